@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	PNYX_DOMAIN=$${PNYX_DOMAIN:-localhost:8000} $(BIN)/pnyx serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+# Runs the whole suite on SQLite, and again on PostgreSQL when PNYX_TEST_DATABASE_URL is set.
+test: install
+	$(BIN)/pytest -n 2 -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install
+	$(BIN)/python bench/timeline.py --small
+
+clean:
+	rm -rf $(VENV) pnyx-data .pytest_cache

@@ -1,0 +1,5 @@
+"""Mastodon API: accounts. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

@@ -1,0 +1,5 @@
+"""Mastodon API: apps. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

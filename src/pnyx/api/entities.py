@@ -1,0 +1,244 @@
+"""Internal records to Mastodon API entities, field for field as docs.joinmastodon.org has them.
+
+Plain functions building dicts, serialized once with orjson: no per-request model validation
+on the hot path (see PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pnyx.config import Settings
+from pnyx.core.status_views import StatusBundle
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _day(dt: datetime | None) -> str | None:
+    return dt.strftime("%Y-%m-%d") if dt else None
+
+
+def _midnight(dt: datetime) -> str:
+    # Mastodon rounds account creation to the day, so sign-up time is not exposed.
+    return dt.strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+def default_avatar(settings: Settings) -> str:
+    return f"{settings.base_url}/static/avatar.png"
+
+
+def default_header(settings: Settings) -> str:
+    return f"{settings.base_url}/static/header.png"
+
+
+def account(row, settings: Settings) -> dict:
+    acct = row.username if row.domain is None else f"{row.username}@{row.domain}"
+    avatar = row.avatar_url or default_avatar(settings)
+    header = row.header_url or default_header(settings)
+    suspended = row.suspended_at is not None
+    data = {
+        "id": str(row.id),
+        "username": row.username,
+        "acct": acct,
+        "display_name": "" if suspended else row.display_name,
+        "locked": row.locked,
+        "bot": row.bot,
+        "discoverable": row.discoverable,
+        "indexable": row.indexable,
+        "group": row.group,
+        "created_at": _midnight(row.created_at),
+        "note": "" if suspended else row.note,
+        "url": row.url or row.uri,
+        "uri": row.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": 0 if suspended else row.followers_count,
+        "following_count": 0 if suspended else row.following_count,
+        "statuses_count": 0 if suspended else row.statuses_count,
+        "last_status_at": _day(row.last_status_at),
+        "hide_collections": row.hide_collections,
+        "noindex": not row.indexable,
+        "emojis": [],
+        "roles": [],
+        "fields": []
+        if suspended
+        else [
+            {
+                "name": f.get("name", ""),
+                "value": f.get("value", ""),
+                "verified_at": f.get("verified_at"),
+            }
+            for f in (row.fields or [])
+        ],
+    }
+    if suspended:
+        data["suspended"] = True
+    return data
+
+
+ROLE_IDS = {"user": "-99", "moderator": "2", "admin": "3"}
+ROLE_PERMISSIONS = {"user": "65536", "moderator": "1308", "admin": "1"}
+
+
+def role(role_name: str) -> dict:
+    return {
+        "id": ROLE_IDS.get(role_name, "-99"),
+        "name": "" if role_name == "user" else role_name.capitalize(),
+        "permissions": ROLE_PERMISSIONS.get(role_name, "65536"),
+        "color": "",
+        "highlighted": role_name != "user",
+    }
+
+
+def credential_account(row, user, settings: Settings, follow_requests_count: int = 0) -> dict:
+    """verify_credentials / update_credentials: the account plus its editable source."""
+    data = account(row, settings)
+    data["source"] = {
+        "privacy": user.default_visibility,
+        "sensitive": user.default_sensitive,
+        "language": user.default_language or "",
+        "note": row.note_source,
+        "fields": [
+            {
+                "name": f.get("name", ""),
+                "value": f.get("value", ""),
+                "verified_at": f.get("verified_at"),
+            }
+            for f in (row.fields or [])
+        ],
+        "follow_requests_count": follow_requests_count,
+        "hide_collections": row.hide_collections,
+        "discoverable": row.discoverable,
+        "indexable": row.indexable,
+    }
+    data["role"] = role(user.role)
+    return data
+
+
+def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -> dict:
+    expired = p.closed_at is not None or (p.expires_at is not None and p.expires_at <= now)
+    show_totals = (
+        not p.hide_totals or expired or (viewer_id is not None and viewer_id == p.account_id)
+    )
+    data = {
+        "id": str(p.id),
+        "expires_at": iso(p.expires_at),
+        "expired": expired,
+        "multiple": p.multiple,
+        "votes_count": p.votes_count,
+        "voters_count": p.voters_count if p.multiple else p.voters_count,
+        "options": [
+            {"title": title, "votes_count": (p.tallies[i] if show_totals else None)}
+            for i, title in enumerate(p.options)
+        ],
+        "emojis": [],
+    }
+    if viewer_id is not None:
+        data["voted"] = bool(own_votes) or viewer_id == p.account_id
+        data["own_votes"] = sorted(own_votes or [])
+    return data
+
+
+def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
+    author = bundle.accounts[row.account_id]
+    viewer = bundle.viewer_id
+    app = bundle.apps.get(row.application_id) if row.application_id else None
+    p = bundle.polls.get(row.id)
+    data = {
+        "id": str(row.id),
+        "uri": row.uri,
+        "url": row.url,
+        "created_at": iso(row.created_at),
+        "edited_at": iso(row.edited_at),
+        "account": account(author, settings),
+        "content": row.content,
+        "visibility": row.visibility,
+        "sensitive": row.sensitive,
+        "spoiler_text": row.spoiler_text,
+        "media_attachments": [],
+        "application": {"name": app.name, "website": app.website} if app else None,
+        "mentions": [
+            {
+                "id": str(m.id),
+                "username": m.username,
+                "url": m.url or m.uri,
+                "acct": m.username if m.domain is None else f"{m.username}@{m.domain}",
+            }
+            for m in bundle.mentions.get(row.id, ())
+        ],
+        "tags": [
+            {"name": t.name, "url": f"{settings.base_url}/tags/{t.name}"}
+            for t in bundle.tags.get(row.id, ())
+        ],
+        "emojis": [],
+        "reblogs_count": row.reblogs_count,
+        "favourites_count": row.favourites_count,
+        "replies_count": row.replies_count,
+        "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id else None,
+        "in_reply_to_account_id": (
+            str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None
+        ),
+        "reblog": None,
+        "poll": poll(p, bundle.own_votes.get(p.id), viewer, now) if p is not None else None,
+        "card": None,
+        "language": row.language,
+        "text": None,
+    }
+    if viewer is not None:
+        data["favourited"] = row.id in bundle.favourited
+        data["reblogged"] = row.id in bundle.reblogged
+        data["muted"] = row.conversation_id in bundle.muted_conversations
+        data["bookmarked"] = row.id in bundle.bookmarked
+        if row.account_id == viewer:
+            data["pinned"] = row.id in bundle.pinned
+        data["filtered"] = []
+    return data
+
+
+def status(bundle: StatusBundle, status_id: int, settings: Settings, now: datetime) -> dict:
+    row = bundle.statuses[status_id]
+    data = _status_body(bundle, row, settings, now)
+    if row.reblog_of_id:
+        original = bundle.statuses[row.reblog_of_id]
+        data["reblog"] = _status_body(bundle, original, settings, now)
+        data["content"] = ""
+        data["poll"] = None
+        data["mentions"] = []
+        data["tags"] = []
+        if bundle.viewer_id is not None:
+            data["favourited"] = data["reblog"]["favourited"]
+            data["reblogged"] = data["reblog"]["reblogged"]
+            data["bookmarked"] = data["reblog"]["bookmarked"]
+    return data
+
+
+def statuses(bundle: StatusBundle, settings: Settings, now: datetime) -> list[dict]:
+    """The visible statuses of a bundle, in the order they were asked for."""
+    return [status(bundle, sid, settings, now) for sid in bundle.visible]
+
+
+def relationship(rel) -> dict:
+    """`rel` is core.relationships.Relationship."""
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": rel.notifying,
+        "languages": rel.languages,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": rel.note,
+    }

@@ -1,0 +1,5 @@
+"""Mastodon API: oauth. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

@@ -1,0 +1,5 @@
+"""Mastodon API: relationships. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

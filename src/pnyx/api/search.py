@@ -1,0 +1,5 @@
+"""Mastodon API: search. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

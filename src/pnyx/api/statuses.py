@@ -1,0 +1,5 @@
+"""Mastodon API: statuses. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

@@ -1,0 +1,5 @@
+"""Mastodon API: user_lists. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []

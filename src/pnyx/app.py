@@ -1,0 +1,134 @@
+"""The ASGI application: settings, database, routes, error handling, in-process workers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from pnyx.api.http import ApiError, error_response
+from pnyx.config import Settings, load_settings
+from pnyx.core.errors import CoreError
+from pnyx.db.engine import Database
+from pnyx.db.migrate import upgrade
+
+log = logging.getLogger("pnyx")
+
+
+def collect_routes() -> list[BaseRoute]:
+    """Every module that serves HTTP contributes its `routes`; the order here is the URL map."""
+    from pnyx.api import (
+        accounts,
+        apps,
+        instance,
+        notifications,
+        oauth,
+        polls,
+        relationships,
+        search,
+        statuses,
+        timelines,
+        user_lists,
+    )
+    from pnyx.web import pages
+
+    modules = [
+        instance,
+        apps,
+        oauth,
+        accounts,
+        relationships,
+        statuses,
+        polls,
+        timelines,
+        notifications,
+        user_lists,
+        search,
+        pages,
+    ]
+    routes: list[BaseRoute] = []
+    for module in modules:
+        routes.extend(module.routes)
+    return routes
+
+
+class StripTrailingSlash:
+    """Mastodon clients call `/api/v1/instance/` and `/oauth/authorize/`: serve both spellings."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            path = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = dict(scope, path=path.rstrip("/") or "/")
+        await self.app(scope, receive, send)
+
+
+async def _api_error(request: Request, exc: ApiError):
+    return error_response(exc.status, exc.message, **exc.extra)
+
+
+async def _core_error(request: Request, exc: CoreError):
+    return error_response(exc.status, exc.message)
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    message = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, exc.detail)
+    return error_response(exc.status_code, str(message))
+
+
+async def _crash(request: Request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "Internal server error")
+
+
+def create_app(settings: Settings | None = None, *, run_workers: bool = True, migrate: bool = True):
+    settings = settings or load_settings()
+    db = Database(settings)
+    if migrate:
+        upgrade(db.engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        worker = None
+        if run_workers and settings.job_workers > 0:
+            from pnyx.jobs.worker import WorkerThread
+
+            worker = WorkerThread(db)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+                worker.join(timeout=5)
+            db.dispose()
+
+    from pnyx.api.ratelimit import RateLimitMiddleware
+
+    app = Starlette(
+        routes=collect_routes(),
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: _api_error,
+            CoreError: _core_error,
+            HTTPException: _http_error,
+            Exception: _crash,
+        },
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(StripTrailingSlash)
+    return app
+
+
+def app_factory():
+    """Entry point for `uvicorn --factory` (used by `pnyx serve --workers N`)."""
+    return create_app(migrate=False)

@@ -1,0 +1,121 @@
+"""One Settings object, read from PNYX_* environment variables and an optional pnyx.toml.
+
+Everything configurable lives here so operators find it in one place and tests can build a
+Settings with overrides instead of patching globals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+
+
+def _is_ip_or_localhost(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "localhost:8000"
+    scheme: str = ""  # empty: https unless the domain is localhost or an IP
+    data_dir: str = "./pnyx-data"
+    database_url: str = ""  # empty: sqlite under data_dir
+    allow_private_addresses: bool = False
+    registrations: str = "open"
+    instance_title: str = "Pnyx"
+    instance_description: str = "A Pnyx instance: speak freely, together."
+    contact_email: str = ""
+    max_status_chars: int = 500
+    max_poll_options: int = 4
+    min_poll_options: int = 2
+    max_poll_option_chars: int = 50
+    min_poll_expiration: int = 300
+    max_poll_expiration: int = 2629746
+    max_bio_chars: int = 500
+    max_display_name_chars: int = 30
+    max_profile_fields: int = 4
+    max_request_bytes: int = 1_000_000
+    rate_limits: bool = True
+    rate_limit_requests: int = 300  # per 5 minutes, per token or per IP, as Mastodon
+    rate_limit_window: int = 300
+    job_workers: int = 1
+    secret_key: str = ""
+    log_level: str = "info"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def effective_scheme(self) -> str:
+        if self.scheme:
+            return self.scheme
+        return "http" if _is_ip_or_localhost(self.domain) else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.effective_scheme}://{self.domain}"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'pnyx.sqlite3'}"
+
+    def with_overrides(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+_ENV_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def load_settings(environ: dict[str, str] | None = None, toml_path: str | None = None) -> Settings:
+    """Build Settings from pnyx.toml (if any) then PNYX_* variables, which win."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict = {}
+    path = Path(toml_path or environ.get("PNYX_CONFIG", "pnyx.toml"))
+    if path.is_file():
+        with path.open("rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        raw = environ.get("PNYX_" + f.name.upper())
+        if raw is None or f.name == "extra":
+            continue
+        values[f.name] = raw
+    converted: dict = {}
+    for name, raw in values.items():
+        if name not in _ENV_TYPES or name == "extra":
+            continue
+        kind = _ENV_TYPES[name]
+        if kind == "bool" and isinstance(raw, str):
+            converted[name] = _as_bool(raw)
+        elif kind == "int" and isinstance(raw, str):
+            try:
+                converted[name] = int(raw)
+            except ValueError as exc:
+                raise ValueError(
+                    f"PNYX_{name.upper()} must be a whole number, got {raw!r}"
+                ) from exc
+        else:
+            converted[name] = raw
+    settings = Settings(**converted)
+    if settings.registrations not in REGISTRATION_MODES:
+        raise ValueError(
+            f"PNYX_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
+            f"got {settings.registrations!r}"
+        )
+    return settings

@@ -1,0 +1,334 @@
+"""Accounts and the local users behind them: creation, lookup, roles, suspension, passwords.
+
+An account is a public identity (local or remote); a user is the local login that owns a local
+account. Suspension hides an account everywhere and ends its sessions; nothing is deleted, so
+it can be undone.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import sqlalchemy as sa
+
+from pnyx.core import uris
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from pnyx.db.ids import new_id
+from pnyx.db.tables import (
+    accounts,
+    invites,
+    moderation_log,
+    oauth_tokens,
+    users,
+    web_sessions,
+)
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+ROLES = ("user", "moderator", "admin")
+RESERVED = {
+    "admin",
+    "root",
+    "www",
+    "api",
+    "oauth",
+    "users",
+    "inbox",
+    "about",
+    "settings",
+    "web",
+    "static",
+    "instance_actor",
+    "pnyx",
+}
+
+
+def validate_username(username: str) -> str:
+    if not USERNAME_RE.match(username or ""):
+        raise Invalid("Username must be 1-30 letters, numbers or underscores")
+    if username.lower() in RESERVED:
+        raise Invalid("Username is reserved")
+    return username
+
+
+def validate_email(email: str) -> str:
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise Invalid("Email is invalid")
+    return email
+
+
+def validate_password(password: str) -> str:
+    if not password or len(password) < MIN_LENGTH:
+        raise Invalid(f"Password is too short (minimum is {MIN_LENGTH} characters)")
+    if len(password) > MAX_LENGTH:
+        raise Invalid(f"Password is too long (maximum is {MAX_LENGTH} characters)")
+    return password
+
+
+def find_local(tx, username: str):
+    return tx.one_or_none(
+        sa.select(accounts).where(
+            sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain.is_(None)
+        )
+    )
+
+
+def find_by_acct(tx, acct: str):
+    """`name`, `name@domain` or `@name@domain`; the local domain counts as local."""
+    acct = acct.strip().lstrip("@")
+    username, _, domain = acct.partition("@")
+    if not username:
+        return None
+    if not domain or domain.lower() == tx.settings.domain.lower():
+        return find_local(tx, username)
+    return tx.one_or_none(
+        sa.select(accounts).where(
+            sa.func.lower(accounts.c.username) == username.lower(),
+            sa.func.lower(accounts.c.domain) == domain.lower(),
+        )
+    )
+
+
+def get(tx, account_id: int):
+    row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def acct_of(row) -> str:
+    return row.username if row.domain is None else f"{row.username}@{row.domain}"
+
+
+def create_local(
+    tx,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    role: str = "user",
+    approved: bool = True,
+    reason: str | None = None,
+    invite_id: int | None = None,
+    display_name: str = "",
+) -> tuple[int, int]:
+    """Create a local account and its user; returns (account_id, user_id)."""
+    validate_username(username)
+    validate_email(email)
+    validate_password(password)
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}")
+    if find_local(tx, username) is not None:
+        raise Invalid("Username has already been taken")
+    taken = tx.scalar(sa.select(users.c.id).where(sa.func.lower(users.c.email) == email.lower()))
+    if taken:
+        raise Invalid("Email has already been taken")
+    account_id = new_id()
+    user_id = new_id()
+    tx.execute(
+        accounts.insert().values(
+            id=account_id,
+            username=username,
+            domain=None,
+            display_name=display_name[: tx.settings.max_display_name_chars],
+            fields=[],
+            also_known_as=[],
+            created_at=tx.now,
+            updated_at=tx.now,
+            **uris.account_actor_urls(tx.settings, username),
+        )
+    )
+    tx.execute(
+        users.insert().values(
+            id=user_id,
+            account_id=account_id,
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            approved=approved,
+            registration_reason=reason,
+            invite_id=invite_id,
+            created_at=tx.now,
+        )
+    )
+    return account_id, user_id
+
+
+def authenticate(tx, login: str, password: str):
+    """The user row for an email (or local username) and password, or None."""
+    login = (login or "").strip()
+    if not login or len(login) > 320:
+        return None
+    query = sa.select(users, accounts.c.username, accounts.c.suspended_at).join(
+        accounts, accounts.c.id == users.c.account_id
+    )
+    if "@" in login:
+        query = query.where(sa.func.lower(users.c.email) == login.lower())
+    else:
+        query = query.where(
+            sa.func.lower(accounts.c.username) == login.lower(), accounts.c.domain.is_(None)
+        )
+    row = tx.one_or_none(query)
+    if row is None or not verify_password(row.password_hash, password):
+        return None
+    return row
+
+
+def user_for_account(tx, account_id: int):
+    return tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
+
+
+def revoke_credentials(
+    tx, user_id: int, *, keep_token_id: int | None = None, keep_session_id: int | None = None
+) -> None:
+    """End every token and browser session of a user, except the one making the change."""
+    q = oauth_tokens.update().where(
+        oauth_tokens.c.user_id == user_id, oauth_tokens.c.revoked_at.is_(None)
+    )
+    if keep_token_id is not None:
+        q = q.where(oauth_tokens.c.id != keep_token_id)
+    tx.execute(q.values(revoked_at=tx.now))
+    s = web_sessions.update().where(
+        web_sessions.c.user_id == user_id, web_sessions.c.revoked_at.is_(None)
+    )
+    if keep_session_id is not None:
+        s = s.where(web_sessions.c.id != keep_session_id)
+    tx.execute(s.values(revoked_at=tx.now))
+
+
+def change_password(
+    tx,
+    user_id: int,
+    new_password: str,
+    *,
+    keep_token_id: int | None = None,
+    keep_session_id: int | None = None,
+) -> None:
+    validate_password(new_password)
+    tx.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(password_hash=hash_password(new_password))
+    )
+    revoke_credentials(tx, user_id, keep_token_id=keep_token_id, keep_session_id=keep_session_id)
+
+
+def set_role(tx, account_id: int, role: str, *, by_account_id: int | None = None) -> None:
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}")
+    user = user_for_account(tx, account_id)
+    if user is None:
+        raise NotFound("No local user for that account")
+    tx.execute(users.update().where(users.c.id == user.id).values(role=role))
+    log_action(tx, f"set_role:{role}", account_id, by_account_id, "")
+
+
+def suspend(tx, account_id: int, reason: str, *, by_account_id: int | None = None) -> None:
+    get(tx, account_id)
+    tx.execute(
+        accounts.update()
+        .where(accounts.c.id == account_id)
+        .values(suspended_at=tx.now, suspension_reason=reason)
+    )
+    user = user_for_account(tx, account_id)
+    if user is not None:
+        revoke_credentials(tx, user.id)
+    log_action(tx, "suspend", account_id, by_account_id, reason)
+
+
+def unsuspend(tx, account_id: int, *, by_account_id: int | None = None) -> None:
+    get(tx, account_id)
+    tx.execute(
+        accounts.update()
+        .where(accounts.c.id == account_id)
+        .values(suspended_at=None, suspension_reason=None)
+    )
+    log_action(tx, "unsuspend", account_id, by_account_id, "")
+
+
+def approve(tx, account_id: int, *, by_account_id: int | None = None) -> None:
+    user = user_for_account(tx, account_id)
+    if user is None:
+        raise NotFound("No local user for that account")
+    tx.execute(users.update().where(users.c.id == user.id).values(approved=True))
+    log_action(tx, "approve", account_id, by_account_id, "")
+
+
+def log_action(
+    tx, action: str, target_account_id: int | None, actor_account_id: int | None, reason: str
+) -> None:
+    """Every moderation action is recorded with its reason (pillar 3: transparent)."""
+    tx.execute(
+        moderation_log.insert().values(
+            id=new_id(),
+            actor_account_id=actor_account_id,
+            action=action,
+            target_account_id=target_account_id,
+            reason=reason or "",
+            created_at=tx.now,
+        )
+    )
+
+
+def create_invite(tx, user_id: int | None, *, max_uses: int | None = None, expires_at=None) -> str:
+    code = secrets.token_urlsafe(9)
+    tx.execute(
+        invites.insert().values(
+            id=new_id(),
+            code=code,
+            user_id=user_id,
+            max_uses=max_uses,
+            expires_at=expires_at,
+            created_at=tx.now,
+        )
+    )
+    return code
+
+
+def use_invite(tx, code: str) -> int:
+    """Consume one use of an invite; returns its id or raises Invalid."""
+    row = tx.one_or_none(sa.select(invites).where(invites.c.code == (code or "")))
+    if row is None:
+        raise Invalid("Invite code is invalid")
+    if row.expires_at is not None and row.expires_at < tx.now:
+        raise Invalid("Invite code has expired")
+    if row.max_uses is not None and row.uses >= row.max_uses:
+        raise Invalid("Invite code has been used up")
+    tx.execute(invites.update().where(invites.c.id == row.id).values(uses=invites.c.uses + 1))
+    return row.id
+
+
+def register(
+    tx,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    reason: str | None = None,
+    invite_code: str | None = None,
+    agreement: bool = True,
+) -> tuple[int, int]:
+    """Sign-up through the API or web, following the instance's registration mode."""
+    mode = tx.settings.registrations
+    if not agreement:
+        raise Invalid("Agreement must be accepted")
+    invite_id = None
+    if invite_code:
+        invite_id = use_invite(tx, invite_code)
+    elif mode == "closed":
+        from pnyx.core.errors import Forbidden
+
+        raise Forbidden("Registrations are closed on this instance")
+    elif mode == "invite":
+        from pnyx.core.errors import Forbidden
+
+        raise Forbidden("Registrations on this instance need an invite")
+    approved = mode != "approval" or invite_id is not None
+    if mode == "approval" and not invite_id and not (reason or "").strip():
+        raise Invalid("Reason can't be blank")
+    return create_local(
+        tx, username, email, password, approved=approved, reason=reason, invite_id=invite_id
+    )

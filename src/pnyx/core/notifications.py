@@ -1,0 +1,76 @@
+"""Notifications: who gets told what. Creating one is a rule, so it lives here.
+
+Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
+update. Nobody is notified by themselves, by an account they block or that blocks them, or by
+an account they mute with hide_notifications.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pnyx.db.ids import new_id
+from pnyx.db.tables import blocks, mutes, notifications
+
+TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
+
+
+def notify(
+    tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
+) -> int | None:
+    """Create a notification unless a rule forbids it; returns its id, or None."""
+    assert kind in TYPES, kind
+    if recipient_id == from_account_id and kind != "poll":
+        return None
+    silenced = tx.scalar(
+        sa.select(sa.literal(1)).where(
+            sa.or_(
+                sa.exists().where(
+                    sa.or_(
+                        sa.and_(
+                            blocks.c.account_id == recipient_id,
+                            blocks.c.target_account_id == from_account_id,
+                        ),
+                        sa.and_(
+                            blocks.c.account_id == from_account_id,
+                            blocks.c.target_account_id == recipient_id,
+                        ),
+                    )
+                ),
+                sa.exists().where(
+                    mutes.c.account_id == recipient_id,
+                    mutes.c.target_account_id == from_account_id,
+                    mutes.c.hide_notifications.is_(True),
+                    sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
+                ),
+            )
+        )
+    )
+    if silenced and recipient_id != from_account_id:
+        return None
+    notification_id = new_id()
+    tx.execute(
+        notifications.insert().values(
+            id=notification_id,
+            account_id=recipient_id,
+            from_account_id=from_account_id,
+            type=kind,
+            status_id=status_id,
+            created_at=tx.now,
+        )
+    )
+    return notification_id
+
+
+def withdraw(
+    tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
+) -> None:
+    """Remove a notification whose cause was undone (an unfavourite, a withdrawn request)."""
+    q = notifications.delete().where(
+        notifications.c.account_id == recipient_id,
+        notifications.c.from_account_id == from_account_id,
+        notifications.c.type == kind,
+    )
+    if status_id is not None:
+        q = q.where(notifications.c.status_id == status_id)
+    tx.execute(q)

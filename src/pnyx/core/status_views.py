@@ -1,0 +1,177 @@
+"""Everything needed to show a set of statuses to one viewer, loaded in a fixed number of queries.
+
+Timelines, threads, notifications and search all render statuses. They hand their status ids
+here; this loads the rows, the boosted originals, authors, mentions, tags, polls and the
+viewer's own marks (favourited, boosted, bookmarked, pinned, muted) in one batch per kind, and
+drops whatever the viewer may not see. The API's serializers turn the result into JSON.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from pnyx.core import visibility
+from pnyx.db.tables import (
+    accounts,
+    bookmarks,
+    conversation_mutes,
+    favourites,
+    mentions,
+    oauth_apps,
+    poll_votes,
+    polls,
+    status_pins,
+    status_tags,
+    statuses,
+    tags,
+)
+
+
+@dataclass
+class StatusBundle:
+    viewer_id: int | None
+    statuses: dict[int, object] = field(default_factory=dict)  # id -> row (incl. boosted)
+    accounts: dict[int, object] = field(default_factory=dict)
+    mentions: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+    tags: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+    polls: dict[int, object] = field(default_factory=dict)  # status id -> poll row
+    own_votes: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    apps: dict[int, object] = field(default_factory=dict)
+    favourited: set[int] = field(default_factory=set)
+    reblogged: set[int] = field(default_factory=set)
+    bookmarked: set[int] = field(default_factory=set)
+    pinned: set[int] = field(default_factory=set)
+    muted_conversations: set[int] = field(default_factory=set)
+    visible: list[int] = field(default_factory=list)  # requested ids the viewer may see, in order
+
+
+def load(
+    tx,
+    status_ids: list[int],
+    viewer_id: int | None,
+    *,
+    check_visibility: bool = True,
+    hide_muted: bool = False,
+) -> StatusBundle:
+    bundle = StatusBundle(viewer_id)
+    if not status_ids:
+        return bundle
+    rows = tx.rows(sa.select(statuses).where(statuses.c.id.in_(status_ids)))
+    for row in rows:
+        bundle.statuses[row.id] = row
+    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id} - bundle.statuses.keys()
+    if boosted_ids:
+        for row in tx.rows(sa.select(statuses).where(statuses.c.id.in_(boosted_ids))):
+            bundle.statuses[row.id] = row
+    all_rows = list(bundle.statuses.values())
+    all_ids = list(bundle.statuses)
+    author_ids = {r.account_id for r in all_rows}
+
+    ctx = visibility.load_context(tx, viewer_id, author_ids, all_ids)
+    for sid in status_ids:
+        row = bundle.statuses.get(sid)
+        if row is None:
+            continue
+        if check_visibility:
+            if not visibility.may_see(ctx, row):
+                continue
+            if row.reblog_of_id:
+                original = bundle.statuses.get(row.reblog_of_id)
+                if original is None or not visibility.may_see(ctx, original):
+                    continue
+        if hide_muted and viewer_id is not None:
+            muted = ctx.muted
+            if row.account_id in muted:
+                continue
+            if row.reblog_of_id:
+                original = bundle.statuses[row.reblog_of_id]
+                if original.account_id in muted:
+                    continue
+        bundle.visible.append(sid)
+
+    mention_rows = tx.rows(
+        sa.select(
+            mentions.c.status_id,
+            accounts.c.id,
+            accounts.c.username,
+            accounts.c.domain,
+            accounts.c.url,
+            accounts.c.uri,
+        )
+        .join(accounts, accounts.c.id == mentions.c.account_id)
+        .where(mentions.c.status_id.in_(all_ids))
+    )
+    for m in mention_rows:
+        bundle.mentions[m.status_id].append(m)
+    for t in tx.rows(
+        sa.select(status_tags.c.status_id, tags.c.name, tags.c.display_name)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(status_tags.c.status_id.in_(all_ids))
+    ):
+        bundle.tags[t.status_id].append(t)
+    for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(author_ids))):
+        bundle.accounts[a.id] = a
+    poll_rows = tx.rows(sa.select(polls).where(polls.c.status_id.in_(all_ids)))
+    for p in poll_rows:
+        bundle.polls[p.status_id] = p
+    app_ids = {r.application_id for r in all_rows if r.application_id}
+    if app_ids:
+        for app in tx.rows(
+            sa.select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
+                oauth_apps.c.id.in_(app_ids)
+            )
+        ):
+            bundle.apps[app.id] = app
+    if viewer_id is not None:
+        if poll_rows:
+            for v in tx.rows(
+                sa.select(poll_votes.c.poll_id, poll_votes.c.choice).where(
+                    poll_votes.c.account_id == viewer_id,
+                    poll_votes.c.poll_id.in_([p.id for p in poll_rows]),
+                )
+            ):
+                bundle.own_votes[v.poll_id].append(v.choice)
+        bundle.favourited = set(
+            tx.scalars(
+                sa.select(favourites.c.status_id).where(
+                    favourites.c.account_id == viewer_id, favourites.c.status_id.in_(all_ids)
+                )
+            )
+        )
+        bundle.reblogged = set(
+            tx.scalars(
+                sa.select(statuses.c.reblog_of_id).where(
+                    statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(all_ids)
+                )
+            )
+        )
+        bundle.bookmarked = set(
+            tx.scalars(
+                sa.select(bookmarks.c.status_id).where(
+                    bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(all_ids)
+                )
+            )
+        )
+        own = [r.id for r in all_rows if r.account_id == viewer_id]
+        if own:
+            bundle.pinned = set(
+                tx.scalars(
+                    sa.select(status_pins.c.status_id).where(
+                        status_pins.c.account_id == viewer_id, status_pins.c.status_id.in_(own)
+                    )
+                )
+            )
+        conv_ids = {r.conversation_id for r in all_rows if r.conversation_id}
+        if conv_ids:
+            bundle.muted_conversations = set(
+                tx.scalars(
+                    sa.select(conversation_mutes.c.conversation_id).where(
+                        conversation_mutes.c.account_id == viewer_id,
+                        conversation_mutes.c.conversation_id.in_(conv_ids),
+                    )
+                )
+            )
+    return bundle

@@ -1,0 +1,1 @@
+"""Storage: engine, table definitions, migrations. Core talks to the database through here."""

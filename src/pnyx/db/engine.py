@@ -1,0 +1,152 @@
+"""The database: one sync SQLAlchemy engine, and transactions run off the event loop.
+
+Core functions are plain synchronous functions taking a `Tx`. The web layer runs each request's
+database work as one call in a worker thread (`await db.read(fn, ...)`), so a request costs one
+thread hop however many queries it makes, and core stays easy to test and reason about. SQLite
+serializes writers; we take a process-wide lock for writes so threads queue politely instead of
+spinning on SQLITE_BUSY, and begin write transactions IMMEDIATE so they never deadlock on upgrade.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+
+from pnyx.config import Settings
+from pnyx.db.types import utcnow
+
+T = TypeVar("T")
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and pick the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=20,
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            if conn.get_execution_options().get("pnyx_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+@dataclass
+class Tx:
+    """One unit of work: a connection inside a transaction, plus the settings it runs under.
+
+    Side effects that must reach the outside world (federation, notifications to stream) are
+    recorded inside the transaction (`enqueue`) and carried out by jobs after it commits.
+    """
+
+    conn: Connection
+    settings: Settings
+    now: datetime = field(default_factory=utcnow)
+
+    def execute(self, statement, params=None):
+        return (
+            self.conn.execute(statement, params)
+            if params is not None
+            else self.conn.execute(statement)
+        )
+
+    def one_or_none(self, statement):
+        return self.conn.execute(statement).first()
+
+    def scalar(self, statement):
+        return self.conn.execute(statement).scalar()
+
+    def scalars(self, statement) -> list:
+        return list(self.conn.execute(statement).scalars())
+
+    def rows(self, statement) -> list:
+        return list(self.conn.execute(statement))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict,
+        *,
+        run_at: datetime | None = None,
+        unique_key: str | None = None,
+    ) -> None:
+        from pnyx.jobs.queue import enqueue
+
+        enqueue(self, kind, payload, run_at=run_at, unique_key=unique_key)
+
+
+class Database:
+    def __init__(self, settings: Settings, engine: Engine | None = None):
+        self.settings = settings
+        self.engine = engine or create_db_engine(settings.effective_database_url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @contextmanager
+    def transaction(self, *, write: bool = True):
+        if self._write_lock is not None and write:
+            self._write_lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                if write:
+                    conn = conn.execution_options(pnyx_write=True)
+                with conn.begin():
+                    yield Tx(conn, self.settings)
+        finally:
+            if self._write_lock is not None and write:
+                self._write_lock.release()
+
+    def run_sync(self, fn: Callable[..., T], *args: Any, write: bool = True, **kwargs: Any) -> T:
+        with self.transaction(write=write) as tx:
+            return fn(tx, *args, **kwargs)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await run_in_threadpool(self.run_sync, fn, *args, write=False, **kwargs)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await run_in_threadpool(self.run_sync, fn, *args, write=True, **kwargs)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

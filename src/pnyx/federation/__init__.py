@@ -1,0 +1,1 @@
+"""ActivityPub federation (next issue): actors and objects <-> core records, signatures, delivery."""

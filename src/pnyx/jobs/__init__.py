@@ -1,0 +1,1 @@
+"""Durable job queue stored in the database, and the worker loop that drains it."""

@@ -1,0 +1,96 @@
+"""The worker loop: claim a due job, run its handler in its own transaction, repeat.
+
+Handlers are registered by kind with `@handler("kind")` and must be idempotent: a job whose
+worker died after doing the work but before deleting the row runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from pnyx.db.engine import Database, Tx
+from pnyx.jobs import queue
+
+log = logging.getLogger("pnyx.jobs")
+
+Handler = Callable[[Tx, dict], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help (e.g. the target is gone)."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def load_handlers() -> None:
+    """Import every module that registers handlers, so a worker knows all kinds."""
+    import pnyx.core.polls  # noqa: F401
+
+
+def run_one(db: Database, name: str) -> bool:
+    """Run at most one due job. Returns whether there was one."""
+    claimed = db.run_sync(queue.claim, name)
+    if not claimed:
+        return False
+    job = claimed[0]
+    fn = HANDLERS.get(job.kind)
+    if fn is None:
+        log.error("no handler for job kind %r (job %s)", job.kind, job.id)
+        db.run_sync(queue.fail, job, f"no handler for {job.kind}", permanent=True)
+        return True
+    try:
+        with db.transaction() as tx:
+            fn(tx, job.payload)
+            queue.complete(tx, job.id)
+    except PermanentError as exc:
+        log.warning("job %s (%s) failed permanently: %s", job.id, job.kind, exc)
+        db.run_sync(queue.fail, job, str(exc), permanent=True)
+    except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff
+        log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, exc)
+        db.run_sync(queue.fail, job, "".join(traceback.format_exception(exc))[-4000:])
+    return True
+
+
+def drain(db: Database, name: str | None = None, max_jobs: int = 10_000) -> int:
+    """Run due jobs until none is left; for tests and `pnyx worker --once`."""
+    load_handlers()
+    name = name or queue.worker_name()
+    count = 0
+    while count < max_jobs and run_one(db, name):
+        count += 1
+    return count
+
+
+class WorkerThread(threading.Thread):
+    """An in-process worker for `pnyx serve`: the embedded default needs no other service."""
+
+    def __init__(self, db: Database, idle_sleep: float = 0.5):
+        super().__init__(name="pnyx-worker", daemon=True)
+        self.db = db
+        self.idle_sleep = idle_sleep
+        self.stopping = threading.Event()
+        self.name_ = queue.worker_name()
+
+    def run(self) -> None:
+        load_handlers()
+        while not self.stopping.is_set():
+            try:
+                if not run_one(self.db, self.name_):
+                    self.stopping.wait(self.idle_sleep)
+            except Exception:  # noqa: BLE001 - keep the loop alive, log loudly
+                log.exception("worker loop error")
+                time.sleep(1)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,5 @@
+"""Web pages. (Being written.)"""
+
+from starlette.routing import Route
+
+routes: list[Route] = []
