@@ -260,3 +260,18 @@ async def read_params(request: Request, *, max_bytes: int = 1_000_000) -> Params
                 elif ctype == "":
                     pass
     return Params(data, files)
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    """An id from the URL (routes use `{id:int}`); out-of-range ids are simply not found."""
+    from pnyx.db.ids import parse_id
+
+    value = parse_id(str(request.path_params.get(name, "")))
+    if value is None:
+        raise not_found()
+    return value
+
+
+def database(request: Request):
+    """The app's Database; handlers run their work with `await database(request).read(fn)`."""
+    return request.app.state.db
