@@ -132,7 +132,7 @@ def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -
         "expired": expired,
         "multiple": p.multiple,
         "votes_count": p.votes_count,
-        "voters_count": p.voters_count if p.multiple else p.voters_count,
+        "voters_count": p.voters_count,
         "options": [
             {"title": title, "votes_count": (p.tallies[i] if show_totals else None)}
             for i, title in enumerate(p.options)

@@ -9,6 +9,7 @@ spinning on SQLITE_BUSY, and begin write transactions IMMEDIATE so they never de
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -17,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 
 from pnyx.config import Settings
 from pnyx.db.types import utcnow
@@ -35,7 +37,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+# Threads that may run database work at once, per process; the pool holds a connection for each.
+DB_THREADS = 16
+
+
+def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -45,7 +51,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
-            max_overflow=20,
+            max_overflow=4,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -66,7 +72,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
 
 
 @dataclass
@@ -123,6 +129,14 @@ class Database:
         self.engine = engine or create_db_engine(settings.effective_database_url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        # Created lazily: a limiter belongs to the event loop that first uses it.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(DB_THREADS)
+        return self._limiter
 
     @contextmanager
     def transaction(self, *, write: bool = True):
@@ -143,10 +157,18 @@ class Database:
             return fn(tx, *args, **kwargs)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await run_in_threadpool(self.run_sync, fn, *args, write=False, **kwargs)
+        """Run `fn(tx, ...)` in a read transaction on a worker thread."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
+            limiter=self.limiter,
+        )
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await run_in_threadpool(self.run_sync, fn, *args, write=True, **kwargs)
+        """Run `fn(tx, ...)` in a write transaction on a worker thread; commits on return."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.run_sync, fn, *args, write=True, **kwargs),
+            limiter=self.limiter,
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
