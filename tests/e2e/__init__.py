@@ -1,0 +1,1 @@
+"""End-to-end tests: a real `pnyx serve` process driven over HTTP by real client libraries."""
