@@ -33,11 +33,18 @@ def _database():
 
 
 def _run(fn, *args, **kwargs):
-    db = _database()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        db = _database()
+    except OperationalError as exc:
+        raise click.ClickException(f"Cannot open the database: {exc.orig or exc}") from None
     try:
         return db.run_sync(fn, *args, **kwargs)
     except CoreError as exc:
         raise click.ClickException(exc.message) from None
+    except OperationalError as exc:
+        raise click.ClickException(f"Database error: {exc.orig or exc}") from None
     finally:
         db.dispose()
 
@@ -126,3 +133,157 @@ def entry() -> None:  # pragma: no cover - console script wrapper
         main()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """Manage local users: create, list, suspend, promote, approve, reset passwords."""
+
+
+def _local_account(tx, name: str):
+    """The local account called `name` (with or without a leading @), or a clear error."""
+    from pnyx.core import accounts as core_accounts
+    from pnyx.core.errors import NotFound
+
+    row = core_accounts.find_local(tx, name.strip().lstrip("@")) if name.strip() else None
+    if row is None or core_accounts.user_for_account(tx, row.id) is None:
+        raise NotFound(f"No local user named {name!r}")
+    return row
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--email", required=True, help="the user's email address (used to sign in)")
+@click.option("--password", required=True, help="at least 8 characters")
+@click.option("--admin", is_flag=True, help="give the admin role")
+@click.option("--moderator", is_flag=True, help="give the moderator role")
+def user_create(name: str, email: str, password: str, admin: bool, moderator: bool) -> None:
+    """Create a local user NAME, approved and ready to sign in."""
+    from pnyx.core import accounts as core_accounts
+
+    role = "admin" if admin else "moderator" if moderator else "user"
+    _run(core_accounts.create_local, name, email, password, role=role)
+    click.echo(f"Created @{name} ({role}).")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List local users with their role and status."""
+    import sqlalchemy as sa
+
+    from pnyx.db.tables import accounts, users
+
+    def work(tx):
+        return tx.rows(
+            sa.select(
+                accounts.c.username,
+                users.c.email,
+                users.c.role,
+                users.c.approved,
+                accounts.c.suspended_at,
+                users.c.created_at,
+            )
+            .join(accounts, accounts.c.id == users.c.account_id)
+            .order_by(accounts.c.username)
+        )
+
+    rows = _run(work)
+    if not rows:
+        click.echo("No users yet. Create one with: pnyx user create NAME --email E --password P")
+        return
+    header = ("USERNAME", "EMAIL", "ROLE", "STATUS", "CREATED")
+    table = [header] + [
+        (
+            r.username,
+            r.email,
+            r.role,
+            "suspended" if r.suspended_at else "pending" if not r.approved else "active",
+            r.created_at.strftime("%Y-%m-%d"),
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+@user.command("suspend")
+@click.argument("name")
+@click.option("--reason", default="", help="recorded in the public moderation log")
+def user_suspend(name: str, reason: str) -> None:
+    """Suspend NAME: hidden everywhere, signed out, unable to sign in (reversible)."""
+    from pnyx.core import accounts as core_accounts
+
+    def work(tx):
+        core_accounts.suspend(tx, _local_account(tx, name).id, reason)
+
+    _run(work)
+    click.echo(f"Suspended @{name.lstrip('@')}.")
+
+
+@user.command("unsuspend")
+@click.argument("name")
+def user_unsuspend(name: str) -> None:
+    """Lift the suspension of NAME."""
+    from pnyx.core import accounts as core_accounts
+
+    def work(tx):
+        core_accounts.unsuspend(tx, _local_account(tx, name).id)
+
+    _run(work)
+    click.echo(f"Unsuspended @{name.lstrip('@')}.")
+
+
+@user.command("promote")
+@click.argument("name")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "moderator", "user"]), help="new role"
+)
+def user_promote(name: str, role: str) -> None:
+    """Give NAME a role: admin, moderator or user."""
+    from pnyx.core import accounts as core_accounts
+
+    def work(tx):
+        core_accounts.set_role(tx, _local_account(tx, name).id, role)
+
+    _run(work)
+    click.echo(f"@{name.lstrip('@')} is now {role}.")
+
+
+@user.command("approve")
+@click.argument("name")
+def user_approve(name: str) -> None:
+    """Approve NAME's sign-up (when registrations need approval)."""
+    from pnyx.core import accounts as core_accounts
+
+    def work(tx):
+        core_accounts.approve(tx, _local_account(tx, name).id)
+
+    _run(work)
+    click.echo(f"Approved @{name.lstrip('@')}.")
+
+
+@user.command("reset-password")
+@click.argument("name")
+@click.option("--password", default=None, help="the new password; one is generated if omitted")
+def user_reset_password(name: str, password: str | None) -> None:
+    """Set a new password for NAME, ending all of their sessions and tokens."""
+    import secrets
+
+    from pnyx.core import accounts as core_accounts
+
+    new_password = password or secrets.token_urlsafe(12)
+
+    def work(tx):
+        account = _local_account(tx, name)
+        user_row = core_accounts.user_for_account(tx, account.id)
+        core_accounts.change_password(tx, user_row.id, new_password)
+
+    _run(work)
+    if password:
+        click.echo(f"Password of @{name.lstrip('@')} changed; all sessions signed out.")
+    else:
+        click.echo(f"New password for @{name.lstrip('@')}: {new_password}")

@@ -1,5 +1,194 @@
-"""Mastodon API: accounts. (Being written.)"""
+"""Mastodon API: registration, own credentials and profile, and looking accounts up.
 
+Following, relationships, statuses of an account and search live in other modules.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from starlette.requests import Request
 from starlette.routing import Route
 
-routes: list[Route] = []
+from pnyx.api import entities
+from pnyx.api.auth import optional, require
+from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
+from pnyx.core import accounts as core_accounts
+from pnyx.core import oauth as core_oauth
+from pnyx.core import profiles
+from pnyx.core.errors import Invalid
+from pnyx.db.tables import accounts, follow_requests, users
+
+
+def credential_account(tx, account_id: int) -> dict:
+    """CredentialAccount: the account, its editable `source` and the user's role."""
+    row = core_accounts.get(tx, account_id)
+    user = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
+    pending = tx.scalar(
+        sa.select(sa.func.count())
+        .select_from(follow_requests)
+        .where(follow_requests.c.target_account_id == account_id)
+    )
+    data = entities.credential_account(row, user, tx.settings, pending or 0)
+    # `source.fields` holds what the user typed; `fields` has the HTML made from it.
+    data["source"]["fields"] = [
+        {
+            "name": f.get("name", ""),
+            "value": f.get("value_source", f.get("value", "")),
+            "verified_at": f.get("verified_at"),
+        }
+        for f in (row.fields or [])
+    ]
+    return data
+
+
+async def register(request: Request):
+    """POST /api/v1/accounts with an app token; answers with a user token like /oauth/token."""
+    params = await read_params(request, max_bytes=64_000)
+    username = params.str("username", "", max_len=200)
+    email = params.str("email", "", max_len=400)
+    password = params.str("password", "", max_len=2048)
+    agreement = params.bool("agreement", False)
+    locale = params.str("locale", max_len=16)
+    reason = params.str("reason", max_len=1000)
+    invite_code = params.str("invite_code", max_len=100)
+
+    def work(tx):
+        viewer = require(tx, request, "write:accounts", user=False)
+        _, user_id = core_accounts.register(
+            tx,
+            username,
+            email,
+            password,
+            reason=reason,
+            invite_code=invite_code,
+            agreement=agreement,
+        )
+        if locale:
+            tx.execute(users.update().where(users.c.id == user_id).values(locale=locale))
+        # The new user's token carries the app token's scopes, as Mastodon does. In
+        # approval mode it only starts working once the staff approve the account.
+        token, _ = core_oauth.issue_token(tx, viewer.app_id, user_id, list(viewer.scopes))
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": " ".join(viewer.scopes),
+            "created_at": int(tx.now.timestamp()),
+        }
+
+    try:
+        return JSON(await database(request).write(work))
+    except Invalid as exc:
+        raise ApiError(422, exc.message, details=registration_details(exc.message)) from None
+
+
+# Mastodon's sign-up errors carry `details`: per field, a code clients can translate.
+_DETAIL_RULES = (
+    ("Username has already been taken", "username", "ERR_TAKEN"),
+    ("Username is reserved", "username", "ERR_RESERVED"),
+    ("Username", "username", "ERR_INVALID"),
+    ("Email has already been taken", "email", "ERR_TAKEN"),
+    ("Email", "email", "ERR_INVALID"),
+    ("Password is too short", "password", "ERR_TOO_SHORT"),
+    ("Password is too long", "password", "ERR_TOO_LONG"),
+    ("Agreement", "agreement", "ERR_ACCEPTED"),
+    ("Reason", "reason", "ERR_BLANK"),
+    ("Invite", "invite_code", "ERR_INVALID"),
+)
+
+
+def registration_details(message: str) -> dict:
+    text = message.removeprefix("Validation failed: ")
+    for prefix, field, code in _DETAIL_RULES:
+        if text.startswith(prefix):
+            return {field: [{"error": code, "description": text}]}
+    return {}
+
+
+async def verify_credentials(request: Request):
+    def work(tx):
+        viewer = require(tx, request, "profile")
+        return credential_account(tx, viewer.account_id)
+
+    return JSON(await database(request).read(work))
+
+
+def _fields(params) -> list[tuple[str, str]] | None:
+    raw = params.raw("fields_attributes")
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        raw = list(raw.values())
+    if not isinstance(raw, list):
+        raise ApiError(422, "Validation failed: fields_attributes must be a list")
+    out = []
+    for item in raw[:50]:
+        if not isinstance(item, dict):
+            raise ApiError(422, "Validation failed: fields_attributes must be a list of objects")
+        name, value = item.get("name", ""), item.get("value", "")
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ApiError(422, "Validation failed: field names and values must be strings")
+        out.append((name, value))
+    if len(raw) > 50:
+        out.extend([("x", "x")] * (len(raw) - 50))  # still "too many" for the rule in core
+    return out
+
+
+async def update_credentials(request: Request):
+    params = await read_params(request)
+    source = params.sub("source")
+    change = profiles.ProfileUpdate(
+        display_name=params.str("display_name", max_len=10_000),
+        note=params.str("note", max_len=100_000),
+        locked=params.bool("locked"),
+        bot=params.bool("bot"),
+        discoverable=params.bool("discoverable"),
+        indexable=params.bool("indexable"),
+        hide_collections=params.bool("hide_collections"),
+        fields=_fields(params),
+        privacy=source.str("privacy", max_len=32),
+        sensitive=source.bool("sensitive"),
+        language=source.str("language", max_len=32),
+    )
+
+    def work(tx):
+        viewer = require(tx, request, "write:accounts")
+        profiles.update_profile(tx, viewer.account_id, change)
+        return credential_account(tx, viewer.account_id)
+
+    return JSON(await database(request).write(work))
+
+
+async def show(request: Request):
+    account_id = path_id(request)
+
+    def work(tx):
+        optional(tx, request, "read:accounts")
+        row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+        if row is None:
+            raise not_found()
+        return entities.account(row, tx.settings)
+
+    return JSON(await database(request).read(work))
+
+
+async def lookup(request: Request):
+    params = await read_params(request)
+    acct = params.str("acct", "", max_len=600)
+
+    def work(tx):
+        optional(tx, request, "read:accounts")
+        row = core_accounts.find_by_acct(tx, acct) if acct.strip() else None
+        if row is None:
+            raise not_found()
+        return entities.account(row, tx.settings)
+
+    return JSON(await database(request).read(work))
+
+
+routes = [
+    Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/{id:int}", show, methods=["GET"]),
+]

@@ -1,0 +1,208 @@
+"""`pnyx user ...`: each command's effect, seen through the database and the API, and its
+errors: a clear message and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from pnyx.cli import main
+from pnyx.core import accounts as core_accounts
+from pnyx.db.tables import users
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def cli(database_url, tmp_path):
+    """Run `pnyx ...` in-process against the test database."""
+    runner = CliRunner()
+    env = {
+        "PNYX_DATABASE_URL": database_url,
+        "PNYX_DOMAIN": "pnyx.test",
+        "PNYX_CONFIG": str(tmp_path / "absent.toml"),
+    }
+
+    def run(*args: str):
+        return runner.invoke(main, ["user", *args], env=env, catch_exceptions=False)
+
+    return run
+
+
+def _user(db, name: str):
+    def work(tx):
+        account = core_accounts.find_local(tx, name)
+        if account is None:
+            return None, None
+        return account, tx.one_or_none(sa.select(users).where(users.c.account_id == account.id))
+
+    return db.run_sync(work)
+
+
+def test_create_and_list(cli, db):
+    r = cli("create", "alice", "--email", "alice@example.com", "--password", PASSWORD)
+    assert r.exit_code == 0, r.output
+    assert "Created @alice" in r.output
+    r = cli("create", "root_admin", "--email", "ra@example.com", "--password", PASSWORD, "--admin")
+    assert r.exit_code == 0, r.output
+    r = cli("create", "mod", "--email", "mod@example.com", "--password", PASSWORD, "--moderator")
+    assert r.exit_code == 0, r.output
+    account, user = _user(db, "root_admin")
+    assert user.role == "admin" and user.approved
+    assert _user(db, "mod")[1].role == "moderator"
+    assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is not None
+
+    r = cli("list")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].split() == ["USERNAME", "EMAIL", "ROLE", "STATUS", "CREATED"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows["alice"][1:4] == ["alice@example.com", "user", "active"]
+    assert rows["root_admin"][2] == "admin"
+
+
+def test_list_when_empty(cli):
+    r = cli("list")
+    assert r.exit_code == 0
+    assert "No users yet" in r.output
+
+
+def test_create_errors(cli):
+    assert cli("create", "alice", "--email", "a@example.com", "--password", PASSWORD).exit_code == 0
+    cases = [
+        (("create", "alice", "--email", "b@example.com", "--password", PASSWORD), "taken"),
+        (("create", "bob", "--email", "a@example.com", "--password", PASSWORD), "taken"),
+        (("create", "bob", "--email", "b@example.com", "--password", "short"), "too short"),
+        (("create", "bad name", "--email", "c@example.com", "--password", PASSWORD), "Username"),
+        (("create", "carol", "--email", "nope", "--password", PASSWORD), "Email"),
+    ]
+    for args, expected in cases:
+        r = cli(*args)
+        assert r.exit_code != 0, args
+        assert expected in r.output, r.output
+        assert "Traceback" not in r.output
+    r = cli("create", "dave", "--password", PASSWORD)
+    assert r.exit_code == 2
+    assert "--email" in r.output
+
+
+def test_unknown_user_errors(cli):
+    for args in (
+        ("suspend", "ghost"),
+        ("unsuspend", "ghost"),
+        ("approve", "ghost"),
+        ("promote", "ghost", "--role", "admin"),
+        ("reset-password", "ghost"),
+    ):
+        r = cli(*args)
+        assert r.exit_code != 0, args
+        assert "No local user named 'ghost'" in r.output
+        assert "Traceback" not in r.output
+
+
+def test_suspend_and_unsuspend(cli, client, make_user, db):
+    alice = make_user("alice")
+    r = cli("suspend", "@alice", "--reason", "spam")
+    assert r.exit_code == 0, r.output
+    account, _ = _user(db, "alice")
+    assert account.suspended_at is not None
+    assert account.suspension_reason == "spam"
+    assert (
+        client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).status_code == 401
+    )
+    assert "suspended" in cli("list").output
+
+    assert cli("unsuspend", "alice").exit_code == 0
+    assert _user(db, "alice")[0].suspended_at is None
+    assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is not None
+
+
+def test_promote(cli, make_user, db):
+    make_user("alice")
+    r = cli("promote", "alice", "--role", "moderator")
+    assert r.exit_code == 0, r.output
+    assert _user(db, "alice")[1].role == "moderator"
+    assert cli("promote", "alice", "--role", "user").exit_code == 0
+    assert _user(db, "alice")[1].role == "user"
+    r = cli("promote", "alice", "--role", "king")
+    assert r.exit_code == 2
+    assert "king" in r.output
+
+
+def test_approve(cli, db):
+    db.run_sync(
+        lambda tx: core_accounts.create_local(
+            tx, "pending", "p@example.com", PASSWORD, approved=False
+        )
+    )
+    assert "pending" in cli("list").output.split("\n")[1]
+    r = cli("approve", "pending")
+    assert r.exit_code == 0, r.output
+    assert _user(db, "pending")[1].approved is True
+
+
+def test_reset_password_generates_one_and_revokes_tokens(cli, client, make_user, db):
+    alice = make_user("alice")
+    r = cli("reset-password", "alice")
+    assert r.exit_code == 0, r.output
+    new_password = r.output.strip().rsplit(" ", 1)[-1]
+    assert len(new_password) >= 12
+    assert db.run_sync(core_accounts.authenticate, "alice", new_password) is not None
+    assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is None
+    assert (
+        client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).status_code == 401
+    )
+
+    r = cli("reset-password", "alice", "--password", "chosen password 2")
+    assert r.exit_code == 0
+    assert "chosen password 2" not in r.output
+    assert db.run_sync(core_accounts.authenticate, "alice", "chosen password 2") is not None
+    r = cli("reset-password", "alice", "--password", "short")
+    assert r.exit_code != 0
+    assert "too short" in r.output
+
+
+def _pnyx() -> str:
+    beside = Path(sys.executable).parent / "pnyx"
+    return str(beside if beside.exists() else Path(__file__).parent.parent / ".venv/bin/pnyx")
+
+
+def test_real_subprocess(tmp_path):
+    """The installed console script, on a fresh SQLite file it migrates itself."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PNYX_")}
+    env.update(
+        PNYX_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        PNYX_DOMAIN="pnyx.test",
+        PNYX_CONFIG=str(tmp_path / "absent.toml"),
+    )
+
+    def pnyx(*args):
+        return subprocess.run(
+            [_pnyx(), "user", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    r = pnyx("create", "admin_ann", "--email", "ann@example.com", "--password", PASSWORD, "--admin")
+    assert r.returncode == 0, r.stderr
+    assert "Created @admin_ann (admin)" in r.stdout
+    r = pnyx("list")
+    assert r.returncode == 0
+    assert "admin_ann" in r.stdout and "admin" in r.stdout
+    r = pnyx("create", "admin_ann", "--email", "x@example.com", "--password", PASSWORD)
+    assert r.returncode != 0
+    assert "Username has already been taken" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = pnyx("suspend", "nobody")
+    assert r.returncode != 0
+    assert "No local user named 'nobody'" in r.stderr
+    assert "Traceback" not in r.stderr
