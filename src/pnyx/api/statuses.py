@@ -1,5 +1,349 @@
-"""Mastodon API: statuses. (Being written.)"""
+"""Mastodon API: statuses, their threads, history, and what people do to them.
 
+Handlers only read parameters and render; the rules (validation, visibility, counters,
+notifications) live in pnyx.core.statuses and pnyx.core.interactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
 from starlette.routing import Route
 
-routes: list[Route] = []
+from pnyx.api import entities
+from pnyx.api.auth import optional, require
+from pnyx.api.http import JSON, ApiError, Params, database, not_found, path_id, read_params
+from pnyx.api.pagination import apply, in_display_order, page_from, paginated
+from pnyx.core import interactions, status_views
+from pnyx.core import statuses as core
+from pnyx.core.accounts import get as get_account
+from pnyx.core.errors import NotFound
+from pnyx.db.ids import parse_id
+
+MAX_BATCH = 40
+
+
+def render_one(tx, status_id: int, viewer_id: int | None) -> dict:
+    bundle = status_views.load(tx, [status_id], viewer_id)
+    if not bundle.visible:
+        raise NotFound()
+    return entities.status(bundle, status_id, tx.settings, tx.now)
+
+
+def _poll_input(params: Params) -> core.PollInput | None:
+    if params.raw("poll") in (None, ""):
+        return None
+    poll = params.sub("poll")
+    options = poll.list("options")
+    if not options and not poll.has("expires_in"):
+        return None
+    return core.PollInput(
+        options=options,
+        expires_in=poll.int("expires_in"),
+        multiple=bool(poll.bool("multiple", False)),
+        hide_totals=bool(poll.bool("hide_totals", False)),
+    )
+
+
+def _reply_id(params: Params) -> int | None:
+    raw = params.str("in_reply_to_id")
+    if not raw:
+        return None
+    parsed = parse_id(raw)
+    if parsed is None:
+        raise not_found()
+    return parsed
+
+
+# --- Create, show, edit, delete --------------------------------------------------------------
+
+
+async def create(request: Request) -> JSON:
+    params = await read_params(request)
+    if params.str("scheduled_at"):
+        raise ApiError(422, "Scheduled statuses are not supported yet")
+    key = (request.headers.get("idempotency-key") or "").strip()[:255] or None
+    data = core.StatusInput(
+        text=params.str("status", "") or "",
+        spoiler_text=params.str("spoiler_text", "") or "",
+        sensitive=params.bool("sensitive"),
+        visibility=params.str("visibility") or None,
+        language=params.str("language") or None,
+        in_reply_to_id=_reply_id(params),
+        poll=_poll_input(params),
+        media_ids=[m for m in params.list("media_ids") if m],
+        idempotency_key=key,
+    )
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        data.application_id = viewer.app_id
+        status_id = core.create(tx, viewer.account_id, data)
+        return render_one(tx, status_id, viewer.account_id)
+
+    try:
+        return JSON(await database(request).write(work))
+    except core.IdempotentReplay as replay:
+        winner = replay.status_id
+
+        def again(tx):
+            viewer = require(tx, request, "write:statuses")
+            return render_one(tx, winner, viewer.account_id)
+
+        return JSON(await database(request).read(again))
+
+
+async def show(request: Request) -> JSON:
+    status_id = path_id(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        return render_one(tx, status_id, viewer.account_id if viewer else None)
+
+    return JSON(await database(request).read(work))
+
+
+async def show_many(request: Request) -> JSON:
+    params = await read_params(request)
+    ids = []
+    for raw in params.list("id", max_items=MAX_BATCH):
+        parsed = parse_id(raw)
+        if parsed is not None and parsed not in ids:
+            ids.append(parsed)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        bundle = status_views.load(tx, ids, viewer.account_id if viewer else None)
+        return entities.statuses(bundle, tx.settings, tx.now)
+
+    return JSON(await database(request).read(work))
+
+
+async def update(request: Request) -> JSON:
+    status_id = path_id(request)
+    params = await read_params(request)
+    data = core.EditInput(
+        text=params.str("status", "") or "",
+        spoiler_text=params.str("spoiler_text", "") or "",
+        sensitive=params.bool("sensitive"),
+        language=params.str("language") or None,
+        poll=_poll_input(params),
+        media_ids=[m for m in params.list("media_ids") if m],
+    )
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        core.edit(tx, viewer.account_id, status_id, data)
+        return render_one(tx, status_id, viewer.account_id)
+
+    return JSON(await database(request).write(work))
+
+
+async def destroy(request: Request) -> JSON:
+    """Deleted posts come back with their source, so clients can offer "delete and redraft"."""
+    status_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        row = core.own_row(tx, viewer.account_id, status_id)
+        rendered = render_one(tx, status_id, viewer.account_id)
+        rendered["text"] = row.text
+        core.delete(tx, viewer.account_id, status_id)
+        return rendered
+
+    return JSON(await database(request).write(work))
+
+
+async def source(request: Request) -> JSON:
+    status_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "read:statuses")
+        row = core.own_row(tx, viewer.account_id, status_id)
+        return {"id": str(row.id), "text": row.text, "spoiler_text": row.spoiler_text}
+
+    return JSON(await database(request).read(work))
+
+
+def _status_edit(version, author, settings) -> dict:
+    """Mastodon's StatusEdit entity."""
+    return {
+        "content": version.content,
+        "spoiler_text": version.spoiler_text,
+        "sensitive": version.sensitive,
+        "created_at": entities.iso(version.created_at),
+        "account": entities.account(author, settings),
+        "poll": (
+            {"options": [{"title": title} for title in version.poll_options]}
+            if version.poll_options
+            else None
+        ),
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+async def history(request: Request) -> JSON:
+    status_id = path_id(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        versions = core.history(tx, viewer.account_id if viewer else None, status_id)
+        author = get_account(tx, versions[0].account_id)
+        return [_status_edit(v, author, tx.settings) for v in versions]
+
+    return JSON(await database(request).read(work))
+
+
+async def context(request: Request) -> JSON:
+    status_id = path_id(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        core.visible_row(tx, viewer_id, status_id)
+        ancestors, descendants = core.context_ids(tx, status_id)
+        bundle = status_views.load(tx, ancestors + descendants, viewer_id, hide_muted=True)
+        shown = set(bundle.visible)
+        return {
+            "ancestors": [
+                entities.status(bundle, i, tx.settings, tx.now) for i in ancestors if i in shown
+            ],
+            "descendants": [
+                entities.status(bundle, i, tx.settings, tx.now) for i in descendants if i in shown
+            ],
+        }
+
+    return JSON(await database(request).read(work))
+
+
+# --- Actions ---------------------------------------------------------------------------------
+
+
+def _action(fn: Callable[[object, int, int], int], scope: str):
+    """A POST that applies `fn(tx, account_id, status_id)` and renders the status it returns."""
+
+    async def handle(request: Request) -> JSON:
+        status_id = path_id(request)
+
+        def work(tx):
+            viewer = require(tx, request, scope)
+            target = fn(tx, viewer.account_id, status_id)
+            return render_one(tx, target, viewer.account_id)
+
+        return JSON(await database(request).write(work))
+
+    return handle
+
+
+async def reblog(request: Request) -> JSON:
+    status_id = path_id(request)
+    params = await read_params(request)
+    chosen = params.str("visibility") or None
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        reblog_id = interactions.reblog(
+            tx,
+            viewer.account_id,
+            status_id,
+            visibility_name=chosen,
+            application_id=viewer.app_id,
+        )
+        return render_one(tx, reblog_id, viewer.account_id)
+
+    return JSON(await database(request).write(work))
+
+
+def _accounts_list(query_for):
+    """favourited_by / reblogged_by: accounts, newest action first, with Link headers."""
+
+    async def handle(request: Request) -> JSON:
+        status_id = path_id(request)
+        params = await read_params(request)
+        page = page_from(params, default=40, maximum=80)
+
+        def work(tx):
+            viewer = optional(tx, request, "read:accounts")
+            viewer_id = viewer.account_id if viewer else None
+            status = core.visible_original(tx, viewer_id, status_id)
+            query, column = query_for(viewer_id, status.id)
+            rows = in_display_order(tx.rows(apply(query, column, page)), page)
+            return (
+                [entities.account(row, tx.settings) for row in rows],
+                [row.cursor_id for row in rows],
+            )
+
+        items, cursors = await database(request).read(work)
+        return paginated(request, items, cursors)
+
+    return handle
+
+
+routes = [
+    Route("/api/v1/statuses", create, methods=["POST"]),
+    Route("/api/v1/statuses", show_many, methods=["GET"]),
+    Route("/api/v1/statuses/{id:int}", show, methods=["GET"]),
+    Route("/api/v1/statuses/{id:int}", update, methods=["PUT"]),
+    Route("/api/v1/statuses/{id:int}", destroy, methods=["DELETE"]),
+    Route("/api/v1/statuses/{id:int}/context", context, methods=["GET"]),
+    Route("/api/v1/statuses/{id:int}/history", history, methods=["GET"]),
+    Route("/api/v1/statuses/{id:int}/source", source, methods=["GET"]),
+    Route(
+        "/api/v1/statuses/{id:int}/favourited_by",
+        _accounts_list(interactions.favourited_by_query),
+        methods=["GET"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/reblogged_by",
+        _accounts_list(interactions.reblogged_by_query),
+        methods=["GET"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/favourite",
+        _action(interactions.favourite, "write:favourites"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/unfavourite",
+        _action(interactions.unfavourite, "write:favourites"),
+        methods=["POST"],
+    ),
+    Route("/api/v1/statuses/{id:int}/reblog", reblog, methods=["POST"]),
+    Route(
+        "/api/v1/statuses/{id:int}/unreblog",
+        _action(interactions.unreblog, "write:statuses"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/bookmark",
+        _action(interactions.bookmark, "write:bookmarks"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/unbookmark",
+        _action(interactions.unbookmark, "write:bookmarks"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/pin",
+        _action(interactions.pin, "write:accounts"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/unpin",
+        _action(interactions.unpin, "write:accounts"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/mute",
+        _action(interactions.mute_conversation, "write:mutes"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id:int}/unmute",
+        _action(interactions.unmute_conversation, "write:mutes"),
+        methods=["POST"],
+    ),
+]

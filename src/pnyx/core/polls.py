@@ -1,1 +1,222 @@
-"""Polls. (Being written.)"""
+"""Polls: creation with their post, voting, and closing at expiry through a durable job.
+
+Tallies live on the poll row (one number per option) and move in the same transaction as the
+vote, so showing a poll never counts votes. Closing is a job scheduled for the expiry time:
+it survives restarts, and running it twice notifies nobody twice (it only acts while the poll
+is still open).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from pnyx.core import notifications, visibility
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.db.ids import new_id
+from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
+from pnyx.jobs.worker import handler
+
+CLOSE_JOB = "poll.close"
+
+
+def for_status(tx, status_id: int):
+    return tx.one_or_none(sa.select(polls).where(polls.c.status_id == status_id))
+
+
+def get(tx, poll_id: int, *, for_update: bool = False):
+    query = sa.select(polls).where(polls.c.id == poll_id)
+    if for_update and tx.is_postgres:
+        query = query.with_for_update()
+    return tx.one_or_none(query)
+
+
+def _schedule_close(tx, poll_id: int, expires_at) -> None:
+    """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
+    tx.enqueue(
+        CLOSE_JOB,
+        {"poll_id": str(poll_id)},
+        run_at=expires_at,
+        unique_key=f"{CLOSE_JOB}:{poll_id}:{int(expires_at.timestamp())}",
+    )
+
+
+def create(
+    tx,
+    status_id: int,
+    account_id: int,
+    options: list[str],
+    *,
+    expires_in: int,
+    multiple: bool = False,
+    hide_totals: bool = False,
+) -> int:
+    """Options must already be validated (core.statuses.validate_poll)."""
+    poll_id = new_id()
+    expires_at = tx.now + timedelta(seconds=expires_in)
+    tx.execute(
+        polls.insert().values(
+            id=poll_id,
+            status_id=status_id,
+            account_id=account_id,
+            options=list(options),
+            tallies=[0] * len(options),
+            multiple=bool(multiple),
+            hide_totals=bool(hide_totals),
+            expires_at=expires_at,
+            created_at=tx.now,
+        )
+    )
+    _schedule_close(tx, poll_id, expires_at)
+    return poll_id
+
+
+def update(
+    tx,
+    poll,
+    options: list[str],
+    *,
+    expires_in: int,
+    multiple: bool = False,
+    hide_totals: bool = False,
+) -> None:
+    """An edited poll. New options or a new kind (single/multiple) start the voting over."""
+    expires_at = tx.now + timedelta(seconds=expires_in)
+    values = {
+        "expires_at": expires_at,
+        "closed_at": None,
+        "hide_totals": bool(hide_totals),
+        "multiple": bool(multiple),
+    }
+    if list(poll.options) != list(options) or bool(poll.multiple) != bool(multiple):
+        tx.execute(poll_votes.delete().where(poll_votes.c.poll_id == poll.id))
+        values.update(
+            options=list(options), tallies=[0] * len(options), votes_count=0, voters_count=0
+        )
+    tx.execute(polls.update().where(polls.c.id == poll.id).values(**values))
+    _schedule_close(tx, poll.id, expires_at)
+
+
+def remove(tx, poll_id: int) -> None:
+    tx.execute(polls.delete().where(polls.c.id == poll_id))
+
+
+def is_expired(poll, now) -> bool:
+    return poll.closed_at is not None or (poll.expires_at is not None and poll.expires_at <= now)
+
+
+def own_votes(tx, poll_id: int, account_id: int | None) -> list[int]:
+    if account_id is None:
+        return []
+    return sorted(
+        tx.scalars(
+            sa.select(poll_votes.c.choice).where(
+                poll_votes.c.poll_id == poll_id, poll_votes.c.account_id == account_id
+            )
+        )
+    )
+
+
+def visible_poll(tx, viewer_id: int | None, poll_id: int):
+    """The poll if the viewer may see the post it belongs to; otherwise NotFound."""
+    poll = get(tx, poll_id)
+    if poll is None:
+        raise NotFound()
+    status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == poll.status_id))
+    if status is None or not visibility.may_see_one(tx, viewer_id, status):
+        raise NotFound()
+    return poll
+
+
+def has_voted(tx, poll, account_id: int) -> bool:
+    if poll.account_id == account_id:
+        return True  # as Mastodon: the author counts as having voted
+    return bool(
+        tx.scalar(
+            sa.select(sa.literal(1)).where(
+                poll_votes.c.poll_id == poll.id, poll_votes.c.account_id == account_id
+            )
+        )
+    )
+
+
+def vote(tx, account_id: int, poll_id: int, choices: list[int]) -> None:
+    """One vote per account: one choice, or several on a multiple-choice poll."""
+    visible_poll(tx, account_id, poll_id)
+    poll = get(tx, poll_id, for_update=True)
+    if is_expired(poll, tx.now):
+        raise Invalid("The poll has already ended")
+    if has_voted(tx, poll, account_id):
+        raise Invalid("You have already voted on this poll")
+    if not choices:
+        raise Invalid("Choices can't be blank")
+    unique = sorted(set(choices))
+    if any(c < 0 or c >= len(poll.options) for c in unique):
+        raise Invalid("The chosen vote option does not exist")
+    if len(unique) > 1 and not poll.multiple:
+        raise Invalid("You can only choose one option in this poll")
+    tallies = list(poll.tallies)
+    for choice in unique:
+        tx.execute(
+            poll_votes.insert().values(
+                id=new_id(),
+                poll_id=poll.id,
+                account_id=account_id,
+                choice=choice,
+                created_at=tx.now,
+            )
+        )
+        tallies[choice] += 1
+    tx.execute(
+        polls.update()
+        .where(polls.c.id == poll.id)
+        .values(
+            tallies=tallies,
+            votes_count=polls.c.votes_count + len(unique),
+            voters_count=polls.c.voters_count + 1,
+        )
+    )
+
+
+def close(tx, poll_id: int) -> bool:
+    """Close a poll whose time is up and tell its voters and author. False: nothing to do."""
+    poll = get(tx, poll_id, for_update=True)
+    if poll is None or poll.closed_at is not None:
+        return False
+    if poll.expires_at is not None and poll.expires_at > tx.now:
+        return False  # the expiry moved (edit): the job for the new time will close it
+    tx.execute(polls.update().where(polls.c.id == poll.id).values(closed_at=tx.now))
+    voters = tx.scalars(
+        sa.select(poll_votes.c.account_id)
+        .join(accounts, accounts.c.id == poll_votes.c.account_id)
+        .where(poll_votes.c.poll_id == poll.id, accounts.c.domain.is_(None))
+        .distinct()
+    )
+    for voter in sorted(set(voters) - {poll.account_id}):
+        notifications.notify(tx, voter, poll.account_id, "poll", poll.status_id)
+    author_is_local = tx.scalar(
+        sa.select(accounts.c.domain.is_(None)).where(accounts.c.id == poll.account_id)
+    )
+    if author_is_local:
+        notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
+    return True
+
+
+@handler(CLOSE_JOB)
+def close_job(tx, payload: dict) -> None:
+    """The durable expiry job; a poll deleted in the meantime is simply gone."""
+    try:
+        poll_id = int(payload.get("poll_id"))
+    except (TypeError, ValueError):
+        return
+    close(tx, poll_id)
+
+
+def pending_close_jobs(tx, poll_id: int) -> list:
+    """The scheduled closing jobs of a poll (for inspection and tests)."""
+    return tx.rows(
+        sa.select(jobs).where(
+            jobs.c.kind == CLOSE_JOB, jobs.c.unique_key.like(f"{CLOSE_JOB}:{poll_id}:%")
+        )
+    )

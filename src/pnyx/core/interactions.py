@@ -1,0 +1,296 @@
+"""What people do to posts: favourite, boost, bookmark, pin, mute a conversation.
+
+Each action is idempotent (doing it twice changes nothing), works only on posts the actor may
+see (otherwise NotFound, as if the post did not exist), acts on the boosted post when given a
+boost, and moves the post's counters in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pnyx.core import notifications, uris, visibility
+from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.statuses import (
+    _adjust_account_statuses,
+    _counted,
+    _delete_row,
+    _insert_ignore,
+    adjust_counter,
+    get_row,
+    notify_about,
+    visible_original,
+)
+from pnyx.db.ids import new_id
+from pnyx.db.tables import (
+    accounts,
+    blocks,
+    bookmarks,
+    conversation_mutes,
+    favourites,
+    status_pins,
+    statuses,
+    users,
+)
+
+MAX_PINS = 5
+REBLOG_VISIBILITIES = ("public", "unlisted", "private")
+
+
+def _username(tx, account_id: int) -> str:
+    return tx.scalar(sa.select(accounts.c.username).where(accounts.c.id == account_id))
+
+
+# --- Favourites -------------------------------------------------------------------------------
+
+
+def favourite(tx, account_id: int, status_id: int) -> int:
+    """Returns the id of the favourited post (the original when given a boost)."""
+    status = visible_original(tx, account_id, status_id)
+    favourite_id = new_id()
+    inserted = _insert_ignore(
+        tx,
+        favourites,
+        {
+            "id": favourite_id,
+            "account_id": account_id,
+            "status_id": status.id,
+            "uri": uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id),
+            "created_at": tx.now,
+        },
+    )
+    if inserted:
+        adjust_counter(tx, status.id, "favourites_count", +1)
+        notify_about(tx, status.account_id, account_id, "favourite", status)
+    return status.id
+
+
+def unfavourite(tx, account_id: int, status_id: int) -> int:
+    status = visible_original(tx, account_id, status_id)
+    deleted = tx.execute(
+        favourites.delete().where(
+            favourites.c.account_id == account_id, favourites.c.status_id == status.id
+        )
+    ).rowcount
+    if deleted:
+        adjust_counter(tx, status.id, "favourites_count", -1)
+        notifications.withdraw(tx, status.account_id, account_id, "favourite", status.id)
+    return status.id
+
+
+# --- Boosts ------------------------------------------------------------------------------------
+
+
+def existing_reblog(tx, account_id: int, status_id: int):
+    return tx.one_or_none(
+        sa.select(statuses).where(
+            statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
+        )
+    )
+
+
+def reblog(
+    tx,
+    account_id: int,
+    status_id: int,
+    *,
+    visibility_name: str | None = None,
+    application_id: int | None = None,
+) -> int:
+    """Boost a post; returns the boost's id (the existing one if already boosted).
+
+    Public and unlisted posts may be boosted by anyone who sees them; a followers-only post
+    only by its author (to their same followers); direct messages never.
+    """
+    status = visible_original(tx, account_id, status_id)
+    if status.visibility == "direct" or (
+        status.visibility == "private" and status.account_id != account_id
+    ):
+        raise Forbidden()
+    existing = existing_reblog(tx, account_id, status.id)
+    if existing is not None:
+        return existing.id
+    if visibility_name is None:
+        visibility_name = (
+            tx.scalar(sa.select(users.c.default_visibility).where(users.c.account_id == account_id))
+            or "public"
+        )
+        if visibility_name not in REBLOG_VISIBILITIES:
+            visibility_name = "public"
+    elif visibility_name not in REBLOG_VISIBILITIES:
+        raise Invalid("Visibility is not included in the list")
+    if status.visibility == "private":
+        visibility_name = "private"  # the author's own followers-only post stays so
+    username = _username(tx, account_id)
+    reblog_id = new_id()
+    tx.execute(
+        statuses.insert().values(
+            id=reblog_id,
+            uri=uris.status_uri(tx.settings, username, reblog_id) + "/activity",
+            url=uris.status_url(tx.settings, username, reblog_id),
+            account_id=account_id,
+            local=True,
+            visibility=visibility_name,
+            reblog_of_id=status.id,
+            application_id=application_id,
+            created_at=tx.now,
+        )
+    )
+    adjust_counter(tx, status.id, "reblogs_count", +1)
+    if _counted(visibility_name):
+        _adjust_account_statuses(tx, account_id, +1)
+    notify_about(tx, status.account_id, account_id, "reblog", status)
+    return reblog_id
+
+
+def unreblog(tx, account_id: int, status_id: int) -> int:
+    """Undo a boost; returns the original post's id."""
+    status = visible_original(tx, account_id, status_id)
+    existing = existing_reblog(tx, account_id, status.id)
+    if existing is not None:
+        _delete_row(tx, existing)
+    return status.id
+
+
+# --- Bookmarks ---------------------------------------------------------------------------------
+
+
+def bookmark(tx, account_id: int, status_id: int) -> int:
+    status = visible_original(tx, account_id, status_id)
+    _insert_ignore(
+        tx,
+        bookmarks,
+        {"id": new_id(), "account_id": account_id, "status_id": status.id, "created_at": tx.now},
+    )
+    return status.id
+
+
+def unbookmark(tx, account_id: int, status_id: int) -> int:
+    status = visible_original(tx, account_id, status_id)
+    tx.execute(
+        bookmarks.delete().where(
+            bookmarks.c.account_id == account_id, bookmarks.c.status_id == status.id
+        )
+    )
+    return status.id
+
+
+# --- Pins ---------------------------------------------------------------------------------------
+
+
+def pin(tx, account_id: int, status_id: int) -> int:
+    """Pin one's own post to the profile (Mastodon's rules and wording, at most 5)."""
+    row = get_row(tx, status_id)
+    if row is None or not visibility.may_see_one(tx, account_id, row):
+        raise NotFound()
+    if row.reblog_of_id:
+        raise Invalid("A boost cannot be pinned")
+    if row.account_id != account_id:
+        raise Invalid("Post that is not yours cannot be pinned")
+    if row.visibility == "direct":
+        raise Invalid("Posts that are only visible to mentioned users cannot be pinned")
+    already = tx.scalar(
+        sa.select(status_pins.c.id).where(
+            status_pins.c.account_id == account_id, status_pins.c.status_id == row.id
+        )
+    )
+    if already:
+        return row.id
+    count = tx.scalar(
+        sa.select(sa.func.count())
+        .select_from(status_pins)
+        .where(status_pins.c.account_id == account_id)
+    )
+    if count >= MAX_PINS:
+        raise Invalid("You have already pinned the maximum number of posts")
+    _insert_ignore(
+        tx,
+        status_pins,
+        {"id": new_id(), "account_id": account_id, "status_id": row.id, "created_at": tx.now},
+    )
+    return row.id
+
+
+def unpin(tx, account_id: int, status_id: int) -> int:
+    row = get_row(tx, status_id)
+    if row is None or not visibility.may_see_one(tx, account_id, row):
+        raise NotFound()
+    tx.execute(
+        status_pins.delete().where(
+            status_pins.c.account_id == account_id, status_pins.c.status_id == row.id
+        )
+    )
+    return row.id
+
+
+# --- Conversation mutes --------------------------------------------------------------------------
+
+
+def mute_conversation(tx, account_id: int, status_id: int) -> int:
+    """Stop notifications about a thread (replies, favourites, boosts of any post in it)."""
+    status = visible_original(tx, account_id, status_id)
+    _insert_ignore(
+        tx,
+        conversation_mutes,
+        {"account_id": account_id, "conversation_id": status.conversation_id or status.id},
+    )
+    return status.id
+
+
+def unmute_conversation(tx, account_id: int, status_id: int) -> int:
+    status = visible_original(tx, account_id, status_id)
+    tx.execute(
+        conversation_mutes.delete().where(
+            conversation_mutes.c.account_id == account_id,
+            conversation_mutes.c.conversation_id == (status.conversation_id or status.id),
+        )
+    )
+    return status.id
+
+
+# --- Who favourited / boosted -------------------------------------------------------------------
+
+
+def _hidden_accounts_filter(viewer_id: int | None, account_column):
+    """Suspended accounts, and those blocking or blocked by the viewer, are left out."""
+    conditions = [accounts.c.suspended_at.is_(None)]
+    if viewer_id is not None:
+        conditions.append(
+            ~sa.exists().where(
+                sa.or_(
+                    sa.and_(
+                        blocks.c.account_id == viewer_id,
+                        blocks.c.target_account_id == account_column,
+                    ),
+                    sa.and_(
+                        blocks.c.account_id == account_column,
+                        blocks.c.target_account_id == viewer_id,
+                    ),
+                )
+            )
+        )
+    return sa.and_(*conditions)
+
+
+def favourited_by_query(viewer_id: int | None, status_id: int):
+    """(cursor id, account row) pairs; the caller pages on favourites.id."""
+    return (
+        sa.select(favourites.c.id.label("cursor_id"), accounts)
+        .join(accounts, accounts.c.id == favourites.c.account_id)
+        .where(
+            favourites.c.status_id == status_id,
+            _hidden_accounts_filter(viewer_id, favourites.c.account_id),
+        )
+    ), favourites.c.id
+
+
+def reblogged_by_query(viewer_id: int | None, status_id: int):
+    """(cursor id, account row) pairs; the caller pages on the boost's id."""
+    return (
+        sa.select(statuses.c.id.label("cursor_id"), accounts)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(
+            statuses.c.reblog_of_id == status_id,
+            _hidden_accounts_filter(viewer_id, statuses.c.account_id),
+        )
+    ), statuses.c.id

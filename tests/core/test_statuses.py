@@ -1,0 +1,104 @@
+"""Posting rules called directly, as federation and the web UI will call them."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from pnyx.core import accounts, interactions, polls, statuses
+from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.db.tables import favourites
+from pnyx.db.tables import statuses as statuses_table
+
+
+@pytest.fixture
+def people(db):
+    def work(tx):
+        return {
+            name: accounts.create_local(tx, name, f"{name}@example.com", "correct horse battery")[0]
+            for name in ("alice", "bob", "carol")
+        }
+
+    return db.run_sync(work)
+
+
+def create(db, account_id, text="hello", **kwargs) -> int:
+    return db.run_sync(
+        lambda tx: statuses.create(tx, account_id, statuses.StatusInput(text=text, **kwargs))
+    )
+
+
+def test_thread_order_is_depth_first_in_reply_order(db, people):
+    alice, bob = people["alice"], people["bob"]
+    root = create(db, alice, "root")
+    a = create(db, bob, "a", in_reply_to_id=root)
+    b = create(db, bob, "b", in_reply_to_id=root)
+    a1 = create(db, alice, "a1", in_reply_to_id=a)
+    b1 = create(db, alice, "b1", in_reply_to_id=b)
+    a2 = create(db, alice, "a2", in_reply_to_id=a)
+    ancestors, descendants = db.run_sync(lambda tx: statuses.context_ids(tx, root))
+    assert ancestors == []
+    assert descendants == [a, a1, a2, b, b1]
+    ancestors, descendants = db.run_sync(lambda tx: statuses.context_ids(tx, b1))
+    assert ancestors == [root, b] and descendants == []
+    conversation = db.run_sync(
+        lambda tx: set(
+            tx.scalars(
+                sa.select(statuses_table.c.conversation_id).where(
+                    statuses_table.c.id.in_([root, a, b, a1, b1, a2])
+                )
+            )
+        )
+    )
+    assert conversation == {root}
+
+
+def test_reply_to_a_boost_replies_to_the_original(db, people):
+    alice, bob = people["alice"], people["bob"]
+    original = create(db, alice, "original")
+    boost = db.run_sync(lambda tx: interactions.reblog(tx, bob, original))
+    reply = create(db, people["carol"], "re", in_reply_to_id=boost)
+    row = db.run_sync(lambda tx: statuses.get_row(tx, reply))
+    assert row.in_reply_to_id == original and row.in_reply_to_account_id == alice
+
+
+def test_interactions_are_idempotent_and_keep_counters(db, people):
+    alice, bob = people["alice"], people["bob"]
+    status_id = create(db, alice)
+    for _ in range(3):
+        db.run_sync(lambda tx: interactions.favourite(tx, bob, status_id))
+    row = db.run_sync(lambda tx: statuses.get_row(tx, status_id))
+    assert row.favourites_count == 1
+    count = db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(favourites)))
+    assert count == 1
+    for _ in range(2):
+        db.run_sync(lambda tx: interactions.unfavourite(tx, bob, status_id))
+    assert db.run_sync(lambda tx: statuses.get_row(tx, status_id)).favourites_count == 0
+
+
+def test_direct_messages_cannot_be_boosted_even_by_author(db, people):
+    status_id = create(db, people["alice"], "@bob hi", visibility="direct")
+    with pytest.raises(Forbidden):
+        db.run_sync(lambda tx: interactions.reblog(tx, people["alice"], status_id))
+    with pytest.raises(NotFound):
+        db.run_sync(lambda tx: interactions.favourite(tx, people["carol"], status_id))
+    db.run_sync(lambda tx: interactions.favourite(tx, people["bob"], status_id))
+
+
+def test_status_without_text_but_with_poll_is_fine(db, people):
+    poll = statuses.PollInput(options=["a", "b"], expires_in=600)
+    status_id = create(db, people["alice"], "", poll=poll)
+    row = db.run_sync(lambda tx: polls.for_status(tx, status_id))
+    assert row.options == ["a", "b"] and row.tallies == [0, 0]
+    with pytest.raises(Invalid):
+        create(db, people["alice"], "")
+
+
+def test_suspended_accounts_are_not_mentioned(db, people):
+    def work(tx):
+        accounts.suspend(tx, people["bob"], "spam")
+        return statuses.create(tx, people["alice"], statuses.StatusInput(text="hi @bob"))
+
+    status_id = db.run_sync(work)
+    row = db.run_sync(lambda tx: statuses.get_row(tx, status_id))
+    assert "mention" not in row.content and "@bob" in row.content
