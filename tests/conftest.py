@@ -100,6 +100,7 @@ def settings(database_url, tmp_path) -> Settings:
         database_url=database_url,
         rate_limits=False,
         job_workers=0,
+        password_hashing="fast-insecure",
     )
 
 

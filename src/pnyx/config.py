@@ -57,6 +57,7 @@ class Settings:
     rate_limit_window: int = 300
     job_workers: int = 1
     secret_key: str = ""
+    password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)
 
@@ -118,4 +119,6 @@ def load_settings(environ: dict[str, str] | None = None, toml_path: str | None =
             f"PNYX_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
             f"got {settings.registrations!r}"
         )
+    if settings.password_hashing not in ("standard", "fast-insecure"):
+        raise ValueError("PNYX_PASSWORD_HASHING must be standard or fast-insecure")
     return settings

@@ -7,6 +7,7 @@ it can be undone.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 
@@ -66,6 +67,11 @@ def validate_password(password: str) -> str:
     if len(password) > MAX_LENGTH:
         raise Invalid(f"Password is too long (maximum is {MAX_LENGTH} characters)")
     return password
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not a real password, only spends time")
 
 
 def find_local(tx, username: str):
@@ -146,7 +152,7 @@ def create_local(
             id=user_id,
             account_id=account_id,
             email=email,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, tx.settings.password_hashing),
             role=role,
             approved=approved,
             registration_reason=reason,
@@ -172,7 +178,12 @@ def authenticate(tx, login: str, password: str):
             sa.func.lower(accounts.c.username) == login.lower(), accounts.c.domain.is_(None)
         )
     row = tx.one_or_none(query)
-    if row is None or not verify_password(row.password_hash, password):
+    if row is None:
+        # Spend the same time as a real check, so timing does not reveal who has an account.
+        if tx.settings.password_hashing == "standard":
+            verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(row.password_hash, password):
         return None
     return row
 
@@ -211,7 +222,7 @@ def change_password(
     tx.execute(
         users.update()
         .where(users.c.id == user_id)
-        .values(password_hash=hash_password(new_password))
+        .values(password_hash=hash_password(new_password, tx.settings.password_hashing))
     )
     revoke_credentials(tx, user_id, keep_token_id=keep_token_id, keep_session_id=keep_session_id)
 
