@@ -35,19 +35,33 @@ def default_header(settings: Settings) -> str:
     return f"{settings.base_url}/static/header.png"
 
 
+def _fields(row, *, source: bool = False) -> list[dict]:
+    """Profile fields: the HTML others see, or (`source`) what the owner typed, for editing."""
+    return [
+        {
+            "name": f.get("name", ""),
+            "value": f.get("value_source", f.get("value", "")) if source else f.get("value", ""),
+            "verified_at": f.get("verified_at"),
+        }
+        for f in (row.fields or [])
+    ]
+
+
 def account(row, settings: Settings) -> dict:
+    """The Account entity. A suspended account shows only who it was, as Mastodon does: no
+    name, bio, fields, images or flags, and zero counts."""
     acct = row.username if row.domain is None else f"{row.username}@{row.domain}"
-    avatar = row.avatar_url or default_avatar(settings)
-    header = row.header_url or default_header(settings)
     suspended = row.suspended_at is not None
+    avatar = (not suspended and row.avatar_url) or default_avatar(settings)
+    header = (not suspended and row.header_url) or default_header(settings)
     data = {
         "id": str(row.id),
         "username": row.username,
         "acct": acct,
         "display_name": "" if suspended else row.display_name,
-        "locked": row.locked,
-        "bot": row.bot,
-        "discoverable": row.discoverable,
+        "locked": row.locked and not suspended,
+        "bot": row.bot and not suspended,
+        "discoverable": row.discoverable and not suspended,
         "indexable": row.indexable,
         "group": row.group,
         "created_at": _midnight(row.created_at),
@@ -63,20 +77,12 @@ def account(row, settings: Settings) -> dict:
         "statuses_count": 0 if suspended else row.statuses_count,
         "last_status_at": _day(row.last_status_at),
         "hide_collections": row.hide_collections,
-        "noindex": not row.indexable,
         "emojis": [],
         "roles": [],
-        "fields": []
-        if suspended
-        else [
-            {
-                "name": f.get("name", ""),
-                "value": f.get("value", ""),
-                "verified_at": f.get("verified_at"),
-            }
-            for f in (row.fields or [])
-        ],
+        "fields": [] if suspended else _fields(row),
     }
+    if row.domain is None:  # Mastodon tells only of its own users' search-engine wish
+        data["noindex"] = not row.indexable
     if suspended:
         data["suspended"] = True
     return data
@@ -104,14 +110,7 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
         "sensitive": user.default_sensitive,
         "language": user.default_language or "",
         "note": row.note_source,
-        "fields": [
-            {
-                "name": f.get("name", ""),
-                "value": f.get("value", ""),
-                "verified_at": f.get("verified_at"),
-            }
-            for f in (row.fields or [])
-        ],
+        "fields": _fields(row, source=True),
         "follow_requests_count": follow_requests_count,
         "hide_collections": row.hide_collections,
         "discoverable": row.discoverable,
@@ -123,9 +122,8 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
 
 def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -> dict:
     expired = p.closed_at is not None or (p.expires_at is not None and p.expires_at <= now)
-    show_totals = (
-        not p.hide_totals or expired or (viewer_id is not None and viewer_id == p.account_id)
-    )
+    # As Mastodon: hidden totals stay hidden from everyone, the author included, until the end.
+    show_totals = not p.hide_totals or expired
     data = {
         "id": str(p.id),
         "expires_at": iso(p.expires_at),
@@ -143,6 +141,16 @@ def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -
         data["voted"] = bool(own_votes) or viewer_id == p.account_id
         data["own_votes"] = sorted(own_votes or [])
     return data
+
+
+def _pinnable(row, viewer_id: int) -> bool:
+    """Mastodon gives `pinned` only where the viewer could pin: their own post, not a boost,
+    not a direct message."""
+    return (
+        row.account_id == viewer_id
+        and not row.reblog_of_id
+        and row.visibility in ("public", "unlisted", "private")
+    )
 
 
 def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
@@ -195,7 +203,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         data["reblogged"] = row.id in bundle.reblogged
         data["muted"] = row.conversation_id in bundle.muted_conversations
         data["bookmarked"] = row.id in bundle.bookmarked
-        if row.account_id == viewer:
+        if _pinnable(row, viewer):
             data["pinned"] = row.id in bundle.pinned
         data["filtered"] = []
     return data
@@ -242,3 +250,28 @@ def relationship(rel) -> dict:
         "endorsed": False,
         "note": rel.note,
     }
+
+
+# Notifications whose entity carries the status they are about (Mastodon omits the key for the
+# others, such as follow).
+STATUS_NOTIFICATION_TYPES = frozenset(
+    ("mention", "status", "reblog", "favourite", "poll", "update")
+)
+
+
+def notification(row, from_account, bundle: StatusBundle, settings: Settings, now: datetime):
+    """A Notification entity; `bundle` holds the status rendered for the recipient."""
+    data = {
+        "id": str(row.id),
+        "type": row.type,
+        "created_at": iso(row.created_at),
+        "group_key": f"ungrouped-{row.id}",
+        "account": account(from_account, settings),
+    }
+    if row.type in STATUS_NOTIFICATION_TYPES:
+        data["status"] = (
+            status(bundle, row.status_id, settings, now)
+            if row.status_id in bundle.visible
+            else None
+        )
+    return data

@@ -1,5 +1,305 @@
-"""Mastodon API: instance. (Being written.)"""
+"""Mastodon API: what the instance is (v1 and v2 Instance), its rules, peers, emojis, and a
+user's preferences.
 
+Clients read these into typed structures (toot raises on a wrong type, Mastodon.py parses
+`version` and switches code paths on it), so every field has Mastodon 4.3's name and type.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from starlette.requests import Request
 from starlette.routing import Route
 
-routes: list[Route] = []
+import pnyx
+from pnyx.api import entities
+from pnyx.api.auth import require
+from pnyx.api.http import JSON, database
+from pnyx.config import Settings
+from pnyx.core import instance as core_instance
+from pnyx.db.ids import id_floor
+from pnyx.db.tables import statuses, users
+
+# Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
+SOURCE_URL = "https://github.com/pnyx-social/pnyx"
+LANGUAGES = ["en"]
+MAX_MEDIA_ATTACHMENTS = 4
+MAX_FEATURED_TAGS = 10
+MAX_PINNED_STATUSES = 5
+CHARACTERS_RESERVED_PER_URL = 23
+# Mastodon 4.3's defaults; the media pipeline enforces the same limits.
+MEDIA = {
+    "supported_mime_types": [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/heic",
+        "image/heif",
+        "image/webp",
+        "image/avif",
+        "video/webm",
+        "video/mp4",
+        "video/quicktime",
+        "video/ogg",
+        "audio/wave",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/x-pn-wave",
+        "audio/vnd.wave",
+        "audio/ogg",
+        "audio/vorbis",
+        "audio/mpeg",
+        "audio/mp3",
+        "audio/webm",
+        "audio/flac",
+        "audio/aac",
+        "audio/m4a",
+        "audio/x-m4a",
+        "audio/mp4",
+        "audio/3gpp",
+        "video/x-ms-asf",
+    ],
+    "image_size_limit": 16777216,
+    "image_matrix_limit": 33177600,
+    "video_size_limit": 103809024,
+    "video_frame_rate_limit": 120,
+    "video_matrix_limit": 8294400,
+}
+DESCRIPTION_LIMIT = 1500
+
+
+def version_string() -> str:
+    """`4.3.0 (compatible; Pnyx 0.1.0)`: clients cut at the first space and see 4.3.0."""
+    return f"{pnyx.MASTODON_COMPAT_VERSION} (compatible; Pnyx {pnyx.__version__})"
+
+
+def streaming_url(settings: Settings) -> str:
+    scheme = "wss" if settings.effective_scheme == "https" else "ws"
+    return f"{scheme}://{settings.domain}"
+
+
+def thumbnail_url(settings: Settings) -> str:
+    return f"{settings.base_url}/static/thumbnail.png"
+
+
+def _statuses_config(settings: Settings) -> dict:
+    return {
+        "max_characters": settings.max_status_chars,
+        "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+        "characters_reserved_per_url": CHARACTERS_RESERVED_PER_URL,
+    }
+
+
+def _polls_config(settings: Settings) -> dict:
+    return {
+        "max_options": settings.max_poll_options,
+        "max_characters_per_option": settings.max_poll_option_chars,
+        "min_expiration": settings.min_poll_expiration,
+        "max_expiration": settings.max_poll_expiration,
+    }
+
+
+def _rule(row) -> dict:
+    return {"id": str(row.id), "text": row.text, "hint": row.hint}
+
+
+def _registrations_open(settings: Settings) -> bool:
+    return settings.registrations in ("open", "approval")
+
+
+def _snapshot(tx) -> dict:
+    contact = core_instance.contact_account(tx)
+    return {
+        "stats": core_instance.stats(tx),
+        "rules": [_rule(r) for r in core_instance.rule_rows(tx)],
+        "contact": entities.account(contact, tx.settings) if contact is not None else None,
+    }
+
+
+def instance_v2(settings: Settings, snap: dict) -> dict:
+    return {
+        "domain": settings.domain,
+        "title": settings.instance_title,
+        "version": version_string(),
+        "source_url": SOURCE_URL,
+        "description": settings.instance_description,
+        "usage": {"users": {"active_month": snap["stats"].active_month}},
+        "thumbnail": {"url": thumbnail_url(settings)},
+        "icon": [],
+        "languages": LANGUAGES,
+        "configuration": {
+            "urls": {
+                "streaming": streaming_url(settings),
+                "status": None,
+                "about": f"{settings.base_url}/about",
+                "privacy_policy": f"{settings.base_url}/privacy-policy",
+            },
+            "vapid": {"public_key": settings.extra.get("vapid_public_key", "")},
+            "accounts": {
+                "max_featured_tags": MAX_FEATURED_TAGS,
+                "max_pinned_statuses": MAX_PINNED_STATUSES,
+            },
+            "statuses": _statuses_config(settings),
+            "media_attachments": {**MEDIA, "description_limit": DESCRIPTION_LIMIT},
+            "polls": _polls_config(settings),
+            "translation": {"enabled": False},
+        },
+        "registrations": {
+            "enabled": _registrations_open(settings),
+            "approval_required": settings.registrations == "approval",
+            "message": None,
+            "url": None,
+        },
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": settings.contact_email, "account": snap["contact"]},
+        "rules": snap["rules"],
+    }
+
+
+def instance_v1(settings: Settings, snap: dict) -> dict:
+    stats = snap["stats"]
+    return {
+        "uri": settings.domain,
+        "title": settings.instance_title,
+        "short_description": settings.instance_description,
+        "description": settings.instance_description,
+        "email": settings.contact_email,
+        "version": version_string(),
+        "urls": {"streaming_api": streaming_url(settings)},
+        "stats": {
+            "user_count": stats.user_count,
+            "status_count": stats.status_count,
+            "domain_count": stats.domain_count,
+        },
+        "thumbnail": thumbnail_url(settings),
+        "languages": LANGUAGES,
+        "registrations": _registrations_open(settings),
+        "approval_required": settings.registrations == "approval",
+        "invites_enabled": settings.registrations == "invite",
+        "configuration": {
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
+            "statuses": _statuses_config(settings),
+            "media_attachments": dict(MEDIA),
+            "polls": _polls_config(settings),
+        },
+        "contact_account": snap["contact"],
+        "rules": snap["rules"],
+    }
+
+
+async def show_v1(request: Request):
+    snap = await database(request).read(_snapshot)
+    return JSON(instance_v1(request.app.state.settings, snap))
+
+
+async def show_v2(request: Request):
+    snap = await database(request).read(_snapshot)
+    return JSON(instance_v2(request.app.state.settings, snap))
+
+
+async def rules(request: Request):
+    def work(tx):
+        return [_rule(r) for r in core_instance.rule_rows(tx)]
+
+    return JSON(await database(request).read(work))
+
+
+async def peers(request: Request):
+    return JSON(await database(request).read(core_instance.peers))
+
+
+def _activity(tx) -> list[dict]:
+    """The last 12 weeks, newest first: local posts, sign-ins and sign-ups, counted by id range
+    (ids are time-sortable, so each count is a primary-key range scan)."""
+    start = tx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=start.weekday())
+    out = []
+    for week in range(12):
+        begin = start - timedelta(weeks=week)
+        end = begin + timedelta(weeks=1)
+        low, high = id_floor(begin), id_floor(end)
+        posts = tx.scalar(
+            sa.select(sa.func.count()).where(
+                statuses.c.id >= low, statuses.c.id < high, statuses.c.local.is_(True)
+            )
+        )
+        signups = tx.scalar(sa.select(sa.func.count()).where(users.c.id >= low, users.c.id < high))
+        logins = tx.scalar(
+            sa.select(sa.func.count()).where(
+                users.c.last_sign_in_at >= begin, users.c.last_sign_in_at < end
+            )
+        )
+        out.append(
+            {
+                "week": str(int(begin.timestamp())),
+                "statuses": str(posts or 0),
+                "logins": str(logins or 0),
+                "registrations": str(signups or 0),
+            }
+        )
+    return out
+
+
+async def activity(request: Request):
+    return JSON(await database(request).read(_activity))
+
+
+async def extended_description(request: Request):
+    settings: Settings = request.app.state.settings
+
+    def work(tx):
+        content = settings.extra.get("extended_description") or (
+            f"<p>{_escape(settings.instance_description)}</p>"
+        )
+        return {"updated_at": entities.iso(tx.now), "content": content}
+
+    return JSON(await database(request).read(work))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+async def custom_emojis(request: Request):
+    def work(tx):
+        return [
+            {
+                "shortcode": e.shortcode,
+                "url": e.url,
+                "static_url": e.static_url,
+                "visible_in_picker": e.visible_in_picker,
+                "category": e.category,
+            }
+            for e in core_instance.emojis(tx)
+        ]
+
+    return JSON(await database(request).read(work))
+
+
+async def preferences(request: Request):
+    def work(tx):
+        viewer = require(tx, request, "read:accounts")
+        user = tx.one_or_none(sa.select(users).where(users.c.id == viewer.user_id))
+        return {
+            "posting:default:visibility": user.default_visibility,
+            "posting:default:sensitive": user.default_sensitive,
+            "posting:default:language": user.default_language,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+        }
+
+    return JSON(await database(request).read(work))
+
+
+routes = [
+    Route("/api/v1/instance", show_v1, methods=["GET"]),
+    Route("/api/v2/instance", show_v2, methods=["GET"]),
+    Route("/api/v1/instance/rules", rules, methods=["GET"]),
+    Route("/api/v1/instance/peers", peers, methods=["GET"]),
+    Route("/api/v1/instance/activity", activity, methods=["GET"]),
+    Route("/api/v1/instance/extended_description", extended_description, methods=["GET"]),
+    Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
+    Route("/api/v1/preferences", preferences, methods=["GET"]),
+]

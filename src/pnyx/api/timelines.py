@@ -1,5 +1,121 @@
-"""Mastodon API: timelines. (Being written.)"""
+"""Mastodon API: home, public and hashtag timelines, and one account's statuses.
 
+Each handler does the token lookup, the timeline query and the loading for rendering in one
+`database.read` call (one thread hop per request); the rules live in `core.timelines`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
 from starlette.routing import Route
 
-routes: list[Route] = []
+from pnyx.api import entities
+from pnyx.api.auth import optional, require
+from pnyx.api.http import Params, database, path_id, read_params
+from pnyx.api.pagination import page_from, paginated
+from pnyx.core import status_views, timelines
+
+
+def no_nul(value: str | None) -> str | None:
+    """PostgreSQL refuses NUL characters in text; no tag, name or word contains one."""
+    return value.replace("\x00", "") if value else value
+
+
+def no_nul_list(values: list[str]) -> list[str]:
+    return [v.replace("\x00", "") for v in values]
+
+
+def core_page(params: Params, *, default: int = 20, maximum: int = 40) -> timelines.Page:
+    page = page_from(params, default=default, maximum=maximum)
+    return timelines.Page(page.max_id, page.since_id, page.min_id, page.limit)
+
+
+def render(tx, page: timelines.Slice, viewer_id: int | None) -> tuple[list[dict], list[int]]:
+    """Rendered statuses (those still visible) and the ids for the Link header."""
+    bundle = status_views.load(tx, page.ids, viewer_id)
+    return entities.statuses(bundle, tx.settings, tx.now), page.cursors
+
+
+async def home(request: Request):
+    params = await read_params(request)
+    page = core_page(params)
+
+    def work(tx):
+        viewer = require(tx, request, "read:statuses")
+        ids = timelines.home(tx, viewer.account_id, page)
+        return render(tx, ids, viewer.account_id)
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
+async def public(request: Request):
+    params = await read_params(request)
+    page = core_page(params)
+    local = params.bool("local", False)
+    remote = params.bool("remote", False)
+    only_media = params.bool("only_media", False)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        ids = timelines.public(
+            tx, viewer_id, page, local=local, remote=remote, only_media=only_media
+        )
+        return render(tx, ids, viewer_id)
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
+async def tag(request: Request):
+    params = await read_params(request)
+    page = core_page(params)
+    hashtag = no_nul(request.path_params["hashtag"])
+    options = {
+        "any_tags": no_nul_list(params.list("any")),
+        "all_tags": no_nul_list(params.list("all")),
+        "none_tags": no_nul_list(params.list("none")),
+        "local": params.bool("local", False),
+        "remote": params.bool("remote", False),
+        "only_media": params.bool("only_media", False),
+    }
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        ids = timelines.tag(tx, viewer_id, hashtag, page, **options)
+        return render(tx, ids, viewer_id)
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
+async def account_statuses(request: Request):
+    account_id = path_id(request)
+    params = await read_params(request)
+    page = core_page(params)
+    options = {
+        "pinned": params.bool("pinned", False),
+        "exclude_replies": params.bool("exclude_replies", False),
+        "exclude_reblogs": params.bool("exclude_reblogs", False),
+        "only_media": params.bool("only_media", False),
+        "tagged": no_nul(params.str("tagged", max_len=255)),
+    }
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        ids = timelines.account_statuses(tx, viewer_id, account_id, page, **options)
+        return render(tx, ids, viewer_id)
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
+routes = [
+    Route("/api/v1/timelines/home", home, methods=["GET"]),
+    Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/accounts/{id:int}/statuses", account_statuses, methods=["GET"]),
+]

@@ -1,0 +1,95 @@
+"""What the instance says about itself: counts, rules, contact, peers, custom emojis.
+
+The API module shapes these into Mastodon's v1 and v2 Instance entities; the figures come from
+here so the web pages and NodeInfo can use the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from pnyx.db.tables import accounts, custom_emojis, oauth_tokens, rules, statuses, users
+
+ACTIVE_WINDOW = timedelta(days=30)
+
+
+@dataclass
+class Stats:
+    user_count: int
+    status_count: int
+    domain_count: int
+    active_month: int
+
+
+def stats(tx) -> Stats:
+    user_count = tx.scalar(
+        sa.select(sa.func.count())
+        .select_from(users.join(accounts, accounts.c.id == users.c.account_id))
+        .where(accounts.c.suspended_at.is_(None))
+    )
+    status_count = tx.scalar(
+        sa.select(sa.func.count()).select_from(statuses).where(statuses.c.local.is_(True))
+    )
+    domain_count = tx.scalar(
+        sa.select(sa.func.count(sa.distinct(sa.func.lower(accounts.c.domain)))).where(
+            accounts.c.domain.is_not(None)
+        )
+    )
+    return Stats(
+        int(user_count or 0), int(status_count or 0), int(domain_count or 0), active_month(tx)
+    )
+
+
+def active_month(tx) -> int:
+    """Local users who signed in or used a token in the last 30 days."""
+    since = tx.now - ACTIVE_WINDOW
+    by_token = sa.select(oauth_tokens.c.user_id.label("user_id")).where(
+        oauth_tokens.c.user_id.is_not(None),
+        sa.or_(oauth_tokens.c.last_used_at >= since, oauth_tokens.c.created_at >= since),
+    )
+    by_sign_in = sa.select(users.c.id.label("user_id")).where(users.c.last_sign_in_at >= since)
+    active = sa.union(by_token, by_sign_in).subquery()
+    return int(tx.scalar(sa.select(sa.func.count()).select_from(active)) or 0)
+
+
+def rule_rows(tx) -> list:
+    return tx.rows(sa.select(rules).order_by(rules.c.position, rules.c.id))
+
+
+def contact_account(tx):
+    """The instance's contact: its first admin (by creation), if any and not suspended."""
+    return tx.one_or_none(
+        sa.select(accounts)
+        .join(users, users.c.account_id == accounts.c.id)
+        .where(users.c.role == "admin", accounts.c.suspended_at.is_(None))
+        .order_by(users.c.id)
+        .limit(1)
+    )
+
+
+def peers(tx, limit: int = 10000) -> list[str]:
+    """Domains of the remote accounts this instance knows about."""
+    domain = sa.func.lower(accounts.c.domain)
+    return [
+        d
+        for d in tx.scalars(
+            sa.select(domain)
+            .where(accounts.c.domain.is_not(None))
+            .group_by(domain)
+            .order_by(domain)
+            .limit(limit)
+        )
+        if d
+    ]
+
+
+def emojis(tx) -> list:
+    """Local custom emojis (remote ones arrive with federation and are not offered)."""
+    return tx.rows(
+        sa.select(custom_emojis)
+        .where(custom_emojis.c.domain.is_(None))
+        .order_by(custom_emojis.c.shortcode)
+    )

@@ -1,0 +1,248 @@
+"""Reading notifications and the read markers that go with them.
+
+Creating notifications is `core.notifications`; this module lists, counts and removes them.
+What the recipient may not see never shows: notifications from suspended accounts, from an
+account blocked either way, from an account muted with hide_notifications, and notifications
+about a status the recipient can no longer see (a followers-only post after an unfollow ...).
+Markers remember where a user stopped reading their home timeline and notifications, so that
+several apps can share the position; each save bumps `version`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pnyx.core import status_views
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.db.tables import accounts, blocks, markers, mutes, notifications
+
+MARKER_TIMELINES = ("home", "notifications")
+UNREAD_CAP = 1000
+MAX_ROUNDS = 4
+
+
+@dataclass
+class NotificationPage:
+    """Notification rows to show, their accounts, and the statuses rendered for the recipient."""
+
+    rows: list
+    accounts: dict[int, object]
+    bundle: status_views.StatusBundle
+    cursor_ids: list[int]  # newest first, for the Link header
+
+
+def _visible_from(query, tx, recipient_id: int):
+    """Only notifications from accounts the recipient has not shut out (or who shut them out)."""
+    return query.where(
+        ~sa.exists().where(
+            accounts.c.id == notifications.c.from_account_id,
+            accounts.c.suspended_at.is_not(None),
+        ),
+        ~sa.exists().where(
+            sa.or_(
+                sa.and_(
+                    blocks.c.account_id == recipient_id,
+                    blocks.c.target_account_id == notifications.c.from_account_id,
+                ),
+                sa.and_(
+                    blocks.c.account_id == notifications.c.from_account_id,
+                    blocks.c.target_account_id == recipient_id,
+                ),
+            )
+        ),
+        ~sa.exists().where(
+            mutes.c.account_id == recipient_id,
+            mutes.c.target_account_id == notifications.c.from_account_id,
+            mutes.c.hide_notifications.is_(True),
+            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
+        ),
+    )
+
+
+def _filtered(
+    tx,
+    recipient_id: int,
+    *,
+    types: Iterable[str] = (),
+    exclude_types: Iterable[str] = (),
+    from_account_id: int | None = None,
+):
+    query = sa.select(notifications).where(notifications.c.account_id == recipient_id)
+    types = [t for t in types if t]
+    exclude_types = [t for t in exclude_types if t]
+    if types:
+        query = query.where(notifications.c.type.in_(types))
+    if exclude_types:
+        query = query.where(notifications.c.type.not_in(exclude_types))
+    if from_account_id is not None:
+        query = query.where(notifications.c.from_account_id == from_account_id)
+    return _visible_from(query, tx, recipient_id)
+
+
+def list_page(
+    tx,
+    recipient_id: int,
+    *,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+    limit: int = 40,
+    types: Iterable[str] = (),
+    exclude_types: Iterable[str] = (),
+    from_account_id: int | None = None,
+) -> NotificationPage:
+    """One page of the recipient's notifications, newest first (oldest first walking min_id)."""
+    base = _filtered(
+        tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
+    )
+    ascending = min_id is not None
+    kept: list = []
+    scanned: list[int] = []
+    ran_dry = False
+    cursor_max, cursor_min = max_id, min_id
+    for _ in range(MAX_ROUNDS):
+        want = limit - len(kept)
+        query = base
+        if cursor_max is not None:
+            query = query.where(notifications.c.id < cursor_max)
+        if since_id is not None:
+            query = query.where(notifications.c.id > since_id)
+        if cursor_min is not None:
+            query = query.where(notifications.c.id > cursor_min)
+        column = notifications.c.id
+        query = query.order_by(column.asc() if ascending else column.desc()).limit(want)
+        batch = tx.rows(query)
+        scanned.extend(r.id for r in batch)
+        kept.extend(_with_visible_status(tx, recipient_id, batch))
+        if len(batch) < want:
+            ran_dry = True
+            break
+        if len(kept) >= limit:
+            break
+        if ascending:
+            cursor_min = batch[-1].id
+        else:
+            cursor_max = batch[-1].id
+    if ascending:
+        kept.reverse()
+    found = _assemble(tx, recipient_id, kept)
+    if not ran_dry and len(kept) < limit and scanned:
+        # Everything looked at was hidden: point the Link header past it, not at nothing.
+        found.cursor_ids = [max(scanned), min(scanned)]
+    return found
+
+
+def _with_visible_status(tx, recipient_id: int, batch: list) -> list:
+    status_ids = [r.status_id for r in batch if r.status_id is not None]
+    if not status_ids:
+        return batch
+    visible = set(status_views.load(tx, status_ids, recipient_id).visible)
+    return [r for r in batch if r.status_id is None or r.status_id in visible]
+
+
+def _assemble(tx, recipient_id: int, rows: list) -> NotificationPage:
+    account_ids = {r.from_account_id for r in rows}
+    found = (
+        {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}
+        if account_ids
+        else {}
+    )
+    bundle = status_views.load(
+        tx, [r.status_id for r in rows if r.status_id is not None], recipient_id
+    )
+    return NotificationPage(rows, found, bundle, [r.id for r in rows])
+
+
+def get_one(tx, recipient_id: int, notification_id: int) -> NotificationPage:
+    """One notification of the recipient's, under the same rules as the list; else NotFound."""
+    query = _filtered(tx, recipient_id).where(notifications.c.id == notification_id)
+    rows = _with_visible_status(tx, recipient_id, tx.rows(query))
+    if not rows:
+        raise NotFound()
+    return _assemble(tx, recipient_id, rows)
+
+
+def dismiss(tx, recipient_id: int, notification_id: int) -> None:
+    deleted = tx.execute(
+        notifications.delete().where(
+            notifications.c.id == notification_id, notifications.c.account_id == recipient_id
+        )
+    ).rowcount
+    if not deleted:
+        raise NotFound()
+
+
+def clear(tx, recipient_id: int) -> None:
+    tx.execute(notifications.delete().where(notifications.c.account_id == recipient_id))
+
+
+def unread_count(
+    tx,
+    recipient_id: int,
+    *,
+    limit: int = 100,
+    types: Iterable[str] = (),
+    exclude_types: Iterable[str] = (),
+    from_account_id: int | None = None,
+) -> int:
+    """Notifications newer than the notifications marker, counted up to `limit` (max 1000)."""
+    limit = max(1, min(limit, UNREAD_CAP))
+    last_read = tx.scalar(
+        sa.select(markers.c.last_read_id).where(
+            markers.c.account_id == recipient_id, markers.c.timeline == "notifications"
+        )
+    )
+    query = _filtered(
+        tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
+    ).with_only_columns(notifications.c.id)
+    if last_read is not None:
+        query = query.where(notifications.c.id > last_read)
+    capped = query.order_by(notifications.c.id.desc()).limit(limit).subquery()
+    return int(tx.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+
+
+# --- Markers ------------------------------------------------------------------------------
+
+
+def get_markers(tx, account_id: int, timelines: Iterable[str]) -> dict[str, object]:
+    wanted = [t for t in timelines if t in MARKER_TIMELINES]
+    if not wanted:
+        return {}
+    rows = tx.rows(
+        sa.select(markers).where(markers.c.account_id == account_id, markers.c.timeline.in_(wanted))
+    )
+    return {r.timeline: r for r in rows}
+
+
+def save_markers(tx, account_id: int, positions: dict[str, int]) -> dict[str, object]:
+    """Set last_read_id per timeline; a new marker starts at version 0, each save adds one.
+
+    One upsert per timeline, so two apps saving at the same moment cannot collide.
+    """
+    for timeline in positions:
+        if timeline not in MARKER_TIMELINES:
+            raise Invalid(f"Timeline is not one of {', '.join(MARKER_TIMELINES)}")
+    insert = postgresql.insert if tx.is_postgres else sqlite.insert
+    for timeline, last_read_id in positions.items():
+        statement = insert(markers).values(
+            account_id=account_id,
+            timeline=timeline,
+            last_read_id=last_read_id,
+            version=0,
+            updated_at=tx.now,
+        )
+        tx.execute(
+            statement.on_conflict_do_update(
+                index_elements=[markers.c.account_id, markers.c.timeline],
+                set_={
+                    "last_read_id": statement.excluded.last_read_id,
+                    "version": markers.c.version + 1,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+    return get_markers(tx, account_id, positions)

@@ -1,0 +1,167 @@
+"""Search: accounts by handle or name, hashtags by name, statuses by text.
+
+Nothing found here can be something the searcher may not see: suspended accounts and accounts
+blocked either way never match, and status search only looks among posts the searcher could
+open anyway (their own, public and unlisted ones, followers-only posts of accounts they follow,
+and posts addressed to them), then passes the hits through the usual visibility rules. Status
+text search is a bounded scan over the newest posts, not a full-text index: good enough for a
+small instance, and it can never turn into a whole-table scan on a large one.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pnyx.core import accounts as core_accounts
+from pnyx.core import status_views
+from pnyx.db.ids import parse_id
+from pnyx.db.tables import accounts, blocks, follows, mentions, statuses, tags
+
+# Newest posts looked at by one status search.
+STATUS_SCAN = 10_000
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _like_anywhere(text: str) -> str:
+    return "%" + _like_prefix(text)
+
+
+def _not_blocked(query, viewer_id: int | None):
+    if viewer_id is None:
+        return query
+    return query.where(
+        ~sa.exists().where(
+            blocks.c.account_id == viewer_id, blocks.c.target_account_id == accounts.c.id
+        ),
+        ~sa.exists().where(
+            blocks.c.account_id == accounts.c.id, blocks.c.target_account_id == viewer_id
+        ),
+    )
+
+
+def search_accounts(
+    tx,
+    viewer_id: int | None,
+    q: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    following: bool = False,
+) -> list:
+    """Account rows: an exact `user`, `user@domain` or `@user@domain` first, then prefixes."""
+    q = (q or "").strip()
+    term = q.lstrip("@")
+    if not term or (following and viewer_id is None):
+        return []
+    username, _, domain = term.partition("@")
+    found: list = []
+    exact = core_accounts.find_by_acct(tx, term) if username else None
+
+    def allowed(query):
+        query = query.where(accounts.c.suspended_at.is_(None))
+        query = _not_blocked(query, viewer_id)
+        if following and viewer_id is not None:
+            query = query.where(
+                sa.exists().where(
+                    follows.c.account_id == viewer_id, follows.c.target_account_id == accounts.c.id
+                )
+            )
+        return query
+
+    if exact is not None and tx.one_or_none(
+        allowed(sa.select(accounts.c.id).where(accounts.c.id == exact.id))
+    ):
+        found.append(exact)
+    prefix = _like_prefix(username.lower())
+    if domain:
+        match = sa.and_(
+            sa.func.lower(accounts.c.username).like(prefix, escape="\\"),
+            sa.func.lower(sa.func.coalesce(accounts.c.domain, tx.settings.domain)).like(
+                _like_prefix(domain.lower()), escape="\\"
+            ),
+        )
+    else:
+        match = sa.or_(
+            sa.func.lower(accounts.c.username).like(prefix, escape="\\"),
+            sa.func.lower(accounts.c.display_name).like(_like_prefix(term.lower()), escape="\\"),
+        )
+    query = allowed(sa.select(accounts).where(match))
+    if exact is not None:
+        query = query.where(accounts.c.id != exact.id)
+    query = query.order_by(
+        accounts.c.domain.is_not(None), accounts.c.followers_count.desc(), accounts.c.id
+    )
+    # The exact match, if any, is result number 0; prefix matches follow it.
+    if found:
+        if offset == 0:
+            return found + tx.rows(query.limit(limit - 1)) if limit > 1 else found
+        return tx.rows(query.offset(offset - 1).limit(limit))
+    return tx.rows(query.offset(offset).limit(limit))
+
+
+def search_hashtags(tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
+    name = (q or "").strip().lstrip("#").lower()
+    if not name:
+        return []
+    query = (
+        sa.select(tags)
+        .where(tags.c.name.like(_like_prefix(name), escape="\\"))
+        .order_by((tags.c.name == name).desc(), sa.func.length(tags.c.name), tags.c.name)
+        .offset(offset)
+        .limit(limit)
+    )
+    return tx.rows(query)
+
+
+def search_statuses(
+    tx,
+    viewer_id: int,
+    q: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    account_id: int | None = None,
+) -> list[int]:
+    """Ids of posts whose text contains every word of `q`, among those the viewer may see."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    if q.startswith(("https://", "http://")):
+        # A post's address: its ActivityPub id (indexed), or our own web URL, which ends in
+        # the status id. Never a text scan.
+        by_address = tx.scalars(sa.select(statuses.c.id).where(statuses.c.uri == q).limit(1))
+        local_prefix = f"{tx.settings.base_url}/@"
+        if not by_address and q.startswith(local_prefix):
+            status_id = parse_id(q.rsplit("/", 1)[-1])
+            if status_id is not None:
+                by_address = [status_id]
+        if offset > 0 or not by_address:
+            return []
+        return status_views.load(tx, by_address, viewer_id).visible
+    words = [w.lower() for w in q.split() if w][:8]
+    followed = sa.select(follows.c.target_account_id).where(follows.c.account_id == viewer_id)
+    addressed = sa.exists().where(
+        mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id
+    )
+    may_open = sa.or_(
+        statuses.c.account_id == viewer_id,
+        statuses.c.visibility.in_(("public", "unlisted")),
+        sa.and_(statuses.c.visibility == "private", statuses.c.account_id.in_(followed)),
+        addressed,
+    )
+    recent = sa.select(statuses.c.id, statuses.c.text, statuses.c.spoiler_text).where(
+        statuses.c.reblog_of_id.is_(None), may_open
+    )
+    if account_id is not None:
+        recent = recent.where(statuses.c.account_id == account_id)
+    recent = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
+    haystack = sa.func.lower(recent.c.text + " " + recent.c.spoiler_text)
+    query = sa.select(recent.c.id).where(
+        *[haystack.like(_like_anywhere(w), escape="\\") for w in words]
+    )
+    ids = tx.scalars(query.order_by(recent.c.id.desc()).offset(offset).limit(limit))
+    return status_views.load(tx, ids, viewer_id).visible
