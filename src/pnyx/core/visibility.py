@@ -12,6 +12,7 @@ Not being allowed to see something is indistinguishable from it not existing (40
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -35,61 +36,92 @@ class ViewerContext:
     suspended: set[int] = field(default_factory=set)
 
 
+# The facts load_context needs, as one UNION ALL built once: each arm tags its rows with a kind.
+_SUSPENDED, _FOLLOWING, _BLOCKING, _BLOCKED_BY, _MUTING, _MENTIONED = range(6)
+
+
+def _arm(kind: int, column, *where):
+    return sa.select(sa.literal_column(str(kind)).label("kind"), column.label("ref")).where(*where)
+
+
+def _expanding(name: str):
+    return sa.bindparam(name, expanding=True)
+
+
+@functools.cache
+def _suspended_statement():
+    return _arm(
+        _SUSPENDED,
+        accounts.c.id,
+        accounts.c.id.in_(_expanding("a0")),
+        accounts.c.suspended_at.is_not(None),
+    )
+
+
+@functools.cache
+def _context_statement():
+    viewer = sa.bindparam("viewer")
+    return sa.union_all(
+        _suspended_statement(),
+        _arm(
+            _FOLLOWING,
+            follows.c.target_account_id,
+            follows.c.account_id == viewer,
+            follows.c.target_account_id.in_(_expanding("a1")),
+        ),
+        _arm(
+            _BLOCKING,
+            blocks.c.target_account_id,
+            blocks.c.account_id == viewer,
+            blocks.c.target_account_id.in_(_expanding("a2")),
+        ),
+        _arm(
+            _BLOCKED_BY,
+            blocks.c.account_id,
+            blocks.c.target_account_id == viewer,
+            blocks.c.account_id.in_(_expanding("a3")),
+        ),
+        _arm(
+            _MUTING,
+            mutes.c.target_account_id,
+            mutes.c.account_id == viewer,
+            mutes.c.target_account_id.in_(_expanding("a4")),
+            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > sa.bindparam("now")),
+        ),
+        _arm(
+            _MENTIONED,
+            mentions.c.status_id,
+            mentions.c.account_id == viewer,
+            mentions.c.status_id.in_(_expanding("s")),
+        ),
+    )
+
+
 def load_context(
     tx, viewer_id: int | None, author_ids: Iterable[int], status_ids: Iterable[int] = ()
 ) -> ViewerContext:
-    author_ids = set(author_ids)
-    status_ids = set(status_ids)
+    """Everything may_see needs about one viewer and these authors, in a single query."""
+    authors = list(set(author_ids))
     ctx = ViewerContext(viewer_id)
-    if author_ids:
-        ctx.suspended = set(
-            tx.scalars(
-                sa.select(accounts.c.id).where(
-                    accounts.c.id.in_(author_ids), accounts.c.suspended_at.is_not(None)
-                )
-            )
-        )
-    if viewer_id is None or not author_ids:
+    if not authors:
         return ctx
-    others = author_ids - {viewer_id}
-    if others:
-        ctx.following = set(
-            tx.scalars(
-                sa.select(follows.c.target_account_id).where(
-                    follows.c.account_id == viewer_id, follows.c.target_account_id.in_(others)
-                )
-            )
-        )
-        ctx.blocked = set(
-            tx.scalars(
-                sa.select(blocks.c.target_account_id).where(
-                    blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(others)
-                )
-            )
-        ) | set(
-            tx.scalars(
-                sa.select(blocks.c.account_id).where(
-                    blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(others)
-                )
-            )
-        )
-        ctx.muted = set(
-            tx.scalars(
-                sa.select(mutes.c.target_account_id).where(
-                    mutes.c.account_id == viewer_id,
-                    mutes.c.target_account_id.in_(others),
-                    sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
-                )
-            )
-        )
-    if status_ids:
-        ctx.mentioned_in = set(
-            tx.scalars(
-                sa.select(mentions.c.status_id).where(
-                    mentions.c.account_id == viewer_id, mentions.c.status_id.in_(status_ids)
-                )
-            )
-        )
+    if viewer_id is None:
+        ctx.suspended = set(tx.scalars_of(_suspended_statement(), {"a0": authors}, column=1))
+        return ctx
+    others = [a for a in authors if a != viewer_id]
+    params = {
+        "viewer": viewer_id,
+        "now": tx.now,
+        "a0": authors,
+        "a1": others,
+        "a2": others,
+        "a3": others,
+        "a4": others,
+        "s": list(set(status_ids)),
+    }
+    buckets = (ctx.suspended, ctx.following, ctx.blocked, ctx.blocked, ctx.muted, ctx.mentioned_in)
+    for kind, ref in tx.execute(_context_statement(), params):
+        buckets[kind].add(ref)
     return ctx
 
 
@@ -128,4 +160,27 @@ def blocked_either_way(tx, a: int, b: int) -> bool:
             )
             .limit(1)
         )
+    )
+
+
+def not_hidden_from(viewer_id: int, account_column, now):
+    """SQL condition: the account in `account_column` is neither blocked either way with the
+    viewer nor muted by them (an expired mute counts as none). Lists of accounts shown to a
+    viewer (who favourited, who boosted, followers ...) leave those out, as Mastodon does."""
+    return sa.and_(
+        ~sa.exists().where(
+            sa.or_(
+                sa.and_(
+                    blocks.c.account_id == viewer_id, blocks.c.target_account_id == account_column
+                ),
+                sa.and_(
+                    blocks.c.target_account_id == viewer_id, blocks.c.account_id == account_column
+                ),
+            )
+        ),
+        ~sa.exists().where(
+            mutes.c.account_id == viewer_id,
+            mutes.c.target_account_id == account_column,
+            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
+        ),
     )

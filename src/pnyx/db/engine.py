@@ -103,6 +103,10 @@ class Tx:
     def scalars(self, statement) -> list:
         return list(self.conn.execute(statement).scalars())
 
+    def scalars_of(self, statement, params: dict, column: int = 0) -> list:
+        """One column of a prebuilt statement run with `params`."""
+        return [row[column] for row in self.conn.execute(statement, params)]
+
     def rows(self, statement) -> list:
         return list(self.conn.execute(statement))
 

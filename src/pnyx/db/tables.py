@@ -22,7 +22,9 @@ metadata = sa.MetaData(
     }
 )
 
-ID = sa.BigInteger
+# 64-bit ids. On SQLite they are declared INTEGER so that a single-column primary key is an
+# alias of the rowid: a lookup by id is then one B-tree search instead of two.
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _id() -> sa.Column:
@@ -209,7 +211,8 @@ statuses = sa.Table(
 )
 sa.Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
 sa.Index("ix_statuses_in_reply_to_id", statuses.c.in_reply_to_id)
-sa.Index("ix_statuses_reblog_of_id", statuses.c.reblog_of_id)
+# (reblog_of_id, account_id): "which of these did the viewer boost" probes by original.
+sa.Index("ix_statuses_reblog_of_id", statuses.c.reblog_of_id, statuses.c.account_id)
 sa.Index("ix_statuses_conversation_id", statuses.c.conversation_id)
 # Public/local timelines walk this: newest public posts that are not boosts.
 sa.Index("ix_statuses_visibility_id", statuses.c.visibility, statuses.c.id)
