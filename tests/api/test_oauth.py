@@ -659,12 +659,17 @@ def test_codes_are_stored_as_digests(client, make_user, app):
 
 def test_consent_page_escapes_what_the_app_registered(client, make_user):
     make_user("alice")
+    refused = client.post(
+        "/api/v1/apps",
+        data={"client_name": "x", "redirect_uris": CALLBACK, "website": "javascript:alert(1)"},
+    )
+    assert refused.status_code == 422  # a website must be an http(s) link
     r = client.post(
         "/api/v1/apps",
         data={
             "client_name": "<script>alert(1)</script>",
             "redirect_uris": CALLBACK,
-            "website": "javascript:alert(1)",
+            "website": 'https://app.test/"><script>alert(2)</script>',
         },
     )
     app = r.json()
@@ -675,5 +680,6 @@ def test_consent_page_escapes_what_the_app_registered(client, make_user):
     )
     assert "<script>alert" not in consent.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in consent.text
+    assert '"><script>alert(2)' not in consent.text
     assert 'href="javascript:' not in consent.text
     assert "frame-ancestors 'none'" in consent.headers["content-security-policy"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pnyx.core import accounts, interactions, polls, statuses
+from pnyx.core import accounts, interactions, polls, statuses, threads
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.tables import favourites
 from pnyx.db.tables import statuses as statuses_table
@@ -36,10 +36,10 @@ def test_thread_order_is_depth_first_in_reply_order(db, people):
     a1 = create(db, alice, "a1", in_reply_to_id=a)
     b1 = create(db, alice, "b1", in_reply_to_id=b)
     a2 = create(db, alice, "a2", in_reply_to_id=a)
-    ancestors, descendants = db.run_sync(lambda tx: statuses.context_ids(tx, root))
+    ancestors, descendants = db.run_sync(lambda tx: threads.context_ids(tx, root))
     assert ancestors == []
     assert descendants == [a, a1, a2, b, b1]
-    ancestors, descendants = db.run_sync(lambda tx: statuses.context_ids(tx, b1))
+    ancestors, descendants = db.run_sync(lambda tx: threads.context_ids(tx, b1))
     assert ancestors == [root, b] and descendants == []
     conversation = db.run_sync(
         lambda tx: set(

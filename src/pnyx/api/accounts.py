@@ -13,32 +13,19 @@ from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
 from pnyx.core import accounts as core_accounts
+from pnyx.core import follows, profiles
 from pnyx.core import oauth as core_oauth
-from pnyx.core import profiles
 from pnyx.core.errors import Invalid
-from pnyx.db.tables import accounts, follow_requests, users
+from pnyx.db.ids import parse_id
+from pnyx.db.tables import users
 
 
 def credential_account(tx, account_id: int) -> dict:
     """CredentialAccount: the account, its editable `source` and the user's role."""
     row = core_accounts.get(tx, account_id)
     user = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
-    pending = tx.scalar(
-        sa.select(sa.func.count())
-        .select_from(follow_requests)
-        .where(follow_requests.c.target_account_id == account_id)
-    )
-    data = entities.credential_account(row, user, tx.settings, pending or 0)
-    # `source.fields` holds what the user typed; `fields` has the HTML made from it.
-    data["source"]["fields"] = [
-        {
-            "name": f.get("name", ""),
-            "value": f.get("value_source", f.get("value", "")),
-            "verified_at": f.get("verified_at"),
-        }
-        for f in (row.fields or [])
-    ]
-    return data
+    pending = follows.follow_requests_count(tx, account_id)
+    return entities.credential_account(row, user, tx.settings, pending)
 
 
 async def register(request: Request):
@@ -163,10 +150,22 @@ async def show(request: Request):
 
     def work(tx):
         optional(tx, request, "read:accounts")
-        row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
-        if row is None:
-            raise not_found()
-        return entities.account(row, tx.settings)
+        return entities.account(core_accounts.get_public(tx, account_id), tx.settings)
+
+    return JSON(await database(request).read(work))
+
+
+MAX_ACCOUNTS_AT_ONCE = 40  # Mastodon's DEFAULT_ACCOUNTS_LIMIT for GET /api/v1/accounts
+
+
+async def show_many(request: Request):
+    """GET /api/v1/accounts?id[]=...: several accounts at once, unknown ids left out."""
+    params = await read_params(request)
+    ids = [i for i in (parse_id(v) for v in params.list("id", max_items=MAX_ACCOUNTS_AT_ONCE)) if i]
+
+    def work(tx):
+        optional(tx, request, "read:accounts")
+        return [entities.account(row, tx.settings) for row in core_accounts.public_rows(tx, ids)]
 
     return JSON(await database(request).read(work))
 
@@ -187,6 +186,7 @@ async def lookup(request: Request):
 
 routes = [
     Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts", show_many, methods=["GET"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),

@@ -8,7 +8,6 @@ OAuth libraries in clients parse, not Mastodon's {"error": sentence}.
 from __future__ import annotations
 
 import base64
-import binascii
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -46,7 +45,7 @@ def client_credentials(request: Request, params) -> tuple[str | None, str | None
     if header[:6].lower() == "basic " and not client_secret:
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):  # binascii.Error, or a non-ASCII header
             return client_id, client_secret
         user, sep, password = decoded.partition(":")
         if sep:

@@ -1,8 +1,9 @@
 """Mastodon API: follows, follow requests, blocks, mutes, notes and the lists they make.
 
-Handlers only read parameters, check the token's scope and call `pnyx.core.relationships`,
-where every rule lives. Each action answers with the viewer's Relationship to the account, as
-Mastodon does, so clients can redraw their buttons from the response alone.
+Handlers only read parameters, check the token's scope and call pnyx.core.follows,
+pnyx.core.blocks_mutes and pnyx.core.relationships, where every rule lives. Each action
+answers with the viewer's Relationship to the account, as Mastodon does, so clients can
+redraw their buttons from the response alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pnyx.api import entities
 from pnyx.api.auth import Viewer, optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
+from pnyx.core import blocks_mutes, follows
 from pnyx.core import relationships as graph
 from pnyx.core import scopes as scope_rules
 from pnyx.db.ids import parse_id
@@ -57,7 +59,7 @@ def _follow(tx, viewer_id: int, target_id: int, params: Params) -> None:
     # Mastodon.py sends form reblogs=1&notify=0; megalodon sends `{}`. Absent options keep
     # their current value on an existing follow.
     languages = params.list("languages") if params.has("languages") else None
-    graph.follow(
+    follows.follow(
         tx,
         viewer_id,
         target_id,
@@ -68,33 +70,33 @@ def _follow(tx, viewer_id: int, target_id: int, params: Params) -> None:
 
 
 def _unfollow(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.unfollow(tx, viewer_id, target_id)
+    follows.unfollow(tx, viewer_id, target_id)
 
 
 def _block(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.block(tx, viewer_id, target_id)
+    blocks_mutes.block(tx, viewer_id, target_id)
 
 
 def _unblock(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.unblock(tx, viewer_id, target_id)
+    blocks_mutes.unblock(tx, viewer_id, target_id)
 
 
 def _mute(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.mute(
+    blocks_mutes.mute(
         tx,
         viewer_id,
         target_id,
         hide_notifications=params.bool("notifications", True),
-        duration=params.int("duration", 0, minimum=0, maximum=graph.MAX_MUTE_SECONDS),
+        duration=params.int("duration", 0, minimum=0, maximum=blocks_mutes.MAX_MUTE_SECONDS),
     )
 
 
 def _unmute(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.unmute(tx, viewer_id, target_id)
+    blocks_mutes.unmute(tx, viewer_id, target_id)
 
 
 def _remove_from_followers(tx, viewer_id: int, target_id: int, params: Params) -> None:
-    graph.remove_from_followers(tx, viewer_id, target_id)
+    follows.remove_from_followers(tx, viewer_id, target_id)
 
 
 def _note(tx, viewer_id: int, target_id: int, params: Params) -> None:
@@ -102,11 +104,11 @@ def _note(tx, viewer_id: int, target_id: int, params: Params) -> None:
 
 
 def _authorize(tx, viewer_id: int, requester_id: int, params: Params) -> None:
-    graph.authorize_request(tx, viewer_id, requester_id)
+    follows.authorize_request(tx, viewer_id, requester_id)
 
 
 def _reject(tx, viewer_id: int, requester_id: int, params: Params) -> None:
-    graph.reject_request(tx, viewer_id, requester_id)
+    follows.reject_request(tx, viewer_id, requester_id)
 
 
 async def relationships(request: Request) -> JSON:

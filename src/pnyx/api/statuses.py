@@ -1,7 +1,7 @@
 """Mastodon API: statuses, their threads, history, and what people do to them.
 
 Handlers only read parameters and render; the rules (validation, visibility, counters,
-notifications) live in pnyx.core.statuses and pnyx.core.interactions.
+notifications) live in pnyx.core.statuses, status_edits, threads and interactions.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from starlette.routing import Route
 
 from pnyx.api import entities
 from pnyx.api.auth import optional, require
-from pnyx.api.http import JSON, ApiError, Params, database, not_found, path_id, read_params
+from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
-from pnyx.core import interactions, status_views
+from pnyx.core import interactions, status_edits, status_views, threads
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
 
-MAX_BATCH = 40
+MAX_BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT for GET /api/v1/statuses?id[]=
 
 
 def render_one(tx, status_id: int, viewer_id: int | None) -> dict:
@@ -46,13 +46,25 @@ def _poll_input(params: Params) -> core.PollInput | None:
     )
 
 
+def _content(params: Params) -> dict:
+    """The fields of core.StatusContent, as both posting and editing take them."""
+    return {
+        "text": params.str("status", "") or "",
+        "spoiler_text": params.str("spoiler_text", "") or "",
+        "sensitive": params.bool("sensitive"),
+        "language": params.str("language") or None,
+        "poll": _poll_input(params),
+        "media_ids": [m for m in params.list("media_ids") if m],
+    }
+
+
 def _reply_id(params: Params) -> int | None:
     raw = params.str("in_reply_to_id")
     if not raw:
         return None
     parsed = parse_id(raw)
     if parsed is None:
-        raise not_found()
+        raise ApiError(404, core.REPLY_NOT_FOUND)
     return parsed
 
 
@@ -65,14 +77,9 @@ async def create(request: Request) -> JSON:
         raise ApiError(422, "Scheduled statuses are not supported yet")
     key = (request.headers.get("idempotency-key") or "").strip()[:255] or None
     data = core.StatusInput(
-        text=params.str("status", "") or "",
-        spoiler_text=params.str("spoiler_text", "") or "",
-        sensitive=params.bool("sensitive"),
+        **_content(params),
         visibility=params.str("visibility") or None,
-        language=params.str("language") or None,
         in_reply_to_id=_reply_id(params),
-        poll=_poll_input(params),
-        media_ids=[m for m in params.list("media_ids") if m],
         idempotency_key=key,
     )
 
@@ -107,10 +114,12 @@ async def show(request: Request) -> JSON:
 async def show_many(request: Request) -> JSON:
     params = await read_params(request)
     ids = []
-    for raw in params.list("id", max_items=MAX_BATCH):
+    for raw in params.list("id"):
         parsed = parse_id(raw)
         if parsed is not None and parsed not in ids:
             ids.append(parsed)
+    if len(ids) > MAX_BATCH:  # as Mastodon, counted once duplicates are gone
+        raise ApiError(422, f"Validation failed: id has too many items (maximum is {MAX_BATCH})")
 
     def work(tx):
         viewer = optional(tx, request, "read:statuses")
@@ -123,18 +132,11 @@ async def show_many(request: Request) -> JSON:
 async def update(request: Request) -> JSON:
     status_id = path_id(request)
     params = await read_params(request)
-    data = core.EditInput(
-        text=params.str("status", "") or "",
-        spoiler_text=params.str("spoiler_text", "") or "",
-        sensitive=params.bool("sensitive"),
-        language=params.str("language") or None,
-        poll=_poll_input(params),
-        media_ids=[m for m in params.list("media_ids") if m],
-    )
+    data = status_edits.EditInput(**_content(params))
 
     def work(tx):
         viewer = require(tx, request, "write:statuses")
-        core.edit(tx, viewer.account_id, status_id, data)
+        status_edits.edit(tx, viewer.account_id, status_id, data)
         return render_one(tx, status_id, viewer.account_id)
 
     return JSON(await database(request).write(work))
@@ -189,7 +191,7 @@ async def history(request: Request) -> JSON:
 
     def work(tx):
         viewer = optional(tx, request, "read:statuses")
-        versions = core.history(tx, viewer.account_id if viewer else None, status_id)
+        versions = status_edits.history(tx, viewer.account_id if viewer else None, status_id)
         author = get_account(tx, versions[0].account_id)
         return [_status_edit(v, author, tx.settings) for v in versions]
 
@@ -203,7 +205,7 @@ async def context(request: Request) -> JSON:
         viewer = optional(tx, request, "read:statuses")
         viewer_id = viewer.account_id if viewer else None
         core.visible_row(tx, viewer_id, status_id)
-        ancestors, descendants = core.context_ids(tx, status_id)
+        ancestors, descendants = threads.context_ids(tx, status_id)
         bundle = status_views.load(tx, ancestors + descendants, viewer_id, hide_muted=True)
         shown = set(bundle.visible)
         return {
@@ -268,7 +270,7 @@ def _accounts_list(query_for):
             viewer = optional(tx, request, "read:accounts")
             viewer_id = viewer.account_id if viewer else None
             status = core.visible_original(tx, viewer_id, status_id)
-            query, column = query_for(viewer_id, status.id)
+            query, column = query_for(viewer_id, status.id, tx.now)
             rows = in_display_order(tx.rows(apply(query, column, page)), page)
             return (
                 [entities.account(row, tx.settings) for row in rows],

@@ -82,24 +82,63 @@ def find_local(tx, username: str):
     )
 
 
+def pending(account_column=accounts.c.id):
+    """SQL condition: a local account whose user is not approved or not confirmed yet.
+
+    Such a sign-up does not exist for anyone else (Mastodon answers 404 for it everywhere):
+    its name must not leak before the staff let it in.
+    """
+    return sa.exists().where(
+        users.c.account_id == account_column,
+        sa.or_(users.c.approved.is_(False), users.c.confirmed.is_(False)),
+    )
+
+
 def find_by_acct(tx, acct: str):
-    """`name`, `name@domain` or `@name@domain`; the local domain counts as local."""
+    """`name`, `name@domain` or `@name@domain`; the local domain counts as local.
+
+    Accounts still waiting for approval or confirmation are not found.
+    """
     acct = acct.strip().lstrip("@")
     username, _, domain = acct.partition("@")
     if not username:
         return None
-    if not domain or domain.lower() == tx.settings.domain.lower():
-        return find_local(tx, username)
-    return tx.one_or_none(
-        sa.select(accounts).where(
-            sa.func.lower(accounts.c.username) == username.lower(),
-            sa.func.lower(accounts.c.domain) == domain.lower(),
-        )
+    query = sa.select(accounts).where(
+        sa.func.lower(accounts.c.username) == username.lower(), ~pending()
     )
+    if not domain or domain.lower() == tx.settings.domain.lower():
+        query = query.where(accounts.c.domain.is_(None))
+    else:
+        query = query.where(sa.func.lower(accounts.c.domain) == domain.lower())
+    return tx.one_or_none(query)
 
 
 def get(tx, account_id: int):
     row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def public_rows(tx, account_ids: list[int]) -> list:
+    """Several accounts as others may see them (see `get_public`), in the order asked for;
+    unknown and pending ones are left out."""
+    ids = list(dict.fromkeys(account_ids))
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in tx.rows(sa.select(accounts).where(accounts.c.id.in_(ids), ~pending()))
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def get_public(tx, account_id: int):
+    """An account as others may see it: NotFound if unknown or still pending (see `pending`).
+
+    Suspended accounts are returned: they are shown, blanked, with `suspended: true`.
+    """
+    row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id, ~pending()))
     if row is None:
         raise NotFound()
     return row

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from pnyx.core import notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
-    _adjust_account_statuses,
-    _counted,
-    _delete_row,
-    _insert_ignore,
+    adjust_account_statuses,
     adjust_counter,
+    counted,
+    delete_row,
     get_row,
     notify_about,
     visible_original,
@@ -24,7 +24,6 @@ from pnyx.core.statuses import (
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
-    blocks,
     bookmarks,
     conversation_mutes,
     favourites,
@@ -48,7 +47,7 @@ def favourite(tx, account_id: int, status_id: int) -> int:
     """Returns the id of the favourited post (the original when given a boost)."""
     status = visible_original(tx, account_id, status_id)
     favourite_id = new_id()
-    inserted = _insert_ignore(
+    inserted = insert_ignore(
         tx,
         favourites,
         {
@@ -123,11 +122,13 @@ def reblog(
         visibility_name = "private"  # the author's own followers-only post stays so
     username = _username(tx, account_id)
     reblog_id = new_id()
+    # A boost has no page of its own: like Mastodon, its url is its Announce activity's URI.
+    activity = uris.status_uri(tx.settings, username, reblog_id) + "/activity"
     tx.execute(
         statuses.insert().values(
             id=reblog_id,
-            uri=uris.status_uri(tx.settings, username, reblog_id) + "/activity",
-            url=uris.status_url(tx.settings, username, reblog_id),
+            uri=activity,
+            url=activity,
             account_id=account_id,
             local=True,
             visibility=visibility_name,
@@ -137,8 +138,8 @@ def reblog(
         )
     )
     adjust_counter(tx, status.id, "reblogs_count", +1)
-    if _counted(visibility_name):
-        _adjust_account_statuses(tx, account_id, +1)
+    if counted(visibility_name):
+        adjust_account_statuses(tx, account_id, +1)
     notify_about(tx, status.account_id, account_id, "reblog", status)
     return reblog_id
 
@@ -148,7 +149,7 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     existing = existing_reblog(tx, account_id, status.id)
     if existing is not None:
-        _delete_row(tx, existing)
+        delete_row(tx, existing)
     return status.id
 
 
@@ -157,7 +158,7 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
 
 def bookmark(tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
-    _insert_ignore(
+    insert_ignore(
         tx,
         bookmarks,
         {"id": new_id(), "account_id": account_id, "status_id": status.id, "created_at": tx.now},
@@ -186,7 +187,7 @@ def pin(tx, account_id: int, status_id: int) -> int:
     if row.reblog_of_id:
         raise Invalid("A boost cannot be pinned")
     if row.account_id != account_id:
-        raise Invalid("Post that is not yours cannot be pinned")
+        raise Invalid("Someone else's post cannot be pinned")
     if row.visibility == "direct":
         raise Invalid("Posts that are only visible to mentioned users cannot be pinned")
     already = tx.scalar(
@@ -203,7 +204,7 @@ def pin(tx, account_id: int, status_id: int) -> int:
     )
     if count >= MAX_PINS:
         raise Invalid("You have already pinned the maximum number of posts")
-    _insert_ignore(
+    insert_ignore(
         tx,
         status_pins,
         {"id": new_id(), "account_id": account_id, "status_id": row.id, "created_at": tx.now},
@@ -229,7 +230,7 @@ def unpin(tx, account_id: int, status_id: int) -> int:
 def mute_conversation(tx, account_id: int, status_id: int) -> int:
     """Stop notifications about a thread (replies, favourites, boosts of any post in it)."""
     status = visible_original(tx, account_id, status_id)
-    _insert_ignore(
+    insert_ignore(
         tx,
         conversation_mutes,
         {"account_id": account_id, "conversation_id": status.conversation_id or status.id},
@@ -251,46 +252,38 @@ def unmute_conversation(tx, account_id: int, status_id: int) -> int:
 # --- Who favourited / boosted -------------------------------------------------------------------
 
 
-def _hidden_accounts_filter(viewer_id: int | None, account_column):
-    """Suspended accounts, and those blocking or blocked by the viewer, are left out."""
-    conditions = [accounts.c.suspended_at.is_(None)]
-    if viewer_id is not None:
-        conditions.append(
-            ~sa.exists().where(
-                sa.or_(
-                    sa.and_(
-                        blocks.c.account_id == viewer_id,
-                        blocks.c.target_account_id == account_column,
-                    ),
-                    sa.and_(
-                        blocks.c.account_id == account_column,
-                        blocks.c.target_account_id == viewer_id,
-                    ),
-                )
-            )
-        )
-    return sa.and_(*conditions)
+def _shown_accounts(viewer_id: int | None, account_column, now):
+    """Suspended accounts are left out; for a viewer, also those they block, mute or are
+    blocked by (Mastodon's excluded_from_timeline_account_ids)."""
+    condition = accounts.c.suspended_at.is_(None)
+    if viewer_id is None:
+        return condition
+    return sa.and_(condition, visibility.not_hidden_from(viewer_id, account_column, now))
 
 
-def favourited_by_query(viewer_id: int | None, status_id: int):
+def favourited_by_query(viewer_id: int | None, status_id: int, now):
     """(cursor id, account row) pairs; the caller pages on favourites.id."""
     return (
         sa.select(favourites.c.id.label("cursor_id"), accounts)
         .join(accounts, accounts.c.id == favourites.c.account_id)
         .where(
             favourites.c.status_id == status_id,
-            _hidden_accounts_filter(viewer_id, favourites.c.account_id),
+            _shown_accounts(viewer_id, favourites.c.account_id, now),
         )
     ), favourites.c.id
 
 
-def reblogged_by_query(viewer_id: int | None, status_id: int):
-    """(cursor id, account row) pairs; the caller pages on the boost's id."""
+def reblogged_by_query(viewer_id: int | None, status_id: int, now):
+    """(cursor id, account row) pairs; the caller pages on the boost's id.
+
+    Only public and unlisted boosts are listed, as in Mastodon: a followers-only boost (an
+    author boosting their own followers-only post) is not announced to anyone this way."""
     return (
         sa.select(statuses.c.id.label("cursor_id"), accounts)
         .join(accounts, accounts.c.id == statuses.c.account_id)
         .where(
             statuses.c.reblog_of_id == status_id,
-            _hidden_accounts_filter(viewer_id, statuses.c.account_id),
+            statuses.c.visibility.in_(visibility.PUBLIC_VISIBILITIES),
+            _shown_accounts(viewer_id, statuses.c.account_id, now),
         )
     ), statuses.c.id

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -25,6 +26,18 @@ CODE_LIFETIME = timedelta(minutes=10)
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Schemes a browser would run rather than follow (as Mastodon's Doorkeeper setup forbids).
+FORBIDDEN_REDIRECT_SCHEMES = ("javascript", "data", "vbscript")
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        parsed = urlsplit(value)
+        return parsed.scheme.lower() in ("http", "https") and bool(parsed.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def create_app(
@@ -46,11 +59,18 @@ def create_app(
     for uri in redirect_uris:
         if uri != OOB and ("://" not in uri or len(uri) > 2000 or any(c.isspace() for c in uri)):
             raise Invalid("Redirect URI must be an absolute URI")
+        if uri.split(":", 1)[0].strip().lower() in FORBIDDEN_REDIRECT_SCHEMES:
+            raise Invalid("Redirect URI is forbidden by the server")
+        if "#" in uri:
+            raise Invalid("Redirect URI cannot contain a fragment")
     bad = scope_rules.unknown(scopes)
     if bad:
         raise Invalid(f"Scopes {' '.join(bad)} are not valid")
     if website and len(website) > 2000:
         raise Invalid("Website is too long")
+    if website and not _is_web_url(website):
+        # Clients show it as a link next to every post made with the app.
+        raise Invalid("Website is invalid")
     app_id = new_id()
     tx.execute(
         oauth_apps.insert().values(

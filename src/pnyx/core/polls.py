@@ -147,6 +147,8 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int]) -> None:
     poll = get(tx, poll_id, for_update=True)
     if is_expired(poll, tx.now):
         raise Invalid("The poll has already ended")
+    if poll.account_id == account_id:
+        raise Invalid("You cannot vote in your own polls")
     if has_voted(tx, poll, account_id):
         raise Invalid("You have already voted on this poll")
     if not choices:

@@ -20,6 +20,7 @@ import nh3
 import sqlalchemy as sa
 
 from pnyx.core import uris
+from pnyx.core.accounts import pending as pending_account
 from pnyx.db.tables import accounts
 
 # http(s) links; trailing punctuation is trimmed afterwards (see `_trim_url`).
@@ -118,11 +119,13 @@ def _tag_html(settings, name: str) -> str:
 def find_mentioned(tx, username: str, domain: str | None):
     """The account a mention names, if we know it (local, or remote already stored).
 
-    Suspended accounts are treated as unknown: a mention must not lead to a hidden account.
+    Suspended accounts, and sign-ups not yet approved, are treated as unknown: a mention must
+    not lead to a hidden account.
     """
     query = sa.select(accounts).where(
         sa.func.lower(accounts.c.username) == username.lower(),
         accounts.c.suspended_at.is_(None),
+        ~pending_account(),
     )
     if domain is None or domain.lower() == tx.settings.domain.lower():
         query = query.where(accounts.c.domain.is_(None))

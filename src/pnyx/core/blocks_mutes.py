@@ -1,0 +1,108 @@
+"""Blocks and mutes: keeping an account away, or just out of sight.
+
+A block ends follows and follow requests both ways and keeps them from coming back (see
+follows.follow); a mute only hides, optionally for a while. Both are read back by the
+visibility rules (pnyx.core.visibility) and the Relationship entity (pnyx.core.relationships).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from pnyx.core import uris
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.follows import account_pair, delete_follow, delete_request, known_account
+from pnyx.core.inserts import insert_ignore
+from pnyx.db.ids import new_id
+from pnyx.db.tables import accounts, blocks, mutes
+
+# Mute durations are seconds; about 68 years is "forever" for every practical purpose and keeps
+# the arithmetic far away from datetime's limits.
+MAX_MUTE_SECONDS = 2**31 - 1
+
+
+def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int:
+    """Block: no follows either way, no pending requests either way. Returns the block's id."""
+    if account_id == target_id:
+        raise Invalid("You cannot block yourself")
+    blocker = tx.one_or_none(
+        sa.select(accounts.c.username, accounts.c.domain).where(accounts.c.id == account_id)
+    )
+    if blocker is None:
+        raise NotFound()
+    known_account(tx, target_id)
+    delete_follow(tx, account_id, target_id)
+    delete_follow(tx, target_id, account_id)
+    delete_request(tx, account_id, target_id)
+    delete_request(tx, target_id, account_id)
+    block_id = new_id()
+    if uri is None and blocker.domain is None:
+        uri = uris.activity_uri(tx.settings, blocker.username, "blocks", block_id)
+    insert_ignore(
+        tx,
+        blocks,
+        {
+            "id": block_id,
+            "account_id": account_id,
+            "target_account_id": target_id,
+            "uri": uri,
+            "created_at": tx.now,
+        },
+    )
+    return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
+
+
+def unblock(tx, account_id: int, target_id: int) -> bool:
+    known_account(tx, target_id)
+    return (
+        tx.execute(blocks.delete().where(account_pair(blocks, account_id, target_id))).rowcount == 1
+    )
+
+
+def mute(
+    tx,
+    account_id: int,
+    target_id: int,
+    hide_notifications: bool = True,
+    duration: int = 0,
+) -> None:
+    """Mute an account, hiding its notifications too unless told not to.
+
+    `duration` is in seconds; 0 mutes until undone. Muting again replaces the options and the
+    expiry, as in Mastodon. An expired mute is treated everywhere as no mute at all.
+    """
+    if account_id == target_id:
+        raise Invalid("You cannot mute yourself")
+    if duration is None:
+        duration = 0
+    if duration < 0 or duration > MAX_MUTE_SECONDS:
+        raise Invalid(f"Duration must be between 0 and {MAX_MUTE_SECONDS} seconds")
+    known_account(tx, target_id)
+    expires_at = tx.now + timedelta(seconds=duration) if duration else None
+    inserted = insert_ignore(
+        tx,
+        mutes,
+        {
+            "id": new_id(),
+            "account_id": account_id,
+            "target_account_id": target_id,
+            "hide_notifications": bool(hide_notifications),
+            "expires_at": expires_at,
+            "created_at": tx.now,
+        },
+    )
+    if not inserted:
+        tx.execute(
+            mutes.update()
+            .where(account_pair(mutes, account_id, target_id))
+            .values(hide_notifications=bool(hide_notifications), expires_at=expires_at)
+        )
+
+
+def unmute(tx, account_id: int, target_id: int) -> bool:
+    known_account(tx, target_id)
+    return (
+        tx.execute(mutes.delete().where(account_pair(mutes, account_id, target_id))).rowcount == 1
+    )

@@ -1,0 +1,167 @@
+"""Editing a post and reading its history.
+
+Mastodon keeps every version of an edited post: the first edit also records the original, so
+the history always starts with what was first published, and the people who boosted the post
+are told it changed. Mentions dropped by an edit go silent rather than away (see
+statuses.add_mentions); a changed poll starts its voting over (see polls.update).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from pnyx.core import polls, text
+from pnyx.core.errors import NotFound
+from pnyx.core.statuses import (
+    StatusContent,
+    add_mentions,
+    get_row,
+    normalize_language,
+    notify_about,
+    own_row,
+    set_tags,
+    validate_content,
+    visible_row,
+)
+from pnyx.db.ids import new_id
+from pnyx.db.tables import accounts, mentions, status_edits, statuses
+
+EditInput = StatusContent  # an edit changes what a post says, never where it went
+
+
+def _snapshot(tx, status, poll_options: list[str] | None, at) -> None:
+    tx.execute(
+        status_edits.insert().values(
+            id=new_id(at) if at != tx.now else new_id(),
+            status_id=status.id,
+            account_id=status.account_id,
+            text=status.text,
+            content=status.content,
+            spoiler_text=status.spoiler_text,
+            sensitive=status.sensitive,
+            poll_options=poll_options,
+            created_at=at,
+        )
+    )
+
+
+def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
+    """Change a post's text, warning, sensitivity, language or poll, keeping its history.
+
+    The first edit also records the original version, so the history always starts with what
+    was first published. Changing a poll's options (or its kind) starts the voting over.
+    """
+    status = own_row(tx, account_id, status_id)
+    if status.reblog_of_id:
+        raise NotFound()
+    body, spoiler, new_options = validate_content(tx, data)
+    old_poll = polls.for_status(tx, status_id)
+
+    if not tx.scalar(sa.select(sa.func.count()).where(status_edits.c.status_id == status_id)):
+        _snapshot(tx, status, list(old_poll.options) if old_poll else None, status.created_at)
+
+    rendered = text.render(tx, body)
+    sensitive = status.sensitive if data.sensitive is None else data.sensitive
+    if spoiler:
+        sensitive = True
+    language = normalize_language(data.language) or status.language
+    tx.execute(
+        statuses.update()
+        .where(statuses.c.id == status_id)
+        .values(
+            text=body.strip(),
+            content=rendered.html,
+            spoiler_text=spoiler,
+            sensitive=sensitive,
+            language=language,
+            edited_at=tx.now,
+        )
+    )
+    updated = get_row(tx, status_id)
+
+    previous = set(
+        tx.scalars(sa.select(mentions.c.account_id).where(mentions.c.status_id == status_id))
+    )
+    current = {a.id for a in rendered.mentions}
+    add_mentions(tx, updated, rendered.mentions)  # only new ones are notified
+    dropped = previous - current
+    if dropped:
+        # As Mastodon: mentions no longer in the text become silent. They are not shown any
+        # more, but whoever was told of a private post keeps seeing it (taking access away from
+        # someone already notified would only confuse them).
+        tx.execute(
+            mentions.update()
+            .where(mentions.c.status_id == status_id, mentions.c.account_id.in_(dropped))
+            .values(silent=True)
+        )
+    set_tags(tx, status_id, rendered.tags)
+
+    if new_options is None:
+        if old_poll is not None:
+            polls.remove(tx, old_poll.id)
+    elif old_poll is None:
+        polls.create(
+            tx,
+            status_id,
+            status.account_id,
+            new_options,
+            expires_in=data.poll.expires_in,
+            multiple=data.poll.multiple,
+            hide_totals=data.poll.hide_totals,
+        )
+    else:
+        polls.update(
+            tx,
+            old_poll,
+            new_options,
+            expires_in=data.poll.expires_in,
+            multiple=data.poll.multiple,
+            hide_totals=data.poll.hide_totals,
+        )
+    _snapshot(tx, updated, new_options, tx.now)
+
+    for booster in tx.scalars(
+        sa.select(statuses.c.account_id)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(statuses.c.reblog_of_id == status_id, accounts.c.domain.is_(None))
+        .distinct()
+    ):
+        notify_about(tx, booster, account_id, "update", updated)
+    return status_id
+
+
+def history(tx, viewer_id: int | None, status_id: int) -> list:
+    """Versions of a post, oldest first; an unedited post has one: itself."""
+    status = visible_row(tx, viewer_id, status_id)
+    rows = tx.rows(
+        sa.select(status_edits)
+        .where(status_edits.c.status_id == status.id)
+        .order_by(status_edits.c.created_at, status_edits.c.id)
+    )
+    if rows:
+        return rows
+    poll = polls.for_status(tx, status.id)
+    return [
+        _Version(
+            status.text,
+            status.content,
+            status.spoiler_text,
+            status.sensitive,
+            list(poll.options) if poll else None,
+            status.created_at,
+            status.account_id,
+        )
+    ]
+
+
+@dataclass
+class _Version:
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    poll_options: list[str] | None
+    created_at: object
+    account_id: int
