@@ -63,6 +63,23 @@ def test_account_search_hides_blocked_and_suspended(client, db, make_user):
     assert client.get("/api/v1/accounts/search?q=sam").status_code == 401
 
 
+def test_account_search_hides_sign_ups_waiting_for_approval(client, db, make_user):
+    me = make_user("me")
+    make_user("pat_visible")
+    waiting = make_user("pat_waiting")
+
+    def unapprove(tx):
+        from pnyx.db.tables import users
+
+        tx.execute(users.update().where(users.c.id == waiting.user_id).values(approved=False))
+
+    db.run_sync(unapprove)
+    assert accts(client.get("/api/v2/search?q=pat&type=accounts", headers=me.headers)) == [
+        "pat_visible"
+    ]
+    assert accts(client.get("/api/v2/search?q=pat_waiting", headers=me.headers)) == []
+
+
 def test_hashtag_search(client, db, make_user):
     me = make_user("me")
     f.status(

@@ -62,7 +62,7 @@ def search_accounts(
     exact = core_accounts.find_by_acct(tx, term) if username else None
 
     def allowed(query):
-        query = query.where(accounts.c.suspended_at.is_(None))
+        query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
         query = _not_blocked(query, viewer_id)
         if following and viewer_id is not None:
             query = query.where(
