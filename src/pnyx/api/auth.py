@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
-import sqlalchemy as sa
 from starlette.requests import Request
 
 from pnyx.api.http import ApiError
 from pnyx.core import scopes as scope_rules
-from pnyx.db.tables import accounts, oauth_tokens, users
+from pnyx.core.oauth import Viewer, lookup_viewer
 
-
-@dataclass(frozen=True)
-class Viewer:
-    token_id: int
-    app_id: int | None
-    scopes: tuple[str, ...]
-    user_id: int | None  # None for client_credentials (app-only) tokens
-    account_id: int | None
-    role: str = "user"
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("admin", "moderator")
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = ["Viewer", "bearer_token", "check", "lookup_viewer", "optional", "require"]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -38,43 +18,6 @@ def bearer_token(request: Request) -> str | None:
         return token or None
     token = request.query_params.get("access_token")
     return token or None
-
-
-def lookup_viewer(tx, token: str | None) -> Viewer | None:
-    """The token's viewer, or None when there is no usable token."""
-    if not token or len(token) > 512:
-        return None
-    row = tx.one_or_none(
-        sa.select(
-            oauth_tokens.c.id,
-            oauth_tokens.c.app_id,
-            oauth_tokens.c.scopes,
-            oauth_tokens.c.user_id,
-            oauth_tokens.c.revoked_at,
-            users.c.account_id,
-            users.c.role,
-            users.c.approved,
-            accounts.c.suspended_at,
-        )
-        .select_from(
-            oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id).outerjoin(
-                accounts, accounts.c.id == users.c.account_id
-            )
-        )
-        .where(oauth_tokens.c.token_hash == token_digest(token))
-    )
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.user_id is not None and (row.suspended_at is not None or not row.approved):
-        return None
-    return Viewer(
-        token_id=row.id,
-        app_id=row.app_id,
-        scopes=tuple(scope_rules.parse(row.scopes)),
-        user_id=row.user_id,
-        account_id=row.account_id,
-        role=row.role or "user",
-    )
 
 
 def check(

@@ -514,3 +514,61 @@ def authorize(tx, request: AuthorizationRequest, user_id: int) -> str:
         request.code_challenge,
         request.code_challenge_method,
     )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a bearer token speaks for: a user (with their account) or, for client_credentials
+    tokens, only an app."""
+
+    token_id: int
+    app_id: int | None
+    scopes: tuple[str, ...]
+    user_id: int | None  # None for app-only tokens
+    account_id: int | None
+    role: str = "user"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "moderator")
+
+
+def lookup_viewer(tx, token: str | None) -> Viewer | None:
+    """The token's viewer, or None when the token is unknown, revoked, or its user may not act
+    (suspended, or a sign-up not yet approved or confirmed)."""
+    if not token or len(token) > 512:
+        return None
+    row = tx.one_or_none(
+        sa.select(
+            oauth_tokens.c.id,
+            oauth_tokens.c.app_id,
+            oauth_tokens.c.scopes,
+            oauth_tokens.c.user_id,
+            oauth_tokens.c.revoked_at,
+            users.c.account_id,
+            users.c.role,
+            users.c.approved,
+            users.c.confirmed,
+            accounts.c.suspended_at,
+        )
+        .select_from(
+            oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id).outerjoin(
+                accounts, accounts.c.id == users.c.account_id
+            )
+        )
+        .where(oauth_tokens.c.token_hash == digest(token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.user_id is not None and (
+        row.suspended_at is not None or not row.approved or not row.confirmed
+    ):
+        return None
+    return Viewer(
+        token_id=row.id,
+        app_id=row.app_id,
+        scopes=tuple(scope_rules.parse(row.scopes)),
+        user_id=row.user_id,
+        account_id=row.account_id,
+        role=row.role or "user",
+    )
