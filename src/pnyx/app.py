@@ -7,6 +7,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
@@ -70,6 +71,38 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
+CORS_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo")
+
+
+class ApiCORS:
+    """Browser clients (Elk, Phanpy, masto.js) call the API from other origins. As Mastodon
+    does, the API and the token endpoints allow any origin without credentials and expose the
+    pagination and rate-limit headers; the HTML pages (sign-in, consent) get no CORS at all."""
+
+    def __init__(self, app):
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=[
+                "Link",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "X-Request-Id",
+            ],
+            max_age=86400,
+        )
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(CORS_PREFIXES):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 async def _api_error(request: Request, exc: ApiError):
     return error_response(exc.status, exc.message, **exc.extra)
 
@@ -125,6 +158,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.state.settings = settings
     app.state.db = db
     app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
     return app
 
