@@ -264,6 +264,15 @@ def test_tag_timeline_any_all_none(client, db, make_user):
     assert ids(client.get("/api/v1/timelines/tag/nothing")) == []
 
 
+def test_tag_timeline_keeps_replies(client, db, make_user):
+    """Unlike the public timeline, Mastodon's hashtag timelines show replies to others."""
+    alice, bob = make_user("alice"), make_user("bob")
+    root = f.status(db, alice.account_id, "root")
+    reply = f.status(db, bob.account_id, "#cats reply", reply_to=root, tag_names=["cats"])
+    assert ids(client.get("/api/v1/timelines/tag/cats")) == [reply]
+    assert reply not in ids(client.get("/api/v1/timelines/public"))
+
+
 def test_account_statuses_filters_and_visibility(client, db, make_user):
     author, follower, other = make_user("author"), make_user("follower"), make_user("other")
     f.follow(db, follower.account_id, author.account_id)

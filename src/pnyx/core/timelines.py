@@ -515,16 +515,19 @@ def _home_facts(tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
 # --- Public and hashtag timelines ---------------------------------------------------------
 
 
-def _public_filter(query, *, local: bool, remote: bool, only_media: bool):
-    """Public timelines show public posts, no boosts, no replies except self-replies."""
-    query = query.where(
-        statuses.c.visibility == "public",
-        statuses.c.reblog_of_id.is_(None),
-        sa.or_(
-            statuses.c.in_reply_to_id.is_(None),
-            statuses.c.in_reply_to_account_id == statuses.c.account_id,
-        ),
-    )
+def _public_filter(
+    query, *, local: bool, remote: bool, only_media: bool, with_replies: bool = False
+):
+    """Public timelines show public posts and no boosts. The public timeline leaves out replies
+    except self-replies; hashtag timelines keep replies, as Mastodon's do."""
+    query = query.where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None))
+    if not with_replies:
+        query = query.where(
+            sa.or_(
+                statuses.c.in_reply_to_id.is_(None),
+                statuses.c.in_reply_to_account_id == statuses.c.account_id,
+            )
+        )
     if local and not remote:
         query = query.where(statuses.c.local.is_(True))
     elif remote and not local:
@@ -619,7 +622,9 @@ def tag(
                     sa.select(status_tags.c.status_id).where(status_tags.c.tag_id.in_(any_ids))
                 )
             )
-        query = _public_filter(query, local=local, remote=remote, only_media=only_media)
+        query = _public_filter(
+            query, local=local, remote=remote, only_media=only_media, with_replies=True
+        )
         other = status_tags.alias("other_tags")
         for name in all_names:
             query = query.where(
