@@ -227,7 +227,13 @@ async def read_params(request: Request, *, max_bytes: int = 1_000_000) -> Params
     pairs: list[tuple[str, Any]] = list(request.query_params.multi_items())
     data = Params.from_pairs(pairs)
     files: dict[str, Any] = {}
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    # Some clients (Mastodon.py among them) send parameters of a GET in a body, as Rails reads
+    # them from anywhere; so any request that carries a body has it read.
+    has_body = request.method in ("POST", "PUT", "PATCH", "DELETE") or (
+        request.headers.get("content-length", "0") not in ("", "0")
+        or "chunked" in request.headers.get("transfer-encoding", "")
+    )
+    if has_body:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_bytes:
