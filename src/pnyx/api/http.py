@@ -222,6 +222,17 @@ class Params:
         return Params(self.dict(name) or {})
 
 
+def without_nul(value: Any) -> Any:
+    """NUL characters mean nothing in text and PostgreSQL refuses them: drop them at the edge."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 async def read_params(request: Request, *, max_bytes: int = 1_000_000) -> Params:
     """Query string merged with the body, whatever its encoding. Body fields win."""
     pairs: list[tuple[str, Any]] = list(request.query_params.multi_items())
@@ -265,7 +276,7 @@ async def read_params(request: Request, *, max_bytes: int = 1_000_000) -> Params
                     data.update(_listlike_to_list(parsed))
                 elif ctype == "":
                     pass
-    return Params(data, files)
+    return Params(without_nul(data), files)
 
 
 def path_id(request: Request, name: str = "id") -> int:

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from pnyx.api.http import ApiError, database
+from pnyx.api.http import ApiError, database, without_nul
 from pnyx.core import oauth as core_oauth
 
 HERE = Path(__file__).parent
@@ -129,7 +129,7 @@ def _csrf_ok(request: Request, form) -> bool:
 def _oauth_values(source) -> dict[str, str]:
     values = {}
     for name in OAUTH_FIELDS:
-        value = source.get(name)
+        value = without_nul(source.get(name))
         if isinstance(value, str) and value != "" and len(value) <= 4000:
             values[name] = value
     return values
@@ -158,9 +158,10 @@ async def _form(request: Request):
     if length and length.isdigit() and int(length) > 64_000:
         raise ApiError(413, "Request body too large")
     try:
-        return await request.form(max_files=0, max_fields=50)
+        form = await request.form(max_files=0, max_fields=50)
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
         raise ApiError(400, "Malformed form body") from None
+    return {key: without_nul(value) for key, value in form.items()}
 
 
 def _truthy(value: str | None) -> bool:
