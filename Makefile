@@ -14,12 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Serves http://localhost:8000 (PORT=..., HOST=... to change) on SQLite under ./pnyx-data.
 run: install
-	PNYX_DOMAIN=$${PNYX_DOMAIN:-localhost:8000} $(BIN)/pnyx serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+	PNYX_DOMAIN=$${PNYX_DOMAIN:-localhost:$${PORT:-8000}} $(BIN)/pnyx serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 # Runs the whole suite on SQLite, and again on PostgreSQL when PNYX_TEST_DATABASE_URL is set.
 test: install
 	$(BIN)/pytest -n 2 -q
+
+# One database only: the storage tests' ids end in [sqlite] or [postgres].
+test-sqlite: install
+	PNYX_TEST_DATABASE_URL= $(BIN)/pytest -n 2 -q
+
+test-postgres: install
+	@test -n "$$PNYX_TEST_DATABASE_URL" || { echo "Set PNYX_TEST_DATABASE_URL=postgresql://user@host:5432/dbname first."; exit 2; }
+	$(BIN)/pytest -n 2 -q -k postgres
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,98 @@
+"""Where one home-timeline request spends its time, measured inside one process.
+
+    .venv/bin/python bench/render.py                  # on the --small SQLite data of timeline.py
+    .venv/bin/python bench/render.py --database postgres --size 10000_1000000_100
+
+Uses the data `bench/timeline.py` built (run it first). For a sample of users it times, per
+request: the token lookup, choosing the page's status ids (`core.timelines.home`), loading what
+rendering needs (`core.status_views.load`), turning rows into Mastodon entities
+(`api.entities.statuses`), and serializing the page with orjson, next to the standard
+library's json for comparison. No HTTP and no thread hop: that is what `timeline.py` adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from pnyx.api import entities
+from pnyx.config import Settings
+from pnyx.core import status_views, timelines
+from pnyx.core.oauth import lookup_viewer
+from pnyx.db.engine import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timeline  # noqa: E402  (the benchmark next to this file: paths and URLs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--size", default="1000_50000_50", help="accounts_statuses_follows")
+    parser.add_argument("--postgres-url", default=timeline.DEFAULT_PG)
+    parser.add_argument("--users", type=int, default=200, help="requests to time")
+    args = parser.parse_args(argv)
+
+    size = timeline.Size(*(int(x) for x in args.size.split("_")))
+    manifest_path = timeline.DATA_DIR / f"timeline-{size.label}-{args.database}.json"
+    if not manifest_path.is_file():
+        raise SystemExit(f"No data for {args.size} on {args.database}: run bench/timeline.py first")
+    manifest = json.loads(manifest_path.read_text())
+    url = (
+        timeline.sqlite_url(size)
+        if args.database == "sqlite"
+        else timeline.postgres_url(args.postgres_url, size)
+    )
+    db = Database(Settings(domain=timeline.DOMAIN, database_url=url))
+    steps = {"token": [], "page ids": [], "load": [], "entities": [], "orjson": [], "json": []}
+    sizes = []
+    tokens = manifest["tokens"]
+    for i in range(args.users + 20):  # the first 20 warm the caches and are not counted
+        with db.transaction(write=False) as tx:
+            t0 = time.perf_counter()
+            viewer = lookup_viewer(tx, tokens[i % len(tokens)])
+            t1 = time.perf_counter()
+            page = timelines.home(tx, viewer.account_id, timelines.Page())
+            ids = list(getattr(page, "ids", page))
+            t2 = time.perf_counter()
+            bundle = status_views.load(tx, ids, viewer.account_id)
+            t3 = time.perf_counter()
+            items = entities.statuses(bundle, tx.settings, tx.now)
+            t4 = time.perf_counter()
+            body = orjson.dumps(items)
+            t5 = time.perf_counter()
+            json.dumps(items)
+            t6 = time.perf_counter()
+        if i < 20:
+            continue
+        for key, value in zip(
+            steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
+        ):
+            steps[key].append(value * 1e6)
+        sizes.append((len(items), len(body)))
+    db.dispose()
+    print(f"{args.database}, {args.size}, {args.users} home pages "
+          f"({statistics.mean(n for n, _ in sizes):.1f} statuses, "
+          f"{statistics.mean(b for _, b in sizes) / 1024:.0f} KB of JSON on average)")  # fmt: skip
+    print()
+    print("| step | median µs | p90 µs |")
+    print("| --- | ---: | ---: |")
+    for key, values in steps.items():
+        values.sort()
+        label = key if key != "json" else "json (stdlib, for comparison; not used)"
+        print(
+            f"| {label} | {statistics.median(values):.0f} | {values[int(len(values) * 0.9)]:.0f} |"
+        )
+    total = sum(statistics.median(v) for k, v in steps.items() if k != "json")
+    print(f"| total, orjson path | {total:.0f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
