@@ -56,6 +56,7 @@ class Settings:
     rate_limit_requests: int = 300  # per 5 minutes, per token or per IP, as Mastodon
     rate_limit_window: int = 300
     job_workers: int = 1
+    db_threads: int = 4  # threads per process running database work
     secret_key: str = ""
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"

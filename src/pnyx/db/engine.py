@@ -37,8 +37,10 @@ def normalize_url(url: str) -> str:
     return url
 
 
-# Threads that may run database work at once, per process; the pool holds a connection for each.
-DB_THREADS = 16
+# Threads that may run database work at once, per process (PNYX_DB_THREADS); the pool holds a
+# connection for each. Few is fast: the work is mostly Python holding the GIL, and with 16
+# threads the home timeline served 40% fewer requests per second than with 2 (BENCHMARKS.md).
+DB_THREADS = 4
 
 
 def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
@@ -130,16 +132,19 @@ class Tx:
 class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None):
         self.settings = settings
-        self.engine = engine or create_db_engine(settings.effective_database_url)
+        self.engine = engine or create_db_engine(
+            settings.effective_database_url, pool_size=max(1, settings.db_threads) + 2
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self.threads = max(1, settings.db_threads)
         self._limiter: anyio.CapacityLimiter | None = None
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
         # Created lazily: a limiter belongs to the event loop that first uses it.
         if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(DB_THREADS)
+            self._limiter = anyio.CapacityLimiter(self.threads)
         return self._limiter
 
     @contextmanager
