@@ -65,7 +65,8 @@ async def register(request: Request):
     try:
         return JSON(await database(request).write(work))
     except Invalid as exc:
-        raise ApiError(422, exc.message, details=registration_details(exc.message)) from None
+        problems = getattr(exc, "problems", None) or [exc.message]
+        raise ApiError(422, exc.message, details=registration_details(problems)) from None
 
 
 # Mastodon's sign-up errors carry `details`: per field, a code clients can translate.
@@ -83,12 +84,16 @@ _DETAIL_RULES = (
 )
 
 
-def registration_details(message: str) -> dict:
-    text = message.removeprefix("Validation failed: ")
-    for prefix, field, code in _DETAIL_RULES:
-        if text.startswith(prefix):
-            return {field: [{"error": code, "description": text}]}
-    return {}
+def registration_details(messages: list[str]) -> dict:
+    """Mastodon's `details`: each refused field with its error codes."""
+    details: dict[str, list[dict]] = {}
+    for message in messages:
+        text = message.removeprefix("Validation failed: ")
+        for prefix, field, code in _DETAIL_RULES:
+            if text.startswith(prefix):
+                details.setdefault(field, []).append({"error": code, "description": text})
+                break
+    return details
 
 
 async def verify_credentials(request: Request):

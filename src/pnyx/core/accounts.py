@@ -351,6 +351,47 @@ def use_invite(tx, code: str) -> int:
     return row.id
 
 
+class RegistrationInvalid(Invalid):
+    """Every reason a sign-up was refused, not just the first: clients show them all at once."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+def _registration_problems(
+    tx,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    agreement: bool,
+    reason_required: bool,
+    reason: str | None,
+) -> list[str]:
+    problems: list[str] = []
+    for check, value in (
+        (validate_username, username),
+        (validate_email, email),
+        (validate_password, password),
+    ):
+        try:
+            check(value)
+        except Invalid as exc:
+            problems.append(exc.message.removeprefix("Validation failed: "))
+    if USERNAME_RE.match(username or "") and find_local(tx, username) is not None:
+        problems.append("Username has already been taken")
+    if EMAIL_RE.match((email or "").strip()) and tx.scalar(
+        sa.select(users.c.id).where(sa.func.lower(users.c.email) == email.strip().lower())
+    ):
+        problems.append("Email has already been taken")
+    if not agreement:
+        problems.append("Agreement must be accepted")
+    if reason_required and not (reason or "").strip():
+        problems.append("Reason can't be blank")
+    return problems
+
+
 def register(
     tx,
     username: str,
@@ -362,23 +403,26 @@ def register(
     agreement: bool = True,
 ) -> tuple[int, int]:
     """Sign-up through the API or web, following the instance's registration mode."""
+    from pnyx.core.errors import Forbidden
+
     mode = tx.settings.registrations
-    if not agreement:
-        raise Invalid("Agreement must be accepted")
-    invite_id = None
-    if invite_code:
-        invite_id = use_invite(tx, invite_code)
-    elif mode == "closed":
-        from pnyx.core.errors import Forbidden
-
+    if not invite_code and mode == "closed":
         raise Forbidden("Registrations are closed on this instance")
-    elif mode == "invite":
-        from pnyx.core.errors import Forbidden
-
+    if not invite_code and mode == "invite":
         raise Forbidden("Registrations on this instance need an invite")
+    problems = _registration_problems(
+        tx,
+        username,
+        email,
+        password,
+        agreement=agreement,
+        reason_required=mode == "approval" and not invite_code,
+        reason=reason,
+    )
+    if problems:
+        raise RegistrationInvalid(problems)
+    invite_id = use_invite(tx, invite_code) if invite_code else None
     approved = mode != "approval" or invite_id is not None
-    if mode == "approval" and not invite_id and not (reason or "").strip():
-        raise Invalid("Reason can't be blank")
     return create_local(
         tx, username, email, password, approved=approved, reason=reason, invite_id=invite_id
     )
