@@ -275,7 +275,7 @@ STATUS_COLUMNS = (
     "created_at",
 )
 FOLLOW_COLUMNS = ("id", "account_id", "target_account_id", "show_reblogs", "notify", "created_at")
-MENTION_COLUMNS = ("id", "status_id", "account_id", "silent")
+MENTION_COLUMNS = ("id", "status_id", "account_id", "silent", "private")
 
 
 def bulk_insert(conn, table: sa.Table, columns: tuple[str, ...], rows, bar: tqdm) -> None:
@@ -466,7 +466,7 @@ def build(url: str, size: Size, *, seed: int, token_count: int) -> dict:
             bulk_insert(conn, statuses, STATUS_COLUMNS, status_rows(), bar)
 
         mention_rows = [
-            (status_ids[i], status_ids[i], account_ids[m], False)
+            (status_ids[i], status_ids[i], account_ids[m], False, the_plan.visibility[i] >= 2)
             for i, m in enumerate(the_plan.mention)
             if m >= 0
         ]

@@ -67,7 +67,14 @@ def status(
             )
         )
         for target in mention:
-            tx.execute(mentions.insert().values(id=new_id(), status_id=sid, account_id=target))
+            tx.execute(
+                mentions.insert().values(
+                    id=new_id(),
+                    status_id=sid,
+                    account_id=target,
+                    private=visibility in ("private", "direct"),
+                )
+            )
         for name in tag_names:
             tag_id = tx.scalar(
                 tags.select().with_only_columns(tags.c.id).where(tags.c.name == name.lower())

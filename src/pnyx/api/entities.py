@@ -154,6 +154,16 @@ def _pinnable(row, viewer_id: int) -> bool:
     )
 
 
+def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
+    """An author's entity, rendered once per bundle however many of their posts it holds.
+    The same dict is shared: orjson serializes it as often as it appears."""
+    cache = bundle.rendered_accounts
+    rendered = cache.get(row.id)
+    if rendered is None:
+        rendered = cache[row.id] = account(row, settings)
+    return rendered
+
+
 def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
@@ -165,7 +175,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         "url": row.url,
         "created_at": iso(row.created_at),
         "edited_at": iso(row.edited_at),
-        "account": account(author, settings),
+        "account": _bundle_account(bundle, author, settings),
         "content": row.content,
         "visibility": row.visibility,
         "sensitive": row.sensitive,

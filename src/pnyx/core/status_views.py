@@ -47,6 +47,7 @@ class StatusBundle:
     pinned: set[int] = field(default_factory=set)
     muted_conversations: set[int] = field(default_factory=set)
     visible: list[int] = field(default_factory=list)  # requested ids the viewer may see, in order
+    rendered_accounts: dict[int, dict] = field(default_factory=dict)  # filled by the serializer
 
 
 def _ids(name: str = "ids"):

@@ -236,7 +236,13 @@ def add_mentions(tx, status, accounts_mentioned: list, *, notify: bool = True) -
         inserted = insert_ignore(
             tx,
             mentions,
-            {"id": new_id(), "status_id": status.id, "account_id": account.id, "silent": False},
+            {
+                "id": new_id(),
+                "status_id": status.id,
+                "account_id": account.id,
+                "silent": False,
+                "private": status.visibility in ("private", "direct"),
+            },
         )
         if not inserted:  # named again after an edit had dropped them: shown again
             tx.execute(

@@ -239,9 +239,19 @@ mentions = sa.Table(
     _fk("status_id", "statuses.id"),
     _fk("account_id", "accounts.id"),
     sa.Column("silent", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Whether the post is followers-only or direct: the home timeline adds those that mention
+    # the viewer, and walks only them through the partial index below.
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("status_id", "account_id"),
 )
 sa.Index("ix_mentions_account_id_status_id", mentions.c.account_id, mentions.c.status_id)
+sa.Index(
+    "ix_mentions_private",
+    mentions.c.account_id,
+    mentions.c.status_id,
+    sqlite_where=mentions.c.private,
+    postgresql_where=mentions.c.private,
+)
 
 tags = sa.Table(
     "tags",

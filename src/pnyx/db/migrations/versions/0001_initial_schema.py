@@ -581,6 +581,7 @@ def upgrade() -> None:
         sa.Column("status_id", ID, nullable=False),
         sa.Column("account_id", ID, nullable=False),
         sa.Column("silent", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("private", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -601,6 +602,13 @@ def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.create_index(
             "ix_mentions_account_id_status_id", ["account_id", "status_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_mentions_private",
+            ["account_id", "status_id"],
+            unique=False,
+            sqlite_where=sa.text("private"),
+            postgresql_where=sa.text("private"),
         )
 
     op.create_table(
