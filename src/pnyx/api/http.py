@@ -233,8 +233,10 @@ def without_nul(value: Any) -> Any:
     return value
 
 
-async def read_params(request: Request, *, max_bytes: int = 1_000_000) -> Params:
+async def read_params(request: Request, *, max_bytes: int | None = None) -> Params:
     """Query string merged with the body, whatever its encoding. Body fields win."""
+    if max_bytes is None:
+        max_bytes = request.app.state.settings.max_request_bytes
     pairs: list[tuple[str, Any]] = list(request.query_params.multi_items())
     data = Params.from_pairs(pairs)
     files: dict[str, Any] = {}
