@@ -42,6 +42,8 @@ class Settings:
     instance_title: str = "Pnyx"
     instance_description: str = "A Pnyx instance: speak freely, together."
     contact_email: str = ""
+    # Where this instance's source code is published (AGPL): shown to apps as source_url.
+    source_url: str = ""
     max_status_chars: int = 500
     max_poll_options: int = 4
     min_poll_options: int = 2

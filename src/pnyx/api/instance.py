@@ -23,7 +23,6 @@ from pnyx.db.ids import id_floor
 from pnyx.db.tables import statuses, users
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
-SOURCE_URL = "https://github.com/pnyx-social/pnyx"
 LANGUAGES = ["en"]
 MAX_MEDIA_ATTACHMENTS = 4
 MAX_FEATURED_TAGS = 10
@@ -123,7 +122,7 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
         "domain": settings.domain,
         "title": settings.instance_title,
         "version": version_string(),
-        "source_url": SOURCE_URL,
+        "source_url": settings.source_url,
         "description": settings.instance_description,
         "usage": {"users": {"active_month": snap["stats"].active_month}},
         "thumbnail": {"url": thumbnail_url(settings)},
