@@ -6,6 +6,7 @@ Secrets handed to clients (tokens, codes) are random and stored only as SHA-256 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -533,12 +534,10 @@ class Viewer:
         return self.role in ("admin", "moderator")
 
 
-def lookup_viewer(tx, token: str | None) -> Viewer | None:
-    """The token's viewer, or None when the token is unknown, revoked, or its user may not act
-    (suspended, or a sign-up not yet approved or confirmed)."""
-    if not token or len(token) > 512:
-        return None
-    row = tx.one_or_none(
+@functools.cache
+def _viewer_statement():
+    # Built once: every authenticated request runs it, and building costs more than running.
+    return (
         sa.select(
             oauth_tokens.c.id,
             oauth_tokens.c.app_id,
@@ -556,8 +555,16 @@ def lookup_viewer(tx, token: str | None) -> Viewer | None:
                 accounts, accounts.c.id == users.c.account_id
             )
         )
-        .where(oauth_tokens.c.token_hash == digest(token))
+        .where(oauth_tokens.c.token_hash == sa.bindparam("digest"))
     )
+
+
+def lookup_viewer(tx, token: str | None) -> Viewer | None:
+    """The token's viewer, or None when the token is unknown, revoked, or its user may not act
+    (suspended, or a sign-up not yet approved or confirmed)."""
+    if not token or len(token) > 512:
+        return None
+    row = tx.execute(_viewer_statement(), {"digest": digest(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     if row.user_id is not None and (
