@@ -30,9 +30,15 @@ def core_page(params: Params, *, default: int = 20, maximum: int = 40) -> timeli
     return timelines.Page(page.max_id, page.since_id, page.min_id, page.limit)
 
 
-def render(tx, page: timelines.Slice, viewer_id: int | None) -> tuple[list[dict], list[int]]:
-    """Rendered statuses (those still visible) and the ids for the Link header."""
-    bundle = status_views.load(tx, page.ids, viewer_id)
+def render(
+    tx, page: timelines.Slice, viewer_id: int | None, *, checked: bool = False
+) -> tuple[list[dict], list[int]]:
+    """Rendered statuses (those still visible) and the ids for the Link header.
+
+    `checked`: the timeline already applied `visibility.may_see` to every item and boosted
+    original in this same transaction (core.timelines.home does), so it is not done twice.
+    """
+    bundle = status_views.load(tx, page.ids, viewer_id, check_visibility=not checked)
     return entities.statuses(bundle, tx.settings, tx.now), page.cursors
 
 
@@ -43,7 +49,7 @@ async def home(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:statuses")
         ids = timelines.home(tx, viewer.account_id, page)
-        return render(tx, ids, viewer.account_id)
+        return render(tx, ids, viewer.account_id, checked=True)
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)

@@ -156,7 +156,8 @@ def load(
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
 
-    ctx = visibility.load_context(tx, viewer_id, author_ids, all_ids)
+    if check_visibility or hide_muted:
+        ctx = visibility.load_context(tx, viewer_id, author_ids, all_ids)
     for sid in status_ids:
         row = bundle.statuses.get(sid)
         if row is None:
