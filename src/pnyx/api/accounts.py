@@ -5,7 +5,6 @@ Following, relationships, statuses of an account and search live in other module
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -17,13 +16,12 @@ from pnyx.core import follows, profiles
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
-from pnyx.db.tables import users
 
 
 def credential_account(tx, account_id: int) -> dict:
     """CredentialAccount: the account, its editable `source` and the user's role."""
     row = core_accounts.get(tx, account_id)
-    user = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
+    user = core_accounts.user_for_account(tx, account_id)
     pending = follows.follow_requests_count(tx, account_id)
     return entities.credential_account(row, user, tx.settings, pending)
 
@@ -49,9 +47,8 @@ async def register(request: Request):
             reason=reason,
             invite_code=invite_code,
             agreement=agreement,
+            locale=locale,
         )
-        if locale:
-            tx.execute(users.update().where(users.c.id == user_id).values(locale=locale))
         # The new user's token carries the app token's scopes, as Mastodon does. In
         # approval mode it only starts working once the staff approve the account.
         token, _ = core_oauth.issue_token(tx, viewer.app_id, user_id, list(viewer.scopes))

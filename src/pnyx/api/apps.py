@@ -6,7 +6,6 @@ token still needs a user's consent or password (or is an app-only token that can
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -14,7 +13,6 @@ from pnyx.api.auth import require
 from pnyx.api.http import JSON, ApiError, database, read_params
 from pnyx.core import oauth as core_oauth
 from pnyx.core import scopes as scope_rules
-from pnyx.db.tables import oauth_apps
 
 
 def application(row, *, with_secret: bool) -> dict:
@@ -65,7 +63,7 @@ async def verify_credentials(request: Request):
         viewer = require(tx, request, None, user=False)
         row = None
         if viewer.app_id is not None:
-            row = tx.one_or_none(sa.select(oauth_apps).where(oauth_apps.c.id == viewer.app_id))
+            row = core_oauth.get_app(tx, viewer.app_id)
         if row is None:
             raise ApiError(401, "The access token is invalid")
         return application(row, with_secret=False)

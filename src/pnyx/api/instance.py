@@ -7,9 +7,6 @@ Clients read these into typed structures (toot raises on a wrong type, Mastodon.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -18,9 +15,8 @@ from pnyx.api import entities
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database
 from pnyx.config import Settings
+from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
-from pnyx.db.ids import id_floor
-from pnyx.db.tables import statuses, users
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
 LANGUAGES = ["en"]
@@ -209,40 +205,8 @@ async def peers(request: Request):
     return JSON(await database(request).read(core_instance.peers))
 
 
-def _activity(tx) -> list[dict]:
-    """The last 12 weeks, newest first: local posts, sign-ins and sign-ups, counted by id range
-    (ids are time-sortable, so each count is a primary-key range scan)."""
-    start = tx.now.replace(hour=0, minute=0, second=0, microsecond=0)
-    start -= timedelta(days=start.weekday())
-    out = []
-    for week in range(12):
-        begin = start - timedelta(weeks=week)
-        end = begin + timedelta(weeks=1)
-        low, high = id_floor(begin), id_floor(end)
-        posts = tx.scalar(
-            sa.select(sa.func.count()).where(
-                statuses.c.id >= low, statuses.c.id < high, statuses.c.local.is_(True)
-            )
-        )
-        signups = tx.scalar(sa.select(sa.func.count()).where(users.c.id >= low, users.c.id < high))
-        logins = tx.scalar(
-            sa.select(sa.func.count()).where(
-                users.c.last_sign_in_at >= begin, users.c.last_sign_in_at < end
-            )
-        )
-        out.append(
-            {
-                "week": str(int(begin.timestamp())),
-                "statuses": str(posts or 0),
-                "logins": str(logins or 0),
-                "registrations": str(signups or 0),
-            }
-        )
-    return out
-
-
 async def activity(request: Request):
-    return JSON(await database(request).read(_activity))
+    return JSON(await database(request).read(core_instance.weekly_activity))
 
 
 async def extended_description(request: Request):
@@ -280,7 +244,7 @@ async def custom_emojis(request: Request):
 async def preferences(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:accounts")
-        user = tx.one_or_none(sa.select(users).where(users.c.id == viewer.user_id))
+        user = core_accounts.user_for_account(tx, viewer.account_id)
         return {
             "posting:default:visibility": user.default_visibility,
             "posting:default:sensitive": user.default_sensitive,

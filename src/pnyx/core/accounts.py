@@ -401,6 +401,7 @@ def register(
     reason: str | None = None,
     invite_code: str | None = None,
     agreement: bool = True,
+    locale: str | None = None,
 ) -> tuple[int, int]:
     """Sign-up through the API or web, following the instance's registration mode."""
     from pnyx.core.errors import Forbidden
@@ -423,6 +424,9 @@ def register(
         raise RegistrationInvalid(problems)
     invite_id = use_invite(tx, invite_code) if invite_code else None
     approved = mode != "approval" or invite_id is not None
-    return create_local(
+    account_id, user_id = create_local(
         tx, username, email, password, approved=approved, reason=reason, invite_id=invite_id
     )
+    if locale:
+        tx.execute(users.update().where(users.c.id == user_id).values(locale=locale[:16]))
+    return account_id, user_id

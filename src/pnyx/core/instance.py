@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from pnyx.db.ids import id_floor
 from pnyx.db.tables import accounts, custom_emojis, oauth_tokens, rules, statuses, users
 
 ACTIVE_WINDOW = timedelta(days=30)
@@ -93,3 +94,35 @@ def emojis(tx) -> list:
         .where(custom_emojis.c.domain.is_(None))
         .order_by(custom_emojis.c.shortcode)
     )
+
+
+def weekly_activity(tx) -> list[dict]:
+    """The last 12 weeks, newest first: local posts, sign-ins and sign-ups, counted by id range
+    (ids are time-sortable, so each count is a primary-key range scan)."""
+    start = tx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=start.weekday())
+    out = []
+    for week in range(12):
+        begin = start - timedelta(weeks=week)
+        end = begin + timedelta(weeks=1)
+        low, high = id_floor(begin), id_floor(end)
+        posts = tx.scalar(
+            sa.select(sa.func.count()).where(
+                statuses.c.id >= low, statuses.c.id < high, statuses.c.local.is_(True)
+            )
+        )
+        signups = tx.scalar(sa.select(sa.func.count()).where(users.c.id >= low, users.c.id < high))
+        logins = tx.scalar(
+            sa.select(sa.func.count()).where(
+                users.c.last_sign_in_at >= begin, users.c.last_sign_in_at < end
+            )
+        )
+        out.append(
+            {
+                "week": str(int(begin.timestamp())),
+                "statuses": str(posts or 0),
+                "logins": str(logins or 0),
+                "registrations": str(signups or 0),
+            }
+        )
+    return out

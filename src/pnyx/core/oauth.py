@@ -579,3 +579,8 @@ def lookup_viewer(tx, token: str | None) -> Viewer | None:
         account_id=row.account_id,
         role=row.role or "user",
     )
+
+
+def get_app(tx, app_id: int):
+    """The application row, or None."""
+    return tx.one_or_none(sa.select(oauth_apps).where(oauth_apps.c.id == app_id))
