@@ -58,6 +58,9 @@ def main(log_level: str | None) -> None:
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if level != "DEBUG":
+        # Alembic narrates every step at INFO; our own "applying N migration(s)" line says it.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()
