@@ -7,6 +7,7 @@ exits with status 2 and a one-line explanation.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -53,7 +54,7 @@ def _run(fn, *args, **kwargs):
 @click.option("--log-level", default=None, help="debug, info, warning or error")
 def main(log_level: str | None) -> None:
     """Pnyx: an open-source, decentralized social network server."""
-    level = (log_level or "info").upper()
+    level = (log_level or os.environ.get("PNYX_LOG_LEVEL") or "info").upper()
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

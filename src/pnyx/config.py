@@ -59,7 +59,6 @@ class Settings:
     rate_limit_window: int = 300
     job_workers: int = 1
     db_threads: int = 4  # threads per process running database work
-    secret_key: str = ""
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)
