@@ -29,6 +29,7 @@ to build the Link header from; rendering is `status_views.load` and the API's se
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,11 +42,9 @@ from pnyx.db.tables import (
     accounts,
     blocks,
     bookmarks,
-    conversation_mutes,
     favourites,
     follows,
     mentions,
-    mutes,
     status_pins,
     status_tags,
     statuses,
@@ -414,94 +413,36 @@ class HomeFacts:
     muted_threads: set[int]
 
 
-def _facts_statements():
-    """The two queries behind `_home_facts`, built once (see `_home_statement`)."""
-    viewer = sa.bindparam("viewer", type_=sa.BigInteger)
-    now = sa.bindparam("now", type_=mutes.c.expires_at.type)
-
-    def many(name: str):
-        return sa.bindparam(name, expanding=True, type_=sa.BigInteger)
-
-    def arm(kind: str, column, *where):
-        return sa.select(sa.literal(kind).label("kind"), column.label("ref")).where(*where)
-
-    relations = sa.union_all(
-        arm(
-            "s",
-            accounts.c.id,
-            accounts.c.id.in_(many("people")),
-            accounts.c.suspended_at.is_not(None),
-        ),
-        arm(
-            "b",
-            blocks.c.target_account_id,
-            blocks.c.account_id == viewer,
-            blocks.c.target_account_id.in_(many("others")),
-        ),
-        arm(
-            "b",
-            blocks.c.account_id,
-            blocks.c.target_account_id == viewer,
-            blocks.c.account_id.in_(many("others")),
-        ),
-        arm(
-            "m",
-            mutes.c.target_account_id,
-            mutes.c.account_id == viewer,
-            mutes.c.target_account_id.in_(many("others")),
-            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
-        ),
-        arm(
-            "n",
-            mentions.c.status_id,
-            mentions.c.account_id == viewer,
-            mentions.c.status_id.in_(many("status_ids")),
-        ),
-        arm(
-            "t",
-            conversation_mutes.c.conversation_id,
-            conversation_mutes.c.account_id == viewer,
-            conversation_mutes.c.conversation_id.in_(many("conversations")),
+@functools.cache
+def _followed_statement():
+    """The viewer's follows among some accounts, with the follow's options; built once."""
+    return sa.select(
+        follows.c.target_account_id, follows.c.show_reblogs, follows.c.languages
+    ).where(
+        follows.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
+        follows.c.target_account_id.in_(
+            sa.bindparam("others", expanding=True, type_=sa.BigInteger)
         ),
     )
-    followed = sa.select(
-        follows.c.target_account_id, follows.c.show_reblogs, follows.c.languages
-    ).where(follows.c.account_id == viewer, follows.c.target_account_id.in_(many("others")))
-    return relations, followed
-
-
-_FACTS = _facts_statements()
 
 
 def _home_facts(tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
-    """The viewer's follows, blocks, mutes and muted threads that touch this batch.
-
-    Fills a `visibility.ViewerContext` (so `visibility.may_see` applies the usual rules) with
-    one UNION query instead of one query per relation, plus one for follows: this runs for
-    every home page.
-    """
+    """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
+    shared visibility facts (one query) plus the follows' options (one query)."""
     people = {c.account_id for c in batch}
     people |= {c.original.account_id for c in batch if c.original is not None}
     people |= {c.in_reply_to_account_id for c in batch if c.in_reply_to_account_id}
-    others = people - {viewer_id}
-    params = {
-        "viewer": viewer_id,
-        "now": tx.now,
-        "people": list(people),
-        "others": list(others),
-        "status_ids": [c.id for c in batch] + [c.reblog_of_id for c in batch if c.original],
-        "conversations": list({c.conversation_id for c in batch if c.conversation_id}),
-    }
-    facts = HomeFacts(visibility.ViewerContext(viewer_id), set(), {}, set())
-    ctx = facts.ctx
-    relations, followed = _FACTS
-    sets = {"s": ctx.suspended, "b": ctx.blocked, "m": ctx.muted, "n": ctx.mentioned_in}
-    sets["t"] = facts.muted_threads
-    for row in tx.execute(relations, params):
-        sets[row.kind].add(row.ref)
+    ctx = visibility.load_context(
+        tx,
+        viewer_id,
+        people,
+        [c.id for c in batch] + [c.reblog_of_id for c in batch if c.original],
+        conversation_ids={c.conversation_id for c in batch if c.conversation_id},
+    )
+    facts = HomeFacts(ctx, set(), {}, ctx.muted_conversations)
+    others = list(people - {viewer_id})
     if others:
-        for row in tx.execute(followed, params):
-            ctx.following.add(row.target_account_id)
+        for row in tx.execute(_followed_statement(), {"viewer": viewer_id, "others": others}):
             if not row.show_reblogs:
                 facts.hiding_reblogs.add(row.target_account_id)
             if row.languages:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from pnyx.db.tables import accounts, blocks, follows, mentions, mutes
+from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentions, mutes
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -34,10 +34,11 @@ class ViewerContext:
     muted: set[int] = field(default_factory=set)
     mentioned_in: set[int] = field(default_factory=set)  # status ids that mention the viewer
     suspended: set[int] = field(default_factory=set)
+    muted_conversations: set[int] = field(default_factory=set)  # only those asked about
 
 
 # The facts load_context needs, as one UNION ALL built once: each arm tags its rows with a kind.
-_SUSPENDED, _FOLLOWING, _BLOCKING, _BLOCKED_BY, _MUTING, _MENTIONED = range(6)
+_SUSPENDED, _FOLLOWING, _BLOCKING, _BLOCKED_BY, _MUTING, _MENTIONED, _MUTED_THREAD = range(7)
 
 
 def _arm(kind: int, column, *where):
@@ -94,13 +95,24 @@ def _context_statement():
             mentions.c.account_id == viewer,
             mentions.c.status_id.in_(_expanding("s")),
         ),
+        _arm(
+            _MUTED_THREAD,
+            conversation_mutes.c.conversation_id,
+            conversation_mutes.c.account_id == viewer,
+            conversation_mutes.c.conversation_id.in_(_expanding("c")),
+        ),
     )
 
 
 def load_context(
-    tx, viewer_id: int | None, author_ids: Iterable[int], status_ids: Iterable[int] = ()
+    tx,
+    viewer_id: int | None,
+    author_ids: Iterable[int],
+    status_ids: Iterable[int] = (),
+    conversation_ids: Iterable[int] = (),
 ) -> ViewerContext:
-    """Everything may_see needs about one viewer and these authors, in a single query."""
+    """Everything may_see needs about one viewer and these authors, in a single query; plus
+    which of `conversation_ids` the viewer muted, for callers that hide muted threads."""
     authors = list(set(author_ids))
     ctx = ViewerContext(viewer_id)
     if not authors:
@@ -118,8 +130,17 @@ def load_context(
         "a3": others,
         "a4": others,
         "s": list(set(status_ids)),
+        "c": list(set(conversation_ids)),
     }
-    buckets = (ctx.suspended, ctx.following, ctx.blocked, ctx.blocked, ctx.muted, ctx.mentioned_in)
+    buckets = (
+        ctx.suspended,
+        ctx.following,
+        ctx.blocked,
+        ctx.blocked,
+        ctx.muted,
+        ctx.mentioned_in,
+        ctx.muted_conversations,
+    )
     for kind, ref in tx.execute(_context_statement(), params):
         buckets[kind].add(ref)
     return ctx
