@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from pnyx.api.http import JSON, Params
+from pnyx.core.paging import Page, apply, in_display_order
 from pnyx.db.ids import parse_id
 
-
-@dataclass(frozen=True)
-class Page:
-    """Where a page starts and ends. `min_id` walks forward from an id (oldest first)."""
-
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = 20
+__all__ = ["Page", "apply", "in_display_order", "link_header", "page_from", "paginated"]
 
 
 def page_from(params: Params, *, default: int = 20, maximum: int = 40) -> Page:
@@ -30,22 +22,6 @@ def page_from(params: Params, *, default: int = 20, maximum: int = 40) -> Page:
         min_id=parse_id(params.str("min_id")),
         limit=limit,
     )
-
-
-def apply(query, column, page: Page):
-    """Apply a Page to a select over `column` (a time-sortable id). Newest first, unless min_id."""
-    if page.max_id is not None:
-        query = query.where(column < page.max_id)
-    if page.since_id is not None:
-        query = query.where(column > page.since_id)
-    if page.min_id is not None:
-        return query.where(column > page.min_id).order_by(column.asc()).limit(page.limit)
-    return query.order_by(column.desc()).limit(page.limit)
-
-
-def in_display_order(ids_or_rows: list, page: Page) -> list:
-    """min_id pages are fetched oldest first; clients want newest first."""
-    return list(reversed(ids_or_rows)) if page.min_id is not None else ids_or_rows
 
 
 def link_header(request: Request, newest: int | None, oldest: int | None) -> str | None:

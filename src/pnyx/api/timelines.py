@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from pnyx.api import entities
 from pnyx.api.auth import optional, require
-from pnyx.api.http import Params, database, path_id, read_params
+from pnyx.api.http import database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import status_views, timelines
 
@@ -23,11 +23,6 @@ def no_nul(value: str | None) -> str | None:
 
 def no_nul_list(values: list[str]) -> list[str]:
     return [v.replace("\x00", "") for v in values]
-
-
-def core_page(params: Params, *, default: int = 20, maximum: int = 40) -> timelines.Page:
-    page = page_from(params, default=default, maximum=maximum)
-    return timelines.Page(page.max_id, page.since_id, page.min_id, page.limit)
 
 
 def render(
@@ -44,7 +39,7 @@ def render(
 
 async def home(request: Request):
     params = await read_params(request)
-    page = core_page(params)
+    page = page_from(params)
 
     def work(tx):
         viewer = require(tx, request, "read:statuses")
@@ -57,7 +52,7 @@ async def home(request: Request):
 
 async def public(request: Request):
     params = await read_params(request)
-    page = core_page(params)
+    page = page_from(params)
     local = params.bool("local", False)
     remote = params.bool("remote", False)
     only_media = params.bool("only_media", False)
@@ -76,7 +71,7 @@ async def public(request: Request):
 
 async def tag(request: Request):
     params = await read_params(request)
-    page = core_page(params)
+    page = page_from(params)
     hashtag = no_nul(request.path_params["hashtag"])
     options = {
         "any_tags": no_nul_list(params.list("any")),
@@ -100,7 +95,7 @@ async def tag(request: Request):
 async def account_statuses(request: Request):
     account_id = path_id(request)
     params = await read_params(request)
-    page = core_page(params)
+    page = page_from(params)
     options = {
         "pinned": params.bool("pinned", False),
         "exclude_replies": params.bool("exclude_replies", False),

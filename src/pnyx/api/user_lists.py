@@ -8,8 +8,7 @@ from starlette.routing import Route
 from pnyx.api import entities
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database, read_params, unprocessable
-from pnyx.api.pagination import paginated
-from pnyx.api.timelines import core_page
+from pnyx.api.pagination import page_from, paginated
 from pnyx.core import notification_queries, status_views, timelines
 from pnyx.db.ids import parse_id
 
@@ -57,7 +56,7 @@ async def save_markers(request: Request):
 def _marked_list(finder, scope: str):
     async def handler(request: Request):
         params = await read_params(request)
-        page = core_page(params)
+        page = page_from(params)
 
         def work(tx):
             viewer = require(tx, request, scope)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from pnyx.core import visibility
+from pnyx.core import paging, visibility
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
@@ -170,19 +170,8 @@ def set_note(tx, account_id: int, target_id: int, comment: str | None) -> None:
 
 
 def _account_page(tx, query, column, max_id, since_id, min_id, limit) -> list:
-    """Mastodon's id pagination over `column`, newest first.
-
-    A `min_id` page walks forward from that id, so it is fetched oldest first and turned
-    around before it is returned.
-    """
-    if max_id is not None:
-        query = query.where(column < max_id)
-    if since_id is not None:
-        query = query.where(column > since_id)
-    if min_id is not None:
-        rows = tx.rows(query.where(column > min_id).order_by(column.asc()).limit(limit))
-        return list(reversed(rows))
-    return tx.rows(query.order_by(column.desc()).limit(limit))
+    """Mastodon's id pagination over `column`, newest first."""
+    return paging.fetch(tx, query, column, paging.Page(max_id, since_id, min_id, limit))
 
 
 def _collection_hidden(tx, owner_id: int, viewer_id: int | None) -> bool:

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 
 from pnyx.core import visibility
 from pnyx.core.errors import NotFound
+from pnyx.core.paging import Page
 from pnyx.db.tables import (
     accounts,
     blocks,
@@ -56,20 +57,6 @@ from pnyx.db.tables import (
 MAX_ROUNDS = 4
 # Each round asks for more than the page needs, since some candidates will be filtered out.
 OVERFETCH = 2
-
-
-@dataclass(frozen=True)
-class Page:
-    """A page request: ids are time-sortable, `min_id` walks forward (oldest first)."""
-
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = 20
-
-    @property
-    def ascending(self) -> bool:
-        return self.min_id is not None
 
 
 @dataclass
