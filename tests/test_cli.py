@@ -206,3 +206,30 @@ def test_real_subprocess(tmp_path):
     assert r.returncode != 0
     assert "No local user named 'nobody'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_migrate_and_worker_once(tmp_path):
+    """`pnyx migrate` builds the schema once; `pnyx worker --once` runs the jobs that are due."""
+    from pnyx.config import Settings
+    from pnyx.db.engine import Database
+
+    url = f"sqlite:///{tmp_path / 'ops.sqlite3'}"
+    env = {
+        "PNYX_DATABASE_URL": url,
+        "PNYX_DOMAIN": "pnyx.test",
+        "PNYX_CONFIG": str(tmp_path / "absent.toml"),
+    }
+    runner = CliRunner()
+    first = runner.invoke(main, ["migrate"], env=env, catch_exceptions=False)
+    assert first.exit_code == 0 and "Applied 1 migration(s)." in first.output
+    again = runner.invoke(main, ["migrate"], env=env, catch_exceptions=False)
+    assert "Database is up to date." in again.output
+
+    db = Database(Settings(database_url=url))
+    # A poll that was deleted before its closing job ran: the job finishes without effect.
+    db.run_sync(lambda tx: tx.enqueue("poll.close", {"poll_id": 12345}))
+    db.dispose()
+    ran = runner.invoke(main, ["worker", "--once"], env=env, catch_exceptions=False)
+    assert ran.exit_code == 0 and "Ran 1 job(s)." in ran.output
+    idle = runner.invoke(main, ["worker", "--once"], env=env, catch_exceptions=False)
+    assert "Ran 0 job(s)." in idle.output
