@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from pnyx.core import visibility
+from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
     bookmarks,
@@ -50,10 +51,6 @@ class StatusBundle:
     rendered_accounts: dict[int, dict] = field(default_factory=dict)  # filled by the serializer
 
 
-def _ids(name: str = "ids"):
-    return sa.bindparam(name, expanding=True)
-
-
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
 # costs more than running these indexed lookups on SQLite (see BENCHMARKS.md).
 @functools.cache
@@ -67,8 +64,8 @@ def _statements() -> dict[str, object]:
         ).where(*where)
 
     return {
-        "statuses": sa.select(statuses).where(statuses.c.id.in_(_ids())),
-        "accounts": sa.select(accounts).where(accounts.c.id.in_(_ids())),
+        "statuses": sa.select(statuses).where(in_ids(statuses.c.id, "ids")),
+        "accounts": sa.select(accounts).where(in_ids(accounts.c.id, "ids")),
         "mentions": sa.select(
             mentions.c.status_id,
             accounts.c.id,
@@ -78,14 +75,14 @@ def _statements() -> dict[str, object]:
             accounts.c.uri,
         )
         .join(accounts, accounts.c.id == mentions.c.account_id)
-        .where(mentions.c.status_id.in_(_ids()), mentions.c.silent.is_(False))
+        .where(in_ids(mentions.c.status_id, "ids"), mentions.c.silent.is_(False))
         .order_by(mentions.c.id),
         "tags": sa.select(status_tags.c.status_id, tags.c.name, tags.c.display_name)
         .join(tags, tags.c.id == status_tags.c.tag_id)
-        .where(status_tags.c.status_id.in_(_ids())),
-        "polls": sa.select(polls).where(polls.c.status_id.in_(_ids())),
+        .where(in_ids(status_tags.c.status_id, "ids")),
+        "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
         "apps": sa.select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
-            oauth_apps.c.id.in_(_ids())
+            in_ids(oauth_apps.c.id, "ids")
         ),
         # The viewer's own marks on these statuses, in one round trip.
         "flags": sa.union_all(
@@ -93,37 +90,37 @@ def _statements() -> dict[str, object]:
                 _FAVOURITED,
                 favourites.c.status_id,
                 favourites.c.account_id == viewer,
-                favourites.c.status_id.in_(_ids("f")),
+                in_ids(favourites.c.status_id, "ids"),
             ),
             flag(
                 _REBLOGGED,
                 statuses.c.reblog_of_id,
                 statuses.c.account_id == viewer,
-                statuses.c.reblog_of_id.in_(_ids("r")),
+                in_ids(statuses.c.reblog_of_id, "ids"),
             ),
             flag(
                 _BOOKMARKED,
                 bookmarks.c.status_id,
                 bookmarks.c.account_id == viewer,
-                bookmarks.c.status_id.in_(_ids("b")),
+                in_ids(bookmarks.c.status_id, "ids"),
             ),
             flag(
                 _PINNED,
                 status_pins.c.status_id,
                 status_pins.c.account_id == viewer,
-                status_pins.c.status_id.in_(_ids("own")),
+                in_ids(status_pins.c.status_id, "own"),
             ),
             flag(
                 _MUTED_CONVERSATION,
                 conversation_mutes.c.conversation_id,
                 conversation_mutes.c.account_id == viewer,
-                conversation_mutes.c.conversation_id.in_(_ids("convs")),
+                in_ids(conversation_mutes.c.conversation_id, "convs"),
             ),
             flag(
                 _VOTED,
                 poll_votes.c.poll_id,
                 poll_votes.c.account_id == viewer,
-                poll_votes.c.poll_id.in_(_ids("polls")),
+                in_ids(poll_votes.c.poll_id, "polls"),
                 extra=poll_votes.c.choice,
             ),
         ),
@@ -195,9 +192,7 @@ def load(
     if viewer_id is not None:
         params = {
             "viewer": viewer_id,
-            "f": all_ids,
-            "r": all_ids,
-            "b": all_ids,
+            "ids": all_ids,
             "own": [r.id for r in all_rows if r.account_id == viewer_id],
             "convs": list({r.conversation_id for r in all_rows if r.conversation_id}),
             "polls": [p.id for p in poll_rows],

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from pnyx.core import visibility
 from pnyx.core.errors import NotFound
 from pnyx.core.paging import Page
+from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
     blocks,
@@ -407,9 +408,7 @@ def _followed_statement():
         follows.c.target_account_id, follows.c.show_reblogs, follows.c.languages
     ).where(
         follows.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
-        follows.c.target_account_id.in_(
-            sa.bindparam("others", expanding=True, type_=sa.BigInteger)
-        ),
+        in_ids(follows.c.target_account_id, "others"),
     )
 
 

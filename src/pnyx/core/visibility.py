@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentions, mutes
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
@@ -45,16 +46,12 @@ def _arm(kind: int, column, *where):
     return sa.select(sa.literal_column(str(kind)).label("kind"), column.label("ref")).where(*where)
 
 
-def _expanding(name: str):
-    return sa.bindparam(name, expanding=True)
-
-
 @functools.cache
 def _suspended_statement():
     return _arm(
         _SUSPENDED,
         accounts.c.id,
-        accounts.c.id.in_(_expanding("a0")),
+        in_ids(accounts.c.id, "a0"),
         accounts.c.suspended_at.is_not(None),
     )
 
@@ -68,38 +65,38 @@ def _context_statement():
             _FOLLOWING,
             follows.c.target_account_id,
             follows.c.account_id == viewer,
-            follows.c.target_account_id.in_(_expanding("a1")),
+            in_ids(follows.c.target_account_id, "a1"),
         ),
         _arm(
             _BLOCKING,
             blocks.c.target_account_id,
             blocks.c.account_id == viewer,
-            blocks.c.target_account_id.in_(_expanding("a2")),
+            in_ids(blocks.c.target_account_id, "a1"),
         ),
         _arm(
             _BLOCKED_BY,
             blocks.c.account_id,
             blocks.c.target_account_id == viewer,
-            blocks.c.account_id.in_(_expanding("a3")),
+            in_ids(blocks.c.account_id, "a1"),
         ),
         _arm(
             _MUTING,
             mutes.c.target_account_id,
             mutes.c.account_id == viewer,
-            mutes.c.target_account_id.in_(_expanding("a4")),
+            in_ids(mutes.c.target_account_id, "a1"),
             sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > sa.bindparam("now")),
         ),
         _arm(
             _MENTIONED,
             mentions.c.status_id,
             mentions.c.account_id == viewer,
-            mentions.c.status_id.in_(_expanding("s")),
+            in_ids(mentions.c.status_id, "s"),
         ),
         _arm(
             _MUTED_THREAD,
             conversation_mutes.c.conversation_id,
             conversation_mutes.c.account_id == viewer,
-            conversation_mutes.c.conversation_id.in_(_expanding("c")),
+            in_ids(conversation_mutes.c.conversation_id, "c"),
         ),
     )
 
@@ -126,9 +123,6 @@ def load_context(
         "now": tx.now,
         "a0": authors,
         "a1": others,
-        "a2": others,
-        "a3": others,
-        "a4": others,
         "s": list(set(status_ids)),
         "c": list(set(conversation_ids)),
     }
