@@ -38,6 +38,7 @@ class Settings:
     data_dir: str = "./pnyx-data"
     database_url: str = ""  # empty: sqlite under data_dir
     allow_private_addresses: bool = False
+    authorized_fetch: bool = False  # secure mode: actors and objects only to signed requests
     registrations: str = "open"
     instance_title: str = "Pnyx"
     instance_description: str = "A Pnyx instance: speak freely, together."

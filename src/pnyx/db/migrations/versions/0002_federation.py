@@ -1,0 +1,58 @@
+"""federation: instance state, remote domains, seen activities, tombstones
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import pnyx.db.types
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "instance_state",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_instance_state")),
+    )
+    op.create_table(
+        "domains",
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("first_failure_at", pnyx.db.types.UTCDateTime(), nullable=True),
+        sa.Column("unavailable_since", pnyx.db.types.UTCDateTime(), nullable=True),
+        sa.Column("last_success_at", pnyx.db.types.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("domain", name=op.f("pk_domains")),
+    )
+    op.create_table(
+        "seen_activities",
+        sa.Column("id", ID, autoincrement=False, nullable=False),
+        sa.Column("uri", sa.String(length=2048), nullable=False),
+        sa.Column("created_at", pnyx.db.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_seen_activities")),
+        sa.UniqueConstraint("uri", name=op.f("uq_seen_activities_uri")),
+    )
+    op.create_table(
+        "tombstones",
+        sa.Column("id", ID, autoincrement=False, nullable=False),
+        sa.Column("uri", sa.String(length=2048), nullable=False),
+        sa.Column("created_at", pnyx.db.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tombstones")),
+        sa.UniqueConstraint("uri", name=op.f("uq_tombstones_uri")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("tombstones")
+    op.drop_table("seen_activities")
+    op.drop_table("domains")
+    op.drop_table("instance_state")
