@@ -36,6 +36,7 @@ def collect_routes() -> list[BaseRoute]:
         timelines,
         user_lists,
     )
+    from pnyx.federation import discovery, documents, inbox
     from pnyx.web import pages
 
     modules = [
@@ -50,6 +51,9 @@ def collect_routes() -> list[BaseRoute]:
         notifications,
         user_lists,
         search,
+        discovery,
+        documents,
+        inbox,
         pages,
     ]
     routes: list[BaseRoute] = []
@@ -136,17 +140,20 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        worker = None
+        workers = []
         if run_workers and settings.job_workers > 0:
             from pnyx.jobs.worker import WorkerThread
 
-            worker = WorkerThread(db)
-            worker.start()
+            # Several threads, so that one slow remote server does not hold up every delivery.
+            workers = [WorkerThread(db) for _ in range(settings.job_workers)]
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in workers:
                 worker.stop()
+            for worker in workers:
                 worker.join(timeout=5)
             db.dispose()
 

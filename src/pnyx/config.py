@@ -58,7 +58,7 @@ class Settings:
     rate_limits: bool = True
     rate_limit_requests: int = 300  # per 5 minutes, per token or per IP, as Mastodon
     rate_limit_window: int = 300
-    job_workers: int = 1
+    job_workers: int = 4  # job threads per process (deliveries wait on remote servers)
     db_threads: int = 4  # threads per process running database work
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"

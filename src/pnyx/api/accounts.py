@@ -5,6 +5,7 @@ Following, relationships, statuses of an account and search live in other module
 
 from __future__ import annotations
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -16,6 +17,7 @@ from pnyx.core import follows, profiles
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
+from pnyx.federation import resolve as remote
 
 
 def credential_account(tx, account_id: int) -> dict:
@@ -175,6 +177,12 @@ async def show_many(request: Request):
 async def lookup(request: Request):
     params = await read_params(request)
     acct = params.str("acct", "", max_len=600)
+    db = database(request)
+    settings = request.app.state.settings
+    if "@" in acct.strip().lstrip("@") and remote.HANDLE.match(acct.strip()):
+        known = await db.read(lambda tx: core_accounts.find_by_acct(tx, acct))
+        if known is None:  # someone elsewhere: ask their server (WebFinger)
+            await anyio.to_thread.run_sync(remote.resolve_quietly, db, settings, acct)
 
     def work(tx):
         optional(tx, request, "read:accounts")

@@ -1,12 +1,15 @@
 """Mastodon API: search (v2) and account search (v1).
 
-`resolve` is accepted and ignored until federation can fetch remote accounts and posts;
+With `resolve=true` and a signed-in user, a query that is a handle (`@user@host`) or an
+http(s) URL is first looked up on its server (WebFinger, then the ActivityPub document) and
+stored, so the search below finds it; a post found by URL comes first in `statuses`.
 `exclude_unreviewed` is ignored (hashtags are not reviewed here). Without a token only
 accounts and hashtags are searched, and only the first page, as Mastodon does.
 """
 
 from __future__ import annotations
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -17,6 +20,7 @@ from pnyx.api.timelines import no_nul
 from pnyx.core import search as core_search
 from pnyx.core import status_views
 from pnyx.db.ids import parse_id
+from pnyx.federation import resolve as remote
 
 TYPES = ("accounts", "hashtags", "statuses")
 MAX_QUERY = 500
@@ -38,6 +42,20 @@ async def search_v2(request: Request):
     following = params.bool("following", False)
     account_raw = params.str("account_id")
     account_id = parse_id(account_raw) if account_raw else None
+
+    resolved_status: int | None = None
+    if params.bool("resolve", False) and remote.looks_resolvable(q):
+
+        def signed_in(tx) -> bool:
+            viewer = optional(tx, request, "read:search")
+            return viewer is not None and viewer.user_id is not None
+
+        if await database(request).read(signed_in):
+            found = await anyio.to_thread.run_sync(
+                remote.resolve_quietly, database(request), request.app.state.settings, q
+            )
+            if found is not None and found[0] == "status":
+                resolved_status = found[1]
 
     def work(tx):
         viewer = optional(tx, request, "read:search")
@@ -63,6 +81,8 @@ async def search_v2(request: Request):
             ids = core_search.search_statuses(
                 tx, viewer_id, q, limit=limit, offset=offset, account_id=account_id
             )
+            if resolved_status is not None and offset == 0:
+                ids = [resolved_status] + [i for i in ids if i != resolved_status][: limit - 1]
             bundle = status_views.load(tx, ids, viewer_id)
             result["statuses"] = entities.statuses(bundle, tx.settings, tx.now)
         return result

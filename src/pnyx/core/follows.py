@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, uris
+from pnyx.core import notifications, outbox, uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
@@ -70,7 +70,7 @@ def known_account(tx, account_id: int):
     """An account row, suspended or not (undoing things works even on suspended accounts);
     a sign-up waiting for approval is not found."""
     row = tx.one_or_none(
-        sa.select(accounts.c.id, accounts.c.suspended_at).where(
+        sa.select(accounts.c.id, accounts.c.domain, accounts.c.suspended_at).where(
             accounts.c.id == account_id, ~pending_account()
         )
     )
@@ -239,12 +239,19 @@ def follow(
     pending = target.locked or target.domain is not None
     if pending:
         if insert_ignore(tx, follow_requests, values):
-            notifications.notify(tx, target_id, follower_id, "follow_request")
+            if target.domain is None:
+                notifications.notify(tx, target_id, follower_id, "follow_request")
+            else:  # the other server decides, and answers with Accept or Reject
+                outbox.record(tx, "follow", follower_id=follower_id, target_id=target_id, uri=uri)
             return FollowResult(record_id, uri, pending=True, created=True)
     elif insert_ignore(tx, follows, values):
         _bump(tx, follower_id, "following_count", 1)
         _bump(tx, target_id, "followers_count", 1)
         notifications.notify(tx, target_id, follower_id, "follow")
+        if follower.domain is not None:  # an open account accepts a remote Follow at once
+            outbox.record(
+                tx, "accept_follow", follower_id=follower_id, target_id=target_id, uri=uri
+            )
         return FollowResult(record_id, uri, pending=False, created=True)
     # Someone else created the same row between our read and our insert: report theirs.
     return follow(tx, follower_id, target_id, reblogs, notify, langs, uri=uri)
@@ -252,10 +259,32 @@ def follow(
 
 def unfollow(tx, follower_id: int, target_id: int) -> bool:
     """Stop following, or withdraw a pending request. True if anything was undone."""
-    known_account(tx, target_id)
+    target = known_account(tx, target_id)
+    uri = _follow_uri(tx, follower_id, target_id)
     removed = delete_follow(tx, follower_id, target_id)
     withdrawn = delete_request(tx, follower_id, target_id)
+    if (removed or withdrawn) and target.domain is not None and _is_local(tx, follower_id):
+        outbox.record(tx, "undo_follow", follower_id=follower_id, target_id=target_id, uri=uri)
     return removed or withdrawn
+
+
+def _follow_uri(tx, follower_id: int, target_id: int) -> str | None:
+    """The ActivityPub id of the follow (or pending request) between these two."""
+    for table in (follows, follow_requests):
+        uri = tx.scalar(sa.select(table.c.uri).where(account_pair(table, follower_id, target_id)))
+        if uri:
+            return uri
+    return None
+
+
+def _is_local(tx, account_id: int) -> bool:
+    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is None
+
+
+def _answer_remote(tx, kind: str, target_id: int, requester_id: int, uri: str | None) -> None:
+    """Tell a remote requester's server that its Follow was accepted or rejected."""
+    if not _is_local(tx, requester_id):
+        outbox.record(tx, kind, follower_id=requester_id, target_id=target_id, uri=uri)
 
 
 def _pending_request(tx, target_id: int, requester_id: int):
@@ -285,14 +314,16 @@ def authorize_request(tx, target_id: int, requester_id: int) -> int:
     if insert_ignore(tx, follows, values):
         _bump(tx, requester_id, "following_count", 1)
         _bump(tx, target_id, "followers_count", 1)
+    _answer_remote(tx, "accept_follow", target_id, requester_id, request.uri)
     return values["id"]
 
 
 def reject_request(tx, target_id: int, requester_id: int) -> None:
     """The requested account declines; the requester is not told beyond the request vanishing."""
     known_account(tx, requester_id)
-    _pending_request(tx, target_id, requester_id)
+    request = _pending_request(tx, target_id, requester_id)
     delete_request(tx, requester_id, target_id)
+    _answer_remote(tx, "reject_follow", target_id, requester_id, request.uri)
 
 
 def authorize_all_requests(tx, target_id: int) -> int:
@@ -310,4 +341,8 @@ def authorize_all_requests(tx, target_id: int) -> int:
 def remove_from_followers(tx, account_id: int, follower_id: int) -> bool:
     """`follower_id` stops following `account_id`, at `account_id`'s wish (a soft block)."""
     known_account(tx, follower_id)
-    return delete_follow(tx, follower_id, account_id)
+    uri = _follow_uri(tx, follower_id, account_id)
+    removed = delete_follow(tx, follower_id, account_id)
+    if removed:
+        _answer_remote(tx, "reject_follow", account_id, follower_id, uri)
+    return removed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, uris, visibility
+from pnyx.core import notifications, outbox, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
@@ -43,10 +43,18 @@ def _username(tx, account_id: int) -> str:
 # --- Favourites -------------------------------------------------------------------------------
 
 
-def favourite(tx, account_id: int, status_id: int) -> int:
-    """Returns the id of the favourited post (the original when given a boost)."""
+def _domain(tx, account_id: int) -> str | None:
+    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id))
+
+
+def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
+    """Returns the id of the favourited post (the original when given a boost). `uri` is the
+    Like activity's id when the favourite comes from another server."""
     status = visible_original(tx, account_id, status_id)
     favourite_id = new_id()
+    local = uri is None
+    if local:
+        uri = uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id)
     inserted = insert_ignore(
         tx,
         favourites,
@@ -54,18 +62,25 @@ def favourite(tx, account_id: int, status_id: int) -> int:
             "id": favourite_id,
             "account_id": account_id,
             "status_id": status.id,
-            "uri": uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id),
+            "uri": uri,
             "created_at": tx.now,
         },
     )
     if inserted:
         adjust_counter(tx, status.id, "favourites_count", +1)
         notify_about(tx, status.account_id, account_id, "favourite", status)
+        if local and _domain(tx, status.account_id) is not None:
+            outbox.record(tx, "like", account_id=account_id, status_id=status.id, uri=uri)
     return status.id
 
 
 def unfavourite(tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
+    uri = tx.scalar(
+        sa.select(favourites.c.uri).where(
+            favourites.c.account_id == account_id, favourites.c.status_id == status.id
+        )
+    )
     deleted = tx.execute(
         favourites.delete().where(
             favourites.c.account_id == account_id, favourites.c.status_id == status.id
@@ -74,6 +89,8 @@ def unfavourite(tx, account_id: int, status_id: int) -> int:
     if deleted:
         adjust_counter(tx, status.id, "favourites_count", -1)
         notifications.withdraw(tx, status.account_id, account_id, "favourite", status.id)
+        if _domain(tx, account_id) is None and _domain(tx, status.account_id) is not None:
+            outbox.record(tx, "undo_like", account_id=account_id, status_id=status.id, uri=uri)
     return status.id
 
 
@@ -95,8 +112,11 @@ def reblog(
     *,
     visibility_name: str | None = None,
     application_id: int | None = None,
+    uri: str | None = None,
+    created_at=None,
 ) -> int:
-    """Boost a post; returns the boost's id (the existing one if already boosted).
+    """Boost a post; returns the boost's id (the existing one if already boosted). `uri` is
+    the Announce activity's id when the boost comes from another server.
 
     Public and unlisted posts may be boosted by anyone who sees them; a followers-only post
     only by its author (to their same followers); direct messages never.
@@ -120,27 +140,31 @@ def reblog(
         raise Invalid("Visibility is not included in the list")
     if status.visibility == "private":
         visibility_name = "private"  # the author's own followers-only post stays so
-    username = _username(tx, account_id)
-    reblog_id = new_id()
-    # A boost has no page of its own: like Mastodon, its url is its Announce activity's URI.
-    activity = uris.status_uri(tx.settings, username, reblog_id) + "/activity"
+    local = uri is None
+    created_at = min(created_at, tx.now) if created_at else tx.now
+    reblog_id = new_id(created_at)
+    if local:
+        # A boost has no page of its own: like Mastodon, its url is its Announce activity's URI.
+        uri = uris.status_uri(tx.settings, _username(tx, account_id), reblog_id) + "/activity"
     tx.execute(
         statuses.insert().values(
             id=reblog_id,
-            uri=activity,
-            url=activity,
+            uri=uri,
+            url=uri,
             account_id=account_id,
-            local=True,
+            local=local,
             visibility=visibility_name,
             reblog_of_id=status.id,
             application_id=application_id,
-            created_at=tx.now,
+            created_at=created_at,
         )
     )
     adjust_counter(tx, status.id, "reblogs_count", +1)
     if counted(visibility_name):
         adjust_account_statuses(tx, account_id, +1)
     notify_about(tx, status.account_id, account_id, "reblog", status)
+    if local:
+        outbox.record(tx, "announce", status_id=reblog_id)
     return reblog_id
 
 
@@ -150,6 +174,16 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
     existing = existing_reblog(tx, account_id, status.id)
     if existing is not None:
         delete_row(tx, existing)
+        if existing.local:
+            outbox.record(
+                tx,
+                "undo_announce",
+                account_id=account_id,
+                status_id=status.id,
+                uri=existing.uri,
+                visibility=existing.visibility,
+                published=existing.created_at.isoformat(),
+            )
     return status.id
 
 

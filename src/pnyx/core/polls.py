@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, visibility
+from pnyx.core import notifications, outbox, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
@@ -141,8 +141,9 @@ def has_voted(tx, poll, account_id: int) -> bool:
     )
 
 
-def vote(tx, account_id: int, poll_id: int, choices: list[int]) -> None:
-    """One vote per account: one choice, or several on a multiple-choice poll."""
+def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None) -> None:
+    """One vote per account: one choice, or several on a multiple-choice poll. `uri` is the
+    vote's ActivityPub id when it comes from another server."""
     visible_poll(tx, account_id, poll_id)
     poll = get(tx, poll_id, for_update=True)
     if is_expired(poll, tx.now):
@@ -166,6 +167,7 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int]) -> None:
                 poll_id=poll.id,
                 account_id=account_id,
                 choice=choice,
+                uri=uri,
                 created_at=tx.now,
             )
         )
@@ -179,6 +181,12 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int]) -> None:
             voters_count=polls.c.voters_count + 1,
         )
     )
+    if uri is None and _is_remote(tx, poll.account_id):
+        outbox.record(tx, "vote", account_id=account_id, poll_id=poll.id, choices=unique)
+
+
+def _is_remote(tx, account_id: int) -> bool:
+    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
 def close(tx, poll_id: int) -> bool:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, polls, text, uris, visibility
+from pnyx.core import notifications, outbox, polls, text, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
@@ -397,6 +397,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             hide_totals=data.poll.hide_totals,
         )
     _notify_subscribers(tx, status, parent)
+    outbox.record(tx, "create", status_id=status_id)
     return status_id
 
 
@@ -450,6 +451,22 @@ def _author_of(tx, status_id: int) -> int:
 def delete(tx, account_id: int, status_id: int) -> None:
     """Delete one's own post, its boosts by others (their counters too) and all it carries."""
     status = own_row(tx, account_id, status_id)
+    # Who must hear of the deletion is read now: the mentions go with the post.
+    mentioned = tx.scalars(
+        sa.select(mentions.c.account_id)
+        .join(accounts, accounts.c.id == mentions.c.account_id)
+        .where(mentions.c.status_id == status.id, accounts.c.domain.is_not(None))
+    )
+    outbox.record(
+        tx,
+        "delete",
+        account_id=account_id,
+        uri=status.uri,
+        visibility=status.visibility,
+        reblog=bool(status.reblog_of_id),
+        mentioned_account_ids=mentioned,
+        in_reply_to_account_id=status.in_reply_to_account_id,
+    )
     for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
         if counted(boost.visibility):
             adjust_account_statuses(tx, boost.account_id, -1)

@@ -123,10 +123,13 @@ class Tx:
         *,
         run_at: datetime | None = None,
         unique_key: str | None = None,
+        max_attempts: int = 8,
     ) -> None:
         from pnyx.jobs.queue import enqueue
 
-        enqueue(self, kind, payload, run_at=run_at, unique_key=unique_key)
+        enqueue(
+            self, kind, payload, run_at=run_at, unique_key=unique_key, max_attempts=max_attempts
+        )
 
 
 class Database:

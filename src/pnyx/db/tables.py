@@ -64,6 +64,8 @@ accounts = sa.Table(
     sa.Column("following_url", sa.String(2048), nullable=True),
     sa.Column("featured_url", sa.String(2048), nullable=True),
     sa.Column("public_key_pem", sa.Text, nullable=True),
+    # Remote accounts: the id of their key (`keyId` of what they sign), usually uri#main-key.
+    sa.Column("public_key_id", sa.String(2048), nullable=True),
     sa.Column("private_key_pem", sa.Text, nullable=True),  # local accounts only
     sa.Column("avatar_url", sa.String(2048), nullable=True),
     sa.Column("header_url", sa.String(2048), nullable=True),
@@ -501,6 +503,7 @@ jobs = sa.Table(
     _created(),
 )
 sa.Index("ix_jobs_run_at", jobs.c.failed_at, jobs.c.run_at)
+sa.Index("ix_accounts_public_key_id", accounts.c.public_key_id)
 
 # --- Federation ---------------------------------------------------------------------------
 

@@ -1,7 +1,11 @@
 """The worker loop: claim a due job, run its handler in its own transaction, repeat.
 
 Handlers are registered by kind with `@handler("kind")` and must be idempotent: a job whose
-worker died after doing the work but before deleting the row runs again.
+worker died after doing the work but before deleting the row runs again. A handler runs inside
+one transaction (`fn(tx, payload)`), unless it talks to the network: those register with
+`transactional=False` and get the `Database` (`fn(db, payload)`), opening short transactions
+themselves, so no transaction (and on SQLite no write lock) is held while a remote server
+takes its time to answer.
 """
 
 from __future__ import annotations
@@ -19,15 +23,18 @@ log = logging.getLogger("pnyx.jobs")
 
 Handler = Callable[[Tx, dict], None]
 HANDLERS: dict[str, Handler] = {}
+NETWORK_HANDLERS: set[str] = set()  # kinds whose handler takes the Database, not a Tx
 
 
 class PermanentError(Exception):
     """Raised by a handler when retrying cannot help (e.g. the target is gone)."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, transactional: bool = True) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if not transactional:
+            NETWORK_HANDLERS.add(kind)
         return fn
 
     return register
@@ -36,6 +43,8 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 def load_handlers() -> None:
     """Import every module that registers handlers, so a worker knows all kinds."""
     import pnyx.core.polls  # noqa: F401
+    import pnyx.federation.delivery  # noqa: F401
+    import pnyx.federation.inbox  # noqa: F401
 
 
 def run_one(db: Database, name: str) -> bool:
@@ -50,9 +59,13 @@ def run_one(db: Database, name: str) -> bool:
         db.run_sync(queue.fail, job, f"no handler for {job.kind}", permanent=True)
         return True
     try:
-        with db.transaction() as tx:
-            fn(tx, job.payload)
-            queue.complete(tx, job.id)
+        if job.kind in NETWORK_HANDLERS:
+            fn(db, job.payload)
+            db.run_sync(queue.complete, job.id)
+        else:
+            with db.transaction() as tx:
+                fn(tx, job.payload)
+                queue.complete(tx, job.id)
     except PermanentError as exc:
         log.warning("job %s (%s) failed permanently: %s", job.id, job.kind, exc)
         db.run_sync(queue.fail, job, str(exc), permanent=True)

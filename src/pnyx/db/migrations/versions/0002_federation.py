@@ -18,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("public_key_id", sa.String(length=2048), nullable=True))
+        batch_op.create_index("ix_accounts_public_key_id", ["public_key_id"], unique=False)
     op.create_table(
         "instance_state",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -56,3 +59,6 @@ def downgrade() -> None:
     op.drop_table("seen_activities")
     op.drop_table("domains")
     op.drop_table("instance_state")
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_index("ix_accounts_public_key_id")
+        batch_op.drop_column("public_key_id")

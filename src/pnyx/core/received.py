@@ -1,0 +1,312 @@
+"""What other servers tell us about their accounts and posts, stored by the same rules as ours.
+
+The federation layer turns ActivityPub documents into the plain inputs below (already
+validated, HTML already sanitized); here they become rows in the tables local accounts and
+posts use, with the counters, mentions, notifications and visibility they imply. Nothing here
+knows about ActivityPub, HTTP or signatures.
+
+Every function is idempotent by `uri`: the same account or post stored twice is one row, and
+a post whose uri has a tombstone (deleted at its origin) is never stored again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from pnyx.core import polls as core_polls
+from pnyx.core.inserts import insert_ignore
+from pnyx.core.statuses import (
+    add_mentions,
+    adjust_account_statuses,
+    adjust_counter,
+    counted,
+    delete_row,
+    set_tags,
+)
+from pnyx.db.ids import new_id
+from pnyx.db.tables import (
+    accounts,
+    mentions,
+    polls,
+    statuses,
+    tombstones,
+)
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+@dataclass
+class IncomingAccount:
+    uri: str
+    username: str
+    domain: str
+    inbox_url: str
+    display_name: str = ""
+    note: str = ""  # sanitized HTML
+    url: str | None = None
+    shared_inbox_url: str | None = None
+    outbox_url: str | None = None
+    followers_url: str | None = None
+    following_url: str | None = None
+    featured_url: str | None = None
+    public_key_pem: str | None = None
+    public_key_id: str | None = None
+    avatar_url: str | None = None
+    header_url: str | None = None
+    fields: list[dict] = field(default_factory=list)  # [{name, value}] value sanitized HTML
+    locked: bool = False
+    bot: bool = False
+    group: bool = False
+    discoverable: bool = True
+    indexable: bool = False
+    also_known_as: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+def store_account(tx, incoming: IncomingAccount) -> int:
+    """Create or refresh a remote account; returns its id."""
+    values = {
+        "username": incoming.username,
+        "domain": incoming.domain.lower(),
+        "display_name": incoming.display_name,
+        "note": incoming.note,
+        "url": incoming.url,
+        "inbox_url": incoming.inbox_url,
+        "shared_inbox_url": incoming.shared_inbox_url,
+        "outbox_url": incoming.outbox_url,
+        "followers_url": incoming.followers_url,
+        "following_url": incoming.following_url,
+        "featured_url": incoming.featured_url,
+        "public_key_pem": incoming.public_key_pem,
+        "public_key_id": incoming.public_key_id,
+        "avatar_url": incoming.avatar_url,
+        "header_url": incoming.header_url,
+        "fields": [{**f, "verified_at": None} for f in incoming.fields],
+        "locked": incoming.locked,
+        "bot": incoming.bot,
+        "group": incoming.group,
+        "discoverable": incoming.discoverable,
+        "indexable": incoming.indexable,
+        "also_known_as": incoming.also_known_as,
+        "fetched_at": tx.now,
+        "updated_at": tx.now,
+    }
+    existing = tx.one_or_none(
+        sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.uri == incoming.uri)
+    )
+    if existing is not None:
+        if existing.domain is None:  # never let a document overwrite one of our own accounts
+            return existing.id
+        tx.execute(accounts.update().where(accounts.c.id == existing.id).values(**values))
+        return existing.id
+    account_id = new_id()
+    inserted = insert_ignore(
+        tx,
+        accounts,
+        {
+            **values,
+            "id": account_id,
+            "uri": incoming.uri,
+            "created_at": incoming.created_at or tx.now,
+        },
+    )
+    if not inserted:
+        # Same uri stored concurrently, or the same (username, domain) under another uri (the
+        # account moved its id): refresh whichever row holds the handle.
+        row = tx.one_or_none(
+            sa.select(accounts.c.id).where(
+                sa.or_(
+                    accounts.c.uri == incoming.uri,
+                    sa.and_(
+                        sa.func.lower(accounts.c.username) == incoming.username.lower(),
+                        accounts.c.domain == values["domain"],
+                    ),
+                )
+            )
+        )
+        tx.execute(
+            accounts.update().where(accounts.c.id == row.id).values(**values, uri=incoming.uri)
+        )
+        return row.id
+    return account_id
+
+
+def account_by_uri(tx, uri: str):
+    return tx.one_or_none(sa.select(accounts).where(accounts.c.uri == uri))
+
+
+def status_by_uri(tx, uri: str):
+    return tx.one_or_none(sa.select(statuses).where(statuses.c.uri == uri))
+
+
+def is_tombstoned(tx, uri: str) -> bool:
+    return tx.scalar(sa.select(tombstones.c.id).where(tombstones.c.uri == uri)) is not None
+
+
+@dataclass
+class IncomingPoll:
+    options: list[str]
+    tallies: list[int]
+    multiple: bool = False
+    expires_at: datetime | None = None
+    closed_at: datetime | None = None
+    voters_count: int | None = None
+
+
+@dataclass
+class IncomingStatus:
+    uri: str
+    content: str  # sanitized HTML
+    visibility: str
+    url: str | None = None
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    created_at: datetime | None = None
+    edited_at: datetime | None = None
+    in_reply_to_uri: str | None = None
+    mentioned_account_ids: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    poll: IncomingPoll | None = None
+
+
+def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
+    """Store a remote post; returns its id (the existing one if already stored), or None when
+    its origin already deleted it."""
+    existing = status_by_uri(tx, incoming.uri)
+    if existing is not None:
+        return existing.id
+    if is_tombstoned(tx, incoming.uri):
+        return None
+    assert incoming.visibility in VISIBILITIES, incoming.visibility
+    parent = status_by_uri(tx, incoming.in_reply_to_uri) if incoming.in_reply_to_uri else None
+    # A date in the future would pin the post above everything in timelines: clamp it.
+    created_at = min(incoming.created_at, tx.now) if incoming.created_at else tx.now
+    status_id = new_id(created_at)
+    conversation_id = (parent.conversation_id or parent.id) if parent is not None else status_id
+    inserted = insert_ignore(
+        tx,
+        statuses,
+        {
+            "id": status_id,
+            "uri": incoming.uri,
+            "url": incoming.url,
+            "account_id": author_id,
+            "local": False,
+            "text": "",
+            "content": incoming.content,
+            "spoiler_text": incoming.spoiler_text,
+            "visibility": incoming.visibility,
+            "sensitive": incoming.sensitive or bool(incoming.spoiler_text),
+            "language": incoming.language,
+            "in_reply_to_id": parent.id if parent is not None else None,
+            "in_reply_to_account_id": parent.account_id if parent is not None else None,
+            "in_reply_to_uri": incoming.in_reply_to_uri if parent is None else None,
+            "conversation_id": conversation_id,
+            "created_at": created_at,
+            "edited_at": incoming.edited_at,
+        },
+    )
+    if not inserted:  # stored concurrently by another worker
+        return status_by_uri(tx, incoming.uri).id
+    status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
+    _set_mentions(tx, status, incoming.mentioned_account_ids, notify=True)
+    set_tags(tx, status_id, incoming.tags)
+    if counted(incoming.visibility):
+        adjust_account_statuses(tx, author_id, +1)
+    if parent is not None:
+        adjust_counter(tx, parent.id, "replies_count", +1)
+    if incoming.poll is not None:
+        _store_poll(tx, status_id, author_id, incoming.poll)
+    return status_id
+
+
+def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
+    if not account_ids:
+        return
+    named = tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
+    add_mentions(tx, status, named, notify=notify)
+
+
+def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
+    tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
+    insert_ignore(
+        tx,
+        polls,
+        {
+            "id": new_id(),
+            "status_id": status_id,
+            "account_id": author_id,
+            "options": list(poll.options),
+            "tallies": tallies[: len(poll.options)],
+            "multiple": poll.multiple,
+            "votes_count": sum(tallies),
+            "voters_count": poll.voters_count if poll.voters_count is not None else sum(tallies),
+            "expires_at": poll.expires_at,
+            "closed_at": poll.closed_at,
+            "created_at": tx.now,
+        },
+    )
+
+
+def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
+    """A remote post edited at its origin: new content, mentions, tags and poll counts."""
+    status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
+    if status is None:
+        return
+    tx.execute(
+        statuses.update()
+        .where(statuses.c.id == status_id)
+        .values(
+            content=incoming.content,
+            spoiler_text=incoming.spoiler_text,
+            sensitive=incoming.sensitive or bool(incoming.spoiler_text),
+            language=incoming.language,
+            edited_at=incoming.edited_at or tx.now,
+        )
+    )
+    tx.execute(
+        mentions.update()
+        .where(
+            mentions.c.status_id == status_id,
+            mentions.c.account_id.not_in(incoming.mentioned_account_ids or [0]),
+        )
+        .values(silent=True)
+    )
+    _set_mentions(tx, status, incoming.mentioned_account_ids, notify=False)
+    set_tags(tx, status_id, incoming.tags)
+    if incoming.poll is not None:
+        existing = core_polls.for_status(tx, status_id)
+        if existing is None:
+            _store_poll(tx, status_id, status.account_id, incoming.poll)
+        else:
+            tallies = list(incoming.poll.tallies)[: len(incoming.poll.options)]
+            tx.execute(
+                polls.update()
+                .where(polls.c.id == existing.id)
+                .values(
+                    options=list(incoming.poll.options),
+                    tallies=tallies,
+                    votes_count=sum(tallies),
+                    voters_count=incoming.poll.voters_count
+                    if incoming.poll.voters_count is not None
+                    else sum(tallies),
+                    closed_at=incoming.poll.closed_at,
+                )
+            )
+
+
+def delete_remote_status(tx, uri: str, author_id: int) -> bool:
+    """Its origin deleted a post: remove it (and boosts of it) and keep a tombstone, so a
+    Create that arrives late does not bring it back. True if something was removed."""
+    insert_ignore(tx, tombstones, {"id": new_id(), "uri": uri, "created_at": tx.now})
+    status = status_by_uri(tx, uri)
+    if status is None or status.account_id != author_id:
+        return False
+    for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
+        delete_row(tx, boost)
+    delete_row(tx, status)
+    return True

@@ -1,0 +1,80 @@
+"""Which inboxes an activity goes to: exactly the servers that may see it.
+
+- followers of the author (one POST per server: its shared inbox when it has one) for public,
+  unlisted and followers-only posts;
+- the remote accounts a post mentions (their own inbox unless the server already gets it);
+- the remote author of the post being replied to, boosted or liked;
+- direct posts: the mentioned accounts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from pnyx.db.tables import accounts, follows
+
+
+def _inbox(row) -> str | None:
+    return row.shared_inbox_url or row.inbox_url
+
+
+def follower_inboxes(tx, account_id: int) -> set[str]:
+    """One inbox per server among the account's remote followers."""
+    rows = tx.rows(
+        sa.select(accounts.c.domain, accounts.c.inbox_url, accounts.c.shared_inbox_url)
+        .join(follows, follows.c.account_id == accounts.c.id)
+        .where(
+            follows.c.target_account_id == account_id,
+            accounts.c.domain.is_not(None),
+            accounts.c.suspended_at.is_(None),
+        )
+    )
+    chosen: dict[str, str] = {}
+    personal: set[str] = set()
+    for row in rows:
+        if row.shared_inbox_url:
+            chosen.setdefault(row.domain, row.shared_inbox_url)
+        elif row.inbox_url:
+            personal.add(row.inbox_url)
+    return set(chosen.values()) | personal
+
+
+def account_inboxes(tx, account_ids: Iterable[int], *, shared: bool = True) -> set[str]:
+    """The inboxes of these remote accounts (local ones are skipped)."""
+    ids = [i for i in set(account_ids) if i]
+    if not ids:
+        return set()
+    rows = tx.rows(
+        sa.select(accounts.c.inbox_url, accounts.c.shared_inbox_url).where(
+            accounts.c.id.in_(ids),
+            accounts.c.domain.is_not(None),
+            accounts.c.suspended_at.is_(None),
+        )
+    )
+    found = set()
+    for row in rows:
+        inbox = _inbox(row) if shared else row.inbox_url
+        if inbox:
+            found.add(inbox)
+    return found
+
+
+def for_post(
+    tx,
+    author_id: int,
+    visibility: str,
+    *,
+    mentioned_ids: Iterable[int] = (),
+    also_ids: Iterable[int] = (),
+) -> set[str]:
+    """Inboxes for a post (or its update or deletion) with this visibility. Shared inboxes
+    collapse into one entry per server. A direct post goes to each mentioned account's own
+    inbox: nothing about it is for the rest of their server."""
+    if visibility == "direct":
+        return account_inboxes(tx, mentioned_ids, shared=False)
+    inboxes = follower_inboxes(tx, author_id)
+    inboxes |= account_inboxes(tx, mentioned_ids)
+    inboxes |= account_inboxes(tx, also_ids)
+    return inboxes

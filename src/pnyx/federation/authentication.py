@@ -1,0 +1,139 @@
+"""Who signed an incoming request: the remote account whose key verifies its HTTP signature.
+
+Two entry points:
+
+- `signer_account(tx, ...)` looks only at keys we already hold. It never touches the network,
+  so it can run inside a request's transaction (the ActivityPub GET routes use it to decide
+  whether a signed fetch may see a followers-only post).
+- `authenticate(db, settings, ...)` is the inbox's: when the key is unknown, or fails because
+  its owner rotated it, it fetches the key's actor once (outside any transaction), stores it,
+  and checks again.
+
+Either way a signature that is present but does not verify is an error (`Unauthenticated`),
+never "anonymous": a forged request must not be treated as an unsigned one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urldefrag
+
+import sqlalchemy as sa
+
+from pnyx.config import Settings
+from pnyx.db.engine import Database
+from pnyx.db.tables import accounts
+from pnyx.federation import signatures
+
+log = logging.getLogger("pnyx.federation.auth")
+
+
+class Unauthenticated(Exception):
+    """The request's signature is missing where one is required, or does not verify."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def is_signed(headers: Mapping[str, str]) -> bool:
+    lowered = _lower(headers)
+    return "signature" in lowered or "signature-input" in lowered
+
+
+def _account_for_key(tx, key_id: str):
+    """The remote account that owns `key_id`: by its recorded key id, or (Mastodon's habit of
+    `actor#main-key`) by the actor uri the key id starts with."""
+    row = tx.one_or_none(sa.select(accounts).where(accounts.c.public_key_id == key_id).limit(1))
+    if row is None:
+        row = tx.one_or_none(sa.select(accounts).where(accounts.c.uri == urldefrag(key_id).url))
+    if row is None or row.domain is None or not row.public_key_pem:
+        return None
+    return row
+
+
+def _verify(row, method: str, path: str, headers, body: bytes, scheme: str) -> bool:
+    try:
+        signatures.verify_request(
+            method=method,
+            path=path,
+            headers=headers,
+            body=body,
+            public_key_pem=row.public_key_pem,
+            scheme=scheme,
+        )
+    except signatures.SignatureError as exc:
+        log.info("signature by %s refused: %s", row.uri, exc.reason)
+        return False
+    return True
+
+
+def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body: bytes = b""):
+    """The known remote account that signed this request; None when it is not signed.
+
+    Raises Unauthenticated when it is signed but the key is unknown or does not verify.
+    """
+    if not is_signed(headers):
+        return None
+    try:
+        key_id = signatures.signature_key_id(headers)
+    except signatures.SignatureError as exc:
+        raise Unauthenticated(exc.reason) from None
+    row = _account_for_key(tx, key_id)
+    if row is None:
+        raise Unauthenticated("unknown key")
+    if row.suspended_at is not None:
+        raise Unauthenticated("account suspended")
+    if not _verify(row, method, path, headers, body, tx.settings.effective_scheme):
+        raise Unauthenticated("signature does not verify")
+    return row
+
+
+async def authenticate(
+    db: Database,
+    settings: Settings,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+):
+    """The remote account that signed this request, fetching its key when needed.
+
+    Raises Unauthenticated for an unsigned request, an unknown key that cannot be fetched,
+    a signature that does not verify, or a suspended signer.
+    """
+    import anyio.to_thread
+
+    from pnyx.federation import resolve
+
+    if not is_signed(headers):
+        raise Unauthenticated("Request not signed")
+    try:
+        key_id = signatures.signature_key_id(headers)
+    except signatures.SignatureError as exc:
+        raise Unauthenticated(exc.reason) from None
+
+    row = await db.read(_account_for_key, key_id)
+    if row is not None and _verify(row, method, path, headers, body, settings.effective_scheme):
+        if row.suspended_at is not None:
+            raise Unauthenticated("account suspended")
+        return row
+    # Unknown key, or a known one that no longer verifies (its owner may have rotated it):
+    # fetch the key's owner once, refresh what we store, and try again.
+    try:
+        await anyio.to_thread.run_sync(resolve.refresh_key_owner, db, settings, key_id)
+    except resolve.ResolveError as exc:
+        raise Unauthenticated(f"key {key_id} could not be fetched: {exc.reason}") from None
+    row = await db.read(_account_for_key, key_id)
+    if row is None:
+        raise Unauthenticated("unknown key")
+    if not _verify(row, method, path, headers, body, settings.effective_scheme):
+        raise Unauthenticated("signature does not verify")
+    if row.suspended_at is not None:
+        raise Unauthenticated("account suspended")
+    return row

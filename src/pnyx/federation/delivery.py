@@ -1,0 +1,148 @@
+"""Delivery: local actions become signed POSTs to exactly the servers that may see them.
+
+Two kinds of jobs, both in the durable queue:
+
+- `federate` (recorded by core through `core.outbox.record`) reads the action back from the
+  database, renders its activity (`internal_to_as2`), works out the inboxes (`audience`) and
+  enqueues one `deliver` job per inbox, all in one transaction.
+- `deliver` signs and POSTs one activity to one inbox, outside any transaction. A 2xx is
+  done; a permanent 4xx (the inbox refuses it for good) is not retried; anything else (5xx,
+  429, timeouts, refused connections) is retried with growing backoff for about five days,
+  as Mastodon does. A server that keeps failing for days is marked unavailable and skipped
+  until it is heard from again (see `domains`).
+
+A worker killed mid-delivery leaves its job leased; when the lease runs out another worker
+delivers it again. Receivers drop the duplicate by activity id, so it is delivered once in
+effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import orjson
+import sqlalchemy as sa
+
+from pnyx.core import keys
+from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Database
+from pnyx.db.tables import accounts, domains
+from pnyx.federation.activities import render
+from pnyx.federation.fetch import FetchError, RemoteClient
+from pnyx.jobs.worker import PermanentError, handler
+
+log = logging.getLogger("pnyx.federation.delivery")
+
+DELIVER = "deliver"
+# 15 s, 1 min, 4 min, 16 min, 64 min, ~4 h, then every 12 h: sixteen attempts span ~5 days.
+DELIVERY_ATTEMPTS = 16
+# A server failing for this long (and this many times) is skipped until heard from again.
+UNAVAILABLE_AFTER = timedelta(days=3)
+UNAVAILABLE_FAILURES = 10
+# 4xx answers worth retrying: the server is busy or timed out, not refusing the activity.
+RETRYABLE_4XX = {408, 409, 425, 429}
+
+
+@handler("federate", transactional=False)
+def federate(db: Database, payload: dict) -> None:
+    def work(tx):
+        for signer_id, activity, inboxes in render(tx, payload):
+            if not inboxes:
+                continue
+            keys.ensure_keypair(tx, signer_id)
+            for inbox in sorted(inboxes):
+                tx.enqueue(
+                    DELIVER,
+                    {"inbox": inbox, "account_id": signer_id, "activity": activity},
+                    max_attempts=DELIVERY_ATTEMPTS,
+                )
+
+    db.run_sync(work)
+
+
+def domain_of(url: str) -> str:
+    return (urlsplit(url).netloc or "").lower()
+
+
+def is_unavailable(tx, domain: str) -> bool:
+    return (
+        tx.scalar(
+            sa.select(domains.c.unavailable_since).where(
+                domains.c.domain == domain, domains.c.unavailable_since.is_not(None)
+            )
+        )
+        is not None
+    )
+
+
+def mark_available(tx, domain: str) -> None:
+    """The server answered (or sent us something): forget its failures."""
+    tx.execute(
+        domains.update()
+        .where(domains.c.domain == domain)
+        .values(failures=0, first_failure_at=None, unavailable_since=None, last_success_at=tx.now)
+    )
+
+
+def record_failure(tx, domain: str, now: datetime | None = None) -> bool:
+    """Count one failed delivery; returns True when the server is now unavailable."""
+    now = now or tx.now
+    insert_ignore(tx, domains, {"domain": domain, "failures": 0})
+    row = tx.one_or_none(sa.select(domains).where(domains.c.domain == domain))
+    failures = row.failures + 1
+    first = row.first_failure_at or now
+    unavailable = row.unavailable_since
+    if (
+        unavailable is None
+        and failures >= UNAVAILABLE_FAILURES
+        and now - first >= UNAVAILABLE_AFTER
+    ):
+        unavailable = now
+        log.warning("%s failed %d deliveries since %s: marked unavailable", domain, failures, first)
+    tx.execute(
+        domains.update()
+        .where(domains.c.domain == domain)
+        .values(failures=failures, first_failure_at=first, unavailable_since=unavailable)
+    )
+    return unavailable is not None
+
+
+@handler(DELIVER, transactional=False)
+def deliver(db: Database, payload: dict) -> None:
+    inbox = payload["inbox"]
+    domain = domain_of(inbox)
+
+    def prepare(tx):
+        if is_unavailable(tx, domain):
+            return None
+        row = tx.one_or_none(
+            sa.select(accounts.c.uri, accounts.c.private_key_pem).where(
+                accounts.c.id == payload["account_id"]
+            )
+        )
+        return row
+
+    signer = db.run_sync(prepare)
+    if signer is None or not signer.private_key_pem:
+        log.info("delivery to %s skipped: server unavailable or signer gone", inbox)
+        return
+    body = orjson.dumps(payload["activity"])
+    try:
+        with RemoteClient(db.settings) as client:
+            response = client.post(
+                inbox, body, signer=(signer.uri + "#main-key", signer.private_key_pem)
+            )
+    except FetchError as exc:
+        db.run_sync(record_failure, domain)
+        raise RuntimeError(f"delivery to {inbox} failed: {exc.reason}") from None
+    if 200 <= response.status < 300:
+        db.run_sync(mark_available, domain)
+        return
+    if 400 <= response.status < 500 and response.status not in RETRYABLE_4XX:
+        # The server answered: it is up, it just refuses this activity. Retrying cannot help.
+        db.run_sync(mark_available, domain)
+        raise PermanentError(f"{inbox} answered {response.status}")
+    db.run_sync(record_failure, domain)
+    raise RuntimeError(f"{inbox} answered {response.status}")

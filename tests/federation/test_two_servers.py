@@ -1,0 +1,232 @@
+"""Two real `pnyx serve` processes federating over loopback, driven with Mastodon.py.
+
+Server A runs on SQLite; server B on PostgreSQL when PNYX_TEST_DATABASE_URL is set (else
+SQLite too), so one pair covers both storage engines talking to each other. Alice lives on
+A; Bob and Carol on B. Bob follows Alice; Carol follows nobody on A.
+
+Delivery is asynchronous (a job), so checks poll with `eventually` (a bounded number of
+attempts, never a timing assertion).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from mastodon import Mastodon
+from mastodon.errors import MastodonAPIError
+
+from server import PnyxServer
+
+PASSWORD = "correct horse battery staple"
+SCOPES = ["read", "write", "follow", "push"]
+PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+
+
+@dataclass
+class Person:
+    username: str
+    server: PnyxServer
+    api: Mastodon
+    id: str
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.server.domain}"
+
+
+def eventually(check, attempts: int = 150, pause: float = 0.1):
+    """Poll until `check()` returns something truthy; return it (or the last falsy value)."""
+    result = None
+    for _ in range(attempts):
+        result = check()
+        if result:
+            return result
+        time.sleep(pause)
+    return result
+
+
+def login(server: PnyxServer, username: str) -> Person:
+    server.create_user(username, f"{username}@example.com", PASSWORD)
+    client_id, client_secret = Mastodon.create_app(
+        "Pnyx federation test", scopes=SCOPES, api_base_url=server.base_url
+    )
+    api = Mastodon(
+        client_id=client_id,
+        client_secret=client_secret,
+        api_base_url=server.base_url,
+        version_check_mode="none",
+        request_timeout=60,
+    )
+    api.log_in(
+        username=f"{username}@example.com", password=PASSWORD, scopes=SCOPES, allow_http=True
+    )
+    return Person(username, server, api, str(api.account_verify_credentials()["id"]))
+
+
+@dataclass
+class Pair:
+    a: PnyxServer
+    b: PnyxServer
+    alice: Person
+    bob: Person
+    carol: Person
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    a = PnyxServer(tmp_path_factory.mktemp("server-a"), backend="sqlite")
+    b = PnyxServer(
+        tmp_path_factory.mktemp("server-b"),
+        backend="postgres" if PG_URL else "sqlite",
+        postgres_url=PG_URL or None,
+    )
+    a.start()
+    try:
+        b.start()
+        try:
+            yield Pair(a, b, login(a, "alice"), login(b, "bob"), login(b, "carol"))
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+def remote_account(person: Person, handle: str) -> dict:
+    return person.api.account_lookup(handle)
+
+
+def home_contents(person: Person) -> list[str]:
+    return [s["content"] for s in person.api.timeline_home(limit=40)]
+
+
+def find_in_home(person: Person, word: str):
+    for status in person.api.timeline_home(limit=40):
+        if word in status["content"]:
+            return status
+    return None
+
+
+@pytest.fixture(scope="module")
+def followed(pair: Pair) -> Pair:
+    """Bob (on B) follows Alice (on A): Follow goes out, Accept comes back."""
+    alice_there = remote_account(pair.bob, pair.alice.handle)
+    rel = pair.bob.api.account_follow(alice_there["id"])
+    assert rel["following"] or rel["requested"], rel
+    assert eventually(
+        lambda: pair.bob.api.account_relationships(alice_there["id"])[0]["following"]
+    ), "Bob's follow was never accepted"
+    assert eventually(lambda: pair.alice.api.account(pair.alice.id)["followers_count"] == 1)
+    return pair
+
+
+def test_webfinger_lookup_finds_the_remote_account(pair: Pair):
+    found = remote_account(pair.bob, pair.alice.handle)
+    assert found["acct"] == pair.alice.handle
+    assert found["username"] == "alice"
+    assert found["url"].startswith(pair.a.base_url)
+    # Asking again finds the stored copy: the same id.
+    assert remote_account(pair.bob, "@" + pair.alice.handle)["id"] == found["id"]
+
+
+def test_a_public_post_reaches_the_followers_home(followed: Pair):
+    word = f"hello{uuid.uuid4().hex[:8]}"
+    followed.alice.api.status_post(f"{word} from server A #federation")
+    status = eventually(lambda: find_in_home(followed.bob, word))
+    assert status, "the post never reached Bob's home timeline"
+    assert status["account"]["acct"] == followed.alice.handle
+    assert status["uri"].startswith(followed.a.base_url)
+    assert [t["name"] for t in status["tags"]] == ["federation"]
+
+
+def test_reply_threads_and_notifies_across_servers(followed: Pair):
+    word = f"question{uuid.uuid4().hex[:8]}"
+    original = followed.alice.api.status_post(f"{word}: who is there?")
+    there = eventually(lambda: find_in_home(followed.bob, word))
+    assert there
+    reply = followed.bob.api.status_post(
+        f"@{followed.alice.handle} me, from B", in_reply_to_id=there["id"]
+    )
+    assert reply["in_reply_to_id"] == there["id"]
+
+    def mentioned():
+        for note in followed.alice.api.notifications(types=["mention"]):
+            if note["status"]["in_reply_to_id"] == str(original["id"]):
+                return note
+        return None
+
+    note = eventually(mentioned)
+    assert note, "Alice never heard of Bob's reply"
+    assert note["account"]["acct"] == followed.bob.handle
+    context = followed.alice.api.status_context(original["id"])
+    assert [s["id"] for s in context["descendants"]] == [note["status"]["id"]]
+    assert eventually(lambda: followed.alice.api.status(original["id"])["replies_count"] == 1)
+
+
+def test_favourite_and_boost_are_counted_at_the_origin(followed: Pair):
+    word = f"likeable{uuid.uuid4().hex[:8]}"
+    original = followed.alice.api.status_post(word)
+    there = eventually(lambda: find_in_home(followed.bob, word))
+    followed.bob.api.status_favourite(there["id"])
+    followed.bob.api.status_reblog(there["id"])
+    assert eventually(
+        lambda: (
+            (s := followed.alice.api.status(original["id"]))["favourites_count"] == 1
+            and s["reblogs_count"] == 1
+        )
+    ), followed.alice.api.status(original["id"])
+    kinds = {n["type"] for n in followed.alice.api.notifications(limit=40)}
+    assert {"favourite", "reblog"} <= kinds
+
+
+def test_followers_only_post_reaches_only_followers(followed: Pair):
+    word = f"secret{uuid.uuid4().hex[:8]}"
+    post = followed.alice.api.status_post(word, visibility="private")
+    there = eventually(lambda: find_in_home(followed.bob, word))
+    assert there and there["visibility"] == "private"
+    # Carol, on the same server as Bob but not a follower, cannot see it by id or by search.
+    with pytest.raises(MastodonAPIError):
+        followed.carol.api.status(there["id"])
+    found = followed.carol.api.search_v2(post["url"], resolve=True)
+    assert found["statuses"] == []
+    found = followed.carol.api.search_v2(post["uri"], resolve=True)
+    assert found["statuses"] == []
+
+
+def test_edit_and_delete_propagate(followed: Pair):
+    word = f"draft{uuid.uuid4().hex[:8]}"
+    post = followed.alice.api.status_post(f"{word} first version")
+    assert eventually(lambda: find_in_home(followed.bob, word))
+    followed.alice.api.status_update(post["id"], f"{word} second version")
+    assert eventually(
+        lambda: (s := find_in_home(followed.bob, word)) and "second version" in s["content"]
+    )
+    followed.alice.api.status_delete(post["id"])
+    assert eventually(lambda: find_in_home(followed.bob, word) is None)
+
+
+def test_unsigned_and_forged_posts_to_the_inbox_are_refused(pair: Pair):
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{pair.b.base_url}/users/bob/forged/1",
+        "type": "Create",
+        "actor": f"{pair.b.base_url}/users/bob",
+        "object": {
+            "id": f"{pair.b.base_url}/users/bob/statuses/1",
+            "type": "Note",
+            "attributedTo": f"{pair.b.base_url}/users/bob",
+            "content": "forged",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    }
+    answer = httpx.post(
+        pair.a.url("/inbox"),
+        json=activity,
+        headers={"Content-Type": "application/activity+json"},
+    )
+    assert answer.status_code == 401, answer.text
+    assert "error" in answer.json()
