@@ -289,6 +289,30 @@ class PnyxServer:
                 if self._own_dir:
                     shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def pause(self) -> None:
+        """Stop the process but keep its port, data and database, to `resume()` later (a
+        server that is down for a while, as far as other servers can tell)."""
+        self._halt()
+
+    def resume(self) -> None:
+        """Start again on the same port with the same data, after `pause()`."""
+        if self._process is not None:
+            raise ServerError("server is running")
+        self._spawn_and_wait()
+
+    def popen_cli(self, *args: str) -> subprocess.Popen:
+        """A long-running `pnyx ARGS...` (e.g. `worker`) against this server's database, in its
+        own process group; stop it with `os.killpg(p.pid, signal.SIGKILL)` to simulate a crash."""
+        return subprocess.Popen(
+            [pnyx_executable(), *args],
+            env=self.environment(),
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=open(self.data_dir / "cli.log", "ab"),  # noqa: SIM115 - lives with the process
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None

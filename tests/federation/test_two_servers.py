@@ -230,3 +230,83 @@ def test_unsigned_and_forged_posts_to_the_inbox_are_refused(pair: Pair):
     )
     assert answer.status_code == 401, answer.text
     assert "error" in answer.json()
+
+
+def test_locked_account_needs_approval(pair: Pair):
+    dora = login(pair.a, "dora")
+    dora.api.account_update_credentials(locked=True)
+    dora_there = remote_account(pair.bob, dora.handle)
+    assert dora_there["locked"] is True
+    rel = pair.bob.api.account_follow(dora_there["id"])
+    assert rel["requested"] is True and rel["following"] is False
+    requests = eventually(lambda: dora.api.follow_requests())
+    assert [r["acct"] for r in requests] == [pair.bob.handle]
+    time.sleep(0.5)
+    assert pair.bob.api.account_relationships(dora_there["id"])[0]["following"] is False
+    dora.api.follow_request_authorize(requests[0]["id"])
+    assert eventually(
+        lambda: pair.bob.api.account_relationships(dora_there["id"])[0]["following"]
+    ), "the approval never reached Bob's server"
+
+
+def test_a_remote_vote_is_counted_at_the_origin(followed: Pair):
+    word = f"poll{uuid.uuid4().hex[:8]}"
+    post = followed.alice.api.status_post(
+        f"{word}: tea or coffee?",
+        poll=followed.alice.api.make_poll(["tea", "coffee"], expires_in=3600),
+    )
+    there = eventually(lambda: find_in_home(followed.bob, word))
+    assert there["poll"]["options"][1]["title"] == "coffee"
+    followed.bob.api.poll_vote(there["poll"]["id"], [1])
+
+    def counted():
+        poll = followed.alice.api.poll(post["poll"]["id"])
+        return poll["votes_count"] == 1 and poll["options"][1]["votes_count"] == 1
+
+    assert eventually(counted), followed.alice.api.poll(post["poll"]["id"])
+
+
+def test_a_profile_update_propagates(followed: Pair):
+    name = f"Alice {uuid.uuid4().hex[:6]}"
+    followed.alice.api.account_update_credentials(display_name=name, note="Lives on server A")
+    alice_there = remote_account(followed.bob, followed.alice.handle)
+    assert eventually(
+        lambda: followed.bob.api.account(alice_there["id"])["display_name"] == name
+    ), followed.bob.api.account(alice_there["id"])
+    assert "server A" in followed.bob.api.account(alice_there["id"])["note"]
+
+
+def test_a_direct_message_reaches_only_the_mentioned_account(followed: Pair):
+    word = f"whisper{uuid.uuid4().hex[:8]}"
+    followed.alice.api.status_post(f"@{followed.bob.handle} {word}", visibility="direct")
+
+    def delivered():
+        for note in followed.bob.api.notifications(types=["mention"]):
+            if word in note["status"]["content"]:
+                return note
+        return None
+
+    note = eventually(delivered)
+    assert note and note["status"]["visibility"] == "direct"
+    with pytest.raises(MastodonAPIError):
+        followed.carol.api.status(note["status"]["id"])
+    assert not [s for s in followed.carol.api.timeline_public() if word in s["content"]]
+
+
+def test_unfollow_and_block_propagate(followed: Pair):
+    alice_there = remote_account(followed.bob, followed.alice.handle)
+    followed.bob.api.account_unfollow(alice_there["id"])
+    assert eventually(lambda: followed.alice.api.account(followed.alice.id)["followers_count"] == 0)
+    word = f"afterwards{uuid.uuid4().hex[:8]}"
+    followed.alice.api.status_post(word)
+
+    bob_here = remote_account(followed.alice, followed.bob.handle)
+    followed.alice.api.account_block(bob_here["id"])
+    assert eventually(
+        lambda: followed.bob.api.account_relationships(alice_there["id"])[0]["blocked_by"]
+    ), "the block never reached Bob's server"
+    assert find_in_home(followed.bob, word) is None  # nothing more came after the unfollow
+    followed.alice.api.account_unblock(bob_here["id"])
+    assert eventually(
+        lambda: not followed.bob.api.account_relationships(alice_there["id"])[0]["blocked_by"]
+    )

@@ -57,7 +57,7 @@ def _account_for_key(tx, key_id: str):
     return row
 
 
-def _verify(row, method: str, path: str, headers, body: bytes, scheme: str) -> bool:
+def _verify(row, method: str, path: str, headers, body: bytes, settings: Settings) -> bool:
     try:
         signatures.verify_request(
             method=method,
@@ -65,7 +65,9 @@ def _verify(row, method: str, path: str, headers, body: bytes, scheme: str) -> b
             headers=headers,
             body=body,
             public_key_pem=row.public_key_pem,
-            scheme=scheme,
+            scheme=settings.effective_scheme,
+            # A request signed for another server and replayed here does not count.
+            expected_host=settings.domain,
         )
     except signatures.SignatureError as exc:
         log.info("signature by %s refused: %s", row.uri, exc.reason)
@@ -89,7 +91,7 @@ def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body:
         raise Unauthenticated("unknown key")
     if row.suspended_at is not None:
         raise Unauthenticated("account suspended")
-    if not _verify(row, method, path, headers, body, tx.settings.effective_scheme):
+    if not _verify(row, method, path, headers, body, tx.settings):
         raise Unauthenticated("signature does not verify")
     return row
 
@@ -119,7 +121,7 @@ async def authenticate(
         raise Unauthenticated(exc.reason) from None
 
     row = await db.read(_account_for_key, key_id)
-    if row is not None and _verify(row, method, path, headers, body, settings.effective_scheme):
+    if row is not None and _verify(row, method, path, headers, body, settings):
         if row.suspended_at is not None:
             raise Unauthenticated("account suspended")
         return row
@@ -132,7 +134,7 @@ async def authenticate(
     row = await db.read(_account_for_key, key_id)
     if row is None:
         raise Unauthenticated("unknown key")
-    if not _verify(row, method, path, headers, body, settings.effective_scheme):
+    if not _verify(row, method, path, headers, body, settings):
         raise Unauthenticated("signature does not verify")
     if row.suspended_at is not None:
         raise Unauthenticated("account suspended")

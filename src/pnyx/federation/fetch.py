@@ -18,6 +18,9 @@ message, and the default transport resolves it *again* when it connects (a host 
 differently the second time). The default transport closes that window: its network backend
 re-checks the addresses it actually connects to. The window stays open only for callers that
 pass their own `transport` (tests), and getaddrinfo itself cannot be given a timeout.
+The same backend clamps every socket read and write to the time left before the deadline;
+with a caller's own transport the deadline is only checked between body chunks (so a call
+can overrun it by up to one I/O timeout).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -368,7 +372,7 @@ class RemoteClient:
         left = deadline - time.monotonic()
         if left <= 0:
             raise _refuse(url, "total deadline exceeded")
-        headers = {"User-Agent": self.user_agent, **headers}
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip", **headers}
         request = self._client.build_request(
             method, url, headers=headers, content=body, timeout=httpx.Timeout(left)
         )
@@ -393,20 +397,35 @@ class RemoteClient:
             _local.deadline = previous
 
     def _read(self, response: httpx.Response, url: str, deadline: float, strict: bool) -> bytes:
+        """The body, decoded here rather than by httpx so that a compressed bomb (or gzip
+        inside gzip) can never inflate past the cap, even inside one network chunk."""
         declared = response.headers.get("content-length", "")
         if strict and declared.isdigit() and int(declared) > self.max_bytes:
             raise _refuse(url, f"body of {declared} bytes exceeds {self.max_bytes}")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip"):
+            if not strict:  # a delivery's answer: its status is what counts
+                return b""
+            raise _refuse(url, f"unsupported content encoding {encoding}")
+        gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS) if "gzip" in encoding else None
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            if time.monotonic() > deadline:
-                raise _refuse(url, f"total deadline of {self.timeout}s exceeded")
-            size += len(chunk)
-            if size > self.max_bytes:
-                if strict:
-                    raise _refuse(url, f"body exceeds {self.max_bytes} bytes")
-                chunks.append(chunk[: self.max_bytes - (size - len(chunk))])
-                break
-            chunks.append(chunk)
+        try:
+            for raw in response.iter_raw():
+                if time.monotonic() > deadline:
+                    raise _refuse(url, f"total deadline of {self.timeout}s exceeded")
+                room = self.max_bytes - size
+                chunk = gunzip.decompress(raw, room + 1) if gunzip else raw
+                size += len(chunk)
+                if size > self.max_bytes:
+                    if strict:
+                        raise _refuse(url, f"body exceeds {self.max_bytes} bytes")
+                    chunks.append(chunk[:room])
+                    break
+                chunks.append(chunk)
+        except zlib.error as exc:
+            if not strict:
+                return b"".join(chunks)
+            raise _refuse(url, f"body is not valid gzip ({exc})") from exc
         return b"".join(chunks)
 
     def get(self, url: str, *, accept: str, signer: tuple[str, str] | None = None) -> Response:

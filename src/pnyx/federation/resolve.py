@@ -50,9 +50,23 @@ def _client(settings: Settings) -> RemoteClient:
 
 
 def fetch_document(db: Database, settings: Settings, url: str) -> dict:
+    """A remote document that speaks for its own id.
+
+    The client already refuses a document whose id is on another origin. One whose id is
+    another URL of the same origin (a web URL redirecting to the object, or attacker-written
+    JSON uploaded to the server's media folder) is fetched again at its id, and must be found
+    there: only a document served at its own id counts.
+    """
+    signer = instance_signer(db, settings)
     with _client(settings) as client:
         try:
-            return client.get_activity(url, signer=instance_signer(db, settings))
+            doc = client.get_activity(url, signer=signer)
+            doc_id = parse.id_of(doc.get("id")) or ""
+            if not parse.matches_fetch_url(doc_id, url):
+                doc = client.get_activity(doc_id, signer=signer)
+                if not parse.matches_fetch_url(parse.id_of(doc.get("id")) or "", doc_id):
+                    raise ResolveError("the document is not served at its own id")
+            return doc
         except FetchError as exc:
             raise ResolveError(exc.reason) from None
 

@@ -489,7 +489,7 @@ def verify_request(
     public_key_pem: str,
     now: datetime | None = None,
     max_age: timedelta = timedelta(hours=12),
-    max_future: timedelta = timedelta(minutes=5),
+    max_future: timedelta = timedelta(hours=1),  # clock skew Mastodon tolerates
     require_digest: bool | None = None,
     scheme: str = "https",
     expected_host: str | None = None,

@@ -18,8 +18,6 @@ from pnyx.db.ids import new_id
 from pnyx.db.tables import jobs
 from pnyx.db.types import utcnow
 
-LEASE = timedelta(minutes=5)
-
 
 @dataclass
 class Job:
@@ -74,7 +72,11 @@ def claim(tx, worker_name: str, limit: int = 1) -> list[Job]:
     tx.execute(
         jobs.update()
         .where(jobs.c.id.in_(ids))
-        .values(locked_by=worker_name, locked_until=now + LEASE, attempts=jobs.c.attempts + 1)
+        .values(
+            locked_by=worker_name,
+            locked_until=now + timedelta(seconds=tx.settings.job_lease_seconds),
+            attempts=jobs.c.attempts + 1,
+        )
     )
     rows = tx.rows(sa.select(jobs).where(jobs.c.id.in_(ids)))
     return [Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in rows]
