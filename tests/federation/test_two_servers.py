@@ -310,3 +310,20 @@ def test_unfollow_and_block_propagate(followed: Pair):
     assert eventually(
         lambda: not followed.bob.api.account_relationships(alice_there["id"])[0]["blocked_by"]
     )
+
+
+def test_first_sight_of_an_account_brings_its_recent_posts(pair: Pair):
+    erin = login(pair.a, "erin")
+    word = f"older{uuid.uuid4().hex[:8]}"
+    erin.api.status_post(f"{word} one")
+    erin.api.status_post(f"{word} two", visibility="unlisted")
+    erin.api.status_post(f"{word} for followers", visibility="private")
+    erin_there = remote_account(pair.carol, erin.handle)
+
+    def backfilled():
+        posts = pair.carol.api.account_statuses(erin_there["id"])
+        return [p for p in posts if word in p["content"]]
+
+    posts = eventually(lambda: len(backfilled()) == 2 and backfilled())
+    assert posts, pair.b.logs()[-2000:]
+    assert all("followers" not in p["content"] for p in posts)

@@ -310,3 +310,87 @@ def delete_remote_status(tx, uri: str, author_id: int) -> bool:
         delete_row(tx, boost)
     delete_row(tx, status)
     return True
+
+
+def store_report(
+    tx,
+    reporter_id: int,
+    target_id: int,
+    status_ids: list[int],
+    comment: str,
+    uri: str | None,
+) -> int | None:
+    """A report from another server about one of our accounts, for our moderators."""
+    from pnyx.db.tables import reports
+
+    report_id = new_id()
+    inserted = insert_ignore(
+        tx,
+        reports,
+        {
+            "id": report_id,
+            "account_id": reporter_id,
+            "target_account_id": target_id,
+            "status_ids": status_ids,
+            "comment": comment[:1000],
+            "uri": uri,
+            "created_at": tx.now,
+        },
+    )
+    return report_id if inserted else None
+
+
+def record_move(tx, account_id: int, target_id: int) -> None:
+    """The account says it moved to `target_id` (which the caller checked lists it in
+    alsoKnownAs). Recorded only: moving followers over is a later step."""
+    tx.execute(
+        accounts.update().where(accounts.c.id == account_id).values(moved_to_account_id=target_id)
+    )
+
+
+def set_featured(tx, account_id: int, status_id: int, featured: bool) -> None:
+    """A remote account pinned (or unpinned) one of its own posts to its profile."""
+    from pnyx.db.tables import status_pins
+
+    if featured:
+        insert_ignore(
+            tx,
+            status_pins,
+            {
+                "id": new_id(),
+                "account_id": account_id,
+                "status_id": status_id,
+                "created_at": tx.now,
+            },
+        )
+    else:
+        tx.execute(
+            status_pins.delete().where(
+                status_pins.c.account_id == account_id, status_pins.c.status_id == status_id
+            )
+        )
+
+
+def relevant_here(
+    tx, author_id: int, mentioned_ids: list[int], in_reply_to_uri: str | None
+) -> bool:
+    """Whether a post from another server concerns anyone here: a local account follows its
+    author, it names a local account, or it answers a post we hold. Others are dropped, as
+    Mastodon does, so that a server cannot fill our database with posts nobody asked for."""
+    from pnyx.db.tables import follows
+
+    followed = tx.scalar(
+        sa.select(follows.c.id)
+        .join(accounts, accounts.c.id == follows.c.account_id)
+        .where(follows.c.target_account_id == author_id, accounts.c.domain.is_(None))
+        .limit(1)
+    )
+    if followed is not None:
+        return True
+    if mentioned_ids and tx.scalar(
+        sa.select(accounts.c.id)
+        .where(accounts.c.id.in_(mentioned_ids), accounts.c.domain.is_(None))
+        .limit(1)
+    ):
+        return True
+    return bool(in_reply_to_uri) and status_by_uri(tx, in_reply_to_uri) is not None

@@ -545,3 +545,18 @@ tombstones = sa.Table(
     sa.Column("uri", sa.String(2048), nullable=False, unique=True),
     _created(),
 )
+
+# Reports about accounts (and some of their posts), for moderators. Remote servers send them
+# as Flag activities; the reporter is then the remote server's actor (or the account it names).
+reports = sa.Table(
+    "reports",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),  # who reports
+    _fk("target_account_id", "accounts.id"),
+    sa.Column("status_ids", sa.JSON, nullable=False, default=list),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    _created(),
+)

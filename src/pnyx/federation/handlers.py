@@ -3,7 +3,9 @@
 Runs in a worker (`inbox.process`), outside the request. The signer is the activity's actor
 (the inbox made sure); here the remaining origin rules apply: an embedded object must be on
 the actor's origin and attributed to the actor; an Update or Delete touches only the actor's
-own things. Unknown activity types, and objects we do not show, are ignored without error.
+own things. Posts that concern nobody here (no local follower of the author, no local account named, not
+a reply to a post we hold) are dropped, as Mastodon does. Unknown activity types, and objects
+we do not show, are ignored without error.
 Every handler is idempotent: activities are retried after a crash.
 """
 
@@ -151,7 +153,15 @@ def on_create(db, settings, activity, signer) -> None:
     if obj.vote_name is not None:
         _count_vote(db, obj, signer)
         return
+    if not db.run_sync(_concerns_us, obj, signer):
+        log.info("dropped %s from %s: nobody here follows or is named", obj.uri, signer.uri)
+        return
     resolve.store_object(db, settings, obj_doc)
+
+
+def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
+    mentioned = records.known_account_ids(tx, [href for href, _ in obj.mentions])
+    return received.relevant_here(tx, signer.id, mentioned, obj.in_reply_to_uri)
 
 
 def _count_vote(db, obj: parse.RemoteObject, signer) -> None:
@@ -252,6 +262,18 @@ def on_like(db, settings, activity, signer) -> None:
 def on_announce(db, settings, activity, signer) -> None:
     if activity.id is None or not parse.same_origin(activity.id, signer.uri):
         return
+
+    def wanted(tx) -> bool:
+        # A boost matters here when someone here follows the booster, or the post is ours.
+        local = tx.scalar(
+            sa.select(statuses.c.id).where(
+                statuses.c.uri == (activity.object_id or ""), statuses.c.local.is_(True)
+            )
+        )
+        return local is not None or received.relevant_here(tx, signer.id, [], None)
+
+    if not db.run_sync(wanted):
+        return
     status_id = _known_status(db, settings, activity.object_id)
     if status_id is None:
         return
@@ -345,9 +367,79 @@ def _follow_target_by_uri(tx, follower_id: int, uri: str | None) -> int | None:
     return None
 
 
-def on_ignored(db, settings, activity, signer) -> None:
-    """Accepted and not acted on (yet): reports, featured collections, account moves."""
-    log.info("%s %s from %s recorded, not acted on", activity.type, activity.id, signer.uri)
+def on_flag(db, settings, activity, signer) -> None:
+    """A report from another server: about one of our accounts, maybe citing its posts."""
+    uris = activity.object_ids or ([activity.object_id] if activity.object_id else [])
+    comment = activity.raw.get("content") if isinstance(activity.raw.get("content"), str) else ""
+
+    def work(tx):
+        target = None
+        status_ids = []
+        for uri in uris[:50]:
+            account_id = _local_account_id(tx, uri)
+            if account_id is not None and target is None:
+                target = account_id
+                continue
+            status = tx.one_or_none(
+                sa.select(statuses.c.id, statuses.c.account_id).where(
+                    statuses.c.uri == uri, statuses.c.local.is_(True)
+                )
+            )
+            if status is not None:
+                status_ids.append(status.id)
+                target = target or status.account_id
+        if target is not None:
+            received.store_report(tx, signer.id, target, status_ids, comment, activity.id)
+
+    db.run_sync(work)
+
+
+def _featured(db, settings, activity, signer, featured: bool) -> None:
+    if not activity.target or activity.target != signer.featured_url:
+        log.info(
+            "%s %s from %s: not its featured collection", activity.type, activity.id, signer.uri
+        )
+        return
+
+    def work(tx):
+        status = received.status_by_uri(tx, activity.object_id or "")
+        if status is not None and status.account_id == signer.id:
+            received.set_featured(tx, signer.id, status.id, featured)
+
+    db.run_sync(work)
+
+
+def on_add(db, settings, activity, signer) -> None:
+    _featured(db, settings, activity, signer, True)
+
+
+def on_remove(db, settings, activity, signer) -> None:
+    _featured(db, settings, activity, signer, False)
+
+
+def on_move(db, settings, activity, signer) -> None:
+    """Recorded (the account shows where it went); moving followers is a later step. The new
+    account must name the old one in alsoKnownAs, read fresh from its server."""
+    if activity.object_id != signer.uri or not activity.target:
+        return
+    try:
+        target_id = resolve.fetch_actor(db, settings, activity.target)
+    except resolve.ResolveError as exc:
+        log.info(
+            "Move of %s to %s: target not fetched: %s", signer.uri, activity.target, exc.reason
+        )
+        return
+
+    def work(tx):
+        aliases = tx.scalar(sa.select(accounts.c.also_known_as).where(accounts.c.id == target_id))
+        if signer.uri in (aliases or []):
+            received.record_move(tx, signer.id, target_id)
+        else:
+            log.warning(
+                "Move of %s to %s refused: no alsoKnownAs back", signer.uri, activity.target
+            )
+
+    db.run_sync(work)
 
 
 HANDLERS = {
@@ -361,8 +453,8 @@ HANDLERS = {
     "Announce": on_announce,
     "Block": on_block,
     "Undo": on_undo,
-    "Flag": on_ignored,
-    "Add": on_ignored,
-    "Remove": on_ignored,
-    "Move": on_ignored,
+    "Flag": on_flag,
+    "Add": on_add,
+    "Remove": on_remove,
+    "Move": on_move,
 }

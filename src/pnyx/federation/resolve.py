@@ -71,22 +71,34 @@ def fetch_document(db: Database, settings: Settings, url: str) -> dict:
             raise ResolveError(exc.reason) from None
 
 
-def store_actor_document(db: Database, doc: dict) -> int:
+def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> int:
+    """Store (or refresh) the account an actor document describes. With `backfill`, an
+    account seen for the first time also gets its recent posts read (a job)."""
     try:
         actor = parse.parse_actor(doc)
     except parse.InvalidDocument as exc:
         raise ResolveError(f"not a usable actor: {exc}") from None
-    return db.run_sync(received.store_account, records.incoming_account(actor))
+
+    def work(tx):
+        new = received.account_by_uri(tx, actor.uri) is None
+        account_id = received.store_account(tx, records.incoming_account(actor))
+        if new and backfill:
+            from pnyx.federation.backfill import enqueue_backfill
+
+            enqueue_backfill(tx, account_id)
+        return account_id
+
+    return db.run_sync(work)
 
 
-def fetch_actor(db: Database, settings: Settings, uri: str) -> int:
+def fetch_actor(db: Database, settings: Settings, uri: str, *, backfill: bool = False) -> int:
     """Fetch an actor document and store (or refresh) the account; returns its id."""
     if parse.origin(uri) == parse.origin(settings.base_url):
         row = db.run_sync(received.account_by_uri, uri)
         if row is None:
             raise ResolveError("no such local account")
         return row.id
-    return store_actor_document(db, fetch_document(db, settings, uri))
+    return store_actor_document(db, fetch_document(db, settings, uri), backfill=backfill)
 
 
 def known_or_fetched_actor(db: Database, settings: Settings, uri: str) -> int:
@@ -173,7 +185,7 @@ def resolve_handle(db: Database, settings: Settings, handle: str) -> int:
             break
     if not isinstance(actor_uri, str):
         raise ResolveError("webfinger names no ActivityPub actor")
-    return fetch_actor(db, settings, actor_uri)
+    return fetch_actor(db, settings, actor_uri, backfill=True)
 
 
 def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0) -> int | None:
@@ -221,7 +233,7 @@ def resolve_url(db: Database, settings: Settings, url: str) -> tuple[str, int] |
     doc = fetch_document(db, settings, url)
     kind = doc.get("type")
     if kind in ACTOR_TYPES:
-        return "account", store_actor_document(db, doc)
+        return "account", store_actor_document(db, doc, backfill=True)
     status_id = store_object(db, settings, doc)
     return ("status", status_id) if status_id is not None else None
 

@@ -53,8 +53,35 @@ def upgrade() -> None:
         sa.UniqueConstraint("uri", name=op.f("uq_tombstones_uri")),
     )
 
+    op.create_table(
+        "reports",
+        sa.Column("id", ID, autoincrement=False, nullable=False),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("target_account_id", ID, nullable=False),
+        sa.Column("status_ids", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), server_default="", nullable=False),
+        sa.Column("uri", sa.String(length=2048), nullable=True),
+        sa.Column("resolved_at", pnyx.db.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", pnyx.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_target_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
+        sa.UniqueConstraint("uri", name=op.f("uq_reports_uri")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("reports")
     op.drop_table("tombstones")
     op.drop_table("seen_activities")
     op.drop_table("domains")

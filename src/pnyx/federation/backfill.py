@@ -1,0 +1,77 @@
+"""First sight of an account: its recent posts, from its outbox.
+
+When someone here looks an account up for the first time, its profile alone would show an
+empty timeline. A job reads the first page of the account's outbox and stores its newest public
+posts (bounded), so the profile looks as it does on its own server. Boosts are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from pnyx.db.engine import Database
+from pnyx.db.tables import accounts
+from pnyx.federation import as2_to_internal as parse
+from pnyx.federation import resolve
+from pnyx.jobs.worker import handler
+
+log = logging.getLogger("pnyx.federation.backfill")
+
+BACKFILL = "account.backfill"
+MAX_POSTS = 20
+
+
+def enqueue_backfill(tx, account_id: int) -> None:
+    tx.enqueue(BACKFILL, {"account_id": account_id}, unique_key=f"backfill:{account_id}")
+
+
+def _items(db: Database, outbox: dict) -> list:
+    first = outbox.get("first")
+    if isinstance(first, str):
+        first = resolve.fetch_document(db, db.settings, first)
+    page = first if isinstance(first, dict) else outbox
+    items = page.get("orderedItems") or page.get("items") or []
+    return items if isinstance(items, list) else []
+
+
+@handler(BACKFILL, transactional=False)
+def backfill(db: Database, payload: dict) -> None:
+    account = db.run_sync(
+        lambda tx: tx.one_or_none(
+            sa.select(accounts.c.uri, accounts.c.outbox_url, accounts.c.domain).where(
+                accounts.c.id == payload["account_id"]
+            )
+        )
+    )
+    if account is None or account.domain is None or not account.outbox_url:
+        return
+    if not parse.same_origin(account.outbox_url, account.uri):
+        return
+    try:
+        items = _items(db, resolve.fetch_document(db, db.settings, account.outbox_url))
+    except resolve.ResolveError as exc:
+        log.info("outbox of %s not read: %s", account.uri, exc.reason)
+        return
+    stored = 0
+    for item in items:
+        if stored >= MAX_POSTS:
+            break
+        if not isinstance(item, dict) or item.get("type") != "Create":
+            continue
+        obj = item.get("object")
+        if isinstance(obj, str) and parse.same_origin(obj, account.uri):
+            try:
+                obj = resolve.fetch_document(db, db.settings, obj)
+            except resolve.ResolveError:
+                continue
+        if not isinstance(obj, dict) or parse.id_of(obj.get("attributedTo")) != account.uri:
+            continue
+        if not parse.same_origin(parse.id_of(obj.get("id")) or "", account.uri):
+            continue
+        try:
+            if resolve.store_object(db, db.settings, obj) is not None:
+                stored += 1
+        except (resolve.ResolveError, parse.InvalidDocument) as exc:
+            log.info("post from the outbox of %s not stored: %s", account.uri, exc)
