@@ -183,6 +183,20 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | No
     )
     if uri is None and _is_remote(tx, poll.account_id):
         outbox.record(tx, "vote", account_id=account_id, poll_id=poll.id, choices=unique)
+    elif not _is_remote(tx, poll.account_id):
+        # Other servers show the counts too: send them the poll as it stands, once the votes
+        # of the next half minute are in.
+        outbox.record(
+            tx,
+            "update",
+            status_id=poll.status_id,
+            coalesce=f"poll:{poll.id}",
+            delay=POLL_UPDATE_DELAY,
+        )
+
+
+# Votes in a row are sent to other servers as one update of the poll, this long after the first.
+POLL_UPDATE_DELAY = timedelta(seconds=30)
 
 
 def _is_remote(tx, account_id: int) -> bool:
@@ -210,6 +224,7 @@ def close(tx, poll_id: int) -> bool:
     )
     if author_is_local:
         notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
+        outbox.record(tx, "update", status_id=poll.status_id)
     return True
 
 

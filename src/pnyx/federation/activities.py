@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pnyx.core import keys
 from pnyx.core import polls as core_polls
 from pnyx.core.errors import NotFound
-from pnyx.db.tables import accounts, mentions, status_tags, statuses, tags
+from pnyx.db.tables import accounts, mentions, poll_votes, polls, status_tags, statuses, tags
 from pnyx.federation import audience
 from pnyx.federation import internal_to_as2 as as2
 
@@ -97,12 +97,25 @@ def _create_or_update(tx, payload: dict, kind: str) -> Rendered | None:
     if status.reblog_of_id is not None:
         return _announce(tx, status, author) if kind == "create" else None
     doc = status_document(tx, status, author)
+    inboxes = _post_audience(tx, status, author)
     if kind == "create":
         activity = as2.create(doc, actor_uri=author.uri)
     else:
-        stamp = int((status.edited_at or tx.now).timestamp())
+        stamp = int(tx.now.timestamp())
         activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{stamp}")
-    return author.id, activity, _post_audience(tx, status, author)
+        if doc.get("type") == "Question" and status.visibility != "direct":
+            inboxes |= audience.account_inboxes(tx, _voters(tx, status.id))
+    return author.id, activity, inboxes
+
+
+def _voters(tx, status_id: int) -> list[int]:
+    """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
+    return tx.scalars(
+        sa.select(poll_votes.c.account_id)
+        .join(polls, polls.c.id == poll_votes.c.poll_id)
+        .where(polls.c.status_id == status_id)
+        .distinct()
+    )
 
 
 def _delete(tx, payload: dict) -> Rendered | None:

@@ -19,6 +19,7 @@ effect.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -43,6 +44,20 @@ UNAVAILABLE_AFTER = timedelta(days=3)
 UNAVAILABLE_FAILURES = 10
 # 4xx answers worth retrying: the server is busy or timed out, not refusing the activity.
 RETRYABLE_4XX = {408, 409, 425, 429}
+# Deliveries in flight to one server at once, per process: a slow server holds at most this
+# many job threads, the others go on with other servers.
+PER_SERVER = 2
+_SLOT_WAIT = 30.0  # seconds a delivery waits for a slot before it is retried later
+_slots: dict[str, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _slot(domain: str) -> threading.BoundedSemaphore:
+    with _slots_lock:
+        slot = _slots.get(domain)
+        if slot is None:
+            slot = _slots[domain] = threading.BoundedSemaphore(PER_SERVER)
+        return slot
 
 
 @handler("federate", transactional=False)
@@ -129,6 +144,9 @@ def deliver(db: Database, payload: dict) -> None:
         log.info("delivery to %s skipped: server unavailable or signer gone", inbox)
         return
     body = orjson.dumps(payload["activity"])
+    slot = _slot(domain)
+    if not slot.acquire(timeout=_SLOT_WAIT):
+        raise RuntimeError(f"{domain} busy with other deliveries; retried later")
     try:
         with RemoteClient(db.settings) as client:
             response = client.post(
@@ -137,6 +155,8 @@ def deliver(db: Database, payload: dict) -> None:
     except FetchError as exc:
         db.run_sync(record_failure, domain)
         raise RuntimeError(f"delivery to {inbox} failed: {exc.reason}") from None
+    finally:
+        slot.release()
     if 200 <= response.status < 300:
         db.run_sync(mark_available, domain)
         return

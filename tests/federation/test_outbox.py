@@ -1,0 +1,161 @@
+"""Local actions become activities for exactly the servers that may see them.
+
+Core records each action as a `federate` job (core.outbox); `activities.render` turns the job
+into (signer, activity, inboxes). These tests read the recorded jobs back and render them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+import factories
+from pnyx.core import polls, statuses
+from pnyx.core.statuses import PollInput, StatusInput
+from pnyx.db.tables import accounts, jobs
+from pnyx.federation import activities
+
+
+def remote(db, username: str, domain: str, *, shared: bool = True) -> int:
+    account_id = factories.remote_account(db, username, domain)
+
+    def work(tx):
+        tx.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(
+                inbox_url=f"https://{domain}/users/{username}/inbox",
+                shared_inbox_url=f"https://{domain}/inbox" if shared else None,
+                followers_url=f"https://{domain}/users/{username}/followers",
+            )
+        )
+
+    db.run_sync(work)
+    return account_id
+
+
+def federate_jobs(db, kind: str | None = None) -> list[dict]:
+    payloads = db.run_sync(
+        lambda tx: tx.scalars(
+            sa.select(jobs.c.payload).where(jobs.c.kind == "federate").order_by(jobs.c.id)
+        )
+    )
+    return [p for p in payloads if kind is None or p["kind"] == kind]
+
+
+def rendered(db, payload: dict) -> list:
+    return db.run_sync(activities.render, payload)
+
+
+def post(db, account_id: int, text: str, visibility: str = "public", poll=None) -> int:
+    return db.run_sync(
+        statuses.create, account_id, StatusInput(text=text, visibility=visibility, poll=poll)
+    )
+
+
+def test_followers_only_post_goes_to_follower_servers_and_the_mentioned(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    f1 = remote(db, "f1", "one.example")
+    f2 = remote(db, "f2", "one.example")
+    f3 = remote(db, "f3", "two.example", shared=False)
+    remote(db, "m", "three.example")
+    remote(db, "stranger", "four.example")
+    for follower in (f1, f2, f3):
+        factories.follow(db, follower, alice)
+
+    status_id = post(db, alice, "@m@three.example for my followers", visibility="private")
+    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [(signer, activity, inboxes)] = rendered(db, payload)
+    assert signer == alice
+    assert activity["type"] == "Create" and activity["object"]["type"] == "Note"
+    # One POST per server: one.example's two followers share its shared inbox.
+    assert inboxes == {
+        "https://one.example/inbox",
+        "https://two.example/users/f3/inbox",
+        "https://three.example/inbox",
+    }
+    note = activity["object"]
+    assert note["to"] == ["https://pnyx.test/users/alice/followers"]
+    assert note["cc"] == ["https://three.example/users/m"]
+    assert "https://www.w3.org/ns/activitystreams#Public" not in note["to"] + note["cc"]
+
+
+def test_direct_message_goes_to_the_mentioned_account_only(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    follower = remote(db, "f1", "one.example")
+    factories.follow(db, follower, alice)
+    remote(db, "m", "three.example")
+
+    status_id = post(db, alice, "@m@three.example just you", visibility="direct")
+    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [(_, activity, inboxes)] = rendered(db, payload)
+    # Its own inbox, not the shared one: nothing about it is for the rest of that server.
+    assert inboxes == {"https://three.example/users/m/inbox"}
+    assert activity["object"]["to"] == ["https://three.example/users/m"]
+    assert activity["object"]["cc"] == []
+
+
+def test_a_post_with_no_remote_audience_goes_nowhere(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    bob = make_user("bob").account_id
+    factories.follow(db, bob, alice)
+    status_id = post(db, alice, "only locals follow me")
+    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [(_, _, inboxes)] = rendered(db, payload)
+    assert inboxes == set()
+
+
+def test_delete_reaches_the_same_servers_after_the_post_is_gone(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    factories.follow(db, remote(db, "f1", "one.example"), alice)
+    remote(db, "m", "three.example")
+    status_id = post(db, alice, "@m@three.example soon gone")
+    db.run_sync(statuses.delete, alice, status_id)
+    [payload] = federate_jobs(db, "delete")
+    [(_, activity, inboxes)] = rendered(db, payload)
+    assert activity["type"] == "Delete"
+    assert activity["object"]["type"] == "Tombstone"
+    assert inboxes == {"https://one.example/inbox", "https://three.example/inbox"}
+
+
+def test_votes_on_a_local_poll_are_sent_as_one_update_to_voters(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    voters = [remote(db, f"v{i}", f"voter{i}.example") for i in range(3)]
+    status_id = post(db, alice, "tea or coffee?", poll=PollInput(["tea", "coffee"], 3600))
+    poll = db.run_sync(polls.for_status, status_id)
+    for i, voter in enumerate(voters):
+        db.run_sync(polls.vote, voter, poll.id, [i % 2], uri=f"https://voter{i}.example/v/1")
+    updates = federate_jobs(db, "update")
+    assert len(updates) == 1, updates  # three votes, one update waiting
+    [(_, activity, inboxes)] = rendered(db, updates[0])
+    assert activity["type"] == "Update" and activity["object"]["type"] == "Question"
+    counts = [choice["replies"]["totalItems"] for choice in activity["object"]["oneOf"]]
+    assert counts == [2, 1]
+    assert inboxes == {f"https://voter{i}.example/inbox" for i in range(3)}
+
+
+def test_a_local_vote_on_a_remote_poll_goes_to_its_author_only(app, make_user):
+    db = app.state.db
+    bob = make_user("bob").account_id
+    author = remote(db, "pollster", "polls.example")
+    factories.follow(db, bob, author)
+    status_id = factories.status(db, author, "remote poll", local=False)
+
+    def add_poll(tx):
+        from pnyx.core.received import IncomingPoll, _store_poll
+
+        _store_poll(tx, status_id, author, IncomingPoll(["yes", "no"], [0, 0]))
+
+    db.run_sync(add_poll)
+    poll = db.run_sync(polls.for_status, status_id)
+    db.run_sync(polls.vote, bob, poll.id, [1])
+    [payload] = federate_jobs(db, "vote")
+    [(signer, activity, inboxes)] = rendered(db, payload)
+    assert signer == bob
+    assert activity["type"] == "Create"
+    assert activity["object"]["name"] == "no"
+    assert inboxes == {"https://polls.example/users/pollster/inbox"}
