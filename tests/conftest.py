@@ -60,7 +60,8 @@ _sqlite_template: dict[str, str] = {}
 def _sqlite_url(tmp_path) -> str:
     worker = _worker()
     if worker not in _sqlite_template:
-        template_dir = tmp_path.parent.parent / f"sqlite-template-{worker}"
+        # Inside this run's base temp dir: a template left by an earlier run may predate a migration.
+        template_dir = tmp_path.parent / f"sqlite-template-{worker}"
         template_dir.mkdir(parents=True, exist_ok=True)
         template = template_dir / "template.sqlite3"
         engine = create_db_engine(f"sqlite:///{template}")
