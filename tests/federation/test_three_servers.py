@@ -1,10 +1,14 @@
 """Three real servers: a post reaches followers on two others, and a reply from the third
-server reaches someone it mentions on the second, who had never heard of its author."""
+server reaches someone it mentions on the second, who had never heard of its author. The
+first server runs in secure mode (PNYX_AUTHORIZED_FETCH): everything the others fetch from it
+goes through signed requests."""
 
 from __future__ import annotations
 
 import os
 import uuid
+
+import httpx
 
 from server import PnyxServer
 
@@ -15,7 +19,8 @@ PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 
 def test_three_servers_talk_to_each_other(tmp_path):
     servers = [
-        PnyxServer(tmp_path / "a", backend="sqlite"),
+        # A runs in secure mode: B and C must sign their fetches of Alice's actor and posts.
+        PnyxServer(tmp_path / "a", backend="sqlite", env={"PNYX_AUTHORIZED_FETCH": "1"}),
         PnyxServer(tmp_path / "b", backend="postgres" if PG_URL else "sqlite"),
         PnyxServer(tmp_path / "c", backend="sqlite"),
     ]
@@ -40,6 +45,9 @@ def test_three_servers_talk_to_each_other(tmp_path):
         on_c = eventually(lambda: find_in_home(dave, word))
         assert on_b and on_c
         assert on_b["uri"] == on_c["uri"]
+        # Secure mode: an unsigned fetch of the post is refused; B and C fetched signed.
+        unsigned = httpx.get(on_b["uri"], headers={"Accept": "application/activity+json"})
+        assert unsigned.status_code == 401
 
         # Dave (on C) replies and mentions Bob (on B), whom C resolves through WebFinger; B has
         # never seen Dave and fetches his actor to check the signature.

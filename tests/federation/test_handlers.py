@@ -1,0 +1,186 @@
+"""What received activities do, once the inbox has checked who sent them.
+
+`handlers.process` is what the inbox worker runs; here it is called directly with a sender
+stored as a remote account (the signature check it would have passed is tested elsewhere).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+import factories
+from pnyx.core import follows
+from pnyx.db.tables import blocks, favourites, jobs, reports, statuses, tombstones
+from pnyx.db.tables import follows as follows_table
+from pnyx.federation import handlers
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+R = "https://remote.example"
+
+
+def sender(db, name: str = "rita") -> int:
+    account_id = factories.remote_account(db, name, "remote.example")
+    return account_id
+
+
+def note(number: int, *, author: str = "rita", **extra) -> dict:
+    return {
+        "id": f"{R}/users/{author}/statuses/{number}",
+        "type": "Note",
+        "attributedTo": f"{R}/users/{author}",
+        "content": f"<p>note {number}</p>",
+        "to": [PUBLIC],
+        "cc": [f"{R}/users/{author}/followers"],
+        "published": "2026-11-20T10:00:00Z",
+        **extra,
+    }
+
+
+def activity(kind: str, obj, number: int, actor: str = "rita") -> dict:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{R}/users/{actor}/activities/{kind.lower()}/{number}",
+        "type": kind,
+        "actor": f"{R}/users/{actor}",
+        "object": obj,
+    }
+
+
+def process(app, doc: dict, signer_id: int) -> None:
+    handlers.process(app.state.db, app.state.settings, doc, signer_id)
+
+
+def remote_statuses(db) -> list:
+    return db.run_sync(
+        lambda tx: tx.rows(sa.select(statuses.c.id, statuses.c.uri, statuses.c.content))
+    )
+
+
+def test_create_is_stored_once_and_only_when_someone_here_cares(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    process(app, activity("Create", note(1), 1), rita)
+    assert remote_statuses(db) == []  # nobody here follows Rita or is named
+    reader = make_user("reader").account_id
+    factories.follow(db, reader, rita)
+    process(app, activity("Create", note(2), 2), rita)
+    process(app, activity("Create", note(2), 2), rita)  # the same activity again
+    assert [s.uri for s in remote_statuses(db)] == [f"{R}/users/rita/statuses/2"]
+
+
+def test_a_delete_before_its_create_leaves_a_tombstone(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    factories.follow(db, make_user("reader").account_id, rita)
+    uri = f"{R}/users/rita/statuses/3"
+    process(app, activity("Delete", {"id": uri, "type": "Tombstone"}, 3), rita)
+    process(app, activity("Create", note(3), 3), rita)
+    assert remote_statuses(db) == []
+    assert db.run_sync(lambda tx: tx.scalar(sa.select(tombstones.c.uri))) == uri
+
+
+def test_objects_must_belong_to_their_sender(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    mallory = sender(db, "mallory")
+    reader = make_user("reader").account_id
+    for someone in (rita, mallory):
+        factories.follow(db, reader, someone)
+    # Mallory sends a note attributed to Rita, and one on another server.
+    process(app, activity("Create", note(4, author="rita"), 4, actor="mallory"), mallory)
+    elsewhere = dict(note(5, author="mallory"), id="https://elsewhere.example/notes/5")
+    process(app, activity("Create", elsewhere, 5, actor="mallory"), mallory)
+    assert remote_statuses(db) == []
+    # Rita's own post: Mallory can neither edit nor delete it.
+    process(app, activity("Create", note(6), 6), rita)
+    edited = dict(note(6), content="<p>defaced</p>", updated="2026-11-21T10:00:00Z")
+    process(app, activity("Update", edited, 7, actor="mallory"), mallory)
+    process(app, activity("Delete", f"{R}/users/rita/statuses/6", 8, actor="mallory"), mallory)
+    [kept] = remote_statuses(db)
+    assert "note 6" in kept.content
+    # Rita can.
+    process(app, activity("Update", edited, 9), rita)
+    assert "defaced" in remote_statuses(db)[0].content
+    process(app, activity("Delete", f"{R}/users/rita/statuses/6", 10), rita)
+    assert remote_statuses(db) == []
+
+
+def test_like_and_its_undo(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    alice = make_user("alice").account_id
+    status_id = factories.status(db, alice, "like me")
+    uri = db.run_sync(lambda tx: tx.scalar(sa.select(statuses.c.uri)))
+    like = activity("Like", uri, 11)
+    process(app, like, rita)
+    process(app, like, rita)
+    count = lambda: db.run_sync(  # noqa: E731
+        lambda tx: tx.scalar(
+            sa.select(statuses.c.favourites_count).where(statuses.c.id == status_id)
+        )
+    )
+    assert count() == 1
+    process(app, activity("Undo", like, 12), rita)
+    assert count() == 0
+    assert (
+        db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(favourites))) == 0
+    )
+
+
+def test_follow_is_accepted_and_undone(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    alice = make_user("alice").account_id
+    follow = activity("Follow", "https://pnyx.test/users/alice", 13)
+    process(app, follow, rita)
+    assert db.run_sync(follows.is_following, rita, alice)
+    accepts = db.run_sync(
+        lambda tx: [
+            p for p in tx.scalars(sa.select(jobs.c.payload)) if p.get("kind") == "accept_follow"
+        ]
+    )
+    assert accepts and accepts[0]["uri"] == follow["id"]
+    process(app, activity("Undo", follow, 14), rita)
+    assert not db.run_sync(follows.is_following, rita, alice)
+
+
+def test_block_and_unblock(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    alice = make_user("alice").account_id
+    factories.follow(db, alice, rita)
+    block = activity("Block", "https://pnyx.test/users/alice", 15)
+    process(app, block, rita)
+    blocked = lambda: db.run_sync(  # noqa: E731
+        lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(blocks))
+    )
+    assert blocked() == 1
+    # A block ends the follow both ways.
+    assert (
+        db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(follows_table)))
+        == 0
+    )
+    process(app, activity("Undo", block, 16), rita)
+    assert blocked() == 0
+
+
+def test_a_report_from_another_server_is_kept_for_moderators(app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    alice = make_user("alice").account_id
+    status_id = factories.status(db, alice, "reported")
+    uri = db.run_sync(lambda tx: tx.scalar(sa.select(statuses.c.uri)))
+    flag = activity("Flag", ["https://pnyx.test/users/alice", uri], 17)
+    flag["content"] = "spam"
+    process(app, flag, rita)
+    report = db.run_sync(lambda tx: tx.one_or_none(sa.select(reports)))
+    assert report.target_account_id == alice and report.status_ids == [status_id]
+    assert report.comment == "spam" and report.account_id == rita
+
+
+def test_unknown_activities_are_ignored(app):
+    db = app.state.db
+    rita = sender(db)
+    process(app, activity("EmojiReact", f"{R}/x", 18), rita)
+    process(app, activity("Arrive", None, 19), rita)
+    assert remote_statuses(db) == []
