@@ -3,7 +3,8 @@
 The "remote server" is a small HTTP server in this process on 127.0.0.1 (the peer). It serves
 the actor documents of Mallory and Alice, whose key pairs the test holds, so the test can sign
 exactly as a real server would, then break one thing at a time. Pnyx fetches their keys from
-the peer like from any other server.
+the peer like from any other server. Olive, a local user, follows both (Pnyx drops posts that
+nobody here asked for, which would otherwise make "not stored" prove nothing).
 
 "Nothing stored" is shown through the public API: after each forged request a valid control
 activity is sent and awaited (so the worker has run past the forged one), then the forged post
@@ -177,7 +178,7 @@ def login(server: PnyxServer, username: str) -> str:
         data={
             "client_name": "forge",
             "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-            "scopes": "read",
+            "scopes": "read follow",
         },
     ).json()
     answer = httpx.post(
@@ -188,7 +189,7 @@ def login(server: PnyxServer, username: str) -> str:
             "client_secret": app["client_secret"],
             "username": f"{username}@example.com",
             "password": PASSWORD,
-            "scope": "read",
+            "scope": "read follow",
         },
     )
     assert answer.status_code == 200, answer.text
@@ -347,6 +348,24 @@ def test_signature_for_another_host_is_refused(world: World):
     activity = create(world.mallory, note(world.mallory, "meant for another server"))
     answer = deliver(world, activity, world.mallory, sign_url="http://other.example/inbox")
     assert_refused_then_genuine_accepted(world, answer, activity, world.mallory)
+
+
+def test_badly_signed_requests_do_not_make_us_fetch_the_signers_key(world: World):
+    """A stale Date or a wrong Digest is refused before any fetch: otherwise anyone could make
+    us fetch a victim's actor document once per junk request."""
+    actor_path = urlsplit(world.mallory.uri).path
+    before = world.peer.requests.count(actor_path)
+    for shift in (timedelta(hours=-20), timedelta(hours=3)):
+        activity = create(world.mallory, note(world.mallory, "junk"))
+        assert (
+            deliver(world, activity, world.mallory, now=datetime.now(UTC) + shift).status_code
+            == 401
+        )
+    activity = create(world.mallory, note(world.mallory, "tampered"))
+    answer = deliver(world, activity, world.mallory, send_body=orjson.dumps({**activity, "x": 1}))
+    assert answer.status_code == 401
+    assert "Digest" in answer.json()["error"]  # the reason is told, for the remote admin
+    assert world.peer.requests.count(actor_path) == before
 
 
 @pytest.mark.parametrize("shift", [timedelta(hours=-13), timedelta(hours=2)], ids=["old", "future"])

@@ -16,6 +16,8 @@ never "anonymous": a forged request must not be treated as an unsigned one.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from urllib.parse import urldefrag
 
@@ -57,22 +59,18 @@ def _account_for_key(tx, key_id: str):
     return row
 
 
-def _verify(row, method: str, path: str, headers, body: bytes, settings: Settings) -> bool:
-    try:
-        signatures.verify_request(
-            method=method,
-            path=path,
-            headers=headers,
-            body=body,
-            public_key_pem=row.public_key_pem,
-            scheme=settings.effective_scheme,
-            # A request signed for another server and replayed here does not count.
-            expected_host=settings.domain,
-        )
-    except signatures.SignatureError as exc:
-        log.info("signature by %s refused: %s", row.uri, exc.reason)
-        return False
-    return True
+def _verify(row, method: str, path: str, headers, body: bytes, settings: Settings) -> None:
+    """Raises SignatureError (KeyMismatch when only the key failed)."""
+    signatures.verify_request(
+        method=method,
+        path=path,
+        headers=headers,
+        body=body,
+        public_key_pem=row.public_key_pem,
+        scheme=settings.effective_scheme,
+        # A request signed for another server and replayed here does not count.
+        expected_host=settings.domain,
+    )
 
 
 def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body: bytes = b""):
@@ -91,8 +89,11 @@ def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body:
         raise Unauthenticated("unknown key")
     if row.suspended_at is not None:
         raise Unauthenticated("account suspended")
-    if not _verify(row, method, path, headers, body, tx.settings):
-        raise Unauthenticated("signature does not verify")
+    try:
+        _verify(row, method, path, headers, body, tx.settings)
+    except signatures.SignatureError as exc:
+        log.info("signature by %s refused: %s", row.uri, exc.reason)
+        raise Unauthenticated(exc.reason) from None
     return row
 
 
@@ -121,21 +122,77 @@ async def authenticate(
         raise Unauthenticated(exc.reason) from None
 
     row = await db.read(_account_for_key, key_id)
-    if row is not None and _verify(row, method, path, headers, body, settings):
-        if row.suspended_at is not None:
-            raise Unauthenticated("account suspended")
-        return row
-    # Unknown key, or a known one that no longer verifies (its owner may have rotated it):
-    # fetch the key's owner once, refresh what we store, and try again.
+    if row is not None:
+        try:
+            _verify(row, method, path, headers, body, settings)
+        except signatures.KeyMismatch as exc:
+            # Everything else is right but the key fails: its owner may have rotated it.
+            if not _may_refetch(key_id):
+                raise _refused(row.uri, exc.reason) from None
+        except signatures.SignatureError as exc:
+            # A stale Date, a wrong Digest or Host: a fresh key would not help, and fetching
+            # one for every junk request would let anyone make us hammer the signer's server.
+            raise _refused(row.uri, exc.reason) from None
+        else:
+            if row.suspended_at is not None:
+                raise Unauthenticated("account suspended")
+            return row
+    elif _failed_recently(key_id):
+        raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
     try:
         await anyio.to_thread.run_sync(resolve.refresh_key_owner, db, settings, key_id)
     except resolve.ResolveError as exc:
+        _note_failure(key_id)
         raise Unauthenticated(f"key {key_id} could not be fetched: {exc.reason}") from None
     row = await db.read(_account_for_key, key_id)
     if row is None:
         raise Unauthenticated("unknown key")
-    if not _verify(row, method, path, headers, body, settings):
-        raise Unauthenticated("signature does not verify")
+    try:
+        _verify(row, method, path, headers, body, settings)
+    except signatures.SignatureError as exc:
+        raise _refused(row.uri, exc.reason) from None
     if row.suspended_at is not None:
         raise Unauthenticated("account suspended")
     return row
+
+
+# A known key is fetched again at most once a minute, and a key that could not be fetched is
+# not tried again for a minute (per process): a flood of badly signed requests must not become
+# a flood of fetches from the signer's server.
+REFETCH_INTERVAL = 60.0
+_refetched: dict[str, float] = {}
+_failed: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def _recent(table: dict[str, float], key_id: str, now: float) -> bool:
+    last = table.get(key_id)
+    return last is not None and now - last < REFETCH_INTERVAL
+
+
+def _may_refetch(key_id: str) -> bool:
+    now = time.monotonic()
+    with _lock:
+        if len(_refetched) > 10_000:
+            _refetched.clear()
+        if _recent(_refetched, key_id, now):
+            return False
+        _refetched[key_id] = now
+        return True
+
+
+def _failed_recently(key_id: str) -> bool:
+    with _lock:
+        return _recent(_failed, key_id, time.monotonic())
+
+
+def _note_failure(key_id: str) -> None:
+    with _lock:
+        if len(_failed) > 10_000:
+            _failed.clear()
+        _failed[key_id] = time.monotonic()
+
+
+def _refused(uri: str, reason: str) -> Unauthenticated:
+    log.info("signature by %s refused: %s", uri, reason)
+    return Unauthenticated(reason)

@@ -40,6 +40,11 @@ class SignatureError(Exception):
         self.reason = reason
 
 
+class KeyMismatch(SignatureError):
+    """Everything else checked out but the key does not verify the signature (or cannot be
+    read): the one failure a fresh copy of the signer's key might cure (a rotated key)."""
+
+
 @dataclass(frozen=True)
 class SignedBy:
     key_id: str
@@ -110,9 +115,9 @@ def _public_key(pem: str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
     except (ValueError, TypeError, AttributeError) as exc:
-        raise SignatureError("the signer's public key is not a readable PEM key") from exc
+        raise KeyMismatch("the signer's public key is not a readable PEM key") from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise SignatureError("the signer's key is not an RSA key; only RSA is supported")
+        raise KeyMismatch("the signer's key is not an RSA key; only RSA is supported")
     return key
 
 
@@ -120,7 +125,7 @@ def _rsa_verify(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> None:
     try:
         key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
-        raise SignatureError("signature does not verify with the signer's key") from exc
+        raise KeyMismatch("signature does not verify with the signer's key") from exc
 
 
 def _b64(value: str, what: str) -> bytes:
