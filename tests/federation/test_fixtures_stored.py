@@ -197,6 +197,14 @@ def test_fixture_is_stored_or_ignored(name, app, make_user, client):
         answer = client.get(f"/api/v1/statuses/{new_id}", headers=reader.headers)
         assert answer.status_code == 200, answer.text
         entity = answer.json()
+        # Media arrives as Mastodon's attachments, shown from the origin.
+        obj = doc["object"] if isinstance(doc.get("object"), dict) else doc
+        sent = parse.parse_object(obj).attachments
+        assert [m["remote_url"] for m in entity["media_attachments"]] == [a.url for a in sent]
+        assert all(
+            m["type"] in ("image", "gifv", "video", "audio", "unknown")
+            for m in entity["media_attachments"]
+        )
         assert entity["account"]["acct"].endswith("@" + entity["account"]["acct"].split("@")[-1])
         assert "<script" not in entity["content"]
 

@@ -164,6 +164,23 @@ def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
     return rendered
 
 
+def media_attachment(row) -> dict:
+    """Mastodon's MediaAttachment. Remote media is shown from its origin until files are
+    stored here (then `url` and `preview_url` point at our copies)."""
+    return {
+        "id": str(row.id),
+        "type": row.type,
+        "url": row.url or row.remote_url,
+        "preview_url": row.preview_url or row.url or row.remote_url,
+        "remote_url": row.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": row.meta or {},
+        "description": row.description or None,
+        "blurhash": row.blurhash,
+    }
+
+
 def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
@@ -180,7 +197,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         "visibility": row.visibility,
         "sensitive": row.sensitive,
         "spoiler_text": row.spoiler_text,
-        "media_attachments": [],
+        "media_attachments": [media_attachment(m) for m in bundle.media.get(row.id, ())],
         "application": {"name": app.name, "website": app.website} if app else None,
         "mentions": [
             {

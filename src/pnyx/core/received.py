@@ -156,6 +156,19 @@ class IncomingPoll:
     voters_count: int | None = None
 
 
+MEDIA_KINDS = ("image", "gifv", "video", "audio", "unknown")
+
+
+@dataclass
+class IncomingAttachment:
+    kind: str  # one of MEDIA_KINDS
+    remote_url: str
+    description: str = ""
+    blurhash: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
 @dataclass
 class IncomingStatus:
     uri: str
@@ -171,6 +184,7 @@ class IncomingStatus:
     mentioned_account_ids: list[int] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     poll: IncomingPoll | None = None
+    attachments: list[IncomingAttachment] = field(default_factory=list)
 
 
 def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
@@ -208,6 +222,7 @@ def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
             "conversation_id": conversation_id,
             "created_at": created_at,
             "edited_at": incoming.edited_at,
+            "has_media": bool(incoming.attachments),
         },
     )
     if not inserted:  # stored concurrently by another worker
@@ -221,7 +236,37 @@ def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
         adjust_counter(tx, parent.id, "replies_count", +1)
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
+    _store_attachments(tx, status_id, author_id, incoming.attachments)
     return status_id
+
+
+def _store_attachments(tx, status_id: int, author_id: int, items: list[IncomingAttachment]):
+    from pnyx.db.tables import media_attachments
+
+    tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))
+    for position, item in enumerate(items):
+        meta = {}
+        if item.width and item.height:
+            meta["original"] = {
+                "width": item.width,
+                "height": item.height,
+                "size": f"{item.width}x{item.height}",
+                "aspect": round(item.width / item.height, 6),
+            }
+        tx.execute(
+            media_attachments.insert().values(
+                id=new_id(),
+                status_id=status_id,
+                account_id=author_id,
+                type=item.kind if item.kind in MEDIA_KINDS else "unknown",
+                remote_url=item.remote_url,
+                description=item.description,
+                blurhash=item.blurhash,
+                meta=meta,
+                position=position,
+                created_at=tx.now,
+            )
+        )
 
 
 def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
@@ -266,8 +311,10 @@ def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
             sensitive=incoming.sensitive or bool(incoming.spoiler_text),
             language=incoming.language,
             edited_at=incoming.edited_at or tx.now,
+            has_media=bool(incoming.attachments),
         )
     )
+    _store_attachments(tx, status_id, status.account_id, incoming.attachments)
     tx.execute(
         mentions.update()
         .where(

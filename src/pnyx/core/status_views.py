@@ -21,6 +21,7 @@ from pnyx.db.tables import (
     bookmarks,
     conversation_mutes,
     favourites,
+    media_attachments,
     mentions,
     oauth_apps,
     poll_votes,
@@ -42,6 +43,7 @@ class StatusBundle:
     polls: dict[int, object] = field(default_factory=dict)  # status id -> poll row
     own_votes: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     apps: dict[int, object] = field(default_factory=dict)
+    media: dict[int, list] = field(default_factory=lambda: defaultdict(list))  # status id -> rows
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
@@ -81,6 +83,9 @@ def _statements() -> dict[str, object]:
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
+        "media": sa.select(media_attachments)
+        .where(in_ids(media_attachments.c.status_id, "ids"))
+        .order_by(media_attachments.c.status_id, media_attachments.c.position),
         "apps": sa.select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
             in_ids(oauth_apps.c.id, "ids")
         ),
@@ -182,6 +187,10 @@ def load(
         bundle.tags[t.status_id].append(t)
     for a in tx.execute(q["accounts"], {"ids": list(author_ids)}):
         bundle.accounts[a.id] = a
+    with_media = [r.id for r in all_rows if r.has_media]
+    if with_media:
+        for m in tx.execute(q["media"], {"ids": with_media}):
+            bundle.media[m.status_id].append(m)
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p

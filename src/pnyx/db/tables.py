@@ -560,3 +560,23 @@ reports = sa.Table(
     sa.Column("resolved_at", UTCDateTime, nullable=True),
     _created(),
 )
+
+# Media of posts. Remote media is shown from its origin (remote_url) for now; files stored
+# here (url, preview_url) come with uploads, a later milestone.
+media_attachments = sa.Table(
+    "media_attachments",
+    metadata,
+    _id(),
+    _fk("status_id", "statuses.id", nullable=True),
+    _fk("account_id", "accounts.id"),
+    sa.Column("type", sa.String(16), nullable=False),  # image, gifv, video, audio, unknown
+    sa.Column("url", sa.String(2048), nullable=True),
+    sa.Column("preview_url", sa.String(2048), nullable=True),
+    sa.Column("remote_url", sa.String(2048), nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("blurhash", sa.String(100), nullable=True),
+    sa.Column("meta", sa.JSON, nullable=False, default=dict),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    _created(),
+)
+sa.Index("ix_media_attachments_status_id", media_attachments.c.status_id)

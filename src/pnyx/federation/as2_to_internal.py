@@ -106,6 +106,7 @@ _TAG_NAME = re.compile(r"^\w+$")
 _SHORTCODE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _PLAIN_MEDIA_TYPES = ("text/plain", "text/markdown")
+_BLURHASH = re.compile(r"^[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{6,100}$")
 
 
 @dataclass
@@ -114,6 +115,9 @@ class RemoteAttachment:
     media_type: str | None = None
     description: str = ""
     type: str = "Document"  # Document, Image, Video or Audio, as sent
+    blurhash: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass
@@ -296,15 +300,29 @@ def _attachments(doc: dict) -> list[RemoteAttachment]:
         if url is None:
             continue
         media_type = item.get("mediaType")
+        blurhash = item.get("blurhash")
         out.append(
             RemoteAttachment(
                 url=url,
                 type=type_of(item),
                 media_type=clean_text(media_type, 255) or None,
                 description=plain_text(item.get("name") or item.get("summary"), MAX_DESCRIPTION),
+                blurhash=blurhash
+                if isinstance(blurhash, str) and _BLURHASH.match(blurhash)
+                else None,
+                width=_dimension(item.get("width")),
+                height=_dimension(item.get("height")),
             )
         )
     return out
+
+
+def _dimension(value) -> int | None:
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000
+        else None
+    )
 
 
 def _poll(doc: dict) -> RemotePoll | None:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core.received import IncomingAccount, IncomingPoll, IncomingStatus
+from pnyx.core.received import (
+    IncomingAccount,
+    IncomingAttachment,
+    IncomingPoll,
+    IncomingStatus,
+)
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
 
@@ -83,4 +88,26 @@ def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:
         mentioned_account_ids=known_account_ids(tx, [href for href, _ in obj.mentions]),
         tags=list(dict.fromkeys(obj.hashtags))[:MAX_TAGS],
         poll=poll,
+        attachments=[incoming_attachment(a) for a in obj.attachments],
+    )
+
+
+def media_kind(attachment: parse.RemoteAttachment) -> str:
+    """Mastodon's attachment types, from the media type (or the AS type when there is none)."""
+    major = (attachment.media_type or "").split("/", 1)[0].lower()
+    if attachment.media_type == "image/gif":
+        return "gifv"
+    if major in ("image", "video", "audio"):
+        return major
+    return {"Image": "image", "Video": "video", "Audio": "audio"}.get(attachment.type, "unknown")
+
+
+def incoming_attachment(attachment: parse.RemoteAttachment) -> IncomingAttachment:
+    return IncomingAttachment(
+        kind=media_kind(attachment),
+        remote_url=attachment.url,
+        description=attachment.description or "",
+        blurhash=attachment.blurhash,
+        width=attachment.width,
+        height=attachment.height,
     )

@@ -79,8 +79,40 @@ def upgrade() -> None:
         sa.UniqueConstraint("uri", name=op.f("uq_reports_uri")),
     )
 
+    op.create_table(
+        "media_attachments",
+        sa.Column("id", ID, autoincrement=False, nullable=False),
+        sa.Column("status_id", ID, nullable=True),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=True),
+        sa.Column("preview_url", sa.String(length=2048), nullable=True),
+        sa.Column("remote_url", sa.String(length=2048), nullable=True),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("blurhash", sa.String(length=100), nullable=True),
+        sa.Column("meta", sa.JSON(), nullable=False),
+        sa.Column("position", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("created_at", pnyx.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_media_attachments_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["status_id"],
+            ["statuses.id"],
+            name=op.f("fk_media_attachments_status_id_statuses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_attachments")),
+    )
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.create_index("ix_media_attachments_status_id", ["status_id"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("media_attachments")
     op.drop_table("reports")
     op.drop_table("tombstones")
     op.drop_table("seen_activities")
