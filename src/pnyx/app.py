@@ -37,7 +37,16 @@ def collect_routes() -> list[BaseRoute]:
         user_lists,
     )
     from pnyx.federation import discovery, documents, inbox
+    from pnyx.web import admin as web_admin
+    from pnyx.web import auth as web_auth
+    from pnyx.web import live as web_live
+    from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
+    from pnyx.web import profiles as web_profiles
+    from pnyx.web import search as web_search
+    from pnyx.web import settings as web_settings
+    from pnyx.web import statuses as web_statuses
+    from pnyx.web import timelines as web_timelines
 
     modules = [
         instance,
@@ -54,6 +63,15 @@ def collect_routes() -> list[BaseRoute]:
         discovery,
         documents,
         inbox,
+        web_timelines,
+        web_auth,
+        web_settings,
+        web_admin,
+        web_statuses,
+        web_profiles,
+        web_notifications,
+        web_search,
+        web_live,
         pages,
     ]
     routes: list[BaseRoute] = []

@@ -1,0 +1,96 @@
+"""Rendering web pages: one Jinja environment per language, and the headers every page carries.
+
+Everything is escaped by default (autoescape); the only HTML inserted as is comes from posts
+and profiles, which is sanitized when it is stored (`core.text`), and is marked `|safe` in the
+templates in those few places only. Pages carry a Content Security Policy without inline
+scripts or styles: the little JavaScript there is lives in /static/app.js and only enhances
+pages that work without it.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from pnyx.web import i18n
+
+HERE = Path(__file__).parent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _ago(moment: str | datetime | None, now: datetime | None = None) -> str:
+    """A short relative time ("5m", "3h", "2d") for timelines; the full date is in a title."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    for size, unit in ((86400 * 365, "y"), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _date(moment: str | datetime | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)
+    env.filters["ago"] = _ago
+    env.filters["date"] = _date
+    env.globals["languages"] = i18n.LANGUAGES
+    return env
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    language: str = i18n.DEFAULT,
+    headers: dict[str, str] | None = None,
+    **context,
+) -> HTMLResponse:
+    """Render `template` in `language` with the common context of every page."""
+    settings = request.app.state.settings
+    html = (
+        environment(language)
+        .get_template(template)
+        .render(
+            instance_title=settings.instance_title,
+            base_url=settings.base_url,
+            language=language,
+            path=request.url.path,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})

@@ -1,0 +1,5 @@
+"""Web pages (issue 4): being built."""
+
+from __future__ import annotations
+
+routes: list = []

@@ -1,0 +1,116 @@
+"""Who is looking at a page, and the form safety every page shares.
+
+A browser session is a row in `web_sessions` (the cookie holds a random secret, the table only
+its digest), so sessions can be listed and revoked like tokens. Cookies are HttpOnly and
+SameSite=Lax. Every form carries a CSRF token that must match a cookie (double submit), and a
+form posted from another origin is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from pnyx.api.http import ApiError, database, without_nul
+from pnyx.core import oauth as core_oauth
+from pnyx.web import i18n, rendering
+
+SESSION_COOKIE = "pnyx_session"
+CSRF_COOKIE = "pnyx_csrf"
+MAX_FORM_BYTES = 64_000
+
+
+@dataclass
+class Visitor:
+    """The person behind a request: signed in (`user`) or not, their language and CSRF token."""
+
+    user: core_oauth.SessionUser | None
+    language: str
+    csrf: str
+
+    @property
+    def account_id(self) -> int | None:
+        return self.user.account_id if self.user else None
+
+
+def _csrf_value(request: Request) -> str:
+    current = request.cookies.get(CSRF_COOKIE, "")
+    return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
+
+
+async def visitor(request: Request) -> Visitor:
+    secret = request.cookies.get(SESSION_COOKIE)
+    user = await database(request).read(core_oauth.session_user, secret) if secret else None
+    language = i18n.negotiate(request.headers.get("accept-language"))
+    return Visitor(user, language, _csrf_value(request))
+
+
+def secure(request: Request) -> bool:
+    return request.app.state.settings.effective_scheme == "https"
+
+
+def respond(
+    request: Request, who: Visitor, template: str, *, status: int = 200, **context
+) -> HTMLResponse:
+    """A page for `who`, with the CSRF cookie its forms need."""
+    response = rendering.page(
+        request,
+        template,
+        status=status,
+        language=who.language,
+        viewer=who.user,
+        csrf_token=who.csrf,
+        **context,
+    )
+    if who.user is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    if request.cookies.get(CSRF_COOKIE) != who.csrf:
+        response.set_cookie(
+            CSRF_COOKIE, who.csrf, httponly=True, samesite="lax", secure=secure(request), path="/"
+        )
+    return response
+
+
+def see_other(location: str) -> RedirectResponse:
+    response = RedirectResponse(location, status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def same_origin(request: Request) -> bool:
+    """A cross-site form post carries another site's Origin: refuse it."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    own = {request.app.state.settings.base_url, f"{request.url.scheme}://{request.url.netloc}"}
+    return origin.rstrip("/") in own
+
+
+def csrf_ok(request: Request, form: dict) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = form.get("csrf_token") or ""
+    return (
+        bool(cookie)
+        and isinstance(sent, str)
+        and secrets.compare_digest(cookie.encode(), sent.encode())
+        and same_origin(request)
+    )
+
+
+async def read_form(request: Request, *, max_fields: int = 50) -> dict:
+    """The posted form (text fields only), NUL characters dropped; 413/400 when it is not one."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
+        raise ApiError(413, "Request body too large")
+    try:
+        form = await request.form(max_files=0, max_fields=max_fields)
+    except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
+        raise ApiError(400, "Malformed form body") from None
+    values: dict = {}
+    for key in form:
+        items = [without_nul(v) for v in form.getlist(key) if isinstance(v, str)]
+        values[key] = items[0] if len(items) == 1 else items
+    return values

@@ -1,0 +1,52 @@
+"""The web UI's shared foundation: headers, language, signed-out behaviour."""
+
+from __future__ import annotations
+
+import factories
+
+
+def test_landing_page_is_served_with_a_strict_policy(client, make_user):
+    alice = make_user("alice")
+    factories.status(client.app.state.db, alice.account_id, "hello from the landing page")
+    answer = client.get("/")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert '<html lang="en">' in answer.text
+    assert "hello from the landing page" in answer.text
+
+
+def test_pages_speak_french_to_a_french_browser(client):
+    answer = client.get("/public/local", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert '<html lang="fr">' in answer.text
+    assert "Fil local" in answer.text and "Aller au contenu" in answer.text
+
+
+def test_home_needs_a_session(client):
+    answer = client.get("/home", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/auth/sign_in"
+
+
+def test_post_content_is_the_sanitized_html_and_names_are_escaped(client, make_user):
+    db = client.app.state.db
+    mallory = make_user("mallory")
+    from pnyx.core import profiles
+
+    db.run_sync(
+        profiles.update_profile,
+        mallory.account_id,
+        profiles.ProfileUpdate(display_name="<script>alert(1)</script>"),
+    )
+    from pnyx.core import statuses
+
+    db.run_sync(
+        statuses.create,
+        mallory.account_id,
+        statuses.StatusInput(text="<b>not bold</b> <script>alert(2)</script>", visibility="public"),
+    )
+    page = client.get("/public/local").text
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
