@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
-from mastodon import Mastodon
 
 from pnyx.config import Settings
 from pnyx.core import follows, received
@@ -25,54 +24,21 @@ from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, jobs
 from server import PnyxServer, free_port
 
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow"]
-
-
-def eventually(check, attempts: int = 300, pause: float = 0.1):
-    result = None
-    for _ in range(attempts):
-        result = check()
-        if result:
-            return result
-        time.sleep(pause)
-    return result
-
-
-def login(server: PnyxServer, username: str) -> Mastodon:
-    server.create_user(username, f"{username}@example.com", PASSWORD)
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx fault test", scopes=SCOPES, api_base_url=server.base_url
-    )
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        version_check_mode="none",
-        request_timeout=60,
-    )
-    api.log_in(
-        username=f"{username}@example.com", password=PASSWORD, scopes=SCOPES, allow_http=True
-    )
-    return api
+from .people import eventually, find_in_home, login
 
 
 def database_of(server: PnyxServer) -> Database:
     return Database(Settings(domain=server.domain, scheme="http", database_url=server.database_url))
 
 
-def find_in_home(api: Mastodon, word: str):
-    return next((s for s in api.timeline_home(limit=40) if word in s["content"]), None)
-
-
 def test_a_server_that_was_down_gets_the_post_when_it_is_back(tmp_path):
     a = PnyxServer(tmp_path / "a").start()
     b = PnyxServer(tmp_path / "b").start()
     try:
-        alice, bob = login(a, "alice"), login(b, "bob")
-        alice_there = bob.account_lookup(f"alice@{a.domain}")
-        bob.account_follow(alice_there["id"])
-        assert eventually(lambda: bob.account_relationships(alice_there["id"])[0]["following"])
+        alice, bob = login(a, "alice").api, login(b, "bob")
+        alice_there = bob.api.account_lookup(f"alice@{a.domain}")
+        bob.api.account_follow(alice_there["id"])
+        assert eventually(lambda: bob.api.account_relationships(alice_there["id"])[0]["following"])
 
         b.pause()
         word = f"meanwhile{uuid.uuid4().hex[:8]}"
@@ -148,7 +114,7 @@ def test_a_worker_killed_mid_delivery_delivers_once_in_effect(tmp_path):
     ).start()
     worker = a.popen_cli("worker")
     try:
-        alice = login(a, "alice")
+        alice = login(a, "alice").api
         db = database_of(a)
 
         def remote_follower(tx):

@@ -12,7 +12,7 @@ import httpx
 
 from server import PnyxServer
 
-from .test_two_servers import eventually, find_in_home, login
+from .people import eventually, find_in_home, login
 
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 

@@ -17,55 +17,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError
 
 from server import PnyxServer
 
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow", "push"]
+from .people import Person, eventually, find_in_home, login
+
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
-
-
-@dataclass
-class Person:
-    username: str
-    server: PnyxServer
-    api: Mastodon
-    id: str
-
-    @property
-    def handle(self) -> str:
-        return f"{self.username}@{self.server.domain}"
-
-
-def eventually(check, attempts: int = 150, pause: float = 0.1):
-    """Poll until `check()` returns something truthy; return it (or the last falsy value)."""
-    result = None
-    for _ in range(attempts):
-        result = check()
-        if result:
-            return result
-        time.sleep(pause)
-    return result
-
-
-def login(server: PnyxServer, username: str) -> Person:
-    server.create_user(username, f"{username}@example.com", PASSWORD)
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx federation test", scopes=SCOPES, api_base_url=server.base_url
-    )
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        version_check_mode="none",
-        request_timeout=60,
-    )
-    api.log_in(
-        username=f"{username}@example.com", password=PASSWORD, scopes=SCOPES, allow_http=True
-    )
-    return Person(username, server, api, str(api.account_verify_credentials()["id"]))
 
 
 @dataclass
@@ -102,13 +60,6 @@ def remote_account(person: Person, handle: str) -> dict:
 
 def home_contents(person: Person) -> list[str]:
     return [s["content"] for s in person.api.timeline_home(limit=40)]
-
-
-def find_in_home(person: Person, word: str):
-    for status in person.api.timeline_home(limit=40):
-        if word in status["content"]:
-            return status
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """The web UI's languages: English (the source strings) and French, through gettext.
 
-Translations live as `.po` files under `web/locale/<lang>/LC_MESSAGES/messages.po` and are
-compiled in memory at start-up (Babel), so no binary `.mo` file is kept in the repository.
+Translations live as `.po` files under `web/locale/<lang>/LC_MESSAGES/` (one per area of the
+site; they are merged) and are compiled in memory at start-up (Babel), so no binary `.mo` file
+is kept in the repository.
 The language of a page is the signed-in user's preference, else the best match of the
 browser's Accept-Language, else English.
 """
@@ -23,15 +24,22 @@ LANGUAGES = {"en": "English", "fr": "Français"}
 
 @functools.cache
 def translations(language: str) -> NullTranslations:
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if language == DEFAULT or not po.is_file():
+    files = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    if language == DEFAULT or not files:
         return NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    merged: Translations | None = None
+    for po in files:
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = Translations(buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged
 
 
 def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
