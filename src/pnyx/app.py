@@ -126,22 +126,65 @@ class ApiCORS:
             await self.app(scope, receive, send)
 
 
+# Paths that always answer in Mastodon's JSON error format, whoever asks.
+MACHINE_PREFIXES = (
+    "/api/",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/.well-known/",
+    "/nodeinfo",
+    "/inbox",
+    "/actor",
+    "/users/",
+    "/live/",
+)
+
+
+def _for_a_browser(request: Request) -> bool:
+    """A person's browser asking for a page gets an HTML error page, not JSON."""
+    return not request.url.path.startswith(MACHINE_PREFIXES) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error(request: Request, status: int, message: str, **extra):
+    if not _for_a_browser(request):
+        return error_response(status, message, **extra)
+    from pnyx.web import i18n, rendering
+
+    language = i18n.negotiate(request.headers.get("accept-language"))
+    _ = i18n.translations(language).gettext
+    headings = {404: _("Page not found"), 403: _("Not allowed")}
+    heading = headings.get(status, _("Something went wrong"))
+    text = _("This page does not exist, or is not for your eyes.") if status == 404 else message
+    return rendering.page(
+        request,
+        "site/error.html",
+        status=status,
+        language=language,
+        heading=heading,
+        message=text,
+        viewer=None,
+        csrf_token="",
+    )
+
+
 async def _api_error(request: Request, exc: ApiError):
-    return error_response(exc.status, exc.message, **exc.extra)
+    return _error(request, exc.status, exc.message, **exc.extra)
 
 
 async def _core_error(request: Request, exc: CoreError):
-    return error_response(exc.status, exc.message)
+    return _error(request, exc.status, exc.message)
 
 
 async def _http_error(request: Request, exc: HTTPException):
     message = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, exc.detail)
-    return error_response(exc.status_code, str(message))
+    return _error(request, exc.status_code, str(message))
 
 
 async def _crash(request: Request, exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "Internal server error")
+    return _error(request, 500, "Internal server error")
 
 
 def create_app(settings: Settings | None = None, *, run_workers: bool = True, migrate: bool = True):

@@ -97,6 +97,8 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        # Live timelines hold their connection open: do not wait for them to end on stop.
+        timeout_graceful_shutdown=5,
     )
 
 

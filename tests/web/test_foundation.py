@@ -50,3 +50,14 @@ def test_post_content_is_the_sanitized_html_and_names_are_escaped(client, make_u
     assert "&lt;b&gt;not bold&lt;/b&gt;" in page
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_browsers_get_an_html_error_page_and_apps_get_json(client):
+    page = client.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text
+    api = client.get("/api/v1/statuses/123", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json() == {"error": "Record not found"}
+    plain = client.get("/no/such/page")
+    assert plain.json() == {"error": "Not Found"}

@@ -30,6 +30,7 @@ class Visitor:
     user: core_oauth.SessionUser | None
     language: str
     csrf: str
+    unread: int = 0  # notifications not seen yet, shown in the navigation
 
     @property
     def account_id(self) -> int | None:
@@ -41,11 +42,19 @@ def _csrf_value(request: Request) -> str:
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
 
+def _who(tx, secret: str | None):
+    from pnyx.core import notification_queries
+
+    user = core_oauth.session_user(tx, secret)
+    unread = notification_queries.unread_count(tx, user.account_id) if user else 0
+    return user, unread
+
+
 async def visitor(request: Request) -> Visitor:
     secret = request.cookies.get(SESSION_COOKIE)
-    user = await database(request).read(core_oauth.session_user, secret) if secret else None
+    user, unread = await database(request).read(_who, secret) if secret else (None, 0)
     language = i18n.negotiate(request.headers.get("accept-language"))
-    return Visitor(user, language, _csrf_value(request))
+    return Visitor(user, language, _csrf_value(request), unread)
 
 
 def secure(request: Request) -> bool:
@@ -62,6 +71,7 @@ def respond(
         status=status,
         language=who.language,
         viewer=who.user,
+        unread=who.unread,
         csrf_token=who.csrf,
         **context,
     )
