@@ -137,9 +137,9 @@ def test_actor_for_browsers(client, make_user):
     assert "Accept" in response.headers["vary"]
     # No Accept at all is a browser-like request too.
     assert client.get("/users/alice", follow_redirects=False).status_code == 302
-    # The web profile page is the web UI's (a later issue): not served as JSON to browsers.
+    # Browsers get the web UI's profile page at the same address.
     page = client.get("/@alice", headers=HTML, follow_redirects=False)
-    assert page.status_code == 404
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert not page.headers["content-type"].startswith("application/activity+json")
 
 

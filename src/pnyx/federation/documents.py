@@ -319,10 +319,12 @@ async def actor(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    """`/@name`: the actor for servers (Mastodon answers there too); the web UI, later, for
-    browsers."""
+    """`/@name`: the actor for servers (Mastodon answers there too); the web profile page for
+    browsers (also `/@name@host` for accounts elsewhere)."""
     if not wants_activitypub(request):
-        return not_found(ap=False)
+        from pnyx.web import profiles as web_profiles  # late: no import cycle with web
+
+        return await web_profiles.profile_page(request)
     return await _actor_response(request, request.path_params["username"])
 
 
@@ -386,9 +388,12 @@ async def status(request: Request) -> Response:
 
 
 async def status_page(request: Request) -> Response:
-    """`/@name/id`: the Note for servers; the web UI, later, for browsers."""
+    """`/@name/id`: the Note for servers; the post's web page (with its thread) for browsers,
+    which also serves the profile tabs (`/@name/followers` ...)."""
     if not wants_activitypub(request):
-        return not_found(ap=False)
+        from pnyx.web import statuses as web_statuses  # late: no import cycle with web
+
+        return await web_statuses.post_page(request)
     return await _status_response(request, activity=False)
 
 

@@ -1,5 +1,343 @@
-"""Web pages (issue 4): being built."""
+"""Web pages for posting and reading posts: compose (new post, reply, edit), a post's page with
+its whole thread, and its edit history.
+
+Everything goes through the same core functions as the Mastodon API (core.statuses,
+status_edits, threads, status_views), so a post made here is validated, counted, delivered
+and shown exactly like one made by an app, and a followers-only post's page is 404 for
+exactly the people the API would answer 404. Forms post and redirect (303), so none of this
+needs JavaScript. The small actions on a post (favourite, boost, delete ...) live in
+status_actions; their routes are listed here.
+"""
 
 from __future__ import annotations
 
-routes: list = []
+import contextlib
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pnyx.api import entities
+from pnyx.api.http import database, without_nul
+from pnyx.core import status_edits, status_views, threads
+from pnyx.core import statuses as core
+from pnyx.core.accounts import get as get_account
+from pnyx.core.errors import CoreError, NotFound
+from pnyx.db.ids import parse_id
+from pnyx.web import status_actions
+from pnyx.web.compose_form import (
+    ComposeForm,
+    compose_context,
+    from_status,
+    narrowest,
+    poll_of,
+)
+from pnyx.web.post_helpers import (
+    acct_path,
+    core_error_page,
+    form_gate,
+    gettext_for,
+    not_found_page,
+    path_id,
+    plain_text,
+    rendered_statuses,
+    safe_return,
+    status_path,
+)
+from pnyx.web.session import Visitor, respond, see_other, visitor
+
+MAX_DEPTH = 4  # replies are indented this many levels at most (readable at 390 px)
+
+
+# --- Compose -----------------------------------------------------------------------------------
+
+
+def _reply_target(tx, viewer_id: int, reply_id: int) -> dict:
+    """The post being answered, as its entity; NotFound when the viewer may not see it."""
+    core.visible_row(tx, viewer_id, reply_id)
+    shown = rendered_statuses(tx, [reply_id], viewer_id)
+    if not shown:
+        raise NotFound()
+    return shown[0]["reblog"] or shown[0]
+
+
+def _mentions_for_reply(parent: dict, own_username: str, local_domain: str) -> str:
+    """Mastodon starts a reply with @-mentions of the author and of those the post mentions."""
+    handles = []
+    for acct in [parent["account"]["acct"]] + [m["acct"] for m in parent["mentions"]]:
+        if acct.lower() in (own_username.lower(), f"{own_username}@{local_domain}".lower()):
+            continue
+        if f"@{acct}" not in handles:
+            handles.append(f"@{acct}")
+    return " ".join(handles) + " " if handles else ""
+
+
+def _compose_page(request, who, context: dict, *, status: int = 200) -> Response:
+    _ = gettext_for(who)
+    mode = context["mode"]
+    heading = {"edit": _("Edit post"), "reply": _("Reply")}.get(mode, _("New post"))
+    return respond(
+        request,
+        who,
+        "site/compose.html",
+        status=status,
+        heading=heading,
+        compose=context,
+        replying_to=context.pop("replying_to", None),
+    )
+
+
+async def compose_page(request: Request) -> Response:
+    """GET /compose (and ?in_reply_to=ID for a reply)."""
+    who = await visitor(request)
+    if who.user is None:
+        return see_other("/auth/sign_in")
+    raw_reply = without_nul(request.query_params.get("in_reply_to", "")) or ""
+    reply_id = parse_id(raw_reply) if raw_reply else None
+    if raw_reply and reply_id is None:
+        return not_found_page(request, who)
+    return_to = safe_return(request.query_params.get("return_to")) or ""
+    user = who.user
+
+    def work(tx):
+        context = compose_context(
+            tx, user.account_id, ui_language=who.language, return_to=return_to
+        )
+        if reply_id is not None:
+            parent = _reply_target(tx, user.account_id, reply_id)
+            form = context["form"]
+            form.in_reply_to_id = parent["id"]
+            form.text = _mentions_for_reply(parent, user.username, tx.settings.domain)
+            form.visibility = narrowest(parent["visibility"], form.visibility)
+            context["mode"] = "reply"
+            context["replying_to"] = parent
+        return context
+
+    try:
+        context = await database(request).read(work)
+    except CoreError as exc:
+        return core_error_page(request, who, exc)
+    return _compose_page(request, who, context)
+
+
+async def _refill(request, who: Visitor, form: ComposeForm, exc: CoreError, **extra) -> Response:
+    """The compose page again, as it was sent, with core's reason in an alert."""
+    _ = gettext_for(who)
+    account_id = who.account_id
+
+    def work(tx):
+        context = compose_context(tx, account_id, form, **extra)
+        reply_id = form.reply_id()
+        if reply_id is not None and context["mode"] != "edit":
+            context["mode"] = "reply"
+            with contextlib.suppress(NotFound):  # gone meanwhile: the error says so
+                context["replying_to"] = _reply_target(tx, account_id, reply_id)
+        return context
+
+    context = await database(request).read(work)
+    context["error"] = _(exc.message)
+    return _compose_page(request, who, context, status=exc.status)
+
+
+async def create(request: Request) -> Response:
+    """POST /statuses: publish, then go back where the form was (or to the new post)."""
+    who, raw, refusal = await form_gate(request)
+    if refusal is not None:
+        return refusal
+    form = ComposeForm.from_form(raw)
+    data = form.status_input()
+    account_id = who.account_id
+
+    def work(tx):
+        status_id = core.create(tx, account_id, data)
+        return status_path(tx, status_id)
+
+    try:
+        location = await database(request).write(work)
+    except core.IdempotentReplay as replay:
+        location = await database(request).read(status_path, replay.status_id)
+    except CoreError as exc:
+        return await _refill(request, who, form, exc)
+    return see_other(form.return_to or location)
+
+
+# --- Edit and history ----------------------------------------------------------------------
+
+
+async def edit_page(request: Request) -> Response:
+    who = await visitor(request)
+    if who.user is None:
+        return see_other("/auth/sign_in")
+    status_id = path_id(request)
+    if status_id is None:
+        return not_found_page(request, who)
+    account_id = who.account_id
+    return_to = safe_return(request.query_params.get("return_to")) or ""
+
+    def work(tx):
+        row = core.own_row(tx, account_id, status_id)
+        if row.reblog_of_id:
+            raise NotFound()
+        form = from_status(row, poll_of(tx, status_id), tx.now, tx.settings.min_poll_expiration)
+        form.return_to = return_to
+        return compose_context(
+            tx, account_id, form, action=f"/statuses/{status_id}/edit", mode="edit"
+        )
+
+    try:
+        context = await database(request).read(work)
+    except CoreError as exc:
+        return core_error_page(request, who, exc)
+    return _compose_page(request, who, context)
+
+
+async def edit(request: Request) -> Response:
+    who, raw, refusal = await form_gate(request)
+    if refusal is not None:
+        return refusal
+    status_id = path_id(request)
+    if status_id is None:
+        return not_found_page(request, who)
+    form = ComposeForm.from_form(raw)
+    data = form.edit_input()
+    account_id = who.account_id
+
+    def work(tx):
+        status_edits.edit(tx, account_id, status_id, data)
+        return status_path(tx, status_id)
+
+    try:
+        location = await database(request).write(work)
+    except CoreError as exc:
+        if exc.status == 404:
+            return not_found_page(request, who)
+        form.visibility = ""
+        return await _refill(
+            request, who, form, exc, action=f"/statuses/{status_id}/edit", mode="edit"
+        )
+    return see_other(form.return_to or location)
+
+
+async def history(request: Request) -> Response:
+    """GET /statuses/ID/history: every version of a post, oldest first."""
+    who = await visitor(request)
+    status_id = path_id(request)
+    if status_id is None:
+        return not_found_page(request, who)
+    viewer_id = who.account_id
+
+    def work(tx):
+        versions = status_edits.history(tx, viewer_id, status_id)
+        author = entities.account(get_account(tx, versions[0].account_id), tx.settings)
+        return versions, author, status_path(tx, status_id)
+
+    try:
+        versions, author, post_url = await database(request).read(work)
+    except CoreError:
+        return not_found_page(request, who)
+    _ = gettext_for(who)
+    return respond(
+        request,
+        who,
+        "site/status_history.html",
+        heading=_("Edit history"),
+        versions=list(reversed(versions)),
+        author=author,
+        post_url=post_url,
+    )
+
+
+# --- The page of a post ----------------------------------------------------------------------
+
+
+def _matches(acct: str, author, local_domain: str) -> bool:
+    """Whether the name in the address is the author's ("alice" or "alice@our.domain" for
+    a local author, "bob@their.domain" for a remote one)."""
+    acct = acct.lower()
+    name = author.username.lower()
+    if author.domain is None:
+        return acct in (name, f"{name}@{local_domain.lower()}")
+    return acct == f"{name}@{author.domain.lower()}"
+
+
+def _depths(focus_id: str, descendants: list[dict]) -> dict[str, int]:
+    depth = {focus_id: 0}
+    for item in descendants:
+        parent = item.get("in_reply_to_id")
+        depth[item["id"]] = min(depth.get(parent, 0) + 1, MAX_DEPTH)
+    return depth
+
+
+def _thread(tx, acct: str, status_id: int, viewer_id: int | None):
+    """(focus entity, ancestors, descendants, author row) or a path to redirect to."""
+    row = core.visible_row(tx, viewer_id, status_id)
+    if row.reblog_of_id:  # a boost has no page of its own: show the boosted post
+        return status_path(tx, row.reblog_of_id)
+    author = get_account(tx, row.account_id)
+    if not _matches(acct, author, tx.settings.domain):
+        raise NotFound()
+    bundle = status_views.load(tx, [status_id], viewer_id)
+    if not bundle.visible:
+        raise NotFound()
+    focus = entities.status(bundle, status_id, tx.settings, tx.now)
+    before, after = threads.context_ids(tx, status_id)
+    around = status_views.load(tx, before + after, viewer_id, hide_muted=True)
+    shown = set(around.visible)
+    ancestors = [entities.status(around, i, tx.settings, tx.now) for i in before if i in shown]
+    descendants = [entities.status(around, i, tx.settings, tx.now) for i in after if i in shown]
+    return focus, ancestors, descendants, author
+
+
+async def post_page(request: Request) -> Response:
+    """`/@acct/ID` for browsers (federation.documents hands over non-ActivityPub requests);
+    `/@acct/with_replies`, `/followers` and `/following` are profile tabs."""
+    from pnyx.web import profiles
+
+    acct = without_nul(request.path_params.get("username", "")) or ""
+    ident = str(request.path_params.get("id", ""))
+    if ident in profiles.TABS:
+        return await profiles.profile_page(request, tab=ident)
+    who = await visitor(request)
+    status_id = parse_id(ident)
+    if status_id is None or not acct or len(acct) > 300:
+        return not_found_page(request, who)
+    try:
+        found = await database(request).read(_thread, acct, status_id, who.account_id)
+    except CoreError:
+        return not_found_page(request, who)
+    if isinstance(found, str):
+        return see_other(found)
+    focus, ancestors, descendants, author = found
+    _ = gettext_for(who)
+    name = focus["account"]["display_name"] or focus["account"]["username"]
+    summary = focus["spoiler_text"] or plain_text(focus["content"], 200)
+    response = respond(
+        request,
+        who,
+        "site/status_page.html",
+        heading=_("Post by %(name)s", name=name),
+        focus=focus,
+        ancestors=ancestors,
+        descendants=descendants,
+        depths=_depths(focus["id"], descendants),
+        author_name=name,
+        full_acct=focus["account"]["acct"]
+        if author.domain
+        else f"{author.username}@{request.app.state.settings.domain}",
+        summary=summary,
+        title_text=plain_text(focus["spoiler_text"] or focus["content"], 60),
+        activity_uri=focus["uri"] if author.domain is None else None,
+        profile_path=acct_path(author.username, author.domain),
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+routes = [
+    Route("/compose", compose_page, methods=["GET"]),
+    Route("/statuses", create, methods=["POST"]),
+    Route("/statuses/{id:int}/edit", edit_page, methods=["GET"]),
+    Route("/statuses/{id:int}/edit", edit, methods=["POST"]),
+    Route("/statuses/{id:int}/history", history, methods=["GET"]),
+    *status_actions.routes,
+]

@@ -41,9 +41,17 @@ async def _timeline(request: Request, who: Visitor, heading: str, stream: str, f
 
     def work(tx):
         found = fetch(tx, page)
-        return found, _rendered(tx, found, who.account_id, checked=stream == "home")
+        items = _rendered(tx, found, who.account_id, checked=stream == "home")
+        compose = None
+        if stream == "home":
+            from pnyx.web import compose_form
 
-    found, items = await database(request).read(work)
+            compose = compose_form.compose_context(
+                tx, who.account_id, ui_language=who.language, return_to="/home"
+            )
+        return found, items, compose
+
+    found, items, compose = await database(request).read(work)
     return respond(
         request,
         who,
@@ -52,6 +60,7 @@ async def _timeline(request: Request, who: Visitor, heading: str, stream: str, f
         statuses=items,
         stream=stream,
         next_url=_next_url(request, found, items),
+        compose=compose,
     )
 
 
