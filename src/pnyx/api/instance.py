@@ -184,14 +184,22 @@ def instance_v1(settings: Settings, snap: dict) -> dict:
     }
 
 
+def _with_settings(tx):
+    """The snapshot, and the settings as an admin may have changed them (name, description,
+    registration mode)."""
+    from pnyx.core.instance_settings import effective_settings
+
+    return effective_settings(tx), _snapshot(tx)
+
+
 async def show_v1(request: Request):
-    snap = await database(request).read(_snapshot)
-    return JSON(instance_v1(request.app.state.settings, snap))
+    settings, snap = await database(request).read(_with_settings)
+    return JSON(instance_v1(settings, snap))
 
 
 async def show_v2(request: Request):
-    snap = await database(request).read(_snapshot)
-    return JSON(instance_v2(request.app.state.settings, snap))
+    settings, snap = await database(request).read(_with_settings)
+    return JSON(instance_v2(settings, snap))
 
 
 async def rules(request: Request):

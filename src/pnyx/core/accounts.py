@@ -405,8 +405,9 @@ def register(
 ) -> tuple[int, int]:
     """Sign-up through the API or web, following the instance's registration mode."""
     from pnyx.core.errors import Forbidden
+    from pnyx.core.instance_settings import effective_settings
 
-    mode = tx.settings.registrations
+    mode = effective_settings(tx).registrations  # the admin's choice wins over the config
     if not invite_code and mode == "closed":
         raise Forbidden("Registrations are closed on this instance")
     if not invite_code and mode == "invite":

@@ -263,8 +263,13 @@ async def nodeinfo(request: Request) -> Response:
     version = request.path_params["version"]
     if version not in NODEINFO_VERSIONS:
         return _json({"error": "Not Found"}, status=404)
-    settings: Settings = request.app.state.settings
-    counts = await database(request).read(usage)
+
+    def work(tx):
+        from pnyx.core.instance_settings import effective_settings
+
+        return effective_settings(tx), usage(tx)
+
+    settings, counts = await database(request).read(work)
     body = nodeinfo_document(settings, version, counts)
     media = f'application/json; profile="{NODEINFO_SCHEMA.format(version=version)}#"'
     return _json(body, media_type=media, **{"Cache-Control": "max-age=1800, public"})

@@ -1,5 +1,8 @@
 """Server-rendered pages: OAuth sign-in and consent (/oauth/authorize), and /static files.
 
+Outside of an OAuth request, /auth/sign_in is the site's own page (`web.auth`, site layout,
+translated); inside one it keeps this module's plain look, which apps expect.
+
 Browser sessions are rows in `web_sessions` (the cookie holds a random secret, the table only
 its digest), so they can be listed and revoked like tokens. Cookies are HttpOnly and
 SameSite=Lax; every form also carries a CSRF token (double-submit cookie) and cross-site
@@ -20,6 +23,8 @@ from starlette.staticfiles import StaticFiles
 
 from pnyx.api.http import ApiError, database, without_nul
 from pnyx.core import oauth as core_oauth
+from pnyx.web import auth as web_auth
+from pnyx.web import session as web_session
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "pnyx_session"
@@ -38,7 +43,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it browsers send `Origin: null` with the form posts, which the
+    # same-origin check must refuse. Same-origin still sends nothing to other sites.
+    "Referrer-Policy": "same-origin",
     # No form-action: browsers apply it to the redirect that follows the consent form, and that
     # redirect goes to the client's own redirect URI.
     "Content-Security-Policy": (
@@ -285,11 +292,14 @@ async def decide(request: Request) -> Response:
 
 
 async def sign_in_page(request: Request) -> Response:
-    """GET /auth/sign_in: the same form, outside of an OAuth request."""
-    session = await _session(request)
+    """GET /auth/sign_in: outside of an OAuth request, the site's own sign-in page (someone
+    already signed in goes to their home timeline); inside one, the OAuth form."""
     values = _oauth_values(request.query_params)
-    if session is not None and not values:
-        return message(request, "Signed in", f"You are signed in as @{session.username}.", 200)
+    if not values.get("client_id"):
+        who = await web_session.visitor(request)
+        if who.user is not None:
+            return _redirect("/home")
+        return web_auth.sign_in_page(request, who)
     return _sign_in_page(request, values)
 
 
@@ -302,7 +312,13 @@ async def sign_in(request: Request) -> Response:
     if not isinstance(login, str) or not isinstance(password, str):
         return message(request, "Request refused", "Malformed form.", 400)
     login = login.strip()[:320]
+    oauth = bool(values.get("client_id"))
     if not _csrf_ok(request, form):
+        if not oauth:
+            who = await web_session.visitor(request)
+            return web_auth.sign_in_page(
+                request, who, error=web_auth.FORM_EXPIRED, login=login, status=403
+            )
         return _sign_in_page(
             request,
             values,
@@ -323,8 +339,11 @@ async def sign_in(request: Request) -> Response:
     error, secret = await database(request).write(work)
     if error is not None:
         status = 401 if error == core_oauth.BAD_LOGIN else 403
+        if not oauth:
+            who = await web_session.visitor(request)
+            return web_auth.sign_in_page(request, who, error=error, login=login, status=status)
         return _sign_in_page(request, values, error=error, login=login, status=status)
-    response = _redirect(_authorize_url(values) if values.get("client_id") else "/auth/sign_in")
+    response = _redirect(_authorize_url(values) if oauth else "/home")
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -338,13 +357,16 @@ async def sign_in(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    """POST /auth/sign_out: end the session (the consent page's "use another account")."""
+    """POST /auth/sign_out: end the session: from the site's menu, back to the landing page;
+    from the consent page ("use another account"), back to the OAuth request."""
     form = await _form(request)
+    values = _oauth_values(form)
     if not _csrf_ok(request, form):
+        if not values.get("client_id"):
+            return web_auth.form_expired(request, await web_session.visitor(request))
         return message(request, "Request refused", "Your form expired. Please try again.", 403)
     await database(request).write(core_oauth.end_session, request.cookies.get(SESSION_COOKIE))
-    values = _oauth_values(form)
-    response = _redirect(_authorize_url(values) if values.get("client_id") else "/auth/sign_in")
+    response = _redirect(_authorize_url(values) if values.get("client_id") else "/")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 

@@ -82,11 +82,11 @@ def page(
 ) -> HTMLResponse:
     """Render `template` in `language` with the common context of every page."""
     settings = request.app.state.settings
+    context.setdefault("instance_title", settings.instance_title)
     html = (
         environment(language)
         .get_template(template)
         .render(
-            instance_title=settings.instance_title,
             base_url=settings.base_url,
             language=language,
             path=request.url.path,

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from pnyx.api.http import ApiError, database, without_nul
+from pnyx.config import Settings
 from pnyx.core import oauth as core_oauth
 from pnyx.web import i18n, rendering
 
@@ -31,6 +32,7 @@ class Visitor:
     language: str
     csrf: str
     unread: int = 0  # notifications not seen yet, shown in the navigation
+    site: Settings | None = None  # the configuration with the admin's overrides (name ...)
 
     @property
     def account_id(self) -> int | None:
@@ -44,17 +46,27 @@ def _csrf_value(request: Request) -> str:
 
 def _who(tx, secret: str | None):
     from pnyx.core import notification_queries
+    from pnyx.core.instance_settings import effective_settings
 
-    user = core_oauth.session_user(tx, secret)
+    user = core_oauth.session_user(tx, secret) if secret else None
     unread = notification_queries.unread_count(tx, user.account_id) if user else 0
-    return user, unread
+    locale = _user_locale(tx, user.user_id) if user else None
+    return user, unread, locale, effective_settings(tx)
+
+
+def _user_locale(tx, user_id: int) -> str | None:
+    import sqlalchemy as sa
+
+    from pnyx.db.tables import users
+
+    return tx.scalar(sa.select(users.c.locale).where(users.c.id == user_id))
 
 
 async def visitor(request: Request) -> Visitor:
     secret = request.cookies.get(SESSION_COOKIE)
-    user, unread = await database(request).read(_who, secret) if secret else (None, 0)
-    language = i18n.negotiate(request.headers.get("accept-language"))
-    return Visitor(user, language, _csrf_value(request), unread)
+    user, unread, locale, site = await database(request).read(_who, secret)
+    language = i18n.negotiate(request.headers.get("accept-language"), locale)
+    return Visitor(user, language, _csrf_value(request), unread, site)
 
 
 def secure(request: Request) -> bool:
@@ -65,6 +77,8 @@ def respond(
     request: Request, who: Visitor, template: str, *, status: int = 200, **context
 ) -> HTMLResponse:
     """A page for `who`, with the CSRF cookie its forms need."""
+    if who.site is not None:
+        context.setdefault("instance_title", who.site.instance_title)
     response = rendering.page(
         request,
         template,

@@ -81,7 +81,7 @@ async def landing(request: Request) -> Response:
         request,
         who,
         "site/landing.html",
-        description=settings.instance_description,
+        description=(who.site or settings).instance_description,
         stats=stats,
         rules=rules,
         statuses=items,

@@ -1,0 +1,136 @@
+"""What an admin may change about the instance while it runs: name, description, registration
+mode, and its rules.
+
+The operator's configuration (env / pnyx.toml, `Settings`) gives the starting values; an admin
+can override the first three from the web UI without a restart. Overrides live as rows of
+`instance_state` (key `setting:<name>`), so every process of a multi-process instance sees the
+same values, and removing an override falls back to the configuration. Every change is written
+to the public moderation log (pillar 3: transparent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+
+from pnyx.config import REGISTRATION_MODES, Settings
+from pnyx.core.accounts import log_action
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.inserts import insert_ignore
+from pnyx.db.ids import new_id
+from pnyx.db.tables import instance_state, rules
+
+PREFIX = "setting:"
+TITLE_MAX = 100
+DESCRIPTION_MAX = 2000
+RULE_MAX = 1000
+HINT_MAX = 1000
+# The Settings fields an admin may override, and the rule each value must follow.
+KEYS = ("instance_title", "instance_description", "registrations")
+
+
+def _problem(key: str, value: str) -> str | None:
+    """Why `value` cannot be stored for `key`, or None if it can."""
+    if key == "instance_title":
+        if not value.strip():
+            return "Instance name can't be blank"
+        if len(value) > TITLE_MAX:
+            return f"Instance name is too long (maximum is {TITLE_MAX} characters)"
+    elif key == "instance_description":
+        if len(value) > DESCRIPTION_MAX:
+            return f"Description is too long (maximum is {DESCRIPTION_MAX} characters)"
+    elif key == "registrations":
+        if value not in REGISTRATION_MODES:
+            return f"Registration mode must be one of {', '.join(REGISTRATION_MODES)}"
+    else:
+        return f"Unknown instance setting {key!r}"
+    return None
+
+
+def get_overrides(tx) -> dict[str, str]:
+    """The overrides an admin stored: {settings field name: value}."""
+    found = tx.rows(
+        sa.select(instance_state.c.key, instance_state.c.value).where(
+            instance_state.c.key.like(PREFIX + "%")
+        )
+    )
+    return {row.key.removeprefix(PREFIX): row.value for row in found}
+
+
+def effective(settings: Settings, overrides: dict[str, str]) -> Settings:
+    """The configuration with the admin's overrides applied.
+
+    A stored value that no longer passes its rule (e.g. a mode a later version dropped) is
+    ignored rather than trusted, so a bad row can never take the instance down.
+    """
+    changes = {
+        key: value
+        for key, value in overrides.items()
+        if key in KEYS and isinstance(value, str) and _problem(key, value) is None
+    }
+    return settings.with_overrides(**changes) if changes else settings
+
+
+def effective_settings(tx) -> Settings:
+    return effective(tx.settings, get_overrides(tx))
+
+
+def under_overrides(tx):
+    """The same transaction, seen with the effective settings: core functions that read
+    `tx.settings` (e.g. `accounts.register` and the registration mode) then follow the admin's
+    choice."""
+    return dataclasses.replace(tx, settings=effective_settings(tx))
+
+
+def set_override(
+    tx, key: str, value: str | None, *, by_account_id: int | None = None, reason: str = ""
+) -> None:
+    """Store (or with None, remove) an override; logged in the moderation log."""
+    if value is not None:
+        value = value.strip() if key != "instance_description" else value.strip("\n")
+        problem = _problem(key, value)
+        if problem:
+            raise Invalid(problem)
+    elif key not in KEYS:
+        raise Invalid(f"Unknown instance setting {key!r}")
+    row_key = PREFIX + key
+    if value is None:
+        tx.execute(instance_state.delete().where(instance_state.c.key == row_key))
+    elif not insert_ignore(tx, instance_state, {"key": row_key, "value": value}):
+        tx.execute(
+            instance_state.update().where(instance_state.c.key == row_key).values(value=value)
+        )
+    log_action(tx, f"instance:{key}", None, by_account_id, reason)
+
+
+def add_rule(tx, text: str, hint: str = "", *, by_account_id: int | None = None) -> int:
+    """A new rule, placed after the others; the log's reason records its text."""
+    text, hint = (text or "").strip(), (hint or "").strip()
+    if not text:
+        raise Invalid("Rule can't be blank")
+    if len(text) > RULE_MAX:
+        raise Invalid(f"Rule is too long (maximum is {RULE_MAX} characters)")
+    if len(hint) > HINT_MAX:
+        raise Invalid(f"Rule hint is too long (maximum is {HINT_MAX} characters)")
+    last = tx.scalar(sa.select(sa.func.max(rules.c.position)))
+    rule_id = new_id()
+    tx.execute(
+        rules.insert().values(
+            id=rule_id,
+            text=text,
+            hint=hint,
+            position=(last or 0) + 1,
+            created_at=tx.now,
+        )
+    )
+    log_action(tx, "rule:add", None, by_account_id, text)
+    return rule_id
+
+
+def remove_rule(tx, rule_id: int, *, by_account_id: int | None = None) -> None:
+    row = tx.one_or_none(sa.select(rules).where(rules.c.id == rule_id))
+    if row is None:
+        raise NotFound("Rule not found")
+    tx.execute(rules.delete().where(rules.c.id == rule_id))
+    log_action(tx, "rule:remove", None, by_account_id, row.text)
