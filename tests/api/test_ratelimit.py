@@ -93,6 +93,8 @@ def test_sign_ups_are_limited_to_5_per_30_minutes(limited):
     assert r.status_code == 429
     assert r.headers["x-ratelimit-limit"] == "5"
     assert r.json() == {"error": "Too many requests"}
+    # The web sign-up form shares the same allowance.
+    assert client.post("/auth/sign_up", data={"username": "u7"}).status_code == 429
     # Other API calls are still fine.
     assert client.get("/api/v1/accounts/lookup", params={"acct": "x"}).status_code == 404
 
@@ -111,5 +113,6 @@ def test_password_attempts_are_limited(limited, as_json):
     r = client.post("/oauth/token", data={**attempt, "grant_type": "client_credentials"})
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
-    # The HTML sign-in form counts as a password attempt too.
+    # The HTML sign-in form and the web password change count as password attempts too.
     assert client.post("/auth/sign_in", data={"login": "a", "password": "b"}).status_code == 429
+    assert client.post("/settings/password", data={"current_password": "b"}).status_code == 429

@@ -124,9 +124,9 @@ class RateLimitMiddleware:
         method = scope["method"]
         is_api = path.startswith("/api/") or path in ("/oauth/token", "/oauth/revoke")
         strict: Bucket | None = None
-        if method == "POST" and path == "/api/v1/accounts":
+        if method == "POST" and path in ("/api/v1/accounts", "/auth/sign_up"):
             strict = SIGN_UP
-        elif method == "POST" and path == "/auth/sign_in":
+        elif method == "POST" and path in ("/auth/sign_in", "/settings/password"):
             strict = PASSWORD
         elif method == "POST" and path == "/oauth/token":
             body, receive = await self._buffer(receive)
