@@ -37,6 +37,7 @@ def collect_routes() -> list[BaseRoute]:
         user_lists,
     )
     from pnyx.federation import discovery, documents, inbox
+    from pnyx.web import about as web_about
     from pnyx.web import admin as web_admin
     from pnyx.web import auth as web_auth
     from pnyx.web import live as web_live
@@ -64,6 +65,7 @@ def collect_routes() -> list[BaseRoute]:
         documents,
         inbox,
         web_timelines,
+        web_about,
         web_auth,
         web_settings,
         web_admin,

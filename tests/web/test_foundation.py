@@ -61,3 +61,18 @@ def test_browsers_get_an_html_error_page_and_apps_get_json(client):
     assert api.status_code == 404 and api.json() == {"error": "Record not found"}
     plain = client.get("/no/such/page")
     assert plain.json() == {"error": "Not Found"}
+
+
+def test_about_page_names_the_instance_its_rules_and_handles(client):
+    page = client.get("/about")
+    assert page.status_code == 200
+    assert "About Pnyx" in page.text and "@pnyx.test" in page.text
+    french = client.get("/about", headers={"Accept-Language": "fr"})
+    assert "À propos de Pnyx" in french.text
+
+
+def test_counts_are_plural_aware(client, make_user):
+    alice = make_user("alice")
+    factories.status(client.app.state.db, alice.account_id, "counted")
+    page = client.get("/public/local").text
+    assert "0 replies" in page and "1 replies" not in page

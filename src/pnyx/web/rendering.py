@@ -63,6 +63,8 @@ def environment(language: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: checking their files on every render costs ~5%.
+        auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)
     env.filters["ago"] = _ago
