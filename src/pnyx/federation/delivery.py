@@ -93,10 +93,14 @@ def is_unavailable(tx, domain: str) -> bool:
 
 
 def mark_available(tx, domain: str) -> None:
-    """The server answered (or sent us something): forget its failures."""
+    """The server answered (or sent us something): forget its failures. Only servers that
+    failed have a row, and a row with nothing to forget is left alone (no write per delivery)."""
     tx.execute(
         domains.update()
-        .where(domains.c.domain == domain)
+        .where(
+            domains.c.domain == domain,
+            sa.or_(domains.c.failures > 0, domains.c.unavailable_since.is_not(None)),
+        )
         .values(failures=0, first_failure_at=None, unavailable_since=None, last_success_at=tx.now)
     )
 
@@ -139,7 +143,7 @@ def deliver(db: Database, payload: dict) -> None:
         )
         return row
 
-    signer = db.run_sync(prepare)
+    signer = db.run_sync(prepare, write=False)
     if signer is None or not signer.private_key_pem:
         log.info("delivery to %s skipped: server unavailable or signer gone", inbox)
         return

@@ -33,7 +33,8 @@ POST_TYPES = {"Note", "Question", "Article", "Page", "Video", "Event", "Audio", 
 def process(db: Database, settings: Settings, doc: dict, signer_id: int) -> None:
     activity = parse.parse_activity(doc)
     signer = db.run_sync(
-        lambda tx: tx.one_or_none(sa.select(accounts).where(accounts.c.id == signer_id))
+        lambda tx: tx.one_or_none(sa.select(accounts).where(accounts.c.id == signer_id)),
+        write=False,
     )
     if signer is None or signer.suspended_at is not None:
         return
@@ -153,7 +154,7 @@ def on_create(db, settings, activity, signer) -> None:
     if obj.vote_name is not None:
         _count_vote(db, obj, signer)
         return
-    if not db.run_sync(_concerns_us, obj, signer):
+    if not db.run_sync(_concerns_us, obj, signer, write=False):
         log.info("dropped %s from %s: nobody here follows or is named", obj.uri, signer.uri)
         return
     resolve.store_object(db, settings, obj_doc)
@@ -241,7 +242,7 @@ def _delete_actor(db, signer) -> None:
 
 
 def _known_status(db, settings, uri: str | None) -> int | None:
-    status_id = db.run_sync(_status_id, uri)
+    status_id = db.run_sync(_status_id, uri, write=False)
     if status_id is None and uri:
         try:
             status_id = resolve.fetch_status(db, settings, uri)
@@ -251,7 +252,7 @@ def _known_status(db, settings, uri: str | None) -> int | None:
 
 
 def on_like(db, settings, activity, signer) -> None:
-    status_id = db.run_sync(_status_id, activity.object_id)
+    status_id = db.run_sync(_status_id, activity.object_id, write=False)
     if status_id is None:
         return  # Likes of posts we do not hold are not worth a fetch
     db.run_sync(
@@ -272,7 +273,7 @@ def on_announce(db, settings, activity, signer) -> None:
         )
         return local is not None or received.relevant_here(tx, signer.id, [], None)
 
-    if not db.run_sync(wanted):
+    if not db.run_sync(wanted, write=False):
         return
     status_id = _known_status(db, settings, activity.object_id)
     if status_id is None:

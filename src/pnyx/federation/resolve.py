@@ -94,7 +94,7 @@ def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> 
 def fetch_actor(db: Database, settings: Settings, uri: str, *, backfill: bool = False) -> int:
     """Fetch an actor document and store (or refresh) the account; returns its id."""
     if parse.origin(uri) == parse.origin(settings.base_url):
-        row = db.run_sync(received.account_by_uri, uri)
+        row = db.run_sync(received.account_by_uri, uri, write=False)
         if row is None:
             raise ResolveError("no such local account")
         return row.id
@@ -102,7 +102,7 @@ def fetch_actor(db: Database, settings: Settings, uri: str, *, backfill: bool = 
 
 
 def known_or_fetched_actor(db: Database, settings: Settings, uri: str) -> int:
-    row = db.run_sync(received.account_by_uri, uri)
+    row = db.run_sync(received.account_by_uri, uri, write=False)
     if row is not None:
         return row.id
     return fetch_actor(db, settings, uri)
@@ -201,7 +201,7 @@ def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0)
         raise ResolveError("object attributed to an actor of another origin")
     author_id = known_or_fetched_actor(db, settings, obj.attributed_to)
     if obj.in_reply_to_uri and depth < MAX_THREAD_DEPTH:
-        parent = db.run_sync(received.status_by_uri, obj.in_reply_to_uri)
+        parent = db.run_sync(received.status_by_uri, obj.in_reply_to_uri, write=False)
         if parent is None:
             try:
                 fetch_status(db, settings, obj.in_reply_to_uri, depth=depth + 1)
@@ -220,7 +220,7 @@ def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0)
 
 
 def fetch_status(db: Database, settings: Settings, uri: str, *, depth: int = 0) -> int | None:
-    existing = db.run_sync(received.status_by_uri, uri)
+    existing = db.run_sync(received.status_by_uri, uri, write=False)
     if existing is not None:
         return existing.id
     if parse.origin(uri) == parse.origin(settings.base_url):

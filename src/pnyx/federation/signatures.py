@@ -14,6 +14,7 @@ log line or a 401 body that a remote admin has to understand.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -101,9 +102,15 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+# Loading a PEM key is costly (a private key's validation takes ~35 ms of CPU, holding the GIL),
+# and the same few keys sign and verify again and again: keep the loaded objects.
+@functools.lru_cache(maxsize=1024)
 def _private_key(pem: str) -> rsa.RSAPrivateKey:
     try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        # Only our own keys sign (made by core.keys), so their RSA parameters need no check.
+        key = serialization.load_pem_private_key(
+            pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (ValueError, TypeError) as exc:
         raise SignatureError("private key is not a readable PEM key") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
@@ -111,6 +118,7 @@ def _private_key(pem: str) -> rsa.RSAPrivateKey:
     return key
 
 
+@functools.lru_cache(maxsize=4096)
 def _public_key(pem: str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
