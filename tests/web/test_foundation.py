@@ -76,3 +76,19 @@ def test_counts_are_plural_aware(client, make_user):
     factories.status(client.app.state.db, alice.account_id, "counted")
     page = client.get("/public/local").text
     assert "0 replies" in page and "1 replies" not in page
+
+
+def test_words_repeated_on_every_post_are_translated(client, make_user):
+    from pnyx.core import statuses
+
+    alice = make_user("alice")
+    client.app.state.db.run_sync(
+        statuses.create,
+        alice.account_id,
+        statuses.StatusInput(
+            text="behind a warning", spoiler_text="spoiler", visibility="unlisted"
+        ),
+    )
+    page = client.get("/public/local", headers={"Accept-Language": "fr"}).text
+    assert "Afficher plus" in page and "Non listé" in page
+    assert "Show more" not in page

@@ -55,6 +55,30 @@ def _date(moment: str | datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def N_(text: str) -> str:
+    """Marks a string for translation where it is defined; it is translated where it is used."""
+    return text
+
+
+# Words every post on a page repeats (its actions, its visibility): translated once per
+# language here, not once per post (~15 gettext calls per post were a quarter of rendering).
+POST_LABELS = {
+    "reply": N_("Reply"),
+    "boost": N_("Boost"),
+    "favourite": N_("Favourite"),
+    "bookmark": N_("Bookmark"),
+    "edit_history": N_("Edit history"),
+    "edit": N_("Edit"),
+    "delete": N_("Delete"),
+    "show_more": N_("Show more"),
+    "attachment": N_("Attachment"),
+    "public": N_("Public"),
+    "unlisted": N_("Unlisted"),
+    "private": N_("Followers only"),
+    "direct": N_("Direct"),
+}
+
+
 @functools.cache
 def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -70,6 +94,8 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["ago"] = _ago
     env.filters["date"] = _date
     env.globals["languages"] = i18n.LANGUAGES
+    gettext = i18n.translations(language).gettext
+    env.globals["post_labels"] = {key: gettext(text) for key, text in POST_LABELS.items()}
     return env
 
 
