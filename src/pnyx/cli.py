@@ -178,25 +178,9 @@ def user_create(name: str, email: str, password: str, admin: bool, moderator: bo
 @user.command("list")
 def user_list() -> None:
     """List local users with their role and status."""
-    import sqlalchemy as sa
+    from pnyx.core import staff
 
-    from pnyx.db.tables import accounts, users
-
-    def work(tx):
-        return tx.rows(
-            sa.select(
-                accounts.c.username,
-                users.c.email,
-                users.c.role,
-                users.c.approved,
-                accounts.c.suspended_at,
-                users.c.created_at,
-            )
-            .join(accounts, accounts.c.id == users.c.account_id)
-            .order_by(accounts.c.username)
-        )
-
-    rows = _run(work)
+    rows = sorted(_run(staff.local_users), key=lambda r: r.username.lower())
     if not rows:
         click.echo("No users yet. Create one with: pnyx user create NAME --email E --password P")
         return

@@ -231,6 +231,16 @@ def user_for_account(tx, account_id: int):
     return tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
 
+def user_locale(tx, user_id: int) -> str | None:
+    """The interface language the user chose (None: follow the browser)."""
+    return tx.scalar(sa.select(users.c.locale).where(users.c.id == user_id))
+
+
+def set_user_locale(tx, user_id: int, language: str | None) -> None:
+    """Kept in `users.locale`, the column sign-up through the API fills too."""
+    tx.execute(users.update().where(users.c.id == user_id).values(locale=language))
+
+
 def revoke_credentials(
     tx, user_id: int, *, keep_token_id: int | None = None, keep_session_id: int | None = None
 ) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,15 +19,14 @@ from starlette.routing import Route
 from pnyx.api.http import database
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, staff
 from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.db.ids import parse_id
-from pnyx.db.tables import accounts, moderation_log, users
 from pnyx.web.auth import N_, explain, form_expired, gettext_for, member, message_page, text_field
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 STAFF = ("admin", "moderator")
-FILTERS = ("pending", "active", "suspended", "all")
+FILTERS = staff.USER_FILTERS
 PAGE_SIZE = 40
 DONE = {
     "approve": N_("The account was approved."),
@@ -70,52 +68,7 @@ def _done(who: Visitor, request: Request) -> str | None:
 
 
 def _account_rows(tx, status: str, max_id: int | None) -> list:
-    """Local accounts with their user, newest sign-ups first. (The `pnyx user list` query, with
-    filters; a shared core function would serve both.)"""
-    query = sa.select(
-        accounts.c.id,
-        accounts.c.username,
-        accounts.c.display_name,
-        accounts.c.suspended_at,
-        accounts.c.suspension_reason,
-        users.c.id.label("user_id"),
-        users.c.email,
-        users.c.role,
-        users.c.approved,
-        users.c.registration_reason,
-        users.c.created_at,
-        users.c.last_sign_in_at,
-    ).join(users, users.c.account_id == accounts.c.id)
-    if status == "pending":
-        query = query.where(users.c.approved.is_(False), accounts.c.suspended_at.is_(None))
-    elif status == "active":
-        query = query.where(users.c.approved.is_(True), accounts.c.suspended_at.is_(None))
-    elif status == "suspended":
-        query = query.where(accounts.c.suspended_at.is_not(None))
-    if max_id is not None:
-        query = query.where(users.c.id < max_id)
-    return tx.rows(query.order_by(users.c.id.desc()).limit(PAGE_SIZE + 1))
-
-
-def _recent_actions(tx, limit: int = 15) -> list:
-    actor = accounts.alias("actor")
-    target = accounts.alias("target")
-    return tx.rows(
-        sa.select(
-            moderation_log.c.action,
-            moderation_log.c.reason,
-            moderation_log.c.created_at,
-            actor.c.username.label("actor"),
-            target.c.username.label("target"),
-        )
-        .select_from(
-            moderation_log.outerjoin(
-                actor, actor.c.id == moderation_log.c.actor_account_id
-            ).outerjoin(target, target.c.id == moderation_log.c.target_account_id)
-        )
-        .order_by(moderation_log.c.id.desc())
-        .limit(limit)
-    )
+    return staff.local_users(tx, status, before_user_id=max_id, limit=PAGE_SIZE + 1)
 
 
 def _status_filter(value: str | None) -> str:
@@ -128,7 +81,7 @@ async def _accounts_page(
     max_id = parse_id(request.query_params.get("max_id"))
 
     def work(tx):
-        return _account_rows(tx, status, max_id), _recent_actions(tx)
+        return _account_rows(tx, status, max_id), staff.recent_actions(tx)
 
     rows, log = await database(request).read(work)
     next_url = None

@@ -12,13 +12,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
+from pnyx.core import accounts as core_accounts
 from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
 from pnyx.core.status_edits import EditInput
 from pnyx.db.ids import parse_id
-from pnyx.db.tables import users
 from pnyx.web.post_helpers import form_list, form_str, safe_return
 
 DEFAULT_POLL_SECONDS = 86400
@@ -105,11 +103,7 @@ def new_key() -> str:
 
 def user_defaults(tx, account_id: int) -> tuple[str, str]:
     """(default visibility, default language) from the user's preferences."""
-    row = tx.one_or_none(
-        sa.select(users.c.default_visibility, users.c.default_language).where(
-            users.c.account_id == account_id
-        )
-    )
+    row = core_accounts.user_for_account(tx, account_id)
     if row is None:
         return "public", ""
     return row.default_visibility or "public", row.default_language or ""

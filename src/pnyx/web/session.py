@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from pnyx.api.http import ApiError, database, without_nul
 from pnyx.config import Settings
+from pnyx.core import accounts as core_accounts
 from pnyx.core import oauth as core_oauth
 from pnyx.web import i18n, rendering
 
@@ -50,16 +51,8 @@ def _who(tx, secret: str | None):
 
     user = core_oauth.session_user(tx, secret) if secret else None
     unread = notification_queries.unread_count(tx, user.account_id) if user else 0
-    locale = _user_locale(tx, user.user_id) if user else None
+    locale = core_accounts.user_locale(tx, user.user_id) if user else None
     return user, unread, locale, effective_settings(tx)
-
-
-def _user_locale(tx, user_id: int) -> str | None:
-    import sqlalchemy as sa
-
-    from pnyx.db.tables import users
-
-    return tx.scalar(sa.select(users.c.locale).where(users.c.id == user_id))
 
 
 async def visitor(request: Request) -> Visitor:

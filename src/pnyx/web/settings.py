@@ -17,7 +17,6 @@ from pnyx.core import accounts as core_accounts
 from pnyx.core import profiles
 from pnyx.core.errors import CoreError
 from pnyx.core.passwords import MIN_LENGTH
-from pnyx.db.tables import users
 from pnyx.web import i18n
 from pnyx.web.auth import (
     N_,
@@ -256,12 +255,6 @@ async def change_password(request: Request) -> Response:
 # --- Preferences ------------------------------------------------------------------------------
 
 
-def _store_interface_language(tx, user_id: int, language: str | None) -> None:
-    """The interface language a person chose (None: follow the browser), kept in `users.locale`,
-    the column sign-up through the API fills. core.profiles has no setter for it yet."""
-    tx.execute(users.update().where(users.c.id == user_id).values(locale=language))
-
-
 def _preference_options(who: Visitor, current_language: str | None) -> dict:
     _ = gettext_for(who.language)
     languages = dict(POST_LANGUAGES)
@@ -325,7 +318,7 @@ async def save_preferences(request: Request) -> Response:
 
     def work(tx):
         profiles.update_profile(tx, who.account_id, change)
-        _store_interface_language(tx, user.id, interface)
+        core_accounts.set_user_locale(tx, user.id, interface)
 
     if not errors:
         try:
