@@ -191,11 +191,20 @@ def unread_count(
 ) -> int:
     """Notifications newer than the notifications marker, counted up to `limit` (max 1000)."""
     limit = max(1, min(limit, UNREAD_CAP))
-    last_read = tx.scalar(
-        sa.select(markers.c.last_read_id).where(
-            markers.c.account_id == recipient_id, markers.c.timeline == "notifications"
+    # Every signed-in web page shows this count, and mostly nothing is new: one indexed look
+    # at the newest notification and the marker settles that before the filtered count.
+    last_read, newest = tx.one_or_none(
+        sa.select(
+            sa.select(markers.c.last_read_id)
+            .where(markers.c.account_id == recipient_id, markers.c.timeline == "notifications")
+            .scalar_subquery(),
+            sa.select(sa.func.max(notifications.c.id))
+            .where(notifications.c.account_id == recipient_id)
+            .scalar_subquery(),
         )
     )
+    if newest is None or (last_read is not None and newest <= last_read):
+        return 0
     query = _filtered(
         tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
     ).with_only_columns(notifications.c.id)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from pnyx.core import accounts as core_accounts
 from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
+from pnyx.core.oauth import SessionUser
 from pnyx.core.status_edits import EditInput
 from pnyx.db.ids import parse_id
 from pnyx.web.post_helpers import form_list, form_str, safe_return
@@ -101,14 +101,6 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def user_defaults(tx, account_id: int) -> tuple[str, str]:
-    """(default visibility, default language) from the user's preferences."""
-    row = core_accounts.user_for_account(tx, account_id)
-    if row is None:
-        return "public", ""
-    return row.default_visibility or "public", row.default_language or ""
-
-
 def narrowest(a: str, b: str) -> str:
     """A reply starts as private as the post it answers, if that is narrower."""
     order = {name: rank for rank, name in enumerate(VISIBILITIES)}
@@ -138,17 +130,17 @@ def poll_of(tx, status_id: int):
 
 
 def compose_context(
-    tx, account_id: int, form: ComposeForm | None = None, *, ui_language: str = "", **extra
+    tx, user: SessionUser, form: ComposeForm | None = None, *, ui_language: str = "", **extra
 ) -> dict:
     """Everything `site/_compose.html` needs, for a page that shows the compose form.
 
     A new post starts with the user's default visibility, and their default language or else
     the language of the page (as Mastodon's web app does). The home timeline can pass
-    `compose=compose_context(tx, viewer_id, ui_language=..., return_to="/home")` to get these
+    `compose=compose_context(tx, who.user, ui_language=..., return_to="/home")` to get these
     selected; without it the form still works and the server applies the user's defaults.
     """
-    visibility, language = user_defaults(tx, account_id)
-    language = language or ui_language
+    visibility = user.default_visibility
+    language = user.default_language or ui_language
     if form is None:
         form = ComposeForm(visibility=visibility, language=language, idempotency_key=new_key())
         if extra.get("return_to"):

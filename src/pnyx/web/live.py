@@ -109,18 +109,20 @@ class Renderer:
 
     def __init__(self, request: Request, who: Visitor, stream: Stream):
         settings = request.app.state.settings
-        self.template = rendering.environment(who.language).get_template("site/_status.html")
-        self.context = {
-            "instance_title": settings.instance_title,
-            "base_url": settings.base_url,
-            "language": who.language,
-            "path": stream.page,
-            "viewer": who.user,
-            "csrf_token": who.csrf,
-        }
+        template = rendering.environment(who.language).get_template("site/_status.html")
+        self.status = template.make_module(
+            {
+                "instance_title": settings.instance_title,
+                "base_url": settings.base_url,
+                "language": who.language,
+                "path": stream.page,
+                "viewer": who.user,
+                "csrf_token": who.csrf,
+            }
+        ).status
 
     def __call__(self, status: dict) -> str:
-        return self.template.render(self.context, s=status)
+        return str(self.status(status))
 
 
 def _newer(stream: Stream, viewer_id: int | None, since: int):

@@ -39,7 +39,7 @@ from pnyx.web.post_helpers import (
     plain_text,
     rendered_statuses,
 )
-from pnyx.web.session import Visitor, respond, visitor
+from pnyx.web.session import Visitor, respond, visit, visitor
 
 TABS = ("with_replies", "followers", "following")
 POSTS_PAGE = 20
@@ -50,6 +50,9 @@ ACCT = re.compile(r"^@?[A-Za-z0-9_.\-]{1,100}(?:@[A-Za-z0-9.\-]{1,200}(?::\d{1,5
 def _is_elsewhere(acct: str, local_domain: str) -> bool:
     _, _, domain = acct.lstrip("@").partition("@")
     return bool(domain) and domain.lower() != local_domain.lower()
+
+
+RESOLVE_FIRST = object()  # a signed-in visitor asked for someone elsewhere, maybe not known yet
 
 
 async def _known_or_resolved(request: Request, who: Visitor, acct: str) -> None:
@@ -114,19 +117,33 @@ def _profile(tx, acct: str, viewer_id: int | None, tab: str, max_id: int | None)
     }
 
 
+def _profile_or_none(tx, acct: str, viewer_id: int | None, tab: str, max_id: int | None):
+    try:
+        return _profile(tx, acct, viewer_id, tab, max_id)
+    except CoreError:
+        return None
+
+
 async def profile_page(request: Request, tab: str = "posts") -> Response:
     """`/@acct` (Posts) and its tabs `/@acct/with_replies`, `/followers`, `/following`."""
-    who = await visitor(request)
     acct = (without_nul(request.path_params.get("username", "")) or "").strip()
     if not ACCT.match(acct):
-        return not_found_page(request, who)
+        return not_found_page(request, await visitor(request))
     acct = acct.lstrip("@")
     raw_max = request.query_params.get("max_id")
     max_id = parse_id(raw_max) if raw_max else None
-    await _known_or_resolved(request, who, acct)
-    try:
-        found = await database(request).read(_profile, acct, who.account_id, tab, max_id)
-    except CoreError:
+    elsewhere = _is_elsewhere(acct, request.app.state.settings.domain)
+
+    def work(tx, who: Visitor):
+        if who.user is not None and elsewhere:
+            return RESOLVE_FIRST
+        return _profile_or_none(tx, acct, who.account_id, tab, max_id)
+
+    who, found = await visit(request, work)
+    if found is RESOLVE_FIRST:
+        await _known_or_resolved(request, who, acct)
+        found = await database(request).read(_profile_or_none, acct, who.account_id, tab, max_id)
+    if found is None:
         return not_found_page(request, who)
     _ = gettext_for(who)
     account = found["account"]

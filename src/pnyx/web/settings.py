@@ -27,45 +27,12 @@ from pnyx.web.auth import (
     member,
     text_field,
 )
+from pnyx.web.languages import POST_LANGUAGES
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 SAVED = {
     "1": N_("Your changes were saved."),
     "password": N_("Your password was changed. Your other sessions and apps were signed out."),
-}
-# Languages offered as a default for posts, by their own names (as Mastodon lists them).
-POST_LANGUAGES = {
-    "ar": "العربية",
-    "ca": "Català",
-    "cs": "Čeština",
-    "da": "Dansk",
-    "de": "Deutsch",
-    "el": "Ελληνικά",
-    "en": "English",
-    "eo": "Esperanto",
-    "es": "Español",
-    "eu": "Euskara",
-    "fa": "فارسی",
-    "fi": "Suomi",
-    "fr": "Français",
-    "ga": "Gaeilge",
-    "he": "עברית",
-    "hi": "हिन्दी",
-    "hu": "Magyar",
-    "id": "Bahasa Indonesia",
-    "it": "Italiano",
-    "ja": "日本語",
-    "ko": "한국어",
-    "nl": "Nederlands",
-    "no": "Norsk",
-    "pl": "Polski",
-    "pt": "Português",
-    "ro": "Română",
-    "ru": "Русский",
-    "sv": "Svenska",
-    "tr": "Türkçe",
-    "uk": "Українська",
-    "zh": "中文",
 }
 
 

@@ -44,7 +44,7 @@ from pnyx.web.post_helpers import (
     safe_return,
     status_path,
 )
-from pnyx.web.session import Visitor, respond, see_other, visitor
+from pnyx.web.session import Visitor, respond, see_other, visit, visitor
 
 MAX_DEPTH = 4  # replies are indented this many levels at most (readable at 390 px)
 
@@ -100,9 +100,7 @@ async def compose_page(request: Request) -> Response:
     user = who.user
 
     def work(tx):
-        context = compose_context(
-            tx, user.account_id, ui_language=who.language, return_to=return_to
-        )
+        context = compose_context(tx, user, ui_language=who.language, return_to=return_to)
         if reply_id is not None:
             parent = _reply_target(tx, user.account_id, reply_id)
             form = context["form"]
@@ -124,9 +122,10 @@ async def _refill(request, who: Visitor, form: ComposeForm, exc: CoreError, **ex
     """The compose page again, as it was sent, with core's reason in an alert."""
     _ = gettext_for(who)
     account_id = who.account_id
+    user = who.user
 
     def work(tx):
-        context = compose_context(tx, account_id, form, **extra)
+        context = compose_context(tx, user, form, **extra)
         reply_id = form.reply_id()
         if reply_id is not None and context["mode"] != "edit":
             context["mode"] = "reply"
@@ -181,7 +180,7 @@ async def edit_page(request: Request) -> Response:
         form = from_status(row, poll_of(tx, status_id), tx.now, tx.settings.min_poll_expiration)
         form.return_to = return_to
         return compose_context(
-            tx, account_id, form, action=f"/statuses/{status_id}/edit", mode="edit"
+            tx, who.user, form, action=f"/statuses/{status_id}/edit", mode="edit"
         )
 
     try:
@@ -297,13 +296,18 @@ async def post_page(request: Request) -> Response:
     ident = str(request.path_params.get("id", ""))
     if ident in profiles.TABS:
         return await profiles.profile_page(request, tab=ident)
-    who = await visitor(request)
     status_id = parse_id(ident)
     if status_id is None or not acct or len(acct) > 300:
-        return not_found_page(request, who)
-    try:
-        found = await database(request).read(_thread, acct, status_id, who.account_id)
-    except CoreError:
+        return not_found_page(request, await visitor(request))
+
+    def work(tx, who: Visitor):
+        try:
+            return _thread(tx, acct, status_id, who.account_id)
+        except CoreError:
+            return None
+
+    who, found = await visit(request, work)
+    if found is None:
         return not_found_page(request, who)
     if isinstance(found, str):
         return see_other(found)

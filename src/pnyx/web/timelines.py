@@ -11,12 +11,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.api import entities
-from pnyx.api.http import database, without_nul
+from pnyx.api.http import without_nul
 from pnyx.core import instance as core_instance
 from pnyx.core import status_views, timelines
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
-from pnyx.web.session import Visitor, respond, see_other, visitor
+from pnyx.web import compose_form
+from pnyx.web.i18n import translations
+from pnyx.web.session import Visitor, respond, see_other, visit
 
 PAGE_SIZE = 20
 
@@ -36,27 +38,34 @@ def _next_url(request: Request, page: timelines.Slice, items: list) -> str | Non
     return f"{request.url.path}?{urlencode({'max_id': page.cursors[-1]})}"
 
 
-async def _timeline(request: Request, who: Visitor, heading: str, stream: str, fetch) -> Response:
+async def _timeline(
+    request: Request, stream: str, fetch, heading=None, *, signed_in: bool = False
+) -> Response:
+    """A page of posts: `fetch(tx, visitor, page)` picks them, read in the same transaction
+    as the visitor's session. `heading(gettext)` names the page in the visitor's language."""
     page = _page(request)
 
-    def work(tx):
-        found = fetch(tx, page)
+    def work(tx, who: Visitor):
+        if signed_in and who.user is None:
+            return None
+        found = fetch(tx, who, page)
         items = _rendered(tx, found, who.account_id, checked=stream == "home")
         compose = None
         if stream == "home":
-            from pnyx.web import compose_form
-
             compose = compose_form.compose_context(
-                tx, who.account_id, ui_language=who.language, return_to="/home"
+                tx, who.user, ui_language=who.language, return_to="/home"
             )
         return found, items, compose
 
-    found, items, compose = await database(request).read(work)
+    who, result = await visit(request, work)
+    if result is None:
+        return see_other("/auth/sign_in")
+    found, items, compose = result
     return respond(
         request,
         who,
         "site/timeline.html",
-        heading=heading,
+        heading=heading(translations(who.language).gettext),
         statuses=items,
         stream=stream,
         next_url=_next_url(request, found, items),
@@ -65,10 +74,9 @@ async def _timeline(request: Request, who: Visitor, heading: str, stream: str, f
 
 
 async def landing(request: Request) -> Response:
-    who = await visitor(request)
     settings = request.app.state.settings
 
-    def work(tx):
+    def work(tx, who: Visitor):
         found = timelines.public(tx, who.account_id, Page(limit=10), local=True)
         return (
             core_instance.stats(tx),
@@ -76,7 +84,7 @@ async def landing(request: Request) -> Response:
             _rendered(tx, found, who.account_id),
         )
 
-    stats, rules, items = await database(request).read(work)
+    who, (stats, rules, items) = await visit(request, work)
     return respond(
         request,
         who,
@@ -89,56 +97,41 @@ async def landing(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    who = await visitor(request)
-    if who.user is None:
-        return see_other("/auth/sign_in")
-    viewer_id = who.account_id
-    _ = _gettext(who)
     return await _timeline(
-        request, who, _("Home"), "home", lambda tx, page: timelines.home(tx, viewer_id, page)
+        request,
+        "home",
+        lambda tx, who, page: timelines.home(tx, who.account_id, page),
+        lambda _: _("Home"),
+        signed_in=True,
     )
 
 
 async def local(request: Request) -> Response:
-    who = await visitor(request)
-    _ = _gettext(who)
     return await _timeline(
         request,
-        who,
-        _("Local timeline"),
         "public:local",
-        lambda tx, page: timelines.public(tx, who.account_id, page, local=True),
+        lambda tx, who, page: timelines.public(tx, who.account_id, page, local=True),
+        lambda _: _("Local timeline"),
     )
 
 
 async def federated(request: Request) -> Response:
-    who = await visitor(request)
-    _ = _gettext(who)
     return await _timeline(
         request,
-        who,
-        _("Federated timeline"),
         "public",
-        lambda tx, page: timelines.public(tx, who.account_id, page),
+        lambda tx, who, page: timelines.public(tx, who.account_id, page),
+        lambda _: _("Federated timeline"),
     )
 
 
 async def hashtag(request: Request) -> Response:
-    who = await visitor(request)
     name = timelines.normalize_tag(without_nul(request.path_params["name"]) or "")[:100]
     return await _timeline(
         request,
-        who,
-        f"#{name}",
         f"hashtag:{name}",
-        lambda tx, page: timelines.tag(tx, who.account_id, name, page),
+        lambda tx, who, page: timelines.tag(tx, who.account_id, name, page),
+        lambda _: f"#{name}",
     )
-
-
-def _gettext(who: Visitor):
-    from pnyx.web.i18n import translations
-
-    return translations(who.language).gettext
 
 
 routes = [
