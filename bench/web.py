@@ -1,7 +1,7 @@
 """Web UI benchmark: the HTML home timeline and a public profile page against the JSON home
 timeline, for the same data, in the same run, on a real `pnyx serve`.
 
-    .venv/bin/python bench/web.py --small          # 1,000 accounts, 50,000 statuses (~2 min)
+    .venv/bin/python bench/web.py --small          # 1,000 accounts, 50,000 statuses (~4 min)
     .venv/bin/python bench/web.py                  # 10,000 accounts, 1,000,000 statuses
 
 Why it is built this way:
@@ -12,8 +12,10 @@ Why it is built this way:
   `GET /home` with the session cookie and `GET /api/v1/timelines/home` with the token read the
   same home timelines. Profiles are measured signed out (`GET /@user`, what a visitor with a
   link sees) for a spread of authors, against the JSON of the same authors' posts.
-- Load comes from wrk at 32 connections, rotating users. The JSON home timeline is measured
-  first and again last (the machine may be shared; the ratios use the mean of both).
+- Load comes from wrk at 32 connections, rotating users. Each round measures the JSON home
+  timeline first and again last, and compares the pages in between with the mean of the two;
+  there are three rounds by default and the report gives medians (this machine is shared,
+  and one 10 s run can be off by a quarter).
 - Cost is 1 / throughput: "HTML costs 1.3x the JSON" means the server answers 1.3 times fewer
   HTML pages than JSON documents per second. Target: HTML home within 1.5x of JSON home.
 """
@@ -26,6 +28,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,57 +203,81 @@ def measure(url: str, args) -> dict:
              [f"/api/v1/accounts/{p['account_id']}/statuses\t\t" for p in people]),
             ("json_home_again", "GET /api/v1/timelines/home again", json_home),
         ]  # fmt: skip
-        for key, label, lines in endpoints:
-            print(f"{label}: warm-up {args.warmup} s, then {args.duration} s at "
-                  f"{args.connections} connections")  # fmt: skip
-            if args.warmup:
-                run_wrk(server.port, lines, duration=args.warmup,
-                        connections=args.connections, threads=args.threads)  # fmt: skip
-            result = run_wrk(server.port, lines, duration=args.duration,
-                             connections=args.connections, threads=args.threads)  # fmt: skip
-            result["label"] = label
-            results["endpoints"][key] = result
-            print(f"  {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
-                  f"p99 {result['p99_us'] / 1000:.1f} ms, {result['status_errors']} non-2xx, "
-                  f"{result['socket_errors']} socket errors")  # fmt: skip
+        for round_number in range(1, args.rounds + 1):
+            for key, label, lines in endpoints:
+                print(f"round {round_number}/{args.rounds}, {label}: warm-up {args.warmup} s, "
+                      f"then {args.duration} s at {args.connections} connections")  # fmt: skip
+                if args.warmup:
+                    run_wrk(server.port, lines, duration=args.warmup,
+                            connections=args.connections, threads=args.threads)  # fmt: skip
+                result = run_wrk(server.port, lines, duration=args.duration,
+                                 connections=args.connections, threads=args.threads)  # fmt: skip
+                result["label"] = label
+                results["endpoints"].setdefault(key, []).append(result)
+                print(f"  {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
+                      f"p99 {result['p99_us'] / 1000:.1f} ms, {result['status_errors']} non-2xx, "
+                      f"{result['socket_errors']} socket errors")  # fmt: skip
         results["load"] = {"before": load_before, "after": os.getloadavg()}
     finally:
         server.stop()
     return results
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def report(results: dict, manifest: dict, args) -> str:
     e = results["endpoints"]
-    json_rps = (e["json_home"]["rps"] + e["json_home_again"]["rps"]) / 2
+    rounds = len(e["json_home"])
+    # Each round compares with the JSON home measured around it (first and last of the round).
+    json_rps = [
+        (e["json_home"][i]["rps"] + e["json_home_again"][i]["rps"]) / 2 for i in range(rounds)
+    ]
+
+    def ratios(key: str) -> list[float]:
+        return [json_rps[i] / e[key][i]["rps"] if e[key][i]["rps"] else float("inf")
+                for i in range(rounds)]  # fmt: skip
+
     rows = manifest["rows"]
     lines = [
         f"Web benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
         f"{args.database}; {rows['accounts']:,} accounts, {rows['statuses']:,} statuses, "
         f"{rows['follows']:,} follows; wrk {args.connections} connections, {args.duration} s "
-        f"per endpoint; pnyx serve --workers {args.workers}; {args.users} users rotated",
+        f"per endpoint, {rounds} round(s) (medians); pnyx serve --workers {args.workers}; "
+        f"{args.users} users rotated",
         "",
-        "| endpoint | req/s | p50 ms | p99 ms | cost vs JSON home | errors |",
+        "| endpoint | req/s | p50 ms | p99 ms | cost vs JSON home (each round) | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key in ("json_home", "html_home", "html_profile", "json_profile", "json_home_again"):
-        r = e[key]
-        ratio = json_rps / r["rps"] if r["rps"] else float("inf")
+        runs = e[key]
+        each = ", ".join(f"{r:.2f}" for r in ratios(key))
         lines.append(
-            f"| {r['label']} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | "
-            f"{r['p99_us'] / 1000:.1f} | {ratio:.2f}x | "
-            f"{r['status_errors'] + r['socket_errors']} |"
+            f"| {runs[0]['label']} | {_median([r['rps'] for r in runs]):.0f} | "
+            f"{_median([r['p50_us'] for r in runs]) / 1000:.1f} | "
+            f"{_median([r['p99_us'] for r in runs]) / 1000:.1f} | "
+            f"{_median(ratios(key)):.2f}x ({each}) | "
+            f"{sum(r['status_errors'] + r['socket_errors'] for r in runs)} |"
         )
-    home_ratio = json_rps / e["html_home"]["rps"]
-    profile_ratio = json_rps / e["html_profile"]["rps"]
-    profile_vs_own = e["json_profile"]["rps"] / e["html_profile"]["rps"]
+    home_ratio = _median(ratios("html_home"))
+    profile_ratio = _median(ratios("html_profile"))
+    profile_vs_own = _median(
+        [e["json_profile"][i]["rps"] / e["html_profile"][i]["rps"] for i in range(rounds)]
+    )
     verdict = "within" if home_ratio <= TARGET else "OVER"
     lines += [
         "",
-        f"- HTML home / JSON home cost: {home_ratio:.2f}x ({verdict} the {TARGET}x target)",
+        f"- HTML home / JSON home cost: {home_ratio:.2f}x, median of {rounds} round(s) "
+        f"({verdict} the {TARGET}x target)",
         f"- HTML profile / JSON home cost: {profile_ratio:.2f}x; HTML profile / JSON of the "
         f"same account's posts: {profile_vs_own:.2f}x",
-        f"- JSON home before / after the others: {e['json_home']['rps']:.0f} / "
-        f"{e['json_home_again']['rps']:.0f} req/s (ratios use the mean)",
+        "- JSON home first / last of each round: "
+        + "; ".join(
+            f"{e['json_home'][i]['rps']:.0f} / {e['json_home_again'][i]['rps']:.0f}"
+            for i in range(rounds)
+        )
+        + " req/s (each round's ratios use its mean)",
         "- load average (1, 5, 15 min) before: "
         + ", ".join(f"{x:.1f}" for x in results["load"]["before"])
         + "; after: "
@@ -278,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per endpoint")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="times to measure every endpoint (medians reported)"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="pnyx serve --workers")

@@ -11,6 +11,7 @@ to the public moderation log (pillar 3: transparent).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import sqlalchemy as sa
 
@@ -48,13 +49,17 @@ def _problem(key: str, value: str) -> str | None:
     return None
 
 
+@functools.cache
+def _overrides_statement():
+    # Built once: every web page reads the overrides (the instance's name is on each).
+    return sa.select(instance_state.c.key, instance_state.c.value).where(
+        instance_state.c.key.like(PREFIX + "%")
+    )
+
+
 def get_overrides(tx) -> dict[str, str]:
     """The overrides an admin stored: {settings field name: value}."""
-    found = tx.rows(
-        sa.select(instance_state.c.key, instance_state.c.value).where(
-            instance_state.c.key.like(PREFIX + "%")
-        )
-    )
+    found = tx.rows(_overrides_statement())
     return {row.key.removeprefix(PREFIX): row.value for row in found}
 
 

@@ -10,6 +10,7 @@ several apps can share the position; each save bumps `version`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -180,6 +181,19 @@ def clear(tx, recipient_id: int) -> None:
     tx.execute(notifications.delete().where(notifications.c.account_id == recipient_id))
 
 
+@functools.cache
+def _newest_and_marker():
+    recipient = sa.bindparam("recipient")
+    return sa.select(
+        sa.select(markers.c.last_read_id)
+        .where(markers.c.account_id == recipient, markers.c.timeline == "notifications")
+        .scalar_subquery(),
+        sa.select(sa.func.max(notifications.c.id))
+        .where(notifications.c.account_id == recipient)
+        .scalar_subquery(),
+    )
+
+
 def unread_count(
     tx,
     recipient_id: int,
@@ -193,16 +207,7 @@ def unread_count(
     limit = max(1, min(limit, UNREAD_CAP))
     # Every signed-in web page shows this count, and mostly nothing is new: one indexed look
     # at the newest notification and the marker settles that before the filtered count.
-    last_read, newest = tx.one_or_none(
-        sa.select(
-            sa.select(markers.c.last_read_id)
-            .where(markers.c.account_id == recipient_id, markers.c.timeline == "notifications")
-            .scalar_subquery(),
-            sa.select(sa.func.max(notifications.c.id))
-            .where(notifications.c.account_id == recipient_id)
-            .scalar_subquery(),
-        )
-    )
+    last_read, newest = tx.execute(_newest_and_marker(), {"recipient": recipient_id}).one()
     if newest is None or (last_read is not None and newest <= last_read):
         return 0
     query = _filtered(

@@ -468,11 +468,10 @@ class SessionUser:
     default_language: str = ""
 
 
-def session_user(tx, secret: str | None) -> SessionUser | None:
-    """Who a session cookie belongs to, if the session is live and the user may still act."""
-    if not secret or len(secret) > 256:
-        return None
-    row = tx.one_or_none(
+@functools.cache
+def _session_statement():
+    # Built once, like _viewer_statement: every signed-in page runs it.
+    return (
         sa.select(
             web_sessions.c.id,
             web_sessions.c.user_id,
@@ -488,8 +487,15 @@ def session_user(tx, secret: str | None) -> SessionUser | None:
         )
         .join(users, users.c.id == web_sessions.c.user_id)
         .join(accounts, accounts.c.id == users.c.account_id)
-        .where(web_sessions.c.session_hash == digest(secret))
+        .where(web_sessions.c.session_hash == sa.bindparam("digest"))
     )
+
+
+def session_user(tx, secret: str | None) -> SessionUser | None:
+    """Who a session cookie belongs to, if the session is live and the user may still act."""
+    if not secret or len(secret) > 256:
+        return None
+    row = tx.execute(_session_statement(), {"digest": digest(secret)}).first()
     if (
         row is None
         or row.revoked_at is not None
