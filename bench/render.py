@@ -8,6 +8,10 @@ request: the token lookup, choosing the page's status ids (`core.timelines.home`
 rendering needs (`core.status_views.load`), turning rows into Mastodon entities
 (`api.entities.statuses`), and serializing the page with orjson, next to the standard
 library's json for comparison. No HTTP and no thread hop: that is what `timeline.py` adds.
+
+Then the same for the web UI's home page (`/home`), for the same users with a web session:
+the visitor lookup (session, unread count, instance overrides), the same page ids, load and
+entities, the compose form's values, and rendering `site/timeline.html` with Jinja.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ import orjson
 from pnyx.api import entities
 from pnyx.config import Settings
 from pnyx.core import status_views, timelines
-from pnyx.core.oauth import lookup_viewer
+from pnyx.core.oauth import lookup_viewer, start_session
 from pnyx.db.engine import Database
+from pnyx.web import compose_form, rendering
+from pnyx.web import session as web_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import timeline  # noqa: E402  (the benchmark next to this file: paths and URLs)
@@ -91,7 +97,60 @@ def main(argv: list[str] | None = None) -> int:
         )
     total = sum(statistics.median(v) for k, v in steps.items() if k != "json")
     print(f"| total, orjson path | {total:.0f} | |")
+    print()
+    html_steps(url, tokens, args.users)
     return 0
+
+
+def html_steps(url: str, tokens: list[str], users: int) -> None:
+    """The web UI's home page for the users behind the first tokens, step by step."""
+    db = Database(Settings(domain=timeline.DOMAIN, database_url=url))
+    sessions = []
+    with db.transaction(write=True) as tx:  # a web session for each user (kept: harmless)
+        for token in tokens[: min(users, len(tokens))]:
+            viewer = lookup_viewer(tx, token)
+            sessions.append(start_session(tx, viewer.user_id, "bench/render.py"))
+    steps = {"visitor": [], "page ids": [], "load": [], "entities": [], "compose": [],
+             "render (Jinja)": []}  # fmt: skip
+    sizes = []
+    for i in range(users + 20):
+        with db.transaction(write=False) as tx:
+            t0 = time.perf_counter()
+            user, unread, site = web_session.lookup(tx, sessions[i % len(sessions)])
+            t1 = time.perf_counter()
+            ids = timelines.home(tx, user.account_id, timelines.Page(limit=20)).ids
+            t2 = time.perf_counter()
+            bundle = status_views.load(tx, ids, user.account_id, check_visibility=False)
+            t3 = time.perf_counter()
+            items = entities.statuses(bundle, tx.settings, tx.now)
+            t4 = time.perf_counter()
+            compose = compose_form.compose_context(tx, user, ui_language="en", return_to="/home")
+            t5 = time.perf_counter()
+        html = rendering.render(
+            "site/timeline.html", language="en", base_url=site.base_url, path="/home",
+            instance_title=site.instance_title, viewer=user, unread=unread,
+            csrf_token="x" * 43, heading="Home", statuses=items, stream="home",
+            next_url="/home?max_id=1", compose=compose,
+        )  # fmt: skip
+        t6 = time.perf_counter()
+        if i < 20:
+            continue
+        for key, value in zip(
+            steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
+        ):
+            steps[key].append(value * 1e6)
+        sizes.append((len(items), len(html.encode())))
+    db.dispose()
+    print(f"web UI, {users} home pages ({statistics.mean(n for n, _ in sizes):.1f} statuses, "
+          f"{statistics.mean(b for _, b in sizes) / 1024:.0f} KB of HTML on average)")  # fmt: skip
+    print()
+    print("| step | median µs | p90 µs |")
+    print("| --- | ---: | ---: |")
+    for key, values in steps.items():
+        values.sort()
+        print(f"| {key} | {statistics.median(values):.0f} | {values[int(len(values) * 0.9)]:.0f} |")
+    total = sum(statistics.median(v) for v in steps.values())
+    print(f"| total | {total:.0f} | |")
 
 
 if __name__ == "__main__":

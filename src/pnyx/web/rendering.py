@@ -180,6 +180,16 @@ def _post_counts(ngettext):
     return post_counts
 
 
+def render(template: str, *, language: str, base_url: str, path: str, **context) -> str:
+    """The HTML of `template` in `language`; `page` adds the request's part and the headers
+    (bench/render.py times this alone)."""
+    return (
+        environment(language)
+        .get_template(template)
+        .render(base_url=base_url, language=language, path=path, **context)
+    )
+
+
 def page(
     request: Request,
     template: str,
@@ -192,14 +202,7 @@ def page(
     """Render `template` in `language` with the common context of every page."""
     settings = request.app.state.settings
     context.setdefault("instance_title", settings.instance_title)
-    html = (
-        environment(language)
-        .get_template(template)
-        .render(
-            base_url=settings.base_url,
-            language=language,
-            path=request.url.path,
-            **context,
-        )
+    html = render(
+        template, language=language, base_url=settings.base_url, path=request.url.path, **context
     )
     return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})

@@ -49,7 +49,8 @@ def _csrf_value(request: Request) -> str:
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
 
-def _who(tx, secret: str | None):
+def lookup(tx, secret: str | None):
+    """(session user or None, unread notifications, effective settings) for a session cookie."""
     from pnyx.core import notification_queries
     from pnyx.core.instance_settings import effective_settings
 
@@ -71,7 +72,7 @@ async def visit(
     csrf = _csrf_value(request)
 
     def both(tx):
-        user, unread, site = _who(tx, secret)
+        user, unread, site = lookup(tx, secret)
         language = i18n.negotiate(accept_language, user.locale if user else None)
         who = Visitor(user, language, csrf, unread, site)
         return who, (work(tx, who) if work is not None else None)
