@@ -1,5 +1,6 @@
 """The foundation: ids sort by time, migrations build the schema, accounts and tokens work."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,3 +43,15 @@ def test_password_change_revokes_other_tokens(db, make_user):
     user = make_user("carol")
     db.run_sync(accounts.change_password, user.user_id, "another long password")
     assert db.run_sync(lookup_viewer, user.token) is None
+
+
+def test_ids_keep_growing_past_a_full_millisecond(monkeypatch):
+    # More ids than one millisecond's sequence holds, all made "in the same millisecond": they
+    # must still grow (an earlier version wrapped the sequence around and went backwards).
+    import pnyx.db.ids as ids
+
+    frozen = int(time.time() * 1000)  # now, so that later ids in this process stay current
+    monkeypatch.setattr(ids.time, "time", lambda: frozen / 1000)
+    made = [new_id() for _ in range(70_000)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert made[-1] >> 16 > frozen  # borrowed the next millisecond(s)

@@ -1,8 +1,9 @@
 """Time-sortable 64-bit ids: milliseconds since the epoch shifted left 16 bits, plus a sequence.
 
 Sorting by id sorts by creation time, which is what Mastodon's pagination (max_id, since_id,
-min_id) relies on. The sequence starts at a random point in each process so that several
-processes writing in the same millisecond are very unlikely to collide.
+min_id) relies on: within one process ids only ever grow. The sequence starts at a random
+point in each millisecond so that several processes writing in the same millisecond are very
+unlikely to collide.
 """
 
 from __future__ import annotations
@@ -14,18 +15,29 @@ from datetime import datetime
 
 _lock = threading.Lock()
 _last_ms = 0
-_seq = secrets.randbelow(1 << 16)
+_seq = 0
+_at_seq = secrets.randbelow(1 << 16)  # for ids of a given moment (imported, backdated)
 
 
 def new_id(at: datetime | None = None) -> int:
-    global _last_ms, _seq
+    """A new id for now (strictly greater than every id this process made before), or for
+    the moment `at`."""
+    global _last_ms, _seq, _at_seq
     with _lock:
-        ms = int(at.timestamp() * 1000) if at else int(time.time() * 1000)
-        if at is None and ms < _last_ms:
-            ms = _last_ms
-        _seq = (_seq + 1) & 0xFFFF
-        if at is None:
-            _last_ms = ms
+        if at is not None:
+            _at_seq = (_at_seq + 1) & 0xFFFF
+            return (int(at.timestamp() * 1000) << 16) | _at_seq
+        ms = max(int(time.time() * 1000), _last_ms)
+        if ms == _last_ms and _seq < 0xFFFF:
+            _seq += 1
+        else:
+            if ms == _last_ms:  # 65,536 ids in one millisecond: borrow the next one
+                ms += 1
+            # Each millisecond's sequence starts at a random point in its lower half, so that
+            # processes writing in the same millisecond are unlikely to collide and the rest
+            # of the range is left for more ids in that millisecond.
+            _seq = secrets.randbelow(1 << 15)
+        _last_ms = ms
         return (ms << 16) | _seq
 
 
