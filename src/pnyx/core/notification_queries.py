@@ -141,7 +141,7 @@ def _with_visible_status(tx, recipient_id: int, batch: list) -> list:
     status_ids = [r.status_id for r in batch if r.status_id is not None]
     if not status_ids:
         return batch
-    visible = set(status_views.load(tx, status_ids, recipient_id).visible)
+    visible = set(status_views.visible_ids(tx, status_ids, recipient_id))
     return [r for r in batch if r.status_id is None or r.status_id in visible]
 
 
@@ -212,11 +212,16 @@ def unread_count(
         return 0
     query = _filtered(
         tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
-    ).with_only_columns(notifications.c.id)
+    ).with_only_columns(notifications.c.id, notifications.c.status_id)
     if last_read is not None:
         query = query.where(notifications.c.id > last_read)
-    capped = query.order_by(notifications.c.id.desc()).limit(limit).subquery()
-    return int(tx.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+    rows = tx.rows(query.order_by(notifications.c.id.desc()).limit(limit))
+    # The same posts the list hides (deleted, or no longer visible) are not counted, so the
+    # badge goes back to nothing once everything shown has been read.
+    visible = set(
+        status_views.visible_ids(tx, [r.status_id for r in rows if r.status_id], recipient_id)
+    )
+    return sum(1 for r in rows if r.status_id is None or r.status_id in visible)
 
 
 # --- Markers ------------------------------------------------------------------------------

@@ -135,6 +135,57 @@ def _statements() -> dict[str, object]:
 _FAVOURITED, _REBLOGGED, _BOOKMARKED, _PINNED, _MUTED_CONVERSATION, _VOTED = range(6)
 
 
+def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None:
+    """The statuses and the originals of the boosts among them."""
+    rows = list(tx.execute(q["statuses"], {"ids": list(status_ids)}))
+    for row in rows:
+        bundle.statuses[row.id] = row
+    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id} - bundle.statuses.keys()
+    if boosted_ids:
+        for row in tx.execute(q["statuses"], {"ids": list(boosted_ids)}):
+            bundle.statuses[row.id] = row
+
+
+def _pick_visible(
+    tx, bundle: StatusBundle, status_ids: list[int], *, check_visibility: bool, hide_muted: bool
+) -> list[int]:
+    """Which of `status_ids` (in order) the bundle's viewer may see: a boost only with its
+    original; with `hide_muted`, not from accounts the viewer muted."""
+    viewer_id = bundle.viewer_id
+    ctx = None
+    if check_visibility or hide_muted:
+        author_ids = {r.account_id for r in bundle.statuses.values()}
+        ctx = visibility.load_context(tx, viewer_id, author_ids, list(bundle.statuses))
+    visible = []
+    for sid in status_ids:
+        row = bundle.statuses.get(sid)
+        if row is None:
+            continue
+        original = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else None
+        if check_visibility:
+            if not visibility.may_see(ctx, row):
+                continue
+            if row.reblog_of_id and (original is None or not visibility.may_see(ctx, original)):
+                continue
+        if hide_muted and viewer_id is not None:
+            if row.account_id in ctx.muted:
+                continue
+            if original is not None and original.account_id in ctx.muted:
+                continue
+        visible.append(sid)
+    return visible
+
+
+def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
+    """Which of `status_ids` the viewer may see, by the same rules as `load` but without
+    loading what rendering needs (for counts)."""
+    bundle = StatusBundle(viewer_id)
+    if not status_ids:
+        return []
+    _load_rows(tx, _statements(), bundle, status_ids)
+    return _pick_visible(tx, bundle, status_ids, check_visibility=True, hide_muted=False)
+
+
 def load(
     tx,
     status_ids: list[int],
@@ -147,39 +198,13 @@ def load(
     if not status_ids:
         return bundle
     q = _statements()
-    rows = list(tx.execute(q["statuses"], {"ids": list(status_ids)}))
-    for row in rows:
-        bundle.statuses[row.id] = row
-    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id} - bundle.statuses.keys()
-    if boosted_ids:
-        for row in tx.execute(q["statuses"], {"ids": list(boosted_ids)}):
-            bundle.statuses[row.id] = row
+    _load_rows(tx, q, bundle, status_ids)
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
-
-    if check_visibility or hide_muted:
-        ctx = visibility.load_context(tx, viewer_id, author_ids, all_ids)
-    for sid in status_ids:
-        row = bundle.statuses.get(sid)
-        if row is None:
-            continue
-        if check_visibility:
-            if not visibility.may_see(ctx, row):
-                continue
-            if row.reblog_of_id:
-                original = bundle.statuses.get(row.reblog_of_id)
-                if original is None or not visibility.may_see(ctx, original):
-                    continue
-        if hide_muted and viewer_id is not None:
-            muted = ctx.muted
-            if row.account_id in muted:
-                continue
-            if row.reblog_of_id:
-                original = bundle.statuses[row.reblog_of_id]
-                if original.account_id in muted:
-                    continue
-        bundle.visible.append(sid)
+    bundle.visible = _pick_visible(
+        tx, bundle, status_ids, check_visibility=check_visibility, hide_muted=hide_muted
+    )
 
     for m in tx.execute(q["mentions"], {"ids": all_ids}):
         bundle.mentions[m.status_id].append(m)
