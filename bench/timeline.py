@@ -678,8 +678,9 @@ class Server:
 
 
 WRK_SCRIPT = r"""
--- Rotates through pre-built requests (one per line of the request file: path TAB token),
--- each thread starting at a different place, and prints a JSON summary at the end.
+-- Rotates through pre-built requests (one per line of the request file: path, then optionally
+-- TAB header-name TAB value), each thread starting at a different place, and prints a JSON
+-- summary at the end.
 local counter = 1
 local requests = {}
 local threads = {}
@@ -691,12 +692,12 @@ end
 
 function init(args)
   for line in io.lines(args[1]) do
-    local path, token = line:match("^([^\t]*)\t?(.*)$")
+    local path, name, value = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
     local headers = {}
-    if token ~= nil and token ~= "" then
-      headers["Authorization"] = "Bearer " .. token
+    if name ~= nil and name ~= "" then
+      headers[name] = value
     end
-    table.insert(requests, wrk.format("GET", path, headers))
+    table.insert(requests, wrk.format("GET", path or line, headers))
   end
   counter = ((tid or 1) * 7919) % #requests + 1
 end
@@ -727,7 +728,14 @@ def wrk_available() -> str:
     return path
 
 
+def bearer(path: str, token: str) -> str:
+    """A request line for `run_wrk`: `path` with an access token."""
+    return f"{path}\tAuthorization\tBearer {token}"
+
+
 def run_wrk(port: int, lines: list[str], *, duration: int, connections: int, threads: int) -> dict:
+    """Load the server with wrk, rotating through `lines` (a path, then optionally TAB
+    header-name TAB value); wrk's figures as a dict, with `rps`."""
     with tempfile.TemporaryDirectory(prefix="pnyx-bench-") as tmp:
         script = Path(tmp) / "rotate.lua"
         script.write_text(WRK_SCRIPT)
@@ -747,6 +755,22 @@ def run_wrk(port: int, lines: list[str], *, duration: int, connections: int, thr
             result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
             return result
     raise SystemExit(f"wrk failed:\n{out.stdout}\n{out.stderr}")
+
+
+def load_endpoint(port: int, lines: list[str], args, title: str) -> dict:
+    """A warm-up, then the measured run (`args`: warmup, duration, connections, threads),
+    saying what it does and what it found."""
+    print(f"{title}: warm-up {args.warmup} s, then {args.duration} s "
+          f"at {args.connections} connections")  # fmt: skip
+    if args.warmup:
+        run_wrk(port, lines, duration=args.warmup,
+                connections=args.connections, threads=args.threads)  # fmt: skip
+    result = run_wrk(port, lines, duration=args.duration,
+                     connections=args.connections, threads=args.threads)  # fmt: skip
+    print(f"  {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
+          f"p99 {result['p99_us'] / 1000:.1f} ms, {result['status_errors']} non-2xx, "
+          f"{result['socket_errors']} socket errors")  # fmt: skip
+    return result
 
 
 def measure(kind: str, url: str, manifest: dict, args) -> dict:
@@ -769,13 +793,13 @@ def measure(kind: str, url: str, manifest: dict, args) -> dict:
                     break
         endpoints: list[tuple[str, str, list[str]]] = []
         if baseline:
-            endpoints.append(("baseline", f"GET {baseline}", [f"{baseline}\t"]))
+            endpoints.append(("baseline", f"GET {baseline}", [baseline]))
         else:
             results["notes"].append("no trivial endpoint answered 200; no baseline")
         home = "/api/v1/timelines/home"
         status, body = http_get(server.port, home, tokens[0])
         if status == 200 and body.startswith(b"["):
-            endpoints.append(("home", f"GET {home}", [f"{home}\t{t}" for t in tokens]))
+            endpoints.append(("home", f"GET {home}", [bearer(home, t) for t in tokens]))
             sizes = [
                 (len(json.loads(page)), len(page))
                 for page in (http_get(server.port, home, t)[1] for t in tokens[:20])
@@ -789,19 +813,13 @@ def measure(kind: str, url: str, manifest: dict, args) -> dict:
         status, body = http_get(server.port, f"/api/v1/statuses/{ids[0]}")
         if status == 200:
             endpoints.append(
-                ("status", "GET /api/v1/statuses/:id", [f"/api/v1/statuses/{i}\t" for i in ids])
+                ("status", "GET /api/v1/statuses/:id", [f"/api/v1/statuses/{i}" for i in ids])
             )
         else:
             results["notes"].append(f"/api/v1/statuses/:id answered {status}: not measured")
 
         for key, label, lines in endpoints:
-            print(f"[{kind}] {label}: warm-up {args.warmup} s, then {args.duration} s "
-                  f"at {args.connections} connections")  # fmt: skip
-            if args.warmup:
-                run_wrk(server.port, lines, duration=args.warmup,
-                        connections=args.connections, threads=args.threads)  # fmt: skip
-            result = run_wrk(server.port, lines, duration=args.duration,
-                             connections=args.connections, threads=args.threads)  # fmt: skip
+            result = load_endpoint(server.port, lines, args, f"[{kind}] {label}")
             result["label"] = label
             if args.single_duration:
                 # Closed-loop load at 32 connections makes latency ~ 32 / throughput (queueing);
@@ -810,9 +828,6 @@ def measure(kind: str, url: str, manifest: dict, args) -> dict:
                                  connections=1, threads=1)  # fmt: skip
                 result["single"] = single
             results["endpoints"][key] = result
-            print(f"[{kind}]   {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
-                  f"p99 {result['p99_us'] / 1000:.1f} ms, "
-                  f"{result['status_errors']} non-2xx, {result['socket_errors']} socket errors")  # fmt: skip
         if baseline and len(endpoints) > 1:
             # Measured again at the end: on a shared machine the load from other processes
             # drifts, and the ratios use the mean of both baseline runs.

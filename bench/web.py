@@ -29,9 +29,7 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,67 +45,6 @@ from pnyx.db.engine import Tx, create_db_engine  # noqa: E402
 from pnyx.db.tables import accounts, oauth_apps, users  # noqa: E402
 
 TARGET = 1.5
-
-WRK_SCRIPT = r"""
--- Rotates through pre-built requests (a line per request: path TAB header-name TAB value),
--- each thread starting at a different place; prints a JSON summary at the end.
-local counter = 1
-local requests = {}
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  for line in io.lines(args[1]) do
-    local path, name, value = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-    local headers = {}
-    if name ~= nil and name ~= "" then
-      headers[name] = value
-    end
-    table.insert(requests, wrk.format("GET", path or line, headers))
-  end
-  counter = ((tid or 1) * 7919) % #requests + 1
-end
-
-function request()
-  counter = counter % #requests + 1
-  return requests[counter]
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\nWRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, ' ..
-    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
-"""
-
-
-def run_wrk(port: int, lines: list[str], *, duration: int, connections: int, threads: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="pnyx-bench-web-") as tmp:
-        script = Path(tmp) / "rotate.lua"
-        script.write_text(WRK_SCRIPT)
-        request_file = Path(tmp) / "requests.tsv"
-        request_file.write_text("\n".join(lines) + "\n")
-        out = subprocess.run(
-            [timeline.wrk_available(), "-t", str(threads), "-c", str(connections),
-             "-d", f"{duration}s", "--timeout", "5s", "-s", str(script),
-             f"http://127.0.0.1:{port}", "--", str(request_file)],
-            capture_output=True,
-            text=True,
-            timeout=duration + 60,
-        )  # fmt: skip
-    for line in out.stdout.splitlines():
-        if line.startswith("WRK_JSON "):
-            result = json.loads(line[len("WRK_JSON ") :])
-            result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-            return result
-    raise SystemExit(f"wrk failed:\n{out.stdout}\n{out.stderr}")
 
 
 def get(port: int, path: str, header: tuple[str, str] | None = None) -> tuple[int, bytes]:
@@ -192,31 +129,23 @@ def measure(url: str, args) -> dict:
         time.sleep(2)
         results["notes"] += check(server.port, people)
         load_before = os.getloadavg()
-        json_home = [f"/api/v1/timelines/home\tAuthorization\tBearer {p['token']}" for p in people]
+        json_home = [timeline.bearer("/api/v1/timelines/home", p["token"]) for p in people]
         endpoints = [
             ("json_home", "GET /api/v1/timelines/home (token)", json_home),
             ("html_home", "GET /home (session cookie)",
              [f"/home\tCookie\tpnyx_session={p['session']}" for p in people]),
             ("html_profile", "GET /@user (signed out)",
-             [f"/@{p['username']}\t\t" for p in people]),
+             [f"/@{p['username']}" for p in people]),
             ("json_profile", "GET /api/v1/accounts/:id/statuses (signed out)",
-             [f"/api/v1/accounts/{p['account_id']}/statuses\t\t" for p in people]),
+             [f"/api/v1/accounts/{p['account_id']}/statuses" for p in people]),
             ("json_home_again", "GET /api/v1/timelines/home again", json_home),
         ]  # fmt: skip
         for round_number in range(1, args.rounds + 1):
             for key, label, lines in endpoints:
-                print(f"round {round_number}/{args.rounds}, {label}: warm-up {args.warmup} s, "
-                      f"then {args.duration} s at {args.connections} connections")  # fmt: skip
-                if args.warmup:
-                    run_wrk(server.port, lines, duration=args.warmup,
-                            connections=args.connections, threads=args.threads)  # fmt: skip
-                result = run_wrk(server.port, lines, duration=args.duration,
-                                 connections=args.connections, threads=args.threads)  # fmt: skip
+                title = f"round {round_number}/{args.rounds}, {label}"
+                result = timeline.load_endpoint(server.port, lines, args, title)
                 result["label"] = label
                 results["endpoints"].setdefault(key, []).append(result)
-                print(f"  {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
-                      f"p99 {result['p99_us'] / 1000:.1f} ms, {result['status_errors']} non-2xx, "
-                      f"{result['socket_errors']} socket errors")  # fmt: skip
         results["load"] = {"before": load_before, "after": os.getloadavg()}
     finally:
         server.stop()
