@@ -22,7 +22,8 @@ from pnyx.core import instance as core_instance
 from pnyx.core import instance_settings, staff
 from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.db.ids import parse_id
-from pnyx.web.auth import N_, explain, form_expired, gettext_for, member, message_page, text_field
+from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
+from pnyx.web.i18n import gettext_for
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 STAFF = ("admin", "moderator")

@@ -25,6 +25,7 @@ from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Forbidden, Invalid
 from pnyx.core.passwords import MIN_LENGTH
 from pnyx.web import i18n
+from pnyx.web.i18n import gettext_for
 from pnyx.web.session import (
     SESSION_COOKIE,
     Visitor,
@@ -159,10 +160,6 @@ SIGN_IN_MESSAGES = (
     N_("Your account is waiting for approval by the staff of this instance."),
 )
 FORM_EXPIRED = N_("Your form expired. Please go back, reload the page and try again.")
-
-
-def gettext_for(language: str) -> Gettext:
-    return i18n.translations(language).gettext
 
 
 def explain(_: Gettext, message: str) -> tuple[str | None, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -40,6 +41,18 @@ def translations(language: str) -> NullTranslations:
         else:
             merged.merge(part)
     return merged
+
+
+def gettext_for(language: str) -> Callable[..., str]:
+    """`_` for strings made in Python (headings, error texts) in `language`:
+    `_("Post by %(name)s", name=...)` fills the values in after translating."""
+    translate = translations(language).gettext
+
+    def _(message: str, **values) -> str:
+        text = translate(message)
+        return text % values if values else text
+
+    return _
 
 
 def negotiate(accept_language: str | None, preferred: str | None = None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 
 import nh3
 import sqlalchemy as sa
@@ -22,23 +21,12 @@ from pnyx.core import status_views
 from pnyx.core.errors import CoreError
 from pnyx.db.ids import parse_id
 from pnyx.db.tables import accounts, statuses
-from pnyx.web import i18n
+from pnyx.web.i18n import gettext_for
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other, visitor
 
 MAX_RETURN_TO = 2000
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</h\d>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-
-
-def gettext_for(who: Visitor) -> Callable[..., str]:
-    """`_` for strings made in Python (headings, error texts) in the visitor's language."""
-    translate = i18n.translations(who.language).gettext
-
-    def _(message: str, **values) -> str:
-        text = translate(message)
-        return text % values if values else text
-
-    return _
 
 
 def form_str(form: dict, key: str, default: str = "") -> str:
@@ -95,7 +83,7 @@ def message_page(
 
 
 def not_found_page(request: Request, who: Visitor) -> Response:
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     response = message_page(
         request, who, 404, _("Not found"), _("This page does not exist or is not for you to see.")
     )
@@ -105,7 +93,7 @@ def not_found_page(request: Request, who: Visitor) -> Response:
 
 def refused(request: Request, who: Visitor) -> Response:
     """A form without a valid CSRF token (expired, or posted from another site)."""
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     return message_page(
         request, who, 403, _("Request refused"), _("Your form expired. Please try again.")
     )
@@ -116,7 +104,7 @@ def core_error_page(
 ) -> Response:
     if exc.status == 404:
         return not_found_page(request, who)
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     return message_page(
         request,
         who,

@@ -28,12 +28,12 @@ from pnyx.core.errors import CoreError, NotFound
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
 from pnyx.federation import resolve as remote
+from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import (
     acct_path,
     back,
     core_error_page,
     form_gate,
-    gettext_for,
     not_found_page,
     path_id,
     plain_text,
@@ -145,7 +145,7 @@ async def profile_page(request: Request, tab: str = "posts") -> Response:
         found = await database(request).read(_profile_or_none, acct, who.account_id, tab, max_id)
     if found is None:
         return not_found_page(request, who)
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     account = found["account"]
     name = account["display_name"] or account["username"]
     tab_path = found["base_path"] + ("" if tab == "posts" else f"/{tab}")

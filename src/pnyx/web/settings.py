@@ -23,10 +23,10 @@ from pnyx.web.auth import (
     checked,
     field_errors,
     form_expired,
-    gettext_for,
     member,
     text_field,
 )
+from pnyx.web.i18n import gettext_for
 from pnyx.web.languages import POST_LANGUAGES
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
@@ -42,6 +42,19 @@ async def _signed_in(request: Request):
     if who.user is None or user is None:
         return None, see_other("/auth/sign_in")
     return (who, user), None
+
+
+async def _signed_in_post(request: Request):
+    """(visitor, users row, form, None) for a signed-in person's valid post; otherwise
+    (..., the answer to send): the sign-in page, or 'form expired' without a CSRF token."""
+    found, redirect = await _signed_in(request)
+    if redirect:
+        return None, None, None, redirect
+    who, user = found
+    form = await read_form(request)
+    if not csrf_ok(request, form):
+        return who, user, form, form_expired(request, who)
+    return who, user, form, None
 
 
 def _saved(who: Visitor, request: Request) -> str | None:
@@ -98,13 +111,9 @@ async def profile_page(request: Request) -> Response:
 
 
 async def save_profile(request: Request) -> Response:
-    found, redirect = await _signed_in(request)
-    if redirect:
-        return redirect
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form, refusal = await _signed_in_post(request)
+    if refusal:
+        return refusal
     settings = request.app.state.settings
     count = settings.max_profile_fields
     values = {
@@ -160,13 +169,9 @@ async def account_page(request: Request) -> Response:
 
 
 async def save_privacy(request: Request) -> Response:
-    found, redirect = await _signed_in(request)
-    if redirect:
-        return redirect
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form, refusal = await _signed_in_post(request)
+    if refusal:
+        return refusal
     flags = {flag: checked(form, flag) for flag in PRIVACY_FLAGS}
     await database(request).write(
         profiles.update_profile, who.account_id, profiles.ProfileUpdate(**flags)
@@ -177,13 +182,9 @@ async def save_privacy(request: Request) -> Response:
 async def change_password(request: Request) -> Response:
     """POST /settings/password: needs the current password; ends every other session and
     token (core's rule), this browser stays signed in."""
-    found, redirect = await _signed_in(request)
-    if redirect:
-        return redirect
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form, refusal = await _signed_in_post(request)
+    if refusal:
+        return refusal
     _ = gettext_for(who.language)
     current = text_field(form, "current_password", 2048)
     new = text_field(form, "new_password", 2048)
@@ -260,13 +261,9 @@ async def preferences_page(request: Request) -> Response:
 
 
 async def save_preferences(request: Request) -> Response:
-    found, redirect = await _signed_in(request)
-    if redirect:
-        return redirect
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form, refusal = await _signed_in_post(request)
+    if refusal:
+        return refusal
     values = {
         "privacy": text_field(form, "privacy", 32),
         "sensitive": checked(form, "sensitive"),

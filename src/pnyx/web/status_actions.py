@@ -20,6 +20,7 @@ from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError
+from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import (
     acct_path,
     back,
@@ -27,7 +28,6 @@ from pnyx.web.post_helpers import (
     form_gate,
     form_list,
     form_str,
-    gettext_for,
     not_found_page,
     path_id,
     rendered_statuses,
@@ -91,7 +91,7 @@ async def delete_page(request: Request) -> Response:
         return not_found_page(request, who)
     if status is None:
         return not_found_page(request, who)
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     return respond(
         request,
         who,

@@ -32,11 +32,11 @@ from pnyx.web.compose_form import (
     narrowest,
     poll_of,
 )
+from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import (
     acct_path,
     core_error_page,
     form_gate,
-    gettext_for,
     not_found_page,
     path_id,
     plain_text,
@@ -73,7 +73,7 @@ def _mentions_for_reply(parent: dict, own_username: str, local_domain: str) -> s
 
 
 def _compose_page(request, who, context: dict, *, status: int = 200) -> Response:
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     mode = context["mode"]
     heading = {"edit": _("Edit post"), "reply": _("Reply")}.get(mode, _("New post"))
     return respond(
@@ -120,7 +120,7 @@ async def compose_page(request: Request) -> Response:
 
 async def _refill(request, who: Visitor, form: ComposeForm, exc: CoreError, **extra) -> Response:
     """The compose page again, as it was sent, with core's reason in an alert."""
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     account_id = who.account_id
     user = who.user
 
@@ -234,7 +234,7 @@ async def history(request: Request) -> Response:
         versions, author, post_url = await database(request).read(work)
     except CoreError:
         return not_found_page(request, who)
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     return respond(
         request,
         who,
@@ -312,7 +312,7 @@ async def post_page(request: Request) -> Response:
     if isinstance(found, str):
         return see_other(found)
     focus, ancestors, descendants, author = found
-    _ = gettext_for(who)
+    _ = gettext_for(who.language)
     name = focus["account"]["display_name"] or focus["account"]["username"]
     summary = focus["spoiler_text"] or plain_text(focus["content"], 200)
     response = respond(
