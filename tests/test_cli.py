@@ -236,3 +236,47 @@ def test_migrate_and_worker_once(tmp_path):
     assert ran.exit_code == 0 and "Ran 1 job(s)." in ran.output
     idle = runner.invoke(main, ["worker", "--once"], env=env, catch_exceptions=False)
     assert "Ran 0 job(s)." in idle.output
+
+
+def test_worker_runs_several_job_threads_and_stops_on_ctrl_c(tmp_path):
+    """`pnyx worker --threads 3` says how many threads it runs, runs due jobs, and Ctrl-C
+    (SIGINT) stops it cleanly."""
+    import signal
+    import time
+
+    from pnyx.config import Settings
+    from pnyx.db.engine import Database
+    from pnyx.db.tables import jobs
+    from server import pnyx_executable
+
+    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    env = {
+        **os.environ,
+        "PNYX_DATABASE_URL": url,
+        "PNYX_DOMAIN": "pnyx.test",
+        "PNYX_CONFIG": str(tmp_path / "absent.toml"),
+    }
+    assert CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False).exit_code == 0
+    db = Database(Settings(database_url=url))
+    db.run_sync(lambda tx: [tx.enqueue("poll.close", {"poll_id": n}) for n in range(5)])
+    process = subprocess.Popen(
+        [pnyx_executable(), "worker", "--threads", "3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert "Worker running with 3 job thread(s)" in process.stdout.readline()
+        for _ in range(100):  # bounded: up to 20 s on a busy machine
+            left = db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(jobs)))
+            if left == 0:
+                break
+            time.sleep(0.2)
+        assert left == 0
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) in (0, 130)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        db.dispose()

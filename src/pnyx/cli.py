@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 import click
 
@@ -116,7 +117,12 @@ def migrate() -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="run the jobs that are due, then exit")
-def worker(once: bool) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="job threads (default: PNYX_JOB_WORKERS, or 4 when that is 0 for the web processes)",
+)
+def worker(once: bool, threads: int | None) -> None:
     """Run job workers alone (delivery, poll expiry ...), without the web server."""
     from pnyx.jobs.worker import WorkerThread, drain
 
@@ -124,14 +130,22 @@ def worker(once: bool) -> None:
     if once:
         click.echo(f"Ran {drain(db)} job(s).")
         return
-    thread = WorkerThread(db)
-    thread.start()
-    click.echo("Worker running; Ctrl-C to stop.")
+    # Several job threads, as `pnyx serve` runs, so that one slow remote server does not hold
+    # up every delivery. PNYX_JOB_WORKERS=0 usually means "not in the web processes": then
+    # this process is where the jobs run, with the default four.
+    count = threads or db.settings.job_workers or 4
+    running = [WorkerThread(db) for _ in range(count)]
+    for thread in running:
+        thread.start()
+    click.echo(f"Worker running with {count} job thread(s); Ctrl-C to stop.")
     try:
-        while thread.is_alive():
-            thread.join(1)
+        while any(thread.is_alive() for thread in running):
+            time.sleep(1)
     except KeyboardInterrupt:
-        thread.stop()
+        for thread in running:
+            thread.stop()
+        for thread in running:
+            thread.join(timeout=5)
 
 
 def entry() -> None:  # pragma: no cover - console script wrapper
