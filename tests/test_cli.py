@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from pnyx.cli import main
 from pnyx.core import accounts as core_accounts
+from pnyx.core import staff
 from pnyx.db.tables import users
 
 PASSWORD = "correct horse battery"
@@ -118,8 +119,12 @@ def test_suspend_and_unsuspend(cli, client, make_user, db):
     )
     assert "suspended" in cli("list").output
 
-    assert cli("unsuspend", "alice").exit_code == 0
+    assert cli("unsuspend", "alice", "--reason", "appeal heard").exit_code == 0
     assert _user(db, "alice")[0].suspended_at is None
+    assert [(e.action, e.reason) for e in db.run_sync(staff.recent_actions, 2)] == [
+        ("unsuspend", "appeal heard"),
+        ("suspend", "spam"),
+    ]
     assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is not None
 
 

@@ -230,12 +230,13 @@ def user_suspend(name: str, reason: str) -> None:
 
 @user.command("unsuspend")
 @click.argument("name")
-def user_unsuspend(name: str) -> None:
+@click.option("--reason", default="", help="why, for the moderation log")
+def user_unsuspend(name: str, reason: str) -> None:
     """Lift the suspension of NAME."""
     from pnyx.core import accounts as core_accounts
 
     def work(tx):
-        core_accounts.unsuspend(tx, _local_account(tx, name).id)
+        core_accounts.unsuspend(tx, _local_account(tx, name).id, reason=reason.strip())
 
     _run(work)
     click.echo(f"Unsuspended @{name.lstrip('@')}.")
@@ -246,12 +247,13 @@ def user_unsuspend(name: str) -> None:
 @click.option(
     "--role", required=True, type=click.Choice(["admin", "moderator", "user"]), help="new role"
 )
-def user_promote(name: str, role: str) -> None:
+@click.option("--reason", default="", help="why, for the moderation log")
+def user_promote(name: str, role: str, reason: str) -> None:
     """Give NAME a role: admin, moderator or user."""
     from pnyx.core import accounts as core_accounts
 
     def work(tx):
-        core_accounts.set_role(tx, _local_account(tx, name).id, role)
+        core_accounts.set_role(tx, _local_account(tx, name).id, role, reason=reason.strip())
 
     _run(work)
     click.echo(f"@{name.lstrip('@')} is now {role}.")
@@ -259,12 +261,13 @@ def user_promote(name: str, role: str) -> None:
 
 @user.command("approve")
 @click.argument("name")
-def user_approve(name: str) -> None:
+@click.option("--reason", default="", help="why, for the moderation log")
+def user_approve(name: str, reason: str) -> None:
     """Approve NAME's sign-up (when registrations need approval)."""
     from pnyx.core import accounts as core_accounts
 
     def work(tx):
-        core_accounts.approve(tx, _local_account(tx, name).id)
+        core_accounts.approve(tx, _local_account(tx, name).id, reason=reason.strip())
 
     _run(work)
     click.echo(f"Approved @{name.lstrip('@')}.")

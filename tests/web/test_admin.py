@@ -111,7 +111,7 @@ def test_approve_suspend_unsuspend_and_promote_are_logged(client, make_user, adm
     assert client.app.state.db.run_sync(core_accounts.get, newcomer).suspended_at is not None
     listed = client.get("/admin/accounts?status=suspended").text
     assert "@newcomer" in listed and "spam links" in listed
-    assert act(client, newcomer, "unsuspend").status_code == 303
+    assert act(client, newcomer, "unsuspend", reason="appeal heard").status_code == 303
     assert client.app.state.db.run_sync(core_accounts.get, newcomer).suspended_at is None
 
     assert act(client, newcomer, "role", role="moderator").status_code == 303
@@ -122,10 +122,11 @@ def test_approve_suspend_unsuspend_and_promote_are_logged(client, make_user, adm
     assert entries == [
         ("approve", newcomer, me, ""),
         ("suspend", newcomer, me, "spam links"),
-        ("unsuspend", newcomer, me, ""),
+        ("unsuspend", newcomer, me, "appeal heard"),
         ("set_role:moderator", newcomer, me, ""),
     ]
-    assert "Recent moderation actions" in client.get("/admin/accounts?status=all").text
+    everyone = client.get("/admin/accounts?status=all").text
+    assert "Recent moderation actions" in everyone and "appeal heard" in everyone
 
 
 def test_nobody_acts_on_their_own_account(client, admin):

@@ -132,15 +132,15 @@ def _act(tx, me, account_id: int, action: str, reason: str, role: str) -> None:
         raise _NotAllowed(ADMINS_ONLY)
     by = me.account_id
     if action == "approve":
-        core_accounts.approve(tx, account_id, by_account_id=by)
+        core_accounts.approve(tx, account_id, by_account_id=by, reason=reason)
     elif action == "suspend":
         if not reason:
             raise _NotAllowed(REASON_NEEDED, 422)
         core_accounts.suspend(tx, account_id, reason, by_account_id=by)
     elif action == "unsuspend":
-        core_accounts.unsuspend(tx, account_id, by_account_id=by)
+        core_accounts.unsuspend(tx, account_id, by_account_id=by, reason=reason)
     elif action == "role":
-        core_accounts.set_role(tx, account_id, role, by_account_id=by)
+        core_accounts.set_role(tx, account_id, role, by_account_id=by, reason=reason)
 
 
 async def account_action(request: Request) -> Response:
