@@ -32,7 +32,7 @@ def get(tx, poll_id: int, *, for_update: bool = False):
     return tx.one_or_none(query)
 
 
-def _schedule_close(tx, poll_id: int, expires_at) -> None:
+def schedule_close(tx, poll_id: int, expires_at) -> None:
     """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
     tx.enqueue(
         CLOSE_JOB,
@@ -68,7 +68,7 @@ def create(
             created_at=tx.now,
         )
     )
-    _schedule_close(tx, poll_id, expires_at)
+    schedule_close(tx, poll_id, expires_at)
     return poll_id
 
 
@@ -95,7 +95,7 @@ def update(
             options=list(options), tallies=[0] * len(options), votes_count=0, voters_count=0
         )
     tx.execute(polls.update().where(polls.c.id == poll.id).values(**values))
-    _schedule_close(tx, poll.id, expires_at)
+    schedule_close(tx, poll.id, expires_at)
 
 
 def remove(tx, poll_id: int) -> None:
@@ -203,14 +203,20 @@ def _is_remote(tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
-def close(tx, poll_id: int) -> bool:
-    """Close a poll whose time is up and tell its voters and author. False: nothing to do."""
+def close(tx, poll_id: int, *, closed_at=None) -> bool:
+    """Close a poll whose time is up and tell its voters (local ones) and author (if local).
+    False: nothing to do. `closed_at`: a remote poll's server says it has closed then.
+
+    A remote poll is closed by whichever comes first, the job at its expiry or its server's
+    Update saying it closed; the other finds it closed and does nothing, so nobody is told
+    twice.
+    """
     poll = get(tx, poll_id, for_update=True)
     if poll is None or poll.closed_at is not None:
         return False
-    if poll.expires_at is not None and poll.expires_at > tx.now:
+    if closed_at is None and poll.expires_at is not None and poll.expires_at > tx.now:
         return False  # the expiry moved (edit): the job for the new time will close it
-    tx.execute(polls.update().where(polls.c.id == poll.id).values(closed_at=tx.now))
+    tx.execute(polls.update().where(polls.c.id == poll.id).values(closed_at=closed_at or tx.now))
     voters = tx.scalars(
         sa.select(poll_votes.c.account_id)
         .join(accounts, accounts.c.id == poll_votes.c.account_id)

@@ -278,11 +278,12 @@ def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
 
 def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
     tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
-    insert_ignore(
+    poll_id = new_id()
+    stored = insert_ignore(
         tx,
         polls,
         {
-            "id": new_id(),
+            "id": poll_id,
             "status_id": status_id,
             "account_id": author_id,
             "options": list(poll.options),
@@ -295,6 +296,10 @@ def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
             "created_at": tx.now,
         },
     )
+    if stored and poll.expires_at is not None and poll.closed_at is None:
+        # Closed here at its end too, so that the people here who voted hear of the result
+        # even if its server never says so.
+        core_polls.schedule_close(tx, poll_id, poll.expires_at)
 
 
 def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
@@ -330,20 +335,31 @@ def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
         if existing is None:
             _store_poll(tx, status_id, status.account_id, incoming.poll)
         else:
-            tallies = list(incoming.poll.tallies)[: len(incoming.poll.options)]
-            tx.execute(
-                polls.update()
-                .where(polls.c.id == existing.id)
-                .values(
-                    options=list(incoming.poll.options),
-                    tallies=tallies,
-                    votes_count=sum(tallies),
-                    voters_count=incoming.poll.voters_count
-                    if incoming.poll.voters_count is not None
-                    else sum(tallies),
-                    closed_at=incoming.poll.closed_at,
-                )
-            )
+            _update_poll(tx, existing, incoming.poll)
+
+
+def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
+    """New counts (and options, end) of a remote poll; its server saying it has closed closes
+    it here, which tells the people here who voted."""
+    tallies = list(incoming.tallies)[: len(incoming.options)]
+    values = {
+        "options": list(incoming.options),
+        "tallies": tallies,
+        "votes_count": sum(tallies),
+        "voters_count": incoming.voters_count
+        if incoming.voters_count is not None
+        else sum(tallies),
+    }
+    if existing.closed_at is not None and incoming.closed_at is not None:
+        values["closed_at"] = incoming.closed_at
+    moved = incoming.expires_at is not None and incoming.expires_at != existing.expires_at
+    if moved:
+        values["expires_at"] = incoming.expires_at
+    tx.execute(polls.update().where(polls.c.id == existing.id).values(**values))
+    if existing.closed_at is None and incoming.closed_at is not None:
+        core_polls.close(tx, existing.id, closed_at=incoming.closed_at)
+    elif moved and existing.closed_at is None:
+        core_polls.schedule_close(tx, existing.id, incoming.expires_at)
 
 
 def delete_remote_status(tx, uri: str, author_id: int) -> bool:
