@@ -184,3 +184,39 @@ def test_unknown_activities_are_ignored(app):
     process(app, activity("EmojiReact", f"{R}/x", 18), rita)
     process(app, activity("Arrive", None, 19), rita)
     assert remote_statuses(db) == []
+
+
+def test_unknown_mentions_are_looked_up_later_and_at_most_ten(app, make_user):
+    from pnyx.federation.mentions import MAX_FETCHED, RESOLVE_MENTIONS
+    from pnyx.jobs import worker
+
+    db = app.state.db
+    rita = sender(db)
+    reader = make_user("reader")
+    factories.follow(db, reader.account_id, rita)
+    base = app.state.settings.base_url
+    named = [f"{base}/users/reader", f"{base}/users/nobody"]  # ours: known, and no one
+    named += [f"http://127.0.0.1:9/users/u{i}" for i in range(60)]  # nothing answers there
+    tags = [{"type": "Mention", "href": href, "name": f"@x{i}"} for i, href in enumerate(named)]
+    process(app, activity("Create", note(40, tag=tags), 40), rita)
+    [stored] = remote_statuses(db)
+    [payload] = db.run_sync(
+        lambda tx: list(
+            tx.scalars(sa.select(jobs.c.payload).where(jobs.c.kind == RESOLVE_MENTIONS))
+        )
+    )
+    assert payload["status_id"] == stored.id
+    assert len(payload["uris"]) == MAX_FETCHED and all("127.0.0.1:9" in u for u in payload["uris"])
+
+    worker.drain(db)  # every fetch fails: the post keeps the mentions it had, the job ends
+    assert not db.run_sync(
+        lambda tx: list(tx.scalars(sa.select(jobs.c.id).where(jobs.c.kind == RESOLVE_MENTIONS)))
+    )
+    from pnyx.db.tables import mentions
+
+    mentioned = db.run_sync(
+        lambda tx: list(
+            tx.scalars(sa.select(mentions.c.account_id).where(mentions.c.status_id == stored.id))
+        )
+    )
+    assert mentioned == [reader.account_id]

@@ -278,3 +278,24 @@ def test_first_sight_of_an_account_brings_its_recent_posts(pair: Pair):
     posts = eventually(lambda: len(backfilled()) == 2 and backfilled())
     assert posts, pair.b.logs()[-2000:]
     assert all("followers" not in p["content"] for p in posts)
+
+
+def test_a_post_naming_someone_we_never_met_keeps_them_in_its_mentions(followed: Pair):
+    # Bob (B) names Alice (A) and Erin (B). A has never heard of Erin: the post is stored at
+    # once, and Erin is looked up afterwards and added to its mentions, so a reply from A can
+    # address everyone in the conversation.
+    erin = login(followed.b, "erin")
+    word = f"hello{uuid.uuid4().hex[:8]}"
+    followed.bob.api.status_post(f"@{followed.alice.handle} @erin {word}")
+
+    def mentioned_there():
+        for note in followed.alice.api.notifications(types=["mention"]):
+            if note["status"] and word in note["status"]["content"]:
+                accts = {
+                    m["acct"] for m in followed.alice.api.status(note["status"]["id"])["mentions"]
+                }
+                return accts if erin.handle in accts else None
+        return None
+
+    accts = eventually(mentioned_there)
+    assert accts == {followed.alice.username, erin.handle}, accts

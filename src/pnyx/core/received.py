@@ -269,6 +269,14 @@ def _store_attachments(tx, status_id: int, author_id: int, items: list[IncomingA
         )
 
 
+def add_resolved_mentions(tx, status_id: int, account_ids: list[int]) -> None:
+    """Accounts a stored remote post names, found after it was stored (federation fetched
+    them). They are elsewhere, so nobody here is notified."""
+    status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
+    if status is not None and status.local is False:
+        _set_mentions(tx, status, account_ids, notify=False)
+
+
 def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
     if not account_ids:
         return

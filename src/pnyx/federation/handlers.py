@@ -23,7 +23,7 @@ from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, favourites, follow_requests, poll_votes, polls, statuses
 from pnyx.db.tables import follows as follows_table
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import records, resolve
+from pnyx.federation import mentions, records, resolve
 
 log = logging.getLogger("pnyx.federation.handlers")
 
@@ -209,6 +209,7 @@ def on_update(db, settings, activity, signer) -> None:
         if status is None or status.account_id != signer.id:
             return False
         received.update_status(tx, status.id, records.incoming_status(tx, obj, signer))
+        mentions.enqueue_unknown(tx, status.id, [href for href, _ in obj.mentions])
         return True
 
     if not db.run_sync(work):

@@ -23,7 +23,7 @@ from pnyx.core import keys, received
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import records
+from pnyx.federation import mentions, records
 from pnyx.federation.fetch import FetchError, RemoteClient
 
 log = logging.getLogger("pnyx.federation.resolve")
@@ -214,7 +214,10 @@ def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0)
         author = tx.one_or_none(sa.select(accounts).where(accounts.c.id == author_id))
         if author.suspended_at is not None:
             return None
-        return received.store_status(tx, author_id, records.incoming_status(tx, obj, author))
+        status_id = received.store_status(tx, author_id, records.incoming_status(tx, obj, author))
+        if status_id is not None:
+            mentions.enqueue_unknown(tx, status_id, [href for href, _ in obj.mentions])
+        return status_id
 
     return db.run_sync(work)
 

@@ -46,6 +46,7 @@ def load_handlers() -> None:
     import pnyx.federation.backfill  # noqa: F401
     import pnyx.federation.delivery  # noqa: F401
     import pnyx.federation.inbox  # noqa: F401
+    import pnyx.federation.mentions  # noqa: F401
 
 
 def run_one(db: Database, name: str) -> bool:
