@@ -492,3 +492,53 @@ def test_refusals_are_logged_with_their_reason(world: World):
     logs = world.server.logs()
     assert "/inbox refused" in logs and "Request not signed" in logs
     assert "The signer is not the activity's actor" in logs
+
+
+def test_a_move_carries_followers_over_only_when_the_new_account_claims_the_old(world: World):
+    """Olive follows Maya. Maya says she moved to Nora, who does not name her: nothing
+    changes. Then to Nina, who names her in alsoKnownAs: Olive asks to follow Nina (a Follow
+    reaches the peer) and stops following Maya (an Undo reaches the peer)."""
+    auth = {"Authorization": f"Bearer {world.token}"}
+    maya = add_actor(world.peer, "maya")
+    nora = add_actor(world.peer, "nora")  # does not name Maya
+    nina = Actor("nina", f"{world.peer.base_url}/users/nina")
+    world.peer.serve("/users/nina", {**actor_document(nina), "alsoKnownAs": [maya.uri]})
+    follow(world, maya)
+
+    def move(target: Actor) -> None:
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{maya.uri}#moves/{uuid.uuid4().hex}",
+            "type": "Move",
+            "actor": maya.uri,
+            "object": maya.uri,
+            "target": target.uri,
+        }
+        assert deliver(world, activity, maya).status_code == 202
+
+    def sent(kind: str, about: str):
+        for activity in world.peer.received:
+            inner = activity.get("object")
+            inner_target = inner.get("object") if isinstance(inner, dict) else None
+            if activity["type"] == kind and about in (inner, inner_target):
+                return activity
+        return None
+
+    def relationship(actor: Actor) -> dict:
+        handle = f"{actor.name}@{world.peer.base_url.removeprefix('http://')}"
+        found = httpx.get(world.server.url("/api/v1/accounts/lookup"), params={"acct": handle})
+        relations = httpx.get(
+            world.server.url("/api/v1/accounts/relationships"),
+            params={"id[]": found.json()["id"]},
+            headers=auth,
+        )
+        return relations.json()[0]
+
+    move(nora)
+    move(nina)  # processed after the refused one: when it has taken effect, so has that one
+    assert eventually(lambda: sent("Follow", nina.uri)), "no Follow reached Nina"
+    assert eventually(lambda: sent("Undo", maya.uri)), "the follow of Maya was not undone"
+    assert sent("Follow", nora.uri) is None
+    assert eventually(lambda: relationship(nina)["requested"])
+    assert relationship(maya)["following"] is False
+    assert relationship(nora)["following"] is False and relationship(nora)["requested"] is False

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pnyx.core import moves
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
@@ -413,10 +414,15 @@ def store_report(
 
 def record_move(tx, account_id: int, target_id: int) -> None:
     """The account says it moved to `target_id` (which the caller checked lists it in
-    alsoKnownAs). Recorded only: moving followers over is a later step."""
+    alsoKnownAs): its profile says so, and its followers here move over (`core.moves`)."""
+    previous = tx.scalar(
+        sa.select(accounts.c.moved_to_account_id).where(accounts.c.id == account_id)
+    )
     tx.execute(
         accounts.update().where(accounts.c.id == account_id).values(moved_to_account_id=target_id)
     )
+    if previous != target_id:
+        moves.schedule(tx, account_id, target_id)
 
 
 def set_featured(tx, account_id: int, status_id: int, featured: bool) -> None:

@@ -420,8 +420,9 @@ def on_remove(db, settings, activity, signer) -> None:
 
 
 def on_move(db, settings, activity, signer) -> None:
-    """Recorded (the account shows where it went); moving followers is a later step. The new
-    account must name the old one in alsoKnownAs, read fresh from its server."""
+    """Recorded (the account shows where it went), and its followers here follow the new
+    account (core.moves). The new account must name the old one in alsoKnownAs, read fresh
+    from its server."""
     if activity.object_id != signer.uri or not activity.target:
         return
     try:
