@@ -29,8 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from pnyx.core.keys import KeyPair, generate_keypair
+from pnyx.db.tables import accounts
 from pnyx.federation.signatures import sign_request
 from server import PnyxServer
 
@@ -542,3 +544,46 @@ def test_a_move_carries_followers_over_only_when_the_new_account_claims_the_old(
     assert eventually(lambda: relationship(nina)["requested"])
     assert relationship(maya)["following"] is False
     assert relationship(nora)["following"] is False and relationship(nora)["requested"] is False
+
+
+def test_an_actor_deleted_at_its_origin_is_erased_here(world: World):
+    """Dana posts, then her server deletes her: her post leaves the timeline and her account
+    this server (after the erasing job). A Delete of someone else's actor does nothing."""
+    dana = add_actor(world.peer, "dana")
+    follow(world, dana)
+    post = note(dana, "soon gone")
+    assert deliver(world, create(dana, post), dana).status_code == 202
+    wait_until_stored(world, post["id"])
+    handle = f"dana@{world.peer.base_url.removeprefix('http://')}"
+
+    def delete_of(actor_uri: str, signer: Actor) -> dict:
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{signer.uri}#delete/{uuid.uuid4().hex}",
+            "type": "Delete",
+            "actor": signer.uri,
+            "object": actor_uri,
+        }
+
+    assert deliver(world, delete_of(dana.uri, world.mallory), world.mallory).status_code == 202
+    world.peer.documents.pop("/users/dana")  # her server no longer has her (Mastodon: 410)
+    assert deliver(world, delete_of(dana.uri, dana), dana).status_code == 202
+
+    def gone() -> bool:
+        lookup = httpx.get(world.server.url("/api/v1/accounts/lookup"), params={"acct": handle})
+        return lookup.status_code == 404 and post["id"] not in public_uris(world)
+
+    assert eventually(gone), "Dana's account or post is still here"
+
+    # Not only hidden: erased from the database (by the job that follows the suspension).
+    engine = sa.create_engine(world.server.database_url)
+    try:
+
+        def erased() -> bool:
+            with engine.connect() as conn:
+                found = conn.execute(sa.select(accounts.c.id).where(accounts.c.uri == dana.uri))
+                return found.first() is None
+
+        assert eventually(erased), "Dana's account row is still stored"
+    finally:
+        engine.dispose()

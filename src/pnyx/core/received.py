@@ -378,10 +378,15 @@ def delete_remote_status(tx, uri: str, author_id: int) -> bool:
     status = status_by_uri(tx, uri)
     if status is None or status.account_id != author_id:
         return False
+    delete_with_boosts(tx, status)
+    return True
+
+
+def delete_with_boosts(tx, status) -> None:
+    """Remove a post and everyone's boosts of it, each undoing the counters it moved."""
     for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
         delete_row(tx, boost)
     delete_row(tx, status)
-    return True
 
 
 def store_report(

@@ -16,7 +16,7 @@ import logging
 import sqlalchemy as sa
 
 from pnyx.config import Settings
-from pnyx.core import blocks_mutes, follows, interactions, received
+from pnyx.core import blocks_mutes, erasure, follows, interactions, received
 from pnyx.core import polls as core_polls
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
@@ -227,16 +227,8 @@ def on_delete(db, settings, activity, signer) -> None:
 
 
 def _delete_actor(db, signer) -> None:
-    """The account was deleted at its origin: suspend it here, which hides everything it did."""
-
-    def work(tx):
-        tx.execute(
-            accounts.update()
-            .where(accounts.c.id == signer.id, accounts.c.suspended_at.is_(None))
-            .values(suspended_at=tx.now, suspension_reason="Deleted by its server")
-        )
-
-    db.run_sync(work)
+    """The account was deleted at its origin: hidden at once, then erased (core.erasure)."""
+    db.run_sync(erasure.erase_remote_account, signer.id)
 
 
 # --- Interactions ------------------------------------------------------------------------------

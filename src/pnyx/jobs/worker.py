@@ -42,6 +42,7 @@ def handler(kind: str, *, transactional: bool = True) -> Callable[[Handler], Han
 
 def load_handlers() -> None:
     """Import every module that registers handlers, so a worker knows all kinds."""
+    import pnyx.core.erasure  # noqa: F401
     import pnyx.core.moves  # noqa: F401
     import pnyx.core.polls  # noqa: F401
     import pnyx.federation.backfill  # noqa: F401
