@@ -39,10 +39,10 @@ def _next_url(request: Request, page: timelines.Slice, items: list) -> str | Non
 
 
 async def _timeline(
-    request: Request, stream: str, fetch, heading=None, *, signed_in: bool = False
+    request: Request, stream: str, fetch, heading, *, signed_in: bool = False
 ) -> Response:
     """A page of posts: `fetch(tx, visitor, page)` picks them, read in the same transaction
-    as the visitor's session. `heading(gettext)` names the page in the visitor's language."""
+    as the visitor's session; `heading(gettext)` names the page in the visitor's language."""
     page = _page(request)
 
     def work(tx, who: Visitor):
