@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import erasure, interactions, received
+from pnyx.core import erasure, interactions, polls, received
 from pnyx.core import follows as core_follows
 from pnyx.core import statuses as core_statuses
 from pnyx.core.received import IncomingStatus
@@ -53,9 +53,16 @@ def test_a_deleted_remote_account_is_hidden_then_erased_with_what_it_did(db, mak
         return reply
 
     reply = db.run_sync(rita_acts)
+    question = db.run_sync(
+        core_statuses.create,
+        ann,
+        core_statuses.StatusInput(text="tea?", poll=core_statuses.PollInput(["yes", "no"], 3600)),
+    )
+    poll = db.run_sync(polls.for_status, question)
+    db.run_sync(polls.vote, rita, poll.id, [1], uri=f"{R}/votes/1")
     db.run_sync(interactions.reblog, ann, reply)  # Ann boosts Rita's reply
     assert counts(db, post) == (1, 1, 1)
-    assert account(db, ann).followers_count == 1 and account(db, ann).statuses_count == 2
+    assert account(db, ann).followers_count == 1 and account(db, ann).statuses_count == 3
     db.run_sync(lambda tx: tx.execute(jobs.delete()))  # deliveries: not what this is about
 
     db.run_sync(erasure.erase_remote_account, rita)
@@ -65,10 +72,14 @@ def test_a_deleted_remote_account_is_hidden_then_erased_with_what_it_did(db, mak
     assert account(db, rita) is None
     assert counts(db, post) == (0, 0, 0)
     ann_row = account(db, ann)
-    assert ann_row.followers_count == 0 and ann_row.statuses_count == 1  # her boost went too
+    assert ann_row.followers_count == 0 and ann_row.statuses_count == 2  # her boost went too
+    counted = db.run_sync(polls.get, poll.id)
+    assert (counted.tallies, counted.votes_count, counted.voters_count) == ([0, 0], 0, 0)
     left = db.run_sync(
         lambda tx: (
-            list(tx.scalars(sa.select(statuses.c.id).where(statuses.c.id != post))),
+            list(
+                tx.scalars(sa.select(statuses.c.id).where(statuses.c.id.not_in([post, question])))
+            ),
             list(tx.scalars(sa.select(favourites.c.id))),
             list(tx.scalars(sa.select(notifications.c.id))),
         )

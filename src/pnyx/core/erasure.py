@@ -4,8 +4,8 @@ When someone leaves their server, what they posted should leave the servers that
 The Delete of an actor suspends the account at once (everything it did is hidden from that
 moment) and schedules this job, which removes its posts and boosts, its favourites and its
 follows in batches, keeping the counters of what remains right (replies, boosts and
-favourites of posts here, followers and following of the accounts it was linked to), then
-the account itself; what is left of it goes with the row (its notifications, mentions,
+favourites of posts here, followers and following of the accounts it was linked to, the
+counts of the polls it voted in), then the account itself; what is left of it goes with the row (its notifications, mentions,
 blocks and mutes, by cascade).
 """
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
 from pnyx.core.received import delete_with_boosts
 from pnyx.core.statuses import adjust_counter
-from pnyx.db.tables import accounts, favourites, follows, statuses
+from pnyx.db.tables import accounts, favourites, follows, poll_votes, polls, statuses
 from pnyx.jobs.worker import handler
 
 ERASE = "account.erase"
@@ -72,8 +73,51 @@ def erase_some(tx, account_id: int, *, limit: int = BATCH) -> bool:
         delete_follow(tx, link.account_id, link.target_account_id)
     if links:
         return False
+    if _withdraw_votes(tx, account_id, limit):
+        return False
     tx.execute(accounts.delete().where(accounts.c.id == account_id))
     return True
+
+
+def _withdraw_votes(tx, account_id: int, limit: int) -> bool:
+    """Take the account's votes out of the polls' counts (up to `limit` polls); True if it
+    had any."""
+    poll_ids = list(
+        tx.scalars(
+            sa.select(poll_votes.c.poll_id)
+            .where(poll_votes.c.account_id == account_id)
+            .distinct()
+            .limit(limit)
+        )
+    )
+    for poll_id in poll_ids:
+        choices = list(
+            tx.scalars(
+                sa.select(poll_votes.c.choice).where(
+                    poll_votes.c.poll_id == poll_id, poll_votes.c.account_id == account_id
+                )
+            )
+        )
+        poll = core_polls.get(tx, poll_id, for_update=True)  # as a vote does: counts move together
+        tallies = list(poll.tallies)
+        for choice in choices:
+            if 0 <= choice < len(tallies):
+                tallies[choice] = max(0, tallies[choice] - 1)
+        tx.execute(
+            polls.update()
+            .where(polls.c.id == poll_id)
+            .values(
+                tallies=tallies,
+                votes_count=max(0, poll.votes_count - len(choices)),
+                voters_count=max(0, poll.voters_count - 1),
+            )
+        )
+        tx.execute(
+            poll_votes.delete().where(
+                poll_votes.c.poll_id == poll_id, poll_votes.c.account_id == account_id
+            )
+        )
+    return bool(poll_ids)
 
 
 @handler(ERASE)
