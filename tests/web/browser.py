@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 CHROMIUM_HINT = "install Debian's chromium: apt-get install chromium"
 PLAYWRIGHT_HINT = "install the test extras: .venv/bin/pip install -e '.[test]' (playwright)"
@@ -418,6 +419,17 @@ def _remote_account(tx, username: str, domain: str, display_name: str) -> int:
     return account_id
 
 
+def _report_from_afar(tx, target_id: int, status_ids: list[int]) -> None:
+    """A report (a Flag from another server) for the moderators' page to show."""
+    from pnyx.core import received
+    from pnyx.db.tables import accounts
+
+    rita = tx.scalar(sa.select(accounts.c.id).where(accounts.c.username == "rita"))
+    received.store_report(
+        tx, rita, target_id, status_ids, "Off-topic advertising.", "https://remote.example/f/1"
+    )
+
+
 def seed_demo(server) -> Demo:
     from pnyx.core import instance_settings
 
@@ -459,6 +471,7 @@ def seed_demo(server) -> Demo:
     bob.api.status_favourite(public["id"])
     bob.api.status_reblog(public["id"])
     carol.api.poll_vote(poll["poll"]["id"], [0])
+    in_database(server, _report_from_afar, int(bob.id), [int(reply["id"])])
     return Demo(
         alice, bob, carol, str(public["id"]), str(poll["id"]), str(private["id"]), str(reply["id"])
     )

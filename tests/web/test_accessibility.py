@@ -68,6 +68,7 @@ PAGES = [
     Page("admin", "/admin", True),
     Page("admin-accounts", "/admin/accounts", True),
     Page("admin-instance", "/admin/instance", True),
+    Page("admin-reports", "/admin/reports", True),
 ]
 
 

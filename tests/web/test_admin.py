@@ -290,3 +290,50 @@ def test_overrides_follow_their_rules(db):
     assert instance_settings.effective(db.settings, {"registrations": "sometimes"}) == db.settings
     db.run_sync(instance_settings.set_override, "instance_title", None)
     assert db.run_sync(instance_settings.get_overrides) == {}
+
+
+def test_reports_are_listed_and_resolved_with_a_note_in_the_log(client, make_user):
+    import factories
+    from pnyx.core import received
+    from pnyx.core import statuses as core_statuses
+
+    db = client.app.state.db
+    moderator = make_user("mod", role="moderator")
+    target = make_user("target")
+    post_id = db.run_sync(
+        core_statuses.create, target.account_id, core_statuses.StatusInput(text="buy now")
+    )
+    rex = factories.remote_account(db, "rex", "remote.example")
+    report_id = db.run_sync(
+        received.store_report,
+        rex,
+        target.account_id,
+        [post_id],
+        "spam links",
+        "https://remote.example/flags/1",
+    )
+
+    sign_in(client, "target")  # not staff
+    assert client.get("/admin/reports").status_code == 403
+    assert post(client, f"/admin/reports/{report_id}/resolve").status_code == 403
+
+    sign_in(client, "mod")
+    page = client.get("/admin/reports")
+    assert page.status_code == 200
+    assert "@target, reported by @rex@remote.example" in page.text
+    assert "spam links" in page.text and f'href="/@target/{post_id}"' in page.text
+    answer = post(client, f"/admin/reports/{report_id}/resolve", reason="warned them")
+    assert answer.headers["location"] == "/admin/reports?status=open&done=resolve_report"
+    assert "No reports here." in client.get("/admin/reports").text
+    resolved = client.get("/admin/reports?status=resolved").text
+    assert "spam links" in resolved and "Mark as resolved" not in resolved
+    entry = log(client)[-1]
+    assert (entry.action, entry.target_account_id, entry.actor_account_id, entry.reason) == (
+        "resolve_report",
+        target.account_id,
+        moderator.account_id,
+        "warned them",
+    )
+    again = post(client, f"/admin/reports/{report_id}/resolve")
+    assert again.status_code == 422 and "already resolved" in again.text
+    assert post(client, "/admin/reports/12345/resolve").status_code == 404

@@ -24,6 +24,7 @@ from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
 from pnyx.web.i18n import gettext_for
+from pnyx.web.post_helpers import acct_path
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 STAFF = ("admin", "moderator")
@@ -36,6 +37,7 @@ DONE = {
     "role": N_("The role was changed."),
     "instance": N_("The instance settings were saved."),
     "rule_add": N_("The rule was added."),
+    "resolve_report": N_("The report was marked as resolved."),
     "rule_remove": N_("The rule was removed."),
 }
 NOT_YOURSELF = N_("You cannot do this to your own account.")
@@ -301,6 +303,86 @@ async def create_invite(request: Request) -> Response:
     return see_other(f"/admin/instance?invite={code}#invites")
 
 
+# --- Reports ----------------------------------------------------------------------------------
+
+
+def _report_filter(value: str | None) -> str:
+    return value if value in staff.REPORT_FILTERS else "open"
+
+
+async def _reports_page(
+    request: Request, who: Visitor, user, status: str, *, error: str | None = None, code=200
+) -> Response:
+    max_id = parse_id(request.query_params.get("max_id"))
+    rows = await database(request).read(
+        lambda tx: staff.report_list(tx, status, before_id=max_id, limit=PAGE_SIZE + 1)
+    )
+    next_url = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        next_url = f"/admin/reports?status={status}&max_id={rows[-1].id}"
+    items = [
+        {
+            "row": row,
+            "reporter": acct_path(row.reporter_username, row.reporter_domain)[2:],
+            "target": acct_path(row.target_username, row.target_domain)[2:],
+            "target_path": acct_path(row.target_username, row.target_domain),
+            "posts": [
+                f"{acct_path(row.target_username, row.target_domain)}/{status_id}"
+                for status_id in (row.status_ids or [])[:20]
+            ],
+        }
+        for row in rows
+    ]
+    return respond(
+        request,
+        who,
+        "site/admin_reports.html",
+        status=code,
+        reports=items,
+        filter=status,
+        next_url=next_url,
+        is_admin=user.role == "admin",
+        done=None if error else _done(who, request),
+        error=error,
+    )
+
+
+async def reports_page(request: Request) -> Response:
+    found, refusal = await _staff(request)
+    if refusal:
+        return refusal
+    who, user = found
+    return await _reports_page(
+        request, who, user, _report_filter(request.query_params.get("status"))
+    )
+
+
+async def resolve_report(request: Request) -> Response:
+    """POST /admin/reports/{id}/resolve, with an optional note for the moderation log."""
+    found, refusal = await _staff(request)
+    if refusal:
+        return refusal
+    who, user = found
+    form = await read_form(request)
+    if not csrf_ok(request, form):
+        return form_expired(request, who)
+    reason = text_field(form, "reason", 2000).strip()
+    report_id = request.path_params["id"]
+    try:
+        await database(request).write(
+            lambda tx: staff.resolve_report(
+                tx, report_id, by_account_id=user.account_id, reason=reason
+            )
+        )
+    except CoreError as exc:
+        _ = gettext_for(who.language)
+        return await _reports_page(
+            request, who, user, "open", error=explain(_, exc.message)[1], code=exc.status
+        )
+    return see_other("/admin/reports?status=open&done=resolve_report")
+
+
 async def admin_index(request: Request) -> Response:
     return see_other("/admin/accounts")
 
@@ -314,4 +396,6 @@ routes = [
     Route("/admin/instance/rules", add_rule, methods=["POST"]),
     Route("/admin/instance/rules/{id:int}/delete", remove_rule, methods=["POST"]),
     Route("/admin/invites", create_invite, methods=["POST"]),
+    Route("/admin/reports", reports_page, methods=["GET"]),
+    Route("/admin/reports/{id:int}/resolve", resolve_report, methods=["POST"]),
 ]
