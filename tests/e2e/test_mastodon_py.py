@@ -1253,3 +1253,15 @@ def test_masto_js_and_megalodon_style_json_bodies(world: World, bob_follows_alic
         assert creds.json()["display_name"] == "Carol via multipart"
         for response in (fav, follow, unfollow, poll, votes, creds):
             assert response.headers["content-type"].startswith("application/json")
+
+
+def test_report_as_mastodon_py_files_it(world: World):
+    carol, bob = world.carol, world.bob
+    post = bob.api.status_post(unique("buy cheap olives"))
+    report = carol.api.report(
+        bob.id, status_ids=[post["id"]], comment="spam in my timeline", category="spam"
+    )
+    assert str(report["target_account"]["id"]) == bob.id
+    assert [str(i) for i in report["status_ids"]] == [str(post["id"])]
+    assert report["category"] == "spam" and report["action_taken"] is False
+    expect_status(404, carol.api.report, "12345")

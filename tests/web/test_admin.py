@@ -322,6 +322,7 @@ def test_reports_are_listed_and_resolved_with_a_note_in_the_log(client, make_use
     assert page.status_code == 200
     assert "@target, reported by @rex@remote.example" in page.text
     assert "spam links" in page.text and f'href="/@target/{post_id}"' in page.text
+    assert "<dd>Other</dd>" in page.text  # a Flag has no category
     answer = post(client, f"/admin/reports/{report_id}/resolve", reason="warned them")
     assert answer.headers["location"] == "/admin/reports?status=open&done=resolve_report"
     assert "No reports here." in client.get("/admin/reports").text

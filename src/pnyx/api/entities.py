@@ -303,3 +303,19 @@ def notification(row, from_account, bundle: StatusBundle, settings: Settings, no
             else None
         )
     return data
+
+
+def report(row, target_account: dict) -> dict:
+    """Mastodon's Report, as its reporter sees it."""
+    return {
+        "id": str(row.id),
+        "action_taken": row.resolved_at is not None,
+        "action_taken_at": iso(row.resolved_at) if row.resolved_at else None,
+        "category": row.category,
+        "comment": row.comment,
+        "forwarded": bool(row.forwarded),
+        "created_at": iso(row.created_at),
+        "status_ids": [str(i) for i in (row.status_ids or [])] or None,
+        "rule_ids": [str(i) for i in (row.rule_ids or [])] or None,
+        "target_account": target_account,
+    }

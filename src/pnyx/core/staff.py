@@ -76,6 +76,7 @@ def report_list(tx, status: str = "open", *, before_id: int | None = None, limit
         sa.select(
             reports.c.id,
             reports.c.comment,
+            reports.c.category,
             reports.c.status_ids,
             reports.c.created_at,
             reports.c.resolved_at,

@@ -556,6 +556,9 @@ reports = sa.Table(
     _fk("target_account_id", "accounts.id"),
     sa.Column("status_ids", sa.JSON, nullable=False, default=list),
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("category", sa.String(16), nullable=False, server_default="other"),
+    sa.Column("rule_ids", sa.JSON, nullable=True),  # the instance rules it says were broken
+    sa.Column("forwarded", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("uri", sa.String(2048), nullable=True, unique=True),
     sa.Column("resolved_at", UTCDateTime, nullable=True),
     _created(),
