@@ -77,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             t6 = time.perf_counter()
         if i < 20:
             continue
-        for key, value in zip(
-            steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
-        ):
-            steps[key].append(value * 1e6)
+        _record(steps, (t0, t1, t2, t3, t4, t5, t6))
         sizes.append((len(items), len(body)))
     db.dispose()
     print(f"{args.database}, {args.size}, {args.users} home pages "
@@ -100,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     html_steps(url, tokens, args.users)
     return 0
+
+
+def _record(steps: dict[str, list[float]], marks: tuple[float, ...]) -> None:
+    """The time between consecutive marks, in µs, one step each (in the dict's order)."""
+    for key, start, end in zip(steps, marks[:-1], marks[1:], strict=True):
+        steps[key].append((end - start) * 1e6)
 
 
 def html_steps(url: str, tokens: list[str], users: int) -> None:
@@ -135,10 +138,7 @@ def html_steps(url: str, tokens: list[str], users: int) -> None:
         t6 = time.perf_counter()
         if i < 20:
             continue
-        for key, value in zip(
-            steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
-        ):
-            steps[key].append(value * 1e6)
+        _record(steps, (t0, t1, t2, t3, t4, t5, t6))
         sizes.append((len(items), len(html.encode())))
     db.dispose()
     print(f"web UI, {users} home pages ({statistics.mean(n for n, _ in sizes):.1f} statuses, "

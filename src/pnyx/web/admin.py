@@ -147,13 +147,9 @@ def _act(tx, me, account_id: int, action: str, reason: str, role: str) -> None:
 
 async def account_action(request: Request) -> Response:
     """POST /admin/accounts/{id}/{approve|suspend|unsuspend|role}."""
-    found, refusal = await _staff(request)
-    if refusal:
-        return refusal
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form = await _staff_post(request)
+    if who is None:
+        return form  # the refusal
     action = request.path_params["action"]
     if action not in ("approve", "suspend", "unsuspend", "role"):
         return Response(status_code=404)
@@ -218,9 +214,10 @@ async def instance_page(request: Request) -> Response:
     return await _instance_page(request, found[0])
 
 
-async def _admin_post(request: Request):
-    """(visitor, users row, form) for an admin's valid post, or (None, None, response)."""
-    found, refusal = await _staff(request, admin_only=True)
+async def _staff_post(request: Request, *, admin_only: bool = False):
+    """(visitor, users row, form) for a valid post by staff (an admin, with `admin_only`),
+    or (None, None, the answer to send)."""
+    found, refusal = await _staff(request, admin_only=admin_only)
     if refusal:
         return None, None, refusal
     who, user = found
@@ -231,7 +228,7 @@ async def _admin_post(request: Request):
 
 
 async def save_instance(request: Request) -> Response:
-    who, user, form = await _admin_post(request)
+    who, user, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     values = {
@@ -258,7 +255,7 @@ async def save_instance(request: Request) -> Response:
 
 
 async def add_rule(request: Request) -> Response:
-    who, user, form = await _admin_post(request)
+    who, user, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     text = text_field(form, "rule", 2000)
@@ -274,7 +271,7 @@ async def add_rule(request: Request) -> Response:
 
 
 async def remove_rule(request: Request) -> Response:
-    who, user, form = await _admin_post(request)
+    who, user, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     rule_id = request.path_params["id"]
@@ -288,7 +285,7 @@ async def remove_rule(request: Request) -> Response:
 
 async def create_invite(request: Request) -> Response:
     """POST /admin/invites: a new invite code (optionally limited in uses), logged."""
-    who, user, form = await _admin_post(request)
+    who, user, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     uses = text_field(form, "max_uses", 8).strip()
@@ -360,13 +357,9 @@ async def reports_page(request: Request) -> Response:
 
 async def resolve_report(request: Request) -> Response:
     """POST /admin/reports/{id}/resolve, with an optional note for the moderation log."""
-    found, refusal = await _staff(request)
-    if refusal:
-        return refusal
-    who, user = found
-    form = await read_form(request)
-    if not csrf_ok(request, form):
-        return form_expired(request, who)
+    who, user, form = await _staff_post(request)
+    if who is None:
+        return form  # the refusal
     reason = text_field(form, "reason", 2000).strip()
     report_id = request.path_params["id"]
     try:
