@@ -37,6 +37,7 @@ PAGES = {
     "search": ("/search?q=%23pnyx", True),
     "settings": ("/settings/profile", True),
     "admin": ("/admin/instance", True),
+    "reports": ("/admin/reports", True),
 }
 
 
