@@ -97,6 +97,9 @@ def test_hidden_sources_never_show(client, db, make_user):
     assert ids(client.get("/api/v1/notifications", headers=me.headers)) == [kept, kept_mute]
     count = client.get("/api/v1/notifications/unread_count", headers=me.headers).json()
     assert count == {"count": 2}  # what the list hides is not counted either
+    # With limit=2 the two newest are read first, one of them hidden: the count reads on.
+    url = "/api/v1/notifications/unread_count?limit=2"
+    assert client.get(url, headers=me.headers).json() == {"count": 2}
 
 
 def test_dismiss_and_clear(client, db, make_user):

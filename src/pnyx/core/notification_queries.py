@@ -215,13 +215,23 @@ def unread_count(
     ).with_only_columns(notifications.c.id, notifications.c.status_id)
     if last_read is not None:
         query = query.where(notifications.c.id > last_read)
-    rows = tx.rows(query.order_by(notifications.c.id.desc()).limit(limit))
     # The same posts the list hides (deleted, or no longer visible) are not counted, so the
-    # badge goes back to nothing once everything shown has been read.
-    visible = set(
-        status_views.visible_ids(tx, [r.status_id for r in rows if r.status_id], recipient_id)
-    )
-    return sum(1 for r in rows if r.status_id is None or r.status_id in visible)
+    # badge goes back to nothing once everything shown has been read. Like the list, it
+    # reads on past hidden ones (a bounded number of rounds) to count up to `limit`.
+    counted = 0
+    below: int | None = None
+    for _ in range(MAX_ROUNDS):
+        want = limit - counted
+        batch = query if below is None else query.where(notifications.c.id < below)
+        rows = tx.rows(batch.order_by(notifications.c.id.desc()).limit(want))
+        visible = set(
+            status_views.visible_ids(tx, [r.status_id for r in rows if r.status_id], recipient_id)
+        )
+        counted += sum(1 for r in rows if r.status_id is None or r.status_id in visible)
+        if counted >= limit or len(rows) < want:
+            break  # enough, or nothing more to read
+        below = rows[-1].id
+    return counted
 
 
 # --- Markers ------------------------------------------------------------------------------
