@@ -27,13 +27,12 @@ from pnyx.core.passwords import MIN_LENGTH
 from pnyx.web import i18n
 from pnyx.web.i18n import gettext_for
 from pnyx.web.session import (
-    SESSION_COOKIE,
     Visitor,
     csrf_ok,
     read_form,
     respond,
-    secure,
     see_other,
+    set_session_cookie,
     visitor,
 )
 
@@ -230,15 +229,7 @@ def form_expired(request: Request, who: Visitor) -> HTMLResponse:
 def with_session(request: Request, location: str, secret: str) -> Response:
     """Go to `location` with a new session cookie, flagged as the OAuth sign-in sets it."""
     response = see_other(location)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=int(core_oauth.SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=secure(request),
-        path="/",
-    )
+    set_session_cookie(request, response, secret)
     return response
 
 

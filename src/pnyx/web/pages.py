@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -78,15 +78,6 @@ def _scope_label(scope: str) -> str:
     return f"{verb} your {sub.replace('_', ' ')}"
 
 
-def _secure(request: Request) -> bool:
-    return request.app.state.settings.effective_scheme == "https"
-
-
-def _csrf_value(request: Request) -> str:
-    current = request.cookies.get(CSRF_COOKIE, "")
-    return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
-
-
 def render(
     request: Request, template: str, status: int = 200, *, csrf: str | None = None, **context
 ) -> HTMLResponse:
@@ -101,7 +92,7 @@ def render(
             csrf,
             httponly=True,
             samesite="lax",
-            secure=_secure(request),
+            secure=web_session.secure(request),
             path="/",
         )
     return response
@@ -154,12 +145,6 @@ def _with_query(uri: str, extra: dict[str, str | None]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, joined, parts.fragment))
 
 
-def _redirect(location: str) -> RedirectResponse:
-    response = RedirectResponse(location, status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 async def _form(request: Request):
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > 64_000:
@@ -199,7 +184,7 @@ async def _check_request(request: Request, values: dict[str, str]):
             exc.redirect_uri,
             {"error": exc.error, "error_description": exc.description, "state": exc.state},
         )
-        return None, _redirect(target)
+        return None, web_session.see_other(target)
     except core_oauth.OAuthError as exc:
         return None, message(request, "Authorization failed", exc.description, exc.status)
 
@@ -224,7 +209,7 @@ def _sign_in_page(
         request,
         "sign_in.html",
         status,
-        csrf=_csrf_value(request),
+        csrf=web_session.csrf_value(request),
         oauth_fields=sorted(values.items()),
         app_name=app_name,
         error=error,
@@ -244,7 +229,7 @@ async def authorize_page(request: Request) -> Response:
     return render(
         request,
         "consent.html",
-        csrf=_csrf_value(request),
+        csrf=web_session.csrf_value(request),
         oauth_fields=sorted(values.items()),
         app_name=auth.app_name,
         # Only web links: an app could register `javascript:` as its "website".
@@ -271,7 +256,7 @@ async def decide(request: Request) -> Response:
     if form.get("decision") != "approve":
         if auth.redirect_uri == core_oauth.OOB:
             return message(request, "Authorization denied", "You denied access.", 200)
-        return _redirect(
+        return web_session.see_other(
             _with_query(
                 auth.redirect_uri,
                 {
@@ -288,7 +273,9 @@ async def decide(request: Request) -> Response:
         return message(request, "Authorization failed", exc.description, exc.status)
     if auth.redirect_uri == core_oauth.OOB:
         return render(request, "code.html", app_name=auth.app_name, code=code)
-    return _redirect(_with_query(auth.redirect_uri, {"code": code, "state": auth.state}))
+    return web_session.see_other(
+        _with_query(auth.redirect_uri, {"code": code, "state": auth.state})
+    )
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -298,7 +285,7 @@ async def sign_in_page(request: Request) -> Response:
     if not values.get("client_id"):
         who = await web_session.visitor(request)
         if who.user is not None:
-            return _redirect("/home")
+            return web_session.see_other("/home")
         return web_auth.sign_in_page(request, who)
     return _sign_in_page(request, values)
 
@@ -343,16 +330,8 @@ async def sign_in(request: Request) -> Response:
             who = await web_session.visitor(request)
             return web_auth.sign_in_page(request, who, error=error, login=login, status=status)
         return _sign_in_page(request, values, error=error, login=login, status=status)
-    response = _redirect(_authorize_url(values) if oauth else "/home")
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=int(core_oauth.SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/",
-    )
+    response = web_session.see_other(_authorize_url(values) if oauth else "/home")
+    web_session.set_session_cookie(request, response, secret)
     return response
 
 
@@ -366,7 +345,7 @@ async def sign_out(request: Request) -> Response:
             return web_auth.form_expired(request, await web_session.visitor(request))
         return message(request, "Request refused", "Your form expired. Please try again.", 403)
     await database(request).write(core_oauth.end_session, request.cookies.get(SESSION_COOKIE))
-    response = _redirect(_authorize_url(values) if values.get("client_id") else "/")
+    response = web_session.see_other(_authorize_url(values) if values.get("client_id") else "/")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 

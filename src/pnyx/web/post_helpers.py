@@ -127,6 +127,30 @@ async def form_gate(request: Request) -> tuple[Visitor, dict, Response | None]:
     return who, form, None
 
 
+async def own_page_gate(request: Request) -> tuple[Visitor, int | None, Response | None]:
+    """Pages about one of the visitor's posts (edit, delete): (visitor, post id, None), or
+    the answer to send (to the sign-in page when signed out, 404 for a bad id)."""
+    who = await visitor(request)
+    if who.user is None:
+        return who, None, see_other("/auth/sign_in")
+    status_id = path_id(request)
+    if status_id is None:
+        return who, None, not_found_page(request, who)
+    return who, status_id, None
+
+
+async def form_gate_with_id(request: Request) -> tuple[Visitor, dict, int | None, Response | None]:
+    """`form_gate` for a form about one thing (a post, a poll): also its id from the path
+    (404 if it is not one)."""
+    who, form, refusal = await form_gate(request)
+    if refusal is not None:
+        return who, form, None, refusal
+    status_id = path_id(request)
+    if status_id is None:
+        return who, form, None, not_found_page(request, who)
+    return who, form, status_id, None
+
+
 def plain_text(fragment: str | None, limit: int = 200) -> str:
     """Sanitized post or bio HTML as one line of plain text, cut at `limit` characters (for
     OpenGraph descriptions and page titles)."""

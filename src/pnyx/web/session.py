@@ -44,7 +44,8 @@ class Visitor:
         return self.user.account_id if self.user else None
 
 
-def _csrf_value(request: Request) -> str:
+def csrf_value(request: Request) -> str:
+    """The CSRF token of this browser (its cookie's), or a new one."""
     current = request.cookies.get(CSRF_COOKIE, "")
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
@@ -69,7 +70,7 @@ async def visit(
     """
     secret = request.cookies.get(SESSION_COOKIE)
     accept_language = request.headers.get("accept-language")
-    csrf = _csrf_value(request)
+    csrf = csrf_value(request)
 
     def both(tx):
         user, unread, site = lookup(tx, secret)
@@ -112,6 +113,19 @@ def respond(
             CSRF_COOKIE, who.csrf, httponly=True, samesite="lax", secure=secure(request), path="/"
         )
     return response
+
+
+def set_session_cookie(request: Request, response, secret: str) -> None:
+    """The cookie of a new browser session (HttpOnly, SameSite=Lax, as long as a session)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(core_oauth.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+        path="/",
+    )
 
 
 def see_other(location: str) -> RedirectResponse:

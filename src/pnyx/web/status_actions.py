@@ -25,16 +25,16 @@ from pnyx.web.post_helpers import (
     acct_path,
     back,
     core_error_page,
-    form_gate,
+    form_gate_with_id,
     form_list,
     form_str,
     not_found_page,
-    path_id,
+    own_page_gate,
     rendered_statuses,
     safe_return,
     status_path,
 )
-from pnyx.web.session import respond, see_other, visitor
+from pnyx.web.session import respond, see_other
 
 
 def _reblog(tx, account_id: int, status_id: int) -> int:
@@ -45,12 +45,9 @@ def _toggle(act: Callable[[object, int, int], int]):
     """POST /statuses/ID/<action>: apply `act(tx, viewer, id)`, then back to the page."""
 
     async def handler(request: Request) -> Response:
-        who, form, refusal = await form_gate(request)
+        who, form, status_id, refusal = await form_gate_with_id(request)
         if refusal is not None:
             return refusal
-        status_id = path_id(request)
-        if status_id is None:
-            return not_found_page(request, who)
         account_id = who.account_id
 
         def work(tx):
@@ -72,12 +69,9 @@ def _toggle(act: Callable[[object, int, int], int]):
 
 async def delete_page(request: Request) -> Response:
     """GET /statuses/ID/delete: "are you sure?", with the post shown (no JavaScript needed)."""
-    who = await visitor(request)
-    if who.user is None:
-        return see_other("/auth/sign_in")
-    status_id = path_id(request)
-    if status_id is None:
-        return not_found_page(request, who)
+    who, status_id, refusal = await own_page_gate(request)
+    if refusal is not None:
+        return refusal
     account_id = who.account_id
 
     def work(tx):
@@ -104,12 +98,9 @@ async def delete_page(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    who, form, refusal = await form_gate(request)
+    who, form, status_id, refusal = await form_gate_with_id(request)
     if refusal is not None:
         return refusal
-    status_id = path_id(request)
-    if status_id is None:
-        return not_found_page(request, who)
     account_id = who.account_id
 
     def work(tx):
@@ -135,12 +126,9 @@ async def delete(request: Request) -> Response:
 
 async def vote(request: Request) -> Response:
     """POST /polls/ID/votes with `choices` (radio buttons, or checkboxes for several)."""
-    who, form, refusal = await form_gate(request)
+    who, form, poll_id, refusal = await form_gate_with_id(request)
     if refusal is not None:
         return refusal
-    poll_id = path_id(request)
-    if poll_id is None:
-        return not_found_page(request, who)
     account_id = who.account_id
     try:
         choices = [int(c) for c in form_list(form, "choices")[:64]]

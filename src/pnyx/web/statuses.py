@@ -37,7 +37,9 @@ from pnyx.web.post_helpers import (
     acct_path,
     core_error_page,
     form_gate,
+    form_gate_with_id,
     not_found_page,
+    own_page_gate,
     path_id,
     plain_text,
     rendered_statuses,
@@ -164,12 +166,9 @@ async def create(request: Request) -> Response:
 
 
 async def edit_page(request: Request) -> Response:
-    who = await visitor(request)
-    if who.user is None:
-        return see_other("/auth/sign_in")
-    status_id = path_id(request)
-    if status_id is None:
-        return not_found_page(request, who)
+    who, status_id, refusal = await own_page_gate(request)
+    if refusal is not None:
+        return refusal
     account_id = who.account_id
     return_to = safe_return(request.query_params.get("return_to")) or ""
 
@@ -191,12 +190,9 @@ async def edit_page(request: Request) -> Response:
 
 
 async def edit(request: Request) -> Response:
-    who, raw, refusal = await form_gate(request)
+    who, raw, status_id, refusal = await form_gate_with_id(request)
     if refusal is not None:
         return refusal
-    status_id = path_id(request)
-    if status_id is None:
-        return not_found_page(request, who)
     form = ComposeForm.from_form(raw)
     data = form.edit_input()
     account_id = who.account_id
