@@ -394,29 +394,22 @@ def login(server, username: str, *, admin: bool = False, display_name: str = "")
 
 
 def _remote_account(tx, username: str, domain: str, display_name: str) -> int:
-    """An account of another server as federation would have stored it (no server behind
+    """An account of another server, stored the way federation stores one (no server behind
     it: pages must show what is stored without fetching)."""
-    from pnyx.db.ids import new_id
-    from pnyx.db.tables import accounts
+    from pnyx.core.received import IncomingAccount, store_account
 
-    account_id = new_id()
-    tx.execute(
-        accounts.insert().values(
-            id=account_id,
+    return store_account(
+        tx,
+        IncomingAccount(
+            uri=f"https://{domain}/users/{username}",
             username=username,
             domain=domain,
+            inbox_url=f"https://{domain}/users/{username}/inbox",
             display_name=display_name,
             note="<p>Writes from another server.</p>",
-            uri=f"https://{domain}/users/{username}",
             url=f"https://{domain}/@{username}",
-            inbox_url=f"https://{domain}/users/{username}/inbox",
-            fields=[],
-            also_known_as=[],
-            created_at=tx.now,
-            updated_at=tx.now,
-        )
+        ),
     )
-    return account_id
 
 
 def _report_from_afar(tx, target_id: int, status_ids: list[int]) -> None:
