@@ -286,17 +286,22 @@ def test_vote_in_a_poll_from_the_timeline(world: World):
         close(page)
 
 
+def public_post_by(world: World, person, text: str) -> str:
+    """`person` publishes `text` publicly from their home page; the post's path."""
+    page = world.page_as(person)
+    try:
+        page.goto(world.url("/home"))
+        publish(page, text, visibility="Public")
+        return permalink(page, text)
+    finally:
+        close(page)
+
+
 def test_reply_from_the_post_page_joins_the_thread(world: World):
     author = world.person(unique("asker"))
     replier = world.person(unique("replier"))
-    page = world.page_as(author)
-    try:
-        page.goto(world.url("/home"))
-        question = unique("Who brings the olives? ")
-        publish(page, question, visibility="Public")
-        path = permalink(page, question)
-    finally:
-        close(page)
+    question = unique("Who brings the olives? ")
+    path = public_post_by(world, author, question)
     page = world.page_as(replier)
     try:
         page.goto(world.url(path))
@@ -316,14 +321,8 @@ def test_reply_from_the_post_page_joins_the_thread(world: World):
 def test_favourite_a_post_then_its_author_is_notified(world: World):
     author = world.person(unique("writer"))
     fan = world.person(unique("fan"))
-    page = world.page_as(author)
-    try:
-        page.goto(world.url("/home"))
-        text = unique("A poem about harbours ")
-        publish(page, text, visibility="Public")
-        path = permalink(page, text)
-    finally:
-        close(page)
+    text = unique("A poem about harbours ")
+    path = public_post_by(world, author, text)
     page = world.page_as(fan)
     try:
         page.goto(world.url(path))
