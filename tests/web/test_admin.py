@@ -338,3 +338,14 @@ def test_reports_are_listed_and_resolved_with_a_note_in_the_log(client, make_use
     again = post(client, f"/admin/reports/{report_id}/resolve")
     assert again.status_code == 422 and "already resolved" in again.text
     assert post(client, "/admin/reports/12345/resolve").status_code == 404
+
+
+def test_ids_out_of_range_in_admin_addresses_are_not_found(client, admin):
+    huge = "9" * 25
+    for path in (
+        f"/admin/accounts/{huge}/approve",
+        f"/admin/instance/rules/{huge}/delete",
+        f"/admin/reports/{huge}/resolve",
+    ):
+        answer = post(client, path, reason="x")
+        assert answer.status_code == 404, (path, answer.status_code, answer.text[:300])
