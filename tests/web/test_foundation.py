@@ -16,6 +16,9 @@ def test_landing_page_is_served_with_a_strict_policy(client, make_user):
     assert "frame-ancestors 'none'" in policy
     assert '<html lang="en">' in answer.text
     assert "hello from the landing page" in answer.text
+    # The instance in numbers, here and on /about: one person, one post.
+    for page in (answer.text, client.get("/about").text):
+        assert "<dt>People</dt><dd>1</dd>" in page and "<dt>Posts</dt><dd>1</dd>" in page
 
 
 def test_pages_speak_french_to_a_french_browser(client):
