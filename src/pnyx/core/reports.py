@@ -2,8 +2,8 @@
 
 As Mastodon's `POST /api/v1/reports`: a category (spam, legal, violation, other), the
 instance rules broken (which makes it a violation), a comment of up to 1,000 characters, and
-posts that must be the reported account's and visible to the reporter. Moderators see reports
-at /admin/reports (core.staff). Reports are not sent to the account's server yet: `forward`
+posts that must be the reported account's and visible to the reporter. Moderators list and
+resolve reports at /admin/reports (`report_list`, `resolve_report`). Reports are not sent to the account's server yet: `forward`
 is accepted and `forwarded` stays false.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from pnyx.core import status_views
+from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, reports, rules, statuses
@@ -21,6 +22,7 @@ from pnyx.db.tables import accounts, reports, rules, statuses
 CATEGORIES = ("spam", "legal", "violation", "other")
 MAX_COMMENT = 1000
 MAX_STATUSES = 100
+FILTERS = ("open", "resolved")  # what the moderators' page lists
 
 
 @dataclass
@@ -87,3 +89,46 @@ def get_own(tx, reporter_id: int, report_id: int):
     if row is None:
         raise NotFound()
     return row
+
+
+def report_list(tx, status: str = "open", *, before_id: int | None = None, limit: int = 50):
+    """Reports, newest first: open ones (waiting for a moderator) or resolved ones, each with
+    who reported (an account here, or elsewhere for a Flag) and whom."""
+    reporter = accounts.alias("reporter")
+    target = accounts.alias("target")
+    query = (
+        sa.select(
+            reports.c.id,
+            reports.c.comment,
+            reports.c.category,
+            reports.c.status_ids,
+            reports.c.created_at,
+            reports.c.resolved_at,
+            reports.c.target_account_id,
+            reporter.c.username.label("reporter_username"),
+            reporter.c.domain.label("reporter_domain"),
+            target.c.username.label("target_username"),
+            target.c.domain.label("target_domain"),
+        )
+        .join(reporter, reporter.c.id == reports.c.account_id)
+        .join(target, target.c.id == reports.c.target_account_id)
+    )
+    if status == "resolved":
+        query = query.where(reports.c.resolved_at.is_not(None))
+    else:
+        query = query.where(reports.c.resolved_at.is_(None))
+    if before_id is not None:
+        query = query.where(reports.c.id < before_id)
+    return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
+
+
+def resolve_report(tx, report_id: int, *, by_account_id: int, reason: str = "") -> None:
+    """A moderator dealt with a report (acting on the account is a separate, logged action);
+    recorded in the moderation log with what they said."""
+    row = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
+    if row is None:
+        raise NotFound()
+    if row.resolved_at is not None:
+        raise Invalid("This report was already resolved")
+    tx.execute(reports.update().where(reports.c.id == report_id).values(resolved_at=tx.now))
+    log_action(tx, "resolve_report", row.target_account_id, by_account_id, reason)

@@ -1,17 +1,14 @@
-"""What moderators and admins look at: the local users with their standing, the reports
-about accounts, and the latest entries of the moderation log. Shared by the admin pages and
-`pnyx user list`."""
+"""What moderators and admins look at: the local users with their standing, and the latest
+entries of the moderation log. Shared by the admin pages and `pnyx user list`. (Reports are
+in core.reports.)"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core.accounts import log_action
-from pnyx.core.errors import Invalid, NotFound
-from pnyx.db.tables import accounts, moderation_log, reports, users
+from pnyx.db.tables import accounts, moderation_log, users
 
 USER_FILTERS = ("pending", "active", "suspended", "all")
-REPORT_FILTERS = ("open", "resolved")
 
 
 def local_users(tx, status: str = "all", *, before_user_id: int | None = None, limit=None):
@@ -65,46 +62,3 @@ def recent_actions(tx, limit: int = 15) -> list:
         .order_by(moderation_log.c.id.desc())
         .limit(limit)
     )
-
-
-def report_list(tx, status: str = "open", *, before_id: int | None = None, limit: int = 50):
-    """Reports, newest first: open ones (waiting for a moderator) or resolved ones, each with
-    who reported (an account here, or elsewhere for a Flag) and whom."""
-    reporter = accounts.alias("reporter")
-    target = accounts.alias("target")
-    query = (
-        sa.select(
-            reports.c.id,
-            reports.c.comment,
-            reports.c.category,
-            reports.c.status_ids,
-            reports.c.created_at,
-            reports.c.resolved_at,
-            reports.c.target_account_id,
-            reporter.c.username.label("reporter_username"),
-            reporter.c.domain.label("reporter_domain"),
-            target.c.username.label("target_username"),
-            target.c.domain.label("target_domain"),
-        )
-        .join(reporter, reporter.c.id == reports.c.account_id)
-        .join(target, target.c.id == reports.c.target_account_id)
-    )
-    if status == "resolved":
-        query = query.where(reports.c.resolved_at.is_not(None))
-    else:
-        query = query.where(reports.c.resolved_at.is_(None))
-    if before_id is not None:
-        query = query.where(reports.c.id < before_id)
-    return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
-
-
-def resolve_report(tx, report_id: int, *, by_account_id: int, reason: str = "") -> None:
-    """A moderator dealt with a report (acting on the account is a separate, logged action);
-    recorded in the moderation log with what they said."""
-    row = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
-    if row is None:
-        raise NotFound()
-    if row.resolved_at is not None:
-        raise Invalid("This report was already resolved")
-    tx.execute(reports.update().where(reports.c.id == report_id).values(resolved_at=tx.now))
-    log_action(tx, "resolve_report", row.target_account_id, by_account_id, reason)

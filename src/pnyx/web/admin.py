@@ -20,6 +20,7 @@ from pnyx.api.http import database
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
 from pnyx.core import instance_settings, staff
+from pnyx.core import reports as core_reports
 from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
@@ -304,7 +305,7 @@ async def create_invite(request: Request) -> Response:
 
 
 def _report_filter(value: str | None) -> str:
-    return value if value in staff.REPORT_FILTERS else "open"
+    return value if value in core_reports.FILTERS else "open"
 
 
 async def _reports_page(
@@ -312,7 +313,7 @@ async def _reports_page(
 ) -> Response:
     max_id = parse_id(request.query_params.get("max_id"))
     rows = await database(request).read(
-        lambda tx: staff.report_list(tx, status, before_id=max_id, limit=PAGE_SIZE + 1)
+        lambda tx: core_reports.report_list(tx, status, before_id=max_id, limit=PAGE_SIZE + 1)
     )
     next_url = None
     if len(rows) > PAGE_SIZE:
@@ -364,7 +365,7 @@ async def resolve_report(request: Request) -> Response:
     report_id = request.path_params["id"]
     try:
         await database(request).write(
-            lambda tx: staff.resolve_report(
+            lambda tx: core_reports.resolve_report(
                 tx, report_id, by_account_id=user.account_id, reason=reason
             )
         )
