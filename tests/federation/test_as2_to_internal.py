@@ -1,6 +1,6 @@
 """Reading remote ActivityStreams: every real-world fixture is either understood or ignored.
 
-Each file under ../shared/fixtures/activitypub/ (SOURCES.md names where it came from) has a
+Each file under tests/fixtures/activitypub/ (SOURCES.md names where it came from) has a
 check below, registered with @check; the parametrized test walks the directory, so a new
 fixture without a check fails until someone decides what it should become.
 """
@@ -32,7 +32,7 @@ from pnyx.federation.as2_to_internal import (
 )
 from pnyx.federation.vocab import PUBLIC
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "activitypub"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activitypub"
 ALL_FIXTURES = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.json"))
 
 CHECKS: dict[str, Callable[[dict], None]] = {}

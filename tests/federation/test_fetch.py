@@ -23,7 +23,7 @@ from pnyx.core.keys import generate_keypair
 from pnyx.federation import fetch, signatures
 from pnyx.federation.fetch import AP_ACCEPT, FetchError, RemoteClient, check_destination
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "activitypub"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activitypub"
 ALLOWED = Settings(domain="127.0.0.1:8001", scheme="http", allow_private_addresses=True)
 STRICT = Settings(domain="127.0.0.1:8001", scheme="http", allow_private_addresses=False)
 AP = "application/activity+json"

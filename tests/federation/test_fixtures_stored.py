@@ -25,7 +25,7 @@ from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import handlers, resolve
 from pnyx.federation.as2_common import host_of
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "activitypub"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activitypub"
 # Covered where they bite: the signature samples in test_signatures.py and test_forged_input.py;
 # the spoofed object (a document claiming an id other than the URL it is served from) in
 # test_fetch.py, test_as2_to_internal.py and test_forged_input.py, since only a fetch knows

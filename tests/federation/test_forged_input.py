@@ -36,7 +36,7 @@ from pnyx.db.tables import accounts
 from pnyx.federation.signatures import sign_request
 from server import PnyxServer
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "activitypub"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activitypub"
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 AP = "application/activity+json"

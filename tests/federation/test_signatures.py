@@ -15,7 +15,7 @@ from pnyx.core.keys import generate_keypair
 from pnyx.federation import signatures as sig
 from pnyx.federation.signatures import SignatureError, SignedBy
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "activitypub"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activitypub"
 KEY_ID = "https://a.example/users/alice#main-key"
 INBOX = "https://b.example/users/bob/inbox"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
