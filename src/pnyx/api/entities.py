@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pnyx.config import Settings
+from pnyx.core import visibility
 from pnyx.core.status_views import StatusBundle
 
 
@@ -147,11 +148,7 @@ def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -
 def _pinnable(row, viewer_id: int) -> bool:
     """Mastodon gives `pinned` only where the viewer could pin: their own post, not a boost,
     not a direct message."""
-    return (
-        row.account_id == viewer_id
-        and not row.reblog_of_id
-        and row.visibility in ("public", "unlisted", "private")
-    )
+    return visibility.may_pin(viewer_id, row, is_boost=bool(row.reblog_of_id))
 
 
 def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:

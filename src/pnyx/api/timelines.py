@@ -25,15 +25,11 @@ def no_nul_list(values: list[str]) -> list[str]:
     return [v.replace("\x00", "") for v in values]
 
 
-def render(
-    tx, page: timelines.Slice, viewer_id: int | None, *, checked: bool = False
-) -> tuple[list[dict], list[int]]:
-    """Rendered statuses (those still visible) and the ids for the Link header.
-
-    `checked`: the timeline already applied `visibility.may_see` to every item and boosted
-    original in this same transaction (core.timelines.home does), so it is not done twice.
-    """
-    bundle = status_views.load(tx, page.ids, viewer_id, check_visibility=not checked)
+def render(tx, page: timelines.Slice, viewer_id: int | None) -> tuple[list[dict], list[int]]:
+    """Rendered statuses (those the viewer is shown) and the ids for the Link header. A
+    timeline's ids arrive already decided for this viewer (`decisions.CheckedIds`), and
+    `status_views.load` takes them as they are."""
+    bundle = status_views.load(tx, page.ids, viewer_id)
     return entities.statuses(bundle, tx.settings, tx.now), page.cursors
 
 
@@ -44,7 +40,7 @@ async def home(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:statuses")
         ids = timelines.home(tx, viewer.account_id, page)
-        return render(tx, ids, viewer.account_id, checked=True)
+        return render(tx, ids, viewer.account_id)
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)

@@ -122,9 +122,7 @@ def reblog(
     only by its author (to their same followers); direct messages never.
     """
     status = visible_original(tx, account_id, status_id)
-    if status.visibility == "direct" or (
-        status.visibility == "private" and status.account_id != account_id
-    ):
+    if not visibility.may_boost(account_id, status):
         raise Forbidden()
     existing = existing_reblog(tx, account_id, status.id)
     if existing is not None:
@@ -218,12 +216,9 @@ def pin(tx, account_id: int, status_id: int) -> int:
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, account_id, row):
         raise NotFound()
-    if row.reblog_of_id:
-        raise Invalid("A boost cannot be pinned")
-    if row.account_id != account_id:
-        raise Invalid("Someone else's post cannot be pinned")
-    if row.visibility == "direct":
-        raise Invalid("Posts that are only visible to mentioned users cannot be pinned")
+    refusal = visibility.pin_refusal(account_id, row, is_boost=row.reblog_of_id is not None)
+    if refusal is not None:
+        raise Invalid(refusal)
     already = tx.scalar(
         sa.select(status_pins.c.id).where(
             status_pins.c.account_id == account_id, status_pins.c.status_id == row.id

@@ -1,9 +1,8 @@
 """Search: accounts by handle or name, hashtags by name, statuses by text.
 
 Nothing found here can be something the searcher may not see: suspended accounts and accounts
-blocked either way never match, and status search only looks among posts the searcher could
-open anyway (their own, public and unlisted ones, followers-only posts of accounts they follow,
-and posts addressed to them), then passes the hits through the usual visibility rules. Status
+blocked either way never match, and status search only looks among posts the searcher may
+see (the visibility rule's SQL form), then passes the hits through the decision pipeline. Status
 text search is a bounded scan over the newest posts, not a full-text index: good enough for a
 small instance, and it can never turn into a whole-table scan on a large one.
 """
@@ -13,9 +12,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import status_views
+from pnyx.core import status_views, visibility
 from pnyx.db.ids import parse_id
-from pnyx.db.tables import accounts, blocks, follows, mentions, statuses, tags
+from pnyx.db.tables import accounts, follows, statuses, tags
 
 # Newest posts looked at by one status search.
 STATUS_SCAN = 10_000
@@ -28,19 +27,6 @@ def _like_prefix(text: str) -> str:
 
 def _like_anywhere(text: str) -> str:
     return "%" + _like_prefix(text)
-
-
-def _not_blocked(query, viewer_id: int | None):
-    if viewer_id is None:
-        return query
-    return query.where(
-        ~sa.exists().where(
-            blocks.c.account_id == viewer_id, blocks.c.target_account_id == accounts.c.id
-        ),
-        ~sa.exists().where(
-            blocks.c.account_id == accounts.c.id, blocks.c.target_account_id == viewer_id
-        ),
-    )
 
 
 def search_accounts(
@@ -63,7 +49,8 @@ def search_accounts(
 
     def allowed(query):
         query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
-        query = _not_blocked(query, viewer_id)
+        if viewer_id is not None:
+            query = query.where(visibility.not_blocked(viewer_id, accounts.c.id))
         if following and viewer_id is not None:
             query = query.where(
                 sa.exists().where(
@@ -143,18 +130,8 @@ def search_statuses(
             return []
         return status_views.load(tx, by_address, viewer_id).visible
     words = [w.lower() for w in q.split() if w][:8]
-    followed = sa.select(follows.c.target_account_id).where(follows.c.account_id == viewer_id)
-    addressed = sa.exists().where(
-        mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id
-    )
-    may_open = sa.or_(
-        statuses.c.account_id == viewer_id,
-        statuses.c.visibility.in_(("public", "unlisted")),
-        sa.and_(statuses.c.visibility == "private", statuses.c.account_id.in_(followed)),
-        addressed,
-    )
     recent = sa.select(statuses.c.id, statuses.c.text, statuses.c.spoiler_text).where(
-        statuses.c.reblog_of_id.is_(None), may_open
+        statuses.c.reblog_of_id.is_(None), visibility.visible_condition(statuses, viewer_id)
     )
     if account_id is not None:
         recent = recent.where(statuses.c.account_id == account_id)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from pnyx.core import visibility
+from pnyx.core import decisions, visibility
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
@@ -50,6 +51,7 @@ class StatusBundle:
     pinned: set[int] = field(default_factory=set)
     muted_conversations: set[int] = field(default_factory=set)
     visible: list[int] = field(default_factory=list)  # requested ids the viewer may see, in order
+    warnings: dict[int, decisions.Decision] = field(default_factory=dict)  # shown behind these
     rendered_accounts: dict[int, dict] = field(default_factory=dict)  # filled by the serializer
 
 
@@ -147,33 +149,30 @@ def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None
 
 
 def _pick_visible(
-    tx, bundle: StatusBundle, status_ids: list[int], *, check_visibility: bool, hide_muted: bool
+    tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
 ) -> list[int]:
-    """Which of `status_ids` (in order) the bundle's viewer may see: a boost only with its
-    original; with `hide_muted`, not from accounts the viewer muted."""
+    """Which of `status_ids` (in order) the bundle's viewer is shown, by the decision
+    pipeline: the visibility rule (a boost only with its original), and with `hide_muted`
+    the viewer's mutes. Ids core already decided for this viewer are taken as they are."""
     viewer_id = bundle.viewer_id
-    ctx = None
-    if check_visibility or hide_muted:
-        author_ids = {r.account_id for r in bundle.statuses.values()}
-        ctx = visibility.load_context(tx, viewer_id, author_ids, list(bundle.statuses))
-    visible = []
-    for sid in status_ids:
-        row = bundle.statuses.get(sid)
-        if row is None:
-            continue
+    present = [sid for sid in status_ids if sid in bundle.statuses]
+    if isinstance(status_ids, decisions.CheckedIds) and status_ids.checked_for(viewer_id):
+        bundle.warnings.update(status_ids.warnings)
+        return present
+    steps = decisions.VISIBLE_UNMUTED if hide_muted else decisions.VISIBLE
+    author_ids = {r.account_id for r in bundle.statuses.values()}
+    ctx = visibility.load_context(tx, viewer_id, author_ids, list(bundle.statuses))
+    shown = []
+    for sid in present:
+        row = bundle.statuses[sid]
         original = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else None
-        if check_visibility:
-            if not visibility.may_see(ctx, row):
-                continue
-            if row.reblog_of_id and (original is None or not visibility.may_see(ctx, original)):
-                continue
-        if hide_muted and viewer_id is not None:
-            if row.account_id in ctx.muted:
-                continue
-            if original is not None and original.account_id in ctx.muted:
-                continue
-        visible.append(sid)
-    return visible
+        decision = decisions.decide(steps, ctx, row, original)
+        if decision.action == "hide":
+            continue
+        if decision.action == "warn":
+            bundle.warnings[sid] = decision
+        shown.append(sid)
+    return shown
 
 
 def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
@@ -183,28 +182,28 @@ def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
     if not status_ids:
         return []
     _load_rows(tx, _statements(), bundle, status_ids)
-    return _pick_visible(tx, bundle, status_ids, check_visibility=True, hide_muted=False)
+    return _pick_visible(tx, bundle, status_ids, hide_muted=False)
 
 
 def load(
     tx,
-    status_ids: list[int],
+    status_ids: Sequence[int],
     viewer_id: int | None,
     *,
-    check_visibility: bool = True,
     hide_muted: bool = False,
 ) -> StatusBundle:
+    """Everything needed to show `status_ids` to `viewer_id`. Only what the viewer is shown
+    ends up in `bundle.visible`: ids are decided here, unless they come as
+    `decisions.CheckedIds` for this same viewer (a timeline that decided already)."""
     bundle = StatusBundle(viewer_id)
     if not status_ids:
         return bundle
     q = _statements()
-    _load_rows(tx, q, bundle, status_ids)
+    _load_rows(tx, q, bundle, list(status_ids))
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
-    bundle.visible = _pick_visible(
-        tx, bundle, status_ids, check_visibility=check_visibility, hide_muted=hide_muted
-    )
+    bundle.visible = _pick_visible(tx, bundle, status_ids, hide_muted=hide_muted)
 
     for m in tx.execute(q["mentions"], {"ids": all_ids}):
         bundle.mentions[m.status_id].append(m)

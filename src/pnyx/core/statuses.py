@@ -34,7 +34,7 @@ from pnyx.db.tables import (
 )
 
 # Narrowest last: a reply may not be seen by more people than the post it answers.
-_AUDIENCE = {"public": 0, "unlisted": 1, "private": 2, "direct": 3}
+
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 # Mastodon keeps idempotency keys for an hour; a retry after that is a new post.
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -305,7 +305,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
     body, spoiler, poll_options = validate_content(tx, data)
 
     chosen = data.visibility or (user.default_visibility if user else "public")
-    if chosen not in _AUDIENCE:
+    if chosen not in visibility.VISIBILITIES:
         raise Invalid("Visibility is not included in the list")
 
     parent = None
@@ -316,10 +316,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             raise NotFound(REPLY_NOT_FOUND) from None
         if parent.reblog_of_id:
             parent = get_row(tx, parent.reblog_of_id)
-        if parent.visibility in ("private", "direct") and (
-            _AUDIENCE[chosen] < _AUDIENCE[parent.visibility]
-        ):
-            chosen = parent.visibility
+        chosen = visibility.reply_visibility(parent.visibility, chosen)
 
     sensitive = data.sensitive
     if sensitive is None:

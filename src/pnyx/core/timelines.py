@@ -30,13 +30,13 @@ to build the Link header from; rendering is `status_views.load` and the API's se
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
 
-from pnyx.core import visibility
+from pnyx.core import decisions, visibility
 from pnyx.core.errors import NotFound
 from pnyx.core.paging import Page
 from pnyx.db.id_lists import in_ids
@@ -177,11 +177,11 @@ class Slice:
     past what was scanned, so a client following `next` moves on instead of stopping.
     """
 
-    ids: list[int]
+    ids: Sequence[int]  # decisions.CheckedIds when the rules below decided them for the viewer
     cursors: list[int]
 
 
-def _paged(page: Page, fetch: Fetch, keep: Keep) -> Slice:
+def _paged(page: Page, fetch: Fetch, keep: Keep, viewer_id: int | None) -> Slice:
     """Fill a page from `fetch` (candidates under a cursor) through `keep` (the rules).
 
     `fetch(max_id, min_id, n)` returns up to n candidates in walking order (newest first, or
@@ -208,7 +208,9 @@ def _paged(page: Page, fetch: Fetch, keep: Keep) -> Slice:
         else:
             max_id = batch[-1].id
     kept = kept[: page.limit]
-    ids = [c.id for c in (reversed(kept) if page.ascending else kept)]
+    ids = decisions.CheckedIds(
+        [c.id for c in (reversed(kept) if page.ascending else kept)], viewer_id
+    )
     if len(kept) >= page.limit or ran_dry:
         cursors = [ids[0], ids[-1]] if ids else []
     else:
@@ -328,7 +330,7 @@ def home(tx, viewer_id: int, page: Page) -> Slice:
     def keep(batch: list[Candidate]) -> list[Candidate]:
         return _home_rules(tx, viewer_id, batch)
 
-    return _paged(page, fetch, keep)
+    return _paged(page, fetch, keep, viewer_id)
 
 
 def _originals(tx, ids: set[int]) -> dict[int, object]:
@@ -343,52 +345,52 @@ def _originals(tx, ids: set[int]) -> dict[int, object]:
 
 
 def _home_rules(tx, viewer_id: int, batch: list[Candidate]) -> list[Candidate]:
-    """Mastodon's home feed filter, applied to one batch of candidates."""
+    """Mastodon's home feed filter, applied to one batch of candidates: the decision
+    pipeline (visibility, muted threads, mutes) and then the home feed's own choices."""
     if not batch:
         return []
     facts = _home_facts(tx, viewer_id, batch)
-    ctx = facts.ctx
-    hiding_reblogs = facts.hiding_reblogs
-    languages = facts.languages
-    muted_threads = facts.muted_threads
-    originals = {c.reblog_of_id: c.original for c in batch if c.original is not None}
+    steps = (decisions.see, decisions.muted_thread, decisions.muted, _home_choices(facts))
     kept = []
     shown_originals: set[int] = set()
     for c in batch:
-        if not visibility.may_see(ctx, c):
+        if decisions.decide(steps, facts.ctx, c, c.original).action == "hide":
             continue
-        if c.conversation_id in muted_threads:
-            continue
-        if c.account_id != viewer_id:
-            if c.account_id in ctx.muted:
-                continue
-            wanted = languages.get(c.account_id)
-            if wanted and c.language and c.language not in wanted and not c.mentions_viewer:
-                continue
-            if c.reblog_of_id is not None:
-                original = originals.get(c.reblog_of_id)
-                if original is None or not visibility.may_see(ctx, original):
-                    continue
-                if c.account_id in hiding_reblogs:
-                    continue
-                if original.account_id == viewer_id or original.account_id in ctx.muted:
-                    continue  # the viewer's own post is already in their feed
-                if original.id in shown_originals:
-                    continue
-                shown_originals.add(original.id)
-            elif (
-                not c.mentions_viewer
-                and c.in_reply_to_account_id is not None
-                and c.in_reply_to_account_id not in (c.account_id, viewer_id)
-                and c.in_reply_to_account_id not in ctx.following
-            ):
-                continue  # a reply into a conversation the viewer is not part of
-        elif c.reblog_of_id is not None:
-            original = originals.get(c.reblog_of_id)
-            if original is None or not visibility.may_see(ctx, original):
-                continue
+        if c.original is not None and c.account_id != viewer_id:
+            if c.original.id in shown_originals:
+                continue  # the same post boosted by several people shows once
+            shown_originals.add(c.original.id)
         kept.append(c)
     return kept
+
+
+def _home_choices(facts: HomeFacts) -> decisions.Step:
+    """The home feed's own step: what the viewer's follows say about languages and boosts,
+    and replies into conversations the viewer is not part of."""
+    viewer_id = facts.ctx.viewer_id
+
+    def step(ctx, c: Candidate, original) -> decisions.Decision | None:
+        if c.account_id == viewer_id:
+            return None
+        wanted = facts.languages.get(c.account_id)
+        if wanted and c.language and c.language not in wanted and not c.mentions_viewer:
+            return decisions.hide("language_not_followed")
+        if c.reblog_of_id is not None:
+            if c.account_id in facts.hiding_reblogs:
+                return decisions.hide("boosts_hidden")
+            if original is not None and original.account_id == viewer_id:
+                return decisions.hide("own_post")  # already in the viewer's feed
+            return None
+        if (
+            not c.mentions_viewer
+            and c.in_reply_to_account_id is not None
+            and c.in_reply_to_account_id not in (c.account_id, viewer_id)
+            and c.in_reply_to_account_id not in ctx.following
+        ):
+            return decisions.hide("reply_to_unfollowed")
+        return None
+
+    return step
 
 
 @dataclass
@@ -462,15 +464,13 @@ def _public_filter(
 
 
 def _public_rules(tx, viewer_id: int | None, batch: list[Candidate]) -> list[Candidate]:
-    """Drop suspended authors always; blocked and muted ones for a signed-in viewer."""
+    """The decision pipeline with mutes: suspended authors always out; blocked and muted
+    ones for a signed-in viewer."""
     if not batch:
         return []
     ctx = visibility.load_context(tx, viewer_id, {c.account_id for c in batch})
     return [
-        c
-        for c in batch
-        if visibility.may_see(ctx, c)
-        and (c.account_id == viewer_id or c.account_id not in ctx.muted)
+        c for c in batch if decisions.decide(decisions.VISIBLE_UNMUTED, ctx, c).action != "hide"
     ]
 
 
@@ -490,7 +490,7 @@ def public(
         query = _bounded(query, statuses.c.id, max_id, page.since_id, min_id)
         return _candidates(tx.rows(_ordered(query, statuses.c.id, page.ascending, n)))
 
-    return _paged(page, fetch, lambda b: _public_rules(tx, viewer_id, b))
+    return _paged(page, fetch, lambda b: _public_rules(tx, viewer_id, b), viewer_id)
 
 
 def normalize_tag(name: str) -> str:
@@ -561,7 +561,7 @@ def tag(
         query = _bounded(query, order_column, max_id, page.since_id, min_id)
         return _candidates(tx.rows(_ordered(query, order_column, page.ascending, n)))
 
-    return _paged(page, fetch, lambda b: _public_rules(tx, viewer_id, b))
+    return _paged(page, fetch, lambda b: _public_rules(tx, viewer_id, b), viewer_id)
 
 
 # --- One account's statuses ---------------------------------------------------------------
@@ -598,23 +598,11 @@ def account_statuses(
     if pinned:
         return _pinned(tx, viewer_id, account_id, page)
 
-    query = sa.select(*CANDIDATE_COLUMNS).where(statuses.c.account_id == account_id)
-    if viewer_id != account_id:
-        allowed = [statuses.c.visibility.in_(visibility.PUBLIC_VISIBILITIES)]
-        if viewer_id is not None:
-            follower = tx.scalar(
-                sa.select(follows.c.id).where(
-                    follows.c.account_id == viewer_id, follows.c.target_account_id == account_id
-                )
-            )
-            if follower:
-                allowed.append(statuses.c.visibility == "private")
-            allowed.append(
-                sa.exists().where(
-                    mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id
-                )
-            )
-        query = query.where(sa.or_(*allowed))
+    query = sa.select(*CANDIDATE_COLUMNS).where(
+        statuses.c.account_id == account_id,
+        # The visibility rule's own SQL form, so the page is filled before the limit.
+        visibility.visible_condition(statuses, viewer_id),
+    )
     if exclude_replies:
         query = query.where(
             sa.or_(
@@ -641,21 +629,25 @@ def account_statuses(
         return _candidates(tx.rows(_ordered(q, statuses.c.id, page.ascending, n)))
 
     def keep(batch: list[Candidate]) -> list[Candidate]:
-        # Boosts need their original checked: the boosted author may be blocked or private.
+        # The SQL applied the rule to the author's posts; boosts need their original decided
+        # too (the boosted author may be blocked, suspended or followers-only).
         originals = _originals(tx, {c.reblog_of_id for c in batch if c.reblog_of_id})
-        if not originals:
-            return batch
         ctx = visibility.load_context(
-            tx, viewer_id, {o.account_id for o in originals.values()}, list(originals)
+            tx,
+            viewer_id,
+            {c.account_id for c in batch} | {o.account_id for o in originals.values()},
+            [c.id for c in batch] + list(originals),
         )
         return [
             c
             for c in batch
-            if c.reblog_of_id is None
-            or (c.reblog_of_id in originals and visibility.may_see(ctx, originals[c.reblog_of_id]))
+            if decisions.decide(
+                decisions.VISIBLE, ctx, c, originals.get(c.reblog_of_id) if c.reblog_of_id else None
+            ).action
+            != "hide"
         ]
 
-    return _paged(page, fetch, keep)
+    return _paged(page, fetch, keep, viewer_id)
 
 
 def _pinned(tx, viewer_id: int | None, account_id: int, page: Page) -> Slice:

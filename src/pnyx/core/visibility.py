@@ -1,20 +1,32 @@
-"""Who may see what. Every path that shows a status or an account asks here.
+"""Who may see a post, and what they may do with it: the rule, written once.
 
-The rules, as Mastodon applies them:
+The rule, as Mastodon applies it:
 - a suspended author's posts are seen by nobody;
+- the author sees their own posts;
 - if either side blocks the other, the viewer does not see the author's posts;
 - public and unlisted posts are seen by anyone else;
-- followers-only (private) posts by the author, their followers and the accounts they mention;
-- direct posts by the author and the accounts they mention;
+- followers-only (private) posts by the author's followers and the accounts they mention;
+- direct posts by the accounts they mention;
 - a boost is seen only if both the boost and the boosted post may be seen.
 Not being allowed to see something is indistinguishable from it not existing (404).
+
+`SEE` below is that rule as a small tree of facts. The same tree is evaluated two ways: in
+Python, against the facts `load_context` gathered for one viewer (`may_see`), and as a SQL
+condition over a statuses table (`sql_condition`), for queries that must filter before they
+limit (search, profiles, outboxes). A test generates viewers, relations and posts and checks
+that the two answers agree on both databases, so the rule cannot drift between them.
+
+What a viewer may *do* with a post they see (reply, boost, quote, pin) is decided here too,
+with the reason when the answer is no; the API, the web pages and federation ask these
+functions rather than repeating the conditions.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -23,11 +35,21 @@ from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentio
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+# Wider audiences first; a reply is never wider than a followers-only or direct parent.
+_AUDIENCE = {name: rank for rank, name in enumerate(reversed(VISIBILITIES))}
+
+
+class StatusLike(Protocol):
+    """The columns the rule reads: a statuses row, a timeline candidate, an original."""
+
+    id: int
+    account_id: int
+    visibility: str
 
 
 @dataclass
 class ViewerContext:
-    """What the visibility rules need to know about one viewer and a set of authors."""
+    """What the rules need to know about one viewer and a set of authors and posts."""
 
     viewer_id: int | None
     following: set[int] = field(default_factory=set)
@@ -36,6 +58,178 @@ class ViewerContext:
     mentioned_in: set[int] = field(default_factory=set)  # status ids that mention the viewer
     suspended: set[int] = field(default_factory=set)
     muted_conversations: set[int] = field(default_factory=set)  # only those asked about
+
+
+# --- The rule as a tree of facts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqlScope:
+    """Where a SQL condition is evaluated: the statuses table (or alias) it filters, and the
+    viewer as a bound parameter (None for someone signed out)."""
+
+    status: Any  # a Table or Alias with id, account_id and visibility columns
+    viewer: Any | None  # a bindparam or literal; None: signed out
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One yes/no fact about (viewer, post), in both forms: a Python expression over `ctx` (a
+    ViewerContext) and `s` (the post), and a SQL condition. `signed_out` is its value when
+    there is no viewer, so neither form has to ask about a missing viewer."""
+
+    name: str
+    python: str
+    sql: Callable[[SqlScope], Any]
+    signed_out: bool | None = None  # None: the fact does not depend on the viewer
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Not:
+    part: object
+
+
+def _both_ways_blocked(scope: SqlScope):
+    author = scope.status.c.account_id
+    return sa.exists().where(
+        sa.or_(
+            sa.and_(blocks.c.account_id == scope.viewer, blocks.c.target_account_id == author),
+            sa.and_(blocks.c.account_id == author, blocks.c.target_account_id == scope.viewer),
+        )
+    )
+
+
+AUTHOR_SUSPENDED = Fact(
+    "author_suspended",
+    "s.account_id in ctx.suspended",
+    lambda scope: sa.exists().where(
+        accounts.c.id == scope.status.c.account_id, accounts.c.suspended_at.is_not(None)
+    ),
+)
+IS_AUTHOR = Fact(
+    "is_author",
+    "s.account_id == ctx.viewer_id",
+    lambda scope: scope.status.c.account_id == scope.viewer,
+    signed_out=False,
+)
+BLOCKED = Fact(
+    "blocked",
+    "s.account_id in ctx.blocked",
+    _both_ways_blocked,
+    signed_out=False,
+)
+OPEN = Fact(
+    "public_or_unlisted",
+    "s.visibility in PUBLIC_VISIBILITIES",
+    lambda scope: scope.status.c.visibility.in_(PUBLIC_VISIBILITIES),
+)
+FOLLOWERS_ONLY = Fact(
+    "followers_only",
+    "s.visibility == 'private'",
+    lambda scope: scope.status.c.visibility == "private",
+)
+MENTIONED = Fact(
+    "mentions_viewer",
+    "s.id in ctx.mentioned_in",
+    lambda scope: sa.exists().where(
+        mentions.c.status_id == scope.status.c.id, mentions.c.account_id == scope.viewer
+    ),
+    signed_out=False,
+)
+FOLLOWS_AUTHOR = Fact(
+    "follows_author",
+    "s.account_id in ctx.following",
+    lambda scope: sa.exists().where(
+        follows.c.account_id == scope.viewer,
+        follows.c.target_account_id == scope.status.c.account_id,
+    ),
+    signed_out=False,
+)
+
+# May the viewer see this post (a boost's original is asked about separately)?
+SEE = All(
+    (
+        Not(AUTHOR_SUSPENDED),
+        AnyOf(
+            (
+                IS_AUTHOR,
+                All(
+                    (
+                        Not(BLOCKED),
+                        AnyOf((OPEN, MENTIONED, All((FOLLOWERS_ONLY, FOLLOWS_AUTHOR)))),
+                    )
+                ),
+            )
+        ),
+    )
+)
+
+
+def python_expression(rule, *, signed_in: bool) -> str:
+    """The rule as one Python expression over `ctx` and `s`; facts that need a viewer are
+    constants for someone signed out."""
+    if isinstance(rule, Fact):
+        if not signed_in and rule.signed_out is not None:
+            return str(rule.signed_out)
+        return f"({rule.python})"
+    if isinstance(rule, All):
+        return (
+            "(" + " and ".join(python_expression(p, signed_in=signed_in) for p in rule.parts) + ")"
+        )
+    if isinstance(rule, AnyOf):
+        return (
+            "(" + " or ".join(python_expression(p, signed_in=signed_in) for p in rule.parts) + ")"
+        )
+    if isinstance(rule, Not):
+        return f"(not {python_expression(rule.part, signed_in=signed_in)})"
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+@functools.cache
+def compiled(rule, signed_in: bool) -> Callable[[ViewerContext, StatusLike], bool]:
+    """The rule as a Python function, compiled once: the home timeline asks it for every
+    candidate, so it runs as one expression rather than walking the tree each time."""
+    source = f"lambda ctx, s: {python_expression(rule, signed_in=signed_in)}"
+    return eval(source, {"PUBLIC_VISIBILITIES": PUBLIC_VISIBILITIES})  # noqa: S307 - our own text
+
+
+def evaluate(rule, ctx: ViewerContext, status: StatusLike) -> bool:
+    """The rule in Python, for one post, with the facts in `ctx`."""
+    return compiled(rule, ctx.viewer_id is not None)(ctx, status)
+
+
+def sql_condition(rule, scope: SqlScope):
+    """The rule as a SQL condition on `scope.status`; facts that need a viewer are constants
+    for someone signed out, so the condition stays cheap for anonymous readers."""
+    if isinstance(rule, Fact):
+        if scope.viewer is None and rule.signed_out is not None:
+            return sa.true() if rule.signed_out else sa.false()
+        return rule.sql(scope)
+    if isinstance(rule, All):
+        return sa.and_(*(sql_condition(p, scope) for p in rule.parts))
+    if isinstance(rule, AnyOf):
+        return sa.or_(*(sql_condition(p, scope) for p in rule.parts))
+    if isinstance(rule, Not):
+        return sa.not_(sql_condition(rule.part, scope))
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def visible_condition(status_table, viewer_id) -> Any:
+    """SQL: posts in `status_table` that `viewer_id` (an id, a bindparam, or None) may see."""
+    return sql_condition(SEE, SqlScope(status_table, viewer_id))
+
+
+# --- Facts for one viewer, in one query -------------------------------------------------------
 
 
 # The facts load_context needs, as one UNION ALL built once: each arm tags its rows with a kind.
@@ -108,7 +302,7 @@ def load_context(
     status_ids: Iterable[int] = (),
     conversation_ids: Iterable[int] = (),
 ) -> ViewerContext:
-    """Everything may_see needs about one viewer and these authors, in a single query; plus
+    """Everything the rules need about one viewer and these authors, in a single query; plus
     which of `conversation_ids` the viewer muted, for callers that hide muted threads."""
     authors = list(set(author_ids))
     ctx = ViewerContext(viewer_id)
@@ -140,25 +334,29 @@ def load_context(
     return ctx
 
 
-def may_see(ctx: ViewerContext, status) -> bool:
+_SEE_SIGNED_IN = compiled(SEE, True)
+_SEE_SIGNED_OUT = compiled(SEE, False)
+
+
+def may_see(ctx: ViewerContext, status: StatusLike) -> bool:
     """`status` is a row with id, account_id and visibility."""
-    author = status.account_id
-    if author in ctx.suspended:
-        return False
-    if ctx.viewer_id is not None and author == ctx.viewer_id:
-        return True
-    if author in ctx.blocked:
-        return False
-    if status.visibility in PUBLIC_VISIBILITIES:
-        return True
     if ctx.viewer_id is None:
-        return False
-    if status.id in ctx.mentioned_in:
-        return True
-    return status.visibility == "private" and author in ctx.following
+        return _SEE_SIGNED_OUT(ctx, status)
+    return _SEE_SIGNED_IN(ctx, status)
 
 
-def may_see_one(tx, viewer_id: int | None, status) -> bool:
+def why_hidden(ctx: ViewerContext, status: StatusLike) -> str | None:
+    """None when the viewer may see the post; otherwise the first reason they may not."""
+    if may_see(ctx, status):
+        return None
+    if evaluate(AUTHOR_SUSPENDED, ctx, status):
+        return "author_suspended"
+    if evaluate(BLOCKED, ctx, status):
+        return "blocked"
+    return "not_addressed"
+
+
+def may_see_one(tx, viewer_id: int | None, status: StatusLike) -> bool:
     ctx = load_context(tx, viewer_id, [status.account_id], [status.id])
     return may_see(ctx, status)
 
@@ -178,24 +376,95 @@ def blocked_either_way(tx, a: int, b: int) -> bool:
     )
 
 
+def not_blocked(viewer_id: int, account_column):
+    """SQL condition: the account in `account_column` and the viewer block neither other."""
+    return sa.and_(
+        ~sa.exists().where(
+            blocks.c.account_id == viewer_id, blocks.c.target_account_id == account_column
+        ),
+        ~sa.exists().where(
+            blocks.c.account_id == account_column, blocks.c.target_account_id == viewer_id
+        ),
+    )
+
+
 def not_hidden_from(viewer_id: int, account_column, now):
     """SQL condition: the account in `account_column` is neither blocked either way with the
     viewer nor muted by them (an expired mute counts as none). Lists of accounts shown to a
     viewer (who favourited, who boosted, followers ...) leave those out, as Mastodon does."""
     return sa.and_(
-        ~sa.exists().where(
-            sa.or_(
-                sa.and_(
-                    blocks.c.account_id == viewer_id, blocks.c.target_account_id == account_column
-                ),
-                sa.and_(
-                    blocks.c.target_account_id == viewer_id, blocks.c.account_id == account_column
-                ),
-            )
-        ),
+        not_blocked(viewer_id, account_column),
         ~sa.exists().where(
             mutes.c.account_id == viewer_id,
             mutes.c.target_account_id == account_column,
             sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
         ),
     )
+
+
+# --- What a viewer may do with a post they see ----------------------------------------------
+
+
+def boost_refusal(viewer_id: int | None, status: StatusLike) -> str | None:
+    """Why the viewer may not boost this (original) post, or None if they may.
+
+    Public and unlisted posts may be boosted by anyone who sees them; a followers-only post
+    only by its author (to the same followers); direct messages never."""
+    if viewer_id is None:
+        return "signed_out"
+    if status.visibility == "direct":
+        return "direct"
+    if status.visibility == "private" and status.account_id != viewer_id:
+        return "followers_only"
+    return None
+
+
+def may_boost(viewer_id: int | None, status: StatusLike) -> bool:
+    return boost_refusal(viewer_id, status) is None
+
+
+def pin_refusal(viewer_id: int | None, status: StatusLike, *, is_boost: bool) -> str | None:
+    """Why the viewer may not pin this post to their profile, or None (Mastodon's wording)."""
+    if is_boost:
+        return "A boost cannot be pinned"
+    if status.account_id != viewer_id:
+        return "Someone else's post cannot be pinned"
+    if status.visibility == "direct":
+        return "Posts that are only visible to mentioned users cannot be pinned"
+    return None
+
+
+def may_pin(viewer_id: int | None, status: StatusLike, *, is_boost: bool) -> bool:
+    return pin_refusal(viewer_id, status, is_boost=is_boost) is None
+
+
+def may_reply(viewer_id: int | None, status: StatusLike) -> bool:
+    """Anyone signed in who sees a post may answer it (its visibility then narrows the reply)."""
+    return viewer_id is not None
+
+
+def may_quote(viewer_id: int | None, status: StatusLike) -> bool:
+    """A quote shows the post to the quoter's audience: only what anyone may see, or one's own
+    post to the same audience (the rule of boosts)."""
+    return may_boost(viewer_id, status)
+
+
+def reply_visibility(parent_visibility: str, chosen: str) -> str:
+    """What a reply is posted as: never wider than a followers-only or direct parent, so
+    answering does not show a private conversation to more people."""
+    if parent_visibility in ("private", "direct") and _AUDIENCE[chosen] > _AUDIENCE.get(
+        parent_visibility, 0
+    ):
+        return parent_visibility
+    return chosen
+
+
+def suggested_reply_visibility(parent_visibility: str, preferred: str) -> str:
+    """What a reply form starts with: the narrower of the parent's and the author's default,
+    as Mastodon's own apps suggest (an unlisted parent suggests an unlisted reply). Only a
+    suggestion: the author may widen it, within `reply_visibility`."""
+    if preferred not in _AUDIENCE:
+        return parent_visibility
+    if parent_visibility not in _AUDIENCE:
+        return preferred
+    return min(parent_visibility, preferred, key=lambda v: _AUDIENCE[v])

@@ -360,10 +360,8 @@ async def _status_response(request: Request, *, activity: bool) -> Response:
     public = doc.status.visibility in core_visibility.PUBLIC_VISIBILITIES
     if not public and who is None:
         who = await signer(request)
-    if who is not None:
-        if not await db.read(core_visibility.may_see_one, who.id, doc.status):
-            return not_found()
-    elif not public:
+    # The same rule as every other surface, for the signer or for anyone (no signature).
+    if not await db.read(core_visibility.may_see_one, who.id if who else None, doc.status):
         return not_found()
     body = note_of(author, doc, settings)
     if activity:
@@ -512,7 +510,7 @@ def _outbox_page(tx, account_id: int, max_id: int | None, min_id: int | None) ->
     their Announce activities are not published here yet), newest first."""
     query = sa.select(statuses.c.id).where(
         statuses.c.account_id == account_id,
-        statuses.c.visibility.in_(core_visibility.PUBLIC_VISIBILITIES),
+        core_visibility.visible_condition(statuses, None),  # what anyone may see
         statuses.c.reblog_of_id.is_(None),
     )
     if min_id is not None:
@@ -572,7 +570,7 @@ def _featured(tx, account_id: int) -> list:
         .where(
             status_pins.c.account_id == account_id,
             statuses.c.account_id == account_id,
-            statuses.c.visibility.in_(core_visibility.PUBLIC_VISIBILITIES),
+            core_visibility.visible_condition(statuses, None),  # what anyone may see
             statuses.c.reblog_of_id.is_(None),
         )
         .order_by(status_pins.c.id.desc())

@@ -21,7 +21,6 @@ from pnyx.web.post_helpers import form_list, form_str, safe_return
 
 DEFAULT_POLL_SECONDS = 86400
 MAX_TEXT = 20_000  # far above any post length: only keeps absurd bodies out of the parser
-VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
 @dataclass
@@ -99,12 +98,6 @@ def new_key() -> str:
     """A fresh Idempotency-Key for a form: sending it twice (a double click, a reload) makes
     one post, as Mastodon's apps do with the header."""
     return secrets.token_urlsafe(18)
-
-
-def narrowest(a: str, b: str) -> str:
-    """A reply starts as private as the post it answers, if that is narrower."""
-    order = {name: rank for rank, name in enumerate(VISIBILITIES)}
-    return a if order.get(a, 0) >= order.get(b, 0) else b
 
 
 def from_status(row, poll, now, shortest: int = 300) -> ComposeForm:

@@ -48,19 +48,19 @@ BATCH = 20
 
 @dataclass(frozen=True)
 class Stream:
-    """One live timeline: how to read it for a viewer, the page it belongs to (the posts'
-    forms return there), and whether its ids are already checked against visibility (home
-    applies its own rules, as the home page does)."""
+    """One live timeline: how to read it for a viewer, and the page it belongs to (the posts'
+    forms return there)."""
 
     read: Callable[..., timelines.Slice]
     page: str
-    checked: bool = False
     needs_sign_in: bool = False
 
 
 def choose(name: str, viewer_id: int | None) -> Stream | None:
     if name == "home":
-        return Stream(lambda tx, page: timelines.home(tx, viewer_id, page), "/home", True, True)
+        return Stream(
+            lambda tx, page: timelines.home(tx, viewer_id, page), "/home", needs_sign_in=True
+        )
     if name == "public":
         return Stream(lambda tx, page: timelines.public(tx, viewer_id, page), "/public")
     if name == "public:local":
@@ -130,7 +130,7 @@ def _newer(stream: Stream, viewer_id: int | None, since: int):
 
     def work(tx):
         found = stream.read(tx, Page(min_id=since, limit=BATCH))
-        bundle = status_views.load(tx, found.ids, viewer_id, check_visibility=not stream.checked)
+        bundle = status_views.load(tx, found.ids, viewer_id)
         items = entities.statuses(bundle, tx.settings, tx.now)
         # cursors[0] is the newest id looked at, even when the rules hid all of it.
         newest = max([since, *found.cursors, *found.ids])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from jinja2.ext import Extension
@@ -19,6 +20,7 @@ from jinja2.lexer import Token, TokenStream
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from pnyx.core import visibility
 from pnyx.web import i18n, languages
 
 HERE = Path(__file__).parent
@@ -154,7 +156,20 @@ def environment(language: str) -> jinja2.Environment:
     gettext = i18n.translations(language).gettext
     env.globals["post_labels"] = {key: gettext(text) for key, text in POST_LABELS.items()}
     env.globals["post_counts"] = _post_counts(i18n.translations(language).ngettext)
+    env.globals["may_boost"] = _may_boost
     return env
+
+
+class _Shown(NamedTuple):
+    id: int
+    account_id: int
+    visibility: str
+
+
+def _may_boost(viewer, shown: dict) -> bool:
+    """Whether the page offers a Boost button: core's rule, read from the post's entity."""
+    post = _Shown(int(shown["id"]), int(shown["account"]["id"]), shown["visibility"])
+    return visibility.may_boost(viewer.account_id, post)
 
 
 def _post_counts(ngettext):

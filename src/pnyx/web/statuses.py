@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pnyx.api import entities
 from pnyx.api.http import database, without_nul
-from pnyx.core import status_edits, status_views, threads
+from pnyx.core import status_edits, status_views, threads, visibility
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError, NotFound
@@ -29,7 +29,6 @@ from pnyx.web.compose_form import (
     ComposeForm,
     compose_context,
     from_status,
-    narrowest,
     poll_of,
 )
 from pnyx.web.i18n import gettext_for
@@ -108,7 +107,9 @@ async def compose_page(request: Request) -> Response:
             form = context["form"]
             form.in_reply_to_id = parent["id"]
             form.text = _mentions_for_reply(parent, user.username, tx.settings.domain)
-            form.visibility = narrowest(parent["visibility"], form.visibility)
+            form.visibility = visibility.suggested_reply_visibility(
+                parent["visibility"], form.visibility
+            )
             context["mode"] = "reply"
             context["replying_to"] = parent
         return context

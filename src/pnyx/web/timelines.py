@@ -27,8 +27,8 @@ def _page(request: Request) -> Page:
     return Page(max_id=parse_id(request.query_params.get("max_id")), limit=PAGE_SIZE)
 
 
-def _rendered(tx, page: timelines.Slice, viewer_id: int | None, *, checked: bool = False):
-    bundle = status_views.load(tx, page.ids, viewer_id, check_visibility=not checked)
+def _rendered(tx, page: timelines.Slice, viewer_id: int | None):
+    bundle = status_views.load(tx, page.ids, viewer_id)
     return entities.statuses(bundle, tx.settings, tx.now)
 
 
@@ -49,7 +49,7 @@ async def _timeline(
         if signed_in and who.user is None:
             return None
         found = fetch(tx, who, page)
-        items = _rendered(tx, found, who.account_id, checked=stream == "home")
+        items = _rendered(tx, found, who.account_id)
         compose = None
         if stream == "home":
             compose = compose_form.compose_context(

@@ -1,0 +1,127 @@
+"""What one viewer is shown of a set of posts, and why: a pipeline of decisions.
+
+Every surface that shows posts (timelines, threads, notifications, search, the web pages,
+ActivityPub documents, streaming) hands its candidates to `decide`. Each step of the pipeline
+looks at one post (and, for a boost, the boosted post) with the facts loaded once for the
+viewer (`visibility.ViewerContext`) and says nothing, `warn` with a reason (shown behind a
+warning) or `hide` with a reason. The first `hide` ends the walk; warnings add up.
+
+Today the steps are the visibility rule and the viewer's mutes. The filters, labels and
+community notes to come are further steps here, not copies of the visibility rule elsewhere.
+
+A page of ids that has been through the pipeline says so by its type (`CheckedIds`, carrying
+the viewer it was decided for), so whoever renders it knows not to decide again, and no edge
+passes a flag that could be wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pnyx.core import visibility
+from pnyx.core.visibility import StatusLike, ViewerContext
+
+Action = Literal["show", "warn", "hide"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> bool:
+        return self.action != "hide"
+
+
+SHOW = Decision("show")
+
+
+def hide(reason: str) -> Decision:
+    return Decision("hide", (reason,))
+
+
+def warn(reason: str) -> Decision:
+    return Decision("warn", (reason,))
+
+
+# A step looks at one post (and a boost's original, None when the post is not a boost or its
+# original is gone) and returns a Decision, or None when it has nothing to say.
+Step = Callable[[ViewerContext, StatusLike, StatusLike | None], Decision | None]
+
+
+def see(ctx: ViewerContext, status, original) -> Decision | None:
+    """The visibility rule, for a post and a boost's original alike."""
+    reason = visibility.why_hidden(ctx, status)
+    if reason is not None:
+        return hide(reason)
+    if getattr(status, "reblog_of_id", None) is not None:
+        if original is None:
+            return hide("original_gone")
+        reason = visibility.why_hidden(ctx, original)
+        if reason is not None:
+            return hide(f"original_{reason}")
+    return None
+
+
+def muted(ctx: ViewerContext, status, original) -> Decision | None:
+    """Accounts the viewer muted (as author or as the boosted author) stay out of sight."""
+    if ctx.viewer_id is None or status.account_id == ctx.viewer_id:
+        return None
+    if status.account_id in ctx.muted:
+        return hide("muted_author")
+    if original is not None and original.account_id in ctx.muted:
+        return hide("muted_boosted_author")
+    return None
+
+
+def muted_thread(ctx: ViewerContext, status, original) -> Decision | None:
+    """Threads the viewer muted (only those `load_context` was asked about)."""
+    conversation = getattr(status, "conversation_id", None)
+    if conversation is not None and conversation in ctx.muted_conversations:
+        return hide("muted_conversation")
+    return None
+
+
+# The pipelines the surfaces use. Every one starts with the visibility rule.
+VISIBLE: tuple[Step, ...] = (see,)
+VISIBLE_UNMUTED: tuple[Step, ...] = (see, muted)
+
+
+def decide(steps: Sequence[Step], ctx: ViewerContext, status, original=None) -> Decision:
+    """Run the steps in order: the first `hide` wins, warnings add up."""
+    warnings: tuple[str, ...] = ()
+    for step in steps:
+        decision = step(ctx, status, original)
+        if decision is None:
+            continue
+        if decision.action == "hide":
+            return decision
+        if decision.action == "warn":
+            warnings += decision.reasons
+    return Decision("warn", warnings) if warnings else SHOW
+
+
+class CheckedIds(list):
+    """Status ids in display order that core already put through the pipeline for
+    `viewer_id`, in the transaction that renders them. `status_views.load` trusts these and
+    decides again for anything else. (A list, as the pages' ids always were; core builds it
+    whole and nothing adds to it afterwards.)"""
+
+    viewer_id: int | None
+    warnings: dict[int, Decision]
+
+    def __init__(
+        self,
+        ids: Iterable[int],
+        viewer_id: int | None,
+        warnings: dict[int, Decision] | None = None,
+    ) -> None:
+        super().__init__(ids)
+        self.viewer_id = viewer_id
+        self.warnings = warnings or {}
+
+    def checked_for(self, viewer_id: int | None) -> bool:
+        return self.viewer_id == viewer_id
