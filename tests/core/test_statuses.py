@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pnyx.core import accounts, interactions, polls, statuses, threads
+import factories
+from pnyx.core import accounts, interactions, polls, received, statuses, threads
 from pnyx.core.errors import Forbidden, Invalid, NotFound
-from pnyx.db.tables import favourites
+from pnyx.db.tables import favourites, follows, notifications
 from pnyx.db.tables import statuses as statuses_table
 
 
@@ -102,3 +103,44 @@ def test_suspended_accounts_are_not_mentioned(db, people):
     status_id = db.run_sync(work)
     row = db.run_sync(lambda tx: statuses.get_row(tx, status_id))
     assert "mention" not in row.content and "@bob" in row.content
+
+
+def test_bell_notifications_come_for_remote_authors_as_for_local_ones(db, people):
+    """One write path: a post stored from another server rings the bell of the followers
+    here who asked for it, as a local post does; a reply to someone else does not."""
+
+    alice, carol = people["alice"], people["carol"]
+    rita = factories.remote_account(db, "rita", "remote.example")
+    for author in (rita, carol):
+        factories.follow(db, alice, author)
+    db.run_sync(
+        lambda tx: tx.execute(
+            follows.update().where(follows.c.account_id == alice).values(notify=True)
+        )
+    )
+
+    def stored(uri: str, **extra) -> int:
+        incoming = received.IncomingStatus(uri=uri, content="<p>news</p>", **extra)
+        return db.run_sync(lambda tx: received.store_status(tx, rita, incoming))
+
+    remote_post = stored("https://remote.example/users/rita/statuses/1", visibility="public")
+    bobs_post = create(db, people["bob"], "hi")
+    remote_reply = stored(
+        "https://remote.example/users/rita/statuses/2",
+        visibility="public",
+        in_reply_to_uri=db.run_sync(lambda tx: statuses.get_row(tx, bobs_post).uri),
+    )
+    local_post = create(db, carol, "local news")
+
+    rang = db.run_sync(
+        lambda tx: set(
+            tx.scalars(
+                sa.select(notifications.c.status_id).where(
+                    notifications.c.account_id == alice, notifications.c.type == "status"
+                )
+            )
+        ),
+        write=False,
+    )
+    assert rang == {remote_post, local_post}
+    assert remote_reply not in rang

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 
 from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
-from pnyx.core.received import delete_with_boosts
-from pnyx.core.statuses import adjust_counter
+from pnyx.core.statuses import adjust_counter, delete_with_boosts
 from pnyx.db.tables import accounts, favourites, follows, poll_votes, polls, statuses
 from pnyx.jobs.worker import handler
 

@@ -19,14 +19,7 @@ import sqlalchemy as sa
 from pnyx.core import moves
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
-from pnyx.core.statuses import (
-    add_mentions,
-    adjust_account_statuses,
-    adjust_counter,
-    counted,
-    delete_row,
-    set_tags,
-)
+from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -202,39 +195,30 @@ def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
     created_at = min(incoming.created_at, tx.now) if incoming.created_at else tx.now
     status_id = new_id(created_at)
     conversation_id = (parent.conversation_id or parent.id) if parent is not None else status_id
-    inserted = insert_ignore(
-        tx,
-        statuses,
-        {
-            "id": status_id,
-            "uri": incoming.uri,
-            "url": incoming.url,
-            "account_id": author_id,
-            "local": False,
-            "text": "",
-            "content": incoming.content,
-            "spoiler_text": incoming.spoiler_text,
-            "visibility": incoming.visibility,
-            "sensitive": incoming.sensitive or bool(incoming.spoiler_text),
-            "language": incoming.language,
-            "in_reply_to_id": parent.id if parent is not None else None,
-            "in_reply_to_account_id": parent.account_id if parent is not None else None,
-            "in_reply_to_uri": incoming.in_reply_to_uri if parent is None else None,
-            "conversation_id": conversation_id,
-            "created_at": created_at,
-            "edited_at": incoming.edited_at,
-            "has_media": bool(incoming.attachments),
-        },
-    )
-    if not inserted:  # stored concurrently by another worker
+    values = {
+        "id": status_id,
+        "uri": incoming.uri,
+        "url": incoming.url,
+        "account_id": author_id,
+        "local": False,
+        "text": "",
+        "content": incoming.content,
+        "spoiler_text": incoming.spoiler_text,
+        "visibility": incoming.visibility,
+        "sensitive": incoming.sensitive or bool(incoming.spoiler_text),
+        "language": incoming.language,
+        "in_reply_to_id": parent.id if parent is not None else None,
+        "in_reply_to_account_id": parent.account_id if parent is not None else None,
+        "in_reply_to_uri": incoming.in_reply_to_uri if parent is None else None,
+        "conversation_id": conversation_id,
+        "created_at": created_at,
+        "edited_at": incoming.edited_at,
+        "has_media": bool(incoming.attachments),
+    }
+    named = _accounts(tx, incoming.mentioned_account_ids)
+    status = insert_status(tx, values, named, incoming.tags, parent)
+    if status is None:  # stored concurrently by another worker
         return status_by_uri(tx, incoming.uri).id
-    status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
-    _set_mentions(tx, status, incoming.mentioned_account_ids, notify=True)
-    set_tags(tx, status_id, incoming.tags)
-    if counted(incoming.visibility):
-        adjust_account_statuses(tx, author_id, +1)
-    if parent is not None:
-        adjust_counter(tx, parent.id, "replies_count", +1)
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
     _store_attachments(tx, status_id, author_id, incoming.attachments)
@@ -278,11 +262,15 @@ def add_resolved_mentions(tx, status_id: int, account_ids: list[int]) -> None:
         _set_mentions(tx, status, account_ids, notify=False)
 
 
-def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
+def _accounts(tx, account_ids: list[int]) -> list:
     if not account_ids:
-        return
-    named = tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
-    add_mentions(tx, status, named, notify=notify)
+        return []
+    return tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
+
+
+def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
+    if account_ids:
+        add_mentions(tx, status, _accounts(tx, account_ids), notify=notify)
 
 
 def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
@@ -380,13 +368,6 @@ def delete_remote_status(tx, uri: str, author_id: int) -> bool:
         return False
     delete_with_boosts(tx, status)
     return True
-
-
-def delete_with_boosts(tx, status) -> None:
-    """Remove a post and everyone's boosts of it, each undoing the counters it moved."""
-    for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
-        delete_row(tx, boost)
-    delete_row(tx, status)
 
 
 def store_report(

@@ -348,8 +348,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
         "application_id": data.application_id,
         "created_at": tx.now,
     }
-    tx.execute(statuses.insert().values(**values))
-    status = get_row(tx, status_id)
+    status = insert_status(tx, values, rendered.mentions, rendered.tags, parent)
 
     if data.idempotency_key:
         tx.execute(
@@ -373,16 +372,6 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             if winner is not None:
                 raise IdempotentReplay(winner)
 
-    add_mentions(tx, status, rendered.mentions)
-    set_tags(tx, status_id, rendered.tags)
-    if counted(chosen):
-        adjust_account_statuses(tx, account_id, +1)
-    else:
-        tx.execute(
-            accounts.update().where(accounts.c.id == account_id).values(last_status_at=tx.now)
-        )
-    if parent is not None:
-        adjust_counter(tx, parent.id, "replies_count", +1)
     if poll_options is not None:
         polls.create(
             tx,
@@ -393,9 +382,32 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             multiple=data.poll.multiple,
             hide_totals=data.poll.hide_totals,
         )
-    _notify_subscribers(tx, status, parent)
     outbox.record(tx, "create", status_id=status_id)
-    return status_id
+    return status.id
+
+
+def insert_status(tx, values: dict, mentioned: list, tag_names: list[str], parent):
+    """The one way a status row comes to be, local or from another server: the row, its
+    mentions (notifying the people here), its tags, the author's and the parent's counters,
+    and the bell notifications of local followers who asked for them. Returns the stored
+    row, or None when a row with its id or uri already exists (a concurrent store)."""
+    if not insert_ignore(tx, statuses, values):
+        return None
+    status = get_row(tx, values["id"])
+    add_mentions(tx, status, mentioned)
+    set_tags(tx, status.id, tag_names)
+    if counted(status.visibility):
+        adjust_account_statuses(tx, status.account_id, +1)
+    else:
+        tx.execute(
+            accounts.update()
+            .where(accounts.c.id == status.account_id)
+            .values(last_status_at=tx.now)
+        )
+    if parent is not None:
+        adjust_counter(tx, parent.id, "replies_count", +1)
+    _notify_subscribers(tx, status, parent)
+    return status
 
 
 def _notify_subscribers(tx, status, parent) -> None:
@@ -464,8 +476,12 @@ def delete(tx, account_id: int, status_id: int) -> None:
         mentioned_account_ids=mentioned,
         in_reply_to_account_id=status.in_reply_to_account_id,
     )
+    delete_with_boosts(tx, status)
+
+
+def delete_with_boosts(tx, status) -> None:
+    """The one way a post goes, local or deleted at its origin: everyone's boosts of it and
+    then the post, each undoing the counters (and notifications) it moved."""
     for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
-        if counted(boost.visibility):
-            adjust_account_statuses(tx, boost.account_id, -1)
-        tx.execute(statuses.delete().where(statuses.c.id == boost.id))
+        delete_row(tx, boost)
     delete_row(tx, status)
