@@ -9,8 +9,14 @@ import sqlalchemy as sa
 
 import factories
 from pnyx.core import polls
-from pnyx.core.received import IncomingPoll, IncomingStatus, _store_poll, update_status
-from pnyx.db.tables import jobs, notifications
+from pnyx.core.received import (
+    IncomingPoll,
+    IncomingStatus,
+    _store_poll,
+    delete_remote_status,
+    update_status,
+)
+from pnyx.db.tables import jobs, notifications, statuses
 from pnyx.db.tables import polls as poll_table
 from pnyx.jobs import worker
 
@@ -117,3 +123,31 @@ def test_the_origin_saying_a_remote_poll_closed_tells_local_voters_once(app, mak
         )
         == []
     )
+
+
+def test_a_vote_on_a_poll_deleted_before_it_was_sent_is_dropped(app, make_user):
+    """The vote's job finds neither poll nor post: nothing to send, and nothing to retry."""
+    db = app.state.db
+    bob = make_user("bob").account_id
+    author = factories.remote_account(db, "pollster", "polls.example")
+    status_id = factories.status(db, author, "tea or coffee?", local=False)
+
+    def add_poll(tx):
+        ends = tx.now + timedelta(hours=1)
+        _store_poll(tx, status_id, author, IncomingPoll(["tea", "coffee"], [3, 1], expires_at=ends))
+
+    db.run_sync(add_poll)
+    poll = db.run_sync(polls.for_status, status_id)
+    db.run_sync(polls.vote, bob, poll.id, [1])
+    uri = db.run_sync(
+        lambda tx: tx.scalar(sa.select(statuses.c.uri).where(statuses.c.id == status_id))
+    )
+    assert db.run_sync(delete_remote_status, uri, author)  # its server deleted it meanwhile
+
+    worker.drain(db)
+    left = db.run_sync(
+        lambda tx: tx.rows(
+            sa.select(jobs.c.kind, jobs.c.last_error).where(jobs.c.kind != polls.CLOSE_JOB)
+        )
+    )
+    assert left == []

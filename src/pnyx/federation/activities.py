@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from pnyx.core import keys
 from pnyx.core import polls as core_polls
-from pnyx.core.errors import NotFound
 from pnyx.db.tables import accounts, mentions, poll_votes, polls, status_tags, statuses, tags
 from pnyx.federation import audience
 from pnyx.federation import internal_to_as2 as as2
@@ -271,11 +270,8 @@ def _render_one(tx, payload: dict) -> Rendered | None:
 def _vote(tx, payload: dict) -> list[Rendered]:
     """Votes go to the poll's author only, one Create per chosen option (Mastodon's way)."""
     voter = _account(tx, payload["account_id"])
-    try:
-        poll = core_polls.get(tx, payload["poll_id"])
-    except NotFound:
-        return []
-    question = _status(tx, poll.status_id)
+    poll = core_polls.get(tx, payload["poll_id"])  # None once the poll (or its post) is gone
+    question = _status(tx, poll.status_id) if poll is not None else None
     if voter is None or question is None:
         return []
     author = _account(tx, question.account_id)
