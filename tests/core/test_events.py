@@ -159,7 +159,11 @@ def test_a_row_of_the_former_outbox_reads_as_its_event(payload, event):
         },
         {"kind": "teleport", "account_id": 1},
         {"kind": "create"},
+        {"kind": ["create"]},
+        {"event": {"name": "StatusCreated"}},
         {},
+        None,
+        [1, 2],
     ],
 )
 def test_a_row_no_event_matches_reads_as_nothing(payload):

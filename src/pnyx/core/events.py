@@ -199,12 +199,16 @@ def encode(event: Event) -> dict:
     return payload
 
 
-def decode(payload: dict) -> Event | None:
+def decode(payload: object) -> Event | None:
     """The event a job carries, from either format; None (and a log line) when no event of
     this version matches it, so an odd row is dropped instead of retried forever."""
+    if not isinstance(payload, dict):
+        log.warning("dropped an event that is not an object: %r", payload)
+        return None
     if "event" not in payload and "kind" in payload:
         return from_outbox_payload(payload)
-    cls = EVENT_TYPES.get(payload.get("event"))
+    name = payload.get("event")
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         log.warning("dropped an unknown event: %r", payload.get("event"))
         return None
@@ -254,9 +258,10 @@ _OUTBOX_KINDS: dict[str, tuple[type[Event], dict[str, str]]] = {
 
 def from_outbox_payload(payload: dict) -> Event | None:
     """The event for a job recorded by the former `core.outbox` (`{"kind": "create", ...}`)."""
-    known = _OUTBOX_KINDS.get(payload.get("kind"))
+    kind = payload.get("kind")
+    known = _OUTBOX_KINDS.get(kind) if isinstance(kind, str) else None
     if known is None:
-        log.warning("dropped an unknown outbox kind: %r", payload.get("kind"))
+        log.warning("dropped an unknown outbox kind: %r", kind)
         return None
     cls, renamed = known
     values = {renamed.get(k, k): v for k, v in payload.items() if k != "kind"}
