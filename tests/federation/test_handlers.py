@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
+from pnyx import registry
 from pnyx.core import follows
 from pnyx.db.tables import blocks, favourites, jobs, reports, statuses, tombstones
 from pnyx.db.tables import follows as follows_table
@@ -187,7 +188,6 @@ def test_unknown_activities_are_ignored(app):
 
 
 def test_unknown_mentions_are_looked_up_later_and_at_most_ten(app, make_user):
-    from pnyx import registry
     from pnyx.federation.mentions import MAX_FETCHED, RESOLVE_MENTIONS
 
     db = app.state.db
