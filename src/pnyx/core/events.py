@@ -189,6 +189,7 @@ def record(
 
 
 def encode(event: Event) -> dict:
+    """The job payload: `{"event": class name, **fields}` in JSON's types (lists, strings)."""
     payload = {"event": type(event).__name__}
     for name, value in asdict(event).items():
         if isinstance(value, datetime):
