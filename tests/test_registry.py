@@ -81,3 +81,33 @@ def test_rows_no_handler_can_read_are_dropped_not_retried(db):
     db.run_sync(queue_odd_rows)
     assert registry.drain(db) == 4
     assert queued(db) == []
+
+
+def test_a_failing_handler_is_retried_alone(app, make_user):
+    """A second handler of new posts that fails: the post is still delivered, once, and only
+    the failing handler's job waits for its retry."""
+    db = app.state.db
+    alice = alice_with_a_remote_follower(db, make_user)
+
+    def broken(tx, event):
+        raise RuntimeError("this handler is broken")
+
+    subscriptions = (
+        *registry.SUBSCRIPTIONS,
+        registry.Subscription("broken", broken, frozenset({events.StatusCreated})),
+    )
+    status_id = db.run_sync(statuses.create, alice, StatusInput(text="hello"))
+    worker.drain(db, registry.job_table(subscriptions))
+
+    left = db.run_sync(
+        lambda tx: tx.rows(
+            sa.select(jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.last_error).order_by(
+                jobs.c.kind
+            )
+        )
+    )
+    assert [row.kind for row in left] == ["broken", "deliver"]
+    failing, delivery = left
+    assert events.decode(failing.payload) == events.StatusCreated(status_id)
+    assert failing.attempts == 1 and "this handler is broken" in failing.last_error
+    assert delivery.payload["activity"]["type"] == "Create"

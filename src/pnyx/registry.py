@@ -48,17 +48,23 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 
-def subscribers(event_type: type[events.Event]) -> list[Subscription]:
-    return [sub for sub in SUBSCRIPTIONS if event_type in sub.types]
+def subscribers(
+    event_type: type[events.Event], subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS
+) -> list[Subscription]:
+    return [sub for sub in subscriptions if event_type in sub.types]
 
 
-def fan_out(tx, payload: dict) -> None:
+def _fan_out(subscriptions: tuple[Subscription, ...]) -> JobHandler:
     """The `event` job: one job per subscription of the event's type, in one transaction."""
-    event = events.decode(payload)
-    if event is None:
-        return  # a row this version cannot read: logged, and dropped rather than retried
-    for sub in subscribers(type(event)):
-        enqueue(tx, sub.name, events.encode(event))
+
+    def run(tx, payload: dict) -> None:
+        event = events.decode(payload)
+        if event is None:
+            return  # a row this version cannot read: logged, and dropped rather than retried
+        for sub in subscribers(type(event), subscriptions):
+            enqueue(tx, sub.name, events.encode(event))
+
+    return JobHandler(run)
 
 
 def _job_of(sub: Subscription) -> JobHandler:
@@ -77,8 +83,8 @@ def _job_of(sub: Subscription) -> JobHandler:
     return JobHandler(run, network=sub.network)
 
 
-JOBS: dict[str, JobHandler] = {
-    events.EVENT_JOB: JobHandler(fan_out),
+# Work core and federation schedule for later, by job kind.
+SCHEDULED: dict[str, JobHandler] = {
     polls.CLOSE_JOB: JobHandler(polls.close_job),
     erasure.ERASE: JobHandler(erasure.erase_job),
     moves.MOVE_FOLLOWERS: JobHandler(moves.move_followers_job),
@@ -86,8 +92,20 @@ JOBS: dict[str, JobHandler] = {
     delivery.DELIVER: JobHandler(delivery.deliver, network=True),
     inbox.PROCESS: JobHandler(inbox.process, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
-    **{sub.name: _job_of(sub) for sub in SUBSCRIPTIONS},
 }
+
+
+def job_table(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> dict[str, JobHandler]:
+    """Every job kind the worker runs: the scheduled ones, the `event` job, and one kind per
+    subscription."""
+    return {
+        **SCHEDULED,
+        events.EVENT_JOB: _fan_out(subscriptions),
+        **{sub.name: _job_of(sub) for sub in subscriptions},
+    }
+
+
+JOBS = job_table()
 
 
 def drain(db: Database, name: str | None = None, max_jobs: int = 10_000) -> int:
