@@ -33,9 +33,11 @@ test-postgres: install
 	@test -n "$$PNYX_TEST_DATABASE_URL" || { echo "Set PNYX_TEST_DATABASE_URL=postgresql://user@host:5432/dbname first."; exit 2; }
 	$(BIN)/pytest -n 2 --dist loadgroup -q -k postgres
 
+# ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: install
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix src tests bench tools

@@ -16,6 +16,7 @@ from pnyx.cli import main
 from pnyx.core import accounts as core_accounts
 from pnyx.core import staff
 from pnyx.db.tables import users
+from pnyx.jobs.queue import enqueue
 
 PASSWORD = "correct horse battery"
 
@@ -235,7 +236,7 @@ def test_migrate_and_worker_once(tmp_path):
 
     db = Database(Settings(database_url=url))
     # A poll that was deleted before its closing job ran: the job finishes without effect.
-    db.run_sync(lambda tx: tx.enqueue("poll.close", {"poll_id": 12345}))
+    db.run_sync(lambda tx: enqueue(tx, "poll.close", {"poll_id": 12345}))
     db.dispose()
     ran = runner.invoke(main, ["worker", "--once"], env=env, catch_exceptions=False)
     assert ran.exit_code == 0 and "Ran 1 job(s)." in ran.output
@@ -263,7 +264,7 @@ def test_worker_runs_several_job_threads_and_stops_on_ctrl_c(tmp_path):
     }
     assert CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False).exit_code == 0
     db = Database(Settings(database_url=url))
-    db.run_sync(lambda tx: [tx.enqueue("poll.close", {"poll_id": n}) for n in range(5)])
+    db.run_sync(lambda tx: [enqueue(tx, "poll.close", {"poll_id": n}) for n in range(5)])
     process = subprocess.Popen(
         [pnyx_executable(), "worker", "--threads", "3"],
         env=env,

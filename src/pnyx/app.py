@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from pnyx import registry
 from pnyx.api.http import ApiError, error_response
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
@@ -207,10 +208,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
         gc.set_threshold(20_000, 20, 20)
         workers = []
         if run_workers and settings.job_workers > 0:
-            from pnyx.jobs.worker import WorkerThread
-
             # Several threads, so that one slow remote server does not hold up every delivery.
-            workers = [WorkerThread(db) for _ in range(settings.job_workers)]
+            workers = [registry.worker_thread(db) for _ in range(settings.job_workers)]
             for worker in workers:
                 worker.start()
         try:

@@ -124,17 +124,17 @@ def migrate() -> None:
 )
 def worker(once: bool, threads: int | None) -> None:
     """Run job workers alone (delivery, poll expiry ...), without the web server."""
-    from pnyx.jobs.worker import WorkerThread, drain
+    from pnyx import registry
 
     db = _database()
     if once:
-        click.echo(f"Ran {drain(db)} job(s).")
+        click.echo(f"Ran {registry.drain(db)} job(s).")
         return
     # Several job threads, as `pnyx serve` runs, so that one slow remote server does not hold
     # up every delivery. PNYX_JOB_WORKERS=0 usually means "not in the web processes": then
     # this process is where the jobs run, with the default four.
     count = threads or db.settings.job_workers or 4
-    running = [WorkerThread(db) for _ in range(count)]
+    running = [registry.worker_thread(db) for _ in range(count)]
     for thread in running:
         thread.start()
     click.echo(f"Worker running with {count} job thread(s); Ctrl-C to stop.")

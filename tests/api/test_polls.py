@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from pnyx import registry
 from pnyx.core import polls as core_polls
 from pnyx.db.ids import new_id
 from pnyx.db.tables import blocks, jobs, notifications, polls
-from pnyx.jobs import worker
+from pnyx.jobs.queue import enqueue
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_hidden_totals_until_closed(client, make_user, store):
     own = client.get(f"/api/v1/polls/{poll_id}", headers=alice.headers).json()
     assert [o["votes_count"] for o in own["options"]] == [None, None, None]  # as Mastodon
     expire_now(store, int(poll_id))
-    worker.drain(store)
+    registry.drain(store)
     closed = client.get(f"/api/v1/polls/{poll_id}", headers=bob.headers).json()
     assert closed["expired"] is True
     assert [o["votes_count"] for o in closed["options"]] == [1, 0, 0]
@@ -161,11 +162,11 @@ def test_closing_job_notifies_voters_and_author_once(client, make_user, store):
     vote(client, bob, poll_id, [0, 1])
     vote(client, carol, poll_id, [2])
 
-    worker.drain(store)  # not due yet: nothing happens
+    registry.drain(store)  # not due yet: nothing happens
     assert poll_notes(store, alice) == []
 
     expire_now(store, poll_id)
-    worker.drain(store)
+    registry.drain(store)
     assert poll_notes(store, bob) == [(alice.account_id, status_id)]
     assert poll_notes(store, carol) == [(alice.account_id, status_id)]
     assert poll_notes(store, alice) == [(alice.account_id, status_id)]
@@ -176,10 +177,10 @@ def test_closing_job_notifies_voters_and_author_once(client, make_user, store):
 
     # The same job again (a worker died after the work) changes nothing.
     def requeue(tx):
-        tx.enqueue(core_polls.CLOSE_JOB, {"poll_id": str(poll_id)})
+        enqueue(tx, core_polls.CLOSE_JOB, {"poll_id": str(poll_id)})
 
     store.run_sync(requeue)
-    worker.drain(store)
+    registry.drain(store)
     assert not store.run_sync(
         lambda tx: tx.scalars(sa.select(jobs.c.id).where(jobs.c.kind == core_polls.CLOSE_JOB))
     )

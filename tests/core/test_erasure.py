@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
+from pnyx import registry
 from pnyx.core import erasure, interactions, polls, received
 from pnyx.core import follows as core_follows
 from pnyx.core import statuses as core_statuses
 from pnyx.core.received import IncomingStatus
 from pnyx.db.tables import accounts, favourites, jobs, notifications, statuses
-from pnyx.jobs import worker
 
 R = "https://remote.example/users/rita"
 
@@ -67,7 +67,7 @@ def test_a_deleted_remote_account_is_hidden_then_erased_with_what_it_did(db, mak
 
     db.run_sync(erasure.erase_remote_account, rita)
     assert account(db, rita).suspended_at is not None  # hidden at once
-    worker.drain(db)
+    registry.drain(db)
 
     assert account(db, rita) is None
     assert counts(db, post) == (0, 0, 0)
@@ -110,5 +110,5 @@ def test_erasing_goes_in_batches_and_spares_local_and_restored_accounts(db, make
             .values(suspended_at=None, suspension_reason=None)
         )
     )
-    worker.drain(db)
+    registry.drain(db)
     assert account(db, zed) is not None

@@ -14,11 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
+from pnyx import registry
 from pnyx.core import keys
 from pnyx.db.engine import Database
 from pnyx.db.tables import domains, jobs
 from pnyx.federation import delivery, signatures
 from pnyx.jobs import worker
+from pnyx.jobs.queue import enqueue
 from server import free_port
 
 
@@ -123,16 +125,16 @@ def test_a_refusal_is_not_retried_but_a_server_error_is(local_db, remote, alice)
 def test_through_the_worker_retries_are_scheduled_and_refusals_kept(local_db, remote, alice):
     remote.status = 500
     local_db.run_sync(
-        lambda tx: tx.enqueue("deliver", _payload(local_db, alice, remote.inbox), max_attempts=16)
+        lambda tx: enqueue(tx, "deliver", _payload(local_db, alice, remote.inbox), max_attempts=16)
     )
-    assert worker.run_one(local_db, "test-worker")
+    assert worker.run_one(local_db, "test-worker", registry.JOBS)
     job = local_db.run_sync(lambda tx: tx.one_or_none(sa.select(jobs)))
     assert job.failed_at is None and job.attempts == 1 and job.run_at > job.created_at
     assert "500" in job.last_error
 
     remote.status = 410
     local_db.run_sync(lambda tx: tx.execute(jobs.update().values(run_at=tx.now)))
-    assert worker.run_one(local_db, "test-worker")
+    assert worker.run_one(local_db, "test-worker", registry.JOBS)
     job = local_db.run_sync(lambda tx: tx.one_or_none(sa.select(jobs)))
     assert job.failed_at is not None and "410" in job.last_error  # kept, not retried
 

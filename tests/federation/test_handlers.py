@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
+from pnyx import registry
 from pnyx.core import follows
 from pnyx.db.tables import blocks, favourites, jobs, reports, statuses, tombstones
 from pnyx.db.tables import follows as follows_table
@@ -136,7 +137,7 @@ def test_follow_is_accepted_and_undone(app, make_user):
     assert db.run_sync(follows.is_following, rita, alice)
     accepts = db.run_sync(
         lambda tx: [
-            p for p in tx.scalars(sa.select(jobs.c.payload)) if p.get("kind") == "accept_follow"
+            p for p in tx.scalars(sa.select(jobs.c.payload)) if p.get("event") == "FollowAccepted"
         ]
     )
     assert accepts and accepts[0]["uri"] == follow["id"]
@@ -188,7 +189,6 @@ def test_unknown_activities_are_ignored(app):
 
 def test_unknown_mentions_are_looked_up_later_and_at_most_ten(app, make_user):
     from pnyx.federation.mentions import MAX_FETCHED, RESOLVE_MENTIONS
-    from pnyx.jobs import worker
 
     db = app.state.db
     rita = sender(db)
@@ -208,7 +208,7 @@ def test_unknown_mentions_are_looked_up_later_and_at_most_ten(app, make_user):
     assert payload["status_id"] == stored.id
     assert len(payload["uris"]) == MAX_FETCHED and all("127.0.0.1:9" in u for u in payload["uris"])
 
-    worker.drain(db)  # every fetch fails: the post keeps the mentions it had, the job ends
+    registry.drain(db)  # every fetch fails: the post keeps the mentions it had, the job ends
     assert not db.run_sync(
         lambda tx: list(tx.scalars(sa.select(jobs.c.id).where(jobs.c.kind == RESOLVE_MENTIONS)))
     )

@@ -1,7 +1,7 @@
 """Local actions become activities for exactly the servers that may see them.
 
-Core records each action as a `federate` job (core.outbox); `activities.render` turns the job
-into (signer, activity, inboxes). These tests read the recorded jobs back and render them.
+Core records each action as an event job (core.events); `activities.render` turns the event
+into (signer, activity, inboxes). These tests read the recorded events back and render them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import polls, statuses
+from pnyx.core import events, polls, statuses
 from pnyx.core.statuses import PollInput, StatusInput
 from pnyx.db.tables import accounts, jobs
 from pnyx.federation import activities
@@ -33,17 +33,19 @@ def remote(db, username: str, domain: str, *, shared: bool = True) -> int:
     return account_id
 
 
-def federate_jobs(db, kind: str | None = None) -> list[dict]:
+def recorded_events(db, kind: type[events.Event] | None = None) -> list[events.Event]:
+    """The events recorded so far (of one type), oldest first."""
     payloads = db.run_sync(
         lambda tx: tx.scalars(
-            sa.select(jobs.c.payload).where(jobs.c.kind == "federate").order_by(jobs.c.id)
+            sa.select(jobs.c.payload).where(jobs.c.kind == events.EVENT_JOB).order_by(jobs.c.id)
         )
     )
-    return [p for p in payloads if kind is None or p["kind"] == kind]
+    recorded = [events.decode(p) for p in payloads]
+    return [e for e in recorded if kind is None or isinstance(e, kind)]
 
 
-def rendered(db, payload: dict) -> list:
-    return db.run_sync(activities.render, payload)
+def rendered(db, event: events.Event) -> list:
+    return db.run_sync(activities.render, event)
 
 
 def post(db, account_id: int, text: str, visibility: str = "public", poll=None) -> int:
@@ -64,7 +66,7 @@ def test_followers_only_post_goes_to_follower_servers_and_the_mentioned(app, mak
         factories.follow(db, follower, alice)
 
     status_id = post(db, alice, "@m@three.example for my followers", visibility="private")
-    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [payload] = [p for p in recorded_events(db, events.StatusCreated) if p.status_id == status_id]
     [(signer, activity, inboxes)] = rendered(db, payload)
     assert signer == alice
     assert activity["type"] == "Create" and activity["object"]["type"] == "Note"
@@ -88,7 +90,7 @@ def test_direct_message_goes_to_the_mentioned_account_only(app, make_user):
     remote(db, "m", "three.example")
 
     status_id = post(db, alice, "@m@three.example just you", visibility="direct")
-    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [payload] = [p for p in recorded_events(db, events.StatusCreated) if p.status_id == status_id]
     [(_, activity, inboxes)] = rendered(db, payload)
     # Its own inbox, not the shared one: nothing about it is for the rest of that server.
     assert inboxes == {"https://three.example/users/m/inbox"}
@@ -102,7 +104,7 @@ def test_a_post_with_no_remote_audience_goes_nowhere(app, make_user):
     bob = make_user("bob").account_id
     factories.follow(db, bob, alice)
     status_id = post(db, alice, "only locals follow me")
-    [payload] = [p for p in federate_jobs(db, "create") if p["status_id"] == status_id]
+    [payload] = [p for p in recorded_events(db, events.StatusCreated) if p.status_id == status_id]
     [(_, _, inboxes)] = rendered(db, payload)
     assert inboxes == set()
 
@@ -114,7 +116,7 @@ def test_delete_reaches_the_same_servers_after_the_post_is_gone(app, make_user):
     remote(db, "m", "three.example")
     status_id = post(db, alice, "@m@three.example soon gone")
     db.run_sync(statuses.delete, alice, status_id)
-    [payload] = federate_jobs(db, "delete")
+    [payload] = recorded_events(db, events.StatusDeleted)
     [(_, activity, inboxes)] = rendered(db, payload)
     assert activity["type"] == "Delete"
     assert activity["object"]["type"] == "Tombstone"
@@ -129,7 +131,7 @@ def test_votes_on_a_local_poll_are_sent_as_one_update_to_voters(app, make_user):
     poll = db.run_sync(polls.for_status, status_id)
     for i, voter in enumerate(voters):
         db.run_sync(polls.vote, voter, poll.id, [i % 2], uri=f"https://voter{i}.example/v/1")
-    updates = federate_jobs(db, "update")
+    updates = recorded_events(db, events.PollCountsChanged)
     assert len(updates) == 1, updates  # three votes, one update waiting
     [(_, activity, inboxes)] = rendered(db, updates[0])
     assert activity["type"] == "Update" and activity["object"]["type"] == "Question"
@@ -153,7 +155,7 @@ def test_a_local_vote_on_a_remote_poll_goes_to_its_author_only(app, make_user):
     db.run_sync(add_poll)
     poll = db.run_sync(polls.for_status, status_id)
     db.run_sync(polls.vote, bob, poll.id, [1])
-    [payload] = federate_jobs(db, "vote")
+    [payload] = recorded_events(db, events.PollVoted)
     [(signer, activity, inboxes)] = rendered(db, payload)
     assert signer == bob
     assert activity["type"] == "Create"

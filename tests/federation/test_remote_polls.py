@@ -8,11 +8,19 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 import factories
+from pnyx import registry
 from pnyx.core import polls
-from pnyx.core.received import IncomingPoll, IncomingStatus, _store_poll, update_status
-from pnyx.db.tables import jobs, notifications
+from pnyx.core.received import (
+    IncomingPoll,
+    IncomingStatus,
+    _store_poll,
+    delete_remote_status,
+    update_status,
+)
+from pnyx.db.tables import jobs, notifications, statuses
 from pnyx.db.tables import polls as poll_table
-from pnyx.jobs import worker
+
+SENT = ("event", "federate")  # what core records, and the job that sends it
 
 
 def remote_poll(db, bob: int) -> tuple[int, int, int]:
@@ -28,7 +36,7 @@ def remote_poll(db, bob: int) -> tuple[int, int, int]:
     db.run_sync(add_poll)
     poll = db.run_sync(polls.for_status, status_id)
     db.run_sync(polls.vote, bob, poll.id, [1])
-    db.run_sync(lambda tx: tx.execute(jobs.delete().where(jobs.c.kind == "federate")))
+    db.run_sync(lambda tx: tx.execute(jobs.delete().where(jobs.c.kind.in_(SENT))))
     return author, status_id, poll.id
 
 
@@ -60,7 +68,7 @@ def move_end_into_the_past(db, poll_id: int) -> None:
 
 def federate_jobs(db) -> list:
     return db.run_sync(
-        lambda tx: list(tx.scalars(sa.select(jobs.c.id).where(jobs.c.kind == "federate")))
+        lambda tx: list(tx.scalars(sa.select(jobs.c.id).where(jobs.c.kind.in_(SENT))))
     )
 
 
@@ -69,11 +77,11 @@ def test_the_closing_job_tells_local_voters_when_a_remote_poll_ends(app, make_us
     bob, carol = make_user("bob").account_id, make_user("carol").account_id
     author, status_id, poll_id = remote_poll(db, bob)
 
-    worker.drain(db)  # not due yet
+    registry.drain(db)  # not due yet
     assert poll_notes(db, bob) == []
 
     move_end_into_the_past(db, poll_id)
-    worker.drain(db)
+    registry.drain(db)
     assert poll_notes(db, bob) == [(author, status_id)]
     assert poll_notes(db, carol) == []  # did not vote
     assert db.run_sync(polls.get, poll_id).closed_at is not None
@@ -109,7 +117,7 @@ def test_the_origin_saying_a_remote_poll_closed_tells_local_voters_once(app, mak
 
     # The closing job still comes due at the old end: it finds the poll closed.
     move_end_into_the_past(db, poll_id)
-    worker.drain(db)
+    registry.drain(db)
     assert poll_notes(db, bob) == [(author, status_id)]
     assert (
         db.run_sync(
@@ -117,3 +125,31 @@ def test_the_origin_saying_a_remote_poll_closed_tells_local_voters_once(app, mak
         )
         == []
     )
+
+
+def test_a_vote_on_a_poll_deleted_before_it_was_sent_is_dropped(app, make_user):
+    """The vote's job finds neither poll nor post: nothing to send, and nothing to retry."""
+    db = app.state.db
+    bob = make_user("bob").account_id
+    author = factories.remote_account(db, "pollster", "polls.example")
+    status_id = factories.status(db, author, "tea or coffee?", local=False)
+
+    def add_poll(tx):
+        ends = tx.now + timedelta(hours=1)
+        _store_poll(tx, status_id, author, IncomingPoll(["tea", "coffee"], [3, 1], expires_at=ends))
+
+    db.run_sync(add_poll)
+    poll = db.run_sync(polls.for_status, status_id)
+    db.run_sync(polls.vote, bob, poll.id, [1])
+    uri = db.run_sync(
+        lambda tx: tx.scalar(sa.select(statuses.c.uri).where(statuses.c.id == status_id))
+    )
+    assert db.run_sync(delete_remote_status, uri, author)  # its server deleted it meanwhile
+
+    registry.drain(db)
+    left = db.run_sync(
+        lambda tx: tx.rows(
+            sa.select(jobs.c.kind, jobs.c.last_error).where(jobs.c.kind != polls.CLOSE_JOB)
+        )
+    )
+    assert left == []

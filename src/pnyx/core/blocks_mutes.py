@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import outbox, uris
+from pnyx.core import events, uris
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, delete_follow, delete_request, known_account
 from pnyx.core.inserts import insert_ignore
@@ -53,7 +53,7 @@ def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int
     )
     target = tx.one_or_none(sa.select(accounts.c.domain).where(accounts.c.id == target_id))
     if blocker.domain is None and target.domain is not None:
-        outbox.record(tx, "block", account_id=account_id, target_id=target_id, uri=uri)
+        events.record(tx, events.AccountBlocked(account_id, target_id, uri))
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
 
 
@@ -64,7 +64,7 @@ def unblock(tx, account_id: int, target_id: int) -> bool:
         tx.execute(blocks.delete().where(account_pair(blocks, account_id, target_id))).rowcount == 1
     )
     if removed and target.domain is not None:
-        outbox.record(tx, "undo_block", account_id=account_id, target_id=target_id, uri=uri)
+        events.record(tx, events.BlockUndone(account_id, target_id, uri))
     return removed
 
 

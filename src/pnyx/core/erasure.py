@@ -17,7 +17,7 @@ from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
 from pnyx.core.statuses import adjust_counter, delete_with_boosts
 from pnyx.db.tables import accounts, favourites, follows, poll_votes, polls, statuses
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 ERASE = "account.erase"
 BATCH = 200
@@ -35,7 +35,7 @@ def erase_remote_account(tx, account_id: int) -> None:
         )
     ).rowcount
     if hidden:
-        tx.enqueue(ERASE, {"account_id": account_id}, unique_key=f"{ERASE}:{account_id}")
+        enqueue(tx, ERASE, {"account_id": account_id}, unique_key=f"{ERASE}:{account_id}")
 
 
 def erase_some(tx, account_id: int, *, limit: int = BATCH) -> bool:
@@ -119,7 +119,6 @@ def _withdraw_votes(tx, account_id: int, limit: int) -> bool:
     return bool(poll_ids)
 
 
-@handler(ERASE)
 def erase_job(tx, payload: dict) -> None:
     try:
         account_id = int(payload["account_id"])
@@ -133,4 +132,4 @@ def erase_job(tx, payload: dict) -> None:
     if row is None or row.domain is None or row.suspension_reason != DELETED_REASON:
         return  # gone already, ours, or brought back since
     if not erase_some(tx, account_id):
-        tx.enqueue(ERASE, {"account_id": account_id})  # the rest, in the next job
+        enqueue(tx, ERASE, {"account_id": account_id})  # the rest, in the next job

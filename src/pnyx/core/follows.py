@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, outbox, uris
+from pnyx.core import events, notifications, uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
@@ -242,16 +242,14 @@ def follow(
             if target.domain is None:
                 notifications.notify(tx, target_id, follower_id, "follow_request")
             else:  # the other server decides, and answers with Accept or Reject
-                outbox.record(tx, "follow", follower_id=follower_id, target_id=target_id, uri=uri)
+                events.record(tx, events.FollowRequested(follower_id, target_id, uri))
             return FollowResult(record_id, uri, pending=True, created=True)
     elif insert_ignore(tx, follows, values):
         _bump(tx, follower_id, "following_count", 1)
         _bump(tx, target_id, "followers_count", 1)
         notifications.notify(tx, target_id, follower_id, "follow")
         if follower.domain is not None:  # an open account accepts a remote Follow at once
-            outbox.record(
-                tx, "accept_follow", follower_id=follower_id, target_id=target_id, uri=uri
-            )
+            events.record(tx, events.FollowAccepted(follower_id, target_id, uri))
         return FollowResult(record_id, uri, pending=False, created=True)
     # Someone else created the same row between our read and our insert: report theirs.
     return follow(tx, follower_id, target_id, reblogs, notify, langs, uri=uri)
@@ -264,7 +262,7 @@ def unfollow(tx, follower_id: int, target_id: int) -> bool:
     removed = delete_follow(tx, follower_id, target_id)
     withdrawn = delete_request(tx, follower_id, target_id)
     if (removed or withdrawn) and target.domain is not None and _is_local(tx, follower_id):
-        outbox.record(tx, "undo_follow", follower_id=follower_id, target_id=target_id, uri=uri)
+        events.record(tx, events.FollowUndone(follower_id, target_id, uri))
     return removed or withdrawn
 
 
@@ -281,10 +279,16 @@ def _is_local(tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is None
 
 
-def _answer_remote(tx, kind: str, target_id: int, requester_id: int, uri: str | None) -> None:
+def _answer_remote(
+    tx,
+    answer: type[events.FollowAccepted | events.FollowRejected],
+    target_id: int,
+    requester_id: int,
+    uri: str | None,
+) -> None:
     """Tell a remote requester's server that its Follow was accepted or rejected."""
     if not _is_local(tx, requester_id):
-        outbox.record(tx, kind, follower_id=requester_id, target_id=target_id, uri=uri)
+        events.record(tx, answer(requester_id, target_id, uri))
 
 
 def _pending_request(tx, target_id: int, requester_id: int):
@@ -314,7 +318,7 @@ def authorize_request(tx, target_id: int, requester_id: int) -> int:
     if insert_ignore(tx, follows, values):
         _bump(tx, requester_id, "following_count", 1)
         _bump(tx, target_id, "followers_count", 1)
-    _answer_remote(tx, "accept_follow", target_id, requester_id, request.uri)
+    _answer_remote(tx, events.FollowAccepted, target_id, requester_id, request.uri)
     return values["id"]
 
 
@@ -323,7 +327,7 @@ def reject_request(tx, target_id: int, requester_id: int) -> None:
     known_account(tx, requester_id)
     request = _pending_request(tx, target_id, requester_id)
     delete_request(tx, requester_id, target_id)
-    _answer_remote(tx, "reject_follow", target_id, requester_id, request.uri)
+    _answer_remote(tx, events.FollowRejected, target_id, requester_id, request.uri)
 
 
 def authorize_all_requests(tx, target_id: int) -> int:
@@ -344,5 +348,5 @@ def remove_from_followers(tx, account_id: int, follower_id: int) -> bool:
     uri = _follow_uri(tx, follower_id, account_id)
     removed = delete_follow(tx, follower_id, account_id)
     if removed:
-        _answer_remote(tx, "reject_follow", account_id, follower_id, uri)
+        _answer_remote(tx, events.FollowRejected, account_id, follower_id, uri)
     return removed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, outbox, uris, visibility
+from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
@@ -70,7 +70,7 @@ def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) ->
         adjust_counter(tx, status.id, "favourites_count", +1)
         notify_about(tx, status.account_id, account_id, "favourite", status)
         if local and _domain(tx, status.account_id) is not None:
-            outbox.record(tx, "like", account_id=account_id, status_id=status.id, uri=uri)
+            events.record(tx, events.StatusFavourited(account_id, status.id, uri))
     return status.id
 
 
@@ -90,7 +90,7 @@ def unfavourite(tx, account_id: int, status_id: int) -> int:
         adjust_counter(tx, status.id, "favourites_count", -1)
         notifications.withdraw(tx, status.account_id, account_id, "favourite", status.id)
         if _domain(tx, account_id) is None and _domain(tx, status.account_id) is not None:
-            outbox.record(tx, "undo_like", account_id=account_id, status_id=status.id, uri=uri)
+            events.record(tx, events.FavouriteUndone(account_id, status.id, uri))
     return status.id
 
 
@@ -162,7 +162,7 @@ def reblog(
         adjust_account_statuses(tx, account_id, +1)
     notify_about(tx, status.account_id, account_id, "reblog", status)
     if local:
-        outbox.record(tx, "announce", status_id=reblog_id)
+        events.record(tx, events.StatusBoosted(reblog_id))
     return reblog_id
 
 
@@ -173,15 +173,14 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
     if existing is not None:
         delete_row(tx, existing)
         if existing.local:
-            outbox.record(
-                tx,
-                "undo_announce",
+            undone = events.BoostUndone(
                 account_id=account_id,
                 status_id=status.id,
                 uri=existing.uri,
                 visibility=existing.visibility,
-                published=existing.created_at.isoformat(),
+                published=existing.created_at,
             )
+            events.record(tx, undone)
     return status.id
 
 

@@ -19,14 +19,15 @@ import sqlalchemy as sa
 from pnyx.core import follows as core_follows
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.tables import accounts, follows
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 MOVE_FOLLOWERS = "account.move_followers"
 BATCH = 200
 
 
 def schedule(tx, old_id: int, new_id: int) -> None:
-    tx.enqueue(
+    enqueue(
+        tx,
         MOVE_FOLLOWERS,
         {"account_id": old_id, "target_id": new_id},
         unique_key=f"{MOVE_FOLLOWERS}:{old_id}:{new_id}",
@@ -59,7 +60,6 @@ def move_local_followers(tx, old_id: int, new_id: int, *, limit: int = BATCH) ->
     return len(rows)
 
 
-@handler(MOVE_FOLLOWERS)
 def move_followers_job(tx, payload: dict) -> None:
     try:
         old_id, new_id = int(payload["account_id"]), int(payload["target_id"])
@@ -73,4 +73,4 @@ def move_followers_job(tx, payload: dict) -> None:
     except NotFound:
         return  # one of the two accounts is gone
     if handled == BATCH:
-        tx.enqueue(MOVE_FOLLOWERS, {"account_id": old_id, "target_id": new_id})  # the rest
+        enqueue(tx, MOVE_FOLLOWERS, {"account_id": old_id, "target_id": new_id})  # the rest

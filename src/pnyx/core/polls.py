@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, outbox, visibility
+from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 CLOSE_JOB = "poll.close"
 
@@ -34,7 +34,8 @@ def get(tx, poll_id: int, *, for_update: bool = False):
 
 def schedule_close(tx, poll_id: int, expires_at) -> None:
     """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
-    tx.enqueue(
+    enqueue(
+        tx,
         CLOSE_JOB,
         {"poll_id": str(poll_id)},
         run_at=expires_at,
@@ -182,14 +183,13 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | No
         )
     )
     if uri is None and _is_remote(tx, poll.account_id):
-        outbox.record(tx, "vote", account_id=account_id, poll_id=poll.id, choices=unique)
+        events.record(tx, events.PollVoted(account_id, poll.id, tuple(unique)))
     elif not _is_remote(tx, poll.account_id):
         # Other servers show the counts too: send them the poll as it stands, once the votes
         # of the next half minute are in.
-        outbox.record(
+        events.record(
             tx,
-            "update",
-            status_id=poll.status_id,
+            events.PollCountsChanged(poll.status_id),
             coalesce=f"poll:{poll.id}",
             delay=POLL_UPDATE_DELAY,
         )
@@ -230,11 +230,10 @@ def close(tx, poll_id: int, *, closed_at=None) -> bool:
     )
     if author_is_local:
         notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
-        outbox.record(tx, "update", status_id=poll.status_id)
+        events.record(tx, events.PollClosed(poll.status_id))
     return True
 
 
-@handler(CLOSE_JOB)
 def close_job(tx, payload: dict) -> None:
     """The durable expiry job; a poll deleted in the meantime is simply gone."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pnyx.core import follows, outbox, text
+from pnyx.core import events, follows, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.tables import accounts, users
 
@@ -120,7 +120,7 @@ def update_profile(tx, account_id: int, change: ProfileUpdate) -> None:
     if values:
         values["updated_at"] = tx.now
         tx.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
-        outbox.record(tx, "update_actor", account_id=account_id)
+        events.record(tx, events.AccountUpdated(account_id))
     if account.locked and change.locked is False:
         # As Mastodon: an account that stops approving followers accepts those still waiting.
         follows.authorize_all_requests(tx, account_id)

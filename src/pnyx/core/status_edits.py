@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import outbox, polls, text
+from pnyx.core import events, polls, text
 from pnyx.core.errors import NotFound
 from pnyx.core.statuses import (
     StatusContent,
@@ -129,7 +129,7 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
         .distinct()
     ):
         notify_about(tx, booster, account_id, "update", updated)
-    outbox.record(tx, "update", status_id=status_id)
+    events.record(tx, events.StatusEdited(status_id))
     return status_id
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, outbox, polls, text, uris, visibility
+from pnyx.core import events, notifications, polls, text, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
@@ -382,7 +382,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             multiple=data.poll.multiple,
             hide_totals=data.poll.hide_totals,
         )
-    outbox.record(tx, "create", status_id=status_id)
+    events.record(tx, events.StatusCreated(status.id))
     return status.id
 
 
@@ -466,15 +466,16 @@ def delete(tx, account_id: int, status_id: int) -> None:
         .join(accounts, accounts.c.id == mentions.c.account_id)
         .where(mentions.c.status_id == status.id, accounts.c.domain.is_not(None))
     )
-    outbox.record(
+    events.record(
         tx,
-        "delete",
-        account_id=account_id,
-        uri=status.uri,
-        visibility=status.visibility,
-        reblog=bool(status.reblog_of_id),
-        mentioned_account_ids=mentioned,
-        in_reply_to_account_id=status.in_reply_to_account_id,
+        events.StatusDeleted(
+            account_id=account_id,
+            uri=status.uri,
+            visibility=status.visibility,
+            reblog=bool(status.reblog_of_id),
+            mentioned_account_ids=tuple(mentioned),
+            in_reply_to_account_id=status.in_reply_to_account_id,
+        ),
     )
     delete_with_boosts(tx, status)
 

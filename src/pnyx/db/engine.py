@@ -82,7 +82,8 @@ class Tx:
     """One unit of work: a connection inside a transaction, plus the settings it runs under.
 
     Side effects that must reach the outside world (federation, notifications to stream) are
-    recorded inside the transaction (`enqueue`) and carried out by jobs after it commits.
+    recorded inside the transaction (`pnyx.core.events.record`, `pnyx.jobs.queue.enqueue`)
+    and carried out by jobs after it commits.
     """
 
     conn: Connection
@@ -115,21 +116,6 @@ class Tx:
     @property
     def is_postgres(self) -> bool:
         return self.conn.dialect.name == "postgresql"
-
-    def enqueue(
-        self,
-        kind: str,
-        payload: dict,
-        *,
-        run_at: datetime | None = None,
-        unique_key: str | None = None,
-        max_attempts: int = 8,
-    ) -> None:
-        from pnyx.jobs.queue import enqueue
-
-        enqueue(
-            self, kind, payload, run_at=run_at, unique_key=unique_key, max_attempts=max_attempts
-        )
 
 
 class Database:

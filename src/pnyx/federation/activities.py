@@ -1,25 +1,29 @@
-"""The activity for each local action core recorded (`core.outbox`), and who receives it.
+"""The activity for each event core recorded (`core.events`), and who receives it.
 
-`render(tx, payload)` reads the action back from the database and returns
-(signing account id, activity, inboxes), or None when there is nothing left to say (the post
-was deleted before its Create went out, the follow was withdrawn ...).
+`render(tx, event)` reads the change back from the database and returns a list of
+(signing account id, activity, inboxes): usually one, several for a vote on several options,
+none when there is nothing left to say (the post was deleted before its Create went out, the
+follow was withdrawn ...). One small function per event type, in the `RENDERERS` table; the
+events in that table are the ones federation sends (`pnyx.registry` subscribes `federate` to
+them).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 
+from pnyx.core import events as ev
 from pnyx.core import keys
 from pnyx.core import polls as core_polls
-from pnyx.core.errors import NotFound
 from pnyx.db.tables import accounts, mentions, poll_votes, polls, status_tags, statuses, tags
 from pnyx.federation import audience
 from pnyx.federation import internal_to_as2 as as2
 
 Rendered = tuple[int, dict, set[str]]
+Renderer = Callable[..., list[Rendered]]
 
 
 def _account(tx, account_id: int):
@@ -69,10 +73,20 @@ def _post_audience(tx, status, author) -> set[str]:
     return audience.for_post(tx, author.id, status.visibility, mentioned_ids=named, also_ids=also)
 
 
-def _announce(tx, boost, author) -> Rendered | None:
+def _voters(tx, status_id: int) -> list[int]:
+    """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
+    return tx.scalars(
+        sa.select(poll_votes.c.account_id)
+        .join(polls, polls.c.id == poll_votes.c.poll_id)
+        .where(polls.c.status_id == status_id)
+        .distinct()
+    )
+
+
+def _announce(tx, boost, author) -> list[Rendered]:
     original = _status(tx, boost.reblog_of_id)
     if original is None:
-        return None
+        return []
     original_author = _account(tx, original.account_id)
     to, cc = as2.addressing(
         boost.visibility, followers_url=author.followers_url, mentioned_uris=[original_author.uri]
@@ -86,196 +100,113 @@ def _announce(tx, boost, author) -> Rendered | None:
         published=boost.created_at,
     )
     inboxes = audience.for_post(tx, author.id, boost.visibility, also_ids=[original.account_id])
-    return author.id, activity, inboxes
+    return [(author.id, activity, inboxes)]
 
 
-def _create_or_update(tx, payload: dict, kind: str) -> Rendered | None:
-    status = _status(tx, payload["status_id"])
+# --- Posts ---------------------------------------------------------------------------------
+
+
+def _created(tx, event: ev.StatusCreated) -> list[Rendered]:
+    status = _status(tx, event.status_id)
     if status is None:
-        return None
+        return []
     author = _account(tx, status.account_id)
     if status.reblog_of_id is not None:
-        return _announce(tx, status, author) if kind == "create" else None
+        return _announce(tx, status, author)
+    doc = status_document(tx, status, author)
+    activity = as2.create(doc, actor_uri=author.uri)
+    return [(author.id, activity, _post_audience(tx, status, author))]
+
+
+def _updated(tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed) -> list[Rendered]:
+    """An edit, and a local poll's new counts or end: the post as it is now, in an Update
+    that also reaches those who voted in its poll."""
+    status = _status(tx, event.status_id)
+    if status is None or status.reblog_of_id is not None:
+        return []
+    author = _account(tx, status.account_id)
     doc = status_document(tx, status, author)
     inboxes = _post_audience(tx, status, author)
-    if kind == "create":
-        activity = as2.create(doc, actor_uri=author.uri)
-    else:
-        stamp = int(tx.now.timestamp())
-        activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{stamp}")
-        if doc.get("type") == "Question" and status.visibility != "direct":
-            inboxes |= audience.account_inboxes(tx, _voters(tx, status.id))
-    return author.id, activity, inboxes
+    stamp = int(tx.now.timestamp())
+    activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{stamp}")
+    if doc.get("type") == "Question" and status.visibility != "direct":
+        inboxes |= audience.account_inboxes(tx, _voters(tx, status.id))
+    return [(author.id, activity, inboxes)]
 
 
-def _voters(tx, status_id: int) -> list[int]:
-    """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
-    return tx.scalars(
-        sa.select(poll_votes.c.account_id)
-        .join(polls, polls.c.id == poll_votes.c.poll_id)
-        .where(polls.c.status_id == status_id)
-        .distinct()
-    )
-
-
-def _delete(tx, payload: dict) -> Rendered | None:
-    author = _account(tx, payload["account_id"])
-    if author is None:
-        return None
-    if payload.get("reblog"):
-        return None  # a deleted boost is an Undo of its Announce (sent by unreblog)
-    to, cc = as2.addressing(
-        payload["visibility"], followers_url=author.followers_url, mentioned_uris=[]
-    )
-    activity = as2.delete(
-        payload["uri"], actor_uri=author.uri, id=payload["uri"] + "#delete", to=to, cc=cc
-    )
+def _deleted(tx, event: ev.StatusDeleted) -> list[Rendered]:
+    author = _account(tx, event.account_id)
+    if author is None or event.reblog:
+        return []  # a deleted boost is an Undo of its Announce (sent by unreblog)
+    to, cc = as2.addressing(event.visibility, followers_url=author.followers_url, mentioned_uris=[])
+    activity = as2.delete(event.uri, actor_uri=author.uri, id=event.uri + "#delete", to=to, cc=cc)
     inboxes = audience.for_post(
         tx,
         author.id,
-        payload["visibility"],
-        mentioned_ids=payload.get("mentioned_account_ids") or [],
-        also_ids=[payload.get("in_reply_to_account_id")],
+        event.visibility,
+        mentioned_ids=list(event.mentioned_account_ids),
+        also_ids=[event.in_reply_to_account_id],
     )
-    return author.id, activity, inboxes
+    return [(author.id, activity, inboxes)]
 
 
-def _to_status_author(tx, payload: dict, make) -> Rendered | None:
-    actor = _account(tx, payload["account_id"])
-    status = _status(tx, payload["status_id"])
-    if actor is None or status is None:
-        return None
-    return actor.id, make(actor, status), audience.account_inboxes(tx, [status.account_id])
-
-
-def _follow_doc(follower, target, uri: str | None) -> dict:
-    return as2.follow(
-        uri or f"{follower.uri}#follows/{target.id}", actor_uri=follower.uri, object_uri=target.uri
-    )
-
-
-def _between(tx, payload: dict):
-    return _account(tx, payload["follower_id"]), _account(tx, payload["target_id"])
-
-
-def render(tx, payload: dict) -> list[Rendered]:
-    """Usually one activity; a vote on several options of a poll is one per option."""
-    if payload["kind"] == "vote":
-        return _vote(tx, payload)
-    one = _render_one(tx, payload)
-    return [one] if one is not None else []
-
-
-def _render_one(tx, payload: dict) -> Rendered | None:
-    kind = payload["kind"]
-    if kind in ("create", "update"):
-        return _create_or_update(tx, payload, kind)
-    if kind == "announce":
-        boost = _status(tx, payload["status_id"])
-        if boost is None or boost.reblog_of_id is None:
-            return None
-        return _announce(tx, boost, _account(tx, boost.account_id))
-    if kind == "delete":
-        return _delete(tx, payload)
-    if kind == "like":
-        return _to_status_author(
-            tx,
-            payload,
-            lambda actor, status: as2.like(
-                payload["uri"], actor_uri=actor.uri, object_uri=status.uri
-            ),
-        )
-    if kind == "undo_like":
-        return _to_status_author(
-            tx,
-            payload,
-            lambda actor, status: as2.undo(
-                payload["uri"] + "#undo",
-                actor_uri=actor.uri,
-                activity=as2.like(payload["uri"], actor_uri=actor.uri, object_uri=status.uri),
-            ),
-        )
-    if kind == "undo_announce":
-        actor = _account(tx, payload["account_id"])
-        original = _status(tx, payload["status_id"])
-        if actor is None or original is None:
-            return None
-        to, cc = as2.addressing(
-            payload["visibility"], followers_url=actor.followers_url, mentioned_uris=[]
-        )
-        announce = as2.announce(
-            payload["uri"],
-            actor_uri=actor.uri,
-            object_uri=original.uri,
-            to=to,
-            cc=cc,
-            published=datetime.fromisoformat(payload["published"]),
-        )
-        activity = as2.undo(payload["uri"] + "#undo", actor_uri=actor.uri, activity=announce)
-        inboxes = audience.for_post(
-            tx, actor.id, payload["visibility"], also_ids=[original.account_id]
-        )
-        return actor.id, activity, inboxes
-    if kind in ("follow", "undo_follow"):
-        follower, target = _between(tx, payload)
-        if follower is None or target is None:
-            return None
-        follow = _follow_doc(follower, target, payload.get("uri"))
-        activity = (
-            follow
-            if kind == "follow"
-            else as2.undo(follow["id"] + "#undo", actor_uri=follower.uri, activity=follow)
-        )
-        return follower.id, activity, audience.account_inboxes(tx, [target.id], shared=False)
-    if kind in ("accept_follow", "reject_follow"):
-        follower, target = _between(tx, payload)
-        if follower is None or target is None:
-            return None
-        follow = _follow_doc(follower, target, payload.get("uri"))
-        answer = as2.accept if kind == "accept_follow" else as2.reject
-        suffix = "accept" if kind == "accept_follow" else "reject"
-        activity = answer(
-            f"{target.uri}#{suffix}s/{follower.id}/{int(tx.now.timestamp())}",
-            actor_uri=target.uri,
-            activity=follow,
-        )
-        return target.id, activity, audience.account_inboxes(tx, [follower.id], shared=False)
-    if kind in ("block", "undo_block"):
-        actor, target = _account(tx, payload["account_id"]), _account(tx, payload["target_id"])
-        if actor is None or target is None:
-            return None
-        block = as2.block(
-            payload.get("uri") or f"{actor.uri}#blocks/{target.id}",
-            actor_uri=actor.uri,
-            object_uri=target.uri,
-        )
-        activity = (
-            block
-            if kind == "block"
-            else as2.undo(block["id"] + "#undo", actor_uri=actor.uri, activity=block)
-        )
-        return actor.id, activity, audience.account_inboxes(tx, [target.id], shared=False)
-    if kind == "update_actor":
-        actor = _account(tx, payload["account_id"])
-        if actor is None or actor.domain is not None:
-            return None
-        pair = keys.ensure_keypair(tx, actor.id)
-        doc = as2.actor(
-            SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}), tx.settings
-        )
-        activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{int(tx.now.timestamp())}")
-        return actor.id, activity, audience.follower_inboxes(tx, actor.id)
-    return None
-
-
-def _vote(tx, payload: dict) -> list[Rendered]:
-    """Votes go to the poll's author only, one Create per chosen option (Mastodon's way)."""
-    voter = _account(tx, payload["account_id"])
-    try:
-        poll = core_polls.get(tx, payload["poll_id"])
-    except NotFound:
+def _boosted(tx, event: ev.StatusBoosted) -> list[Rendered]:
+    boost = _status(tx, event.boost_id)
+    if boost is None or boost.reblog_of_id is None:
         return []
-    question = _status(tx, poll.status_id)
+    return _announce(tx, boost, _account(tx, boost.account_id))
+
+
+def _boost_undone(tx, event: ev.BoostUndone) -> list[Rendered]:
+    actor = _account(tx, event.account_id)
+    original = _status(tx, event.status_id)
+    if actor is None or original is None:
+        return []
+    to, cc = as2.addressing(event.visibility, followers_url=actor.followers_url, mentioned_uris=[])
+    announce = as2.announce(
+        event.uri,
+        actor_uri=actor.uri,
+        object_uri=original.uri,
+        to=to,
+        cc=cc,
+        published=event.published,
+    )
+    activity = as2.undo(event.uri + "#undo", actor_uri=actor.uri, activity=announce)
+    inboxes = audience.for_post(tx, actor.id, event.visibility, also_ids=[original.account_id])
+    return [(actor.id, activity, inboxes)]
+
+
+def _to_status_author(tx, account_id: int, status_id: int, make) -> list[Rendered]:
+    actor = _account(tx, account_id)
+    status = _status(tx, status_id)
+    if actor is None or status is None:
+        return []
+    return [(actor.id, make(actor, status), audience.account_inboxes(tx, [status.account_id]))]
+
+
+def _favourited(tx, event: ev.StatusFavourited) -> list[Rendered]:
+    def like(actor, status):
+        return as2.like(event.uri, actor_uri=actor.uri, object_uri=status.uri)
+
+    return _to_status_author(tx, event.account_id, event.status_id, like)
+
+
+def _favourite_undone(tx, event: ev.FavouriteUndone) -> list[Rendered]:
+    def undo(actor, status):
+        like = as2.like(event.uri, actor_uri=actor.uri, object_uri=status.uri)
+        return as2.undo(event.uri + "#undo", actor_uri=actor.uri, activity=like)
+
+    return _to_status_author(tx, event.account_id, event.status_id, undo)
+
+
+# --- Polls ---------------------------------------------------------------------------------
+
+
+def _voted(tx, event: ev.PollVoted) -> list[Rendered]:
+    """Votes go to the poll's author only, one Create per chosen option (Mastodon's way)."""
+    voter = _account(tx, event.account_id)
+    poll = core_polls.get(tx, event.poll_id)  # None once the poll (or its post) is gone
+    question = _status(tx, poll.status_id) if poll is not None else None
     if voter is None or question is None:
         return []
     author = _account(tx, question.account_id)
@@ -293,6 +224,94 @@ def _vote(tx, payload: dict) -> list[Rendered]:
             ),
             inboxes,
         )
-        for choice in payload["choices"]
+        for choice in event.choices
         if 0 <= choice < len(poll.options)
     ]
+
+
+# --- Relationships -------------------------------------------------------------------------
+
+
+def _follow_doc(follower, target, uri: str | None) -> dict:
+    return as2.follow(
+        uri or f"{follower.uri}#follows/{target.id}", actor_uri=follower.uri, object_uri=target.uri
+    )
+
+
+def _follow(tx, event: ev.FollowRequested | ev.FollowUndone) -> list[Rendered]:
+    follower, target = _account(tx, event.follower_id), _account(tx, event.target_id)
+    if follower is None or target is None:
+        return []
+    activity = _follow_doc(follower, target, event.uri)
+    if isinstance(event, ev.FollowUndone):
+        activity = as2.undo(activity["id"] + "#undo", actor_uri=follower.uri, activity=activity)
+    return [(follower.id, activity, audience.account_inboxes(tx, [target.id], shared=False))]
+
+
+def _follow_answered(tx, event: ev.FollowAccepted | ev.FollowRejected) -> list[Rendered]:
+    follower, target = _account(tx, event.follower_id), _account(tx, event.target_id)
+    if follower is None or target is None:
+        return []
+    follow = _follow_doc(follower, target, event.uri)
+    accepted = isinstance(event, ev.FollowAccepted)
+    answer, suffix = (as2.accept, "accepts") if accepted else (as2.reject, "rejects")
+    activity = answer(
+        f"{target.uri}#{suffix}/{follower.id}/{int(tx.now.timestamp())}",
+        actor_uri=target.uri,
+        activity=follow,
+    )
+    return [(target.id, activity, audience.account_inboxes(tx, [follower.id], shared=False))]
+
+
+def _block(tx, event: ev.AccountBlocked | ev.BlockUndone) -> list[Rendered]:
+    actor, target = _account(tx, event.account_id), _account(tx, event.target_id)
+    if actor is None or target is None:
+        return []
+    activity = as2.block(
+        event.uri or f"{actor.uri}#blocks/{target.id}", actor_uri=actor.uri, object_uri=target.uri
+    )
+    if isinstance(event, ev.BlockUndone):
+        activity = as2.undo(activity["id"] + "#undo", actor_uri=actor.uri, activity=activity)
+    return [(actor.id, activity, audience.account_inboxes(tx, [target.id], shared=False))]
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
+    actor = _account(tx, event.account_id)
+    if actor is None or actor.domain is not None:
+        return []
+    pair = keys.ensure_keypair(tx, actor.id)
+    doc = as2.actor(
+        SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}), tx.settings
+    )
+    activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{int(tx.now.timestamp())}")
+    return [(actor.id, activity, audience.follower_inboxes(tx, actor.id))]
+
+
+RENDERERS: dict[type[ev.Event], Renderer] = {
+    ev.StatusCreated: _created,
+    ev.StatusEdited: _updated,
+    ev.StatusDeleted: _deleted,
+    ev.StatusBoosted: _boosted,
+    ev.BoostUndone: _boost_undone,
+    ev.StatusFavourited: _favourited,
+    ev.FavouriteUndone: _favourite_undone,
+    ev.PollVoted: _voted,
+    ev.PollCountsChanged: _updated,
+    ev.PollClosed: _updated,
+    ev.FollowRequested: _follow,
+    ev.FollowUndone: _follow,
+    ev.FollowAccepted: _follow_answered,
+    ev.FollowRejected: _follow_answered,
+    ev.AccountBlocked: _block,
+    ev.BlockUndone: _block,
+    ev.AccountUpdated: _account_updated,
+}
+
+
+def render(tx, event: ev.Event) -> list[Rendered]:
+    """The activities that tell other servers of `event`; none for an event not sent."""
+    renderer = RENDERERS.get(type(event))
+    return renderer(tx, event) if renderer is not None else []

@@ -15,7 +15,7 @@ from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import resolve
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.federation.backfill")
 
@@ -24,7 +24,7 @@ MAX_POSTS = 20
 
 
 def enqueue_backfill(tx, account_id: int) -> None:
-    tx.enqueue(BACKFILL, {"account_id": account_id}, unique_key=f"backfill:{account_id}")
+    enqueue(tx, BACKFILL, {"account_id": account_id}, unique_key=f"backfill:{account_id}")
 
 
 def _items(db: Database, outbox: dict) -> list:
@@ -36,7 +36,6 @@ def _items(db: Database, outbox: dict) -> list:
     return items if isinstance(items, list) else []
 
 
-@handler(BACKFILL, transactional=False)
 def backfill(db: Database, payload: dict) -> None:
     account = db.run_sync(
         lambda tx: tx.one_or_none(

@@ -2,9 +2,10 @@
 
 Two kinds of jobs, both in the durable queue:
 
-- `federate` (recorded by core through `core.outbox.record`) reads the action back from the
-  database, renders its activity (`internal_to_as2`), works out the inboxes (`audience`) and
-  enqueues one `deliver` job per inbox, all in one transaction.
+- `federate` (an event core recorded through `core.events.record`, handed to this module by
+  `pnyx.registry`) reads the change back from the database, renders its activity
+  (`activities`, `internal_to_as2`), works out the inboxes (`audience`) and enqueues one
+  `deliver` job per inbox, all in one transaction.
 - `deliver` signs and POSTs one activity to one inbox, outside any transaction. A 2xx is
   done; a permanent 4xx (the inbox refuses it for good) is not retried; anything else (5xx,
   429, timeouts, refused connections) is retried with growing backoff for about five days,
@@ -27,12 +28,14 @@ import orjson
 import sqlalchemy as sa
 
 from pnyx.core import keys
+from pnyx.core.events import Event
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, domains
 from pnyx.federation.activities import render
 from pnyx.federation.fetch import FetchError, RemoteClient
-from pnyx.jobs.worker import PermanentError, handler
+from pnyx.jobs.queue import enqueue
+from pnyx.jobs.worker import PermanentError
 
 log = logging.getLogger("pnyx.federation.delivery")
 
@@ -60,15 +63,17 @@ def _slot(domain: str) -> threading.BoundedSemaphore:
         return slot
 
 
-@handler("federate", transactional=False)
-def federate(db: Database, payload: dict) -> None:
+def federate(db: Database, event: Event) -> None:
+    """Tell the servers that may see it of `event` (one `deliver` job per inbox)."""
+
     def work(tx):
-        for signer_id, activity, inboxes in render(tx, payload):
+        for signer_id, activity, inboxes in render(tx, event):
             if not inboxes:
                 continue
             keys.ensure_keypair(tx, signer_id)
             for inbox in sorted(inboxes):
-                tx.enqueue(
+                enqueue(
+                    tx,
                     DELIVER,
                     {"inbox": inbox, "account_id": signer_id, "activity": activity},
                     max_attempts=DELIVERY_ATTEMPTS,
@@ -128,7 +133,6 @@ def record_failure(tx, domain: str, now: datetime | None = None) -> bool:
     return unavailable is not None
 
 
-@handler(DELIVER, transactional=False)
 def deliver(db: Database, payload: dict) -> None:
     inbox = payload["inbox"]
     domain = domain_of(inbox)

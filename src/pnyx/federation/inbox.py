@@ -24,7 +24,7 @@ from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import handlers
 from pnyx.federation.authentication import Unauthenticated, authenticate
 from pnyx.federation.delivery import domain_of, mark_available
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.federation.inbox")
 
@@ -93,14 +93,13 @@ async def receive(request: Request) -> Response:
             tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
         ):
             return False  # seen before: nothing changes
-        tx.enqueue(PROCESS, {"activity": doc, "signer_id": signer.id}, max_attempts=10)
+        enqueue(tx, PROCESS, {"activity": doc, "signer_id": signer.id}, max_attempts=10)
         return True
 
     await db.write(store)
     return JSON({}, status_code=202)
 
 
-@handler(PROCESS, transactional=False)
 def process(db: Database, payload: dict) -> None:
     handlers.process(db, db.settings, payload["activity"], payload["signer_id"])
 

@@ -18,7 +18,7 @@ from pnyx.core import received
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
-from pnyx.jobs.worker import handler
+from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.federation.mentions")
 
@@ -38,14 +38,14 @@ def enqueue_unknown(tx, status_id: int, actor_uris: list[str]) -> None:
     known = set(tx.scalars(sa.select(accounts.c.uri).where(accounts.c.uri.in_(wanted))))
     unknown = [uri for uri in wanted if uri not in known]
     if unknown:
-        tx.enqueue(
+        enqueue(
+            tx,
             RESOLVE_MENTIONS,
             {"status_id": status_id, "uris": unknown},
             unique_key=f"{RESOLVE_MENTIONS}:{status_id}",
         )
 
 
-@handler(RESOLVE_MENTIONS, transactional=False)
 def resolve_mentions(db: Database, payload: dict) -> None:
     try:
         status_id = int(payload["status_id"])

@@ -1,11 +1,15 @@
 """The worker loop: claim a due job, run its handler in its own transaction, repeat.
 
-Handlers are registered by kind with `@handler("kind")` and must be idempotent: a job whose
-worker died after doing the work but before deleting the row runs again. A handler runs inside
-one transaction (`fn(tx, payload)`), unless it talks to the network: those register with
-`transactional=False` and get the `Database` (`fn(db, payload)`), opening short transactions
-themselves, so no transaction (and on SQLite no write lock) is held while a remote server
-takes its time to answer.
+The worker knows no job kind itself: it is handed a table (`Handlers`, kind -> `JobHandler`)
+by the composition root, `pnyx.registry`, which is the one module that imports every handler.
+So this package needs nothing above `db`, and core, which declares job functions, never
+imports the worker.
+
+Handlers must be idempotent: a job whose worker died after doing the work but before deleting
+the row runs again. A handler runs inside one transaction (`fn(tx, payload)`), unless it talks
+to the network: those are marked `network=True` and get the `Database` (`fn(db, payload)`),
+opening short transactions themselves, so no transaction (and on SQLite no write lock) is held
+while a remote server takes its time to answer.
 """
 
 from __future__ import annotations
@@ -14,61 +18,48 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from pnyx.db.engine import Database, Tx
+from pnyx.db.engine import Database
 from pnyx.jobs import queue
 
 log = logging.getLogger("pnyx.jobs")
 
-Handler = Callable[[Tx, dict], None]
-HANDLERS: dict[str, Handler] = {}
-NETWORK_HANDLERS: set[str] = set()  # kinds whose handler takes the Database, not a Tx
+
+@dataclass(frozen=True)
+class JobHandler:
+    """What runs a job kind: `fn(tx, payload)`, or `fn(db, payload)` when `network`."""
+
+    fn: Callable[..., None]
+    network: bool = False
+
+
+Handlers = Mapping[str, JobHandler]
 
 
 class PermanentError(Exception):
     """Raised by a handler when retrying cannot help (e.g. the target is gone)."""
 
 
-def handler(kind: str, *, transactional: bool = True) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        if not transactional:
-            NETWORK_HANDLERS.add(kind)
-        return fn
-
-    return register
-
-
-def load_handlers() -> None:
-    """Import every module that registers handlers, so a worker knows all kinds."""
-    import pnyx.core.erasure  # noqa: F401
-    import pnyx.core.moves  # noqa: F401
-    import pnyx.core.polls  # noqa: F401
-    import pnyx.federation.backfill  # noqa: F401
-    import pnyx.federation.delivery  # noqa: F401
-    import pnyx.federation.inbox  # noqa: F401
-    import pnyx.federation.mentions  # noqa: F401
-
-
-def run_one(db: Database, name: str) -> bool:
+def run_one(db: Database, name: str, handlers: Handlers) -> bool:
     """Run at most one due job. Returns whether there was one."""
     claimed = db.run_sync(queue.claim, name)
     if not claimed:
         return False
     job = claimed[0]
-    fn = HANDLERS.get(job.kind)
-    if fn is None:
+    handler = handlers.get(job.kind)
+    if handler is None:
         log.error("no handler for job kind %r (job %s)", job.kind, job.id)
         db.run_sync(queue.fail, job, f"no handler for {job.kind}", permanent=True)
         return True
     try:
-        if job.kind in NETWORK_HANDLERS:
-            fn(db, job.payload)
+        if handler.network:
+            handler.fn(db, job.payload)
             db.run_sync(queue.complete, job.id)
         else:
             with db.transaction() as tx:
-                fn(tx, job.payload)
+                handler.fn(tx, job.payload)
                 queue.complete(tx, job.id)
     except PermanentError as exc:
         log.warning("job %s (%s) failed permanently: %s", job.id, job.kind, exc)
@@ -79,12 +70,11 @@ def run_one(db: Database, name: str) -> bool:
     return True
 
 
-def drain(db: Database, name: str | None = None, max_jobs: int = 10_000) -> int:
+def drain(db: Database, handlers: Handlers, name: str | None = None, max_jobs: int = 10_000) -> int:
     """Run due jobs until none is left; for tests and `pnyx worker --once`."""
-    load_handlers()
     name = name or queue.worker_name()
     count = 0
-    while count < max_jobs and run_one(db, name):
+    while count < max_jobs and run_one(db, name, handlers):
         count += 1
     return count
 
@@ -92,18 +82,18 @@ def drain(db: Database, name: str | None = None, max_jobs: int = 10_000) -> int:
 class WorkerThread(threading.Thread):
     """An in-process worker for `pnyx serve`: the embedded default needs no other service."""
 
-    def __init__(self, db: Database, idle_sleep: float = 0.5):
+    def __init__(self, db: Database, handlers: Handlers, idle_sleep: float = 0.5):
         super().__init__(name="pnyx-worker", daemon=True)
         self.db = db
+        self.handlers = handlers
         self.idle_sleep = idle_sleep
         self.stopping = threading.Event()
         self.name_ = queue.worker_name()
 
     def run(self) -> None:
-        load_handlers()
         while not self.stopping.is_set():
             try:
-                if not run_one(self.db, self.name_):
+                if not run_one(self.db, self.name_, self.handlers):
                     self.stopping.wait(self.idle_sleep)
             except Exception:  # noqa: BLE001 - keep the loop alive, log loudly
                 log.exception("worker loop error")
