@@ -205,21 +205,18 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        workers = []
+        workers = None
         if run_workers and settings.job_workers > 0:
-            from pnyx.jobs.worker import WorkerThread
+            from pnyx.jobs.worker import Pool
 
-            # Several threads, so that one slow remote server does not hold up every delivery.
-            workers = [WorkerThread(db) for _ in range(settings.job_workers)]
-            for worker in workers:
-                worker.start()
+            # Several threads, so that one slow remote server does not hold up every delivery;
+            # every queue is served, with a thread kept for work other than deliveries.
+            workers = Pool(db, settings.job_workers).start()
         try:
             yield
         finally:
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(timeout=5)
+            if workers is not None:
+                workers.stop()
             db.dispose()
 
     from pnyx.api.ratelimit import RateLimitMiddleware
