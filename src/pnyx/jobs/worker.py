@@ -95,14 +95,14 @@ def run_one(
     if heartbeat is not None:
         heartbeat.hold(job)
     try:
-        _run(db, job)
+        run_claimed(db, job)
     finally:
         if heartbeat is not None:
             heartbeat.release(job)
     return True
 
 
-def _run(db: Database, job: queue.Job) -> None:
+def run_claimed(db: Database, job: queue.Job) -> None:
     """Run a claimed job's handler and record the outcome: done, retried, put back, failed."""
     fn = HANDLERS.get(job.kind)
     if fn is None:
