@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from pnyx.db.engine import Database
 from pnyx.db.tables import jobs
 from pnyx.db.types import utcnow
 from pnyx.jobs import queue, worker
@@ -183,3 +184,27 @@ def test_a_retry_is_not_before_the_time_asked_nor_after_the_ceiling(db):
     (row,) = _jobs(db)
     assert row.run_at <= utcnow() + queue.MAX_DELAY
     assert row.run_at >= utcnow() + queue.MAX_DELAY - timedelta(minutes=1)
+
+
+def test_the_pool_heartbeat_keeps_a_running_job_leased(settings):
+    """A job running longer than its lease keeps it while its worker lives: the heartbeat
+    (every quarter of a lease) pushes `locked_until` on, so no other worker takes it."""
+    db = Database(settings.with_overrides(job_lease_seconds=4))
+    try:
+        _enqueue(db, NOOP, {})
+        (job,) = db.run_sync(queue.claim, "long-job")
+        db.run_sync(lambda tx: tx.execute(jobs.update().values(locked_until=utcnow())))
+        beat = worker.Heartbeat(db)
+        beat.hold(job)
+        beat.start()
+        try:
+            for _ in range(200):  # a beat comes after a second; bounded at 20 s
+                if _jobs(db)[0].locked_until > utcnow():
+                    break
+                threading.Event().wait(0.1)
+            assert db.run_sync(queue.claim, "other") == []
+        finally:
+            beat.stop()
+            beat.join(10)
+    finally:
+        db.dispose()
