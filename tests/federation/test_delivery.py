@@ -270,3 +270,40 @@ def test_a_federate_job_taken_over_is_rendered_once(local_db, remote, alice):
     worker.run_claimed(local_db, stalled)  # the stalled worker resumes
     kinds = local_db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.kind)))
     assert kinds == ["deliver"]
+
+
+def test_deliveries_to_a_slow_server_do_not_hold_up_incoming_work(local_db, remote, alice):
+    """A process with two job threads, twenty deliveries due to a server that does not answer
+    and then one job for incoming work: the thread kept off deliveries runs it while the
+    other is stuck in a delivery (before that delivery's 10 s deadline frees it)."""
+    remote.hold.set()
+    local_db.run_sync(
+        lambda tx: [
+            tx.enqueue("deliver", _payload(local_db, alice, remote.inbox), max_attempts=16)
+            for _ in range(20)
+        ]
+    )
+    assert local_db.run_sync(
+        lambda tx: queue.enqueue(tx, "mentions.resolve", {"status_id": 1, "uris": []})
+    )
+    pool = worker.Pool(local_db, 2).start()
+    try:
+        assert remote.in_flight.acquire(timeout=30)  # a delivery is stuck at the server
+
+        def kinds() -> list[str]:
+            return local_db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.kind)), write=False)
+
+        for _ in range(300):
+            if "mentions.resolve" not in kinds():
+                break
+            threading.Event().wait(0.05)
+        errors = local_db.run_sync(
+            lambda tx: tx.scalars(
+                sa.select(jobs.c.last_error).where(jobs.c.last_error.is_not(None))
+            )
+        )
+        assert "mentions.resolve" not in kinds() and errors == []
+        assert len(remote.received) == 1  # the other thread never took a delivery
+    finally:
+        remote.release.set()
+        pool.stop()
