@@ -132,7 +132,7 @@ def migrate() -> None:
 )
 def worker(once: bool, threads: int | None, queue_names: str) -> None:
     """Run job workers alone (delivery, poll expiry ...), without the web server."""
-    from pnyx.jobs.worker import Pool, drain
+    from pnyx.jobs.worker import Heartbeat, Pool, drain
 
     try:
         queues = parse_queues(queue_names)
@@ -140,7 +140,12 @@ def worker(once: bool, threads: int | None, queue_names: str) -> None:
         raise click.BadParameter(str(exc), param_hint="--queues") from None
     db = _database()
     if once:
-        click.echo(f"Ran {drain(db, queues=queues)} job(s).")
+        heartbeat = Heartbeat(db)  # a long job keeps its lease, as in a running worker
+        heartbeat.start()
+        try:
+            click.echo(f"Ran {drain(db, queues=queues, heartbeat=heartbeat)} job(s).")
+        finally:
+            heartbeat.stop()
         return
     # Several job threads, as `pnyx serve` runs, so that one slow remote server does not hold
     # up every delivery. PNYX_JOB_WORKERS=0 usually means "not in the web processes": then

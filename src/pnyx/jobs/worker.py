@@ -139,12 +139,13 @@ def drain(
     name: str | None = None,
     max_jobs: int = 10_000,
     queues: tuple[str, ...] | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> int:
     """Run due jobs until none is left; for tests and `pnyx worker --once`."""
     load_handlers()
     name = name or queue.worker_name()
     count = 0
-    while count < max_jobs and run_one(db, name, queues):
+    while count < max_jobs and run_one(db, name, queues, heartbeat):
         count += 1
     return count
 
