@@ -112,6 +112,13 @@ def test_each_kind_goes_to_its_queue(db):
     }
 
 
+def test_every_kind_given_a_queue_has_a_handler():
+    """The queue names kinds as strings: a kind renamed where its handler is registered
+    must be renamed here too, or its jobs would quietly land in "default"."""
+    worker.load_handlers()
+    assert set(queue.QUEUES) <= set(worker.HANDLERS)
+
+
 def test_a_burst_of_deliveries_does_not_hold_up_inbox_work(db):
     """Two hundred deliveries due before an incoming activity's job: the thread every
     process keeps for other work runs the inbox job next, and takes no delivery."""
