@@ -206,19 +206,16 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        workers = []
+        workers = None
         if run_workers and settings.job_workers > 0:
-            # Several threads, so that one slow remote server does not hold up every delivery.
-            workers = [registry.worker_thread(db) for _ in range(settings.job_workers)]
-            for worker in workers:
-                worker.start()
+            # Several threads, so that one slow remote server does not hold up every delivery;
+            # every queue is served, with a thread kept for work other than deliveries.
+            workers = registry.worker_pool(db, settings.job_workers).start()
         try:
             yield
         finally:
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(timeout=5)
+            if workers is not None:
+                workers.stop()
             db.dispose()
 
     from pnyx.api.ratelimit import RateLimitMiddleware

@@ -15,6 +15,7 @@ import click
 
 from pnyx.config import load_settings
 from pnyx.core.errors import CoreError
+from pnyx.jobs.queue import ALL_QUEUES, parse_queues
 
 
 def _settings():
@@ -122,30 +123,42 @@ def migrate() -> None:
     type=click.IntRange(1, 64),
     help="job threads (default: PNYX_JOB_WORKERS, or 4 when that is 0 for the web processes)",
 )
-def worker(once: bool, threads: int | None) -> None:
+@click.option(
+    "--queues",
+    "queue_names",
+    default=",".join(ALL_QUEUES),
+    show_default=True,
+    help="the job queues to serve, comma-separated (inbox, default, deliver)",
+)
+def worker(once: bool, threads: int | None, queue_names: str) -> None:
     """Run job workers alone (delivery, poll expiry ...), without the web server."""
     from pnyx import registry
+    from pnyx.jobs.worker import Heartbeat
 
+    try:
+        queues = parse_queues(queue_names)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
     db = _database()
     if once:
-        click.echo(f"Ran {registry.drain(db)} job(s).")
+        heartbeat = Heartbeat(db)  # a long job keeps its lease, as in a running worker
+        heartbeat.start()
+        try:
+            click.echo(f"Ran {registry.drain(db, queues=queues, heartbeat=heartbeat)} job(s).")
+        finally:
+            heartbeat.stop()
         return
     # Several job threads, as `pnyx serve` runs, so that one slow remote server does not hold
     # up every delivery. PNYX_JOB_WORKERS=0 usually means "not in the web processes": then
     # this process is where the jobs run, with the default four.
     count = threads or db.settings.job_workers or 4
-    running = [registry.worker_thread(db) for _ in range(count)]
-    for thread in running:
-        thread.start()
-    click.echo(f"Worker running with {count} job thread(s); Ctrl-C to stop.")
+    pool = registry.worker_pool(db, count, queues).start()
+    click.echo(f"Worker running with {count} job thread(s) on {', '.join(queues)}; Ctrl-C to stop.")
     try:
-        while any(thread.is_alive() for thread in running):
+        while pool.is_alive():
             time.sleep(1)
     except KeyboardInterrupt:
-        for thread in running:
-            thread.stop()
-        for thread in running:
-            thread.join(timeout=5)
+        pool.stop()
 
 
 def entry() -> None:  # pragma: no cover - console script wrapper

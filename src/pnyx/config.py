@@ -59,9 +59,10 @@ class Settings:
     rate_limit_requests: int = 300  # per 5 minutes, per token or per IP, as Mastodon
     rate_limit_window: int = 300
     job_workers: int = 4  # job threads per process (deliveries wait on remote servers)
-    # How long a claimed job is reserved for its worker; if the worker dies, another worker
-    # takes the job over after this. Longer than any job runs (deliveries give up after 10 s).
-    job_lease_seconds: int = 300
+    # How long a claimed job is reserved for its worker; a live worker extends it every
+    # quarter of it while the job runs, so this is how long the job of a worker that died
+    # waits before another worker takes it over.
+    job_lease_seconds: int = 60
     db_threads: int = 4  # threads per process running database work
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pnyx.core import erasure, events, moves, polls
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
-from pnyx.jobs import worker
+from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
 
@@ -44,7 +44,8 @@ class Subscription:
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # The events federation sends are those it can render.
-    Subscription("federate", delivery.federate, frozenset(activities.RENDERERS), network=True),
+    # Transactional (see delivery.federate): each activity is rendered once, keeping its id.
+    Subscription("federate", delivery.federate, frozenset(activities.RENDERERS)),
 )
 
 
@@ -108,10 +109,23 @@ def job_table(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> dict[s
 JOBS = job_table()
 
 
-def drain(db: Database, name: str | None = None, max_jobs: int = 10_000) -> int:
+def drain(
+    db: Database,
+    name: str | None = None,
+    max_jobs: int = 10_000,
+    queues: tuple[str, ...] | None = None,
+    heartbeat: worker.Heartbeat | None = None,
+) -> int:
     """Run every due job with the whole table; for tests and `pnyx worker --once`."""
-    return worker.drain(db, JOBS, name, max_jobs)
+    return worker.drain(db, JOBS, name, max_jobs, queues, heartbeat)
 
 
 def worker_thread(db: Database) -> worker.WorkerThread:
     return worker.WorkerThread(db, JOBS)
+
+
+def worker_pool(
+    db: Database, threads: int, queues: tuple[str, ...] = queue.ALL_QUEUES
+) -> worker.Pool:
+    """The job threads of one process, with every handler: `pnyx serve` and `pnyx worker`."""
+    return worker.Pool(db, JOBS, threads, queues)

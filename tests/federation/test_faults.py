@@ -107,10 +107,18 @@ class Peer:
         self.http.shutdown()
 
 
-def test_a_worker_killed_mid_delivery_delivers_once_in_effect(tmp_path):
+PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"] if PG_URL else ["sqlite"])
+def test_a_worker_killed_mid_delivery_delivers_once_in_effect(tmp_path, backend):
+    """A worker killed with a delivery in flight: after its lease (short here; a live worker
+    would keep extending it) a new worker POSTs the same activity under the same id."""
     peer = Peer()
     a = PnyxServer(
-        tmp_path / "a", env={"PNYX_JOB_WORKERS": "0", "PNYX_JOB_LEASE_SECONDS": "12"}
+        tmp_path / "a",
+        backend=backend,
+        env={"PNYX_JOB_WORKERS": "0", "PNYX_JOB_LEASE_SECONDS": "12"},
     ).start()
     worker = a.popen_cli("worker")
     try:

@@ -499,10 +499,30 @@ jobs = sa.Table(
     sa.Column("locked_until", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("failed_at", UTCDateTime, nullable=True),  # gave up; kept for inspection
-    sa.Column("unique_key", sa.String(255), nullable=True, unique=True),
+    # At most one live (not failed) job per key: see ux_jobs_unique_key below.
+    sa.Column("unique_key", sa.String(255), nullable=True),
     _created(),
+    # Which workers take it: "inbox", "deliver" or "default" (jobs.queue.queue_for).
+    sa.Column("queue", sa.String(16), nullable=False, server_default="default"),
 )
 sa.Index("ix_jobs_run_at", jobs.c.failed_at, jobs.c.run_at)
+# A worker serving some queues only (the one kept for inbox work) finds its due jobs here.
+sa.Index(
+    "ix_jobs_queue",
+    jobs.c.queue,
+    jobs.c.run_at,
+    sqlite_where=jobs.c.failed_at.is_(None),
+    postgresql_where=jobs.c.failed_at.is_(None),
+)
+# A failed job is kept for inspection but does not hold its key: the same work can be
+# enqueued again. Enqueue inserts with ON CONFLICT DO NOTHING against this index.
+sa.Index(
+    "ux_jobs_unique_key",
+    jobs.c.unique_key,
+    unique=True,
+    sqlite_where=jobs.c.failed_at.is_(None),
+    postgresql_where=jobs.c.failed_at.is_(None),
+)
 sa.Index("ix_accounts_public_key_id", accounts.c.public_key_id)
 
 # --- Federation ---------------------------------------------------------------------------

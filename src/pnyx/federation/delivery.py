@@ -5,23 +5,29 @@ Two kinds of jobs, both in the durable queue:
 - `federate` (an event core recorded through `core.events.record`, handed to this module by
   `pnyx.registry`) reads the change back from the database, renders its activity
   (`activities`, `internal_to_as2`), works out the inboxes (`audience`) and enqueues one
-  `deliver` job per inbox, all in one transaction.
+  `deliver` job per inbox, in the transaction that also deletes the `federate` job: it runs
+  once, so each activity is rendered once and keeps its id.
 - `deliver` signs and POSTs one activity to one inbox, outside any transaction. A 2xx is
   done; a permanent 4xx (the inbox refuses it for good) is not retried; anything else (5xx,
   429, timeouts, refused connections) is retried with growing backoff for about five days,
-  as Mastodon does. A server that keeps failing for days is marked unavailable and skipped
-  until it is heard from again (see `domains`).
+  as Mastodon does, and not before the time a 429 or 503 names in `Retry-After` (within the
+  queue's 12-hour ceiling). A server that keeps failing for days is marked unavailable and
+  skipped until it is heard from again (see `domains`). A server that already has
+  `PER_SERVER` deliveries in flight from this process is not waited for: the delivery is
+  put back a little later, without counting as an attempt, and the thread moves on.
 
-A worker killed mid-delivery leaves its job leased; when the lease runs out another worker
-delivers it again. Receivers drop the duplicate by activity id, so it is delivered once in
-effect.
+A worker killed mid-delivery leaves its job leased; when the lease runs out (a minute) another
+worker delivers it again, the same activity with the same id from the job's payload.
+Receivers drop the duplicate by activity id, so it is delivered once in effect.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import orjson
@@ -35,7 +41,7 @@ from pnyx.db.tables import accounts, domains
 from pnyx.federation.activities import render
 from pnyx.federation.fetch import FetchError, RemoteClient
 from pnyx.jobs.queue import enqueue
-from pnyx.jobs.worker import PermanentError
+from pnyx.jobs.worker import Busy, PermanentError, RetryAfter
 
 log = logging.getLogger("pnyx.federation.delivery")
 
@@ -47,10 +53,12 @@ UNAVAILABLE_AFTER = timedelta(days=3)
 UNAVAILABLE_FAILURES = 10
 # 4xx answers worth retrying: the server is busy or timed out, not refusing the activity.
 RETRYABLE_4XX = {408, 409, 425, 429}
+# Answers that may say when to come back (Retry-After).
+RETRY_AFTER_STATUSES = {429, 503}
 # Deliveries in flight to one server at once, per process: a slow server holds at most this
 # many job threads, the others go on with other servers.
 PER_SERVER = 2
-_SLOT_WAIT = 30.0  # seconds a delivery waits for a slot before it is retried later
+BUSY_DELAY = 15  # seconds (plus up to as many again) before a delivery to a busy server
 _slots: dict[str, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
 
@@ -63,23 +71,22 @@ def _slot(domain: str) -> threading.BoundedSemaphore:
         return slot
 
 
-def federate(db: Database, event: Event) -> None:
+# Transactional: the deliveries are enqueued in the transaction that deletes this job, so a
+# worker dying after rendering cannot leave the job to be rendered again (activities whose id
+# is minted at rendering, like an Update's, would then go out twice under two ids).
+def federate(tx, event: Event) -> None:
     """Tell the servers that may see it of `event` (one `deliver` job per inbox)."""
-
-    def work(tx):
-        for signer_id, activity, inboxes in render(tx, event):
-            if not inboxes:
-                continue
-            keys.ensure_keypair(tx, signer_id)
-            for inbox in sorted(inboxes):
-                enqueue(
-                    tx,
-                    DELIVER,
-                    {"inbox": inbox, "account_id": signer_id, "activity": activity},
-                    max_attempts=DELIVERY_ATTEMPTS,
-                )
-
-    db.run_sync(work)
+    for signer_id, activity, inboxes in render(tx, event):
+        if not inboxes:
+            continue
+        keys.ensure_keypair(tx, signer_id)
+        for inbox in sorted(inboxes):
+            enqueue(
+                tx,
+                DELIVER,
+                {"inbox": inbox, "account_id": signer_id, "activity": activity},
+                max_attempts=DELIVERY_ATTEMPTS,
+            )
 
 
 def domain_of(url: str) -> str:
@@ -153,8 +160,9 @@ def deliver(db: Database, payload: dict) -> None:
         return
     body = orjson.dumps(payload["activity"])
     slot = _slot(domain)
-    if not slot.acquire(timeout=_SLOT_WAIT):
-        raise RuntimeError(f"{domain} busy with other deliveries; retried later")
+    if not slot.acquire(blocking=False):
+        delay = BUSY_DELAY + secrets.randbelow(BUSY_DELAY + 1)
+        raise Busy(f"{domain} busy with other deliveries", timedelta(seconds=delay))
     try:
         with RemoteClient(db.settings) as client:
             response = client.post(
@@ -173,4 +181,23 @@ def deliver(db: Database, payload: dict) -> None:
         db.run_sync(mark_available, domain)
         raise PermanentError(f"{inbox} answered {response.status}")
     db.run_sync(record_failure, domain)
+    if response.status in RETRY_AFTER_STATUSES:
+        not_before = retry_after(response.headers.get("retry-after", ""), datetime.now(UTC))
+        if not_before is not None:
+            raise RetryAfter(f"{inbox} answered {response.status}", not_before)
     raise RuntimeError(f"{inbox} answered {response.status}")
+
+
+def retry_after(value: str, now: datetime) -> datetime | None:
+    """When a Retry-After header asks us to come back: seconds, or an HTTP date; None when
+    it says nothing usable."""
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value[:9]))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when
