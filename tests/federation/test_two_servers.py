@@ -87,9 +87,9 @@ def test_webfinger_lookup_finds_the_remote_account(pair: Pair):
 def test_a_pasted_profile_address_finds_the_account_on_its_server(pair: Pair):
     """Carol (on B) pastes the address of someone on A that B has never heard of, in both
     forms Mastodon resolves: the actor id (/users/x) and the profile page (/@x)."""
-    for name in ("dora", "eli"):
+    for name in ("pasted_page", "pasted_id"):
         pair.a.create_user(name, f"{name}@example.com", "a long password")
-    for name, address in (("dora", "/@dora"), ("eli", "/users/eli")):
+    for name, address in (("pasted_page", "/@pasted_page"), ("pasted_id", "/users/pasted_id")):
         url = pair.a.url(address)
         unresolved = pair.carol.api.search_v2(url, resolve=False, result_type="accounts")
         assert unresolved["accounts"] == []
