@@ -75,6 +75,7 @@ class PnyxServer:
     backend: "sqlite" (a file in the data directory) or "postgres" (a fresh database on the
     server named by `postgres_url`, default PNYX_TEST_DATABASE_URL, dropped again on stop).
     env: extra PNYX_* settings (e.g. {"PNYX_REGISTRATIONS": "closed"}).
+    executable: the `pnyx` console script to run (default: the test environment's).
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class PnyxServer:
         env: dict[str, str] | None = None,
         workers: int = 1,
         startup_timeout: float = STARTUP_TIMEOUT,
+        executable: str | None = None,
     ):
         if backend not in ("sqlite", "postgres"):
             raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
@@ -99,6 +101,7 @@ class PnyxServer:
         self.extra_env = dict(env or {})
         self.workers = workers
         self.startup_timeout = startup_timeout
+        self.executable = executable or pnyx_executable()
         self.port = 0
         self.database_url = ""
         self._pg_database: str | None = None
@@ -204,7 +207,7 @@ class PnyxServer:
         self._log_file = open(self._log_path, "ab")  # noqa: SIM115 - closed in _halt
         self._process = subprocess.Popen(
             [
-                pnyx_executable(),
+                self.executable,
                 "serve",
                 "--host",
                 "127.0.0.1",
@@ -304,7 +307,7 @@ class PnyxServer:
         """A long-running `pnyx ARGS...` (e.g. `worker`) against this server's database, in its
         own process group; stop it with `os.killpg(p.pid, signal.SIGKILL)` to simulate a crash."""
         return subprocess.Popen(
-            [pnyx_executable(), *args],
+            [self.executable, *args],
             env=self.environment(),
             cwd=self.data_dir,
             stdin=subprocess.DEVNULL,
@@ -336,7 +339,7 @@ class PnyxServer:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run `pnyx ARGS...` against this server's database and settings."""
         result = subprocess.run(
-            [pnyx_executable(), *args],
+            [self.executable, *args],
             env=self.environment(),
             cwd=self.data_dir,
             stdin=subprocess.DEVNULL,

@@ -129,6 +129,21 @@ def test_suspend_and_unsuspend(cli, client, make_user, db):
     assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is not None
 
 
+def test_suspend_needs_a_reason(cli, client, make_user, db):
+    """The README says `suspend` requires a reason: without one (or with only spaces) the
+    command says what to do, exits non-zero, and nothing changes or is logged."""
+    dave = make_user("dave")
+    for args in (("suspend", "dave"), ("suspend", "dave", "--reason", "   ")):
+        r = cli(*args)
+        assert r.exit_code != 0, r.output
+        assert '--reason "..."' in r.output and "Traceback" not in r.output
+    assert _user(db, "dave")[0].suspended_at is None
+    assert db.run_sync(staff.recent_actions) == []
+    assert (
+        client.get("/api/v1/accounts/verify_credentials", headers=dave.headers).status_code == 200
+    )
+
+
 def test_promote(cli, make_user, db):
     make_user("alice")
     r = cli("promote", "alice", "--role", "moderator")

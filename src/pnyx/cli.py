@@ -35,7 +35,9 @@ def _database():
     return db
 
 
-def _run(fn, *args, **kwargs):
+def _run(fn, *args, hints: dict[str, str] | None = None, **kwargs):
+    """fn(tx, *args, **kwargs) in one transaction; core's refusals become a one-line error
+    (or, for a message in `hints`, the hint that says what to do)."""
     from sqlalchemy.exc import OperationalError
 
     try:
@@ -45,7 +47,8 @@ def _run(fn, *args, **kwargs):
     try:
         return db.run_sync(fn, *args, **kwargs)
     except CoreError as exc:
-        raise click.ClickException(exc.message) from None
+        found = (hints or {}).get(exc.message.removeprefix("Validation failed: "))
+        raise click.ClickException(found or exc.message) from None
     except OperationalError as exc:
         raise click.ClickException(f"Database error: {exc.orig or exc}") from None
     finally:
@@ -227,17 +230,27 @@ def user_list() -> None:
         click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
-@user.command("suspend")
-@click.argument("name")
-@click.option("--reason", default="", help="recorded in the public moderation log")
-def user_suspend(name: str, reason: str) -> None:
-    """Suspend NAME: hidden everywhere, signed out, unable to sign in (reversible)."""
-    from pnyx.core import accounts as core_accounts
+def _moderate(action: str, name: str, *args: str) -> None:
+    """`core.moderation.<action>`, taken by the operator on the local user `name`: the same
+    rules and moderation log as the admin pages."""
+    from pnyx.core import moderation
+
+    act = getattr(moderation, action)
 
     def work(tx):
-        core_accounts.suspend(tx, _local_account(tx, name).id, reason)
+        act(tx, moderation.OPERATOR, _local_account(tx, name).id, *args)
 
-    _run(work)
+    # What to do about the refusals an option of the command fixes.
+    hints = {moderation.REASON_REQUIRED: 'A suspension needs a reason: add --reason "..."'}
+    _run(work, hints=hints)
+
+
+@user.command("suspend")
+@click.argument("name")
+@click.option("--reason", default="", help="required; recorded in the public moderation log")
+def user_suspend(name: str, reason: str) -> None:
+    """Suspend NAME: hidden everywhere, signed out, unable to sign in (reversible)."""
+    _moderate("suspend", name, reason)
     click.echo(f"Suspended @{name.lstrip('@')}.")
 
 
@@ -246,12 +259,7 @@ def user_suspend(name: str, reason: str) -> None:
 @click.option("--reason", default="", help="why, for the moderation log")
 def user_unsuspend(name: str, reason: str) -> None:
     """Lift the suspension of NAME."""
-    from pnyx.core import accounts as core_accounts
-
-    def work(tx):
-        core_accounts.unsuspend(tx, _local_account(tx, name).id, reason=reason.strip())
-
-    _run(work)
+    _moderate("unsuspend", name, reason)
     click.echo(f"Unsuspended @{name.lstrip('@')}.")
 
 
@@ -263,12 +271,7 @@ def user_unsuspend(name: str, reason: str) -> None:
 @click.option("--reason", default="", help="why, for the moderation log")
 def user_promote(name: str, role: str, reason: str) -> None:
     """Give NAME a role: admin, moderator or user."""
-    from pnyx.core import accounts as core_accounts
-
-    def work(tx):
-        core_accounts.set_role(tx, _local_account(tx, name).id, role, reason=reason.strip())
-
-    _run(work)
+    _moderate("set_role", name, role, reason)
     click.echo(f"@{name.lstrip('@')} is now {role}.")
 
 
@@ -277,12 +280,7 @@ def user_promote(name: str, role: str, reason: str) -> None:
 @click.option("--reason", default="", help="why, for the moderation log")
 def user_approve(name: str, reason: str) -> None:
     """Approve NAME's sign-up (when registrations need approval)."""
-    from pnyx.core import accounts as core_accounts
-
-    def work(tx):
-        core_accounts.approve(tx, _local_account(tx, name).id, reason=reason.strip())
-
-    _run(work)
+    _moderate("approve", name, reason)
     click.echo(f"Approved @{name.lstrip('@')}.")
 
 

@@ -43,6 +43,38 @@ def test_account_search_exact_first_and_prefix(client, db, make_user):
     assert client.get("/api/v2/search?q=bob&offset=1").status_code == 401
 
 
+def test_a_profile_address_finds_that_account(client, db, make_user):
+    """A profile address pasted into search answers with that one account, as Mastodon does:
+    one of ours (its id or its page), one stored from elsewhere (its id, or its page as its
+    server gave it), and our own page of it (`/@bob@remote.example`), with or without
+    `resolve`. A suspended account is not found that way either."""
+    me = make_user("me")
+    make_user("alice")
+    make_user("alicia")
+    f.remote_account(db, "bob", "remote.example")
+    gone = make_user("gone")
+    f.suspend(db, gone.account_id)
+    cases = [
+        ("https://pnyx.test/@alice", ["alice"]),
+        ("https://pnyx.test/users/alice", ["alice"]),
+        ("https://pnyx.test/@bob@remote.example", ["bob@remote.example"]),
+        ("https://remote.example/users/bob", ["bob@remote.example"]),
+        ("https://remote.example/@bob", ["bob@remote.example"]),
+        ("https://pnyx.test/@nobody", []),
+        ("https://pnyx.test/@gone", []),
+    ]
+    for q, expected in cases:
+        for resolve in ("false", "true"):
+            params = {"q": q, "resolve": resolve}
+            answer = client.get("/api/v2/search", params=params, headers=me.headers)
+            assert accts(answer) == expected, (q, resolve)
+            assert answer.json()["statuses"] == [] and answer.json()["hashtags"] == []
+        typed = client.get("/api/v2/search", params={"q": q, "type": "accounts"})
+        assert accts(typed) == expected, q
+    v1 = client.get("/api/v1/accounts/search?q=https://pnyx.test/@alice", headers=me.headers)
+    assert [a["acct"] for a in v1.json()] == ["alice"]
+
+
 def test_account_search_hides_blocked_and_suspended(client, db, make_user):
     me, blocked, blocker, gone, friend = (
         make_user(n) for n in ("me", "sam_blocked", "sam_blocker", "sam_gone", "sam_friend")

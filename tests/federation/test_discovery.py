@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import factories as f
+import pnyx
 from pnyx.app import create_app
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
@@ -238,3 +239,15 @@ def test_nodeinfo_registrations_and_repository(settings, mode, expected):
     assert data["software"]["repository"] == "https://code.example/pnyx"
     assert data["software"]["homepage"] == "https://code.example/pnyx"
     assert data["metadata"]["nodeName"] == "Agora"
+
+
+def test_nodeinfo_names_mastodon_as_the_upstream_api(client):
+    """megalodon's `detector()` follows /.well-known/nodeinfo to the document and, for a
+    `software.name` it does not know, accepts the server only when `metadata.upstream.name`
+    is "mastodon"; the version is the one /api/v2/instance claims."""
+    claimed = client.get("/api/v2/instance").json()["version"].split(" ")[0]
+    for link in client.get("/.well-known/nodeinfo").json()["links"]:
+        data = client.get(link["href"].removeprefix("https://pnyx.test")).json()
+        assert data["software"]["name"] == "pnyx"
+        assert data["metadata"]["upstream"] == {"name": "mastodon", "version": claimed}
+        assert claimed == pnyx.MASTODON_COMPAT_VERSION

@@ -84,6 +84,23 @@ def test_webfinger_lookup_finds_the_remote_account(pair: Pair):
     assert remote_account(pair.bob, "@" + pair.alice.handle)["id"] == found["id"]
 
 
+def test_a_pasted_profile_address_finds_the_account_on_its_server(pair: Pair):
+    """Carol (on B) pastes the address of someone on A that B has never heard of, in both
+    forms Mastodon resolves: the actor id (/users/x) and the profile page (/@x)."""
+    for name in ("pasted_page", "pasted_id"):
+        pair.a.create_user(name, f"{name}@example.com", "a long password")
+    for name, address in (("pasted_page", "/@pasted_page"), ("pasted_id", "/users/pasted_id")):
+        url = pair.a.url(address)
+        unresolved = pair.carol.api.search_v2(url, resolve=False, result_type="accounts")
+        assert unresolved["accounts"] == []
+        found = pair.carol.api.search_v2(url, resolve=True)["accounts"]
+        assert [a["acct"] for a in found] == [f"{name}@{pair.a.domain}"], url
+        assert found[0]["url"] == pair.a.url(f"/@{name}")
+        # Stored now: found again without asking A.
+        again = pair.carol.api.search_v2(url, resolve=False)["accounts"]
+        assert [a["id"] for a in again] == [found[0]["id"]]
+
+
 def test_a_public_post_reaches_the_followers_home(followed: Pair):
     word = f"hello{uuid.uuid4().hex[:8]}"
     followed.alice.api.status_post(f"{word} from server A #federation")

@@ -82,6 +82,18 @@ def test_remote_accounts_are_found_by_handle(client, make_user):
     assert time.monotonic() - started < 10
 
 
+def test_a_profile_address_finds_that_account(client, make_user):
+    """The search page finds the account a pasted profile address names, as the API does."""
+    make_user("alice")
+    factories.remote_account(client.app.state.db, "zed", "remote.example", display_name="Zed")
+    for q, link in (
+        ("https://pnyx.test/@alice", '<a href="/@alice">'),
+        ("https://pnyx.test/users/alice", '<a href="/@alice">'),
+        ("https://remote.example/@zed", '<a href="/@zed@remote.example">'),
+    ):
+        assert link in client.get("/search", params={"q": q}).text, q
+
+
 def test_signed_in_finds_posts_it_may_see_only(client, make_user):
     db = client.app.state.db
     me, bob, carol = make_user("me"), make_user("bob"), make_user("carol")

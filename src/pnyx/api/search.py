@@ -2,7 +2,9 @@
 
 With `resolve=true` and a signed-in user, a query that is a handle (`@user@host`) or an
 http(s) URL is first looked up on its server (WebFinger, then the ActivityPub document) and
-stored, so the search below finds it; a post found by URL comes first in `statuses`.
+stored, so the search below finds it; a post found by URL comes first in `statuses`, and a
+profile URL (`https://host/users/x`, `https://host/@x`) answers with that one account. Profile
+URLs of this server, and of accounts already stored, are found without `resolve` too.
 `exclude_unreviewed` is ignored (hashtags are not reviewed here). Without a token only
 accounts and hashtags are searched, and only the first page, as Mastodon does.
 """
@@ -44,6 +46,7 @@ async def search_v2(request: Request):
     account_id = parse_id(account_raw) if account_raw else None
 
     resolved_status: int | None = None
+    resolved_account: int | None = None
     if params.bool("resolve", False) and remote.looks_resolvable(q):
 
         def signed_in(tx) -> bool:
@@ -56,6 +59,8 @@ async def search_v2(request: Request):
             )
             if found is not None and found[0] == "status":
                 resolved_status = found[1]
+            elif found is not None:
+                resolved_account = found[1]
 
     def work(tx):
         viewer = optional(tx, request, "read:search")
@@ -69,7 +74,13 @@ async def search_v2(request: Request):
             return result
         if kind in (None, "accounts"):
             rows = core_search.search_accounts(
-                tx, viewer_id, q, limit=limit, offset=offset, following=following
+                tx,
+                viewer_id,
+                q,
+                limit=limit,
+                offset=offset,
+                following=following,
+                resolved_id=resolved_account,
             )
             result["accounts"] = [entities.account(r, tx.settings) for r in rows]
         if kind in (None, "hashtags"):

@@ -276,19 +276,20 @@ def change_password(
     revoke_credentials(tx, user_id, keep_token_id=keep_token_id, keep_session_id=keep_session_id)
 
 
-def set_role(
-    tx, account_id: int, role: str, *, by_account_id: int | None = None, reason: str = ""
-) -> None:
+# The state changes of moderation. People's actions go through `core.moderation`, which checks
+# who may act, requires a reason where one is needed, and writes the moderation log.
+
+
+def set_role(tx, account_id: int, role: str) -> None:
     if role not in ROLES:
         raise Invalid(f"Role must be one of {', '.join(ROLES)}")
     user = user_for_account(tx, account_id)
     if user is None:
         raise NotFound("No local user for that account")
     tx.execute(users.update().where(users.c.id == user.id).values(role=role))
-    log_action(tx, f"set_role:{role}", account_id, by_account_id, reason)
 
 
-def suspend(tx, account_id: int, reason: str, *, by_account_id: int | None = None) -> None:
+def suspend(tx, account_id: int, reason: str) -> None:
     get(tx, account_id)
     tx.execute(
         accounts.update()
@@ -298,25 +299,22 @@ def suspend(tx, account_id: int, reason: str, *, by_account_id: int | None = Non
     user = user_for_account(tx, account_id)
     if user is not None:
         revoke_credentials(tx, user.id)
-    log_action(tx, "suspend", account_id, by_account_id, reason)
 
 
-def unsuspend(tx, account_id: int, *, by_account_id: int | None = None, reason: str = "") -> None:
+def unsuspend(tx, account_id: int) -> None:
     get(tx, account_id)
     tx.execute(
         accounts.update()
         .where(accounts.c.id == account_id)
         .values(suspended_at=None, suspension_reason=None)
     )
-    log_action(tx, "unsuspend", account_id, by_account_id, reason)
 
 
-def approve(tx, account_id: int, *, by_account_id: int | None = None, reason: str = "") -> None:
+def approve(tx, account_id: int) -> None:
     user = user_for_account(tx, account_id)
     if user is None:
         raise NotFound("No local user for that account")
     tx.execute(users.update().where(users.c.id == user.id).values(approved=True))
-    log_action(tx, "approve", account_id, by_account_id, reason)
 
 
 def log_action(

@@ -1,4 +1,4 @@
-"""Search: accounts by handle or name, hashtags by name, statuses by text.
+"""Search: accounts by handle, name or profile address, hashtags by name, statuses by text.
 
 Nothing found here can be something the searcher may not see: suspended accounts and accounts
 blocked either way never match, and status search only looks among posts the searcher may
@@ -8,6 +8,8 @@ small instance, and it can never turn into a whole-table scan on a large one.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -29,6 +31,34 @@ def _like_anywhere(text: str) -> str:
     return "%" + _like_prefix(text)
 
 
+def is_address(q: str) -> bool:
+    return q.startswith(("https://", "http://"))
+
+
+def _named_by_address(tx, address: str) -> int | None:
+    """The account a pasted profile address names, among those stored here: its ActivityPub
+    id (`https://host/users/x`), its profile page (`https://host/@x`, as its server gave it),
+    or, on this server, our page of an account elsewhere (`/@x@host`). Only indexed lookups:
+    a profile page is matched among the accounts named like its last path segment."""
+    by_uri = tx.scalar(sa.select(accounts.c.id).where(accounts.c.uri == address))
+    if by_uri is not None:
+        return by_uri
+    parts = urlsplit(address)
+    path = parts.path.rstrip("/")
+    here = parts.netloc.lower() == tx.settings.domain.lower()
+    if here and path.startswith("/@") and "/" not in path[2:]:
+        row = core_accounts.find_by_acct(tx, path[2:])
+        return row.id if row is not None else None
+    name = path.rsplit("/", 1)[-1].lstrip("@")
+    if not core_accounts.USERNAME_RE.match(name):
+        return None
+    return tx.scalar(
+        sa.select(accounts.c.id)
+        .where(sa.func.lower(accounts.c.username) == name.lower(), accounts.c.url == address)
+        .limit(1)
+    )
+
+
 def search_accounts(
     tx,
     viewer_id: int | None,
@@ -37,15 +67,18 @@ def search_accounts(
     limit: int = 20,
     offset: int = 0,
     following: bool = False,
+    resolved_id: int | None = None,
 ) -> list:
-    """Account rows: an exact `user`, `user@domain` or `@user@domain` first, then prefixes."""
+    """Account rows: an exact `user`, `user@domain` or `@user@domain` first, then prefixes.
+
+    A profile address finds the one account it names (Mastodon does the same): `resolved_id`
+    is the account the address was resolved to on its server (`resolve=true`), else it is
+    looked up among the accounts stored here."""
     q = (q or "").strip()
     term = q.lstrip("@")
     if not term or (following and viewer_id is None):
         return []
     username, _, domain = term.partition("@")
-    found: list = []
-    exact = core_accounts.find_by_acct(tx, term) if username else None
 
     def allowed(query):
         query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
@@ -59,6 +92,13 @@ def search_accounts(
             )
         return query
 
+    if is_address(q):
+        account_id = resolved_id or _named_by_address(tx, q)
+        if account_id is None or offset > 0:
+            return []
+        return tx.rows(allowed(sa.select(accounts).where(accounts.c.id == account_id)))
+    found: list = []
+    exact = core_accounts.find_by_acct(tx, term) if username else None
     if exact is not None and tx.one_or_none(
         allowed(sa.select(accounts.c.id).where(accounts.c.id == exact.id))
     ):
@@ -117,7 +157,7 @@ def search_statuses(
     q = (q or "").strip()
     if not q:
         return []
-    if q.startswith(("https://", "http://")):
+    if is_address(q):
         # A post's address: its ActivityPub id (indexed), or our own web URL, which ends in
         # the status id. Never a text scan.
         by_address = tx.scalars(sa.select(statuses.c.id).where(statuses.c.uri == q).limit(1))

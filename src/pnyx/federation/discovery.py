@@ -255,6 +255,10 @@ def nodeinfo_document(settings: Settings, version: str, usage_counts: dict) -> d
         "metadata": {
             "nodeName": settings.instance_title,
             "nodeDescription": settings.instance_description,
+            # Client libraries that sort servers by `software.name` (megalodon) accept a name
+            # they do not know only when it says which API it follows: Mastodon's, at the
+            # version /api/v2/instance claims.
+            "upstream": {"name": "mastodon", "version": pnyx.MASTODON_COMPAT_VERSION},
         },
     }
 

@@ -231,8 +231,25 @@ def fetch_status(db: Database, settings: Settings, uri: str, *, depth: int = 0) 
     return store_object(db, settings, fetch_document(db, settings, uri), depth=depth)
 
 
+def _known(tx, url: str) -> tuple[str, int] | None:
+    row = received.account_by_uri(tx, url)
+    if row is not None:
+        return "account", row.id
+    row = received.status_by_uri(tx, url)
+    return ("status", row.id) if row is not None else None
+
+
 def resolve_url(db: Database, settings: Settings, url: str) -> tuple[str, int] | None:
-    """A URL pasted into search: ("account", id) or ("status", id), or None."""
+    """A URL pasted into search: ("account", id) or ("status", id), or None.
+
+    An address of this server is never fetched (the search finds it in the database), nor is
+    the id of an account or post already stored; anything else (an actor's id or profile
+    page, a post's id or page) is fetched and stored."""
+    if parse.origin(url) in (parse.origin(f"{s}://{settings.domain}") for s in ("http", "https")):
+        return None
+    known = db.run_sync(_known, url, write=False)
+    if known is not None:
+        return known
     doc = fetch_document(db, settings, url)
     kind = doc.get("type")
     if kind in ACTOR_TYPES:

@@ -2,10 +2,11 @@
 moderators and admins, and the instance itself (name, description, registration mode, rules,
 invites) for admins.
 
-The actions call the same core functions as the `pnyx user` commands, and each one is written
-to the moderation log with who did it and why (pillar 3: moderation is public). Moderators act
-on ordinary users only; roles, and anything done to staff accounts, are for admins. Nobody
-acts on their own account here, so an admin cannot lock themselves out by mistake.
+The actions call `core.moderation`, as the `pnyx user` commands do: it says who may do what
+(moderators act on ordinary users only; roles, staff accounts and the instance are for admins;
+nobody acts on their own account), requires a reason for a suspension, and writes each action
+to the moderation log with who did it and why (pillar 3: moderation is public). These handlers
+only read the form and show core's answer in the page's language.
 """
 
 from __future__ import annotations
@@ -17,18 +18,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.api.http import database
-from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_settings, staff
+from pnyx.core import instance_settings, moderation, staff
 from pnyx.core import reports as core_reports
-from pnyx.core.errors import CoreError, Invalid, NotFound
+from pnyx.core.errors import CoreError, Forbidden, Invalid, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
 from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import acct_path
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
-STAFF = ("admin", "moderator")
 FILTERS = staff.USER_FILTERS
 PAGE_SIZE = 40
 DONE = {
@@ -41,17 +40,17 @@ DONE = {
     "resolve_report": N_("The report was marked as resolved."),
     "rule_remove": N_("The rule was removed."),
 }
-NOT_YOURSELF = N_("You cannot do this to your own account.")
-ADMINS_ONLY = N_("Only an admin can do this.")
-REASON_NEEDED = N_("Please give a reason; it is recorded in the moderation log.")
 
 
 async def _staff(request: Request, *, admin_only: bool = False):
-    """((visitor, users row), None) for staff; (None, response) for anyone else."""
+    """((visitor, Moderator), None) for staff (admins, with `admin_only`); (None, response)
+    for anyone else."""
     who, user = await member(request)
     if who.user is None or user is None:
         return None, see_other("/auth/sign_in")
-    if user.role not in STAFF or (admin_only and user.role != "admin"):
+    try:
+        return (who, moderation.staff_member(user, admin=admin_only)), None
+    except Forbidden:
         _ = gettext_for(who.language)
         return None, message_page(
             request,
@@ -60,7 +59,6 @@ async def _staff(request: Request, *, admin_only: bool = False):
             _("This page is only for the staff of this instance."),
             status=403,
         )
-    return (who, user), None
 
 
 def _done(who: Visitor, request: Request) -> str | None:
@@ -80,7 +78,13 @@ def _status_filter(value: str | None) -> str:
 
 
 async def _accounts_page(
-    request: Request, who: Visitor, user, status: str, *, error: str | None = None, code=200
+    request: Request,
+    who: Visitor,
+    by: moderation.Moderator,
+    status: str,
+    *,
+    error: str | None = None,
+    code=200,
 ) -> Response:
     max_id = parse_id(request.query_params.get("max_id"))
 
@@ -102,7 +106,7 @@ async def _accounts_page(
         filter=status,
         filters=FILTERS,
         next_url=next_url,
-        is_admin=user.role == "admin",
+        is_admin=by.is_admin,
         done=None if error else _done(who, request),
         error=error,
     )
@@ -112,43 +116,26 @@ async def accounts_page(request: Request) -> Response:
     found, refusal = await _staff(request)
     if refusal:
         return refusal
-    who, user = found
+    who, by = found
     return await _accounts_page(
-        request, who, user, _status_filter(request.query_params.get("status"))
+        request, who, by, _status_filter(request.query_params.get("status"))
     )
 
 
-class _NotAllowed(Exception):
-    def __init__(self, msgid: str, status: int = 403):
-        super().__init__(msgid)
-        self.msgid, self.status = msgid, status
-
-
-def _act(tx, me, account_id: int, action: str, reason: str, role: str) -> None:
-    """One moderation action by the staff member `me` (a users row), checked then applied."""
-    target = core_accounts.user_for_account(tx, account_id)
-    if target is None:
-        raise NotFound()
-    if target.account_id == me.account_id:
-        raise _NotAllowed(NOT_YOURSELF)
-    if me.role != "admin" and (target.role != "user" or action == "role"):
-        raise _NotAllowed(ADMINS_ONLY)
-    by = me.account_id
-    if action == "approve":
-        core_accounts.approve(tx, account_id, by_account_id=by, reason=reason)
-    elif action == "suspend":
-        if not reason:
-            raise _NotAllowed(REASON_NEEDED, 422)
-        core_accounts.suspend(tx, account_id, reason, by_account_id=by)
-    elif action == "unsuspend":
-        core_accounts.unsuspend(tx, account_id, by_account_id=by, reason=reason)
-    elif action == "role":
-        core_accounts.set_role(tx, account_id, role, by_account_id=by, reason=reason)
+def _act(tx, by: moderation.Moderator, account_id: int, action: str, reason: str, role: str):
+    if action == "role":
+        moderation.set_role(tx, by, account_id, role, reason)
+    else:
+        {
+            "approve": moderation.approve,
+            "suspend": moderation.suspend,
+            "unsuspend": moderation.unsuspend,
+        }[action](tx, by, account_id, reason)
 
 
 async def account_action(request: Request) -> Response:
     """POST /admin/accounts/{id}/{approve|suspend|unsuspend|role}."""
-    who, user, form = await _staff_post(request)
+    who, by, form = await _staff_post(request)
     if who is None:
         return form  # the refusal
     action = request.path_params["action"]
@@ -159,12 +146,10 @@ async def account_action(request: Request) -> Response:
     role = text_field(form, "role", 16)
     _ = gettext_for(who.language)
     try:
-        await database(request).write(_act, user, request.path_params["id"], action, reason, role)
-    except _NotAllowed as exc:
-        return await _accounts_page(request, who, user, back, error=_(exc.msgid), code=exc.status)
+        await database(request).write(_act, by, request.path_params["id"], action, reason, role)
     except CoreError as exc:
         return await _accounts_page(
-            request, who, user, back, error=explain(_, exc.message)[1], code=exc.status
+            request, who, by, back, error=explain(_, exc.message)[1], code=exc.status
         )
     return see_other(f"/admin/accounts?status={back}&done={action}")
 
@@ -216,37 +201,28 @@ async def instance_page(request: Request) -> Response:
 
 
 async def _staff_post(request: Request, *, admin_only: bool = False):
-    """(visitor, users row, form) for a valid post by staff (an admin, with `admin_only`),
+    """(visitor, Moderator, form) for a valid post by staff (an admin, with `admin_only`),
     or (None, None, the answer to send)."""
     found, refusal = await _staff(request, admin_only=admin_only)
     if refusal:
         return None, None, refusal
-    who, user = found
+    who, by = found
     form = await read_form(request)
     if not csrf_ok(request, form):
         return None, None, form_expired(request, who)
-    return who, user, form
+    return who, by, form
 
 
 async def save_instance(request: Request) -> Response:
-    who, user, form = await _staff_post(request, admin_only=True)
+    who, by, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     values = {
         key: text_field(form, key, 10_000).replace("\r\n", "\n") for key in instance_settings.KEYS
     }
-    reason = text_field(form, "reason", 2000).strip()
-
-    def work(tx):
-        current = instance_settings.effective_settings(tx)
-        for key in instance_settings.KEYS:
-            if values[key].strip() != str(getattr(current, key)).strip():
-                instance_settings.set_override(
-                    tx, key, values[key], by_account_id=user.account_id, reason=reason
-                )
-
+    reason = text_field(form, "reason", 2000)
     try:
-        await database(request).write(work)
+        await database(request).write(moderation.change_settings, by, values, reason)
     except Invalid as exc:
         field, text = explain(gettext_for(who.language), exc.message)
         return await _instance_page(
@@ -256,15 +232,13 @@ async def save_instance(request: Request) -> Response:
 
 
 async def add_rule(request: Request) -> Response:
-    who, user, form = await _staff_post(request, admin_only=True)
+    who, by, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     text = text_field(form, "rule", 2000)
     hint = text_field(form, "hint", 2000)
     try:
-        await database(request).write(
-            lambda tx: instance_settings.add_rule(tx, text, hint, by_account_id=user.account_id)
-        )
+        await database(request).write(moderation.add_rule, by, text, hint)
     except Invalid as exc:
         field, message = explain(gettext_for(who.language), exc.message)
         return await _instance_page(request, who, errors={field or "rule": [message]}, code=422)
@@ -272,32 +246,23 @@ async def add_rule(request: Request) -> Response:
 
 
 async def remove_rule(request: Request) -> Response:
-    who, user, form = await _staff_post(request, admin_only=True)
+    who, by, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
-    rule_id = request.path_params["id"]
     # Already gone (a second click): the page simply shows the rules as they are.
     with contextlib.suppress(NotFound):
-        await database(request).write(
-            lambda tx: instance_settings.remove_rule(tx, rule_id, by_account_id=user.account_id)
-        )
+        await database(request).write(moderation.remove_rule, by, request.path_params["id"])
     return see_other("/admin/instance?done=rule_remove#rules")
 
 
 async def create_invite(request: Request) -> Response:
     """POST /admin/invites: a new invite code (optionally limited in uses), logged."""
-    who, user, form = await _staff_post(request, admin_only=True)
+    who, by, form = await _staff_post(request, admin_only=True)
     if who is None:
         return form
     uses = text_field(form, "max_uses", 8).strip()
     max_uses = int(uses) if uses.isdigit() and 0 < int(uses) <= 1000 else None
-
-    def work(tx):
-        code = core_accounts.create_invite(tx, user.id, max_uses=max_uses)
-        core_accounts.log_action(tx, "invite:create", None, user.account_id, "")
-        return code
-
-    code = await database(request).write(work)
+    code = await database(request).write(moderation.create_invite, by, max_uses)
     return see_other(f"/admin/instance?invite={code}#invites")
 
 
@@ -309,7 +274,13 @@ def _report_filter(value: str | None) -> str:
 
 
 async def _reports_page(
-    request: Request, who: Visitor, user, status: str, *, error: str | None = None, code=200
+    request: Request,
+    who: Visitor,
+    by: moderation.Moderator,
+    status: str,
+    *,
+    error: str | None = None,
+    code=200,
 ) -> Response:
     max_id = parse_id(request.query_params.get("max_id"))
     rows = await database(request).read(
@@ -340,7 +311,7 @@ async def _reports_page(
         reports=items,
         filter=status,
         next_url=next_url,
-        is_admin=user.role == "admin",
+        is_admin=by.is_admin,
         done=None if error else _done(who, request),
         error=error,
     )
@@ -350,29 +321,24 @@ async def reports_page(request: Request) -> Response:
     found, refusal = await _staff(request)
     if refusal:
         return refusal
-    who, user = found
-    return await _reports_page(
-        request, who, user, _report_filter(request.query_params.get("status"))
-    )
+    who, by = found
+    return await _reports_page(request, who, by, _report_filter(request.query_params.get("status")))
 
 
 async def resolve_report(request: Request) -> Response:
     """POST /admin/reports/{id}/resolve, with an optional note for the moderation log."""
-    who, user, form = await _staff_post(request)
+    who, by, form = await _staff_post(request)
     if who is None:
         return form  # the refusal
-    reason = text_field(form, "reason", 2000).strip()
-    report_id = request.path_params["id"]
+    reason = text_field(form, "reason", 2000)
     try:
         await database(request).write(
-            lambda tx: core_reports.resolve_report(
-                tx, report_id, by_account_id=user.account_id, reason=reason
-            )
+            moderation.resolve_report, by, request.path_params["id"], reason
         )
     except CoreError as exc:
         _ = gettext_for(who.language)
         return await _reports_page(
-            request, who, user, "open", error=explain(_, exc.message)[1], code=exc.status
+            request, who, by, "open", error=explain(_, exc.message)[1], code=exc.status
         )
     return see_other("/admin/reports?status=open&done=resolve_report")
 

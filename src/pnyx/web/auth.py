@@ -150,6 +150,18 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
         ),
         (r"Rule not found", N_("That rule no longer exists."), None),
         (r"Record not found|No local user for that account", N_("No such account here."), None),
+        # core.moderation's refusals, on the admin pages.
+        (
+            r"You cannot do this to your own account",
+            N_("You cannot do this to your own account."),
+            None,
+        ),
+        (r"Only an admin can do this", N_("Only an admin can do this."), None),
+        (
+            r"Reason for a suspension can't be blank",
+            N_("Please give a reason; it is recorded in the moderation log."),
+            "reason",
+        ),
     )
 )
 # core.oauth's sign-in refusals, translated on the site's sign-in page.

@@ -32,26 +32,29 @@ def _query(request: Request) -> str:
     return (without_nul(q) or "").strip()[:MAX_QUERY]
 
 
-async def _resolve(request: Request, q: str) -> int | None:
-    """Look a handle or URL up on its server; the id of a post it named, if it named one."""
-    found = await anyio.to_thread.run_sync(
+async def _resolve(request: Request, q: str) -> tuple[str, int] | None:
+    """Look a handle or URL up on its server: ("account" or "status", id), or None."""
+    return await anyio.to_thread.run_sync(
         remote.resolve_quietly, database(request), request.app.state.settings, q
     )
-    if found is not None and found[0] == "status":
-        return found[1]
-    return None
 
 
 async def search_page(request: Request) -> Response:
     who = await visitor(request)
     q = _query(request)
     viewer_id = who.account_id
-    resolved_status = None
+    resolved_status = resolved_account = None
     if q and viewer_id is not None and remote.looks_resolvable(q):
-        resolved_status = await _resolve(request, q)
+        found = await _resolve(request, q)
+        if found is not None and found[0] == "status":
+            resolved_status = found[1]
+        elif found is not None:
+            resolved_account = found[1]
 
     def work(tx):
-        accounts = core_search.search_accounts(tx, viewer_id, q, limit=LIMIT)
+        accounts = core_search.search_accounts(
+            tx, viewer_id, q, limit=LIMIT, resolved_id=resolved_account
+        )
         hashtags = core_search.search_hashtags(tx, q, limit=LIMIT)
         statuses: list[dict] = []
         if viewer_id is not None:

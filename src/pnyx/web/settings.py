@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from pnyx.api.http import database
 from pnyx.core import accounts as core_accounts
-from pnyx.core import profiles
+from pnyx.core import moderation, profiles
 from pnyx.core.errors import CoreError
 from pnyx.core.passwords import MIN_LENGTH
 from pnyx.web import i18n
@@ -68,7 +68,7 @@ def _render(request, who, user, template, *, errors=None, **context) -> Response
         who,
         template,
         status=422 if errors else 200,
-        staff=user.role in ("admin", "moderator"),
+        staff=user.role in moderation.STAFF_ROLES,
         errors=errors or {},
         saved=None if errors else _saved(who, request),
         **context,
