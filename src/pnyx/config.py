@@ -38,6 +38,9 @@ class Settings:
     data_dir: str = "./pnyx-data"
     database_url: str = ""  # empty: sqlite under data_dir
     allow_private_addresses: bool = False
+    # A PEM file of extra certificate authorities trusted for outgoing federation requests, in
+    # addition to certifi's (a private CA); empty: certifi only.
+    ca_bundle: str = ""
     authorized_fetch: bool = False  # secure mode: actors and objects only to signed requests
     registrations: str = "open"
     instance_title: str = "Pnyx"
@@ -125,6 +128,8 @@ def load_settings(environ: dict[str, str] | None = None, toml_path: str | None =
             f"PNYX_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
             f"got {settings.registrations!r}"
         )
+    if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
+        raise ValueError(f"PNYX_CA_BUNDLE names no file: {settings.ca_bundle!r}")
     if settings.password_hashing not in ("standard", "fast-insecure"):
         raise ValueError("PNYX_PASSWORD_HASHING must be standard or fast-insecure")
     return settings

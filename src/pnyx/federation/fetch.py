@@ -209,21 +209,34 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for all clients: loading the CA bundle costs tens of ms,
-    which would otherwise dominate short-lived clients (one per delivery job)."""
-    return httpx.create_ssl_context(trust_env=False)
+def _ssl_context(extra_ca_bundle: str = "") -> ssl.SSLContext:
+    """One verifying TLS context per CA setting: loading the CA bundle costs tens of ms,
+    which would otherwise dominate short-lived clients (one per delivery job).
+
+    certifi's authorities are always trusted; `extra_ca_bundle` (PNYX_CA_BUNDLE) adds the PEM
+    authorities of a private CA on top of them. SSL_CERT_FILE and the like are not read
+    (trust_env=False), like the proxy variables."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if extra_ca_bundle:
+        try:
+            context.load_verify_locations(cafile=extra_ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(
+                f"PNYX_CA_BUNDLE {extra_ca_bundle!r} is not a PEM file: {exc}"
+            ) from exc
+    return context
 
 
 def _guarded_transport(settings) -> httpx.BaseTransport:
     """httpx's own transport with our network backend (httpx has no public hook for it)."""
-    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
+    context = _ssl_context(settings.ca_bundle)
+    transport = httpx.HTTPTransport(verify=context, trust_env=False)
     if not hasattr(transport, "_pool"):  # a future httpx: keep working, with the window open
         log.warning("httpx internals changed: DNS rebinding check at connect time is off")
         return transport
     transport._pool.close()
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=_ssl_context(),
+        ssl_context=context,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
