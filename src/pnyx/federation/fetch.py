@@ -288,8 +288,12 @@ def _too_deep(document: object, limit: int) -> bool:
     return False
 
 
-def parse_activity(body: bytes, url: str) -> dict:
-    """A fetched ActivityPub document, if it is a JSON object with an id on `url`'s origin."""
+def parse_activity(body: bytes, url: str, *, id_optional: bool = False) -> dict:
+    """A fetched ActivityPub document, if it is a JSON object with an id on `url`'s origin.
+
+    With `id_optional` (a collection the caller found declared by an actor of this origin,
+    which some servers serve without an id), a document with no id is taken as the one at
+    `url` and given that id; a document with an id is checked as usual."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -299,6 +303,8 @@ def parse_activity(body: bytes, url: str) -> dict:
     if _too_deep(document, MAX_JSON_DEPTH):
         raise _refuse(url, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     doc_id = document.get("id")
+    if doc_id is None and id_optional:
+        document["id"] = doc_id = url
     if not isinstance(doc_id, str) or not doc_id:
         raise _refuse(url, "document has no id")
     if not same_origin(doc_id, url):
@@ -460,16 +466,21 @@ class RemoteClient:
             return response
         raise _refuse(url, f"more than {self.max_redirects} redirects")
 
-    def get_activity(self, url: str, *, signer: tuple[str, str] | None = None) -> dict:
+    def get_activity(
+        self, url: str, *, signer: tuple[str, str] | None = None, id_optional: bool = False
+    ) -> dict:
         """Fetch an ActivityPub document: AP media type only, bounded JSON, and an `id` on the
-        origin of the final URL (so a server cannot speak for another one)."""
+        origin of the final URL (so a server cannot speak for another one). `id_optional`:
+        see `parse_activity`; a document without id must then come from `url`'s origin."""
         response = self.get(url, accept=AP_ACCEPT, signer=signer)
+        if id_optional and not same_origin(response.url, url):
+            id_optional = False  # redirected elsewhere: that server must name its document
         content_type = response.headers.get("content-type", "")
         if not is_activitypub_content_type(content_type):
             raise _refuse(
                 response.url, f"content type {content_type or '(none)'} is not ActivityPub"
             )
-        return parse_activity(response.body, response.url)
+        return parse_activity(response.body, response.url, id_optional=id_optional)
 
     def post(
         self, url: str, body: bytes, *, signer: tuple[str, str], content_type: str = ACTIVITY_JSON
