@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import moves
+from pnyx.core import moves, status_edits
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
@@ -312,10 +312,25 @@ def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
 
 
 def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
-    """A remote post edited at its origin: new content, mentions, tags and poll counts."""
+    """A remote post edited at its origin: new content, mentions, tags and poll counts.
+
+    A change of what the post says (text, warning, sensitivity, media, poll options) is an
+    edit, kept in its history by the same code as local edits (status_edits.record_version);
+    an Update that only brings new poll counts is not.
+    """
     status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
     if status is None:
         return
+    poll_before = core_polls.for_status(tx, status_id)
+    options_before = list(poll_before.options) if poll_before else None
+    options_after = list(incoming.poll.options) if incoming.poll else options_before
+    edited = (
+        incoming.content != status.content
+        or incoming.spoiler_text != status.spoiler_text
+        or (incoming.sensitive or bool(incoming.spoiler_text)) != status.sensitive
+        or bool(incoming.attachments) != status.has_media
+        or options_after != options_before
+    )
     tx.execute(
         statuses.update()
         .where(statuses.c.id == status_id)
@@ -345,6 +360,8 @@ def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
             _store_poll(tx, status_id, status.account_id, incoming.poll)
         else:
             _update_poll(tx, existing, incoming.poll)
+    if edited:
+        status_edits.record_version(tx, status, options_before, options_after)
 
 
 def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
