@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import moves, status_edits
+from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
@@ -33,7 +33,6 @@ from pnyx.db.tables import (
     mentions,
     polls,
     statuses,
-    tombstones,
 )
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -144,7 +143,7 @@ def status_by_uri(tx, uri: str):
 
 
 def is_tombstoned(tx, uri: str) -> bool:
-    return tx.scalar(sa.select(tombstones.c.id).where(tombstones.c.uri == uri)) is not None
+    return tombstones.deleted_at(tx, uri) is not None
 
 
 @dataclass
@@ -391,7 +390,7 @@ def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
 def delete_remote_status(tx, uri: str, author_id: int) -> bool:
     """Its origin deleted a post: remove it (and boosts of it) and keep a tombstone, so a
     Create that arrives late does not bring it back. True if something was removed."""
-    insert_ignore(tx, tombstones, {"id": new_id(), "uri": uri, "created_at": tx.now})
+    tombstones.leave(tx, uri)
     status = status_by_uri(tx, uri)
     if status is None or status.account_id != author_id:
         return False

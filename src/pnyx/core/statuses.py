@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import notifications, outbox, polls, text, uris, visibility
+from pnyx.core import notifications, outbox, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
@@ -472,3 +472,5 @@ def delete(tx, account_id: int, status_id: int) -> None:
             adjust_account_statuses(tx, boost.account_id, -1)
         tx.execute(statuses.delete().where(statuses.c.id == boost.id))
     delete_row(tx, status)
+    if status.local and not status.reblog_of_id:
+        tombstones.leave(tx, status.uri)  # its address now answers 410 Gone
