@@ -537,7 +537,7 @@ def test_accept_header_reading(client, make_user):
 
 
 def test_a_deleted_post_is_gone_not_unknown(client, make_user):
-    """As Mastodon: 410 with a Tombstone for servers."""
+    """As Mastodon: 410 with a Tombstone for servers, a 410 page for browsers."""
     alice = make_user("alice")
     sid = _post(client, alice, "soon gone")
     assert client.delete(f"/api/v1/statuses/{sid}", headers=alice.headers).status_code == 200
@@ -552,5 +552,8 @@ def test_a_deleted_post_is_gone_not_unknown(client, make_user):
         f"/users/alice/statuses/{sid}", headers={"Accept": "text/html"}, follow_redirects=False
     )
     assert browser.status_code == 410
+    page = client.get(f"/@alice/{sid}", headers={"Accept": "text/html"})
+    assert page.status_code == 410 and "This post has been deleted." in page.text
     # A post that never was is still unknown.
     assert _ap(client, f"/users/alice/statuses/{int(sid) + 1}").status_code == 404
+    assert client.get(f"/@alice/{int(sid) + 1}").status_code == 404
