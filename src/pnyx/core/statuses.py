@@ -39,6 +39,10 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 # Mastodon keeps idempotency keys for an hour; a retry after that is a new post.
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+# A post naming accounts of other servers never seen here waits for them to be looked up
+# (a job the federation layer runs, then core.remote_mentions.complete) before it goes out.
+MENTION_LOOKUP = "mentions.lookup_handles"
+MAX_MENTION_LOOKUPS = 10  # per post: naming fifty strangers costs ten lookups, not fifty
 
 
 class IdempotentReplay(Exception):
@@ -397,7 +401,14 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             hide_totals=data.poll.hide_totals,
         )
     _notify_subscribers(tx, status, parent)
-    outbox.record(tx, "create", status_id=status_id)
+    if rendered.unresolved:  # accounts never seen: looked up first, then it goes out
+        tx.enqueue(
+            MENTION_LOOKUP,
+            {"status_id": status_id, "handles": rendered.unresolved[:MAX_MENTION_LOOKUPS]},
+            unique_key=f"{MENTION_LOOKUP}:{status_id}",
+        )
+    else:
+        outbox.record(tx, "create", status_id=status_id)
     return status_id
 
 
