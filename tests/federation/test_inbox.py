@@ -59,7 +59,7 @@ def test_every_post_is_logged_accepted_seen_or_refused(client, peer, caplog):
     logged = messages(caplog)
     assert logged[0] == f"inbox accepted Like {like['id']} from {peer.actor}"
     assert logged[1] == f"inbox dropped Like {like['id']} from {peer.actor}: seen before"
-    assert logged[2] == "inbox refused a POST to /inbox from testclient: Request not signed"
+    assert logged[2] == "inbox /inbox refused from testclient: Request not signed"
     assert len(logged) == 3
 
 

@@ -56,7 +56,7 @@ def _depth(value, limit: int) -> int:
 
 def _refuse(status: int, reason: str, request: Request) -> ApiError:
     client = request.client.host if request.client else "?"
-    log.info("inbox refused a POST to %s from %s: %s", request.url.path, client, reason)
+    log.info("inbox %s refused from %s: %s", request.url.path, client, reason)
     return ApiError(status, reason)
 
 
