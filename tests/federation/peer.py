@@ -50,12 +50,12 @@ class Peer:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                activity = json.loads(body)
+                with peer._lock:  # recorded before the answer: the sender's job ends after
+                    peer.received.append(activity)
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                activity = json.loads(body)
-                with peer._lock:
-                    peer.received.append(activity)
                 if peer.on_activity is not None:
                     # Answer after our 202, as a real server answers from its queue.
                     threading.Thread(target=peer.on_activity, args=(activity,)).start()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pnyx.core import statuses
+from pnyx.core import status_edits, statuses
+from pnyx.core.status_edits import EditInput
 from pnyx.core.statuses import StatusInput
 from pnyx.db.engine import Database
 from pnyx.db.tables import jobs, mentions
@@ -46,7 +47,7 @@ def test_a_never_seen_account_is_looked_up_then_receives_the_post(local_db, peer
     # Nothing goes out before the lookup: the post would not name Taka yet.
     assert [p for p in queued(local_db, "federate") if p["kind"] == "create"] == []
     assert queued(local_db, statuses.MENTION_LOOKUP) == [
-        {"status_id": status_id, "handles": [f"taka@{peer.domain}"]}
+        {"status_id": status_id, "handles": [f"taka@{peer.domain}"], "kind": "create"}
     ]
 
     worker.drain(local_db)
@@ -74,3 +75,22 @@ def test_lookups_are_bounded_and_a_missing_account_does_not_hold_the_post(local_
     worker.drain(local_db, max_jobs=1)
     creates = [p for p in queued(local_db, "federate") if p["kind"] == "create"]
     assert creates == [{"kind": "create", "status_id": status_id}]
+
+
+def test_an_edit_naming_a_never_seen_account_waits_for_the_lookup(local_db, peer, make_user):
+    alice = make_user("alice").account_id
+    status_id = local_db.run_sync(statuses.create, alice, StatusInput(text="hello"))
+    worker.drain(local_db)
+    local_db.run_sync(
+        status_edits.edit, alice, status_id, EditInput(text=f"hello @taka@{peer.domain}")
+    )
+    assert [p for p in queued(local_db, "federate") if p["kind"] == "update"] == []
+
+    worker.drain(local_db)
+
+    [update] = peer.of_type("Update")
+    assert {"type": "Mention", "href": peer.actor, "name": f"@taka@{peer.domain}"} in update[
+        "object"
+    ]["tag"]
+    versions = local_db.run_sync(status_edits.history, alice, status_id)
+    assert "u-url mention" in versions[-1].content and "mention" not in versions[0].content

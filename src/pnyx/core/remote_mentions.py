@@ -7,7 +7,8 @@ mentions we know, and the handles we do not know go, with the post, into a job
 layer's handler looks them up (WebFinger, then the actor, through the safe client) and calls
 `complete`, which renders the post again with those mentions linked, records them, and only
 then records the post's Create for delivery: so Bob's server receives a post that names Bob,
-and Bob is notified there.
+and Bob is notified there. An edit that adds such a name waits the same way before its
+Update goes out.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import sqlalchemy as sa
 
 from pnyx.core import outbox, text
 from pnyx.core.statuses import add_mentions, get_row
-from pnyx.db.tables import accounts, statuses
+from pnyx.db.tables import accounts, status_edits, statuses
 
 
-def complete(tx, status_id: int, resolved: dict[str, int]) -> None:
+def complete(tx, status_id: int, resolved: dict[str, int], kind: str = "create") -> None:
     """The lookups are done: `resolved` maps each handle found (`user@domain`, lower-case)
-    to its account. Handles that could not be found stay plain text. The post goes out now,
-    as it is now (an edit made meanwhile included); a post deleted meanwhile does not."""
+    to its account. Handles that could not be found stay plain text. The post's `kind`
+    (create, or update after an edit) goes out now, as the post is now (an edit made
+    meanwhile included); a post deleted meanwhile does not."""
     status = get_row(tx, status_id)
     if status is None or not status.local:
         return
@@ -36,5 +38,18 @@ def complete(tx, status_id: int, resolved: dict[str, int]) -> None:
         tx.execute(
             statuses.update().where(statuses.c.id == status_id).values(content=rendered.html)
         )
+        # The newest version in its edit history (if edited) is this one: linked too.
+        newest = tx.scalar(
+            sa.select(status_edits.c.id)
+            .where(status_edits.c.status_id == status_id)
+            .order_by(status_edits.c.created_at.desc(), status_edits.c.id.desc())
+            .limit(1)
+        )
+        if newest is not None:
+            tx.execute(
+                status_edits.update()
+                .where(status_edits.c.id == newest)
+                .values(content=rendered.html)
+            )
     add_mentions(tx, status, rendered.mentions)
-    outbox.record(tx, "create", status_id=status_id)
+    outbox.record(tx, "update" if kind == "update" else "create", status_id=status_id)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import outbox, polls, text
+from pnyx.core import polls, text
 from pnyx.core.errors import NotFound
 from pnyx.core.statuses import (
     StatusContent,
     add_mentions,
+    federate_when_named,
     get_row,
     normalize_language,
     notify_about,
@@ -118,7 +119,7 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
             hide_totals=data.poll.hide_totals,
         )
     record_version(tx, status, list(old_poll.options) if old_poll else None, new_options)
-    outbox.record(tx, "update", status_id=status_id)
+    federate_when_named(tx, "update", status_id, rendered.unresolved)
     return status_id
 
 

@@ -401,15 +401,24 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             hide_totals=data.poll.hide_totals,
         )
     _notify_subscribers(tx, status, parent)
-    if rendered.unresolved:  # accounts never seen: looked up first, then it goes out
-        tx.enqueue(
-            MENTION_LOOKUP,
-            {"status_id": status_id, "handles": rendered.unresolved[:MAX_MENTION_LOOKUPS]},
-            unique_key=f"{MENTION_LOOKUP}:{status_id}",
-        )
-    else:
-        outbox.record(tx, "create", status_id=status_id)
+    federate_when_named(tx, "create", status_id, rendered.unresolved)
     return status_id
+
+
+def federate_when_named(tx, kind: str, status_id: int, unresolved: list[str]) -> None:
+    """Record the post's Create or Update for delivery now, or, when it names accounts of
+    other servers never seen here, once they are looked up (core.remote_mentions).
+
+    A lookup still waiting for this post covers this change too: it sends the post as it is
+    when the lookup ends."""
+    if not unresolved:
+        outbox.record(tx, kind, status_id=status_id)
+        return
+    tx.enqueue(
+        MENTION_LOOKUP,
+        {"status_id": status_id, "handles": unresolved[:MAX_MENTION_LOOKUPS], "kind": kind},
+        unique_key=f"{MENTION_LOOKUP}:{status_id}",
+    )
 
 
 def _notify_subscribers(tx, status, parent) -> None:

@@ -68,7 +68,8 @@ def lookup_handles(db: Database, payload: dict) -> None:
             resolved[handle.lower()] = resolve.resolve_handle(db, db.settings, handle)
         except (resolve.ResolveError, parse.InvalidDocument) as exc:
             log.info("mentioned @%s not found: %s", handle, getattr(exc, "reason", exc))
-    db.run_sync(remote_mentions.complete, status_id, resolved)
+    kind = "update" if payload.get("kind") == "update" else "create"
+    db.run_sync(remote_mentions.complete, status_id, resolved, kind)
 
 
 @handler(RESOLVE_MENTIONS, transactional=False)
