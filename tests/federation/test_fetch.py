@@ -361,14 +361,20 @@ def test_a_private_ca_is_trusted_only_when_configured(remote, tmp_path, monkeypa
         assert client.get_activity(https + "/objects/1")["id"] == https + "/objects/1"
 
 
-def test_a_missing_ca_bundle_stops_the_settings(tmp_path):
+def test_an_unusable_ca_bundle_stops_the_settings(tmp_path):
     from pnyx.config import load_settings
 
-    with pytest.raises(ValueError, match="PNYX_CA_BUNDLE"):
-        load_settings({"PNYX_CA_BUNDLE": str(tmp_path / "none.pem")}, str(tmp_path / "x.toml"))
-    bundle = tmp_path / "ca.pem"
-    bundle.write_text("")
-    assert load_settings({"PNYX_CA_BUNDLE": str(bundle)}, str(tmp_path / "x.toml")).ca_bundle
+    def load(path):
+        return load_settings({"PNYX_CA_BUNDLE": str(path)}, str(tmp_path / "x.toml"))
+
+    with pytest.raises(ValueError, match="PNYX_CA_BUNDLE names no file"):
+        load(tmp_path / "none.pem")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ValueError, match="no usable PEM"):
+        load(garbage)
+    ca_file, _, _ = _private_ca(tmp_path)
+    assert load(ca_file).ca_bundle == str(ca_file)
 
 
 # ---------------------------------------------------------------- redirects, size, time
