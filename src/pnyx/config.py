@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -38,6 +39,9 @@ class Settings:
     data_dir: str = "./pnyx-data"
     database_url: str = ""  # empty: sqlite under data_dir
     allow_private_addresses: bool = False
+    # A PEM file of extra certificate authorities trusted for outgoing federation requests, in
+    # addition to certifi's (a private CA); empty: certifi only.
+    ca_bundle: str = ""
     authorized_fetch: bool = False  # secure mode: actors and objects only to signed requests
     registrations: str = "open"
     instance_title: str = "Pnyx"
@@ -91,6 +95,16 @@ class Settings:
 _ENV_TYPES = {f.name: f.type for f in fields(Settings)}
 
 
+def _check_ca_bundle(path: str) -> None:
+    """Stop at start-up on a CA bundle that cannot be used, not at the first delivery."""
+    if not Path(path).is_file():
+        raise ValueError(f"PNYX_CA_BUNDLE names no file: {path!r}")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"PNYX_CA_BUNDLE {path!r} holds no usable PEM certificate: {exc}") from exc
+
+
 def load_settings(environ: dict[str, str] | None = None, toml_path: str | None = None) -> Settings:
     """Build Settings from pnyx.toml (if any) then PNYX_* variables, which win."""
     environ = dict(os.environ if environ is None else environ)
@@ -126,6 +140,8 @@ def load_settings(environ: dict[str, str] | None = None, toml_path: str | None =
             f"PNYX_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
             f"got {settings.registrations!r}"
         )
+    if settings.ca_bundle:
+        _check_ca_bundle(settings.ca_bundle)
     if settings.password_hashing not in ("standard", "fast-insecure"):
         raise ValueError("PNYX_PASSWORD_HASHING must be standard or fast-insecure")
     return settings

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.core import erasure, events, moves, polls
+from pnyx.core import erasure, events, moves, polls, statuses
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
@@ -93,6 +93,7 @@ SCHEDULED: dict[str, JobHandler] = {
     delivery.DELIVER: JobHandler(delivery.deliver, network=True),
     inbox.PROCESS: JobHandler(inbox.process, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
+    statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
 }
 
 

@@ -534,3 +534,26 @@ def test_accept_header_reading(client, make_user):
     for accept in ("text/html", "*/*", "application/activity+json;q=0"):
         response = client.get("/users/alice", headers={"Accept": accept}, follow_redirects=False)
         assert response.status_code == 302, accept
+
+
+def test_a_deleted_post_is_gone_not_unknown(client, make_user):
+    """As Mastodon: 410 with a Tombstone for servers, a 410 page for browsers."""
+    alice = make_user("alice")
+    sid = _post(client, alice, "soon gone")
+    assert client.delete(f"/api/v1/statuses/{sid}", headers=alice.headers).status_code == 200
+    for path in (f"/users/alice/statuses/{sid}", f"/@alice/{sid}"):
+        response = _ap(client, path)
+        assert response.status_code == 410, path
+        assert response.headers["content-type"] == "application/activity+json; charset=utf-8"
+        tombstone = response.json()
+        assert tombstone["id"] == f"{BASE}/users/alice/statuses/{sid}"
+        assert tombstone["type"] == "Tombstone" and tombstone["deleted"]
+    browser = client.get(
+        f"/users/alice/statuses/{sid}", headers={"Accept": "text/html"}, follow_redirects=False
+    )
+    assert browser.status_code == 410
+    page = client.get(f"/@alice/{sid}", headers={"Accept": "text/html"})
+    assert page.status_code == 410 and "This post has been deleted." in page.text
+    # A post that never was is still unknown.
+    assert _ap(client, f"/users/alice/statuses/{int(sid) + 1}").status_code == 404
+    assert client.get(f"/@alice/{int(sid) + 1}").status_code == 404

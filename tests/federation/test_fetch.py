@@ -267,6 +267,116 @@ def test_https_certificates_are_verified(remote, client, tmp_path):
     assert remote.requests == []
 
 
+def _private_ca(tmp_path):
+    """A certificate authority made here, and a certificate for 127.0.0.1 that it signed:
+    (CA file, server certificate file, server key file)."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Pnyx test private CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = (tmp_path / n for n in ("ca.pem", "leaf.pem", "leaf.key"))
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ca_file, cert_file, key_file
+
+
+def test_a_private_ca_is_trusted_only_when_configured(remote, tmp_path, monkeypatch):
+    """PNYX_CA_BUNDLE adds a private CA to certifi's; the environment's SSL_CERT_FILE does not."""
+    import ssl
+
+    ca_file, cert_file, key_file = _private_ca(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    remote.server.socket = context.wrap_socket(remote.server.socket, server_side=True)
+    https = remote.base.replace("http://", "https://")
+    remote.document("/objects/1", {**note(remote), "id": https + "/objects/1"})
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    with (
+        RemoteClient(ALLOWED, timeout=5.0) as plain,
+        pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"),
+    ):
+        plain.get_activity(https + "/objects/1")
+
+    trusting = ALLOWED.with_overrides(ca_bundle=str(ca_file))
+    with RemoteClient(trusting, timeout=5.0) as client:
+        assert client.get_activity(https + "/objects/1")["id"] == https + "/objects/1"
+
+
+def test_an_unusable_ca_bundle_stops_the_settings(tmp_path):
+    from pnyx.config import load_settings
+
+    def load(path):
+        return load_settings({"PNYX_CA_BUNDLE": str(path)}, str(tmp_path / "x.toml"))
+
+    with pytest.raises(ValueError, match="PNYX_CA_BUNDLE names no file"):
+        load(tmp_path / "none.pem")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ValueError, match="no usable PEM"):
+        load(garbage)
+    ca_file, _, _ = _private_ca(tmp_path)
+    assert load(ca_file).ca_bundle == str(ca_file)
+
+
 # ---------------------------------------------------------------- redirects, size, time
 
 

@@ -220,3 +220,26 @@ def test_unknown_mentions_are_looked_up_later_and_at_most_ten(app, make_user):
         )
     )
     assert mentioned == [reader.account_id]
+
+
+def test_remote_edits_keep_their_history_like_local_ones(client, app, make_user):
+    db = app.state.db
+    rita = sender(db)
+    reader = make_user("reader")
+    factories.follow(db, reader.account_id, rita)
+    process(app, activity("Create", note(30), 30), rita)
+    [status] = remote_statuses(db)
+    factories.status(db, reader.account_id, reblog_of=status.id)
+    for number, words in ((31, "second words"), (32, "third words")):
+        edited = note(30, content=f"<p>{words}</p>", updated=f"2026-11-20T1{number - 30}:00:00Z")
+        process(app, activity("Update", edited, number), rita)
+    # The same Update again (a retry) adds no version.
+    process(app, activity("Update", edited, 32), rita)
+
+    answer = client.get(f"/api/v1/statuses/{status.id}/history", headers=reader.headers)
+    assert answer.status_code == 200
+    contents = [version["content"] for version in answer.json()]
+    assert contents == ["<p>note 30</p>", "<p>second words</p>", "<p>third words</p>"]
+    # As for local edits, whoever boosted it here is told each time.
+    kinds = [n["type"] for n in client.get("/api/v1/notifications", headers=reader.headers).json()]
+    assert kinds.count("update") == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import events, polls, statuses
+from pnyx.core import blocks_mutes, events, follows, polls, statuses
 from pnyx.core.statuses import PollInput, StatusInput
 from pnyx.db.tables import accounts, jobs
 from pnyx.federation import activities
@@ -161,3 +161,21 @@ def test_a_local_vote_on_a_remote_poll_goes_to_its_author_only(app, make_user):
     assert activity["type"] == "Create"
     assert activity["object"]["name"] == "no"
     assert inboxes == {"https://polls.example/users/pollster/inbox"}
+
+
+def test_a_block_undoes_our_follow_and_rejects_theirs_before_blocking(app, make_user):
+    """What Mastodon sends: Undo(Follow), Reject(Follow), then Block."""
+    db = app.state.db
+    alice = make_user("alice").account_id
+    rita = remote(db, "rita", "remote.example")
+    ours = db.run_sync(follows.follow, alice, rita)  # pending: Rita's server must accept
+    theirs = db.run_sync(follows.follow, rita, alice, uri="https://remote.example/follows/1")
+    db.run_sync(lambda tx: tx.execute(jobs.delete()))
+
+    db.run_sync(blocks_mutes.block, alice, rita)
+
+    sent = [rendered(db, e)[0][1] for e in recorded_events(db)]
+    assert [a["type"] for a in sent] == ["Undo", "Reject", "Block"]
+    assert sent[0]["object"]["type"] == "Follow" and sent[0]["object"]["id"] == ours.uri
+    assert sent[1]["object"]["id"] == theirs.uri == "https://remote.example/follows/1"
+    assert sent[1]["actor"] == sent[2]["actor"] == "https://pnyx.test/users/alice"

@@ -316,3 +316,25 @@ def test_a_post_naming_someone_we_never_met_keeps_them_in_its_mentions(followed:
 
     accts = eventually(mentioned_there)
     assert accts == {followed.alice.username, erin.handle}, accts
+
+
+def test_a_local_post_naming_an_account_never_seen_here_reaches_it(pair: Pair):
+    # Alice (A) names Fran (B), whom A has never heard of: A looks Fran up (WebFinger, then
+    # the actor) before the post goes out, so it names her and reaches her server.
+    fran = login(pair.b, "fran")
+    word = f"hi{uuid.uuid4().hex[:8]}"
+    posted = pair.alice.api.status_post(f"@fran@{pair.b.domain} {word}")
+    assert "@fran" in posted["content"]  # plain text until the lookup is done
+
+    def notified():
+        for note in fran.api.notifications(types=["mention"]):
+            if note["status"] and word in note["status"]["content"]:
+                return note
+        return None
+
+    note = eventually(notified)
+    assert note, pair.a.logs()[-3000:]
+    assert note["account"]["acct"] == pair.alice.handle
+    mine = pair.alice.api.status(posted["id"])
+    assert [m["acct"] for m in mine["mentions"]] == [fran.handle]
+    assert 'class="u-url mention"' in mine["content"]

@@ -296,7 +296,7 @@ def test_delete_with_a_confirmation_step(client, make_user):
     assert confirm.status_code == 200 and "short-lived" in confirm.text
     assert f'action="/statuses/{sid}/delete"' in confirm.text
     # Only the form on the confirmation page deletes; going back to the gone post's own page
-    # would be a 404, so the browser lands on the profile.
+    # would be an error (410 Gone), so the browser lands on the profile.
     answer = client.post(
         f"/statuses/{sid}/delete",
         data={"csrf_token": token, "return_to": f"/@alice/{sid}#status-{sid}"},
@@ -304,7 +304,7 @@ def test_delete_with_a_confirmation_step(client, make_user):
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/@alice"
     assert client.get(f"/api/v1/statuses/{sid}", headers=alice.headers).status_code == 404
-    assert client.get(f"/@alice/{sid}").status_code == 404
+    assert client.get(f"/@alice/{sid}").status_code == 410  # issue 9: deleted, not unknown
 
     other = post(client, token, "stays")
     sign_in(client, "bob")

@@ -13,7 +13,13 @@ import sqlalchemy as sa
 
 from pnyx.core import events, uris
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.follows import account_pair, delete_follow, delete_request, known_account
+from pnyx.core.follows import (
+    account_pair,
+    delete_follow,
+    delete_request,
+    follow_uri,
+    known_account,
+)
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, blocks, mutes
@@ -24,7 +30,11 @@ MAX_MUTE_SECONDS = 2**31 - 1
 
 
 def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int:
-    """Block: no follows either way, no pending requests either way. Returns the block's id."""
+    """Block: no follows either way, no pending requests either way. Returns the block's id.
+
+    A local account blocking a remote one tells its server what Mastodon tells it, in this
+    order: Undo of our Follow, Reject of theirs, then the Block (a server that reads only the
+    Block, as Takahē does, would otherwise keep both follows)."""
     if account_id == target_id:
         raise Invalid("You cannot block yourself")
     blocker = tx.one_or_none(
@@ -32,11 +42,13 @@ def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int
     )
     if blocker is None:
         raise NotFound()
-    known_account(tx, target_id)
-    delete_follow(tx, account_id, target_id)
-    delete_follow(tx, target_id, account_id)
-    delete_request(tx, account_id, target_id)
-    delete_request(tx, target_id, account_id)
+    target = known_account(tx, target_id)
+    federates = blocker.domain is None and target.domain is not None
+    ours, theirs = follow_uri(tx, account_id, target_id), follow_uri(tx, target_id, account_id)
+    if _end_follow(tx, account_id, target_id) and federates:
+        events.record(tx, events.FollowUndone(account_id, target_id, ours))
+    if _end_follow(tx, target_id, account_id) and federates:
+        events.record(tx, events.FollowRejected(target_id, account_id, theirs))
     block_id = new_id()
     if uri is None and blocker.domain is None:
         uri = uris.activity_uri(tx.settings, blocker.username, "blocks", block_id)
@@ -51,10 +63,15 @@ def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int
             "created_at": tx.now,
         },
     )
-    target = tx.one_or_none(sa.select(accounts.c.domain).where(accounts.c.id == target_id))
-    if blocker.domain is None and target.domain is not None:
+    if federates:
         events.record(tx, events.AccountBlocked(account_id, target_id, uri))
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
+
+
+def _end_follow(tx, follower_id: int, target_id: int) -> bool:
+    """Remove the follow and the pending request from one to the other; True if any was."""
+    removed = delete_follow(tx, follower_id, target_id)
+    return delete_request(tx, follower_id, target_id) or removed
 
 
 def unblock(tx, account_id: int, target_id: int) -> bool:

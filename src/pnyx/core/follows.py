@@ -258,7 +258,7 @@ def follow(
 def unfollow(tx, follower_id: int, target_id: int) -> bool:
     """Stop following, or withdraw a pending request. True if anything was undone."""
     target = known_account(tx, target_id)
-    uri = _follow_uri(tx, follower_id, target_id)
+    uri = follow_uri(tx, follower_id, target_id)
     removed = delete_follow(tx, follower_id, target_id)
     withdrawn = delete_request(tx, follower_id, target_id)
     if (removed or withdrawn) and target.domain is not None and _is_local(tx, follower_id):
@@ -266,7 +266,7 @@ def unfollow(tx, follower_id: int, target_id: int) -> bool:
     return removed or withdrawn
 
 
-def _follow_uri(tx, follower_id: int, target_id: int) -> str | None:
+def follow_uri(tx, follower_id: int, target_id: int) -> str | None:
     """The ActivityPub id of the follow (or pending request) between these two."""
     for table in (follows, follow_requests):
         uri = tx.scalar(sa.select(table.c.uri).where(account_pair(table, follower_id, target_id)))
@@ -345,7 +345,7 @@ def authorize_all_requests(tx, target_id: int) -> int:
 def remove_from_followers(tx, account_id: int, follower_id: int) -> bool:
     """`follower_id` stops following `account_id`, at `account_id`'s wish (a soft block)."""
     known_account(tx, follower_id)
-    uri = _follow_uri(tx, follower_id, account_id)
+    uri = follow_uri(tx, follower_id, account_id)
     removed = delete_follow(tx, follower_id, account_id)
     if removed:
         _answer_remote(tx, events.FollowRejected, account_id, follower_id, uri)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import moves
+from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
@@ -26,7 +26,6 @@ from pnyx.db.tables import (
     mentions,
     polls,
     statuses,
-    tombstones,
 )
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -137,7 +136,7 @@ def status_by_uri(tx, uri: str):
 
 
 def is_tombstoned(tx, uri: str) -> bool:
-    return tx.scalar(sa.select(tombstones.c.id).where(tombstones.c.uri == uri)) is not None
+    return tombstones.deleted_at(tx, uri) is not None
 
 
 @dataclass
@@ -300,10 +299,25 @@ def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
 
 
 def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
-    """A remote post edited at its origin: new content, mentions, tags and poll counts."""
+    """A remote post edited at its origin: new content, mentions, tags and poll counts.
+
+    A change of what the post says (text, warning, sensitivity, media, poll options) is an
+    edit, kept in its history by the same code as local edits (status_edits.record_version);
+    an Update that only brings new poll counts is not.
+    """
     status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
     if status is None:
         return
+    poll_before = core_polls.for_status(tx, status_id)
+    options_before = list(poll_before.options) if poll_before else None
+    options_after = list(incoming.poll.options) if incoming.poll else options_before
+    edited = (
+        incoming.content != status.content
+        or incoming.spoiler_text != status.spoiler_text
+        or (incoming.sensitive or bool(incoming.spoiler_text)) != status.sensitive
+        or bool(incoming.attachments) != status.has_media
+        or options_after != options_before
+    )
     tx.execute(
         statuses.update()
         .where(statuses.c.id == status_id)
@@ -333,6 +347,8 @@ def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
             _store_poll(tx, status_id, status.account_id, incoming.poll)
         else:
             _update_poll(tx, existing, incoming.poll)
+    if edited:
+        status_edits.record_version(tx, status, options_before, options_after)
 
 
 def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
@@ -362,7 +378,7 @@ def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
 def delete_remote_status(tx, uri: str, author_id: int) -> bool:
     """Its origin deleted a post: remove it (and boosts of it) and keep a tombstone, so a
     Create that arrives late does not bring it back. True if something was removed."""
-    insert_ignore(tx, tombstones, {"id": new_id(), "uri": uri, "created_at": tx.now})
+    tombstones.leave(tx, uri)
     status = status_by_uri(tx, uri)
     if status is None or status.account_id != author_id:
         return False

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import events, polls, text
+from pnyx.core import polls, text
 from pnyx.core.errors import NotFound
 from pnyx.core.statuses import (
     StatusContent,
     add_mentions,
+    federate_when_named,
     get_row,
     normalize_language,
     notify_about,
@@ -58,9 +59,6 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
         raise NotFound()
     body, spoiler, new_options = validate_content(tx, data)
     old_poll = polls.for_status(tx, status_id)
-
-    if not tx.scalar(sa.select(sa.func.count()).where(status_edits.c.status_id == status_id)):
-        _snapshot(tx, status, list(old_poll.options) if old_poll else None, status.created_at)
 
     rendered = text.render(tx, body)
     sensitive = status.sensitive if data.sensitive is None else data.sensitive
@@ -120,17 +118,29 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
             multiple=data.poll.multiple,
             hide_totals=data.poll.hide_totals,
         )
-    _snapshot(tx, updated, new_options, tx.now)
+    record_version(tx, status, list(old_poll.options) if old_poll else None, new_options)
+    federate_when_named(tx, "update", status_id, rendered.unresolved)
+    return status_id
 
+
+def record_version(tx, before, poll_before: list[str] | None, poll_after: list[str] | None) -> None:
+    """Keep the version a post has just become, and tell the people here who boosted it.
+
+    The one write path of edit history, for local edits and for Updates from other servers
+    (core.received): `before` is the post's row before the change, already written over.
+    The first edit also records `before` as the original, dated when it was published.
+    """
+    if not tx.scalar(sa.select(sa.func.count()).where(status_edits.c.status_id == before.id)):
+        _snapshot(tx, before, poll_before, before.created_at)
+    updated = get_row(tx, before.id)
+    _snapshot(tx, updated, poll_after, updated.edited_at or tx.now)
     for booster in tx.scalars(
         sa.select(statuses.c.account_id)
         .join(accounts, accounts.c.id == statuses.c.account_id)
-        .where(statuses.c.reblog_of_id == status_id, accounts.c.domain.is_(None))
+        .where(statuses.c.reblog_of_id == before.id, accounts.c.domain.is_(None))
         .distinct()
     ):
-        notify_about(tx, booster, account_id, "update", updated)
-    events.record(tx, events.StatusEdited(status_id))
-    return status_id
+        notify_about(tx, booster, before.account_id, "update", updated)
 
 
 def history(tx, viewer_id: int | None, status_id: int) -> list:

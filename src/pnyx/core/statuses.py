@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import events, notifications, polls, text, uris, visibility
+from pnyx.core import events, notifications, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
@@ -32,6 +32,7 @@ from pnyx.db.tables import (
     tags,
     users,
 )
+from pnyx.jobs.queue import enqueue
 
 # Narrowest last: a reply may not be seen by more people than the post it answers.
 
@@ -39,6 +40,10 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 # Mastodon keeps idempotency keys for an hour; a retry after that is a new post.
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+# A post naming accounts of other servers never seen here waits for them to be looked up
+# (a job the federation layer runs, then core.remote_mentions.complete) before it goes out.
+MENTION_LOOKUP = "mentions.lookup_handles"
+MAX_MENTION_LOOKUPS = 10  # per post: naming fifty strangers costs ten lookups, not fifty
 
 
 class IdempotentReplay(Exception):
@@ -382,7 +387,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             multiple=data.poll.multiple,
             hide_totals=data.poll.hide_totals,
         )
-    events.record(tx, events.StatusCreated(status.id))
+    federate_when_named(tx, "create", status.id, rendered.unresolved)
     return status.id
 
 
@@ -408,6 +413,24 @@ def insert_status(tx, values: dict, mentioned: list, tag_names: list[str], paren
         adjust_counter(tx, parent.id, "replies_count", +1)
     _notify_subscribers(tx, status, parent)
     return status
+
+
+def federate_when_named(tx, kind: str, status_id: int, unresolved: list[str]) -> None:
+    """Record the post's Create or Update for delivery now, or, when it names accounts of
+    other servers never seen here, once they are looked up (core.remote_mentions).
+
+    A lookup still waiting for this post covers this change too: it sends the post as it is
+    when the lookup ends."""
+    if not unresolved:
+        changed = events.StatusEdited if kind == "update" else events.StatusCreated
+        events.record(tx, changed(status_id))
+        return
+    enqueue(
+        tx,
+        MENTION_LOOKUP,
+        {"status_id": status_id, "handles": unresolved[:MAX_MENTION_LOOKUPS], "kind": kind},
+        unique_key=f"{MENTION_LOOKUP}:{status_id}",
+    )
 
 
 def _notify_subscribers(tx, status, parent) -> None:
@@ -478,6 +501,8 @@ def delete(tx, account_id: int, status_id: int) -> None:
         ),
     )
     delete_with_boosts(tx, status)
+    if not status.reblog_of_id:
+        tombstones.leave(tx, status.uri)  # its address now answers 410 Gone
 
 
 def delete_with_boosts(tx, status) -> None:

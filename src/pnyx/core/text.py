@@ -52,12 +52,15 @@ class Rendered:
     """HTML made from a plain-text source, and what it refers to.
 
     `mentions` are the account rows of the mentions that resolved (in order, no duplicates);
-    `tags` are the hashtags as written (first spelling wins, no case-insensitive duplicates).
+    `tags` are the hashtags as written (first spelling wins, no case-insensitive duplicates);
+    `unresolved` are the `user@domain` handles of other servers' accounts we have never seen
+    (lower-case, in order, no duplicates), left as plain text for now (core.remote_mentions).
     """
 
     html: str
     mentions: list = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
 
 
 def _trim_url(url: str) -> str:
@@ -161,6 +164,10 @@ def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
                 cache[key] = find_mentioned(tx, username, domain)
             account = cache[key]
             if account is None:
+                handle = f"{key[0]}@{key[1]}"
+                elsewhere = domain and key[1] != tx.settings.domain.lower()
+                if elsewhere and handle not in found.unresolved:
+                    found.unresolved.append(handle)
                 continue  # unknown: stays plain text
             out.append(html.escape(text[pos:start]))
             out.append(_mention_html(account))
@@ -180,17 +187,19 @@ def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
     return "".join(out)
 
 
-def render(tx, text: str) -> Rendered:
+def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered:
     """Plain text -> Mastodon-style HTML, with the accounts mentioned and the tags used.
 
     Paragraphs are split on blank lines and single newlines become <br />. Nothing the author
     typed can become markup: every piece of text is escaped before it is joined with ours.
+    `known` maps `user@domain` handles (lower-case) to the account rows they were found to
+    name elsewhere (WebFinger may answer for an account whose actor lives on another host).
     """
     source = _normalize(text)
     found = Rendered(html="")
     if not source:
         return found
-    cache: dict = {}
+    cache: dict = {tuple(handle.split("@", 1)): row for handle, row in (known or {}).items()}
     paragraphs = [p for p in re.split(r"\n{2,}", source) if p.strip()]
     parts = []
     for paragraph in paragraphs:

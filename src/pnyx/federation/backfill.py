@@ -3,6 +3,8 @@
 When someone here looks an account up for the first time, its profile alone would show an
 empty timeline. A job reads the first page of the account's outbox and stores its newest public
 posts (bounded), so the profile looks as it does on its own server. Boosts are skipped.
+The outbox is read from the URL the actor declares, on the actor's origin, even when the
+collection carries no `id` (Takahē serves it so): see `resolve.fetch_collection`.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ def enqueue_backfill(tx, account_id: int) -> None:
     enqueue(tx, BACKFILL, {"account_id": account_id}, unique_key=f"backfill:{account_id}")
 
 
-def _items(db: Database, outbox: dict) -> list:
+def _items(db: Database, outbox: dict, owner_uri: str) -> list:
     first = outbox.get("first")
     if isinstance(first, str):
-        first = resolve.fetch_document(db, db.settings, first)
+        first = resolve.fetch_collection(db, db.settings, first, owner_uri)
     page = first if isinstance(first, dict) else outbox
     items = page.get("orderedItems") or page.get("items") or []
     return items if isinstance(items, list) else []
@@ -46,10 +48,9 @@ def backfill(db: Database, payload: dict) -> None:
     )
     if account is None or account.domain is None or not account.outbox_url:
         return
-    if not parse.same_origin(account.outbox_url, account.uri):
-        return
     try:
-        items = _items(db, resolve.fetch_document(db, db.settings, account.outbox_url))
+        outbox = resolve.fetch_collection(db, db.settings, account.outbox_url, account.uri)
+        items = _items(db, outbox, account.uri)
     except resolve.ResolveError as exc:
         log.info("outbox of %s not read: %s", account.uri, exc.reason)
         return

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from pnyx.api.http import database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
-from pnyx.core import keys, uris
+from pnyx.core import keys, tombstones, uris
 from pnyx.core import visibility as core_visibility
 from pnyx.db.id_lists import in_ids
 from pnyx.db.ids import parse_id
@@ -123,6 +123,22 @@ def not_found(ap: bool = True) -> Response:
 
 def gone() -> Response:
     return ap_error(410, "Gone")
+
+
+async def _missing_status(request: Request, status_id: int | None, *, ap: bool) -> Response:
+    """A local post deleted here answers 410 Gone (with its Tombstone for servers); a post
+    that never was (or is not for this asker) answers 404."""
+    deleted = None
+    if status_id is not None:
+        uri = uris.status_uri(_settings(request), request.path_params["username"], status_id)
+        deleted = await database(request).read(tombstones.deleted_at, uri)
+    if deleted is None:
+        return not_found(ap)
+    if not ap:
+        return plain_error(410, "Gone")
+    body = orjson.dumps(internal_to_as2.tombstone(uri, deleted))
+    headers = {"Vary": "Accept", "Cache-Control": PRIVATE_CACHE}
+    return Response(body, status_code=410, media_type=AP_MEDIA_TYPE, headers=headers)
 
 
 def unsigned() -> Response:
@@ -355,7 +371,7 @@ async def _status_response(request: Request, *, activity: bool) -> Response:
             return unsigned()
     found = await db.read(_status_of, request.path_params["username"], status_id)
     if found is None:
-        return not_found()
+        return await _missing_status(request, status_id, ap=True)
     author, doc = found
     public = doc.status.visibility in core_visibility.PUBLIC_VISIBILITIES
     if not public and who is None:
@@ -377,7 +393,9 @@ async def status(request: Request) -> Response:
     found = None
     if status_id is not None:
         found = await database(request).read(_status_of, request.path_params["username"], status_id)
-    if found is None or found[1].status.visibility not in core_visibility.PUBLIC_VISIBILITIES:
+    if found is None:
+        return await _missing_status(request, status_id, ap=False)
+    if found[1].status.visibility not in core_visibility.PUBLIC_VISIBILITIES:
         return not_found(ap=False)
     author, doc = found
     settings = _settings(request)

@@ -209,21 +209,34 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for all clients: loading the CA bundle costs tens of ms,
-    which would otherwise dominate short-lived clients (one per delivery job)."""
-    return httpx.create_ssl_context(trust_env=False)
+def _ssl_context(extra_ca_bundle: str = "") -> ssl.SSLContext:
+    """One verifying TLS context per CA setting: loading the CA bundle costs tens of ms,
+    which would otherwise dominate short-lived clients (one per delivery job).
+
+    certifi's authorities are always trusted; `extra_ca_bundle` (PNYX_CA_BUNDLE) adds the PEM
+    authorities of a private CA on top of them. SSL_CERT_FILE and the like are not read
+    (trust_env=False), like the proxy variables."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if extra_ca_bundle:
+        try:
+            context.load_verify_locations(cafile=extra_ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(
+                f"PNYX_CA_BUNDLE {extra_ca_bundle!r} is not a PEM file: {exc}"
+            ) from exc
+    return context
 
 
 def _guarded_transport(settings) -> httpx.BaseTransport:
     """httpx's own transport with our network backend (httpx has no public hook for it)."""
-    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
+    context = _ssl_context(settings.ca_bundle)
+    transport = httpx.HTTPTransport(verify=context, trust_env=False)
     if not hasattr(transport, "_pool"):  # a future httpx: keep working, with the window open
         log.warning("httpx internals changed: DNS rebinding check at connect time is off")
         return transport
     transport._pool.close()
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=_ssl_context(),
+        ssl_context=context,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
@@ -275,8 +288,12 @@ def _too_deep(document: object, limit: int) -> bool:
     return False
 
 
-def parse_activity(body: bytes, url: str) -> dict:
-    """A fetched ActivityPub document, if it is a JSON object with an id on `url`'s origin."""
+def parse_activity(body: bytes, url: str, *, id_optional: bool = False) -> dict:
+    """A fetched ActivityPub document, if it is a JSON object with an id on `url`'s origin.
+
+    With `id_optional` (a collection the caller found declared by an actor of this origin,
+    which some servers serve without an id), a document with no id is taken as the one at
+    `url` and given that id; a document with an id is checked as usual."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -286,6 +303,8 @@ def parse_activity(body: bytes, url: str) -> dict:
     if _too_deep(document, MAX_JSON_DEPTH):
         raise _refuse(url, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     doc_id = document.get("id")
+    if doc_id is None and id_optional:
+        document["id"] = doc_id = url
     if not isinstance(doc_id, str) or not doc_id:
         raise _refuse(url, "document has no id")
     if not same_origin(doc_id, url):
@@ -447,16 +466,21 @@ class RemoteClient:
             return response
         raise _refuse(url, f"more than {self.max_redirects} redirects")
 
-    def get_activity(self, url: str, *, signer: tuple[str, str] | None = None) -> dict:
+    def get_activity(
+        self, url: str, *, signer: tuple[str, str] | None = None, id_optional: bool = False
+    ) -> dict:
         """Fetch an ActivityPub document: AP media type only, bounded JSON, and an `id` on the
-        origin of the final URL (so a server cannot speak for another one)."""
+        origin of the final URL (so a server cannot speak for another one). `id_optional`:
+        see `parse_activity`; a document without id must then come from `url`'s origin."""
         response = self.get(url, accept=AP_ACCEPT, signer=signer)
+        if id_optional and not same_origin(response.url, url):
+            id_optional = False  # redirected elsewhere: that server must name its document
         content_type = response.headers.get("content-type", "")
         if not is_activitypub_content_type(content_type):
             raise _refuse(
                 response.url, f"content type {content_type or '(none)'} is not ActivityPub"
             )
-        return parse_activity(response.body, response.url)
+        return parse_activity(response.body, response.url, id_optional=id_optional)
 
     def post(
         self, url: str, body: bytes, *, signer: tuple[str, str], content_type: str = ACTIVITY_JSON

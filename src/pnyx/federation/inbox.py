@@ -2,8 +2,9 @@
 
 A POST is accepted (202) only when its HTTP signature verifies and its signer is the
 activity's actor. It is then stored durably (a job) before the answer goes out, and processed
-by a worker (`handlers`). The same activity id twice is accepted and ignored. Anything
-refused is logged with its reason; nothing from a refused request is stored.
+by a worker (`handlers`). The same activity id twice is accepted and ignored, except an
+Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
+dropped as seen before, or refused with its reason; nothing from a refused request is stored.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from pnyx.jobs.queue import enqueue
 log = logging.getLogger("pnyx.federation.inbox")
 
 PROCESS = "inbox.process"
+# Answers to a follow are processed again when their id comes back: their handlers act only
+# on a request still pending, so a repeat changes nothing, and some servers (Takahē) answer a
+# new Follow with an Accept that reuses the id of their first one.
+ANSWERS = frozenset({"Accept", "Reject"})
 MAX_BODY = 1_000_000
 MAX_DEPTH = 32
 
@@ -50,7 +55,8 @@ def _depth(value, limit: int) -> int:
 
 
 def _refuse(status: int, reason: str, request: Request) -> ApiError:
-    log.info("inbox %s refused from %s: %s", request.url.path, request.client, reason)
+    client = request.client.host if request.client else "?"
+    log.info("inbox %s refused from %s: %s", request.url.path, client, reason)
     return ApiError(status, reason)
 
 
@@ -89,14 +95,18 @@ async def receive(request: Request) -> Response:
 
     def store(tx) -> bool:
         mark_available(tx, domain_of(signer.uri))
-        if activity.id is not None and not insert_ignore(
+        first_time = activity.id is None or insert_ignore(
             tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
-        ):
+        )
+        if not first_time and activity.type not in ANSWERS:
             return False  # seen before: nothing changes
         enqueue(tx, PROCESS, {"activity": doc, "signer_id": signer.id}, max_attempts=10)
         return True
 
-    await db.write(store)
+    if await db.write(store):
+        log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer.uri)
+    else:
+        log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer.uri)
     return JSON({}, status_code=202)
 
 

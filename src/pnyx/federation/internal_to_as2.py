@@ -280,6 +280,11 @@ def delete(object_uri: str, *, actor_uri: str, id: str, to, cc=()) -> dict:
     }
 
 
+def tombstone(uri: str, deleted: datetime) -> dict:
+    """What a deleted post's address answers (with 410 Gone), as Mastodon."""
+    return {"@context": AS_CONTEXT, "id": uri, "type": "Tombstone", "deleted": iso(deleted)}
+
+
 def _simple(kind: str, id: str, actor_uri: str, obj) -> dict:
     return {"@context": AS_CONTEXT, "id": id, "type": kind, "actor": actor_uri, "object": obj}
 

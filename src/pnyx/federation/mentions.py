@@ -1,4 +1,13 @@
-"""Accounts a received post names that we have not met yet: looked up after it is stored.
+"""Accounts a post names that we have not met yet: looked up after it is stored.
+
+Local posts: `@bob@elsewhere` where Bob was never seen here. Core recorded the handles
+(`statuses.MENTION_LOOKUP`); `lookup_handles` asks each one's server (WebFinger and the actor,
+through the safe client, at most `statuses.MAX_MENTION_LOOKUPS`) and hands the result to
+`core.remote_mentions.complete`, which links the mentions and only then records the post's
+Create, so the people it names receive it. One that cannot be found stays plain text; the post
+goes out all the same.
+
+Received posts:
 
 A post from elsewhere often names people on third servers. Storing it must not wait on
 fetching each of them (and must not fail when one cannot be fetched), but leaving them out
@@ -14,10 +23,11 @@ import logging
 
 import sqlalchemy as sa
 
-from pnyx.core import received
+from pnyx.core import received, remote_mentions, statuses
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
+from pnyx.federation import resolve  # resolve imports this module too: used at call time only
 from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.federation.mentions")
@@ -46,14 +56,28 @@ def enqueue_unknown(tx, status_id: int, actor_uris: list[str]) -> None:
         )
 
 
+def lookup_handles(db: Database, payload: dict) -> None:
+    try:
+        status_id = int(payload["status_id"])
+        handles = [h for h in payload.get("handles", []) if isinstance(h, str)]
+    except (KeyError, TypeError, ValueError):
+        return
+    resolved: dict[str, int] = {}
+    for handle in handles[: statuses.MAX_MENTION_LOOKUPS]:
+        try:
+            resolved[handle.lower()] = resolve.resolve_handle(db, db.settings, handle)
+        except (resolve.ResolveError, parse.InvalidDocument) as exc:
+            log.info("mentioned @%s not found: %s", handle, getattr(exc, "reason", exc))
+    kind = "update" if payload.get("kind") == "update" else "create"
+    db.run_sync(remote_mentions.complete, status_id, resolved, kind)
+
+
 def resolve_mentions(db: Database, payload: dict) -> None:
     try:
         status_id = int(payload["status_id"])
         uris = [u for u in payload.get("uris", []) if isinstance(u, str)][:MAX_FETCHED]
     except (KeyError, TypeError, ValueError):
         return
-    from pnyx.federation import resolve  # resolve stores posts and so imports this module
-
     found = []
     for uri in uris:
         try:

@@ -71,6 +71,26 @@ def fetch_document(db: Database, settings: Settings, url: str) -> dict:
             raise ResolveError(exc.reason) from None
 
 
+def fetch_collection(db: Database, settings: Settings, url: str, owner_uri: str) -> dict:
+    """A collection that the actor `owner_uri` declares (its outbox, a page of it).
+
+    Some servers (Takahē) serve these without an `id`. The actor, fetched and checked
+    already, vouches for the URL, so a collection without id fetched from that URL on the
+    actor's own origin counts as the one at that URL. One with an id obeys the usual rule
+    (`fetch_document`).
+    """
+    if not parse.same_origin(url, owner_uri):
+        raise ResolveError("the collection is not on its actor's origin")
+    signer = instance_signer(db, settings)
+    with _client(settings) as client:
+        try:
+            doc = client.get_activity(url, signer=signer, id_optional=True)
+        except FetchError as exc:
+            raise ResolveError(exc.reason) from None
+    doc_id = parse.id_of(doc.get("id")) or ""
+    return doc if parse.matches_fetch_url(doc_id, url) else fetch_document(db, settings, doc_id)
+
+
 def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> int:
     """Store (or refresh) the account an actor document describes. With `backfill`, an
     account seen for the first time also gets its recent posts read (a job)."""

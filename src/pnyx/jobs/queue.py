@@ -37,6 +37,7 @@ ALL_QUEUES = (INBOX, DEFAULT, DELIVER)
 QUEUES = {
     "inbox.process": INBOX,
     "mentions.resolve": INBOX,
+    "mentions.lookup_handles": DEFAULT,  # a local post waits on it: not behind deliveries
     "account.backfill": INBOX,
     "deliver": DELIVER,
 }

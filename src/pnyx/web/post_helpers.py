@@ -91,6 +91,15 @@ def not_found_page(request: Request, who: Visitor) -> Response:
     return response
 
 
+def gone_page(request: Request, who: Visitor) -> Response:
+    """410 Gone: a post that was here and was deleted (federation.documents answers servers
+    the same way)."""
+    _ = gettext_for(who.language)
+    response = message_page(request, who, 410, _("Deleted"), _("This post has been deleted."))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
 def refused(request: Request, who: Visitor) -> Response:
     """A form without a valid CSRF token (expired, or posted from another site)."""
     _ = gettext_for(who.language)

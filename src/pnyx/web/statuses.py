@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pnyx.api import entities
 from pnyx.api.http import database, without_nul
-from pnyx.core import status_edits, status_views, threads, visibility
+from pnyx.core import status_edits, status_views, threads, tombstones, uris, visibility
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError, NotFound
@@ -37,6 +37,7 @@ from pnyx.web.post_helpers import (
     core_error_page,
     form_gate,
     form_gate_with_id,
+    gone_page,
     not_found_page,
     own_page_gate,
     path_id,
@@ -47,6 +48,7 @@ from pnyx.web.post_helpers import (
 )
 from pnyx.web.session import Visitor, respond, see_other, visit, visitor
 
+GONE = object()  # what the page's work returns for a deleted local post
 MAX_DEPTH = 4  # replies are indented this many levels at most (readable at 390 px)
 
 
@@ -301,9 +303,14 @@ async def post_page(request: Request) -> Response:
         try:
             return _thread(tx, acct, status_id, who.account_id)
         except CoreError:
+            if "@" not in acct:  # a local post deleted here is gone, not unknown
+                uri = uris.status_uri(tx.settings, acct, status_id)
+                return GONE if tombstones.deleted_at(tx, uri) else None
             return None
 
     who, found = await visit(request, work)
+    if found is GONE:
+        return gone_page(request, who)
     if found is None:
         return not_found_page(request, who)
     if isinstance(found, str):
