@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.http import ApiError, error_response
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
@@ -239,6 +240,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
+    # Outermost: no layer may read more of a body than the limit allows.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     return app
 
 

@@ -57,7 +57,8 @@ async def _params(request: Request):
     try:
         return await read_params(request, max_bytes=64_000)
     except ApiError as exc:
-        raise core_oauth.OAuthError("invalid_request", exc.message) from None
+        # In OAuth's words, with the status that says what went wrong (400, or 413).
+        raise core_oauth.OAuthError("invalid_request", exc.message, exc.status) from None
 
 
 async def token(request: Request):

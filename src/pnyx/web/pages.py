@@ -151,6 +151,8 @@ async def _form(request: Request):
         raise ApiError(413, "Request body too large")
     try:
         form = await request.form(max_files=0, max_fields=50)
+    except ApiError:
+        raise  # the body limit (413), raised while the form streamed in
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
         raise ApiError(400, "Malformed form body") from None
     return {key: without_nul(value) for key, value in form.items()}

@@ -1,0 +1,190 @@
+"""What an attacker found, replayed against a real `pnyx serve` (issue 9).
+
+Each test drives the real process the way the attack did (raw sockets where the attack lived
+below HTTP libraries) and asserts what a peer would see: status codes, closed connections,
+counts, the server's own memory high-water mark and its log. Nothing is timed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from server import PnyxServer
+
+PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+MB = 1024 * 1024
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+def start(tmp_path: Path, backend: str, **env: str) -> PnyxServer:
+    return PnyxServer(
+        tmp_path / f"server-{backend}",
+        backend=backend,
+        postgres_url=PG_URL or None,
+        env={"PNYX_JOB_WORKERS": "0", **env},
+    ).start()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    """One server per backend for the tests that do not need settings of their own."""
+    instance = start(tmp_path_factory.mktemp("hardening"), request.param)
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+def status_value(server: PnyxServer, field: str) -> int:
+    """A figure (in kB) from /proc/<pid>/status of the server process (one process: workers=1)."""
+    pid = server._process.pid
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """Whatever the server answers until it closes or pauses (headers and a small body)."""
+    data = b""
+    sock.settimeout(30)
+    while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + 20:
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def stream_chunked(server: PnyxServer, path: str, content_type: str, total: int) -> bytes:
+    """POST `total` bytes as a chunked body (no Content-Length), generated as it is sent, and
+    stop as soon as the server answers or stops reading. Returns the server's answer."""
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {server.domain}\r\n"
+            f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
+            "Accept: application/json\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        chunk = b"a" * (256 * 1024)
+        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        sock.settimeout(10)
+        sent = 0
+        while sent < total:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break  # the server answered before the body ended
+            try:
+                sock.sendall(framed)
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                break
+            sent += len(chunk)
+        else:
+            with contextlib.suppress(OSError):
+                sock.sendall(b"0\r\n\r\n")
+        return read_response(sock)
+    finally:
+        sock.close()
+
+
+# ----------------------------------------------------------------------------- body size
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/v1/apps", "application/json"),
+        ("/api/v1/apps", "application/octet-stream"),
+        ("/api/v1/apps", "application/x-www-form-urlencoded"),
+        ("/oauth/token", "text/plain"),
+        ("/inbox", "application/activity+json"),
+        ("/auth/sign_in", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_chunked_oversized_body_is_refused_while_it_streams(server, path, content_type):
+    """The attack: a chunked POST of 1,000 MB took the process from 97 MB to 2 GB before the
+    413. Now reading stops at PNYX_MAX_REQUEST_BYTES (1 MB): the process's peak memory grows
+    by far less than the 200 MB sent."""
+    peak_before = status_value(server, "VmHWM")
+    answer = stream_chunked(server, path, content_type, 200 * MB)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b'"Request body too large"' in answer
+    assert status_value(server, "VmHWM") - peak_before < 64 * 1024  # kB
+    # The server is still there for everyone else.
+    assert httpx.get(server.url("/api/v1/instance")).status_code == 200
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_read(server):
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        sock.sendall(
+            f"POST /api/v1/statuses HTTP/1.1\r\nHost: {server.domain}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {500 * MB}\r\n\r\n".encode()
+        )
+        answer = read_response(sock)
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+
+
+# ----------------------------------------------------------------------------- nesting
+
+
+def _deep_key(depth: int) -> str:
+    return "x" + "[a]" * (depth - 1)
+
+
+def _deep_json(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize("where", ["query", "form", "json"])
+def test_deeply_nested_parameters_get_400_and_one_log_line(server, where):
+    """The attack: keys `x[a][a]...` about 600 deep raised RecursionError (500) and logged
+    ~392 KB of traceback per 1.8 KB request."""
+    url = server.url("/api/v1/apps")
+    log_before = len(server.logs())
+    with httpx.Client() as http:
+        for _ in range(3):
+            if where == "query":
+                r = http.post(url, params={_deep_key(600): "1"})
+            elif where == "form":
+                r = http.post(url, data={_deep_key(600): "1"})
+            else:
+                r = http.post(
+                    url, content=_deep_json(600), headers={"Content-Type": "application/json"}
+                )
+            assert r.status_code == 400, r.text
+            assert "nested too deeply" in r.json()["error"]
+    written = server.logs()[log_before:]
+    assert "Traceback" not in written
+    assert written.count("nested too deeply") == 3
+    assert len(written) < 3 * 300
+
+
+def test_nesting_up_to_the_bound_is_still_read(server):
+    fields = {
+        "client_name": "deep",
+        "redirect_uris": OOB,
+        _deep_key(400): "1",
+    }
+    r = httpx.post(server.url("/api/v1/apps"), data=fields)
+    assert r.status_code == 200, r.text
+    body = orjson.loads(
+        _deep_json(399)[:-1] + b',"client_name":"deep","redirect_uris":"urn:ietf:wg:oauth:2.0:oob"}'
+    )
+    r = httpx.post(server.url("/api/v1/apps"), json=body)
+    assert r.status_code == 200, r.text
