@@ -223,7 +223,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
                 worker.join(timeout=5)
             db.dispose()
 
-    from pnyx.api.ratelimit import RateLimitMiddleware
+    from pnyx.api.ratelimit import RateLimitMiddleware, RateLimits
 
     app = Starlette(
         routes=collect_routes(),
@@ -237,7 +237,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     )
     app.state.settings = settings
     app.state.db = db
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.state.rate_limits = RateLimits(settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings, limits=app.state.rate_limits)
     app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
     # Outermost: no layer may read more of a body than the limit allows.

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pnyx.api import ratelimit
 from pnyx.api.http import ApiError, database, without_nul
 from pnyx.core import oauth as core_oauth
 from pnyx.web import auth as web_auth
@@ -315,6 +316,10 @@ async def sign_in(request: Request) -> Response:
             login=login,
             status=403,
         )
+    # The IP was counted by the rate-limit middleware (every POST here); the login tried is
+    # counted here, where the form was parsed.
+    if ratelimit.password_attempt(request, login, by_ip=False) is not None:
+        raise ApiError(429, "Too many requests")
     old_secret = request.cookies.get(SESSION_COOKIE)
     user_agent = request.headers.get("user-agent")
 
