@@ -7,17 +7,22 @@ counts, the server's own memory high-water mark and its log. Nothing is timed.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
+import secrets
 import select
 import socket
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import orjson
 import pytest
 
 from server import PnyxServer
+from tests.e2e.html_forms import authorize_to_redirect
 
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -311,3 +316,70 @@ def test_trusted_proxy_addresses_and_the_login_limit(tmp_path, backend):
         guess_until_limited(lambda i: from_address(f"198.51.100.{i}", "alice", "wrong"), most=51)
         assert from_address("198.51.100.200", "alice", PASSWORD).status_code == 429
         assert from_address("198.51.100.201", "ALICE ", PASSWORD).status_code == 429
+
+
+# ----------------------------------------------------------------------------- OAuth details
+
+CALLBACK = "http://127.0.0.1:9/hardening/callback"
+
+
+def _pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _code_app(server: PnyxServer) -> dict:
+    r = httpx.post(
+        server.url("/api/v1/apps"),
+        data={"client_name": "web app", "redirect_uris": CALLBACK, "scopes": "read"},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _authorize_url(server: PnyxServer, app: dict, **pkce: str) -> str:
+    query = {"client_id": app["client_id"], "response_type": "code", "redirect_uri": CALLBACK}
+    return server.url("/oauth/authorize?") + urlencode({**query, **pkce})
+
+
+def test_pkce_plain_is_refused(server):
+    """Only S256 is advertised; `plain` (the challenge is the verifier) was accepted."""
+    app = _code_app(server)
+    for pkce in (
+        {"code_challenge": "p" * 64, "code_challenge_method": "plain"},
+        {"code_challenge": "p" * 64},  # no method means plain (RFC 7636)
+    ):
+        r = httpx.get(_authorize_url(server, app, **pkce), follow_redirects=False)
+        assert r.status_code == 303, r.text
+        location = urlsplit(r.headers["location"])
+        assert location.geturl().startswith(CALLBACK)
+        assert parse_qs(location.query)["error"] == ["invalid_request"]
+
+
+def test_a_replayed_code_revokes_the_token_it_gave(server):
+    """RFC 6749 §10.5: a code used twice has leaked; the token it was exchanged for goes."""
+    name = "replay" + os.urandom(3).hex()
+    server.create_user(name, f"{name}@example.com", PASSWORD)
+    app = _code_app(server)
+    verifier, challenge = _pkce_pair()
+    url = _authorize_url(server, app, code_challenge=challenge, code_challenge_method="S256")
+    with httpx.Client(timeout=30) as browser:
+        got = authorize_to_redirect(browser, url, f"{name}@example.com", PASSWORD, CALLBACK)
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": got["code"],
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "redirect_uri": CALLBACK,
+        "code_verifier": verifier,
+    }
+    with httpx.Client(base_url=server.base_url) as http:
+        first = http.post("/oauth/token", data=exchange)
+        assert first.status_code == 200, first.text
+        bearer = {"Authorization": f"Bearer {first.json()['access_token']}"}
+        assert http.get("/api/v1/accounts/verify_credentials", headers=bearer).status_code == 200
+        again = http.post("/oauth/token", data=exchange)
+        assert again.status_code == 400
+        assert again.json()["error"] == "invalid_grant"
+        assert http.get("/api/v1/accounts/verify_credentials", headers=bearer).status_code == 401

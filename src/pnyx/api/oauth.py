@@ -103,6 +103,8 @@ async def token(request: Request):
         issued = await database(request).write(work)
     except core_oauth.OAuthError as exc:
         return oauth_error(exc)
+    if isinstance(issued, core_oauth.OAuthError):
+        return oauth_error(issued)  # refused after changes that had to be kept
     return JSON(token_response(issued), headers=NO_STORE)
 
 
