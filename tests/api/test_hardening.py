@@ -14,6 +14,9 @@ import os
 import secrets
 import select
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -383,3 +386,114 @@ def test_a_replayed_code_revokes_the_token_it_gave(server):
         assert again.status_code == 400
         assert again.json()["error"] == "invalid_grant"
         assert http.get("/api/v1/accounts/verify_credentials", headers=bearer).status_code == 401
+
+
+# ----------------------------------------------------------------------------- key fetches
+
+
+class SlowKeyServers:
+    """Loopback servers that hold every key request until released (or until the fetcher
+    hangs up), counting how many they hold at once, per host and in all."""
+
+    def __init__(self, hosts: list[str]):
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.holding: dict[str, int] = dict.fromkeys(hosts, 0)
+        self.peak_per_host: dict[str, int] = dict.fromkeys(hosts, 0)
+        self.peak_total = 0
+        self.servers = [self._serve(host) for host in hosts]
+
+    def _serve(self, host: str) -> ThreadingHTTPServer:
+        keys = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                with keys.lock:
+                    keys.holding[host] += 1
+                    keys.peak_per_host[host] = max(keys.peak_per_host[host], keys.holding[host])
+                    keys.peak_total = max(keys.peak_total, sum(keys.holding.values()))
+                try:
+                    while not keys.release.wait(0.05) and not self._client_left():
+                        pass
+                finally:
+                    with keys.lock:
+                        keys.holding[host] -= 1
+                with contextlib.suppress(OSError):
+                    self.send_error(404)
+
+            def _client_left(self) -> bool:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer((host, 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    def key_id(self, index: int, n: int) -> str:
+        host, port = self.servers[index].server_address[:2]
+        return f"http://{host}:{port}/actors/{n}#main-key"
+
+    def held(self) -> int:
+        with self.lock:
+            return sum(self.holding.values())
+
+    def close(self) -> None:
+        self.release.set()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+def signed_post(server: PnyxServer, key_id: str) -> httpx.Response:
+    """An inbox POST signed (badly, which does not matter before the key is known) by key_id."""
+    actor = key_id.split("#")[0]
+    body = orjson.dumps(
+        {"id": actor + "/activity", "type": "Delete", "actor": actor, "object": actor}
+    )
+    headers = {
+        "Content-Type": "application/activity+json",
+        "Date": "Sat, 05 Dec 2026 10:00:00 GMT",
+        "Signature": f'keyId="{key_id}",headers="(request-target) host date",signature="AAAA"',
+    }
+    return httpx.post(server.url("/inbox"), content=body, headers=headers, timeout=60)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_key_fetches_are_bounded_and_leave_pages_alone(tmp_path, backend):
+    """The attack: 60 concurrent inbox POSTs with unknown keyIds on a slow server held request
+    threads for 10-20 s each and slowed every other request. Now at most
+    PNYX_KEY_FETCHES_PER_HOST fetches go to one host and PNYX_KEY_FETCHES in all; the rest are
+    answered 503 at once, and pages answer while the fetches are held."""
+    keys = SlowKeyServers(["127.0.0.2", "127.0.0.3"])
+    env = {"PNYX_KEY_FETCHES": "3", "PNYX_KEY_FETCHES_PER_HOST": "2"}
+    try:
+        with (
+            new_server(tmp_path, backend, **env) as server,
+            ThreadPoolExecutor(max_workers=12) as pool,
+        ):
+            futures = [pool.submit(signed_post, server, keys.key_id(n % 2, n)) for n in range(12)]
+            early = []
+            for done in as_completed(futures, timeout=60):
+                early.append(done.result())
+                if len(early) == 12 - 3:
+                    break
+            assert [r.status_code for r in early] == [503] * 9, [r.text for r in early]
+            assert all("key fetches" in r.json()["error"] for r in early)
+            assert keys.held() == 3
+
+            # Unrelated requests are served while the three fetches are still held.
+            assert httpx.get(server.url("/api/v1/instance")).status_code == 200
+            assert httpx.get(server.url("/about")).status_code == 200
+            assert keys.held() == 3
+
+            keys.release.set()
+            late = [f.result(timeout=60) for f in futures]
+            assert sorted(r.status_code for r in late) == [401] * 3 + [503] * 9
+    finally:
+        keys.close()
+    assert keys.peak_total == 3
+    assert max(keys.peak_per_host.values()) == 2
