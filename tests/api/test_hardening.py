@@ -497,3 +497,58 @@ def test_key_fetches_are_bounded_and_leave_pages_alone(tmp_path, backend):
         keys.close()
     assert keys.peak_total == 3
     assert max(keys.peak_per_host.values()) == 2
+
+
+# ----------------------------------------------------------------------------- slow clients
+
+
+def dribble(sock: socket.socket, data: bytes) -> bool:
+    """Send `data` a byte at a time with a pause between bytes (what the attack did); True
+    when the server closed the connection before it was all sent."""
+    for i in range(len(data)):
+        try:
+            sock.sendall(data[i : i + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            return True
+        readable, _, _ = select.select([sock], [], [], 0.05)
+        if readable:
+            try:
+                if sock.recv(65536, socket.MSG_PEEK) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_connections_that_dribble_are_closed(tmp_path, backend):
+    """The attack: connections sending their headers a byte at a time were never closed. Now
+    the headers, then the body, must arrive within PNYX_CLIENT_HEADER_TIMEOUT and
+    PNYX_CLIENT_BODY_TIMEOUT (1 s each here); the dribble is 1,200 bytes, a minute long."""
+    env = {"PNYX_CLIENT_HEADER_TIMEOUT": "1", "PNYX_CLIENT_BODY_TIMEOUT": "1"}
+    with new_server(tmp_path, backend, **env) as server:
+        head = f"GET /api/v1/instance HTTP/1.1\r\nHost: {server.domain}\r\n".encode()
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            assert dribble(sock, head + b"X-Slow: " + b"a" * 1200 + b"\r\n\r\n")
+
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(
+                f"POST /api/v1/apps HTTP/1.1\r\nHost: {server.domain}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 1200\r\n\r\n".encode()
+            )
+            assert dribble(sock, b"a" * 1200)
+
+        # A connection that says nothing at all is closed too.
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.settimeout(60)
+            assert sock.recv(1) == b""
+
+        # Clients that send at a normal pace are served, twice on one connection.
+        with httpx.Client() as http:
+            for _ in range(2):
+                r = http.post(
+                    server.url("/api/v1/apps"),
+                    data={"client_name": "ok", "redirect_uris": OOB},
+                )
+                assert r.status_code == 200
