@@ -13,7 +13,9 @@
 The client IP is the connection's peer, or what `X-Forwarded-For` says when the peer is one of
 the proxies named in PNYX_TRUSTED_PROXIES (uvicorn rewrites the address before we see it).
 A bearer token picks the general bucket, except on the token endpoints, where bearer tokens
-mean nothing and a random one per request must not buy a fresh bucket.
+mean nothing and a random one per request must not buy a fresh bucket; elsewhere, requests
+whose token turns out unknown (401) are counted against the IP as well, and once the IP has
+spent the general allowance on them, its requests with tokens get 429.
 
 Windows are fixed (as rack-attack's): a counter per key and window number, reset at the
 window's end, which `X-RateLimit-Reset` gives in ISO 8601. Counters are kept in this process's
@@ -68,6 +70,11 @@ class Counters:
             self._prune(now)
         return count, float((window + 1) * bucket.period)
 
+    def peek(self, bucket: Bucket, key: str, now: float) -> tuple[int, float]:
+        """The count so far in this window, without counting."""
+        window = int(now // bucket.period)
+        return self._counts.get((bucket.name, key, window), 0), float((window + 1) * bucket.period)
+
     def _prune(self, now: float) -> None:
         self._pruned_at = now
         stale = [slot for slot in self._counts if (slot[2] + 1) * self._periods[slot[0]] < now]
@@ -119,7 +126,10 @@ class RateLimits:
         self.general = Bucket(
             "general", max(1, settings.rate_limit_requests), max(1, settings.rate_limit_window)
         )
-        self.counters = Counters([self.general, SIGN_UP, PASSWORD, PASSWORD_LOGIN])
+        # Requests whose bearer token turned out unknown, per IP (Mastodon counts them as
+        # unauthenticated, by IP): the same allowance as the general bucket.
+        self.bad_tokens = Bucket("bad_token", self.general.limit, self.general.period)
+        self.counters = Counters([self.general, self.bad_tokens, SIGN_UP, PASSWORD, PASSWORD_LOGIN])
 
     def password_attempt(
         self, ip: str | None, login: str | None
@@ -166,6 +176,7 @@ class RateLimitMiddleware:
         self.settings = settings
         self.general = limits.general
         self.counters = limits.counters
+        self.bad_tokens = limits.bad_tokens
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.settings.rate_limits:
@@ -186,11 +197,18 @@ class RateLimitMiddleware:
         now = time.time()
         headers: list[tuple[bytes, bytes]] = []
         over = False
+        token_key = None
         if is_api:
-            key = None if path in TOKEN_PATHS else _token_key(scope)
-            count, reset = self.counters.hit(self.general, key or _ip(scope), now)
+            token_key = None if path in TOKEN_PATHS else _token_key(scope)
+            count, reset = self.counters.hit(self.general, token_key or _ip(scope), now)
             headers = _limit_headers(self.general, count, reset)
             over = count > self.general.limit
+            if token_key is not None and not over:
+                # Made-up tokens are no bucket of their own: their 401s count against the IP.
+                count, reset = self.counters.peek(self.bad_tokens, _ip(scope), now)
+                if count >= self.bad_tokens.limit:
+                    over = True
+                    headers = _limit_headers(self.bad_tokens, count + 1, reset)
         if strict is not None and not over:
             count, reset = self.counters.hit(strict, _ip(scope), now)
             if count > strict.limit:
@@ -205,6 +223,8 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
+                if token_key is not None and message.get("status") == 401:
+                    self.counters.hit(self.bad_tokens, _ip(scope), time.time())
                 message = dict(message)
                 own = list(message.get("headers", []))
                 # A handler that refused by a stricter bucket already said which one.
