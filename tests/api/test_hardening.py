@@ -184,19 +184,29 @@ def test_deeply_nested_parameters_get_400_and_one_log_line(server, where):
     assert len(written) < 3 * 300
 
 
+def _app_fields_nested(depth: int) -> tuple[dict, bytes]:
+    """A valid app registration carrying one extra field `depth` levels deep, as a form and
+    as JSON."""
+    form = {"client_name": "deep", "redirect_uris": OOB, _deep_key(depth): "1"}
+    json_body = _deep_json(depth)[:-1] + b',"client_name":"deep","redirect_uris":"' + OOB.encode()
+    return form, json_body + b'"}'
+
+
 def test_nesting_up_to_the_bound_is_still_read(server):
-    fields = {
-        "client_name": "deep",
-        "redirect_uris": OOB,
-        _deep_key(400): "1",
-    }
-    r = httpx.post(server.url("/api/v1/apps"), data=fields)
+    form, json_body = _app_fields_nested(400)
+    r = httpx.post(server.url("/api/v1/apps"), data=form)
     assert r.status_code == 200, r.text
-    body = orjson.loads(
-        _deep_json(399)[:-1] + b',"client_name":"deep","redirect_uris":"urn:ietf:wg:oauth:2.0:oob"}'
+    r = httpx.post(
+        server.url("/api/v1/apps"), content=json_body, headers={"Content-Type": "application/json"}
     )
-    r = httpx.post(server.url("/api/v1/apps"), json=body)
     assert r.status_code == 200, r.text
+
+    form, json_body = _app_fields_nested(401)
+    assert httpx.post(server.url("/api/v1/apps"), data=form).status_code == 400
+    r = httpx.post(
+        server.url("/api/v1/apps"), content=json_body, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
 
 
 # ----------------------------------------------------------------------------- sign-in limits

@@ -67,9 +67,9 @@ _BRACKETS = re.compile(r"\[([^\]]*)\]")
 def _nest(target: dict, key: str, value: Any) -> None:
     """Put a form field like `poll[options][]` or `fields_attributes[0][name]` into a dict."""
     head, _, rest = key.partition("[")
-    if rest.count("[") >= MAX_DEPTH:
-        raise TooDeep()
     parts = [head] + (_BRACKETS.findall("[" + rest) if rest else [])
+    if len(parts) > MAX_DEPTH:
+        raise TooDeep()
     node: Any = target
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
