@@ -25,7 +25,7 @@ import orjson
 import pytest
 
 from server import PnyxServer
-from tests.e2e.html_forms import authorize_to_redirect
+from tests.e2e.html_forms import authorize_to_redirect, parse, submit
 
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -329,6 +329,13 @@ def test_trusted_proxy_addresses_and_the_login_limit(tmp_path, backend):
         guess_until_limited(lambda i: from_address(f"198.51.100.{i}", "alice", "wrong"), most=51)
         assert from_address("198.51.100.200", "alice", PASSWORD).status_code == 429
         assert from_address("198.51.100.201", "ALICE ", PASSWORD).status_code == 429
+
+        # The web sign-in form counts the same login: refused too, from yet another address.
+        with httpx.Client(headers={"X-Forwarded-For": "203.0.113.9"}) as browser:
+            page = browser.get(server.url("/auth/sign_in"))
+            form = next(f for f in parse(page.text).forms if f["action"] == "/auth/sign_in")
+            fields = {"login": "alice", "password": PASSWORD}
+            assert submit(browser, page, form, fields, None).status_code == 429
 
 
 # ----------------------------------------------------------------------------- OAuth details
