@@ -97,7 +97,10 @@ class Settings:
 
     @property
     def trusted_proxy_list(self) -> list[str]:
-        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+        # A string from the environment; pnyx.toml may give a list as well.
+        items = self.trusted_proxies
+        items = items.split(",") if isinstance(items, str) else [str(i) for i in items]
+        return [item.strip() for item in items if item.strip()]
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
