@@ -454,6 +454,13 @@ class SlowKeyServers:
         host, port = self.servers[index].server_address[:2]
         return f"http://{host}:{port}/actors/{n}#main-key"
 
+    def wait_until_held(self, count: int) -> None:
+        for _ in range(1200):
+            if self.held() == count:
+                return
+            self.release.wait(0.05)
+        raise AssertionError(f"the key servers hold {self.held()} requests, not {count}")
+
     def held(self) -> int:
         with self.lock:
             return sum(self.holding.values())
@@ -500,7 +507,7 @@ def test_key_fetches_are_bounded_and_leave_pages_alone(tmp_path, backend):
                     break
             assert [r.status_code for r in early] == [503] * 9, [r.text for r in early]
             assert all("key fetches" in r.json()["error"] for r in early)
-            assert keys.held() == 3
+            keys.wait_until_held(3)  # the three admitted fetches have reached the key servers
 
             # Unrelated requests are served while the three fetches are still held.
             assert httpx.get(server.url("/api/v1/instance")).status_code == 200
