@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from pnyx import registry
+from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.http import ApiError, error_response
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
@@ -218,7 +219,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
                 workers.stop()
             db.dispose()
 
-    from pnyx.api.ratelimit import RateLimitMiddleware
+    from pnyx.api.ratelimit import RateLimitMiddleware, RateLimits
 
     app = Starlette(
         routes=collect_routes(),
@@ -232,9 +233,12 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     )
     app.state.settings = settings
     app.state.db = db
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.state.rate_limits = RateLimits(settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings, limits=app.state.rate_limits)
     app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
+    # Outermost: no layer may read more of a body than the limit allows.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     return app
 
 

@@ -101,7 +101,11 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-* only from the proxies the operator named; none by default.
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
+        # Closes connections that dribble their headers or body (PNYX_CLIENT_*_TIMEOUT).
+        http="pnyx.server_protocol:GuardedHttpToolsProtocol",
         # Live timelines hold their connection open: do not wait for them to end on stop.
         timeout_graceful_shutdown=5,
     )

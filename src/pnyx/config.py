@@ -62,6 +62,18 @@ class Settings:
     rate_limits: bool = True
     rate_limit_requests: int = 300  # per 5 minutes, per token or per IP, as Mastodon
     rate_limit_window: int = 300
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # CIDRs). Empty: nobody's, the connection's address is the client's. Otherwise anyone
+    # could pick the address rate limits count by.
+    trusted_proxies: str = ""
+    # Seconds a client has to send its request line and headers, then its whole body; a
+    # connection that dribbles bytes is closed after that (it would hold a slot forever).
+    client_header_timeout: int = 10
+    client_body_timeout: int = 60
+    # Inbox key fetches in flight per process, in all and per remote host. Past these, an
+    # inbox POST whose key is unknown is answered 503 at once (senders retry later).
+    key_fetches: int = 8
+    key_fetches_per_host: int = 2
     job_workers: int = 4  # job threads per process (deliveries wait on remote servers)
     # How long a claimed job is reserved for its worker; a live worker extends it every
     # quarter of it while the job runs, so this is how long the job of a worker that died
@@ -87,6 +99,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir).resolve() / 'pnyx.sqlite3'}"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        # A string from the environment; pnyx.toml may give a list as well.
+        items = self.trusted_proxies
+        items = items.split(",") if isinstance(items, str) else [str(i) for i in items]
+        return [item.strip() for item in items if item.strip()]
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -144,4 +163,11 @@ def load_settings(environ: dict[str, str] | None = None, toml_path: str | None =
         _check_ca_bundle(settings.ca_bundle)
     if settings.password_hashing not in ("standard", "fast-insecure"):
         raise ValueError("PNYX_PASSWORD_HASHING must be standard or fast-insecure")
+    for item in settings.trusted_proxy_list:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"PNYX_TRUSTED_PROXIES must list IP addresses or networks, got {item!r}"
+            ) from None
     return settings

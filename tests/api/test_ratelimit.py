@@ -116,3 +116,26 @@ def test_password_attempts_are_limited(limited, as_json):
     # The HTML sign-in form and the web password change count as password attempts too.
     assert client.post("/auth/sign_in", data={"login": "a", "password": "b"}).status_code == 429
     assert client.post("/settings/password", data={"current_password": "b"}).status_code == 429
+
+
+def test_made_up_tokens_do_not_buy_fresh_buckets(limited):
+    """A random bearer token per request had a bucket of its own each time: now the 401s they
+    earn count against the client's IP, which is refused once it spent the allowance."""
+    client = limited(rate_limit_requests=3)
+    for n in range(3):
+        r = client.get(
+            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer made-up-{n}"}
+        )
+        assert r.status_code == 401
+    r = client.get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": "Bearer made-up-x"}
+    )
+    assert r.status_code == 429
+    assert r.json() == {"error": "Too many requests"}
+    # The token endpoint counts by IP whatever bearer token comes along.
+    client = limited(rate_limit_requests=2)
+    for n in range(2):
+        r = client.post("/oauth/token", data={}, headers={"Authorization": f"Bearer t{n}"})
+        assert r.status_code != 429
+    r = client.post("/oauth/token", data={}, headers={"Authorization": "Bearer t9"})
+    assert r.status_code == 429

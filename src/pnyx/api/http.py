@@ -7,6 +7,7 @@ flattens all of that into one reader so handlers never care how a client spelled
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -14,7 +15,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+log = logging.getLogger("pnyx.api")
+
 TRUE = {"1", "true", "on", "yes", "t"}
+# How deeply parameters may nest (`a[b][c]...` keys, JSON objects and arrays). Mastodon's
+# deepest is three or four levels; the bound keeps every recursive reader far from Python's
+# recursion limit, whatever a client sends.
+MAX_DEPTH = 400
 FALSE = {"0", "false", "off", "no", "f", ""}
 
 
@@ -47,6 +54,13 @@ def error_response(status: int, message: str, **extra: Any) -> JSON:
     return JSON({"error": message, **extra}, status_code=status)
 
 
+class TooDeep(ApiError):
+    """Parameters nested past MAX_DEPTH: refused before anything recurses into them."""
+
+    def __init__(self) -> None:
+        super().__init__(400, f"Parameters are nested too deeply (maximum is {MAX_DEPTH} levels)")
+
+
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 
 
@@ -54,6 +68,8 @@ def _nest(target: dict, key: str, value: Any) -> None:
     """Put a form field like `poll[options][]` or `fields_attributes[0][name]` into a dict."""
     head, _, rest = key.partition("[")
     parts = [head] + (_BRACKETS.findall("[" + rest) if rest else [])
+    if len(parts) > MAX_DEPTH:
+        raise TooDeep()
     node: Any = target
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -90,6 +106,22 @@ def _nest(target: dict, key: str, value: Any) -> None:
             child = [] if want_list else {}
             node[part] = child
         node = child
+
+
+def depth_of(value: Any, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of parsed JSON (an object or array counts one level), without recursion;
+    stops counting once past `limit`."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, (dict, list)):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _listlike_to_list(value: Any) -> Any:
@@ -233,8 +265,58 @@ def without_nul(value: Any) -> Any:
     return value
 
 
+async def _read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 413 as soon as it grows past `max_bytes` (never read whole
+    first: a chunked body has no Content-Length to check beforehand)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, "Request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "Malformed JSON body") from None
+    if not isinstance(parsed, dict):
+        raise ApiError(400, "JSON body must be an object")
+    if depth_of(parsed) > MAX_DEPTH:
+        raise TooDeep()
+    return _listlike_to_list(parsed)
+
+
+async def _read_form(request: Request, data: dict, files: dict) -> None:
+    try:
+        form = await request.form(max_files=8, max_fields=1000)
+    except ApiError:
+        raise  # the body limit, raised while the form streamed in
+    except Exception:  # noqa: BLE001 - any parse failure is the client's
+        raise ApiError(400, "Malformed form body") from None
+    form_pairs = []
+    for key, value in form.multi_items():
+        if hasattr(value, "filename") and hasattr(value, "read"):
+            files[key] = value
+        else:
+            form_pairs.append((key, value))
+    data.update(Params.from_pairs(form_pairs))
+
+
 async def read_params(request: Request, *, max_bytes: int | None = None) -> Params:
     """Query string merged with the body, whatever its encoding. Body fields win."""
+    try:
+        return await _read_params(request, max_bytes)
+    except TooDeep:
+        # One line, not a traceback: these requests are made to flood the log.
+        log.info("refused %s %s: parameters nested too deeply", request.method, request.url.path)
+        raise
+
+
+async def _read_params(request: Request, max_bytes: int | None) -> Params:
     if max_bytes is None:
         max_bytes = request.app.state.settings.max_request_bytes
     pairs: list[tuple[str, Any]] = list(request.query_params.multi_items())
@@ -252,32 +334,11 @@ async def read_params(request: Request, *, max_bytes: int | None = None) -> Para
         if length and length.isdigit() and int(length) > max_bytes:
             raise ApiError(413, "Request body too large")
         if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            try:
-                form = await request.form(max_files=8, max_fields=1000)
-            except Exception:  # noqa: BLE001 - any parse failure is the client's
-                raise ApiError(400, "Malformed form body") from None
-            form_pairs = []
-            for key, value in form.multi_items():
-                if hasattr(value, "filename") and hasattr(value, "read"):
-                    files[key] = value
-                else:
-                    form_pairs.append((key, value))
-            data.update(Params.from_pairs(form_pairs))
+            await _read_form(request, data, files)
         else:
-            body = await request.body()
-            if len(body) > max_bytes:
-                raise ApiError(413, "Request body too large")
-            if body.strip():
-                if ctype.endswith("json") or body.lstrip()[:1] in (b"{", b"["):
-                    try:
-                        parsed = orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        raise ApiError(400, "Malformed JSON body") from None
-                    if not isinstance(parsed, dict):
-                        raise ApiError(400, "JSON body must be an object")
-                    data.update(_listlike_to_list(parsed))
-                elif ctype == "":
-                    pass
+            body = await _read_body(request, max_bytes)
+            if body.strip() and (ctype.endswith("json") or body.lstrip()[:1] in (b"{", b"[")):
+                data.update(_parse_json(body))
     return Params(without_nul(data), files)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.routing import Route
 
+from pnyx.api import ratelimit
 from pnyx.api.http import JSON, ApiError, database, read_params
 from pnyx.core import oauth as core_oauth
 from pnyx.core import scopes as scope_rules
@@ -57,13 +58,20 @@ async def _params(request: Request):
     try:
         return await read_params(request, max_bytes=64_000)
     except ApiError as exc:
-        raise core_oauth.OAuthError("invalid_request", exc.message) from None
+        # In OAuth's words, with the status that says what went wrong (400, or 413).
+        raise core_oauth.OAuthError("invalid_request", exc.message, exc.status) from None
 
 
 async def token(request: Request):
     try:
         params = await _params(request)
         grant_type = params.str("grant_type", max_len=100)
+        if grant_type == "password":
+            # Counted on what was parsed, before anything is checked: a right password is
+            # refused too while the IP or the login is over its limit.
+            refused = ratelimit.password_attempt(request, params.str("username", max_len=512))
+            if refused is not None:
+                return refused
         client_id, client_secret = client_credentials(request, params)
         scope = params.str("scope", max_len=2000)
 
@@ -95,6 +103,8 @@ async def token(request: Request):
         issued = await database(request).write(work)
     except core_oauth.OAuthError as exc:
         return oauth_error(exc)
+    if isinstance(issued, core_oauth.OAuthError):
+        return oauth_error(issued)  # refused after changes that had to be kept
     return JSON(token_response(issued), headers=NO_STORE)
 
 

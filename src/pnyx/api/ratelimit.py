@@ -4,8 +4,18 @@
   `rate_limit_window` seconds (300 per 5 minutes) per access token, or per client IP address
   when there is none.
 - Sign-ups (`POST /api/v1/accounts`): 5 per 30 minutes per IP.
-- Password attempts (`POST /oauth/token` with grant_type=password, and the HTML sign-in form):
-  25 per 5 minutes per IP.
+- Password attempts: 25 per 5 minutes per client IP, and 25 per hour per login (the username
+  or email tried, as Mastodon's per-email rule). The HTML sign-in form and the password change
+  are counted here by path; the token endpoint counts in its handler, from what the handler
+  parsed (`password_attempt`): a bucket picked by sniffing the body here could be fooled by a
+  Content-Type or multipart spelling the real parser reads differently.
+
+The client IP is the connection's peer, or what `X-Forwarded-For` says when the peer is one of
+the proxies named in PNYX_TRUSTED_PROXIES (uvicorn rewrites the address before we see it).
+A bearer token picks the general bucket, except on the token endpoints, where bearer tokens
+mean nothing and a random one per request must not buy a fresh bucket; elsewhere, requests
+whose token turns out unknown (401) are counted against the IP as well, and once the IP has
+spent the general allowance on them, its requests with tokens get 429.
 
 Windows are fixed (as rack-attack's): a counter per key and window number, reset at the
 window's end, which `X-RateLimit-Reset` gives in ISO 8601. Counters are kept in this process's
@@ -23,7 +33,9 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import orjson
+from starlette.requests import Request
 
+from pnyx.api.http import JSON
 from pnyx.config import Settings
 
 
@@ -36,7 +48,8 @@ class Bucket:
 
 SIGN_UP = Bucket("sign_up", 5, 30 * 60)
 PASSWORD = Bucket("password", 25, 5 * 60)
-MAX_SNIFF_BYTES = 64_000  # a token request bigger than this is refused by the handler anyway
+PASSWORD_LOGIN = Bucket("password_login", 25, 60 * 60)
+TOKEN_PATHS = ("/oauth/token", "/oauth/revoke")
 
 
 class Counters:
@@ -56,6 +69,11 @@ class Counters:
         if now - self._pruned_at > 60:
             self._prune(now)
         return count, float((window + 1) * bucket.period)
+
+    def peek(self, bucket: Bucket, key: str, now: float) -> tuple[int, float]:
+        """The count so far in this window, without counting."""
+        window = int(now // bucket.period)
+        return self._counts.get((bucket.name, key, window), 0), float((window + 1) * bucket.period)
 
     def _prune(self, now: float) -> None:
         self._pruned_at = now
@@ -92,29 +110,73 @@ def _ip(scope) -> str:
     return "ip:" + (client[0] if client else "unknown")
 
 
-def _grant_type(body: bytes, content_type: str) -> str | None:
-    if "json" in content_type or body.lstrip()[:1] == b"{":
-        try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        value = parsed.get("grant_type") if isinstance(parsed, dict) else None
-        return value if isinstance(value, str) else None
-    if "multipart" in content_type:
-        # Rare for token requests; a cheap look for the field is enough to pick the bucket.
-        return "password" if b'name="grant_type"\r\n\r\npassword' in body else None
-    values = parse_qs(body.decode("latin-1")).get("grant_type")
-    return values[-1] if values else None
+def _limit_headers(bucket: Bucket, count: int, reset: float) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-ratelimit-limit", str(bucket.limit).encode()),
+        (b"x-ratelimit-remaining", str(max(0, bucket.limit - count)).encode()),
+        (b"x-ratelimit-reset", _iso(reset).encode()),
+    ]
 
 
-class RateLimitMiddleware:
-    def __init__(self, app, settings: Settings):
-        self.app = app
-        self.settings = settings
+class RateLimits:
+    """The counters of one process, shared by the middleware and the sign-in handlers."""
+
+    def __init__(self, settings: Settings):
+        self.enabled = settings.rate_limits
         self.general = Bucket(
             "general", max(1, settings.rate_limit_requests), max(1, settings.rate_limit_window)
         )
-        self.counters = Counters([self.general, SIGN_UP, PASSWORD])
+        # Requests whose bearer token turned out unknown, per IP (Mastodon counts them as
+        # unauthenticated, by IP): the same allowance as the general bucket.
+        self.bad_tokens = Bucket("bad_token", self.general.limit, self.general.period)
+        self.counters = Counters([self.general, self.bad_tokens, SIGN_UP, PASSWORD, PASSWORD_LOGIN])
+
+    def password_attempt(
+        self, ip: str | None, login: str | None
+    ) -> list[tuple[bytes, bytes]] | None:
+        """Count one password check by client IP and by the login tried (either may be None
+        when counted elsewhere or absent). Returns the headers of a 429 when over a limit."""
+        if not self.enabled:
+            return None
+        now = time.time()
+        keys: list[tuple[Bucket, str]] = []
+        if ip is not None:
+            keys.append((PASSWORD, "ip:" + ip))
+        login = (login or "").strip().lower()
+        if login:
+            keys.append((PASSWORD_LOGIN, "login:" + login))
+        refused = None
+        for bucket, key in keys:
+            count, reset = self.counters.hit(bucket, key, now)
+            if count > bucket.limit and refused is None:
+                refused = _limit_headers(bucket, count, reset)
+        return refused
+
+
+def too_many(headers: list[tuple[bytes, bytes]]) -> JSON:
+    return JSON(
+        {"error": "Too many requests"},
+        status_code=429,
+        headers={k.decode(): v.decode() for k, v in headers},
+    )
+
+
+def password_attempt(request: Request, login: str | None, *, by_ip: bool = True) -> JSON | None:
+    """For handlers about to check a password: count the attempt by what they parsed, and
+    the 429 to answer instead when the client IP or the login is over its limit."""
+    limits: RateLimits = request.app.state.rate_limits
+    ip = (request.client.host if request.client else "unknown") if by_ip else None
+    refused = limits.password_attempt(ip, login)
+    return too_many(refused) if refused is not None else None
+
+
+class RateLimitMiddleware:
+    def __init__(self, app, settings: Settings, limits: RateLimits):
+        self.app = app
+        self.settings = settings
+        self.general = limits.general
+        self.counters = limits.counters
+        self.bad_tokens = limits.bad_tokens
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.settings.rate_limits:
@@ -122,17 +184,12 @@ class RateLimitMiddleware:
             return
         path = scope["path"].rstrip("/") or "/"
         method = scope["method"]
-        is_api = path.startswith("/api/") or path in ("/oauth/token", "/oauth/revoke")
+        is_api = path.startswith("/api/") or path in TOKEN_PATHS
         strict: Bucket | None = None
         if method == "POST" and path in ("/api/v1/accounts", "/auth/sign_up"):
             strict = SIGN_UP
         elif method == "POST" and path in ("/auth/sign_in", "/settings/password"):
             strict = PASSWORD
-        elif method == "POST" and path == "/oauth/token":
-            body, receive = await self._buffer(receive)
-            content_type = (_header(scope, b"content-type") or "").lower()
-            if _grant_type(body, content_type) == "password":
-                strict = PASSWORD
         if not is_api and strict is None:
             await self.app(scope, receive, send)
             return
@@ -140,15 +197,23 @@ class RateLimitMiddleware:
         now = time.time()
         headers: list[tuple[bytes, bytes]] = []
         over = False
+        token_key = None
         if is_api:
-            count, reset = self.counters.hit(self.general, _token_key(scope) or _ip(scope), now)
-            headers = self._headers(self.general, count, reset)
+            token_key = None if path in TOKEN_PATHS else _token_key(scope)
+            count, reset = self.counters.hit(self.general, token_key or _ip(scope), now)
+            headers = _limit_headers(self.general, count, reset)
             over = count > self.general.limit
+            if token_key is not None and not over:
+                # Made-up tokens are no bucket of their own: their 401s count against the IP.
+                count, reset = self.counters.peek(self.bad_tokens, _ip(scope), now)
+                if count >= self.bad_tokens.limit:
+                    over = True
+                    headers = _limit_headers(self.bad_tokens, count + 1, reset)
         if strict is not None and not over:
             count, reset = self.counters.hit(strict, _ip(scope), now)
             if count > strict.limit:
                 over = True
-                headers = self._headers(strict, count, reset)
+                headers = _limit_headers(strict, count, reset)
         if over:
             await self._too_many(send, headers)
             return
@@ -158,19 +223,17 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
+                if token_key is not None and message.get("status") == 401:
+                    self.counters.hit(self.bad_tokens, _ip(scope), time.time())
                 message = dict(message)
-                message["headers"] = list(message.get("headers", [])) + headers
+                own = list(message.get("headers", []))
+                # A handler that refused by a stricter bucket already said which one.
+                if not any(k.lower() == b"x-ratelimit-limit" for k, _ in own):
+                    own += headers
+                message["headers"] = own
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    @staticmethod
-    def _headers(bucket: Bucket, count: int, reset: float) -> list[tuple[bytes, bytes]]:
-        return [
-            (b"x-ratelimit-limit", str(bucket.limit).encode()),
-            (b"x-ratelimit-remaining", str(max(0, bucket.limit - count)).encode()),
-            (b"x-ratelimit-reset", _iso(reset).encode()),
-        ]
 
     @staticmethod
     async def _too_many(send, headers) -> None:
@@ -187,25 +250,3 @@ class RateLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-    @staticmethod
-    async def _buffer(receive):
-        """Read a small request body to look at it, and hand the app a replay of it."""
-        size = 0
-        more = True
-        pending = []
-        while more and size <= MAX_SNIFF_BYTES:
-            message = await receive()
-            pending.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"" if more else b"".join(m.get("body", b"") for m in pending)
-
-        async def replay():
-            if pending:
-                return pending.pop(0)
-            return await receive()
-
-        return body, replay

@@ -134,8 +134,8 @@ def issue_code(
 
 
 def pkce_matches(verifier: str, challenge: str, method: str | None) -> bool:
-    if method in (None, "", "plain"):
-        return secrets.compare_digest(verifier, challenge)
+    """Only S256, the one method advertised: with `plain` the challenge is the verifier, so
+    whoever saw the authorization request could redeem the code."""
     if method != "S256":
         return False
     computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
@@ -299,11 +299,11 @@ def check_authorization_request(
     challenge = _meaningful(code_challenge)
     method = _meaningful(code_challenge_method)
     if challenge is not None:
-        method = method or "plain"
-        if method not in ("S256", "plain"):
+        # RFC 7636 makes a missing method mean `plain`, which is not supported.
+        if method != "S256":
             raise RedirectableError(
                 "invalid_request",
-                "The code challenge method must be S256 or plain.",
+                "The code challenge method must be S256.",
                 redirect_uri,
                 state,
             )
@@ -357,17 +357,38 @@ def _usable_user(tx, user_id: int):
     return row
 
 
+def _revoke_tokens_of_code(tx, row) -> None:
+    """Revoke the token a code was exchanged for: the one issued to its app and user in the
+    transaction that marked it used (the same `tx.now` stamps both)."""
+    tx.execute(
+        oauth_tokens.update()
+        .where(
+            oauth_tokens.c.app_id == row.app_id,
+            oauth_tokens.c.user_id == row.user_id,
+            oauth_tokens.c.created_at == row.used_at,
+            oauth_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=tx.now)
+    )
+
+
 def exchange_code(
     tx, app, code: str | None, redirect_uri: str | None, code_verifier: str | None
-) -> IssuedToken:
-    """authorization_code grant: a code is single-use, short-lived and bound to its redirect URI."""
+) -> IssuedToken | OAuthError:
+    """authorization_code grant: a code is single-use, short-lived and bound to its redirect URI.
+
+    A code presented again means it leaked: the token it was exchanged for is revoked
+    (RFC 6749 §10.5). That error is returned, not raised, so the revocation commits.
+    """
     if not code or len(code) > 256:
         raise OAuthError("invalid_grant", INVALID_GRANT)
     row = tx.one_or_none(sa.select(oauth_codes).where(oauth_codes.c.code_hash == digest(code)))
+    if row is not None and row.app_id == app.id and row.used_at is not None:
+        _revoke_tokens_of_code(tx, row)
+        return OAuthError("invalid_grant", INVALID_GRANT)
     if (
         row is None
         or row.app_id != app.id
-        or row.used_at is not None
         or row.expires_at <= tx.now
         or (redirect_uri or "") != row.redirect_uri
     ):

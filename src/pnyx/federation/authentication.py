@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from pnyx.config import Settings
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
-from pnyx.federation import signatures
+from pnyx.federation import key_fetches, signatures
 
 log = logging.getLogger("pnyx.federation.auth")
 
@@ -34,9 +34,10 @@ log = logging.getLogger("pnyx.federation.auth")
 class Unauthenticated(Exception):
     """The request's signature is missing where one is required, or does not verify."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, status: int = 401):
         super().__init__(reason)
         self.reason = reason
+        self.status = status  # 503 when the key could not even be tried now (key_fetches)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
@@ -110,8 +111,6 @@ async def authenticate(
     Raises Unauthenticated for an unsigned request, an unknown key that cannot be fetched,
     a signature that does not verify, or a suspended signer.
     """
-    import anyio.to_thread
-
     from pnyx.federation import resolve
 
     if not is_signed(headers):
@@ -140,7 +139,9 @@ async def authenticate(
     elif _failed_recently(key_id):
         raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
     try:
-        await anyio.to_thread.run_sync(resolve.refresh_key_owner, db, settings, key_id)
+        await key_fetches.run(settings, key_id, resolve.refresh_key_owner, db, settings, key_id)
+    except key_fetches.Busy as exc:
+        raise Unauthenticated(str(exc), status=503) from None
     except resolve.ResolveError as exc:
         _note_failure(key_id)
         raise Unauthenticated(f"key {key_id} could not be fetched: {exc.reason}") from None

@@ -82,7 +82,7 @@ async def receive(request: Request) -> Response:
     try:
         signer = await authenticate(db, settings, request.method, path, request.headers, body)
     except Unauthenticated as exc:
-        raise _refuse(401, exc.reason, request) from None
+        raise _refuse(exc.status, exc.reason, request) from None
     try:
         activity = parse.parse_activity(doc)
     except parse.InvalidDocument as exc:

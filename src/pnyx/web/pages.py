@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pnyx.api import ratelimit
 from pnyx.api.http import ApiError, database, without_nul
 from pnyx.core import oauth as core_oauth
 from pnyx.web import auth as web_auth
@@ -151,6 +152,8 @@ async def _form(request: Request):
         raise ApiError(413, "Request body too large")
     try:
         form = await request.form(max_files=0, max_fields=50)
+    except ApiError:
+        raise  # the body limit (413), raised while the form streamed in
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
         raise ApiError(400, "Malformed form body") from None
     return {key: without_nul(value) for key, value in form.items()}
@@ -313,6 +316,10 @@ async def sign_in(request: Request) -> Response:
             login=login,
             status=403,
         )
+    # The IP was counted by the rate-limit middleware (every POST here); the login tried is
+    # counted here, where the form was parsed.
+    if ratelimit.password_attempt(request, login, by_ip=False) is not None:
+        raise ApiError(429, "Too many requests")
     old_secret = request.cookies.get(SESSION_COOKIE)
     user_agent = request.headers.get("user-agent")
 

@@ -161,6 +161,8 @@ async def read_form(request: Request, *, max_fields: int = 50) -> dict:
         raise ApiError(413, "Request body too large")
     try:
         form = await request.form(max_files=0, max_fields=max_fields)
+    except ApiError:
+        raise  # the body limit (413), raised while the form streamed in
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
         raise ApiError(400, "Malformed form body") from None
     values: dict = {}
