@@ -6,7 +6,6 @@ backfill job and the storing are the real ones.
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from pnyx import registry
@@ -15,21 +14,6 @@ from pnyx.db.tables import accounts, statuses
 from pnyx.federation import resolve
 
 from .peer import PUBLIC, Peer
-
-
-@pytest.fixture
-def local_db(settings, app) -> Database:
-    """The test database, with settings that may reach loopback (where the stand-in runs)."""
-    db = Database(settings.with_overrides(allow_private_addresses=True, scheme="http"))
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def peer():
-    server = Peer("taka")
-    yield server
-    server.close()
 
 
 def create(peer: Peer, number: int) -> dict:

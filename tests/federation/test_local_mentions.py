@@ -7,7 +7,6 @@ to its server. The other server is a stand-in on loopback (tests/federation/peer
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from pnyx import registry
@@ -16,23 +15,6 @@ from pnyx.core.status_edits import EditInput
 from pnyx.core.statuses import StatusInput
 from pnyx.db.engine import Database
 from pnyx.db.tables import jobs, mentions
-
-from .peer import Peer
-
-
-@pytest.fixture
-def local_db(settings, app) -> Database:
-    """The test database, with settings that may reach loopback (where the stand-in runs)."""
-    db = Database(settings.with_overrides(allow_private_addresses=True, scheme="http"))
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def peer():
-    server = Peer("taka")
-    yield server
-    server.close()
 
 
 def queued(db: Database, kind: str) -> list[dict]:
