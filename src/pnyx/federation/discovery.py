@@ -1,8 +1,9 @@
 """How other servers find this instance and its people: WebFinger, host-meta and NodeInfo.
 
 A remote server that meets `@alice@pnyx.example` asks WebFinger for the actor URL behind the
-handle, then fetches the actor itself (documents.py). Mastodon also asks the reverse question —
-"which handle does this actor URL have?" — so the URL forms of a local actor are answered too.
+handle, then fetches the actor itself (actor_documents.py). Mastodon also asks the reverse
+question — "which handle does this actor URL have?" — so the URL forms of a local actor are
+answered too.
 NodeInfo tells crawlers and client apps which software runs here and how big the instance is.
 
 Choices where Mastodon's behaviour was weighed:
