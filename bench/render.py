@@ -25,11 +25,11 @@ from pathlib import Path
 
 import orjson
 
-from pnyx.api import entities
 from pnyx.config import Settings
 from pnyx.core import status_views, timelines
 from pnyx.core.oauth import lookup_viewer, start_session
 from pnyx.db.engine import Database
+from pnyx.presenters import entities
 from pnyx.web import compose_form, rendering
 from pnyx.web import session as web_session
 

@@ -10,15 +10,16 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from pnyx import registry
 from pnyx.api.body_limit import BodyLimitMiddleware
-from pnyx.api.http import ApiError, error_response
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
+from pnyx.edges.http import ApiError, error_response
+from pnyx.edges.negotiation import negotiated
 
 log = logging.getLogger("pnyx")
 
@@ -39,7 +40,13 @@ def collect_routes() -> list[BaseRoute]:
         timelines,
         user_lists,
     )
-    from pnyx.federation import discovery, documents, inbox
+    from pnyx.federation import (
+        actor_collections,
+        actor_documents,
+        discovery,
+        inbox,
+        status_documents,
+    )
     from pnyx.web import about as web_about
     from pnyx.web import admin as web_admin
     from pnyx.web import auth as web_auth
@@ -66,7 +73,9 @@ def collect_routes() -> list[BaseRoute]:
         reports,
         search,
         discovery,
-        documents,
+        actor_documents,
+        status_documents,
+        actor_collections,
         inbox,
         web_timelines,
         web_about,
@@ -80,10 +89,26 @@ def collect_routes() -> list[BaseRoute]:
         web_live,
         pages,
     ]
+    # `/@name` and `/@name/id` serve both audiences (Mastodon answers there too): the
+    # document for servers, the web page (profile, post with its thread, profile tabs) for
+    # browsers. Chosen here, so that neither federation nor web imports the other. No other
+    # route matches these paths.
+    negotiated_routes = [
+        Route(
+            "/@{username}",
+            negotiated(actor_documents.actor_document, web_profiles.profile_page),
+            methods=["GET"],
+        ),
+        Route(
+            "/@{username}/{id}",
+            negotiated(status_documents.note_document, web_statuses.post_page),
+            methods=["GET"],
+        ),
+    ]
     routes: list[BaseRoute] = []
     for module in modules:
         routes.extend(module.routes)
-    return routes
+    return routes + negotiated_routes
 
 
 class StripTrailingSlash:
@@ -219,7 +244,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
                 workers.stop()
             db.dispose()
 
-    from pnyx.api.ratelimit import RateLimitMiddleware, RateLimits
+    from pnyx.edges.ratelimit import RateLimitMiddleware, RateLimits
 
     app = Starlette(
         routes=collect_routes(),

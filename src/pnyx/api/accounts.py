@@ -9,7 +9,6 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
 from pnyx.core import accounts as core_accounts
@@ -18,6 +17,7 @@ from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
 from pnyx.federation import resolve as remote
+from pnyx.presenters import entities
 
 
 def credential_account(tx, account_id: int) -> dict:

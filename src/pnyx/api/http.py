@@ -13,7 +13,16 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+
+from pnyx.edges.http import (  # noqa: F401  (the API modules import them from here)
+    JSON,
+    ApiError,
+    database,
+    error_response,
+    not_found,
+    unprocessable,
+    without_nul,
+)
 
 log = logging.getLogger("pnyx.api")
 
@@ -23,35 +32,6 @@ TRUE = {"1", "true", "on", "yes", "t"}
 # recursion limit, whatever a client sends.
 MAX_DEPTH = 400
 FALSE = {"0", "false", "off", "no", "f", ""}
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-
-
-class ApiError(Exception):
-    """Any client mistake: becomes `{"error": message}` with the status code."""
-
-    def __init__(self, status: int, message: str, **extra: Any):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "Record not found")
-
-
-def unprocessable(message: str) -> ApiError:
-    return ApiError(422, f"Validation failed: {message}")
-
-
-def error_response(status: int, message: str, **extra: Any) -> JSON:
-    return JSON({"error": message, **extra}, status_code=status)
 
 
 class TooDeep(ApiError):
@@ -254,17 +234,6 @@ class Params:
         return Params(self.dict(name) or {})
 
 
-def without_nul(value: Any) -> Any:
-    """NUL characters mean nothing in text and PostgreSQL refuses them: drop them at the edge."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
-
-
 async def _read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it grows past `max_bytes` (never read whole
     first: a chunked body has no Content-Length to check beforehand)."""
@@ -350,8 +319,3 @@ def path_id(request: Request, name: str = "id") -> int:
     if value is None:
         raise not_found()
     return value
-
-
-def database(request: Request):
-    """The app's Database; handlers run their work with `await database(request).read(fn)`."""
-    return request.app.state.db

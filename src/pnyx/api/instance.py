@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 import pnyx
-from pnyx.api import entities
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
+from pnyx.presenters import entities
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
 LANGUAGES = ["en"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import no_nul_list
 from pnyx.core import notification_queries
 from pnyx.db.ids import parse_id
+from pnyx.presenters import entities
 
 
 def _filters(params: Params) -> dict:

@@ -13,10 +13,10 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import ratelimit
 from pnyx.api.http import JSON, ApiError, database, read_params
 from pnyx.core import oauth as core_oauth
 from pnyx.core import scopes as scope_rules
+from pnyx.edges import ratelimit
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, database, path_id, read_params, unprocessable
 from pnyx.core import polls as core
+from pnyx.presenters import entities
 
 
 def render(tx, poll_id: int, viewer_id: int | None) -> dict:

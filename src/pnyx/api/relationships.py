@@ -13,7 +13,6 @@ from dataclasses import asdict
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import Viewer, optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
@@ -21,6 +20,7 @@ from pnyx.core import blocks_mutes, follows
 from pnyx.core import relationships as graph
 from pnyx.core import scopes as scope_rules
 from pnyx.db.ids import parse_id
+from pnyx.presenters import entities
 
 ACCOUNTS_PAGE = {"default": 40, "maximum": 80}  # Mastodon's DEFAULT_ACCOUNTS_LIMIT and cap
 

@@ -15,7 +15,6 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, read_params, unprocessable
 from pnyx.api.timelines import no_nul
@@ -23,6 +22,7 @@ from pnyx.core import search as core_search
 from pnyx.core import status_views
 from pnyx.db.ids import parse_id
 from pnyx.federation import resolve as remote
+from pnyx.presenters import entities
 
 TYPES = ("accounts", "hashtags", "statuses")
 MAX_QUERY = 500

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
@@ -20,6 +19,7 @@ from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
+from pnyx.presenters import entities
 
 MAX_BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT for GET /api/v1/statuses?id[]=
 

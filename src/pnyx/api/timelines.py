@@ -9,11 +9,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import optional, require
 from pnyx.api.http import database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import status_views, timelines
+from pnyx.presenters import entities
 
 
 def no_nul(value: str | None) -> str | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from pnyx.api import entities
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database, read_params, unprocessable
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import notification_queries, status_views, timelines
 from pnyx.db.ids import parse_id
+from pnyx.presenters import entities
 
 
 def _marker(row) -> dict:

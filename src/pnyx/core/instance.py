@@ -56,6 +56,26 @@ def active_month(tx) -> int:
     return int(tx.scalar(sa.select(sa.func.count()).select_from(active)) or 0)
 
 
+def active_users(tx, since) -> int:
+    """Local, unsuspended users who signed in or used a token since `since`.
+
+    NodeInfo's figures (a month and a half-year). Unlike `active_month`, the Mastodon API's
+    figure, suspended users are not counted."""
+    by_token = sa.select(oauth_tokens.c.user_id.label("user_id")).where(
+        oauth_tokens.c.user_id.is_not(None),
+        sa.or_(oauth_tokens.c.last_used_at >= since, oauth_tokens.c.created_at >= since),
+    )
+    by_sign_in = sa.select(users.c.id.label("user_id")).where(users.c.last_sign_in_at >= since)
+    active = sa.union(by_token, by_sign_in).subquery()
+    query = (
+        sa.select(sa.func.count())
+        .select_from(active.join(users, users.c.id == active.c.user_id))
+        .join(accounts, accounts.c.id == users.c.account_id)
+        .where(accounts.c.suspended_at.is_(None))
+    )
+    return int(tx.scalar(query) or 0)
+
+
 def rule_rows(tx) -> list:
     return tx.rows(sa.select(rules).order_by(rules.c.position, rules.c.id))
 

@@ -53,6 +53,8 @@ class StatusBundle:
     visible: list[int] = field(default_factory=list)  # requested ids the viewer may see, in order
     warnings: dict[int, decisions.Decision] = field(default_factory=dict)  # shown behind these
     rendered_accounts: dict[int, dict] = field(default_factory=dict)  # filled by the serializer
+    # status id -> uri of the post it answers, when asked for (`load_parent_uris`)
+    in_reply_to_uris: dict[int, str] = field(default_factory=dict)
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -85,6 +87,7 @@ def _statements() -> dict[str, object]:
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
+        "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
         .order_by(media_attachments.c.status_id, media_attachments.c.position),
@@ -243,3 +246,17 @@ def load(
             else:
                 marks[kind].add(ref)
     return bundle
+
+
+def load_parent_uris(tx, bundle: StatusBundle) -> None:
+    """Fill `bundle.in_reply_to_uris` with the uri of each loaded reply's parent (one query):
+    what an ActivityPub Note names as `inReplyTo`. A parent not stored here is left out."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for row in bundle.statuses.values():
+        if row.in_reply_to_id is not None:
+            parents[row.in_reply_to_id].append(row.id)
+    if not parents:
+        return
+    for parent_id, uri in tx.execute(_statements()["uris"], {"ids": list(parents)}):
+        for child_id in parents[parent_id]:
+            bundle.in_reply_to_uris[child_id] = uri

@@ -13,81 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
+from pnyx.core import audiences, keys
 from pnyx.core import events as ev
-from pnyx.core import keys
+from pnyx.core import federation_reads as reads
 from pnyx.core import polls as core_polls
-from pnyx.db.tables import accounts, mentions, poll_votes, polls, status_tags, statuses, tags
-from pnyx.federation import audience
 from pnyx.federation import internal_to_as2 as as2
 
 Rendered = tuple[int, dict, set[str]]
 Renderer = Callable[..., list[Rendered]]
 
 
-def _account(tx, account_id: int):
-    return tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
-
-
-def _status(tx, status_id: int):
-    return tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
-
-
-def status_mentions(tx, status_id: int) -> list:
-    return tx.rows(
-        sa.select(accounts.c.id, accounts.c.uri, accounts.c.username, accounts.c.domain)
-        .join(mentions, mentions.c.account_id == accounts.c.id)
-        .where(mentions.c.status_id == status_id, mentions.c.silent.is_(False))
-        .order_by(mentions.c.id)
-    )
-
-
-def status_document(tx, status, author) -> dict:
-    """A status (not a boost) as its Note or Question."""
-    named = status_mentions(tx, status.id)
-    tag_names = tx.scalars(
-        sa.select(tags.c.display_name)
-        .join(status_tags, status_tags.c.tag_id == tags.c.id)
-        .where(status_tags.c.status_id == status.id)
-    )
-    parent_uri = status.in_reply_to_uri
-    if status.in_reply_to_id is not None:
-        parent_uri = tx.scalar(
-            sa.select(statuses.c.uri).where(statuses.c.id == status.in_reply_to_id)
-        )
-    return as2.note(
-        status,
-        author,
-        tx.settings,
-        mentions=named,
-        tags=tag_names,
-        poll=core_polls.for_status(tx, status.id),
-        in_reply_to_uri=parent_uri,
-    )
-
-
-def _post_audience(tx, status, author) -> set[str]:
-    named = [m.id for m in status_mentions(tx, status.id)]
-    also = [status.in_reply_to_account_id] if status.in_reply_to_account_id else []
-    return audience.for_post(tx, author.id, status.visibility, mentioned_ids=named, also_ids=also)
-
-
-def _voters(tx, status_id: int) -> list[int]:
-    """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
-    return tx.scalars(
-        sa.select(poll_votes.c.account_id)
-        .join(polls, polls.c.id == poll_votes.c.poll_id)
-        .where(polls.c.status_id == status_id)
-        .distinct()
-    )
+def status_document(tx, status_id: int) -> dict:
+    """A status (not a boost) as its Note or Question, from the one loader of statuses."""
+    return as2.status_note(reads.published(tx, [status_id]), status_id, tx.settings)
 
 
 def _announce(tx, boost, author) -> list[Rendered]:
-    original = _status(tx, boost.reblog_of_id)
+    original = reads.status(tx, boost.reblog_of_id)
     if original is None:
         return []
-    original_author = _account(tx, original.account_id)
+    original_author = reads.account(tx, original.account_id)
     to, cc = as2.addressing(
         boost.visibility, followers_url=author.followers_url, mentioned_uris=[original_author.uri]
     )
@@ -99,7 +44,7 @@ def _announce(tx, boost, author) -> list[Rendered]:
         cc=cc,
         published=boost.created_at,
     )
-    inboxes = audience.for_post(tx, author.id, boost.visibility, also_ids=[original.account_id])
+    inboxes = audiences.for_post(tx, author.id, boost.visibility, also_ids=[original.account_id])
     return [(author.id, activity, inboxes)]
 
 
@@ -107,40 +52,40 @@ def _announce(tx, boost, author) -> list[Rendered]:
 
 
 def _created(tx, event: ev.StatusCreated) -> list[Rendered]:
-    status = _status(tx, event.status_id)
+    status = reads.status(tx, event.status_id)
     if status is None:
         return []
-    author = _account(tx, status.account_id)
+    author = reads.account(tx, status.account_id)
     if status.reblog_of_id is not None:
         return _announce(tx, status, author)
-    doc = status_document(tx, status, author)
+    doc = status_document(tx, status.id)
     activity = as2.create(doc, actor_uri=author.uri)
-    return [(author.id, activity, _post_audience(tx, status, author))]
+    return [(author.id, activity, audiences.for_status(tx, status))]
 
 
 def _updated(tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed) -> list[Rendered]:
     """An edit, and a local poll's new counts or end: the post as it is now, in an Update
     that also reaches those who voted in its poll."""
-    status = _status(tx, event.status_id)
+    status = reads.status(tx, event.status_id)
     if status is None or status.reblog_of_id is not None:
         return []
-    author = _account(tx, status.account_id)
-    doc = status_document(tx, status, author)
-    inboxes = _post_audience(tx, status, author)
+    author = reads.account(tx, status.account_id)
+    doc = status_document(tx, status.id)
+    inboxes = audiences.for_status(tx, status)
     stamp = int(tx.now.timestamp())
     activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{stamp}")
     if doc.get("type") == "Question" and status.visibility != "direct":
-        inboxes |= audience.account_inboxes(tx, _voters(tx, status.id))
+        inboxes |= audiences.account_inboxes(tx, audiences.voters(tx, status.id))
     return [(author.id, activity, inboxes)]
 
 
 def _deleted(tx, event: ev.StatusDeleted) -> list[Rendered]:
-    author = _account(tx, event.account_id)
+    author = reads.account(tx, event.account_id)
     if author is None or event.reblog:
         return []  # a deleted boost is an Undo of its Announce (sent by unreblog)
     to, cc = as2.addressing(event.visibility, followers_url=author.followers_url, mentioned_uris=[])
     activity = as2.delete(event.uri, actor_uri=author.uri, id=event.uri + "#delete", to=to, cc=cc)
-    inboxes = audience.for_post(
+    inboxes = audiences.for_post(
         tx,
         author.id,
         event.visibility,
@@ -151,15 +96,15 @@ def _deleted(tx, event: ev.StatusDeleted) -> list[Rendered]:
 
 
 def _boosted(tx, event: ev.StatusBoosted) -> list[Rendered]:
-    boost = _status(tx, event.boost_id)
+    boost = reads.status(tx, event.boost_id)
     if boost is None or boost.reblog_of_id is None:
         return []
-    return _announce(tx, boost, _account(tx, boost.account_id))
+    return _announce(tx, boost, reads.account(tx, boost.account_id))
 
 
 def _boost_undone(tx, event: ev.BoostUndone) -> list[Rendered]:
-    actor = _account(tx, event.account_id)
-    original = _status(tx, event.status_id)
+    actor = reads.account(tx, event.account_id)
+    original = reads.status(tx, event.status_id)
     if actor is None or original is None:
         return []
     to, cc = as2.addressing(event.visibility, followers_url=actor.followers_url, mentioned_uris=[])
@@ -172,16 +117,16 @@ def _boost_undone(tx, event: ev.BoostUndone) -> list[Rendered]:
         published=event.published,
     )
     activity = as2.undo(event.uri + "#undo", actor_uri=actor.uri, activity=announce)
-    inboxes = audience.for_post(tx, actor.id, event.visibility, also_ids=[original.account_id])
+    inboxes = audiences.for_post(tx, actor.id, event.visibility, also_ids=[original.account_id])
     return [(actor.id, activity, inboxes)]
 
 
 def _to_status_author(tx, account_id: int, status_id: int, make) -> list[Rendered]:
-    actor = _account(tx, account_id)
-    status = _status(tx, status_id)
+    actor = reads.account(tx, account_id)
+    status = reads.status(tx, status_id)
     if actor is None or status is None:
         return []
-    return [(actor.id, make(actor, status), audience.account_inboxes(tx, [status.account_id]))]
+    return [(actor.id, make(actor, status), audiences.account_inboxes(tx, [status.account_id]))]
 
 
 def _favourited(tx, event: ev.StatusFavourited) -> list[Rendered]:
@@ -204,13 +149,13 @@ def _favourite_undone(tx, event: ev.FavouriteUndone) -> list[Rendered]:
 
 def _voted(tx, event: ev.PollVoted) -> list[Rendered]:
     """Votes go to the poll's author only, one Create per chosen option (Mastodon's way)."""
-    voter = _account(tx, event.account_id)
+    voter = reads.account(tx, event.account_id)
     poll = core_polls.get(tx, event.poll_id)  # None once the poll (or its post) is gone
-    question = _status(tx, poll.status_id) if poll is not None else None
+    question = reads.status(tx, poll.status_id) if poll is not None else None
     if voter is None or question is None:
         return []
-    author = _account(tx, question.account_id)
-    inboxes = audience.account_inboxes(tx, [author.id], shared=False)
+    author = reads.account(tx, question.account_id)
+    inboxes = audiences.account_inboxes(tx, [author.id], shared=False)
     return [
         (
             voter.id,
@@ -239,17 +184,17 @@ def _follow_doc(follower, target, uri: str | None) -> dict:
 
 
 def _follow(tx, event: ev.FollowRequested | ev.FollowUndone) -> list[Rendered]:
-    follower, target = _account(tx, event.follower_id), _account(tx, event.target_id)
+    follower, target = reads.account(tx, event.follower_id), reads.account(tx, event.target_id)
     if follower is None or target is None:
         return []
     activity = _follow_doc(follower, target, event.uri)
     if isinstance(event, ev.FollowUndone):
         activity = as2.undo(activity["id"] + "#undo", actor_uri=follower.uri, activity=activity)
-    return [(follower.id, activity, audience.account_inboxes(tx, [target.id], shared=False))]
+    return [(follower.id, activity, audiences.account_inboxes(tx, [target.id], shared=False))]
 
 
 def _follow_answered(tx, event: ev.FollowAccepted | ev.FollowRejected) -> list[Rendered]:
-    follower, target = _account(tx, event.follower_id), _account(tx, event.target_id)
+    follower, target = reads.account(tx, event.follower_id), reads.account(tx, event.target_id)
     if follower is None or target is None:
         return []
     follow = _follow_doc(follower, target, event.uri)
@@ -260,11 +205,11 @@ def _follow_answered(tx, event: ev.FollowAccepted | ev.FollowRejected) -> list[R
         actor_uri=target.uri,
         activity=follow,
     )
-    return [(target.id, activity, audience.account_inboxes(tx, [follower.id], shared=False))]
+    return [(target.id, activity, audiences.account_inboxes(tx, [follower.id], shared=False))]
 
 
 def _block(tx, event: ev.AccountBlocked | ev.BlockUndone) -> list[Rendered]:
-    actor, target = _account(tx, event.account_id), _account(tx, event.target_id)
+    actor, target = reads.account(tx, event.account_id), reads.account(tx, event.target_id)
     if actor is None or target is None:
         return []
     activity = as2.block(
@@ -272,14 +217,14 @@ def _block(tx, event: ev.AccountBlocked | ev.BlockUndone) -> list[Rendered]:
     )
     if isinstance(event, ev.BlockUndone):
         activity = as2.undo(activity["id"] + "#undo", actor_uri=actor.uri, activity=activity)
-    return [(actor.id, activity, audience.account_inboxes(tx, [target.id], shared=False))]
+    return [(actor.id, activity, audiences.account_inboxes(tx, [target.id], shared=False))]
 
 
 # --- Accounts ------------------------------------------------------------------------------
 
 
 def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
-    actor = _account(tx, event.account_id)
+    actor = reads.account(tx, event.account_id)
     if actor is None or actor.domain is not None:
         return []
     pair = keys.ensure_keypair(tx, actor.id)
@@ -287,7 +232,7 @@ def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
         SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}), tx.settings
     )
     activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{int(tx.now.timestamp())}")
-    return [(actor.id, activity, audience.follower_inboxes(tx, actor.id))]
+    return [(actor.id, activity, audiences.follower_inboxes(tx, actor.id))]
 
 
 RENDERERS: dict[type[ev.Event], Renderer] = {

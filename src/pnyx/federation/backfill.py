@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-
+from pnyx.core import federation_reads as reads
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import resolve
 from pnyx.jobs.queue import enqueue
@@ -39,13 +37,7 @@ def _items(db: Database, outbox: dict, owner_uri: str) -> list:
 
 
 def backfill(db: Database, payload: dict) -> None:
-    account = db.run_sync(
-        lambda tx: tx.one_or_none(
-            sa.select(accounts.c.uri, accounts.c.outbox_url, accounts.c.domain).where(
-                accounts.c.id == payload["account_id"]
-            )
-        )
-    )
+    account = db.run_sync(reads.account, payload["account_id"])
     if account is None or account.domain is None or not account.outbox_url:
         return
     try:

@@ -4,7 +4,7 @@ Two kinds of jobs, both in the durable queue:
 
 - `federate` (an event core recorded through `core.events.record`, handed to this module by
   `pnyx.registry`) reads the change back from the database, renders its activity
-  (`activities`, `internal_to_as2`), works out the inboxes (`audience`) and enqueues one
+  (`activities`, `internal_to_as2`), works out the inboxes (`core.audiences`) and enqueues one
   `deliver` job per inbox, in the transaction that also deletes the `federate` job: it runs
   once, so each activity is rendered once and keeps its id.
 - `deliver` signs and POSTs one activity to one inbox, outside any transaction. A 2xx is
@@ -12,7 +12,7 @@ Two kinds of jobs, both in the durable queue:
   429, timeouts, refused connections) is retried with growing backoff for about five days,
   as Mastodon does, and not before the time a 429 or 503 names in `Retry-After` (within the
   queue's 12-hour ceiling). A server that keeps failing for days is marked unavailable and
-  skipped until it is heard from again (see `domains`). A server that already has
+  skipped until it is heard from again (`core.server_health`). A server that already has
   `PER_SERVER` deliveries in flight from this process is not waited for: the delivery is
   put back a little later, without counting as an attempt, and the thread moves on.
 
@@ -31,13 +31,17 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import orjson
-import sqlalchemy as sa
 
+from pnyx.core import federation_reads as reads
 from pnyx.core import keys
 from pnyx.core.events import Event
-from pnyx.core.inserts import insert_ignore
+from pnyx.core.server_health import (  # noqa: F401  (the inbox marks senders available through these)
+    UNAVAILABLE_FAILURES,
+    is_unavailable,
+    mark_available,
+    record_failure,
+)
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts, domains
 from pnyx.federation.activities import render
 from pnyx.federation.fetch import FetchError, RemoteClient
 from pnyx.jobs.queue import enqueue
@@ -48,9 +52,6 @@ log = logging.getLogger("pnyx.federation.delivery")
 DELIVER = "deliver"
 # 15 s, 1 min, 4 min, 16 min, 64 min, ~4 h, then every 12 h: sixteen attempts span ~5 days.
 DELIVERY_ATTEMPTS = 16
-# A server failing for this long (and this many times) is skipped until heard from again.
-UNAVAILABLE_AFTER = timedelta(days=3)
-UNAVAILABLE_FAILURES = 10
 # 4xx answers worth retrying: the server is busy or timed out, not refusing the activity.
 RETRYABLE_4XX = {408, 409, 425, 429}
 # Answers that may say when to come back (Retry-After).
@@ -93,53 +94,6 @@ def domain_of(url: str) -> str:
     return (urlsplit(url).netloc or "").lower()
 
 
-def is_unavailable(tx, domain: str) -> bool:
-    return (
-        tx.scalar(
-            sa.select(domains.c.unavailable_since).where(
-                domains.c.domain == domain, domains.c.unavailable_since.is_not(None)
-            )
-        )
-        is not None
-    )
-
-
-def mark_available(tx, domain: str) -> None:
-    """The server answered (or sent us something): forget its failures. Only servers that
-    failed have a row, and a row with nothing to forget is left alone (no write per delivery)."""
-    tx.execute(
-        domains.update()
-        .where(
-            domains.c.domain == domain,
-            sa.or_(domains.c.failures > 0, domains.c.unavailable_since.is_not(None)),
-        )
-        .values(failures=0, first_failure_at=None, unavailable_since=None, last_success_at=tx.now)
-    )
-
-
-def record_failure(tx, domain: str, now: datetime | None = None) -> bool:
-    """Count one failed delivery; returns True when the server is now unavailable."""
-    now = now or tx.now
-    insert_ignore(tx, domains, {"domain": domain, "failures": 0})
-    row = tx.one_or_none(sa.select(domains).where(domains.c.domain == domain))
-    failures = row.failures + 1
-    first = row.first_failure_at or now
-    unavailable = row.unavailable_since
-    if (
-        unavailable is None
-        and failures >= UNAVAILABLE_FAILURES
-        and now - first >= UNAVAILABLE_AFTER
-    ):
-        unavailable = now
-        log.warning("%s failed %d deliveries since %s: marked unavailable", domain, failures, first)
-    tx.execute(
-        domains.update()
-        .where(domains.c.domain == domain)
-        .values(failures=failures, first_failure_at=first, unavailable_since=unavailable)
-    )
-    return unavailable is not None
-
-
 def deliver(db: Database, payload: dict) -> None:
     inbox = payload["inbox"]
     domain = domain_of(inbox)
@@ -147,12 +101,7 @@ def deliver(db: Database, payload: dict) -> None:
     def prepare(tx):
         if is_unavailable(tx, domain):
             return None
-        row = tx.one_or_none(
-            sa.select(accounts.c.uri, accounts.c.private_key_pem).where(
-                accounts.c.id == payload["account_id"]
-            )
-        )
-        return row
+        return reads.signing_key(tx, payload["account_id"])
 
     signer = db.run_sync(prepare, write=False)
     if signer is None or not signer.private_key_pem:

@@ -1,8 +1,9 @@
 """How other servers find this instance and its people: WebFinger, host-meta and NodeInfo.
 
 A remote server that meets `@alice@pnyx.example` asks WebFinger for the actor URL behind the
-handle, then fetches the actor itself (documents.py). Mastodon also asks the reverse question —
-"which handle does this actor URL have?" — so the URL forms of a local actor are answered too.
+handle, then fetches the actor itself (actor_documents.py). Mastodon also asks the reverse
+question — "which handle does this actor URL have?" — so the URL forms of a local actor are
+answered too.
 NodeInfo tells crawlers and client apps which software runs here and how big the instance is.
 
 Choices where Mastodon's behaviour was weighed:
@@ -22,18 +23,16 @@ from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import quoteattr
 
 import orjson
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 import pnyx
-from pnyx.api.http import database
 from pnyx.config import Settings
-from pnyx.core import accounts as core_accounts
+from pnyx.core import federation_reads as reads
 from pnyx.core import instance as core_instance
 from pnyx.core import uris
-from pnyx.db.tables import accounts, oauth_tokens, users
+from pnyx.edges.http import database
 
 JRD = "application/jrd+json; charset=utf-8"
 XRD = "application/xrd+xml; charset=utf-8"
@@ -111,18 +110,6 @@ def _username_from_url(resource: str, settings: Settings):
     return name if name and "/" not in name else None
 
 
-def _find_account(tx, username: str):
-    """A local account others may see: not pending approval, not suspended."""
-    return tx.one_or_none(
-        sa.select(accounts.c.username, accounts.c.uri, accounts.c.url).where(
-            sa.func.lower(accounts.c.username) == username.lower(),
-            accounts.c.domain.is_(None),
-            accounts.c.suspended_at.is_(None),
-            ~core_accounts.pending(),
-        )
-    )
-
-
 def account_jrd(settings: Settings, username: str, uri: str, url: str | None) -> dict:
     web = url or uris.account_url(settings, username)
     return {
@@ -162,7 +149,7 @@ async def webfinger(request: Request) -> Response:
     if target is INSTANCE_ACTOR:
         body = instance_actor_jrd(settings)
     else:
-        row = await database(request).read(_find_account, target)
+        row = await database(request).read(reads.discoverable_local, target)
         if row is None:
             return _empty(404)
         body = account_jrd(settings, row.username, row.uri, row.url)
@@ -207,33 +194,13 @@ def software_version() -> str:
         return pnyx.__version__
 
 
-def active_users(tx, since) -> int:
-    """Local, unsuspended users who signed in or used a token since `since`.
-
-    The same rule as `core.instance.active_month`, with the window as a parameter: NodeInfo
-    also wants the half-year figure."""
-    by_token = sa.select(oauth_tokens.c.user_id.label("user_id")).where(
-        oauth_tokens.c.user_id.is_not(None),
-        sa.or_(oauth_tokens.c.last_used_at >= since, oauth_tokens.c.created_at >= since),
-    )
-    by_sign_in = sa.select(users.c.id.label("user_id")).where(users.c.last_sign_in_at >= since)
-    active = sa.union(by_token, by_sign_in).subquery()
-    query = (
-        sa.select(sa.func.count())
-        .select_from(active.join(users, users.c.id == active.c.user_id))
-        .join(accounts, accounts.c.id == users.c.account_id)
-        .where(accounts.c.suspended_at.is_(None))
-    )
-    return int(tx.scalar(query) or 0)
-
-
 def usage(tx) -> dict:
     stats = core_instance.stats(tx)
     return {
         "users": {
             "total": stats.user_count,
-            "activeMonth": active_users(tx, tx.now - MONTH),
-            "activeHalfyear": active_users(tx, tx.now - HALF_YEAR),
+            "activeMonth": core_instance.active_users(tx, tx.now - MONTH),
+            "activeHalfyear": core_instance.active_users(tx, tx.now - HALF_YEAR),
         },
         "localPosts": stats.status_count,
     }

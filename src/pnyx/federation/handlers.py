@@ -23,7 +23,8 @@ from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, favourites, follow_requests, poll_votes, polls, statuses
 from pnyx.db.tables import follows as follows_table
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import mentions, records, resolve
+from pnyx.federation import as2_to_received as records
+from pnyx.federation import mentions, resolve
 
 log = logging.getLogger("pnyx.federation.handlers")
 

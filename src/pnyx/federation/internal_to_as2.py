@@ -228,6 +228,23 @@ def note(
     return doc
 
 
+def status_note(bundle, status_id: int, settings) -> dict:
+    """A status of a loaded bundle (`core.status_views`, with its parents' uris) as its Note
+    or Question: the same rows the API and the web render, in ActivityStreams. Hashtags come
+    in the order of their names, as written by the author."""
+    status = bundle.statuses[status_id]
+    tags = sorted(bundle.tags.get(status_id, ()), key=lambda tag: tag.name)
+    return note(
+        status,
+        bundle.accounts[status.account_id],
+        settings,
+        mentions=bundle.mentions.get(status_id, ()),
+        tags=[tag.display_name or tag.name for tag in tags],
+        poll=bundle.polls.get(status_id),
+        in_reply_to_uri=bundle.in_reply_to_uris.get(status_id),
+    )
+
+
 def quote_path(name: str) -> str:
     """A tag name as a URL path segment (non-ASCII tags are percent-encoded)."""
     return percent_encode(name, safe="")

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-
+from pnyx.core import federation_reads as reads
 from pnyx.core import received, remote_mentions, statuses
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import resolve  # resolve imports this module too: used at call time only
 from pnyx.jobs.queue import enqueue
@@ -45,7 +43,7 @@ def enqueue_unknown(tx, status_id: int, actor_uris: list[str]) -> None:
     ][:MAX_FETCHED]
     if not wanted:
         return
-    known = set(tx.scalars(sa.select(accounts.c.uri).where(accounts.c.uri.in_(wanted))))
+    known = reads.known_uris(tx, wanted)
     unknown = [uri for uri in wanted if uri not in known]
     if unknown:
         enqueue(

@@ -16,14 +16,12 @@ import logging
 import re
 from urllib.parse import quote
 
-import sqlalchemy as sa
-
 from pnyx.config import Settings
+from pnyx.core import federation_reads as reads
 from pnyx.core import keys, received
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import mentions, records
+from pnyx.federation import as2_to_received, mentions
 from pnyx.federation.fetch import FetchError, RemoteClient
 
 log = logging.getLogger("pnyx.federation.resolve")
@@ -101,7 +99,7 @@ def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> 
 
     def work(tx):
         new = received.account_by_uri(tx, actor.uri) is None
-        account_id = received.store_account(tx, records.incoming_account(actor))
+        account_id = received.store_account(tx, as2_to_received.incoming_account(actor))
         if new and backfill:
             from pnyx.federation.backfill import enqueue_backfill
 
@@ -138,9 +136,7 @@ def refresh_key_owner(db: Database, settings: Settings, key_id: str) -> int:
             raise ResolveError("key document names no owner on its origin")
         doc = fetch_document(db, settings, owner)
     account_id = store_actor_document(db, doc)
-    row = db.run_sync(
-        lambda tx: tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
-    )
+    row = db.run_sync(reads.account, account_id)
     if row.public_key_id and row.public_key_id != key_id and row.uri != key_id.split("#")[0]:
         raise ResolveError("the fetched actor does not own this key")
     return account_id
@@ -159,26 +155,13 @@ def resolve_handle(db: Database, settings: Settings, handle: str) -> int:
         raise ResolveError("not a handle")
     username, host = match.group(1), match.group(2).lower()
     if host == settings.domain.lower():
-        row = db.run_sync(
-            lambda tx: tx.one_or_none(
-                sa.select(accounts).where(
-                    sa.func.lower(accounts.c.username) == username.lower(),
-                    accounts.c.domain.is_(None),
-                )
-            )
-        )
+        row = db.run_sync(reads.any_local, username)
         if row is None:
             raise ResolveError("no such local account")
         return row.id
-    known = db.run_sync(
-        lambda tx: tx.one_or_none(
-            sa.select(accounts.c.id).where(
-                sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain == host
-            )
-        )
-    )
+    known = db.run_sync(reads.remote_id, username, host)
     if known is not None:
-        return known.id
+        return known
     with _client(settings) as client:
         try:
             response = client.get(
@@ -231,10 +214,12 @@ def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0)
                 )
 
     def work(tx):
-        author = tx.one_or_none(sa.select(accounts).where(accounts.c.id == author_id))
+        author = reads.account(tx, author_id)
         if author.suspended_at is not None:
             return None
-        status_id = received.store_status(tx, author_id, records.incoming_status(tx, obj, author))
+        status_id = received.store_status(
+            tx, author_id, as2_to_received.incoming_status(tx, obj, author)
+        )
         if status_id is not None:
             mentions.enqueue_unknown(tx, status_id, [href for href, _ in obj.mentions])
         return status_id

@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx import __version__
-from pnyx.api.http import database
 from pnyx.core import instance as core_instance
+from pnyx.edges.http import database
 from pnyx.web.session import respond, visitor
 
 

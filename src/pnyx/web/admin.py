@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api.http import database
 from pnyx.core import instance as core_instance
 from pnyx.core import instance_settings, moderation, staff
 from pnyx.core import reports as core_reports
 from pnyx.core.errors import CoreError, Forbidden, Invalid, NotFound
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import database
 from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
 from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import acct_path

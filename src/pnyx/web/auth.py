@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from pnyx.api.http import database
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
 from pnyx.core import instance_settings
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Forbidden, Invalid
 from pnyx.core.passwords import MIN_LENGTH
+from pnyx.edges.http import database
 from pnyx.web import i18n
 from pnyx.web.i18n import gettext_for
 from pnyx.web.session import (

@@ -28,11 +28,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import database, without_nul
 from pnyx.core import status_views, timelines
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import database, without_nul
+from pnyx.presenters import entities
 from pnyx.web import i18n, rendering
 from pnyx.web.session import Visitor, visitor
 

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import database
 from pnyx.core import follows, notification_queries
 from pnyx.core import relationships as graph
 from pnyx.core.errors import CoreError
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import database
+from pnyx.presenters import entities
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other, visitor
 
 PAGE_SIZE = 20

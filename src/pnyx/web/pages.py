@@ -21,9 +21,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from pnyx.api import ratelimit
-from pnyx.api.http import ApiError, database, without_nul
 from pnyx.core import oauth as core_oauth
+from pnyx.edges import ratelimit
+from pnyx.edges.http import ApiError, database, without_nul
 from pnyx.web import auth as web_auth
 from pnyx.web import session as web_session
 

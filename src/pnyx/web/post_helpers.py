@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pnyx.api import entities
 from pnyx.core import status_views
 from pnyx.core.errors import CoreError
 from pnyx.db.ids import parse_id
 from pnyx.db.tables import accounts, statuses
+from pnyx.presenters import entities
 from pnyx.web.i18n import gettext_for
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other, visitor
 

@@ -19,15 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import database, without_nul
 from pnyx.core import accounts as core_accounts
 from pnyx.core import blocks_mutes, follows, timelines
 from pnyx.core import relationships as graph
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
+from pnyx.presenters import entities
 from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import (
     acct_path,

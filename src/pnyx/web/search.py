@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import database, without_nul
 from pnyx.core import search as core_search
 from pnyx.core import status_views
+from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
+from pnyx.presenters import entities
 from pnyx.web.session import respond, visitor
 
 MAX_QUERY = 500

@@ -16,10 +16,10 @@ from typing import TypeVar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from pnyx.api.http import ApiError, database, without_nul
 from pnyx.config import Settings
 from pnyx.core import oauth as core_oauth
 from pnyx.db.engine import Tx
+from pnyx.edges.http import ApiError, database, without_nul
 from pnyx.web import i18n, rendering
 
 SESSION_COOKIE = "pnyx_session"

@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api.http import database
 from pnyx.core import accounts as core_accounts
 from pnyx.core import moderation, profiles
 from pnyx.core.errors import CoreError
 from pnyx.core.passwords import MIN_LENGTH
+from pnyx.edges.http import database
 from pnyx.web import i18n
 from pnyx.web.auth import (
     N_,

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api.http import database
 from pnyx.core import interactions
 from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError
+from pnyx.edges.http import database
 from pnyx.web.i18n import gettext_for
 from pnyx.web.post_helpers import (
     acct_path,

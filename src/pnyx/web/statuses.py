@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import database, without_nul
 from pnyx.core import status_edits, status_views, threads, tombstones, uris, visibility
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import database, without_nul
+from pnyx.presenters import entities
 from pnyx.web import status_actions
 from pnyx.web.compose_form import (
     ComposeForm,

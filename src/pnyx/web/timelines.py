@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.api import entities
-from pnyx.api.http import without_nul
 from pnyx.core import instance as core_instance
 from pnyx.core import status_views, timelines
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
+from pnyx.edges.http import without_nul
+from pnyx.presenters import entities
 from pnyx.web import compose_form
 from pnyx.web.i18n import translations
 from pnyx.web.session import Visitor, respond, see_other, visit

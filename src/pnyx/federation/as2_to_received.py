@@ -1,4 +1,5 @@
-"""Parsed ActivityPub documents -> the plain inputs core stores (`core.received`).
+"""Parsed ActivityPub documents -> the plain inputs core stores (`core.received`): the step
+after `as2_to_internal`.
 
 `as2_to_internal` has already validated and sanitized the document; what is left is what needs
 the database: which of the mentioned actors we know, where a reply's parent is, and which
@@ -7,15 +8,13 @@ visibility the addressing means for this author.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
+from pnyx.core import federation_reads as reads
 from pnyx.core.received import (
     IncomingAccount,
     IncomingAttachment,
     IncomingPoll,
     IncomingStatus,
 )
-from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse
 
 MAX_MENTIONS = 50
@@ -56,7 +55,7 @@ def known_account_ids(tx, uris: list[str]) -> list[int]:
     wanted = list(dict.fromkeys(u for u in uris if u))[:MAX_MENTIONS]
     if not wanted:
         return []
-    return list(tx.scalars(sa.select(accounts.c.id).where(accounts.c.uri.in_(wanted))))
+    return reads.ids_by_uri(tx, wanted)
 
 
 def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:

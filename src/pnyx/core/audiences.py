@@ -1,4 +1,6 @@
-"""Which inboxes an activity goes to: exactly the servers that may see it.
+"""Who must receive a local post, an interaction or a profile change: the inboxes of exactly
+the servers that may see it. The rule lives here, beside the visibility rule, so that what is
+sent out and what is shown agree; federation signs and posts to what this returns.
 
 - followers of the author (one POST per server: its shared inbox when it has one) for public,
   unlisted and followers-only posts;
@@ -13,7 +15,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from pnyx.db.tables import accounts, follows
+from pnyx.db.tables import accounts, follows, mentions, poll_votes, polls
 
 
 def _inbox(row) -> str | None:
@@ -78,3 +80,36 @@ def for_post(
     inboxes |= account_inboxes(tx, mentioned_ids)
     inboxes |= account_inboxes(tx, also_ids)
     return inboxes
+
+
+def mentioned_ids(tx, status_id: int) -> list[int]:
+    """Accounts a post names, in the order it names them; silent mentions are bookkeeping,
+    not addressing, and are left out."""
+    return tx.scalars(
+        sa.select(mentions.c.account_id)
+        .where(mentions.c.status_id == status_id, mentions.c.silent.is_(False))
+        .order_by(mentions.c.id)
+    )
+
+
+def for_status(tx, status) -> set[str]:
+    """Inboxes for a stored post (a Create, an Update): its followers' servers, whom it
+    mentions, and the author of the post it answers."""
+    also = [status.in_reply_to_account_id] if status.in_reply_to_account_id else []
+    return for_post(
+        tx,
+        status.account_id,
+        status.visibility,
+        mentioned_ids=mentioned_ids(tx, status.id),
+        also_ids=also,
+    )
+
+
+def voters(tx, status_id: int) -> list[int]:
+    """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
+    return tx.scalars(
+        sa.select(poll_votes.c.account_id)
+        .join(polls, polls.c.id == poll_votes.c.poll_id)
+        .where(polls.c.status_id == status_id)
+        .distinct()
+    )

@@ -35,8 +35,8 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.requests import Request
 
-from pnyx.api.http import JSON
 from pnyx.config import Settings
+from pnyx.edges.http import JSON
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,199 @@
+"""What the ActivityPub side reads of this server, as core functions: local actors and the
+posts, follower lists, outbox and pinned posts their documents serve; accounts and posts by
+id, name or uri for rendering and delivering activities; which actor uris are known already.
+
+Federation calls these and converts rows to ActivityStreams; it runs no SQL of its own. What
+anyone may see is decided by `core.visibility`, as for every other surface.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from pnyx.core import keys, status_views
+from pnyx.core import visibility as core_visibility
+from pnyx.core.accounts import pending
+from pnyx.db.tables import accounts, follows, status_pins, statuses
+
+FOLLOWS_PER_PAGE = 40  # as Mastodon
+OUTBOX_PAGE = 20
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+def account(tx, account_id: int):
+    """An account row (local or remote), or None."""
+    return tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+
+
+def local_account(tx, username: str):
+    """A local account by name (any case), with the uri of the account it moved to; None when
+    unknown or a sign-up still waiting for approval. Suspended accounts are returned."""
+    if not USERNAME.fullmatch(username):
+        return None  # not a name we could have given (and no NUL for PostgreSQL to choke on)
+    moved = accounts.alias("moved")
+    return tx.one_or_none(
+        sa.select(accounts, moved.c.uri.label("moved_to_uri"))
+        .outerjoin(moved, moved.c.id == accounts.c.moved_to_account_id)
+        .where(
+            sa.func.lower(accounts.c.username) == username.lower(),
+            accounts.c.domain.is_(None),
+            ~pending(),
+        )
+    )
+
+
+def local_account_with_key(tx, username: str):
+    """The same row, after making the account's key pair if it had none yet."""
+    row = local_account(tx, username)
+    if row is not None and not row.public_key_pem:
+        keys.ensure_keypair(tx, row.id)
+        row = local_account(tx, username)
+    return row
+
+
+def discoverable_local(tx, username: str):
+    """A local account others may find by name (WebFinger): not pending, not suspended."""
+    return tx.one_or_none(
+        sa.select(accounts.c.username, accounts.c.uri, accounts.c.url).where(
+            sa.func.lower(accounts.c.username) == username.lower(),
+            accounts.c.domain.is_(None),
+            accounts.c.suspended_at.is_(None),
+            ~pending(),
+        )
+    )
+
+
+def any_local(tx, username: str):
+    """A local account by name (any case), whatever its state; None when unknown."""
+    return tx.one_or_none(
+        sa.select(accounts).where(
+            sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain.is_(None)
+        )
+    )
+
+
+def remote_id(tx, username: str, domain: str) -> int | None:
+    """The id of the remote account `username@domain` (name in any case), if known."""
+    return tx.scalar(
+        sa.select(accounts.c.id).where(
+            sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain == domain
+        )
+    )
+
+
+def ids_by_uri(tx, uris: list[str]) -> list[int]:
+    """Ids of the accounts (local or remote) known under these actor uris."""
+    if not uris:
+        return []
+    return list(tx.scalars(sa.select(accounts.c.id).where(accounts.c.uri.in_(uris))))
+
+
+def known_uris(tx, uris: list[str]) -> set[str]:
+    """Which of these actor uris belong to an account we know."""
+    if not uris:
+        return set()
+    return set(tx.scalars(sa.select(accounts.c.uri).where(accounts.c.uri.in_(uris))))
+
+
+def signing_key(tx, account_id: int):
+    """(uri, private_key_pem) of the account that signs a delivery; None when it is gone."""
+    return tx.one_or_none(
+        sa.select(accounts.c.uri, accounts.c.private_key_pem).where(accounts.c.id == account_id)
+    )
+
+
+# --- statuses -----------------------------------------------------------------------------
+
+
+def status(tx, status_id: int):
+    """A status row, or None."""
+    return tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
+
+
+def published(tx, status_ids: list[int]) -> status_views.StatusBundle:
+    """The statuses as servers read them: the bundle `status_views.load` gives anyone, plus
+    the uri of the post each one answers (a Note's `inReplyTo`). Rows are in the bundle
+    whoever may see them: the caller decides for whom it renders them."""
+    bundle = status_views.load(tx, list(dict.fromkeys(status_ids)), None)
+    status_views.load_parent_uris(tx, bundle)
+    return bundle
+
+
+def served_status(tx, username: str, status_id: int):
+    """(author, bundle) for a status of this local account that is a post (not a boost) by
+    an author who is not suspended; None otherwise."""
+    author = local_account(tx, username)
+    if author is None or author.suspended_at is not None:
+        return None
+    bundle = published(tx, [status_id])
+    row = bundle.statuses.get(status_id)
+    if row is None or row.account_id != author.id or row.reblog_of_id is not None:
+        return None
+    return author, bundle
+
+
+# --- collections --------------------------------------------------------------------------
+
+
+def follow_page(tx, account_id: int, kind: str, page: int) -> tuple[list[str], bool]:
+    """Actor uris on one page of followers (kind "followers") or following, newest first,
+    and whether another page follows. Suspended and pending accounts are left out."""
+    if kind == "followers":
+        mine, theirs = follows.c.target_account_id, follows.c.account_id
+    else:
+        mine, theirs = follows.c.account_id, follows.c.target_account_id
+    rows = tx.scalars(
+        sa.select(accounts.c.uri)
+        .select_from(follows.join(accounts, accounts.c.id == theirs))
+        .where(mine == account_id, accounts.c.suspended_at.is_(None), ~pending())
+        .order_by(follows.c.id.desc())
+        .offset((page - 1) * FOLLOWS_PER_PAGE)
+        .limit(FOLLOWS_PER_PAGE + 1)
+    )
+    return rows[:FOLLOWS_PER_PAGE], len(rows) > FOLLOWS_PER_PAGE
+
+
+def outbox_page(
+    tx, account_id: int, max_id: int | None, min_id: int | None
+) -> tuple[list[int], status_views.StatusBundle]:
+    """Ids (newest first) and bundle of the account's newest public and unlisted posts
+    (boosts left out: their Announce activities are not published here yet)."""
+    query = sa.select(statuses.c.id).where(
+        statuses.c.account_id == account_id,
+        core_visibility.visible_condition(statuses, None),  # what anyone may see
+        statuses.c.reblog_of_id.is_(None),
+    )
+    if min_id is not None:
+        ids = tx.scalars(
+            query.where(statuses.c.id > min_id).order_by(statuses.c.id).limit(OUTBOX_PAGE)
+        )
+        ids.reverse()
+    else:
+        if max_id is not None:
+            query = query.where(statuses.c.id < max_id)
+        ids = tx.scalars(query.order_by(statuses.c.id.desc()).limit(OUTBOX_PAGE))
+    bundle = published(tx, ids)
+    return [i for i in ids if i in bundle.statuses], bundle
+
+
+def featured(tx, account_id: int) -> tuple[list[int], status_views.StatusBundle]:
+    """Ids and bundle of the account's pinned public and unlisted posts, most recently
+    pinned first."""
+    ids = tx.scalars(
+        sa.select(statuses.c.id)
+        .join(status_pins, status_pins.c.status_id == statuses.c.id)
+        .where(
+            status_pins.c.account_id == account_id,
+            statuses.c.account_id == account_id,
+            core_visibility.visible_condition(statuses, None),  # what anyone may see
+            statuses.c.reblog_of_id.is_(None),
+        )
+        .order_by(status_pins.c.id.desc())
+    )
+    bundle = published(tx, ids)
+    return [i for i in ids if i in bundle.statuses], bundle

@@ -1,0 +1,63 @@
+"""Request and response helpers every HTTP edge uses: the database of the app handling the
+request, JSON bodies, and the `{"error": ...}` responses Mastodon clients and other servers
+both understand. The Mastodon API's parameter reading stays in `api.http`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pnyx.config import Settings
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ApiError(Exception):
+    """Any client mistake: becomes `{"error": message}` with the status code."""
+
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "Record not found")
+
+
+def unprocessable(message: str) -> ApiError:
+    return ApiError(422, f"Validation failed: {message}")
+
+
+def error_response(status: int, message: str, **extra: Any) -> JSON:
+    return JSON({"error": message, **extra}, status_code=status)
+
+
+def without_nul(value: Any) -> Any:
+    """NUL characters mean nothing in text and PostgreSQL refuses them: drop them at the edge."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
+def database(request: Request):
+    """The app's Database; handlers run their work with `await database(request).read(fn)`."""
+    return request.app.state.db
+
+
+def settings(request: Request) -> Settings:
+    """The app's Settings."""
+    return request.app.state.settings
