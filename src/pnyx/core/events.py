@@ -22,6 +22,7 @@ import typing
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
+from pnyx.db.engine import Tx
 from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.events")
@@ -172,7 +173,7 @@ EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subc
 
 
 def record(
-    tx, event: Event, *, coalesce: str | None = None, delay: timedelta | None = None
+    tx: Tx, event: Event, *, coalesce: str | None = None, delay: timedelta | None = None
 ) -> None:
     """Remember that `event` happened, durably, in the caller's transaction.
 

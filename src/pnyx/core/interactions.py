@@ -21,6 +21,7 @@ from pnyx.core.statuses import (
     notify_about,
     visible_original,
 )
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -36,18 +37,18 @@ MAX_PINS = 5
 REBLOG_VISIBILITIES = ("public", "unlisted", "private")
 
 
-def _username(tx, account_id: int) -> str:
+def _username(tx: Tx, account_id: int) -> str:
     return tx.scalar(sa.select(accounts.c.username).where(accounts.c.id == account_id))
 
 
 # --- Favourites -------------------------------------------------------------------------------
 
 
-def _domain(tx, account_id: int) -> str | None:
+def _domain(tx: Tx, account_id: int) -> str | None:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id))
 
 
-def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
+def favourite(tx: Tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
     """Returns the id of the favourited post (the original when given a boost). `uri` is the
     Like activity's id when the favourite comes from another server."""
     status = visible_original(tx, account_id, status_id)
@@ -74,7 +75,7 @@ def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) ->
     return status.id
 
 
-def unfavourite(tx, account_id: int, status_id: int) -> int:
+def unfavourite(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     uri = tx.scalar(
         sa.select(favourites.c.uri).where(
@@ -97,7 +98,7 @@ def unfavourite(tx, account_id: int, status_id: int) -> int:
 # --- Boosts ------------------------------------------------------------------------------------
 
 
-def existing_reblog(tx, account_id: int, status_id: int):
+def existing_reblog(tx: Tx, account_id: int, status_id: int):
     return tx.one_or_none(
         sa.select(statuses).where(
             statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
@@ -106,7 +107,7 @@ def existing_reblog(tx, account_id: int, status_id: int):
 
 
 def reblog(
-    tx,
+    tx: Tx,
     account_id: int,
     status_id: int,
     *,
@@ -166,7 +167,7 @@ def reblog(
     return reblog_id
 
 
-def unreblog(tx, account_id: int, status_id: int) -> int:
+def unreblog(tx: Tx, account_id: int, status_id: int) -> int:
     """Undo a boost; returns the original post's id."""
     status = visible_original(tx, account_id, status_id)
     existing = existing_reblog(tx, account_id, status.id)
@@ -187,7 +188,7 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
 # --- Bookmarks ---------------------------------------------------------------------------------
 
 
-def bookmark(tx, account_id: int, status_id: int) -> int:
+def bookmark(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     insert_ignore(
         tx,
@@ -197,7 +198,7 @@ def bookmark(tx, account_id: int, status_id: int) -> int:
     return status.id
 
 
-def unbookmark(tx, account_id: int, status_id: int) -> int:
+def unbookmark(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     tx.execute(
         bookmarks.delete().where(
@@ -210,7 +211,7 @@ def unbookmark(tx, account_id: int, status_id: int) -> int:
 # --- Pins ---------------------------------------------------------------------------------------
 
 
-def pin(tx, account_id: int, status_id: int) -> int:
+def pin(tx: Tx, account_id: int, status_id: int) -> int:
     """Pin one's own post to the profile (Mastodon's rules and wording, at most 5)."""
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, account_id, row):
@@ -240,7 +241,7 @@ def pin(tx, account_id: int, status_id: int) -> int:
     return row.id
 
 
-def unpin(tx, account_id: int, status_id: int) -> int:
+def unpin(tx: Tx, account_id: int, status_id: int) -> int:
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, account_id, row):
         raise NotFound()
@@ -255,7 +256,7 @@ def unpin(tx, account_id: int, status_id: int) -> int:
 # --- Conversation mutes --------------------------------------------------------------------------
 
 
-def mute_conversation(tx, account_id: int, status_id: int) -> int:
+def mute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
     """Stop notifications about a thread (replies, favourites, boosts of any post in it)."""
     status = visible_original(tx, account_id, status_id)
     insert_ignore(
@@ -266,7 +267,7 @@ def mute_conversation(tx, account_id: int, status_id: int) -> int:
     return status.id
 
 
-def unmute_conversation(tx, account_id: int, status_id: int) -> int:
+def unmute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     tx.execute(
         conversation_mutes.delete().where(

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pnyx.core.errors import NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 
 KEY_BITS = 2048
@@ -41,7 +42,7 @@ def generate_keypair() -> KeyPair:
     return KeyPair(private_pem, public_pem)
 
 
-def ensure_keypair(tx, account_id: int) -> KeyPair:
+def ensure_keypair(tx: Tx, account_id: int) -> KeyPair:
     """The local account's key pair, made and stored now if it has none yet.
 
     Two requests racing here both write a pair; the conditional update keeps whichever came
@@ -73,7 +74,7 @@ def ensure_keypair(tx, account_id: int) -> KeyPair:
 _INSTANCE_KEY = "actor_keypair"  # one row holding both halves, so a race cannot mix two pairs
 
 
-def instance_keypair(tx) -> KeyPair:
+def instance_keypair(tx: Tx) -> KeyPair:
     """The instance actor's key pair (it signs fetches made on behalf of the server itself),
     made and stored on first need."""
     from pnyx.core.inserts import insert_ignore

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pnyx.db.engine import Tx
+
 
 @dataclass(frozen=True)
 class Page:
@@ -38,6 +40,6 @@ def in_display_order(ids_or_rows: list, page: Page) -> list:
     return list(reversed(ids_or_rows)) if page.ascending else ids_or_rows
 
 
-def fetch(tx, query, column, page: Page) -> list:
+def fetch(tx: Tx, query, column, page: Page) -> list:
     """The page's rows, newest first."""
     return in_display_order(tx.rows(apply(query, column, page)), page)

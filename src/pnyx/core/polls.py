@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
@@ -21,18 +22,18 @@ from pnyx.jobs.queue import enqueue
 CLOSE_JOB = "poll.close"
 
 
-def for_status(tx, status_id: int):
+def for_status(tx: Tx, status_id: int):
     return tx.one_or_none(sa.select(polls).where(polls.c.status_id == status_id))
 
 
-def get(tx, poll_id: int, *, for_update: bool = False):
+def get(tx: Tx, poll_id: int, *, for_update: bool = False):
     query = sa.select(polls).where(polls.c.id == poll_id)
     if for_update and tx.is_postgres:
         query = query.with_for_update()
     return tx.one_or_none(query)
 
 
-def schedule_close(tx, poll_id: int, expires_at) -> None:
+def schedule_close(tx: Tx, poll_id: int, expires_at) -> None:
     """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
     enqueue(
         tx,
@@ -44,7 +45,7 @@ def schedule_close(tx, poll_id: int, expires_at) -> None:
 
 
 def create(
-    tx,
+    tx: Tx,
     status_id: int,
     account_id: int,
     options: list[str],
@@ -74,7 +75,7 @@ def create(
 
 
 def update(
-    tx,
+    tx: Tx,
     poll,
     options: list[str],
     *,
@@ -99,7 +100,7 @@ def update(
     schedule_close(tx, poll.id, expires_at)
 
 
-def remove(tx, poll_id: int) -> None:
+def remove(tx: Tx, poll_id: int) -> None:
     tx.execute(polls.delete().where(polls.c.id == poll_id))
 
 
@@ -107,7 +108,7 @@ def is_expired(poll, now) -> bool:
     return poll.closed_at is not None or (poll.expires_at is not None and poll.expires_at <= now)
 
 
-def own_votes(tx, poll_id: int, account_id: int | None) -> list[int]:
+def own_votes(tx: Tx, poll_id: int, account_id: int | None) -> list[int]:
     if account_id is None:
         return []
     return sorted(
@@ -119,7 +120,7 @@ def own_votes(tx, poll_id: int, account_id: int | None) -> list[int]:
     )
 
 
-def visible_poll(tx, viewer_id: int | None, poll_id: int):
+def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int):
     """The poll if the viewer may see the post it belongs to; otherwise NotFound."""
     poll = get(tx, poll_id)
     if poll is None:
@@ -130,7 +131,7 @@ def visible_poll(tx, viewer_id: int | None, poll_id: int):
     return poll
 
 
-def has_voted(tx, poll, account_id: int) -> bool:
+def has_voted(tx: Tx, poll, account_id: int) -> bool:
     if poll.account_id == account_id:
         return True  # as Mastodon: the author counts as having voted
     return bool(
@@ -142,7 +143,9 @@ def has_voted(tx, poll, account_id: int) -> bool:
     )
 
 
-def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None) -> None:
+def vote(
+    tx: Tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None
+) -> None:
     """One vote per account: one choice, or several on a multiple-choice poll. `uri` is the
     vote's ActivityPub id when it comes from another server."""
     visible_poll(tx, account_id, poll_id)
@@ -199,11 +202,11 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | No
 POLL_UPDATE_DELAY = timedelta(seconds=30)
 
 
-def _is_remote(tx, account_id: int) -> bool:
+def _is_remote(tx: Tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
-def close(tx, poll_id: int, *, closed_at=None) -> bool:
+def close(tx: Tx, poll_id: int, *, closed_at=None) -> bool:
     """Close a poll whose time is up and tell its voters (local ones) and author (if local).
     False: nothing to do. `closed_at`: a remote poll's server says it has closed then.
 
@@ -234,7 +237,7 @@ def close(tx, poll_id: int, *, closed_at=None) -> bool:
     return True
 
 
-def close_job(tx, payload: dict) -> None:
+def close_job(tx: Tx, payload: dict) -> None:
     """The durable expiry job; a poll deleted in the meantime is simply gone."""
     try:
         poll_id = int(payload.get("poll_id"))
@@ -243,7 +246,7 @@ def close_job(tx, payload: dict) -> None:
     close(tx, poll_id)
 
 
-def pending_close_jobs(tx, poll_id: int) -> list:
+def pending_close_jobs(tx: Tx, poll_id: int) -> list:
     """The scheduled closing jobs of a poll (for inspection and tests)."""
     return tx.rows(
         sa.select(jobs).where(

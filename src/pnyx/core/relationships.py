@@ -18,6 +18,7 @@ from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.tables import account_notes, accounts, blocks, follow_requests, follows, mutes
 
 MAX_NOTE_CHARS = 2000
@@ -53,7 +54,9 @@ class FamiliarFollowers:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _both_ways(tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Sequence[str] = ()):
+def _both_ways(
+    tx: Tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Sequence[str] = ()
+):
     """Rows of a follows-shaped table between the viewer and `ids`, in one query:
     (the viewer's rows by target id, the ids that have a row towards the viewer)."""
     rows = tx.rows(
@@ -71,7 +74,7 @@ def _both_ways(tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Seq
     return outgoing, incoming
 
 
-def relationships(tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relationship]:
+def relationships(tx: Tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relationship]:
     """The viewer's relationship to each target, in the order given, in five queries."""
     ids = list(dict.fromkeys(target_ids))
     if not ids:
@@ -129,12 +132,12 @@ def relationships(tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relatio
     return [rels[i] for i in ids]
 
 
-def relationship(tx, viewer_id: int, target_id: int) -> Relationship:
+def relationship(tx: Tx, viewer_id: int, target_id: int) -> Relationship:
     return relationships(tx, viewer_id, [target_id])[0]
 
 
 def existing_account_ids(
-    tx, account_ids: Sequence[int], *, with_suspended: bool = False
+    tx: Tx, account_ids: Sequence[int], *, with_suspended: bool = False
 ) -> list[int]:
     """The given ids that name accounts (not suspended, unless asked), in the order given."""
     ids = list(dict.fromkeys(account_ids))
@@ -147,7 +150,7 @@ def existing_account_ids(
     return [i for i in ids if i in found]
 
 
-def set_note(tx, account_id: int, target_id: int, comment: str | None) -> None:
+def set_note(tx: Tx, account_id: int, target_id: int, comment: str | None) -> None:
     """A private note about another account; a blank one removes the note."""
     known_account(tx, target_id)
     comment = comment or ""
@@ -169,12 +172,12 @@ def set_note(tx, account_id: int, target_id: int, comment: str | None) -> None:
 # --- lists of accounts --------------------------------------------------------------------
 
 
-def _account_page(tx, query, column, max_id, since_id, min_id, limit) -> list:
+def _account_page(tx: Tx, query, column, max_id, since_id, min_id, limit) -> list:
     """Mastodon's id pagination over `column`, newest first."""
     return paging.fetch(tx, query, column, paging.Page(max_id, since_id, min_id, limit))
 
 
-def _collection_hidden(tx, owner_id: int, viewer_id: int | None) -> bool:
+def _collection_hidden(tx: Tx, owner_id: int, viewer_id: int | None) -> bool:
     """Whether the owner's followers/following lists are hidden from this viewer.
 
     Mastodon hides them when the owner is suspended, chose to hide them (except from
@@ -200,7 +203,7 @@ def _collection_hidden(tx, owner_id: int, viewer_id: int | None) -> bool:
 
 
 def _follow_list(
-    tx,
+    tx: Tx,
     owner_id: int,
     viewer_id: int | None,
     *,
@@ -223,7 +226,7 @@ def _follow_list(
     return _account_page(tx, query, follows.c.id, max_id, since_id, min_id, limit)
 
 
-def followers(tx, account_id: int, viewer_id: int | None, **page) -> list:
+def followers(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
     """Accounts following `account_id`, newest follow first; rows carry `cursor_id`.
 
     `page` takes max_id, since_id, min_id and limit (ids of follow rows).
@@ -238,7 +241,7 @@ def followers(tx, account_id: int, viewer_id: int | None, **page) -> list:
     )
 
 
-def following(tx, account_id: int, viewer_id: int | None, **page) -> list:
+def following(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
     """Accounts `account_id` follows, newest follow first; rows carry `cursor_id`."""
     return _follow_list(
         tx,
@@ -251,7 +254,7 @@ def following(tx, account_id: int, viewer_id: int | None, **page) -> list:
 
 
 def _own_list(
-    tx,
+    tx: Tx,
     table: sa.Table,
     owner_column,
     other_column,
@@ -274,7 +277,7 @@ def _own_list(
     return _account_page(tx, query, table.c.id, max_id, since_id, min_id, limit)
 
 
-def pending_requests(tx, account_id: int, **page) -> list:
+def pending_requests(tx: Tx, account_id: int, **page) -> list:
     """Accounts asking to follow `account_id`, newest request first; rows carry `cursor_id`."""
     return _own_list(
         tx,
@@ -286,14 +289,14 @@ def pending_requests(tx, account_id: int, **page) -> list:
     )
 
 
-def blocked_accounts(tx, account_id: int, **page) -> list:
+def blocked_accounts(tx: Tx, account_id: int, **page) -> list:
     """Accounts `account_id` blocks, newest block first; rows carry `cursor_id`."""
     return _own_list(
         tx, blocks, blocks.c.account_id, blocks.c.target_account_id, account_id, **page
     )
 
 
-def muted_accounts(tx, account_id: int, **page) -> list:
+def muted_accounts(tx: Tx, account_id: int, **page) -> list:
     """Accounts `account_id` mutes (unexpired); rows carry `cursor_id` and `mute_expires_at`."""
     return _own_list(
         tx,
@@ -306,7 +309,9 @@ def muted_accounts(tx, account_id: int, **page) -> list:
     )
 
 
-def familiar_followers(tx, viewer_id: int, target_ids: Sequence[int]) -> list[FamiliarFollowers]:
+def familiar_followers(
+    tx: Tx, viewer_id: int, target_ids: Sequence[int]
+) -> list[FamiliarFollowers]:
     """For each target: accounts the viewer follows that follow it too, in one query.
 
     Accounts that hide their collections are left out (saying they follow the target would

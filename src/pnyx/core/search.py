@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import status_views, visibility
+from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
 from pnyx.db.tables import accounts, follows, statuses, tags
 
@@ -35,7 +36,7 @@ def is_address(q: str) -> bool:
     return q.startswith(("https://", "http://"))
 
 
-def _named_by_address(tx, address: str) -> int | None:
+def _named_by_address(tx: Tx, address: str) -> int | None:
     """The account a pasted profile address names, among those stored here: its ActivityPub
     id (`https://host/users/x`), its profile page (`https://host/@x`, as its server gave it),
     or, on this server, our page of an account elsewhere (`/@x@host`). Only indexed lookups:
@@ -60,7 +61,7 @@ def _named_by_address(tx, address: str) -> int | None:
 
 
 def search_accounts(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     q: str,
     *,
@@ -130,7 +131,7 @@ def search_accounts(
     return tx.rows(query.offset(offset).limit(limit))
 
 
-def search_hashtags(tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
+def search_hashtags(tx: Tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
     name = (q or "").strip().lstrip("#").lower()
     if not name:
         return []
@@ -145,7 +146,7 @@ def search_hashtags(tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
 
 
 def search_statuses(
-    tx,
+    tx: Tx,
     viewer_id: int,
     q: str,
     *,

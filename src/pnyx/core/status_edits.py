@@ -26,13 +26,14 @@ from pnyx.core.statuses import (
     validate_content,
     visible_row,
 )
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, mentions, status_edits, statuses
 
 EditInput = StatusContent  # an edit changes what a post says, never where it went
 
 
-def _snapshot(tx, status, poll_options: list[str] | None, at) -> None:
+def _snapshot(tx: Tx, status, poll_options: list[str] | None, at) -> None:
     tx.execute(
         status_edits.insert().values(
             id=new_id(at) if at != tx.now else new_id(),
@@ -48,7 +49,7 @@ def _snapshot(tx, status, poll_options: list[str] | None, at) -> None:
     )
 
 
-def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
+def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     """Change a post's text, warning, sensitivity, language or poll, keeping its history.
 
     The first edit also records the original version, so the history always starts with what
@@ -123,7 +124,9 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
     return status_id
 
 
-def record_version(tx, before, poll_before: list[str] | None, poll_after: list[str] | None) -> None:
+def record_version(
+    tx: Tx, before, poll_before: list[str] | None, poll_after: list[str] | None
+) -> None:
     """Keep the version a post has just become, and tell the people here who boosted it.
 
     The one write path of edit history, for local edits and for Updates from other servers
@@ -143,7 +146,7 @@ def record_version(tx, before, poll_before: list[str] | None, poll_after: list[s
         notify_about(tx, booster, before.account_id, "update", updated)
 
 
-def history(tx, viewer_id: int | None, status_id: int) -> list:
+def history(tx: Tx, viewer_id: int | None, status_id: int) -> list:
     """Versions of a post, oldest first; an unedited post has one: itself."""
     status = visible_row(tx, viewer_id, status_id)
     rows = tx.rows(

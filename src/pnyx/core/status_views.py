@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from pnyx.core import decisions, visibility
+from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
@@ -137,7 +138,7 @@ def _statements() -> dict[str, object]:
 _FAVOURITED, _REBLOGGED, _BOOKMARKED, _PINNED, _MUTED_CONVERSATION, _VOTED = range(6)
 
 
-def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None:
+def _load_rows(tx: Tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None:
     """The statuses and the originals of the boosts among them."""
     rows = list(tx.execute(q["statuses"], {"ids": list(status_ids)}))
     for row in rows:
@@ -149,7 +150,7 @@ def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None
 
 
 def _pick_visible(
-    tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
+    tx: Tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
 ) -> list[int]:
     """Which of `status_ids` (in order) the bundle's viewer is shown, by the decision
     pipeline: the visibility rule (a boost only with its original), and with `hide_muted`
@@ -175,7 +176,7 @@ def _pick_visible(
     return shown
 
 
-def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
+def visible_ids(tx: Tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
     """Which of `status_ids` the viewer may see, by the same rules as `load` but without
     loading what rendering needs (for counts)."""
     bundle = StatusBundle(viewer_id)
@@ -186,7 +187,7 @@ def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
 
 
 def load(
-    tx,
+    tx: Tx,
     status_ids: Sequence[int],
     viewer_id: int | None,
     *,

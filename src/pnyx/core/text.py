@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from pnyx.core import uris
 from pnyx.core.accounts import pending as pending_account
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 
 # http(s) links; trailing punctuation is trimmed afterwards (see `_trim_url`).
@@ -119,7 +120,7 @@ def _tag_html(settings, name: str) -> str:
     )
 
 
-def find_mentioned(tx, username: str, domain: str | None):
+def find_mentioned(tx: Tx, username: str, domain: str | None):
     """The account a mention names, if we know it (local, or remote already stored).
 
     Suspended accounts, and sign-ups not yet approved, are treated as unknown: a mention must
@@ -142,7 +143,7 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
+def _render_inline(tx: Tx, text: str, found: Rendered, cache: dict) -> str:
     """One paragraph's worth of text: escape it, turning links, mentions and tags into HTML."""
     out: list[str] = []
     pos = 0
@@ -187,7 +188,7 @@ def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
     return "".join(out)
 
 
-def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered:
+def render(tx: Tx, text: str, *, known: dict[str, object] | None = None) -> Rendered:
     """Plain text -> Mastodon-style HTML, with the accounts mentioned and the tags used.
 
     Paragraphs are split on blank lines and single newlines become <br />. Nothing the author
@@ -209,7 +210,7 @@ def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered
     return found
 
 
-def render_bio(tx, text: str) -> str:
+def render_bio(tx: Tx, text: str) -> str:
     """A profile bio: the same markup as a post; the caller records no tags or mentions."""
     return render(tx, text).html
 

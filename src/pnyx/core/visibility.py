@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentions, mutes
 
@@ -296,7 +297,7 @@ def _context_statement():
 
 
 def load_context(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     author_ids: Iterable[int],
     status_ids: Iterable[int] = (),
@@ -356,12 +357,12 @@ def why_hidden(ctx: ViewerContext, status: StatusLike) -> str | None:
     return "not_addressed"
 
 
-def may_see_one(tx, viewer_id: int | None, status: StatusLike) -> bool:
+def may_see_one(tx: Tx, viewer_id: int | None, status: StatusLike) -> bool:
     ctx = load_context(tx, viewer_id, [status.account_id], [status.id])
     return may_see(ctx, status)
 
 
-def blocked_either_way(tx, a: int, b: int) -> bool:
+def blocked_either_way(tx: Tx, a: int, b: int) -> bool:
     return bool(
         tx.scalar(
             sa.select(blocks.c.id)

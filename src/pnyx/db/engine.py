@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Row
+from sqlalchemy.sql.base import Executable
 
 from pnyx.config import Settings
 from pnyx.db.types import utcnow
@@ -90,27 +91,36 @@ class Tx:
     settings: Settings
     now: datetime = field(default_factory=utcnow)
 
-    def execute(self, statement, params=None):
+    # Statements are SQLAlchemy Core (`Executable`); what comes back is SQLAlchemy's own
+    # `Row[Any]`, read by attribute. Core names the shapes it relies on in `pnyx.core.rows`.
+
+    def execute(
+        self,
+        statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> CursorResult[Any]:
         return (
             self.conn.execute(statement, params)
             if params is not None
             else self.conn.execute(statement)
         )
 
-    def one_or_none(self, statement):
+    def one_or_none(self, statement: Executable) -> Row[Any] | None:
         return self.conn.execute(statement).first()
 
-    def scalar(self, statement):
+    def scalar(self, statement: Executable) -> Any:
         return self.conn.execute(statement).scalar()
 
-    def scalars(self, statement) -> list:
+    def scalars(self, statement: Executable) -> list[Any]:
         return list(self.conn.execute(statement).scalars())
 
-    def scalars_of(self, statement, params: dict, column: int = 0) -> list:
+    def scalars_of(
+        self, statement: Executable, params: Mapping[str, Any], column: int = 0
+    ) -> list[Any]:
         """One column of a prebuilt statement run with `params`."""
         return [row[column] for row in self.conn.execute(statement, params)]
 
-    def rows(self, statement) -> list:
+    def rows(self, statement: Executable) -> list[Row[Any]]:
         return list(self.conn.execute(statement))
 
     @property
@@ -119,7 +129,7 @@ class Tx:
 
 
 class Database:
-    def __init__(self, settings: Settings, engine: Engine | None = None):
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or create_db_engine(
             settings.effective_database_url, pool_size=max(1, settings.db_threads) + 2
@@ -137,7 +147,7 @@ class Database:
         return self._limiter
 
     @contextmanager
-    def transaction(self, *, write: bool = True):
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
         if self._write_lock is not None and write:
             self._write_lock.acquire()
         try:
