@@ -54,7 +54,7 @@ def favourite(tx: Tx, account_id: int, status_id: int, *, uri: str | None = None
     status = visible_original(tx, account_id, status_id)
     favourite_id = new_id()
     local = uri is None
-    if local:
+    if uri is None:
         uri = uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id)
     inserted = insert_ignore(
         tx,

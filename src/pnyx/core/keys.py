@@ -63,11 +63,11 @@ def ensure_keypair(tx: Tx, account_id: int) -> KeyPair:
         .where(accounts.c.id == account_id, accounts.c.private_key_pem.is_(None))
         .values(private_key_pem=pair.private_pem, public_key_pem=pair.public_pem)
     )
-    stored = tx.one_or_none(
+    stored = tx.execute(  # the row was read above, in this transaction
         sa.select(accounts.c.private_key_pem, accounts.c.public_key_pem).where(
             accounts.c.id == account_id
         )
-    )
+    ).one()
     return KeyPair(stored.private_key_pem, stored.public_key_pem)
 
 

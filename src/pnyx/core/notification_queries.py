@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, blocks, markers, mutes, notifications
 
@@ -31,8 +33,8 @@ MAX_ROUNDS = 4
 class NotificationPage:
     """Notification rows to show, their accounts, and the statuses rendered for the recipient."""
 
-    rows: list
-    accounts: dict[int, object]
+    rows: list[Row]
+    accounts: dict[int, AccountRow]
     bundle: status_views.StatusBundle
     cursor_ids: list[int]  # newest first, for the Link header
 
@@ -148,7 +150,7 @@ def _with_visible_status(tx: Tx, recipient_id: int, batch: list) -> list:
 
 def _assemble(tx: Tx, recipient_id: int, rows: list) -> NotificationPage:
     account_ids = {r.from_account_id for r in rows}
-    found = (
+    found: dict[int, AccountRow] = (
         {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}
         if account_ids
         else {}
@@ -184,7 +186,7 @@ def clear(tx: Tx, recipient_id: int) -> None:
 
 @functools.cache
 def _newest_and_marker():
-    recipient = sa.bindparam("recipient")
+    recipient: sa.BindParameter[int] = sa.bindparam("recipient")
     return sa.select(
         sa.select(markers.c.last_read_id)
         .where(markers.c.account_id == recipient, markers.c.timeline == "notifications")

@@ -9,6 +9,7 @@ is still open).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -85,7 +86,7 @@ def update(
 ) -> None:
     """An edited poll. New options or a new kind (single/multiple) start the voting over."""
     expires_at = tx.now + timedelta(seconds=expires_in)
-    values = {
+    values: dict[str, Any] = {
         "expires_at": expires_at,
         "closed_at": None,
         "hide_totals": bool(hide_totals),
@@ -240,8 +241,8 @@ def close(tx: Tx, poll_id: int, *, closed_at=None) -> bool:
 def close_job(tx: Tx, payload: dict) -> None:
     """The durable expiry job; a poll deleted in the meantime is simply gone."""
     try:
-        poll_id = int(payload.get("poll_id"))
-    except (TypeError, ValueError):
+        poll_id = int(payload["poll_id"])
+    except (KeyError, TypeError, ValueError):
         return
     close(tx, poll_id)
 

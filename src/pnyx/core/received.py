@@ -121,6 +121,7 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
                 )
             )
         )
+        assert row is not None, "the insert met a row holding this uri or handle"
         tx.execute(
             accounts.update().where(accounts.c.id == row.id).values(**values, uri=incoming.uri)
         )
@@ -473,4 +474,6 @@ def relevant_here(
         .limit(1)
     ):
         return True
-    return bool(in_reply_to_uri) and status_by_uri(tx, in_reply_to_uri) is not None
+    if not in_reply_to_uri:
+        return False
+    return status_by_uri(tx, in_reply_to_uri) is not None

@@ -123,9 +123,9 @@ def report_list(tx: Tx, status: str = "open", *, before_id: int | None = None, l
     return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
 
 
-def resolve_report(tx: Tx, report_id: int, *, by_account_id: int, reason: str = "") -> None:
+def resolve_report(tx: Tx, report_id: int, *, by_account_id: int | None, reason: str = "") -> None:
     """A moderator dealt with a report (acting on the account is a separate, logged action);
-    recorded in the moderation log with what they said."""
+    recorded in the moderation log with what they said (None: the operator, from the CLI)."""
     row = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
     if row is None:
         raise NotFound()

@@ -176,10 +176,10 @@ def search_statuses(
     )
     if account_id is not None:
         recent = recent.where(statuses.c.account_id == account_id)
-    recent = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
-    haystack = sa.func.lower(recent.c.text + " " + recent.c.spoiler_text)
-    query = sa.select(recent.c.id).where(
+    scanned = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
+    haystack = sa.func.lower(scanned.c.text + " " + scanned.c.spoiler_text)
+    query = sa.select(scanned.c.id).where(
         *[haystack.like(_like_anywhere(w), escape="\\") for w in words]
     )
-    ids = tx.scalars(query.order_by(recent.c.id.desc()).offset(offset).limit(limit))
+    ids = tx.scalars(query.order_by(scanned.c.id.desc()).offset(offset).limit(limit))
     return status_views.load(tx, ids, viewer_id).visible

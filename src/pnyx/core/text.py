@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from pnyx.core import uris
 from pnyx.core.accounts import pending as pending_account
+from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 
@@ -59,7 +61,7 @@ class Rendered:
     """
 
     html: str
-    mentions: list = field(default_factory=list)
+    mentions: list[AccountRow] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
 
@@ -104,7 +106,7 @@ def _link_html(url: str) -> str:
     )
 
 
-def _mention_html(account) -> str:
+def _mention_html(account: AccountRow) -> str:
     href = account.url or account.uri
     return (
         f'<span class="h-card" translate="no"><a href="{html.escape(href)}" '
@@ -120,7 +122,7 @@ def _tag_html(settings, name: str) -> str:
     )
 
 
-def find_mentioned(tx: Tx, username: str, domain: str | None):
+def find_mentioned(tx: Tx, username: str, domain: str | None) -> AccountRow | None:
     """The account a mention names, if we know it (local, or remote already stored).
 
     Suspended accounts, and sign-ups not yet approved, are treated as unknown: a mention must
@@ -143,7 +145,9 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _render_inline(tx: Tx, text: str, found: Rendered, cache: dict) -> str:
+def _render_inline(
+    tx: Tx, text: str, found: Rendered, cache: dict[tuple[str, ...], AccountRow | None]
+) -> str:
     """One paragraph's worth of text: escape it, turning links, mentions and tags into HTML."""
     out: list[str] = []
     pos = 0
@@ -188,7 +192,7 @@ def _render_inline(tx: Tx, text: str, found: Rendered, cache: dict) -> str:
     return "".join(out)
 
 
-def render(tx: Tx, text: str, *, known: dict[str, object] | None = None) -> Rendered:
+def render(tx: Tx, text: str, *, known: Mapping[str, AccountRow] | None = None) -> Rendered:
     """Plain text -> Mastodon-style HTML, with the accounts mentioned and the tags used.
 
     Paragraphs are split on blank lines and single newlines become <br />. Nothing the author
@@ -200,7 +204,9 @@ def render(tx: Tx, text: str, *, known: dict[str, object] | None = None) -> Rend
     found = Rendered(html="")
     if not source:
         return found
-    cache: dict = {tuple(handle.split("@", 1)): row for handle, row in (known or {}).items()}
+    cache: dict[tuple[str, ...], AccountRow | None] = {
+        tuple(handle.split("@", 1)): row for handle, row in (known or {}).items()
+    }
     paragraphs = [p for p in re.split(r"\n{2,}", source) if p.strip()]
     parts = []
     for paragraph in paragraphs:

@@ -253,7 +253,7 @@ def _suspended_statement():
 
 @functools.cache
 def _context_statement():
-    viewer = sa.bindparam("viewer")
+    viewer: sa.BindParameter[int] = sa.bindparam("viewer")
     return sa.union_all(
         _suspended_statement(),
         _arm(

@@ -91,21 +91,23 @@ class Tx:
     settings: Settings
     now: datetime = field(default_factory=utcnow)
 
-    # Statements are SQLAlchemy Core (`Executable`); what comes back is SQLAlchemy's own
-    # `Row[Any]`, read by attribute. Core names the shapes it relies on in `pnyx.core.rows`.
+    # Statements are SQLAlchemy Core (`Executable`); what comes back are SQLAlchemy's rows,
+    # read by attribute or unpacked. Core names the shapes it relies on in `pnyx.core.rows`.
+    # `Row` and `CursorResult` stay unparameterized: any number of columns of any type, the
+    # same under SQLAlchemy 2.0 (one tuple parameter) and 2.1 (a variadic one).
 
     def execute(
         self,
         statement: Executable,
         params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-    ) -> CursorResult[Any]:
+    ) -> CursorResult:
         return (
             self.conn.execute(statement, params)
             if params is not None
             else self.conn.execute(statement)
         )
 
-    def one_or_none(self, statement: Executable) -> Row[Any] | None:
+    def one_or_none(self, statement: Executable) -> Row | None:
         return self.conn.execute(statement).first()
 
     def scalar(self, statement: Executable) -> Any:
@@ -120,7 +122,7 @@ class Tx:
         """One column of a prebuilt statement run with `params`."""
         return [row[column] for row in self.conn.execute(statement, params)]
 
-    def rows(self, statement: Executable) -> list[Row[Any]]:
+    def rows(self, statement: Executable) -> list[Row]:
         return list(self.conn.execute(statement))
 
     @property
