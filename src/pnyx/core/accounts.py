@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pnyx.core import uris
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from pnyx.core.rows import AccountRow, SignInRow, UserRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
@@ -75,7 +76,7 @@ def _dummy_hash() -> str:
     return hash_password("not a real password, only spends time")
 
 
-def find_local(tx: Tx, username: str):
+def find_local(tx: Tx, username: str) -> AccountRow | None:
     return tx.one_or_none(
         sa.select(accounts).where(
             sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain.is_(None)
@@ -83,7 +84,7 @@ def find_local(tx: Tx, username: str):
     )
 
 
-def pending(account_column=accounts.c.id):
+def pending(account_column: sa.ColumnElement[int] = accounts.c.id) -> sa.Exists:
     """SQL condition: a local account whose user is not approved or not confirmed yet.
 
     Such a sign-up does not exist for anyone else (Mastodon answers 404 for it everywhere):
@@ -95,7 +96,7 @@ def pending(account_column=accounts.c.id):
     )
 
 
-def find_by_acct(tx: Tx, acct: str):
+def find_by_acct(tx: Tx, acct: str) -> AccountRow | None:
     """`name`, `name@domain` or `@name@domain`; the local domain counts as local.
 
     Accounts still waiting for approval or confirmation are not found.
@@ -114,14 +115,14 @@ def find_by_acct(tx: Tx, acct: str):
     return tx.one_or_none(query)
 
 
-def get(tx: Tx, account_id: int):
+def get(tx: Tx, account_id: int) -> AccountRow:
     row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
     if row is None:
         raise NotFound()
     return row
 
 
-def public_rows(tx: Tx, account_ids: list[int]) -> list:
+def public_rows(tx: Tx, account_ids: list[int]) -> list[AccountRow]:
     """Several accounts as others may see them (see `get_public`), in the order asked for;
     unknown and pending ones are left out."""
     ids = list(dict.fromkeys(account_ids))
@@ -134,7 +135,7 @@ def public_rows(tx: Tx, account_ids: list[int]) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
-def get_public(tx: Tx, account_id: int):
+def get_public(tx: Tx, account_id: int) -> AccountRow:
     """An account as others may see it: NotFound if unknown or still pending (see `pending`).
 
     Suspended accounts are returned: they are shown, blanked, with `suspended: true`.
@@ -145,7 +146,7 @@ def get_public(tx: Tx, account_id: int):
     return row
 
 
-def acct_of(row) -> str:
+def acct_of(row: AccountRow) -> str:
     return row.username if row.domain is None else f"{row.username}@{row.domain}"
 
 
@@ -203,7 +204,7 @@ def create_local(
     return account_id, user_id
 
 
-def authenticate(tx: Tx, login: str, password: str):
+def authenticate(tx: Tx, login: str, password: str) -> SignInRow | None:
     """The user row for an email (or local username) and password, or None."""
     login = (login or "").strip()
     if not login or len(login) > 320:
@@ -228,7 +229,7 @@ def authenticate(tx: Tx, login: str, password: str):
     return row
 
 
-def user_for_account(tx: Tx, account_id: int):
+def user_for_account(tx: Tx, account_id: int) -> UserRow | None:
     return tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
 
@@ -367,7 +368,7 @@ def use_invite(tx: Tx, code: str) -> int:
 class RegistrationInvalid(Invalid):
     """Every reason a sign-up was refused, not just the first: clients show them all at once."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__(", ".join(problems))
         self.problems = problems
 

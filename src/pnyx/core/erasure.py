@@ -99,6 +99,8 @@ def _withdraw_votes(tx: Tx, account_id: int, limit: int) -> bool:
             )
         )
         poll = core_polls.get(tx, poll_id, for_update=True)  # as a vote does: counts move together
+        if poll is None:  # deleted meanwhile, and its votes with it
+            continue
         tallies = list(poll.tallies)
         for choice in choices:
             if 0 <= choice < len(tallies):

@@ -21,6 +21,7 @@ import logging
 import typing
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from pnyx.db.engine import Tx
 from pnyx.jobs.queue import enqueue
@@ -228,7 +229,7 @@ def _build(cls: type[Event], values: dict) -> Event | None:
         return None
 
 
-def _typed(hint, value):
+def _typed(hint: Any, value: Any) -> Any:
     """JSON has no dates nor tuples: bring them back from their stored form."""
     if hint is datetime and isinstance(value, str):
         return datetime.fromisoformat(value)

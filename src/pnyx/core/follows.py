@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, uris
 from pnyx.core.accounts import pending as pending_account
@@ -50,7 +53,25 @@ class FollowResult:
 # --- accounts of the social graph -----------------------------------------------------------
 
 
-def graph_account(tx: Tx, account_id: int):
+class GraphAccount(Protocol):
+    """What graph_account reads of an account."""
+
+    id: int
+    username: str
+    domain: str | None
+    locked: bool
+    suspended_at: datetime | None
+
+
+class KnownAccount(Protocol):
+    """What known_account reads of an account."""
+
+    id: int
+    domain: str | None
+    suspended_at: datetime | None
+
+
+def graph_account(tx: Tx, account_id: int) -> GraphAccount:
     """An account that may take part in the social graph: it exists, is not suspended and is
     not a sign-up still waiting for approval."""
     row = tx.one_or_none(
@@ -67,7 +88,7 @@ def graph_account(tx: Tx, account_id: int):
     return row
 
 
-def known_account(tx: Tx, account_id: int):
+def known_account(tx: Tx, account_id: int) -> KnownAccount:
     """An account row, suspended or not (undoing things works even on suspended accounts);
     a sign-up waiting for approval is not found."""
     row = tx.one_or_none(
@@ -80,7 +101,7 @@ def known_account(tx: Tx, account_id: int):
     return row
 
 
-def account_pair(table: sa.Table, account_id: int, target_id: int):
+def account_pair(table: sa.Table, account_id: int, target_id: int) -> sa.ColumnElement[bool]:
     return sa.and_(table.c.account_id == account_id, table.c.target_account_id == target_id)
 
 
@@ -292,7 +313,7 @@ def _answer_remote(
         events.record(tx, answer(requester_id, target_id, uri))
 
 
-def _pending_request(tx: Tx, target_id: int, requester_id: int):
+def _pending_request(tx: Tx, target_id: int, requester_id: int) -> Row:
     row = tx.one_or_none(
         sa.select(follow_requests).where(account_pair(follow_requests, requester_id, target_id))
     )

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor
 from pnyx.db.tables import accounts, custom_emojis, oauth_tokens, rules, statuses, users
@@ -61,7 +62,7 @@ def rule_rows(tx: Tx) -> list:
     return tx.rows(sa.select(rules).order_by(rules.c.position, rules.c.id))
 
 
-def contact_account(tx: Tx):
+def contact_account(tx: Tx) -> AccountRow | None:
     """The instance's contact: its first admin (by creation), if any and not suspended."""
     return tx.one_or_none(
         sa.select(accounts)

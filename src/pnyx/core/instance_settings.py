@@ -51,7 +51,7 @@ def _problem(key: str, value: str) -> str | None:
 
 
 @functools.cache
-def _overrides_statement():
+def _overrides_statement() -> sa.Select:
     # Built once: every web page reads the overrides (the instance's name is on each).
     return sa.select(instance_state.c.key, instance_state.c.value).where(
         instance_state.c.key.like(PREFIX + "%")
@@ -82,7 +82,7 @@ def effective_settings(tx: Tx) -> Settings:
     return effective(tx.settings, get_overrides(tx))
 
 
-def under_overrides(tx: Tx):
+def under_overrides(tx: Tx) -> Tx:
     """The same transaction, seen with the effective settings: core functions that read
     `tx.settings` (e.g. `accounts.register` and the registration mode) then follow the admin's
     choice."""

@@ -7,11 +7,14 @@ boost, and moves the post's counters in the same transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     adjust_account_statuses,
     adjust_counter,
@@ -98,7 +101,7 @@ def unfavourite(tx: Tx, account_id: int, status_id: int) -> int:
 # --- Boosts ------------------------------------------------------------------------------------
 
 
-def existing_reblog(tx: Tx, account_id: int, status_id: int):
+def existing_reblog(tx: Tx, account_id: int, status_id: int) -> StatusRow | None:
     return tx.one_or_none(
         sa.select(statuses).where(
             statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
@@ -281,7 +284,9 @@ def unmute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
 # --- Who favourited / boosted -------------------------------------------------------------------
 
 
-def _shown_accounts(viewer_id: int | None, account_column, now):
+def _shown_accounts(
+    viewer_id: int | None, account_column: sa.ColumnElement[int], now: datetime
+) -> sa.ColumnElement[bool]:
     """Suspended accounts are left out; for a viewer, also those they block, mute or are
     blocked by (Mastodon's excluded_from_timeline_account_ids)."""
     condition = accounts.c.suspended_at.is_(None)
@@ -290,7 +295,9 @@ def _shown_accounts(viewer_id: int | None, account_column, now):
     return sa.and_(condition, visibility.not_hidden_from(viewer_id, account_column, now))
 
 
-def favourited_by_query(viewer_id: int | None, status_id: int, now):
+def favourited_by_query(
+    viewer_id: int | None, status_id: int, now: datetime
+) -> tuple[sa.Select, sa.Column[int]]:
     """(cursor id, account row) pairs; the caller pages on favourites.id."""
     return (
         sa.select(favourites.c.id.label("cursor_id"), accounts)
@@ -302,7 +309,9 @@ def favourited_by_query(viewer_id: int | None, status_id: int, now):
     ), favourites.c.id
 
 
-def reblogged_by_query(viewer_id: int | None, status_id: int, now):
+def reblogged_by_query(
+    viewer_id: int | None, status_id: int, now: datetime
+) -> tuple[sa.Select, sa.Column[int]]:
     """(cursor id, account row) pairs; the caller pages on the boost's id.
 
     Only public and unlisted boosts are listed, as in Mastodon: a followers-only boost (an

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pnyx.core import accounts, instance_settings, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.rows import UserRow
 from pnyx.db.engine import Tx
 
 STAFF_ROLES = ("admin", "moderator")
@@ -57,7 +58,7 @@ def staff_member(user, *, admin: bool = False) -> Moderator:
     return Moderator(account_id=user.account_id, user_id=user.id, role=user.role)
 
 
-def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False):
+def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False) -> UserRow:
     """The local user `by` acts on, once the rules allow it."""
     target = accounts.user_for_account(tx, account_id)
     if target is None:

@@ -39,7 +39,7 @@ class NotificationPage:
     cursor_ids: list[int]  # newest first, for the Link header
 
 
-def _visible_from(query, tx: Tx, recipient_id: int):
+def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
     """Only notifications from accounts the recipient has not shut out (or who shut them out)."""
     return query.where(
         ~sa.exists().where(
@@ -185,7 +185,7 @@ def clear(tx: Tx, recipient_id: int) -> None:
 
 
 @functools.cache
-def _newest_and_marker():
+def _newest_and_marker() -> sa.Select:
     recipient: sa.BindParameter[int] = sa.bindparam("recipient")
     return sa.select(
         sa.select(markers.c.last_read_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from pnyx.db.engine import Tx
 
 
@@ -24,7 +26,7 @@ class Page:
         return self.min_id is not None
 
 
-def apply(query, column, page: Page):
+def apply(query: sa.Select, column: sa.ColumnElement[int], page: Page) -> sa.Select:
     """Narrow a select over `column` to the page: newest first, or oldest first for min_id."""
     if page.max_id is not None:
         query = query.where(column < page.max_id)

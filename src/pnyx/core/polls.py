@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.rows import PollRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
@@ -23,11 +24,11 @@ from pnyx.jobs.queue import enqueue
 CLOSE_JOB = "poll.close"
 
 
-def for_status(tx: Tx, status_id: int):
+def for_status(tx: Tx, status_id: int) -> PollRow | None:
     return tx.one_or_none(sa.select(polls).where(polls.c.status_id == status_id))
 
 
-def get(tx: Tx, poll_id: int, *, for_update: bool = False):
+def get(tx: Tx, poll_id: int, *, for_update: bool = False) -> PollRow | None:
     query = sa.select(polls).where(polls.c.id == poll_id)
     if for_update and tx.is_postgres:
         query = query.with_for_update()
@@ -121,7 +122,7 @@ def own_votes(tx: Tx, poll_id: int, account_id: int | None) -> list[int]:
     )
 
 
-def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int):
+def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int) -> PollRow:
     """The poll if the viewer may see the post it belongs to; otherwise NotFound."""
     poll = get(tx, poll_id)
     if poll is None:
@@ -151,6 +152,8 @@ def vote(
     vote's ActivityPub id when it comes from another server."""
     visible_poll(tx, account_id, poll_id)
     poll = get(tx, poll_id, for_update=True)
+    if poll is None:  # deleted with its post since visible_poll read it (read committed)
+        raise NotFound()
     if is_expired(poll, tx.now):
         raise Invalid("The poll has already ended")
     if poll.account_id == account_id:

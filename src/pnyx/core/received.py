@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -129,11 +130,11 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     return account_id
 
 
-def account_by_uri(tx: Tx, uri: str):
+def account_by_uri(tx: Tx, uri: str) -> AccountRow | None:
     return tx.one_or_none(sa.select(accounts).where(accounts.c.uri == uri))
 
 
-def status_by_uri(tx: Tx, uri: str):
+def status_by_uri(tx: Tx, uri: str) -> StatusRow | None:
     return tx.one_or_none(sa.select(statuses).where(statuses.c.uri == uri))
 
 
@@ -219,14 +220,18 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
     named = _accounts(tx, incoming.mentioned_account_ids)
     status = insert_status(tx, values, named, incoming.tags, parent)
     if status is None:  # stored concurrently by another worker
-        return status_by_uri(tx, incoming.uri).id
+        stored = status_by_uri(tx, incoming.uri)
+        assert stored is not None, "the insert met a row holding this uri"
+        return stored.id
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
     _store_attachments(tx, status_id, author_id, incoming.attachments)
     return status_id
 
 
-def _store_attachments(tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]):
+def _store_attachments(
+    tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
+) -> None:
     from pnyx.db.tables import media_attachments
 
     tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))

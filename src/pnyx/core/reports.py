@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
 from pnyx.core.accounts import log_action
@@ -82,7 +83,7 @@ def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
     return report_id
 
 
-def get_own(tx: Tx, reporter_id: int, report_id: int):
+def get_own(tx: Tx, reporter_id: int, report_id: int) -> Row:
     """One of the reporter's own reports (what the API answers with)."""
     row = tx.one_or_none(
         sa.select(reports).where(reports.c.id == report_id, reports.c.account_id == reporter_id)
@@ -92,7 +93,9 @@ def get_own(tx: Tx, reporter_id: int, report_id: int):
     return row
 
 
-def report_list(tx: Tx, status: str = "open", *, before_id: int | None = None, limit: int = 50):
+def report_list(
+    tx: Tx, status: str = "open", *, before_id: int | None = None, limit: int = 50
+) -> list[Row]:
     """Reports, newest first: open ones (waiting for a moderator) or resolved ones, each with
     who reported (an account here, or elsewhere for a Flag) and whom."""
     reporter = accounts.alias("reporter")

@@ -108,6 +108,13 @@ class UserRow(Protocol):
     last_sign_in_at: datetime | None
 
 
+class SignInRow(UserRow, Protocol):
+    """A `users` row joined with its account's name and suspension (accounts.authenticate)."""
+
+    username: str
+    suspended_at: datetime | None
+
+
 class PollRow(Protocol):
     """A row of `polls`; `options` and `tallies` are parallel lists."""
 

@@ -5,6 +5,7 @@ in core.reports.)"""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, moderation_log, users
@@ -12,7 +13,13 @@ from pnyx.db.tables import accounts, moderation_log, users
 USER_FILTERS = ("pending", "active", "suspended", "all")
 
 
-def local_users(tx: Tx, status: str = "all", *, before_user_id: int | None = None, limit=None):
+def local_users(
+    tx: Tx,
+    status: str = "all",
+    *,
+    before_user_id: int | None = None,
+    limit: int | None = None,
+) -> list[Row]:
     """Local accounts with their user, newest sign-ups first; `status` narrows to those
     waiting for approval, active, or suspended."""
     query = sa.select(

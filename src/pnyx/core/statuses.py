@@ -53,7 +53,7 @@ MAX_MENTION_LOOKUPS = 10  # per post: naming fifty strangers costs ten lookups, 
 class IdempotentReplay(Exception):
     """A concurrent request with the same Idempotency-Key won: use its status instead."""
 
-    def __init__(self, status_id: int):
+    def __init__(self, status_id: int) -> None:
         super().__init__(status_id)
         self.status_id = status_id
 

@@ -53,7 +53,7 @@ class InIds(ColumnElement[bool]):
         ("param", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column, param):
+    def __init__(self, column, param) -> None:
         self.column = column
         self.param = param
 
