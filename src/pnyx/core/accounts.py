@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -336,7 +337,11 @@ def log_action(
 
 
 def create_invite(
-    tx: Tx, user_id: int | None, *, max_uses: int | None = None, expires_at=None
+    tx: Tx,
+    user_id: int | None,
+    *,
+    max_uses: int | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     code = secrets.token_urlsafe(9)
     tx.execute(

@@ -117,7 +117,7 @@ def reblog(
     visibility_name: str | None = None,
     application_id: int | None = None,
     uri: str | None = None,
-    created_at=None,
+    created_at: datetime | None = None,
 ) -> int:
     """Boost a post; returns the boost's id (the existing one if already boosted). `uri` is
     the Announce activity's id when the boost comes from another server.

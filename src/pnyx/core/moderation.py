@@ -48,7 +48,7 @@ class Moderator:
 OPERATOR = Moderator(account_id=None, user_id=None, role="admin")
 
 
-def staff_member(user, *, admin: bool = False) -> Moderator:
+def staff_member(user: UserRow | None, *, admin: bool = False) -> Moderator:
     """The Moderator a signed-in user (a `users` row) acts as; Forbidden when they are not
     staff, or, with `admin`, not an admin."""
     if user is None or user.role not in STAFF_ROLES:

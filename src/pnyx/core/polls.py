@@ -8,10 +8,11 @@ is still open).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
@@ -35,7 +36,7 @@ def get(tx: Tx, poll_id: int, *, for_update: bool = False) -> PollRow | None:
     return tx.one_or_none(query)
 
 
-def schedule_close(tx: Tx, poll_id: int, expires_at) -> None:
+def schedule_close(tx: Tx, poll_id: int, expires_at: datetime) -> None:
     """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
     enqueue(
         tx,
@@ -78,7 +79,7 @@ def create(
 
 def update(
     tx: Tx,
-    poll,
+    poll: PollRow,
     options: list[str],
     *,
     expires_in: int,
@@ -106,7 +107,7 @@ def remove(tx: Tx, poll_id: int) -> None:
     tx.execute(polls.delete().where(polls.c.id == poll_id))
 
 
-def is_expired(poll, now) -> bool:
+def is_expired(poll: PollRow, now: datetime) -> bool:
     return poll.closed_at is not None or (poll.expires_at is not None and poll.expires_at <= now)
 
 
@@ -133,7 +134,7 @@ def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int) -> PollRow:
     return poll
 
 
-def has_voted(tx: Tx, poll, account_id: int) -> bool:
+def has_voted(tx: Tx, poll: PollRow, account_id: int) -> bool:
     if poll.account_id == account_id:
         return True  # as Mastodon: the author counts as having voted
     return bool(
@@ -210,7 +211,7 @@ def _is_remote(tx: Tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
-def close(tx: Tx, poll_id: int, *, closed_at=None) -> bool:
+def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
     """Close a poll whose time is up and tell its voters (local ones) and author (if local).
     False: nothing to do. `closed_at`: a remote poll's server says it has closed then.
 
@@ -250,7 +251,7 @@ def close_job(tx: Tx, payload: dict) -> None:
     close(tx, poll_id)
 
 
-def pending_close_jobs(tx: Tx, poll_id: int) -> list:
+def pending_close_jobs(tx: Tx, poll_id: int) -> list[Row]:
     """The scheduled closing jobs of a poll (for inspection and tests)."""
     return tx.rows(
         sa.select(jobs).where(

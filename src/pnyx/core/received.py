@@ -11,6 +11,7 @@ a post whose uri has a tombstone (deleted at its origin) is never stored again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
-from pnyx.core.rows import AccountRow, StatusRow
+from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -268,13 +269,13 @@ def add_resolved_mentions(tx: Tx, status_id: int, account_ids: list[int]) -> Non
         _set_mentions(tx, status, account_ids, notify=False)
 
 
-def _accounts(tx: Tx, account_ids: list[int]) -> list:
+def _accounts(tx: Tx, account_ids: list[int]) -> Sequence[AccountRow]:
     if not account_ids:
         return []
     return tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
 
 
-def _set_mentions(tx: Tx, status, account_ids: list[int], *, notify: bool) -> None:
+def _set_mentions(tx: Tx, status: StatusRow, account_ids: list[int], *, notify: bool) -> None:
     if account_ids:
         add_mentions(tx, status, _accounts(tx, account_ids), notify=notify)
 
@@ -358,7 +359,7 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
         status_edits.record_version(tx, status, options_before, options_after)
 
 
-def _update_poll(tx: Tx, existing, incoming: IncomingPoll) -> None:
+def _update_poll(tx: Tx, existing: PollRow, incoming: IncomingPoll) -> None:
     """New counts (and options, end) of a remote poll; its server saying it has closed closes
     it here, which tells the people here who voted."""
     tallies = list(incoming.tallies)[: len(incoming.options)]
@@ -378,7 +379,7 @@ def _update_poll(tx: Tx, existing, incoming: IncomingPoll) -> None:
     tx.execute(polls.update().where(polls.c.id == existing.id).values(**values))
     if existing.closed_at is None and incoming.closed_at is not None:
         core_polls.close(tx, existing.id, closed_at=incoming.closed_at)
-    elif moved and existing.closed_at is None:
+    elif moved and incoming.expires_at is not None and existing.closed_at is None:
         core_polls.schedule_close(tx, existing.id, incoming.expires_at)
 
 

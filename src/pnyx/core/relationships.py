@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,6 +19,7 @@ from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import ListedAccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import account_notes, accounts, blocks, follow_requests, follows, mutes
 
@@ -172,7 +174,15 @@ def set_note(tx: Tx, account_id: int, target_id: int, comment: str | None) -> No
 # --- lists of accounts --------------------------------------------------------------------
 
 
-def _account_page(tx: Tx, query, column, max_id, since_id, min_id, limit) -> list:
+def _account_page(
+    tx: Tx,
+    query: sa.Select,
+    column: sa.ColumnElement[int],
+    max_id: int | None,
+    since_id: int | None,
+    min_id: int | None,
+    limit: int,
+) -> Sequence[ListedAccountRow]:
     """Mastodon's id pagination over `column`, newest first."""
     return paging.fetch(tx, query, column, paging.Page(max_id, since_id, min_id, limit))
 
@@ -207,13 +217,13 @@ def _follow_list(
     owner_id: int,
     viewer_id: int | None,
     *,
-    owner_column,
-    other_column,
-    max_id=None,
-    since_id=None,
-    min_id=None,
+    owner_column: sa.Column[int],
+    other_column: sa.Column[int],
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
     limit: int = 40,
-) -> list:
+) -> Sequence[ListedAccountRow]:
     if _collection_hidden(tx, owner_id, viewer_id):
         return []
     query = (
@@ -226,7 +236,9 @@ def _follow_list(
     return _account_page(tx, query, follows.c.id, max_id, since_id, min_id, limit)
 
 
-def followers(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
+def followers(
+    tx: Tx, account_id: int, viewer_id: int | None, **page: Any
+) -> Sequence[ListedAccountRow]:
     """Accounts following `account_id`, newest follow first; rows carry `cursor_id`.
 
     `page` takes max_id, since_id, min_id and limit (ids of follow rows).
@@ -241,7 +253,9 @@ def followers(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
     )
 
 
-def following(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
+def following(
+    tx: Tx, account_id: int, viewer_id: int | None, **page: Any
+) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` follows, newest follow first; rows carry `cursor_id`."""
     return _follow_list(
         tx,
@@ -256,16 +270,16 @@ def following(tx: Tx, account_id: int, viewer_id: int | None, **page) -> list:
 def _own_list(
     tx: Tx,
     table: sa.Table,
-    owner_column,
-    other_column,
+    owner_column: sa.Column[int],
+    other_column: sa.Column[int],
     owner_id: int,
-    extra=(),
+    extra: Sequence[sa.ColumnElement[Any]] = (),
     *,
     max_id: int | None = None,
     since_id: int | None = None,
     min_id: int | None = None,
     limit: int = 40,
-) -> list:
+) -> Sequence[ListedAccountRow]:
     """One of the owner's own lists (requests, blocks, mutes), paged by the list row's id."""
     query = (
         sa.select(accounts, table.c.id.label("cursor_id"), *extra)
@@ -277,7 +291,7 @@ def _own_list(
     return _account_page(tx, query, table.c.id, max_id, since_id, min_id, limit)
 
 
-def pending_requests(tx: Tx, account_id: int, **page) -> list:
+def pending_requests(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts asking to follow `account_id`, newest request first; rows carry `cursor_id`."""
     return _own_list(
         tx,
@@ -289,14 +303,14 @@ def pending_requests(tx: Tx, account_id: int, **page) -> list:
     )
 
 
-def blocked_accounts(tx: Tx, account_id: int, **page) -> list:
+def blocked_accounts(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` blocks, newest block first; rows carry `cursor_id`."""
     return _own_list(
         tx, blocks, blocks.c.account_id, blocks.c.target_account_id, account_id, **page
     )
 
 
-def muted_accounts(tx: Tx, account_id: int, **page) -> list:
+def muted_accounts(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` mutes (unexpired); rows carry `cursor_id` and `mute_expires_at`."""
     return _own_list(
         tx,

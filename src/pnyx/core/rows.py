@@ -88,6 +88,13 @@ class AccountRow(Protocol):
     updated_at: datetime
 
 
+class ListedAccountRow(AccountRow, Protocol):
+    """An account in a paged list (followers, blocks ...): `cursor_id` is the list row's id,
+    what the Link header pages by."""
+
+    cursor_id: int
+
+
 class UserRow(Protocol):
     """A row of `users`: the sign-in side of a local account."""
 

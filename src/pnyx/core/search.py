@@ -9,12 +9,14 @@ small instance, and it can never turn into a whole-table scan on a large one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import status_views, visibility
+from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
 from pnyx.db.tables import accounts, follows, statuses, tags
@@ -69,7 +71,7 @@ def search_accounts(
     offset: int = 0,
     following: bool = False,
     resolved_id: int | None = None,
-) -> list:
+) -> Sequence[AccountRow]:
     """Account rows: an exact `user`, `user@domain` or `@user@domain` first, then prefixes.
 
     A profile address finds the one account it names (Mastodon does the same): `resolved_id`
@@ -81,7 +83,7 @@ def search_accounts(
         return []
     username, _, domain = term.partition("@")
 
-    def allowed(query):
+    def allowed(query: sa.Select) -> sa.Select:
         query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
         if viewer_id is not None:
             query = query.where(visibility.not_blocked(viewer_id, accounts.c.id))
@@ -98,7 +100,7 @@ def search_accounts(
         if account_id is None or offset > 0:
             return []
         return tx.rows(allowed(sa.select(accounts).where(accounts.c.id == account_id)))
-    found: list = []
+    found: list[AccountRow] = []
     exact = core_accounts.find_by_acct(tx, term) if username else None
     if exact is not None and tx.one_or_none(
         allowed(sa.select(accounts.c.id).where(accounts.c.id == exact.id))
@@ -126,7 +128,7 @@ def search_accounts(
     # The exact match, if any, is result number 0; prefix matches follow it.
     if found:
         if offset == 0:
-            return found + tx.rows(query.limit(limit - 1)) if limit > 1 else found
+            return [*found, *tx.rows(query.limit(limit - 1))] if limit > 1 else found
         return tx.rows(query.offset(offset - 1).limit(limit))
     return tx.rows(query.offset(offset).limit(limit))
 
