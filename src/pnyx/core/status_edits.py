@@ -8,8 +8,10 @@ statuses.add_mentions); a changed poll starts its voting over (see polls.update)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -153,7 +155,7 @@ def record_version(
         notify_about(tx, booster, before.account_id, "update", updated)
 
 
-def history(tx: Tx, viewer_id: int | None, status_id: int) -> list:
+def history(tx: Tx, viewer_id: int | None, status_id: int) -> Sequence[Version]:
     """Versions of a post, oldest first; an unedited post has one: itself."""
     status = visible_row(tx, viewer_id, status_id)
     rows = tx.rows(
@@ -177,6 +179,19 @@ def history(tx: Tx, viewer_id: int | None, status_id: int) -> list:
     ]
 
 
+class Version(Protocol):
+    """One version of a post, as `history` gives it: a `status_edits` row, or the post itself
+    when it was never edited."""
+
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    poll_options: list[str] | None
+    created_at: datetime
+    account_id: int
+
+
 @dataclass
 class _Version:
     text: str
@@ -184,5 +199,5 @@ class _Version:
     spoiler_text: str
     sensitive: bool
     poll_options: list[str] | None
-    created_at: object
+    created_at: datetime
     account_id: int

@@ -66,7 +66,12 @@ class StatusBundle:
 def _statements() -> dict[str, Executable]:
     viewer: sa.BindParameter[int] = sa.bindparam("viewer")
 
-    def flag(kind: int, column, *where, extra=None):
+    def flag(
+        kind: int,
+        column: sa.ColumnElement[int],
+        *where: sa.ColumnElement[bool],
+        extra: sa.ColumnElement[int] | None = None,
+    ) -> sa.Select:
         extra_col = extra if extra is not None else sa.literal_column("0")
         return sa.select(
             sa.literal_column(str(kind)).label("kind"), column.label("ref"), extra_col.label("x")

@@ -229,7 +229,9 @@ def sql_condition(rule: Rule, scope: SqlScope) -> sa.ColumnElement[bool]:
     raise TypeError(f"not a rule: {rule!r}")
 
 
-def visible_condition(status_table, viewer_id) -> Any:
+def visible_condition(
+    status_table: sa.FromClause, viewer_id: int | sa.BindParameter[int] | None
+) -> sa.ColumnElement[bool]:
     """SQL: posts in `status_table` that `viewer_id` (an id, a bindparam, or None) may see."""
     return sql_condition(SEE, SqlScope(status_table, viewer_id))
 
