@@ -11,6 +11,8 @@ blocks and mutes, by cascade).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from pnyx.core import polls as core_polls
@@ -122,7 +124,7 @@ def _withdraw_votes(tx: Tx, account_id: int, limit: int) -> bool:
     return bool(poll_ids)
 
 
-def erase_job(tx: Tx, payload: dict) -> None:
+def erase_job(tx: Tx, payload: dict[str, Any]) -> None:
     try:
         account_id = int(payload["account_id"])
     except (KeyError, TypeError, ValueError):

@@ -190,7 +190,7 @@ def record(
     )
 
 
-def encode(event: Event) -> dict:
+def encode(event: Event) -> dict[str, Any]:
     """The job payload: `{"event": class name, **fields}` in JSON's types (lists, strings)."""
     payload = {"event": type(event).__name__}
     for name, value in asdict(event).items():
@@ -218,7 +218,7 @@ def decode(payload: object) -> Event | None:
     return _build(cls, {k: v for k, v in payload.items() if k != "event"})
 
 
-def _build(cls: type[Event], values: dict) -> Event | None:
+def _build(cls: type[Event], values: dict[str, Any]) -> Event | None:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in fields(cls)}
     try:
@@ -259,7 +259,7 @@ _OUTBOX_KINDS: dict[str, tuple[type[Event], dict[str, str]]] = {
 }
 
 
-def from_outbox_payload(payload: dict) -> Event | None:
+def from_outbox_payload(payload: dict[str, Any]) -> Event | None:
     """The event for a job recorded by the former `core.outbox` (`{"kind": "create", ...}`)."""
     kind = payload.get("kind")
     known = _OUTBOX_KINDS.get(kind) if isinstance(kind, str) else None

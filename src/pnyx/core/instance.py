@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
@@ -58,7 +59,7 @@ def active_month(tx: Tx) -> int:
     return int(tx.scalar(sa.select(sa.func.count()).select_from(active)) or 0)
 
 
-def rule_rows(tx: Tx) -> list:
+def rule_rows(tx: Tx) -> list[Row]:
     return tx.rows(sa.select(rules).order_by(rules.c.position, rules.c.id))
 
 
@@ -89,7 +90,7 @@ def peers(tx: Tx, limit: int = 10000) -> list[str]:
     ]
 
 
-def emojis(tx: Tx) -> list:
+def emojis(tx: Tx) -> list[Row]:
     """Local custom emojis (remote ones arrive with federation and are not offered)."""
     return tx.rows(
         sa.select(custom_emojis)

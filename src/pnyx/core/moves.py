@@ -13,6 +13,7 @@ here who blocks it, as Mastodon does.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,7 +62,7 @@ def move_local_followers(tx: Tx, old_id: int, new_id: int, *, limit: int = BATCH
     return len(rows)
 
 
-def move_followers_job(tx: Tx, payload: dict) -> None:
+def move_followers_job(tx: Tx, payload: dict[str, Any]) -> None:
     try:
         old_id, new_id = int(payload["account_id"]), int(payload["target_id"])
     except (KeyError, TypeError, ValueError):

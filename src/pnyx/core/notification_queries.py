@@ -140,7 +140,7 @@ def list_page(
     return found
 
 
-def _with_visible_status(tx: Tx, recipient_id: int, batch: list) -> list:
+def _with_visible_status(tx: Tx, recipient_id: int, batch: list[Row]) -> list[Row]:
     status_ids = [r.status_id for r in batch if r.status_id is not None]
     if not status_ids:
         return batch
@@ -148,7 +148,7 @@ def _with_visible_status(tx: Tx, recipient_id: int, batch: list) -> list:
     return [r for r in batch if r.status_id is None or r.status_id in visible]
 
 
-def _assemble(tx: Tx, recipient_id: int, rows: list) -> NotificationPage:
+def _assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     account_ids = {r.from_account_id for r in rows}
     found: dict[int, AccountRow] = (
         {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}

@@ -242,7 +242,7 @@ def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
     return True
 
 
-def close_job(tx: Tx, payload: dict) -> None:
+def close_job(tx: Tx, payload: dict[str, Any]) -> None:
     """The durable expiry job; a poll deleted in the meantime is simply gone."""
     try:
         poll_id = int(payload["poll_id"])

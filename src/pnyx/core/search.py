@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import status_views, visibility
@@ -133,7 +134,7 @@ def search_accounts(
     return tx.rows(query.offset(offset).limit(limit))
 
 
-def search_hashtags(tx: Tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
+def search_hashtags(tx: Tx, q: str, *, limit: int = 20, offset: int = 0) -> list[Row]:
     name = (q or "").strip().lstrip("#").lower()
     if not name:
         return []

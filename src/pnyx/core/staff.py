@@ -50,7 +50,7 @@ def local_users(
     return tx.rows(query)
 
 
-def recent_actions(tx: Tx, limit: int = 15) -> list:
+def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
     """The newest moderation log entries, with who acted and on whom."""
     actor = accounts.alias("actor")
     target = accounts.alias("target")
