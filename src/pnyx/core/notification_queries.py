@@ -74,7 +74,7 @@ def _filtered(
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
-):
+) -> sa.Select:
     query = sa.select(notifications).where(notifications.c.account_id == recipient_id)
     types = [t for t in types if t]
     exclude_types = [t for t in exclude_types if t]

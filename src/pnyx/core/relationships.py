@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import paging, visibility
 from pnyx.core.accounts import pending as pending_account
@@ -58,7 +59,7 @@ class FamiliarFollowers:
 
 def _both_ways(
     tx: Tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Sequence[str] = ()
-):
+) -> tuple[dict[int, Row], set[int]]:
     """Rows of a follows-shaped table between the viewer and `ids`, in one query:
     (the viewer's rows by target id, the ids that have a row towards the viewer)."""
     rows = tx.rows(

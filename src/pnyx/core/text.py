@@ -20,6 +20,7 @@ from urllib.parse import quote
 import nh3
 import sqlalchemy as sa
 
+from pnyx.config import Settings
 from pnyx.core import uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.rows import AccountRow
@@ -114,7 +115,7 @@ def _mention_html(account: AccountRow) -> str:
     )
 
 
-def _tag_html(settings, name: str) -> str:
+def _tag_html(settings: Settings, name: str) -> str:
     href = uris.tag_url(settings, quote(name.lower(), safe=""))
     return (
         f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">'

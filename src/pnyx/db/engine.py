@@ -58,7 +58,7 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
         )
 
         @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record) -> None:
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -68,7 +68,7 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
             cur.close()
 
         @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn) -> None:
+        def _on_begin(conn: Connection) -> None:
             if conn.get_execution_options().get("pnyx_write"):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
