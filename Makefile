@@ -33,11 +33,13 @@ test-postgres: install
 	@test -n "$$PNYX_TEST_DATABASE_URL" || { echo "Set PNYX_TEST_DATABASE_URL=postgresql://user@host:5432/dbname first."; exit 2; }
 	$(BIN)/pytest -n 2 --dist loadgroup -q -k postgres
 
-# ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
+# ruff, the layering contracts of pyproject.toml ([tool.importlinter]), then the type checker
+# on core and db ([tool.mypy]).
 lint: install
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix src tests bench tools
@@ -51,4 +53,4 @@ screenshots: install
 	$(BIN)/python tools/screenshots.py
 
 clean:
-	rm -rf $(VENV) pnyx-data .pytest_cache
+	rm -rf $(VENV) pnyx-data .pytest_cache .mypy_cache

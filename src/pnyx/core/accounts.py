@@ -10,12 +10,15 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from pnyx.core import uris
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from pnyx.core.rows import AccountRow, SignInRow, UserRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -74,7 +77,7 @@ def _dummy_hash() -> str:
     return hash_password("not a real password, only spends time")
 
 
-def find_local(tx, username: str):
+def find_local(tx: Tx, username: str) -> AccountRow | None:
     return tx.one_or_none(
         sa.select(accounts).where(
             sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain.is_(None)
@@ -82,7 +85,7 @@ def find_local(tx, username: str):
     )
 
 
-def pending(account_column=accounts.c.id):
+def pending(account_column: sa.ColumnElement[int] = accounts.c.id) -> sa.Exists:
     """SQL condition: a local account whose user is not approved or not confirmed yet.
 
     Such a sign-up does not exist for anyone else (Mastodon answers 404 for it everywhere):
@@ -94,7 +97,7 @@ def pending(account_column=accounts.c.id):
     )
 
 
-def find_by_acct(tx, acct: str):
+def find_by_acct(tx: Tx, acct: str) -> AccountRow | None:
     """`name`, `name@domain` or `@name@domain`; the local domain counts as local.
 
     Accounts still waiting for approval or confirmation are not found.
@@ -113,14 +116,14 @@ def find_by_acct(tx, acct: str):
     return tx.one_or_none(query)
 
 
-def get(tx, account_id: int):
+def get(tx: Tx, account_id: int) -> AccountRow:
     row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
     if row is None:
         raise NotFound()
     return row
 
 
-def public_rows(tx, account_ids: list[int]) -> list:
+def public_rows(tx: Tx, account_ids: list[int]) -> list[AccountRow]:
     """Several accounts as others may see them (see `get_public`), in the order asked for;
     unknown and pending ones are left out."""
     ids = list(dict.fromkeys(account_ids))
@@ -133,7 +136,7 @@ def public_rows(tx, account_ids: list[int]) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
-def get_public(tx, account_id: int):
+def get_public(tx: Tx, account_id: int) -> AccountRow:
     """An account as others may see it: NotFound if unknown or still pending (see `pending`).
 
     Suspended accounts are returned: they are shown, blanked, with `suspended: true`.
@@ -144,12 +147,12 @@ def get_public(tx, account_id: int):
     return row
 
 
-def acct_of(row) -> str:
+def acct_of(row: AccountRow) -> str:
     return row.username if row.domain is None else f"{row.username}@{row.domain}"
 
 
 def create_local(
-    tx,
+    tx: Tx,
     username: str,
     email: str,
     password: str,
@@ -202,7 +205,7 @@ def create_local(
     return account_id, user_id
 
 
-def authenticate(tx, login: str, password: str):
+def authenticate(tx: Tx, login: str, password: str) -> SignInRow | None:
     """The user row for an email (or local username) and password, or None."""
     login = (login or "").strip()
     if not login or len(login) > 320:
@@ -227,22 +230,22 @@ def authenticate(tx, login: str, password: str):
     return row
 
 
-def user_for_account(tx, account_id: int):
+def user_for_account(tx: Tx, account_id: int) -> UserRow | None:
     return tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
 
-def user_locale(tx, user_id: int) -> str | None:
+def user_locale(tx: Tx, user_id: int) -> str | None:
     """The interface language the user chose (None: follow the browser)."""
     return tx.scalar(sa.select(users.c.locale).where(users.c.id == user_id))
 
 
-def set_user_locale(tx, user_id: int, language: str | None) -> None:
+def set_user_locale(tx: Tx, user_id: int, language: str | None) -> None:
     """Kept in `users.locale`, the column sign-up through the API fills too."""
     tx.execute(users.update().where(users.c.id == user_id).values(locale=language))
 
 
 def revoke_credentials(
-    tx, user_id: int, *, keep_token_id: int | None = None, keep_session_id: int | None = None
+    tx: Tx, user_id: int, *, keep_token_id: int | None = None, keep_session_id: int | None = None
 ) -> None:
     """End every token and browser session of a user, except the one making the change."""
     q = oauth_tokens.update().where(
@@ -260,7 +263,7 @@ def revoke_credentials(
 
 
 def change_password(
-    tx,
+    tx: Tx,
     user_id: int,
     new_password: str,
     *,
@@ -280,7 +283,7 @@ def change_password(
 # who may act, requires a reason where one is needed, and writes the moderation log.
 
 
-def set_role(tx, account_id: int, role: str) -> None:
+def set_role(tx: Tx, account_id: int, role: str) -> None:
     if role not in ROLES:
         raise Invalid(f"Role must be one of {', '.join(ROLES)}")
     user = user_for_account(tx, account_id)
@@ -289,7 +292,7 @@ def set_role(tx, account_id: int, role: str) -> None:
     tx.execute(users.update().where(users.c.id == user.id).values(role=role))
 
 
-def suspend(tx, account_id: int, reason: str) -> None:
+def suspend(tx: Tx, account_id: int, reason: str) -> None:
     get(tx, account_id)
     tx.execute(
         accounts.update()
@@ -301,7 +304,7 @@ def suspend(tx, account_id: int, reason: str) -> None:
         revoke_credentials(tx, user.id)
 
 
-def unsuspend(tx, account_id: int) -> None:
+def unsuspend(tx: Tx, account_id: int) -> None:
     get(tx, account_id)
     tx.execute(
         accounts.update()
@@ -310,7 +313,7 @@ def unsuspend(tx, account_id: int) -> None:
     )
 
 
-def approve(tx, account_id: int) -> None:
+def approve(tx: Tx, account_id: int) -> None:
     user = user_for_account(tx, account_id)
     if user is None:
         raise NotFound("No local user for that account")
@@ -318,7 +321,7 @@ def approve(tx, account_id: int) -> None:
 
 
 def log_action(
-    tx, action: str, target_account_id: int | None, actor_account_id: int | None, reason: str
+    tx: Tx, action: str, target_account_id: int | None, actor_account_id: int | None, reason: str
 ) -> None:
     """Every moderation action is recorded with its reason (pillar 3: transparent)."""
     tx.execute(
@@ -333,7 +336,13 @@ def log_action(
     )
 
 
-def create_invite(tx, user_id: int | None, *, max_uses: int | None = None, expires_at=None) -> str:
+def create_invite(
+    tx: Tx,
+    user_id: int | None,
+    *,
+    max_uses: int | None = None,
+    expires_at: datetime | None = None,
+) -> str:
     code = secrets.token_urlsafe(9)
     tx.execute(
         invites.insert().values(
@@ -348,7 +357,7 @@ def create_invite(tx, user_id: int | None, *, max_uses: int | None = None, expir
     return code
 
 
-def use_invite(tx, code: str) -> int:
+def use_invite(tx: Tx, code: str) -> int:
     """Consume one use of an invite; returns its id or raises Invalid."""
     row = tx.one_or_none(sa.select(invites).where(invites.c.code == (code or "")))
     if row is None:
@@ -364,13 +373,13 @@ def use_invite(tx, code: str) -> int:
 class RegistrationInvalid(Invalid):
     """Every reason a sign-up was refused, not just the first: clients show them all at once."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__(", ".join(problems))
         self.problems = problems
 
 
 def _registration_problems(
-    tx,
+    tx: Tx,
     username: str,
     email: str,
     password: str,
@@ -403,7 +412,7 @@ def _registration_problems(
 
 
 def register(
-    tx,
+    tx: Tx,
     username: str,
     email: str,
     password: str,

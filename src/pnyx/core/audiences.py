@@ -14,15 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
+from pnyx.core.rows import StatusRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, follows, mentions, poll_votes, polls
 
 
-def _inbox(row) -> str | None:
+def _inbox(row: Row) -> str | None:
     return row.shared_inbox_url or row.inbox_url
 
 
-def follower_inboxes(tx, account_id: int) -> set[str]:
+def follower_inboxes(tx: Tx, account_id: int) -> set[str]:
     """One inbox per server among the account's remote followers."""
     rows = tx.rows(
         sa.select(accounts.c.domain, accounts.c.inbox_url, accounts.c.shared_inbox_url)
@@ -43,7 +46,7 @@ def follower_inboxes(tx, account_id: int) -> set[str]:
     return set(chosen.values()) | personal
 
 
-def account_inboxes(tx, account_ids: Iterable[int], *, shared: bool = True) -> set[str]:
+def account_inboxes(tx: Tx, account_ids: Iterable[int], *, shared: bool = True) -> set[str]:
     """The inboxes of these remote accounts (local ones are skipped)."""
     ids = [i for i in set(account_ids) if i]
     if not ids:
@@ -64,7 +67,7 @@ def account_inboxes(tx, account_ids: Iterable[int], *, shared: bool = True) -> s
 
 
 def for_post(
-    tx,
+    tx: Tx,
     author_id: int,
     visibility: str,
     *,
@@ -82,7 +85,7 @@ def for_post(
     return inboxes
 
 
-def mentioned_ids(tx, status_id: int) -> list[int]:
+def mentioned_ids(tx: Tx, status_id: int) -> list[int]:
     """Accounts a post names, in the order it names them; silent mentions are bookkeeping,
     not addressing, and are left out."""
     return tx.scalars(
@@ -92,7 +95,7 @@ def mentioned_ids(tx, status_id: int) -> list[int]:
     )
 
 
-def for_status(tx, status) -> set[str]:
+def for_status(tx: Tx, status: StatusRow) -> set[str]:
     """Inboxes for a stored post (a Create, an Update): its followers' servers, whom it
     mentions, and the author of the post it answers."""
     also = [status.in_reply_to_account_id] if status.in_reply_to_account_id else []
@@ -105,7 +108,7 @@ def for_status(tx, status) -> set[str]:
     )
 
 
-def voters(tx, status_id: int) -> list[int]:
+def voters(tx: Tx, status_id: int) -> list[int]:
     """Accounts that voted in the poll of this post (the update of its counts reaches them)."""
     return tx.scalars(
         sa.select(poll_votes.c.account_id)

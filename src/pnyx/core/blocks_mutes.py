@@ -21,6 +21,7 @@ from pnyx.core.follows import (
     known_account,
 )
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, blocks, mutes
 
@@ -29,7 +30,7 @@ from pnyx.db.tables import accounts, blocks, mutes
 MAX_MUTE_SECONDS = 2**31 - 1
 
 
-def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int:
+def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) -> int:
     """Block: no follows either way, no pending requests either way. Returns the block's id.
 
     A local account blocking a remote one tells its server what Mastodon tells it, in this
@@ -68,13 +69,13 @@ def block(tx, account_id: int, target_id: int, *, uri: str | None = None) -> int
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
 
 
-def _end_follow(tx, follower_id: int, target_id: int) -> bool:
+def _end_follow(tx: Tx, follower_id: int, target_id: int) -> bool:
     """Remove the follow and the pending request from one to the other; True if any was."""
     removed = delete_follow(tx, follower_id, target_id)
     return delete_request(tx, follower_id, target_id) or removed
 
 
-def unblock(tx, account_id: int, target_id: int) -> bool:
+def unblock(tx: Tx, account_id: int, target_id: int) -> bool:
     target = known_account(tx, target_id)
     uri = tx.scalar(sa.select(blocks.c.uri).where(account_pair(blocks, account_id, target_id)))
     removed = (
@@ -86,7 +87,7 @@ def unblock(tx, account_id: int, target_id: int) -> bool:
 
 
 def mute(
-    tx,
+    tx: Tx,
     account_id: int,
     target_id: int,
     hide_notifications: bool = True,
@@ -125,7 +126,7 @@ def mute(
         )
 
 
-def unmute(tx, account_id: int, target_id: int) -> bool:
+def unmute(tx: Tx, account_id: int, target_id: int) -> bool:
     known_account(tx, target_id)
     return (
         tx.execute(mutes.delete().where(account_pair(mutes, account_id, target_id))).rowcount == 1

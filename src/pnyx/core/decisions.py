@@ -52,7 +52,7 @@ def warn(reason: str) -> Decision:
 Step = Callable[[ViewerContext, StatusLike, StatusLike | None], Decision | None]
 
 
-def see(ctx: ViewerContext, status, original) -> Decision | None:
+def see(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> Decision | None:
     """The visibility rule, for a post and a boost's original alike."""
     reason = visibility.why_hidden(ctx, status)
     if reason is not None:
@@ -66,7 +66,7 @@ def see(ctx: ViewerContext, status, original) -> Decision | None:
     return None
 
 
-def muted(ctx: ViewerContext, status, original) -> Decision | None:
+def muted(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> Decision | None:
     """Accounts the viewer muted (as author or as the boosted author) stay out of sight."""
     if ctx.viewer_id is None or status.account_id == ctx.viewer_id:
         return None
@@ -77,7 +77,9 @@ def muted(ctx: ViewerContext, status, original) -> Decision | None:
     return None
 
 
-def muted_thread(ctx: ViewerContext, status, original) -> Decision | None:
+def muted_thread(
+    ctx: ViewerContext, status: StatusLike, original: StatusLike | None
+) -> Decision | None:
     """Threads the viewer muted (only those `load_context` was asked about)."""
     conversation = getattr(status, "conversation_id", None)
     if conversation is not None and conversation in ctx.muted_conversations:
@@ -90,7 +92,12 @@ VISIBLE: tuple[Step, ...] = (see,)
 VISIBLE_UNMUTED: tuple[Step, ...] = (see, muted)
 
 
-def decide(steps: Sequence[Step], ctx: ViewerContext, status, original=None) -> Decision:
+def decide(
+    steps: Sequence[Step],
+    ctx: ViewerContext,
+    status: StatusLike,
+    original: StatusLike | None = None,
+) -> Decision:
     """Run the steps in order: the first `hide` wins, warnings add up."""
     warnings: tuple[str, ...] = ()
     for step in steps:

@@ -11,11 +11,14 @@ blocks and mutes, by cascade).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
 from pnyx.core.statuses import adjust_counter, delete_with_boosts
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, favourites, follows, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
 
@@ -24,7 +27,7 @@ BATCH = 200
 DELETED_REASON = "Deleted by its server"
 
 
-def erase_remote_account(tx, account_id: int) -> None:
+def erase_remote_account(tx: Tx, account_id: int) -> None:
     """Hide the account now, and schedule its erasure (only ever for an account elsewhere)."""
     hidden = tx.execute(
         accounts.update()
@@ -38,7 +41,7 @@ def erase_remote_account(tx, account_id: int) -> None:
         enqueue(tx, ERASE, {"account_id": account_id}, unique_key=f"{ERASE}:{account_id}")
 
 
-def erase_some(tx, account_id: int, *, limit: int = BATCH) -> bool:
+def erase_some(tx: Tx, account_id: int, *, limit: int = BATCH) -> bool:
     """Remove up to `limit` things of the account, in order; True once it is all gone."""
     # Boosts first: deleting a post also deletes the boosts of it, its own ones included.
     posts = tx.rows(
@@ -78,7 +81,7 @@ def erase_some(tx, account_id: int, *, limit: int = BATCH) -> bool:
     return True
 
 
-def _withdraw_votes(tx, account_id: int, limit: int) -> bool:
+def _withdraw_votes(tx: Tx, account_id: int, limit: int) -> bool:
     """Take the account's votes out of the polls' counts (up to `limit` polls); True if it
     had any."""
     poll_ids = list(
@@ -98,6 +101,8 @@ def _withdraw_votes(tx, account_id: int, limit: int) -> bool:
             )
         )
         poll = core_polls.get(tx, poll_id, for_update=True)  # as a vote does: counts move together
+        if poll is None:  # deleted meanwhile, and its votes with it
+            continue
         tallies = list(poll.tallies)
         for choice in choices:
             if 0 <= choice < len(tallies):
@@ -119,7 +124,7 @@ def _withdraw_votes(tx, account_id: int, limit: int) -> bool:
     return bool(poll_ids)
 
 
-def erase_job(tx, payload: dict) -> None:
+def erase_job(tx: Tx, payload: dict[str, Any]) -> None:
     try:
         account_id = int(payload["account_id"])
     except (KeyError, TypeError, ValueError):

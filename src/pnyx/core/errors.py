@@ -8,7 +8,7 @@ class CoreError(Exception):
 
     status = 422
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -16,14 +16,14 @@ class CoreError(Exception):
 class NotFound(CoreError):
     status = 404
 
-    def __init__(self, message: str = "Record not found"):
+    def __init__(self, message: str = "Record not found") -> None:
         super().__init__(message)
 
 
 class Forbidden(CoreError):
     status = 403
 
-    def __init__(self, message: str = "This action is not allowed"):
+    def __init__(self, message: str = "This action is not allowed") -> None:
         super().__init__(message)
 
 
@@ -32,7 +32,7 @@ class Invalid(CoreError):
 
     status = 422
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(f"Validation failed: {message}")
 
 
@@ -43,5 +43,5 @@ class Conflict(CoreError):
 class Unauthorized(CoreError):
     status = 401
 
-    def __init__(self, message: str = "The access token is invalid"):
+    def __init__(self, message: str = "The access token is invalid") -> None:
         super().__init__(message)

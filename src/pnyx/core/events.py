@@ -21,7 +21,9 @@ import logging
 import typing
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
+from pnyx.db.engine import Tx
 from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.events")
@@ -172,7 +174,7 @@ EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subc
 
 
 def record(
-    tx, event: Event, *, coalesce: str | None = None, delay: timedelta | None = None
+    tx: Tx, event: Event, *, coalesce: str | None = None, delay: timedelta | None = None
 ) -> None:
     """Remember that `event` happened, durably, in the caller's transaction.
 
@@ -188,7 +190,7 @@ def record(
     )
 
 
-def encode(event: Event) -> dict:
+def encode(event: Event) -> dict[str, Any]:
     """The job payload: `{"event": class name, **fields}` in JSON's types (lists, strings)."""
     payload = {"event": type(event).__name__}
     for name, value in asdict(event).items():
@@ -216,7 +218,7 @@ def decode(payload: object) -> Event | None:
     return _build(cls, {k: v for k, v in payload.items() if k != "event"})
 
 
-def _build(cls: type[Event], values: dict) -> Event | None:
+def _build(cls: type[Event], values: dict[str, Any]) -> Event | None:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in fields(cls)}
     try:
@@ -227,7 +229,7 @@ def _build(cls: type[Event], values: dict) -> Event | None:
         return None
 
 
-def _typed(hint, value):
+def _typed(hint: Any, value: Any) -> Any:
     """JSON has no dates nor tuples: bring them back from their stored form."""
     if hint is datetime and isinstance(value, str):
         return datetime.fromisoformat(value)
@@ -257,7 +259,7 @@ _OUTBOX_KINDS: dict[str, tuple[type[Event], dict[str, str]]] = {
 }
 
 
-def from_outbox_payload(payload: dict) -> Event | None:
+def from_outbox_payload(payload: dict[str, Any]) -> Event | None:
     """The event for a job recorded by the former `core.outbox` (`{"kind": "create", ...}`)."""
     kind = payload.get("kind")
     known = _OUTBOX_KINDS.get(kind) if isinstance(kind, str) else None

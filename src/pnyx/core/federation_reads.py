@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import keys, status_views
 from pnyx.core import visibility as core_visibility
 from pnyx.core.accounts import pending
+from pnyx.core.rows import AccountRow, StatusRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, follows, status_pins, statuses
 
 FOLLOWS_PER_PAGE = 40  # as Mastodon
@@ -25,12 +28,12 @@ USERNAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 # --- accounts -----------------------------------------------------------------------------
 
 
-def account(tx, account_id: int):
+def account(tx: Tx, account_id: int) -> AccountRow | None:
     """An account row (local or remote), or None."""
     return tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
 
 
-def local_account(tx, username: str):
+def local_account(tx: Tx, username: str) -> Row | None:
     """A local account by name (any case), with the uri of the account it moved to; None when
     unknown or a sign-up still waiting for approval. Suspended accounts are returned."""
     if not USERNAME.fullmatch(username):
@@ -47,7 +50,7 @@ def local_account(tx, username: str):
     )
 
 
-def local_account_with_key(tx, username: str):
+def local_account_with_key(tx: Tx, username: str) -> Row | None:
     """The same row, after making the account's key pair if it had none yet."""
     row = local_account(tx, username)
     if row is not None and not row.public_key_pem:
@@ -56,7 +59,7 @@ def local_account_with_key(tx, username: str):
     return row
 
 
-def discoverable_local(tx, username: str):
+def discoverable_local(tx: Tx, username: str) -> Row | None:
     """A local account others may find by name (WebFinger): not pending, not suspended."""
     return tx.one_or_none(
         sa.select(accounts.c.username, accounts.c.uri, accounts.c.url).where(
@@ -68,7 +71,7 @@ def discoverable_local(tx, username: str):
     )
 
 
-def any_local(tx, username: str):
+def any_local(tx: Tx, username: str) -> AccountRow | None:
     """A local account by name (any case), whatever its state; None when unknown."""
     return tx.one_or_none(
         sa.select(accounts).where(
@@ -77,7 +80,7 @@ def any_local(tx, username: str):
     )
 
 
-def remote_id(tx, username: str, domain: str) -> int | None:
+def remote_id(tx: Tx, username: str, domain: str) -> int | None:
     """The id of the remote account `username@domain` (name in any case), if known."""
     return tx.scalar(
         sa.select(accounts.c.id).where(
@@ -86,21 +89,21 @@ def remote_id(tx, username: str, domain: str) -> int | None:
     )
 
 
-def ids_by_uri(tx, uris: list[str]) -> list[int]:
+def ids_by_uri(tx: Tx, uris: list[str]) -> list[int]:
     """Ids of the accounts (local or remote) known under these actor uris."""
     if not uris:
         return []
     return list(tx.scalars(sa.select(accounts.c.id).where(accounts.c.uri.in_(uris))))
 
 
-def known_uris(tx, uris: list[str]) -> set[str]:
+def known_uris(tx: Tx, uris: list[str]) -> set[str]:
     """Which of these actor uris belong to an account we know."""
     if not uris:
         return set()
     return set(tx.scalars(sa.select(accounts.c.uri).where(accounts.c.uri.in_(uris))))
 
 
-def signing_key(tx, account_id: int):
+def signing_key(tx: Tx, account_id: int) -> Row | None:
     """(uri, private_key_pem) of the account that signs a delivery; None when it is gone."""
     return tx.one_or_none(
         sa.select(accounts.c.uri, accounts.c.private_key_pem).where(accounts.c.id == account_id)
@@ -110,12 +113,12 @@ def signing_key(tx, account_id: int):
 # --- statuses -----------------------------------------------------------------------------
 
 
-def status(tx, status_id: int):
+def status(tx: Tx, status_id: int) -> StatusRow | None:
     """A status row, or None."""
     return tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
 
 
-def published(tx, status_ids: list[int]) -> status_views.StatusBundle:
+def published(tx: Tx, status_ids: list[int]) -> status_views.StatusBundle:
     """The statuses as servers read them: the bundle `status_views.load` gives anyone, plus
     the uri of the post each one answers (a Note's `inReplyTo`). Rows are in the bundle
     whoever may see them: the caller decides for whom it renders them."""
@@ -124,7 +127,9 @@ def published(tx, status_ids: list[int]) -> status_views.StatusBundle:
     return bundle
 
 
-def served_status(tx, username: str, status_id: int):
+def served_status(
+    tx: Tx, username: str, status_id: int
+) -> tuple[Row, status_views.StatusBundle] | None:
     """(author, bundle) for a status of this local account that is a post (not a boost) by
     an author who is not suspended; None otherwise."""
     author = local_account(tx, username)
@@ -140,7 +145,7 @@ def served_status(tx, username: str, status_id: int):
 # --- collections --------------------------------------------------------------------------
 
 
-def follow_page(tx, account_id: int, kind: str, page: int) -> tuple[list[str], bool]:
+def follow_page(tx: Tx, account_id: int, kind: str, page: int) -> tuple[list[str], bool]:
     """Actor uris on one page of followers (kind "followers") or following, newest first,
     and whether another page follows. Suspended and pending accounts are left out."""
     if kind == "followers":
@@ -159,7 +164,7 @@ def follow_page(tx, account_id: int, kind: str, page: int) -> tuple[list[str], b
 
 
 def outbox_page(
-    tx, account_id: int, max_id: int | None, min_id: int | None
+    tx: Tx, account_id: int, max_id: int | None, min_id: int | None
 ) -> tuple[list[int], status_views.StatusBundle]:
     """Ids (newest first) and bundle of the account's newest public and unlisted posts
     (boosts left out: their Announce activities are not published here yet)."""
@@ -181,7 +186,7 @@ def outbox_page(
     return [i for i in ids if i in bundle.statuses], bundle
 
 
-def featured(tx, account_id: int) -> tuple[list[int], status_views.StatusBundle]:
+def featured(tx: Tx, account_id: int) -> tuple[list[int], status_views.StatusBundle]:
     """Ids and bundle of the account's pinned public and unlisted posts, most recently
     pinned first."""
     ids = tx.scalars(

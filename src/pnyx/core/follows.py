@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, blocks, follow_requests, follows
 
@@ -49,7 +53,25 @@ class FollowResult:
 # --- accounts of the social graph -----------------------------------------------------------
 
 
-def graph_account(tx, account_id: int):
+class GraphAccount(Protocol):
+    """What graph_account reads of an account."""
+
+    id: int
+    username: str
+    domain: str | None
+    locked: bool
+    suspended_at: datetime | None
+
+
+class KnownAccount(Protocol):
+    """What known_account reads of an account."""
+
+    id: int
+    domain: str | None
+    suspended_at: datetime | None
+
+
+def graph_account(tx: Tx, account_id: int) -> GraphAccount:
     """An account that may take part in the social graph: it exists, is not suspended and is
     not a sign-up still waiting for approval."""
     row = tx.one_or_none(
@@ -66,7 +88,7 @@ def graph_account(tx, account_id: int):
     return row
 
 
-def known_account(tx, account_id: int):
+def known_account(tx: Tx, account_id: int) -> KnownAccount:
     """An account row, suspended or not (undoing things works even on suspended accounts);
     a sign-up waiting for approval is not found."""
     row = tx.one_or_none(
@@ -79,16 +101,16 @@ def known_account(tx, account_id: int):
     return row
 
 
-def account_pair(table: sa.Table, account_id: int, target_id: int):
+def account_pair(table: sa.Table, account_id: int, target_id: int) -> sa.ColumnElement[bool]:
     return sa.and_(table.c.account_id == account_id, table.c.target_account_id == target_id)
 
 
-def _bump(tx, account_id: int, column: str, delta: int) -> None:
+def _bump(tx: Tx, account_id: int, column: str, delta: int) -> None:
     col = accounts.c[column]
     tx.execute(accounts.update().where(accounts.c.id == account_id).values({column: col + delta}))
 
 
-def _blocks_between(tx, a: int, b: int) -> tuple[bool, bool]:
+def _blocks_between(tx: Tx, a: int, b: int) -> tuple[bool, bool]:
     """(a blocks b, b blocks a) in one query."""
     rows = tx.rows(
         sa.select(blocks.c.account_id).where(
@@ -117,7 +139,7 @@ def _clean_languages(languages: Iterable[str] | None) -> list[str] | None:
     return cleaned
 
 
-def delete_follow(tx, follower_id: int, target_id: int) -> bool:
+def delete_follow(tx: Tx, follower_id: int, target_id: int) -> bool:
     """Remove a follow and its notification, fixing both counters; True if there was one."""
     result = tx.execute(follows.delete().where(account_pair(follows, follower_id, target_id)))
     if result.rowcount != 1:
@@ -128,7 +150,7 @@ def delete_follow(tx, follower_id: int, target_id: int) -> bool:
     return True
 
 
-def delete_request(tx, follower_id: int, target_id: int) -> bool:
+def delete_request(tx: Tx, follower_id: int, target_id: int) -> bool:
     """Remove a pending follow request and the notification that announced it."""
     result = tx.execute(
         follow_requests.delete().where(account_pair(follow_requests, follower_id, target_id))
@@ -142,7 +164,7 @@ def delete_request(tx, follower_id: int, target_id: int) -> bool:
 # --- following ----------------------------------------------------------------------------
 
 
-def is_following(tx, follower_id: int, target_id: int) -> bool:
+def is_following(tx: Tx, follower_id: int, target_id: int) -> bool:
     return bool(
         tx.scalar(
             sa.select(follows.c.id).where(account_pair(follows, follower_id, target_id)).limit(1)
@@ -150,7 +172,7 @@ def is_following(tx, follower_id: int, target_id: int) -> bool:
     )
 
 
-def follow_requests_count(tx, account_id: int) -> int:
+def follow_requests_count(tx: Tx, account_id: int) -> int:
     """Pending requests to follow `account_id` from accounts that are not suspended."""
     return int(
         tx.scalar(
@@ -168,7 +190,7 @@ def follow_requests_count(tx, account_id: int) -> int:
 
 
 def follow(
-    tx,
+    tx: Tx,
     follower_id: int,
     target_id: int,
     reblogs: bool | None = None,
@@ -255,7 +277,7 @@ def follow(
     return follow(tx, follower_id, target_id, reblogs, notify, langs, uri=uri)
 
 
-def unfollow(tx, follower_id: int, target_id: int) -> bool:
+def unfollow(tx: Tx, follower_id: int, target_id: int) -> bool:
     """Stop following, or withdraw a pending request. True if anything was undone."""
     target = known_account(tx, target_id)
     uri = follow_uri(tx, follower_id, target_id)
@@ -266,7 +288,7 @@ def unfollow(tx, follower_id: int, target_id: int) -> bool:
     return removed or withdrawn
 
 
-def follow_uri(tx, follower_id: int, target_id: int) -> str | None:
+def follow_uri(tx: Tx, follower_id: int, target_id: int) -> str | None:
     """The ActivityPub id of the follow (or pending request) between these two."""
     for table in (follows, follow_requests):
         uri = tx.scalar(sa.select(table.c.uri).where(account_pair(table, follower_id, target_id)))
@@ -275,12 +297,12 @@ def follow_uri(tx, follower_id: int, target_id: int) -> str | None:
     return None
 
 
-def _is_local(tx, account_id: int) -> bool:
+def _is_local(tx: Tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is None
 
 
 def _answer_remote(
-    tx,
+    tx: Tx,
     answer: type[events.FollowAccepted | events.FollowRejected],
     target_id: int,
     requester_id: int,
@@ -291,7 +313,7 @@ def _answer_remote(
         events.record(tx, answer(requester_id, target_id, uri))
 
 
-def _pending_request(tx, target_id: int, requester_id: int):
+def _pending_request(tx: Tx, target_id: int, requester_id: int) -> Row:
     row = tx.one_or_none(
         sa.select(follow_requests).where(account_pair(follow_requests, requester_id, target_id))
     )
@@ -300,7 +322,7 @@ def _pending_request(tx, target_id: int, requester_id: int):
     return row
 
 
-def authorize_request(tx, target_id: int, requester_id: int) -> int:
+def authorize_request(tx: Tx, target_id: int, requester_id: int) -> int:
     """The requested account accepts: the request becomes a follow. Returns the follow's id."""
     graph_account(tx, requester_id)
     request = _pending_request(tx, target_id, requester_id)
@@ -322,7 +344,7 @@ def authorize_request(tx, target_id: int, requester_id: int) -> int:
     return values["id"]
 
 
-def reject_request(tx, target_id: int, requester_id: int) -> None:
+def reject_request(tx: Tx, target_id: int, requester_id: int) -> None:
     """The requested account declines; the requester is not told beyond the request vanishing."""
     known_account(tx, requester_id)
     request = _pending_request(tx, target_id, requester_id)
@@ -330,7 +352,7 @@ def reject_request(tx, target_id: int, requester_id: int) -> None:
     _answer_remote(tx, events.FollowRejected, target_id, requester_id, request.uri)
 
 
-def authorize_all_requests(tx, target_id: int) -> int:
+def authorize_all_requests(tx: Tx, target_id: int) -> int:
     """Accept every pending request (an account that stops being locked); returns how many."""
     requester_ids = tx.scalars(
         sa.select(follow_requests.c.account_id)
@@ -342,7 +364,7 @@ def authorize_all_requests(tx, target_id: int) -> int:
     return len(requester_ids)
 
 
-def remove_from_followers(tx, account_id: int, follower_id: int) -> bool:
+def remove_from_followers(tx: Tx, account_id: int, follower_id: int) -> bool:
     """`follower_id` stops following `account_id`, at `account_id`'s wish (a soft block)."""
     known_account(tx, follower_id)
     uri = follow_uri(tx, follower_id, account_id)

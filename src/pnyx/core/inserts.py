@@ -10,8 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pnyx.db.engine import Tx
 
-def insert_ignore(tx, table: sa.Table, values: dict) -> bool:
+
+def insert_ignore(tx: Tx, table: sa.Table, values: dict) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True if the row really went in.
 
     RETURNING tells us, rather than the row count: psycopg reports none for such inserts.

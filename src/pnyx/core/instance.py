@@ -7,10 +7,13 @@ here so the web pages and NodeInfo can use the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
+from pnyx.core.rows import AccountRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor
 from pnyx.db.tables import accounts, custom_emojis, oauth_tokens, rules, statuses, users
 
@@ -25,7 +28,7 @@ class Stats:
     active_month: int
 
 
-def stats(tx) -> Stats:
+def stats(tx: Tx) -> Stats:
     user_count = tx.scalar(
         sa.select(sa.func.count())
         .select_from(users.join(accounts, accounts.c.id == users.c.account_id))
@@ -44,7 +47,7 @@ def stats(tx) -> Stats:
     )
 
 
-def active_month(tx) -> int:
+def active_month(tx: Tx) -> int:
     """Local users who signed in or used a token in the last 30 days."""
     since = tx.now - ACTIVE_WINDOW
     by_token = sa.select(oauth_tokens.c.user_id.label("user_id")).where(
@@ -56,7 +59,7 @@ def active_month(tx) -> int:
     return int(tx.scalar(sa.select(sa.func.count()).select_from(active)) or 0)
 
 
-def active_users(tx, since) -> int:
+def active_users(tx: Tx, since: datetime) -> int:
     """Local, unsuspended users who signed in or used a token since `since`.
 
     NodeInfo's figures (a month and a half-year). Unlike `active_month`, the Mastodon API's
@@ -76,11 +79,11 @@ def active_users(tx, since) -> int:
     return int(tx.scalar(query) or 0)
 
 
-def rule_rows(tx) -> list:
+def rule_rows(tx: Tx) -> list[Row]:
     return tx.rows(sa.select(rules).order_by(rules.c.position, rules.c.id))
 
 
-def contact_account(tx):
+def contact_account(tx: Tx) -> AccountRow | None:
     """The instance's contact: its first admin (by creation), if any and not suspended."""
     return tx.one_or_none(
         sa.select(accounts)
@@ -91,7 +94,7 @@ def contact_account(tx):
     )
 
 
-def peers(tx, limit: int = 10000) -> list[str]:
+def peers(tx: Tx, limit: int = 10000) -> list[str]:
     """Domains of the remote accounts this instance knows about."""
     domain = sa.func.lower(accounts.c.domain)
     return [
@@ -107,7 +110,7 @@ def peers(tx, limit: int = 10000) -> list[str]:
     ]
 
 
-def emojis(tx) -> list:
+def emojis(tx: Tx) -> list[Row]:
     """Local custom emojis (remote ones arrive with federation and are not offered)."""
     return tx.rows(
         sa.select(custom_emojis)
@@ -116,7 +119,7 @@ def emojis(tx) -> list:
     )
 
 
-def weekly_activity(tx) -> list[dict]:
+def weekly_activity(tx: Tx) -> list[dict]:
     """The last 12 weeks, newest first: local posts, sign-ins and sign-ups, counted by id range
     (ids are time-sortable, so each count is a primary-key range scan)."""
     start = tx.now.replace(hour=0, minute=0, second=0, microsecond=0)

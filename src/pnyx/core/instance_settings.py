@@ -19,6 +19,7 @@ from pnyx.config import REGISTRATION_MODES, Settings
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import instance_state, rules
 
@@ -50,14 +51,14 @@ def _problem(key: str, value: str) -> str | None:
 
 
 @functools.cache
-def _overrides_statement():
+def _overrides_statement() -> sa.Select:
     # Built once: every web page reads the overrides (the instance's name is on each).
     return sa.select(instance_state.c.key, instance_state.c.value).where(
         instance_state.c.key.like(PREFIX + "%")
     )
 
 
-def get_overrides(tx) -> dict[str, str]:
+def get_overrides(tx: Tx) -> dict[str, str]:
     """The overrides an admin stored: {settings field name: value}."""
     found = tx.rows(_overrides_statement())
     return {row.key.removeprefix(PREFIX): row.value for row in found}
@@ -77,11 +78,11 @@ def effective(settings: Settings, overrides: dict[str, str]) -> Settings:
     return settings.with_overrides(**changes) if changes else settings
 
 
-def effective_settings(tx) -> Settings:
+def effective_settings(tx: Tx) -> Settings:
     return effective(tx.settings, get_overrides(tx))
 
 
-def under_overrides(tx):
+def under_overrides(tx: Tx) -> Tx:
     """The same transaction, seen with the effective settings: core functions that read
     `tx.settings` (e.g. `accounts.register` and the registration mode) then follow the admin's
     choice."""
@@ -89,7 +90,7 @@ def under_overrides(tx):
 
 
 def set_override(
-    tx, key: str, value: str | None, *, by_account_id: int | None = None, reason: str = ""
+    tx: Tx, key: str, value: str | None, *, by_account_id: int | None = None, reason: str = ""
 ) -> None:
     """Store (or with None, remove) an override; logged in the moderation log."""
     if value is not None:
@@ -109,7 +110,7 @@ def set_override(
     log_action(tx, f"instance:{key}", None, by_account_id, reason)
 
 
-def add_rule(tx, text: str, hint: str = "", *, by_account_id: int | None = None) -> int:
+def add_rule(tx: Tx, text: str, hint: str = "", *, by_account_id: int | None = None) -> int:
     """A new rule, placed after the others; the log's reason records its text."""
     text, hint = (text or "").strip(), (hint or "").strip()
     if not text:
@@ -133,7 +134,7 @@ def add_rule(tx, text: str, hint: str = "", *, by_account_id: int | None = None)
     return rule_id
 
 
-def remove_rule(tx, rule_id: int, *, by_account_id: int | None = None) -> None:
+def remove_rule(tx: Tx, rule_id: int, *, by_account_id: int | None = None) -> None:
     row = tx.one_or_none(sa.select(rules).where(rules.c.id == rule_id))
     if row is None:
         raise NotFound("Rule not found")

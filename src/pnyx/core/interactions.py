@@ -7,11 +7,14 @@ boost, and moves the post's counters in the same transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     adjust_account_statuses,
     adjust_counter,
@@ -21,6 +24,7 @@ from pnyx.core.statuses import (
     notify_about,
     visible_original,
 )
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -36,24 +40,24 @@ MAX_PINS = 5
 REBLOG_VISIBILITIES = ("public", "unlisted", "private")
 
 
-def _username(tx, account_id: int) -> str:
+def _username(tx: Tx, account_id: int) -> str:
     return tx.scalar(sa.select(accounts.c.username).where(accounts.c.id == account_id))
 
 
 # --- Favourites -------------------------------------------------------------------------------
 
 
-def _domain(tx, account_id: int) -> str | None:
+def _domain(tx: Tx, account_id: int) -> str | None:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id))
 
 
-def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
+def favourite(tx: Tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
     """Returns the id of the favourited post (the original when given a boost). `uri` is the
     Like activity's id when the favourite comes from another server."""
     status = visible_original(tx, account_id, status_id)
     favourite_id = new_id()
     local = uri is None
-    if local:
+    if uri is None:
         uri = uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id)
     inserted = insert_ignore(
         tx,
@@ -74,7 +78,7 @@ def favourite(tx, account_id: int, status_id: int, *, uri: str | None = None) ->
     return status.id
 
 
-def unfavourite(tx, account_id: int, status_id: int) -> int:
+def unfavourite(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     uri = tx.scalar(
         sa.select(favourites.c.uri).where(
@@ -97,7 +101,7 @@ def unfavourite(tx, account_id: int, status_id: int) -> int:
 # --- Boosts ------------------------------------------------------------------------------------
 
 
-def existing_reblog(tx, account_id: int, status_id: int):
+def existing_reblog(tx: Tx, account_id: int, status_id: int) -> StatusRow | None:
     return tx.one_or_none(
         sa.select(statuses).where(
             statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
@@ -106,14 +110,14 @@ def existing_reblog(tx, account_id: int, status_id: int):
 
 
 def reblog(
-    tx,
+    tx: Tx,
     account_id: int,
     status_id: int,
     *,
     visibility_name: str | None = None,
     application_id: int | None = None,
     uri: str | None = None,
-    created_at=None,
+    created_at: datetime | None = None,
 ) -> int:
     """Boost a post; returns the boost's id (the existing one if already boosted). `uri` is
     the Announce activity's id when the boost comes from another server.
@@ -166,7 +170,7 @@ def reblog(
     return reblog_id
 
 
-def unreblog(tx, account_id: int, status_id: int) -> int:
+def unreblog(tx: Tx, account_id: int, status_id: int) -> int:
     """Undo a boost; returns the original post's id."""
     status = visible_original(tx, account_id, status_id)
     existing = existing_reblog(tx, account_id, status.id)
@@ -187,7 +191,7 @@ def unreblog(tx, account_id: int, status_id: int) -> int:
 # --- Bookmarks ---------------------------------------------------------------------------------
 
 
-def bookmark(tx, account_id: int, status_id: int) -> int:
+def bookmark(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     insert_ignore(
         tx,
@@ -197,7 +201,7 @@ def bookmark(tx, account_id: int, status_id: int) -> int:
     return status.id
 
 
-def unbookmark(tx, account_id: int, status_id: int) -> int:
+def unbookmark(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     tx.execute(
         bookmarks.delete().where(
@@ -210,7 +214,7 @@ def unbookmark(tx, account_id: int, status_id: int) -> int:
 # --- Pins ---------------------------------------------------------------------------------------
 
 
-def pin(tx, account_id: int, status_id: int) -> int:
+def pin(tx: Tx, account_id: int, status_id: int) -> int:
     """Pin one's own post to the profile (Mastodon's rules and wording, at most 5)."""
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, account_id, row):
@@ -240,7 +244,7 @@ def pin(tx, account_id: int, status_id: int) -> int:
     return row.id
 
 
-def unpin(tx, account_id: int, status_id: int) -> int:
+def unpin(tx: Tx, account_id: int, status_id: int) -> int:
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, account_id, row):
         raise NotFound()
@@ -255,7 +259,7 @@ def unpin(tx, account_id: int, status_id: int) -> int:
 # --- Conversation mutes --------------------------------------------------------------------------
 
 
-def mute_conversation(tx, account_id: int, status_id: int) -> int:
+def mute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
     """Stop notifications about a thread (replies, favourites, boosts of any post in it)."""
     status = visible_original(tx, account_id, status_id)
     insert_ignore(
@@ -266,7 +270,7 @@ def mute_conversation(tx, account_id: int, status_id: int) -> int:
     return status.id
 
 
-def unmute_conversation(tx, account_id: int, status_id: int) -> int:
+def unmute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
     status = visible_original(tx, account_id, status_id)
     tx.execute(
         conversation_mutes.delete().where(
@@ -280,7 +284,9 @@ def unmute_conversation(tx, account_id: int, status_id: int) -> int:
 # --- Who favourited / boosted -------------------------------------------------------------------
 
 
-def _shown_accounts(viewer_id: int | None, account_column, now):
+def _shown_accounts(
+    viewer_id: int | None, account_column: sa.ColumnElement[int], now: datetime
+) -> sa.ColumnElement[bool]:
     """Suspended accounts are left out; for a viewer, also those they block, mute or are
     blocked by (Mastodon's excluded_from_timeline_account_ids)."""
     condition = accounts.c.suspended_at.is_(None)
@@ -289,7 +295,9 @@ def _shown_accounts(viewer_id: int | None, account_column, now):
     return sa.and_(condition, visibility.not_hidden_from(viewer_id, account_column, now))
 
 
-def favourited_by_query(viewer_id: int | None, status_id: int, now):
+def favourited_by_query(
+    viewer_id: int | None, status_id: int, now: datetime
+) -> tuple[sa.Select, sa.Column[int]]:
     """(cursor id, account row) pairs; the caller pages on favourites.id."""
     return (
         sa.select(favourites.c.id.label("cursor_id"), accounts)
@@ -301,7 +309,9 @@ def favourited_by_query(viewer_id: int | None, status_id: int, now):
     ), favourites.c.id
 
 
-def reblogged_by_query(viewer_id: int | None, status_id: int, now):
+def reblogged_by_query(
+    viewer_id: int | None, status_id: int, now: datetime
+) -> tuple[sa.Select, sa.Column[int]]:
     """(cursor id, account row) pairs; the caller pages on the boost's id.
 
     Only public and unlisted boosts are listed, as in Mastodon: a followers-only boost (an

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pnyx.core.errors import NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 
 KEY_BITS = 2048
@@ -41,7 +42,7 @@ def generate_keypair() -> KeyPair:
     return KeyPair(private_pem, public_pem)
 
 
-def ensure_keypair(tx, account_id: int) -> KeyPair:
+def ensure_keypair(tx: Tx, account_id: int) -> KeyPair:
     """The local account's key pair, made and stored now if it has none yet.
 
     Two requests racing here both write a pair; the conditional update keeps whichever came
@@ -62,18 +63,18 @@ def ensure_keypair(tx, account_id: int) -> KeyPair:
         .where(accounts.c.id == account_id, accounts.c.private_key_pem.is_(None))
         .values(private_key_pem=pair.private_pem, public_key_pem=pair.public_pem)
     )
-    stored = tx.one_or_none(
+    stored = tx.execute(  # the row was read above, in this transaction
         sa.select(accounts.c.private_key_pem, accounts.c.public_key_pem).where(
             accounts.c.id == account_id
         )
-    )
+    ).one()
     return KeyPair(stored.private_key_pem, stored.public_key_pem)
 
 
 _INSTANCE_KEY = "actor_keypair"  # one row holding both halves, so a race cannot mix two pairs
 
 
-def instance_keypair(tx) -> KeyPair:
+def instance_keypair(tx: Tx) -> KeyPair:
     """The instance actor's key pair (it signs fetches made on behalf of the server itself),
     made and stored on first need."""
     from pnyx.core.inserts import insert_ignore

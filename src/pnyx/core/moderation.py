@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from pnyx.core import accounts, instance_settings, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.rows import UserRow
+from pnyx.db.engine import Tx
 
 STAFF_ROLES = ("admin", "moderator")
 NOT_STAFF = "This action is only for the staff of this instance"
@@ -46,7 +48,7 @@ class Moderator:
 OPERATOR = Moderator(account_id=None, user_id=None, role="admin")
 
 
-def staff_member(user, *, admin: bool = False) -> Moderator:
+def staff_member(user: UserRow | None, *, admin: bool = False) -> Moderator:
     """The Moderator a signed-in user (a `users` row) acts as; Forbidden when they are not
     staff, or, with `admin`, not an admin."""
     if user is None or user.role not in STAFF_ROLES:
@@ -56,7 +58,7 @@ def staff_member(user, *, admin: bool = False) -> Moderator:
     return Moderator(account_id=user.account_id, user_id=user.id, role=user.role)
 
 
-def _target(tx, by: Moderator, account_id: int, *, admins_only: bool = False):
+def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False) -> UserRow:
     """The local user `by` acts on, once the rules allow it."""
     target = accounts.user_for_account(tx, account_id)
     if target is None:
@@ -68,14 +70,14 @@ def _target(tx, by: Moderator, account_id: int, *, admins_only: bool = False):
     return target
 
 
-def approve(tx, by: Moderator, account_id: int, reason: str = "") -> None:
+def approve(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     """Let a sign-up that waits for approval in."""
     _target(tx, by, account_id)
     accounts.approve(tx, account_id)
     accounts.log_action(tx, "approve", account_id, by.account_id, reason.strip())
 
 
-def suspend(tx, by: Moderator, account_id: int, reason: str) -> None:
+def suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
     """Hide the account everywhere and sign it out (reversible); the reason is required."""
     _target(tx, by, account_id)
     reason = (reason or "").strip()
@@ -85,20 +87,20 @@ def suspend(tx, by: Moderator, account_id: int, reason: str) -> None:
     accounts.log_action(tx, "suspend", account_id, by.account_id, reason)
 
 
-def unsuspend(tx, by: Moderator, account_id: int, reason: str = "") -> None:
+def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     _target(tx, by, account_id)
     accounts.unsuspend(tx, account_id)
     accounts.log_action(tx, "unsuspend", account_id, by.account_id, reason.strip())
 
 
-def set_role(tx, by: Moderator, account_id: int, role: str, reason: str = "") -> None:
+def set_role(tx: Tx, by: Moderator, account_id: int, role: str, reason: str = "") -> None:
     """Make someone a user, moderator or admin: for admins only."""
     _target(tx, by, account_id, admins_only=True)
     accounts.set_role(tx, account_id, role)
     accounts.log_action(tx, f"set_role:{role}", account_id, by.account_id, reason.strip())
 
 
-def resolve_report(tx, by: Moderator, report_id: int, reason: str = "") -> None:
+def resolve_report(tx: Tx, by: Moderator, report_id: int, reason: str = "") -> None:
     """Any staff member may mark a report as dealt with; logged with their note."""
     reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=reason.strip())
 
@@ -108,7 +110,7 @@ def _admin(by: Moderator) -> None:
         raise Forbidden(ADMINS_ONLY)
 
 
-def change_settings(tx, by: Moderator, values: dict[str, str], reason: str = "") -> None:
+def change_settings(tx: Tx, by: Moderator, values: dict[str, str], reason: str = "") -> None:
     """Store the instance settings that differ from the effective ones (each one logged)."""
     _admin(by)
     current = instance_settings.effective_settings(tx)
@@ -119,17 +121,17 @@ def change_settings(tx, by: Moderator, values: dict[str, str], reason: str = "")
             )
 
 
-def add_rule(tx, by: Moderator, text: str, hint: str = "") -> int:
+def add_rule(tx: Tx, by: Moderator, text: str, hint: str = "") -> int:
     _admin(by)
     return instance_settings.add_rule(tx, text, hint, by_account_id=by.account_id)
 
 
-def remove_rule(tx, by: Moderator, rule_id: int) -> None:
+def remove_rule(tx: Tx, by: Moderator, rule_id: int) -> None:
     _admin(by)
     instance_settings.remove_rule(tx, rule_id, by_account_id=by.account_id)
 
 
-def create_invite(tx, by: Moderator, max_uses: int | None = None) -> str:
+def create_invite(tx: Tx, by: Moderator, max_uses: int | None = None) -> str:
     """A new invite code (optionally limited in uses), logged."""
     _admin(by)
     code = accounts.create_invite(tx, by.user_id, max_uses=max_uses)

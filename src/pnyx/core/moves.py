@@ -13,11 +13,13 @@ here who blocks it, as Mastodon does.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import sqlalchemy as sa
 
 from pnyx.core import follows as core_follows
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, follows
 from pnyx.jobs.queue import enqueue
 
@@ -25,7 +27,7 @@ MOVE_FOLLOWERS = "account.move_followers"
 BATCH = 200
 
 
-def schedule(tx, old_id: int, new_id: int) -> None:
+def schedule(tx: Tx, old_id: int, new_id: int) -> None:
     enqueue(
         tx,
         MOVE_FOLLOWERS,
@@ -34,7 +36,7 @@ def schedule(tx, old_id: int, new_id: int) -> None:
     )
 
 
-def move_local_followers(tx, old_id: int, new_id: int, *, limit: int = BATCH) -> int:
+def move_local_followers(tx: Tx, old_id: int, new_id: int, *, limit: int = BATCH) -> int:
     """Up to `limit` local followers of `old_id` moved to `new_id`; how many were handled."""
     rows = tx.rows(
         sa.select(
@@ -60,7 +62,7 @@ def move_local_followers(tx, old_id: int, new_id: int, *, limit: int = BATCH) ->
     return len(rows)
 
 
-def move_followers_job(tx, payload: dict) -> None:
+def move_followers_job(tx: Tx, payload: dict[str, Any]) -> None:
     try:
         old_id, new_id = int(payload["account_id"]), int(payload["target_id"])
     except (KeyError, TypeError, ValueError):

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.rows import AccountRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, blocks, markers, mutes, notifications
 
 MARKER_TIMELINES = ("home", "notifications")
@@ -30,13 +33,13 @@ MAX_ROUNDS = 4
 class NotificationPage:
     """Notification rows to show, their accounts, and the statuses rendered for the recipient."""
 
-    rows: list
-    accounts: dict[int, object]
+    rows: list[Row]
+    accounts: dict[int, AccountRow]
     bundle: status_views.StatusBundle
     cursor_ids: list[int]  # newest first, for the Link header
 
 
-def _visible_from(query, tx, recipient_id: int):
+def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
     """Only notifications from accounts the recipient has not shut out (or who shut them out)."""
     return query.where(
         ~sa.exists().where(
@@ -65,13 +68,13 @@ def _visible_from(query, tx, recipient_id: int):
 
 
 def _filtered(
-    tx,
+    tx: Tx,
     recipient_id: int,
     *,
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
-):
+) -> sa.Select:
     query = sa.select(notifications).where(notifications.c.account_id == recipient_id)
     types = [t for t in types if t]
     exclude_types = [t for t in exclude_types if t]
@@ -85,7 +88,7 @@ def _filtered(
 
 
 def list_page(
-    tx,
+    tx: Tx,
     recipient_id: int,
     *,
     max_id: int | None = None,
@@ -137,7 +140,7 @@ def list_page(
     return found
 
 
-def _with_visible_status(tx, recipient_id: int, batch: list) -> list:
+def _with_visible_status(tx: Tx, recipient_id: int, batch: list[Row]) -> list[Row]:
     status_ids = [r.status_id for r in batch if r.status_id is not None]
     if not status_ids:
         return batch
@@ -145,9 +148,9 @@ def _with_visible_status(tx, recipient_id: int, batch: list) -> list:
     return [r for r in batch if r.status_id is None or r.status_id in visible]
 
 
-def _assemble(tx, recipient_id: int, rows: list) -> NotificationPage:
+def _assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     account_ids = {r.from_account_id for r in rows}
-    found = (
+    found: dict[int, AccountRow] = (
         {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}
         if account_ids
         else {}
@@ -158,7 +161,7 @@ def _assemble(tx, recipient_id: int, rows: list) -> NotificationPage:
     return NotificationPage(rows, found, bundle, [r.id for r in rows])
 
 
-def get_one(tx, recipient_id: int, notification_id: int) -> NotificationPage:
+def get_one(tx: Tx, recipient_id: int, notification_id: int) -> NotificationPage:
     """One notification of the recipient's, under the same rules as the list; else NotFound."""
     query = _filtered(tx, recipient_id).where(notifications.c.id == notification_id)
     rows = _with_visible_status(tx, recipient_id, tx.rows(query))
@@ -167,7 +170,7 @@ def get_one(tx, recipient_id: int, notification_id: int) -> NotificationPage:
     return _assemble(tx, recipient_id, rows)
 
 
-def dismiss(tx, recipient_id: int, notification_id: int) -> None:
+def dismiss(tx: Tx, recipient_id: int, notification_id: int) -> None:
     deleted = tx.execute(
         notifications.delete().where(
             notifications.c.id == notification_id, notifications.c.account_id == recipient_id
@@ -177,13 +180,13 @@ def dismiss(tx, recipient_id: int, notification_id: int) -> None:
         raise NotFound()
 
 
-def clear(tx, recipient_id: int) -> None:
+def clear(tx: Tx, recipient_id: int) -> None:
     tx.execute(notifications.delete().where(notifications.c.account_id == recipient_id))
 
 
 @functools.cache
-def _newest_and_marker():
-    recipient = sa.bindparam("recipient")
+def _newest_and_marker() -> sa.Select:
+    recipient: sa.BindParameter[int] = sa.bindparam("recipient")
     return sa.select(
         sa.select(markers.c.last_read_id)
         .where(markers.c.account_id == recipient, markers.c.timeline == "notifications")
@@ -195,7 +198,7 @@ def _newest_and_marker():
 
 
 def unread_count(
-    tx,
+    tx: Tx,
     recipient_id: int,
     *,
     limit: int = 100,
@@ -237,7 +240,7 @@ def unread_count(
 # --- Markers ------------------------------------------------------------------------------
 
 
-def get_markers(tx, account_id: int, timelines: Iterable[str]) -> dict[str, object]:
+def get_markers(tx: Tx, account_id: int, timelines: Iterable[str]) -> dict[str, object]:
     wanted = [t for t in timelines if t in MARKER_TIMELINES]
     if not wanted:
         return {}
@@ -247,7 +250,7 @@ def get_markers(tx, account_id: int, timelines: Iterable[str]) -> dict[str, obje
     return {r.timeline: r for r in rows}
 
 
-def save_markers(tx, account_id: int, positions: dict[str, int]) -> dict[str, object]:
+def save_markers(tx: Tx, account_id: int, positions: dict[str, int]) -> dict[str, object]:
     """Set last_read_id per timeline; a new marker starts at version 0, each save adds one.
 
     One upsert per timeline, so two apps saving at the same moment cannot collide.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import blocks, mutes, notifications
 
@@ -16,7 +17,7 @@ TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite",
 
 
 def notify(
-    tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
+    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
 ) -> int | None:
     """Create a notification unless a rule forbids it; returns its id, or None."""
     assert kind in TYPES, kind
@@ -63,7 +64,7 @@ def notify(
 
 
 def withdraw(
-    tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
+    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
 ) -> None:
     """Remove a notification whose cause was undone (an unfavourite, a withdrawn request)."""
     q = notifications.delete().where(

@@ -8,6 +8,14 @@ caller hands back to clients is newest first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+
+from pnyx.db.engine import Tx
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class Page:
         return self.min_id is not None
 
 
-def apply(query, column, page: Page):
+def apply(query: sa.Select, column: sa.ColumnElement[int], page: Page) -> sa.Select:
     """Narrow a select over `column` to the page: newest first, or oldest first for min_id."""
     if page.max_id is not None:
         query = query.where(column < page.max_id)
@@ -33,11 +41,11 @@ def apply(query, column, page: Page):
     return query.order_by(column.desc()).limit(page.limit)
 
 
-def in_display_order(ids_or_rows: list, page: Page) -> list:
+def in_display_order(ids_or_rows: list[T], page: Page) -> list[T]:
     """min_id pages are fetched oldest first; clients want newest first."""
     return list(reversed(ids_or_rows)) if page.ascending else ids_or_rows
 
 
-def fetch(tx, query, column, page: Page) -> list:
+def fetch(tx: Tx, query: sa.Select, column: sa.ColumnElement[int], page: Page) -> list[Row]:
     """The page's rows, newest first."""
     return in_display_order(tx.rows(apply(query, column, page)), page)

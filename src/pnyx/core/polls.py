@@ -8,12 +8,16 @@ is still open).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.rows import PollRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
@@ -21,18 +25,18 @@ from pnyx.jobs.queue import enqueue
 CLOSE_JOB = "poll.close"
 
 
-def for_status(tx, status_id: int):
+def for_status(tx: Tx, status_id: int) -> PollRow | None:
     return tx.one_or_none(sa.select(polls).where(polls.c.status_id == status_id))
 
 
-def get(tx, poll_id: int, *, for_update: bool = False):
+def get(tx: Tx, poll_id: int, *, for_update: bool = False) -> PollRow | None:
     query = sa.select(polls).where(polls.c.id == poll_id)
     if for_update and tx.is_postgres:
         query = query.with_for_update()
     return tx.one_or_none(query)
 
 
-def schedule_close(tx, poll_id: int, expires_at) -> None:
+def schedule_close(tx: Tx, poll_id: int, expires_at: datetime) -> None:
     """One job per (poll, expiry): moving the expiry schedules a new one; the old one no-ops."""
     enqueue(
         tx,
@@ -44,7 +48,7 @@ def schedule_close(tx, poll_id: int, expires_at) -> None:
 
 
 def create(
-    tx,
+    tx: Tx,
     status_id: int,
     account_id: int,
     options: list[str],
@@ -74,8 +78,8 @@ def create(
 
 
 def update(
-    tx,
-    poll,
+    tx: Tx,
+    poll: PollRow,
     options: list[str],
     *,
     expires_in: int,
@@ -84,7 +88,7 @@ def update(
 ) -> None:
     """An edited poll. New options or a new kind (single/multiple) start the voting over."""
     expires_at = tx.now + timedelta(seconds=expires_in)
-    values = {
+    values: dict[str, Any] = {
         "expires_at": expires_at,
         "closed_at": None,
         "hide_totals": bool(hide_totals),
@@ -99,15 +103,15 @@ def update(
     schedule_close(tx, poll.id, expires_at)
 
 
-def remove(tx, poll_id: int) -> None:
+def remove(tx: Tx, poll_id: int) -> None:
     tx.execute(polls.delete().where(polls.c.id == poll_id))
 
 
-def is_expired(poll, now) -> bool:
+def is_expired(poll: PollRow, now: datetime) -> bool:
     return poll.closed_at is not None or (poll.expires_at is not None and poll.expires_at <= now)
 
 
-def own_votes(tx, poll_id: int, account_id: int | None) -> list[int]:
+def own_votes(tx: Tx, poll_id: int, account_id: int | None) -> list[int]:
     if account_id is None:
         return []
     return sorted(
@@ -119,7 +123,7 @@ def own_votes(tx, poll_id: int, account_id: int | None) -> list[int]:
     )
 
 
-def visible_poll(tx, viewer_id: int | None, poll_id: int):
+def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int) -> PollRow:
     """The poll if the viewer may see the post it belongs to; otherwise NotFound."""
     poll = get(tx, poll_id)
     if poll is None:
@@ -130,7 +134,7 @@ def visible_poll(tx, viewer_id: int | None, poll_id: int):
     return poll
 
 
-def has_voted(tx, poll, account_id: int) -> bool:
+def has_voted(tx: Tx, poll: PollRow, account_id: int) -> bool:
     if poll.account_id == account_id:
         return True  # as Mastodon: the author counts as having voted
     return bool(
@@ -142,11 +146,15 @@ def has_voted(tx, poll, account_id: int) -> bool:
     )
 
 
-def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None) -> None:
+def vote(
+    tx: Tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None
+) -> None:
     """One vote per account: one choice, or several on a multiple-choice poll. `uri` is the
     vote's ActivityPub id when it comes from another server."""
     visible_poll(tx, account_id, poll_id)
     poll = get(tx, poll_id, for_update=True)
+    if poll is None:  # deleted with its post since visible_poll read it (read committed)
+        raise NotFound()
     if is_expired(poll, tx.now):
         raise Invalid("The poll has already ended")
     if poll.account_id == account_id:
@@ -199,11 +207,11 @@ def vote(tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | No
 POLL_UPDATE_DELAY = timedelta(seconds=30)
 
 
-def _is_remote(tx, account_id: int) -> bool:
+def _is_remote(tx: Tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
-def close(tx, poll_id: int, *, closed_at=None) -> bool:
+def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
     """Close a poll whose time is up and tell its voters (local ones) and author (if local).
     False: nothing to do. `closed_at`: a remote poll's server says it has closed then.
 
@@ -234,16 +242,16 @@ def close(tx, poll_id: int, *, closed_at=None) -> bool:
     return True
 
 
-def close_job(tx, payload: dict) -> None:
+def close_job(tx: Tx, payload: dict[str, Any]) -> None:
     """The durable expiry job; a poll deleted in the meantime is simply gone."""
     try:
-        poll_id = int(payload.get("poll_id"))
-    except (TypeError, ValueError):
+        poll_id = int(payload["poll_id"])
+    except (KeyError, TypeError, ValueError):
         return
     close(tx, poll_id)
 
 
-def pending_close_jobs(tx, poll_id: int) -> list:
+def pending_close_jobs(tx: Tx, poll_id: int) -> list[Row]:
     """The scheduled closing jobs of a poll (for inspection and tests)."""
     return tx.rows(
         sa.select(jobs).where(

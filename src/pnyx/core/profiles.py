@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pnyx.core import events, follows, text
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
 
 FIELD_NAME_MAX = 255
@@ -37,7 +38,7 @@ class ProfileUpdate:
     language: str | None = None  # "" clears it
 
 
-def field_value_html(tx, value: str) -> str:
+def field_value_html(tx: Tx, value: str) -> str:
     """A field value as HTML: escaped, links made clickable, on one line (no paragraphs)."""
     rendered = text.render(tx, " ".join(value.split())).html
     if rendered.startswith("<p>") and rendered.endswith("</p>"):
@@ -50,7 +51,7 @@ def _clean_line(value: str) -> str:
     return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable())
 
 
-def _check(tx, change: ProfileUpdate) -> None:
+def _check(tx: Tx, change: ProfileUpdate) -> None:
     settings = tx.settings
     if change.display_name is not None and len(change.display_name) > (
         settings.max_display_name_chars
@@ -74,7 +75,7 @@ def _check(tx, change: ProfileUpdate) -> None:
         raise Invalid("Default language is not a valid language code")
 
 
-def update_profile(tx, account_id: int, change: ProfileUpdate) -> None:
+def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
     """Apply a user's own profile change to their local account, all or nothing."""
     account = tx.one_or_none(
         accounts.select().where(accounts.c.id == account_id, accounts.c.domain.is_(None))

@@ -11,6 +11,7 @@ a post whose uri has a tombstone (deleted at its origin) is never stored again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,9 @@ import sqlalchemy as sa
 from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -59,7 +62,7 @@ class IncomingAccount:
     created_at: datetime | None = None
 
 
-def store_account(tx, incoming: IncomingAccount) -> int:
+def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     """Create or refresh a remote account; returns its id."""
     values = {
         "username": incoming.username,
@@ -120,6 +123,7 @@ def store_account(tx, incoming: IncomingAccount) -> int:
                 )
             )
         )
+        assert row is not None, "the insert met a row holding this uri or handle"
         tx.execute(
             accounts.update().where(accounts.c.id == row.id).values(**values, uri=incoming.uri)
         )
@@ -127,15 +131,15 @@ def store_account(tx, incoming: IncomingAccount) -> int:
     return account_id
 
 
-def account_by_uri(tx, uri: str):
+def account_by_uri(tx: Tx, uri: str) -> AccountRow | None:
     return tx.one_or_none(sa.select(accounts).where(accounts.c.uri == uri))
 
 
-def status_by_uri(tx, uri: str):
+def status_by_uri(tx: Tx, uri: str) -> StatusRow | None:
     return tx.one_or_none(sa.select(statuses).where(statuses.c.uri == uri))
 
 
-def is_tombstoned(tx, uri: str) -> bool:
+def is_tombstoned(tx: Tx, uri: str) -> bool:
     return tombstones.deleted_at(tx, uri) is not None
 
 
@@ -180,7 +184,7 @@ class IncomingStatus:
     attachments: list[IncomingAttachment] = field(default_factory=list)
 
 
-def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
+def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None:
     """Store a remote post; returns its id (the existing one if already stored), or None when
     its origin already deleted it."""
     existing = status_by_uri(tx, incoming.uri)
@@ -217,14 +221,18 @@ def store_status(tx, author_id: int, incoming: IncomingStatus) -> int | None:
     named = _accounts(tx, incoming.mentioned_account_ids)
     status = insert_status(tx, values, named, incoming.tags, parent)
     if status is None:  # stored concurrently by another worker
-        return status_by_uri(tx, incoming.uri).id
+        stored = status_by_uri(tx, incoming.uri)
+        assert stored is not None, "the insert met a row holding this uri"
+        return stored.id
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
     _store_attachments(tx, status_id, author_id, incoming.attachments)
     return status_id
 
 
-def _store_attachments(tx, status_id: int, author_id: int, items: list[IncomingAttachment]):
+def _store_attachments(
+    tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
+) -> None:
     from pnyx.db.tables import media_attachments
 
     tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))
@@ -253,7 +261,7 @@ def _store_attachments(tx, status_id: int, author_id: int, items: list[IncomingA
         )
 
 
-def add_resolved_mentions(tx, status_id: int, account_ids: list[int]) -> None:
+def add_resolved_mentions(tx: Tx, status_id: int, account_ids: list[int]) -> None:
     """Accounts a stored remote post names, found after it was stored (federation fetched
     them). They are elsewhere, so nobody here is notified."""
     status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
@@ -261,18 +269,18 @@ def add_resolved_mentions(tx, status_id: int, account_ids: list[int]) -> None:
         _set_mentions(tx, status, account_ids, notify=False)
 
 
-def _accounts(tx, account_ids: list[int]) -> list:
+def _accounts(tx: Tx, account_ids: list[int]) -> Sequence[AccountRow]:
     if not account_ids:
         return []
     return tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
 
 
-def _set_mentions(tx, status, account_ids: list[int], *, notify: bool) -> None:
+def _set_mentions(tx: Tx, status: StatusRow, account_ids: list[int], *, notify: bool) -> None:
     if account_ids:
         add_mentions(tx, status, _accounts(tx, account_ids), notify=notify)
 
 
-def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
+def _store_poll(tx: Tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
     tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
     poll_id = new_id()
     stored = insert_ignore(
@@ -298,7 +306,7 @@ def _store_poll(tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
         core_polls.schedule_close(tx, poll_id, poll.expires_at)
 
 
-def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
+def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
     """A remote post edited at its origin: new content, mentions, tags and poll counts.
 
     A change of what the post says (text, warning, sensitivity, media, poll options) is an
@@ -351,7 +359,7 @@ def update_status(tx, status_id: int, incoming: IncomingStatus) -> None:
         status_edits.record_version(tx, status, options_before, options_after)
 
 
-def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
+def _update_poll(tx: Tx, existing: PollRow, incoming: IncomingPoll) -> None:
     """New counts (and options, end) of a remote poll; its server saying it has closed closes
     it here, which tells the people here who voted."""
     tallies = list(incoming.tallies)[: len(incoming.options)]
@@ -371,11 +379,11 @@ def _update_poll(tx, existing, incoming: IncomingPoll) -> None:
     tx.execute(polls.update().where(polls.c.id == existing.id).values(**values))
     if existing.closed_at is None and incoming.closed_at is not None:
         core_polls.close(tx, existing.id, closed_at=incoming.closed_at)
-    elif moved and existing.closed_at is None:
+    elif moved and incoming.expires_at is not None and existing.closed_at is None:
         core_polls.schedule_close(tx, existing.id, incoming.expires_at)
 
 
-def delete_remote_status(tx, uri: str, author_id: int) -> bool:
+def delete_remote_status(tx: Tx, uri: str, author_id: int) -> bool:
     """Its origin deleted a post: remove it (and boosts of it) and keep a tombstone, so a
     Create that arrives late does not bring it back. True if something was removed."""
     tombstones.leave(tx, uri)
@@ -387,7 +395,7 @@ def delete_remote_status(tx, uri: str, author_id: int) -> bool:
 
 
 def store_report(
-    tx,
+    tx: Tx,
     reporter_id: int,
     target_id: int,
     status_ids: list[int],
@@ -414,7 +422,7 @@ def store_report(
     return report_id if inserted else None
 
 
-def record_move(tx, account_id: int, target_id: int) -> None:
+def record_move(tx: Tx, account_id: int, target_id: int) -> None:
     """The account says it moved to `target_id` (which the caller checked lists it in
     alsoKnownAs): its profile says so, and its followers here move over (`core.moves`)."""
     previous = tx.scalar(
@@ -427,7 +435,7 @@ def record_move(tx, account_id: int, target_id: int) -> None:
         moves.schedule(tx, account_id, target_id)
 
 
-def set_featured(tx, account_id: int, status_id: int, featured: bool) -> None:
+def set_featured(tx: Tx, account_id: int, status_id: int, featured: bool) -> None:
     """A remote account pinned (or unpinned) one of its own posts to its profile."""
     from pnyx.db.tables import status_pins
 
@@ -451,7 +459,7 @@ def set_featured(tx, account_id: int, status_id: int, featured: bool) -> None:
 
 
 def relevant_here(
-    tx, author_id: int, mentioned_ids: list[int], in_reply_to_uri: str | None
+    tx: Tx, author_id: int, mentioned_ids: list[int], in_reply_to_uri: str | None
 ) -> bool:
     """Whether a post from another server concerns anyone here: a local account follows its
     author, it names a local account, or it answers a post we hold. Others are dropped, as
@@ -472,4 +480,6 @@ def relevant_here(
         .limit(1)
     ):
         return True
-    return bool(in_reply_to_uri) and status_by_uri(tx, in_reply_to_uri) is not None
+    if not in_reply_to_uri:
+        return False
+    return status_by_uri(tx, in_reply_to_uri) is not None

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import paging, visibility
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import ListedAccountRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import account_notes, accounts, blocks, follow_requests, follows, mutes
 
 MAX_NOTE_CHARS = 2000
@@ -53,7 +57,9 @@ class FamiliarFollowers:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _both_ways(tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Sequence[str] = ()):
+def _both_ways(
+    tx: Tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Sequence[str] = ()
+) -> tuple[dict[int, Row], set[int]]:
     """Rows of a follows-shaped table between the viewer and `ids`, in one query:
     (the viewer's rows by target id, the ids that have a row towards the viewer)."""
     rows = tx.rows(
@@ -71,7 +77,7 @@ def _both_ways(tx, table: sa.Table, viewer_id: int, ids: list[int], columns: Seq
     return outgoing, incoming
 
 
-def relationships(tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relationship]:
+def relationships(tx: Tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relationship]:
     """The viewer's relationship to each target, in the order given, in five queries."""
     ids = list(dict.fromkeys(target_ids))
     if not ids:
@@ -129,12 +135,12 @@ def relationships(tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relatio
     return [rels[i] for i in ids]
 
 
-def relationship(tx, viewer_id: int, target_id: int) -> Relationship:
+def relationship(tx: Tx, viewer_id: int, target_id: int) -> Relationship:
     return relationships(tx, viewer_id, [target_id])[0]
 
 
 def existing_account_ids(
-    tx, account_ids: Sequence[int], *, with_suspended: bool = False
+    tx: Tx, account_ids: Sequence[int], *, with_suspended: bool = False
 ) -> list[int]:
     """The given ids that name accounts (not suspended, unless asked), in the order given."""
     ids = list(dict.fromkeys(account_ids))
@@ -147,7 +153,7 @@ def existing_account_ids(
     return [i for i in ids if i in found]
 
 
-def set_note(tx, account_id: int, target_id: int, comment: str | None) -> None:
+def set_note(tx: Tx, account_id: int, target_id: int, comment: str | None) -> None:
     """A private note about another account; a blank one removes the note."""
     known_account(tx, target_id)
     comment = comment or ""
@@ -169,12 +175,20 @@ def set_note(tx, account_id: int, target_id: int, comment: str | None) -> None:
 # --- lists of accounts --------------------------------------------------------------------
 
 
-def _account_page(tx, query, column, max_id, since_id, min_id, limit) -> list:
+def _account_page(
+    tx: Tx,
+    query: sa.Select,
+    column: sa.ColumnElement[int],
+    max_id: int | None,
+    since_id: int | None,
+    min_id: int | None,
+    limit: int,
+) -> Sequence[ListedAccountRow]:
     """Mastodon's id pagination over `column`, newest first."""
     return paging.fetch(tx, query, column, paging.Page(max_id, since_id, min_id, limit))
 
 
-def _collection_hidden(tx, owner_id: int, viewer_id: int | None) -> bool:
+def _collection_hidden(tx: Tx, owner_id: int, viewer_id: int | None) -> bool:
     """Whether the owner's followers/following lists are hidden from this viewer.
 
     Mastodon hides them when the owner is suspended, chose to hide them (except from
@@ -200,17 +214,17 @@ def _collection_hidden(tx, owner_id: int, viewer_id: int | None) -> bool:
 
 
 def _follow_list(
-    tx,
+    tx: Tx,
     owner_id: int,
     viewer_id: int | None,
     *,
-    owner_column,
-    other_column,
-    max_id=None,
-    since_id=None,
-    min_id=None,
+    owner_column: sa.Column[int],
+    other_column: sa.Column[int],
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
     limit: int = 40,
-) -> list:
+) -> Sequence[ListedAccountRow]:
     if _collection_hidden(tx, owner_id, viewer_id):
         return []
     query = (
@@ -223,7 +237,9 @@ def _follow_list(
     return _account_page(tx, query, follows.c.id, max_id, since_id, min_id, limit)
 
 
-def followers(tx, account_id: int, viewer_id: int | None, **page) -> list:
+def followers(
+    tx: Tx, account_id: int, viewer_id: int | None, **page: Any
+) -> Sequence[ListedAccountRow]:
     """Accounts following `account_id`, newest follow first; rows carry `cursor_id`.
 
     `page` takes max_id, since_id, min_id and limit (ids of follow rows).
@@ -238,7 +254,9 @@ def followers(tx, account_id: int, viewer_id: int | None, **page) -> list:
     )
 
 
-def following(tx, account_id: int, viewer_id: int | None, **page) -> list:
+def following(
+    tx: Tx, account_id: int, viewer_id: int | None, **page: Any
+) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` follows, newest follow first; rows carry `cursor_id`."""
     return _follow_list(
         tx,
@@ -251,18 +269,18 @@ def following(tx, account_id: int, viewer_id: int | None, **page) -> list:
 
 
 def _own_list(
-    tx,
+    tx: Tx,
     table: sa.Table,
-    owner_column,
-    other_column,
+    owner_column: sa.Column[int],
+    other_column: sa.Column[int],
     owner_id: int,
-    extra=(),
+    extra: Sequence[sa.ColumnElement[Any]] = (),
     *,
     max_id: int | None = None,
     since_id: int | None = None,
     min_id: int | None = None,
     limit: int = 40,
-) -> list:
+) -> Sequence[ListedAccountRow]:
     """One of the owner's own lists (requests, blocks, mutes), paged by the list row's id."""
     query = (
         sa.select(accounts, table.c.id.label("cursor_id"), *extra)
@@ -274,7 +292,7 @@ def _own_list(
     return _account_page(tx, query, table.c.id, max_id, since_id, min_id, limit)
 
 
-def pending_requests(tx, account_id: int, **page) -> list:
+def pending_requests(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts asking to follow `account_id`, newest request first; rows carry `cursor_id`."""
     return _own_list(
         tx,
@@ -286,14 +304,14 @@ def pending_requests(tx, account_id: int, **page) -> list:
     )
 
 
-def blocked_accounts(tx, account_id: int, **page) -> list:
+def blocked_accounts(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` blocks, newest block first; rows carry `cursor_id`."""
     return _own_list(
         tx, blocks, blocks.c.account_id, blocks.c.target_account_id, account_id, **page
     )
 
 
-def muted_accounts(tx, account_id: int, **page) -> list:
+def muted_accounts(tx: Tx, account_id: int, **page: Any) -> Sequence[ListedAccountRow]:
     """Accounts `account_id` mutes (unexpired); rows carry `cursor_id` and `mute_expires_at`."""
     return _own_list(
         tx,
@@ -306,7 +324,9 @@ def muted_accounts(tx, account_id: int, **page) -> list:
     )
 
 
-def familiar_followers(tx, viewer_id: int, target_ids: Sequence[int]) -> list[FamiliarFollowers]:
+def familiar_followers(
+    tx: Tx, viewer_id: int, target_ids: Sequence[int]
+) -> list[FamiliarFollowers]:
     """For each target: accounts the viewer follows that follow it too, in one query.
 
     Accounts that hide their collections are left out (saying they follow the target would

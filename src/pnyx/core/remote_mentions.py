@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from pnyx.core import events, text
 from pnyx.core.statuses import add_mentions, get_row
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, status_edits, statuses
 
 
-def complete(tx, status_id: int, resolved: dict[str, int], kind: str = "create") -> None:
+def complete(tx: Tx, status_id: int, resolved: dict[str, int], kind: str = "create") -> None:
     """The lookups are done: `resolved` maps each handle found (`user@domain`, lower-case)
     to its account. Handles that could not be found stay plain text. The post's `kind`
     (create, or update after an edit) goes out now, as the post is now (an edit made

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, reports, rules, statuses
 
@@ -35,7 +37,7 @@ class ReportInput:
     forward: bool = False
 
 
-def file_report(tx, reporter_id: int, data: ReportInput) -> int:
+def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
     """Store the report; returns its id. NotFound for an unknown account or a post that is
     not the account's or not visible to the reporter; Invalid for the rest."""
     target = tx.one_or_none(sa.select(accounts.c.id).where(accounts.c.id == data.target_account_id))
@@ -81,7 +83,7 @@ def file_report(tx, reporter_id: int, data: ReportInput) -> int:
     return report_id
 
 
-def get_own(tx, reporter_id: int, report_id: int):
+def get_own(tx: Tx, reporter_id: int, report_id: int) -> Row:
     """One of the reporter's own reports (what the API answers with)."""
     row = tx.one_or_none(
         sa.select(reports).where(reports.c.id == report_id, reports.c.account_id == reporter_id)
@@ -91,7 +93,9 @@ def get_own(tx, reporter_id: int, report_id: int):
     return row
 
 
-def report_list(tx, status: str = "open", *, before_id: int | None = None, limit: int = 50):
+def report_list(
+    tx: Tx, status: str = "open", *, before_id: int | None = None, limit: int = 50
+) -> list[Row]:
     """Reports, newest first: open ones (waiting for a moderator) or resolved ones, each with
     who reported (an account here, or elsewhere for a Flag) and whom."""
     reporter = accounts.alias("reporter")
@@ -122,9 +126,9 @@ def report_list(tx, status: str = "open", *, before_id: int | None = None, limit
     return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
 
 
-def resolve_report(tx, report_id: int, *, by_account_id: int, reason: str = "") -> None:
+def resolve_report(tx: Tx, report_id: int, *, by_account_id: int | None, reason: str = "") -> None:
     """A moderator dealt with a report (acting on the account is a separate, logged action);
-    recorded in the moderation log with what they said."""
+    recorded in the moderation log with what they said (None: the operator, from the CLI)."""
     row = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
     if row is None:
         raise NotFound()

@@ -9,12 +9,16 @@ small instance, and it can never turn into a whole-table scan on a large one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import status_views, visibility
+from pnyx.core.rows import AccountRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
 from pnyx.db.tables import accounts, follows, statuses, tags
 
@@ -35,7 +39,7 @@ def is_address(q: str) -> bool:
     return q.startswith(("https://", "http://"))
 
 
-def _named_by_address(tx, address: str) -> int | None:
+def _named_by_address(tx: Tx, address: str) -> int | None:
     """The account a pasted profile address names, among those stored here: its ActivityPub
     id (`https://host/users/x`), its profile page (`https://host/@x`, as its server gave it),
     or, on this server, our page of an account elsewhere (`/@x@host`). Only indexed lookups:
@@ -60,7 +64,7 @@ def _named_by_address(tx, address: str) -> int | None:
 
 
 def search_accounts(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     q: str,
     *,
@@ -68,7 +72,7 @@ def search_accounts(
     offset: int = 0,
     following: bool = False,
     resolved_id: int | None = None,
-) -> list:
+) -> Sequence[AccountRow]:
     """Account rows: an exact `user`, `user@domain` or `@user@domain` first, then prefixes.
 
     A profile address finds the one account it names (Mastodon does the same): `resolved_id`
@@ -80,7 +84,7 @@ def search_accounts(
         return []
     username, _, domain = term.partition("@")
 
-    def allowed(query):
+    def allowed(query: sa.Select) -> sa.Select:
         query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
         if viewer_id is not None:
             query = query.where(visibility.not_blocked(viewer_id, accounts.c.id))
@@ -97,7 +101,7 @@ def search_accounts(
         if account_id is None or offset > 0:
             return []
         return tx.rows(allowed(sa.select(accounts).where(accounts.c.id == account_id)))
-    found: list = []
+    found: list[AccountRow] = []
     exact = core_accounts.find_by_acct(tx, term) if username else None
     if exact is not None and tx.one_or_none(
         allowed(sa.select(accounts.c.id).where(accounts.c.id == exact.id))
@@ -125,12 +129,12 @@ def search_accounts(
     # The exact match, if any, is result number 0; prefix matches follow it.
     if found:
         if offset == 0:
-            return found + tx.rows(query.limit(limit - 1)) if limit > 1 else found
+            return [*found, *tx.rows(query.limit(limit - 1))] if limit > 1 else found
         return tx.rows(query.offset(offset - 1).limit(limit))
     return tx.rows(query.offset(offset).limit(limit))
 
 
-def search_hashtags(tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
+def search_hashtags(tx: Tx, q: str, *, limit: int = 20, offset: int = 0) -> list[Row]:
     name = (q or "").strip().lstrip("#").lower()
     if not name:
         return []
@@ -145,7 +149,7 @@ def search_hashtags(tx, q: str, *, limit: int = 20, offset: int = 0) -> list:
 
 
 def search_statuses(
-    tx,
+    tx: Tx,
     viewer_id: int,
     q: str,
     *,
@@ -175,10 +179,10 @@ def search_statuses(
     )
     if account_id is not None:
         recent = recent.where(statuses.c.account_id == account_id)
-    recent = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
-    haystack = sa.func.lower(recent.c.text + " " + recent.c.spoiler_text)
-    query = sa.select(recent.c.id).where(
+    scanned = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
+    haystack = sa.func.lower(scanned.c.text + " " + scanned.c.spoiler_text)
+    query = sa.select(scanned.c.id).where(
         *[haystack.like(_like_anywhere(w), escape="\\") for w in words]
     )
-    ids = tx.scalars(query.order_by(recent.c.id.desc()).offset(offset).limit(limit))
+    ids = tx.scalars(query.order_by(scanned.c.id.desc()).offset(offset).limit(limit))
     return status_views.load(tx, ids, viewer_id).visible

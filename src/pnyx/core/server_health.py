@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.tables import domains
 
 log = logging.getLogger("pnyx.federation.delivery")
@@ -19,7 +20,7 @@ UNAVAILABLE_AFTER = timedelta(days=3)
 UNAVAILABLE_FAILURES = 10
 
 
-def is_unavailable(tx, domain: str) -> bool:
+def is_unavailable(tx: Tx, domain: str) -> bool:
     return (
         tx.scalar(
             sa.select(domains.c.unavailable_since).where(
@@ -30,7 +31,7 @@ def is_unavailable(tx, domain: str) -> bool:
     )
 
 
-def mark_available(tx, domain: str) -> None:
+def mark_available(tx: Tx, domain: str) -> None:
     """The server answered (or sent us something): forget its failures. A row with nothing
     to forget is left alone (no write per delivery)."""
     tx.execute(
@@ -43,11 +44,12 @@ def mark_available(tx, domain: str) -> None:
     )
 
 
-def record_failure(tx, domain: str, now: datetime | None = None) -> bool:
+def record_failure(tx: Tx, domain: str, now: datetime | None = None) -> bool:
     """Count one failed delivery; returns True when the server is now unavailable."""
     now = now or tx.now
     insert_ignore(tx, domains, {"domain": domain, "failures": 0})
     row = tx.one_or_none(sa.select(domains).where(domains.c.domain == domain))
+    assert row is not None, "inserted just above, in this transaction"
     failures = row.failures + 1
     first = row.first_failure_at or now
     unavailable = row.unavailable_since

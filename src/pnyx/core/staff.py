@@ -5,13 +5,21 @@ in core.reports.)"""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, moderation_log, users
 
 USER_FILTERS = ("pending", "active", "suspended", "all")
 
 
-def local_users(tx, status: str = "all", *, before_user_id: int | None = None, limit=None):
+def local_users(
+    tx: Tx,
+    status: str = "all",
+    *,
+    before_user_id: int | None = None,
+    limit: int | None = None,
+) -> list[Row]:
     """Local accounts with their user, newest sign-ups first; `status` narrows to those
     waiting for approval, active, or suspended."""
     query = sa.select(
@@ -42,7 +50,7 @@ def local_users(tx, status: str = "all", *, before_user_id: int | None = None, l
     return tx.rows(query)
 
 
-def recent_actions(tx, limit: int = 15) -> list:
+def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
     """The newest moderation log entries, with who acted and on whom."""
     actor = accounts.alias("actor")
     target = accounts.alias("target")

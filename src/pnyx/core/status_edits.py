@@ -8,31 +8,36 @@ statuses.add_mentions); a changed poll starts its voting over (see polls.update)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 
 from pnyx.core import polls, text
 from pnyx.core.errors import NotFound
+from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     StatusContent,
     add_mentions,
     federate_when_named,
-    get_row,
     normalize_language,
     notify_about,
     own_row,
     set_tags,
+    stored_row,
     validate_content,
     visible_row,
 )
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, mentions, status_edits, statuses
 
 EditInput = StatusContent  # an edit changes what a post says, never where it went
 
 
-def _snapshot(tx, status, poll_options: list[str] | None, at) -> None:
+def _snapshot(tx: Tx, status: StatusRow, poll_options: list[str] | None, at: datetime) -> None:
     tx.execute(
         status_edits.insert().values(
             id=new_id(at) if at != tx.now else new_id(),
@@ -48,7 +53,7 @@ def _snapshot(tx, status, poll_options: list[str] | None, at) -> None:
     )
 
 
-def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
+def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     """Change a post's text, warning, sensitivity, language or poll, keeping its history.
 
     The first edit also records the original version, so the history always starts with what
@@ -57,7 +62,7 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
     status = own_row(tx, account_id, status_id)
     if status.reblog_of_id:
         raise NotFound()
-    body, spoiler, new_options = validate_content(tx, data)
+    body, spoiler, new_poll = validate_content(tx, data)
     old_poll = polls.for_status(tx, status_id)
 
     rendered = text.render(tx, body)
@@ -77,7 +82,7 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
             edited_at=tx.now,
         )
     )
-    updated = get_row(tx, status_id)
+    updated = stored_row(tx, status_id)
 
     previous = set(
         tx.scalars(sa.select(mentions.c.account_id).where(mentions.c.status_id == status_id))
@@ -96,7 +101,7 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
         )
     set_tags(tx, status_id, rendered.tags)
 
-    if new_options is None:
+    if new_poll is None:
         if old_poll is not None:
             polls.remove(tx, old_poll.id)
     elif old_poll is None:
@@ -104,26 +109,33 @@ def edit(tx, account_id: int, status_id: int, data: EditInput) -> int:
             tx,
             status_id,
             status.account_id,
-            new_options,
-            expires_in=data.poll.expires_in,
-            multiple=data.poll.multiple,
-            hide_totals=data.poll.hide_totals,
+            new_poll.options,
+            expires_in=new_poll.expires_in,
+            multiple=new_poll.multiple,
+            hide_totals=new_poll.hide_totals,
         )
     else:
         polls.update(
             tx,
             old_poll,
-            new_options,
-            expires_in=data.poll.expires_in,
-            multiple=data.poll.multiple,
-            hide_totals=data.poll.hide_totals,
+            new_poll.options,
+            expires_in=new_poll.expires_in,
+            multiple=new_poll.multiple,
+            hide_totals=new_poll.hide_totals,
         )
-    record_version(tx, status, list(old_poll.options) if old_poll else None, new_options)
+    record_version(
+        tx,
+        status,
+        list(old_poll.options) if old_poll else None,
+        new_poll.options if new_poll else None,
+    )
     federate_when_named(tx, "update", status_id, rendered.unresolved)
     return status_id
 
 
-def record_version(tx, before, poll_before: list[str] | None, poll_after: list[str] | None) -> None:
+def record_version(
+    tx: Tx, before: StatusRow, poll_before: list[str] | None, poll_after: list[str] | None
+) -> None:
     """Keep the version a post has just become, and tell the people here who boosted it.
 
     The one write path of edit history, for local edits and for Updates from other servers
@@ -132,7 +144,7 @@ def record_version(tx, before, poll_before: list[str] | None, poll_after: list[s
     """
     if not tx.scalar(sa.select(sa.func.count()).where(status_edits.c.status_id == before.id)):
         _snapshot(tx, before, poll_before, before.created_at)
-    updated = get_row(tx, before.id)
+    updated = stored_row(tx, before.id)
     _snapshot(tx, updated, poll_after, updated.edited_at or tx.now)
     for booster in tx.scalars(
         sa.select(statuses.c.account_id)
@@ -143,7 +155,7 @@ def record_version(tx, before, poll_before: list[str] | None, poll_after: list[s
         notify_about(tx, booster, before.account_id, "update", updated)
 
 
-def history(tx, viewer_id: int | None, status_id: int) -> list:
+def history(tx: Tx, viewer_id: int | None, status_id: int) -> Sequence[Version]:
     """Versions of a post, oldest first; an unedited post has one: itself."""
     status = visible_row(tx, viewer_id, status_id)
     rows = tx.rows(
@@ -167,6 +179,19 @@ def history(tx, viewer_id: int | None, status_id: int) -> list:
     ]
 
 
+class Version(Protocol):
+    """One version of a post, as `history` gives it: a `status_edits` row, or the post itself
+    when it was never edited."""
+
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    poll_options: list[str] | None
+    created_at: datetime
+    account_id: int
+
+
 @dataclass
 class _Version:
     text: str
@@ -174,5 +199,5 @@ class _Version:
     spoiler_text: str
     sensitive: bool
     poll_options: list[str] | None
-    created_at: object
+    created_at: datetime
     account_id: int

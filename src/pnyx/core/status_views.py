@@ -14,8 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.base import Executable
 
 from pnyx.core import decisions, visibility
+from pnyx.core.rows import AccountRow, PollRow, StatusRow
+from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
@@ -37,14 +41,15 @@ from pnyx.db.tables import (
 @dataclass
 class StatusBundle:
     viewer_id: int | None
-    statuses: dict[int, object] = field(default_factory=dict)  # id -> row (incl. boosted)
-    accounts: dict[int, object] = field(default_factory=dict)
-    mentions: dict[int, list] = field(default_factory=lambda: defaultdict(list))
-    tags: dict[int, list] = field(default_factory=lambda: defaultdict(list))
-    polls: dict[int, object] = field(default_factory=dict)  # status id -> poll row
+    statuses: dict[int, StatusRow] = field(default_factory=dict)  # id -> row (incl. boosted)
+    accounts: dict[int, AccountRow] = field(default_factory=dict)
+    # status id -> (status_id, id, username, domain, url, uri) of each account it mentions
+    mentions: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    tags: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))  # name, display
+    polls: dict[int, PollRow] = field(default_factory=dict)  # status id -> poll row
     own_votes: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    apps: dict[int, object] = field(default_factory=dict)
-    media: dict[int, list] = field(default_factory=lambda: defaultdict(list))  # status id -> rows
+    apps: dict[int, Row] = field(default_factory=dict)  # id, name, website
+    media: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by status
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
@@ -60,10 +65,15 @@ class StatusBundle:
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
 # costs more than running these indexed lookups on SQLite (see BENCHMARKS.md).
 @functools.cache
-def _statements() -> dict[str, object]:
-    viewer = sa.bindparam("viewer")
+def _statements() -> dict[str, Executable]:
+    viewer: sa.BindParameter[int] = sa.bindparam("viewer")
 
-    def flag(kind: int, column, *where, extra=None):
+    def flag(
+        kind: int,
+        column: sa.ColumnElement[int],
+        *where: sa.ColumnElement[bool],
+        extra: sa.ColumnElement[int] | None = None,
+    ) -> sa.Select:
         extra_col = extra if extra is not None else sa.literal_column("0")
         return sa.select(
             sa.literal_column(str(kind)).label("kind"), column.label("ref"), extra_col.label("x")
@@ -140,7 +150,9 @@ def _statements() -> dict[str, object]:
 _FAVOURITED, _REBLOGGED, _BOOKMARKED, _PINNED, _MUTED_CONVERSATION, _VOTED = range(6)
 
 
-def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None:
+def _load_rows(
+    tx: Tx, q: dict[str, Executable], bundle: StatusBundle, status_ids: list[int]
+) -> None:
     """The statuses and the originals of the boosts among them."""
     rows = list(tx.execute(q["statuses"], {"ids": list(status_ids)}))
     for row in rows:
@@ -152,7 +164,7 @@ def _load_rows(tx, q: dict, bundle: StatusBundle, status_ids: list[int]) -> None
 
 
 def _pick_visible(
-    tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
+    tx: Tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
 ) -> list[int]:
     """Which of `status_ids` (in order) the bundle's viewer is shown, by the decision
     pipeline: the visibility rule (a boost only with its original), and with `hide_muted`
@@ -178,7 +190,7 @@ def _pick_visible(
     return shown
 
 
-def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
+def visible_ids(tx: Tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
     """Which of `status_ids` the viewer may see, by the same rules as `load` but without
     loading what rendering needs (for counts)."""
     bundle = StatusBundle(viewer_id)
@@ -189,7 +201,7 @@ def visible_ids(tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
 
 
 def load(
-    tx,
+    tx: Tx,
     status_ids: Sequence[int],
     viewer_id: int | None,
     *,
@@ -248,7 +260,7 @@ def load(
     return bundle
 
 
-def load_parent_uris(tx, bundle: StatusBundle) -> None:
+def load_parent_uris(tx: Tx, bundle: StatusBundle) -> None:
     """Fill `bundle.in_reply_to_uris` with the uri of each loaded reply's parent (one query):
     what an ActivityPub Note names as `inReplyTo`. A parent not stored here is left out."""
     parents: dict[int, list[int]] = defaultdict(list)

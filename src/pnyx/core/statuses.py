@@ -11,14 +11,18 @@ the helpers here (lookups, validation, mentions, tags, counters).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from pnyx.core import events, notifications, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.inserts import insert_ignore
+from pnyx.core.rows import AccountRow, StatusRow, UserRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
@@ -49,7 +53,7 @@ MAX_MENTION_LOOKUPS = 10  # per post: naming fifty strangers costs ten lookups, 
 class IdempotentReplay(Exception):
     """A concurrent request with the same Idempotency-Key won: use its status instead."""
 
-    def __init__(self, status_id: int):
+    def __init__(self, status_id: int) -> None:
         super().__init__(status_id)
         self.status_id = status_id
 
@@ -60,6 +64,16 @@ class PollInput:
     expires_in: int | None
     multiple: bool = False
     hide_totals: bool = False
+
+
+@dataclass(frozen=True)
+class ValidPoll:
+    """A poll that passed `validate_poll`: cleaned options and an expiry that is given."""
+
+    options: list[str]
+    expires_in: int
+    multiple: bool
+    hide_totals: bool
 
 
 @dataclass
@@ -87,11 +101,16 @@ class StatusInput(StatusContent):
 # --- Lookups ------------------------------------------------------------------------------
 
 
-def get_row(tx, status_id: int):
+def get_row(tx: Tx, status_id: int) -> StatusRow | None:
     return tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
 
 
-def visible_row(tx, viewer_id: int | None, status_id: int):
+def stored_row(tx: Tx, status_id: int) -> StatusRow:
+    """A row this transaction has just written or checked: it is there (NoResultFound if not)."""
+    return tx.execute(sa.select(statuses).where(statuses.c.id == status_id)).one()
+
+
+def visible_row(tx: Tx, viewer_id: int | None, status_id: int) -> StatusRow:
     """The status if `viewer_id` may see it (and, for a boost, the boosted post), else NotFound."""
     row = get_row(tx, status_id)
     if row is None or not visibility.may_see_one(tx, viewer_id, row):
@@ -103,15 +122,15 @@ def visible_row(tx, viewer_id: int | None, status_id: int):
     return row
 
 
-def visible_original(tx, viewer_id: int | None, status_id: int):
+def visible_original(tx: Tx, viewer_id: int | None, status_id: int) -> StatusRow:
     """Interactions (favourite, boost, bookmark ...) on a boost act on the boosted post."""
     row = visible_row(tx, viewer_id, status_id)
     if row.reblog_of_id:
-        return get_row(tx, row.reblog_of_id)
+        return stored_row(tx, row.reblog_of_id)  # visible_row found it in this transaction
     return row
 
 
-def own_row(tx, account_id: int, status_id: int):
+def own_row(tx: Tx, account_id: int, status_id: int) -> StatusRow:
     """A status its author may change; anyone else's is not found (as Mastodon scopes the lookup)."""
     row = get_row(tx, status_id)
     if row is None or row.account_id != account_id:
@@ -136,7 +155,7 @@ def normalize_language(language: str | None) -> str | None:
     return language.replace("_", "-")
 
 
-def validate_poll(tx, poll: PollInput) -> list[str]:
+def validate_poll(tx: Tx, poll: PollInput) -> ValidPoll:
     settings = tx.settings
     options = [clean_text(o).strip() for o in poll.options]
     if len(options) < settings.min_poll_options:
@@ -157,10 +176,10 @@ def validate_poll(tx, poll: PollInput) -> list[str]:
         raise Invalid("Poll expires at is too soon")
     if poll.expires_in > settings.max_poll_expiration:
         raise Invalid("Poll expires at is too far into the future")
-    return options
+    return ValidPoll(options, poll.expires_in, poll.multiple, poll.hide_totals)
 
 
-def validate_text(tx, body: str, spoiler: str, poll: PollInput | None) -> None:
+def validate_text(tx: Tx, body: str, spoiler: str, poll: PollInput | None) -> None:
     if not body.strip() and poll is None:
         raise Invalid("Text can't be blank")
     limit = tx.settings.max_status_chars
@@ -169,21 +188,21 @@ def validate_text(tx, body: str, spoiler: str, poll: PollInput | None) -> None:
         raise Invalid(f"Text character limit of {limit} exceeded")
 
 
-def validate_content(tx, data: StatusContent) -> tuple[str, str, list[str] | None]:
-    """A new or edited post's text, content warning and poll options, checked and cleaned."""
+def validate_content(tx: Tx, data: StatusContent) -> tuple[str, str, ValidPoll | None]:
+    """A new or edited post's text, content warning and poll, checked and cleaned."""
     if data.media_ids:
         raise Invalid("Media not supported yet")
     body = clean_text(data.text)
     spoiler = clean_text(data.spoiler_text).strip()
     validate_text(tx, body, spoiler, data.poll)
-    poll_options = validate_poll(tx, data.poll) if data.poll is not None else None
-    return body, spoiler, poll_options
+    poll = validate_poll(tx, data.poll) if data.poll is not None else None
+    return body, spoiler, poll
 
 
 # --- Records that go with a status -----------------------------------------------------------
 
 
-def tag_ids(tx, names: list[str]) -> list[int]:
+def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     """Tag rows for these names (stored lower-cased), created when new."""
     ids = []
     for name in names:
@@ -195,13 +214,13 @@ def tag_ids(tx, names: list[str]) -> list[int]:
     return ids
 
 
-def set_tags(tx, status_id: int, names: list[str]) -> None:
+def set_tags(tx: Tx, status_id: int, names: list[str]) -> None:
     tx.execute(status_tags.delete().where(status_tags.c.status_id == status_id))
     for tag_id in dict.fromkeys(tag_ids(tx, names)):
         tx.execute(status_tags.insert().values(status_id=status_id, tag_id=tag_id))
 
 
-def conversation_muted(tx, account_id: int, conversation_id: int | None) -> bool:
+def conversation_muted(tx: Tx, account_id: int, conversation_id: int | None) -> bool:
     if conversation_id is None:
         return False
     return bool(
@@ -214,7 +233,9 @@ def conversation_muted(tx, account_id: int, conversation_id: int | None) -> bool
     )
 
 
-def notify_about(tx, recipient_id: int, from_account_id: int, kind: str, status) -> None:
+def notify_about(
+    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status: StatusRow
+) -> None:
     """A notification about a status, unless the recipient muted its conversation."""
     conversation = status.conversation_id or status.id
     if conversation_muted(tx, recipient_id, conversation):
@@ -222,7 +243,9 @@ def notify_about(tx, recipient_id: int, from_account_id: int, kind: str, status)
     notifications.notify(tx, recipient_id, from_account_id, kind, status.id)
 
 
-def add_mentions(tx, status, accounts_mentioned: list, *, notify: bool = True) -> None:
+def add_mentions(
+    tx: Tx, status: StatusRow, accounts_mentioned: Sequence[AccountRow], *, notify: bool = True
+) -> None:
     """Record (and notify) the accounts a post names. As Mastodon, an account its author
     blocks is never mentioned: it gets no notification and no access to a private post."""
     named = [a.id for a in accounts_mentioned]
@@ -264,8 +287,10 @@ def counted(visibility_name: str) -> bool:
     return visibility_name != "direct"
 
 
-def adjust_account_statuses(tx, account_id: int, delta: int) -> None:
-    values = {"statuses_count": sa.func.greatest(accounts.c.statuses_count + delta, 0)}
+def adjust_account_statuses(tx: Tx, account_id: int, delta: int) -> None:
+    values: dict[str, Any] = {
+        "statuses_count": sa.func.greatest(accounts.c.statuses_count + delta, 0)
+    }
     if not tx.is_postgres:
         values = {"statuses_count": sa.func.max(accounts.c.statuses_count + delta, 0)}
     if delta > 0:
@@ -273,7 +298,7 @@ def adjust_account_statuses(tx, account_id: int, delta: int) -> None:
     tx.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
 
 
-def adjust_counter(tx, status_id: int, column: str, delta: int) -> None:
+def adjust_counter(tx: Tx, status_id: int, column: str, delta: int) -> None:
     """Move one of a status's counters, never below zero."""
     col = statuses.c[column]
     floor = sa.func.greatest if tx.is_postgres else sa.func.max
@@ -285,7 +310,7 @@ def adjust_counter(tx, status_id: int, column: str, delta: int) -> None:
 # --- Create -----------------------------------------------------------------------------------
 
 
-def _replay(tx, account_id: int, key: str | None) -> int | None:
+def _replay(tx: Tx, account_id: int, key: str | None) -> int | None:
     if not key:
         return None
     return tx.scalar(
@@ -297,30 +322,32 @@ def _replay(tx, account_id: int, key: str | None) -> int | None:
     )
 
 
-def create(tx, account_id: int, data: StatusInput) -> int:
+def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     """Post a status; returns its id. Same Idempotency-Key again -> the first status's id."""
     existing = _replay(tx, account_id, data.idempotency_key)
     if existing is not None:
         return existing
-    author = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+    author: AccountRow | None = tx.one_or_none(
+        sa.select(accounts).where(accounts.c.id == account_id)
+    )
     if author is None or author.suspended_at is not None:
         raise NotFound()
-    user = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
+    user: UserRow | None = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
-    body, spoiler, poll_options = validate_content(tx, data)
+    body, spoiler, poll = validate_content(tx, data)
 
     chosen = data.visibility or (user.default_visibility if user else "public")
     if chosen not in visibility.VISIBILITIES:
         raise Invalid("Visibility is not included in the list")
 
-    parent = None
+    parent: StatusRow | None = None
     if data.in_reply_to_id is not None:
         try:
             parent = visible_row(tx, account_id, data.in_reply_to_id)
         except NotFound:  # missing or not for this author's eyes: the same answer, as Mastodon
             raise NotFound(REPLY_NOT_FOUND) from None
         if parent.reblog_of_id:
-            parent = get_row(tx, parent.reblog_of_id)
+            parent = stored_row(tx, parent.reblog_of_id)  # visible_row found it
         chosen = visibility.reply_visibility(parent.visibility, chosen)
 
     sensitive = data.sensitive
@@ -353,7 +380,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
         "application_id": data.application_id,
         "created_at": tx.now,
     }
-    status = insert_status(tx, values, rendered.mentions, rendered.tags, parent)
+    insert_status(tx, values, rendered.mentions, rendered.tags, parent)
 
     if data.idempotency_key:
         tx.execute(
@@ -377,28 +404,34 @@ def create(tx, account_id: int, data: StatusInput) -> int:
             if winner is not None:
                 raise IdempotentReplay(winner)
 
-    if poll_options is not None:
+    if poll is not None:
         polls.create(
             tx,
             status_id,
             account_id,
-            poll_options,
-            expires_in=data.poll.expires_in,
-            multiple=data.poll.multiple,
-            hide_totals=data.poll.hide_totals,
+            poll.options,
+            expires_in=poll.expires_in,
+            multiple=poll.multiple,
+            hide_totals=poll.hide_totals,
         )
-    federate_when_named(tx, "create", status.id, rendered.unresolved)
-    return status.id
+    federate_when_named(tx, "create", status_id, rendered.unresolved)
+    return status_id
 
 
-def insert_status(tx, values: dict, mentioned: list, tag_names: list[str], parent):
+def insert_status(
+    tx: Tx,
+    values: dict[str, Any],
+    mentioned: Sequence[AccountRow],
+    tag_names: list[str],
+    parent: StatusRow | None,
+) -> StatusRow | None:
     """The one way a status row comes to be, local or from another server: the row, its
     mentions (notifying the people here), its tags, the author's and the parent's counters,
     and the bell notifications of local followers who asked for them. Returns the stored
     row, or None when a row with its id or uri already exists (a concurrent store)."""
     if not insert_ignore(tx, statuses, values):
         return None
-    status = get_row(tx, values["id"])
+    status = stored_row(tx, values["id"])
     add_mentions(tx, status, mentioned)
     set_tags(tx, status.id, tag_names)
     if counted(status.visibility):
@@ -415,7 +448,7 @@ def insert_status(tx, values: dict, mentioned: list, tag_names: list[str], paren
     return status
 
 
-def federate_when_named(tx, kind: str, status_id: int, unresolved: list[str]) -> None:
+def federate_when_named(tx: Tx, kind: str, status_id: int, unresolved: list[str]) -> None:
     """Record the post's Create or Update for delivery now, or, when it names accounts of
     other servers never seen here, once they are looked up (core.remote_mentions).
 
@@ -433,7 +466,7 @@ def federate_when_named(tx, kind: str, status_id: int, unresolved: list[str]) ->
     )
 
 
-def _notify_subscribers(tx, status, parent) -> None:
+def _notify_subscribers(tx: Tx, status: StatusRow, parent: StatusRow | None) -> None:
     """Followers who rang the bell hear of new posts; not of DMs, nor of replies to others."""
     if status.visibility == "direct":
         return
@@ -458,7 +491,7 @@ def _notify_subscribers(tx, status, parent) -> None:
 # --- Delete ------------------------------------------------------------------------------------
 
 
-def delete_row(tx, status) -> None:
+def delete_row(tx: Tx, status: StatusRow) -> None:
     """Remove one status and undo the counters it moved; dependent rows go by cascade."""
     if status.reblog_of_id:
         adjust_counter(tx, status.reblog_of_id, "reblogs_count", -1)
@@ -476,11 +509,11 @@ def delete_row(tx, status) -> None:
     tx.execute(statuses.delete().where(statuses.c.id == status.id))
 
 
-def _author_of(tx, status_id: int) -> int:
+def _author_of(tx: Tx, status_id: int) -> int:
     return tx.scalar(sa.select(statuses.c.account_id).where(statuses.c.id == status_id)) or 0
 
 
-def delete(tx, account_id: int, status_id: int) -> None:
+def delete(tx: Tx, account_id: int, status_id: int) -> None:
     """Delete one's own post, its boosts by others (their counters too) and all it carries."""
     status = own_row(tx, account_id, status_id)
     # Who must hear of the deletion is read now: the mentions go with the post.
@@ -505,7 +538,7 @@ def delete(tx, account_id: int, status_id: int) -> None:
         tombstones.leave(tx, status.uri)  # its address now answers 410 Gone
 
 
-def delete_with_boosts(tx, status) -> None:
+def delete_with_boosts(tx: Tx, status: StatusRow) -> None:
     """The one way a post goes, local or deleted at its origin: everyone's boosts of it and
     then the post, each undoing the counters (and notifications) it moved."""
     for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):

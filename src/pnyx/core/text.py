@@ -13,14 +13,18 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import nh3
 import sqlalchemy as sa
 
+from pnyx.config import Settings
 from pnyx.core import uris
 from pnyx.core.accounts import pending as pending_account
+from pnyx.core.rows import AccountRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 
 # http(s) links; trailing punctuation is trimmed afterwards (see `_trim_url`).
@@ -58,7 +62,7 @@ class Rendered:
     """
 
     html: str
-    mentions: list = field(default_factory=list)
+    mentions: list[AccountRow] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
 
@@ -103,7 +107,7 @@ def _link_html(url: str) -> str:
     )
 
 
-def _mention_html(account) -> str:
+def _mention_html(account: AccountRow) -> str:
     href = account.url or account.uri
     return (
         f'<span class="h-card" translate="no"><a href="{html.escape(href)}" '
@@ -111,7 +115,7 @@ def _mention_html(account) -> str:
     )
 
 
-def _tag_html(settings, name: str) -> str:
+def _tag_html(settings: Settings, name: str) -> str:
     href = uris.tag_url(settings, quote(name.lower(), safe=""))
     return (
         f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">'
@@ -119,7 +123,7 @@ def _tag_html(settings, name: str) -> str:
     )
 
 
-def find_mentioned(tx, username: str, domain: str | None):
+def find_mentioned(tx: Tx, username: str, domain: str | None) -> AccountRow | None:
     """The account a mention names, if we know it (local, or remote already stored).
 
     Suspended accounts, and sign-ups not yet approved, are treated as unknown: a mention must
@@ -142,7 +146,9 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
+def _render_inline(
+    tx: Tx, text: str, found: Rendered, cache: dict[tuple[str, ...], AccountRow | None]
+) -> str:
     """One paragraph's worth of text: escape it, turning links, mentions and tags into HTML."""
     out: list[str] = []
     pos = 0
@@ -187,7 +193,7 @@ def _render_inline(tx, text: str, found: Rendered, cache: dict) -> str:
     return "".join(out)
 
 
-def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered:
+def render(tx: Tx, text: str, *, known: Mapping[str, AccountRow] | None = None) -> Rendered:
     """Plain text -> Mastodon-style HTML, with the accounts mentioned and the tags used.
 
     Paragraphs are split on blank lines and single newlines become <br />. Nothing the author
@@ -199,7 +205,9 @@ def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered
     found = Rendered(html="")
     if not source:
         return found
-    cache: dict = {tuple(handle.split("@", 1)): row for handle, row in (known or {}).items()}
+    cache: dict[tuple[str, ...], AccountRow | None] = {
+        tuple(handle.split("@", 1)): row for handle, row in (known or {}).items()
+    }
     paragraphs = [p for p in re.split(r"\n{2,}", source) if p.strip()]
     parts = []
     for paragraph in paragraphs:
@@ -209,7 +217,7 @@ def render(tx, text: str, *, known: dict[str, object] | None = None) -> Rendered
     return found
 
 
-def render_bio(tx, text: str) -> str:
+def render_bio(tx: Tx, text: str) -> str:
     """A profile bio: the same markup as a post; the caller records no tags or mentions."""
     return render(tx, text).html
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pnyx.core.statuses import get_row
+from pnyx.db.engine import Tx
 from pnyx.db.tables import statuses
 
 MAX_ANCESTORS = 40
 MAX_DESCENDANTS = 1000
 
 
-def context_ids(tx, status_id: int) -> tuple[list[int], list[int]]:
+def context_ids(tx: Tx, status_id: int) -> tuple[list[int], list[int]]:
     """Ancestors (root first) and descendants (depth-first, replies in order), unfiltered."""
     row = get_row(tx, status_id)
     if row is None:

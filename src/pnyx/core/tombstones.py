@@ -13,15 +13,16 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core.inserts import insert_ignore
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import tombstones
 
 
-def leave(tx, uri: str) -> None:
+def leave(tx: Tx, uri: str) -> None:
     """Remember that `uri` was deleted (once: the first deletion's time is kept)."""
     insert_ignore(tx, tombstones, {"id": new_id(), "uri": uri, "created_at": tx.now})
 
 
-def deleted_at(tx, uri: str) -> datetime | None:
+def deleted_at(tx: Tx, uri: str) -> datetime | None:
     """When `uri` was deleted, or None if it never was (as far as this server knows)."""
     return tx.scalar(sa.select(tombstones.c.created_at).where(tombstones.c.uri == uri))

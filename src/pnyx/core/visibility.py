@@ -26,10 +26,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentions, mutes
 
@@ -86,20 +88,23 @@ class Fact:
 
 @dataclass(frozen=True)
 class All:
-    parts: tuple
+    parts: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    parts: tuple
+    parts: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    part: object
+    part: Rule
 
 
-def _both_ways_blocked(scope: SqlScope):
+Rule = Fact | All | AnyOf | Not
+
+
+def _both_ways_blocked(scope: SqlScope) -> sa.Exists:
     author = scope.status.c.account_id
     return sa.exists().where(
         sa.or_(
@@ -175,7 +180,7 @@ SEE = All(
 )
 
 
-def python_expression(rule, *, signed_in: bool) -> str:
+def python_expression(rule: Rule, *, signed_in: bool) -> str:
     """The rule as one Python expression over `ctx` and `s`; facts that need a viewer are
     constants for someone signed out."""
     if isinstance(rule, Fact):
@@ -196,19 +201,19 @@ def python_expression(rule, *, signed_in: bool) -> str:
 
 
 @functools.cache
-def compiled(rule, signed_in: bool) -> Callable[[ViewerContext, StatusLike], bool]:
+def compiled(rule: Rule, signed_in: bool) -> Callable[[ViewerContext, StatusLike], bool]:
     """The rule as a Python function, compiled once: the home timeline asks it for every
     candidate, so it runs as one expression rather than walking the tree each time."""
     source = f"lambda ctx, s: {python_expression(rule, signed_in=signed_in)}"
     return eval(source, {"PUBLIC_VISIBILITIES": PUBLIC_VISIBILITIES})  # noqa: S307 - our own text
 
 
-def evaluate(rule, ctx: ViewerContext, status: StatusLike) -> bool:
+def evaluate(rule: Rule, ctx: ViewerContext, status: StatusLike) -> bool:
     """The rule in Python, for one post, with the facts in `ctx`."""
     return compiled(rule, ctx.viewer_id is not None)(ctx, status)
 
 
-def sql_condition(rule, scope: SqlScope):
+def sql_condition(rule: Rule, scope: SqlScope) -> sa.ColumnElement[bool]:
     """The rule as a SQL condition on `scope.status`; facts that need a viewer are constants
     for someone signed out, so the condition stays cheap for anonymous readers."""
     if isinstance(rule, Fact):
@@ -224,7 +229,9 @@ def sql_condition(rule, scope: SqlScope):
     raise TypeError(f"not a rule: {rule!r}")
 
 
-def visible_condition(status_table, viewer_id) -> Any:
+def visible_condition(
+    status_table: sa.FromClause, viewer_id: int | sa.BindParameter[int] | None
+) -> sa.ColumnElement[bool]:
     """SQL: posts in `status_table` that `viewer_id` (an id, a bindparam, or None) may see."""
     return sql_condition(SEE, SqlScope(status_table, viewer_id))
 
@@ -236,12 +243,12 @@ def visible_condition(status_table, viewer_id) -> Any:
 _SUSPENDED, _FOLLOWING, _BLOCKING, _BLOCKED_BY, _MUTING, _MENTIONED, _MUTED_THREAD = range(7)
 
 
-def _arm(kind: int, column, *where):
+def _arm(kind: int, column: sa.ColumnElement[int], *where: sa.ColumnElement[bool]) -> sa.Select:
     return sa.select(sa.literal_column(str(kind)).label("kind"), column.label("ref")).where(*where)
 
 
 @functools.cache
-def _suspended_statement():
+def _suspended_statement() -> sa.Select:
     return _arm(
         _SUSPENDED,
         accounts.c.id,
@@ -251,8 +258,8 @@ def _suspended_statement():
 
 
 @functools.cache
-def _context_statement():
-    viewer = sa.bindparam("viewer")
+def _context_statement() -> sa.CompoundSelect:
+    viewer: sa.BindParameter[int] = sa.bindparam("viewer")
     return sa.union_all(
         _suspended_statement(),
         _arm(
@@ -296,7 +303,7 @@ def _context_statement():
 
 
 def load_context(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     author_ids: Iterable[int],
     status_ids: Iterable[int] = (),
@@ -356,12 +363,12 @@ def why_hidden(ctx: ViewerContext, status: StatusLike) -> str | None:
     return "not_addressed"
 
 
-def may_see_one(tx, viewer_id: int | None, status: StatusLike) -> bool:
+def may_see_one(tx: Tx, viewer_id: int | None, status: StatusLike) -> bool:
     ctx = load_context(tx, viewer_id, [status.account_id], [status.id])
     return may_see(ctx, status)
 
 
-def blocked_either_way(tx, a: int, b: int) -> bool:
+def blocked_either_way(tx: Tx, a: int, b: int) -> bool:
     return bool(
         tx.scalar(
             sa.select(blocks.c.id)
@@ -376,7 +383,7 @@ def blocked_either_way(tx, a: int, b: int) -> bool:
     )
 
 
-def not_blocked(viewer_id: int, account_column):
+def not_blocked(viewer_id: int, account_column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     """SQL condition: the account in `account_column` and the viewer block neither other."""
     return sa.and_(
         ~sa.exists().where(
@@ -388,7 +395,9 @@ def not_blocked(viewer_id: int, account_column):
     )
 
 
-def not_hidden_from(viewer_id: int, account_column, now):
+def not_hidden_from(
+    viewer_id: int, account_column: sa.ColumnElement[int], now: datetime
+) -> sa.ColumnElement[bool]:
     """SQL condition: the account in `account_column` is neither blocked either way with the
     viewer nor muted by them (an expired mute counts as none). Lists of accounts shown to a
     viewer (who favourited, who boosted, followers ...) leave those out, as Mastodon does."""

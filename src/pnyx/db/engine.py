@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Row
+from sqlalchemy.sql.base import Executable
 
 from pnyx.config import Settings
 from pnyx.db.types import utcnow
@@ -57,7 +58,7 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
         )
 
         @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -67,7 +68,7 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
             cur.close()
 
         @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn):
+        def _on_begin(conn: Connection) -> None:
             if conn.get_execution_options().get("pnyx_write"):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
@@ -90,27 +91,38 @@ class Tx:
     settings: Settings
     now: datetime = field(default_factory=utcnow)
 
-    def execute(self, statement, params=None):
+    # Statements are SQLAlchemy Core (`Executable`); what comes back are SQLAlchemy's rows,
+    # read by attribute or unpacked. Core names the shapes it relies on in `pnyx.core.rows`.
+    # `Row` and `CursorResult` stay unparameterized: any number of columns of any type, the
+    # same under SQLAlchemy 2.0 (one tuple parameter) and 2.1 (a variadic one).
+
+    def execute(
+        self,
+        statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> CursorResult:
         return (
             self.conn.execute(statement, params)
             if params is not None
             else self.conn.execute(statement)
         )
 
-    def one_or_none(self, statement):
+    def one_or_none(self, statement: Executable) -> Row | None:
         return self.conn.execute(statement).first()
 
-    def scalar(self, statement):
+    def scalar(self, statement: Executable) -> Any:
         return self.conn.execute(statement).scalar()
 
-    def scalars(self, statement) -> list:
+    def scalars(self, statement: Executable) -> list[Any]:
         return list(self.conn.execute(statement).scalars())
 
-    def scalars_of(self, statement, params: dict, column: int = 0) -> list:
+    def scalars_of(
+        self, statement: Executable, params: Mapping[str, Any], column: int = 0
+    ) -> list[Any]:
         """One column of a prebuilt statement run with `params`."""
         return [row[column] for row in self.conn.execute(statement, params)]
 
-    def rows(self, statement) -> list:
+    def rows(self, statement: Executable) -> list[Row]:
         return list(self.conn.execute(statement))
 
     @property
@@ -119,7 +131,7 @@ class Tx:
 
 
 class Database:
-    def __init__(self, settings: Settings, engine: Engine | None = None):
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or create_db_engine(
             settings.effective_database_url, pool_size=max(1, settings.db_threads) + 2
@@ -137,7 +149,7 @@ class Database:
         return self._limiter
 
     @contextmanager
-    def transaction(self, *, write: bool = True):
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
         if self._write_lock is not None and write:
             self._write_lock.acquire()
         try:

@@ -13,14 +13,17 @@ Both planners probe the column's index once per id, as they do for a literal `IN
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class IdList(TypeDecorator):
@@ -29,12 +32,12 @@ class IdList(TypeDecorator):
     impl = sa.String
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.ARRAY(sa.BigInteger))
         return dialect.type_descriptor(sa.String())
 
-    def process_bind_param(self, value: Iterable[int] | None, dialect):
+    def process_bind_param(self, value: Iterable[int] | None, dialect: Dialect) -> list[int] | str:
         ids = [int(v) for v in value or ()]
         if dialect.name == "postgresql":
             return ids
@@ -53,7 +56,7 @@ class InIds(ColumnElement[bool]):
         ("param", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column, param):
+    def __init__(self, column: sa.ColumnElement[int], param: sa.BindParameter[Any]) -> None:
         self.column = column
         self.param = param
 
@@ -63,19 +66,19 @@ def id_list(name: str) -> sa.BindParameter:
     return sa.bindparam(name, type_=IdList())
 
 
-def in_ids(column, name_or_param: str | sa.BindParameter) -> InIds:
+def in_ids(column: sa.ColumnElement[int], name_or_param: str | sa.BindParameter) -> InIds:
     """`column IN (ids)` where the ids are bound, as one value, under `name_or_param`."""
     param = id_list(name_or_param) if isinstance(name_or_param, str) else name_or_param
     return InIds(column, param)
 
 
 @compiles(InIds)
-def _compile_json_each(element: InIds, compiler, **kw) -> str:
+def _compile_json_each(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     return f"{column} IN (SELECT value FROM json_each({compiler.process(element.param, **kw)}))"
 
 
 @compiles(InIds, "postgresql")
-def _compile_any(element: InIds, compiler, **kw) -> str:
+def _compile_any(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     return f"{column} = ANY({compiler.process(element.param, **kw)})"
