@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from pnyx.core import events, notifications, uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Forbidden, Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import accounts, blocks, follow_requests, follows
 
 MAX_LANGUAGES = 100

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import (
     adjust_account_statuses,
     adjust_counter,
@@ -22,6 +21,7 @@ from pnyx.core.statuses import (
     visible_original,
 )
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
     bookmarks,

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
     blocks,

@@ -35,8 +35,8 @@ import sqlalchemy as sa
 
 from pnyx.core import keys
 from pnyx.core.events import Event
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Database
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import accounts, domains
 from pnyx.federation.activities import render
 from pnyx.federation.fetch import FetchError, RemoteClient

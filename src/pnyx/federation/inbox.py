@@ -17,9 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.api.http import JSON, ApiError, database
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Database
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import seen_activities
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import handlers

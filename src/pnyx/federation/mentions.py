@@ -23,7 +23,8 @@ import logging
 
 import sqlalchemy as sa
 
-from pnyx.core import received, remote_mentions, statuses
+from pnyx.core import remote_mentions, statuses
+from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core.received import (
+from pnyx.core.remote_store import (
     IncomingAccount,
     IncomingAttachment,
     IncomingPoll,

@@ -19,7 +19,8 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from pnyx.config import Settings
-from pnyx.core import keys, received
+from pnyx.core import keys
+from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts
 from pnyx.federation import as2_to_internal as parse

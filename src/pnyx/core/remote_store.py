@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
     mentions,
