@@ -31,21 +31,10 @@ from pnyx.web.compose_form import (
     from_status,
     poll_of,
 )
+from pnyx.web.forms import form_gate, form_gate_with_id, own_page_gate, path_id, safe_return
 from pnyx.web.i18n import gettext_for
-from pnyx.web.post_helpers import (
-    acct_path,
-    core_error_page,
-    form_gate,
-    form_gate_with_id,
-    gone_page,
-    not_found_page,
-    own_page_gate,
-    path_id,
-    plain_text,
-    rendered_statuses,
-    safe_return,
-    status_path,
-)
+from pnyx.web.message_pages import core_error_page, gone_page, not_found_page
+from pnyx.web.post_views import acct_path, plain_text, rendered_statuses, status_path
 from pnyx.web.session import Visitor, respond, see_other, visit, visitor
 
 GONE = object()  # what the page's work returns for a deleted local post
