@@ -24,7 +24,7 @@ from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.db.ids import parse_id
-from pnyx.web import status_actions
+from pnyx.web import profiles, status_actions
 from pnyx.web.compose_form import (
     ComposeForm,
     compose_context,
@@ -278,8 +278,6 @@ def _thread(tx, acct: str, status_id: int, viewer_id: int | None):
 async def post_page(request: Request) -> Response:
     """`/@acct/ID` for browsers (federation.documents hands over non-ActivityPub requests);
     `/@acct/with_replies`, `/followers` and `/following` are profile tabs."""
-    from pnyx.web import profiles
-
     acct = without_nul(request.path_params.get("username", "")) or ""
     ident = str(request.path_params.get("id", ""))
     if ident in profiles.TABS:
