@@ -297,6 +297,47 @@ def _replay(tx, account_id: int, key: str | None) -> int | None:
     )
 
 
+def _reply_parent(tx, account_id: int, in_reply_to_id: int | None):
+    """The post a new status answers (a boost's original when a boost was named), or None.
+
+    Missing or not for this author's eyes give the same answer, as Mastodon."""
+    if in_reply_to_id is None:
+        return None
+    try:
+        parent = visible_row(tx, account_id, in_reply_to_id)
+    except NotFound:
+        raise NotFound(REPLY_NOT_FOUND) from None
+    if parent.reblog_of_id:
+        parent = get_row(tx, parent.reblog_of_id)
+    return parent
+
+
+def _remember_key(tx, account_id: int, key: str, status_id: int) -> None:
+    """Record the Idempotency-Key of a new status (replacing an expired one), so that the
+    same request again answers with this status. Raises IdempotentReplay when a concurrent
+    request with the same key committed first."""
+    tx.execute(
+        idempotency_keys.delete().where(
+            idempotency_keys.c.account_id == account_id,
+            idempotency_keys.c.key == key,
+        )
+    )
+    inserted = insert_ignore(
+        tx,
+        idempotency_keys,
+        {
+            "account_id": account_id,
+            "key": key,
+            "status_id": status_id,
+            "created_at": tx.now,
+        },
+    )
+    if not inserted:  # a concurrent request with the same key committed first
+        winner = _replay(tx, account_id, key)
+        if winner is not None:
+            raise IdempotentReplay(winner)
+
+
 def create(tx, account_id: int, data: StatusInput) -> int:
     """Post a status; returns its id. Same Idempotency-Key again -> the first status's id."""
     existing = _replay(tx, account_id, data.idempotency_key)
@@ -313,14 +354,8 @@ def create(tx, account_id: int, data: StatusInput) -> int:
     if chosen not in visibility.VISIBILITIES:
         raise Invalid("Visibility is not included in the list")
 
-    parent = None
-    if data.in_reply_to_id is not None:
-        try:
-            parent = visible_row(tx, account_id, data.in_reply_to_id)
-        except NotFound:  # missing or not for this author's eyes: the same answer, as Mastodon
-            raise NotFound(REPLY_NOT_FOUND) from None
-        if parent.reblog_of_id:
-            parent = get_row(tx, parent.reblog_of_id)
+    parent = _reply_parent(tx, account_id, data.in_reply_to_id)
+    if parent is not None:
         chosen = visibility.reply_visibility(parent.visibility, chosen)
 
     sensitive = data.sensitive
@@ -356,26 +391,7 @@ def create(tx, account_id: int, data: StatusInput) -> int:
     status = insert_status(tx, values, rendered.mentions, rendered.tags, parent)
 
     if data.idempotency_key:
-        tx.execute(
-            idempotency_keys.delete().where(
-                idempotency_keys.c.account_id == account_id,
-                idempotency_keys.c.key == data.idempotency_key,
-            )
-        )
-        inserted = insert_ignore(
-            tx,
-            idempotency_keys,
-            {
-                "account_id": account_id,
-                "key": data.idempotency_key,
-                "status_id": status_id,
-                "created_at": tx.now,
-            },
-        )
-        if not inserted:  # a concurrent request with the same key committed first
-            winner = _replay(tx, account_id, data.idempotency_key)
-            if winner is not None:
-                raise IdempotentReplay(winner)
+        _remember_key(tx, account_id, data.idempotency_key, status_id)
 
     if poll_options is not None:
         polls.create(

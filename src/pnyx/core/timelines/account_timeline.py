@@ -81,26 +81,27 @@ def account_statuses(
         q = bounded(query, statuses.c.id, max_id, page.since_id, min_id)
         return candidates_from(tx.rows(ordered(q, statuses.c.id, page.ascending, n)))
 
-    def keep(batch: list[Candidate]) -> list[Candidate]:
-        # The SQL applied the rule to the author's posts; boosts need their original decided
-        # too (the boosted author may be blocked, suspended or followers-only).
-        originals = _originals(tx, {c.reblog_of_id for c in batch if c.reblog_of_id})
-        ctx = visibility.load_context(
-            tx,
-            viewer_id,
-            {c.account_id for c in batch} | {o.account_id for o in originals.values()},
-            [c.id for c in batch] + list(originals),
-        )
-        return [
-            c
-            for c in batch
-            if decisions.decide(
-                decisions.VISIBLE, ctx, c, originals.get(c.reblog_of_id) if c.reblog_of_id else None
-            ).action
-            != "hide"
-        ]
+    return fill_page(page, fetch, lambda b: _visible_with_originals(tx, viewer_id, b), viewer_id)
 
-    return fill_page(page, fetch, keep, viewer_id)
+
+def _visible_with_originals(tx, viewer_id: int | None, batch: list[Candidate]) -> list[Candidate]:
+    """The SQL applied the visibility rule to the author's posts; boosts need their original
+    decided too (the boosted author may be blocked, suspended or followers-only)."""
+    originals = _originals(tx, {c.reblog_of_id for c in batch if c.reblog_of_id})
+    ctx = visibility.load_context(
+        tx,
+        viewer_id,
+        {c.account_id for c in batch} | {o.account_id for o in originals.values()},
+        [c.id for c in batch] + list(originals),
+    )
+    return [
+        c
+        for c in batch
+        if decisions.decide(
+            decisions.VISIBLE, ctx, c, originals.get(c.reblog_of_id) if c.reblog_of_id else None
+        ).action
+        != "hide"
+    ]
 
 
 def _pinned(tx, viewer_id: int | None, account_id: int, page: Page) -> Slice:
