@@ -142,10 +142,6 @@ def get_public(tx, account_id: int):
     return row
 
 
-def acct_of(row) -> str:
-    return row.username if row.domain is None else f"{row.username}@{row.domain}"
-
-
 def create_local(
     tx,
     username: str,
@@ -227,11 +223,6 @@ def authenticate(tx, login: str, password: str):
 
 def user_for_account(tx, account_id: int):
     return tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
-
-
-def user_locale(tx, user_id: int) -> str | None:
-    """The interface language the user chose (None: follow the browser)."""
-    return tx.scalar(sa.select(users.c.locale).where(users.c.id == user_id))
 
 
 def set_user_locale(tx, user_id: int, language: str | None) -> None:

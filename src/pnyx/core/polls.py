@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.ids import new_id
-from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
+from pnyx.db.tables import accounts, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
 
 CLOSE_JOB = "poll.close"
@@ -241,12 +241,3 @@ def close_job(tx, payload: dict) -> None:
     except (TypeError, ValueError):
         return
     close(tx, poll_id)
-
-
-def pending_close_jobs(tx, poll_id: int) -> list:
-    """The scheduled closing jobs of a poll (for inspection and tests)."""
-    return tx.rows(
-        sa.select(jobs).where(
-            jobs.c.kind == CLOSE_JOB, jobs.c.unique_key.like(f"{CLOSE_JOB}:{poll_id}:%")
-        )
-    )

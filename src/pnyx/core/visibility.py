@@ -438,17 +438,6 @@ def may_pin(viewer_id: int | None, status: StatusLike, *, is_boost: bool) -> boo
     return pin_refusal(viewer_id, status, is_boost=is_boost) is None
 
 
-def may_reply(viewer_id: int | None, status: StatusLike) -> bool:
-    """Anyone signed in who sees a post may answer it (its visibility then narrows the reply)."""
-    return viewer_id is not None
-
-
-def may_quote(viewer_id: int | None, status: StatusLike) -> bool:
-    """A quote shows the post to the quoter's audience: only what anyone may see, or one's own
-    post to the same audience (the rule of boosts)."""
-    return may_boost(viewer_id, status)
-
-
 def reply_visibility(parent_visibility: str, chosen: str) -> str:
     """What a reply is posted as: never wider than a followers-only or direct parent, so
     answering does not show a private conversation to more people."""

@@ -58,9 +58,6 @@ class ComposeForm:
         kept = [o for o in self.poll_options if o.strip()][:count]
         return kept + [""] * (count - len(kept))
 
-    def has_poll(self) -> bool:
-        return any(o.strip() for o in self.poll_options)
-
     def poll(self) -> core.PollInput | None:
         options = [o for o in self.poll_options if o.strip()]
         if not options:

@@ -71,10 +71,6 @@ class Viewer:
     account_id: int | None
     role: str = "user"
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("admin", "moderator")
-
 
 @functools.cache
 def _viewer_statement():

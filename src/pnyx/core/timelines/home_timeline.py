@@ -257,7 +257,6 @@ class HomeFacts:
     ctx: visibility.ViewerContext
     hiding_reblogs: set[int]
     languages: dict[int, set[str]]
-    muted_threads: set[int]
 
 
 @functools.cache
@@ -284,7 +283,7 @@ def _home_facts(tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
         [c.id for c in batch] + [c.reblog_of_id for c in batch if c.original],
         conversation_ids={c.conversation_id for c in batch if c.conversation_id},
     )
-    facts = HomeFacts(ctx, set(), {}, ctx.muted_conversations)
+    facts = HomeFacts(ctx, set(), {})
     others = list(people - {viewer_id})
     if others:
         for row in tx.execute(_followed_statement(), {"viewer": viewer_id, "others": others}):
