@@ -48,7 +48,7 @@ class SessionUser:
 
 @functools.cache
 def _session_statement():
-    # Built once, like _viewer_statement: every signed-in page runs it.
+    # Built once, like tokens._viewer_statement: every signed-in page runs it.
     return (
         sa.select(
             web_sessions.c.id,

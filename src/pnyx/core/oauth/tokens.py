@@ -43,6 +43,7 @@ class IssuedToken:
 
 
 def issue_for_grant(tx, app_id: int | None, user_id: int | None, scopes: list[str]) -> IssuedToken:
+    """A new token as POST /oauth/token answers it (with its scopes and creation time)."""
     token, token_id = issue_token(tx, app_id, user_id, scopes)
     return IssuedToken(token, token_id, scopes, tx.now)
 
