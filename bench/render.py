@@ -28,6 +28,7 @@ import orjson
 from pnyx.config import Settings
 from pnyx.core import status_views, timelines
 from pnyx.core.oauth import lookup_viewer, start_session
+from pnyx.core.paging import Page
 from pnyx.db.engine import Database
 from pnyx.presenters import entities
 from pnyx.web import compose_form, rendering
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             viewer = lookup_viewer(tx, tokens[i % len(tokens)])
             t1 = time.perf_counter()
-            page = timelines.home(tx, viewer.account_id, timelines.Page())
+            page = timelines.home(tx, viewer.account_id, Page())
             ids = list(getattr(page, "ids", page))
             t2 = time.perf_counter()
             bundle = status_views.load(tx, ids, viewer.account_id)
@@ -121,7 +122,7 @@ def html_steps(url: str, tokens: list[str], users: int) -> None:
             t0 = time.perf_counter()
             user, unread, site = web_session.lookup(tx, sessions[i % len(sessions)])
             t1 = time.perf_counter()
-            ids = timelines.home(tx, user.account_id, timelines.Page(limit=20)).ids
+            ids = timelines.home(tx, user.account_id, Page(limit=20)).ids
             t2 = time.perf_counter()
             bundle = status_views.load(tx, ids, user.account_id)  # CheckedIds: not decided twice
             t3 = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pnyx.core import accounts as core_accounts
+from pnyx.core import registrations
 
 PASSWORD = "correct horse battery"
 
@@ -146,7 +147,7 @@ def test_invite_registrations(with_registrations):
     client = with_registrations("invite")
     _, headers = app_token(client)
     assert signup(client, headers).status_code == 403
-    code = client.app.state.db.run_sync(lambda tx: core_accounts.create_invite(tx, None))
+    code = client.app.state.db.run_sync(lambda tx: registrations.create_invite(tx, None))
     r = signup(client, headers, invite_code=code)
     assert r.status_code == 200, r.text
     assert signup(client, headers, username="other", invite_code="wrong").status_code == 422

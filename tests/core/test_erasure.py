@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 import factories
 from pnyx import registry
-from pnyx.core import erasure, interactions, polls, received
+from pnyx.core import erasure, interactions, polls, remote_store
 from pnyx.core import follows as core_follows
 from pnyx.core import statuses as core_statuses
-from pnyx.core.received import IncomingStatus
+from pnyx.core.remote_store import IncomingStatus
 from pnyx.db.tables import accounts, favourites, jobs, notifications, statuses
 
 R = "https://remote.example/users/rita"
@@ -37,7 +37,7 @@ def test_a_deleted_remote_account_is_hidden_then_erased_with_what_it_did(db, mak
     )
 
     def rita_acts(tx):
-        reply = received.store_status(
+        reply = remote_store.store_status(
             tx,
             rita,
             IncomingStatus(

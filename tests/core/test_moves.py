@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import blocks_mutes, moves, received
+from pnyx.core import blocks_mutes, moves, remote_store
 from pnyx.db.tables import follow_requests, follows, jobs
 
 
@@ -38,7 +38,7 @@ def test_followers_here_move_in_batches_keeping_their_options_but_not_past_a_blo
         factories.follow(db, someone, old)
     db.run_sync(blocks_mutes.block, cat, new)
 
-    db.run_sync(received.record_move, old, new)
+    db.run_sync(remote_store.record_move, old, new)
     [payload] = db.run_sync(
         lambda tx: list(
             tx.scalars(sa.select(jobs.c.payload).where(jobs.c.kind == moves.MOVE_FOLLOWERS))
@@ -55,7 +55,7 @@ def test_followers_here_move_in_batches_keeping_their_options_but_not_past_a_blo
     assert following(db, old) == {elsewhere}  # only followers here are ours to move
     # The same move recorded again schedules nothing new.
     db.run_sync(lambda tx: tx.execute(jobs.delete()))
-    db.run_sync(received.record_move, old, new)
+    db.run_sync(remote_store.record_move, old, new)
     assert db.run_sync(lambda tx: list(tx.scalars(sa.select(jobs.c.id)))) == []
 
 
@@ -65,8 +65,8 @@ def test_the_job_does_nothing_once_the_account_moved_elsewhere(db, make_user):
     second = factories.remote_account(db, "maya", "second.example")
     ann = make_user("ann").account_id
     factories.follow(db, ann, old)
-    db.run_sync(received.record_move, old, first)
-    db.run_sync(received.record_move, old, second)
+    db.run_sync(remote_store.record_move, old, first)
+    db.run_sync(remote_store.record_move, old, second)
     db.run_sync(moves.move_followers_job, {"account_id": old, "target_id": first})
     assert requested(db, first) == {}
     db.run_sync(moves.move_followers_job, {"account_id": old, "target_id": second})

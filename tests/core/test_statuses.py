@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import accounts, interactions, polls, received, statuses, threads
+from pnyx.core import accounts, interactions, polls, remote_store, statuses, threads
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.tables import favourites, follows, notifications
 from pnyx.db.tables import statuses as statuses_table
@@ -120,8 +120,8 @@ def test_bell_notifications_come_for_remote_authors_as_for_local_ones(db, people
     )
 
     def stored(uri: str, **extra) -> int:
-        incoming = received.IncomingStatus(uri=uri, content="<p>news</p>", **extra)
-        return db.run_sync(lambda tx: received.store_status(tx, rita, incoming))
+        incoming = remote_store.IncomingStatus(uri=uri, content="<p>news</p>", **extra)
+        return db.run_sync(lambda tx: remote_store.store_status(tx, rita, incoming))
 
     remote_post = stored("https://remote.example/users/rita/statuses/1", visibility="public")
     bobs_post = create(db, people["bob"], "hi")

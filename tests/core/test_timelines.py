@@ -1,4 +1,4 @@
-"""core.timelines directly: the home query (LATERAL on PostgreSQL, IN on SQLite) against a
+"""core.timelines.home directly: the home query (LATERAL on PostgreSQL, IN on SQLite) against a
 plain reference computed in Python, walking every page both ways, and the bounded refill."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import random
 
 import factories as f
 from pnyx.core import accounts, timelines
+from pnyx.core.paging import Page
 
 
 def _account(db, name: str) -> int:
@@ -18,9 +19,7 @@ def _walk(db, viewer: int, limit: int) -> list[int]:
     out: list[int] = []
     max_id = None
     for _ in range(100):
-        page = db.run_sync(
-            timelines.home, viewer, timelines.Page(max_id=max_id, limit=limit), write=False
-        )
+        page = db.run_sync(timelines.home, viewer, Page(max_id=max_id, limit=limit), write=False)
         if not page.cursors:
             break
         out.extend(page.ids)
@@ -54,7 +53,7 @@ def test_home_matches_reference_on_every_page(db):
     upward: list[int] = []
     min_id = expected[-1]
     for _ in range(100):
-        page = db.run_sync(timelines.home, me, timelines.Page(min_id=min_id, limit=6), write=False)
+        page = db.run_sync(timelines.home, me, Page(min_id=min_id, limit=6), write=False)
         if not page.ids:
             break
         assert page.ids == sorted(page.ids, reverse=True)  # still shown newest first
@@ -62,9 +61,7 @@ def test_home_matches_reference_on_every_page(db):
         min_id = page.cursors[0]
     assert upward == expected[:-1]
 
-    since = db.run_sync(
-        timelines.home, me, timelines.Page(since_id=expected[5], limit=3), write=False
-    )
+    since = db.run_sync(timelines.home, me, Page(since_id=expected[5], limit=3), write=False)
     assert since.ids == expected[:3]
 
 
@@ -75,7 +72,7 @@ def test_refill_is_bounded_and_cursors_move_past_hidden_posts(db):
     f.mute(db, me, muted)
     old = f.status(db, friend, "old")
     hidden = [f.status(db, muted, f"m{i}") for i in range(60)]
-    page = db.run_sync(timelines.home, me, timelines.Page(limit=2), write=False)
+    page = db.run_sync(timelines.home, me, Page(limit=2), write=False)
     # Four rounds of 2 x 2 candidates cannot get past 60 muted posts: a short page...
     assert page.ids == []
     # ... whose cursor still points past what was scanned, so a client keeps walking.

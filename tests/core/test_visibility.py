@@ -10,6 +10,7 @@ posts, on both databases. A hand-written expectation pins the rule itself.
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace as Post
 
 import pytest
 import sqlalchemy as sa
@@ -177,3 +178,22 @@ def test_reply_visibility_rule_and_suggestion(parent, chosen, posted, suggested)
     direct parent) and what a reply form suggests (the narrower of the two)."""
     assert visibility.reply_visibility(parent, chosen) == posted
     assert visibility.suggested_reply_visibility(parent, chosen) == suggested
+
+
+def test_what_a_viewer_may_do_with_a_post_they_see():
+    """Boost and quote: what anyone may see, or one's own followers-only post; never a direct
+    message. Pin: one's own post, not a boost, not a direct message. Reply: anyone signed in."""
+    public = Post(id=1, account_id=10, visibility="public")
+    private = Post(id=2, account_id=10, visibility="private")
+    direct = Post(id=3, account_id=10, visibility="direct")
+    for may in (visibility.may_boost, visibility.may_quote):
+        assert may(20, public) and may(10, private)
+        assert not may(20, private) and not may(10, direct) and not may(None, public)
+    assert visibility.boost_refusal(20, private) == "followers_only"
+    assert visibility.may_pin(10, private, is_boost=False)
+    assert not visibility.may_pin(20, public, is_boost=False)
+    assert not visibility.may_pin(10, public, is_boost=True)
+    assert visibility.pin_refusal(10, direct, is_boost=False) == (
+        "Posts that are only visible to mentioned users cannot be pinned"
+    )
+    assert visibility.may_reply(20, direct) and not visibility.may_reply(None, public)

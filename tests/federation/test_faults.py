@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from pnyx.config import Settings
-from pnyx.core import follows, received
+from pnyx.core import follows, remote_store
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, jobs
 from server import PnyxServer, free_port
@@ -126,9 +126,9 @@ def test_a_worker_killed_mid_delivery_delivers_once_in_effect(tmp_path, backend)
         db = database_of(a)
 
         def remote_follower(tx):
-            zed = received.store_account(
+            zed = remote_store.store_account(
                 tx,
-                received.IncomingAccount(
+                remote_store.IncomingAccount(
                     uri=f"http://{peer.domain}/users/zed",
                     username="zed",
                     domain=peer.domain,

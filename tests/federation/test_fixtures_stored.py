@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from pnyx.core import follows
-from pnyx.core.received import IncomingAccount, store_account
+from pnyx.core.remote_store import IncomingAccount, store_account
 from pnyx.db.tables import accounts, favourites, reports, statuses
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import handlers, resolve

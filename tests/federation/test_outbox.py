@@ -148,7 +148,7 @@ def test_a_local_vote_on_a_remote_poll_goes_to_its_author_only(app, make_user):
     status_id = factories.status(db, author, "remote poll", local=False)
 
     def add_poll(tx):
-        from pnyx.core.received import IncomingPoll, _store_poll
+        from pnyx.core.remote_store import IncomingPoll, _store_poll
 
         _store_poll(tx, status_id, author, IncomingPoll(["yes", "no"], [0, 0]))
 

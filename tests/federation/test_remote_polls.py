@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import factories
 from pnyx import registry
 from pnyx.core import polls
-from pnyx.core.received import (
+from pnyx.core.remote_store import (
     IncomingPoll,
     IncomingStatus,
     _store_poll,

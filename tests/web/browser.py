@@ -396,7 +396,7 @@ def login(server, username: str, *, admin: bool = False, display_name: str = "")
 def _remote_account(tx, username: str, domain: str, display_name: str) -> int:
     """An account of another server, stored the way federation stores one (no server behind
     it: pages must show what is stored without fetching)."""
-    from pnyx.core.received import IncomingAccount, store_account
+    from pnyx.core.remote_store import IncomingAccount, store_account
 
     return store_account(
         tx,
@@ -414,11 +414,11 @@ def _remote_account(tx, username: str, domain: str, display_name: str) -> int:
 
 def _report_from_afar(tx, target_id: int, status_ids: list[int]) -> None:
     """A report (a Flag from another server) for the moderators' page to show."""
-    from pnyx.core import received
+    from pnyx.core import remote_store
     from pnyx.db.tables import accounts
 
     rita = tx.scalar(sa.select(accounts.c.id).where(accounts.c.username == "rita"))
-    received.store_report(
+    remote_store.store_report(
         tx, rita, target_id, status_ids, "Off-topic advertising.", "https://remote.example/f/1"
     )
 

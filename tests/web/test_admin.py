@@ -294,7 +294,7 @@ def test_overrides_follow_their_rules(db):
 
 def test_reports_are_listed_and_resolved_with_a_note_in_the_log(client, make_user):
     import factories
-    from pnyx.core import received
+    from pnyx.core import remote_store
     from pnyx.core import statuses as core_statuses
 
     db = client.app.state.db
@@ -305,7 +305,7 @@ def test_reports_are_listed_and_resolved_with_a_note_in_the_log(client, make_use
     )
     rex = factories.remote_account(db, "rex", "remote.example")
     report_id = db.run_sync(
-        received.store_report,
+        remote_store.store_report,
         rex,
         target.account_id,
         [post_id],

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from pnyx.app import create_app
 from pnyx.core import accounts as core_accounts
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, registrations
 from pnyx.core import oauth as core_oauth
 from pnyx.db.tables import users, web_sessions
 from pnyx.web import auth as web_auth
@@ -165,7 +165,7 @@ def test_invite_mode_needs_a_valid_code(client_for):
     wrong = sign_up(client, "guest", invite_code="nope")
     assert wrong.status_code == 422 and "Invite code is invalid" in wrong.text
     assert user_row(client, "guest") is None
-    code = client.app.state.db.run_sync(core_accounts.create_invite, None, max_uses=1)
+    code = client.app.state.db.run_sync(registrations.create_invite, None, max_uses=1)
     assert code in client.get(f"/auth/sign_up?invite_code={code}").text  # pre-filled
     answer = sign_up(client, "guest", invite_code=code)
     assert answer.status_code == 303 and answer.headers["location"] == "/home"

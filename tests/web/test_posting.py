@@ -15,7 +15,7 @@ import pytest
 
 import factories
 from pnyx.core import statuses as core_statuses
-from pnyx.web.post_helpers import safe_return
+from pnyx.web.forms import safe_return
 
 PASSWORD = "correct horse battery"
 AP = {"Accept": "application/activity+json"}

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
 from pnyx.core import accounts as core_accounts
-from pnyx.core import follows, profiles
+from pnyx.core import follows, profiles, registrations
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
@@ -41,7 +41,7 @@ async def register(request: Request):
 
     def work(tx):
         viewer = require(tx, request, "write:accounts", user=False)
-        _, user_id = core_accounts.register(
+        _, user_id = registrations.register(
             tx,
             username,
             email,

@@ -16,6 +16,7 @@ from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
+from pnyx.core.instance_settings import effective_settings
 from pnyx.presenters import entities
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
@@ -187,8 +188,6 @@ def instance_v1(settings: Settings, snap: dict) -> dict:
 def _with_settings(tx):
     """The snapshot, and the settings as an admin may have changed them (name, description,
     registration mode)."""
-    from pnyx.core.instance_settings import effective_settings
-
     return effective_settings(tx), _snapshot(tx)
 
 

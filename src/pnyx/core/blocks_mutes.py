@@ -20,9 +20,9 @@ from pnyx.core.follows import (
     follow_uri,
     known_account,
 )
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import accounts, blocks, mutes
 
 # Mute durations are seconds; about 68 years is "forever" for every practical purpose and keeps

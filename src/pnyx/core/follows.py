@@ -27,9 +27,9 @@ from sqlalchemy.engine import Row
 from pnyx.core import events, notifications, uris
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Forbidden, Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import accounts, blocks, follow_requests, follows
 
 MAX_LANGUAGES = 100
@@ -215,7 +215,6 @@ def follow(
     if follower_blocks or target_blocks:
         raise Forbidden()
     langs = _clean_languages(languages)
-
     changes: dict = {}
     if reblogs is not None:
         changes["show_reblogs"] = bool(reblogs)
@@ -223,27 +222,9 @@ def follow(
         changes["notify"] = bool(notify)
     if langs is not None:
         changes["languages"] = langs or None
-
-    existing = tx.one_or_none(
-        sa.select(follows.c.id, follows.c.uri).where(account_pair(follows, follower_id, target_id))
-    )
-    if existing is not None:
-        if changes:
-            tx.execute(follows.update().where(follows.c.id == existing.id).values(**changes))
-        return FollowResult(existing.id, existing.uri, pending=False, created=False)
-    pending_row = tx.one_or_none(
-        sa.select(follow_requests.c.id, follow_requests.c.uri).where(
-            account_pair(follow_requests, follower_id, target_id)
-        )
-    )
-    if pending_row is not None:
-        if changes:
-            tx.execute(
-                follow_requests.update()
-                .where(follow_requests.c.id == pending_row.id)
-                .values(**changes)
-            )
-        return FollowResult(pending_row.id, pending_row.uri, pending=True, created=False)
+    already = _update_existing(tx, follower_id, target_id, changes)
+    if already is not None:
+        return already
 
     record_id = new_id()
     if uri is None and follower.domain is None:
@@ -275,6 +256,34 @@ def follow(
         return FollowResult(record_id, uri, pending=False, created=True)
     # Someone else created the same row between our read and our insert: report theirs.
     return follow(tx, follower_id, target_id, reblogs, notify, langs, uri=uri)
+
+
+def _update_existing(
+    tx: Tx, follower_id: int, target_id: int, changes: dict[str, object]
+) -> FollowResult | None:
+    """Following again: the options sent (`changes`) are applied to the existing follow or
+    pending request, which is returned; None when there is neither."""
+    existing = tx.one_or_none(
+        sa.select(follows.c.id, follows.c.uri).where(account_pair(follows, follower_id, target_id))
+    )
+    if existing is not None:
+        if changes:
+            tx.execute(follows.update().where(follows.c.id == existing.id).values(**changes))
+        return FollowResult(existing.id, existing.uri, pending=False, created=False)
+    pending_row = tx.one_or_none(
+        sa.select(follow_requests.c.id, follow_requests.c.uri).where(
+            account_pair(follow_requests, follower_id, target_id)
+        )
+    )
+    if pending_row is not None:
+        if changes:
+            tx.execute(
+                follow_requests.update()
+                .where(follow_requests.c.id == pending_row.id)
+                .values(**changes)
+            )
+        return FollowResult(pending_row.id, pending_row.uri, pending=True, created=False)
+    return None
 
 
 def unfollow(tx: Tx, follower_id: int, target_id: int) -> bool:

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from pnyx.config import REGISTRATION_MODES, Settings
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import instance_state, rules
 
 PREFIX = "setting:"

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.errors import Forbidden, Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     adjust_account_statuses,
@@ -26,6 +25,7 @@ from pnyx.core.statuses import (
 )
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
     bookmarks,

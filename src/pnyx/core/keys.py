@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pnyx.core.errors import NotFound
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts
+from pnyx.db.insert_ignore import insert_ignore
+from pnyx.db.tables import accounts, instance_state
 
 KEY_BITS = 2048
 
@@ -77,9 +78,6 @@ _INSTANCE_KEY = "actor_keypair"  # one row holding both halves, so a race cannot
 def instance_keypair(tx: Tx) -> KeyPair:
     """The instance actor's key pair (it signs fetches made on behalf of the server itself),
     made and stored on first need."""
-    from pnyx.core.inserts import insert_ignore
-    from pnyx.db.tables import instance_state
-
     statement = sa.select(instance_state.c.value).where(instance_state.c.key == _INSTANCE_KEY)
     value = tx.scalar(statement)
     if value is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pnyx.core import accounts, instance_settings, reports
+from pnyx.core import accounts, instance_settings, registrations, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.rows import UserRow
 from pnyx.db.engine import Tx
@@ -134,6 +134,6 @@ def remove_rule(tx: Tx, by: Moderator, rule_id: int) -> None:
 def create_invite(tx: Tx, by: Moderator, max_uses: int | None = None) -> str:
     """A new invite code (optionally limited in uses), logged."""
     _admin(by)
-    code = accounts.create_invite(tx, by.user_id, max_uses=max_uses)
+    code = registrations.create_invite(tx, by.user_id, max_uses=max_uses)
     accounts.log_action(tx, "invite:create", None, by.account_id, "")
     return code

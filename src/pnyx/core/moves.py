@@ -2,7 +2,7 @@
 
 Leaving with your followers is one of Pnyx's promises, and it only works if the servers of
 those followers carry them over. When an account elsewhere says it moved (a Move whose new
-account names the old one in alsoKnownAs, checked by federation), `core.received.record_move`
+account names the old one in alsoKnownAs, checked by federation), `core.remote_store.record_move`
 schedules this job. It goes through the local followers of the old account in batches (so a
 popular account does not hold one long transaction), and for each: follow the new account
 with the same options (for an account elsewhere that is a request its server answers), then

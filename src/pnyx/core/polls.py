@@ -12,14 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import accounts, jobs, poll_votes, polls, statuses
+from pnyx.db.tables import accounts, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
 
 CLOSE_JOB = "poll.close"
@@ -249,12 +248,3 @@ def close_job(tx: Tx, payload: dict[str, Any]) -> None:
     except (KeyError, TypeError, ValueError):
         return
     close(tx, poll_id)
-
-
-def pending_close_jobs(tx: Tx, poll_id: int) -> list[Row]:
-    """The scheduled closing jobs of a poll (for inspection and tests)."""
-    return tx.rows(
-        sa.select(jobs).where(
-            jobs.c.kind == CLOSE_JOB, jobs.c.unique_key.like(f"{CLOSE_JOB}:{poll_id}:%")
-        )
-    )

@@ -19,9 +19,9 @@ from pnyx.core import paging, visibility
 from pnyx.core.accounts import pending as pending_account
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.rows import ListedAccountRow
 from pnyx.db.engine import Tx
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import account_notes, accounts, blocks, follow_requests, follows, mutes
 
 MAX_NOTE_CHARS = 2000

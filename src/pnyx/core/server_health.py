@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Tx
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import domains
 
 log = logging.getLogger("pnyx.federation.delivery")

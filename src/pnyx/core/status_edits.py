@@ -139,7 +139,7 @@ def record_version(
     """Keep the version a post has just become, and tell the people here who boosted it.
 
     The one write path of edit history, for local edits and for Updates from other servers
-    (core.received): `before` is the post's row before the change, already written over.
+    (core.remote_store): `before` is the post's row before the change, already written over.
     The first edit also records `before` as the original, dated when it was published.
     """
     if not tx.scalar(sa.select(sa.func.count()).where(status_edits.c.status_id == before.id)):

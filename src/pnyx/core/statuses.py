@@ -20,10 +20,10 @@ import sqlalchemy as sa
 
 from pnyx.core import events, notifications, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
     blocks,
@@ -322,6 +322,49 @@ def _replay(tx: Tx, account_id: int, key: str | None) -> int | None:
     )
 
 
+def _reply_parent(tx: Tx, account_id: int, in_reply_to_id: int | None) -> StatusRow | None:
+    """The post a new status answers (a boost's original when a boost was named), or None.
+
+    Missing or not for this author's eyes give the same answer, as Mastodon."""
+    if in_reply_to_id is None:
+        return None
+    try:
+        parent = visible_row(tx, account_id, in_reply_to_id)
+    except NotFound:
+        raise NotFound(REPLY_NOT_FOUND) from None
+    if not visibility.may_reply(account_id, parent):
+        raise NotFound(REPLY_NOT_FOUND)
+    if parent.reblog_of_id:
+        parent = stored_row(tx, parent.reblog_of_id)  # visible_row found it
+    return parent
+
+
+def _remember_key(tx: Tx, account_id: int, key: str, status_id: int) -> None:
+    """Record the Idempotency-Key of a new status (replacing an expired one), so that the
+    same request again answers with this status. Raises IdempotentReplay when a concurrent
+    request with the same key committed first."""
+    tx.execute(
+        idempotency_keys.delete().where(
+            idempotency_keys.c.account_id == account_id,
+            idempotency_keys.c.key == key,
+        )
+    )
+    inserted = insert_ignore(
+        tx,
+        idempotency_keys,
+        {
+            "account_id": account_id,
+            "key": key,
+            "status_id": status_id,
+            "created_at": tx.now,
+        },
+    )
+    if not inserted:  # a concurrent request with the same key committed first
+        winner = _replay(tx, account_id, key)
+        if winner is not None:
+            raise IdempotentReplay(winner)
+
+
 def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     """Post a status; returns its id. Same Idempotency-Key again -> the first status's id."""
     existing = _replay(tx, account_id, data.idempotency_key)
@@ -340,14 +383,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     if chosen not in visibility.VISIBILITIES:
         raise Invalid("Visibility is not included in the list")
 
-    parent: StatusRow | None = None
-    if data.in_reply_to_id is not None:
-        try:
-            parent = visible_row(tx, account_id, data.in_reply_to_id)
-        except NotFound:  # missing or not for this author's eyes: the same answer, as Mastodon
-            raise NotFound(REPLY_NOT_FOUND) from None
-        if parent.reblog_of_id:
-            parent = stored_row(tx, parent.reblog_of_id)  # visible_row found it
+    parent = _reply_parent(tx, account_id, data.in_reply_to_id)
+    if parent is not None:
         chosen = visibility.reply_visibility(parent.visibility, chosen)
 
     sensitive = data.sensitive
@@ -383,26 +420,7 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     insert_status(tx, values, rendered.mentions, rendered.tags, parent)
 
     if data.idempotency_key:
-        tx.execute(
-            idempotency_keys.delete().where(
-                idempotency_keys.c.account_id == account_id,
-                idempotency_keys.c.key == data.idempotency_key,
-            )
-        )
-        inserted = insert_ignore(
-            tx,
-            idempotency_keys,
-            {
-                "account_id": account_id,
-                "key": data.idempotency_key,
-                "status_id": status_id,
-                "created_at": tx.now,
-            },
-        )
-        if not inserted:  # a concurrent request with the same key committed first
-            winner = _replay(tx, account_id, data.idempotency_key)
-            if winner is not None:
-                raise IdempotentReplay(winner)
+        _remember_key(tx, account_id, data.idempotency_key, status_id)
 
     if poll is not None:
         polls.create(

@@ -1,7 +1,7 @@
 """What was deleted: the ids (URIs) of posts that are gone, and when they went.
 
 Other servers' posts deleted at their origin leave a tombstone so that a late or replayed
-Create cannot bring them back (core.received). Local posts leave one too, so that their
+Create cannot bring them back (core.remote_store). Local posts leave one too, so that their
 address answers "gone" (HTTP 410 with a Tombstone document, as Mastodon answers) rather than
 "never existed": a server that fetches a deleted post then knows to drop its copy.
 """
@@ -12,9 +12,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import tombstones
 
 

@@ -448,13 +448,15 @@ def may_pin(viewer_id: int | None, status: StatusLike, *, is_boost: bool) -> boo
 
 
 def may_reply(viewer_id: int | None, status: StatusLike) -> bool:
-    """Anyone signed in who sees a post may answer it (its visibility then narrows the reply)."""
+    """Anyone signed in who may see a post may answer it; its visibility then narrows the
+    reply (`reply_visibility`). Interaction policies (who may answer) will narrow this."""
     return viewer_id is not None
 
 
 def may_quote(viewer_id: int | None, status: StatusLike) -> bool:
-    """A quote shows the post to the quoter's audience: only what anyone may see, or one's own
-    post to the same audience (the rule of boosts)."""
+    """Quoting shows the post to the quoter's audience, so the rule of boosts applies: what
+    anyone may see, or one's own followers-only post. No quote is made here yet; the rule is
+    decided now so that the API, the web and federation will ask the same question."""
     return may_boost(viewer_id, status)
 
 

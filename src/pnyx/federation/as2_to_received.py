@@ -9,7 +9,7 @@ visibility the addressing means for this author.
 from __future__ import annotations
 
 from pnyx.core import federation_reads as reads
-from pnyx.core.received import (
+from pnyx.core.remote_store import (
     IncomingAccount,
     IncomingAttachment,
     IncomingPoll,

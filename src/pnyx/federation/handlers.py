@@ -16,8 +16,9 @@ import logging
 import sqlalchemy as sa
 
 from pnyx.config import Settings
-from pnyx.core import blocks_mutes, erasure, follows, interactions, received
+from pnyx.core import blocks_mutes, erasure, follows, interactions
 from pnyx.core import polls as core_polls
+from pnyx.core import remote_store as received
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.db.tables import accounts, favourites, follow_requests, poll_votes, polls, statuses

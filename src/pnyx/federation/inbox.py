@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.core.inserts import insert_ignore
 from pnyx.db.engine import Database
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import seen_activities
 from pnyx.edges.http import JSON, ApiError, database
 from pnyx.federation import as2_to_internal as parse

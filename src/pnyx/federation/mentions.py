@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 
 from pnyx.core import federation_reads as reads
-from pnyx.core import received, remote_mentions, statuses
+from pnyx.core import remote_mentions, statuses
+from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import resolve  # resolve imports this module too: used at call time only

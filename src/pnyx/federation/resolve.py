@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from pnyx.config import Settings
 from pnyx.core import federation_reads as reads
-from pnyx.core import keys, received
+from pnyx.core import keys
+from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import as2_to_received, mentions

@@ -25,7 +25,7 @@ from pnyx.db.ids import parse_id
 from pnyx.edges.http import database
 from pnyx.web.auth import N_, explain, form_expired, member, message_page, text_field
 from pnyx.web.i18n import gettext_for
-from pnyx.web.post_helpers import acct_path
+from pnyx.web.post_views import acct_path
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 FILTERS = staff.USER_FILTERS

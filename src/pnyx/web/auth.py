@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, registrations
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Forbidden, Invalid
 from pnyx.core.passwords import MIN_LENGTH
@@ -330,7 +330,7 @@ async def sign_up(request: Request) -> Response:
             raise _Refused(["Registrations on this instance need an invite"])
         mismatch = values["password"] != values["password_confirmation"]
         try:
-            account_id, user_id = core_accounts.register(
+            account_id, user_id = registrations.register(
                 tx,
                 values["username"],
                 values["email"],
@@ -339,7 +339,7 @@ async def sign_up(request: Request) -> Response:
                 invite_code=values["invite_code"] or None,
                 agreement=agreement,
             )
-        except core_accounts.RegistrationInvalid as exc:
+        except registrations.RegistrationInvalid as exc:
             raise _Refused(exc.problems + (["confirmation"] if mismatch else [])) from None
         except Invalid as exc:
             raise _Refused([exc.message] + (["confirmation"] if mismatch else [])) from None

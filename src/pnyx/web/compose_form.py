@@ -17,7 +17,7 @@ from pnyx.core import statuses as core
 from pnyx.core.oauth import SessionUser
 from pnyx.core.status_edits import EditInput
 from pnyx.db.ids import parse_id
-from pnyx.web.post_helpers import form_list, form_str, safe_return
+from pnyx.web.forms import form_list, form_str, safe_return
 
 DEFAULT_POLL_SECONDS = 86400
 MAX_TEXT = 20_000  # far above any post length: only keeps absurd bodies out of the parser
@@ -57,9 +57,6 @@ class ComposeForm:
         """Exactly `count` inputs for the poll editor, filled in order."""
         kept = [o for o in self.poll_options if o.strip()][:count]
         return kept + [""] * (count - len(kept))
-
-    def has_poll(self) -> bool:
-        return any(o.strip() for o in self.poll_options)
 
     def poll(self) -> core.PollInput | None:
         options = [o for o in self.poll_options if o.strip()]

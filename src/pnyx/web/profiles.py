@@ -28,17 +28,10 @@ from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
 from pnyx.presenters import entities
+from pnyx.web.forms import back, form_gate, path_id
 from pnyx.web.i18n import gettext_for
-from pnyx.web.post_helpers import (
-    acct_path,
-    back,
-    core_error_page,
-    form_gate,
-    not_found_page,
-    path_id,
-    plain_text,
-    rendered_statuses,
-)
+from pnyx.web.message_pages import core_error_page, not_found_page
+from pnyx.web.post_views import acct_path, plain_text, rendered_statuses
 from pnyx.web.session import Visitor, respond, visit, visitor
 
 TABS = ("with_replies", "followers", "following")

@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from pnyx.config import Settings
+from pnyx.core import notification_queries
 from pnyx.core import oauth as core_oauth
+from pnyx.core.instance_settings import effective_settings
 from pnyx.db.engine import Tx
 from pnyx.edges.http import ApiError, database, without_nul
 from pnyx.web import i18n, rendering
@@ -52,9 +54,6 @@ def csrf_value(request: Request) -> str:
 
 def lookup(tx, secret: str | None):
     """(session user or None, unread notifications, effective settings) for a session cookie."""
-    from pnyx.core import notification_queries
-    from pnyx.core.instance_settings import effective_settings
-
     user = core_oauth.session_user(tx, secret) if secret else None
     unread = notification_queries.unread_count(tx, user.account_id) if user else 0
     return user, unread, effective_settings(tx)

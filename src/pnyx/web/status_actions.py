@@ -20,20 +20,10 @@ from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError
 from pnyx.edges.http import database
+from pnyx.web.forms import back, form_gate_with_id, form_list, form_str, own_page_gate, safe_return
 from pnyx.web.i18n import gettext_for
-from pnyx.web.post_helpers import (
-    acct_path,
-    back,
-    core_error_page,
-    form_gate_with_id,
-    form_list,
-    form_str,
-    not_found_page,
-    own_page_gate,
-    rendered_statuses,
-    safe_return,
-    status_path,
-)
+from pnyx.web.message_pages import core_error_page, not_found_page
+from pnyx.web.post_views import acct_path, rendered_statuses, status_path
 from pnyx.web.session import respond, see_other
 
 

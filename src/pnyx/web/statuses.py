@@ -24,28 +24,17 @@ from pnyx.core.errors import CoreError, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
-from pnyx.web import status_actions
+from pnyx.web import profiles, status_actions
 from pnyx.web.compose_form import (
     ComposeForm,
     compose_context,
     from_status,
     poll_of,
 )
+from pnyx.web.forms import form_gate, form_gate_with_id, own_page_gate, path_id, safe_return
 from pnyx.web.i18n import gettext_for
-from pnyx.web.post_helpers import (
-    acct_path,
-    core_error_page,
-    form_gate,
-    form_gate_with_id,
-    gone_page,
-    not_found_page,
-    own_page_gate,
-    path_id,
-    plain_text,
-    rendered_statuses,
-    safe_return,
-    status_path,
-)
+from pnyx.web.message_pages import core_error_page, gone_page, not_found_page
+from pnyx.web.post_views import acct_path, plain_text, rendered_statuses, status_path
 from pnyx.web.session import Visitor, respond, see_other, visit, visitor
 
 GONE = object()  # what the page's work returns for a deleted local post
@@ -289,8 +278,6 @@ def _thread(tx, acct: str, status_id: int, viewer_id: int | None):
 async def post_page(request: Request) -> Response:
     """`/@acct/ID` for browsers (federation.documents hands over non-ActivityPub requests);
     `/@acct/with_replies`, `/followers` and `/following` are profile tabs."""
-    from pnyx.web import profiles
-
     acct = without_nul(request.path_params.get("username", "")) or ""
     ident = str(request.path_params.get("id", ""))
     if ident in profiles.TABS:

@@ -19,15 +19,19 @@ import sqlalchemy as sa
 
 from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
-from pnyx.core.inserts import insert_ignore
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
+    follows,
+    media_attachments,
     mentions,
     polls,
+    reports,
+    status_pins,
     statuses,
 )
 
@@ -233,8 +237,6 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
 def _store_attachments(
     tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
 ) -> None:
-    from pnyx.db.tables import media_attachments
-
     tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))
     for position, item in enumerate(items):
         meta = {}
@@ -403,8 +405,6 @@ def store_report(
     uri: str | None,
 ) -> int | None:
     """A report from another server about one of our accounts, for our moderators."""
-    from pnyx.db.tables import reports
-
     report_id = new_id()
     inserted = insert_ignore(
         tx,
@@ -437,8 +437,6 @@ def record_move(tx: Tx, account_id: int, target_id: int) -> None:
 
 def set_featured(tx: Tx, account_id: int, status_id: int, featured: bool) -> None:
     """A remote account pinned (or unpinned) one of its own posts to its profile."""
-    from pnyx.db.tables import status_pins
-
     if featured:
         insert_ignore(
             tx,
@@ -464,8 +462,6 @@ def relevant_here(
     """Whether a post from another server concerns anyone here: a local account follows its
     author, it names a local account, or it answers a post we hold. Others are dropped, as
     Mastodon does, so that a server cannot fill our database with posts nobody asked for."""
-    from pnyx.db.tables import follows
-
     followed = tx.scalar(
         sa.select(follows.c.id)
         .join(accounts, accounts.c.id == follows.c.account_id)

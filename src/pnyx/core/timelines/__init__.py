@@ -1,0 +1,29 @@
+"""Timelines: which statuses a viewer sees, newest first, one page at a time.
+
+One module per kind of timeline: `home_timeline`, `public_timelines` (public and hashtag
+timelines), `account_timeline` (one account's statuses and pins), `marked` (favourites and
+bookmarks); `candidates` holds what they share. When the rules drop items, a further bounded query refills the page, so a page is
+short only when the timeline has run out or a long run of hidden posts was skipped (the
+cursors then still point past it).
+
+Every timeline returns a `Slice`: status ids in display order (newest first) and the ids to
+build the Link header from; rendering is `status_views.load` and the API's serializers. The
+names below are the ones the edges call.
+"""
+
+from pnyx.core.timelines.account_timeline import account_statuses
+from pnyx.core.timelines.candidates import Slice
+from pnyx.core.timelines.home_timeline import home
+from pnyx.core.timelines.marked import bookmarked, favourited
+from pnyx.core.timelines.public_timelines import normalize_tag, public, tag
+
+__all__ = [
+    "Slice",
+    "account_statuses",
+    "bookmarked",
+    "favourited",
+    "home",
+    "normalize_tag",
+    "public",
+    "tag",
+]

@@ -1,0 +1,138 @@
+"""What every timeline shares: the candidate columns, the cursor bounds, and the loop that
+fills a page through the rules.
+
+A timeline asks its source for candidates under a cursor (`Fetch`), drops what the viewer's
+rules hide (`Keep`), and, when that leaves the page short, asks again past the last candidate
+seen. Bounded, so that a timeline full of muted posts costs a few queries, not a scan of the
+whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from pnyx.core import decisions
+from pnyx.core.paging import Page
+from pnyx.db.tables import statuses
+
+# How many extra rounds of candidates we fetch when filters thin a page out. Bounded so that a
+# timeline full of muted posts costs a few queries, not a scan of the whole table.
+MAX_ROUNDS = 4
+# Each round asks for more than the page needs, since some candidates will be filtered out.
+OVERFETCH = 2
+
+
+@dataclass
+class Candidate:
+    """The columns the timeline rules need about one status."""
+
+    id: int
+    account_id: int
+    visibility: str
+    reblog_of_id: int | None
+    in_reply_to_id: int | None
+    in_reply_to_account_id: int | None
+    conversation_id: int | None
+    language: str | None = None
+    mentions_viewer: bool = False
+    original: object | None = None  # a boost's original: (id, account_id, visibility)
+
+
+CANDIDATE_COLUMNS = (
+    statuses.c.id,
+    statuses.c.account_id,
+    statuses.c.visibility,
+    statuses.c.reblog_of_id,
+    statuses.c.in_reply_to_id,
+    statuses.c.in_reply_to_account_id,
+    statuses.c.conversation_id,
+    statuses.c.language,
+)
+
+
+def candidates_from(rows: Iterable) -> list[Candidate]:
+    return [
+        Candidate(
+            r.id,
+            r.account_id,
+            r.visibility,
+            r.reblog_of_id,
+            r.in_reply_to_id,
+            r.in_reply_to_account_id,
+            r.conversation_id,
+            r.language,
+        )
+        for r in rows
+    ]
+
+
+def bounded(query, column, max_id: int | None, since_id: int | None, min_id: int | None):
+    """`query` limited to the ids between the page's cursors (Mastodon's max_id, since_id,
+    min_id), on whichever column the timeline walks."""
+    if max_id is not None:
+        query = query.where(column < max_id)
+    if since_id is not None:
+        query = query.where(column > since_id)
+    if min_id is not None:
+        query = query.where(column > min_id)
+    return query
+
+
+def ordered(query, column, ascending: bool, limit: int):
+    """Newest first, or oldest first for a min_id page; `limit` rows."""
+    return query.order_by(column.asc() if ascending else column.desc()).limit(limit)
+
+
+Fetch = Callable[[int | None, int | None, int], list[Candidate]]
+Keep = Callable[[list[Candidate]], list[Candidate]]
+
+
+@dataclass
+class Slice:
+    """A timeline page: status ids in display order, and the ids to paginate from.
+
+    `cursors` is [newest, oldest] for the Link header. When the rules filtered out everything
+    the bounded refill looked at, the page is short (even empty) but the cursors still point
+    past what was scanned, so a client following `next` moves on instead of stopping.
+    """
+
+    ids: Sequence[int]  # decisions.CheckedIds when the rules below decided them for the viewer
+    cursors: list[int]
+
+
+def fill_page(page: Page, fetch: Fetch, keep: Keep, viewer_id: int | None) -> Slice:
+    """Fill a page from `fetch` (candidates under a cursor) through `keep` (the rules).
+
+    `fetch(max_id, min_id, n)` returns up to n candidates in walking order (newest first, or
+    oldest first for min_id pages). Walks on from the last candidate seen until the page is
+    full, the source runs dry, or MAX_ROUNDS is reached.
+    """
+    kept: list[Candidate] = []
+    seen: set[int] = set()
+    max_id, min_id = page.max_id, page.min_id
+    ran_dry = False
+    for _ in range(MAX_ROUNDS):
+        want = (page.limit - len(kept)) * OVERFETCH
+        batch = fetch(max_id, min_id, want)
+        fresh = [c for c in batch if c.id not in seen]
+        seen.update(c.id for c in fresh)
+        kept.extend(keep(fresh))
+        if len(batch) < want or not batch:
+            ran_dry = True
+            break
+        if len(kept) >= page.limit:
+            break
+        if page.ascending:
+            min_id = batch[-1].id
+        else:
+            max_id = batch[-1].id
+    kept = kept[: page.limit]
+    ids = decisions.CheckedIds(
+        [c.id for c in (reversed(kept) if page.ascending else kept)], viewer_id
+    )
+    if len(kept) >= page.limit or ran_dry:
+        cursors = [ids[0], ids[-1]] if ids else []
+    else:
+        cursors = [max(seen), min(seen)]
+    return Slice(ids, cursors)
