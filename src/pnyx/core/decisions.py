@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pnyx.core import visibility
 from pnyx.core.visibility import StatusLike, ViewerContext
@@ -50,6 +50,11 @@ def warn(reason: str) -> Decision:
 # A step looks at one post (and a boost's original, None when the post is not a boost or its
 # original is gone) and returns a Decision, or None when it has nothing to say.
 Step = Callable[[ViewerContext, StatusLike, StatusLike | None], Decision | None]
+
+# A surface's own step may read more of the post than `StatusLike` (the home feed's reads a
+# timeline candidate's language and mentions); `decide` then takes posts of that type only.
+S = TypeVar("S", bound=StatusLike)
+StepFor = Callable[[ViewerContext, S, StatusLike | None], Decision | None]
 
 
 def see(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> Decision | None:
@@ -93,9 +98,9 @@ VISIBLE_UNMUTED: tuple[Step, ...] = (see, muted)
 
 
 def decide(
-    steps: Sequence[Step],
+    steps: Sequence[StepFor[S]],
     ctx: ViewerContext,
-    status: StatusLike,
+    status: S,
     original: StatusLike | None = None,
 ) -> Decision:
     """Run the steps in order: the first `hide` wins, warnings add up."""

@@ -42,11 +42,19 @@ _AUDIENCE = {name: rank for rank, name in enumerate(reversed(VISIBILITIES))}
 
 
 class StatusLike(Protocol):
-    """The columns the rule reads: a statuses row, a timeline candidate, an original."""
+    """The columns the rule reads: a statuses row, a timeline candidate, an original.
 
-    id: int
-    account_id: int
-    visibility: str
+    Read-only, so a frozen dataclass (home_timeline's `Original`) is one too.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def visibility(self) -> str: ...
 
 
 @dataclass
