@@ -17,11 +17,13 @@ from pnyx.core.timelines.candidates import (
     ordered,
 )
 from pnyx.core.timelines.public_timelines import normalize_tag, tag_ids
+from pnyx.core.visibility import StatusLike
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, status_pins, status_tags, statuses
 
 
 def account_statuses(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     account_id: int,
     page: Page,
@@ -77,14 +79,16 @@ def account_statuses(
             )
         )
 
-    def fetch(max_id, min_id, n):
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         q = bounded(query, statuses.c.id, max_id, page.since_id, min_id)
         return candidates_from(tx.rows(ordered(q, statuses.c.id, page.ascending, n)))
 
     return fill_page(page, fetch, lambda b: _visible_with_originals(tx, viewer_id, b), viewer_id)
 
 
-def _visible_with_originals(tx, viewer_id: int | None, batch: list[Candidate]) -> list[Candidate]:
+def _visible_with_originals(
+    tx: Tx, viewer_id: int | None, batch: list[Candidate]
+) -> list[Candidate]:
     """The SQL applied the visibility rule to the author's posts; boosts need their original
     decided too (the boosted author may be blocked, suspended or followers-only)."""
     originals = _originals(tx, {c.reblog_of_id for c in batch if c.reblog_of_id})
@@ -104,7 +108,7 @@ def _visible_with_originals(tx, viewer_id: int | None, batch: list[Candidate]) -
     ]
 
 
-def _pinned(tx, viewer_id: int | None, account_id: int, page: Page) -> Slice:
+def _pinned(tx: Tx, viewer_id: int | None, account_id: int, page: Page) -> Slice:
     """Pinned posts, most recently pinned first; only the author's own posts can be pinned."""
     query = (
         sa.select(status_pins.c.status_id)
@@ -118,7 +122,7 @@ def _pinned(tx, viewer_id: int | None, account_id: int, page: Page) -> Slice:
     return Slice(ids, [ids[0], ids[-1]] if ids else [])
 
 
-def _originals(tx, ids: set[int]) -> dict[int, object]:
+def _originals(tx: Tx, ids: set[int]) -> dict[int, StatusLike]:
     if not ids:
         return {}
     rows = tx.rows(

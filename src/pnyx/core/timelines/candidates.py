@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import decisions
 from pnyx.core.paging import Page
+from pnyx.core.visibility import StatusLike
 from pnyx.db.tables import statuses
 
 # How many extra rounds of candidates we fetch when filters thin a page out. Bounded so that a
@@ -36,7 +41,7 @@ class Candidate:
     conversation_id: int | None
     language: str | None = None
     mentions_viewer: bool = False
-    original: object | None = None  # a boost's original: (id, account_id, visibility)
+    original: StatusLike | None = None  # a boost's original: (id, account_id, visibility)
 
 
 CANDIDATE_COLUMNS = (
@@ -51,7 +56,7 @@ CANDIDATE_COLUMNS = (
 )
 
 
-def candidates_from(rows: Iterable) -> list[Candidate]:
+def candidates_from(rows: Iterable[Row]) -> list[Candidate]:
     return [
         Candidate(
             r.id,
@@ -67,7 +72,15 @@ def candidates_from(rows: Iterable) -> list[Candidate]:
     ]
 
 
-def bounded(query, column, max_id: int | None, since_id: int | None, min_id: int | None):
+# The select a timeline narrows keeps its own type through `bounded` and `ordered`.
+Q = TypeVar("Q", bound=sa.Select)
+# A cursor bound: a value, or a bound parameter of a statement built once (home_timeline).
+Bound = int | sa.BindParameter[int] | None
+
+
+def bounded(
+    query: Q, column: sa.ColumnElement[int], max_id: Bound, since_id: Bound, min_id: Bound
+) -> Q:
     """`query` limited to the ids between the page's cursors (Mastodon's max_id, since_id,
     min_id), on whichever column the timeline walks."""
     if max_id is not None:
@@ -79,7 +92,9 @@ def bounded(query, column, max_id: int | None, since_id: int | None, min_id: int
     return query
 
 
-def ordered(query, column, ascending: bool, limit: int):
+def ordered(
+    query: Q, column: sa.ColumnElement[int], ascending: bool, limit: int | sa.BindParameter[int]
+) -> Q:
     """Newest first, or oldest first for a min_id page; `limit` rows."""
     return query.order_by(column.asc() if ascending else column.desc()).limit(limit)
 

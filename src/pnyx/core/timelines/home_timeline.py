@@ -29,17 +29,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import decisions, visibility
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
+    Bound,
     Candidate,
     Slice,
     bounded,
     fill_page,
     ordered,
 )
+from pnyx.core.visibility import StatusLike
+from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import follows, mentions, statuses
 
@@ -55,16 +59,18 @@ HOME_COLUMNS = (
 
 @dataclass(frozen=True)
 class Original:
+    """A boost's original, as the home rules see it (from the join in HOME_COLUMNS)."""
+
     id: int
     account_id: int
     visibility: str
 
 
-def _with_original(query):
+def _with_original(query: sa.Join) -> sa.Join:
     return query.outerjoin(_original, _original.c.id == statuses.c.reblog_of_id)
 
 
-def _home_candidates(rows: Iterable) -> list[Candidate]:
+def _home_candidates(rows: Iterable[Row]) -> list[Candidate]:
     out = []
     for r in rows:
         original = (
@@ -89,7 +95,7 @@ def _home_candidates(rows: Iterable) -> list[Candidate]:
     return out
 
 
-def _authors(viewer):
+def _authors(viewer: sa.BindParameter[int]) -> sa.CompoundSelect:
     """The viewer and everyone they follow."""
     return sa.union_all(
         sa.select(follows.c.target_account_id.label("author_id")).where(
@@ -99,7 +105,14 @@ def _authors(viewer):
     )
 
 
-def _home_authored_sqlite(viewer, since_id, max_id, min_id, ascending: bool, n):
+def _home_authored_sqlite(
+    viewer: sa.BindParameter[int],
+    since_id: Bound,
+    max_id: Bound,
+    min_id: Bound,
+    ascending: bool,
+    n: sa.BindParameter[int],
+) -> sa.Select:
     """SQLite walks (account_id, id) for each author inside one `IN`, reading ids only (a
     covering index), sorts those and keeps n; full rows are read for those n alone."""
     top = sa.select(statuses.c.id).where(statuses.c.account_id.in_(_authors(viewer)))
@@ -107,7 +120,14 @@ def _home_authored_sqlite(viewer, since_id, max_id, min_id, ascending: bool, n):
     return _home_rows(ordered(top, statuses.c.id, ascending, n).subquery("top"))
 
 
-def _home_authored_postgres(viewer, since_id, max_id, min_id, ascending: bool, n):
+def _home_authored_postgres(
+    viewer: sa.BindParameter[int],
+    since_id: Bound,
+    max_id: Bound,
+    min_id: Bound,
+    ascending: bool,
+    n: sa.BindParameter[int],
+) -> sa.Select:
     """LATERAL: for each author (the viewer and every followed account) its newest n ids
     under the cursor, then the newest n of those.
 
@@ -127,7 +147,7 @@ def _home_authored_postgres(viewer, since_id, max_id, min_id, ascending: bool, n
     return _home_rows(top)
 
 
-def _home_rows(top):
+def _home_rows(top: sa.Subquery) -> sa.Select:
     """The candidate rows for a subquery of ids. Direct posts are not filtered before the
     limit (that would need every row): the visibility rules drop those not addressed to the
     viewer, and the refill fetches more if that leaves the page short."""
@@ -136,7 +156,14 @@ def _home_rows(top):
     )
 
 
-def _home_mentions(viewer, since_id, max_id, min_id, ascending: bool, n):
+def _home_mentions(
+    viewer: sa.BindParameter[int],
+    since_id: Bound,
+    max_id: Bound,
+    min_id: Bound,
+    ascending: bool,
+    n: sa.BindParameter[int],
+) -> sa.Select:
     """Followers-only and direct posts addressed to the viewer, whoever wrote them."""
     query = (
         sa.select(*HOME_COLUMNS, sa.literal(1).label("addressed"))
@@ -150,15 +177,17 @@ def _home_mentions(viewer, since_id, max_id, min_id, ascending: bool, n):
 
 
 @lru_cache(maxsize=64)
-def _home_statement(postgres: bool, has_since: bool, has_max: bool, has_min: bool, asc: bool):
+def _home_statement(
+    postgres: bool, has_since: bool, has_max: bool, has_min: bool, asc: bool
+) -> sa.CompoundSelect:
     """The candidate query for one shape of page, built once and reused with new parameters
     (building SQLAlchemy statements costs more than running these on SQLite)."""
 
-    def param(name: str, present: bool = True):
+    def param(name: str, present: bool) -> sa.BindParameter[int] | None:
         return sa.bindparam(name, type_=sa.BigInteger) if present else None
 
     shape = (
-        param("viewer"),
+        sa.bindparam("viewer", type_=sa.BigInteger),
         param("since_id", has_since),
         param("max_id", has_max),
         param("min_id", has_min),
@@ -170,10 +199,10 @@ def _home_statement(postgres: bool, has_since: bool, has_max: bool, has_min: boo
     return sa.union_all(*(sa.select(p) for p in parts))
 
 
-def home(tx, viewer_id: int, page: Page) -> Slice:
+def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
     """The viewer's home timeline page: status ids, newest first."""
 
-    def fetch(max_id, min_id, n):
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         # Both parts in one statement: one round trip per round.
         statement = _home_statement(
             tx.is_postgres,
@@ -201,7 +230,7 @@ def home(tx, viewer_id: int, page: Page) -> Slice:
     return fill_page(page, fetch, keep, viewer_id)
 
 
-def _home_rules(tx, viewer_id: int, batch: list[Candidate]) -> list[Candidate]:
+def _home_rules(tx: Tx, viewer_id: int, batch: list[Candidate]) -> list[Candidate]:
     """Mastodon's home feed filter, applied to one batch of candidates: the decision
     pipeline (visibility, muted threads, mutes) and then the home feed's own choices."""
     if not batch:
@@ -221,12 +250,14 @@ def _home_rules(tx, viewer_id: int, batch: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-def _home_choices(facts: HomeFacts) -> decisions.Step:
+def _home_choices(facts: HomeFacts) -> decisions.StepFor[Candidate]:
     """The home feed's own step: what the viewer's follows say about languages and boosts,
     and replies into conversations the viewer is not part of."""
     viewer_id = facts.ctx.viewer_id
 
-    def step(ctx, c: Candidate, original) -> decisions.Decision | None:
+    def step(
+        ctx: visibility.ViewerContext, c: Candidate, original: StatusLike | None
+    ) -> decisions.Decision | None:
         if c.account_id == viewer_id:
             return None
         wanted = facts.languages.get(c.account_id)
@@ -260,7 +291,7 @@ class HomeFacts:
 
 
 @functools.cache
-def _followed_statement():
+def _followed_statement() -> sa.Select:
     """The viewer's follows among some accounts, with the follow's options; built once."""
     return sa.select(
         follows.c.target_account_id, follows.c.show_reblogs, follows.c.languages
@@ -270,7 +301,7 @@ def _followed_statement():
     )
 
 
-def _home_facts(tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
+def _home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
     shared visibility facts (one query) plus the follows' options (one query)."""
     people = {c.account_id for c in batch}
@@ -280,7 +311,7 @@ def _home_facts(tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
         tx,
         viewer_id,
         people,
-        [c.id for c in batch] + [c.reblog_of_id for c in batch if c.original],
+        [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
         conversation_ids={c.conversation_id for c in batch if c.conversation_id},
     )
     facts = HomeFacts(ctx, set(), {})

@@ -6,10 +6,11 @@ import sqlalchemy as sa
 
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import bounded, ordered
+from pnyx.db.engine import Tx
 from pnyx.db.tables import bookmarks, favourites
 
 
-def _marked(tx, table, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
+def _marked(tx: Tx, table: sa.Table, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
     """(status ids, row ids) of the viewer's favourites or bookmarks, newest mark first.
 
     Pagination runs over the favourite/bookmark row id (when it was marked), as Mastodon's
@@ -23,9 +24,9 @@ def _marked(tx, table, viewer_id: int, page: Page) -> tuple[list[int], list[int]
     return [r.status_id for r in rows], [r.id for r in rows]
 
 
-def favourited(tx, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
+def favourited(tx: Tx, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
     return _marked(tx, favourites, viewer_id, page)
 
 
-def bookmarked(tx, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
+def bookmarked(tx: Tx, viewer_id: int, page: Page) -> tuple[list[int], list[int]]:
     return _marked(tx, bookmarks, viewer_id, page)

@@ -12,18 +12,20 @@ from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
     Candidate,
+    Q,
     Slice,
     bounded,
     candidates_from,
     fill_page,
     ordered,
 )
+from pnyx.db.engine import Tx
 from pnyx.db.tables import status_tags, statuses, tags
 
 
 def _public_filter(
-    query, *, local: bool, remote: bool, only_media: bool, with_replies: bool = False
-):
+    query: Q, *, local: bool, remote: bool, only_media: bool, with_replies: bool = False
+) -> Q:
     """Public timelines show public posts and no boosts. The public timeline leaves out replies
     except self-replies; hashtag timelines keep replies, as Mastodon's do."""
     query = query.where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None))
@@ -43,7 +45,7 @@ def _public_filter(
     return query
 
 
-def _public_rules(tx, viewer_id: int | None, batch: list[Candidate]) -> list[Candidate]:
+def _public_rules(tx: Tx, viewer_id: int | None, batch: list[Candidate]) -> list[Candidate]:
     """The decision pipeline with mutes: suspended authors always out; blocked and muted
     ones for a signed-in viewer."""
     if not batch:
@@ -55,7 +57,7 @@ def _public_rules(tx, viewer_id: int | None, batch: list[Candidate]) -> list[Can
 
 
 def public(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     page: Page,
     *,
@@ -63,7 +65,7 @@ def public(
     remote: bool = False,
     only_media: bool = False,
 ) -> Slice:
-    def fetch(max_id, min_id, n):
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         query = _public_filter(
             sa.select(*CANDIDATE_COLUMNS), local=local, remote=remote, only_media=only_media
         )
@@ -77,7 +79,7 @@ def normalize_tag(name: str) -> str:
     return (name or "").strip().lstrip("#").lower()
 
 
-def tag_ids(tx, names: Iterable[str]) -> dict[str, int]:
+def tag_ids(tx: Tx, names: Iterable[str]) -> dict[str, int]:
     wanted = {normalize_tag(n) for n in names if normalize_tag(n)}
     if not wanted:
         return {}
@@ -86,7 +88,7 @@ def tag_ids(tx, names: Iterable[str]) -> dict[str, int]:
 
 
 def tag(
-    tx,
+    tx: Tx,
     viewer_id: int | None,
     hashtag: str,
     page: Page,
@@ -109,7 +111,7 @@ def tag(
         return Slice([], [])
     none_ids = [known[n] for n in none_names if n in known]
 
-    def fetch(max_id, min_id, n):
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         query = sa.select(*CANDIDATE_COLUMNS)
         if len(any_ids) == 1:
             # One tag (the usual case): walk the (tag_id, status_id) index newest first and
