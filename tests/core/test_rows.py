@@ -16,6 +16,7 @@ SHAPES = [
     (rows.AccountRow, tables.accounts),
     (rows.UserRow, tables.users),
     (rows.PollRow, tables.polls),
+    (rows.AppRow, tables.oauth_apps),
 ]
 
 

@@ -3,7 +3,7 @@
 Core reads and returns SQLAlchemy rows (`Row`), which the edges read attribute by
 attribute. A bare `Row` says nothing: any attribute is accepted and is `Any`. These
 Protocols name the columns of the rows that travel furthest (accounts, statuses, users,
-polls, as `sa.select(table)` loads them), with their Python types and whether they may be
+polls, client apps, as `sa.select(table)` loads them), with their Python types and whether they may be
 None, so a misspelt column or a forgotten None check is caught by mypy in whatever reads a
 function that returns one.
 
@@ -137,4 +137,18 @@ class PollRow(Protocol):
     voters_count: int
     expires_at: datetime | None
     closed_at: datetime | None
+    created_at: datetime
+
+
+class AppRow(Protocol):
+    """A row of `oauth_apps`: a client application (core.oauth), with its credentials."""
+
+    id: int
+    name: str
+    website: str | None
+    redirect_uris: str  # newline-separated
+    scopes: str  # space-separated
+    client_id: str
+    client_secret: str
+    owner_user_id: int | None
     created_at: datetime

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from pnyx.core import scopes as scope_rules
 from pnyx.core.errors import Invalid
 from pnyx.core.oauth.errors import INVALID_CLIENT, OAuthError
+from pnyx.core.rows import AppRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import oauth_apps
 
@@ -30,13 +32,13 @@ def _is_web_url(value: str) -> bool:
 
 
 def create_app(
-    tx,
+    tx: Tx,
     name: str,
     redirect_uris: list[str],
     scopes: list[str],
     website: str | None = None,
     owner_user_id: int | None = None,
-):
+) -> AppRow:
     """Register a client application; returns its row (with client_id and client_secret)."""
     name = (name or "").strip()
     if not name:
@@ -74,14 +76,14 @@ def create_app(
             created_at=tx.now,
         )
     )
-    return tx.one_or_none(sa.select(oauth_apps).where(oauth_apps.c.id == app_id))
+    return tx.execute(sa.select(oauth_apps).where(oauth_apps.c.id == app_id)).one()
 
 
-def redirect_uris_of(app) -> list[str]:
+def redirect_uris_of(app: AppRow) -> list[str]:
     return [u for u in (app.redirect_uris or "").split("\n") if u]
 
 
-def scopes_of(row) -> list[str]:
+def scopes_of(row: AppRow) -> list[str]:
     return scope_rules.parse(row.scopes)
 
 
@@ -96,13 +98,13 @@ def split_redirect_uris(value: str | list[str] | None) -> list[str]:
     return out
 
 
-def find_app(tx, client_id: str | None):
+def find_app(tx: Tx, client_id: str | None) -> AppRow | None:
     if not client_id or len(client_id) > 64:
         return None
     return tx.one_or_none(sa.select(oauth_apps).where(oauth_apps.c.client_id == client_id))
 
 
-def authenticate_client(tx, client_id: str | None, client_secret: str | None):
+def authenticate_client(tx: Tx, client_id: str | None, client_secret: str | None) -> AppRow:
     """The app whose id and secret these are; OAuthError invalid_client otherwise."""
     app = find_app(tx, client_id)
     if (
@@ -114,7 +116,7 @@ def authenticate_client(tx, client_id: str | None, client_secret: str | None):
     return app
 
 
-def requested_scopes(app, scope: str | None) -> list[str]:
+def requested_scopes(app: AppRow, scope: str | None) -> list[str]:
     """Requested scopes (default `read`, as Mastodon), which the app must have registered."""
     requested = list(dict.fromkeys(scope_rules.parse(scope)))
     if scope_rules.unknown(requested) or not scope_rules.subset(requested, scopes_of(app)):
@@ -125,6 +127,6 @@ def requested_scopes(app, scope: str | None) -> list[str]:
     return requested
 
 
-def get_app(tx, app_id: int):
+def get_app(tx: Tx, app_id: int) -> AppRow | None:
     """The application row, or None."""
     return tx.one_or_none(sa.select(oauth_apps).where(oauth_apps.c.id == app_id))

@@ -13,6 +13,7 @@ from pnyx.core.oauth.apps import find_app, redirect_uris_of, requested_scopes
 from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import INVALID_CLIENT, OAuthError, RedirectableError
 from pnyx.core.oauth.sign_in import usable_user
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import oauth_codes
 
@@ -43,7 +44,7 @@ def _meaningful(value: str | None) -> str | None:
 
 
 def check_authorization_request(
-    tx,
+    tx: Tx,
     *,
     client_id: str | None,
     response_type: str | None,
@@ -116,7 +117,7 @@ def check_authorization_request(
     )
 
 
-def authorize(tx, request: AuthorizationRequest, user_id: int) -> str:
+def authorize(tx: Tx, request: AuthorizationRequest, user_id: int) -> str:
     """The signed-in user approved the request: a code for the app."""
     if usable_user(tx, user_id) is None:
         raise OAuthError("access_denied", "The user may not authorize applications.", 403)
@@ -132,7 +133,7 @@ def authorize(tx, request: AuthorizationRequest, user_id: int) -> str:
 
 
 def issue_code(
-    tx,
+    tx: Tx,
     app_id: int,
     user_id: int,
     redirect_uri: str,

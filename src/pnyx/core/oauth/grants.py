@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import scopes as scope_rules
 from pnyx.core.oauth.apps import requested_scopes
@@ -11,10 +12,12 @@ from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import INVALID_GRANT, OAuthError
 from pnyx.core.oauth.sign_in import sign_in_user, usable_user
 from pnyx.core.oauth.tokens import IssuedToken, issue_for_grant
+from pnyx.core.rows import AppRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import oauth_codes, oauth_tokens
 
 
-def _revoke_tokens_of_code(tx, row) -> None:
+def _revoke_tokens_of_code(tx: Tx, row: Row) -> None:
     """Revoke the token a code was exchanged for: the one issued to its app and user in the
     transaction that marked it used (the same `tx.now` stamps both)."""
     tx.execute(
@@ -30,7 +33,7 @@ def _revoke_tokens_of_code(tx, row) -> None:
 
 
 def exchange_code(
-    tx, app, code: str | None, redirect_uri: str | None, code_verifier: str | None
+    tx: Tx, app: AppRow, code: str | None, redirect_uri: str | None, code_verifier: str | None
 ) -> IssuedToken | OAuthError:
     """authorization_code grant: a code is single-use, short-lived and bound to its redirect URI.
 
@@ -66,7 +69,9 @@ def exchange_code(
     return issue_for_grant(tx, app.id, row.user_id, scope_rules.parse(row.scopes))
 
 
-def password_grant(tx, app, login: str | None, password: str | None, scope: str | None):
+def password_grant(
+    tx: Tx, app: AppRow, login: str | None, password: str | None, scope: str | None
+) -> IssuedToken:
     """Resource-owner password grant, which Mastodon.py and toot use to log in."""
     requested = requested_scopes(app, scope)
     user = sign_in_user(tx, login or "", password or "")
@@ -75,6 +80,6 @@ def password_grant(tx, app, login: str | None, password: str | None, scope: str 
     return issue_for_grant(tx, app.id, user.id, requested)
 
 
-def client_credentials_grant(tx, app, scope: str | None) -> IssuedToken:
+def client_credentials_grant(tx: Tx, app: AppRow, scope: str | None) -> IssuedToken:
     """An app-only token (no user): what registration through the API needs."""
     return issue_for_grant(tx, app.id, None, requested_scopes(app, scope))

@@ -11,13 +11,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from pnyx.core.oauth.digests import digest
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, users, web_sessions
 
 SESSION_LIFETIME = timedelta(days=30)
 
 
-def start_session(tx, user_id: int, user_agent: str | None) -> str:
+def start_session(tx: Tx, user_id: int, user_agent: str | None) -> str:
     """A new browser session; returns the cookie value (only its digest is stored)."""
     secret = secrets.token_urlsafe(32)
     tx.execute(
@@ -47,7 +48,7 @@ class SessionUser:
 
 
 @functools.cache
-def _session_statement():
+def _session_statement() -> sa.Select:
     # Built once, like tokens._viewer_statement: every signed-in page runs it.
     return (
         sa.select(
@@ -69,7 +70,7 @@ def _session_statement():
     )
 
 
-def session_user(tx, secret: str | None) -> SessionUser | None:
+def session_user(tx: Tx, secret: str | None) -> SessionUser | None:
     """Who a session cookie belongs to, if the session is live and the user may still act."""
     if not secret or len(secret) > 256:
         return None
@@ -93,7 +94,7 @@ def session_user(tx, secret: str | None) -> SessionUser | None:
     )
 
 
-def end_session(tx, secret: str | None) -> None:
+def end_session(tx: Tx, secret: str | None) -> None:
     if not secret or len(secret) > 256:
         return
     tx.execute(

@@ -4,8 +4,11 @@ suspended): shared by the web sign-in, the password grant and code exchange."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 
 from pnyx.core import accounts as accounts_core
+from pnyx.core.rows import SignInRow
+from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
 
 BAD_LOGIN = "Invalid email/username or password."
@@ -13,7 +16,7 @@ SUSPENDED = "Your account is suspended. You cannot sign in."
 PENDING = "Your account is waiting for approval by the staff of this instance."
 
 
-def sign_in_user(tx, login: str, password: str):
+def sign_in_user(tx: Tx, login: str, password: str) -> SignInRow | str:
     """The user row for good credentials of a user who may sign in, or a message saying why not.
 
     The suspended / pending messages are only given after the password matched, so they
@@ -30,7 +33,7 @@ def sign_in_user(tx, login: str, password: str):
     return user
 
 
-def usable_user(tx, user_id: int):
+def usable_user(tx: Tx, user_id: int) -> Row | None:
     """The user row if it may act now (approved, account not suspended), else None."""
     row = tx.one_or_none(
         sa.select(users.c.id, users.c.approved, accounts.c.suspended_at)

@@ -13,11 +13,15 @@ import sqlalchemy as sa
 from pnyx.core import scopes as scope_rules
 from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import OAuthError
+from pnyx.core.rows import AppRow
+from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, oauth_tokens, users
 
 
-def issue_token(tx, app_id: int | None, user_id: int | None, scopes: list[str]) -> tuple[str, int]:
+def issue_token(
+    tx: Tx, app_id: int | None, user_id: int | None, scopes: list[str]
+) -> tuple[str, int]:
     """A new access token; returns (token, token_id). The token itself is never stored."""
     token = secrets.token_urlsafe(32)
     token_id = new_id()
@@ -42,13 +46,15 @@ class IssuedToken:
     created_at: datetime
 
 
-def issue_for_grant(tx, app_id: int | None, user_id: int | None, scopes: list[str]) -> IssuedToken:
+def issue_for_grant(
+    tx: Tx, app_id: int | None, user_id: int | None, scopes: list[str]
+) -> IssuedToken:
     """A new token as POST /oauth/token answers it (with its scopes and creation time)."""
     token, token_id = issue_token(tx, app_id, user_id, scopes)
     return IssuedToken(token, token_id, scopes, tx.now)
 
 
-def revoke(tx, app, token: str | None) -> None:
+def revoke(tx: Tx, app: AppRow, token: str | None) -> None:
     """Revoke one of the app's tokens. Unknown tokens are fine (RFC 7009 §2.2)."""
     if not token or len(token) > 512:
         return
@@ -74,7 +80,7 @@ class Viewer:
 
 
 @functools.cache
-def _viewer_statement():
+def _viewer_statement() -> sa.Select:
     # Built once: every authenticated request runs it, and building costs more than running.
     return (
         sa.select(
@@ -98,7 +104,7 @@ def _viewer_statement():
     )
 
 
-def lookup_viewer(tx, token: str | None) -> Viewer | None:
+def lookup_viewer(tx: Tx, token: str | None) -> Viewer | None:
     """The token's viewer, or None when the token is unknown, revoked, or its user may not act
     (suspended, or a sign-up not yet approved or confirmed)."""
     if not token or len(token) > 512:
