@@ -10,6 +10,7 @@ dropped as seen before, or refused with its reason; nothing from a refused reque
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import orjson
 from starlette.requests import Request
@@ -100,7 +101,7 @@ async def receive(request: Request) -> Response:
         )
         if not first_time and activity.type not in ANSWERS:
             return False  # seen before: nothing changes
-        enqueue(tx, PROCESS, {"activity": doc, "signer_id": signer.id}, max_attempts=10)
+        enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
         return True
 
     if await db.write(store):
@@ -110,8 +111,81 @@ async def receive(request: Request) -> Response:
     return JSON({}, status_code=202)
 
 
-def process(db: Database, payload: dict) -> None:
-    handlers.process(db, db.settings, payload["activity"], payload["signer_id"])
+# --- The jobs: processing (one transaction, no network) and the fetches it asks for ---------
+
+FETCH = "inbox.fetch"
+
+
+def payload(activity: parse.Activity, signer_id: int, fetched: dict | None = None) -> dict:
+    """The processing job's payload: the activity as the inbox parsed it (its envelope, and
+    the document it came in), so the job does not parse or validate it again."""
+    envelope = {
+        "id": activity.id,
+        "type": activity.type,
+        "actor": activity.actor,
+        "object": activity.object,
+        "object_id": activity.object_id,
+        "object_ids": activity.object_ids,
+        "target": activity.target,
+        "to": activity.to,
+        "cc": activity.cc,
+        "published": activity.published.isoformat() if activity.published else None,
+    }
+    embedded = isinstance(activity.object, dict) and activity.raw.get("object") is activity.object
+    if embedded:
+        envelope["object"] = None  # it is the document's own "object": not stored twice
+    return {
+        "activity": activity.raw,
+        "envelope": envelope,
+        "embedded": embedded,
+        "signer_id": signer_id,
+        "fetched": fetched or {},
+    }
+
+
+def activity_of(data: dict) -> parse.Activity:
+    """The parsed activity back from a payload (rows queued by earlier versions carry only
+    the document, and are parsed here)."""
+    doc = data["activity"]
+    envelope = data.get("envelope")
+    if envelope is None:
+        return parse.parse_activity(doc)
+    published = envelope["published"]
+    return parse.Activity(
+        **{
+            **envelope,
+            "object": doc["object"] if data.get("embedded") else envelope["object"],
+            "published": datetime.fromisoformat(published) if published else None,
+        },
+        raw=doc,
+    )
+
+
+def process(tx, data: dict) -> None:
+    """The `inbox.process` job: the activity's whole effect, in the job's transaction. What
+    must first be fetched from elsewhere becomes an `inbox.fetch` job, which brings this one
+    back when it is done."""
+    fetched = data.get("fetched") or {}
+    try:
+        handlers.apply(tx, activity_of(data), data["signer_id"], fetched)
+    except handlers.NeedsFetch as need:
+        # Raised before any change: this transaction only records the fetch.
+        request = {"uri": need.uri, "what": need.what, "depth": need.depth}
+        then = {**data, "fetched": fetched} if need.again else None
+        enqueue(tx, FETCH, {**request, "then": then}, max_attempts=10)
+
+
+def fetch(db: Database, data: dict) -> None:
+    """The `inbox.fetch` job: fetch what an activity needs (on the network, outside any
+    transaction), then queue the activity's processing again."""
+    need = handlers.NeedsFetch(
+        data["uri"], data["what"], again=data["then"] is not None, depth=data["depth"]
+    )
+    found = handlers.run_fetch(db, db.settings, need)
+    if data["then"] is not None:
+        then = data["then"]
+        again = {**then, "fetched": {**then["fetched"], need.uri: found}}
+        db.run_sync(lambda tx: enqueue(tx, PROCESS, again, max_attempts=10))
 
 
 routes = [

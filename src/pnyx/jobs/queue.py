@@ -36,6 +36,7 @@ ALL_QUEUES = (INBOX, DEFAULT, DELIVER)
 # queue does not import the modules that handle them.
 QUEUES = {
     "inbox.process": INBOX,
+    "inbox.fetch": INBOX,
     "mentions.resolve": INBOX,
     "mentions.lookup_handles": DEFAULT,  # a local post waits on it: not behind deliveries
     "account.backfill": INBOX,
