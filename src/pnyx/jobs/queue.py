@@ -110,8 +110,15 @@ def enqueue(
     return tx.execute(statement).first() is not None
 
 
-def claim(tx, worker_name: str, limit: int = 1, queues: Iterable[str] | None = None) -> list[Job]:
-    """Lease up to `limit` due jobs (of `queues` only, when given), oldest due first."""
+def claim(
+    tx,
+    worker_name: str,
+    limit: int = 1,
+    queues: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+) -> list[Job]:
+    """Lease up to `limit` due jobs (of `queues` and `kinds` only, when given), oldest due
+    first."""
     now = utcnow()
     due = (
         sa.select(jobs.c.id)
@@ -122,6 +129,8 @@ def claim(tx, worker_name: str, limit: int = 1, queues: Iterable[str] | None = N
     )
     if queues is not None:
         due = due.where(jobs.c.queue.in_(list(queues)))
+    if kinds is not None:
+        due = due.where(jobs.c.kind.in_(list(kinds)))
     if tx.is_postgres:
         due = due.with_for_update(skip_locked=True)
     ids = tx.scalars(due)
