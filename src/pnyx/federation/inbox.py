@@ -9,6 +9,7 @@ dropped as seen before, or refused with its reason; nothing from a refused reque
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 
@@ -23,8 +24,13 @@ from pnyx.db.engine import Database
 from pnyx.db.ids import new_id
 from pnyx.db.tables import seen_activities
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import handlers
-from pnyx.federation.authentication import Unauthenticated, authenticate
+from pnyx.federation import group_commit, handlers
+from pnyx.federation.authentication import (
+    Unauthenticated,
+    fetch_signer,
+    key_id_of,
+    known_signer,
+)
 from pnyx.federation.delivery import domain_of, mark_available
 from pnyx.jobs.queue import enqueue
 
@@ -81,34 +87,68 @@ async def receive(request: Request) -> Response:
 
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        signer = await authenticate(db, settings, request.method, path, request.headers, body)
+        key_id = key_id_of(request.headers)
     except Unauthenticated as exc:
         raise _refuse(exc.status, exc.reason, request) from None
     try:
-        activity = parse.parse_activity(doc)
+        activity: parse.Activity | Refusal = parse.parse_activity(doc)
     except parse.InvalidDocument as exc:
-        raise _refuse(400, f"Invalid activity: {exc}", request) from None
+        activity = Refusal(400, f"Invalid activity: {exc}")  # told after the signature
+    check = functools.partial(known_signer, key_id=key_id, method=request.method, path=path,
+                              headers=request.headers, body=body, settings=settings)  # fmt: skip
+    committer = group_commit.for_loop(db)
+    try:
+        outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
+        if outcome is None:  # the key must be fetched first (never inside a transaction)
+            signer = await fetch_signer(
+                db, settings, key_id, request.method, path, request.headers, body
+            )
+            outcome = await committer.run(
+                functools.partial(accept, activity=activity, check=lambda tx: signer)
+            )
+    except Unauthenticated as exc:
+        raise _refuse(exc.status, exc.reason, request) from None
+    except Refusal as exc:
+        raise _refuse(exc.status, exc.reason, request) from None
+    accepted, activity, signer_uri = outcome
+    if accepted:
+        log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer_uri)
+    else:
+        log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer_uri)
+    return JSON({}, status_code=202)
+
+
+class Refusal(Exception):  # noqa: N818 - an answer, raised to leave the transaction's work
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def accept(tx, activity: parse.Activity | Refusal, check):
+    """The accept path's one transaction (run with others, `group_commit`): who signed (the
+    key looked up and the signature verified by `check`), whether they may send this, and
+    the activity stored for processing. None when the signer's key must be fetched first;
+    otherwise (stored or seen before, the activity, the signer's uri). Decides before it
+    writes: a refusal leaves nothing behind."""
+    signer = check(tx)
+    if signer is None:
+        return None
+    if isinstance(activity, Refusal):
+        raise activity
     if activity.actor != signer.uri:
         # Relayed activities would need a linked-data signature; we do not take them.
-        raise _refuse(401, "The signer is not the activity's actor", request)
+        raise Refusal(401, "The signer is not the activity's actor")
     if activity.id is not None and not parse.same_origin(activity.id, signer.uri):
-        raise _refuse(401, "The activity's id is not on its actor's origin", request)
-
-    def store(tx) -> bool:
-        mark_available(tx, domain_of(signer.uri))
-        first_time = activity.id is None or insert_ignore(
-            tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
-        )
-        if not first_time and activity.type not in ANSWERS:
-            return False  # seen before: nothing changes
-        enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
-        return True
-
-    if await db.write(store):
-        log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer.uri)
-    else:
-        log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer.uri)
-    return JSON({}, status_code=202)
+        raise Refusal(401, "The activity's id is not on its actor's origin")
+    mark_available(tx, domain_of(signer.uri))
+    first_time = activity.id is None or insert_ignore(
+        tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
+    )
+    if not first_time and activity.type not in ANSWERS:
+        return False, activity, signer.uri  # seen before: nothing changes
+    enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
+    return True, activity, signer.uri
 
 
 # --- The jobs: processing (one transaction, no network) and the fetches it asks for ---------
