@@ -2,7 +2,9 @@
 
 A POST is accepted (202) only when its HTTP signature verifies and its signer is the
 activity's actor. It is then stored durably (a job) before the answer goes out, and processed
-by a worker (`handlers`). The same activity id twice is accepted and ignored, except an
+by a worker (`handlers`). The key lookup, the signature check and the store are one short
+transaction, shared with the POSTs that arrive meanwhile (`group_commit`); only an unknown key
+is fetched outside it first. The activity is parsed here, once: the job gets it parsed. The same activity id twice is accepted and ignored, except an
 Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
 dropped as seen before, or refused with its reason; nothing from a refused request is stored.
 """
