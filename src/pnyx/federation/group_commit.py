@@ -33,6 +33,7 @@ class GroupCommit:
         self.loop = asyncio.get_running_loop()
         self.waiting: list[tuple[Callable[[Any], Any], asyncio.Future]] = []
         self.running = False
+        self.flusher: asyncio.Task | None = None
 
     async def run(self, fn: Callable[[Any], Any]) -> Any:
         """`fn(tx)`'s result, once the transaction it ran in has committed."""
@@ -40,7 +41,7 @@ class GroupCommit:
         self.waiting.append((fn, future))
         if not self.running:
             self.running = True
-            self.loop.create_task(self._flush())
+            self.flusher = self.loop.create_task(self._flush())  # referenced: not collected
         return await future
 
     async def _flush(self) -> None:
