@@ -49,12 +49,17 @@ def is_signed(headers: Mapping[str, str]) -> bool:
     return "signature" in lowered or "signature-input" in lowered
 
 
+# Built once: every inbox POST runs them, and building a statement costs as much as running it.
+_BY_KEY_ID = sa.select(accounts).where(accounts.c.public_key_id == sa.bindparam("key")).limit(1)
+_BY_URI = sa.select(accounts).where(accounts.c.uri == sa.bindparam("uri"))
+
+
 def _account_for_key(tx, key_id: str):
     """The remote account that owns `key_id`: by its recorded key id, or (Mastodon's habit of
     `actor#main-key`) by the actor uri the key id starts with."""
-    row = tx.one_or_none(sa.select(accounts).where(accounts.c.public_key_id == key_id).limit(1))
+    row = tx.execute(_BY_KEY_ID, {"key": key_id}).first()
     if row is None:
-        row = tx.one_or_none(sa.select(accounts).where(accounts.c.uri == urldefrag(key_id).url))
+        row = tx.execute(_BY_URI, {"uri": urldefrag(key_id).url}).first()
     if row is None or row.domain is None or not row.public_key_pem:
         return None
     return row

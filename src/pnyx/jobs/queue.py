@@ -48,6 +48,9 @@ MAX_DELAY = timedelta(hours=12)
 LIVE = jobs.c.failed_at.is_(None)
 
 
+_INSERT = jobs.insert()
+
+
 def queue_for(kind: str) -> str:
     return QUEUES.get(kind, DEFAULT)
 
@@ -98,7 +101,7 @@ def enqueue(
         "created_at": tx.now,
     }
     if unique_key is None:
-        tx.execute(jobs.insert().values(**values))
+        tx.execute(_INSERT, values)  # a prebuilt statement: the inbox adds one per POST
         return True
     dialect = postgresql if tx.is_postgres else sqlite
     statement = (
