@@ -4,8 +4,8 @@ A POST is accepted (202) only when its HTTP signature verifies and its signer is
 activity's actor. It is then stored durably (a job) before the answer goes out, and processed
 by a worker (`handlers`). The key lookup, the signature check and the store are one short
 transaction, shared with the POSTs that arrive meanwhile (`group_commit`); only an unknown key
-is fetched outside it first. The activity is parsed here, once: the job gets it parsed. The same activity id twice is accepted and ignored, except an
-Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
+is fetched outside it first. The activity is parsed here, once: the job gets it parsed.
+The same activity id twice is accepted and ignored, except an Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
 dropped as seen before, or refused with its reason; nothing from a refused request is stored.
 """
 
@@ -96,8 +96,15 @@ async def receive(request: Request) -> Response:
         activity: parse.Activity | Refusal = parse.parse_activity(doc)
     except parse.InvalidDocument as exc:
         activity = Refusal(400, f"Invalid activity: {exc}")  # told after the signature
-    check = functools.partial(known_signer, key_id=key_id, method=request.method, path=path,
-                              headers=request.headers, body=body, settings=settings)  # fmt: skip
+    check = functools.partial(
+        known_signer,
+        key_id=key_id,
+        method=request.method,
+        path=path,
+        headers=request.headers,
+        body=body,
+        settings=settings,
+    )
     committer = group_commit.for_loop(db)
     try:
         outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
