@@ -91,7 +91,8 @@ SCHEDULED: dict[str, JobHandler] = {
     moves.MOVE_FOLLOWERS: JobHandler(moves.move_followers_job),
     backfill.BACKFILL: JobHandler(backfill.backfill, network=True),
     delivery.DELIVER: JobHandler(delivery.deliver, network=True),
-    inbox.PROCESS: JobHandler(inbox.process, network=True),
+    inbox.PROCESS: JobHandler(inbox.process),
+    inbox.FETCH: JobHandler(inbox.fetch, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
     statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
 }

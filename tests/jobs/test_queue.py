@@ -217,3 +217,35 @@ def test_the_pool_heartbeat_keeps_a_running_job_leased(settings):
             beat.join(10)
     finally:
         db.dispose()
+
+
+def _mark(tx, payload: dict) -> None:
+    """A transactional job that leaves a trace (a job row of its own), or fails."""
+    if payload.get("fail"):
+        queue.enqueue(tx, "trace", {"n": payload["n"]})  # rolled back with its job
+        raise ValueError("this one fails")
+    queue.enqueue(tx, "trace", {"n": payload["n"]})
+
+
+def _network(db, payload: dict) -> None:
+    db.run_sync(lambda tx: queue.enqueue(tx, "trace", {"n": payload["n"]}))
+
+
+def test_transactional_jobs_run_in_batches_and_fail_alone(db):
+    """One claim and one transaction for several jobs; a failing one is rolled back alone and
+    retried later, network jobs are never part of a batch."""
+    handlers = {
+        "mark": worker.JobHandler(_mark),
+        "fetch": worker.JobHandler(_network, network=True),
+    }
+    for n in range(4):
+        _enqueue(db, "mark", {"n": n, "fail": n == 2})
+    _enqueue(db, "fetch", {"n": 9})
+    assert worker.run_one(db, "batcher", handlers, batch=10)
+    left = {j.kind: j for j in _jobs(db) if j.kind != "trace"}
+    traces = sorted(j.payload["n"] for j in _jobs(db) if j.kind == "trace")
+    assert traces == [0, 1, 3]
+    assert set(left) == {"mark", "fetch"}
+    assert left["mark"].payload["n"] == 2 and left["mark"].attempts == 1
+    assert "this one fails" in left["mark"].last_error
+    assert left["fetch"].attempts == 0  # not claimed with the batch

@@ -49,12 +49,17 @@ def is_signed(headers: Mapping[str, str]) -> bool:
     return "signature" in lowered or "signature-input" in lowered
 
 
+# Built once: every inbox POST runs them, and building a statement costs as much as running it.
+_BY_KEY_ID = sa.select(accounts).where(accounts.c.public_key_id == sa.bindparam("key")).limit(1)
+_BY_URI = sa.select(accounts).where(accounts.c.uri == sa.bindparam("uri"))
+
+
 def _account_for_key(tx, key_id: str):
     """The remote account that owns `key_id`: by its recorded key id, or (Mastodon's habit of
     `actor#main-key`) by the actor uri the key id starts with."""
-    row = tx.one_or_none(sa.select(accounts).where(accounts.c.public_key_id == key_id).limit(1))
+    row = tx.execute(_BY_KEY_ID, {"key": key_id}).first()
     if row is None:
-        row = tx.one_or_none(sa.select(accounts).where(accounts.c.uri == urldefrag(key_id).url))
+        row = tx.execute(_BY_URI, {"uri": urldefrag(key_id).url}).first()
     if row is None or row.domain is None or not row.public_key_pem:
         return None
     return row
@@ -98,46 +103,59 @@ def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body:
     return row
 
 
-async def authenticate(
+def key_id_of(headers: Mapping[str, str]) -> str:
+    """The key id a signed request names; Unauthenticated when unsigned or unreadable."""
+    if not is_signed(headers):
+        raise Unauthenticated("Request not signed")
+    try:
+        return signatures.signature_key_id(headers)
+    except signatures.SignatureError as exc:
+        raise Unauthenticated(exc.reason) from None
+
+
+def known_signer(
+    tx, key_id: str, method: str, path: str, headers, body: bytes, settings: Settings | None = None
+):
+    """The inbox's check with the keys we hold, inside the caller's transaction: the signer's
+    account, or None when its key must be fetched first (`fetch_signer`): unknown, or
+    failing the way a rotated key would (at most once a minute per key).
+
+    Raises Unauthenticated when the signature cannot be right whatever we fetch.
+    """
+    row = _account_for_key(tx, key_id)
+    if row is None:
+        if _failed_recently(key_id):
+            raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
+        return None
+    try:
+        _verify(row, method, path, headers, body, settings or tx.settings)
+    except signatures.KeyMismatch as exc:
+        # Everything else is right but the key fails: its owner may have rotated it.
+        if not _may_refetch(key_id):
+            raise _refused(row.uri, exc.reason) from None
+        return None
+    except signatures.SignatureError as exc:
+        # A stale Date, a wrong Digest or Host: a fresh key would not help, and fetching
+        # one for every junk request would let anyone make us hammer the signer's server.
+        raise _refused(row.uri, exc.reason) from None
+    if row.suspended_at is not None:
+        raise Unauthenticated("account suspended")
+    return row
+
+
+async def fetch_signer(
     db: Database,
     settings: Settings,
+    key_id: str,
     method: str,
     path: str,
     headers: Mapping[str, str],
     body: bytes,
 ):
-    """The remote account that signed this request, fetching its key when needed.
-
-    Raises Unauthenticated for an unsigned request, an unknown key that cannot be fetched,
-    a signature that does not verify, or a suspended signer.
-    """
+    """The signer, after fetching the key's actor once (outside any transaction): for when
+    `known_signer` found no usable key."""
     from pnyx.federation import resolve
 
-    if not is_signed(headers):
-        raise Unauthenticated("Request not signed")
-    try:
-        key_id = signatures.signature_key_id(headers)
-    except signatures.SignatureError as exc:
-        raise Unauthenticated(exc.reason) from None
-
-    row = await db.read(_account_for_key, key_id)
-    if row is not None:
-        try:
-            _verify(row, method, path, headers, body, settings)
-        except signatures.KeyMismatch as exc:
-            # Everything else is right but the key fails: its owner may have rotated it.
-            if not _may_refetch(key_id):
-                raise _refused(row.uri, exc.reason) from None
-        except signatures.SignatureError as exc:
-            # A stale Date, a wrong Digest or Host: a fresh key would not help, and fetching
-            # one for every junk request would let anyone make us hammer the signer's server.
-            raise _refused(row.uri, exc.reason) from None
-        else:
-            if row.suspended_at is not None:
-                raise Unauthenticated("account suspended")
-            return row
-    elif _failed_recently(key_id):
-        raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
     try:
         await key_fetches.run(settings, key_id, resolve.refresh_key_owner, db, settings, key_id)
     except key_fetches.Busy as exc:
@@ -155,6 +173,26 @@ async def authenticate(
     if row.suspended_at is not None:
         raise Unauthenticated("account suspended")
     return row
+
+
+async def authenticate(
+    db: Database,
+    settings: Settings,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+):
+    """The remote account that signed this request, fetching its key when needed.
+
+    Raises Unauthenticated for an unsigned request, an unknown key that cannot be fetched,
+    a signature that does not verify, or a suspended signer.
+    """
+    key_id = key_id_of(headers)
+    row = await db.read(known_signer, key_id, method, path, headers, body, settings)
+    if row is not None:
+        return row
+    return await fetch_signer(db, settings, key_id, method, path, headers, body)
 
 
 # A known key is fetched again at most once a minute, and a key that could not be fetched is

@@ -1,17 +1,25 @@
 """What each received activity does, once its signature and actor have been checked.
 
-Runs in a worker (`inbox.process`), outside the request. The signer is the activity's actor
-(the inbox made sure); here the remaining origin rules apply: an embedded object must be on
-the actor's origin and attributed to the actor; an Update or Delete touches only the actor's
-own things. Posts that concern nobody here (no local follower of the author, no local account named, not
-a reply to a post we hold) are dropped, as Mastodon does. Unknown activity types, and objects
-we do not show, are ignored without error.
-Every handler is idempotent: activities are retried after a crash.
+Runs in a worker (`inbox.process`), outside the request, in one transaction per activity and
+without touching the network: an activity that needs something from another server (the
+parent of a reply, the post a boost names, the account a Move points to) raises `NeedsFetch`
+before it changes anything; the inbox then runs that fetch as a job of its own and processes
+the activity again once it is done (`inbox.fetch`). So a slow server holds up neither the
+inbox's threads nor, on SQLite, the one writer.
+
+The signer is the activity's actor (the inbox made sure); here the remaining origin rules
+apply: an embedded object must be on the actor's origin and attributed to the actor; an
+Update or Delete touches only the actor's own things. Posts that concern nobody here (no
+local follower of the author, no local account named, not a reply to a post we hold) are
+dropped, as Mastodon does. Unknown activity types, and objects we do not show, are ignored
+without error. Every handler is idempotent: activities are retried after a crash.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -30,14 +38,42 @@ from pnyx.federation import mentions, resolve
 log = logging.getLogger("pnyx.federation.handlers")
 
 POST_TYPES = {"Note", "Question", "Article", "Page", "Video", "Event", "Audio", "Image"}
+STATUS, ACTOR = "status", "actor"
 
 
-def process(db: Database, settings: Settings, doc: dict, signer_id: int) -> None:
-    activity = parse.parse_activity(doc)
-    signer = db.run_sync(
-        lambda tx: tx.one_or_none(sa.select(accounts).where(accounts.c.id == signer_id)),
-        write=False,
-    )
+class NeedsFetch(Exception):  # noqa: N818 - a request for work, not an error
+    """Processing needs `uri` (a post, or an actor) fetched first. Raised before any change.
+
+    `again`: process the activity again once the fetch is done (whether or not it found
+    anything); without it the fetch is the whole of the activity's effect."""
+
+    def __init__(self, uri: str, what: str, *, again: bool = True, depth: int = 0):
+        super().__init__(f"needs {what} {uri}")
+        self.uri = uri
+        self.what = what
+        self.again = again
+        self.depth = depth
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler gets besides the transaction: the signer's account row, and the uris
+    already fetched for this activity (not asked for again, found or not)."""
+
+    signer: object
+    fetched: Mapping[str, bool] = field(default_factory=dict)  # uri -> whether it was found
+
+    def needs(self, uri: str, what: str, **kwargs) -> None:
+        if uri not in self.fetched:
+            raise NeedsFetch(uri, what, **kwargs)
+
+    def found(self, uri: str) -> bool:
+        return self.fetched.get(uri, False)
+
+
+def apply(tx, activity: parse.Activity, signer_id: int, fetched: Mapping[str, bool]) -> None:
+    """Process one parsed activity in the caller's transaction. Raises NeedsFetch."""
+    signer = tx.one_or_none(sa.select(accounts).where(accounts.c.id == signer_id))
     if signer is None or signer.suspended_at is not None:
         return
     handle = HANDLERS.get(activity.type)
@@ -45,10 +81,43 @@ def process(db: Database, settings: Settings, doc: dict, signer_id: int) -> None
         log.info("ignored %s activity %s from %s", activity.type, activity.id, signer.uri)
         return
     try:
-        handle(db, settings, activity, signer)
+        handle(tx, activity, Context(signer, fetched))
     except CoreError as exc:
         # The rules refused it (e.g. a Like of a post the signer may not see): nothing to do.
         log.info("%s %s from %s refused: %s", activity.type, activity.id, signer.uri, exc.message)
+
+
+def run_fetch(db: Database, settings: Settings, need: NeedsFetch) -> bool:
+    """Do what a NeedsFetch asks, outside any transaction; whether it was found. A fetch that
+    fails is logged when the activity is processed again anyway; a by-reference Create's
+    failure is raised (the job is retried)."""
+    try:
+        if need.what == ACTOR:
+            resolve.fetch_actor(db, settings, need.uri)
+            return True
+        return resolve.fetch_status(db, settings, need.uri, depth=need.depth) is not None
+    except resolve.ResolveError as exc:
+        if not need.again:
+            raise
+        log.info("could not fetch %s %s: %s", need.what, need.uri, exc.reason)
+        return False
+
+
+def process(db: Database, settings: Settings, doc: dict, signer_id: int) -> None:
+    """Parse and process an activity here and now, fetching what it needs on this thread:
+    for callers that want the effect at once (tests, tools). The worker's path is
+    `inbox.process` and `inbox.fetch`, one job each."""
+    activity = parse.parse_activity(doc)
+    fetched: dict[str, bool] = {}
+    while True:
+        try:
+            db.run_sync(apply, activity, signer_id, dict(fetched))
+            return
+        except NeedsFetch as need:
+            found = run_fetch(db, settings, need)
+            if not need.again:
+                return
+            fetched[need.uri] = found
 
 
 def _local_account_id(tx, uri: str | None) -> int | None:
@@ -72,13 +141,10 @@ def _embedded(activity: parse.Activity) -> dict | None:
 # --- Follows -------------------------------------------------------------------------------
 
 
-def on_follow(db, settings, activity, signer) -> None:
-    def work(tx):
-        target = _local_account_id(tx, activity.object_id)
-        if target is not None:
-            follows.follow(tx, signer.id, target, uri=activity.id)
-
-    db.run_sync(work)
+def on_follow(tx, activity, ctx: Context) -> None:
+    target = _local_account_id(tx, activity.object_id)
+    if target is not None:
+        follows.follow(tx, ctx.signer.id, target, uri=activity.id)
 
 
 def _follow_target(activity) -> tuple[str | None, str | None]:
@@ -89,48 +155,42 @@ def _follow_target(activity) -> tuple[str | None, str | None]:
     return None, activity.object_id
 
 
-def on_accept(db, settings, activity, signer) -> None:
+def on_accept(tx, activity, ctx: Context) -> None:
     follower_uri, follow_id = _follow_target(activity)
-
-    def work(tx):
-        query = sa.select(follow_requests.c.account_id).where(
-            follow_requests.c.target_account_id == signer.id
+    signer = ctx.signer
+    query = sa.select(follow_requests.c.account_id).where(
+        follow_requests.c.target_account_id == signer.id
+    )
+    if follow_id:
+        query = query.where(
+            sa.or_(
+                follow_requests.c.uri == follow_id,
+                follow_requests.c.account_id == _local_account_id(tx, follower_uri),
+            )
         )
-        if follow_id:
-            query = query.where(
-                sa.or_(
-                    follow_requests.c.uri == follow_id,
-                    follow_requests.c.account_id == _local_account_id(tx, follower_uri),
-                )
-            )
-        else:
-            query = query.where(follow_requests.c.account_id == _local_account_id(tx, follower_uri))
-        for requester in tx.scalars(query):
-            follows.authorize_request(tx, signer.id, requester)
-
-    db.run_sync(work)
+    else:
+        query = query.where(follow_requests.c.account_id == _local_account_id(tx, follower_uri))
+    for requester in tx.scalars(query):
+        follows.authorize_request(tx, signer.id, requester)
 
 
-def on_reject(db, settings, activity, signer) -> None:
+def on_reject(tx, activity, ctx: Context) -> None:
     follower_uri, follow_id = _follow_target(activity)
-
-    def work(tx):
-        follower = _local_account_id(tx, follower_uri)
-        if follower is None and follow_id:
-            follower = tx.scalar(
-                sa.select(follow_requests.c.account_id).where(follow_requests.c.uri == follow_id)
-            )
-        if follower is not None:
-            follows.delete_request(tx, follower, signer.id)
-            follows.delete_follow(tx, follower, signer.id)
-
-    db.run_sync(work)
+    follower = _local_account_id(tx, follower_uri)
+    if follower is None and follow_id:
+        follower = tx.scalar(
+            sa.select(follow_requests.c.account_id).where(follow_requests.c.uri == follow_id)
+        )
+    if follower is not None:
+        follows.delete_request(tx, follower, ctx.signer.id)
+        follows.delete_follow(tx, follower, ctx.signer.id)
 
 
 # --- Posts -------------------------------------------------------------------------------------
 
 
 def _check_post(obj_doc: dict, signer) -> parse.RemoteObject | None:
+    """The embedded post, parsed (the one parse it gets), when it is its sender's own."""
     obj = parse.parse_object(obj_doc)
     if not parse.same_origin(obj.uri, signer.uri):
         log.warning("object %s is not on the origin of its sender %s", obj.uri, signer.uri)
@@ -141,11 +201,24 @@ def _check_post(obj_doc: dict, signer) -> parse.RemoteObject | None:
     return obj
 
 
-def on_create(db, settings, activity, signer) -> None:
+def _store_post(tx, obj: parse.RemoteObject, ctx: Context) -> int | None:
+    """Store the sender's own post (what `resolve.store_object` does for a fetched one): its
+    parent is fetched first, when we do not hold it, by a job of its own."""
+    if obj.in_reply_to_uri and received.status_by_uri(tx, obj.in_reply_to_uri) is None:
+        ctx.needs(obj.in_reply_to_uri, STATUS, depth=1)
+    signer = ctx.signer
+    status_id = received.store_status(tx, signer.id, records.incoming_status(tx, obj, signer))
+    if status_id is not None:
+        mentions.enqueue_unknown(tx, status_id, [href for href, _ in obj.mentions])
+    return status_id
+
+
+def on_create(tx, activity, ctx: Context) -> None:
+    signer = ctx.signer
     obj_doc = _embedded(activity)
     if obj_doc is None:
         if activity.object_id and parse.same_origin(activity.object_id, signer.uri):
-            resolve.fetch_status(db, settings, activity.object_id)
+            ctx.needs(activity.object_id, STATUS, again=False)
         return
     if obj_doc.get("type") not in POST_TYPES:
         log.info("ignored Create of %s from %s", obj_doc.get("type"), signer.uri)
@@ -154,12 +227,12 @@ def on_create(db, settings, activity, signer) -> None:
     if obj is None:
         return
     if obj.vote_name is not None:
-        _count_vote(db, obj, signer)
+        _count_vote(tx, obj, signer)
         return
-    if not db.run_sync(_concerns_us, obj, signer, write=False):
+    if not _concerns_us(tx, obj, signer):
         log.info("dropped %s from %s: nobody here follows or is named", obj.uri, signer.uri)
         return
-    resolve.store_object(db, settings, obj_doc)
+    _store_post(tx, obj, ctx)
 
 
 def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
@@ -167,29 +240,27 @@ def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
     return received.relevant_here(tx, signer.id, mentioned, obj.in_reply_to_uri)
 
 
-def _count_vote(db, obj: parse.RemoteObject, signer) -> None:
-    def work(tx):
-        poll = tx.one_or_none(
-            sa.select(polls)
-            .join(statuses, statuses.c.id == polls.c.status_id)
-            .where(statuses.c.uri == obj.in_reply_to_uri, statuses.c.local.is_(True))
+def _count_vote(tx, obj: parse.RemoteObject, signer) -> None:
+    poll = tx.one_or_none(
+        sa.select(polls)
+        .join(statuses, statuses.c.id == polls.c.status_id)
+        .where(statuses.c.uri == obj.in_reply_to_uri, statuses.c.local.is_(True))
+    )
+    if poll is None or obj.vote_name not in poll.options:
+        return
+    choice = poll.options.index(obj.vote_name)
+    already = tx.scalar(
+        sa.select(poll_votes.c.id).where(
+            poll_votes.c.poll_id == poll.id, poll_votes.c.uri == obj.uri
         )
-        if poll is None or obj.vote_name not in poll.options:
-            return
-        choice = poll.options.index(obj.vote_name)
-        already = tx.scalar(
-            sa.select(poll_votes.c.id).where(
-                poll_votes.c.poll_id == poll.id, poll_votes.c.uri == obj.uri
-            )
-        )
-        if already is not None:
-            return
-        core_polls.vote(tx, signer.id, poll.id, [choice], uri=obj.uri)
-
-    db.run_sync(work)
+    )
+    if already is not None:
+        return
+    core_polls.vote(tx, signer.id, poll.id, [choice], uri=obj.uri)
 
 
-def on_update(db, settings, activity, signer) -> None:
+def on_update(tx, activity, ctx: Context) -> None:
+    signer = ctx.signer
     obj_doc = _embedded(activity)
     if obj_doc is None:
         return
@@ -198,110 +269,93 @@ def on_update(db, settings, activity, signer) -> None:
         if parse.id_of(obj_doc.get("id")) != signer.uri:
             log.warning("%s tried to update another actor", signer.uri)
             return
-        resolve.store_actor_document(db, obj_doc)
+        _store_actor(tx, obj_doc)
         return
     if kind not in POST_TYPES:
         return
     obj = _check_post(obj_doc, signer)
     if obj is None:
         return
-
-    def work(tx):
-        status = received.status_by_uri(tx, obj.uri)
-        if status is None or status.account_id != signer.id:
-            return False
-        received.update_status(tx, status.id, records.incoming_status(tx, obj, signer))
-        mentions.enqueue_unknown(tx, status.id, [href for href, _ in obj.mentions])
-        return True
-
-    if not db.run_sync(work):
-        resolve.store_object(db, settings, obj_doc)  # an Update of a post we never saw
+    status = received.status_by_uri(tx, obj.uri)
+    if status is None or status.account_id != signer.id:
+        if obj.vote_name is None:
+            _store_post(tx, obj, ctx)  # an Update of a post we never saw
+        return
+    received.update_status(tx, status.id, records.incoming_status(tx, obj, signer))
+    mentions.enqueue_unknown(tx, status.id, [href for href, _ in obj.mentions])
 
 
-def on_delete(db, settings, activity, signer) -> None:
+def _store_actor(tx, doc: dict) -> int:
+    """The sender's own actor document, sent in an Update: stored as it came."""
+    try:
+        actor = parse.parse_actor(doc)
+    except parse.InvalidDocument as exc:
+        raise resolve.ResolveError(f"not a usable actor: {exc}") from None
+    return received.store_account(tx, records.incoming_account(actor))
+
+
+def on_delete(tx, activity, ctx: Context) -> None:
+    signer = ctx.signer
     target = activity.object_id
     if not target or not parse.same_origin(target, signer.uri):
         return
     if target == signer.uri:
-        _delete_actor(db, signer)
+        # The account was deleted at its origin: hidden at once, then erased (core.erasure).
+        erasure.erase_remote_account(tx, signer.id)
         return
-    db.run_sync(received.delete_remote_status, target, signer.id)
-
-
-def _delete_actor(db, signer) -> None:
-    """The account was deleted at its origin: hidden at once, then erased (core.erasure)."""
-    db.run_sync(erasure.erase_remote_account, signer.id)
+    received.delete_remote_status(tx, target, signer.id)
 
 
 # --- Interactions ------------------------------------------------------------------------------
 
 
-def _known_status(db, settings, uri: str | None) -> int | None:
-    status_id = db.run_sync(_status_id, uri, write=False)
-    if status_id is None and uri:
-        try:
-            status_id = resolve.fetch_status(db, settings, uri)
-        except resolve.ResolveError as exc:
-            log.info("could not fetch %s: %s", uri, exc.reason)
-    return status_id
-
-
-def on_like(db, settings, activity, signer) -> None:
-    status_id = db.run_sync(_status_id, activity.object_id, write=False)
+def on_like(tx, activity, ctx: Context) -> None:
+    status_id = _status_id(tx, activity.object_id)
     if status_id is None:
         return  # Likes of posts we do not hold are not worth a fetch
-    db.run_sync(
-        lambda tx: interactions.favourite(tx, signer.id, status_id, uri=activity.id or None)
-    )
+    interactions.favourite(tx, ctx.signer.id, status_id, uri=activity.id or None)
 
 
-def on_announce(db, settings, activity, signer) -> None:
+def on_announce(tx, activity, ctx: Context) -> None:
+    signer = ctx.signer
     if activity.id is None or not parse.same_origin(activity.id, signer.uri):
         return
-
-    def wanted(tx) -> bool:
-        # A boost matters here when someone here follows the booster, or the post is ours.
-        local = tx.scalar(
-            sa.select(statuses.c.id).where(
-                statuses.c.uri == (activity.object_id or ""), statuses.c.local.is_(True)
-            )
+    # A boost matters here when someone here follows the booster, or the post is ours.
+    local = tx.scalar(
+        sa.select(statuses.c.id).where(
+            statuses.c.uri == (activity.object_id or ""), statuses.c.local.is_(True)
         )
-        return local is not None or received.relevant_here(tx, signer.id, [], None)
-
-    if not db.run_sync(wanted, write=False):
+    )
+    if local is None and not received.relevant_here(tx, signer.id, [], None):
         return
-    status_id = _known_status(db, settings, activity.object_id)
+    status_id = _status_id(tx, activity.object_id)
     if status_id is None:
+        if activity.object_id:
+            ctx.needs(activity.object_id, STATUS)
         return
     visibility = parse.visibility_of(activity.to, activity.cc, followers_url=signer.followers_url)
     if visibility == "direct":
         return
-
-    def work(tx):
-        if received.status_by_uri(tx, activity.id) is not None:
-            return
-        interactions.reblog(
-            tx,
-            signer.id,
-            status_id,
-            visibility_name=visibility,
-            uri=activity.id,
-            created_at=activity.published,
-        )
-
-    db.run_sync(work)
+    if received.status_by_uri(tx, activity.id) is not None:
+        return
+    interactions.reblog(
+        tx,
+        signer.id,
+        status_id,
+        visibility_name=visibility,
+        uri=activity.id,
+        created_at=activity.published,
+    )
 
 
-def on_block(db, settings, activity, signer) -> None:
-    def work(tx):
-        target = _local_account_id(tx, activity.object_id)
-        if target is not None:
-            blocks_mutes.block(tx, signer.id, target, uri=activity.id)
-
-    db.run_sync(work)
+def on_block(tx, activity, ctx: Context) -> None:
+    target = _local_account_id(tx, activity.object_id)
+    if target is not None:
+        blocks_mutes.block(tx, ctx.signer.id, target, uri=activity.id)
 
 
-def on_undo(db, settings, activity, signer) -> None:
+def on_undo(tx, activity, ctx: Context) -> None:
+    signer = ctx.signer
     inner = _embedded(activity)
     inner_type = inner.get("type") if inner else None
     inner_id = parse.id_of(inner.get("id")) if inner else activity.object_id
@@ -310,39 +364,36 @@ def on_undo(db, settings, activity, signer) -> None:
         return
     inner_object = parse.id_of(inner.get("object")) if inner else None
 
-    def work(tx):
-        if inner_type == "Follow" or (inner_type is None and _is_follow(tx, signer.id, inner_id)):
-            target = _local_account_id(tx, inner_object) or _follow_target_by_uri(
-                tx, signer.id, inner_id
+    if inner_type == "Follow" or (inner_type is None and _is_follow(tx, signer.id, inner_id)):
+        target = _local_account_id(tx, inner_object) or _follow_target_by_uri(
+            tx, signer.id, inner_id
+        )
+        if target is not None:
+            follows.delete_follow(tx, signer.id, target)
+            follows.delete_request(tx, signer.id, target)
+        return
+    if inner_type == "Like" or inner_type is None:
+        favourite = tx.one_or_none(
+            sa.select(favourites.c.status_id).where(
+                favourites.c.account_id == signer.id,
+                sa.or_(
+                    favourites.c.uri == inner_id,
+                    favourites.c.status_id == _status_id(tx, inner_object),
+                ),
             )
-            if target is not None:
-                follows.delete_follow(tx, signer.id, target)
-                follows.delete_request(tx, signer.id, target)
+        )
+        if favourite is not None:
+            interactions.unfavourite(tx, signer.id, favourite.status_id)
             return
-        if inner_type == "Like" or inner_type is None:
-            favourite = tx.one_or_none(
-                sa.select(favourites.c.status_id).where(
-                    favourites.c.account_id == signer.id,
-                    sa.or_(
-                        favourites.c.uri == inner_id,
-                        favourites.c.status_id == _status_id(tx, inner_object),
-                    ),
-                )
-            )
-            if favourite is not None:
-                interactions.unfavourite(tx, signer.id, favourite.status_id)
-                return
-        if inner_type == "Announce" or inner_type is None:
-            boost = received.status_by_uri(tx, inner_id) if inner_id else None
-            if boost is not None and boost.account_id == signer.id and boost.reblog_of_id:
-                interactions.unreblog(tx, signer.id, boost.reblog_of_id)
-                return
-        if inner_type == "Block" or inner_type is None:
-            target = _local_account_id(tx, inner_object)
-            if target is not None:
-                blocks_mutes.unblock(tx, signer.id, target)
-
-    db.run_sync(work)
+    if inner_type == "Announce" or inner_type is None:
+        boost = received.status_by_uri(tx, inner_id) if inner_id else None
+        if boost is not None and boost.account_id == signer.id and boost.reblog_of_id:
+            interactions.unreblog(tx, signer.id, boost.reblog_of_id)
+            return
+    if inner_type == "Block" or inner_type is None:
+        target = _local_account_id(tx, inner_object)
+        if target is not None:
+            blocks_mutes.unblock(tx, signer.id, target)
 
 
 def _is_follow(tx, follower_id: int, uri: str | None) -> bool:
@@ -363,80 +414,64 @@ def _follow_target_by_uri(tx, follower_id: int, uri: str | None) -> int | None:
     return None
 
 
-def on_flag(db, settings, activity, signer) -> None:
+def on_flag(tx, activity, ctx: Context) -> None:
     """A report from another server: about one of our accounts, maybe citing its posts."""
     uris = activity.object_ids or ([activity.object_id] if activity.object_id else [])
     comment = activity.raw.get("content") if isinstance(activity.raw.get("content"), str) else ""
-
-    def work(tx):
-        target = None
-        status_ids = []
-        for uri in uris[:50]:
-            account_id = _local_account_id(tx, uri)
-            if account_id is not None and target is None:
-                target = account_id
-                continue
-            status = tx.one_or_none(
-                sa.select(statuses.c.id, statuses.c.account_id).where(
-                    statuses.c.uri == uri, statuses.c.local.is_(True)
-                )
+    target = None
+    status_ids = []
+    for uri in uris[:50]:
+        account_id = _local_account_id(tx, uri)
+        if account_id is not None and target is None:
+            target = account_id
+            continue
+        status = tx.one_or_none(
+            sa.select(statuses.c.id, statuses.c.account_id).where(
+                statuses.c.uri == uri, statuses.c.local.is_(True)
             )
-            if status is not None:
-                status_ids.append(status.id)
-                target = target or status.account_id
-        if target is not None:
-            received.store_report(tx, signer.id, target, status_ids, comment, activity.id)
+        )
+        if status is not None:
+            status_ids.append(status.id)
+            target = target or status.account_id
+    if target is not None:
+        received.store_report(tx, ctx.signer.id, target, status_ids, comment, activity.id)
 
-    db.run_sync(work)
 
-
-def _featured(db, settings, activity, signer, featured: bool) -> None:
+def _featured(tx, activity, signer, featured: bool) -> None:
     if not activity.target or activity.target != signer.featured_url:
         log.info(
             "%s %s from %s: not its featured collection", activity.type, activity.id, signer.uri
         )
         return
-
-    def work(tx):
-        status = received.status_by_uri(tx, activity.object_id or "")
-        if status is not None and status.account_id == signer.id:
-            received.set_featured(tx, signer.id, status.id, featured)
-
-    db.run_sync(work)
+    status = received.status_by_uri(tx, activity.object_id or "")
+    if status is not None and status.account_id == signer.id:
+        received.set_featured(tx, signer.id, status.id, featured)
 
 
-def on_add(db, settings, activity, signer) -> None:
-    _featured(db, settings, activity, signer, True)
+def on_add(tx, activity, ctx: Context) -> None:
+    _featured(tx, activity, ctx.signer, True)
 
 
-def on_remove(db, settings, activity, signer) -> None:
-    _featured(db, settings, activity, signer, False)
+def on_remove(tx, activity, ctx: Context) -> None:
+    _featured(tx, activity, ctx.signer, False)
 
 
-def on_move(db, settings, activity, signer) -> None:
+def on_move(tx, activity, ctx: Context) -> None:
     """Recorded (the account shows where it went), and its followers here follow the new
     account (core.moves). The new account must name the old one in alsoKnownAs, read fresh
-    from its server."""
+    from its server (fetched first, by a job of its own)."""
+    signer = ctx.signer
     if activity.object_id != signer.uri or not activity.target:
         return
-    try:
-        target_id = resolve.fetch_actor(db, settings, activity.target)
-    except resolve.ResolveError as exc:
-        log.info(
-            "Move of %s to %s: target not fetched: %s", signer.uri, activity.target, exc.reason
-        )
+    ctx.needs(activity.target, ACTOR)
+    target = received.account_by_uri(tx, activity.target)
+    if target is None or not ctx.found(activity.target):
+        log.info("Move of %s to %s: target not fetched", signer.uri, activity.target)
         return
-
-    def work(tx):
-        aliases = tx.scalar(sa.select(accounts.c.also_known_as).where(accounts.c.id == target_id))
-        if signer.uri in (aliases or []):
-            received.record_move(tx, signer.id, target_id)
-        else:
-            log.warning(
-                "Move of %s to %s refused: no alsoKnownAs back", signer.uri, activity.target
-            )
-
-    db.run_sync(work)
+    if signer.uri in (target.also_known_as or []):
+        received.record_move(tx, signer.id, target.id)
+    else:
+        log.warning("Move of %s to %s refused: no alsoKnownAs back", signer.uri, activity.target)
 
 
 HANDLERS = {

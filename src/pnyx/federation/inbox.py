@@ -2,14 +2,18 @@
 
 A POST is accepted (202) only when its HTTP signature verifies and its signer is the
 activity's actor. It is then stored durably (a job) before the answer goes out, and processed
-by a worker (`handlers`). The same activity id twice is accepted and ignored, except an
-Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
+by a worker (`handlers`). The key lookup, the signature check and the store are one short
+transaction, shared with the POSTs that arrive meanwhile (`group_commit`); only an unknown key
+is fetched outside it first. The activity is parsed here, once: the job gets it parsed.
+The same activity id twice is accepted and ignored, except an Accept or Reject (see ANSWERS). Every POST is logged at info level: accepted (type, id, actor),
 dropped as seen before, or refused with its reason; nothing from a refused request is stored.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from datetime import datetime
 
 import orjson
 from starlette.requests import Request
@@ -22,8 +26,13 @@ from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import seen_activities
 from pnyx.edges.http import JSON, ApiError, database
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import handlers
-from pnyx.federation.authentication import Unauthenticated, authenticate
+from pnyx.federation import group_commit, handlers
+from pnyx.federation.authentication import (
+    Unauthenticated,
+    fetch_signer,
+    key_id_of,
+    known_signer,
+)
 from pnyx.federation.delivery import domain_of, mark_available
 from pnyx.jobs.queue import enqueue
 
@@ -80,38 +89,152 @@ async def receive(request: Request) -> Response:
 
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        signer = await authenticate(db, settings, request.method, path, request.headers, body)
+        key_id = key_id_of(request.headers)
     except Unauthenticated as exc:
         raise _refuse(exc.status, exc.reason, request) from None
     try:
-        activity = parse.parse_activity(doc)
+        activity: parse.Activity | Refusal = parse.parse_activity(doc)
     except parse.InvalidDocument as exc:
-        raise _refuse(400, f"Invalid activity: {exc}", request) from None
-    if activity.actor != signer.uri:
-        # Relayed activities would need a linked-data signature; we do not take them.
-        raise _refuse(401, "The signer is not the activity's actor", request)
-    if activity.id is not None and not parse.same_origin(activity.id, signer.uri):
-        raise _refuse(401, "The activity's id is not on its actor's origin", request)
-
-    def store(tx) -> bool:
-        mark_available(tx, domain_of(signer.uri))
-        first_time = activity.id is None or insert_ignore(
-            tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
-        )
-        if not first_time and activity.type not in ANSWERS:
-            return False  # seen before: nothing changes
-        enqueue(tx, PROCESS, {"activity": doc, "signer_id": signer.id}, max_attempts=10)
-        return True
-
-    if await db.write(store):
-        log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer.uri)
+        activity = Refusal(400, f"Invalid activity: {exc}")  # told after the signature
+    check = functools.partial(
+        known_signer,
+        key_id=key_id,
+        method=request.method,
+        path=path,
+        headers=request.headers,
+        body=body,
+        settings=settings,
+    )
+    committer = group_commit.for_loop(db)
+    try:
+        outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
+        if outcome is None:  # the key must be fetched first (never inside a transaction)
+            signer = await fetch_signer(
+                db, settings, key_id, request.method, path, request.headers, body
+            )
+            outcome = await committer.run(
+                functools.partial(accept, activity=activity, check=lambda tx: signer)
+            )
+    except Unauthenticated as exc:
+        raise _refuse(exc.status, exc.reason, request) from None
+    except Refusal as exc:
+        raise _refuse(exc.status, exc.reason, request) from None
+    accepted, activity, signer_uri = outcome
+    if accepted:
+        log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer_uri)
     else:
-        log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer.uri)
+        log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer_uri)
     return JSON({}, status_code=202)
 
 
-def process(db: Database, payload: dict) -> None:
-    handlers.process(db, db.settings, payload["activity"], payload["signer_id"])
+class Refusal(Exception):  # noqa: N818 - an answer, raised to leave the transaction's work
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def accept(tx, activity: parse.Activity | Refusal, check):
+    """The accept path's one transaction (run with others, `group_commit`): who signed (the
+    key looked up and the signature verified by `check`), whether they may send this, and
+    the activity stored for processing. None when the signer's key must be fetched first;
+    otherwise (stored or seen before, the activity, the signer's uri). Decides before it
+    writes: a refusal leaves nothing behind."""
+    signer = check(tx)
+    if signer is None:
+        return None
+    if isinstance(activity, Refusal):
+        raise activity
+    if activity.actor != signer.uri:
+        # Relayed activities would need a linked-data signature; we do not take them.
+        raise Refusal(401, "The signer is not the activity's actor")
+    if activity.id is not None and not parse.same_origin(activity.id, signer.uri):
+        raise Refusal(401, "The activity's id is not on its actor's origin")
+    mark_available(tx, domain_of(signer.uri))
+    first_time = activity.id is None or insert_ignore(
+        tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
+    )
+    if not first_time and activity.type not in ANSWERS:
+        return False, activity, signer.uri  # seen before: nothing changes
+    enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
+    return True, activity, signer.uri
+
+
+# --- The jobs: processing (one transaction, no network) and the fetches it asks for ---------
+
+FETCH = "inbox.fetch"
+
+
+def payload(activity: parse.Activity, signer_id: int, fetched: dict | None = None) -> dict:
+    """The processing job's payload: the activity as the inbox parsed it (its envelope, and
+    the document it came in), so the job does not parse or validate it again."""
+    envelope = {
+        "id": activity.id,
+        "type": activity.type,
+        "actor": activity.actor,
+        "object": activity.object,
+        "object_id": activity.object_id,
+        "object_ids": activity.object_ids,
+        "target": activity.target,
+        "to": activity.to,
+        "cc": activity.cc,
+        "published": activity.published.isoformat() if activity.published else None,
+    }
+    embedded = isinstance(activity.object, dict) and activity.raw.get("object") is activity.object
+    if embedded:
+        envelope["object"] = None  # it is the document's own "object": not stored twice
+    return {
+        "activity": activity.raw,
+        "envelope": envelope,
+        "embedded": embedded,
+        "signer_id": signer_id,
+        "fetched": fetched or {},
+    }
+
+
+def activity_of(data: dict) -> parse.Activity:
+    """The parsed activity back from a payload (rows queued by earlier versions carry only
+    the document, and are parsed here)."""
+    doc = data["activity"]
+    envelope = data.get("envelope")
+    if envelope is None:
+        return parse.parse_activity(doc)
+    published = envelope["published"]
+    return parse.Activity(
+        **{
+            **envelope,
+            "object": doc["object"] if data.get("embedded") else envelope["object"],
+            "published": datetime.fromisoformat(published) if published else None,
+        },
+        raw=doc,
+    )
+
+
+def process(tx, data: dict) -> None:
+    """The `inbox.process` job: the activity's whole effect, in the job's transaction. What
+    must first be fetched from elsewhere becomes an `inbox.fetch` job, which brings this one
+    back when it is done."""
+    fetched = data.get("fetched") or {}
+    try:
+        handlers.apply(tx, activity_of(data), data["signer_id"], fetched)
+    except handlers.NeedsFetch as need:
+        # Raised before any change: this transaction only records the fetch.
+        request = {"uri": need.uri, "what": need.what, "depth": need.depth}
+        then = {**data, "fetched": fetched} if need.again else None
+        enqueue(tx, FETCH, {**request, "then": then}, max_attempts=10)
+
+
+def fetch(db: Database, data: dict) -> None:
+    """The `inbox.fetch` job: fetch what an activity needs (on the network, outside any
+    transaction), then queue the activity's processing again."""
+    need = handlers.NeedsFetch(
+        data["uri"], data["what"], again=data["then"] is not None, depth=data["depth"]
+    )
+    found = handlers.run_fetch(db, db.settings, need)
+    if data["then"] is not None:
+        then = data["then"]
+        again = {**then, "fetched": {**then["fetched"], need.uri: found}}
+        db.run_sync(lambda tx: enqueue(tx, PROCESS, again, max_attempts=10))
 
 
 routes = [

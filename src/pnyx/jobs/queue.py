@@ -36,6 +36,7 @@ ALL_QUEUES = (INBOX, DEFAULT, DELIVER)
 # queue does not import the modules that handle them.
 QUEUES = {
     "inbox.process": INBOX,
+    "inbox.fetch": INBOX,
     "mentions.resolve": INBOX,
     "mentions.lookup_handles": DEFAULT,  # a local post waits on it: not behind deliveries
     "account.backfill": INBOX,
@@ -45,6 +46,9 @@ QUEUES = {
 MAX_DELAY = timedelta(hours=12)
 # Only jobs that have not failed hold their unique key (the partial index ux_jobs_unique_key).
 LIVE = jobs.c.failed_at.is_(None)
+
+
+_INSERT = jobs.insert()
 
 
 def queue_for(kind: str) -> str:
@@ -97,7 +101,7 @@ def enqueue(
         "created_at": tx.now,
     }
     if unique_key is None:
-        tx.execute(jobs.insert().values(**values))
+        tx.execute(_INSERT, values)  # a prebuilt statement: the inbox adds one per POST
         return True
     dialect = postgresql if tx.is_postgres else sqlite
     statement = (
@@ -109,8 +113,15 @@ def enqueue(
     return tx.execute(statement).first() is not None
 
 
-def claim(tx, worker_name: str, limit: int = 1, queues: Iterable[str] | None = None) -> list[Job]:
-    """Lease up to `limit` due jobs (of `queues` only, when given), oldest due first."""
+def claim(
+    tx,
+    worker_name: str,
+    limit: int = 1,
+    queues: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+) -> list[Job]:
+    """Lease up to `limit` due jobs (of `queues` and `kinds` only, when given), oldest due
+    first."""
     now = utcnow()
     due = (
         sa.select(jobs.c.id)
@@ -121,6 +132,8 @@ def claim(tx, worker_name: str, limit: int = 1, queues: Iterable[str] | None = N
     )
     if queues is not None:
         due = due.where(jobs.c.queue.in_(list(queues)))
+    if kinds is not None:
+        due = due.where(jobs.c.kind.in_(list(kinds)))
     if tx.is_postgres:
         due = due.with_for_update(skip_locked=True)
     ids = tx.scalars(due)
