@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import accounts, interactions, polls, remote_store, statuses, threads
+from pnyx.core import accounts, interactions, polls, remote_store, status_edits, statuses, threads
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.status_edits import EditInput
 from pnyx.db.tables import favourites, follows, notifications
+from pnyx.db.tables import polls as poll_table
 from pnyx.db.tables import statuses as statuses_table
 
 
@@ -144,3 +148,45 @@ def test_bell_notifications_come_for_remote_authors_as_for_local_ones(db, people
     )
     assert rang == {remote_post, local_post}
     assert remote_reply not in rang
+
+
+def test_an_edit_keeps_the_end_of_a_running_poll_to_the_microsecond(db, people):
+    """`keep_end` keeps the end as stored, not a duration from now (which an edit that took
+    a while, or a second's rounding, would move)."""
+    alice = people["alice"]
+    status_id = create(db, alice, "Pick", poll=statuses.PollInput(["a", "b"], expires_in=600))
+    end = db.run_sync(lambda tx: tx.now + timedelta(seconds=3599, microseconds=123456))
+    db.run_sync(
+        lambda tx: tx.execute(
+            poll_table.update().where(poll_table.c.status_id == status_id).values(expires_at=end)
+        )
+    )
+    keep = statuses.PollInput(["a", "b"], expires_in=None, keep_end=True)
+    edit = EditInput(text="Pick one", poll=keep)
+    db.run_sync(lambda tx: status_edits.edit(tx, alice, status_id, edit))
+    row = db.run_sync(lambda tx: polls.for_status(tx, status_id))
+    assert row.expires_at.replace(tzinfo=None) == end.replace(tzinfo=None)
+
+
+def test_keeping_the_end_needs_a_running_poll(db, people):
+    alice = people["alice"]
+    keep = statuses.PollInput(["a", "b"], expires_in=None, keep_end=True)
+    with pytest.raises(Invalid):  # a new post has no end to keep
+        create(db, alice, "Pick", poll=keep)
+    status_id = create(db, alice, "Pick")
+    with pytest.raises(Invalid):  # nor has an edit that adds the poll
+        db.run_sync(
+            lambda tx: status_edits.edit(tx, alice, status_id, EditInput("Pick", poll=keep))
+        )
+    status_id = create(db, alice, "Pick", poll=statuses.PollInput(["a", "b"], expires_in=600))
+    db.run_sync(
+        lambda tx: tx.execute(
+            poll_table.update()
+            .where(poll_table.c.status_id == status_id)
+            .values(expires_at=tx.now - timedelta(seconds=1))
+        )
+    )
+    with pytest.raises(Invalid):  # one that ended meanwhile needs a new duration
+        db.run_sync(
+            lambda tx: status_edits.edit(tx, alice, status_id, EditInput("Pick", poll=keep))
+        )

@@ -81,12 +81,20 @@ def update(
     poll: PollRow,
     options: list[str],
     *,
-    expires_in: int,
+    expires_in: int | None,
     multiple: bool = False,
     hide_totals: bool = False,
 ) -> None:
-    """An edited poll. New options or a new kind (single/multiple) start the voting over."""
-    expires_at = tx.now + timedelta(seconds=expires_in)
+    """An edited poll. New options or a new kind (single/multiple) start the voting over.
+
+    `expires_in` None keeps the current end, to the microsecond; only a poll still running
+    has one to keep (one that ended meanwhile needs a new duration)."""
+    if expires_in is not None:
+        expires_at = tx.now + timedelta(seconds=expires_in)
+    elif poll.expires_at is not None and not is_expired(poll, tx.now):
+        expires_at = poll.expires_at
+    else:
+        raise Invalid("Poll expires at is too soon")
     values: dict[str, Any] = {
         "expires_at": expires_at,
         "closed_at": None,

@@ -16,7 +16,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from pnyx.core import polls, text
-from pnyx.core.errors import NotFound
+from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     StatusContent,
@@ -105,6 +105,8 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
         if old_poll is not None:
             polls.remove(tx, old_poll.id)
     elif old_poll is None:
+        if new_poll.expires_in is None:  # no end to keep: a new poll needs a duration
+            raise Invalid("Poll expires at can't be blank")
         polls.create(
             tx,
             status_id,

@@ -60,18 +60,24 @@ class IdempotentReplay(Exception):
 
 @dataclass
 class PollInput:
+    """A poll as asked for. `keep_end` (an edit only) keeps the end of the poll being edited
+    instead of starting a new duration: a duration computed from the time left would move the
+    end by however long the editing took."""
+
     options: list[str]
     expires_in: int | None
     multiple: bool = False
     hide_totals: bool = False
+    keep_end: bool = False
 
 
 @dataclass(frozen=True)
 class ValidPoll:
-    """A poll that passed `validate_poll`: cleaned options and an expiry that is given."""
+    """A poll that passed `validate_poll`: cleaned options and an expiry that is given, or
+    None when an edit keeps the current end (`PollInput.keep_end`)."""
 
     options: list[str]
-    expires_in: int
+    expires_in: int | None
     multiple: bool
     hide_totals: bool
 
@@ -170,6 +176,8 @@ def validate_poll(tx: Tx, poll: PollInput) -> ValidPoll:
         )
     if len({o for o in options}) != len(options):
         raise Invalid("Poll options must not contain duplicate items")
+    if poll.keep_end:
+        return ValidPoll(options, None, poll.multiple, poll.hide_totals)
     if poll.expires_in is None:
         raise Invalid("Poll expires at can't be blank")
     if poll.expires_in < settings.min_poll_expiration:
@@ -378,6 +386,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     user: UserRow | None = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
     body, spoiler, poll = validate_content(tx, data)
+    if poll is not None and poll.expires_in is None:  # only an edit has an end to keep
+        raise Invalid("Poll expires at can't be blank")
 
     chosen = data.visibility or (user.default_visibility if user else "public")
     if chosen not in visibility.VISIBILITIES:
@@ -422,7 +432,7 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     if data.idempotency_key:
         _remember_key(tx, account_id, data.idempotency_key, status_id)
 
-    if poll is not None:
+    if poll is not None and poll.expires_in is not None:  # it is: refused above otherwise
         polls.create(
             tx,
             status_id,

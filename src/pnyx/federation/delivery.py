@@ -111,6 +111,9 @@ def deliver(db: Database, payload: dict) -> None:
     slot = _slot(domain)
     if not slot.acquire(blocking=False):
         delay = BUSY_DELAY + secrets.randbelow(BUSY_DELAY + 1)
+        log.info(
+            "delivery to %s put back %d s: %s is busy with other deliveries", inbox, delay, domain
+        )
         raise Busy(f"{domain} busy with other deliveries", timedelta(seconds=delay))
     try:
         with RemoteClient(db.settings) as client:

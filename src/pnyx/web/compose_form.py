@@ -20,6 +20,7 @@ from pnyx.db.ids import parse_id
 from pnyx.web.forms import form_list, form_str, safe_return
 
 DEFAULT_POLL_SECONDS = 86400
+KEEP_END = "keep"  # the poll duration that keeps a running poll's end (see from_status)
 MAX_TEXT = 20_000  # far above any post length: only keeps absurd bodies out of the parser
 
 
@@ -62,11 +63,14 @@ class ComposeForm:
         options = [o for o in self.poll_options if o.strip()]
         if not options:
             return None
+        keep_end = self.poll_expires_in == KEEP_END
         try:
             expires_in: int | None = int(self.poll_expires_in)
         except ValueError:
             expires_in = None
-        return core.PollInput(options=options, expires_in=expires_in, multiple=self.poll_multiple)
+        return core.PollInput(
+            options=options, expires_in=expires_in, multiple=self.poll_multiple, keep_end=keep_end
+        )
 
     def reply_id(self) -> int | None:
         return parse_id(self.in_reply_to_id) if self.in_reply_to_id else None
@@ -97,9 +101,10 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def from_status(row, poll, now, shortest: int = 300) -> ComposeForm:
+def from_status(row, poll, now) -> ComposeForm:
     """The form that edits a post: its source text, warning, language and poll. A poll still
-    running keeps its end (core asks for a duration again, so the time left is sent)."""
+    running offers to keep its end (`KEEP_END`), which core keeps as it is: the time left, sent
+    as a duration, would move the end by as long as the editing took."""
     form = ComposeForm(
         text=row.text or "",
         spoiler_text=row.spoiler_text or "",
@@ -110,8 +115,7 @@ def from_status(row, poll, now, shortest: int = 300) -> ComposeForm:
         form.poll_options = list(poll.options)
         form.poll_multiple = bool(poll.multiple)
         if poll.expires_at is not None and not core_polls.is_expired(poll, now):
-            left = int((poll.expires_at - now).total_seconds())
-            form.poll_expires_in = str(max(left, shortest))
+            form.poll_expires_in = KEEP_END
     return form
 
 

@@ -168,7 +168,7 @@ async def edit_page(request: Request) -> Response:
         row = core.own_row(tx, account_id, status_id)
         if row.reblog_of_id:
             raise NotFound()
-        form = from_status(row, poll_of(tx, status_id), tx.now, tx.settings.min_poll_expiration)
+        form = from_status(row, poll_of(tx, status_id), tx.now)
         form.return_to = return_to
         return compose_context(
             tx, who.user, form, action=f"/statuses/{status_id}/edit", mode="edit"
