@@ -20,9 +20,9 @@ from .people import eventually, login
 PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 # How many polls of `eventually` (0.1 s apart) to allow for the three activities a block sends
 # the peer at once. A process has at most delivery.PER_SERVER (2) deliveries in flight to one
-# server and puts any other back BUSY_DELAY to 2 * BUSY_DELAY (15-30 s) later without waiting
+# server and puts any other back BUSY_DELAY to 2 * BUSY_DELAY (3-6 s) later without waiting
 # (tests/federation/test_delivery.py), so on a busy machine, where the first two are still in
-# flight when the third is claimed, one of the three legitimately arrives up to 30 s later.
+# flight when the third is claimed, one of the three legitimately arrives up to 6 s later.
 BURST_ATTEMPTS = (2 * delivery.BUSY_DELAY + 15) * 10
 BACKENDS = [
     "sqlite",

@@ -59,7 +59,11 @@ RETRY_AFTER_STATUSES = {429, 503}
 # Deliveries in flight to one server at once, per process: a slow server holds at most this
 # many job threads, the others go on with other servers.
 PER_SERVER = 2
-BUSY_DELAY = 15  # seconds (plus up to as many again) before a delivery to a busy server
+# Seconds (plus up to as many again) before a delivery to a busy server is tried again. Short:
+# a server is usually busy for the few milliseconds its two deliveries take, and a burst to
+# it (a block sends Undo, Reject and Block at once) should not wait for long; the cost of a
+# longer backlog is one claim and one write per put-back, a few per second at most.
+BUSY_DELAY = 3
 _slots: dict[str, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
 
