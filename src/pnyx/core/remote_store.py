@@ -466,18 +466,22 @@ def set_featured(tx: Tx, account_id: int, status_id: int, featured: bool) -> Non
         )
 
 
+# Built once: every incoming post asks it.
+_FOLLOWED_HERE = (
+    sa.select(follows.c.id)
+    .join(accounts, accounts.c.id == follows.c.account_id)
+    .where(follows.c.target_account_id == sa.bindparam("author"), accounts.c.domain.is_(None))
+    .limit(1)
+)
+
+
 def relevant_here(
     tx: Tx, author_id: int, mentioned_ids: list[int], in_reply_to_uri: str | None
 ) -> bool:
     """Whether a post from another server concerns anyone here: a local account follows its
     author, it names a local account, or it answers a post we hold. Others are dropped, as
     Mastodon does, so that a server cannot fill our database with posts nobody asked for."""
-    followed = tx.scalar(
-        sa.select(follows.c.id)
-        .join(accounts, accounts.c.id == follows.c.account_id)
-        .where(follows.c.target_account_id == author_id, accounts.c.domain.is_(None))
-        .limit(1)
-    )
+    followed = tx.execute(_FOLLOWED_HERE, {"author": author_id}).first()
     if followed is not None:
         return True
     if mentioned_ids and tx.scalar(
