@@ -53,7 +53,7 @@ How it is built, and why:
   are signed (by the benchmark's own draft-cavage signer, with key objects loaded once) right
   before the phase starts, and sent as prepared bytes by a small asyncio HTTP/1.1 client over
   keep-alive connections. Dates stay valid for the server's 12-hour window.
-- **Server**: a real `pnyx serve --workers 1` subprocess on a loopback port with
+- **Server**: a real `pnyx serve --workers 1` (`--server-workers`) subprocess on a loopback port with
   `PNYX_DOMAIN=127.0.0.1:<port>`, `PNYX_SCHEME=http`, `PNYX_ALLOW_PRIVATE_ADDRESSES=1`,
   `PNYX_RATE_LIMITS=0`, `PNYX_LOG_LEVEL=warning` and `PNYX_JOB_WORKERS` from `--job-workers`
   (job threads in the server process; default 4, Pnyx's default).
@@ -547,7 +547,9 @@ def http_json(port: int, method: str, path: str, token: str | None = None, data=
 class Server:
     """A real `pnyx serve` subprocess; the port is fixed because it is in every local uri."""
 
-    def __init__(self, port: int, url: str, job_workers: int, log_path: Path, data_dir: Path):
+    def __init__(
+        self, port: int, url: str, job_workers: int, log_path: Path, data_dir: Path, processes: int
+    ):
         self.port = port
         env = dict(os.environ)
         env.update(
@@ -563,7 +565,16 @@ class Server:
         self.log_path = log_path
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(PNYX), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [
+                str(PNYX),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(processes),
+            ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -1046,7 +1057,7 @@ def run_database(kind: str, size: Size, args, workdir: Path) -> dict:
         results["sink_capacity"] = sink_capacity(sinks, fixture, args.sink_probe, 16)
         print(f"[{kind}] sink capacity: {results['sink_capacity']['verified_per_s']:.0f} "
               f"verified deliveries/s")  # fmt: skip
-        server = Server(port, url, args.job_workers, log_path, workdir)
+        server = Server(port, url, args.job_workers, log_path, workdir, args.server_workers)
         try:
             server.wait_ready()
             time.sleep(1)  # let the job threads start polling
@@ -1070,7 +1081,7 @@ def run_database(kind: str, size: Size, args, workdir: Path) -> dict:
             server.stop()
         if not args.skip_inbox:
             load.append(os.getloadavg()[0])
-            server = Server(port, url, 0, log_path, workdir)
+            server = Server(port, url, 0, log_path, workdir, args.server_workers)
             try:
                 server.wait_ready()
                 trivial = trivial_phase(server, args.trivial_requests, args.connections)
@@ -1082,7 +1093,7 @@ def run_database(kind: str, size: Size, args, workdir: Path) -> dict:
                 print(f"[{kind}] inbox, workers off: {accept['accepted_per_s']:.0f} accepted/s")
             finally:
                 server.stop()
-            server = Server(port, url, args.job_workers, log_path, workdir)
+            server = Server(port, url, args.job_workers, log_path, workdir, args.server_workers)
             try:
                 server.wait_ready()
                 with profiled(server, args, f"{kind}-drain"):
@@ -1286,6 +1297,12 @@ def main(argv: list[str] | None = None) -> int:
                         default=os.environ.get("PNYX_FBENCH_DATABASE_URL", DEFAULT_PG),
                         help="recreated for the run (DROP DATABASE ... WITH FORCE)")  # fmt: skip
     parser.add_argument("--job-workers", type=int, default=4, help="PNYX_JOB_WORKERS")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=1,
+        help="pnyx serve --workers: server processes, each with its job threads",
+    )
     parser.add_argument("--connections", type=int, default=64, help="inbox load connections")
     parser.add_argument("--sink-processes", type=int, default=1)
     parser.add_argument("--sink-probe", type=int, default=2000,

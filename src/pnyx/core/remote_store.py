@@ -139,8 +139,12 @@ def account_by_uri(tx: Tx, uri: str) -> AccountRow | None:
     return tx.one_or_none(sa.select(accounts).where(accounts.c.uri == uri))
 
 
+# Built once: every incoming post is looked up by its uri (and its parent's).
+_STATUS_BY_URI = sa.select(statuses).where(statuses.c.uri == sa.bindparam("uri"))
+
+
 def status_by_uri(tx: Tx, uri: str) -> StatusRow | None:
-    return tx.one_or_none(sa.select(statuses).where(statuses.c.uri == uri))
+    return tx.execute(_STATUS_BY_URI, {"uri": uri}).first()
 
 
 def is_tombstoned(tx: Tx, uri: str) -> bool:
@@ -230,7 +234,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
         return stored.id
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
-    _store_attachments(tx, status_id, author_id, incoming.attachments)
+    _add_attachments(tx, status_id, author_id, incoming.attachments)  # a new post has none
     return status_id
 
 
@@ -238,6 +242,12 @@ def _store_attachments(
     tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
 ) -> None:
     tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))
+    _add_attachments(tx, status_id, author_id, items)
+
+
+def _add_attachments(
+    tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
+) -> None:
     for position, item in enumerate(items):
         meta = {}
         if item.width and item.height:
@@ -456,18 +466,22 @@ def set_featured(tx: Tx, account_id: int, status_id: int, featured: bool) -> Non
         )
 
 
+# Built once: every incoming post asks it.
+_FOLLOWED_HERE = (
+    sa.select(follows.c.id)
+    .join(accounts, accounts.c.id == follows.c.account_id)
+    .where(follows.c.target_account_id == sa.bindparam("author"), accounts.c.domain.is_(None))
+    .limit(1)
+)
+
+
 def relevant_here(
     tx: Tx, author_id: int, mentioned_ids: list[int], in_reply_to_uri: str | None
 ) -> bool:
     """Whether a post from another server concerns anyone here: a local account follows its
     author, it names a local account, or it answers a post we hold. Others are dropped, as
     Mastodon does, so that a server cannot fill our database with posts nobody asked for."""
-    followed = tx.scalar(
-        sa.select(follows.c.id)
-        .join(accounts, accounts.c.id == follows.c.account_id)
-        .where(follows.c.target_account_id == author_id, accounts.c.domain.is_(None))
-        .limit(1)
-    )
+    followed = tx.execute(_FOLLOWED_HERE, {"author": author_id}).first()
     if followed is not None:
         return True
     if mentioned_ids and tx.scalar(

@@ -31,17 +31,26 @@ def is_unavailable(tx: Tx, domain: str) -> bool:
     )
 
 
+# Built once: every accepted activity and every delivery runs it.
+_FORGET_FAILURES = (
+    domains.update()
+    .where(
+        domains.c.domain == sa.bindparam("name"),
+        sa.or_(domains.c.failures > 0, domains.c.unavailable_since.is_not(None)),
+    )
+    .values(
+        failures=0,
+        first_failure_at=None,
+        unavailable_since=None,
+        last_success_at=sa.bindparam("now"),
+    )
+)
+
+
 def mark_available(tx: Tx, domain: str) -> None:
     """The server answered (or sent us something): forget its failures. A row with nothing
     to forget is left alone (no write per delivery)."""
-    tx.execute(
-        domains.update()
-        .where(
-            domains.c.domain == domain,
-            sa.or_(domains.c.failures > 0, domains.c.unavailable_since.is_not(None)),
-        )
-        .values(failures=0, first_failure_at=None, unavailable_since=None, last_success_at=tx.now)
-    )
+    tx.execute(_FORGET_FAILURES, {"name": domain, "now": tx.now})
 
 
 def record_failure(tx: Tx, domain: str, now: datetime | None = None) -> bool:

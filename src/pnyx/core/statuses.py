@@ -23,7 +23,7 @@ from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.insert_ignore import insert_ignore
+from pnyx.db.insert_ignore import insert_ignore, insert_ignore_returning, insert_plain_ignore
 from pnyx.db.tables import (
     accounts,
     blocks,
@@ -210,22 +210,32 @@ def validate_content(tx: Tx, data: StatusContent) -> tuple[str, str, ValidPoll |
 # --- Records that go with a status -----------------------------------------------------------
 
 
+# Built once: every stored post, local or remote, runs them.
+_TAG_ID = sa.select(tags.c.id).where(tags.c.name == sa.bindparam("name"))
+_ADD_TAG = status_tags.insert()
+
+
 def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     """Tag rows for these names (stored lower-cased), created when new."""
     ids = []
     for name in names:
         lowered = name.lower()
-        insert_ignore(
+        insert_plain_ignore(
             tx, tags, {"id": new_id(), "name": lowered, "display_name": name, "created_at": tx.now}
         )
-        ids.append(tx.scalar(sa.select(tags.c.id).where(tags.c.name == lowered)))
+        ids.append(tx.execute(_TAG_ID, {"name": lowered}).scalar_one())
     return ids
 
 
 def set_tags(tx: Tx, status_id: int, names: list[str]) -> None:
     tx.execute(status_tags.delete().where(status_tags.c.status_id == status_id))
+    add_tags(tx, status_id, names)
+
+
+def add_tags(tx: Tx, status_id: int, names: list[str]) -> None:
+    """The tags of a post that has none yet (a new one)."""
     for tag_id in dict.fromkeys(tag_ids(tx, names)):
-        tx.execute(status_tags.insert().values(status_id=status_id, tag_id=tag_id))
+        tx.execute(_ADD_TAG, {"status_id": status_id, "tag_id": tag_id})
 
 
 def conversation_muted(tx: Tx, account_id: int, conversation_id: int | None) -> bool:
@@ -253,9 +263,10 @@ def notify_about(
 
 def add_mentions(
     tx: Tx, status: StatusRow, accounts_mentioned: Sequence[AccountRow], *, notify: bool = True
-) -> None:
-    """Record (and notify) the accounts a post names. As Mastodon, an account its author
-    blocks is never mentioned: it gets no notification and no access to a private post."""
+) -> set[int]:
+    """Record (and notify) the accounts a post names; returns the ids of those now mentioned.
+    As Mastodon, an account its author blocks is never mentioned: it gets no notification and
+    no access to a private post."""
     named = [a.id for a in accounts_mentioned]
     blocked = set(
         tx.scalars(
@@ -266,9 +277,11 @@ def add_mentions(
         if named
         else ()
     )
+    recorded = set()
     for account in accounts_mentioned:
         if account.id in blocked:
             continue
+        recorded.add(account.id)
         inserted = insert_ignore(
             tx,
             mentions,
@@ -288,6 +301,7 @@ def add_mentions(
             )
         if inserted and notify and account.id != status.account_id and account.domain is None:
             notify_about(tx, account.id, status.account_id, "mention", status)
+    return recorded
 
 
 def counted(visibility_name: str) -> bool:
@@ -295,15 +309,33 @@ def counted(visibility_name: str) -> bool:
     return visibility_name != "direct"
 
 
-def adjust_account_statuses(tx: Tx, account_id: int, delta: int) -> None:
+def _count_statement(floor: Any, with_date: bool) -> sa.Executable:
     values: dict[str, Any] = {
-        "statuses_count": sa.func.greatest(accounts.c.statuses_count + delta, 0)
+        "statuses_count": floor(accounts.c.statuses_count + sa.bindparam("delta"), 0)
     }
-    if not tx.is_postgres:
-        values = {"statuses_count": sa.func.max(accounts.c.statuses_count + delta, 0)}
+    if with_date:
+        values["last_status_at"] = sa.bindparam("now")
+    return accounts.update().where(accounts.c.id == sa.bindparam("account")).values(**values)
+
+
+# Built once (every stored post moves its author's count): (postgres?, last_status_at too?)
+_COUNT_STATUSES = {
+    (pg, with_date): _count_statement(sa.func.greatest if pg else sa.func.max, with_date)
+    for pg in (True, False)
+    for with_date in (True, False)
+}
+_TOUCH_LAST_STATUS = (
+    accounts.update()
+    .where(accounts.c.id == sa.bindparam("account"))
+    .values(last_status_at=sa.bindparam("now"))
+)
+
+
+def adjust_account_statuses(tx: Tx, account_id: int, delta: int) -> None:
+    params: dict[str, Any] = {"account": account_id, "delta": delta}
     if delta > 0:
-        values["last_status_at"] = tx.now
-    tx.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+        params["now"] = tx.now
+    tx.execute(_COUNT_STATUSES[tx.is_postgres, delta > 0], params)
 
 
 def adjust_counter(tx: Tx, status_id: int, column: str, delta: int) -> None:
@@ -457,22 +489,18 @@ def insert_status(
     mentions (notifying the people here), its tags, the author's and the parent's counters,
     and the bell notifications of local followers who asked for them. Returns the stored
     row, or None when a row with its id or uri already exists (a concurrent store)."""
-    if not insert_ignore(tx, statuses, values):
+    status: StatusRow | None = insert_ignore_returning(tx, statuses, values)
+    if status is None:
         return None
-    status = stored_row(tx, values["id"])
-    add_mentions(tx, status, mentioned)
-    set_tags(tx, status.id, tag_names)
+    named = add_mentions(tx, status, mentioned)
+    add_tags(tx, status.id, tag_names)
     if counted(status.visibility):
         adjust_account_statuses(tx, status.account_id, +1)
     else:
-        tx.execute(
-            accounts.update()
-            .where(accounts.c.id == status.account_id)
-            .values(last_status_at=tx.now)
-        )
+        tx.execute(_TOUCH_LAST_STATUS, {"account": status.account_id, "now": tx.now})
     if parent is not None:
         adjust_counter(tx, parent.id, "replies_count", +1)
-    _notify_subscribers(tx, status, parent)
+    _notify_subscribers(tx, status, parent, named)
     return status
 
 
@@ -494,24 +522,28 @@ def federate_when_named(tx: Tx, kind: str, status_id: int, unresolved: list[str]
     )
 
 
-def _notify_subscribers(tx: Tx, status: StatusRow, parent: StatusRow | None) -> None:
-    """Followers who rang the bell hear of new posts; not of DMs, nor of replies to others."""
+# Built once: every stored post runs it.
+_BELL_RINGERS = (
+    sa.select(follows.c.account_id)
+    .join(accounts, accounts.c.id == follows.c.account_id)
+    .where(
+        follows.c.target_account_id == sa.bindparam("author"),
+        follows.c.notify.is_(True),
+        accounts.c.domain.is_(None),
+    )
+)
+
+
+def _notify_subscribers(
+    tx: Tx, status: StatusRow, parent: StatusRow | None, mentioned: set[int]
+) -> None:
+    """Followers who rang the bell hear of new posts; not of DMs, nor of replies to others.
+    `mentioned`: the accounts the new post mentions (they hear of it by the mention)."""
     if status.visibility == "direct":
         return
     if parent is not None and parent.account_id != status.account_id:
         return
-    mentioned = set(
-        tx.scalars(sa.select(mentions.c.account_id).where(mentions.c.status_id == status.id))
-    )
-    for follower_id in tx.scalars(
-        sa.select(follows.c.account_id)
-        .join(accounts, accounts.c.id == follows.c.account_id)
-        .where(
-            follows.c.target_account_id == status.account_id,
-            follows.c.notify.is_(True),
-            accounts.c.domain.is_(None),
-        )
-    ):
+    for follower_id in tx.scalars_of(_BELL_RINGERS, {"author": status.account_id}):
         if follower_id not in mentioned:  # the mention notification already tells them
             notify_about(tx, follower_id, status.account_id, "status", status)
 

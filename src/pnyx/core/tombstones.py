@@ -23,6 +23,11 @@ def leave(tx: Tx, uri: str) -> None:
     insert_ignore(tx, tombstones, {"id": new_id(), "uri": uri, "created_at": tx.now})
 
 
+# Built once: every incoming post is checked against the tombstones.
+_DELETED_AT = sa.select(tombstones.c.created_at).where(tombstones.c.uri == sa.bindparam("uri"))
+
+
 def deleted_at(tx: Tx, uri: str) -> datetime | None:
     """When `uri` was deleted, or None if it never was (as far as this server knows)."""
-    return tx.scalar(sa.select(tombstones.c.created_at).where(tombstones.c.uri == uri))
+    value: datetime | None = tx.execute(_DELETED_AT, {"uri": uri}).scalar()
+    return value

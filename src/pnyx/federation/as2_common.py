@@ -7,6 +7,7 @@ them read like a list of fields instead of a thicket of isinstance checks.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Host names: letters (any script), digits, '-', '.'; or a bracketed IPv6 literal.
 _HOST = re.compile(r"^(?:[\w\-]+(?:\.[\w\-]+)*\.?|\[[0-9a-f:.]+\])$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 
 
 class InvalidDocument(ValueError):
@@ -72,7 +74,13 @@ def _split_http(url) -> tuple[str, str, int | None] | None:
     """(scheme, lower-case host, port) of an http(s) URL, or None when it is not one."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
         return None
-    if _CONTROL.search(url) or any(c.isspace() for c in url):
+    return _split_http_text(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_http_text(url: str) -> tuple[str, str, int | None] | None:
+    """Remembered: the same actors' and servers' URLs come back in every activity."""
+    if _CONTROL.search(url) or _SPACE.search(url):
         return None
     try:
         parts = urlsplit(url)
