@@ -1,12 +1,14 @@
 """The repository stands on its own: a clone with nothing beside it passes its tests.
 
-The project was written next to a folder of shared material (`../shared`); someone who clones
-Pnyx from its public repository has none. This copies the tracked files to a fresh directory
-with no neighbours and runs there every test module that reads files of its own (fixtures).
+Someone who clones Pnyx from its public repository has nothing next to it, so no test may read
+a file above the repository's root. One test reads the test sources for paths that climb out
+of the repository; the other copies the tracked files to a fresh directory with no neighbours
+and runs there every test module that reads files of its own (fixtures).
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -38,20 +40,58 @@ def _modules_reading_files() -> list[str]:
     return found
 
 
+_UP = re.compile(r"(^|/)\.\.(/|$)")
+
+
+def _up_string(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and bool(_UP.search(node.value))
+    )
+
+
+def _climbs_out(path: Path) -> list[str]:
+    """Where a test module builds a file path above the repository: `...parents[n]` with n
+    past the root, `path / ".."`, or `Path("../x")` / `open("../x")`."""
+    depth = len(path.relative_to(ROOT).parts) - 1  # Path(__file__).parents[depth] is the root
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "parents"
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)
+            and node.slice.value > depth
+        ):
+            found.append(f"line {node.lineno}: parents[{node.slice.value}]")
+        elif (
+            isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and _up_string(node.right)
+        ):
+            found.append(f"line {node.lineno}: / {node.right.value!r}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("Path", "open")
+            and node.args
+            and _up_string(node.args[0])
+        ):
+            found.append(f"line {node.lineno}: {node.func.id}({node.args[0].value!r})")
+    return found
+
+
 def test_no_test_reads_outside_the_repository():
-    """No test names a path above the repository (such as ../shared)."""
-    offenders = []
-    for path in sorted((ROOT / "tests").rglob("*.py")):
-        if path.name == "test_repository.py":
-            continue
-        text = path.read_text(encoding="utf-8")
-        if re.search(r"\.\./shared|[\"']shared[\"']\s*/", text):
-            offenders.append(str(path.relative_to(ROOT)))
-    assert offenders == []
+    offenders = {
+        str(path.relative_to(ROOT)): where
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if (where := _climbs_out(path))
+    }
+    assert offenders == {}
 
 
 def test_a_lone_copy_passes_the_tests_that_read_files(tmp_path):
-    lone = tmp_path / "clone" / "pnyx"  # its parent holds nothing else, no `shared/`
+    lone = tmp_path / "clone" / "pnyx"  # its parent holds nothing else
     for name in _tracked_files():
         target = lone / name
         target.parent.mkdir(parents=True, exist_ok=True)
