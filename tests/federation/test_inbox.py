@@ -16,7 +16,6 @@ import sqlalchemy as sa
 import factories
 from pnyx import registry
 from pnyx.core import follows
-from pnyx.db.engine import Database
 from pnyx.db.tables import jobs, statuses
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import inbox, resolve
@@ -127,14 +126,6 @@ def _stored(db) -> dict[str, int | None]:
 
 def _kinds(db) -> list[str]:
     return db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.kind).order_by(jobs.c.id)))
-
-
-@pytest.fixture
-def local_db(settings, app):
-    """The test database, with settings that may reach loopback (where the peer runs)."""
-    db = Database(settings.with_overrides(allow_private_addresses=True, scheme="http"))
-    yield db
-    db.dispose()
 
 
 def test_a_reply_s_parent_is_fetched_by_a_job_of_its_own(client, local_db, peer, make_user):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import factories
 from pnyx import registry
-from pnyx.core import polls
+from pnyx.core import events, polls
 from pnyx.core.remote_store import (
     IncomingPoll,
     IncomingStatus,
@@ -20,7 +20,7 @@ from pnyx.core.remote_store import (
 from pnyx.db.tables import jobs, notifications, statuses
 from pnyx.db.tables import polls as poll_table
 
-SENT = ("event", "federate")  # what core records, and the job that sends it
+SENT = (events.EVENT_JOB, "federate")  # what core records, and the job that sends it
 
 
 def remote_poll(db, bob: int) -> tuple[int, int, int]:

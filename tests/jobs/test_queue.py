@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from pnyx import registry
+from pnyx.core import polls
 from pnyx.db.engine import Database
 from pnyx.db.tables import jobs
 from pnyx.db.types import utcnow
@@ -102,14 +103,16 @@ def test_a_job_that_failed_for_good_does_not_block_its_key(db):
 
 
 def test_each_kind_goes_to_its_queue(db):
-    for kind in ("deliver", "inbox.process", "account.backfill", "federate", "polls.close"):
+    kinds = ("deliver", "inbox.process", "account.backfill", "federate", polls.CLOSE_JOB)
+    for kind in (*kinds, "made.up"):
         _enqueue(db, kind, {})
     assert {j.kind: j.queue for j in _jobs(db)} == {
         "deliver": "deliver",
         "inbox.process": "inbox",
         "account.backfill": "inbox",
         "federate": "default",
-        "polls.close": "default",
+        polls.CLOSE_JOB: "default",
+        "made.up": "default",  # a kind the queue does not name falls back to "default"
     }
 
 
