@@ -335,7 +335,9 @@ def test_trusted_proxy_addresses_and_the_login_limit(tmp_path, backend):
             page = browser.get(server.url("/auth/sign_in"))
             form = next(f for f in parse(page.text).forms if f["action"] == "/auth/sign_in")
             fields = {"login": "alice", "password": PASSWORD}
-            assert submit(browser, page, form, fields, None).status_code == 429
+            refused = submit(browser, page, form, fields, None)
+            assert refused.status_code == 429
+            assert "x-ratelimit-reset" in refused.headers  # when to come back, as the API says
 
 
 # ----------------------------------------------------------------------------- OAuth details

@@ -557,3 +557,19 @@ def test_a_deleted_post_is_gone_not_unknown(client, make_user):
     # A post that never was is still unknown.
     assert _ap(client, f"/users/alice/statuses/{int(sid) + 1}").status_code == 404
     assert client.get(f"/@alice/{int(sid) + 1}").status_code == 404
+
+
+def test_every_answer_at_a_shared_address_varies_on_accept(client, make_user):
+    """`/@name` and `/@name/id` answer servers and browsers differently: whatever the answer
+    (page, document, redirect, not found), it says it depends on Accept, so no cache mixes
+    them up."""
+    alice = make_user("alice")
+    bob = make_user("bob")
+    sid = _post(client, alice, "hello")
+    boost = client.post(f"/api/v1/statuses/{sid}/reblog", headers=bob.headers).json()["id"]
+    paths = ("/@alice", f"/@alice/{sid}", f"/@bob/{boost}", "/@nobody", "/@alice/1")
+    for path in (*paths, "/@alice/followers"):
+        for headers in (HTML, AP):
+            response = client.get(path, headers=headers, follow_redirects=False)
+            vary = [v.strip().lower() for v in response.headers.get("vary", "").split(",")]
+            assert "accept" in vary, (path, headers, response.status_code)

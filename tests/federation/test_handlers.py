@@ -243,3 +243,16 @@ def test_remote_edits_keep_their_history_like_local_ones(client, app, make_user)
     # As for local edits, whoever boosted it here is told each time.
     kinds = [n["type"] for n in client.get("/api/v1/notifications", headers=reader.headers).json()]
     assert kinds.count("update") == 2
+
+
+def test_a_malformed_object_is_refused_once_not_retried(app, make_user, caplog):
+    """A Note with no author cannot become a post however often it is tried: it is logged
+    and dropped, not raised for the job to retry for hours."""
+    db = app.state.db
+    rita = sender(db)
+    factories.follow(db, make_user("reader").account_id, rita)
+    broken = {k: v for k, v in note(11).items() if k != "attributedTo"}
+    with caplog.at_level("INFO", logger="pnyx.federation.handlers"):
+        process(app, activity("Update", broken, 11), rita)
+    assert remote_statuses(db) == []
+    assert any("refused" in r.getMessage() for r in caplog.records)

@@ -179,3 +179,24 @@ def test_a_block_undoes_our_follow_and_rejects_theirs_before_blocking(app, make_
     assert sent[0]["object"]["type"] == "Follow" and sent[0]["object"]["id"] == ours.uri
     assert sent[1]["object"]["id"] == theirs.uri == "https://remote.example/follows/1"
     assert sent[1]["actor"] == sent[2]["actor"] == "https://pnyx.test/users/alice"
+
+
+def test_blocking_again_sends_nothing_more(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+    rita = remote(db, "rita", "remote.example")
+    db.run_sync(blocks_mutes.block, alice, rita)
+    db.run_sync(blocks_mutes.block, alice, rita)
+    assert [type(e) for e in recorded_events(db)] == [events.AccountBlocked]
+
+
+def test_two_updates_of_one_post_in_the_same_moment_have_two_ids(app, make_user):
+    """Receivers drop an activity id they have seen: the second edit must not reuse the first's,
+    even when both are rendered in one transaction (one moment, `tx.now`)."""
+    db = app.state.db
+    alice = make_user("alice").account_id
+    status_id = post(db, alice, "hello")
+    edited = events.StatusEdited(status_id)
+    first, second = db.run_sync(lambda tx: [activities.render(tx, edited) for _ in range(2)])
+    assert first[0][1]["type"] == second[0][1]["type"] == "Update"
+    assert first[0][1]["id"] != second[0][1]["id"]

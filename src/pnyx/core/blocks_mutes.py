@@ -53,7 +53,7 @@ def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) ->
     block_id = new_id()
     if uri is None and blocker.domain is None:
         uri = uris.activity_uri(tx.settings, blocker.username, "blocks", block_id)
-    insert_ignore(
+    inserted = insert_ignore(
         tx,
         blocks,
         {
@@ -64,7 +64,7 @@ def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) ->
             "created_at": tx.now,
         },
     )
-    if federates:
+    if inserted and federates:  # blocking again changes nothing and sends nothing, as Mastodon
         events.record(tx, events.AccountBlocked(account_id, target_id, uri))
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
 

@@ -37,14 +37,25 @@ def wants_activitypub(request: Request) -> bool:
     return False
 
 
+def _vary_on_accept(response: Response) -> None:
+    """One URL, two answers chosen by Accept: every answer says so, or a shared cache could
+    give a browser's page to a server (or the other way round)."""
+    vary = response.headers.get("Vary", "")
+    if "accept" not in [part.strip().lower() for part in vary.split(",")]:
+        response.headers["Vary"] = f"{vary}, Accept" if vary.strip() else "Accept"
+
+
 def negotiated(for_servers: Endpoint, for_browsers: Endpoint) -> Endpoint:
     """An endpoint answering with `for_servers` when ActivityPub is asked for, else with
     `for_browsers`."""
 
     async def endpoint(request: Request) -> Response:
         if wants_activitypub(request):
-            return await for_servers(request)
-        return await for_browsers(request)
+            response = await for_servers(request)
+        else:
+            response = await for_browsers(request)
+        _vary_on_accept(response)
+        return response
 
     endpoint.__name__ = f"{for_servers.__name__}_or_{for_browsers.__name__}"
     return endpoint

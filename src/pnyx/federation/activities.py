@@ -17,6 +17,7 @@ from pnyx.core import audiences, keys
 from pnyx.core import events as ev
 from pnyx.core import federation_reads as reads
 from pnyx.core import polls as core_polls
+from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
 
 Rendered = tuple[int, dict, set[str]]
@@ -72,8 +73,7 @@ def _updated(tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed) 
     author = reads.account(tx, status.account_id)
     doc = status_document(tx, status.id)
     inboxes = audiences.for_status(tx, status)
-    stamp = int(tx.now.timestamp())
-    activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{stamp}")
+    activity = as2.update(doc, actor_uri=author.uri, id=f"{status.uri}#updates/{new_id()}")
     if doc.get("type") == "Question" and status.visibility != "direct":
         inboxes |= audiences.account_inboxes(tx, audiences.voters(tx, status.id))
     return [(author.id, activity, inboxes)]
@@ -231,7 +231,7 @@ def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
     doc = as2.actor(
         SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}), tx.settings
     )
-    activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{int(tx.now.timestamp())}")
+    activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{new_id()}")
     return [(actor.id, activity, audiences.follower_inboxes(tx, actor.id))]
 
 

@@ -85,6 +85,9 @@ def apply(tx, activity: parse.Activity, signer_id: int, fetched: Mapping[str, bo
     except CoreError as exc:
         # The rules refused it (e.g. a Like of a post the signer may not see): nothing to do.
         log.info("%s %s from %s refused: %s", activity.type, activity.id, signer.uri, exc.message)
+    except (parse.InvalidDocument, resolve.ResolveError) as exc:
+        # What it carries is malformed (a Note without an author ...): retrying cannot help.
+        log.info("%s %s from %s refused: %s", activity.type, activity.id, signer.uri, exc.reason)
 
 
 def run_fetch(db: Database, settings: Settings, need: NeedsFetch) -> bool:

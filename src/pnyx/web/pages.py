@@ -318,8 +318,9 @@ async def sign_in(request: Request) -> Response:
         )
     # The IP was counted by the rate-limit middleware (every POST here); the login tried is
     # counted here, where the form was parsed.
-    if ratelimit.password_attempt(request, login, by_ip=False) is not None:
-        raise ApiError(429, "Too many requests")
+    refused = ratelimit.password_attempt(request, login, by_ip=False)
+    if refused is not None:
+        return refused  # the 429 with its X-RateLimit headers, as /oauth/token answers
     old_secret = request.cookies.get(SESSION_COOKIE)
     user_agent = request.headers.get("user-agent")
 
