@@ -122,10 +122,6 @@ def drain(
     return worker.drain(db, JOBS, name, max_jobs, queues, heartbeat)
 
 
-def worker_thread(db: Database) -> worker.WorkerThread:
-    return worker.WorkerThread(db, JOBS)
-
-
 def worker_pool(
     db: Database, threads: int, queues: tuple[str, ...] = queue.ALL_QUEUES
 ) -> worker.Pool:

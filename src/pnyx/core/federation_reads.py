@@ -71,15 +71,6 @@ def discoverable_local(tx: Tx, username: str) -> Row | None:
     )
 
 
-def any_local(tx: Tx, username: str) -> AccountRow | None:
-    """A local account by name (any case), whatever its state; None when unknown."""
-    return tx.one_or_none(
-        sa.select(accounts).where(
-            sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain.is_(None)
-        )
-    )
-
-
 def remote_id(tx: Tx, username: str, domain: str) -> int | None:
     """The id of the remote account `username@domain` (name in any case), if known."""
     return tx.scalar(

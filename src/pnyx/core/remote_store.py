@@ -21,6 +21,7 @@ from pnyx.core import moves, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
+from pnyx.core.visibility import VISIBILITIES
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
@@ -34,8 +35,6 @@ from pnyx.db.tables import (
     status_pins,
     statuses,
 )
-
-VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
 @dataclass

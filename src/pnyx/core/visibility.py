@@ -37,7 +37,8 @@ from pnyx.db.tables import accounts, blocks, conversation_mutes, follows, mentio
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-# Wider audiences first; a reply is never wider than a followers-only or direct parent.
+# The rank of each audience, narrowest (direct) lowest: a reply is never wider than a
+# followers-only or direct parent.
 _AUDIENCE = {name: rank for rank, name in enumerate(reversed(VISIBILITIES))}
 
 

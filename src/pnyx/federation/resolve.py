@@ -17,8 +17,8 @@ import re
 from urllib.parse import quote
 
 from pnyx.config import Settings
+from pnyx.core import accounts, keys
 from pnyx.core import federation_reads as reads
-from pnyx.core import keys
 from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
@@ -156,7 +156,7 @@ def resolve_handle(db: Database, settings: Settings, handle: str) -> int:
         raise ResolveError("not a handle")
     username, host = match.group(1), match.group(2).lower()
     if host == settings.domain.lower():
-        row = db.run_sync(reads.any_local, username)
+        row = db.run_sync(accounts.find_local, username)
         if row is None:
             raise ResolveError("no such local account")
         return row.id
