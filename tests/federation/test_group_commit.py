@@ -51,3 +51,27 @@ def test_work_alone_waits_for_nobody(db):
     assert asyncio.run(main()) == "done"
     with pytest.raises(ValueError):
         asyncio.run(refused())
+
+
+def test_a_failing_piece_leaves_nothing_and_spares_the_others(db):
+    """Work that wrote before failing is rolled back alone, and an error from the database in
+    one piece (which aborts a PostgreSQL transaction) does not fail the others."""
+
+    def writes_then_fails(tx):
+        queue.enqueue(tx, "trace", {"n": "half-done"})
+        raise ValueError("refused after writing")
+
+    def database_error(tx):
+        tx.execute(sa.text("SELECT no_such_column FROM jobs"))
+
+    pieces = [_work(0, []), writes_then_fails, database_error, _work(3, [])]
+
+    async def main():
+        committer = group_commit.for_loop(db)
+        return await asyncio.gather(*(committer.run(p) for p in pieces), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[0] == 0 and results[3] == 30
+    assert isinstance(results[1], ValueError) and isinstance(results[2], Exception)
+    stored = db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.payload)), write=False)
+    assert sorted(p["n"] for p in stored) == [0, 3]

@@ -65,10 +65,16 @@ class GroupCommit:
 
 
 def _run_all(tx, fns: list[Callable[[Any], Any]]) -> list[tuple[bool, Any]]:
+    """Each piece of work in a savepoint of its own: one that fails leaves nothing behind and
+    does not abort the others' transaction (on PostgreSQL an error would). Work alone needs
+    none: its error rolls the whole transaction back and goes to its request (`_flush`)."""
+    if len(fns) == 1:
+        return [(True, fns[0](tx))]
     outcomes: list[tuple[bool, Any]] = []
     for fn in fns:
         try:
-            outcomes.append((True, fn(tx)))
+            with tx.conn.begin_nested():
+                outcomes.append((True, fn(tx)))
         except Exception as exc:  # noqa: BLE001 - handed back to its own request
             outcomes.append((False, exc))
     return outcomes
