@@ -1,18 +1,24 @@
 """The composition root: every job kind and every event, and the functions that handle them.
 
-Core records what happened (`core.events.record`, one durable `event` job) and schedules its
-own work (`poll.close`, `account.erase` ...) without knowing who acts on it; the job worker
-runs whatever table it is given. This module is where the two meet, the only one that imports
-every handler module, and only `app` and `cli` import it (an import-linter contract says so):
+Core records what happened (`core.events.record`) and schedules its own work (`poll.close`,
+`account.erase` ...) without knowing who acts on it; the job worker runs whatever table it is
+given. This module is where the two meet, the only one that imports every handler module,
+and only `app` and `cli` import it (an import-linter contract says so). Importing it installs
+`dispatch` as the way core's events reach their handlers:
 
-    core rule ──> tables + event job (same transaction)
-                        │
-                  fan_out (the `event` job) ──> one job per subscription of its type:
-                                                  federate   (federation.delivery)
-                                                  notify, stream, fan out, label: to come
+    core rule ──> tables, and events.record(tx, event) in the same transaction
+                     │
+                     ├─ in the transaction:  notify   (core.notify: who is told)
+                     │                       moves    (core.moves: a move's followers)
+                     │
+                     └─ the `event` job ──> after commit, one job per subscription:
+                                              federate   (federation.delivery)
+                                              stream, fan out, label: to come
 
-Each subscription runs as a job of its own, so a failing handler is retried alone and the
-others are not run twice.
+A subscription in the transaction makes its rows exactly when the change is made (a
+favourite and its notification, never one without the other). The others run as jobs of
+their own, so a failing handler is retried alone and the rest are not run twice; an event
+that no such subscription accepts (what the inbox stores tells no other server) costs no job.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.core import erasure, events, moves, polls, statuses
+from pnyx.core import erasure, events, moves, notify, polls, statuses
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
@@ -31,21 +37,36 @@ from pnyx.jobs.worker import JobHandler
 log = logging.getLogger("pnyx.registry")
 
 
+def _always(_event: events.Event) -> bool:
+    return True
+
+
+def _told_elsewhere(event: events.Event) -> bool:
+    return event.tell_other_servers
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """A handler of events: `fn(tx, event)`, or `fn(db, event)` when `network`, run as a job
-    of kind `name` for every event whose type is in `types`."""
+    """A handler of events: `fn(tx, event)` for every event whose type is in `types` and that
+    `accepts` lets through. `in_transaction`: run at once, inside the change's transaction;
+    otherwise as a job of kind `name` after commit, with `fn(db, event)` when `network`."""
 
     name: str
     fn: Callable[..., None]
     types: frozenset[type[events.Event]]
     network: bool = False
+    in_transaction: bool = False
+    accepts: Callable[[events.Event], bool] = _always
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    # The events federation sends are those it can render.
+    Subscription("notify", notify.on_event, frozenset(notify.RULES), in_transaction=True),
+    Subscription("moves", moves.on_event, frozenset({events.AccountMoved}), in_transaction=True),
+    # The events federation sends are those it can render, of changes other servers must hear.
     # Transactional (see delivery.federate): each activity is rendered once, keeping its id.
-    Subscription("federate", delivery.federate, frozenset(activities.RENDERERS)),
+    Subscription(
+        "federate", delivery.federate, frozenset(activities.RENDERERS), accepts=_told_elsewhere
+    ),
 )
 
 
@@ -55,15 +76,40 @@ def subscribers(
     return [sub for sub in subscriptions if event_type in sub.types]
 
 
+def _handlers_of(
+    event: events.Event, subscriptions: tuple[Subscription, ...]
+) -> list[Subscription]:
+    return [sub for sub in subscribers(type(event), subscriptions) if sub.accepts(event)]
+
+
+def dispatcher(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> events.Dispatch:
+    """How `events.record` hands an event on: the subscriptions in the transaction run now;
+    one `event` job carries it to the others after commit, if any accepts it."""
+
+    def dispatch(tx, event, coalesce, delay) -> None:
+        later = False
+        for sub in _handlers_of(event, subscriptions):
+            if sub.in_transaction:
+                sub.fn(tx, event)
+            else:
+                later = True
+        if later:
+            events.enqueue_job(tx, event, coalesce, delay)
+
+    return dispatch
+
+
 def _fan_out(subscriptions: tuple[Subscription, ...]) -> JobHandler:
-    """The `event` job: one job per subscription of the event's type, in one transaction."""
+    """The `event` job: one job per subscription that runs after commit, in one transaction.
+    (Those in the transaction ran when the event was recorded.)"""
 
     def run(tx, payload: dict) -> None:
         event = events.decode(payload)
         if event is None:
             return  # a row this version cannot read: logged, and dropped rather than retried
-        for sub in subscribers(type(event), subscriptions):
-            enqueue(tx, sub.name, events.encode(event))
+        for sub in _handlers_of(event, subscriptions):
+            if not sub.in_transaction:
+                enqueue(tx, sub.name, events.encode(event))
 
     return JobHandler(run)
 
@@ -104,11 +150,12 @@ def job_table(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> dict[s
     return {
         **SCHEDULED,
         events.EVENT_JOB: _fan_out(subscriptions),
-        **{sub.name: _job_of(sub) for sub in subscriptions},
+        **{sub.name: _job_of(sub) for sub in subscriptions if not sub.in_transaction},
     }
 
 
 JOBS = job_table()
+events.install(dispatcher())
 
 
 def drain(

@@ -31,6 +31,9 @@ ONE_OF_EACH = [
     events.AccountBlocked(5, 6, "https://pnyx.test/users/a/blocks/1"),
     events.BlockUndone(5, 6, None),
     events.AccountUpdated(5),
+    events.MentionsResolved(1, edited=True),
+    events.AccountMoved(5, 6, tell_other_servers=False),
+    events.ReportFiled(13),
 ]
 
 
@@ -41,7 +44,7 @@ def test_the_list_above_has_one_event_of_each_type():
 def test_every_event_comes_back_from_its_job_row_as_recorded(db):
     def record_all(tx):
         for event in ONE_OF_EACH:
-            events.record(tx, event)
+            events.enqueue_job(tx, event)  # the row `record` writes for handlers after commit
 
     db.run_sync(record_all)
     payloads = db.run_sync(

@@ -56,7 +56,7 @@ def test_lookups_are_bounded_and_a_missing_account_does_not_hold_the_post(local_
     # Nobody answers on port 9: the post goes out anyway, naming nobody.
     registry.drain(local_db, max_jobs=1)
     creates = queued(local_db, events.EVENT_JOB)
-    assert creates == [events.encode(events.StatusCreated(status_id))]
+    assert creates == [events.encode(events.MentionsResolved(status_id))]
 
 
 def test_an_edit_naming_a_never_seen_account_waits_for_the_lookup(local_db, peer, make_user):

@@ -25,7 +25,7 @@ def _filters(params: Params) -> dict:
 def _render(tx, found: notification_queries.NotificationPage) -> list[dict]:
     return [
         entities.notification(
-            row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now
+            row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now, found
         )
         for row in found.rows
         if row.from_account_id in found.accounts

@@ -1,11 +1,21 @@
 """What happened, as typed events recorded in the same transaction as the change.
 
-Core never talks to the network, streams or feeds. When a local account posts, follows,
-favourites ... the core function calls `record(tx, SomethingHappened(...))` inside its own
-transaction: a durable `event` job that exists only if the change commits. After commit the
-job is handed to every handler registered for the event's type (`pnyx.registry`: federate
-today; notify, stream, fan out and label are meant to plug in the same way), each as a job of
-its own so that one failing handler is retried alone.
+Core never talks to the network, streams or feeds. When an account here or elsewhere posts,
+follows, favourites ... the core function that writes the change calls
+`record(tx, SomethingHappened(...))` inside its own transaction, and the handlers registered
+for the event's type (`pnyx.registry`, the composition root, installs them with `install`)
+take it from there:
+
+- handlers *in the transaction* run at once, inside it: the notifications (`core.notify`) and
+  the scheduling of a move's followers, which must exist exactly when the change does;
+- the others are reached through one durable `event` job that exists only if the change
+  commits; after commit it becomes one job per handler (federate today; stream, fan out and
+  label plug in the same way), so that a failing handler is retried alone.
+
+`tell_other_servers` says whether other servers have to hear of the change: False for what
+another server told us (we never speak for its accounts) and for what concerns only accounts
+here. Federation is subscribed only to events where it is True, so what arrives from the
+inbox costs no job that would find nothing to send.
 
 Handlers read the change back from the database when they run (a post edited twice in a row
 is sent as it is now), so an event carries ids; what cannot be read back afterwards (a deleted
@@ -19,7 +29,8 @@ from __future__ import annotations
 
 import logging
 import typing
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,9 +42,12 @@ log = logging.getLogger("pnyx.events")
 EVENT_JOB = "event"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Event:
-    """Base of every event; its subclasses are the vocabulary of side effects."""
+    """Base of every event; its subclasses are the vocabulary of side effects. Rows queued
+    before `tell_other_servers` existed were all local changes to send: hence True."""
+
+    tell_other_servers: bool = field(default=True, kw_only=True)
 
 
 # --- Posts ---------------------------------------------------------------------------------
@@ -47,6 +61,17 @@ class StatusCreated(Event):
 @dataclass(frozen=True)
 class StatusEdited(Event):
     status_id: int
+    mentioned: tuple[int, ...] = ()  # accounts the edit names for the first time, to notify
+
+
+@dataclass(frozen=True)
+class MentionsResolved(Event):
+    """The accounts of other servers a local post named, never seen here before, were looked
+    up (`core.remote_mentions`): the post can go out now, as a Create or (`edited`) an
+    Update. Who is named here was told when the post was made."""
+
+    status_id: int
+    edited: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,9 +161,13 @@ class FollowUndone(Event):
 
 @dataclass(frozen=True)
 class FollowAccepted(Event):
+    """`at_once`: the target's account is open, so the follow needed no answer (the target is
+    told they have a new follower); otherwise the target accepted a request."""
+
     follower_id: int
     target_id: int
     uri: str | None
+    at_once: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,17 +199,62 @@ class AccountUpdated(Event):
     account_id: int
 
 
+@dataclass(frozen=True)
+class AccountMoved(Event):
+    """An account (of another server: checked by federation) moved to `target_id`."""
+
+    account_id: int
+    target_id: int
+
+
+# --- Moderation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFiled(Event):
+    """A report reached this server's moderators: filed here, or sent by another server.
+    Filed here with `forward`, and about an account elsewhere, it also goes to that server."""
+
+    report_id: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subclasses__()}
+
+
+# What the composition root installs: hands one event to its handlers (`pnyx.registry`).
+Dispatch = Callable[[Tx, Event, "str | None", "timedelta | None"], None]
+_dispatch: Dispatch | None = None
+
+
+def install(dispatch: Dispatch) -> None:
+    """Called once, by `pnyx.registry` when it is imported (as `pnyx.app` and `pnyx.cli` do):
+    core records events without knowing who handles them."""
+    global _dispatch
+    _dispatch = dispatch
 
 
 def record(
     tx: Tx, event: Event, *, coalesce: str | None = None, delay: timedelta | None = None
 ) -> None:
-    """Remember that `event` happened, durably, in the caller's transaction.
+    """Hand `event` to its handlers in the caller's transaction: those that run in it run
+    now, the others get durable jobs that exist only if the change commits.
 
     `coalesce` names a change that may happen many times in a row (a poll's counts): while
-    one such event is still waiting (`delay`), more are folded into it.
+    one such job is still waiting (`delay`), more are folded into it.
     """
+    if _dispatch is None:
+        raise RuntimeError(
+            "no event handlers are installed: import pnyx.registry first "
+            "(pnyx.app and pnyx.cli do), or nobody would be notified or told"
+        )
+    _dispatch(tx, event, coalesce, delay)
+
+
+def enqueue_job(
+    tx: Tx, event: Event, coalesce: str | None = None, delay: timedelta | None = None
+) -> None:
+    """The durable `event` job that hands `event`, after commit, to the handlers that run as
+    jobs (one job each: `pnyx.registry`)."""
     enqueue(
         tx,
         EVENT_JOB,

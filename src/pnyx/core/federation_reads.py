@@ -9,6 +9,7 @@ anyone may see is decided by `core.visibility`, as for every other surface.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -18,7 +19,7 @@ from pnyx.core import visibility as core_visibility
 from pnyx.core.accounts import pending
 from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, follows, status_pins, statuses
+from pnyx.db.tables import accounts, follows, reports, status_pins, statuses
 
 FOLLOWS_PER_PAGE = 40  # as Mastodon
 OUTBOX_PAGE = 20
@@ -94,11 +95,51 @@ def known_uris(tx: Tx, uris: list[str]) -> set[str]:
     return set(tx.scalars(sa.select(accounts.c.uri).where(accounts.c.uri.in_(uris))))
 
 
-def signing_key(tx: Tx, account_id: int) -> Row | None:
-    """(uri, private_key_pem) of the account that signs a delivery; None when it is gone."""
-    return tx.one_or_none(
+@dataclass(frozen=True)
+class Signer:
+    uri: str
+    private_key_pem: str | None
+
+
+def signing_key(tx: Tx, account_id: int | None) -> Signer | None:
+    """The actor that signs a delivery: an account (None when it is gone), or, for
+    `account_id` None, the instance actor, which speaks for the server itself (a forwarded
+    report names no reporter)."""
+    if account_id is None:
+        return Signer(f"{tx.settings.base_url}/actor", keys.instance_keypair(tx).private_pem)
+    row = tx.one_or_none(
         sa.select(accounts.c.uri, accounts.c.private_key_pem).where(accounts.c.id == account_id)
     )
+    return Signer(row.uri, row.private_key_pem) if row is not None else None
+
+
+@dataclass(frozen=True)
+class ForwardedReport:
+    target: AccountRow
+    comment: str
+    status_uris: list[str]
+
+
+def report_to_forward(tx: Tx, report_id: int) -> ForwardedReport | None:
+    """A report filed here about an account of another server, with what it cites, for that
+    server's moderators; None when there is nothing to send."""
+    report = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
+    if report is None or not report.forwarded:
+        return None
+    target = account(tx, report.target_account_id)
+    if target is None or target.domain is None:
+        return None
+    cited = list(report.status_ids or [])
+    status_uris = (
+        tx.scalars(
+            sa.select(statuses.c.uri)
+            .where(statuses.c.id.in_(cited), statuses.c.account_id == target.id)
+            .order_by(statuses.c.id)
+        )
+        if cited
+        else []
+    )
+    return ForwardedReport(target, report.comment or "", list(status_uris))
 
 
 # --- statuses -----------------------------------------------------------------------------

@@ -242,17 +242,25 @@ def follow(
     pending = target.locked or target.domain is not None
     if pending:
         if insert_ignore(tx, follow_requests, values):
-            if target.domain is None:
-                notifications.notify(tx, target_id, follower_id, "follow_request")
-            else:  # the other server decides, and answers with Accept or Reject
-                events.record(tx, events.FollowRequested(follower_id, target_id, uri))
+            # Elsewhere, the other server decides and answers with Accept or Reject.
+            elsewhere = target.domain is not None
+            requested = events.FollowRequested(
+                follower_id, target_id, uri, tell_other_servers=elsewhere
+            )
+            events.record(tx, requested)
             return FollowResult(record_id, uri, pending=True, created=True)
     elif insert_ignore(tx, follows, values):
         _bump(tx, follower_id, "following_count", 1)
         _bump(tx, target_id, "followers_count", 1)
-        notifications.notify(tx, target_id, follower_id, "follow")
-        if follower.domain is not None:  # an open account accepts a remote Follow at once
-            events.record(tx, events.FollowAccepted(follower_id, target_id, uri))
+        # An open account accepts at once; a remote follower's server hears of it.
+        accepted = events.FollowAccepted(
+            follower_id,
+            target_id,
+            uri,
+            at_once=True,
+            tell_other_servers=follower.domain is not None,
+        )
+        events.record(tx, accepted)
         return FollowResult(record_id, uri, pending=False, created=True)
     # Someone else created the same row between our read and our insert: report theirs.
     return follow(tx, follower_id, target_id, reblogs, notify, langs, uri=uri)

@@ -20,7 +20,6 @@ from pnyx.core.statuses import (
     counted,
     delete_row,
     get_row,
-    notify_about,
     visible_original,
 )
 from pnyx.db.engine import Tx
@@ -72,9 +71,10 @@ def favourite(tx: Tx, account_id: int, status_id: int, *, uri: str | None = None
     )
     if inserted:
         adjust_counter(tx, status.id, "favourites_count", +1)
-        notify_about(tx, status.account_id, account_id, "favourite", status)
-        if local and _domain(tx, status.account_id) is not None:
-            events.record(tx, events.StatusFavourited(account_id, status.id, uri))
+        elsewhere = local and _domain(tx, status.account_id) is not None
+        events.record(
+            tx, events.StatusFavourited(account_id, status.id, uri, tell_other_servers=elsewhere)
+        )
     return status.id
 
 
@@ -164,9 +164,7 @@ def reblog(
     adjust_counter(tx, status.id, "reblogs_count", +1)
     if counted(visibility_name):
         adjust_account_statuses(tx, account_id, +1)
-    notify_about(tx, status.account_id, account_id, "reblog", status)
-    if local:
-        events.record(tx, events.StatusBoosted(reblog_id))
+    events.record(tx, events.StatusBoosted(reblog_id, tell_other_servers=local))
     return reblog_id
 
 

@@ -3,7 +3,8 @@
 Leaving with your followers is one of Pnyx's promises, and it only works if the servers of
 those followers carry them over. When an account elsewhere says it moved (a Move whose new
 account names the old one in alsoKnownAs, checked by federation), `core.remote_store.record_move`
-schedules this job. It goes through the local followers of the old account in batches (so a
+records `events.AccountMoved`, and `on_event` (subscribed in the transaction) schedules this
+job. It goes through the local followers of the old account in batches (so a
 popular account does not hold one long transaction), and for each: follow the new account
 with the same options (for an account elsewhere that is a request its server answers), then
 stop following the old one. Blocks carry over too: the new account is not followed by anyone
@@ -17,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import events
 from pnyx.core import follows as core_follows
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
@@ -25,6 +27,12 @@ from pnyx.jobs.queue import enqueue
 
 MOVE_FOLLOWERS = "account.move_followers"
 BATCH = 200
+
+
+def on_event(tx: Tx, event: events.Event) -> None:
+    """The `moves` subscription: an account moved, so its followers here follow it over."""
+    if isinstance(event, events.AccountMoved):
+        schedule(tx, event.account_id, event.target_id)
 
 
 def schedule(tx: Tx, old_id: int, new_id: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +22,7 @@ from pnyx.core import status_views
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, blocks, markers, mutes, notifications
+from pnyx.db.tables import accounts, blocks, markers, mutes, notifications, reports
 
 MARKER_TIMELINES = ("home", "notifications")
 UNREAD_CAP = 1000
@@ -37,6 +37,9 @@ class NotificationPage:
     accounts: dict[int, AccountRow]
     bundle: status_views.StatusBundle
     cursor_ids: list[int]  # newest first, for the Link header
+    # The reports admin.report notifications are about, by id; their target accounts are in
+    # `accounts` too.
+    reports: dict[int, Row] = field(default_factory=dict)
 
 
 def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
@@ -149,7 +152,14 @@ def _with_visible_status(tx: Tx, recipient_id: int, batch: list[Row]) -> list[Ro
 
 
 def _assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
+    report_ids = {r.report_id for r in rows if r.report_id is not None}
+    found_reports: dict[int, Row] = (
+        {r.id: r for r in tx.rows(sa.select(reports).where(reports.c.id.in_(report_ids)))}
+        if report_ids
+        else {}
+    )
     account_ids = {r.from_account_id for r in rows}
+    account_ids |= {r.target_account_id for r in found_reports.values()}
     found: dict[int, AccountRow] = (
         {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}
         if account_ids
@@ -158,7 +168,7 @@ def _assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     bundle = status_views.load(
         tx, [r.status_id for r in rows if r.status_id is not None], recipient_id
     )
-    return NotificationPage(rows, found, bundle, [r.id for r in rows])
+    return NotificationPage(rows, found, bundle, [r.id for r in rows], found_reports)
 
 
 def get_one(tx: Tx, recipient_id: int, notification_id: int) -> NotificationPage:

@@ -1,7 +1,7 @@
 """Notifications: who gets told what. Creating one is a rule, so it lives here.
 
 Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
-update. Nobody is notified by themselves, by an account they block or that blocks them, or by
+update, and admin.report for moderators. Nobody is notified by themselves, by an account they block or that blocks them, or by
 an account they mute with hide_notifications.
 """
 
@@ -13,11 +13,27 @@ from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import blocks, mutes, notifications
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
+TYPES = (
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+    "admin.report",  # to moderators: a new report (`report_id`)
+)
 
 
 def notify(
-    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status_id: int | None = None
+    tx: Tx,
+    recipient_id: int,
+    from_account_id: int,
+    kind: str,
+    status_id: int | None = None,
+    *,
+    report_id: int | None = None,
 ) -> int | None:
     """Create a notification unless a rule forbids it; returns its id, or None."""
     assert kind in TYPES, kind
@@ -57,6 +73,7 @@ def notify(
             from_account_id=from_account_id,
             type=kind,
             status_id=status_id,
+            report_id=report_id,
             created_at=tx.now,
         )
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, notifications, visibility
+from pnyx.core import events, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow
 from pnyx.db.engine import Tx
@@ -232,20 +232,10 @@ def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
     if closed_at is None and poll.expires_at is not None and poll.expires_at > tx.now:
         return False  # the expiry moved (edit): the job for the new time will close it
     tx.execute(polls.update().where(polls.c.id == poll.id).values(closed_at=closed_at or tx.now))
-    voters = tx.scalars(
-        sa.select(poll_votes.c.account_id)
-        .join(accounts, accounts.c.id == poll_votes.c.account_id)
-        .where(poll_votes.c.poll_id == poll.id, accounts.c.domain.is_(None))
-        .distinct()
-    )
-    for voter in sorted(set(voters) - {poll.account_id}):
-        notifications.notify(tx, voter, poll.account_id, "poll", poll.status_id)
-    author_is_local = tx.scalar(
-        sa.select(accounts.c.domain.is_(None)).where(accounts.c.id == poll.account_id)
-    )
-    if author_is_local:
-        notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
-        events.record(tx, events.PollClosed(poll.status_id))
+    # Its voters here (and its author, if here) are told by `core.notify`; other servers
+    # hear of a local poll's end from its author.
+    author_is_local = not _is_remote(tx, poll.account_id)
+    events.record(tx, events.PollClosed(poll.status_id, tell_other_servers=author_is_local))
     return True
 
 

@@ -6,7 +6,7 @@ mentions we know, and the handles we do not know go, with the post, into a job
 (`statuses.MENTION_LOOKUP`, at most `statuses.MAX_MENTION_LOOKUPS` per post). The federation
 layer's handler looks them up (WebFinger, then the actor, through the safe client) and calls
 `complete`, which renders the post again with those mentions linked, records them, and only
-then records the post's Create for delivery: so Bob's server receives a post that names Bob,
+then records `MentionsResolved`, which sends the post's Create: so Bob's server receives a post that names Bob,
 and Bob is notified there. An edit that adds such a name waits the same way before its
 Update goes out.
 """
@@ -52,6 +52,5 @@ def complete(tx: Tx, status_id: int, resolved: dict[str, int], kind: str = "crea
                 .where(status_edits.c.id == newest)
                 .values(content=rendered.html)
             )
-    add_mentions(tx, status, rendered.mentions)
-    changed = events.StatusEdited if kind == "update" else events.StatusCreated
-    events.record(tx, changed(status_id))
+    add_mentions(tx, status, rendered.mentions)  # of other servers: nobody here to notify
+    events.record(tx, events.MentionsResolved(status_id, edited=kind == "update"))

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import moves, status_edits, tombstones
+from pnyx.core import events, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
@@ -277,7 +277,7 @@ def add_resolved_mentions(tx: Tx, status_id: int, account_ids: list[int]) -> Non
     them). They are elsewhere, so nobody here is notified."""
     status = tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
     if status is not None and status.local is False:
-        _set_mentions(tx, status, account_ids, notify=False)
+        _set_mentions(tx, status, account_ids)
 
 
 def _accounts(tx: Tx, account_ids: list[int]) -> Sequence[AccountRow]:
@@ -286,9 +286,9 @@ def _accounts(tx: Tx, account_ids: list[int]) -> Sequence[AccountRow]:
     return tx.rows(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
 
 
-def _set_mentions(tx: Tx, status: StatusRow, account_ids: list[int], *, notify: bool) -> None:
+def _set_mentions(tx: Tx, status: StatusRow, account_ids: list[int]) -> None:
     if account_ids:
-        add_mentions(tx, status, _accounts(tx, account_ids), notify=notify)
+        add_mentions(tx, status, _accounts(tx, account_ids))
 
 
 def _store_poll(tx: Tx, status_id: int, author_id: int, poll: IncomingPoll) -> None:
@@ -358,7 +358,8 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
         )
         .values(silent=True)
     )
-    _set_mentions(tx, status, incoming.mentioned_account_ids, notify=False)
+    # Accounts an Update names anew are mentioned, not notified.
+    _set_mentions(tx, status, incoming.mentioned_account_ids)
     set_tags(tx, status_id, incoming.tags)
     if incoming.poll is not None:
         existing = core_polls.for_status(tx, status_id)
@@ -368,6 +369,7 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
             _update_poll(tx, existing, incoming.poll)
     if edited:
         status_edits.record_version(tx, status, options_before, options_after)
+        events.record(tx, events.StatusEdited(status_id, tell_other_servers=False))
 
 
 def _update_poll(tx: Tx, existing: PollRow, incoming: IncomingPoll) -> None:
@@ -401,7 +403,16 @@ def delete_remote_status(tx: Tx, uri: str, author_id: int) -> bool:
     status = status_by_uri(tx, uri)
     if status is None or status.account_id != author_id:
         return False
+    deleted = events.StatusDeleted(
+        account_id=author_id,
+        uri=status.uri,
+        visibility=status.visibility,
+        reblog=bool(status.reblog_of_id),
+        in_reply_to_account_id=status.in_reply_to_account_id,
+        tell_other_servers=False,
+    )
     delete_with_boosts(tx, status)
+    events.record(tx, deleted)
     return True
 
 
@@ -413,7 +424,8 @@ def store_report(
     comment: str,
     uri: str | None,
 ) -> int | None:
-    """A report from another server about one of our accounts, for our moderators."""
+    """A report from another server about one of our accounts, for our moderators (told by
+    `ReportFiled`)."""
     report_id = new_id()
     inserted = insert_ignore(
         tx,
@@ -428,7 +440,10 @@ def store_report(
             "created_at": tx.now,
         },
     )
-    return report_id if inserted else None
+    if not inserted:
+        return None
+    events.record(tx, events.ReportFiled(report_id, tell_other_servers=False))
+    return report_id
 
 
 def record_move(tx: Tx, account_id: int, target_id: int) -> None:
@@ -441,7 +456,7 @@ def record_move(tx: Tx, account_id: int, target_id: int) -> None:
         accounts.update().where(accounts.c.id == account_id).values(moved_to_account_id=target_id)
     )
     if previous != target_id:
-        moves.schedule(tx, account_id, target_id)
+        events.record(tx, events.AccountMoved(account_id, target_id, tell_other_servers=False))
 
 
 def set_featured(tx: Tx, account_id: int, status_id: int, featured: bool) -> None:

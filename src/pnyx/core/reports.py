@@ -3,8 +3,10 @@
 As Mastodon's `POST /api/v1/reports`: a category (spam, legal, violation, other), the
 instance rules broken (which makes it a violation), a comment of up to 1,000 characters, and
 posts that must be the reported account's and visible to the reporter. Moderators list and
-resolve reports at /admin/reports (`report_list`, `resolve_report`). Reports are not sent to the account's server yet: `forward`
-is accepted and `forwarded` stays false.
+resolve reports at /admin/reports (`report_list`, `resolve_report`) and are notified of each
+new one (`ReportFiled`, told by `core.notify`). With `forward`, a report about an account of
+another server also goes to that server's moderators, from this server and not the reporter
+(a Flag from the instance actor), and says `forwarded`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import status_views
+from pnyx.core import events, status_views
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
@@ -40,7 +42,9 @@ class ReportInput:
 def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
     """Store the report; returns its id. NotFound for an unknown account or a post that is
     not the account's or not visible to the reporter; Invalid for the rest."""
-    target = tx.one_or_none(sa.select(accounts.c.id).where(accounts.c.id == data.target_account_id))
+    target = tx.one_or_none(
+        sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.id == data.target_account_id)
+    )
     if target is None:
         raise NotFound()
     if len(data.comment) > MAX_COMMENT:
@@ -67,6 +71,7 @@ def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
         if visible != set(status_ids):
             raise NotFound()
     report_id = new_id()
+    forwarded = data.forward and target.domain is not None
     tx.execute(
         reports.insert().values(
             id=report_id,
@@ -76,10 +81,11 @@ def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
             comment=data.comment,
             category=category,
             rule_ids=rule_ids or None,
-            forwarded=False,
+            forwarded=forwarded,
             created_at=tx.now,
         )
     )
+    events.record(tx, events.ReportFiled(report_id, tell_other_servers=forwarded))
     return report_id
 
 

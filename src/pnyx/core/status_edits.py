@@ -15,15 +15,14 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import polls, text
+from pnyx.core import events, polls, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     StatusContent,
     add_mentions,
-    federate_when_named,
+    look_up_first,
     normalize_language,
-    notify_about,
     own_row,
     set_tags,
     stored_row,
@@ -32,7 +31,7 @@ from pnyx.core.statuses import (
 )
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import accounts, mentions, status_edits, statuses
+from pnyx.db.tables import mentions, status_edits, statuses
 
 EditInput = StatusContent  # an edit changes what a post says, never where it went
 
@@ -88,7 +87,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
         tx.scalars(sa.select(mentions.c.account_id).where(mentions.c.status_id == status_id))
     )
     current = {a.id for a in rendered.mentions}
-    add_mentions(tx, updated, rendered.mentions)  # only new ones are notified
+    named_anew = add_mentions(tx, updated, rendered.mentions)  # only they are notified
     dropped = previous - current
     if dropped:
         # As Mastodon: mentions no longer in the text become silent. They are not shown any
@@ -131,14 +130,19 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
         list(old_poll.options) if old_poll else None,
         new_poll.options if new_poll else None,
     )
-    federate_when_named(tx, "update", status_id, rendered.unresolved)
+    ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
+    edit_event = events.StatusEdited(
+        status_id, mentioned=tuple(named_anew), tell_other_servers=ready
+    )
+    events.record(tx, edit_event)
     return status_id
 
 
 def record_version(
     tx: Tx, before: StatusRow, poll_before: list[str] | None, poll_after: list[str] | None
 ) -> None:
-    """Keep the version a post has just become, and tell the people here who boosted it.
+    """Keep the version a post has just become (`StatusEdited`, recorded by the caller, tells
+    the people here who boosted it).
 
     The one write path of edit history, for local edits and for Updates from other servers
     (core.remote_store): `before` is the post's row before the change, already written over.
@@ -148,13 +152,6 @@ def record_version(
         _snapshot(tx, before, poll_before, before.created_at)
     updated = stored_row(tx, before.id)
     _snapshot(tx, updated, poll_after, updated.edited_at or tx.now)
-    for booster in tx.scalars(
-        sa.select(statuses.c.account_id)
-        .join(accounts, accounts.c.id == statuses.c.account_id)
-        .where(statuses.c.reblog_of_id == before.id, accounts.c.domain.is_(None))
-        .distinct()
-    ):
-        notify_about(tx, booster, before.account_id, "update", updated)
 
 
 def history(tx: Tx, viewer_id: int | None, status_id: int) -> Sequence[Version]:

@@ -1,8 +1,9 @@
 """Posting: creating and deleting statuses, and the records that go with them.
 
-These are the rules the Mastodon API, the web UI and (later) incoming ActivityPub all share:
+These are the rules the Mastodon API, the web UI and incoming ActivityPub all share:
 validation with Mastodon's limits and wording, mentions and hashtags recorded with the post,
-counters moved in the same transaction, notifications created, and a reply never widening
+counters moved in the same transaction, events recorded (whose subscribers notify and send:
+`core.notify`, federation), and a reply never widening
 the audience of a private conversation. Nothing here knows about HTTP. Editing lives in
 status_edits, threads in threads, and what others do to a post in interactions; they share
 the helpers here (lookups, validation, mentions, tags, counters).
@@ -27,8 +28,6 @@ from pnyx.db.insert_ignore import insert_ignore, insert_ignore_returning, insert
 from pnyx.db.tables import (
     accounts,
     blocks,
-    conversation_mutes,
-    follows,
     idempotency_keys,
     mentions,
     status_tags,
@@ -238,35 +237,10 @@ def add_tags(tx: Tx, status_id: int, names: list[str]) -> None:
         tx.execute(_ADD_TAG, {"status_id": status_id, "tag_id": tag_id})
 
 
-def conversation_muted(tx: Tx, account_id: int, conversation_id: int | None) -> bool:
-    if conversation_id is None:
-        return False
-    return bool(
-        tx.scalar(
-            sa.select(sa.literal(1)).where(
-                conversation_mutes.c.account_id == account_id,
-                conversation_mutes.c.conversation_id == conversation_id,
-            )
-        )
-    )
-
-
-def notify_about(
-    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status: StatusRow
-) -> None:
-    """A notification about a status, unless the recipient muted its conversation."""
-    conversation = status.conversation_id or status.id
-    if conversation_muted(tx, recipient_id, conversation):
-        return
-    notifications.notify(tx, recipient_id, from_account_id, kind, status.id)
-
-
-def add_mentions(
-    tx: Tx, status: StatusRow, accounts_mentioned: Sequence[AccountRow], *, notify: bool = True
-) -> set[int]:
-    """Record (and notify) the accounts a post names; returns the ids of those now mentioned.
-    As Mastodon, an account its author blocks is never mentioned: it gets no notification and
-    no access to a private post."""
+def add_mentions(tx: Tx, status: StatusRow, accounts_mentioned: Sequence[AccountRow]) -> list[int]:
+    """Record the accounts a post names; returns the ids of those it names for the first time
+    (an edit's new mentions, told by `core.notify`). As Mastodon, an account its author blocks
+    is never mentioned: it gets no notification and no access to a private post."""
     named = [a.id for a in accounts_mentioned]
     blocked = set(
         tx.scalars(
@@ -277,11 +251,10 @@ def add_mentions(
         if named
         else ()
     )
-    recorded = set()
+    new = []
     for account in accounts_mentioned:
         if account.id in blocked:
             continue
-        recorded.add(account.id)
         inserted = insert_ignore(
             tx,
             mentions,
@@ -299,9 +272,9 @@ def add_mentions(
                 .where(mentions.c.status_id == status.id, mentions.c.account_id == account.id)
                 .values(silent=False)
             )
-        if inserted and notify and account.id != status.account_id and account.domain is None:
-            notify_about(tx, account.id, status.account_id, "mention", status)
-    return recorded
+        if inserted:
+            new.append(account.id)
+    return new
 
 
 def counted(visibility_name: str) -> bool:
@@ -459,7 +432,9 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
         "application_id": data.application_id,
         "created_at": tx.now,
     }
-    insert_status(tx, values, rendered.mentions, rendered.tags, parent)
+    insert_status(
+        tx, values, rendered.mentions, rendered.tags, parent, unresolved=rendered.unresolved
+    )
 
     if data.idempotency_key:
         _remember_key(tx, account_id, data.idempotency_key, status_id)
@@ -474,7 +449,6 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
             multiple=poll.multiple,
             hide_totals=poll.hide_totals,
         )
-    federate_when_named(tx, "create", status_id, rendered.unresolved)
     return status_id
 
 
@@ -484,15 +458,21 @@ def insert_status(
     mentioned: Sequence[AccountRow],
     tag_names: list[str],
     parent: StatusRow | None,
+    *,
+    unresolved: Sequence[str] = (),
 ) -> StatusRow | None:
     """The one way a status row comes to be, local or from another server: the row, its
-    mentions (notifying the people here), its tags, the author's and the parent's counters,
-    and the bell notifications of local followers who asked for them. Returns the stored
-    row, or None when a row with its id or uri already exists (a concurrent store)."""
+    mentions, its tags, the author's and the parent's counters, and `StatusCreated` (whose
+    subscribers notify the people here it names and the followers who rang the bell, and
+    send a local post to other servers). Returns the stored row, or None when a row with its
+    id or uri already exists (a concurrent store).
+
+    `unresolved`: handles a local post names of accounts never seen here; it goes out once
+    they are looked up (`core.remote_mentions`)."""
     status: StatusRow | None = insert_ignore_returning(tx, statuses, values)
     if status is None:
         return None
-    named = add_mentions(tx, status, mentioned)
+    add_mentions(tx, status, mentioned)
     add_tags(tx, status.id, tag_names)
     if counted(status.visibility):
         adjust_account_statuses(tx, status.account_id, +1)
@@ -500,52 +480,27 @@ def insert_status(
         tx.execute(_TOUCH_LAST_STATUS, {"account": status.account_id, "now": tx.now})
     if parent is not None:
         adjust_counter(tx, parent.id, "replies_count", +1)
-    _notify_subscribers(tx, status, parent, named)
+    ready = bool(status.local) and not look_up_first(tx, "create", status.id, unresolved)
+    events.record(tx, events.StatusCreated(status.id, tell_other_servers=ready))
     return status
 
 
-def federate_when_named(tx: Tx, kind: str, status_id: int, unresolved: list[str]) -> None:
-    """Record the post's Create or Update for delivery now, or, when it names accounts of
-    other servers never seen here, once they are looked up (core.remote_mentions).
+def look_up_first(tx: Tx, kind: str, status_id: int, unresolved: Sequence[str]) -> bool:
+    """When a local post (or its edit) names accounts of other servers never seen here, the
+    job that looks them up, after which the post goes out (`core.remote_mentions`); True if
+    there is one.
 
     A lookup still waiting for this post covers this change too: it sends the post as it is
     when the lookup ends."""
     if not unresolved:
-        changed = events.StatusEdited if kind == "update" else events.StatusCreated
-        events.record(tx, changed(status_id))
-        return
+        return False
     enqueue(
         tx,
         MENTION_LOOKUP,
-        {"status_id": status_id, "handles": unresolved[:MAX_MENTION_LOOKUPS], "kind": kind},
+        {"status_id": status_id, "handles": list(unresolved)[:MAX_MENTION_LOOKUPS], "kind": kind},
         unique_key=f"{MENTION_LOOKUP}:{status_id}",
     )
-
-
-# Built once: every stored post runs it.
-_BELL_RINGERS = (
-    sa.select(follows.c.account_id)
-    .join(accounts, accounts.c.id == follows.c.account_id)
-    .where(
-        follows.c.target_account_id == sa.bindparam("author"),
-        follows.c.notify.is_(True),
-        accounts.c.domain.is_(None),
-    )
-)
-
-
-def _notify_subscribers(
-    tx: Tx, status: StatusRow, parent: StatusRow | None, mentioned: set[int]
-) -> None:
-    """Followers who rang the bell hear of new posts; not of DMs, nor of replies to others.
-    `mentioned`: the accounts the new post mentions (they hear of it by the mention)."""
-    if status.visibility == "direct":
-        return
-    if parent is not None and parent.account_id != status.account_id:
-        return
-    for follower_id in tx.scalars_of(_BELL_RINGERS, {"author": status.account_id}):
-        if follower_id not in mentioned:  # the mention notification already tells them
-            notify_about(tx, follower_id, status.account_id, "status", status)
+    return True
 
 
 # --- Delete ------------------------------------------------------------------------------------

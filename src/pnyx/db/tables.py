@@ -432,6 +432,7 @@ notifications = sa.Table(
     _fk("from_account_id", "accounts.id"),
     sa.Column("type", sa.String(32), nullable=False),
     _fk("status_id", "statuses.id", nullable=True),
+    _fk("report_id", "reports.id", nullable=True),  # an admin.report's report
     _created(),
 )
 sa.Index("ix_notifications_account_id_id", notifications.c.account_id, notifications.c.id)

@@ -20,7 +20,8 @@ from pnyx.core import polls as core_polls
 from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
 
-Rendered = tuple[int, dict, set[str]]
+# (signing account, or None for the instance actor; activity; inboxes)
+Rendered = tuple[int | None, dict, set[str]]
 Renderer = Callable[..., list[Rendered]]
 
 
@@ -52,7 +53,7 @@ def _announce(tx, boost, author) -> list[Rendered]:
 # --- Posts ---------------------------------------------------------------------------------
 
 
-def _created(tx, event: ev.StatusCreated) -> list[Rendered]:
+def _created(tx, event: ev.StatusCreated | ev.MentionsResolved) -> list[Rendered]:
     status = reads.status(tx, event.status_id)
     if status is None:
         return []
@@ -64,7 +65,9 @@ def _created(tx, event: ev.StatusCreated) -> list[Rendered]:
     return [(author.id, activity, audiences.for_status(tx, status))]
 
 
-def _updated(tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed) -> list[Rendered]:
+def _updated(
+    tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed | ev.MentionsResolved
+) -> list[Rendered]:
     """An edit, and a local poll's new counts or end: the post as it is now, in an Update
     that also reaches those who voted in its poll."""
     status = reads.status(tx, event.status_id)
@@ -77,6 +80,13 @@ def _updated(tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed) 
     if doc.get("type") == "Question" and status.visibility != "direct":
         inboxes |= audiences.account_inboxes(tx, audiences.voters(tx, status.id))
     return [(author.id, activity, inboxes)]
+
+
+def _mentions_resolved(tx, event: ev.MentionsResolved) -> list[Rendered]:
+    """A post held back until the accounts it names elsewhere were found goes out now."""
+    if event.edited:
+        return _updated(tx, event)
+    return _created(tx, event)
 
 
 def _deleted(tx, event: ev.StatusDeleted) -> list[Rendered]:
@@ -235,9 +245,28 @@ def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
     return [(actor.id, activity, audiences.follower_inboxes(tx, actor.id))]
 
 
+# --- Moderation ----------------------------------------------------------------------------
+
+
+def _report_forwarded(tx, event: ev.ReportFiled) -> list[Rendered]:
+    """A report about an account elsewhere, forwarded at the reporter's request: signed by
+    the instance actor (signer None), so that server's moderators never learn who reported."""
+    report = reads.report_to_forward(tx, event.report_id)
+    if report is None:
+        return []
+    activity = as2.flag(
+        f"{tx.settings.base_url}/actor#reports/{event.report_id}",
+        actor_uri=f"{tx.settings.base_url}/actor",
+        object_uris=[report.target.uri, *report.status_uris],
+        content=report.comment,
+    )
+    return [(None, activity, audiences.account_inboxes(tx, [report.target.id]))]
+
+
 RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.StatusCreated: _created,
     ev.StatusEdited: _updated,
+    ev.MentionsResolved: _mentions_resolved,
     ev.StatusDeleted: _deleted,
     ev.StatusBoosted: _boosted,
     ev.BoostUndone: _boost_undone,
@@ -253,6 +282,7 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.AccountBlocked: _block,
     ev.BlockUndone: _block,
     ev.AccountUpdated: _account_updated,
+    ev.ReportFiled: _report_forwarded,
 }
 
 

@@ -84,7 +84,10 @@ def federate(tx, event: Event) -> None:
     for signer_id, activity, inboxes in render(tx, event):
         if not inboxes:
             continue
-        keys.ensure_keypair(tx, signer_id)
+        if signer_id is None:
+            keys.instance_keypair(tx)
+        else:
+            keys.ensure_keypair(tx, signer_id)
         for inbox in sorted(inboxes):
             enqueue(
                 tx,

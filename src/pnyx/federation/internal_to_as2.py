@@ -331,6 +331,12 @@ def block(id: str, *, actor_uri: str, object_uri: str) -> dict:
     return _simple("Block", id, actor_uri, object_uri)
 
 
+def flag(id: str, *, actor_uri: str, object_uris: list[str], content: str) -> dict:
+    """A report for another server's moderators, as Mastodon sends it: from the instance
+    actor, naming the account first, then the posts it cites."""
+    return {**_simple("Flag", id, actor_uri, object_uris), "content": content}
+
+
 def announce(
     id: str, *, actor_uri: str, object_uri: str, to, cc, published: datetime | None
 ) -> dict:

@@ -284,8 +284,11 @@ STATUS_NOTIFICATION_TYPES = frozenset(
 )
 
 
-def notification(row, from_account, bundle: StatusBundle, settings: Settings, now: datetime):
-    """A Notification entity; `bundle` holds the status rendered for the recipient."""
+def notification(
+    row, from_account, bundle: StatusBundle, settings: Settings, now: datetime, page=None
+):
+    """A Notification entity; `bundle` holds the status rendered for the recipient, `page`
+    (a NotificationPage) the report and its target account of an admin.report."""
     data = {
         "id": str(row.id),
         "type": row.type,
@@ -299,6 +302,10 @@ def notification(row, from_account, bundle: StatusBundle, settings: Settings, no
             if row.status_id in bundle.visible
             else None
         )
+    if row.type == "admin.report" and page is not None and row.report_id in page.reports:
+        reported = page.reports[row.report_id]
+        target = page.accounts.get(reported.target_account_id)
+        data["report"] = report(reported, account(target, settings) if target else None)
     return data
 
 

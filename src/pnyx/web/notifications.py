@@ -33,7 +33,7 @@ def _rendered(tx, found: notification_queries.NotificationPage) -> list[dict]:
     """Notification entities exactly as GET /api/v1/notifications builds them."""
     return [
         entities.notification(
-            row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now
+            row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now, found
         )
         for row in found.rows
         if row.from_account_id in found.accounts

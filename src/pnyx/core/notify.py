@@ -1,0 +1,208 @@
+"""Who is told of what happened: the `notify` subscription to core's events.
+
+`pnyx.registry` subscribes `on_event` *in the transaction* of the change, so a favourite and
+its notification exist together or not at all, and an app that reloads its notifications
+right after an action sees them. The same rules serve what happens here and what other
+servers tell us (a remote Like of a local post is a `StatusFavourited` too): one place says
+who hears of what, whoever acted.
+
+Whether one notification may be made at all (blocks, mutes that hide notifications, a muted
+conversation) is `core.notifications`' and `notify_about`'s to say. Withdrawing a notification
+whose cause is undone (an unfavourite, a deleted boost, a withdrawn request) stays with the
+undoing: it is part of removing the cause, as the cascade that takes a deleted post's
+notifications with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from pnyx.core import events, notifications, polls
+from pnyx.core.moderation import STAFF_ROLES
+from pnyx.core.rows import StatusRow
+from pnyx.core.statuses import get_row
+from pnyx.db.engine import Tx
+from pnyx.db.tables import (
+    accounts,
+    conversation_mutes,
+    follows,
+    mentions,
+    poll_votes,
+    reports,
+    statuses,
+    users,
+)
+
+
+def on_event(tx: Tx, event: events.Event) -> None:
+    rule = RULES.get(type(event))
+    if rule is not None:
+        rule(tx, event)
+
+
+def notify_about(
+    tx: Tx, recipient_id: int, from_account_id: int, kind: str, status: StatusRow
+) -> None:
+    """A notification about a status, unless the recipient muted its conversation."""
+    conversation = status.conversation_id or status.id
+    muted = tx.scalar(
+        sa.select(sa.literal(1)).where(
+            conversation_mutes.c.account_id == recipient_id,
+            conversation_mutes.c.conversation_id == conversation,
+        )
+    )
+    if not muted:
+        notifications.notify(tx, recipient_id, from_account_id, kind, status.id)
+
+
+# --- Posts ---------------------------------------------------------------------------------
+
+# Built once: every stored post runs them.
+_MENTIONED = (
+    sa.select(mentions.c.account_id, accounts.c.domain)
+    .join(accounts, accounts.c.id == mentions.c.account_id)
+    .where(mentions.c.status_id == sa.bindparam("status"))
+    .order_by(mentions.c.id)
+)
+_BELL_RINGERS = (
+    sa.select(follows.c.account_id)
+    .join(accounts, accounts.c.id == follows.c.account_id)
+    .where(
+        follows.c.target_account_id == sa.bindparam("author"),
+        follows.c.notify.is_(True),
+        accounts.c.domain.is_(None),
+    )
+)
+
+
+def _created(tx: Tx, event: events.StatusCreated) -> None:
+    """The people here a new post mentions; then the followers who rang the bell for its
+    author, for posts that are not DMs nor replies to others (someone mentioned hears of it by
+    the mention)."""
+    status = get_row(tx, event.status_id)
+    if status is None or status.reblog_of_id is not None:
+        return
+    named = tx.execute(_MENTIONED, {"status": status.id}).all()
+    for row in named:
+        if row.domain is None and row.account_id != status.account_id:
+            notify_about(tx, row.account_id, status.account_id, "mention", status)
+    if status.visibility == "direct":
+        return
+    if status.in_reply_to_id is not None and status.in_reply_to_account_id != status.account_id:
+        return
+    mentioned = {row.account_id for row in named}
+    for follower_id in tx.scalars_of(_BELL_RINGERS, {"author": status.account_id}):
+        if follower_id not in mentioned:
+            notify_about(tx, follower_id, status.account_id, "status", status)
+
+
+def _edited(tx: Tx, event: events.StatusEdited) -> None:
+    """Those the edit names for the first time, then the people here who boosted the post."""
+    status = get_row(tx, event.status_id)
+    if status is None:
+        return
+    named_here = (
+        tx.scalars(
+            sa.select(accounts.c.id).where(
+                accounts.c.id.in_(event.mentioned), accounts.c.domain.is_(None)
+            )
+        )
+        if event.mentioned
+        else []
+    )
+    for account_id in sorted(named_here, key=event.mentioned.index):
+        if account_id != status.account_id:
+            notify_about(tx, account_id, status.account_id, "mention", status)
+    for booster in tx.scalars(
+        sa.select(statuses.c.account_id)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(statuses.c.reblog_of_id == status.id, accounts.c.domain.is_(None))
+        .distinct()
+    ):
+        notify_about(tx, booster, status.account_id, "update", status)
+
+
+def _boosted(tx: Tx, event: events.StatusBoosted) -> None:
+    boost = get_row(tx, event.boost_id)
+    original = get_row(tx, boost.reblog_of_id) if boost and boost.reblog_of_id else None
+    if boost is not None and original is not None:
+        notify_about(tx, original.account_id, boost.account_id, "reblog", original)
+
+
+def _favourited(tx: Tx, event: events.StatusFavourited) -> None:
+    status = get_row(tx, event.status_id)
+    if status is not None:
+        notify_about(tx, status.account_id, event.account_id, "favourite", status)
+
+
+# --- Polls ---------------------------------------------------------------------------------
+
+
+def _poll_closed(tx: Tx, event: events.PollClosed) -> None:
+    """The people here who voted hear the result, and so does its author if here."""
+    poll = polls.for_status(tx, event.status_id)
+    if poll is None:
+        return
+    voters = tx.scalars(
+        sa.select(poll_votes.c.account_id)
+        .join(accounts, accounts.c.id == poll_votes.c.account_id)
+        .where(poll_votes.c.poll_id == poll.id, accounts.c.domain.is_(None))
+        .distinct()
+    )
+    for voter in sorted(set(voters) - {poll.account_id}):
+        notifications.notify(tx, voter, poll.account_id, "poll", poll.status_id)
+    if _is_local(tx, poll.account_id):
+        notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
+
+
+# --- Relationships -------------------------------------------------------------------------
+
+
+def _is_local(tx: Tx, account_id: int) -> bool:
+    return tx.scalar(sa.select(accounts.c.domain.is_(None)).where(accounts.c.id == account_id))
+
+
+def _follow_requested(tx: Tx, event: events.FollowRequested) -> None:
+    if _is_local(tx, event.target_id):  # elsewhere, its own server tells them
+        notifications.notify(tx, event.target_id, event.follower_id, "follow_request")
+
+
+def _followed(tx: Tx, event: events.FollowAccepted) -> None:
+    """A new follower of an open account; accepting a request tells nobody (as Mastodon)."""
+    if event.at_once and _is_local(tx, event.target_id):
+        notifications.notify(tx, event.target_id, event.follower_id, "follow")
+
+
+# --- Moderation ----------------------------------------------------------------------------
+
+
+def _report_filed(tx: Tx, event: events.ReportFiled) -> None:
+    """Every moderator and admin here hears of a new report (Mastodon's admin.report)."""
+    report = tx.one_or_none(
+        sa.select(reports.c.id, reports.c.account_id).where(reports.c.id == event.report_id)
+    )
+    if report is None:
+        return
+    staff = tx.scalars(
+        sa.select(users.c.account_id)
+        .join(accounts, accounts.c.id == users.c.account_id)
+        .where(users.c.role.in_(STAFF_ROLES), accounts.c.suspended_at.is_(None))
+        .order_by(users.c.account_id)
+    )
+    for moderator in staff:
+        notifications.notify(tx, moderator, report.account_id, "admin.report", report_id=report.id)
+
+
+RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
+    events.StatusCreated: _created,
+    events.StatusEdited: _edited,
+    events.StatusBoosted: _boosted,
+    events.StatusFavourited: _favourited,
+    events.PollClosed: _poll_closed,
+    events.FollowRequested: _follow_requested,
+    events.FollowAccepted: _followed,
+    events.ReportFiled: _report_filed,
+}
