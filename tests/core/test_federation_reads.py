@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import factories
-from pnyx.core import accounts, interactions, statuses
+from pnyx.core import accounts, interactions, keys, remote_store, statuses
 from pnyx.core import federation_reads as reads
 from pnyx.federation import internal_to_as2
 
@@ -72,3 +72,44 @@ def test_known_actor_uris(db, people):
     assert db.run_sync(reads.known_uris, [uri, "https://elsewhere.example/users/nobody"]) == {uri}
     assert db.run_sync(reads.ids_by_uri, [uri]) == [remote]
     assert db.run_sync(reads.remote_id, "DANA", "elsewhere.example") == remote
+
+
+def remote_with_key(db, username: str, key_id: str | None, pem: str | None = "PEM") -> int:
+    incoming = remote_store.IncomingAccount(
+        uri=f"https://elsewhere.example/users/{username}",
+        username=username,
+        domain="elsewhere.example",
+        inbox_url=f"https://elsewhere.example/users/{username}/inbox",
+        public_key_pem=pem,
+        public_key_id=key_id,
+    )
+    return db.run_sync(remote_store.store_account, incoming)
+
+
+def test_the_owner_of_a_signing_key(db, people):
+    uri = "https://elsewhere.example/users"
+    dana = remote_with_key(db, "dana", "https://keys.elsewhere.example/dana")
+    erin = remote_with_key(db, "erin", None)
+    remote_with_key(db, "finn", f"{uri}/finn#main-key", pem=None)
+    owner = lambda key_id: db.run_sync(reads.key_owner, key_id)  # noqa: E731
+
+    assert owner("https://keys.elsewhere.example/dana").id == dana  # the key id on record
+    assert owner(f"{uri}/erin#main-key").id == erin  # else the actor the key id names
+    assert owner(f"{uri}/erin").id == erin
+    assert owner(f"{uri}/finn#main-key") is None  # no key to check with
+    assert owner(f"{uri}/nobody#main-key") is None
+    db.run_sync(keys.ensure_keypair, people["alice"])
+    alice = db.run_sync(reads.account, people["alice"])
+    assert alice.public_key_pem  # ours have keys, but never sign what comes in
+    assert owner(f"{alice.uri}#main-key") is None
+
+
+def test_a_local_account_by_its_actor_uri(db, people):
+    factories.remote_account(db, "dana", "elsewhere.example")
+    alice_uri = db.run_sync(reads.account, people["alice"]).uri
+    local_id = lambda uri: db.run_sync(reads.local_account_id, uri)  # noqa: E731
+
+    assert local_id(alice_uri) == people["alice"]
+    assert local_id("https://elsewhere.example/users/dana") is None  # not ours
+    assert local_id(alice_uri + "x") is None
+    assert local_id(None) is None and local_id("") is None

@@ -1,6 +1,7 @@
 """What the ActivityPub side reads of this server, as core functions: local actors and the
 posts, follower lists, outbox and pinned posts their documents serve; accounts and posts by
-id, name or uri for rendering and delivering activities; which actor uris are known already.
+id, name or uri for rendering and delivering activities; which actor uris are known already;
+whose key signed a request.
 
 Federation calls these and converts rows to ActivityStreams; it runs no SQL of its own. What
 anyone may see is decided by `core.visibility`, as for every other surface.
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urldefrag
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import keys, status_views
+from pnyx.core import keys, remote_store, status_views
 from pnyx.core import visibility as core_visibility
 from pnyx.core.accounts import pending
 from pnyx.core.rows import AccountRow, StatusRow
@@ -79,6 +81,33 @@ def remote_id(tx: Tx, username: str, domain: str) -> int | None:
             sa.func.lower(accounts.c.username) == username.lower(), accounts.c.domain == domain
         )
     )
+
+
+def local_account_id(tx: Tx, uri: str | None) -> int | None:
+    """The id of the local account whose actor uri this is; None for a remote or unknown
+    uri (or none): what a Follow, Block or Flag from elsewhere names."""
+    if not uri:
+        return None
+    return tx.scalar(
+        sa.select(accounts.c.id).where(accounts.c.uri == uri, accounts.c.domain.is_(None))
+    )
+
+
+# Built once: every inbox POST looks its signer up by key id, and building a statement costs
+# as much as running it.
+_BY_KEY_ID = sa.select(accounts).where(accounts.c.public_key_id == sa.bindparam("key")).limit(1)
+
+
+def key_owner(tx: Tx, key_id: str) -> AccountRow | None:
+    """The remote account that owns the signing key `key_id`, when we hold its key: by its
+    recorded key id, or (Mastodon's habit of `actor#main-key`) by the actor uri the key id
+    starts with. None for a local account or one without a key."""
+    row: AccountRow | None = tx.execute(_BY_KEY_ID, {"key": key_id}).first()
+    if row is None:
+        row = remote_store.account_by_uri(tx, urldefrag(key_id).url)
+    if row is None or row.domain is None or not row.public_key_pem:
+        return None
+    return row
 
 
 def ids_by_uri(tx: Tx, uris: list[str]) -> list[int]:

@@ -314,6 +314,51 @@ def follow_uri(tx: Tx, follower_id: int, target_id: int) -> str | None:
     return None
 
 
+# --- by ActivityPub id: what another server's Accept, Reject or Undo names -------------------
+
+
+def target_of_follow(tx: Tx, follower_id: int, follow_uri: str | None) -> int | None:
+    """Whom `follower_id` follows (or asked to) with the Follow activity `follow_uri`."""
+    if not follow_uri:
+        return None
+    for table in (follows, follow_requests):
+        target = tx.scalar(
+            sa.select(table.c.target_account_id).where(
+                table.c.account_id == follower_id, table.c.uri == follow_uri
+            )
+        )
+        if target is not None:
+            return target
+    return None
+
+
+def requesters_answered(
+    tx: Tx, target_id: int, *, follow_uri: str | None, follower_id: int | None
+) -> list[int]:
+    """Who has a pending request to `target_id` that an Accept from it answers: the request
+    made by the Follow `follow_uri`, or the one of the follower the Accept names (servers say
+    one or the other)."""
+    matches = []
+    if follow_uri:
+        matches.append(follow_requests.c.uri == follow_uri)
+    if follower_id is not None:
+        matches.append(follow_requests.c.account_id == follower_id)
+    if not matches:
+        return []
+    return tx.scalars(
+        sa.select(follow_requests.c.account_id).where(
+            follow_requests.c.target_account_id == target_id, sa.or_(*matches)
+        )
+    )
+
+
+def requester_of(tx: Tx, follow_uri: str) -> int | None:
+    """Who sent the pending follow request made by the Follow activity `follow_uri`."""
+    return tx.scalar(
+        sa.select(follow_requests.c.account_id).where(follow_requests.c.uri == follow_uri)
+    )
+
+
 def _is_local(tx: Tx, account_id: int) -> bool:
     return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is None
 

@@ -98,6 +98,19 @@ def unfavourite(tx: Tx, account_id: int, status_id: int) -> int:
     return status.id
 
 
+def favourite_undone(
+    tx: Tx, account_id: int, like_uri: str | None, status_id: int | None
+) -> int | None:
+    """The post of `account_id`'s favourite that an Undo from its server names: the one made
+    by the Like activity `like_uri`, or the one of `status_id`. None when there is none."""
+    return tx.scalar(
+        sa.select(favourites.c.status_id).where(
+            favourites.c.account_id == account_id,
+            sa.or_(favourites.c.uri == like_uri, favourites.c.status_id == status_id),
+        )
+    )
+
+
 # --- Boosts ------------------------------------------------------------------------------------
 
 

@@ -153,6 +153,18 @@ def has_voted(tx: Tx, poll: PollRow, account_id: int) -> bool:
     )
 
 
+def vote_counted(tx: Tx, poll_id: int, vote_uri: str) -> bool:
+    """Whether the vote another server sent as `vote_uri` is already counted in this poll."""
+    return (
+        tx.scalar(
+            sa.select(poll_votes.c.id).where(
+                poll_votes.c.poll_id == poll_id, poll_votes.c.uri == vote_uri
+            )
+        )
+        is not None
+    )
+
+
 def vote(
     tx: Tx, account_id: int, poll_id: int, choices: list[int], *, uri: str | None = None
 ) -> None:

@@ -134,8 +134,12 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     return account_id
 
 
+# Built once: every inbox POST whose key id is not on record looks its signer up by uri.
+_ACCOUNT_BY_URI = sa.select(accounts).where(accounts.c.uri == sa.bindparam("uri"))
+
+
 def account_by_uri(tx: Tx, uri: str) -> AccountRow | None:
-    return tx.one_or_none(sa.select(accounts).where(accounts.c.uri == uri))
+    return tx.execute(_ACCOUNT_BY_URI, {"uri": uri}).first()
 
 
 # Built once: every incoming post is looked up by its uri (and its parent's).

@@ -19,13 +19,10 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from urllib.parse import urldefrag
-
-import sqlalchemy as sa
 
 from pnyx.config import Settings
+from pnyx.core import federation_reads
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts
 from pnyx.federation import key_fetches, signatures
 
 log = logging.getLogger("pnyx.federation.auth")
@@ -47,22 +44,6 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
 def is_signed(headers: Mapping[str, str]) -> bool:
     lowered = _lower(headers)
     return "signature" in lowered or "signature-input" in lowered
-
-
-# Built once: every inbox POST runs them, and building a statement costs as much as running it.
-_BY_KEY_ID = sa.select(accounts).where(accounts.c.public_key_id == sa.bindparam("key")).limit(1)
-_BY_URI = sa.select(accounts).where(accounts.c.uri == sa.bindparam("uri"))
-
-
-def _account_for_key(tx, key_id: str):
-    """The remote account that owns `key_id`: by its recorded key id, or (Mastodon's habit of
-    `actor#main-key`) by the actor uri the key id starts with."""
-    row = tx.execute(_BY_KEY_ID, {"key": key_id}).first()
-    if row is None:
-        row = tx.execute(_BY_URI, {"uri": urldefrag(key_id).url}).first()
-    if row is None or row.domain is None or not row.public_key_pem:
-        return None
-    return row
 
 
 def _verify(row, method: str, path: str, headers, body: bytes, settings: Settings) -> None:
@@ -90,7 +71,7 @@ def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body:
         key_id = signatures.signature_key_id(headers)
     except signatures.SignatureError as exc:
         raise Unauthenticated(exc.reason) from None
-    row = _account_for_key(tx, key_id)
+    row = federation_reads.key_owner(tx, key_id)
     if row is None:
         raise Unauthenticated("unknown key")
     if row.suspended_at is not None:
@@ -122,7 +103,7 @@ def known_signer(
 
     Raises Unauthenticated when the signature cannot be right whatever we fetch.
     """
-    row = _account_for_key(tx, key_id)
+    row = federation_reads.key_owner(tx, key_id)
     if row is None:
         if _failed_recently(key_id):
             raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
@@ -163,7 +144,7 @@ async def fetch_signer(
     except resolve.ResolveError as exc:
         _note_failure(key_id)
         raise Unauthenticated(f"key {key_id} could not be fetched: {exc.reason}") from None
-    row = await db.read(_account_for_key, key_id)
+    row = await db.read(federation_reads.key_owner, key_id)
     if row is None:
         raise Unauthenticated("unknown key")
     try:

@@ -21,16 +21,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from pnyx.config import Settings
-from pnyx.core import blocks_mutes, erasure, follows, interactions
+from pnyx.core import blocks_mutes, erasure, federation_reads, follows, interactions
 from pnyx.core import polls as core_polls
 from pnyx.core import remote_store as received
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
-from pnyx.db.tables import accounts, favourites, follow_requests, poll_votes, polls, statuses
-from pnyx.db.tables import follows as follows_table
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import as2_to_received as records
 from pnyx.federation import mentions, resolve
@@ -73,7 +69,7 @@ class Context:
 
 def apply(tx, activity: parse.Activity, signer_id: int, fetched: Mapping[str, bool]) -> None:
     """Process one parsed activity in the caller's transaction. Raises NeedsFetch."""
-    signer = tx.one_or_none(sa.select(accounts).where(accounts.c.id == signer_id))
+    signer = federation_reads.account(tx, signer_id)
     if signer is None or signer.suspended_at is not None:
         return
     handle = HANDLERS.get(activity.type)
@@ -123,18 +119,9 @@ def process(db: Database, settings: Settings, doc: dict, signer_id: int) -> None
             fetched[need.uri] = found
 
 
-def _local_account_id(tx, uri: str | None) -> int | None:
-    if not uri:
-        return None
-    return tx.scalar(
-        sa.select(accounts.c.id).where(accounts.c.uri == uri, accounts.c.domain.is_(None))
-    )
-
-
 def _status_id(tx, uri: str | None) -> int | None:
-    if not uri:
-        return None
-    return tx.scalar(sa.select(statuses.c.id).where(statuses.c.uri == uri))
+    status = received.status_by_uri(tx, uri) if uri else None
+    return status.id if status is not None else None
 
 
 def _embedded(activity: parse.Activity) -> dict | None:
@@ -145,7 +132,7 @@ def _embedded(activity: parse.Activity) -> dict | None:
 
 
 def on_follow(tx, activity, ctx: Context) -> None:
-    target = _local_account_id(tx, activity.object_id)
+    target = federation_reads.local_account_id(tx, activity.object_id)
     if target is not None:
         follows.follow(tx, ctx.signer.id, target, uri=activity.id)
 
@@ -161,29 +148,21 @@ def _follow_target(activity) -> tuple[str | None, str | None]:
 def on_accept(tx, activity, ctx: Context) -> None:
     follower_uri, follow_id = _follow_target(activity)
     signer = ctx.signer
-    query = sa.select(follow_requests.c.account_id).where(
-        follow_requests.c.target_account_id == signer.id
+    requesters = follows.requesters_answered(
+        tx,
+        signer.id,
+        follow_uri=follow_id,
+        follower_id=federation_reads.local_account_id(tx, follower_uri),
     )
-    if follow_id:
-        query = query.where(
-            sa.or_(
-                follow_requests.c.uri == follow_id,
-                follow_requests.c.account_id == _local_account_id(tx, follower_uri),
-            )
-        )
-    else:
-        query = query.where(follow_requests.c.account_id == _local_account_id(tx, follower_uri))
-    for requester in tx.scalars(query):
+    for requester in requesters:
         follows.authorize_request(tx, signer.id, requester)
 
 
 def on_reject(tx, activity, ctx: Context) -> None:
     follower_uri, follow_id = _follow_target(activity)
-    follower = _local_account_id(tx, follower_uri)
+    follower = federation_reads.local_account_id(tx, follower_uri)
     if follower is None and follow_id:
-        follower = tx.scalar(
-            sa.select(follow_requests.c.account_id).where(follow_requests.c.uri == follow_id)
-        )
+        follower = follows.requester_of(tx, follow_id)
     if follower is not None:
         follows.delete_request(tx, follower, ctx.signer.id)
         follows.delete_follow(tx, follower, ctx.signer.id)
@@ -244,20 +223,12 @@ def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
 
 
 def _count_vote(tx, obj: parse.RemoteObject, signer) -> None:
-    poll = tx.one_or_none(
-        sa.select(polls)
-        .join(statuses, statuses.c.id == polls.c.status_id)
-        .where(statuses.c.uri == obj.in_reply_to_uri, statuses.c.local.is_(True))
-    )
+    status = received.status_by_uri(tx, obj.in_reply_to_uri or "")
+    poll = core_polls.for_status(tx, status.id) if status is not None and status.local else None
     if poll is None or obj.vote_name not in poll.options:
         return
     choice = poll.options.index(obj.vote_name)
-    already = tx.scalar(
-        sa.select(poll_votes.c.id).where(
-            poll_votes.c.poll_id == poll.id, poll_votes.c.uri == obj.uri
-        )
-    )
-    if already is not None:
+    if core_polls.vote_counted(tx, poll.id, obj.uri):
         return
     core_polls.vote(tx, signer.id, poll.id, [choice], uri=obj.uri)
 
@@ -324,15 +295,11 @@ def on_announce(tx, activity, ctx: Context) -> None:
     if activity.id is None or not parse.same_origin(activity.id, signer.uri):
         return
     # A boost matters here when someone here follows the booster, or the post is ours.
-    local = tx.scalar(
-        sa.select(statuses.c.id).where(
-            statuses.c.uri == (activity.object_id or ""), statuses.c.local.is_(True)
-        )
-    )
-    if local is None and not received.relevant_here(tx, signer.id, [], None):
+    boosted = received.status_by_uri(tx, activity.object_id) if activity.object_id else None
+    local = boosted is not None and boosted.local
+    if not local and not received.relevant_here(tx, signer.id, [], None):
         return
-    status_id = _status_id(tx, activity.object_id)
-    if status_id is None:
+    if boosted is None:
         if activity.object_id:
             ctx.needs(activity.object_id, STATUS)
         return
@@ -344,7 +311,7 @@ def on_announce(tx, activity, ctx: Context) -> None:
     interactions.reblog(
         tx,
         signer.id,
-        status_id,
+        boosted.id,
         visibility_name=visibility,
         uri=activity.id,
         created_at=activity.published,
@@ -352,7 +319,7 @@ def on_announce(tx, activity, ctx: Context) -> None:
 
 
 def on_block(tx, activity, ctx: Context) -> None:
-    target = _local_account_id(tx, activity.object_id)
+    target = federation_reads.local_account_id(tx, activity.object_id)
     if target is not None:
         blocks_mutes.block(tx, ctx.signer.id, target, uri=activity.id)
 
@@ -368,7 +335,7 @@ def on_undo(tx, activity, ctx: Context) -> None:
     inner_object = parse.id_of(inner.get("object")) if inner else None
 
     if inner_type == "Follow" or (inner_type is None and _is_follow(tx, signer.id, inner_id)):
-        target = _local_account_id(tx, inner_object) or _follow_target_by_uri(
+        target = federation_reads.local_account_id(tx, inner_object) or follows.target_of_follow(
             tx, signer.id, inner_id
         )
         if target is not None:
@@ -376,17 +343,11 @@ def on_undo(tx, activity, ctx: Context) -> None:
             follows.delete_request(tx, signer.id, target)
         return
     if inner_type == "Like" or inner_type is None:
-        favourite = tx.one_or_none(
-            sa.select(favourites.c.status_id).where(
-                favourites.c.account_id == signer.id,
-                sa.or_(
-                    favourites.c.uri == inner_id,
-                    favourites.c.status_id == _status_id(tx, inner_object),
-                ),
-            )
+        favourited = interactions.favourite_undone(
+            tx, signer.id, inner_id, _status_id(tx, inner_object)
         )
-        if favourite is not None:
-            interactions.unfavourite(tx, signer.id, favourite.status_id)
+        if favourited is not None:
+            interactions.unfavourite(tx, signer.id, favourited)
             return
     if inner_type == "Announce" or inner_type is None:
         boost = received.status_by_uri(tx, inner_id) if inner_id else None
@@ -394,27 +355,13 @@ def on_undo(tx, activity, ctx: Context) -> None:
             interactions.unreblog(tx, signer.id, boost.reblog_of_id)
             return
     if inner_type == "Block" or inner_type is None:
-        target = _local_account_id(tx, inner_object)
+        target = federation_reads.local_account_id(tx, inner_object)
         if target is not None:
             blocks_mutes.unblock(tx, signer.id, target)
 
 
 def _is_follow(tx, follower_id: int, uri: str | None) -> bool:
-    return _follow_target_by_uri(tx, follower_id, uri) is not None
-
-
-def _follow_target_by_uri(tx, follower_id: int, uri: str | None) -> int | None:
-    if not uri:
-        return None
-    for table in (follows_table, follow_requests):
-        target = tx.scalar(
-            sa.select(table.c.target_account_id).where(
-                table.c.account_id == follower_id, table.c.uri == uri
-            )
-        )
-        if target is not None:
-            return target
-    return None
+    return follows.target_of_follow(tx, follower_id, uri) is not None
 
 
 def on_flag(tx, activity, ctx: Context) -> None:
@@ -424,16 +371,12 @@ def on_flag(tx, activity, ctx: Context) -> None:
     target = None
     status_ids = []
     for uri in uris[:50]:
-        account_id = _local_account_id(tx, uri)
+        account_id = federation_reads.local_account_id(tx, uri)
         if account_id is not None and target is None:
             target = account_id
             continue
-        status = tx.one_or_none(
-            sa.select(statuses.c.id, statuses.c.account_id).where(
-                statuses.c.uri == uri, statuses.c.local.is_(True)
-            )
-        )
-        if status is not None:
+        status = received.status_by_uri(tx, uri)
+        if status is not None and status.local:
             status_ids.append(status.id)
             target = target or status.account_id
     if target is not None:

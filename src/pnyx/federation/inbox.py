@@ -20,10 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pnyx.core import seen_activities
 from pnyx.db.engine import Database
-from pnyx.db.ids import new_id
-from pnyx.db.insert_ignore import insert_plain_ignore
-from pnyx.db.tables import seen_activities
 from pnyx.edges.http import JSON, ApiError, database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import group_commit, handlers
@@ -151,9 +149,7 @@ def accept(tx, activity: parse.Activity | Refusal, check):
     if activity.id is not None and not parse.same_origin(activity.id, signer.uri):
         raise Refusal(401, "The activity's id is not on its actor's origin")
     mark_available(tx, domain_of(signer.uri))
-    first_time = activity.id is None or insert_plain_ignore(
-        tx, seen_activities, {"id": new_id(), "uri": activity.id, "created_at": tx.now}
-    )
+    first_time = activity.id is None or seen_activities.first_sight(tx, activity.id)
     if not first_time and activity.type not in ANSWERS:
         return False, activity, signer.uri  # seen before: nothing changes
     enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
