@@ -13,6 +13,7 @@ import re
 import sqlalchemy as sa
 
 from pnyx.core import uris
+from pnyx.core.account_visibility import KNOWN, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 from pnyx.core.rows import AccountRow, SignInRow, UserRow
@@ -82,18 +83,6 @@ def find_local(tx: Tx, username: str) -> AccountRow | None:
     )
 
 
-def pending(account_column: sa.ColumnElement[int] = accounts.c.id) -> sa.Exists:
-    """SQL condition: a local account whose user is not approved or not confirmed yet.
-
-    Such a sign-up does not exist for anyone else (Mastodon answers 404 for it everywhere):
-    its name must not leak before the staff let it in.
-    """
-    return sa.exists().where(
-        users.c.account_id == account_column,
-        sa.or_(users.c.approved.is_(False), users.c.confirmed.is_(False)),
-    )
-
-
 def find_by_acct(tx: Tx, acct: str) -> AccountRow | None:
     """`name`, `name@domain` or `@name@domain`; the local domain counts as local.
 
@@ -104,7 +93,7 @@ def find_by_acct(tx: Tx, acct: str) -> AccountRow | None:
     if not username:
         return None
     query = sa.select(accounts).where(
-        sa.func.lower(accounts.c.username) == username.lower(), ~pending()
+        sa.func.lower(accounts.c.username) == username.lower(), account_visible_condition(KNOWN)
     )
     if not domain or domain.lower() == tx.settings.domain.lower():
         query = query.where(accounts.c.domain.is_(None))
@@ -128,17 +117,22 @@ def public_rows(tx: Tx, account_ids: list[int]) -> list[AccountRow]:
         return []
     rows = {
         row.id: row
-        for row in tx.rows(sa.select(accounts).where(accounts.c.id.in_(ids), ~pending()))
+        for row in tx.rows(
+            sa.select(accounts).where(accounts.c.id.in_(ids), account_visible_condition(KNOWN))
+        )
     }
     return [rows[i] for i in ids if i in rows]
 
 
 def get_public(tx: Tx, account_id: int) -> AccountRow:
-    """An account as others may see it: NotFound if unknown or still pending (see `pending`).
+    """An account as others may see it: NotFound if unknown or still pending
+    (`account_visibility.KNOWN`).
 
     Suspended accounts are returned: they are shown, blanked, with `suspended: true`.
     """
-    row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id, ~pending()))
+    row = tx.one_or_none(
+        sa.select(accounts).where(accounts.c.id == account_id, account_visible_condition(KNOWN))
+    )
     if row is None:
         raise NotFound()
     return row

@@ -6,7 +6,8 @@ looks at one post (and, for a boost, the boosted post) with the facts loaded onc
 viewer (`visibility.ViewerContext`) and says nothing, `warn` with a reason (shown behind a
 warning) or `hide` with a reason. The first `hide` ends the walk; warnings add up.
 
-Today the steps are the visibility rule and the viewer's mutes. The filters, labels and
+Today the steps are the visibility rule and the viewer's mutes. Accounts go through steps
+too (`decide_account`, with a rule of `account_visibility`): suspended, pending, blocked. The filters, labels and
 community notes to come are further steps here, not copies of the visibility rule elsewhere.
 
 A page of ids that has been through the pipeline says so by its type (`CheckedIds`, carrying
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from pnyx.core import visibility
-from pnyx.core.visibility import StatusLike, ViewerContext
+from pnyx.core.account_visibility import AccountContext, why_account_hidden
+from pnyx.core.visibility import Rule, StatusLike, ViewerContext
 
 Action = Literal["show", "warn", "hide"]
 
@@ -113,6 +115,37 @@ def decide(
             return decision
         if decision.action == "warn":
             warnings += decision.reasons
+    return Decision("warn", warnings) if warnings else SHOW
+
+
+# --- Accounts -------------------------------------------------------------------------------
+
+# An account step looks at one account id with the facts `load_account_context` loaded.
+AccountStep = Callable[[AccountContext, int], Decision | None]
+
+
+def account_rule(rule: Rule) -> AccountStep:
+    """The step that hides what one of `account_visibility`'s rules hides, saying why
+    ("suspended", "pending", "blocked", "blocks_you", "muted" ...)."""
+
+    def step(ctx: AccountContext, account_id: int) -> Decision | None:
+        reason = why_account_hidden(ctx, account_id, rule)
+        return None if reason is None else hide(reason)
+
+    return step
+
+
+def decide_account(steps: Sequence[AccountStep], ctx: AccountContext, account_id: int) -> Decision:
+    """Run the account steps in order: the first `hide` wins, warnings add up (as `decide`,
+    which stays a loop of its own: the home timeline runs it for every candidate)."""
+    warnings: tuple[str, ...] = ()
+    for step in steps:
+        decision = step(ctx, account_id)
+        if decision is None:
+            continue
+        if decision.action == "hide":
+            return decision
+        warnings += decision.reasons
     return Decision("warn", warnings) if warnings else SHOW
 
 

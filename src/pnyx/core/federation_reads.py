@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 
 from pnyx.core import keys, remote_store, status_views
 from pnyx.core import visibility as core_visibility
-from pnyx.core.accounts import pending
+from pnyx.core.account_visibility import ACTIVE, KNOWN, account_visible_condition
 from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, follows, reports, status_pins, statuses
@@ -48,7 +48,7 @@ def local_account(tx: Tx, username: str) -> Row | None:
         .where(
             sa.func.lower(accounts.c.username) == username.lower(),
             accounts.c.domain.is_(None),
-            ~pending(),
+            account_visible_condition(KNOWN),
         )
     )
 
@@ -68,8 +68,7 @@ def discoverable_local(tx: Tx, username: str) -> Row | None:
         sa.select(accounts.c.username, accounts.c.uri, accounts.c.url).where(
             sa.func.lower(accounts.c.username) == username.lower(),
             accounts.c.domain.is_(None),
-            accounts.c.suspended_at.is_(None),
-            ~pending(),
+            account_visible_condition(ACTIVE),
         )
     )
 
@@ -216,7 +215,7 @@ def follow_page(tx: Tx, account_id: int, kind: str, page: int) -> tuple[list[str
     rows = tx.scalars(
         sa.select(accounts.c.uri)
         .select_from(follows.join(accounts, accounts.c.id == theirs))
-        .where(mine == account_id, accounts.c.suspended_at.is_(None), ~pending())
+        .where(mine == account_id, account_visible_condition(ACTIVE))
         .order_by(follows.c.id.desc())
         .offset((page - 1) * FOLLOWS_PER_PAGE)
         .limit(FOLLOWS_PER_PAGE + 1)

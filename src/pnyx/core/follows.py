@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.core import events, notifications, uris
-from pnyx.core.accounts import pending as pending_account
+from pnyx.core.account_visibility import KNOWN, LISTED, account_visible_condition
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -81,7 +81,7 @@ def graph_account(tx: Tx, account_id: int) -> GraphAccount:
             accounts.c.domain,
             accounts.c.locked,
             accounts.c.suspended_at,
-        ).where(accounts.c.id == account_id, ~pending_account())
+        ).where(accounts.c.id == account_id, account_visible_condition(KNOWN))
     )
     if row is None or row.suspended_at is not None:
         raise NotFound()
@@ -93,7 +93,7 @@ def known_account(tx: Tx, account_id: int) -> KnownAccount:
     a sign-up waiting for approval is not found."""
     row = tx.one_or_none(
         sa.select(accounts.c.id, accounts.c.domain, accounts.c.suspended_at).where(
-            accounts.c.id == account_id, ~pending_account()
+            accounts.c.id == account_id, account_visible_condition(KNOWN)
         )
     )
     if row is None:
@@ -182,7 +182,7 @@ def follow_requests_count(tx: Tx, account_id: int) -> int:
             )
             .where(
                 follow_requests.c.target_account_id == account_id,
-                accounts.c.suspended_at.is_(None),
+                account_visible_condition(LISTED),
             )
         )
         or 0
@@ -419,7 +419,7 @@ def authorize_all_requests(tx: Tx, target_id: int) -> int:
     requester_ids = tx.scalars(
         sa.select(follow_requests.c.account_id)
         .join(accounts, accounts.c.id == follow_requests.c.account_id)
-        .where(follow_requests.c.target_account_id == target_id, accounts.c.suspended_at.is_(None))
+        .where(follow_requests.c.target_account_id == target_id, account_visible_condition(LISTED))
     )
     for requester_id in requester_ids:
         authorize_request(tx, target_id, requester_id)

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core import events, notifications, uris, visibility
+from pnyx.core.account_visibility import SHOWN, account_visible_condition
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
@@ -295,27 +296,18 @@ def unmute_conversation(tx: Tx, account_id: int, status_id: int) -> int:
 # --- Who favourited / boosted -------------------------------------------------------------------
 
 
-def _shown_accounts(
-    viewer_id: int | None, account_column: sa.ColumnElement[int], now: datetime
-) -> sa.ColumnElement[bool]:
-    """Suspended accounts are left out; for a viewer, also those they block, mute or are
-    blocked by (Mastodon's excluded_from_timeline_account_ids)."""
-    condition = accounts.c.suspended_at.is_(None)
-    if viewer_id is None:
-        return condition
-    return sa.and_(condition, visibility.not_hidden_from(viewer_id, account_column, now))
-
-
 def favourited_by_query(
     viewer_id: int | None, status_id: int, now: datetime
 ) -> tuple[sa.Select, sa.Column[int]]:
-    """(cursor id, account row) pairs; the caller pages on favourites.id."""
+    """(cursor id, account row) pairs; the caller pages on favourites.id. Accounts the
+    viewer may not see in a list of other people (`account_visibility.SHOWN`: suspended,
+    blocked either way, muted) are left out."""
     return (
         sa.select(favourites.c.id.label("cursor_id"), accounts)
         .join(accounts, accounts.c.id == favourites.c.account_id)
         .where(
             favourites.c.status_id == status_id,
-            _shown_accounts(viewer_id, favourites.c.account_id, now),
+            account_visible_condition(SHOWN, accounts, viewer_id, now),
         )
     ), favourites.c.id
 
@@ -333,6 +325,6 @@ def reblogged_by_query(
         .where(
             statuses.c.reblog_of_id == status_id,
             statuses.c.visibility.in_(visibility.PUBLIC_VISIBILITIES),
-            _shown_accounts(viewer_id, statuses.c.account_id, now),
+            account_visible_condition(SHOWN, accounts, viewer_id, now),
         )
     ), statuses.c.id

@@ -19,10 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
+from pnyx.core.account_visibility import NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, blocks, markers, mutes, notifications, reports
+from pnyx.db.tables import accounts, markers, notifications, reports
 
 MARKER_TIMELINES = ("home", "notifications")
 UNREAD_CAP = 1000
@@ -43,30 +44,10 @@ class NotificationPage:
 
 
 def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
-    """Only notifications from accounts the recipient has not shut out (or who shut them out)."""
+    """Only notifications from accounts the recipient has not shut out (or who shut them out):
+    `account_visibility.NOTIFYING`."""
     return query.where(
-        ~sa.exists().where(
-            accounts.c.id == notifications.c.from_account_id,
-            accounts.c.suspended_at.is_not(None),
-        ),
-        ~sa.exists().where(
-            sa.or_(
-                sa.and_(
-                    blocks.c.account_id == recipient_id,
-                    blocks.c.target_account_id == notifications.c.from_account_id,
-                ),
-                sa.and_(
-                    blocks.c.account_id == notifications.c.from_account_id,
-                    blocks.c.target_account_id == recipient_id,
-                ),
-            )
-        ),
-        ~sa.exists().where(
-            mutes.c.account_id == recipient_id,
-            mutes.c.target_account_id == notifications.c.from_account_id,
-            mutes.c.hide_notifications.is_(True),
-            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
-        ),
+        account_visible_condition(NOTIFYING, notifications.c.from_account_id, recipient_id, tx.now)
     )
 
 

@@ -15,8 +15,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import paging, visibility
-from pnyx.core.accounts import pending as pending_account
+from pnyx.core import decisions, paging
+from pnyx.core.account_visibility import (
+    ACTIVE,
+    BLOCKS_YOU,
+    KNOWN,
+    LISTED,
+    PENDING,
+    SHOWN,
+    SUSPENDED,
+    account_visible_condition,
+    load_account_context,
+    none_of,
+)
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import account_pair, known_account
 from pnyx.core.rows import ListedAccountRow
@@ -146,9 +157,8 @@ def existing_account_ids(
     ids = list(dict.fromkeys(account_ids))
     if not ids:
         return []
-    query = sa.select(accounts.c.id).where(accounts.c.id.in_(ids), ~pending_account())
-    if not with_suspended:
-        query = query.where(accounts.c.suspended_at.is_(None))
+    rule = KNOWN if with_suspended else ACTIVE
+    query = sa.select(accounts.c.id).where(accounts.c.id.in_(ids), account_visible_condition(rule))
     found = set(tx.scalars(query))
     return [i for i in ids if i in found]
 
@@ -195,22 +205,23 @@ def _collection_hidden(tx: Tx, owner_id: int, viewer_id: int | None) -> bool:
     themselves), or blocks the viewer. Unknown accounts, and sign-ups waiting for approval,
     are 404.
     """
-    owner = tx.one_or_none(
-        sa.select(accounts.c.hide_collections, accounts.c.suspended_at).where(
-            accounts.c.id == owner_id, ~pending_account()
-        )
-    )
-    if owner is None:
+    hides = tx.scalar(sa.select(accounts.c.hide_collections).where(accounts.c.id == owner_id))
+    if hides is None:
         raise NotFound()
-    if owner.suspended_at is not None:
+    ctx = load_account_context(tx, viewer_id, [owner_id])
+    decision = decisions.decide_account(_COLLECTION_OWNER, ctx, owner_id)
+    if decision.reasons == ("pending",):
+        raise NotFound()
+    if decision.reasons == ("suspended",):
         return True
     if viewer_id == owner_id:
         return False
-    if owner.hide_collections:
-        return True
-    return viewer_id is not None and bool(
-        tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, owner_id, viewer_id)).limit(1))
-    )
+    return bool(hides) or not decision.shown
+
+
+# Whose followers/following lists a viewer may read: not a pending sign-up (404), not
+# suspended, not one that blocks the viewer. (Whether the owner hides them is its own choice.)
+_COLLECTION_OWNER = (decisions.account_rule(none_of(PENDING, SUSPENDED, BLOCKS_YOU)),)
 
 
 def _follow_list(
@@ -230,10 +241,14 @@ def _follow_list(
     query = (
         sa.select(accounts, follows.c.id.label("cursor_id"))
         .select_from(follows.join(accounts, accounts.c.id == other_column))
-        .where(owner_column == owner_id, accounts.c.suspended_at.is_(None))
+        # The owner sees everyone in their own lists; anyone else not those they shut out.
+        .where(
+            owner_column == owner_id,
+            account_visible_condition(
+                LISTED if viewer_id == owner_id else SHOWN, accounts, viewer_id, tx.now
+            ),
+        )
     )
-    if viewer_id is not None and viewer_id != owner_id:
-        query = query.where(visibility.not_hidden_from(viewer_id, accounts.c.id, tx.now))
     return _account_page(tx, query, follows.c.id, max_id, since_id, min_id, limit)
 
 
@@ -285,7 +300,7 @@ def _own_list(
     query = (
         sa.select(accounts, table.c.id.label("cursor_id"), *extra)
         .select_from(table.join(accounts, accounts.c.id == other_column))
-        .where(owner_column == owner_id, accounts.c.suspended_at.is_(None))
+        .where(owner_column == owner_id, account_visible_condition(LISTED))
     )
     if table is mutes:
         query = query.where(sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now))
@@ -350,7 +365,7 @@ def familiar_followers(
             mine.c.account_id == viewer_id,
             theirs.c.target_account_id.in_(ids),
             theirs.c.account_id != viewer_id,
-            accounts.c.suspended_at.is_(None),
+            account_visible_condition(LISTED),
             accounts.c.hide_collections.is_(False),
             sa.or_(target.c.hide_collections.is_(False), target.c.id == viewer_id),
         )

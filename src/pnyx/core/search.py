@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import status_views, visibility
+from pnyx.core.account_visibility import FOUND, account_visible_condition
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
@@ -85,9 +86,7 @@ def search_accounts(
     username, _, domain = term.partition("@")
 
     def allowed(query: sa.Select) -> sa.Select:
-        query = query.where(accounts.c.suspended_at.is_(None), ~core_accounts.pending())
-        if viewer_id is not None:
-            query = query.where(visibility.not_blocked(viewer_id, accounts.c.id))
+        query = query.where(account_visible_condition(FOUND, accounts, viewer_id))
         if following and viewer_id is not None:
             query = query.where(
                 sa.exists().where(

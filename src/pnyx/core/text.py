@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from pnyx.config import Settings
 from pnyx.core import uris
-from pnyx.core.accounts import pending as pending_account
+from pnyx.core.account_visibility import ACTIVE, account_visible_condition
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
@@ -131,8 +131,7 @@ def find_mentioned(tx: Tx, username: str, domain: str | None) -> AccountRow | No
     """
     query = sa.select(accounts).where(
         sa.func.lower(accounts.c.username) == username.lower(),
-        accounts.c.suspended_at.is_(None),
-        ~pending_account(),
+        account_visible_condition(ACTIVE),
     )
     if domain is None or domain.lower() == tx.settings.domain.lower():
         query = query.where(accounts.c.domain.is_(None))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -83,15 +82,26 @@ class SqlScope:
     viewer: Any | None  # a bindparam or literal; None: signed out
 
 
+class Scope(Protocol):
+    """What `sql_condition` needs of any scope: the viewer (None: signed out). `SqlScope` is
+    the posts' scope; `account_visibility.AccountScope` the accounts'."""
+
+    @property
+    def viewer(self) -> Any | None: ...
+
+
 @dataclass(frozen=True)
 class Fact:
     """One yes/no fact about (viewer, post), in both forms: a Python expression over `ctx` (a
     ViewerContext) and `s` (the post), and a SQL condition. `signed_out` is its value when
-    there is no viewer, so neither form has to ask about a missing viewer."""
+    there is no viewer, so neither form has to ask about a missing viewer.
+
+    The same shape states facts about (viewer, account) in `account_visibility`, where the
+    expression reads `ctx` and `a` (the account id) and `sql` takes an `AccountScope`."""
 
     name: str
     python: str
-    sql: Callable[[SqlScope], Any]
+    sql: Callable[[Any], Any]  # the scope (SqlScope, AccountScope) -> a SQL condition
     signed_out: bool | None = None  # None: the fact does not depend on the viewer
 
 
@@ -222,8 +232,8 @@ def evaluate(rule: Rule, ctx: ViewerContext, status: StatusLike) -> bool:
     return compiled(rule, ctx.viewer_id is not None)(ctx, status)
 
 
-def sql_condition(rule: Rule, scope: SqlScope) -> sa.ColumnElement[bool]:
-    """The rule as a SQL condition on `scope.status`; facts that need a viewer are constants
+def sql_condition(rule: Rule, scope: Scope) -> sa.ColumnElement[bool]:
+    """The rule as a SQL condition on the scope's table; facts that need a viewer are constants
     for someone signed out, so the condition stays cheap for anonymous readers."""
     if isinstance(rule, Fact):
         if scope.viewer is None and rule.signed_out is not None:
@@ -389,34 +399,6 @@ def blocked_either_way(tx: Tx, a: int, b: int) -> bool:
             )
             .limit(1)
         )
-    )
-
-
-def not_blocked(viewer_id: int, account_column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-    """SQL condition: the account in `account_column` and the viewer block neither other."""
-    return sa.and_(
-        ~sa.exists().where(
-            blocks.c.account_id == viewer_id, blocks.c.target_account_id == account_column
-        ),
-        ~sa.exists().where(
-            blocks.c.account_id == account_column, blocks.c.target_account_id == viewer_id
-        ),
-    )
-
-
-def not_hidden_from(
-    viewer_id: int, account_column: sa.ColumnElement[int], now: datetime
-) -> sa.ColumnElement[bool]:
-    """SQL condition: the account in `account_column` is neither blocked either way with the
-    viewer nor muted by them (an expired mute counts as none). Lists of accounts shown to a
-    viewer (who favourited, who boosted, followers ...) leave those out, as Mastodon does."""
-    return sa.and_(
-        not_blocked(viewer_id, account_column),
-        ~sa.exists().where(
-            mutes.c.account_id == viewer_id,
-            mutes.c.target_account_id == account_column,
-            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
-        ),
     )
 
 
