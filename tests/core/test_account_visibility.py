@@ -1,7 +1,7 @@
 """The account rules, written once, answer the same in Python and in SQL.
 
-Each rule of `core.account_visibility` (KNOWN, ACTIVE, LISTED, FOUND, SHOWN, NOTIFYING) is
-evaluated two ways: in Python against the facts `load_account_context` loads for a viewer,
+Each rule of `core.account_visibility` (KNOWN, ACTIVE, LISTED, FOUND, SHOWN, NOTIFYING,
+MAY_NOTIFY) is evaluated two ways: in Python against the facts `load_account_context` loads for a viewer,
 and as a SQL condition, on the accounts table and on a column of account ids. Generated worlds
 (blocks either way, mutes that hide notifications or not, expired mutes, suspensions, sign-ups
 waiting for approval or confirmation) are checked for every viewer, signed out included, on
@@ -29,6 +29,7 @@ RULES = {
     "FOUND": av.FOUND,
     "SHOWN": av.SHOWN,
     "NOTIFYING": av.NOTIFYING,
+    "MAY_NOTIFY": av.MAY_NOTIFY,
 }
 
 # What each rule hides, by hand: the reasons, in the order the rule gives them.
@@ -39,6 +40,7 @@ HIDES = {
     "FOUND": ("suspended", "pending", "blocked", "blocks_you"),
     "SHOWN": ("suspended", "blocked", "blocks_you", "muted"),
     "NOTIFYING": ("suspended", "blocked", "blocks_you", "muted_notifications"),
+    "MAY_NOTIFY": ("blocked", "blocks_you", "muted_notifications"),
 }
 
 

@@ -125,6 +125,10 @@ FOUND = none_of(SUSPENDED, PENDING, BLOCKED, BLOCKS_YOU)
 SHOWN = none_of(SUSPENDED, BLOCKED, BLOCKS_YOU, MUTED)
 # Whose notifications reach the viewer: a mute hides them only when it says so.
 NOTIFYING = none_of(SUSPENDED, BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS)
+# Who may cause a notification to be made at all (core.notifications.notify). A suspended
+# sender's notifications are made and hidden when read (NOTIFYING), so they come back with
+# the account if its suspension is lifted.
+MAY_NOTIFY = none_of(BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS)
 
 
 def _facts(rule: Rule) -> list[Fact]:

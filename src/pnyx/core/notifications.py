@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pnyx.core import account_visibility
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import blocks, mutes, notifications
+from pnyx.db.tables import notifications
 
 TYPES = (
     "mention",
@@ -39,27 +40,10 @@ def notify(
     assert kind in TYPES, kind
     if recipient_id == from_account_id and kind != "poll":
         return None
-    silenced = tx.scalar(
-        sa.select(sa.literal(1)).where(
-            sa.or_(
-                sa.exists().where(
-                    sa.or_(
-                        sa.and_(
-                            blocks.c.account_id == recipient_id,
-                            blocks.c.target_account_id == from_account_id,
-                        ),
-                        sa.and_(
-                            blocks.c.account_id == from_account_id,
-                            blocks.c.target_account_id == recipient_id,
-                        ),
-                    )
-                ),
-                sa.exists().where(
-                    mutes.c.account_id == recipient_id,
-                    mutes.c.target_account_id == from_account_id,
-                    mutes.c.hide_notifications.is_(True),
-                    sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
-                ),
+    silenced = not tx.scalar(
+        sa.select(
+            account_visibility.account_visible_condition(
+                account_visibility.MAY_NOTIFY, sa.literal(from_account_id), recipient_id, tx.now
             )
         )
     )
