@@ -1,16 +1,20 @@
-"""The registry hands every event to its handlers, each as a job of its own, and keeps a
-server upgraded with old rows in its queue working: those rows are delivered, and rows no
-handler can read are dropped, not retried."""
+"""The registry hands every event to its handlers: those in the transaction at once (a failure
+undoes the change), the others each as a job of its own; it keeps a server upgraded with old
+rows in its queue working: those rows are delivered, and rows no handler can read are
+dropped, not retried."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 import factories
 from pnyx import registry
 from pnyx.core import events, statuses
 from pnyx.core.statuses import StatusInput
-from pnyx.db.tables import accounts, jobs
+from pnyx.db.tables import accounts, jobs, notifications
+from pnyx.db.tables import statuses as stored_statuses
+from pnyx.federation import handlers
 from pnyx.jobs import worker
 from pnyx.jobs.queue import enqueue
 
@@ -111,3 +115,71 @@ def test_a_failing_handler_is_retried_alone(app, make_user):
     assert events.decode(failing.payload) == events.StatusCreated(status_id)
     assert failing.attempts == 1 and "this handler is broken" in failing.last_error
     assert delivery.payload["activity"]["type"] == "Create"
+
+
+def test_notifications_are_made_in_the_transaction_of_the_change(app, make_user):
+    db = app.state.db
+    alice, bob = make_user("alice").account_id, make_user("bob").account_id
+    status_id = db.run_sync(statuses.create, alice, StatusInput(text="hi @bob"))
+    # Before any job has run, Bob has been told; the one job waiting is the event's, for
+    # the handlers that run after commit.
+    told = db.run_sync(
+        lambda tx: tx.rows(
+            sa.select(notifications.c.account_id, notifications.c.type, notifications.c.status_id)
+        )
+    )
+    assert [tuple(row) for row in told] == [(bob, "mention", status_id)]
+    assert [kind for kind, _, _ in queued(db)] == [events.EVENT_JOB]
+
+
+def test_a_handler_in_the_transaction_that_fails_undoes_the_change(app, make_user):
+    db = app.state.db
+    alice = make_user("alice").account_id
+
+    def broken(tx, event):
+        raise RuntimeError("this handler is broken")
+
+    subscriptions = (
+        registry.Subscription(
+            "broken", broken, frozenset({events.StatusCreated}), in_transaction=True
+        ),
+        *registry.SUBSCRIPTIONS,
+    )
+    events.install(registry.dispatcher(subscriptions))
+    try:
+        with pytest.raises(RuntimeError, match="broken"):
+            db.run_sync(statuses.create, alice, StatusInput(text="hello"))
+    finally:
+        events.install(registry.dispatcher())
+    assert db.run_sync(lambda tx: tx.scalars(sa.select(stored_statuses.c.id))) == []
+    assert queued(db) == []
+
+
+def test_what_another_server_tells_us_raises_events_but_costs_no_job(app, make_user):
+    """A remote post naming Bob: the same event as a local post, so Bob is told by the same
+    rule; federation sends nothing of it, so no job is queued for it."""
+    db = app.state.db
+    bob = make_user("bob").account_id
+    rita = factories.remote_account(db, "rita", "remote.example")
+    note = {
+        "id": "https://remote.example/users/rita/statuses/1",
+        "type": "Note",
+        "attributedTo": "https://remote.example/users/rita",
+        "content": "<p>hi bob</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [],
+        "tag": [{"type": "Mention", "href": "https://pnyx.test/users/bob", "name": "@bob"}],
+        "published": "2026-11-20T10:00:00Z",
+    }
+    create = {
+        "id": "https://remote.example/users/rita/activities/1",
+        "type": "Create",
+        "actor": "https://remote.example/users/rita",
+        "object": note,
+    }
+    handlers.process(db, app.state.settings, create, rita)
+    told = db.run_sync(
+        lambda tx: tx.rows(sa.select(notifications.c.account_id, notifications.c.type))
+    )
+    assert [tuple(row) for row in told] == [(bob, "mention")]
+    assert queued(db) == []

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import factories
 from pnyx import registry
 from pnyx.core import follows
-from pnyx.db.tables import blocks, favourites, jobs, reports, statuses, tombstones
+from pnyx.db.tables import blocks, favourites, jobs, notifications, reports, statuses, tombstones
 from pnyx.db.tables import follows as follows_table
 from pnyx.federation import handlers
 
@@ -126,6 +126,38 @@ def test_like_and_its_undo(app, make_user):
     assert (
         db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(favourites))) == 0
     )
+
+
+def test_a_like_without_an_id_is_theirs_and_its_undo_takes_only_it(app, make_user):
+    """A Like may come without an id: it is not made one of ours (no uri on this server, no
+    activity sent on the sender's behalf), the author is told, and an Undo naming the post
+    removes that favourite and no other id-less one."""
+    db = app.state.db
+    rita = sender(db)
+    alice = make_user("alice").account_id
+    first = factories.status(db, alice, "like me")
+    second = factories.status(db, alice, "me too")
+    uri_of = lambda sid: db.run_sync(  # noqa: E731
+        lambda tx: tx.scalar(sa.select(statuses.c.uri).where(statuses.c.id == sid))
+    )
+    for number, status_id in ((20, first), (21, second)):
+        like = activity("Like", uri_of(status_id), number)
+        del like["id"]
+        process(app, like, rita)
+    stored = db.run_sync(lambda tx: tx.rows(sa.select(favourites.c.status_id, favourites.c.uri)))
+    assert sorted(stored) == sorted([(first, None), (second, None)])
+    assert db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.kind))) == []  # nothing to send
+    told = db.run_sync(
+        lambda tx: tx.scalars(
+            sa.select(notifications.c.status_id).where(notifications.c.type == "favourite")
+        )
+    )
+    assert sorted(told) == sorted([first, second])
+
+    undo = activity("Undo", {"type": "Like", "object": uri_of(second)}, 22)
+    process(app, undo, rita)
+    left = db.run_sync(lambda tx: tx.scalars(sa.select(favourites.c.status_id)))
+    assert left == [first]
 
 
 def test_follow_is_accepted_and_undone(app, make_user):

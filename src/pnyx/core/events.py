@@ -106,7 +106,7 @@ class BoostUndone(Event):
 class StatusFavourited(Event):
     account_id: int
     status_id: int
-    uri: str
+    uri: str | None  # None: a Like from elsewhere that came without an id
 
 
 @dataclass(frozen=True)

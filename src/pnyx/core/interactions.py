@@ -53,11 +53,13 @@ def _domain(tx: Tx, account_id: int) -> str | None:
 
 def favourite(tx: Tx, account_id: int, status_id: int, *, uri: str | None = None) -> int:
     """Returns the id of the favourited post (the original when given a boost). `uri` is the
-    Like activity's id when the favourite comes from another server."""
+    Like activity's id when the favourite comes from another server (None if it had none)."""
     status = visible_original(tx, account_id, status_id)
     favourite_id = new_id()
-    local = uri is None
-    if uri is None:
+    # Who favourited decides where it comes from, not whether a uri came with it: another
+    # server may send a Like without an id, which stays uri-less here (not one of ours).
+    local = _domain(tx, account_id) is None
+    if uri is None and local:
         uri = uris.activity_uri(tx.settings, _username(tx, account_id), "likes", favourite_id)
     inserted = insert_ignore(
         tx,
@@ -104,11 +106,17 @@ def favourite_undone(
 ) -> int | None:
     """The post of `account_id`'s favourite that an Undo from its server names: the one made
     by the Like activity `like_uri`, or the one of `status_id`. None when there is none."""
+    named = []
+    if like_uri is not None:  # never `uri IS NULL`: that would be any id-less Like of theirs
+        named.append(favourites.c.uri == like_uri)
+    if status_id is not None:
+        named.append(favourites.c.status_id == status_id)
+    if not named:
+        return None
     return tx.scalar(
-        sa.select(favourites.c.status_id).where(
-            favourites.c.account_id == account_id,
-            sa.or_(favourites.c.uri == like_uri, favourites.c.status_id == status_id),
-        )
+        sa.select(favourites.c.status_id)
+        .where(favourites.c.account_id == account_id, sa.or_(*named))
+        .limit(1)
     )
 
 

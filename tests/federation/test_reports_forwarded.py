@@ -1,0 +1,83 @@
+"""Reports reach the moderators here and, when the reporter asks, the reported account's
+server: a Flag signed by this server's instance actor, naming the account and the posts, and
+never the reporter. The other server is a stand-in on loopback (tests/federation/peer.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+import factories
+from pnyx import registry
+from pnyx.core import reports
+from pnyx.db.tables import accounts, notifications, statuses
+from pnyx.db.tables import reports as reports_table
+
+
+def taka_of(db, peer) -> int:
+    taka = factories.remote_account(db, "taka", peer.domain)
+    db.run_sync(
+        lambda tx: tx.execute(
+            accounts.update()
+            .where(accounts.c.id == taka)
+            .values(uri=peer.actor, inbox_url=f"{peer.actor}/inbox")
+        )
+    )
+    return taka
+
+
+def test_a_forwarded_report_reaches_the_accounts_server_from_the_instance(
+    local_db, peer, make_user, client
+):
+    me, moderator = make_user("me"), make_user("mod", role="moderator")
+    taka = taka_of(local_db, peer)
+    post = factories.status(local_db, taka, "spam spam", local=False)
+    post_uri = local_db.run_sync(
+        lambda tx: tx.scalar(sa.select(statuses.c.uri).where(statuses.c.id == post))
+    )
+
+    answer = client.post(
+        "/api/v1/reports",
+        headers=me.headers,
+        json={
+            "account_id": str(taka),
+            "status_ids": [str(post)],
+            "comment": "selling things",
+            "forward": True,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["forwarded"] is True
+    registry.drain(local_db)
+
+    [flag] = peer.of_type("Flag")
+    instance_actor = f"{local_db.settings.base_url}/actor"
+    assert flag["actor"] == instance_actor
+    assert flag["object"] == [peer.actor, post_uri]
+    assert flag["content"] == "selling things"
+    assert "me" not in str(flag)  # the reporter is never named
+
+    # The moderators here are told too, with the report in the notification.
+    seen = client.get("/api/v1/notifications", headers=moderator.headers).json()
+    [told] = [n for n in seen if n["type"] == "admin.report"]
+    assert told["account"]["acct"] == "me"
+    assert told["report"]["id"] == answer.json()["id"]
+    assert told["report"]["target_account"]["acct"] == f"taka@{peer.domain}"
+    assert client.get("/api/v1/notifications", headers=me.headers).json() == []
+
+
+def test_a_report_kept_here_sends_nothing(local_db, peer, make_user):
+    me = make_user("me")
+    taka = taka_of(local_db, peer)
+    report_id = local_db.run_sync(
+        reports.file_report, me.account_id, reports.ReportInput(taka, comment="hm")
+    )
+    registry.drain(local_db)
+    assert peer.received == []
+    stored = local_db.run_sync(
+        lambda tx: tx.scalar(
+            sa.select(reports_table.c.forwarded).where(reports_table.c.id == report_id)
+        )
+    )
+    assert stored is False
+    # Nobody here moderates yet: nobody is told.
+    assert local_db.run_sync(lambda tx: tx.scalars(sa.select(notifications.c.id))) == []
