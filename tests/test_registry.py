@@ -51,7 +51,9 @@ def test_an_event_becomes_one_job_per_handler(app, make_user):
     alice = alice_with_a_remote_follower(db, make_user)
     status_id = db.run_sync(statuses.create, alice, StatusInput(text="hello"))
     [(kind, payload, _)] = queued(db)
-    assert kind == events.EVENT_JOB and events.decode(payload) == events.StatusCreated(status_id)
+    assert kind == events.EVENT_JOB and events.decode(payload) == events.StatusCreated(
+        status_id, alice
+    )
 
     assert worker.run_one(db, "test-worker", registry.JOBS)  # the event job, and only it
     assert [(k, p) for k, p, _ in queued(db)] == [("federate", payload)]
@@ -112,7 +114,7 @@ def test_a_failing_handler_is_retried_alone(app, make_user):
     )
     assert [row.kind for row in left] == ["broken", "deliver"]
     failing, delivery = left
-    assert events.decode(failing.payload) == events.StatusCreated(status_id)
+    assert events.decode(failing.payload) == events.StatusCreated(status_id, alice)
     assert failing.attempts == 1 and "this handler is broken" in failing.last_error
     assert delivery.payload["activity"]["type"] == "Create"
 

@@ -56,12 +56,14 @@ class Event:
 @dataclass(frozen=True)
 class StatusCreated(Event):
     status_id: int
+    account_id: int | None = None  # its author (None in rows queued before it was kept)
+    mentioned: tuple[int, ...] = ()  # the accounts here it names, to notify
 
 
 @dataclass(frozen=True)
 class StatusEdited(Event):
     status_id: int
-    mentioned: tuple[int, ...] = ()  # accounts the edit names for the first time, to notify
+    mentioned: tuple[int, ...] = ()  # accounts here the edit names for the first time
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from pnyx.db.tables import (
     accounts,
     conversation_mutes,
     follows,
-    mentions,
     poll_votes,
     reports,
     statuses,
@@ -60,13 +59,7 @@ def notify_about(
 
 # --- Posts ---------------------------------------------------------------------------------
 
-# Built once: every stored post runs them.
-_MENTIONED = (
-    sa.select(mentions.c.account_id, accounts.c.domain)
-    .join(accounts, accounts.c.id == mentions.c.account_id)
-    .where(mentions.c.status_id == sa.bindparam("status"))
-    .order_by(mentions.c.id)
-)
+# Built once: every stored post runs it.
 _BELL_RINGERS = (
     sa.select(follows.c.account_id)
     .join(accounts, accounts.c.id == follows.c.account_id)
@@ -81,21 +74,30 @@ _BELL_RINGERS = (
 def _created(tx: Tx, event: events.StatusCreated) -> None:
     """The people here a new post mentions; then the followers who rang the bell for its
     author, for posts that are not DMs nor replies to others (someone mentioned hears of it by
-    the mention)."""
-    status = get_row(tx, event.status_id)
+    the mention). The event names both author and mentions: most posts that arrive concern
+    nobody here, and cost one query."""
+    status = None
+    author = event.account_id
+    if author is None:
+        status = get_row(tx, event.status_id)
+        if status is None:
+            return
+        author = status.account_id
+    ringers = tx.scalars_of(_BELL_RINGERS, {"author": author})
+    if not event.mentioned and not ringers:
+        return
+    status = status or get_row(tx, event.status_id)
     if status is None or status.reblog_of_id is not None:
         return
-    named = tx.execute(_MENTIONED, {"status": status.id}).all()
-    for row in named:
-        if row.domain is None and row.account_id != status.account_id:
-            notify_about(tx, row.account_id, status.account_id, "mention", status)
+    for account_id in event.mentioned:
+        if account_id != status.account_id:
+            notify_about(tx, account_id, status.account_id, "mention", status)
     if status.visibility == "direct":
         return
     if status.in_reply_to_id is not None and status.in_reply_to_account_id != status.account_id:
         return
-    mentioned = {row.account_id for row in named}
-    for follower_id in tx.scalars_of(_BELL_RINGERS, {"author": status.account_id}):
-        if follower_id not in mentioned:
+    for follower_id in ringers:
+        if follower_id not in event.mentioned:
             notify_about(tx, follower_id, status.account_id, "status", status)
 
 
@@ -104,16 +106,7 @@ def _edited(tx: Tx, event: events.StatusEdited) -> None:
     status = get_row(tx, event.status_id)
     if status is None:
         return
-    named_here = (
-        tx.scalars(
-            sa.select(accounts.c.id).where(
-                accounts.c.id.in_(event.mentioned), accounts.c.domain.is_(None)
-            )
-        )
-        if event.mentioned
-        else []
-    )
-    for account_id in sorted(named_here, key=event.mentioned.index):
+    for account_id in event.mentioned:
         if account_id != status.account_id:
             notify_about(tx, account_id, status.account_id, "mention", status)
     for booster in tx.scalars(

@@ -21,6 +21,7 @@ from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
     StatusContent,
     add_mentions,
+    here_of,
     look_up_first,
     normalize_language,
     own_row,
@@ -132,7 +133,9 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     )
     ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
     edit_event = events.StatusEdited(
-        status_id, mentioned=tuple(named_anew), tell_other_servers=ready
+        status_id,
+        mentioned=here_of(rendered.mentions, set(named_anew)),
+        tell_other_servers=ready,
     )
     events.record(tx, edit_event)
     return status_id

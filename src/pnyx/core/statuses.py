@@ -472,7 +472,7 @@ def insert_status(
     status: StatusRow | None = insert_ignore_returning(tx, statuses, values)
     if status is None:
         return None
-    add_mentions(tx, status, mentioned)
+    named = set(add_mentions(tx, status, mentioned))
     add_tags(tx, status.id, tag_names)
     if counted(status.visibility):
         adjust_account_statuses(tx, status.account_id, +1)
@@ -481,8 +481,19 @@ def insert_status(
     if parent is not None:
         adjust_counter(tx, parent.id, "replies_count", +1)
     ready = bool(status.local) and not look_up_first(tx, "create", status.id, unresolved)
-    events.record(tx, events.StatusCreated(status.id, tell_other_servers=ready))
+    created = events.StatusCreated(
+        status.id,
+        status.account_id,
+        mentioned=here_of(mentioned, named),
+        tell_other_servers=ready,
+    )
+    events.record(tx, created)
     return status
+
+
+def here_of(accounts_named: Sequence[AccountRow], ids: set[int]) -> tuple[int, ...]:
+    """The accounts of this server among `accounts_named` whose ids are in `ids`, in order."""
+    return tuple(a.id for a in accounts_named if a.id in ids and a.domain is None)
 
 
 def look_up_first(tx: Tx, kind: str, status_id: int, unresolved: Sequence[str]) -> bool:
