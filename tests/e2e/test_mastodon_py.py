@@ -1035,6 +1035,29 @@ def test_notification_filters_dismiss_and_clear(world: World):
     bob.api.status_unreblog(mine["id"])
 
 
+def test_grouped_notifications_as_phanpy_and_ice_cubes_read_them(world: World):
+    alice, bob, carol = world.alice, world.bob, world.carol
+    post = alice.api.status_post(unique("group me"))
+    bob.api.status_favourite(post["id"])
+    carol.api.status_favourite(post["id"])
+    results = alice.api.grouped_notifications(limit=40, types=["favourite"])
+    [group] = [g for g in results["notification_groups"] if str(g["status_id"]) == str(post["id"])]
+    assert group["type"] == "favourite" and group["notifications_count"] == 2
+    assert {str(i) for i in group["sample_account_ids"]} == {bob.id, carol.id}
+    assert str(post["id"]) in ids(results["statuses"])
+    known = ids(results["accounts"]) + ids(results.get("partial_accounts") or [])
+    assert {bob.id, carol.id} <= set(known)
+
+    key = group["group_key"]
+    one = alice.api.grouped_notification(key)
+    assert one["notification_groups"][0]["notifications_count"] == 2
+    assert set(ids(alice.api.grouped_notification_accounts(key))) == {bob.id, carol.id}
+    assert {n["group_key"] for n in notifications_of(alice, "favourite", post["id"])} == {key}
+    assert alice.api.unread_grouped_notifications_count() >= 1  # Mastodon.py returns the int
+    alice.api.dismiss_grouped_notification(key)
+    assert notifications_of(alice, "favourite", post["id"]) == []
+
+
 def test_pagination_both_ways(world: World):
     alice, carol = world.alice, world.carol
     tag = unique("pnyxpage")

@@ -9,7 +9,8 @@ from pnyx.api.auth import require
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import no_nul_list
-from pnyx.core import notification_queries
+from pnyx.core import notification_groups, notification_queries
+from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
 from pnyx.presenters import entities
 
@@ -106,10 +107,113 @@ async def unread_count(request: Request):
     return JSON(await database(request).read(work))
 
 
+# --- Grouped notifications (v2, Mastodon 4.3) ---------------------------------------------
+
+
+def _grouped_filters(params: Params) -> dict:
+    grouped = no_nul_list(params.list("grouped_types"))
+    filters = _filters(params)
+    if params.has("grouped_types") or params.has("grouped_types[]"):
+        filters["grouped_types"] = [t for t in grouped if t in notification_groups.GROUPABLE]
+    return filters
+
+
+async def grouped_index(request: Request):
+    params = await read_params(request)
+    page = page_from(params, default=40, maximum=80)
+    filters = _grouped_filters(params)
+    nobody = params.has("account_id") and filters["from_account_id"] is None
+
+    def work(tx):
+        viewer = require(tx, request, "read:notifications")
+        if nobody:
+            return {"accounts": [], "statuses": [], "notification_groups": []}, []
+        found = notification_groups.list_groups(
+            tx,
+            viewer.account_id,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+            limit=page.limit,
+            **filters,
+        )
+        return entities.grouped_notifications(found, tx.settings, tx.now), found.cursor_ids
+
+    body, cursors = await database(request).read(work)
+    if params.str("expand_accounts") == "partial_avatars":
+        body["partial_accounts"] = []  # every account comes whole, in `accounts`
+    return paginated(request, body, cursors)
+
+
+async def grouped_show(request: Request):
+    key = request.path_params["group_key"]
+
+    def work(tx):
+        viewer = require(tx, request, "read:notifications")
+        found = notification_groups.get_group(tx, viewer.account_id, key)
+        if found is None:
+            raise NotFound()
+        return entities.grouped_notifications(found, tx.settings, tx.now)
+
+    return JSON(await database(request).read(work))
+
+
+async def grouped_accounts(request: Request):
+    key = request.path_params["group_key"]
+
+    def work(tx):
+        viewer = require(tx, request, "read:notifications")
+        found = notification_groups.get_group(tx, viewer.account_id, key)
+        if found is None:
+            raise NotFound()
+        [group] = found.groups
+        return [
+            entities.account(found.found.accounts[r.from_account_id], tx.settings)
+            for r in group.rows
+            if r.from_account_id in found.found.accounts
+        ]
+
+    return JSON(await database(request).read(work))
+
+
+async def grouped_dismiss(request: Request):
+    key = request.path_params["group_key"]
+
+    def work(tx):
+        viewer = require(tx, request, "write:notifications")
+        notification_groups.dismiss_group(tx, viewer.account_id, key)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+async def grouped_unread_count(request: Request):
+    params = await read_params(request)
+    limit = params.int("limit", 100)
+    filters = _grouped_filters(params)
+    nobody = params.has("account_id") and filters["from_account_id"] is None
+
+    def work(tx):
+        viewer = require(tx, request, "read:notifications")
+        if nobody:
+            return {"count": 0}
+        count = notification_groups.unread_group_count(
+            tx, viewer.account_id, limit=limit if limit is not None else 100, **filters
+        )
+        return {"count": count}
+
+    return JSON(await database(request).read(work))
+
+
 routes = [
     Route("/api/v1/notifications", index, methods=["GET"]),
     Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
     Route("/api/v1/notifications/{id:int}", show, methods=["GET"]),
     Route("/api/v1/notifications/{id:int}/dismiss", dismiss, methods=["POST"]),
+    Route("/api/v2/notifications", grouped_index, methods=["GET"]),
+    Route("/api/v2/notifications/unread_count", grouped_unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}", grouped_show, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/accounts", grouped_accounts, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/dismiss", grouped_dismiss, methods=["POST"]),
 ]

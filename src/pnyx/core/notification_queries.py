@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,7 +118,7 @@ def list_page(
             cursor_max = batch[-1].id
     if ascending:
         kept.reverse()
-    found = _assemble(tx, recipient_id, kept)
+    found = assemble(tx, recipient_id, kept)
     if not ran_dry and len(kept) < limit and scanned:
         # Everything looked at was hidden: point the Link header past it, not at nothing.
         found.cursor_ids = [max(scanned), min(scanned)]
@@ -132,7 +133,9 @@ def _with_visible_status(tx: Tx, recipient_id: int, batch: list[Row]) -> list[Ro
     return [r for r in batch if r.status_id is None or r.status_id in visible]
 
 
-def _assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
+def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
+    """The page for these rows: their accounts, reports, and statuses rendered for the
+    recipient."""
     report_ids = {r.report_id for r in rows if r.report_id is not None}
     found_reports: dict[int, Row] = (
         {r.id: r for r in tx.rows(sa.select(reports).where(reports.c.id.in_(report_ids)))}
@@ -158,7 +161,7 @@ def get_one(tx: Tx, recipient_id: int, notification_id: int) -> NotificationPage
     rows = _with_visible_status(tx, recipient_id, tx.rows(query))
     if not rows:
         raise NotFound()
-    return _assemble(tx, recipient_id, rows)
+    return assemble(tx, recipient_id, rows)
 
 
 def dismiss(tx: Tx, recipient_id: int, notification_id: int) -> None:
@@ -188,6 +191,25 @@ def _newest_and_marker() -> sa.Select:
     )
 
 
+def rows_between(
+    tx: Tx,
+    recipient_id: int,
+    kind: str,
+    status_id: int | None,
+    start: datetime,
+    end: datetime,
+) -> list[Row]:
+    """The recipient's notifications of one type (about one status) made in [start, end),
+    newest first, under the same rules as the list (a group of grouped notifications)."""
+    query = _filtered(tx, recipient_id, types=[kind]).where(
+        notifications.c.created_at >= start, notifications.c.created_at < end
+    )
+    if status_id is not None:
+        query = query.where(notifications.c.status_id == status_id)
+    rows = tx.rows(query.order_by(notifications.c.id.desc()).limit(UNREAD_CAP))
+    return _with_visible_status(tx, recipient_id, rows)
+
+
 def unread_count(
     tx: Tx,
     recipient_id: int,
@@ -198,34 +220,62 @@ def unread_count(
     from_account_id: int | None = None,
 ) -> int:
     """Notifications newer than the notifications marker, counted up to `limit` (max 1000)."""
+    return len(
+        unread_rows(
+            tx,
+            recipient_id,
+            limit=limit,
+            types=types,
+            exclude_types=exclude_types,
+            from_account_id=from_account_id,
+        )
+    )
+
+
+def unread_rows(
+    tx: Tx,
+    recipient_id: int,
+    *,
+    limit: int = 100,
+    types: Iterable[str] = (),
+    exclude_types: Iterable[str] = (),
+    from_account_id: int | None = None,
+) -> list[Row]:
+    """The notifications newer than the notifications marker that the list would show, up
+    to `limit` (max 1000), newest first: id, type, status_id, created_at."""
     limit = max(1, min(limit, UNREAD_CAP))
     # Every signed-in web page shows this count, and mostly nothing is new: one indexed look
     # at the newest notification and the marker settles that before the filtered count.
     last_read, newest = tx.execute(_newest_and_marker(), {"recipient": recipient_id}).one()
     if newest is None or (last_read is not None and newest <= last_read):
-        return 0
+        return []
     query = _filtered(
         tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
-    ).with_only_columns(notifications.c.id, notifications.c.status_id)
+    ).with_only_columns(
+        notifications.c.id,
+        notifications.c.type,
+        notifications.c.status_id,
+        notifications.c.created_at,
+    )
     if last_read is not None:
         query = query.where(notifications.c.id > last_read)
     # The same posts the list hides (deleted, or no longer visible) are not counted, so the
     # badge goes back to nothing once everything shown has been read. Like the list, it
     # reads on past hidden ones (a bounded number of rounds) to count up to `limit`.
-    counted = 0
+    kept: list[Row] = []
     below: int | None = None
     for _ in range(MAX_ROUNDS):
-        want = limit - counted
+        want = limit - len(kept)
         batch = query if below is None else query.where(notifications.c.id < below)
         rows = tx.rows(batch.order_by(notifications.c.id.desc()).limit(want))
         visible = set(
             status_views.visible_ids(tx, [r.status_id for r in rows if r.status_id], recipient_id)
         )
-        counted += sum(1 for r in rows if r.status_id is None or r.status_id in visible)
-        if counted >= limit or len(rows) < want:
+        kept.extend(r for r in rows if r.status_id is None or r.status_id in visible)
+        if len(kept) >= limit or len(rows) < want:
             break  # enough, or nothing more to read
         below = rows[-1].id
-    return counted
+    return kept[:limit]
 
 
 # --- Markers ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import visibility
+from pnyx.core import notification_groups, visibility
 from pnyx.core.status_views import StatusBundle
 
 
@@ -293,7 +293,7 @@ def notification(
         "id": str(row.id),
         "type": row.type,
         "created_at": iso(row.created_at),
-        "group_key": f"ungrouped-{row.id}",
+        "group_key": notification_groups.group_key(row),
         "account": account(from_account, settings),
     }
     if row.type in STATUS_NOTIFICATION_TYPES:
@@ -305,6 +305,50 @@ def notification(
     if row.type == "admin.report" and page is not None and row.report_id in page.reports:
         reported = page.reports[row.report_id]
         target = page.accounts.get(reported.target_account_id)
+        data["report"] = report(reported, account(target, settings) if target else None)
+    return data
+
+
+def grouped_notifications(page: notification_groups.GroupPage, settings: Settings, now: datetime):
+    """Mastodon's GroupedNotificationsResults: the groups, and once each the accounts they
+    sample and the statuses they are about (rendered for the recipient)."""
+    found = page.found
+    groups, account_ids, status_ids = [], {}, {}
+    for group in page.groups:
+        entity = notification_group(group, found, settings)
+        groups.append(entity)
+        for account_id in group.sample_account_ids:
+            account_ids.setdefault(account_id, None)
+        if "status_id" in entity:
+            status_ids.setdefault(group.newest.status_id, None)
+    return {
+        "accounts": [
+            account(found.accounts[i], settings) for i in account_ids if i in found.accounts
+        ],
+        "statuses": [status(found.bundle, i, settings, now) for i in status_ids],
+        "notification_groups": groups,
+    }
+
+
+def notification_group(group: notification_groups.Group, found, settings: Settings) -> dict:
+    """Mastodon's NotificationGroup (4.3)."""
+    newest = group.newest
+    ids = [r.id for r in group.rows]
+    data = {
+        "group_key": group.key,
+        "notifications_count": len(group.rows),
+        "type": newest.type,
+        "most_recent_notification_id": str(newest.id),
+        "page_min_id": str(min(ids)),
+        "page_max_id": str(max(ids)),
+        "latest_page_notification_at": iso(newest.created_at),
+        "sample_account_ids": [str(i) for i in group.sample_account_ids if i in found.accounts],
+    }
+    if newest.type in STATUS_NOTIFICATION_TYPES and newest.status_id in found.bundle.visible:
+        data["status_id"] = str(newest.status_id)
+    if newest.type == "admin.report" and newest.report_id in found.reports:
+        reported = found.reports[newest.report_id]
+        target = found.accounts.get(reported.target_account_id)
         data["report"] = report(reported, account(target, settings) if target else None)
     return data
 
