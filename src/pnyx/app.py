@@ -30,6 +30,7 @@ def collect_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        notification_requests,
         notifications,
         oauth,
         polls,
@@ -68,6 +69,7 @@ def collect_routes() -> list[BaseRoute]:
         statuses,
         polls,
         timelines,
+        notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
         user_lists,
         reports,

@@ -1058,6 +1058,22 @@ def test_grouped_notifications_as_phanpy_and_ice_cubes_read_them(world: World):
     assert notifications_of(alice, "favourite", post["id"]) == []
 
 
+def test_notification_policy_and_requests_through_mastodon_py(world: World):
+    """Carol follows nobody and asks, as Mastodon's default does, to hold private mentions
+    from people she does not follow: Bob's is held under a request until she accepts it."""
+    bob, carol = world.bob, world.carol
+    assert carol.api.notifications_policy()["for_private_mentions"] == "accept"  # Pnyx's default
+    chosen = carol.api.update_notifications_policy(for_private_mentions="filter")
+    assert chosen["for_private_mentions"] == "filter"
+    secret = bob.api.status_post(f"@carol {unique('psst')}", visibility="direct")
+    assert notifications_of(carol, "mention", secret["id"]) == []
+    [request] = [r for r in carol.api.notification_requests() if str(r["account"]["id"]) == bob.id]
+    assert str(request["last_status"]["id"]) == str(secret["id"])
+    carol.api.accept_notification_request(request["id"])
+    assert len(notifications_of(carol, "mention", secret["id"])) == 1
+    carol.api.update_notifications_policy(for_private_mentions="accept")
+
+
 def test_pagination_both_ways(world: World):
     alice, carol = world.alice, world.carol
     tag = unique("pnyxpage")

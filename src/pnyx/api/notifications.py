@@ -20,6 +20,7 @@ def _filters(params: Params) -> dict:
         "types": no_nul_list(params.list("types")),
         "exclude_types": no_nul_list(params.list("exclude_types")),
         "from_account_id": parse_id(params.str("account_id")) if params.has("account_id") else None,
+        "include_filtered": bool(params.bool("include_filtered")),
     }
 
 

@@ -78,6 +78,7 @@ def list_groups(
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
     grouped_types: Iterable[str] = DEFAULT_GROUPED,
+    include_filtered: bool = False,
 ) -> GroupPage:
     """Up to `limit` groups, newest first (the groups just above `min_id` when it is given)."""
     grouped = tuple(grouped_types)
@@ -96,6 +97,7 @@ def list_groups(
             types=types,
             exclude_types=exclude_types,
             from_account_id=from_account_id,
+            include_filtered=include_filtered,
         )
         in_order = list(reversed(page.rows)) if ascending else page.rows
         if _take(in_order, groups, covered, grouped, limit) or not page.cursor_ids:
@@ -194,6 +196,7 @@ def unread_group_count(
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
     grouped_types: Iterable[str] = DEFAULT_GROUPED,
+    include_filtered: bool = False,
 ) -> int:
     """Groups with a notification newer than the notifications marker, up to `limit`."""
     grouped = tuple(grouped_types)
@@ -204,6 +207,7 @@ def unread_group_count(
         types=types,
         exclude_types=exclude_types,
         from_account_id=from_account_id,
+        include_filtered=include_filtered,
     )
     keys = dict.fromkeys(group_key(r, grouped) for r in rows)
     return min(len(keys), max(1, min(limit, notification_queries.UNREAD_CAP)))

@@ -59,8 +59,14 @@ def _filtered(
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
+    include_filtered: bool = False,
 ) -> sa.Select:
+    """The recipient's notifications under the list's rules. Those held back by their
+    notification policy (`filtered`) only when asked for, or when one sender's are asked for
+    (an app showing a notification request reads them so, as Mastodon serves it)."""
     query = sa.select(notifications).where(notifications.c.account_id == recipient_id)
+    if not include_filtered and from_account_id is None:
+        query = query.where(notifications.c.filtered.is_(False))
     types = [t for t in types if t]
     exclude_types = [t for t in exclude_types if t]
     if types:
@@ -83,10 +89,16 @@ def list_page(
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
+    include_filtered: bool = False,
 ) -> NotificationPage:
     """One page of the recipient's notifications, newest first (oldest first walking min_id)."""
     base = _filtered(
-        tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
+        tx,
+        recipient_id,
+        types=types,
+        exclude_types=exclude_types,
+        from_account_id=from_account_id,
+        include_filtered=include_filtered,
     )
     ascending = min_id is not None
     kept: list = []
@@ -218,6 +230,7 @@ def unread_count(
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
+    include_filtered: bool = False,
 ) -> int:
     """Notifications newer than the notifications marker, counted up to `limit` (max 1000)."""
     return len(
@@ -228,6 +241,7 @@ def unread_count(
             types=types,
             exclude_types=exclude_types,
             from_account_id=from_account_id,
+            include_filtered=include_filtered,
         )
     )
 
@@ -240,6 +254,7 @@ def unread_rows(
     types: Iterable[str] = (),
     exclude_types: Iterable[str] = (),
     from_account_id: int | None = None,
+    include_filtered: bool = False,
 ) -> list[Row]:
     """The notifications newer than the notifications marker that the list would show, up
     to `limit` (max 1000), newest first: id, type, status_id, created_at."""
@@ -250,7 +265,12 @@ def unread_rows(
     if newest is None or (last_read is not None and newest <= last_read):
         return []
     query = _filtered(
-        tx, recipient_id, types=types, exclude_types=exclude_types, from_account_id=from_account_id
+        tx,
+        recipient_id,
+        types=types,
+        exclude_types=exclude_types,
+        from_account_id=from_account_id,
+        include_filtered=include_filtered,
     ).with_only_columns(
         notifications.c.id,
         notifications.c.type,

@@ -1,7 +1,9 @@
 """Notifications: who gets told what. Creating one is a rule, so it lives here.
 
 Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
-update, and admin.report for moderators. Nobody is notified by themselves, by an account they block or that blocks them, or by
+update, and admin.report for moderators. What the recipient's notification policy filters is
+made but held back (`filtered`, under a request); what it drops is not made. Nobody is
+notified by themselves, by an account they block or that blocks them, or by
 an account they mute with hide_notifications.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core import account_visibility
+from pnyx.core import account_visibility, notification_policy
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import notifications
@@ -49,6 +51,11 @@ def notify(
     )
     if silenced and recipient_id != from_account_id:
         return None
+    held = notification_policy.verdict(tx, recipient_id, from_account_id, kind, status_id)
+    if held == "drop":
+        return None
+    if held == "filter":
+        notification_policy.hold(tx, recipient_id, from_account_id, status_id)
     notification_id = new_id()
     tx.execute(
         notifications.insert().values(
@@ -58,6 +65,7 @@ def notify(
             type=kind,
             status_id=status_id,
             report_id=report_id,
+            filtered=held == "filter",
             created_at=tx.now,
         )
     )

@@ -433,9 +433,50 @@ notifications = sa.Table(
     sa.Column("type", sa.String(32), nullable=False),
     _fk("status_id", "statuses.id", nullable=True),
     _fk("report_id", "reports.id", nullable=True),  # an admin.report's report
+    # Held back by the recipient's notification policy: listed under its request, not in the
+    # notifications (Mastodon's filtered notifications).
+    sa.Column("filtered", sa.Boolean, nullable=False, server_default=sa.false()),
     _created(),
 )
 sa.Index("ix_notifications_account_id_id", notifications.c.account_id, notifications.c.id)
+
+# Whose notifications someone wants to see (Mastodon 4.3's notification policy): per kind of
+# sender, accept, filter (kept aside as a request) or drop. No row: everything accepted.
+notification_policies = sa.Table(
+    "notification_policies",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("for_not_following", sa.String(8), nullable=False, server_default="accept"),
+    sa.Column("for_not_followers", sa.String(8), nullable=False, server_default="accept"),
+    sa.Column("for_new_accounts", sa.String(8), nullable=False, server_default="accept"),
+    sa.Column("for_private_mentions", sa.String(8), nullable=False, server_default="accept"),
+    sa.Column("for_limited_accounts", sa.String(8), nullable=False, server_default="accept"),
+)
+
+# The filtered notifications of one sender, waiting for the recipient to accept or dismiss
+# them; accepting also lets that sender's later notifications through (a permission).
+notification_requests = sa.Table(
+    "notification_requests",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),  # the recipient
+    _fk("from_account_id", "accounts.id"),
+    _fk("last_status_id", "statuses.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("notifications_count", sa.Integer, nullable=False, server_default="0"),
+    _created(),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "from_account_id"),
+)
+
+notification_permissions = sa.Table(
+    "notification_permissions",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    _fk("from_account_id", "accounts.id"),
+    _created(),
+    sa.UniqueConstraint("account_id", "from_account_id"),
+)
 
 markers = sa.Table(
     "markers",
