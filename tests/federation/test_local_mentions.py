@@ -10,11 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pnyx import registry
-from pnyx.core import events, status_edits, statuses
+from pnyx.core import events, remote_mentions, status_edits, statuses
 from pnyx.core.status_edits import EditInput
 from pnyx.core.statuses import StatusInput
 from pnyx.db.engine import Database
-from pnyx.db.tables import jobs, mentions
+from pnyx.db.tables import jobs, mentions, notifications
 
 
 def queued(db: Database, kind: str) -> list[dict]:
@@ -76,3 +76,20 @@ def test_an_edit_naming_a_never_seen_account_waits_for_the_lookup(local_db, peer
     ]["tag"]
     versions = local_db.run_sync(status_edits.history, alice, status_id)
     assert "u-url mention" in versions[-1].content and "mention" not in versions[0].content
+
+
+def test_a_handle_that_turns_out_to_be_ours_is_notified_when_resolved(local_db, make_user):
+    """The lookup may find an account of this server (an alias, a sign-up approved since):
+    that person is told when the post goes out, as they would have been at once."""
+    alice, bob = make_user("alice").account_id, make_user("bob").account_id
+    status_id = local_db.run_sync(
+        statuses.create, alice, StatusInput(text="hi @bob@alias.example", visibility="public")
+    )
+    told = lambda: local_db.run_sync(  # noqa: E731
+        lambda tx: tx.scalars(
+            sa.select(notifications.c.account_id).where(notifications.c.status_id == status_id)
+        )
+    )
+    assert told() == []
+    local_db.run_sync(remote_mentions.complete, status_id, {"bob@alias.example": bob})
+    assert told() == [bob]

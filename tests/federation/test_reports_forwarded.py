@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import factories
 from pnyx import registry
 from pnyx.core import reports
-from pnyx.db.tables import accounts, notifications, statuses
+from pnyx.db.tables import accounts, notifications, statuses, users
 from pnyx.db.tables import reports as reports_table
 
 
@@ -81,3 +81,39 @@ def test_a_report_kept_here_sends_nothing(local_db, peer, make_user):
     assert stored is False
     # Nobody here moderates yet: nobody is told.
     assert local_db.run_sync(lambda tx: tx.scalars(sa.select(notifications.c.id))) == []
+
+
+def test_moderators_hear_of_reports_whoever_blocked_whom_while_they_are_staff(
+    local_db, make_user, client
+):
+    """A report is work for the instance: a reporter who blocks the moderator, or whom the
+    moderator muted, still reaches them; someone no longer staff no longer sees it."""
+    reporter, target = make_user("reporter"), make_user("target")
+    blocked_mod, muting_mod = make_user("mod1", role="moderator"), make_user("mod2", role="admin")
+    client.post(f"/api/v1/accounts/{blocked_mod.account_id}/block", headers=reporter.headers)
+    client.post(f"/api/v1/accounts/{reporter.account_id}/mute", headers=muting_mod.headers)
+    answer = client.post(
+        "/api/v1/reports", headers=reporter.headers, json={"account_id": str(target.account_id)}
+    )
+    assert answer.status_code == 200, answer.text
+    for moderator in (blocked_mod, muting_mod):
+        seen = client.get("/api/v1/notifications", headers=moderator.headers).json()
+        assert [n["type"] for n in seen] == ["admin.report"]
+
+    local_db.run_sync(
+        lambda tx: tx.execute(
+            users.update().where(users.c.account_id == blocked_mod.account_id).values(role="user")
+        )
+    )
+    assert client.get("/api/v1/notifications", headers=blocked_mod.headers).json() == []
+
+
+def test_a_report_about_an_unreachable_account_is_not_called_forwarded(local_db, make_user, client):
+    me = make_user("me")
+    nowhere = factories.remote_account(local_db, "ghost", "nowhere.example")  # no inbox known
+    answer = client.post(
+        "/api/v1/reports",
+        headers=me.headers,
+        json={"account_id": str(nowhere), "forward": True},
+    )
+    assert answer.status_code == 200 and answer.json()["forwarded"] is False

@@ -70,10 +70,12 @@ class StatusEdited(Event):
 class MentionsResolved(Event):
     """The accounts of other servers a local post named, never seen here before, were looked
     up (`core.remote_mentions`): the post can go out now, as a Create or (`edited`) an
-    Update. Who is named here was told when the post was made."""
+    Update. `mentioned`: accounts here it names only now (a handle that turned out to be
+    ours), to notify; the others were told when the post was made."""
 
     status_id: int
     edited: bool = False
+    mentioned: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.moderation import STAFF_ROLES
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
@@ -62,7 +63,6 @@ NEW_ACCOUNT = timedelta(days=30)
 NEVER_FILTERED = frozenset(
     {"admin.sign_up", "admin.report", "poll", "update", "moderation_warning", "follow_request"}
 )
-STAFF_ROLES = ("admin", "moderator")
 
 
 @dataclass(frozen=True)

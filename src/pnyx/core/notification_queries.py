@@ -20,11 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from pnyx.core import status_views
-from pnyx.core.account_visibility import NOTIFYING, account_visible_condition
+from pnyx.core.account_visibility import LISTED, NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.moderation import STAFF_ROLES
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, markers, notifications, reports
+from pnyx.db.tables import accounts, markers, notifications, reports, users
 
 MARKER_TIMELINES = ("home", "notifications")
 UNREAD_CAP = 1000
@@ -46,9 +47,26 @@ class NotificationPage:
 
 def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
     """Only notifications from accounts the recipient has not shut out (or who shut them out):
-    `account_visibility.NOTIFYING`."""
+    `account_visibility.NOTIFYING`. Reports are for the moderators whoever filed them (but not
+    a suspended account's), and only while the recipient is still one of the staff."""
+    is_report = notifications.c.type == "admin.report"
+    still_staff = sa.exists().where(
+        users.c.account_id == recipient_id, users.c.role.in_(STAFF_ROLES)
+    )
     return query.where(
-        account_visible_condition(NOTIFYING, notifications.c.from_account_id, recipient_id, tx.now)
+        sa.or_(
+            sa.and_(
+                ~is_report,
+                account_visible_condition(
+                    NOTIFYING, notifications.c.from_account_id, recipient_id, tx.now
+                ),
+            ),
+            sa.and_(
+                is_report,
+                still_staff,
+                account_visible_condition(LISTED, notifications.c.from_account_id),
+            ),
+        )
     )
 
 

@@ -29,6 +29,9 @@ TYPES = (
 )
 
 
+UNSILENCEABLE = frozenset({"admin.report"})
+
+
 def notify(
     tx: Tx,
     recipient_id: int,
@@ -42,7 +45,9 @@ def notify(
     assert kind in TYPES, kind
     if recipient_id == from_account_id and kind != "poll":
         return None
-    silenced = not tx.scalar(
+    # A report reaches the moderators whoever its author blocked or they muted: it is work
+    # for the instance, not a message between two people.
+    silenced = kind not in UNSILENCEABLE and not tx.scalar(
         sa.select(
             account_visibility.account_visible_condition(
                 account_visibility.MAY_NOTIFY, sa.literal(from_account_id), recipient_id, tx.now

@@ -101,6 +101,16 @@ def _created(tx: Tx, event: events.StatusCreated) -> None:
             notify_about(tx, follower_id, status.account_id, "status", status)
 
 
+def _named_when_resolved(tx: Tx, event: events.MentionsResolved) -> None:
+    """A handle the post named turned out to be an account here (found after posting)."""
+    status = get_row(tx, event.status_id) if event.mentioned else None
+    if status is None:
+        return
+    for account_id in event.mentioned:
+        if account_id != status.account_id:
+            notify_about(tx, account_id, status.account_id, "mention", status)
+
+
 def _edited(tx: Tx, event: events.StatusEdited) -> None:
     """Those the edit names for the first time, then the people here who boosted the post."""
     status = get_row(tx, event.status_id)
@@ -192,6 +202,7 @@ def _report_filed(tx: Tx, event: events.ReportFiled) -> None:
 RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.StatusCreated: _created,
     events.StatusEdited: _edited,
+    events.MentionsResolved: _named_when_resolved,
     events.StatusBoosted: _boosted,
     events.StatusFavourited: _favourited,
     events.PollClosed: _poll_closed,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pnyx.core import events, text
-from pnyx.core.statuses import add_mentions, get_row
+from pnyx.core.statuses import add_mentions, get_row, here_of
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, status_edits, statuses
 
@@ -52,5 +52,8 @@ def complete(tx: Tx, status_id: int, resolved: dict[str, int], kind: str = "crea
                 .where(status_edits.c.id == newest)
                 .values(content=rendered.html)
             )
-    add_mentions(tx, status, rendered.mentions)  # of other servers: nobody here to notify
-    events.record(tx, events.MentionsResolved(status_id, edited=kind == "update"))
+    named_now = here_of(rendered.mentions, set(add_mentions(tx, status, rendered.mentions)))
+    resolved_event = events.MentionsResolved(
+        status_id, edited=kind == "update", mentioned=named_now
+    )
+    events.record(tx, resolved_event)

@@ -43,7 +43,9 @@ def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
     """Store the report; returns its id. NotFound for an unknown account or a post that is
     not the account's or not visible to the reporter; Invalid for the rest."""
     target = tx.one_or_none(
-        sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.id == data.target_account_id)
+        sa.select(
+            accounts.c.id, accounts.c.domain, accounts.c.inbox_url, accounts.c.shared_inbox_url
+        ).where(accounts.c.id == data.target_account_id)
     )
     if target is None:
         raise NotFound()
@@ -71,7 +73,9 @@ def file_report(tx: Tx, reporter_id: int, data: ReportInput) -> int:
         if visible != set(status_ids):
             raise NotFound()
     report_id = new_id()
-    forwarded = data.forward and target.domain is not None
+    # Forwarded when asked, about an account elsewhere whose server we can reach.
+    reachable = bool(target.inbox_url or target.shared_inbox_url)
+    forwarded = data.forward and target.domain is not None and reachable
     tx.execute(
         reports.insert().values(
             id=report_id,

@@ -44,6 +44,12 @@ def _add_report_id() -> None:
 
 
 def downgrade() -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
+        _drop_report_id()
+
+
+def _drop_report_id() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_notifications_report_id_reports"), type_="foreignkey"
