@@ -29,6 +29,7 @@ def collect_routes() -> list[BaseRoute]:
     from pnyx.api import (
         accounts,
         apps,
+        conversations,
         instance,
         notification_requests,
         notifications,
@@ -69,6 +70,7 @@ def collect_routes() -> list[BaseRoute]:
         statuses,
         polls,
         timelines,
+        conversations,
         notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
         user_lists,

@@ -10,6 +10,7 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      │
                      ├─ in the transaction:  notify   (core.notify: who is told)
                      │                       moves    (core.moves: a move's followers)
+                     │                       conversations (core.conversations: DMs)
                      │
                      └─ the `event` job ──> after commit, one job per subscription:
                                               federate   (federation.delivery)
@@ -27,7 +28,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.core import erasure, events, moves, notify, polls, statuses
+from pnyx.core import conversations, erasure, events, moves, notify, polls, statuses
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
@@ -62,6 +63,13 @@ class Subscription:
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notify", notify.on_event, frozenset(notify.RULES), in_transaction=True),
     Subscription("moves", moves.on_event, frozenset({events.AccountMoved}), in_transaction=True),
+    Subscription(
+        "conversations",
+        conversations.on_event,
+        frozenset({events.StatusCreated}),
+        in_transaction=True,
+        accepts=conversations.wants,
+    ),
     # The events federation sends are those it can render, of changes other servers must hear.
     # Transactional (see delivery.federate): each activity is rendered once, keeping its id.
     Subscription(

@@ -1074,6 +1074,19 @@ def test_notification_policy_and_requests_through_mastodon_py(world: World):
     carol.api.update_notifications_policy(for_private_mentions="accept")
 
 
+def test_conversations_as_the_direct_tab_reads_them(world: World):
+    alice, carol = world.alice, world.carol
+    secret = alice.api.status_post(f"@carol {unique('psst')}", visibility="direct")
+    [conversation] = [
+        c
+        for c in carol.api.conversations(limit=40)
+        if str(c["last_status"]["id"]) == str(secret["id"])
+    ]
+    assert conversation["unread"] is True
+    assert [str(a["id"]) for a in conversation["accounts"]] == [alice.id]
+    assert carol.api.conversations_read(conversation["id"])["unread"] is False
+
+
 def test_pagination_both_ways(world: World):
     alice, carol = world.alice, world.carol
     tag = unique("pnyxpage")

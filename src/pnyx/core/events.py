@@ -58,6 +58,7 @@ class StatusCreated(Event):
     status_id: int
     account_id: int | None = None  # its author (None in rows queued before it was kept)
     mentioned: tuple[int, ...] = ()  # the accounts here it names, to notify
+    visibility: str | None = None  # public, unlisted, private or direct
 
 
 @dataclass(frozen=True)

@@ -485,6 +485,7 @@ def insert_status(
         status.id,
         status.account_id,
         mentioned=here_of(mentioned, named),
+        visibility=status.visibility,
         tell_other_servers=ready,
     )
     events.record(tx, created)

@@ -468,6 +468,26 @@ notification_requests = sa.Table(
     sa.UniqueConstraint("account_id", "from_account_id"),
 )
 
+# Direct conversations as each participant here sees them (Mastodon's AccountConversation):
+# who else is in it, the newest message, and whether it is unread.
+account_conversations = sa.Table(
+    "account_conversations",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    sa.Column("conversation_id", ID, nullable=False),
+    sa.Column("participant_ids", sa.JSON, nullable=False, default=list),  # others, sorted
+    _fk("last_status_id", "statuses.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("unread", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "conversation_id"),
+)
+sa.Index(
+    "ix_account_conversations_account_id_last_status_id",
+    account_conversations.c.account_id,
+    account_conversations.c.last_status_id,
+)
+
 notification_permissions = sa.Table(
     "notification_permissions",
     metadata,
