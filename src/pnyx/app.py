@@ -29,6 +29,7 @@ def collect_routes() -> list[BaseRoute]:
     from pnyx.api import (
         accounts,
         apps,
+        filters,
         instance,
         notifications,
         oauth,
@@ -70,6 +71,7 @@ def collect_routes() -> list[BaseRoute]:
         timelines,
         notifications,
         user_lists,
+        filters,
         reports,
         search,
         discovery,

@@ -448,6 +448,46 @@ markers = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "timeline"),
 )
 
+# --- Filters ------------------------------------------------------------------------------
+
+# A person's content filters (Mastodon's CustomFilter): a title, the contexts it applies in
+# (home, notifications, public, thread, account), what a match does (warn, hide, blur) and an
+# optional end. It matches by keywords and by chosen posts.
+custom_filters = sa.Table(
+    "custom_filters",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("context", sa.JSON, nullable=False, default=list),  # ["home", "thread", ...]
+    sa.Column("action", sa.String(8), nullable=False, server_default="warn"),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_custom_filters_account_id", custom_filters.c.account_id)
+
+custom_filter_keywords = sa.Table(
+    "custom_filter_keywords",
+    metadata,
+    _id(),
+    _fk("custom_filter_id", "custom_filters.id"),
+    sa.Column("keyword", sa.String(512), nullable=False),
+    sa.Column("whole_word", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+)
+sa.Index("ix_custom_filter_keywords_custom_filter_id", custom_filter_keywords.c.custom_filter_id)
+
+custom_filter_statuses = sa.Table(
+    "custom_filter_statuses",
+    metadata,
+    _id(),
+    _fk("custom_filter_id", "custom_filters.id"),
+    _fk("status_id", "statuses.id"),
+    _created(),
+    sa.UniqueConstraint("custom_filter_id", "status_id"),
+)
+
 # --- Instance -----------------------------------------------------------------------------
 
 rules = sa.Table(
