@@ -26,9 +26,7 @@ def make_filter(client, user, title="f", context=("home",), action="warn", keywo
         "title": title,
         "context": list(context),
         "filter_action": action,
-        "keywords_attributes": [
-            {"keyword": k, "whole_word": w} for k, w in (keywords or [])
-        ],
+        "keywords_attributes": [{"keyword": k, "whole_word": w} for k, w in (keywords or [])],
         **kw,
     }
     r = client.post("/api/v2/filters", json=body, headers=user.headers)
@@ -102,7 +100,8 @@ def test_filters_v2_crud(client, make_user):
 
     # Keywords on their own.
     added = client.post(
-        f"/api/v2/filters/{fid}/keywords", data={"keyword": "finale", "whole_word": "false"},
+        f"/api/v2/filters/{fid}/keywords",
+        data={"keyword": "finale", "whole_word": "false"},
         headers=me.headers,
     ).json()
     assert added["keyword"] == "finale" and added["whole_word"] is False
@@ -246,8 +245,12 @@ def test_v1_and_v2_are_the_same_filters(client, make_user):
     me = make_user("me")
     v1 = client.post(
         "/api/v1/filters",
-        data={"phrase": "Potato", "context[]": ["home", "thread"], "irreversible": "true",
-              "whole_word": "false"},
+        data={
+            "phrase": "Potato",
+            "context[]": ["home", "thread"],
+            "irreversible": "true",
+            "whole_word": "false",
+        },
         headers=me.headers,
     )
     assert v1.status_code == 200, v1.text
@@ -270,7 +273,9 @@ def test_v1_and_v2_are_the_same_filters(client, make_user):
     assert [f["phrase"] for f in listed] == ["Potato", "a", "b"]
     assert all(f["irreversible"] is False for f in listed[1:])
     a_id = two["keywords"][0]["id"]
-    refused = client.put(f"/api/v1/filters/{a_id}", data={"context[]": "public"}, headers=me.headers)
+    refused = client.put(
+        f"/api/v1/filters/{a_id}", data={"context[]": "public"}, headers=me.headers
+    )
     assert refused.status_code == 422
     assert "apply to more than one filter keyword" in refused.json()["error"]
     renamed = client.put(f"/api/v1/filters/{a_id}", data={"phrase": "aa"}, headers=me.headers)
@@ -294,8 +299,9 @@ def test_v1_and_v2_are_the_same_filters(client, make_user):
         "a",
         "b",
     ]
-    bad = client.post("/api/v1/filters", data={"phrase": "", "context[]": "home"},
-                      headers=me.headers)
+    bad = client.post(
+        "/api/v1/filters", data={"phrase": "", "context[]": "home"}, headers=me.headers
+    )
     assert bad.status_code == 422 and bad.json() == {
         "error": "Validation failed: Keyword can't be blank"
     }
@@ -307,9 +313,7 @@ def test_filtered_on_home_and_public_and_hide_per_context(client, make_user):
     spoiler = post(client, author, "The <b>Dragon</b> dies at the end")
     plain = post(client, author, "Nothing to see")
     hiding = make_filter(client, me, title="Hide", action="hide", keywords=[("dies", True)])
-    warning = make_filter(
-        client, me, title="Warn", context=["public"], keywords=[("dragon", True)]
-    )
+    warning = make_filter(client, me, title="Warn", context=["public"], keywords=[("dragon", True)])
 
     shown = home(client, me)
     assert spoiler["id"] not in shown  # the hide filter's context is home
@@ -341,9 +345,7 @@ def test_filtered_on_home_and_public_and_hide_per_context(client, make_user):
     # The account page is its own context.
     page = client.get(f"/api/v1/accounts/{author.account_id}/statuses", headers=me.headers)
     assert spoiler["id"] in by_id(page.json())
-    client.put(
-        f"/api/v2/filters/{hiding['id']}", json={"context": ["account"]}, headers=me.headers
-    )
+    client.put(f"/api/v2/filters/{hiding['id']}", json={"context": ["account"]}, headers=me.headers)
     page = client.get(f"/api/v1/accounts/{author.account_id}/statuses", headers=me.headers)
     assert spoiler["id"] not in by_id(page.json())
     assert spoiler["id"] in home(client, me)
@@ -397,7 +399,7 @@ def test_spoiler_poll_and_status_filters_and_boosts(client, make_user):
 def test_thread_and_notifications(client, make_user):
     me, other = make_user("me"), make_user("other")
     root = post(client, me, "What do you think?")
-    rude = post(client, other, f"@me rude reply", in_reply_to_id=root["id"])
+    rude = post(client, other, "@me rude reply", in_reply_to_id=root["id"])
     kind = post(client, other, "@me kind reply", in_reply_to_id=root["id"])
 
     def thread() -> dict[str, dict]:

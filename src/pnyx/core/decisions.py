@@ -104,7 +104,9 @@ def filtered(matches: Mapping[int, Sequence[FilterMatch]], context: str | None) 
     `filter_matching.match`) is worked out once per batch by whoever loaded the posts' text;
     filters of other contexts, and posts with no match, say nothing."""
 
-    def step(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> Decision | None:
+    def step(
+        ctx: ViewerContext, status: StatusLike, original: StatusLike | None
+    ) -> Decision | None:
         if context is None:
             return None
         found = matches.get(status.id)
