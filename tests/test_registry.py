@@ -114,7 +114,9 @@ def test_a_failing_handler_is_retried_alone(app, make_user):
     )
     assert [row.kind for row in left] == ["broken", "deliver"]
     failing, delivery = left
-    assert events.decode(failing.payload) == events.StatusCreated(status_id, alice)
+    assert events.decode(failing.payload) == events.StatusCreated(
+        status_id, alice, visibility="public"
+    )
     assert failing.attempts == 1 and "this handler is broken" in failing.last_error
     assert delivery.payload["activity"]["type"] == "Create"
 

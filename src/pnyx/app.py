@@ -25,11 +25,21 @@ log = logging.getLogger("pnyx")
 
 
 def collect_routes() -> list[BaseRoute]:
-    """Every module that serves HTTP contributes its `routes`; the order here is the URL map."""
+    """Every module that serves HTTP contributes its `routes`; the order here is the URL map:
+    the client API, then what servers read, then the web pages, then the addresses both
+    audiences share."""
+    routes: list[BaseRoute] = []
+    for module in (*_api_modules(), *_federation_modules(), *_web_modules()):
+        routes.extend(module.routes)
+    return routes + _negotiated_routes()
+
+
+def _api_modules() -> list:
     from pnyx.api import (
         accounts,
         apps,
         conversations,
+        filters,
         instance,
         notification_requests,
         notifications,
@@ -42,26 +52,8 @@ def collect_routes() -> list[BaseRoute]:
         timelines,
         user_lists,
     )
-    from pnyx.federation import (
-        actor_collections,
-        actor_documents,
-        discovery,
-        inbox,
-        status_documents,
-    )
-    from pnyx.web import about as web_about
-    from pnyx.web import admin as web_admin
-    from pnyx.web import auth as web_auth
-    from pnyx.web import live as web_live
-    from pnyx.web import notifications as web_notifications
-    from pnyx.web import pages
-    from pnyx.web import profiles as web_profiles
-    from pnyx.web import search as web_search
-    from pnyx.web import settings as web_settings
-    from pnyx.web import statuses as web_statuses
-    from pnyx.web import timelines as web_timelines
 
-    modules = [
+    return [
         instance,
         apps,
         oauth,
@@ -74,13 +66,44 @@ def collect_routes() -> list[BaseRoute]:
         notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
         user_lists,
+        filters,
         reports,
         search,
+    ]
+
+
+def _federation_modules() -> list:
+    from pnyx.federation import (
+        actor_collections,
+        actor_documents,
+        discovery,
+        inbox,
+        status_documents,
+    )
+
+    return [
         discovery,
         actor_documents,
         status_documents,
         actor_collections,
         inbox,
+    ]
+
+
+def _web_modules() -> list:
+    from pnyx.web import about as web_about
+    from pnyx.web import admin as web_admin
+    from pnyx.web import auth as web_auth
+    from pnyx.web import live as web_live
+    from pnyx.web import notifications as web_notifications
+    from pnyx.web import pages
+    from pnyx.web import profiles as web_profiles
+    from pnyx.web import search as web_search
+    from pnyx.web import settings as web_settings
+    from pnyx.web import statuses as web_statuses
+    from pnyx.web import timelines as web_timelines
+
+    return [
         web_timelines,
         web_about,
         web_auth,
@@ -93,11 +116,18 @@ def collect_routes() -> list[BaseRoute]:
         web_live,
         pages,
     ]
-    # `/@name` and `/@name/id` serve both audiences (Mastodon answers there too): the
-    # document for servers, the web page (profile, post with its thread, profile tabs) for
-    # browsers. Chosen here, so that neither federation nor web imports the other. No other
-    # route matches these paths.
-    negotiated_routes = [
+
+
+def _negotiated_routes() -> list[BaseRoute]:
+    """`/@name` and `/@name/id` serve both audiences (Mastodon answers there too): the
+    document for servers, the web page (profile, post with its thread, profile tabs) for
+    browsers. Chosen here, so that neither federation nor web imports the other. No other
+    route matches these paths."""
+    from pnyx.federation import actor_documents, status_documents
+    from pnyx.web import profiles as web_profiles
+    from pnyx.web import statuses as web_statuses
+
+    return [
         Route(
             "/@{username}",
             negotiated(actor_documents.actor_document, web_profiles.profile_page),
@@ -109,10 +139,6 @@ def collect_routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
     ]
-    routes: list[BaseRoute] = []
-    for module in modules:
-        routes.extend(module.routes)
-    return routes + negotiated_routes
 
 
 class StripTrailingSlash:

@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema `db/tables.py` describes, on both databases: a
+"""The migrations build exactly the schema `db/tables/` describes, on both databases: a
 column added to one and not the other fails here, not in production."""
 
 from __future__ import annotations

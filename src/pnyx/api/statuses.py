@@ -206,7 +206,9 @@ async def context(request: Request) -> JSON:
         viewer_id = viewer.account_id if viewer else None
         core.visible_row(tx, viewer_id, status_id)
         ancestors, descendants = threads.context_ids(tx, status_id)
-        bundle = status_views.load(tx, ancestors + descendants, viewer_id, hide_muted=True)
+        bundle = status_views.load(
+            tx, ancestors + descendants, viewer_id, hide_muted=True, filter_context="thread"
+        )
         shown = set(bundle.visible)
         return {
             "ancestors": [

@@ -25,11 +25,15 @@ def no_nul_list(values: list[str]) -> list[str]:
     return [v.replace("\x00", "") for v in values]
 
 
-def render(tx, page: timelines.Slice, viewer_id: int | None) -> tuple[list[dict], list[int]]:
+def render(
+    tx, page: timelines.Slice, viewer_id: int | None, filter_context: str
+) -> tuple[list[dict], list[int]]:
     """Rendered statuses (those the viewer is shown) and the ids for the Link header. A
     timeline's ids arrive already decided for this viewer (`decisions.CheckedIds`), and
-    `status_views.load` takes them as they are."""
-    bundle = status_views.load(tx, page.ids, viewer_id)
+    `status_views.load` takes them as they are but for the viewer's filters of the
+    timeline's context, which need the posts' text (a `hide` filter shortens the page; the
+    Link header still points past it)."""
+    bundle = status_views.load(tx, page.ids, viewer_id, filter_context=filter_context)
     return entities.statuses(bundle, tx.settings, tx.now), page.cursors
 
 
@@ -40,7 +44,7 @@ async def home(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:statuses")
         ids = timelines.home(tx, viewer.account_id, page)
-        return render(tx, ids, viewer.account_id)
+        return render(tx, ids, viewer.account_id, "home")
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)
@@ -59,7 +63,7 @@ async def public(request: Request):
         ids = timelines.public(
             tx, viewer_id, page, local=local, remote=remote, only_media=only_media
         )
-        return render(tx, ids, viewer_id)
+        return render(tx, ids, viewer_id, "public")
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)
@@ -82,7 +86,7 @@ async def tag(request: Request):
         viewer = optional(tx, request, "read:statuses")
         viewer_id = viewer.account_id if viewer else None
         ids = timelines.tag(tx, viewer_id, hashtag, page, **options)
-        return render(tx, ids, viewer_id)
+        return render(tx, ids, viewer_id, "public")
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)
@@ -104,7 +108,7 @@ async def account_statuses(request: Request):
         viewer = optional(tx, request, "read:statuses")
         viewer_id = viewer.account_id if viewer else None
         ids = timelines.account_statuses(tx, viewer_id, account_id, page, **options)
-        return render(tx, ids, viewer_id)
+        return render(tx, ids, viewer_id, "account")
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)

@@ -6,9 +6,11 @@ looks at one post (and, for a boost, the boosted post) with the facts loaded onc
 viewer (`visibility.ViewerContext`) and says nothing, `warn` with a reason (shown behind a
 warning) or `hide` with a reason. The first `hide` ends the walk; warnings add up.
 
-Today the steps are the visibility rule and the viewer's mutes. Accounts go through steps
-too (`decide_account`, with a rule of `account_visibility`): suspended, pending, blocked. The filters, labels and
-community notes to come are further steps here, not copies of the visibility rule elsewhere.
+Today the steps are the visibility rule, the viewer's mutes and the viewer's filters
+(`filtered`, in the context of the surface: home, notifications, public, thread, account).
+Accounts go through steps too (`decide_account`, with a rule of `account_visibility`):
+suspended, pending, blocked. The labels and community notes to come are further steps here,
+not copies of the visibility rule elsewhere.
 
 A page of ids that has been through the pipeline says so by its type (`CheckedIds`, carrying
 the viewer it was decided for), so whoever renders it knows not to decide again, and no edge
@@ -17,12 +19,13 @@ passes a flag that could be wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from pnyx.core import visibility
 from pnyx.core.account_visibility import AccountContext, why_account_hidden
+from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.visibility import Rule, StatusLike, ViewerContext
 
 Action = Literal["show", "warn", "hide"]
@@ -92,6 +95,33 @@ def muted_thread(
     if conversation is not None and conversation in ctx.muted_conversations:
         return hide("muted_conversation")
     return None
+
+
+def filtered(matches: Mapping[int, Sequence[FilterMatch]], context: str | None) -> Step:
+    """The viewer's filters as the surface's `context` applies them: a matching `hide` filter
+    of this context hides the post ("filtered:<id>"); matching `warn` and `blur` filters of
+    this context show it behind a warning. `matches` (post id -> what matched, from
+    `filter_matching.match`) is worked out once per batch by whoever loaded the posts' text;
+    filters of other contexts, and posts with no match, say nothing."""
+
+    def step(
+        ctx: ViewerContext, status: StatusLike, original: StatusLike | None
+    ) -> Decision | None:
+        if context is None:
+            return None
+        found = matches.get(status.id)
+        if not found:
+            return None
+        warnings: tuple[str, ...] = ()
+        for m in found:
+            if context not in m.filter.context:
+                continue
+            if m.filter.action == "hide":
+                return hide(f"filtered:{m.filter.id}")
+            warnings += (f"filtered:{m.filter.id}",)
+        return Decision("warn", warnings) if warnings else None
+
+    return step
 
 
 # The pipelines the surfaces use. Every one starts with the visibility rule.

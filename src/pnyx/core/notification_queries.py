@@ -165,7 +165,8 @@ def _with_visible_status(tx: Tx, recipient_id: int, batch: list[Row]) -> list[Ro
 
 def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     """The page for these rows: their accounts, reports, and statuses rendered for the
-    recipient."""
+    recipient (without those a `hide` filter of the notifications context removes)."""
+    cursor_ids = [r.id for r in rows]
     report_ids = {r.report_id for r in rows if r.report_id is not None}
     found_reports: dict[int, Row] = (
         {r.id: r for r in tx.rows(sa.select(reports).where(reports.c.id.in_(report_ids)))}
@@ -180,18 +181,26 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
         else {}
     )
     bundle = status_views.load(
-        tx, [r.status_id for r in rows if r.status_id is not None], recipient_id
+        tx,
+        [r.status_id for r in rows if r.status_id is not None],
+        recipient_id,
+        filter_context="notifications",
     )
-    return NotificationPage(rows, found, bundle, [r.id for r in rows], found_reports)
+    # A notification about a post a `hide` filter of the notifications context removes goes
+    # with it (its text is known only now; the page is then shorter, its cursors unchanged).
+    shown = set(bundle.visible)
+    rows = [r for r in rows if r.status_id is None or r.status_id in shown]
+    return NotificationPage(rows, found, bundle, cursor_ids, found_reports)
 
 
 def get_one(tx: Tx, recipient_id: int, notification_id: int) -> NotificationPage:
     """One notification of the recipient's, under the same rules as the list; else NotFound."""
     query = _filtered(tx, recipient_id).where(notifications.c.id == notification_id)
     rows = _with_visible_status(tx, recipient_id, tx.rows(query))
-    if not rows:
+    found = assemble(tx, recipient_id, rows) if rows else None
+    if found is None or not found.rows:
         raise NotFound()
-    return assemble(tx, recipient_id, rows)
+    return found
 
 
 def dismiss(tx: Tx, recipient_id: int, notification_id: int) -> None:

@@ -3,7 +3,10 @@
 Timelines, threads, notifications and search all render statuses. They hand their status ids
 here; this loads the rows, the boosted originals, authors, mentions, tags, polls and the
 viewer's own marks (favourited, boosted, bookmarked, pinned, muted) in one batch per kind, and
-drops whatever the viewer may not see. The API's serializers turn the result into JSON.
+drops whatever the viewer may not see. The viewer's filters are compiled once per load (one
+query) and matched against every post's text: what matched is kept for the Status entity's
+`filtered`, and in a filter context (`filter_context`, the surface's) a `hide` filter drops the
+post. The API's serializers turn the result into JSON.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import decisions, visibility
+from pnyx.core import decisions, filter_matching, visibility
+from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
@@ -60,6 +64,8 @@ class StatusBundle:
     rendered_accounts: dict[int, dict] = field(default_factory=dict)  # filled by the serializer
     # status id -> uri of the post it answers, when asked for (`load_parent_uris`)
     in_reply_to_uris: dict[int, str] = field(default_factory=dict)
+    # status id -> the viewer's filters it matches (a boost: those its original matches)
+    filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -164,17 +170,27 @@ def _load_rows(
 
 
 def _pick_visible(
-    tx: Tx, bundle: StatusBundle, status_ids: Sequence[int], *, hide_muted: bool
+    tx: Tx,
+    bundle: StatusBundle,
+    status_ids: Sequence[int],
+    *,
+    hide_muted: bool,
+    filter_context: str | None = None,
 ) -> list[int]:
     """Which of `status_ids` (in order) the bundle's viewer is shown, by the decision
-    pipeline: the visibility rule (a boost only with its original), and with `hide_muted`
-    the viewer's mutes. Ids core already decided for this viewer are taken as they are."""
+    pipeline: the visibility rule (a boost only with its original), with `hide_muted` the
+    viewer's mutes, and the viewer's filters of `filter_context`. Ids core already decided for
+    this viewer are taken as they are, but for the filters (their text was not loaded then)."""
     viewer_id = bundle.viewer_id
     present = [sid for sid in status_ids if sid in bundle.statuses]
+    filter_step = decisions.filtered(bundle.filter_matches, filter_context)
     if isinstance(status_ids, decisions.CheckedIds) and status_ids.checked_for(viewer_id):
         bundle.warnings.update(status_ids.warnings)
-        return present
-    steps = decisions.VISIBLE_UNMUTED if hide_muted else decisions.VISIBLE
+        if filter_context is None or not bundle.filter_matches:
+            return present
+        return _pick_unfiltered(bundle, present, filter_step)
+    visible_steps = decisions.VISIBLE_UNMUTED if hide_muted else decisions.VISIBLE
+    steps = (*visible_steps, filter_step)
     author_ids = {r.account_id for r in bundle.statuses.values()}
     ctx = visibility.load_context(tx, viewer_id, author_ids, list(bundle.statuses))
     shown = []
@@ -188,6 +204,48 @@ def _pick_visible(
             bundle.warnings[sid] = decision
         shown.append(sid)
     return shown
+
+
+def _pick_unfiltered(
+    bundle: StatusBundle, present: list[int], filter_step: decisions.Step
+) -> list[int]:
+    """Of posts already decided for the viewer, those the filter step does not hide."""
+    ctx = visibility.ViewerContext(bundle.viewer_id)
+    shown = []
+    for sid in present:
+        decision = decisions.decide((filter_step,), ctx, bundle.statuses[sid])
+        if decision.action == "hide":
+            continue
+        if decision.action == "warn":
+            earlier = bundle.warnings.get(sid)
+            reasons = (earlier.reasons if earlier else ()) + decision.reasons
+            bundle.warnings[sid] = decisions.Decision("warn", reasons)
+        shown.append(sid)
+    return shown
+
+
+def _match_filters(bundle: StatusBundle, viewer_filters: ViewerFilters) -> None:
+    """What each loaded post matches of the viewer's filters (a boost by its original's text,
+    with both ids), into `bundle.filter_matches`. The viewer's own posts match nothing, as
+    Mastodon's apps show them."""
+    if not viewer_filters:
+        return
+    viewer_id = bundle.viewer_id
+    for row in bundle.statuses.values():
+        proper = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else row
+        if proper is None or proper.account_id == viewer_id:
+            continue
+        poll = bundle.polls.get(proper.id)
+        text = filter_matching.searchable_text(
+            proper.spoiler_text,
+            proper.content,
+            poll.options if poll is not None else (),
+            (m.description for m in bundle.media.get(proper.id, ())),
+        )
+        ids = (row.id, proper.id) if proper is not row else (row.id,)
+        found = filter_matching.match(viewer_filters, text, ids)
+        if found:
+            bundle.filter_matches[row.id] = found
 
 
 def visible_ids(tx: Tx, status_ids: list[int], viewer_id: int | None) -> list[int]:
@@ -206,10 +264,15 @@ def load(
     viewer_id: int | None,
     *,
     hide_muted: bool = False,
+    filter_context: str | None = None,
+    viewer_filters: ViewerFilters | None = None,
 ) -> StatusBundle:
     """Everything needed to show `status_ids` to `viewer_id`. Only what the viewer is shown
     ends up in `bundle.visible`: ids are decided here, unless they come as
-    `decisions.CheckedIds` for this same viewer (a timeline that decided already)."""
+    `decisions.CheckedIds` for this same viewer (a timeline that decided already); the
+    viewer's filters of `filter_context` (home, notifications, public, thread, account; None:
+    the surface has no filter context) are applied to both. `viewer_filters` saves compiling
+    them again when the caller already did (a stream)."""
     bundle = StatusBundle(viewer_id)
     if not status_ids:
         return bundle
@@ -218,7 +281,6 @@ def load(
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
-    bundle.visible = _pick_visible(tx, bundle, status_ids, hide_muted=hide_muted)
 
     for m in tx.execute(q["mentions"], {"ids": all_ids}):
         bundle.mentions[m.status_id].append(m)
@@ -233,6 +295,12 @@ def load(
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p
+    if viewer_filters is None:
+        viewer_filters = filter_matching.load_active(tx, viewer_id)
+    _match_filters(bundle, viewer_filters)
+    bundle.visible = _pick_visible(
+        tx, bundle, status_ids, hide_muted=hide_muted, filter_context=filter_context
+    )
     app_ids = {r.application_id for r in all_rows if r.application_id}
     if app_ids:
         for app in tx.execute(q["apps"], {"ids": list(app_ids)}):

@@ -6,10 +6,12 @@ on the hot path (see PERFORMANCE.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
 from pnyx.core import notification_groups, visibility
+from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
 
@@ -178,6 +180,34 @@ def media_attachment(row) -> dict:
     }
 
 
+def filter_head(
+    filter_id: int, title: str, context: Sequence[str], action: str, expires_at: datetime | None
+) -> dict:
+    """A Filter entity without its keywords and statuses."""
+    return {
+        "id": str(filter_id),
+        "title": title,
+        "context": list(context),
+        "expires_at": iso(expires_at),
+        "filter_action": action,
+    }
+
+
+def filter_result(match: FilterMatch) -> dict:
+    """One entry of a Status's `filtered`: the filter (without its rules, as Mastodon shows
+    it there) and what matched (null for a kind of rule the filter does not have)."""
+    f = match.filter
+    return {
+        "filter": filter_head(f.id, f.title, f.context, f.action, f.expires_at),
+        "keyword_matches": (
+            list(match.keyword_matches) if match.keyword_matches is not None else None
+        ),
+        "status_matches": (
+            [str(i) for i in match.status_matches] if match.status_matches is not None else None
+        ),
+    }
+
+
 def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
@@ -230,7 +260,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         data["bookmarked"] = row.id in bundle.bookmarked
         if _pinnable(row, viewer):
             data["pinned"] = row.id in bundle.pinned
-        data["filtered"] = []
+        data["filtered"] = [filter_result(m) for m in bundle.filter_matches.get(row.id, ())]
     return data
 
 
@@ -248,6 +278,8 @@ def status(bundle: StatusBundle, status_id: int, settings: Settings, now: dateti
             data["favourited"] = data["reblog"]["favourited"]
             data["reblogged"] = data["reblog"]["reblogged"]
             data["bookmarked"] = data["reblog"]["bookmarked"]
+            # What the boost matched (its original's text, either id), on both, as Mastodon.
+            data["reblog"]["filtered"] = data["filtered"]
     return data
 
 

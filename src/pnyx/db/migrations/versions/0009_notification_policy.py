@@ -1,7 +1,7 @@
 """notifications: the recipient's policy, filtered notifications and their requests
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 
 Mastodon 4.3's notification policy: per kind of sender, notifications are accepted, filtered
 (kept aside under a request per sender, which the recipient accepts or dismisses) or dropped.
@@ -15,7 +15,7 @@ from alembic import op
 import pnyx.db.types
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -23,7 +23,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _fk(table: str, column: str, target: str, *, ondelete: str = "CASCADE"):
-    """A foreign key named as tables.py's naming convention names it."""
+    """A foreign key named as db/tables' naming convention names it."""
     return sa.ForeignKeyConstraint(
         [column],
         [f"{target}.id"],

@@ -1,0 +1,185 @@
+"""Which of a viewer's filters a post matches, as Mastodon matches them.
+
+A request compiles the viewer's active filters once (one query: `load_active`), each into
+one regular expression for its keywords and a set of post ids; matching a post is then a
+regex search over its searchable text. Mastodon's rules:
+
+- the text is the content warning, the post's text without HTML, its poll's options and its
+  media descriptions (a boost is matched by its original's text);
+- a keyword matches case-insensitively; a `whole_word` keyword only between word boundaries,
+  on the sides where it begins or ends with a word character ("#tag" then matches after a
+  space or at the start, as in Mastodon);
+- a post filter matches the post, and boosts of it;
+- an expired filter does nothing.
+
+Every active filter that matches is reported whatever its contexts (the `filtered` of
+Mastodon's Status entity lists them all, and apps check the context they show): the decision
+pipeline (`decisions.filtered`) is where the context of the surface chooses which hide.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+
+from pnyx.db.engine import Tx
+from pnyx.db.tables import custom_filter_keywords, custom_filter_statuses, custom_filters
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter as it is matched and shown in `filtered` (Mastodon shows no keywords there)."""
+
+    id: int
+    title: str
+    context: tuple[str, ...]
+    action: str
+    expires_at: datetime | None
+    keywords: re.Pattern[str] | None
+    status_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class FilterMatch:
+    """A FilterResult: which filter, the keyword that matched, the filtered post ids it matched.
+    Mastodon gives null, not [], for a kind of rule the filter does not have."""
+
+    filter: ActiveFilter
+    keyword_matches: tuple[str, ...] | None
+    status_matches: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class ViewerFilters:
+    """A viewer's active filters, compiled."""
+
+    viewer_id: int | None
+    filters: tuple[ActiveFilter, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.filters)
+
+
+NONE = ViewerFilters(None)
+
+
+def keyword_pattern(keyword: str, whole_word: bool) -> str:
+    """Mastodon's CustomFilterKeyword#to_regex, in Python's syntax (Unicode word characters)."""
+    escaped = re.escape(keyword)
+    if not whole_word:
+        return escaped
+    start = r"\b" if re.match(r"\w", keyword) else ""
+    end = r"\b" if re.search(r"\w\Z", keyword) else ""
+    return f"{start}{escaped}{end}"
+
+
+def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
+    """The viewer's unexpired filters with their keywords and posts, in one query."""
+    if viewer_id is None:
+        return NONE
+    rules = sa.union_all(
+        sa.select(
+            custom_filter_keywords.c.custom_filter_id.label("filter_id"),
+            custom_filter_keywords.c.keyword,
+            custom_filter_keywords.c.whole_word,
+            sa.cast(sa.null(), custom_filter_statuses.c.status_id.type).label("status_id"),
+        ),
+        sa.select(
+            custom_filter_statuses.c.custom_filter_id,
+            sa.cast(sa.null(), custom_filter_keywords.c.keyword.type),
+            sa.cast(sa.null(), custom_filter_keywords.c.whole_word.type),
+            custom_filter_statuses.c.status_id,
+        ),
+    ).subquery("rules")
+    rows = tx.rows(
+        sa.select(
+            custom_filters.c.id,
+            custom_filters.c.title,
+            custom_filters.c.context,
+            custom_filters.c.action,
+            custom_filters.c.expires_at,
+            rules.c.keyword,
+            rules.c.whole_word,
+            rules.c.status_id,
+        )
+        .select_from(custom_filters.join(rules, rules.c.filter_id == custom_filters.c.id))
+        .where(
+            custom_filters.c.account_id == viewer_id,
+            sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > tx.now),
+        )
+        .order_by(custom_filters.c.id)
+    )
+    grouped: dict[int, tuple[Row, list[str], set[int]]] = {}
+    for r in rows:
+        head, patterns, status_ids = grouped.setdefault(r.id, (r, [], set()))
+        if r.keyword is not None:
+            patterns.append(keyword_pattern(r.keyword, bool(r.whole_word)))
+        if r.status_id is not None:
+            status_ids.add(r.status_id)
+    return ViewerFilters(
+        viewer_id,
+        tuple(
+            ActiveFilter(
+                id=head.id,
+                title=head.title,
+                context=tuple(head.context or ()),
+                action=head.action,
+                expires_at=head.expires_at,
+                keywords=re.compile("|".join(patterns), re.IGNORECASE) if patterns else None,
+                status_ids=frozenset(status_ids),
+            )
+            for head, patterns, status_ids in grouped.values()
+        ),
+    )
+
+
+_BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def plain_text(content_html: str) -> str:
+    """A post's HTML as the text people read: line breaks kept, tags dropped, entities read."""
+    if "<" not in content_html and "&" not in content_html:
+        return content_html
+    return html.unescape(_TAGS.sub("", _BREAKS.sub("\n", content_html)))
+
+
+def searchable_text(
+    spoiler_text: str,
+    content_html: str,
+    poll_options: Iterable[str] = (),
+    media_descriptions: Iterable[str] = (),
+) -> str:
+    """Mastodon's Status#searchable_text: what keywords are looked for in."""
+    parts = [spoiler_text, plain_text(content_html)]
+    options = "\n\n".join(poll_options)
+    if options:
+        parts.append(options)
+    parts.append("\n\n".join(d for d in media_descriptions if d))
+    return "\n\n".join(parts)
+
+
+def match(
+    viewer_filters: ViewerFilters, text: str, status_ids: Sequence[int]
+) -> tuple[FilterMatch, ...]:
+    """Every active filter that matches a post with this searchable text, whose id (and, for a
+    boost, its original's id) are `status_ids`."""
+    found = []
+    for f in viewer_filters.filters:
+        keyword_matches: tuple[str, ...] | None = None
+        status_matches: tuple[int, ...] | None = None
+        if f.keywords is not None:
+            hit = f.keywords.search(text)
+            if hit is not None:
+                keyword_matches = (hit.group(0),)
+        if f.status_ids:
+            status_matches = tuple(i for i in status_ids if i in f.status_ids)
+        if keyword_matches or status_matches:
+            found.append(FilterMatch(f, keyword_matches, status_matches))
+    return tuple(found)

@@ -1,0 +1,122 @@
+"""Every table, as SQLAlchemy Core. Migrations under migrations/ are generated from this.
+
+Local and remote things share tables: an account whose `domain` is NULL is local. Every
+account, status, poll and activity has an ActivityPub `uri` from the moment it exists.
+Counters (statuses_count, replies_count ...) are kept up to date in the same transaction as
+the change that moves them, so that reading a timeline never counts rows.
+
+The tables live in modules by concept (accounts, statuses, relationships, notifications,
+filters, instance, jobs, federation); this package names them all, so that code imports
+`from pnyx.db.tables import statuses` wherever a table lives.
+"""
+
+from __future__ import annotations
+
+from pnyx.db.tables.accounts import (
+    accounts,
+    invites,
+    oauth_apps,
+    oauth_codes,
+    oauth_tokens,
+    users,
+    web_sessions,
+)
+from pnyx.db.tables.base import ID, metadata
+from pnyx.db.tables.federation import (
+    domains,
+    instance_state,
+    seen_activities,
+    tombstones,
+)
+from pnyx.db.tables.filters import (
+    custom_filter_keywords,
+    custom_filter_statuses,
+    custom_filters,
+)
+from pnyx.db.tables.instance import (
+    custom_emojis,
+    moderation_log,
+    reports,
+    rules,
+)
+from pnyx.db.tables.jobs import (
+    jobs,
+)
+from pnyx.db.tables.notifications import (
+    account_conversations,
+    markers,
+    notification_permissions,
+    notification_policies,
+    notification_requests,
+    notifications,
+)
+from pnyx.db.tables.relationships import (
+    account_notes,
+    blocks,
+    follow_requests,
+    follows,
+    mutes,
+)
+from pnyx.db.tables.statuses import (
+    bookmarks,
+    conversation_mutes,
+    favourites,
+    idempotency_keys,
+    media_attachments,
+    mentions,
+    poll_votes,
+    polls,
+    status_edits,
+    status_pins,
+    status_tags,
+    statuses,
+    tags,
+)
+
+__all__ = [
+    "ID",
+    "metadata",
+    "accounts",
+    "users",
+    "invites",
+    "oauth_apps",
+    "oauth_codes",
+    "oauth_tokens",
+    "web_sessions",
+    "statuses",
+    "status_edits",
+    "mentions",
+    "tags",
+    "status_tags",
+    "favourites",
+    "bookmarks",
+    "status_pins",
+    "conversation_mutes",
+    "idempotency_keys",
+    "polls",
+    "poll_votes",
+    "media_attachments",
+    "follows",
+    "follow_requests",
+    "blocks",
+    "mutes",
+    "account_notes",
+    "notifications",
+    "notification_policies",
+    "notification_requests",
+    "account_conversations",
+    "notification_permissions",
+    "markers",
+    "custom_filters",
+    "custom_filter_keywords",
+    "custom_filter_statuses",
+    "rules",
+    "custom_emojis",
+    "moderation_log",
+    "reports",
+    "jobs",
+    "instance_state",
+    "domains",
+    "seen_activities",
+    "tombstones",
+]

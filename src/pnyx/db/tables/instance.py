@@ -1,0 +1,63 @@
+"""The instance: its rules, custom emoji, moderation log and reports."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pnyx.db.tables.base import created_column, foreign_key, id_column, metadata
+from pnyx.db.types import UTCDateTime
+
+# --- Instance -----------------------------------------------------------------------------
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    id_column(),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("hint", sa.Text, nullable=False, server_default=""),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    created_column(),
+)
+
+custom_emojis = sa.Table(
+    "custom_emojis",
+    metadata,
+    id_column(),
+    sa.Column("shortcode", sa.String(64), nullable=False),
+    sa.Column("domain", sa.String(255), nullable=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("static_url", sa.String(2048), nullable=False),
+    sa.Column("visible_in_picker", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("category", sa.String(64), nullable=True),
+    created_column(),
+)
+
+# Public log of what the instance's moderators did, and why (pillar 3: transparent).
+moderation_log = sa.Table(
+    "moderation_log",
+    metadata,
+    id_column(),
+    foreign_key("actor_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("action", sa.String(64), nullable=False),
+    foreign_key("target_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    created_column(),
+)
+
+# Reports about accounts (and some of their posts), for moderators. Remote servers send them
+# as Flag activities; the reporter is then the remote server's actor (or the account it names).
+reports = sa.Table(
+    "reports",
+    metadata,
+    id_column(),
+    foreign_key("account_id", "accounts.id"),  # who reports
+    foreign_key("target_account_id", "accounts.id"),
+    sa.Column("status_ids", sa.JSON, nullable=False, default=list),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("category", sa.String(16), nullable=False, server_default="other"),
+    sa.Column("rule_ids", sa.JSON, nullable=True),  # the instance rules it says were broken
+    sa.Column("forwarded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    created_column(),
+)
