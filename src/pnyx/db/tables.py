@@ -422,6 +422,50 @@ account_notes = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "target_account_id"),
 )
 
+# Lists of accounts; an exclusive list's members' posts leave the owner's home timeline.
+lists = sa.Table(
+    "lists",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),  # whose list
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("replies_policy", sa.String(16), nullable=False, server_default="list"),
+    sa.Column("exclusive", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+)
+sa.Index("ix_lists_account_id", lists.c.account_id)
+# Members are followed (or the owner: follow_id NULL); a follow's end ends its memberships.
+list_accounts = sa.Table(
+    "list_accounts",
+    metadata,
+    _id(),
+    _fk("list_id", "lists.id"),
+    _fk("account_id", "accounts.id"),
+    _fk("follow_id", "follows.id", nullable=True),
+    sa.UniqueConstraint("list_id", "account_id"),
+)
+sa.Index("ix_list_accounts_account_id", list_accounts.c.account_id)
+sa.Index("ix_list_accounts_follow_id", list_accounts.c.follow_id)
+
+tag_follows = sa.Table(
+    "tag_follows",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    _fk("tag_id", "tags.id"),
+    _created(),
+    sa.UniqueConstraint("account_id", "tag_id"),
+)
+featured_tags = sa.Table(
+    "featured_tags",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    _fk("tag_id", "tags.id"),
+    _created(),
+    sa.UniqueConstraint("account_id", "tag_id"),
+)
+
 # --- Notifications and markers -----------------------------------------------------------
 
 notifications = sa.Table(
