@@ -46,7 +46,12 @@ def test_list_crud_and_validation(client, make_user):
         data={"title": "Close friends", "replies_policy": "none", "exclusive": "true"},
         headers=me.headers,
     ).json()
-    assert changed == {**entity, "title": "Close friends", "replies_policy": "none", "exclusive": True}
+    assert changed == {
+        **entity,
+        "title": "Close friends",
+        "replies_policy": "none",
+        "exclusive": True,
+    }
     # Only what is sent changes.
     again = client.put(f"/api/v1/lists/{list_id}", json={"title": "Close"}, headers=me.headers)
     assert again.json()["replies_policy"] == "none" and again.json()["exclusive"] is True
@@ -121,7 +126,9 @@ def test_members_must_be_followed_and_are_paginated(client, db, make_user):
 
     in_lists = client.get(f"/api/v1/accounts/{a.account_id}/lists", headers=me.headers).json()
     assert [item["id"] for item in in_lists] == [list_id]
-    assert client.get(f"/api/v1/accounts/{stranger.account_id}/lists", headers=me.headers).json() == []
+    assert (
+        client.get(f"/api/v1/accounts/{stranger.account_id}/lists", headers=me.headers).json() == []
+    )
 
     removed = client.request(
         "DELETE",
@@ -137,7 +144,9 @@ def test_members_must_be_followed_and_are_paginated(client, db, make_user):
 def test_unfollowing_or_blocking_takes_an_account_out_of_ones_lists(client, make_user):
     me, a, b = (make_user(n) for n in ("me", "a", "b"))
     for other in (a, b):
-        assert client.post(f"/api/v1/accounts/{other.account_id}/follow", headers=me.headers).json()["following"]
+        assert client.post(
+            f"/api/v1/accounts/{other.account_id}/follow", headers=me.headers
+        ).json()["following"]
     list_id = new_list(client, me)
     assert add(client, me, list_id, a.account_id, b.account_id).status_code == 200
 
@@ -199,7 +208,9 @@ def test_list_replies_policies(client, db, make_user):
     def timeline(policy: str) -> set[int]:
         list_id = new_list(client, me, policy, replies_policy=policy)
         assert add(client, me, list_id, a.account_id, b.account_id).status_code == 200
-        return set(ids(client.get(f"/api/v1/timelines/list/{list_id}?limit=40", headers=me.headers)))
+        return set(
+            ids(client.get(f"/api/v1/timelines/list/{list_id}?limit=40", headers=me.headers))
+        )
 
     replies = {to_member, to_followed, to_stranger, to_me}
     assert timeline("followed") & replies == {to_member, to_followed, to_me}

@@ -129,9 +129,12 @@ def test_featured_tags_on_a_profile(client, db, make_user):
     assert again.json()["id"] == entity["id"]
     fresh = client.post("/api/v1/featured_tags", data={"name": "brandnew"}, headers=me.headers)
     assert fresh.json()["statuses_count"] == "0" and fresh.json()["last_status_at"] is None
-    assert client.post(
-        "/api/v1/featured_tags", data={"name": "not a tag"}, headers=me.headers
-    ).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/featured_tags", data={"name": "not a tag"}, headers=me.headers
+        ).status_code
+        == 422
+    )
 
     public_view = client.get(f"/api/v1/accounts/{me.account_id}/featured_tags")
     assert public_view.status_code == 200
@@ -139,12 +142,16 @@ def test_featured_tags_on_a_profile(client, db, make_user):
     assert client.get("/api/v1/featured_tags", headers=me.headers).json() == public_view.json()
     assert client.get(f"/api/v1/accounts/{other.account_id}/featured_tags").json() == []
     assert client.get("/api/v1/accounts/999999999/featured_tags").status_code == 404
-    names = {t["name"] for t in client.get("/api/v1/featured_tags/suggestions", headers=me.headers).json()}
+    names = {
+        t["name"]
+        for t in client.get("/api/v1/featured_tags/suggestions", headers=me.headers).json()
+    }
     assert names == {"dogs", "birds"}
 
-    assert client.delete(
-        f"/api/v1/featured_tags/{entity['id']}", headers=other.headers
-    ).status_code == 404
+    assert (
+        client.delete(f"/api/v1/featured_tags/{entity['id']}", headers=other.headers).status_code
+        == 404
+    )
     assert client.delete(f"/api/v1/featured_tags/{entity['id']}", headers=me.headers).json() == {}
     assert [t["name"] for t in client.get("/api/v1/featured_tags", headers=me.headers).json()] == [
         "brandnew"
@@ -160,6 +167,7 @@ def test_featured_tags_on_a_profile(client, db, make_user):
     over = client.post("/api/v1/featured_tags", data={"name": "onemore"}, headers=me.headers)
     assert over.status_code == 422
     reader = make_user("reader", scopes="read")
-    assert client.post(
-        "/api/v1/featured_tags", data={"name": "x"}, headers=reader.headers
-    ).status_code == 403
+    assert (
+        client.post("/api/v1/featured_tags", data={"name": "x"}, headers=reader.headers).status_code
+        == 403
+    )

@@ -34,7 +34,9 @@ def people(server: PnyxServer) -> dict[str, Mastodon]:
     for name in names:
         server.create_user(name, f"{name}@example.com", PASSWORD)
     client_id, secret = Mastodon.create_app(
-        "Pnyx lists e2e", scopes=SCOPES, redirect_uris="urn:ietf:wg:oauth:2.0:oob",
+        "Pnyx lists e2e",
+        scopes=SCOPES,
+        redirect_uris="urn:ietf:wg:oauth:2.0:oob",
         api_base_url=server.base_url,
     )
     return {name: _login(server, client_id, secret, name) for name in names}

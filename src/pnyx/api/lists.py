@@ -27,7 +27,9 @@ ALL_MEMBERS = 10_000  # limit=0 asks for every member at once (Mastodon's "no pa
 def _account_ids(params: Params) -> list[int]:
     return [
         i
-        for i in (parse_id(v) for v in params.list("account_ids", max_items=lists.MAX_MEMBERS_AT_ONCE))
+        for i in (
+            parse_id(v) for v in params.list("account_ids", max_items=lists.MAX_MEMBERS_AT_ONCE)
+        )
         if i is not None
     ]
 

@@ -30,7 +30,9 @@ async def show_tag(request: Request) -> JSON:
     def work(tx):
         viewer = optional(tx, request)
         item = hashtags.view(tx, viewer.account_id if viewer else None, name)
-        return tag(item, tx.settings, signed_in=viewer is not None and viewer.account_id is not None)
+        return tag(
+            item, tx.settings, signed_in=viewer is not None and viewer.account_id is not None
+        )
 
     return JSON(await database(request).read(work))
 
@@ -69,8 +71,7 @@ def _featured_list(tx, account_id: int) -> list[dict]:
     if owner.suspended_at is not None:
         return []
     return [
-        featured_tag(item, owner, tx.settings)
-        for item in featured_tags.of_account(tx, account_id)
+        featured_tag(item, owner, tx.settings) for item in featured_tags.of_account(tx, account_id)
     ]
 
 

@@ -45,9 +45,7 @@ def of_account(tx: Tx, account_id: int) -> list[FeaturedTag]:
         .order_by(featured_tags.c.id)
     )
     counts = _counts(tx, account_id, [r.tag_id for r in rows])
-    return [
-        FeaturedTag(r.id, r.display_name, *counts.get(r.tag_id, (0, None))) for r in rows
-    ]
+    return [FeaturedTag(r.id, r.display_name, *counts.get(r.tag_id, (0, None))) for r in rows]
 
 
 def _counts(tx: Tx, account_id: int, tag_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
@@ -94,8 +92,7 @@ def feature(tx: Tx, account_id: int, name: str | None) -> FeaturedTag:
     if existing is not None:
         return _one(tx, account_id, existing)
     count = (
-        tx.scalar(sa.select(sa.func.count()).where(featured_tags.c.account_id == account_id))
-        or 0
+        tx.scalar(sa.select(sa.func.count()).where(featured_tags.c.account_id == account_id)) or 0
     )
     if count >= MAX_FEATURED_TAGS:
         raise Invalid(f"You cannot feature more than {MAX_FEATURED_TAGS} hashtags")

@@ -133,7 +133,9 @@ def histories(tx: Tx, tag_ids: Iterable[int]) -> dict[int, list[tuple[datetime, 
         .group_by(status_tags.c.tag_id)
     )
     for row in rows:
-        out[row[0]] = [(day, int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, day in enumerate(days)]
+        out[row[0]] = [
+            (day, int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, day in enumerate(days)
+        ]
     return out
 
 
@@ -143,9 +145,7 @@ def histories(tx: Tx, tag_ids: Iterable[int]) -> dict[int, list[tuple[datetime, 
 def follow(tx: Tx, viewer_id: int, name: str) -> TagView:
     """Follow a hashtag (again: nothing changes); answers with its Tag entity."""
     tag_id = find_or_create(tx, name)
-    count = (
-        tx.scalar(sa.select(sa.func.count()).where(tag_follows.c.account_id == viewer_id)) or 0
-    )
+    count = tx.scalar(sa.select(sa.func.count()).where(tag_follows.c.account_id == viewer_id)) or 0
     if count >= MAX_FOLLOWED_TAGS:
         raise Invalid(f"You cannot follow more than {MAX_FOLLOWED_TAGS} hashtags")
     insert_ignore(

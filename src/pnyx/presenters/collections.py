@@ -47,7 +47,5 @@ def featured_tag(item: FeaturedTag, account, settings: Settings) -> dict:
         "name": item.name,
         "url": f"{profile}/tagged/{quote(item.name.lower(), safe='')}",
         "statuses_count": str(item.statuses_count),
-        "last_status_at": item.last_status_at.strftime("%Y-%m-%d")
-        if item.last_status_at
-        else None,
+        "last_status_at": item.last_status_at.strftime("%Y-%m-%d") if item.last_status_at else None,
     }

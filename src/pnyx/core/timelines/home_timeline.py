@@ -51,7 +51,15 @@ from pnyx.core.timelines.candidates import (
 from pnyx.core.visibility import PUBLIC_VISIBILITIES, StatusLike
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
-from pnyx.db.tables import follows, list_accounts, lists, mentions, status_tags, statuses, tag_follows
+from pnyx.db.tables import (
+    follows,
+    list_accounts,
+    lists,
+    mentions,
+    status_tags,
+    statuses,
+    tag_follows,
+)
 
 # Which part of the home query found a row (its `addressed` column).
 AUTHORED, ADDRESSED, TAGGED = 0, 1, 2

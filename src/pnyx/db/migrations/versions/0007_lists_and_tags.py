@@ -57,9 +57,7 @@ def upgrade() -> None:
             "list_id", "account_id", name=op.f("uq_list_accounts_list_id_account_id")
         ),
     )
-    op.create_index(
-        "ix_list_accounts_account_id", "list_accounts", ["account_id"], unique=False
-    )
+    op.create_index("ix_list_accounts_account_id", "list_accounts", ["account_id"], unique=False)
     op.create_index("ix_list_accounts_follow_id", "list_accounts", ["follow_id"], unique=False)
     for table in ("tag_follows", "featured_tags"):
         op.create_table(
