@@ -41,6 +41,7 @@ def _api_modules() -> list:
         conversations,
         filters,
         instance,
+        lists,
         notification_requests,
         notifications,
         oauth,
@@ -49,6 +50,7 @@ def _api_modules() -> list:
         reports,
         search,
         statuses,
+        tags,
         timelines,
         user_lists,
     )
@@ -66,6 +68,8 @@ def _api_modules() -> list:
         notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
         user_lists,
+        lists,
+        tags,
         filters,
         reports,
         search,

@@ -89,6 +89,11 @@ def _is_tag_name(name: str) -> bool:
     return bool(name) and len(name) <= MAX_TAG_CHARS and not name.isdigit()
 
 
+def is_tag_name(name: str) -> bool:
+    """Whether `name` (without its '#') is a hashtag as posts write them: one word."""
+    return re.fullmatch(r"\w+", name) is not None and _is_tag_name(name)
+
+
 def _link_html(url: str) -> str:
     """Mastodon's link markup: the scheme (and 'www.') hidden, long links cut with an ellipsis."""
     match = re.match(r"https?://(?:www\.)?", url)

@@ -42,6 +42,7 @@ class Candidate:
     language: str | None = None
     mentions_viewer: bool = False
     original: StatusLike | None = None  # a boost's original: (id, account_id, visibility)
+    followed_tag: bool = False  # home: it carries a hashtag the viewer follows
 
 
 CANDIDATE_COLUMNS = (

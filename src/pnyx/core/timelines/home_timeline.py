@@ -1,5 +1,6 @@
 """The home timeline: the newest posts of the viewer and of the accounts they follow, plus
-the followers-only and direct posts that mention them.
+the followers-only and direct posts that mention them, and the public and unlisted posts that
+carry a hashtag they follow.
 
 It is read at request time from `statuses` (no per-account feed table). How that query is
 written matters more than anything else here:
@@ -11,14 +12,19 @@ written matters more than anything else here:
   which costs tens to hundreds of milliseconds. There we use a LATERAL join: for each author
   its newest n ids under the cursor (an index range scan each), then the newest n of those.
   Cost grows with the number of follows, never with the number of posts.
-- The followed part and the addressed-to-me part go in one UNION statement, and the rules'
-  facts (blocks, mutes, suspensions, mentions, muted threads, follows) in two more. The
+- The followed part, the addressed-to-me part and the followed-hashtags part go in one UNION
+  statement (each row says which part found it), and the rules' facts (blocks, mutes,
+  suspensions, mentions, muted threads, follows and exclusive lists) in two more. The
   statements are built once per page shape and reused with new parameters: on SQLite,
   building SQLAlchemy statements costs more than running them.
 
 Mastodon's home rules then drop what the viewer muted or blocked, boosts by accounts followed
 with show_reblogs=false, boosts of the viewer's own posts, threads the viewer muted, posts in
-languages the follow excludes, and replies to people the viewer does not follow.
+languages the follow excludes, replies to people the viewer does not follow, and posts of
+members of the viewer's exclusive lists. A post that came for a followed hashtag is kept
+unless the visibility rule, a block or a mute says otherwise, as Mastodon's hashtag fan-out.
+List timelines (`list_timeline`) are the same feed over a list's members: they reuse the
+candidate queries and the rules below.
 """
 
 from __future__ import annotations
@@ -42,10 +48,21 @@ from pnyx.core.timelines.candidates import (
     fill_page,
     ordered,
 )
-from pnyx.core.visibility import StatusLike
+from pnyx.core.visibility import PUBLIC_VISIBILITIES, StatusLike
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
-from pnyx.db.tables import follows, mentions, statuses
+from pnyx.db.tables import (
+    follows,
+    list_accounts,
+    lists,
+    mentions,
+    status_tags,
+    statuses,
+    tag_follows,
+)
+
+# Which part of the home query found a row (its `addressed` column).
+AUTHORED, ADDRESSED, TAGGED = 0, 1, 2
 
 # Home candidates carry their boosted original's author and visibility (a join on its primary
 # key), so the rules need no extra query for boosts.
@@ -70,7 +87,7 @@ def _with_original(query: sa.Join) -> sa.Join:
     return query.outerjoin(_original, _original.c.id == statuses.c.reblog_of_id)
 
 
-def _home_candidates(rows: Iterable[Row]) -> list[Candidate]:
+def home_candidates(rows: Iterable[Row]) -> list[Candidate]:
     out = []
     for r in rows:
         original = (
@@ -88,8 +105,9 @@ def _home_candidates(rows: Iterable[Row]) -> list[Candidate]:
                 r.in_reply_to_account_id,
                 r.conversation_id,
                 r.language,
-                bool(r.addressed),
+                r.addressed == ADDRESSED,
                 original,
+                r.addressed == TAGGED,
             )
         )
     return out
@@ -105,8 +123,12 @@ def _authors(viewer: sa.BindParameter[int]) -> sa.CompoundSelect:
     )
 
 
-def _home_authored_sqlite(
-    viewer: sa.BindParameter[int],
+# The accounts whose posts a feed walks: a select of one column, `author_id`.
+Authors = sa.Select | sa.CompoundSelect
+
+
+def authored_sqlite(
+    authors: Authors,
     since_id: Bound,
     max_id: Bound,
     min_id: Bound,
@@ -115,13 +137,13 @@ def _home_authored_sqlite(
 ) -> sa.Select:
     """SQLite walks (account_id, id) for each author inside one `IN`, reading ids only (a
     covering index), sorts those and keeps n; full rows are read for those n alone."""
-    top = sa.select(statuses.c.id).where(statuses.c.account_id.in_(_authors(viewer)))
+    top = sa.select(statuses.c.id).where(statuses.c.account_id.in_(authors))
     top = bounded(top, statuses.c.id, max_id, since_id, min_id)
     return _home_rows(ordered(top, statuses.c.id, ascending, n).subquery("top"))
 
 
-def _home_authored_postgres(
-    viewer: sa.BindParameter[int],
+def authored_postgres(
+    authors: Authors,
     since_id: Bound,
     max_id: Bound,
     min_id: Bound,
@@ -134,12 +156,12 @@ def _home_authored_postgres(
     PostgreSQL would plan the `IN` form as "every post of every followed account, then sort".
     Here the inner scans are index-only scans of (account_id, id), n ids each.
     """
-    authors = _authors(viewer).subquery("authors")
-    per_author = sa.select(statuses.c.id).where(statuses.c.account_id == authors.c.author_id)
+    each = authors.subquery("authors")
+    per_author = sa.select(statuses.c.id).where(statuses.c.account_id == each.c.author_id)
     per_author = bounded(per_author, statuses.c.id, max_id, since_id, min_id)
     newest = ordered(per_author, statuses.c.id, ascending, n).lateral("newest")
     top = ordered(
-        sa.select(newest.c.id).select_from(authors.join(newest, sa.true())),
+        sa.select(newest.c.id).select_from(each.join(newest, sa.true())),
         newest.c.id,
         ascending,
         n,
@@ -147,11 +169,11 @@ def _home_authored_postgres(
     return _home_rows(top)
 
 
-def _home_rows(top: sa.Subquery) -> sa.Select:
+def _home_rows(top: sa.Subquery, found_by: int = AUTHORED) -> sa.Select:
     """The candidate rows for a subquery of ids. Direct posts are not filtered before the
     limit (that would need every row): the visibility rules drop those not addressed to the
     viewer, and the refill fetches more if that leaves the page short."""
-    return sa.select(*HOME_COLUMNS, sa.literal(0).label("addressed")).select_from(
+    return sa.select(*HOME_COLUMNS, sa.literal(found_by).label("addressed")).select_from(
         _with_original(top.join(statuses, statuses.c.id == top.c.id))
     )
 
@@ -166,7 +188,7 @@ def _home_mentions(
 ) -> sa.Select:
     """Followers-only and direct posts addressed to the viewer, whoever wrote them."""
     query = (
-        sa.select(*HOME_COLUMNS, sa.literal(1).label("addressed"))
+        sa.select(*HOME_COLUMNS, sa.literal(ADDRESSED).label("addressed"))
         .select_from(_with_original(mentions.join(statuses, statuses.c.id == mentions.c.status_id)))
         # The partial index ix_mentions_private holds only followers-only and direct posts,
         # so this walks the few of them that name the viewer, newest first.
@@ -174,6 +196,44 @@ def _home_mentions(
     )
     query = bounded(query, mentions.c.status_id, max_id, since_id, min_id)
     return ordered(query, mentions.c.status_id, ascending, n)
+
+
+def _home_tagged(
+    viewer: sa.BindParameter[int],
+    since_id: Bound,
+    max_id: Bound,
+    min_id: Bound,
+    ascending: bool,
+    n: sa.BindParameter[int],
+    *,
+    postgres: bool,
+) -> sa.Select:
+    """Public and unlisted posts (not boosts) with a hashtag the viewer follows: each followed
+    tag's newest n from the (tag_id, status_id) index, then the newest n of those. Nothing to
+    walk for someone who follows no hashtag."""
+    followed = sa.select(tag_follows.c.tag_id).where(tag_follows.c.account_id == viewer)
+
+    def tagged(which: sa.ColumnElement[bool]) -> sa.Select:
+        query = (
+            sa.select(status_tags.c.status_id.label("id"))
+            .select_from(status_tags.join(statuses, statuses.c.id == status_tags.c.status_id))
+            .where(
+                which,
+                statuses.c.visibility.in_(PUBLIC_VISIBILITIES),
+                statuses.c.reblog_of_id.is_(None),
+            )
+        )
+        query = bounded(query, status_tags.c.status_id, max_id, since_id, min_id)
+        return ordered(query, status_tags.c.status_id, ascending, n)
+
+    if postgres:
+        each = followed.subquery("followed_tags")
+        newest = tagged(status_tags.c.tag_id == each.c.tag_id).lateral("tagged")
+        ids = sa.select(newest.c.id).select_from(each.join(newest, sa.true()))
+        top = ordered(ids, newest.c.id, ascending, n).distinct()
+    else:
+        top = tagged(status_tags.c.tag_id.in_(followed)).distinct()
+    return _home_rows(top.subquery("tagged_top"), TAGGED)
 
 
 @lru_cache(maxsize=64)
@@ -194,8 +254,12 @@ def _home_statement(
         asc,
         sa.bindparam("n", type_=sa.Integer),
     )
-    authored = _home_authored_postgres if postgres else _home_authored_sqlite
-    parts = [authored(*shape).subquery(), _home_mentions(*shape).subquery()]
+    authored = authored_postgres if postgres else authored_sqlite
+    parts = [
+        authored(_authors(shape[0]), *shape[1:]).subquery(),
+        _home_mentions(*shape).subquery(),
+        _home_tagged(*shape, postgres=postgres).subquery(),
+    ]
     return sa.union_all(*(sa.select(p) for p in parts))
 
 
@@ -216,9 +280,10 @@ def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
             if value is not None:
                 params[name] = value
         merged: dict[int, Candidate] = {}
-        for c in _home_candidates(tx.execute(statement, params)):
+        for c in home_candidates(tx.execute(statement, params)):
             if c.id in merged:
                 merged[c.id].mentions_viewer |= c.mentions_viewer
+                merged[c.id].followed_tag |= c.followed_tag
             else:
                 merged[c.id] = c
         ordered = sorted(merged.values(), key=lambda c: c.id, reverse=not page.ascending)
@@ -235,14 +300,23 @@ def _home_rules(tx: Tx, viewer_id: int, batch: list[Candidate]) -> list[Candidat
     pipeline (visibility, muted threads, mutes) and then the home feed's own choices."""
     if not batch:
         return []
-    facts = _home_facts(tx, viewer_id, batch)
-    steps = (decisions.see, decisions.muted_thread, decisions.muted, _home_choices(facts))
+    facts = home_facts(tx, viewer_id, batch)
+    steps = (decisions.see, decisions.muted_thread, decisions.muted, feed_choices(facts))
+    return shown_once(facts.ctx, batch, steps)
+
+
+def shown_once(
+    ctx: visibility.ViewerContext,
+    batch: list[Candidate],
+    steps: tuple[decisions.StepFor[Candidate], ...],
+) -> list[Candidate]:
+    """The candidates the steps do not hide; a post boosted by several people shows once."""
     kept = []
     shown_originals: set[int] = set()
     for c in batch:
-        if decisions.decide(steps, facts.ctx, c, c.original).action == "hide":
+        if decisions.decide(steps, ctx, c, c.original).action == "hide":
             continue
-        if c.original is not None and c.account_id != viewer_id:
+        if c.original is not None and c.account_id != ctx.viewer_id:
             if c.original.id in shown_originals:
                 continue  # the same post boosted by several people shows once
             shown_originals.add(c.original.id)
@@ -250,9 +324,12 @@ def _home_rules(tx: Tx, viewer_id: int, batch: list[Candidate]) -> list[Candidat
     return kept
 
 
-def _home_choices(facts: HomeFacts) -> decisions.StepFor[Candidate]:
-    """The home feed's own step: what the viewer's follows say about languages and boosts,
-    and replies into conversations the viewer is not part of."""
+def feed_choices(facts: HomeFacts, *, home: bool = True) -> decisions.StepFor[Candidate]:
+    """The feed's own step: what the viewer's follows say about languages and boosts, and
+    replies into conversations the viewer is not part of. In the home timeline (not a list's)
+    also: members of exclusive lists stay out, and a post that came for a followed hashtag
+    is kept whatever the follows say (Mastodon's hashtag fan-out checks mutes and blocks
+    only, which the earlier steps did)."""
     viewer_id = facts.ctx.viewer_id
 
     def step(
@@ -260,6 +337,10 @@ def _home_choices(facts: HomeFacts) -> decisions.StepFor[Candidate]:
     ) -> decisions.Decision | None:
         if c.account_id == viewer_id:
             return None
+        if home and c.followed_tag:
+            return None
+        if home and c.account_id in facts.exclusive and not c.mentions_viewer:
+            return decisions.hide("in_exclusive_list")
         wanted = facts.languages.get(c.account_id)
         if wanted and c.language and c.language not in wanted and not c.mentions_viewer:
             return decisions.hide("language_not_followed")
@@ -283,25 +364,35 @@ def _home_choices(facts: HomeFacts) -> decisions.StepFor[Candidate]:
 
 @dataclass
 class HomeFacts:
-    """What the home rules need to know about the viewer and one batch, in two queries."""
+    """What the feed rules need to know about the viewer and one batch, in two queries."""
 
     ctx: visibility.ViewerContext
     hiding_reblogs: set[int]
     languages: dict[int, set[str]]
+    exclusive: set[int]  # followed accounts in one of the viewer's exclusive lists
 
 
 @functools.cache
 def _followed_statement() -> sa.Select:
-    """The viewer's follows among some accounts, with the follow's options; built once."""
+    """The viewer's follows among some accounts, with the follow's options and whether the
+    account is in one of the viewer's exclusive lists (members are followed); built once."""
+    in_exclusive = sa.exists().where(
+        list_accounts.c.follow_id == follows.c.id,
+        lists.c.id == list_accounts.c.list_id,
+        lists.c.exclusive.is_(True),
+    )
     return sa.select(
-        follows.c.target_account_id, follows.c.show_reblogs, follows.c.languages
+        follows.c.target_account_id,
+        follows.c.show_reblogs,
+        follows.c.languages,
+        in_exclusive.label("in_exclusive"),
     ).where(
         follows.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
         in_ids(follows.c.target_account_id, "others"),
     )
 
 
-def _home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
+def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
     shared visibility facts (one query) plus the follows' options (one query)."""
     people = {c.account_id for c in batch}
@@ -314,7 +405,7 @@ def _home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
         [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
         conversation_ids={c.conversation_id for c in batch if c.conversation_id},
     )
-    facts = HomeFacts(ctx, set(), {})
+    facts = HomeFacts(ctx, set(), {}, set())
     others = list(people - {viewer_id})
     if others:
         for row in tx.execute(_followed_statement(), {"viewer": viewer_id, "others": others}):
@@ -322,4 +413,6 @@ def _home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
                 facts.hiding_reblogs.add(row.target_account_id)
             if row.languages:
                 facts.languages[row.target_account_id] = set(row.languages)
+            if row.in_exclusive:
+                facts.exclusive.add(row.target_account_id)
     return facts

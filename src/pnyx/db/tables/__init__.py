@@ -5,7 +5,7 @@ account, status, poll and activity has an ActivityPub `uri` from the moment it e
 Counters (statuses_count, replies_count ...) are kept up to date in the same transaction as
 the change that moves them, so that reading a timeline never counts rows.
 
-The tables live in modules by concept (accounts, statuses, relationships, notifications,
+The tables live in modules by concept (accounts, statuses, relationships, lists, notifications,
 filters, instance, jobs, federation); this package names them all, so that code imports
 `from pnyx.db.tables import statuses` wherever a table lives.
 """
@@ -42,6 +42,7 @@ from pnyx.db.tables.instance import (
 from pnyx.db.tables.jobs import (
     jobs,
 )
+from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
 from pnyx.db.tables.notifications import (
     account_conversations,
     markers,
@@ -101,6 +102,10 @@ __all__ = [
     "blocks",
     "mutes",
     "account_notes",
+    "lists",
+    "list_accounts",
+    "tag_follows",
+    "featured_tags",
     "notifications",
     "notification_policies",
     "notification_requests",

@@ -1,7 +1,7 @@
 """filters: a person's content filters, their keywords and the posts they name
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 
 Mastodon's filters v2 (`custom_filters`, `custom_filter_keywords`, `custom_filter_statuses`);
 the v1 endpoints read and write the same rows, one keyword per v1 filter.
@@ -15,7 +15,7 @@ import pnyx.db.types
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

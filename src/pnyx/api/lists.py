@@ -1,0 +1,176 @@
+"""Mastodon API: lists, their members and their timelines.
+
+The rules (who may be a member, replies policies, exclusive lists, someone else's list being
+404) live in pnyx.core.lists and pnyx.core.timelines; handlers read parameters, check scopes
+(read:lists / write:lists) and render.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from pnyx.api.auth import require
+from pnyx.api.http import JSON, Params, database, path_id, read_params
+from pnyx.api.pagination import page_from, paginated
+from pnyx.api.timelines import render
+from pnyx.core import lists, timelines
+from pnyx.core.paging import Page
+from pnyx.db.ids import parse_id
+from pnyx.presenters import entities
+from pnyx.presenters.collections import list_entity
+
+MEMBERS_PAGE = {"default": 40, "maximum": 80}
+ALL_MEMBERS = 10_000  # limit=0 asks for every member at once (Mastodon's "no pagination")
+
+
+def _account_ids(params: Params) -> list[int]:
+    return [
+        i
+        for i in (
+            parse_id(v) for v in params.list("account_ids", max_items=lists.MAX_MEMBERS_AT_ONCE)
+        )
+        if i is not None
+    ]
+
+
+async def index(request: Request) -> JSON:
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        return [list_entity(row) for row in lists.owned(tx, viewer.account_id)]
+
+    return JSON(await database(request).read(work))
+
+
+async def show(request: Request) -> JSON:
+    list_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        return list_entity(lists.get(tx, viewer.account_id, list_id))
+
+    return JSON(await database(request).read(work))
+
+
+async def create(request: Request) -> JSON:
+    params = await read_params(request)
+    title = params.str("title", max_len=10_000)
+    policy = params.str("replies_policy", "list", max_len=32) or "list"
+    exclusive = params.bool("exclusive", False)
+
+    def work(tx):
+        viewer = require(tx, request, "write:lists")
+        return list_entity(lists.create(tx, viewer.account_id, title, policy, bool(exclusive)))
+
+    return JSON(await database(request).write(work))
+
+
+async def update(request: Request) -> JSON:
+    list_id = path_id(request)
+    params = await read_params(request)
+    title = params.str("title", max_len=10_000)
+    policy = params.str("replies_policy", max_len=32) or None
+    exclusive = params.bool("exclusive")
+
+    def work(tx):
+        viewer = require(tx, request, "write:lists")
+        row = lists.update(
+            tx, viewer.account_id, list_id, title=title, replies_policy=policy, exclusive=exclusive
+        )
+        return list_entity(row)
+
+    return JSON(await database(request).write(work))
+
+
+async def destroy(request: Request) -> JSON:
+    list_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write:lists")
+        lists.delete(tx, viewer.account_id, list_id)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+async def members(request: Request) -> JSON:
+    list_id = path_id(request)
+    params = await read_params(request)
+    if params.int("limit") == 0:
+        page = Page(limit=ALL_MEMBERS)
+    else:
+        page = page_from(params, **MEMBERS_PAGE)
+
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        rows = lists.members(tx, viewer.account_id, list_id, page)
+        return [entities.account(r, tx.settings) for r in rows], [r.cursor_id for r in rows]
+
+    items, cursors = await database(request).read(work)
+    if page.limit == ALL_MEMBERS:
+        return JSON(items)
+    return paginated(request, items, cursors)
+
+
+async def add_members(request: Request) -> JSON:
+    list_id = path_id(request)
+    ids = _account_ids(await read_params(request))
+
+    def work(tx):
+        viewer = require(tx, request, "write:lists")
+        lists.add_members(tx, viewer.account_id, list_id, ids)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+async def remove_members(request: Request) -> JSON:
+    list_id = path_id(request)
+    ids = _account_ids(await read_params(request))
+
+    def work(tx):
+        viewer = require(tx, request, "write:lists")
+        lists.remove_members(tx, viewer.account_id, list_id, ids)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+async def account_lists(request: Request) -> JSON:
+    """GET /api/v1/accounts/:id/lists: the viewer's lists that account is in."""
+    account_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        return [list_entity(row) for row in lists.containing(tx, viewer.account_id, account_id)]
+
+    return JSON(await database(request).read(work))
+
+
+async def timeline(request: Request) -> JSON:
+    list_id = path_id(request)
+    page = page_from(await read_params(request))
+
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        ids = timelines.list_statuses(tx, viewer.account_id, list_id, page)
+        return render(tx, ids, viewer.account_id, "home")  # lists filter as home does
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
+LIST = "/api/v1/lists/{id:int}"
+
+routes = [
+    Route("/api/v1/lists", index, methods=["GET"]),
+    Route("/api/v1/lists", create, methods=["POST"]),
+    Route(LIST, show, methods=["GET"]),
+    Route(LIST, update, methods=["PUT"]),
+    Route(LIST, destroy, methods=["DELETE"]),
+    Route(f"{LIST}/accounts", members, methods=["GET"]),
+    Route(f"{LIST}/accounts", add_members, methods=["POST"]),
+    Route(f"{LIST}/accounts", remove_members, methods=["DELETE"]),
+    Route("/api/v1/accounts/{id:int}/lists", account_lists, methods=["GET"]),
+    Route("/api/v1/timelines/list/{id:int}", timeline, methods=["GET"]),
+]
