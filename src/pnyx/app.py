@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from pnyx import registry
 from pnyx.api.body_limit import BodyLimitMiddleware
+from pnyx.api.media import MEDIA_PATHS, upload_limit
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
@@ -30,6 +31,7 @@ def collect_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        media,
         notifications,
         oauth,
         polls,
@@ -66,6 +68,7 @@ def collect_routes() -> list[BaseRoute]:
         accounts,
         relationships,
         statuses,
+        media,
         polls,
         timelines,
         notifications,
@@ -263,7 +266,11 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
     # Outermost: no layer may read more of a body than the limit allows.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger={prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+    )
     return app
 
 

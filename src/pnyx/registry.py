@@ -27,7 +27,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.core import erasure, events, moves, notify, polls, statuses
+from pnyx import storage
+from pnyx.core import erasure, events, media, media_store, moves, notify, polls, statuses
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
@@ -141,6 +142,9 @@ SCHEDULED: dict[str, JobHandler] = {
     inbox.FETCH: JobHandler(inbox.fetch, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
     statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
+    # Processing runs outside any transaction (it takes a while); it writes when done.
+    media.PROCESS_JOB: JobHandler(media.process_job, network=True),
+    media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),
 }
 
 
@@ -156,6 +160,7 @@ def job_table(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> dict[s
 
 JOBS = job_table()
 events.install(dispatcher())
+media_store.install(storage.store_for)
 
 
 def drain(

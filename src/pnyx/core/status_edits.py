@@ -15,7 +15,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, polls, text
+from pnyx.core import events, media, polls, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
@@ -62,7 +62,13 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     status = own_row(tx, account_id, status_id)
     if status.reblog_of_id:
         raise NotFound()
-    body, spoiler, new_poll = validate_content(tx, data)
+    carried = (
+        None
+        if data.media_ids is None
+        else media.for_post(tx, account_id, data.media_ids, status_id=status_id)
+    )
+    has_media = status.has_media if carried is None else bool(carried)
+    body, spoiler, new_poll = validate_content(tx, data, has_media=has_media)
     old_poll = polls.for_status(tx, status_id)
 
     rendered = text.render(tx, body)
@@ -100,6 +106,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             .values(silent=True)
         )
     set_tags(tx, status_id, rendered.tags)
+    media.set_for_status(tx, status_id, carried, data.media_attributes)
 
     if new_poll is None:
         if old_poll is not None:
