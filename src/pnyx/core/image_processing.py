@@ -292,7 +292,10 @@ def _blurhash(image: Image.Image) -> str:
     thumb = image.convert("RGB")
     thumb.thumbnail((BLURHASH_SOURCE, BLURHASH_SOURCE))
     width, height = thumb.size
-    pixels = list(thumb.getdata())
-    rows = [pixels[y * width : (y + 1) * width] for y in range(height)]
+    raw = thumb.tobytes()  # RGB, row after row
+    rows = [
+        [tuple(raw[i : i + 3]) for i in range(y * width * 3, (y + 1) * width * 3, 3)]
+        for y in range(height)
+    ]
     x, y = BLURHASH_COMPONENTS
     return blurhash.encode(rows, components_x=x, components_y=y)
