@@ -169,7 +169,9 @@ def test_describe_focus_and_limits(client, make_user):
     alice = make_user("alice")
     entity = uploaded(client, alice)
     path = f"/api/v1/media/{entity['id']}"
-    changed = client.put(path, json={"description": "Green", "focus": "-1,1"}, headers=alice.headers)
+    changed = client.put(
+        path, json={"description": "Green", "focus": "-1,1"}, headers=alice.headers
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["description"] == "Green"
     assert changed.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
@@ -177,7 +179,9 @@ def test_describe_focus_and_limits(client, make_user):
     assert too_long.status_code == 422
     assert client.put(path, json={"focus": "2,0"}, headers=alice.headers).status_code == 422
     assert client.put(path, json={"focus": "a,b"}, headers=alice.headers).status_code == 422
-    assert client.put(path, json={"description": "x" * 1500}, headers=alice.headers).status_code == 200
+    assert (
+        client.put(path, json={"description": "x" * 1500}, headers=alice.headers).status_code == 200
+    )
     # Only the owner sees or changes it.
     bob = make_user("bob")
     assert client.get(path, headers=bob.headers).status_code == 404
@@ -232,7 +236,9 @@ def test_posts_carry_up_to_four_owned_processed_uploads(client, app, make_user, 
     # Deleting the post deletes its media, files too (after the commit, by a job).
     registry.drain(app.state.db)
     before = len(stored_files(settings))
-    assert client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers).status_code == 200
+    assert (
+        client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers).status_code == 200
+    )
     registry.drain(app.state.db)
     assert len(stored_files(settings)) == before - 4
     assert client.get(second["url"].removeprefix("https://pnyx.test")).status_code == 404
@@ -242,7 +248,9 @@ def test_edits_change_media_and_their_descriptions(client, make_user):
     alice = make_user("alice")
     first, second = uploaded(client, alice), uploaded(client, alice)
     status = client.post(
-        "/api/v1/statuses", json={"status": "pics", "media_ids": [first["id"]]}, headers=alice.headers
+        "/api/v1/statuses",
+        json={"status": "pics", "media_ids": [first["id"]]},
+        headers=alice.headers,
     ).json()
     path = f"/api/v1/statuses/{status['id']}"
     # A text-only edit keeps the media.

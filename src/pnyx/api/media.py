@@ -109,9 +109,12 @@ CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 async def serve(request: Request) -> Response:
-    """A file of a processed upload in the local store; anything else is 404."""
+    """A file of a processed upload in the local store; anything else is 404. (Files in an
+    S3 bucket are fetched from it: Pnyx is not their proxy.)"""
     key = request.path_params["key"]
     settings = request.app.state.settings
+    if settings.s3_bucket:
+        raise ApiError(404, "Record not found")
     content_type = await database(request).read(lambda tx: media.served(tx, key))
     data = None
     if content_type is not None:
