@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from images import gif_with_frames, jpeg_with_gps, metadata_of, png, png_bomb, svg_named_png
 
+from images import gif_with_frames, jpeg_with_gps, metadata_of, png, png_bomb, svg_named_png
 from pnyx import registry
 from pnyx.core import media
 from pnyx.db.tables import jobs, media_attachments

@@ -13,13 +13,12 @@ import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-from images import jpeg_with_gps, metadata_of
 from starlette.testclient import TestClient
 
-from server import free_port
-
+from images import jpeg_with_gps, metadata_of
 from pnyx import registry
 from pnyx.app import create_app
+from server import free_port
 
 BUCKET = "pnyx-media"
 PUBLIC_READ = {
