@@ -6,8 +6,8 @@ back with the same facts. The other server is the loopback stand-in (tests/feder
 from __future__ import annotations
 
 import httpx
-from images import jpeg_with_gps
 
+from images import jpeg_with_gps
 from pnyx import registry
 from pnyx.core import media, status_views, statuses
 from pnyx.core.statuses import StatusInput
@@ -16,9 +16,7 @@ from pnyx.federation.as2_to_internal import parse_object
 from pnyx.federation.as2_to_received import incoming_attachment
 
 
-def test_a_post_with_an_image_reaches_another_server_with_its_attachment(
-    local_db, peer, make_user
-):
+def test_a_post_with_an_image_reaches_another_server_with_its_attachment(local_db, peer, make_user):
     alice = make_user("alice").account_id
     media_id = media.upload(
         local_db,
@@ -96,7 +94,12 @@ def test_mastodon_attachments_keep_alt_text_blurhash_focus_and_size():
         }
     )
     first, second = (incoming_attachment(a) for a in note.attachments)
-    assert (first.kind, first.description, first.width, first.height) == ("image", "A cat", 640, 480)
+    assert (first.kind, first.description, first.width, first.height) == (
+        "image",
+        "A cat",
+        640,
+        480,
+    )
     assert first.blurhash == "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH"
     assert first.focus == (-0.4, 0.9)
     assert second.focus is None
