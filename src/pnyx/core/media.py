@@ -17,12 +17,14 @@ files of a row that goes (deleted upload, deleted post) are removed by the
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.config import Settings
 from pnyx.core import image_processing
 from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.core.image_processing import MediaRefused, ProcessedImage
@@ -41,6 +43,9 @@ MAX_DESCRIPTION = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 TOO_MANY = "Cannot attach more than 4 files"
 NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 IN_USE = "Media attachment is currently used by a status"
+# Decoding a large image takes a few hundred megabytes for a moment: at most this many at once
+# per process, whoever asks (a v1 upload, a media.process job).
+_DECODING = threading.BoundedSemaphore(2)
 PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
 
 
@@ -98,7 +103,7 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     description = check_description(attributes.description) or ""
     meta: dict[str, Any] = {"focus": _focus_meta(attributes.focus or (0.0, 0.0))}
     if now:
-        processed = image_processing.process(settings, data)
+        processed = _process(settings, data)
         stored = _store(store, prefix, processed)
         row = {**_done_values(store, stored, processed, meta), "description": description}
     else:
@@ -128,6 +133,11 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
             store.delete(key)
         raise
     return media_id
+
+
+def _process(settings: Settings, data: bytes) -> ProcessedImage:
+    with _DECODING:
+        return image_processing.process(settings, data)
 
 
 def _store(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[str]:
@@ -175,7 +185,7 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
     processed: ProcessedImage | None = None
     if data is not None:
         try:
-            processed = image_processing.process(db.settings, data)
+            processed = _process(db.settings, data)
         except MediaRefused:
             processed = None
     if processed is None:
