@@ -4,6 +4,8 @@ each kind (huge dimensions in a tiny PNG, too many frames, wrong magic bytes, to
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 
@@ -35,11 +37,23 @@ def png(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
-def png_bomb() -> bytes:
-    """A few kilobytes on disk, 30000x30000 pixels (900 million) when decoded."""
-    out = io.BytesIO()
-    Image.new("1", (30_000, 30_000)).save(out, "PNG", optimize=True)
-    return out.getvalue()
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(side: int = 30_000) -> bytes:
+    """About a hundred kilobytes on disk, 30000x30000 pixels (900 million) when decoded: a
+    valid one-bit PNG, written row by row so that making it costs no memory either."""
+    row = b"\x00" * (1 + (side + 7) // 8)  # filter byte, then the bits of one row
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", body)
+        + _chunk(b"IEND", b"")
+    )
 
 
 def gif_with_frames(frames: int) -> bytes:

@@ -117,11 +117,12 @@ def test_v2_upload_is_processed_by_the_job(client, app, make_user):
     "data, reason",
     [
         (png_bomb(), "pixels"),
+        (png_bomb(10_000), "over the limit of 50000000 pixels"),  # under Pillow's cap
         (gif_with_frames(400), "frames"),
         (svg_named_png(), "content type"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "could not be read"),
     ],
-    ids=["huge-dimensions", "too-many-frames", "wrong-magic-bytes", "truncated"],
+    ids=["huge-dimensions", "over-our-cap", "too-many-frames", "wrong-magic-bytes", "truncated"],
 )
 @pytest.mark.parametrize("version", [1, 2])
 def test_bombs_and_bad_files_are_refused_and_nothing_is_stored(
