@@ -51,9 +51,8 @@ def test_an_event_becomes_one_job_per_handler(app, make_user):
     alice = alice_with_a_remote_follower(db, make_user)
     status_id = db.run_sync(statuses.create, alice, StatusInput(text="hello"))
     [(kind, payload, _)] = queued(db)
-    assert kind == events.EVENT_JOB and events.decode(payload) == events.StatusCreated(
-        status_id, alice
-    )
+    created = events.StatusCreated(status_id, alice, visibility="public")
+    assert kind == events.EVENT_JOB and events.decode(payload) == created
 
     assert worker.run_one(db, "test-worker", registry.JOBS)  # the event job, and only it
     assert [(k, p) for k, p, _ in queued(db)] == [("federate", payload)]

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from pnyx import registry
 from pnyx.api.body_limit import BodyLimitMiddleware
+from pnyx.api.media import MEDIA_PATHS, upload_limit
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
@@ -42,6 +43,7 @@ def _api_modules() -> list:
         filters,
         instance,
         lists,
+        media,
         notification_requests,
         notifications,
         oauth,
@@ -62,6 +64,7 @@ def _api_modules() -> list:
         accounts,
         relationships,
         statuses,
+        media,
         polls,
         timelines,
         conversations,
@@ -297,7 +300,11 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.add_middleware(ApiCORS)
     app.add_middleware(StripTrailingSlash)
     # Outermost: no layer may read more of a body than the limit allows.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger={prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+    )
     return app
 
 

@@ -80,6 +80,21 @@ class Settings:
     # waits before another worker takes it over.
     job_lease_seconds: int = 60
     db_threads: int = 4  # threads per process running database work
+    # Media uploads. Files go under data_dir/media unless an S3-compatible bucket is named;
+    # then every s3_* setting below applies (public_url: where browsers fetch the files, e.g.
+    # a CDN or the bucket's public address; empty: endpoint/bucket, path style).
+    s3_bucket: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_public_url: str = ""
+    # Refused before decoding (Mastodon's limits): bytes of an image upload, the pixels of
+    # the image as sent (a decompression bomb is tiny on disk and huge decoded), frames of
+    # an animation.
+    max_image_bytes: int = 16 * 1024 * 1024
+    max_image_input_pixels: int = 50_000_000
+    max_image_frames: int = 300
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

@@ -28,7 +28,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.core import conversations, erasure, events, moves, notify, polls, statuses
+from pnyx import storage
+from pnyx.core import (
+    conversations,
+    erasure,
+    events,
+    media,
+    media_store,
+    moves,
+    notify,
+    polls,
+    statuses,
+)
 from pnyx.db.engine import Database
 from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
@@ -149,6 +160,9 @@ SCHEDULED: dict[str, JobHandler] = {
     inbox.FETCH: JobHandler(inbox.fetch, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
     statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
+    # Processing runs outside any transaction (it takes a while); it writes when done.
+    media.PROCESS_JOB: JobHandler(media.process_job, network=True),
+    media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),
 }
 
 
@@ -164,6 +178,7 @@ def job_table(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> dict[s
 
 JOBS = job_table()
 events.install(dispatcher())
+media_store.install(storage.store_for)
 
 
 def drain(

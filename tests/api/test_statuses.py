@@ -155,7 +155,10 @@ def test_form_encoded_post_with_poll(client, make_user):
             "Validation failed: Text character limit of 500 exceeded",
         ),
         ({"status": "x", "visibility": "everyone"}, None),
-        ({"status": "x", "media_ids": ["123"]}, "Validation failed: Media not supported yet"),
+        (
+            {"status": "x", "media_ids": ["123"]},
+            "Media 123 not found or already attached to another post",
+        ),
         (
             {"status": "x", "scheduled_at": "2030-01-01T00:00:00Z"},
             "Scheduled statuses are not supported yet",

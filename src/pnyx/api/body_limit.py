@@ -49,16 +49,26 @@ async def _refuse(send) -> None:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app, max_bytes: int):
+    """`larger`: paths (by prefix) allowed more than `max_bytes`, such as media uploads."""
+
+    def __init__(self, app, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple((larger or {}).items())
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.larger:
+            if path == prefix or path.startswith(prefix + "/"):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope["path"].rstrip("/"))
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > max_bytes:
             await _refuse(send)
             return
         received = 0
@@ -69,7 +79,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge()
             return message
 

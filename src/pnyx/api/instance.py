@@ -25,44 +25,26 @@ MAX_MEDIA_ATTACHMENTS = 4
 MAX_FEATURED_TAGS = 10
 MAX_PINNED_STATUSES = 5
 CHARACTERS_RESERVED_PER_URL = 23
-# Mastodon 4.3's defaults; the media pipeline enforces the same limits.
-MEDIA = {
-    "supported_mime_types": [
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/heic",
-        "image/heif",
-        "image/webp",
-        "image/avif",
-        "video/webm",
-        "video/mp4",
-        "video/quicktime",
-        "video/ogg",
-        "audio/wave",
-        "audio/wav",
-        "audio/x-wav",
-        "audio/x-pn-wave",
-        "audio/vnd.wave",
-        "audio/ogg",
-        "audio/vorbis",
-        "audio/mpeg",
-        "audio/mp3",
-        "audio/webm",
-        "audio/flac",
-        "audio/aac",
-        "audio/m4a",
-        "audio/x-m4a",
-        "audio/mp4",
-        "audio/3gpp",
-        "video/x-ms-asf",
-    ],
-    "image_size_limit": 16777216,
-    "image_matrix_limit": 33177600,
+# What uploads accept today (core.image_processing): images only, so only image types are
+# named (apps hide what is not offered); video and audio come with their own processing.
+# The video limits are Mastodon 4.3's, for apps that read them.
+IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]
+VIDEO_LIMITS = {
     "video_size_limit": 103809024,
     "video_frame_rate_limit": 120,
     "video_matrix_limit": 8294400,
 }
+
+
+def media_config(settings: Settings) -> dict:
+    return {
+        "supported_mime_types": list(IMAGE_TYPES),
+        "image_size_limit": settings.max_image_bytes,
+        "image_matrix_limit": settings.max_image_input_pixels,
+        **VIDEO_LIMITS,
+    }
+
+
 DESCRIPTION_LIMIT = 1500
 
 
@@ -138,7 +120,7 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
                 "max_pinned_statuses": MAX_PINNED_STATUSES,
             },
             "statuses": _statuses_config(settings),
-            "media_attachments": {**MEDIA, "description_limit": DESCRIPTION_LIMIT},
+            "media_attachments": {**media_config(settings), "description_limit": DESCRIPTION_LIMIT},
             "polls": _polls_config(settings),
             "translation": {"enabled": False},
         },
@@ -177,7 +159,7 @@ def instance_v1(settings: Settings, snap: dict) -> dict:
         "configuration": {
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
             "statuses": _statuses_config(settings),
-            "media_attachments": dict(MEDIA),
+            "media_attachments": media_config(settings),
             "polls": _polls_config(settings),
         },
         "contact_account": snap["contact"],

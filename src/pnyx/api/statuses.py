@@ -14,7 +14,7 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
-from pnyx.core import interactions, status_edits, status_views, threads
+from pnyx.core import interactions, media, status_edits, status_views, threads
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import NotFound
@@ -54,8 +54,44 @@ def _content(params: Params) -> dict:
         "sensitive": params.bool("sensitive"),
         "language": params.str("language") or None,
         "poll": _poll_input(params),
-        "media_ids": [m for m in params.list("media_ids") if m],
+        "media_ids": [m for m in params.list("media_ids") if m]
+        if params.has("media_ids")
+        else None,
+        "media_attributes": _media_attributes(params),
     }
+
+
+def _media_attributes(params: Params) -> list[tuple[int, media.Attributes]]:
+    """`media_attributes[][id|description|focus]` of an edit. A form spells each field as its
+    own `[]` item; as Rails reads it, fields run into one item until a name repeats."""
+    raw = params.raw("media_attributes")
+    if raw is None:
+        return []
+    items = list(raw.values()) if isinstance(raw, dict) else raw if isinstance(raw, list) else []
+    merged: list[dict] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ApiError(422, "media_attributes must be a list of objects")
+        if merged and not (set(item) & set(merged[-1])):
+            merged[-1].update(item)
+        else:
+            merged.append(dict(item))
+    out = []
+    for item in merged[: media.MAX_ATTACHMENTS]:
+        media_id = parse_id(str(item.get("id", "")))
+        if media_id is None:
+            continue
+        description = item.get("description")
+        out.append(
+            (
+                media_id,
+                media.Attributes(
+                    description=None if description is None else str(description),
+                    focus=media.parse_focus(item.get("focus")),
+                ),
+            )
+        )
+    return out
 
 
 def _reply_id(params: Params) -> int | None:

@@ -175,6 +175,7 @@ class IncomingAttachment:
     blurhash: str | None = None
     width: int | None = None
     height: int | None = None
+    focus: tuple[float, float] | None = None
 
 
 @dataclass
@@ -252,7 +253,9 @@ def _add_attachments(
     tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
 ) -> None:
     for position, item in enumerate(items):
-        meta = {}
+        meta: dict = {}
+        if item.focus is not None:
+            meta["focus"] = {"x": item.focus[0], "y": item.focus[1]}
         if item.width and item.height:
             meta["original"] = {
                 "width": item.width,

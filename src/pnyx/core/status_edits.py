@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, polls, text
+from pnyx.core import events, media, polls, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
@@ -62,7 +62,9 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     status = own_row(tx, account_id, status_id)
     if status.reblog_of_id:
         raise NotFound()
-    body, spoiler, new_poll = validate_content(tx, data)
+    carried = _media_of_edit(tx, status, data)
+    has_media = status.has_media if carried is None else bool(carried)
+    body, spoiler, new_poll = validate_content(tx, data, has_media=has_media)
     old_poll = polls.for_status(tx, status_id)
 
     rendered = text.render(tx, body)
@@ -100,6 +102,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             .values(silent=True)
         )
     set_tags(tx, status_id, rendered.tags)
+    media.set_for_status(tx, status_id, carried, data.media_attributes)
 
     if new_poll is None:
         if old_poll is not None:
@@ -139,6 +142,14 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     )
     events.record(tx, edit_event)
     return status_id
+
+
+def _media_of_edit(tx: Tx, status: StatusRow, data: EditInput) -> list[Any] | None:
+    """The uploads an edited post is to carry (checked as a new post's), or None when the
+    edit does not say (`media_ids` not given): it keeps those it has."""
+    if data.media_ids is None:
+        return None
+    return media.for_post(tx, status.account_id, data.media_ids, status_id=status.id)
 
 
 def record_version(

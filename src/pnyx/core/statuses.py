@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, notifications, polls, text, tombstones, uris, visibility
+from pnyx.core import events, media, notifications, polls, text, tombstones, uris, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
@@ -90,7 +90,9 @@ class StatusContent:
     sensitive: bool | None = None
     language: str | None = None
     poll: PollInput | None = None
-    media_ids: list[str] = field(default_factory=list)
+    media_ids: list[str] | None = None  # None: not given (an edit keeps the media it had)
+    # An edit's changes to the alt text and focal point of the media it carries, by id.
+    media_attributes: list[tuple[int, media.Attributes]] = field(default_factory=list)
 
 
 @dataclass
@@ -186,8 +188,10 @@ def validate_poll(tx: Tx, poll: PollInput) -> ValidPoll:
     return ValidPoll(options, poll.expires_in, poll.multiple, poll.hide_totals)
 
 
-def validate_text(tx: Tx, body: str, spoiler: str, poll: PollInput | None) -> None:
-    if not body.strip() and poll is None:
+def validate_text(
+    tx: Tx, body: str, spoiler: str, poll: PollInput | None, *, has_media: bool = False
+) -> None:
+    if not body.strip() and poll is None and not has_media:
         raise Invalid("Text can't be blank")
     limit = tx.settings.max_status_chars
     # Mastodon counts the content warning as plain characters, the text with its rules.
@@ -195,13 +199,14 @@ def validate_text(tx: Tx, body: str, spoiler: str, poll: PollInput | None) -> No
         raise Invalid(f"Text character limit of {limit} exceeded")
 
 
-def validate_content(tx: Tx, data: StatusContent) -> tuple[str, str, ValidPoll | None]:
-    """A new or edited post's text, content warning and poll, checked and cleaned."""
-    if data.media_ids:
-        raise Invalid("Media not supported yet")
+def validate_content(
+    tx: Tx, data: StatusContent, *, has_media: bool = False
+) -> tuple[str, str, ValidPoll | None]:
+    """A new or edited post's text, content warning and poll, checked and cleaned. A post
+    with media may have no text."""
     body = clean_text(data.text)
     spoiler = clean_text(data.spoiler_text).strip()
-    validate_text(tx, body, spoiler, data.poll)
+    validate_text(tx, body, spoiler, data.poll, has_media=has_media)
     poll = validate_poll(tx, data.poll) if data.poll is not None else None
     return body, spoiler, poll
 
@@ -390,7 +395,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
         raise NotFound()
     user: UserRow | None = tx.one_or_none(sa.select(users).where(users.c.account_id == account_id))
 
-    body, spoiler, poll = validate_content(tx, data)
+    attached = media.for_post(tx, account_id, data.media_ids or [])
+    body, spoiler, poll = validate_content(tx, data, has_media=bool(attached))
     if poll is not None and poll.expires_in is None:  # only an edit has an end to keep
         raise Invalid("Poll expires at can't be blank")
 
@@ -430,12 +436,14 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
         "in_reply_to_account_id": parent.account_id if parent is not None else None,
         "conversation_id": conversation_id,
         "application_id": data.application_id,
+        "has_media": bool(attached),
         "created_at": tx.now,
     }
     insert_status(
         tx, values, rendered.mentions, rendered.tags, parent, unresolved=rendered.unresolved
     )
 
+    media.attach(tx, status_id, attached)
     if data.idempotency_key:
         _remember_key(tx, account_id, data.idempotency_key, status_id)
 
@@ -533,6 +541,8 @@ def delete_row(tx: Tx, status: StatusRow) -> None:
         adjust_counter(tx, status.in_reply_to_id, "replies_count", -1)
     if counted(status.visibility):
         adjust_account_statuses(tx, status.account_id, -1)
+    if status.has_media:
+        media.forget_files_of_status(tx, status.id)  # the rows go by cascade, the files after
     tx.execute(statuses.delete().where(statuses.c.id == status.id))
 
 

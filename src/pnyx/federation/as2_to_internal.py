@@ -118,6 +118,7 @@ class RemoteAttachment:
     blurhash: str | None = None
     width: int | None = None
     height: int | None = None
+    focus: tuple[float, float] | None = None  # Mastodon's focalPoint, each -1.0 to 1.0
 
 
 @dataclass
@@ -312,9 +313,22 @@ def _attachments(doc: dict) -> list[RemoteAttachment]:
                 else None,
                 width=_dimension(item.get("width")),
                 height=_dimension(item.get("height")),
+                focus=_focal_point(item.get("focalPoint")),
             )
         )
     return out
+
+
+def _focal_point(value) -> tuple[float, float] | None:
+    """`[x, y]` within -1..1, as Mastodon sends it; anything else is no focal point."""
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    x, y = float(value[0]), float(value[1])
+    if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):
+        return None
+    return x, y
 
 
 def _dimension(value) -> int | None:

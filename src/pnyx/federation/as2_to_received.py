@@ -109,4 +109,5 @@ def incoming_attachment(attachment: parse.RemoteAttachment) -> IncomingAttachmen
         blurhash=attachment.blurhash,
         width=attachment.width,
         height=attachment.height,
+        focus=attachment.focus,
     )

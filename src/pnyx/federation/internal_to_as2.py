@@ -176,6 +176,7 @@ def note(
     poll=None,
     in_reply_to_uri: str | None = None,
     quote: str | None = None,
+    attachments: Iterable = (),
 ) -> dict:
     """A status as Note, or Question when it has a poll.
 
@@ -221,11 +222,35 @@ def note(
         doc["contentMap"] = {status.language: status.content}
     if quote:
         doc["quote"] = doc["quoteUrl"] = doc["_misskey_quote"] = quote
-    doc["attachment"] = []
+    doc["attachment"] = [document(m) for m in attachments]
     doc["tag"] = tag_list
     if poll is not None:
         doc.update(_question_fields(poll))
     return doc
+
+
+def document(media) -> dict:
+    """A media attachment as Mastodon sends it: a Document with its type, address, alt text
+    (`name`), blurhash, focal point and size."""
+    doc: dict = {
+        "type": "Document",
+        "mediaType": media.content_type or _guessed_type(media.url or media.remote_url),
+        "url": media.url or media.remote_url,
+        "name": media.description or None,
+        "blurhash": media.blurhash,
+    }
+    meta = media.meta or {}
+    focus = meta.get("focus")
+    if isinstance(focus, dict):
+        doc["focalPoint"] = [focus.get("x", 0.0), focus.get("y", 0.0)]
+    original = meta.get("original")
+    if isinstance(original, dict) and original.get("width") and original.get("height"):
+        doc["width"], doc["height"] = original["width"], original["height"]
+    return doc
+
+
+def _guessed_type(url: str | None) -> str | None:
+    return mimetypes.guess_type(url.split("?", 1)[0])[0] if url else None
 
 
 def status_note(bundle, status_id: int, settings) -> dict:
@@ -242,6 +267,7 @@ def status_note(bundle, status_id: int, settings) -> dict:
         tags=[tag.display_name or tag.name for tag in tags],
         poll=bundle.polls.get(status_id),
         in_reply_to_uri=bundle.in_reply_to_uris.get(status_id),
+        attachments=bundle.media.get(status_id, ()),
     )
 
 

@@ -164,8 +164,8 @@ def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
 
 
 def media_attachment(row) -> dict:
-    """Mastodon's MediaAttachment. Remote media is shown from its origin until files are
-    stored here (then `url` and `preview_url` point at our copies)."""
+    """Mastodon's MediaAttachment. An upload's `url` and `preview_url` are its files in the
+    media store (None while it is processed); remote media is shown from its origin."""
     return {
         "id": str(row.id),
         "type": row.type,

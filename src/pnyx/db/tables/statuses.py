@@ -183,8 +183,11 @@ poll_votes = sa.Table(
     sa.UniqueConstraint("poll_id", "account_id", "choice"),
 )
 
-# Media of posts. Remote media is shown from its origin (remote_url) for now; files stored
-# here (url, preview_url) come with uploads, a later milestone.
+# Media of posts. Remote media is shown from its origin (remote_url) for now. An upload is
+# made by its account before the post that carries it (status_id NULL until then): its
+# files are in the media store under file_key and preview_key (url and preview_url are where
+# browsers fetch them); while `processing` is "queued" the file as sent waits under
+# upload_key for the media.process job.
 media_attachments = sa.Table(
     "media_attachments",
     metadata,
@@ -199,6 +202,15 @@ media_attachments = sa.Table(
     sa.Column("blurhash", sa.String(100), nullable=True),
     sa.Column("meta", sa.JSON, nullable=False, default=dict),
     sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processing", sa.String(16), nullable=False, server_default="done"),  # queued, failed
+    sa.Column("file_key", sa.String(512), nullable=True),
+    sa.Column("preview_key", sa.String(512), nullable=True),
+    sa.Column("upload_key", sa.String(512), nullable=True),
+    sa.Column("content_type", sa.String(100), nullable=True),
+    sa.Column("file_size", sa.BigInteger, nullable=True),
     created_column(),
 )
 sa.Index("ix_media_attachments_status_id", media_attachments.c.status_id)
+sa.Index("ix_media_attachments_file_key", media_attachments.c.file_key)
+sa.Index("ix_media_attachments_preview_key", media_attachments.c.preview_key)
+sa.Index("ix_media_attachments_account_id", media_attachments.c.account_id)

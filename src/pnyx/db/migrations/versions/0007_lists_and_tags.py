@@ -1,7 +1,7 @@
 """lists, followed hashtags and featured hashtags
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 
 Lists of followed accounts (with their replies policy and whether they are exclusive), the
 hashtags a person follows (their posts come to the home timeline) and the hashtags a person
@@ -14,7 +14,7 @@ from alembic import op
 import pnyx.db.types
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
