@@ -16,6 +16,7 @@ files of a row that goes (deleted upload, deleted post) are removed by the
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Sequence
@@ -376,9 +377,16 @@ def set_for_status(
             _describe(tx, row, attributes)
 
 
+# What keys are made of (`media_attachments/<id>/<random hex>/<name>.<ext>`).
+SERVABLE_KEY = re.compile(r"[A-Za-z0-9._/-]{1,512}")
+
+
 def served(tx: Tx, key: str) -> str | None:
     """The content type of a file of a processed upload, by its key; None for any other key
-    (the file as sent, a failed upload, a key of nothing): those are never served."""
+    (the file as sent, a failed upload, a key of nothing): those are never served. A key
+    that is not one we could have made (other characters, `..`) is not even looked up."""
+    if not SERVABLE_KEY.fullmatch(key) or ".." in key:
+        return None
     row = tx.one_or_none(
         sa.select(media_attachments.c.file_key, media_attachments.c.content_type).where(
             sa.or_(media_attachments.c.file_key == key, media_attachments.c.preview_key == key),
