@@ -23,6 +23,7 @@ languages the follow excludes, and replies to people the viewer does not follow.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -323,3 +324,55 @@ def _home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
             if row.languages:
                 facts.languages[row.target_account_id] = set(row.languages)
     return facts
+
+
+def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]:
+    """Which of these viewers' home timelines the post belongs in, by the very rules of the
+    page above (a live stream asks, for the viewers connected to it). Its audience first, in
+    two queries: its author, their followers, and those a followers-only or direct post is
+    addressed to; then the home rules for each of them.
+
+    Each viewer still costs the rules' two queries; a stream with thousands of listeners
+    would want those facts loaded for all viewers at once (visibility.load_context takes one)."""
+    viewers = list(set(viewer_ids))
+    if not viewers:
+        return set()
+    row = tx.one_or_none(
+        sa.select(*HOME_COLUMNS, sa.literal(0).label("addressed"))
+        .select_from(_with_original(statuses))
+        .where(statuses.c.id == status_id)
+    )
+    if row is None:
+        return set()
+    [candidate] = _home_candidates([row])
+    followers = set(
+        tx.scalars_of(_followers_among(), {"author": row.account_id, "viewers": viewers})
+    )
+    addressed = set(
+        tx.scalars_of(_addressed_among(), {"status": status_id, "viewers": viewers})
+    )
+    audience = followers | addressed | ({row.account_id} & set(viewers))
+    return {
+        viewer
+        for viewer in audience
+        if _home_rules(
+            tx, viewer, [dataclasses.replace(candidate, mentions_viewer=viewer in addressed)]
+        )
+    }
+
+
+@functools.cache
+def _followers_among() -> sa.Select:
+    return sa.select(follows.c.account_id).where(
+        follows.c.target_account_id == sa.bindparam("author", type_=sa.BigInteger),
+        in_ids(follows.c.account_id, "viewers"),
+    )
+
+
+@functools.cache
+def _addressed_among() -> sa.Select:
+    return sa.select(mentions.c.account_id).where(
+        mentions.c.status_id == sa.bindparam("status", type_=sa.BigInteger),
+        mentions.c.private.is_(True),
+        in_ids(mentions.c.account_id, "viewers"),
+    )
