@@ -81,5 +81,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         # The connection becomes a live stream (`/api/v1/streaming`) that stays open: the
         # deadlines were for an HTTP request, and the WebSocket protocol's pings take over.
+        # (The upgrade request has no body, so on_message_complete disarmed already; this
+        # says so where it matters, should a deadline ever outlive the request.)
         self._disarm()
         super().handle_websocket_upgrade()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -215,3 +216,16 @@ def test_a_post_through_one_process_reaches_a_client_of_another(tmp_path):
                 status = alice.api.status_post("through the first process")
                 message = receive(ws)
                 assert message["payload"]["id"] == str(status["id"])
+
+
+def test_a_websocket_outlives_the_deadlines_of_http_requests(tmp_path):
+    """The server's HTTP protocol closes requests whose headers or body take too long; a
+    connection upgraded to a WebSocket is no longer a request, and stays open."""
+    env = {"PNYX_CLIENT_HEADER_TIMEOUT": "1", "PNYX_CLIENT_BODY_TIMEOUT": "1"}
+    with PnyxServer(tmp_path / "deadlines", env=env) as server:
+        alice, bob = log_in(server, "alice"), log_in(server, "bob")
+        bob.api.account_follow(alice.id)
+        with connect(ws_url(server, "stream=user"), additional_headers=bob.headers) as ws:
+            time.sleep(2.5)  # past both deadlines
+            status = alice.api.status_post("still there?")
+            assert receive(ws)["payload"]["id"] == str(status["id"])
