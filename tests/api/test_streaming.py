@@ -9,7 +9,6 @@ import pytest
 from starlette.testclient import WebSocketDenialResponse
 
 
-
 def post(client, user, text: str, **extra) -> dict:
     r = client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
     assert r.status_code == 200, r.text
@@ -105,7 +104,9 @@ def test_public_local_hashtag_and_multiplexing(client, make_user):
         ws.send_text('{"type": "subscribe", "stream": "public:local"}')
         barrier(ws)
         tagged = post(client, alice, "look #cats")
-        got = sorted((m["stream"], m["payload"]["id"]) for m in (next_message(ws), next_message(ws)))
+        got = sorted(
+            (m["stream"], m["payload"]["id"]) for m in (next_message(ws), next_message(ws))
+        )
         assert got == [(["hashtag", "cats"], tagged["id"]), (["public:local"], tagged["id"])]
         ws.send_text('{"type": "unsubscribe", "stream": "public:local"}')
         barrier(ws)
@@ -135,9 +136,11 @@ def test_the_token_in_each_place_clients_put_it(client, make_user, how):
 
 def test_a_bad_or_missing_token_is_refused_before_the_stream_opens(client, make_user):
     for headers in ({"Authorization": "Bearer nope"}, {}):
-        with pytest.raises(WebSocketDenialResponse) as denied:
-            with client.websocket_connect("/api/v1/streaming?stream=user", headers=headers):
-                pass
+        with (
+            pytest.raises(WebSocketDenialResponse) as denied,
+            client.websocket_connect("/api/v1/streaming?stream=user", headers=headers),
+        ):
+            pass
         assert denied.value.status_code == 401
     r = client.get("/api/v1/streaming/user", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401 and r.json() == {"error": "Invalid access token"}

@@ -208,14 +208,16 @@ def test_the_instance_advertises_its_streaming_url(server):
 
 @pytest.mark.skipif(not PG_URL, reason="needs PNYX_TEST_DATABASE_URL")
 def test_a_post_through_one_process_reaches_a_client_of_another(tmp_path):
-    with PnyxServer(tmp_path / "one", backend="postgres") as one:
-        with PnyxServer(tmp_path / "two", backend="postgres", same_instance_as=one) as two:
-            alice, bob = log_in(one, "alice"), log_in(one, "bob")
-            bob.api.account_follow(alice.id)
-            with connect(ws_url(two, "stream=user"), additional_headers=bob.headers) as ws:
-                status = alice.api.status_post("through the first process")
-                message = receive(ws)
-                assert message["payload"]["id"] == str(status["id"])
+    with (
+        PnyxServer(tmp_path / "one", backend="postgres") as one,
+        PnyxServer(tmp_path / "two", backend="postgres", same_instance_as=one) as two,
+    ):
+        alice, bob = log_in(one, "alice"), log_in(one, "bob")
+        bob.api.account_follow(alice.id)
+        with connect(ws_url(two, "stream=user"), additional_headers=bob.headers) as ws:
+            status = alice.api.status_post("through the first process")
+            message = receive(ws)
+            assert message["payload"]["id"] == str(status["id"])
 
 
 def test_a_websocket_outlives_the_deadlines_of_http_requests(tmp_path):

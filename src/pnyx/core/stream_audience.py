@@ -54,7 +54,7 @@ STREAM_STEPS: tuple[decisions.Step, ...] = decisions.VISIBLE_UNMUTED
 
 # The lists' audience of a post, (tx, post, {list id: viewers}) -> {list id: viewers shown
 # it}: installed by the lists when they exist; until then no list stream receives posts.
-ListAudience = Callable[[Tx, StatusRow, Mapping[str, Collection[int]]], dict[str, set[int]]]
+ListAudience = Callable[[Tx, StatusRow, Mapping[str, Collection[Viewer]]], dict[str, set[int]]]
 LIST_AUDIENCE: list[ListAudience] = []
 
 
@@ -100,9 +100,7 @@ def _public_candidates(
     if row.visibility != "public" or row.reblog_of_id is not None:
         return {}
     out: dict[StreamKey, Collection[Viewer]] = {}
-    reply_to_other = (
-        row.in_reply_to_id is not None and row.in_reply_to_account_id != row.account_id
-    )
+    reply_to_other = row.in_reply_to_id is not None and row.in_reply_to_account_id != row.account_id
     for name, (local, remote, media) in PUBLIC_STREAMS.items():
         viewers = listening.get((name, None))
         if not viewers or reply_to_other or (media and not row.has_media):

@@ -97,7 +97,11 @@ def _conversations(tx: Tx, row, shown: Collection[Viewer], rendered: dict) -> li
 def _notification(
     tx: Tx, notification_id: int, recipient: int, listening: Listening
 ) -> list[Delivery]:
-    keys = [k for k in (("user", None), ("user:notification", None)) if recipient in listening.get(k, ())]
+    keys = [
+        k
+        for k in (("user", None), ("user:notification", None))
+        if recipient in listening.get(k, ())
+    ]
     if not keys:
         return []
     try:

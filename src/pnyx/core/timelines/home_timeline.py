@@ -67,7 +67,7 @@ class Original:
     visibility: str
 
 
-def _with_original(query: sa.Join) -> sa.Join:
+def _with_original(query: sa.FromClause) -> sa.Join:
     return query.outerjoin(_original, _original.c.id == statuses.c.reblog_of_id)
 
 
@@ -348,9 +348,7 @@ def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]
     followers = set(
         tx.scalars_of(_followers_among(), {"author": row.account_id, "viewers": viewers})
     )
-    addressed = set(
-        tx.scalars_of(_addressed_among(), {"status": status_id, "viewers": viewers})
-    )
+    addressed = set(tx.scalars_of(_addressed_among(), {"status": status_id, "viewers": viewers}))
     audience = followers | addressed | ({row.account_id} & set(viewers))
     return {
         viewer
