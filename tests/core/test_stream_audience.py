@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import factories
-from pnyx.core import events
+from pnyx.core import events, visibility
 from pnyx.core.stream_audience import audience
 from pnyx.streaming import signals
 
@@ -105,3 +105,29 @@ def test_a_signal_is_sent_only_when_its_change_commits(app, make_user):
         assert received == [f'{{"t":"status","id":{sid}}}']
     finally:
         signals.LOCAL.remove(received.append)
+
+
+def test_the_facts_of_many_viewers_are_those_of_each(app, make_user):
+    """`load_contexts` (one query for a stream's listeners) and `load_context` (one viewer)
+    give the same facts, so the same decisions."""
+    db = app.state.db
+    a, b, c, d = (make_user(n).account_id for n in ("a", "b", "c", "d"))
+    factories.follow(db, b, a)
+    factories.block(db, c, a)
+    factories.block(db, a, d)
+    factories.mute(db, d, b)
+    post = factories.status(db, a, "hi", visibility="private", mention=[c])
+    factories.mute_thread(db, b, post)
+    authors, statuses, conversations = [a, b], [post], [post]
+
+    def both(tx):
+        many = visibility.load_contexts(tx, [a, b, c, d], authors, statuses, conversations)
+        one = {
+            v: visibility.load_context(tx, v, authors, statuses, conversations)
+            for v in (a, b, c, d)
+        }
+        return many, one
+
+    many, one = db.run_sync(both, write=False)
+    assert many == one
+    assert many[b].following == {a} and many[c].blocked == {a} and many[d].muted == {b}

@@ -78,13 +78,14 @@ def audience(
     home = [v for v in listening.get(("user", None), ()) if v is not None]
     if home:
         shown[("user", None)] = set(shown_in_home(tx, status_id, home))
-    contexts: dict[Viewer, visibility.ViewerContext] = {}
-    for key, viewers in _public_candidates(tx, row, listening).items():
-        shown[key] = {v for v in viewers if _passes(tx, contexts, v, row)}
+    candidates = dict(_public_candidates(tx, row, listening))
     direct = [v for v in listening.get(("direct", None), ()) if v is not None]
     if direct and row.visibility == "direct" and row.reblog_of_id is None:
-        addressed = _addressed(tx, row, direct)
-        shown[("direct", None)] = {v for v in addressed if _passes(tx, contexts, v, row)}
+        candidates[("direct", None)] = _addressed(tx, row, direct)
+    if candidates:
+        passes = _passing(tx, row, {v for viewers in candidates.values() for v in viewers})
+        for key, viewers in candidates.items():
+            shown[key] = {v for v in viewers if v in passes}
     lists = {k[1]: v for k, v in listening.items() if k[0] == "list" and k[1] is not None}
     for hook in LIST_AUDIENCE if lists else ():
         for list_id, viewers in hook(tx, row, lists).items():
@@ -133,11 +134,13 @@ def _addressed(tx: Tx, row: StatusRow, viewers: list[int]) -> set[int]:
     return named | ({row.account_id} & set(viewers))
 
 
-def _passes(
-    tx: Tx, contexts: dict[Viewer, visibility.ViewerContext], viewer: Viewer, row: StatusRow
-) -> bool:
-    """The decision pipeline for one viewer (its facts loaded once per viewer and post)."""
-    ctx = contexts.get(viewer)
-    if ctx is None:
-        ctx = contexts[viewer] = visibility.load_context(tx, viewer, [row.account_id], [row.id])
-    return decisions.decide(STREAM_STEPS, ctx, row).shown
+def _passing(tx: Tx, row: StatusRow, viewers: set[Viewer]) -> set[Viewer]:
+    """Those of `viewers` the decision pipeline shows the post to, their facts loaded for
+    all of them in one go (`visibility.load_contexts`)."""
+    signed_in = {v for v in viewers if v is not None}
+    contexts: dict[Viewer, visibility.ViewerContext] = dict(
+        visibility.load_contexts(tx, signed_in, [row.account_id], [row.id])
+    )
+    if None in viewers:
+        contexts[None] = visibility.load_context(tx, None, [row.account_id])
+    return {v for v, ctx in contexts.items() if decisions.decide(STREAM_STEPS, ctx, row).shown}
