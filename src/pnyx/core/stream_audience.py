@@ -139,7 +139,8 @@ def _passing(tx: Tx, row: StatusRow, viewers: set[Viewer]) -> set[Viewer]:
     all of them in one go (`visibility.load_contexts`)."""
     signed_in = {v for v in viewers if v is not None}
     contexts: dict[Viewer, visibility.ViewerContext] = {}
-    contexts.update(visibility.load_contexts(tx, signed_in, [row.account_id], [row.id]))
+    for viewer, ctx in visibility.load_contexts(tx, signed_in, [row.account_id], [row.id]).items():
+        contexts[viewer] = ctx
     if None in viewers:
         contexts[None] = visibility.load_context(tx, None, [row.account_id])
     return {v for v, ctx in contexts.items() if decisions.decide(STREAM_STEPS, ctx, row).shown}
