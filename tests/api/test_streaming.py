@@ -152,3 +152,20 @@ def test_a_bad_or_missing_token_is_refused_before_the_stream_opens(client, make_
 def test_health(client):
     r = client.get("/api/v1/streaming/health")
     assert r.status_code == 200 and r.text == "OK"
+
+
+def test_a_direct_message_is_a_conversation_on_the_direct_stream(client, make_user):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    with (
+        client.websocket_connect("/api/v1/streaming?stream=direct", headers=bob.headers) as bob_ws,
+        client.websocket_connect("/api/v1/streaming?stream=direct", headers=carol.headers) as cws,
+    ):
+        dm = post(client, alice, "@bob between us", visibility="direct")
+        message = next_message(bob_ws)
+        assert message["stream"] == ["direct"] and message["event"] == "conversation"
+        assert message["payload"]["last_status"]["id"] == dm["id"]
+        assert [a["id"] for a in message["payload"]["accounts"]] == [str(alice.account_id)]
+        assert message["payload"]["unread"] is True
+        # Carol was not addressed: what reaches her first is the deletion (sent to everyone).
+        client.delete(f"/api/v1/statuses/{dm['id']}", headers=alice.headers)
+        assert next_message(cws) == {"stream": ["direct"], "event": "delete", "payload": dm["id"]}

@@ -118,11 +118,13 @@ def _notification(
 
 
 def _deleted(signal: dict, listening: Listening) -> list[Delivery]:
-    """`delete` on every stream connected here, as Mastodon does: the post is gone, so who
-    could have seen it cannot be read back, and the message carries only its id."""
+    """`delete` on every stream connected here but those of notifications only, as Mastodon
+    does: the post is gone, so who could have seen it cannot be read back, and the message
+    carries only its id."""
     payload = str(signal["id"])
     return [
         Delivery(key, viewer, "delete", payload)
         for key, viewers in listening.items()
+        if key[0] != "user:notification"
         for viewer in viewers
     ]
