@@ -169,3 +169,11 @@ def test_a_direct_message_is_a_conversation_on_the_direct_stream(client, make_us
         # Carol was not addressed: what reaches her first is the deletion (sent to everyone).
         client.delete(f"/api/v1/statuses/{dm['id']}", headers=alice.headers)
         assert next_message(cws) == {"stream": ["direct"], "event": "delete", "payload": dm["id"]}
+
+
+def test_an_https_instance_advertises_wss(client):
+    # (The e2e tests check ws:// for a plain-http instance.)
+    v1 = client.get("/api/v1/instance").json()
+    v2 = client.get("/api/v2/instance").json()
+    assert v1["urls"]["streaming_api"] == "wss://pnyx.test"
+    assert v2["configuration"]["urls"]["streaming"] == "wss://pnyx.test"
