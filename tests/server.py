@@ -76,6 +76,8 @@ class PnyxServer:
     server named by `postgres_url`, default PNYX_TEST_DATABASE_URL, dropped again on stop).
     env: extra PNYX_* settings (e.g. {"PNYX_REGISTRATIONS": "closed"}).
     executable: the `pnyx` console script to run (default: the test environment's).
+    same_instance_as: another running server whose instance this one serves too (its domain
+    and database): a second web process of one instance, on a port of its own.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class PnyxServer:
         workers: int = 1,
         startup_timeout: float = STARTUP_TIMEOUT,
         executable: str | None = None,
+        same_instance_as: PnyxServer | None = None,
     ):
         if backend not in ("sqlite", "postgres"):
             raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
@@ -102,6 +105,7 @@ class PnyxServer:
         self.workers = workers
         self.startup_timeout = startup_timeout
         self.executable = executable or pnyx_executable()
+        self.same_instance_as = same_instance_as
         self.port = 0
         self.database_url = ""
         self._pg_database: str | None = None
@@ -119,6 +123,11 @@ class PnyxServer:
     def base_url(self) -> str:
         return f"http://{self.domain}"
 
+    @property
+    def instance_domain(self) -> str:
+        """The instance's name (another server's when this one serves the same instance)."""
+        return self.same_instance_as.domain if self.same_instance_as else self.domain
+
     def url(self, path: str) -> str:
         return self.base_url + path
 
@@ -133,7 +142,7 @@ class PnyxServer:
         }
         env.update(
             {
-                "PNYX_DOMAIN": self.domain,
+                "PNYX_DOMAIN": self.instance_domain,
                 "PNYX_SCHEME": "http",
                 "PNYX_DATA_DIR": str(self.data_dir),
                 "PNYX_DATABASE_URL": self.database_url,
@@ -148,6 +157,9 @@ class PnyxServer:
         return env
 
     def _create_database(self) -> None:
+        if self.same_instance_as is not None:
+            self.database_url = self.same_instance_as.database_url
+            return
         if self.backend == "sqlite":
             self.database_url = f"sqlite:///{(self.data_dir / 'pnyx.sqlite3').resolve()}"
             return
@@ -252,7 +264,7 @@ class PnyxServer:
             uri = answer.json().get("uri")
         except (ValueError, AttributeError):
             return
-        if uri is not None and uri != self.domain:
+        if uri is not None and uri != self.instance_domain:
             raise ServerError(f"address already in use: {self.base_url} is served by {uri}")
 
     def _halt(self) -> int | None:

@@ -21,6 +21,7 @@ from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
 from pnyx.edges.http import ApiError, error_response
 from pnyx.edges.negotiation import negotiated
+from pnyx.streaming.broker import Broker
 
 log = logging.getLogger("pnyx")
 
@@ -52,6 +53,7 @@ def _api_modules() -> list:
         reports,
         search,
         statuses,
+        streaming,
         tags,
         timelines,
         user_lists,
@@ -76,6 +78,7 @@ def _api_modules() -> list:
         filters,
         reports,
         search,
+        streaming,
     ]
 
 
@@ -274,9 +277,14 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
             # Several threads, so that one slow remote server does not hold up every delivery;
             # every queue is served, with a thread kept for work other than deliveries.
             workers = registry.worker_pool(db, settings.job_workers).start()
+        # The live streams of this process (the streaming API): its clients, and the
+        # signals of what happened, from PostgreSQL's LISTEN or, on SQLite, this process.
+        broker = app.state.stream_broker = Broker(db)
+        await broker.start()
         try:
             yield
         finally:
+            await broker.stop()
             if workers is not None:
                 workers.stop()
             db.dispose()

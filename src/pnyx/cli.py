@@ -106,6 +106,12 @@ def serve(host: str, port: int, workers: int) -> None:
         forwarded_allow_ips=settings.trusted_proxy_list,
         # Closes connections that dribble their headers or body (PNYX_CLIENT_*_TIMEOUT).
         http="pnyx.server_protocol:GuardedHttpToolsProtocol",
+        # The streaming API's WebSockets: the sans-I/O implementation (no task per
+        # connection), without per-message compression (a zlib context per connection costs
+        # far more memory than the few small messages a stream carries save); uvicorn pings
+        # every 20 s and closes a connection that does not answer.
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
         # Live timelines hold their connection open: do not wait for them to end on stop.
         timeout_graceful_shutdown=5,
     )

@@ -11,10 +11,12 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      ├─ in the transaction:  notify   (core.notify: who is told)
                      │                       moves    (core.moves: a move's followers)
                      │                       conversations (core.conversations: DMs)
+                     │                       stream   (pnyx.streaming: a signal to the
+                     │                                 web processes' live streams)
                      │
                      └─ the `event` job ──> after commit, one job per subscription:
                                               federate   (federation.delivery)
-                                              stream, fan out, label: to come
+                                              fan out, label: to come
 
 A subscription in the transaction makes its rows exactly when the change is made (a
 favourite and its notification, never one without the other). The others run as jobs of
@@ -45,6 +47,7 @@ from pnyx.federation import activities, backfill, delivery, inbox, mentions
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
+from pnyx.streaming import signals
 
 log = logging.getLogger("pnyx.registry")
 
@@ -81,6 +84,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         in_transaction=True,
         accepts=conversations.wants,
     ),
+    # Live streams: a signal (pg_notify, or after commit on SQLite) to every web process,
+    # which decides and renders for its own clients; no job between a change and its streams.
+    Subscription("stream", signals.on_event, signals.STREAMED, in_transaction=True),
     # The events federation sends are those it can render, of changes other servers must hear.
     # Transactional (see delivery.federate): each activity is rendered once, keeping its id.
     Subscription(

@@ -8,7 +8,8 @@ deadlines, counted from the connection's (or the next request's) first byte:
 - PNYX_CLIENT_HEADER_TIMEOUT: the request line and headers must be complete by then;
 - PNYX_CLIENT_BODY_TIMEOUT: once the headers are in, the whole body must be in by then.
 
-Past either, the connection is closed. Deadlines rather than idle timeouts, because a
+Past either, the connection is closed. A connection upgraded to a WebSocket (the streaming
+API) leaves both behind: it is meant to stay open, and the WebSocket pings watch it. Deadlines rather than idle timeouts, because a
 dribbler is never idle. The values come from the settings of the process (read once), as
 uvicorn builds this class itself, in each worker process.
 """
@@ -76,3 +77,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._disarm()
         super().on_message_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        # The connection becomes a live stream (`/api/v1/streaming`) that stays open: the
+        # deadlines were for an HTTP request, and the WebSocket protocol's pings take over.
+        # (The upgrade request has no body, so on_message_complete disarmed already; this
+        # says so where it matters, should a deadline ever outlive the request.)
+        self._disarm()
+        super().handle_websocket_upgrade()

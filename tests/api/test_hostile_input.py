@@ -445,7 +445,13 @@ def path_variants(target: Target, real: dict[str, str]) -> list[tuple[str, str]]
 # --------------------------------------------------------------------------- the walk
 
 
+# Answers Mastodon gives in plain text: the streaming server's health check ("OK").
+PLAIN_TEXT = ("/api/v1/streaming/health",)
+
+
 def _json_expected(path: str) -> bool:
+    if path in PLAIN_TEXT:
+        return False
     return path.startswith("/api/") or path in ("/oauth/token", "/oauth/revoke")
 
 

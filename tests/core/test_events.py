@@ -16,9 +16,13 @@ PUBLISHED = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 ONE_OF_EACH = [
     events.StatusCreated(1),
     events.StatusEdited(2),
-    events.StatusDeleted(3, "https://pnyx.test/users/a/statuses/3", "private", False, (7, 8), 9),
+    events.StatusDeleted(
+        3, "https://pnyx.test/users/a/statuses/3", "private", False, (7, 8), 9, status_id=14
+    ),
     events.StatusBoosted(4),
-    events.BoostUndone(5, 6, "https://pnyx.test/users/a/statuses/4/activity", "public", PUBLISHED),
+    events.BoostUndone(
+        5, 6, "https://pnyx.test/users/a/statuses/4/activity", "public", PUBLISHED, boost_id=15
+    ),
     events.StatusFavourited(5, 6, "https://pnyx.test/users/a/likes/1"),
     events.FavouriteUndone(5, 6, None),
     events.PollVoted(5, 10, (0, 2)),
@@ -34,6 +38,7 @@ ONE_OF_EACH = [
     events.MentionsResolved(1, edited=True),
     events.AccountMoved(5, 6, tell_other_servers=False),
     events.ReportFiled(13),
+    events.NotificationCreated(16, 5),
 ]
 
 

@@ -161,6 +161,22 @@ def _refill_emptied(tx: Tx, account_id: int) -> None:
             )
 
 
+def rows_for(tx: Tx, conversation_id: int, account_ids: list[int]) -> dict[int, Row]:
+    """The rows of one conversation for these accounts, by account (a live stream sends
+    each participant their own)."""
+    if not account_ids:
+        return {}
+    return {
+        row.account_id: row
+        for row in tx.rows(
+            sa.select(account_conversations).where(
+                account_conversations.c.conversation_id == conversation_id,
+                account_conversations.c.account_id.in_(account_ids),
+            )
+        )
+    }
+
+
 def _own(tx: Tx, account_id: int, conversation_row_id: int) -> Row:
     row = tx.one_or_none(
         sa.select(account_conversations).where(

@@ -89,6 +89,7 @@ class StatusDeleted(Event):
     reblog: bool = False
     mentioned_account_ids: tuple[int, ...] = ()
     in_reply_to_account_id: int | None = None
+    status_id: int | None = None  # its id here (live streams tell clients to drop it)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class BoostUndone(Event):
     uri: str
     visibility: str
     published: datetime
+    boost_id: int | None = None  # the boost's id here (live streams tell clients to drop it)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,19 @@ class AccountMoved(Event):
 
     account_id: int
     target_id: int
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationCreated(Event):
+    """A notification was made for an account here (`core.notifications.notify`): its live
+    streams show it. Concerns only this server."""
+
+    notification_id: int
+    account_id: int  # its recipient
+    tell_other_servers: bool = field(default=False, kw_only=True)
 
 
 # --- Moderation ----------------------------------------------------------------------------

@@ -203,6 +203,7 @@ def unreblog(tx: Tx, account_id: int, status_id: int) -> int:
                 uri=existing.uri,
                 visibility=existing.visibility,
                 published=existing.created_at,
+                boost_id=existing.id,
             )
             events.record(tx, undone)
     return status.id

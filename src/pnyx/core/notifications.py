@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core import account_visibility, notification_policy
+from pnyx.core import account_visibility, events, notification_policy
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import notifications
@@ -74,6 +74,7 @@ def notify(
             created_at=tx.now,
         )
     )
+    events.record(tx, events.NotificationCreated(notification_id, recipient_id))
     return notification_id
 
 

@@ -416,6 +416,7 @@ def delete_remote_status(tx: Tx, uri: str, author_id: int) -> bool:
         visibility=status.visibility,
         reblog=bool(status.reblog_of_id),
         in_reply_to_account_id=status.in_reply_to_account_id,
+        status_id=status.id,
         tell_other_servers=False,
     )
     delete_with_boosts(tx, status)

@@ -568,6 +568,7 @@ def delete(tx: Tx, account_id: int, status_id: int) -> None:
             reblog=bool(status.reblog_of_id),
             mentioned_account_ids=tuple(mentioned),
             in_reply_to_account_id=status.in_reply_to_account_id,
+            status_id=status.id,
         ),
     )
     delete_with_boosts(tx, status)

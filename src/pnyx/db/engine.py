@@ -10,6 +10,7 @@ spinning on SQLITE_BUSY, and begin write transactions IMMEDIATE so they never de
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from pnyx.config import Settings
 from pnyx.db.types import utcnow
 
 T = TypeVar("T")
+log = logging.getLogger("pnyx.db")
 
 
 def normalize_url(url: str) -> str:
@@ -90,6 +92,13 @@ class Tx:
     conn: Connection
     settings: Settings
     now: datetime = field(default_factory=utcnow)
+    # Run, in order, once the transaction has committed (never if it rolls back): what must
+    # not be seen before the change is (a live stream's signal on SQLite). `on_commit` adds.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn()` after this transaction commits; it must not raise (it is logged)."""
+        self.after_commit.append(fn)
 
     # Statements are SQLAlchemy Core (`Executable`); what comes back are SQLAlchemy's rows,
     # read by attribute or unpacked. Core names the shapes it relies on in `pnyx.core.rows`.
@@ -130,6 +139,16 @@ class Tx:
         return self.conn.dialect.name == "postgresql"
 
 
+def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
+    """The committed transaction's callbacks; one that fails is logged, the others still run
+    (the change is made: nothing may undo it now)."""
+    for fn in callbacks:
+        try:
+            fn()
+        except Exception:
+            log.exception("an after-commit callback failed")
+
+
 class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -157,10 +176,12 @@ class Database:
                 if write:
                     conn = conn.execution_options(pnyx_write=True)
                 with conn.begin():
-                    yield Tx(conn, self.settings)
+                    tx = Tx(conn, self.settings)
+                    yield tx
         finally:
             if self._write_lock is not None and write:
                 self._write_lock.release()
+        _run_after_commit(tx.after_commit)
 
     def run_sync(self, fn: Callable[..., T], *args: Any, write: bool = True, **kwargs: Any) -> T:
         with self.transaction(write=write) as tx:

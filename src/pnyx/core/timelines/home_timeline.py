@@ -29,6 +29,7 @@ candidate queries and the rules below.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class Original:
     visibility: str
 
 
-def _with_original(query: sa.Join) -> sa.Join:
+def _with_original(query: sa.FromClause) -> sa.Join:
     return query.outerjoin(_original, _original.c.id == statuses.c.reblog_of_id)
 
 
@@ -300,7 +301,11 @@ def _home_rules(tx: Tx, viewer_id: int, batch: list[Candidate]) -> list[Candidat
     pipeline (visibility, muted threads, mutes) and then the home feed's own choices."""
     if not batch:
         return []
-    facts = home_facts(tx, viewer_id, batch)
+    return _kept(home_facts(tx, viewer_id, batch), batch)
+
+
+def _kept(facts: HomeFacts, batch: list[Candidate]) -> list[Candidate]:
+    """What the home rules keep of a batch, with the viewer's facts loaded."""
     steps = (decisions.see, decisions.muted_thread, decisions.muted, feed_choices(facts))
     return shown_once(facts.ctx, batch, steps)
 
@@ -392,12 +397,17 @@ def _followed_statement() -> sa.Select:
     )
 
 
-def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
-    """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
-    shared visibility facts (one query) plus the follows' options (one query)."""
+def _people(batch: list[Candidate]) -> set[int]:
     people = {c.account_id for c in batch}
     people |= {c.original.account_id for c in batch if c.original is not None}
     people |= {c.in_reply_to_account_id for c in batch if c.in_reply_to_account_id}
+    return people
+
+
+def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
+    """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
+    shared visibility facts (one query) plus the follows' options (one query)."""
+    people = _people(batch)
     ctx = visibility.load_context(
         tx,
         viewer_id,
@@ -416,3 +426,95 @@ def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
             if row.in_exclusive:
                 facts.exclusive.add(row.target_account_id)
     return facts
+
+
+def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]:
+    """Which of these viewers' home timelines the post belongs in, by the very rules of the
+    page above (a live stream asks, for the viewers connected to it). Its audience first, in
+    two queries: its author, their followers, and those a followers-only or direct post is
+    addressed to; then the home rules for each of them.
+
+    The rules' facts are loaded for all of them at once (`_many_home_facts`): a post costs
+    the same few queries whether ten or two thousand followers are connected."""
+    viewers = list(set(viewer_ids))
+    if not viewers:
+        return set()
+    row = tx.one_or_none(
+        sa.select(*HOME_COLUMNS, sa.literal(0).label("addressed"))
+        .select_from(_with_original(statuses))
+        .where(statuses.c.id == status_id)
+    )
+    if row is None:
+        return set()
+    [candidate] = home_candidates([row])
+    followers = set(
+        tx.scalars_of(_followers_among(), {"author": row.account_id, "viewers": viewers})
+    )
+    addressed = set(tx.scalars_of(_addressed_among(), {"status": status_id, "viewers": viewers}))
+    audience = followers | addressed | ({row.account_id} & set(viewers))
+    facts = _many_home_facts(tx, audience, candidate)
+    return {
+        viewer
+        for viewer in audience
+        if _kept(
+            facts[viewer], [dataclasses.replace(candidate, mentions_viewer=viewer in addressed)]
+        )
+    }
+
+
+def _many_home_facts(tx: Tx, viewers: set[int], c: Candidate) -> dict[int, HomeFacts]:
+    """`home_facts` of one candidate for many viewers, in three queries whatever their
+    number (the follows' options of all of them in one)."""
+    people = _people([c])
+    contexts = visibility.load_contexts(
+        tx,
+        viewers,
+        people,
+        [c.id] + ([c.original.id] if c.original is not None else []),
+        [c.conversation_id] if c.conversation_id else [],
+    )
+    facts = {v: HomeFacts(contexts[v], set(), {}, set()) for v in viewers}
+    params = {"viewers": list(viewers), "others": list(people)}
+    for row in tx.execute(_many_followed_statement(), params):
+        mine = facts[row.account_id]
+        if not row.show_reblogs:
+            mine.hiding_reblogs.add(row.target_account_id)
+        if row.languages:
+            mine.languages[row.target_account_id] = set(row.languages)
+        if row.in_exclusive:
+            mine.exclusive.add(row.target_account_id)
+    return facts
+
+
+@functools.cache
+def _many_followed_statement() -> sa.Select:
+    """`_followed_statement` for many viewers at once."""
+    in_exclusive = sa.exists().where(
+        list_accounts.c.follow_id == follows.c.id,
+        lists.c.id == list_accounts.c.list_id,
+        lists.c.exclusive.is_(True),
+    )
+    return sa.select(
+        follows.c.account_id,
+        follows.c.target_account_id,
+        follows.c.show_reblogs,
+        follows.c.languages,
+        in_exclusive.label("in_exclusive"),
+    ).where(in_ids(follows.c.account_id, "viewers"), in_ids(follows.c.target_account_id, "others"))
+
+
+@functools.cache
+def _followers_among() -> sa.Select:
+    return sa.select(follows.c.account_id).where(
+        follows.c.target_account_id == sa.bindparam("author", type_=sa.BigInteger),
+        in_ids(follows.c.account_id, "viewers"),
+    )
+
+
+@functools.cache
+def _addressed_among() -> sa.Select:
+    return sa.select(mentions.c.account_id).where(
+        mentions.c.status_id == sa.bindparam("status", type_=sa.BigInteger),
+        mentions.c.private.is_(True),
+        in_ids(mentions.c.account_id, "viewers"),
+    )

@@ -1,0 +1,146 @@
+"""Who among the viewers connected to live streams is shown a post, and on which stream.
+
+The streaming API (`pnyx.streaming`) asks this when a post is made, boosted or edited, with
+the viewers one process has streams open for. The answer comes from the rules every other
+surface uses, never from copies of them:
+
+- `user`: the post belongs in the viewer's home timeline (`home_timeline.shown_in_home`:
+  followed accounts' posts and boosts, their own, followers-only and direct posts addressed to
+  them, with show_reblogs, languages, mutes, blocks and muted threads);
+- `public`, `public:local`, `public:remote` (and their `:media` forms): what the public
+  timelines hold (public posts, no boosts, no replies to others), through the decision
+  pipeline with mutes, as `public_timelines` does for a page;
+- `hashtag`, `hashtag:local`: public posts with the tag, replies included;
+- `direct`: a direct post, for its author and the accounts it addresses (Mastodon's
+  `conversation` event);
+- `list`: a hook (`LIST_AUDIENCE`) for the lists to come, which know their members.
+
+Filters (to come) are a step of `STREAM_STEPS` / the home rules, as on the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from pnyx.core import decisions, visibility
+from pnyx.core.rows import StatusRow
+from pnyx.core.statuses import get_row
+from pnyx.core.timelines.home_timeline import shown_in_home
+from pnyx.db.engine import Tx
+from pnyx.db.tables import mentions, status_tags, tags
+
+# A stream as a client names it: ("user", None), ("public:local", None), ("hashtag", "cats"),
+# ("list", "123").
+StreamKey = tuple[str, str | None]
+Viewer = int | None  # None: a viewer signed out (not served today: Mastodon 4.3 wants a token)
+
+# The public streams: (local posts, remote posts, only with media).
+PUBLIC_STREAMS: dict[str, tuple[bool, bool, bool]] = {
+    "public": (True, True, False),
+    "public:local": (True, False, False),
+    "public:remote": (False, True, False),
+    "public:media": (True, True, True),
+    "public:local:media": (True, False, True),
+    "public:remote:media": (False, True, True),
+}
+HASHTAG_STREAMS: dict[str, bool] = {"hashtag": False, "hashtag:local": True}  # local only?
+
+# What a viewer of a public or hashtag stream is spared, as on those timelines' pages:
+# visibility (suspended authors, blocks either way) and their mutes. Filters join here.
+STREAM_STEPS: tuple[decisions.Step, ...] = decisions.VISIBLE_UNMUTED
+
+# The lists' audience of a post, (tx, post, {list id: viewers}) -> {list id: viewers shown
+# it}: installed by the lists when they exist; until then no list stream receives posts.
+ListAudience = Callable[[Tx, StatusRow, Mapping[str, Collection[Viewer]]], dict[str, set[int]]]
+LIST_AUDIENCE: list[ListAudience] = []
+
+
+@dataclass
+class Audience:
+    """A post and, per stream, the connected viewers it is shown to."""
+
+    status: StatusRow
+    streams: dict[StreamKey, set[Viewer]]
+
+
+def audience(
+    tx: Tx, status_id: int, listening: Mapping[StreamKey, Collection[Viewer]]
+) -> Audience | None:
+    """Who of `listening` (per stream, the viewers connected to it here) is shown the post;
+    None when it is gone."""
+    row = get_row(tx, status_id)
+    if row is None:
+        return None
+    shown: dict[StreamKey, set[Viewer]] = {}
+    home = [v for v in listening.get(("user", None), ()) if v is not None]
+    if home:
+        shown[("user", None)] = set(shown_in_home(tx, status_id, home))
+    candidates = dict(_public_candidates(tx, row, listening))
+    direct = [v for v in listening.get(("direct", None), ()) if v is not None]
+    if direct and row.visibility == "direct" and row.reblog_of_id is None:
+        candidates[("direct", None)] = _addressed(tx, row, direct)
+    if candidates:
+        passes = _passing(tx, row, {v for viewers in candidates.values() for v in viewers})
+        for key, viewers in candidates.items():
+            shown[key] = {v for v in viewers if v in passes}
+    lists = {k[1]: v for k, v in listening.items() if k[0] == "list" and k[1] is not None}
+    for hook in LIST_AUDIENCE if lists else ():
+        for list_id, viewers in hook(tx, row, lists).items():
+            shown[("list", list_id)] = set(viewers)
+    return Audience(row, {k: v for k, v in shown.items() if v})
+
+
+def _public_candidates(
+    tx: Tx, row: StatusRow, listening: Mapping[StreamKey, Collection[Viewer]]
+) -> dict[StreamKey, Collection[Viewer]]:
+    """The public and hashtag streams this post belongs in, with their viewers (not yet
+    decided one by one)."""
+    if row.visibility != "public" or row.reblog_of_id is not None:
+        return {}
+    out: dict[StreamKey, Collection[Viewer]] = {}
+    reply_to_other = row.in_reply_to_id is not None and row.in_reply_to_account_id != row.account_id
+    for name, (local, remote, media) in PUBLIC_STREAMS.items():
+        viewers = listening.get((name, None))
+        if not viewers or reply_to_other or (media and not row.has_media):
+            continue
+        if (row.local and local) or (not row.local and remote):
+            out[(name, None)] = viewers
+    wanted = {k: v for k, v in listening.items() if k[0] in HASHTAG_STREAMS and v}
+    if wanted:
+        names = set(
+            tx.scalars(
+                sa.select(tags.c.name)
+                .join(status_tags, status_tags.c.tag_id == tags.c.id)
+                .where(status_tags.c.status_id == row.id)
+            )
+        )
+        for (stream, tag), viewers in wanted.items():
+            if tag in names and (row.local or not HASHTAG_STREAMS[stream]):
+                out[(stream, tag)] = viewers
+    return out
+
+
+def _addressed(tx: Tx, row: StatusRow, viewers: list[int]) -> set[int]:
+    named = set(
+        tx.scalars(
+            sa.select(mentions.c.account_id).where(
+                mentions.c.status_id == row.id, mentions.c.account_id.in_(viewers)
+            )
+        )
+    )
+    return named | ({row.account_id} & set(viewers))
+
+
+def _passing(tx: Tx, row: StatusRow, viewers: set[Viewer]) -> set[Viewer]:
+    """Those of `viewers` the decision pipeline shows the post to, their facts loaded for
+    all of them in one go (`visibility.load_contexts`)."""
+    signed_in = {v for v in viewers if v is not None}
+    contexts: dict[Viewer, visibility.ViewerContext] = {}
+    for viewer, ctx in visibility.load_contexts(tx, signed_in, [row.account_id], [row.id]).items():
+        contexts[viewer] = ctx
+    if None in viewers:
+        contexts[None] = visibility.load_context(tx, None, [row.account_id])
+    return {v for v, ctx in contexts.items() if decisions.decide(STREAM_STEPS, ctx, row).shown}
