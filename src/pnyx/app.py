@@ -38,6 +38,9 @@ def collect_routes() -> list[BaseRoute]:
 def _api_modules() -> list:
     from pnyx.api import (
         accounts,
+        admin_accounts,
+        admin_domain_blocks,
+        admin_reports,
         apps,
         conversations,
         filters,
@@ -76,6 +79,9 @@ def _api_modules() -> list:
         filters,
         reports,
         search,
+        admin_accounts,
+        admin_reports,
+        admin_domain_blocks,
     ]
 
 
