@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import accounts, domain_blocks, erasure, instance_settings, registrations, reports
+from pnyx.core import accounts, domain_blocks, instance_settings, registrations, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.rows import UserRow
 from pnyx.db.engine import Tx
@@ -176,6 +176,10 @@ def erase(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
         raise Forbidden("Only a suspended account's data can be deleted")
     if account.domain is None:
         raise Invalid("Validation failed: deleting a local account's data is not served yet")
+    # Imported here: erasure needs core.statuses, which (through notification_policy's
+    # STAFF_ROLES) needs this module.
+    from pnyx.core import erasure
+
     accounts.log_action(tx, "erase", account_id, by.account_id, reason.strip())
     erasure.erase_suspended_remote_account(tx, account_id)
 
