@@ -106,13 +106,13 @@ def deliver(db: Database, payload: dict) -> None:
     domain = domain_of(inbox)
 
     def prepare(tx):
-        if is_unavailable(tx, domain):
-            return None
+        if is_unavailable(tx, domain) or domain_blocks.is_suspended(tx, domain):
+            return None  # down, or blocked by the staff (nothing is delivered to it)
         return reads.signing_key(tx, payload["account_id"])
 
     signer = db.run_sync(prepare, write=False)
     if signer is None or not signer.private_key_pem:
-        log.info("delivery to %s skipped: server unavailable or signer gone", inbox)
+        log.info("delivery to %s skipped: server unavailable or blocked, or signer gone", inbox)
         return
     body = orjson.dumps(payload["activity"])
     slot = _slot(domain)
