@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from pnyx.core import federation_reads as reads
 from pnyx.core import domain_blocks, keys
+from pnyx.core import federation_reads as reads
 from pnyx.core.events import Event
 from pnyx.core.server_health import (  # noqa: F401  (the inbox marks senders available through these)
     UNAVAILABLE_FAILURES,
