@@ -35,8 +35,10 @@ def staff(tx, request: Request, scope: str, *, admin: bool = False) -> moderatio
 
 
 def _query_v1(params: Params) -> admin_accounts.AccountQuery:
-    origin = "local" if params.bool("local") else "remote" if params.bool("remote") else None
-    status = next((s for s in admin_accounts.STATUSES if params.bool(s)), None)
+    """v1 takes flags (`local`, `remote`, `pending` ...) and, as Mastodon, lists local active
+    accounts unless told otherwise; v2 (below) takes named values and has no default."""
+    origin = "remote" if params.bool("remote") else "local"
+    status = next((s for s in admin_accounts.STATUSES if params.bool(s)), "active")
     return admin_accounts.AccountQuery(
         origin=origin,
         status=status,
