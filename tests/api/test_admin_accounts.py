@@ -143,7 +143,10 @@ def test_suspending_needs_a_reason_and_takes_the_posts_off_timelines(app, client
     shown = client.get(f"/api/v1/admin/accounts/{spammer.account_id}", headers=mod.headers)
     assert shown.json()["suspended"] is True
     assert log(app) == [("suspend", mod.account_id, spammer.account_id, "spam")]
-    assert client.get("/api/v1/accounts/verify_credentials", headers=spammer.headers).status_code == 401
+    assert (
+        client.get("/api/v1/accounts/verify_credentials", headers=spammer.headers).status_code
+        == 401
+    )
     answer = client.post(
         f"/api/v1/admin/accounts/{spammer.account_id}/unsuspend", headers=mod.headers
     )
@@ -156,7 +159,9 @@ def test_states_pnyx_has_not_got_are_refused_not_ignored(app, client, make_user)
     user = make_user("someone")
     base = f"/api/v1/admin/accounts/{user.account_id}"
     for kind in ("silence", "sensitive", "disable"):
-        answer = client.post(f"{base}/action", json={"type": kind, "text": "x"}, headers=mod.headers)
+        answer = client.post(
+            f"{base}/action", json={"type": kind, "text": "x"}, headers=mod.headers
+        )
         assert answer.status_code == 422, kind
         assert "no " + kind in answer.json()["error"]
     for step in ("unsilence", "unsensitive", "enable"):
