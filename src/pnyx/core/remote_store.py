@@ -93,7 +93,7 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         "fetched_at": tx.now,
         "updated_at": tx.now,
     }
-    if domain_blocks.rejects_media(tx, values["domain"]):
+    if domain_blocks.rejects_media(tx, incoming.domain):
         values["avatar_url"] = values["header_url"] = None  # the staff refuse its media
     existing = tx.one_or_none(
         sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.uri == incoming.uri)
@@ -109,7 +109,7 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         accounts,
         {
             **values,
-            **domain_blocks.suspension_for_new_account(tx, values["domain"]),
+            **domain_blocks.suspension_for_new_account(tx, incoming.domain),
             "id": account_id,
             "uri": incoming.uri,
             "created_at": incoming.created_at or tx.now,
