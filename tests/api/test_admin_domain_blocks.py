@@ -195,3 +195,18 @@ def test_rejected_media_stays_a_link_and_rejected_reports_are_dropped(app, clien
         app.state.db.run_sync(lambda tx: tx.scalar(sa.select(sa.func.count()).select_from(reports)))
         == 0
     )
+
+
+def test_the_admin_page_log_names_the_domain(app, client, admin):
+    from pnyx.core import staff
+
+    block(client, admin, "bad.example", private_comment="spam wave")
+    entry = app.state.db.run_sync(staff.recent_actions)[0]
+    assert (entry.action, entry.target, entry.target_domain) == (
+        "domain_block:silence",
+        None,
+        "bad.example",
+    )
+    assert (
+        client.post(PATH, json={"domain": "a%b.example"}, headers=admin.headers).status_code == 422
+    )

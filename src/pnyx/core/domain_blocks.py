@@ -33,7 +33,8 @@ from pnyx.db.tables import accounts, domain_blocks
 
 SEVERITIES = ("silence", "suspend", "noop")
 MAX_COMMENT = 1000
-DOMAIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-.:[]_")
+# Host names (and a port, or an IPv6 literal); no `%` or `_`, which LIKE would read as patterns.
+DOMAIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-.:[]")
 
 
 @dataclass
