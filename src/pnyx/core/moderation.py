@@ -1,6 +1,6 @@
 """Who may moderate what, and the moderation actions themselves.
 
-One place for the rules the admin pages, the `pnyx user` commands and (later) the admin API
+One place for the rules the admin pages, the `pnyx user` commands and the admin API
 share, so that no edge can forget one:
 
 - Staff are admins and moderators. The operator at the command line acts with an admin's
