@@ -39,6 +39,9 @@ def collect_routes() -> list[BaseRoute]:
 def _api_modules() -> list:
     from pnyx.api import (
         accounts,
+        admin_accounts,
+        admin_domain_blocks,
+        admin_reports,
         apps,
         conversations,
         filters,
@@ -79,6 +82,9 @@ def _api_modules() -> list:
         reports,
         search,
         streaming,
+        admin_accounts,
+        admin_reports,
+        admin_domain_blocks,
     ]
 
 

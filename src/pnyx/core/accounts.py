@@ -303,15 +303,23 @@ def approve(tx: Tx, account_id: int) -> None:
 
 
 def log_action(
-    tx: Tx, action: str, target_account_id: int | None, actor_account_id: int | None, reason: str
+    tx: Tx,
+    action: str,
+    target_account_id: int | None,
+    actor_account_id: int | None,
+    reason: str,
+    *,
+    target_domain: str | None = None,
 ) -> None:
-    """Every moderation action is recorded with its reason (pillar 3: transparent)."""
+    """Every moderation action is recorded with its reason (pillar 3: transparent); an action
+    on a whole server names its domain."""
     tx.execute(
         moderation_log.insert().values(
             id=new_id(),
             actor_account_id=actor_account_id,
             action=action,
             target_account_id=target_account_id,
+            target_domain=target_domain,
             reason=reason or "",
             created_at=tx.now,
         )

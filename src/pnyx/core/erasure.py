@@ -25,6 +25,7 @@ from pnyx.jobs.queue import enqueue
 ERASE = "account.erase"
 BATCH = 200
 DELETED_REASON = "Deleted by its server"
+ERASED_REASON = "Data deleted by the staff"
 
 
 def erase_remote_account(tx: Tx, account_id: int) -> None:
@@ -38,6 +39,21 @@ def erase_remote_account(tx: Tx, account_id: int) -> None:
         )
     ).rowcount
     if hidden:
+        enqueue(tx, ERASE, {"account_id": account_id}, unique_key=f"{ERASE}:{account_id}")
+
+
+def erase_suspended_remote_account(tx: Tx, account_id: int) -> None:
+    """The staff asked for a suspended account of another server to be erased here."""
+    done = tx.execute(
+        accounts.update()
+        .where(
+            accounts.c.id == account_id,
+            accounts.c.domain.is_not(None),
+            accounts.c.suspended_at.is_not(None),
+        )
+        .values(suspension_reason=ERASED_REASON)
+    ).rowcount
+    if done:
         enqueue(tx, ERASE, {"account_id": account_id}, unique_key=f"{ERASE}:{account_id}")
 
 
@@ -134,7 +150,11 @@ def erase_job(tx: Tx, payload: dict[str, Any]) -> None:
             accounts.c.id == account_id
         )
     )
-    if row is None or row.domain is None or row.suspension_reason != DELETED_REASON:
+    if (
+        row is None
+        or row.domain is None
+        or row.suspension_reason not in (DELETED_REASON, ERASED_REASON)
+    ):
         return  # gone already, ours, or brought back since
     if not erase_some(tx, account_id):
         enqueue(tx, ERASE, {"account_id": account_id})  # the rest, in the next job

@@ -1,15 +1,20 @@
 """Who may moderate what, and the moderation actions themselves.
 
-One place for the rules the admin pages, the `pnyx user` commands and (later) the admin API
+One place for the rules the admin pages, the `pnyx user` commands and the admin API
 share, so that no edge can forget one:
 
 - Staff are admins and moderators. The operator at the command line acts with an admin's
   powers and without an account (the log shows no actor).
-- Moderators act on ordinary users only: roles, and anything done to a staff account, are
-  for admins, as are the instance's settings, rules and invites.
+- Moderators act on ordinary users (and accounts of other servers) only: roles, and anything
+  done to a staff account, are for admins, as are the instance's settings, rules, invites,
+  domain blocks and erasing an account's data (Mastodon's moderator role has neither
+  `manage_federation` nor `delete_user_data`).
 - Nobody acts on their own account, so an admin cannot lock themselves out by mistake.
 - A suspension needs a reason: it is kept with the account and shown in the moderation log
-  (pillar 3: moderation is public). Other actions take an optional one.
+  (pillar 3: moderation is public), as does any action the admin API takes (`take_action`).
+  Other actions take an optional one.
+- Mastodon's `silence`, `sensitive` and `disable` account states do not exist here: asking
+  for them is refused (Invalid), never accepted and ignored.
 - Every action is written to the moderation log with who did it and why.
 
 `core.accounts` holds the state changes themselves (`suspend`, `approve` ...), which tests and
@@ -20,16 +25,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pnyx.core import accounts, instance_settings, registrations, reports
+import sqlalchemy as sa
+
+from pnyx.core import accounts, domain_blocks, erasure, instance_settings, registrations, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
+from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import UserRow
 from pnyx.db.engine import Tx
+from pnyx.db.tables import accounts as accounts_table
 
-STAFF_ROLES = ("admin", "moderator")
 NOT_STAFF = "This action is only for the staff of this instance"
 NOT_YOURSELF = "You cannot do this to your own account"
 ADMINS_ONLY = "Only an admin can do this"
 REASON_REQUIRED = "Reason for a suspension can't be blank"
+ACTION_REASON_REQUIRED = (
+    "Validation failed: Text can't be blank (the moderation log needs a reason)"
+)
+NOT_PENDING = "This account is not waiting for approval"
+ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
+UNSUPPORTED_STATES = ("sensitive", "disable", "silence")
 
 
 @dataclass(frozen=True)
@@ -58,23 +72,45 @@ def staff_member(user: UserRow | None, *, admin: bool = False) -> Moderator:
     return Moderator(account_id=user.account_id, user_id=user.id, role=user.role)
 
 
-def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False) -> UserRow:
-    """The local user `by` acts on, once the rules allow it."""
+def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False) -> UserRow | None:
+    """The local user `by` acts on (None for an account of another server), once the rules
+    allow it."""
+    account = accounts.get(tx, account_id)
     target = accounts.user_for_account(tx, account_id)
-    if target is None:
-        raise NotFound()
-    if by.account_id is not None and target.account_id == by.account_id:
+    if target is None and account.domain is None:
+        raise NotFound()  # the instance actor: nobody's to act on
+    if by.account_id is not None and account_id == by.account_id:
         raise Forbidden(NOT_YOURSELF)
-    if not by.is_admin and (admins_only or target.role != "user"):
+    role = target.role if target is not None else "user"
+    if not by.is_admin and (admins_only or role != "user"):
         raise Forbidden(ADMINS_ONLY)
+    return target
+
+
+def _pending(tx: Tx, by: Moderator, account_id: int) -> UserRow:
+    target = _target(tx, by, account_id)
+    if target is None:
+        raise NotFound("No local user for that account")
+    if target.approved:
+        raise Forbidden(NOT_PENDING)
     return target
 
 
 def approve(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     """Let a sign-up that waits for approval in."""
-    _target(tx, by, account_id)
+    _pending(tx, by, account_id)
     accounts.approve(tx, account_id)
     accounts.log_action(tx, "approve", account_id, by.account_id, reason.strip())
+
+
+def reject(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
+    """Turn a sign-up that waits for approval away: the account and its user are deleted (it
+    was never shown to anyone, so there is nothing to tell other servers). The log keeps the
+    name it asked for."""
+    _pending(tx, by, account_id)
+    username = accounts.get(tx, account_id).username
+    accounts.log_action(tx, "reject", None, by.account_id, f"{username}: {reason.strip()}")
+    tx.execute(accounts_table.delete().where(accounts_table.c.id == account_id))
 
 
 def suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
@@ -93,6 +129,57 @@ def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     accounts.log_action(tx, "unsuspend", account_id, by.account_id, reason.strip())
 
 
+def take_action(
+    tx: Tx,
+    by: Moderator,
+    account_id: int,
+    kind: str,
+    text: str,
+    report_id: int | None = None,
+) -> None:
+    """The admin API's `action`: `none` (a logged warning) or `suspend`, always with a reason;
+    with `report_id`, that report (about this account) is resolved too. The states Pnyx does
+    not have are refused before anything changes."""
+    if kind not in ACTIONS:
+        raise Invalid("Validation failed: Type is not included in the list")
+    if kind in UNSUPPORTED_STATES:
+        raise Invalid(f"Validation failed: Pnyx has no {kind} state for accounts (see docs/api.md)")
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(ACTION_REASON_REQUIRED)
+    _target(tx, by, account_id)
+    if report_id is not None:
+        report = reports.get(tx, report_id)
+        if report.target_account_id != account_id:
+            raise NotFound()
+    if kind == "suspend":
+        suspend(tx, by, account_id, text)
+    else:
+        accounts.log_action(tx, "warn", account_id, by.account_id, text)
+    if report_id is not None and reports.get(tx, report_id).resolved_at is None:
+        reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=text)
+
+
+def refuse_missing_state(kind: str) -> None:
+    """`unsilence`, `unsensitive` and `enable` undo states Pnyx has not got: refused."""
+    raise Invalid(f"Validation failed: Pnyx has no {kind} state for accounts (see docs/api.md)")
+
+
+def erase(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
+    """Delete a suspended account's data, as Mastodon's admin API does: admins only, and only
+    once it is suspended. Accounts of other servers are erased by the erasure job; erasing a
+    local account (which must tell other servers) is not built yet and is refused."""
+    _admin(by)
+    _target(tx, by, account_id)
+    account = accounts.get(tx, account_id)
+    if account.suspended_at is None:
+        raise Forbidden("Only a suspended account's data can be deleted")
+    if account.domain is None:
+        raise Invalid("Validation failed: deleting a local account's data is not served yet")
+    accounts.log_action(tx, "erase", account_id, by.account_id, reason.strip())
+    erasure.erase_suspended_remote_account(tx, account_id)
+
+
 def set_role(tx: Tx, by: Moderator, account_id: int, role: str, reason: str = "") -> None:
     """Make someone a user, moderator or admin: for admins only."""
     _target(tx, by, account_id, admins_only=True)
@@ -103,6 +190,52 @@ def set_role(tx: Tx, by: Moderator, account_id: int, role: str, reason: str = ""
 def resolve_report(tx: Tx, by: Moderator, report_id: int, reason: str = "") -> None:
     """Any staff member may mark a report as dealt with; logged with their note."""
     reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=reason.strip())
+
+
+def reopen_report(tx: Tx, by: Moderator, report_id: int) -> None:
+    reports.reopen_report(tx, report_id, by_account_id=by.account_id)
+
+
+def assign_report(tx: Tx, by: Moderator, report_id: int, *, to_self: bool) -> None:
+    """Take a report on (`to_self`) or leave it to anyone; the operator has no account to
+    take it with."""
+    if to_self and by.account_id is None:
+        raise Invalid("The operator has no account to assign a report to")
+    assignee = by.account_id if to_self else None
+    reports.assign_report(tx, report_id, assignee, by_account_id=by.account_id)
+
+
+def recategorize_report(
+    tx: Tx, by: Moderator, report_id: int, category: str | None, rule_ids: list[int] | None
+) -> None:
+    reports.recategorize(tx, report_id, category, rule_ids, by_account_id=by.account_id)
+
+
+def block_domain(tx: Tx, by: Moderator, domain: str, data: domain_blocks.BlockInput) -> int:
+    """Block (or limit) a server: admins only, logged with the private comment."""
+    _admin(by)
+    row = domain_blocks.create(tx, domain, data)
+    _log_block(tx, by, f"domain_block:{row.severity}", row)
+    return int(row.id)
+
+
+def change_domain_block(
+    tx: Tx, by: Moderator, block_id: int, data: domain_blocks.BlockInput
+) -> None:
+    _admin(by)
+    row = domain_blocks.update(tx, block_id, data)
+    _log_block(tx, by, f"domain_block_update:{row.severity}", row)
+
+
+def unblock_domain(tx: Tx, by: Moderator, block_id: int) -> None:
+    _admin(by)
+    row = domain_blocks.remove(tx, block_id)
+    _log_block(tx, by, "domain_unblock", row)
+
+
+def _log_block(tx: Tx, by: Moderator, action: str, row: sa.Row) -> None:
+    reason = row.private_comment or row.public_comment or ""
+    accounts.log_action(tx, action, None, by.account_id, reason, target_domain=row.domain)
 
 
 def _admin(by: Moderator) -> None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.moderation import STAFF_ROLES
+from pnyx.core.roles import STAFF_ROLES
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Row
 from pnyx.core import status_views
 from pnyx.core.account_visibility import LISTED, NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.moderation import STAFF_ROLES
+from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, markers, notifications, reports, users

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core import events, notifications, polls
-from pnyx.core.moderation import STAFF_ROLES
+from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
 from pnyx.db.engine import Tx

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import events, status_edits, tombstones
+from pnyx.core import domain_blocks, events, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
@@ -93,6 +93,8 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         "fetched_at": tx.now,
         "updated_at": tx.now,
     }
+    if domain_blocks.rejects_media(tx, incoming.domain):
+        values["avatar_url"] = values["header_url"] = None  # the staff refuse its media
     existing = tx.one_or_none(
         sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.uri == incoming.uri)
     )
@@ -107,6 +109,7 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         accounts,
         {
             **values,
+            **domain_blocks.suspension_for_new_account(tx, incoming.domain),
             "id": account_id,
             "uri": incoming.uri,
             "created_at": incoming.created_at or tx.now,
@@ -252,6 +255,12 @@ def _store_attachments(
 def _add_attachments(
     tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
 ) -> None:
+    if not items:
+        return
+    # A server whose media the staff reject: its attachments stay links to where they are
+    # (Mastodon's `unknown`), never shown inline from here.
+    author_domain = tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == author_id))
+    links_only = domain_blocks.rejects_media(tx, author_domain)
     for position, item in enumerate(items):
         meta: dict = {}
         if item.focus is not None:
@@ -268,7 +277,7 @@ def _add_attachments(
                 id=new_id(),
                 status_id=status_id,
                 account_id=author_id,
-                type=item.kind if item.kind in MEDIA_KINDS else "unknown",
+                type=item.kind if item.kind in MEDIA_KINDS and not links_only else "unknown",
                 remote_url=item.remote_url,
                 description=item.description,
                 blurhash=item.blurhash,
@@ -433,7 +442,10 @@ def store_report(
     uri: str | None,
 ) -> int | None:
     """A report from another server about one of our accounts, for our moderators (told by
-    `ReportFiled`)."""
+    `ReportFiled`); None when it was a repeat, or its server's reports are refused."""
+    reporter_domain = tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == reporter_id))
+    if domain_blocks.rejects_reports(tx, reporter_domain):
+        return None
     report_id = new_id()
     inserted = insert_ignore(
         tx,

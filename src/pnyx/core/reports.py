@@ -136,13 +136,115 @@ def report_list(
     return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
 
 
-def resolve_report(tx: Tx, report_id: int, *, by_account_id: int | None, reason: str = "") -> None:
-    """A moderator dealt with a report (acting on the account is a separate, logged action);
-    recorded in the moderation log with what they said (None: the operator, from the CLI)."""
+def get(tx: Tx, report_id: int) -> Row:
+    """Any report (for the staff)."""
     row = tx.one_or_none(sa.select(reports).where(reports.c.id == report_id))
     if row is None:
         raise NotFound()
+    return row
+
+
+def staff_list(
+    tx: Tx,
+    *,
+    resolved: bool = False,
+    account_id: int | None = None,
+    target_account_id: int | None = None,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+    limit: int = 100,
+) -> list[Row]:
+    """Reports as the admin API lists them: open (or resolved) ones, by reporter or target,
+    newest first (oldest first after `min_id`)."""
+    query = sa.select(reports).where(
+        reports.c.resolved_at.is_not(None) if resolved else reports.c.resolved_at.is_(None)
+    )
+    if account_id is not None:
+        query = query.where(reports.c.account_id == account_id)
+    if target_account_id is not None:
+        query = query.where(reports.c.target_account_id == target_account_id)
+    if max_id is not None:
+        query = query.where(reports.c.id < max_id)
+    if since_id is not None:
+        query = query.where(reports.c.id > since_id)
+    if min_id is not None:
+        return list(
+            reversed(
+                tx.rows(query.where(reports.c.id > min_id).order_by(reports.c.id).limit(limit))
+            )
+        )
+    return tx.rows(query.order_by(reports.c.id.desc()).limit(limit))
+
+
+def resolve_report(tx: Tx, report_id: int, *, by_account_id: int | None, reason: str = "") -> None:
+    """A moderator dealt with a report (acting on the account is a separate, logged action);
+    recorded in the moderation log with what they said (None: the operator, from the CLI)."""
+    row = get(tx, report_id)
     if row.resolved_at is not None:
         raise Invalid("This report was already resolved")
-    tx.execute(reports.update().where(reports.c.id == report_id).values(resolved_at=tx.now))
+    tx.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(resolved_at=tx.now, action_taken_by_account_id=by_account_id, updated_at=tx.now)
+    )
     log_action(tx, "resolve_report", row.target_account_id, by_account_id, reason)
+
+
+def reopen_report(tx: Tx, report_id: int, *, by_account_id: int | None) -> None:
+    """A resolved report is open again (reopening an open one changes nothing)."""
+    row = get(tx, report_id)
+    if row.resolved_at is None:
+        return
+    tx.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(resolved_at=None, action_taken_by_account_id=None, updated_at=tx.now)
+    )
+    log_action(tx, "reopen_report", row.target_account_id, by_account_id, "")
+
+
+def assign_report(
+    tx: Tx, report_id: int, assignee_id: int | None, *, by_account_id: int | None
+) -> None:
+    """Who is handling a report (None: nobody); logged."""
+    row = get(tx, report_id)
+    tx.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(assigned_account_id=assignee_id, updated_at=tx.now)
+    )
+    action = "assign_report" if assignee_id is not None else "unassign_report"
+    log_action(tx, action, row.target_account_id, by_account_id, "")
+
+
+def recategorize(
+    tx: Tx,
+    report_id: int,
+    category: str | None,
+    rule_ids: list[int] | None,
+    *,
+    by_account_id: int | None,
+) -> None:
+    """Change a report's category and the rules it names, with the rules `file_report`
+    applies (rules make it a violation; a violation needs rules)."""
+    row = get(tx, report_id)
+    new_category = category or row.category
+    new_rules = sorted(set(rule_ids)) if rule_ids is not None else list(row.rule_ids or [])
+    if category is not None and category != "violation" and rule_ids is None:
+        new_rules = []
+    if new_category not in CATEGORIES:
+        raise Invalid("Validation failed: Category is not included in the list")
+    if new_rules:
+        known = set(tx.scalars(sa.select(rules.c.id).where(rules.c.id.in_(new_rules))))
+        if known != set(new_rules):
+            raise Invalid("Validation failed: Rule ids do not match the rules of this server")
+        new_category = "violation"
+    elif new_category == "violation":
+        raise Invalid("Validation failed: A violation must name the rules broken")
+    tx.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(category=new_category, rule_ids=new_rules or None, updated_at=tx.now)
+    )
+    log_action(tx, f"update_report:{new_category}", row.target_account_id, by_account_id, "")

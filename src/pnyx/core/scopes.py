@@ -43,7 +43,18 @@ FOLLOW_IMPLIES = {
     "write:mutes",
 }
 ALL_SCOPES = set(TOP_LEVEL) | {f"{top}:{sub}" for top, subs in GRANULAR.items() for sub in subs}
+# The admin API's scopes: `admin:read` and `admin:write`, and their granular forms.
+ADMIN_GRANULAR = (
+    "accounts",
+    "reports",
+    "domain_allows",
+    "domain_blocks",
+    "ip_blocks",
+    "email_domain_blocks",
+    "canonical_email_blocks",
+)
 ALL_SCOPES |= {"admin:read", "admin:write"}
+ALL_SCOPES |= {f"admin:{mode}:{sub}" for mode in ("read", "write") for sub in ADMIN_GRANULAR}
 
 
 def parse(scopes: str | None, default: str = "read") -> list[str]:
@@ -60,6 +71,9 @@ def grants(held: list[str] | set[str], required: str) -> bool:
     held = set(held)
     if required in held:
         return True
+    if required.startswith("admin:"):
+        # `admin:read` grants `admin:read:accounts` ...; plain `read` grants nothing admin.
+        return required.count(":") == 2 and required.rsplit(":", 1)[0] in held
     top = required.split(":", 1)[0]
     if ":" in required and top in held:
         return True

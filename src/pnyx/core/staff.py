@@ -51,7 +51,8 @@ def local_users(
 
 
 def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
-    """The newest moderation log entries, with who acted and on whom."""
+    """The newest moderation log entries, with who acted and on whom (an account, or a
+    server's domain)."""
     actor = accounts.alias("actor")
     target = accounts.alias("target")
     return tx.rows(
@@ -61,6 +62,7 @@ def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
             moderation_log.c.created_at,
             actor.c.username.label("actor"),
             target.c.username.label("target"),
+            moderation_log.c.target_domain,
         )
         .select_from(
             moderation_log.outerjoin(

@@ -19,9 +19,10 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from pnyx.config import Settings
-from pnyx.core import federation_reads
+from pnyx.core import domain_blocks, federation_reads
 from pnyx.db.engine import Database
 from pnyx.federation import key_fetches, signatures
 
@@ -71,6 +72,8 @@ def signer_account(tx, method: str, path: str, headers: Mapping[str, str], body:
         key_id = signatures.signature_key_id(headers)
     except signatures.SignatureError as exc:
         raise Unauthenticated(exc.reason) from None
+    if domain_blocks.is_suspended(tx, urlsplit(key_id).netloc):
+        raise Unauthenticated("domain blocked", status=403)
     row = federation_reads.key_owner(tx, key_id)
     if row is None:
         raise Unauthenticated("unknown key")
@@ -103,6 +106,9 @@ def known_signer(
 
     Raises Unauthenticated when the signature cannot be right whatever we fetch.
     """
+    if domain_blocks.is_suspended(tx, urlsplit(key_id).netloc):
+        # A blocked server is refused before anything else, and its keys are never fetched.
+        raise Unauthenticated("domain blocked", status=403)
     row = federation_reads.key_owner(tx, key_id)
     if row is None:
         if _failed_recently(key_id):

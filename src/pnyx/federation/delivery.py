@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from pnyx.core import domain_blocks, keys
 from pnyx.core import federation_reads as reads
-from pnyx.core import keys
 from pnyx.core.events import Event
 from pnyx.core.server_health import (  # noqa: F401  (the inbox marks senders available through these)
     UNAVAILABLE_FAILURES,
@@ -106,13 +106,13 @@ def deliver(db: Database, payload: dict) -> None:
     domain = domain_of(inbox)
 
     def prepare(tx):
-        if is_unavailable(tx, domain):
-            return None
+        if is_unavailable(tx, domain) or domain_blocks.is_suspended(tx, domain):
+            return None  # down, or blocked by the staff (nothing is delivered to it)
         return reads.signing_key(tx, payload["account_id"])
 
     signer = db.run_sync(prepare, write=False)
     if signer is None or not signer.private_key_pem:
-        log.info("delivery to %s skipped: server unavailable or signer gone", inbox)
+        log.info("delivery to %s skipped: server unavailable or blocked, or signer gone", inbox)
         return
     body = orjson.dumps(payload["activity"])
     slot = _slot(domain)

@@ -1,4 +1,5 @@
-"""The about page: who runs this instance, its rules, and what it runs on."""
+"""The about page: who runs this instance, its rules, the servers its moderators limit or
+block (with their public comment), and what it runs on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx import __version__
+from pnyx.core import domain_blocks
 from pnyx.core import instance as core_instance
 from pnyx.edges.http import database
 from pnyx.web.session import respond, visitor
@@ -17,9 +19,17 @@ async def about(request: Request) -> Response:
     settings = who.site or request.app.state.settings
 
     def work(tx):
-        return core_instance.stats(tx), core_instance.rule_rows(tx)
+        blocks = [
+            {
+                "domain": domain_blocks.shown_domain(b),
+                "severity": b.severity,
+                "comment": b.public_comment,
+            }
+            for b in domain_blocks.public_list(tx)
+        ]
+        return core_instance.stats(tx), core_instance.rule_rows(tx), blocks
 
-    stats, rules = await database(request).read(work)
+    stats, rules, blocks = await database(request).read(work)
     return respond(
         request,
         who,
@@ -32,6 +42,7 @@ async def about(request: Request) -> Response:
         domain=settings.domain,
         stats=stats,
         rules=rules,
+        domain_blocks=blocks,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from pnyx.core import decisions, visibility
+from pnyx.core import decisions, domain_blocks, visibility
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
@@ -20,15 +20,25 @@ from pnyx.core.timelines.candidates import (
     ordered,
 )
 from pnyx.db.engine import Tx
-from pnyx.db.tables import status_tags, statuses, tags
+from pnyx.db.tables import accounts, status_tags, statuses, tags
 
 
 def _public_filter(
     query: Q, *, local: bool, remote: bool, only_media: bool, with_replies: bool = False
 ) -> Q:
-    """Public timelines show public posts and no boosts. The public timeline leaves out replies
-    except self-replies; hashtag timelines keep replies, as Mastodon's do."""
+    """Public timelines show public posts and no boosts, and none from servers the staff
+    limit (`core.domain_blocks`). The public timeline leaves out replies except self-replies;
+    hashtag timelines keep replies, as Mastodon's do."""
     query = query.where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None))
+    query = query.where(
+        sa.or_(
+            statuses.c.local.is_(True),
+            ~sa.exists().where(
+                accounts.c.id == statuses.c.account_id,
+                domain_blocks.silenced_condition(accounts.c.domain),
+            ),
+        )
+    )
     if not with_replies:
         query = query.where(
             sa.or_(

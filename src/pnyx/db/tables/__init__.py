@@ -23,6 +23,7 @@ from pnyx.db.tables.accounts import (
 )
 from pnyx.db.tables.base import ID, metadata
 from pnyx.db.tables.federation import (
+    domain_blocks,
     domains,
     instance_state,
     seen_activities,
@@ -122,6 +123,7 @@ __all__ = [
     "jobs",
     "instance_state",
     "domains",
+    "domain_blocks",
     "seen_activities",
     "tombstones",
 ]

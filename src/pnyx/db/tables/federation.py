@@ -30,6 +30,24 @@ domains = sa.Table(
     sa.Column("last_success_at", UTCDateTime, nullable=True),
 )
 
+# Servers the staff block (Mastodon's DomainBlock), for the domain and its subdomains:
+# `suspend` refuses everything from and to them and hides their accounts, `silence` (a limit)
+# keeps their posts off the public timelines, `noop` only carries the media and report flags.
+domain_blocks = sa.Table(
+    "domain_blocks",
+    metadata,
+    id_column(),
+    sa.Column("domain", sa.String(255), nullable=False, unique=True),
+    sa.Column("severity", sa.String(16), nullable=False, server_default="silence"),
+    sa.Column("reject_media", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reject_reports", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("private_comment", sa.Text, nullable=True),
+    sa.Column("public_comment", sa.Text, nullable=True),
+    sa.Column("obfuscate", sa.Boolean, nullable=False, server_default=sa.false()),
+    created_column(),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Activity ids already accepted by the inbox: the same activity twice changes nothing.
 seen_activities = sa.Table(
     "seen_activities",

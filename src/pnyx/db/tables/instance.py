@@ -41,6 +41,7 @@ moderation_log = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     foreign_key("target_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("target_domain", sa.String(255), nullable=True),  # a domain block's domain
     created_column(),
 )
 
@@ -59,5 +60,9 @@ reports = sa.Table(
     sa.Column("forwarded", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("uri", sa.String(2048), nullable=True, unique=True),
     sa.Column("resolved_at", UTCDateTime, nullable=True),
+    # The admin API: the moderator who took it on, who resolved it, and when it last changed.
+    foreign_key("assigned_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    foreign_key("action_taken_by_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("updated_at", UTCDateTime, nullable=True),
     created_column(),
 )

@@ -1,0 +1,74 @@
+"""The admin API with a real client: Mastodon.py's admin methods against `pnyx serve`, as a
+moderation app uses them (list accounts, act with a reason, handle reports)."""
+
+from __future__ import annotations
+
+import pytest
+from mastodon import Mastodon, MastodonAPIError
+
+from server import PnyxServer
+
+PASSWORD = "correct horse battery staple"
+USER_SCOPES = ["read", "write", "follow"]
+STAFF_SCOPES = [*USER_SCOPES, "admin:read", "admin:write"]
+
+
+def login(server: PnyxServer, name: str, scopes: list[str], *, admin: bool = False) -> Mastodon:
+    server.create_user(name, f"{name}@example.com", PASSWORD, admin=admin)
+    client_id, client_secret = Mastodon.create_app(
+        "Pnyx admin e2e", scopes=scopes, api_base_url=server.base_url
+    )
+    api = Mastodon(
+        client_id=client_id,
+        client_secret=client_secret,
+        api_base_url=server.base_url,
+        version_check_mode="created",
+        request_timeout=60,
+    )
+    api.log_in(username=f"{name}@example.com", password=PASSWORD, scopes=scopes, allow_http=True)
+    return api
+
+
+def test_moderating_with_mastodon_py(server: PnyxServer):
+    boss = login(server, "boss", STAFF_SCOPES, admin=True)
+    victim = login(server, "victim", USER_SCOPES)
+    spammer = login(server, "spammer", USER_SCOPES)
+    spammer_id = spammer.account_verify_credentials()["id"]
+    post = spammer.status_post("buy cheap watches")
+
+    listed = boss.admin_accounts_v2(origin="local", username="spam")
+    assert [a["username"] for a in listed] == ["spammer"]
+    assert listed[0]["email"] == "spammer@example.com" and listed[0]["suspended"] is False
+    staff = boss.admin_accounts_v2(permissions="staff")
+    assert [a["username"] for a in staff] == ["boss"]
+
+    report = victim.report(spammer_id, status_ids=[post["id"]], comment="spam", category="spam")
+    found = boss.admin_reports()
+    assert [r["id"] for r in found] == [report["id"]]
+    assert found[0]["target_account"]["username"] == "spammer"
+    assert [s["id"] for s in found[0]["statuses"]] == [post["id"]]
+    assigned = boss.admin_report_assign(report["id"])
+    assert assigned["assigned_account"]["username"] == "boss"
+
+    with pytest.raises(MastodonAPIError) as refused:
+        boss.admin_account_moderate(spammer_id, "silence", text="quiet")
+    assert refused.value.args[1] == 422
+    with pytest.raises(MastodonAPIError) as refused:
+        boss.admin_account_moderate(spammer_id, "suspend")  # no reason given
+    assert refused.value.args[1] == 422
+
+    boss.admin_account_moderate(spammer_id, "suspend", report_id=report["id"], text="spam")
+    assert boss.admin_account(spammer_id)["suspended"] is True
+    assert boss.admin_reports() == []
+    assert [r["id"] for r in boss.admin_reports(resolved=True)] == [report["id"]]
+    assert post["id"] not in [s["id"] for s in victim.timeline_public()]
+
+    boss.admin_account_unsuspend(spammer_id)
+    assert boss.admin_account(spammer_id)["suspended"] is False
+
+
+def test_a_user_token_gets_403(server: PnyxServer):
+    nosy = login(server, "nosy", STAFF_SCOPES)
+    with pytest.raises(MastodonAPIError) as refused:
+        nosy.admin_accounts_v2()
+    assert refused.value.args[1] == 403
