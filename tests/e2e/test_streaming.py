@@ -139,6 +139,29 @@ def test_the_direct_stream_sends_the_conversation_as_the_api_lists_it(server, pe
         assert conversation["id"] in listed  # the same id as /api/v1/conversations
 
 
+def test_streams_apply_the_viewers_filters_as_their_timelines_do(server, people):
+    """A `hide` filter of the home context keeps a post off the user stream but not off the
+    public one; a `warn` filter lets it through with `filtered`, as on the pages."""
+    alice, bob = people["alice"], people["bob"]
+    hidden, warned = f"hush{uuid.uuid4().hex[:8]}", f"careful{uuid.uuid4().hex[:8]}"
+    bob.api.create_filter_v2(
+        "Hush", ["home"], "hide", keywords_attributes=[{"keyword": hidden, "whole_word": True}]
+    )
+    bob.api.create_filter_v2("Careful", ["home"], "warn", keywords_attributes=[{"keyword": warned}])
+    with (
+        connect(ws_url(server, "stream=user"), additional_headers=bob.headers) as home,
+        connect(ws_url(server, "stream=public"), additional_headers=bob.headers) as public,
+    ):
+        alice.api.status_post(f"about {hidden} things")
+        alice.api.status_post(f"about {warned} things")
+        on_public = receive(public)["payload"]
+        assert hidden in on_public["content"]
+        assert [f["filter"]["title"] for f in on_public["filtered"]] == ["Hush"]
+        message = receive(home)["payload"]  # the hidden one never came first
+        assert warned in message["content"]
+        assert [f["filter"]["title"] for f in message["filtered"]] == ["Careful"]
+
+
 def test_who_may_not_see_a_post_does_not_get_it(server, people):
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     with (

@@ -83,6 +83,15 @@ def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
     """The viewer's unexpired filters with their keywords and posts, in one query."""
     if viewer_id is None:
         return NONE
+    return load_active_many(tx, [viewer_id])[viewer_id]
+
+
+def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilters]:
+    """`load_active` for many viewers in one query (a live stream sends a post to many)."""
+    viewers = sorted(set(viewer_ids))
+    found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
+    if not viewers:
+        return {}
     rules = sa.union_all(
         sa.select(
             custom_filter_keywords.c.custom_filter_id.label("filter_id"),
@@ -99,6 +108,7 @@ def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
     ).subquery("rules")
     rows = tx.rows(
         sa.select(
+            custom_filters.c.account_id,
             custom_filters.c.id,
             custom_filters.c.title,
             custom_filters.c.context,
@@ -110,33 +120,35 @@ def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
         )
         .select_from(custom_filters.join(rules, rules.c.filter_id == custom_filters.c.id))
         .where(
-            custom_filters.c.account_id == viewer_id,
+            custom_filters.c.account_id.in_(viewers),
             sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > tx.now),
         )
         .order_by(custom_filters.c.id)
     )
-    grouped: dict[int, tuple[Row, list[str], set[int]]] = {}
     for r in rows:
-        head, patterns, status_ids = grouped.setdefault(r.id, (r, [], set()))
+        head, patterns, status_ids = found[r.account_id].setdefault(r.id, (r, [], set()))
         if r.keyword is not None:
             patterns.append(keyword_pattern(r.keyword, bool(r.whole_word)))
         if r.status_id is not None:
             status_ids.add(r.status_id)
-    return ViewerFilters(
-        viewer_id,
-        tuple(
-            ActiveFilter(
-                id=head.id,
-                title=head.title,
-                context=tuple(head.context or ()),
-                action=head.action,
-                expires_at=head.expires_at,
-                keywords=re.compile("|".join(patterns), re.IGNORECASE) if patterns else None,
-                status_ids=frozenset(status_ids),
-            )
-            for head, patterns, status_ids in grouped.values()
-        ),
-    )
+    return {
+        viewer: ViewerFilters(
+            viewer,
+            tuple(
+                ActiveFilter(
+                    id=head.id,
+                    title=head.title,
+                    context=tuple(head.context or ()),
+                    action=head.action,
+                    expires_at=head.expires_at,
+                    keywords=re.compile("|".join(patterns), re.IGNORECASE) if patterns else None,
+                    status_ids=frozenset(status_ids),
+                )
+                for head, patterns, status_ids in grouped.values()
+            ),
+        )
+        for viewer, grouped in found.items()
+    }
 
 
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)

@@ -405,9 +405,10 @@ def _marks_statement() -> Executable:
 def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict[int, StatusBundle]:
     """`bundle` (loaded once, for nobody in particular) as each of these viewers sees it: their
     own marks (favourited, boosted, bookmarked, pinned, muted thread, poll votes) read for all
-    of them in one query. The rows and what was rendered of them stay shared, so a post sent to
+    of them in one query, and what their filters match (`filter_matches`, compiled for all of
+    them in one query). The rows and what was rendered of them stay shared, so a post sent to
     many viewers at once (a live stream) is loaded and its authors rendered once. Which of them
-    may see it at all is the caller's to have decided."""
+    may see it at all is the caller's to have decided; which filter context hides it too."""
     viewers = sorted(set(viewer_ids))
     per_viewer = {
         v: dataclasses.replace(
@@ -419,9 +420,12 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
             bookmarked=set(),
             pinned=set(),
             muted_conversations=set(),
+            filter_matches={},
         )
         for v in viewers
     }
+    for viewer, filters in filter_matching.load_active_many(tx, viewers).items():
+        _match_filters(per_viewer[viewer], filters)
     if not viewers or not bundle.statuses:
         return per_viewer
     rows = bundle.statuses.values()

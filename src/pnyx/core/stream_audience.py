@@ -15,7 +15,9 @@ surface uses, never from copies of them:
   `conversation` event);
 - `list`: a hook (`LIST_AUDIENCE`) for the lists to come, which know their members.
 
-Filters (to come) are a step of `STREAM_STEPS` / the home rules, as on the pages.
+The viewer's filters are applied where the post is rendered for them
+(`pnyx.streaming.messages`: `filtered` in every payload, and a `hide` filter of the stream's
+context keeps it off that stream), as `status_views.load` does for a page.
 """
 
 from __future__ import annotations

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import orjson
 import sqlalchemy as sa
 
-from pnyx.core import conversations, notification_queries, status_views, stream_audience
+from pnyx.core import (
+    conversations,
+    decisions,
+    notification_queries,
+    status_views,
+    stream_audience,
+    visibility,
+)
 from pnyx.core.errors import NotFound
 from pnyx.core.stream_audience import StreamKey, Viewer
 from pnyx.db.engine import Tx
@@ -70,8 +77,35 @@ def _status(tx: Tx, status_id: int, edited: bool, listening: Listening) -> list[
         if key[0] == "direct":
             out += _conversations(tx, found.status, shown, rendered)
             continue
-        out += [Delivery(key, viewer, event, payloads[viewer]) for viewer in shown]
+        context = FILTER_CONTEXTS.get(key[0])
+        out += [
+            Delivery(key, viewer, event, payloads[viewer])
+            for viewer in shown
+            if not _filtered_out(
+                bundles.get(viewer) if viewer is not None else None, found.status, context
+            )
+        ]
     return out
+
+
+# Which of the viewer's filters a stream applies, as the timeline it mirrors does.
+FILTER_CONTEXTS = {
+    "user": "home",
+    "list": "home",
+    **{name: "public" for name in stream_audience.PUBLIC_STREAMS},
+    **{name: "public" for name in stream_audience.HASHTAG_STREAMS},
+}
+
+
+def _filtered_out(bundle: status_views.StatusBundle | None, row, context: str | None) -> bool:
+    """A `hide` filter of the stream's context matches the post (its `filtered` is rendered
+    into the payload as on the timelines, whatever the context)."""
+    if bundle is None or context is None or not bundle.filter_matches:
+        return False
+    step = decisions.filtered(bundle.filter_matches, context)
+    original = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else None
+    verdict = decisions.decide((step,), visibility.ViewerContext(bundle.viewer_id), row, original)
+    return verdict.action == "hide"
 
 
 def _conversations(tx: Tx, row, shown: Collection[Viewer], rendered: dict) -> list[Delivery]:
