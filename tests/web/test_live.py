@@ -23,7 +23,6 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def short_streams(monkeypatch):
     monkeypatch.setattr(live, "DURATION_SECONDS", 15.0)
-    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
 
 
 def sign_in(client, username: str) -> None:
@@ -122,7 +121,6 @@ def test_a_post_made_while_the_stream_is_open_arrives(client, make_user):
 
 def test_stream_starts_with_retry_and_labels_keeps_alive_and_ends(client, monkeypatch):
     monkeypatch.setattr(live, "DURATION_SECONDS", 0.6)
-    monkeypatch.setattr(live, "POLL_SECONDS", 0.05)
     monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.1)
     body = client.get("/live/public", headers={"Accept-Language": "fr"}).text
     assert body.startswith("retry: ")

@@ -4,9 +4,11 @@ A page's timeline (`<section class="timeline" data-stream="...">`) opens
 `/live/<stream>?since=<newest id on the page>`; /static/live.js gathers what arrives behind a
 "N new posts" button. Streams: `home` (signed in), `public`, `public:local`, `hashtag:NAME`.
 
-Rather than a separate fan-out path with its own rules, each stream polls the very core
-timeline function its page reads, with `Page(min_id=since)`, every POLL_SECONDS: what arrives
-is exactly what a reload would show that person (blocks, mutes, visibility, the home rules).
+A stream is a client of this process's live-stream broker (`pnyx.streaming`, the one the
+streaming API serves): new posts arrive the moment they are committed, decided for this
+viewer by the same rules as the page (blocks, mutes, visibility, the home rules, filters),
+with no polling. On connecting (and on reconnecting, from the last event id) it first reads
+what it missed with the very core timeline function its page reads, `Page(min_id=since)`.
 Each post comes rendered with the page's own `site/_status.html`, so no HTML is built in
 JavaScript. A stream ends after DURATION_SECONDS (the browser's EventSource reconnects after
 `retry`, resuming from the last event id), which bounds what a forgotten tab costs; at most
@@ -16,13 +18,13 @@ static.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import anyio
 import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -30,15 +32,16 @@ from starlette.routing import Route
 
 from pnyx.core import status_views, timelines
 from pnyx.core.paging import Page
+from pnyx.core.stream_audience import StreamKey
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
+from pnyx.streaming.broker import Broker, Client
 from pnyx.web import i18n, rendering
 from pnyx.web.session import Visitor, visitor
 
 log = logging.getLogger("pnyx.web.live")
 
-POLL_SECONDS = 2.0
 KEEPALIVE_SECONDS = 15.0
 DURATION_SECONDS = 300.0
 RETRY_MILLISECONDS = 5000
@@ -48,30 +51,40 @@ BATCH = 20
 
 @dataclass(frozen=True)
 class Stream:
-    """One live timeline: how to read it for a viewer, and the page it belongs to (the posts'
-    forms return there)."""
+    """One live timeline: how to read it for a viewer, the page it belongs to (the posts'
+    forms return there), and the broker's stream that carries it."""
 
     read: Callable[..., timelines.Slice]
     page: str
+    key: StreamKey
     needs_sign_in: bool = False
 
 
 def choose(name: str, viewer_id: int | None) -> Stream | None:
     if name == "home":
         return Stream(
-            lambda tx, page: timelines.home(tx, viewer_id, page), "/home", needs_sign_in=True
+            lambda tx, page: timelines.home(tx, viewer_id, page),
+            "/home",
+            ("user", None),
+            needs_sign_in=True,
         )
     if name == "public":
-        return Stream(lambda tx, page: timelines.public(tx, viewer_id, page), "/public")
+        return Stream(
+            lambda tx, page: timelines.public(tx, viewer_id, page), "/public", ("public", None)
+        )
     if name == "public:local":
         return Stream(
-            lambda tx, page: timelines.public(tx, viewer_id, page, local=True), "/public/local"
+            lambda tx, page: timelines.public(tx, viewer_id, page, local=True),
+            "/public/local",
+            ("public:local", None),
         )
     if name.startswith("hashtag:"):
         tag = timelines.normalize_tag(name[len("hashtag:") :])[:100]
         if tag:
             return Stream(
-                lambda tx, page: timelines.tag(tx, viewer_id, tag, page), f"/tags/{quote(tag)}"
+                lambda tx, page: timelines.tag(tx, viewer_id, tag, page),
+                f"/tags/{quote(tag)}",
+                ("hashtag", tag),
             )
     return None
 
@@ -152,6 +165,8 @@ async def _events(
 ) -> AsyncIterator[str]:
     slots = _slots(request)
     slots.open += 1
+    broker: Broker = request.app.state.stream_broker
+    client = Client(who.account_id, notifications=False)
     try:
         db = database(request)
         render = Renderer(request, who, stream)
@@ -159,24 +174,39 @@ async def _events(
         yield _event("labels", _labels(who.language))
         if since is None:
             since = await db.read(_newest(stream))
-        started = last_sent = time.monotonic()
+        # Listening first, then reading what was missed: nothing falls between the two, and
+        # what both bring is sent once (ids only grow).
+        broker.subscribe(client, stream.key)
+        items, since = await db.read(_newer(stream, who.account_id, since))
+        if items:
+            yield "".join(_update(render, s) for s in items)
+        started = time.monotonic()
         while time.monotonic() - started < DURATION_SECONDS:
-            items, since = await db.read(_newer(stream, who.account_id, since))
-            chunk = "".join(
-                _event("update", {"id": s["id"], "html": render(s)}, s["id"]) for s in items
-            )
-            now = time.monotonic()
-            if chunk:
-                yield chunk
-                last_sent = now
-            elif now - last_sent >= KEEPALIVE_SECONDS:
+            left = DURATION_SECONDS - (time.monotonic() - started)
+            try:
+                message = await asyncio.wait_for(
+                    client.queue.get(), timeout=min(KEEPALIVE_SECONDS, max(left, 0.01))
+                )
+            except TimeoutError:
                 yield ": keep-alive\n\n"
-                last_sent = now
-            await anyio.sleep(POLL_SECONDS)
+                continue
+            if message is None:
+                break  # cut off by the broker: the browser reconnects and catches up
+            _key, event, payload = message
+            status = orjson.loads(payload) if event == "update" else None
+            if status is None or int(status["id"]) <= since:
+                continue
+            since = int(status["id"])
+            yield _update(render, status)
     except Exception:  # noqa: BLE001 - the browser reconnects; a stream must not crash loudly
         log.exception("live stream %s ended by an error", request.url.path)
     finally:
+        broker.remove(client)
         slots.open -= 1
+
+
+def _update(render: Renderer, status: dict) -> str:
+    return _event("update", {"id": status["id"], "html": render(status)}, status["id"])
 
 
 def _refuse(status: int, message: str) -> Response:
