@@ -183,6 +183,8 @@ async def _instance_page(
             "instance_title": settings.instance_title,
             "instance_description": settings.instance_description,
             "registrations": settings.registrations,
+            "privacy_policy": settings.privacy_policy,
+            "terms_of_service": settings.terms_of_service,
         },
         errors=errors or {},
         modes=[(mode, _(label)) for mode, label in MODES],
@@ -218,7 +220,8 @@ async def save_instance(request: Request) -> Response:
     if who is None:
         return form
     values = {
-        key: text_field(form, key, 10_000).replace("\r\n", "\n") for key in instance_settings.KEYS
+        key: text_field(form, key, instance_settings.POLICY_MAX).replace("\r\n", "\n")
+        for key in instance_settings.KEYS
     }
     reason = text_field(form, "reason", 2000)
     try:
