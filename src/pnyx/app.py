@@ -38,6 +38,7 @@ def collect_routes() -> list[BaseRoute]:
 def _api_modules() -> list:
     from pnyx.api import (
         accounts,
+        announcements,
         apps,
         conversations,
         domain_blocks,
@@ -62,6 +63,7 @@ def _api_modules() -> list:
 
     return [
         instance,
+        announcements,
         apps,
         oauth,
         accounts,
