@@ -27,6 +27,13 @@ def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE"):
 
 
 def upgrade() -> None:
+    _scheduled_statuses()
+    _announcements()
+    _account_choices()
+    _media_reservations()
+
+
+def _scheduled_statuses() -> None:
     op.create_table(
         "scheduled_statuses",
         sa.Column("id", ID, nullable=False),
@@ -44,6 +51,9 @@ def upgrade() -> None:
         "scheduled_statuses",
         ["account_id", "scheduled_at"],
     )
+
+
+def _announcements() -> None:
     op.create_table(
         "announcements",
         sa.Column("id", ID, nullable=False),
@@ -86,6 +96,9 @@ def upgrade() -> None:
             name=op.f("uq_announcement_reactions_announcement_id_account_id_name"),
         ),
     )
+
+
+def _account_choices() -> None:
     op.create_table(
         "account_pins",
         sa.Column("id", ID, nullable=False),
@@ -127,6 +140,9 @@ def upgrade() -> None:
         _fk("suggestion_dismissals", "account_id", "accounts"),
         _fk("suggestion_dismissals", "target_account_id", "accounts"),
     )
+
+
+def _media_reservations() -> None:
     # SQLite cannot add a foreign key in place: batch mode copies the table (see 0005).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
