@@ -58,6 +58,7 @@ def _api_modules() -> list:
         statuses,
         tags,
         timelines,
+        trends,
         user_lists,
     )
 
@@ -81,6 +82,7 @@ def _api_modules() -> list:
         user_lists,
         lists,
         tags,
+        trends,
         filters,
         reports,
         search,
