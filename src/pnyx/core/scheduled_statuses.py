@@ -9,7 +9,8 @@ author's to describe, but may not be deleted or given to another post meanwhile.
 
 Publication is a durable job (`PUBLISH_JOB`, run at `scheduled_at`) that, in one transaction,
 deletes the scheduled row, frees its media and calls `statuses.create`: a retried or repeated
-job finds no row and does nothing, so a post is never published twice. Moving the time
+job finds no row and does nothing, and of two jobs running at once (a post moved, both due)
+only the one whose DELETE removed the row publishes, so a post is never published twice. Moving the time
 enqueues a new job; a job that finds its post not yet due (it was moved later) leaves it to
 the newer one.
 """
@@ -230,7 +231,11 @@ def publish(tx: Tx, scheduled_id: int) -> int | None:
     if row is None or row.scheduled_at > tx.now:
         return None
     _release_media(tx, scheduled_id)
-    tx.execute(scheduled_statuses.delete().where(scheduled_statuses.c.id == scheduled_id))
+    removed = tx.execute(
+        scheduled_statuses.delete().where(scheduled_statuses.c.id == scheduled_id)
+    ).rowcount
+    if removed != 1:  # a concurrent job (an earlier time, moved) published it meanwhile
+        return None
     return statuses.create(tx, row.account_id, _input(row.params))
 
 
