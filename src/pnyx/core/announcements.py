@@ -213,7 +213,7 @@ def _reactions(tx: Tx, viewer_id: int, ids: list[int]) -> dict[int, list[Reactio
         sa.select(
             announcement_reactions.c.announcement_id,
             announcement_reactions.c.name,
-            sa.func.count().label("count"),
+            sa.func.count().label("uses"),
             sa.func.max(
                 sa.case((announcement_reactions.c.account_id == viewer_id, 1), else_=0)
             ).label("me"),
@@ -233,7 +233,7 @@ def _reactions(tx: Tx, viewer_id: int, ids: list[int]) -> dict[int, list[Reactio
     out: dict[int, list[Reaction]] = {}
     for r in counted:
         out.setdefault(r.announcement_id, []).append(
-            Reaction(r.name, int(r.count), bool(r.me), r.url, r.static_url)
+            Reaction(r.name, int(r.uses), bool(r.me), r.url, r.static_url)
         )
     return out
 

@@ -69,7 +69,7 @@ class Cache:
         with self._lock:
             kept = self._kept.get(name)
             if kept is not None and kept[0] > now:
-                return kept[1]  # type: ignore[no-any-return]  # stored by this same name
+                return kept[1]  # stored under this name by a compute of the same type
         value = compute()
         with self._lock:
             self._kept[name] = (now + self.seconds, value)
