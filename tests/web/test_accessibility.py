@@ -70,6 +70,7 @@ PAGES = [
     Page("admin-accounts", "/admin/accounts", True),
     Page("admin-instance", "/admin/instance", True),
     Page("admin-reports", "/admin/reports", True),
+    Page("admin-announcements", "/admin/announcements", True),
 ]
 
 
