@@ -222,3 +222,12 @@ def test_scopes_and_pagination(client, make_user):
     )
     assert refused.status_code == 403
     assert client.get("/api/v1/scheduled_statuses").status_code == 401
+    # The same Idempotency-Key again answers with the first scheduled post.
+    headers = {**alice.headers, "Idempotency-Key": "once"}
+    first = client.post(
+        "/api/v1/statuses", json={"status": "x", "scheduled_at": later()}, headers=headers
+    ).json()
+    again = client.post(
+        "/api/v1/statuses", json={"status": "x", "scheduled_at": later()}, headers=headers
+    ).json()
+    assert again["id"] == first["id"]
