@@ -111,6 +111,10 @@ def test_endorsements(client, make_user):
 
     unpinned = client.post(f"/api/v1/accounts/{bob.account_id}/unpin", headers=alice.headers)
     assert unpinned.json()["endorsed"] is False
+    again = client.post(f"/api/v1/accounts/{bob.account_id}/endorse", headers=alice.headers)
+    assert again.json()["endorsed"] is True
+    gone = client.post(f"/api/v1/accounts/{bob.account_id}/unendorse", headers=alice.headers)
+    assert gone.json()["endorsed"] is False
     client.post(pin, headers=alice.headers)
     client.post(f"/api/v1/accounts/{bob.account_id}/unfollow", headers=alice.headers)
     assert ids(client.get("/api/v1/endorsements", headers=alice.headers)) == []

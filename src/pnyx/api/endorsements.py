@@ -67,4 +67,7 @@ routes = [
     Route("/api/v1/accounts/{id:int}/endorsements", of_account, methods=["GET"]),
     Route("/api/v1/accounts/{id:int}/pin", _change(endorsements.endorse), methods=["POST"]),
     Route("/api/v1/accounts/{id:int}/unpin", _change(endorsements.unendorse), methods=["POST"]),
+    # Mastodon 4.4's names for the same.
+    Route("/api/v1/accounts/{id:int}/endorse", _change(endorsements.endorse), methods=["POST"]),
+    Route("/api/v1/accounts/{id:int}/unendorse", _change(endorsements.unendorse), methods=["POST"]),
 ]

@@ -2,7 +2,7 @@
 
 As Mastodon: `scheduled_at` must be at least five minutes ahead (a time already past posts at
 once, which is the caller's choice: `statuses.create`); an account keeps at most 300 scheduled
-posts, and 25 for any one (UTC) day. The post is checked when it is scheduled (text, poll,
+posts, and 50 for any one (UTC) day. The post is checked when it is scheduled (text, poll,
 visibility, media), so that a mistake is told at once rather than lost at publication; the
 media it will carry are reserved for it (`media_attachments.scheduled_status_id`) and stay the
 author's to describe, but may not be deleted or given to another post meanwhile.
@@ -34,7 +34,7 @@ from pnyx.jobs.queue import enqueue
 PUBLISH_JOB = "scheduled_status.publish"
 MINIMUM_OFFSET = timedelta(minutes=5)
 TOTAL_LIMIT = 300
-DAILY_LIMIT = 25
+DAILY_LIMIT = 50
 TOO_SOON = "Scheduled at The scheduled date must be in the future"
 OVER_TOTAL = f"You have exceeded the limit of {TOTAL_LIMIT} scheduled posts"
 OVER_DAILY = f"You have exceeded the limit of {DAILY_LIMIT} scheduled posts for today"
