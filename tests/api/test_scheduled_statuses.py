@@ -4,6 +4,7 @@ and polls kept, never twice."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -231,3 +232,26 @@ def test_scopes_and_pagination(client, make_user):
         "/api/v1/statuses", json={"status": "x", "scheduled_at": later()}, headers=headers
     ).json()
     assert again["id"] == first["id"]
+
+
+def test_two_jobs_running_at_once_publish_once(client, make_user, app):
+    """A post moved earlier has two due jobs; two workers may run them at the same moment.
+    The second waits for the first's transaction, then finds the row gone and does nothing
+    (on PostgreSQL it read the row before: only the DELETE's row count tells it)."""
+    alice = make_user("alice")
+    made = client.post(
+        "/api/v1/statuses", data={"status": "once", "scheduled_at": later()}, headers=alice.headers
+    ).json()
+    make_due(app)
+    db = app.state.db
+    results = []
+    with db.transaction() as first:
+        results.append(core.publish(first, int(made["id"])))
+        second = threading.Thread(
+            target=lambda: results.append(db.run_sync(core.publish, int(made["id"])))
+        )
+        second.start()
+        second.join(timeout=0.5)  # let it reach the row this transaction holds
+    second.join()
+    assert results[0] is not None and results[1] is None
+    assert len(own_posts(app, alice.account_id)) == 1
