@@ -10,6 +10,7 @@ from __future__ import annotations
 from pnyx.db.engine import Database
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
+    account_domain_blocks,
     accounts,
     blocks,
     bookmarks,
@@ -236,3 +237,18 @@ def suspend(db: Database, account_id: int) -> None:
             accounts.update().where(accounts.c.id == account_id).values(suspended_at=tx.now)
         )
     )
+
+
+def domain_block(db: Database, account_id: int, domain: str) -> int:
+    """`account_id` blocks the server `domain` (a user domain block)."""
+
+    def work(tx):
+        row_id = new_id()
+        tx.execute(
+            account_domain_blocks.insert().values(
+                id=row_id, account_id=account_id, domain=domain, created_at=tx.now
+            )
+        )
+        return row_id
+
+    return db.run_sync(work)

@@ -47,6 +47,11 @@ class Settings:
     instance_title: str = "Pnyx"
     instance_description: str = "A Pnyx instance: speak freely, together."
     contact_email: str = ""
+    # The operator's privacy policy and terms of service, as plain text (blank lines separate
+    # paragraphs); served at /privacy-policy and /terms-of-service and to apps. An empty
+    # privacy policy serves Pnyx's default; empty terms mean the instance has none.
+    privacy_policy: str = ""
+    terms_of_service: str = ""
     # Where this instance's source code is published (AGPL): shown to apps as source_url.
     source_url: str = ""
     max_status_chars: int = 500

@@ -40,6 +40,7 @@ from pnyx.core import (
     moves,
     notify,
     polls,
+    scheduled_statuses,
     statuses,
 )
 from pnyx.db.engine import Database
@@ -169,6 +170,7 @@ SCHEDULED: dict[str, JobHandler] = {
     # Processing runs outside any transaction (it takes a while); it writes when done.
     media.PROCESS_JOB: JobHandler(media.process_job, network=True),
     media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),
+    scheduled_statuses.PUBLISH_JOB: JobHandler(scheduled_statuses.publish_job),
 }
 
 

@@ -160,8 +160,8 @@ def test_form_encoded_post_with_poll(client, make_user):
             "Media 123 not found or already attached to another post",
         ),
         (
-            {"status": "x", "scheduled_at": "2030-01-01T00:00:00Z"},
-            "Scheduled statuses are not supported yet",
+            {"status": "x", "scheduled_at": "not a time"},
+            "Validation failed: Scheduled at is invalid",
         ),
         (
             {"status": "x", "poll": {"options": ["a"], "expires_in": 3600}},

@@ -3,8 +3,8 @@
 Each rule of `core.account_visibility` (KNOWN, ACTIVE, LISTED, FOUND, SHOWN, NOTIFYING,
 MAY_NOTIFY) is evaluated two ways: in Python against the facts `load_account_context` loads for a viewer,
 and as a SQL condition, on the accounts table and on a column of account ids. Generated worlds
-(blocks either way, mutes that hide notifications or not, expired mutes, suspensions, sign-ups
-waiting for approval or confirmation) are checked for every viewer, signed out included, on
+(blocks either way, mutes that hide notifications or not, expired mutes, blocked servers,
+suspensions, sign-ups waiting for approval or confirmation) are checked for every viewer, signed out included, on
 both databases; a hand-written expectation pins what each rule hides.
 """
 
@@ -39,8 +39,8 @@ HIDES = {
     "LISTED": ("suspended",),
     "FOUND": ("suspended", "pending", "blocked", "blocks_you"),
     "SHOWN": ("suspended", "blocked", "blocks_you", "muted"),
-    "NOTIFYING": ("suspended", "blocked", "blocks_you", "muted_notifications"),
-    "MAY_NOTIFY": ("blocked", "blocks_you", "muted_notifications"),
+    "NOTIFYING": ("suspended", "blocked", "blocks_you", "muted_notifications", "domain_blocked"),
+    "MAY_NOTIFY": ("blocked", "blocks_you", "muted_notifications", "domain_blocked"),
 }
 
 
@@ -91,6 +91,13 @@ def _world(db, seed: int) -> tuple[list[int], dict]:
                     mutes_.add((a, b))
                     if notifications:
                         muted_notifications.add((a, b))
+    domains = {a: f"s{i % 3}.example" if i < 6 else None for i, a in enumerate(people)}
+    domain_blocks = set()
+    for a in people:
+        if rng.random() < 0.3:
+            blocked_domain = rng.choice(["s0.example", "s1.example", "s2.example"])
+            f.domain_block(db, a, blocked_domain)
+            domain_blocks |= {(a, b) for b in people if domains[b] == blocked_domain}
     suspended = set(rng.sample(people, k=2))
     for a in suspended:
         f.suspend(db, a)
@@ -100,6 +107,7 @@ def _world(db, seed: int) -> tuple[list[int], dict]:
         "blocks": blocks,
         "mutes": mutes_,
         "muted_notifications": muted_notifications,
+        "domain_blocks": domain_blocks,
     }
     return people, facts
 
@@ -113,6 +121,7 @@ def _expected_reason(name: str, viewer_id: int | None, account_id: int, facts: d
         "blocks_you": (account_id, viewer_id) in facts["blocks"],
         "muted": (viewer_id, account_id) in facts["mutes"],
         "muted_notifications": (viewer_id, account_id) in facts["muted_notifications"],
+        "domain_blocked": (viewer_id, account_id) in facts["domain_blocks"],
     }
     return next((reason for reason in HIDES[name] if holds[reason]), None)
 

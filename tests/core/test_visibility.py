@@ -109,6 +109,49 @@ def test_python_and_sql_forms_agree(db, seed):
     assert 0 < len(_by_python(db, None, posts)) < len(posts)
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_domain_blocks_agree_in_python_and_sql_and_hide_as_mutes(db, seed):
+    """`AUTHOR_DOMAIN_BLOCKED` (a viewer blocks the author's server) in both forms, and the
+    pipeline that hides muted authors hides those posts and boosts of them too."""
+    people, posts, facts = _world(db, seed)
+    rng = random.Random(seed)
+    domain_of = {p: f"s{i % 3}.example" for i, p in enumerate(people)}
+    blocked_pairs = set()
+    for viewer in people:
+        if rng.random() < 0.5:
+            domain = rng.choice(["s0.example", "s1.example", "s2.example"])
+            f.domain_block(db, viewer, domain)
+            blocked_pairs |= {(viewer, p) for p in people if domain_of[p] == domain and p != viewer}
+    fact = visibility.AUTHOR_DOMAIN_BLOCKED
+
+    def work(tx):
+        rows = tx.rows(sa.select(statuses).where(statuses.c.id.in_(posts)))
+        for viewer in [None, *people]:
+            ctx = visibility.load_context(tx, viewer, {r.account_id for r in rows}, posts)
+            in_python = {r.id for r in rows if visibility.evaluate(fact, ctx, r)}
+            scope = visibility.SqlScope(statuses, viewer)
+            in_sql = set(
+                tx.scalars(
+                    sa.select(statuses.c.id).where(
+                        statuses.c.id.in_(posts), visibility.sql_condition(fact, scope)
+                    )
+                )
+            )
+            expected = {r.id for r in rows if (viewer, r.account_id) in blocked_pairs}
+            assert in_python == in_sql == expected, f"viewer {viewer}"
+            for r in rows:
+                decision = decisions.decide(decisions.VISIBLE_UNMUTED, ctx, r)
+                if (
+                    r.id in expected
+                    and r.account_id != viewer
+                    and decisions.see(ctx, r, None) is None
+                ):
+                    assert decision.reasons in (("domain_blocked",), ("muted_author",))
+
+    db.run_sync(work, write=False)
+    assert blocked_pairs
+
+
 def test_a_page_checked_for_one_viewer_is_decided_again_for_another(db):
     """CheckedIds carry the viewer they were decided for; anyone else's are decided anew."""
     alice = f.remote_account(db, "alice", "a.example")

@@ -37,6 +37,7 @@ PAGES = [
     Page("hashtag", "/tags/pnyx", False),
     Page("sign-in", "/auth/sign_in", False),
     Page("sign-up", "/auth/sign_up", False),
+    Page("privacy-policy", "/privacy-policy", False),
     Page("post-signed-out", "/@alice/{public_id}", False),
     Page("profile-signed-out", "/@alice", False),
     Page("search-signed-out", "/search?q=alice", False),
@@ -69,6 +70,7 @@ PAGES = [
     Page("admin-accounts", "/admin/accounts", True),
     Page("admin-instance", "/admin/instance", True),
     Page("admin-reports", "/admin/reports", True),
+    Page("admin-announcements", "/admin/announcements", True),
 ]
 
 

@@ -16,6 +16,8 @@ from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
+from pnyx.core import instance_policies
+from pnyx.core.errors import NotFound
 from pnyx.core.instance_settings import effective_settings
 from pnyx.presenters import entities
 
@@ -113,6 +115,11 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
                 "status": None,
                 "about": f"{settings.base_url}/about",
                 "privacy_policy": f"{settings.base_url}/privacy-policy",
+                "terms_of_service": (
+                    f"{settings.base_url}/terms-of-service"
+                    if settings.terms_of_service.strip()
+                    else None
+                ),
             },
             "vapid": {"public_key": settings.extra.get("vapid_public_key", "")},
             "accounts": {
@@ -210,6 +217,33 @@ async def extended_description(request: Request):
     return JSON(await database(request).read(work))
 
 
+async def privacy_policy(request: Request):
+    """Mastodon's PrivacyPolicy: the operator's text, or Pnyx's default."""
+
+    def work(tx):
+        policy = instance_policies.privacy_policy(tx)
+        return {"updated_at": entities.iso(policy.updated_at), "content": policy.content}
+
+    return JSON(await database(request).read(work))
+
+
+async def terms_of_service(request: Request):
+    """Mastodon 4.4's TermsOfService; 404 when the instance has none."""
+
+    def work(tx):
+        terms = instance_policies.terms_of_service(tx)
+        if terms is None:
+            raise NotFound()
+        return {
+            "effective_date": terms.updated_at.date().isoformat(),
+            "effective": True,
+            "content": terms.content,
+            "succeeded_by": None,
+        }
+
+    return JSON(await database(request).read(work))
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -252,6 +286,8 @@ routes = [
     Route("/api/v1/instance/peers", peers, methods=["GET"]),
     Route("/api/v1/instance/activity", activity, methods=["GET"]),
     Route("/api/v1/instance/extended_description", extended_description, methods=["GET"]),
+    Route("/api/v1/instance/privacy_policy", privacy_policy, methods=["GET"]),
+    Route("/api/v1/instance/terms_of_service", terms_of_service, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
     Route("/api/v1/preferences", preferences, methods=["GET"]),
 ]

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.routing import Route
 
+from pnyx.api import scheduled_statuses as scheduled
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
 from pnyx.core import interactions, media, status_edits, status_views, threads
+from pnyx.core import scheduled_statuses as scheduled_core
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import NotFound
@@ -109,8 +111,7 @@ def _reply_id(params: Params) -> int | None:
 
 async def create(request: Request) -> JSON:
     params = await read_params(request)
-    if params.str("scheduled_at"):
-        raise ApiError(422, "Scheduled statuses are not supported yet")
+    when = scheduled.parse_time(params.str("scheduled_at"))
     key = (request.headers.get("idempotency-key") or "").strip()[:255] or None
     data = core.StatusInput(
         **_content(params),
@@ -122,6 +123,9 @@ async def create(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "write:statuses")
         data.application_id = viewer.app_id
+        if when is not None and not scheduled_core.is_due_now(tx, when):
+            scheduled_id = scheduled_core.schedule(tx, viewer.account_id, data, when)
+            return scheduled.render(tx, scheduled_core.own(tx, viewer.account_id, scheduled_id))
         status_id = core.create(tx, viewer.account_id, data)
         return render_one(tx, status_id, viewer.account_id)
 

@@ -6,7 +6,8 @@ An account is hidden from a viewer for one of these reasons (the facts below):
   it everywhere: its name must not leak before the staff let it in);
 - `blocked`: the viewer blocks it; `blocks_you`: it blocks the viewer;
 - `muted`: the viewer muted it (an expired mute counts as none); `muted_notifications`: and
-  asked for its notifications to be hidden too.
+  asked for its notifications to be hidden too;
+- `domain_blocked`: it is on a server the viewer blocks (`core.user_domain_blocks`).
 
 Which of these hide an account depends on the surface, as in Mastodon: a profile is shown
 (blanked) when suspended; the viewer's own blocks list shows the accounts they block; search
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from pnyx.core.visibility import All, Fact, Not, Rule, python_expression, sql_condition
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
-from pnyx.db.tables import accounts, blocks, mutes, users
+from pnyx.db.tables import account_domain_blocks, accounts, blocks, mutes, users
 
 
 @dataclass
@@ -47,6 +48,7 @@ class AccountContext:
     blocked_by: set[int] = field(default_factory=set)  # they block the viewer
     muting: set[int] = field(default_factory=set)  # unexpired mutes
     muting_notifications: set[int] = field(default_factory=set)  # ... that hide notifications
+    domain_blocked: set[int] = field(default_factory=set)  # on a server the viewer blocks
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,26 @@ MUTED_NOTIFICATIONS = Fact(
 )
 
 
+def _domain_blocked(scope: AccountScope) -> sa.ColumnElement[bool]:
+    if scope.table is not None:
+        return sa.exists().where(
+            account_domain_blocks.c.account_id == scope.viewer,
+            account_domain_blocks.c.domain == scope.table.c.domain,
+        )
+    # An alias of its own, so that the subquery never correlates with an outer `accounts`.
+    owner = accounts.alias("domain_blocked_account")
+    return sa.exists().where(
+        owner.c.id == scope.id,
+        account_domain_blocks.c.account_id == scope.viewer,
+        account_domain_blocks.c.domain == owner.c.domain,
+    )
+
+
+DOMAIN_BLOCKED = Fact(
+    "domain_blocked", "a in ctx.domain_blocked", _domain_blocked, signed_out=False
+)
+
+
 def none_of(*facts: Fact) -> Rule:
     """The rule "an account is shown unless one of these facts holds"; the first that holds
     is the reason it is hidden."""
@@ -123,12 +145,13 @@ FOUND = none_of(SUSPENDED, PENDING, BLOCKED, BLOCKS_YOU)
 # Lists of other people's accounts (followers of someone else, who favourited or boosted):
 # Mastodon's excluded_from_timeline_account_ids.
 SHOWN = none_of(SUSPENDED, BLOCKED, BLOCKS_YOU, MUTED)
-# Whose notifications reach the viewer: a mute hides them only when it says so.
-NOTIFYING = none_of(SUSPENDED, BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS)
+# Whose notifications reach the viewer: a mute hides them only when it says so; a blocked
+# server's accounts never reach them.
+NOTIFYING = none_of(SUSPENDED, BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS, DOMAIN_BLOCKED)
 # Who may cause a notification to be made at all (core.notifications.notify). A suspended
 # sender's notifications are made and hidden when read (NOTIFYING), so they come back with
 # the account if its suspension is lifted.
-MAY_NOTIFY = none_of(BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS)
+MAY_NOTIFY = none_of(BLOCKED, BLOCKS_YOU, MUTED_NOTIFICATIONS, DOMAIN_BLOCKED)
 
 
 def _facts(rule: Rule) -> list[Fact]:
@@ -180,7 +203,15 @@ def account_visible_condition(
 
 # --- Facts for one viewer, in one query -----------------------------------------------------
 
-_KINDS = ("suspended", "pending", "blocking", "blocked_by", "muting", "muting_notifications")
+_KINDS = (
+    "suspended",
+    "pending",
+    "blocking",
+    "blocked_by",
+    "muting",
+    "muting_notifications",
+    "domain_blocked",
+)
 
 
 def _arm(kind: str, column: sa.ColumnElement[int], *where: sa.ColumnElement[bool]) -> sa.Select:
@@ -234,6 +265,13 @@ def _facts_statement(signed_in: bool) -> sa.Select | sa.CompoundSelect:
                 in_ids(mutes.c.target_account_id, "ids"),
                 unexpired,
                 mutes.c.hide_notifications.is_(True),
+            ),
+            _arm(
+                "domain_blocked",
+                accounts.c.id,
+                in_ids(accounts.c.id, "ids"),
+                account_domain_blocks.c.account_id == viewer,
+                account_domain_blocks.c.domain == accounts.c.domain,
             ),
         ]
     return sa.union_all(*arms)

@@ -77,14 +77,25 @@ def see(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> 
 
 
 def muted(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -> Decision | None:
-    """Accounts the viewer muted (as author or as the boosted author) stay out of sight."""
+    """Accounts the viewer muted, and accounts of servers the viewer blocks
+    (`visibility.AUTHOR_DOMAIN_BLOCKED`), as author or as the boosted author, stay out of
+    sight, as Mastodon's StatusFilter treats both."""
     if ctx.viewer_id is None or status.account_id == ctx.viewer_id:
         return None
     if status.account_id in ctx.muted:
         return hide("muted_author")
-    if original is not None and original.account_id in ctx.muted:
-        return hide("muted_boosted_author")
+    if _domain_blocked(ctx, status):
+        return hide("domain_blocked")
+    if original is not None and original.account_id != ctx.viewer_id:
+        if original.account_id in ctx.muted:
+            return hide("muted_boosted_author")
+        if _domain_blocked(ctx, original):
+            return hide("boosted_domain_blocked")
     return None
+
+
+def _domain_blocked(ctx: ViewerContext, status: StatusLike) -> bool:
+    return visibility.evaluate(visibility.AUTHOR_DOMAIN_BLOCKED, ctx, status)
 
 
 def muted_thread(

@@ -30,7 +30,7 @@ from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
-from pnyx.db.tables import accounts, blocks, follow_requests, follows
+from pnyx.db.tables import account_pins, accounts, blocks, follow_requests, follows
 
 MAX_LANGUAGES = 100
 MAX_LANGUAGE_CODE_CHARS = 16
@@ -147,6 +147,8 @@ def delete_follow(tx: Tx, follower_id: int, target_id: int) -> bool:
     _bump(tx, follower_id, "following_count", -1)
     _bump(tx, target_id, "followers_count", -1)
     notifications.withdraw(tx, target_id, follower_id, "follow")
+    # As Mastodon: an endorsement (`core.endorsements`) lasts as long as the follow.
+    tx.execute(account_pins.delete().where(account_pair(account_pins, follower_id, target_id)))
     return True
 
 

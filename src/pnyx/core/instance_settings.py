@@ -1,8 +1,8 @@
 """What an admin may change about the instance while it runs: name, description, registration
-mode, and its rules.
+mode, privacy policy and terms of service, and its rules.
 
 The operator's configuration (env / pnyx.toml, `Settings`) gives the starting values; an admin
-can override the first three from the web UI without a restart. Overrides live as rows of
+can override the first five from the web UI without a restart. Overrides live as rows of
 `instance_state` (key `setting:<name>`), so every process of a multi-process instance sees the
 same values, and removing an override falls back to the configuration. Every change is written
 to the public moderation log (pillar 3: transparent).
@@ -29,7 +29,14 @@ DESCRIPTION_MAX = 2000
 RULE_MAX = 1000
 HINT_MAX = 1000
 # The Settings fields an admin may override, and the rule each value must follow.
-KEYS = ("instance_title", "instance_description", "registrations")
+KEYS = (
+    "instance_title",
+    "instance_description",
+    "registrations",
+    "privacy_policy",
+    "terms_of_service",
+)
+POLICY_MAX = 100_000  # a privacy policy or terms of service
 
 
 def _problem(key: str, value: str) -> str | None:
@@ -42,6 +49,9 @@ def _problem(key: str, value: str) -> str | None:
     elif key == "instance_description":
         if len(value) > DESCRIPTION_MAX:
             return f"Description is too long (maximum is {DESCRIPTION_MAX} characters)"
+    elif key in ("privacy_policy", "terms_of_service"):
+        if len(value) > POLICY_MAX:
+            return f"Text is too long (maximum is {POLICY_MAX} characters)"
     elif key == "registrations":
         if value not in REGISTRATION_MODES:
             return f"Registration mode must be one of {', '.join(REGISTRATION_MODES)}"
@@ -94,7 +104,8 @@ def set_override(
 ) -> None:
     """Store (or with None, remove) an override; logged in the moderation log."""
     if value is not None:
-        value = value.strip() if key != "instance_description" else value.strip("\n")
+        keep_lines = key in ("instance_description", "privacy_policy", "terms_of_service")
+        value = value.strip("\n") if keep_lines else value.strip()
         problem = _problem(key, value)
         if problem:
             raise Invalid(problem)

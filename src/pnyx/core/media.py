@@ -296,7 +296,7 @@ def _describe(tx: Tx, row: Any, attributes: Attributes) -> None:
 def delete(tx: Tx, account_id: int, media_id: int) -> None:
     """Delete an upload attached to nothing (an attached one goes with its post)."""
     row = own(tx, account_id, media_id)
-    if row.status_id is not None:
+    if row.status_id is not None or row.scheduled_status_id is not None:
         raise CoreError(IN_USE)
     tx.execute(media_attachments.delete().where(media_attachments.c.id == media_id))
     forget_files(tx, [row])
@@ -323,7 +323,11 @@ def for_post(
         raise CoreError(TOO_MANY)
     if not wanted and not unknown:
         return []
-    free: sa.ColumnElement[bool] = media_attachments.c.status_id.is_(None)
+    # Free: on no post, and not reserved for a post scheduled for later.
+    free: sa.ColumnElement[bool] = sa.and_(
+        media_attachments.c.status_id.is_(None),
+        media_attachments.c.scheduled_status_id.is_(None),
+    )
     if status_id is not None:
         free = sa.or_(free, media_attachments.c.status_id == status_id)
     found = {

@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import decisions, paging
+from pnyx.core import decisions, endorsements, paging
+from pnyx.core import user_domain_blocks as domain_blocks
 from pnyx.core.account_visibility import (
     ACTIVE,
     BLOCKS_YOU,
@@ -54,6 +55,8 @@ class Relationship:
     muting_notifications: bool = False
     requested: bool = False
     requested_by: bool = False
+    domain_blocking: bool = False
+    endorsed: bool = False
     note: str = ""
 
 
@@ -89,7 +92,7 @@ def _both_ways(
 
 
 def relationships(tx: Tx, viewer_id: int, target_ids: Sequence[int]) -> list[Relationship]:
-    """The viewer's relationship to each target, in the order given, in five queries."""
+    """The viewer's relationship to each target, in the order given, in eight queries."""
     ids = list(dict.fromkeys(target_ids))
     if not ids:
         return []
@@ -143,6 +146,19 @@ def relationships(tx: Tx, viewer_id: int, target_ids: Sequence[int]) -> list[Rel
     ):
         rels[row.target_account_id].note = row.comment
 
+    for target_id in endorsements.endorsed_ids(tx, viewer_id, ids):
+        rels[target_id].endorsed = True
+    domains = {
+        row.id: row.domain
+        for row in tx.rows(
+            sa.select(accounts.c.id, accounts.c.domain).where(
+                accounts.c.id.in_(ids), accounts.c.domain.is_not(None)
+            )
+        )
+    }
+    blocked = domain_blocks.blocked_domains(tx, viewer_id, sorted(set(domains.values())))
+    for target_id, domain in domains.items():
+        rels[target_id].domain_blocking = domain in blocked
     return [rels[i] for i in ids]
 
 

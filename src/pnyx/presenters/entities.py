@@ -303,8 +303,8 @@ def relationship(rel) -> dict:
         "muting_notifications": rel.muting_notifications,
         "requested": rel.requested,
         "requested_by": rel.requested_by,
-        "domain_blocking": False,
-        "endorsed": False,
+        "domain_blocking": rel.domain_blocking,
+        "endorsed": rel.endorsed,
         "note": rel.note,
     }
 

@@ -1,17 +1,24 @@
-"""The about page: who runs this instance, its rules, the servers its moderators limit or
-block (with their public comment), and what it runs on."""
+"""The about page (who runs this instance, its rules, the servers its moderators limit or
+block with their public comment, and what it runs on), its privacy policy and terms of
+service (`core.instance_policies`), and its icon."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from pnyx import __version__
-from pnyx.core import domain_blocks
+from pnyx.core import domain_blocks, instance_policies
 from pnyx.core import instance as core_instance
 from pnyx.edges.http import database
+from pnyx.web.i18n import gettext_for
+from pnyx.web.message_pages import not_found_page
 from pnyx.web.session import respond, visitor
+
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 
 
 async def about(request: Request) -> Response:
@@ -46,4 +53,39 @@ async def about(request: Request) -> Response:
     )
 
 
-routes = [Route("/about", about, methods=["GET"])]
+async def _policy_page(request: Request, read, title: str) -> Response:
+    who = await visitor(request)
+    policy = await database(request).read(read)
+    if policy is None:
+        return not_found_page(request, who)
+    _ = gettext_for(who.language)
+    return respond(
+        request,
+        who,
+        "site/policy.html",
+        heading=_("Privacy policy") if title == "privacy" else _("Terms of service"),
+        content=policy.content,
+        updated_at=policy.updated_at.date().isoformat(),
+    )
+
+
+async def privacy_policy(request: Request) -> Response:
+    return await _policy_page(request, instance_policies.privacy_policy, "privacy")
+
+
+async def terms_of_service(request: Request) -> Response:
+    return await _policy_page(request, instance_policies.terms_of_service, "terms")
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+routes = [
+    Route("/about", about, methods=["GET"]),
+    Route("/privacy-policy", privacy_policy, methods=["GET"]),
+    Route("/terms-of-service", terms_of_service, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
+]

@@ -1,6 +1,6 @@
-"""Administration in the browser: local accounts (approve, suspend, unsuspend, change role) for
-moderators and admins, and the instance itself (name, description, registration mode, rules,
-invites) for admins.
+"""Administration in the browser: local accounts (approve, suspend, unsuspend, change role) and
+announcements for moderators and admins, and the instance itself (name, description,
+registration mode, policies, rules, invites) for admins.
 
 The actions call `core.moderation`, as the `pnyx user` commands do: it says who may do what
 (moderators act on ordinary users only; roles, staff accounts and the instance are for admins;
@@ -12,11 +12,13 @@ only read the form and show core's answer in the page's language.
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pnyx.core import announcements as core_announcements
 from pnyx.core import instance as core_instance
 from pnyx.core import instance_settings, moderation, staff
 from pnyx.core import reports as core_reports
@@ -39,6 +41,7 @@ DONE = {
     "rule_add": N_("The rule was added."),
     "resolve_report": N_("The report was marked as resolved."),
     "rule_remove": N_("The rule was removed."),
+    "announcement": N_("The announcement was saved."),
 }
 
 
@@ -183,6 +186,8 @@ async def _instance_page(
             "instance_title": settings.instance_title,
             "instance_description": settings.instance_description,
             "registrations": settings.registrations,
+            "privacy_policy": settings.privacy_policy,
+            "terms_of_service": settings.terms_of_service,
         },
         errors=errors or {},
         modes=[(mode, _(label)) for mode, label in MODES],
@@ -218,7 +223,8 @@ async def save_instance(request: Request) -> Response:
     if who is None:
         return form
     values = {
-        key: text_field(form, key, 10_000).replace("\r\n", "\n") for key in instance_settings.KEYS
+        key: text_field(form, key, instance_settings.POLICY_MAX).replace("\r\n", "\n")
+        for key in instance_settings.KEYS
     }
     reason = text_field(form, "reason", 2000)
     try:
@@ -343,6 +349,86 @@ async def resolve_report(request: Request) -> Response:
     return see_other("/admin/reports?status=open&done=resolve_report")
 
 
+# --- Announcements ----------------------------------------------------------------------------
+
+
+def _when(form: dict, name: str) -> datetime | None:
+    """A `datetime-local` field, read as UTC; empty or malformed is no time."""
+    raw = text_field(form, name, 40).strip()
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC) if raw else None
+    except ValueError:
+        return None
+
+
+async def _announcements_page(
+    request: Request,
+    who: Visitor,
+    by: moderation.Moderator,
+    *,
+    values=None,
+    errors=None,
+    code=200,
+) -> Response:
+    rows = await database(request).read(core_announcements.all_for_staff)
+    return respond(
+        request,
+        who,
+        "site/admin_announcements.html",
+        status=code,
+        announcements=rows,
+        values=values or {},
+        errors=errors or {},
+        is_admin=by.is_admin,
+        done=None if errors else _done(who, request),
+    )
+
+
+async def announcements_page(request: Request) -> Response:
+    found, refusal = await _staff(request)
+    if refusal:
+        return refusal
+    return await _announcements_page(request, *found)
+
+
+async def create_announcement(request: Request) -> Response:
+    who, by, form = await _staff_post(request)
+    if who is None:
+        return form
+    draft = core_announcements.Draft(
+        text=text_field(form, "text", core_announcements.MAX_TEXT + 1),
+        starts_at=_when(form, "starts_at"),
+        ends_at=_when(form, "ends_at"),
+        all_day=form.get("all_day") == "1",
+        publish=form.get("publish") == "1",
+    )
+    try:
+        await database(request).write(core_announcements.create, by, draft)
+    except Invalid as exc:
+        field, message = explain(gettext_for(who.language), exc.message)
+        values = {"text": draft.text}
+        errors = {field or "text": [message]}
+        return await _announcements_page(request, who, by, values=values, errors=errors, code=422)
+    return see_other("/admin/announcements?done=announcement")
+
+
+async def announcement_action(request: Request) -> Response:
+    who, by, form = await _staff_post(request)
+    if who is None:
+        return form
+    announcement_id, action = request.path_params["id"], request.path_params["action"]
+    act = {
+        "publish": lambda tx: core_announcements.set_published(tx, by, announcement_id, True),
+        "unpublish": lambda tx: core_announcements.set_published(tx, by, announcement_id, False),
+        "delete": lambda tx: core_announcements.delete(tx, by, announcement_id),
+    }.get(action)
+    if act is None:
+        return await _announcements_page(request, who, by, code=404)
+    with contextlib.suppress(NotFound):  # already gone: the page shows what there is
+        await database(request).write(act)
+    return see_other("/admin/announcements?done=announcement")
+
+
 async def admin_index(request: Request) -> Response:
     return see_other("/admin/accounts")
 
@@ -356,6 +442,9 @@ routes = [
     Route("/admin/instance/rules", add_rule, methods=["POST"]),
     Route("/admin/instance/rules/{id:int}/delete", remove_rule, methods=["POST"]),
     Route("/admin/invites", create_invite, methods=["POST"]),
+    Route("/admin/announcements", announcements_page, methods=["GET"]),
+    Route("/admin/announcements", create_announcement, methods=["POST"]),
+    Route("/admin/announcements/{id:int}/{action}", announcement_action, methods=["POST"]),
     Route("/admin/reports", reports_page, methods=["GET"]),
     Route("/admin/reports/{id:int}/resolve", resolve_report, methods=["POST"]),
 ]

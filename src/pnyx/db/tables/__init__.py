@@ -12,6 +12,11 @@ filters, instance, jobs, federation); this package names them all, so that code 
 
 from __future__ import annotations
 
+from pnyx.db.tables.account_choices import (
+    account_domain_blocks,
+    account_pins,
+    suggestion_dismissals,
+)
 from pnyx.db.tables.accounts import (
     accounts,
     invites,
@@ -20,6 +25,11 @@ from pnyx.db.tables.accounts import (
     oauth_tokens,
     users,
     web_sessions,
+)
+from pnyx.db.tables.announcements import (
+    announcement_reactions,
+    announcement_reads,
+    announcements,
 )
 from pnyx.db.tables.base import ID, metadata
 from pnyx.db.tables.federation import (
@@ -59,6 +69,7 @@ from pnyx.db.tables.relationships import (
     follows,
     mutes,
 )
+from pnyx.db.tables.scheduling import scheduled_statuses
 from pnyx.db.tables.statuses import (
     bookmarks,
     conversation_mutes,
@@ -126,4 +137,11 @@ __all__ = [
     "domain_blocks",
     "seen_activities",
     "tombstones",
+    "scheduled_statuses",
+    "announcements",
+    "announcement_reads",
+    "announcement_reactions",
+    "account_pins",
+    "account_domain_blocks",
+    "suggestion_dismissals",
 ]

@@ -209,8 +209,11 @@ media_attachments = sa.Table(
     sa.Column("content_type", sa.String(100), nullable=True),
     sa.Column("file_size", sa.BigInteger, nullable=True),
     created_column(),
+    # Reserved for a post scheduled for later (core.scheduled_statuses), until it is published.
+    foreign_key("scheduled_status_id", "scheduled_statuses.id", nullable=True, ondelete="SET NULL"),
 )
 sa.Index("ix_media_attachments_status_id", media_attachments.c.status_id)
 sa.Index("ix_media_attachments_file_key", media_attachments.c.file_key)
 sa.Index("ix_media_attachments_preview_key", media_attachments.c.preview_key)
 sa.Index("ix_media_attachments_account_id", media_attachments.c.account_id)
+sa.Index("ix_media_attachments_scheduled_status_id", media_attachments.c.scheduled_status_id)

@@ -1,0 +1,137 @@
+"""Mastodon API: trends (hashtags, posts, links) and follow suggestions. The formulas are in
+pnyx.core.trends and pnyx.core.suggestions (and docs/api.md); this module pages and renders.
+
+Trends are kept per process for a while (`trends.Cache`, one per app); each reader then gets
+them through their own visibility pipeline. Pages are by `offset`, with a Link header to the
+next one, as Mastodon pages trends.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from pnyx.api.auth import optional, require
+from pnyx.api.http import JSON, database, path_id, read_params
+from pnyx.core import hashtags, status_views, suggestions, trends
+from pnyx.presenters import collections, entities
+
+# Mastodon 4.3's v2 `source`, from the sources it replaces.
+LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}
+
+
+def _cache(request: Request) -> trends.Cache:
+    state = request.app.state
+    if getattr(state, "trends_cache", None) is None:
+        state.trends_cache = trends.Cache()
+    return state.trends_cache
+
+
+def _window(params, default: int, maximum: int) -> tuple[int, int]:
+    limit = params.int("limit", default)
+    offset = params.int("offset", 0)
+    return max(0, offset or 0), max(1, min(limit or default, maximum))
+
+
+def _with_next(request: Request, items: list, offset: int, limit: int, more: bool) -> JSON:
+    response = JSON(items)
+    if more:
+        keep = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+        base = str(request.url.replace(query="")).rstrip("/")
+        query = urlencode([*keep, ("offset", str(offset + limit))])
+        response.headers["Link"] = f'<{base}?{query}>; rel="next"'
+    return response
+
+
+async def tags(request: Request) -> JSON:
+    params = await read_params(request)
+    offset, limit = _window(params, 10, 20)
+    cache = _cache(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read")
+        rows = trends.trending_tag_rows(tx, cache, offset, limit + 1)
+        viewer_id = viewer.account_id if viewer else None
+        views = hashtags.views(tx, viewer_id, rows[:limit])
+        signed_in = viewer is not None
+        return [collections.tag(v, tx.settings, signed_in=signed_in) for v in views], len(rows)
+
+    items, found = await database(request).read(work)
+    return _with_next(request, items, offset, limit, found > limit)
+
+
+async def statuses(request: Request) -> JSON:
+    params = await read_params(request)
+    offset, limit = _window(params, 20, 40)
+    cache = _cache(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        ranked = trends.trending_status_ids(tx, cache)
+        bundle = status_views.load(tx, ranked, viewer_id, hide_muted=True, filter_context="public")
+        shown = bundle.visible[offset : offset + limit + 1]
+        items = [entities.status(bundle, sid, tx.settings, tx.now) for sid in shown[:limit]]
+        return items, len(shown)
+
+    items, found = await database(request).read(work)
+    return _with_next(request, items, offset, limit, found > limit)
+
+
+async def links(request: Request) -> JSON:
+    """No link preview cards yet, so no trending links: an empty list, as a quiet server's."""
+    return JSON([])
+
+
+async def suggestions_v2(request: Request) -> JSON:
+    params = await read_params(request)
+    limit = max(1, min(params.int("limit", 40) or 40, 80))
+
+    def work(tx):
+        viewer = require(tx, request, "read:accounts")
+        return [
+            {
+                "source": LEGACY_SOURCE[s.sources[0]],
+                "sources": s.sources,
+                "account": entities.account(s.account, tx.settings),
+            }
+            for s in suggestions.suggest(tx, viewer.account_id, limit)
+        ]
+
+    return JSON(await database(request).read(work))
+
+
+async def suggestions_v1(request: Request) -> JSON:
+    params = await read_params(request)
+    limit = max(1, min(params.int("limit", 40) or 40, 80))
+
+    def work(tx):
+        viewer = require(tx, request, "read:accounts")
+        found = suggestions.suggest(tx, viewer.account_id, limit)
+        return [entities.account(s.account, tx.settings) for s in found]
+
+    return JSON(await database(request).read(work))
+
+
+async def dismiss_suggestion(request: Request) -> JSON:
+    target_id = path_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write:accounts")
+        suggestions.dismiss(tx, viewer.account_id, target_id)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+routes = [
+    Route("/api/v1/trends", tags, methods=["GET"]),
+    Route("/api/v1/trends/tags", tags, methods=["GET"]),
+    Route("/api/v1/trends/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/trends/links", links, methods=["GET"]),
+    Route("/api/v2/suggestions", suggestions_v2, methods=["GET"]),
+    Route("/api/v1/suggestions", suggestions_v1, methods=["GET"]),
+    Route("/api/v1/suggestions/{id:int}", dismiss_suggestion, methods=["DELETE"]),
+]
