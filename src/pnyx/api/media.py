@@ -1,10 +1,10 @@
 """Mastodon API: media uploads (`/api/v1/media`, `/api/v2/media`) and the files they make.
 
-Apps upload first, then post with `media_ids`. v1 answers once the image is processed (200);
-v2 leaves the processing to the `media.process` job and answers 202 with `url: null`, and
-apps poll `GET /api/v1/media/:id` (206 while processing, 200 once done). The rules and the
-checks of the file are in `pnyx.core.media` and `pnyx.core.image_processing`; this module
-reads the request and renders.
+Apps upload first, then post with `media_ids`. v1 answers once the file is processed (200),
+whatever its kind, as Mastodon's v1 does; v2 leaves the processing to the `media.process` job
+and answers 202 with `url: null`, and apps poll `GET /api/v1/media/:id` (206 while
+processing, 200 once done). The rules and the checks of the file are in `pnyx.core.media` and
+`pnyx.core.media_files`; this module reads the request and renders.
 
 Uploaded files in the local store are served at /system/media/<key> (`serve`): only files of
 processed uploads, with their own type, `nosniff`, a year of caching (a key never names
@@ -35,7 +35,8 @@ MEDIA_PATHS = ("/api/v1/media", "/api/v2/media")
 def upload_limit(settings: Settings) -> int:
     """The largest body a media upload may have: a file one byte over the cap still arrives
     whole, so that it is refused with Mastodon's 422 and its reason rather than a bare 413."""
-    return max(settings.max_request_bytes, settings.max_image_bytes + FORM_OVERHEAD)
+    largest = max(settings.max_image_bytes, settings.max_video_bytes, settings.max_audio_bytes)
+    return max(settings.max_request_bytes, largest + FORM_OVERHEAD)
 
 
 def _attributes(params: Params) -> media.Attributes:
