@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from pnyx.config import Settings
 from pnyx.core import media_files
 from pnyx.core.errors import CoreError, Invalid, NotFound
-from pnyx.core.media_types import MediaRefused, Processed
 from pnyx.core.media_store import MediaStore, store_for
+from pnyx.core.media_types import MediaRefused, Processed
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id, parse_id
 from pnyx.db.tables import media_attachments, statuses
