@@ -248,3 +248,22 @@ def test_posts_carry_video_and_federate_it_as_a_document(client, make_user):
     assert document["name"] == "Waves"
     assert (document["width"], document["height"]) == (64, 48)
     assert document["blurhash"] == clip["blurhash"]
+
+
+def test_served_video_answers_byte_ranges(client, make_user):
+    alice = make_user("alice")
+    entity = upload(client, alice, video()).json()
+    path = entity["url"].removeprefix("https://pnyx.test")
+    whole = client.get(path)
+    assert whole.headers["accept-ranges"] == "bytes"
+    size = len(whole.content)
+    part = client.get(path, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == whole.content[:100]
+    assert part.headers["content-range"] == f"bytes 0-99/{size}"
+    assert part.headers["content-type"] == "video/mp4"
+    tail = client.get(path, headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.content == whole.content[-10:]
+    rest = client.get(path, headers={"Range": f"bytes={size - 5}-"})
+    assert rest.content == whole.content[-5:]
+    assert client.get(path, headers={"Range": f"bytes={size}-"}).status_code == 416
+    assert client.get(path, headers={"Range": "bytes=a-b"}).content == whole.content
