@@ -27,6 +27,7 @@ def video(
     sound: str | None = None,
     metadata: dict[str, str] | None = None,
     spacing: Fraction | None = None,
+    rotation: int = 0,
 ) -> bytes:
     """A few frames of colour (and, with `sound`, a tone in that codec). `spacing`: seconds
     between frames, when they are not 1/rate apart."""
@@ -36,6 +37,8 @@ def video(
         stream = output.add_stream(codec, rate=rate)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)  # as a phone filming upright says it
         if codec == "libx264":
             stream.codec_context.options = {"preset": "ultrafast"}
         if spacing is not None:

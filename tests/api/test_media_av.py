@@ -267,3 +267,17 @@ def test_served_video_answers_byte_ranges(client, make_user):
     assert rest.content == whole.content[-5:]
     assert client.get(path, headers={"Range": f"bytes={size}-"}).status_code == 416
     assert client.get(path, headers={"Range": "bytes=a-b"}).content == whole.content
+
+
+@pytest.mark.parametrize("codec", ["libx264", "libvpx-vp9"], ids=["copied", "encoded"])
+def test_a_phone_video_filmed_upright_stays_upright(client, make_user, codec):
+    """Sideways pixels with a display rotation: the stored file keeps the rotation, whether
+    copied or encoded again, and the preview and sizes are upright."""
+    alice = make_user("alice")
+    entity = upload(client, alice, video(codec, "mp4", rotation=90), name="phone.mp4").json()
+    assert entity["type"] == "video"
+    assert (entity["meta"]["width"], entity["meta"]["height"]) == (48, 64)
+    assert (entity["meta"]["small"]["width"], entity["meta"]["small"]["height"]) == (48, 64)
+    served = fetch(client, entity["url"]).content
+    with av.open(io.BytesIO(served)) as stored:
+        assert next(stored.decode(video=0)).rotation == 90

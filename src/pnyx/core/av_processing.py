@@ -149,6 +149,10 @@ class VideoEncoder:
         self.count = 0
 
     def add(self, frame: Any, seconds: float | None) -> None:
+        if self.count == 0 and frame.rotation:
+            # A phone filming upright stores the pixels sideways and says how to turn them:
+            # the new file says so too (the pixels are not turned, as in a copied file).
+            self.stream.set_display_rotation(frame.rotation)
         if seconds is None:
             seconds = self.count / float(self.stream.codec_context.framerate or 30)
         pts = round(seconds / TIME_BASE)
@@ -202,7 +206,7 @@ def _video(settings: Settings, facts: AVFacts, source: Any, path: Path) -> Image
                 if is_video:
                     budget.video(frame)
                     if first is None:
-                        first = frame.to_image()
+                        first = upright_picture(frame)
                     if not copy:
                         encoder.add(frame, _seconds(frame))
                 else:
@@ -231,8 +235,15 @@ def _seconds(frame: Any) -> float | None:
     return seconds if seconds is not None and math.isfinite(seconds) else None
 
 
+def upright_picture(frame: Any) -> Image.Image:
+    """A decoded frame as it is meant to be seen (turned by its display rotation)."""
+    picture = frame.to_image()
+    return picture.rotate(frame.rotation, expand=True) if frame.rotation else picture
+
+
 def video_result(kind: str, stored: bytes, first: Image.Image) -> Processed:
-    """The stored MP4 as Mastodon describes it, read back from the file itself."""
+    """The stored MP4 as Mastodon describes it, read back from the file itself; the size is
+    the size it is shown at (`first` is upright)."""
     small = preview(first.convert("RGB"))
     described = av_probe.open_input_bare(stored, "mp4")
     try:
@@ -241,6 +252,8 @@ def video_result(kind: str, stored: bytes, first: Image.Image) -> Processed:
         duration = (described.duration or 0) / 1_000_000
         rate = Fraction(video.average_rate or video.guessed_rate or 0)
         width, height = video.width, video.height
+        if (first.width > first.height) != (width > height):
+            width, height = height, width  # turned a quarter by its display rotation
         meta: dict[str, Any] = {
             "length": _length(duration),
             "duration": round(duration, 3),
