@@ -281,3 +281,27 @@ def test_a_phone_video_filmed_upright_stays_upright(client, make_user, codec):
     served = fetch(client, entity["url"]).content
     with av.open(io.BytesIO(served)) as stored:
         assert next(stored.decode(video=0)).rotation == 90
+
+
+def test_only_images_and_remote_gifs_are_their_own_preview():
+    from types import SimpleNamespace
+
+    from pnyx.presenters import entities
+
+    def remote(kind: str, url: str) -> dict:
+        row = SimpleNamespace(
+            id=1,
+            type=kind,
+            url=None,
+            preview_url=None,
+            remote_url=url,
+            meta={},
+            description="",
+            blurhash=None,
+        )
+        return entities.media_attachment(row)
+
+    assert remote("image", "https://a.example/p.png")["preview_url"] == "https://a.example/p.png"
+    assert remote("gifv", "https://a.example/l.gif")["preview_url"] == "https://a.example/l.gif"
+    assert remote("video", "https://a.example/v.mp4")["preview_url"] is None
+    assert remote("audio", "https://a.example/s.mp3")["preview_url"] is None

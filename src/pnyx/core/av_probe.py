@@ -206,7 +206,10 @@ def _video_facts(settings: Settings, facts: AVFacts, stream: Any) -> AVFacts:
         raise refused("File has no pixels")
     if width * height > settings.max_video_pixels:
         raise refused(f"{width}x{height} videos are not supported")  # Mastodon's words
-    rate = stream.average_rate or stream.guessed_rate
+    # The average rate, measured over the first frames; not the guessed one, which for a
+    # variable-rate WebM (a browser's recording) can be its time base, 1000 fps. Without an
+    # average, the frames are counted while decoded.
+    rate = stream.average_rate
     frame_rate = Fraction(rate) if rate else None
     if frame_rate is not None and frame_rate > settings.max_video_frame_rate:
         raise refused(f"{int(frame_rate)}fps videos are not supported")
