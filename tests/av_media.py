@@ -143,3 +143,31 @@ def absurd_wav() -> bytes:
 def avi() -> bytes:
     """A container we do not take, however its streams look."""
     return video("libx264", "avi", frames=2)
+
+
+def _vp9_packets(size: tuple[int, int], frames: int, start: int) -> list:
+    encoder = av.CodecContext.create("libvpx-vp9", "w")
+    encoder.width, encoder.height = size
+    encoder.pix_fmt, encoder.time_base = "yuv420p", Fraction(1, 10)
+    encoder.options = {"deadline": "realtime", "cpu-used": "8"}
+    packets = []
+    for i in range(frames):
+        frame = av.VideoFrame.from_image(Image.new("RGB", size, ((i * 50) % 256, 0, 0)))
+        frame.pts = start + i
+        packets += encoder.encode(frame)
+    return packets + encoder.encode(None)
+
+
+def growing_webm(small: tuple[int, int] = (32, 32), big: tuple[int, int] = (64, 64)) -> bytes:
+    """A WebM whose header says `small`, then a keyframe of `big` (every VP9 keyframe carries
+    its own size): the header lies about the frames' size."""
+    packets = _vp9_packets(small, 3, 0) + _vp9_packets(big, 1, 3)
+    out = io.BytesIO()
+    with av.open(out, "w", format="webm") as output:
+        stream = output.add_stream("libvpx-vp9", rate=10)
+        stream.width, stream.height = small
+        stream.pix_fmt, stream.time_base = "yuv420p", Fraction(1, 10)
+        for packet in packets:
+            packet.stream, packet.time_base = stream, Fraction(1, 10)
+            output.mux(packet)
+    return out.getvalue()

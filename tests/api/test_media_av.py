@@ -21,6 +21,7 @@ from av_media import (
     fast_video,
     garbage_after_header,
     garbage_webm,
+    growing_webm,
     huge_video,
     lying_webm,
     video,
@@ -205,7 +206,7 @@ def test_video_limits_are_settings_and_the_instance_says_them(make_user, setting
     from pnyx.app import create_app
 
     capped = settings.with_overrides(
-        max_video_seconds=1, max_video_pixels=2_000, max_video_frame_rate=5
+        max_video_seconds=1, max_video_pixels=2_000, max_video_frame_rate=10
     )
     with TestClient(
         create_app(capped, run_workers=False, migrate=False), base_url="https://pnyx.test"
@@ -213,7 +214,7 @@ def test_video_limits_are_settings_and_the_instance_says_them(make_user, setting
         config = capped_client.get("/api/v2/instance").json()["configuration"]
         limits = config["media_attachments"]
         assert limits["video_matrix_limit"] == 2_000
-        assert limits["video_frame_rate_limit"] == 5
+        assert limits["video_frame_rate_limit"] == 10
         assert limits["video_size_limit"] == capped.max_video_bytes
         for kind in ("video/mp4", "video/webm", "video/quicktime", "audio/mpeg", "audio/ogg"):
             assert kind in limits["supported_mime_types"]
@@ -223,6 +224,11 @@ def test_video_limits_are_settings_and_the_instance_says_them(make_user, setting
         assert "64x48 videos are not supported" in too_large.json()["error"]
         long = upload(capped_client, alice, video(frames=30, size=(32, 32), rate=5))
         assert long.status_code == 422 and "longer than 1 seconds" in long.json()["error"]
+        # The header says 32x32 (under the cap), a later keyframe is 64x64 (over it): FFmpeg
+        # is told the cap too, and refuses to make the frame.
+        grows = upload(capped_client, alice, growing_webm(), name="grows.webm")
+        assert grows.status_code == 422, grows.text
+        assert "could not be read" in grows.json()["error"]
         assert stored_files(capped) == []
 
 
