@@ -115,7 +115,7 @@ async def serve(request: Request) -> Response:
     S3 bucket are fetched from it: Pnyx is not their proxy.)"""
     key = request.path_params["key"]
     settings = request.app.state.settings
-    if settings.s3_bucket:
+    if settings.s3_bucket or "\x00" in key:  # no key has a NUL (PostgreSQL refuses one)
         raise ApiError(404, "Record not found")
     content_type = await database(request).read(lambda tx: media.served(tx, key))
     data = None
