@@ -100,6 +100,15 @@ class Settings:
     max_image_bytes: int = 16 * 1024 * 1024
     max_image_input_pixels: int = 50_000_000
     max_image_frames: int = 300
+    # Video and audio (core.av_probe), refused before decoding past these: bytes (Mastodon's
+    # 99 MB), pixels of a frame (3840x2160), frames per second, and length in seconds (a
+    # transcode takes about as long as the video on one core; audio is cheap to convert).
+    max_video_bytes: int = 99 * 1024 * 1024
+    max_audio_bytes: int = 99 * 1024 * 1024
+    max_video_pixels: int = 8_294_400
+    max_video_frame_rate: int = 120
+    max_video_seconds: int = 600
+    max_audio_seconds: int = 3600
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

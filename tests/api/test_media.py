@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from images import gif_with_frames, jpeg_with_gps, metadata_of, png, png_bomb, svg_named_png
 from pnyx import registry
-from pnyx.core import media
+from pnyx.core import image_processing, media
 from pnyx.db.tables import jobs, media_attachments
 
 
@@ -59,7 +59,7 @@ def test_v1_upload_strips_metadata_and_serves_the_image(client, make_user, setti
     original, small = entity["meta"]["original"], entity["meta"]["small"]
     assert (original["width"], original["height"]) == (800, 1200)
     assert original["size"] == "800x1200" and original["aspect"] == pytest.approx(800 / 1200)
-    assert small["width"] * small["height"] <= media.image_processing.PREVIEW_PIXELS
+    assert small["width"] * small["height"] <= image_processing.PREVIEW_PIXELS
     assert entity["meta"]["focus"] == {"x": 0.0, "y": 0.0}
     assert entity["url"].startswith("https://pnyx.test/system/media/")
     assert entity["preview_url"].startswith("https://pnyx.test/system/media/")
@@ -143,7 +143,9 @@ def test_a_file_over_the_size_cap_is_refused(make_user, settings):
 
     from pnyx.app import create_app
 
-    small_cap = settings.with_overrides(max_image_bytes=20_000)
+    small_cap = settings.with_overrides(
+        max_image_bytes=20_000, max_video_bytes=20_000, max_audio_bytes=20_000
+    )
     with TestClient(
         create_app(small_cap, run_workers=False, migrate=False), base_url="https://pnyx.test"
     ) as capped:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from mastodon import Mastodon, MastodonAPIError
 
+from av_media import animated_gif, audio, huge_video, video
 from images import jpeg_with_gps, metadata_of, png_bomb
 from server import PnyxServer
 
@@ -92,4 +93,35 @@ def test_a_bomb_is_refused_with_422(people):
     mia, _ = people["mia"]
     with pytest.raises(MastodonAPIError) as refused:
         mia.media_post(png_bomb(), mime_type="image/png")
+    assert status_code(refused.value) == 422
+
+
+@pytest.mark.parametrize(
+    "make, mime_type, kind, served_type",
+    [
+        (lambda: video("libvpx-vp9", "webm", sound="libopus"), "video/webm", "video", "video/mp4"),
+        (lambda: audio("libopus", "ogg"), "audio/ogg", "audio", "audio/mpeg"),
+        (animated_gif, "image/gif", "gifv", "video/mp4"),
+    ],
+    ids=["video", "audio", "gif"],
+)
+def test_video_audio_and_gif_through_mastodon_py(people, make, mime_type, kind, served_type):
+    """Mastodon.py uploads through v2 and, with `synchronous`, polls until processed."""
+    mia, _ = people["mia"]
+    noa, _ = people["noa"]
+    uploaded = mia.media_post(make(), mime_type=mime_type, description=kind, synchronous=True)
+    assert uploaded["type"] == kind and uploaded["url"], uploaded
+    status = mia.status_post(f"A {kind}", media_ids=[uploaded["id"]])
+    [attachment] = noa.status(status["id"])["media_attachments"]
+    assert attachment["type"] == kind and attachment["description"] == kind
+    assert attachment["meta"]["duration"] > 0
+    served = httpx.get(attachment["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == served_type
+    mia.status_delete(status["id"])
+
+
+def test_a_video_bomb_is_refused_with_422(people):
+    mia, _ = people["mia"]
+    with pytest.raises(MastodonAPIError) as refused:
+        mia.media_post(huge_video(), mime_type="video/mp4")
     assert status_code(refused.value) == 422

@@ -116,3 +116,47 @@ def test_served_files_answer_a_plain_fetch(local_db, make_user, app):
         answer = client.get(httpx.URL(row.url).path)
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/jpeg"
+
+
+def test_video_gifv_and_audio_go_out_as_documents_with_their_types(local_db, peer, make_user):
+    from av_media import animated_gif, audio, video
+
+    alice = make_user("alice").account_id
+    uploads = [
+        (video(sound="aac"), "A clip"),
+        (animated_gif(), "A loop"),
+        (audio("libopus", "ogg"), "A tone"),
+    ]
+    ids = [
+        str(media.upload(local_db, alice, data, media.Attributes(description=alt), now=True))
+        for data, alt in uploads
+    ]
+    local_db.run_sync(
+        statuses.create,
+        alice,
+        StatusInput(text=f"@taka@{peer.domain} sounds", visibility="public", media_ids=ids),
+    )
+    registry.drain(local_db)
+
+    [create] = peer.of_type("Create")
+    clip, loop, tone = create["object"]["attachment"]
+    assert {k: clip[k] for k in ("type", "mediaType", "name", "width", "height")} == {
+        "type": "Document",
+        "mediaType": "video/mp4",
+        "name": "A clip",
+        "width": 64,
+        "height": 48,
+    }
+    assert clip["blurhash"] and clip["url"].endswith(".mp4")
+    assert (loop["mediaType"], loop["name"], loop["width"], loop["height"]) == (
+        "video/mp4",
+        "A loop",
+        40,
+        30,
+    )
+    assert (tone["type"], tone["mediaType"], tone["name"]) == ("Document", "audio/mpeg", "A tone")
+    assert tone["url"].endswith(".mp3") and "width" not in tone
+    # Read back as a Mastodon server sends them, they are video and audio again.
+    note = parse_object({**create["object"], "@context": create["@context"]})
+    kinds = [incoming_attachment(a).kind for a in note.attachments]
+    assert kinds == ["video", "video", "audio"]

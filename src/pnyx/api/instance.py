@@ -16,7 +16,7 @@ from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_policies
+from pnyx.core import instance_policies, media_files
 from pnyx.core.errors import NotFound
 from pnyx.core.instance_settings import effective_settings
 from pnyx.presenters import entities
@@ -27,23 +27,17 @@ MAX_MEDIA_ATTACHMENTS = 4
 MAX_FEATURED_TAGS = 10
 MAX_PINNED_STATUSES = 5
 CHARACTERS_RESERVED_PER_URL = 23
-# What uploads accept today (core.image_processing): images only, so only image types are
-# named (apps hide what is not offered); video and audio come with their own processing.
-# The video limits are Mastodon 4.3's, for apps that read them.
-IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]
-VIDEO_LIMITS = {
-    "video_size_limit": 103809024,
-    "video_frame_rate_limit": 120,
-    "video_matrix_limit": 8294400,
-}
 
 
 def media_config(settings: Settings) -> dict:
+    """What uploads accept (core.media_files) and the caps they are held to, as served."""
     return {
-        "supported_mime_types": list(IMAGE_TYPES),
+        "supported_mime_types": media_files.supported_mime_types(),
         "image_size_limit": settings.max_image_bytes,
         "image_matrix_limit": settings.max_image_input_pixels,
-        **VIDEO_LIMITS,
+        "video_size_limit": settings.max_video_bytes,
+        "video_frame_rate_limit": settings.max_video_frame_rate,
+        "video_matrix_limit": settings.max_video_pixels,
     }
 
 

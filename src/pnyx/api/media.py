@@ -1,14 +1,15 @@
 """Mastodon API: media uploads (`/api/v1/media`, `/api/v2/media`) and the files they make.
 
-Apps upload first, then post with `media_ids`. v1 answers once the image is processed (200);
-v2 leaves the processing to the `media.process` job and answers 202 with `url: null`, and
-apps poll `GET /api/v1/media/:id` (206 while processing, 200 once done). The rules and the
-checks of the file are in `pnyx.core.media` and `pnyx.core.image_processing`; this module
-reads the request and renders.
+Apps upload first, then post with `media_ids`. v1 answers once the file is processed (200),
+whatever its kind, as Mastodon's v1 does; v2 leaves the processing to the `media.process` job
+and answers 202 with `url: null`, and apps poll `GET /api/v1/media/:id` (206 while
+processing, 200 once done). The rules and the checks of the file are in `pnyx.core.media` and
+`pnyx.core.media_files`; this module reads the request and renders.
 
 Uploaded files in the local store are served at /system/media/<key> (`serve`): only files of
 processed uploads, with their own type, `nosniff`, a year of caching (a key never names
-another file) and CORS for any origin (web apps load images with `crossorigin`).
+another file), CORS for any origin (web apps load images with `crossorigin`) and byte ranges
+(browsers seek in a video, and Safari plays none from a server without them).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ MEDIA_PATHS = ("/api/v1/media", "/api/v2/media")
 def upload_limit(settings: Settings) -> int:
     """The largest body a media upload may have: a file one byte over the cap still arrives
     whole, so that it is refused with Mastodon's 422 and its reason rather than a bare 413."""
-    return max(settings.max_request_bytes, settings.max_image_bytes + FORM_OVERHEAD)
+    largest = max(settings.max_image_bytes, settings.max_video_bytes, settings.max_audio_bytes)
+    return max(settings.max_request_bytes, largest + FORM_OVERHEAD)
 
 
 def _attributes(params: Params) -> media.Attributes:
@@ -121,16 +123,46 @@ async def serve(request: Request) -> Response:
         data = await anyio.to_thread.run_sync(store_for(settings).get, key)
     if data is None:
         raise ApiError(404, "Record not found")
+    headers = {
+        "Cache-Control": CACHE_CONTROL,
+        "X-Content-Type-Options": "nosniff",
+        "Access-Control-Allow-Origin": "*",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Accept-Ranges": "bytes",
+    }
+    wanted = byte_range(request.headers.get("range"), len(data))
+    if wanted is None:
+        return Response(data, media_type=content_type, headers=headers)
+    start, end = wanted
+    if start >= len(data):
+        headers["Content-Range"] = f"bytes */{len(data)}"
+        return Response(b"", status_code=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
     return Response(
-        data,
-        media_type=content_type,
-        headers={
-            "Cache-Control": CACHE_CONTROL,
-            "X-Content-Type-Options": "nosniff",
-            "Access-Control-Allow-Origin": "*",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
+        data[start : end + 1], status_code=206, media_type=content_type, headers=headers
     )
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One range of `Range: bytes=a-b` (`a-`, `-n` too), the last byte capped at the end;
+    None for no header or one we do not read (the whole file is then sent). Safari plays a
+    video only from a server that answers ranges."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[len("bytes=") :].strip().partition("-")
+    try:
+        if not first:
+            length = int(last)
+            return (max(0, size - length), size - 1) if length > 0 else None
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size:
+        return start, start  # past the end: 416
+    if end < start:
+        return None
+    return start, min(end, size - 1)
 
 
 routes = [

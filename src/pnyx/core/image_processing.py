@@ -9,8 +9,9 @@ colour profile, resized to Mastodon's limits, and written again from the pixels 
 EXIF (GPS included), no XMP, no ICC profile, no comments survive. A small preview and a
 blurhash come from the same pixels.
 
-Animated GIFs stay animated GIFs (type `image`): turning them into `gifv` video needs a video
-encoder, which comes with video uploads. Pure functions, no database and no store.
+Animated GIFs are not processed here: they become `gifv` video (core.gifv), which reuses the
+header checks (`probe`), the preview and the blurhash of this module. Pure functions, no
+database and no store.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import blurhash
-from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from pnyx.config import Settings
-from pnyx.core.errors import CoreError
+from pnyx.core.media_types import UNSUPPORTED, MediaRefused, Processed, Rendition
+
+__all__ = ["UNSUPPORTED", "MediaRefused", "Processed", "Rendition", "probe", "process"]
 
 # Mastodon's limits: stored images have at most 3840x2160 worth of pixels, previews 640x360.
 MAX_IMAGE_PIXELS = 8_294_400
@@ -46,13 +49,6 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 )
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
-UNSUPPORTED = "Validation failed: File content type is invalid"  # as Mastodon words it
-
-
-class MediaRefused(CoreError):
-    """An upload that will not be stored: 422 with a message that says why."""
-
-    status = 422
 
 
 def sniff(data: bytes) -> str | None:
@@ -75,24 +71,6 @@ class Probe:
     width: int
     height: int
     frames: int
-
-
-@dataclass(frozen=True)
-class Rendition:
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class ProcessedImage:
-    original: Rendition
-    small: Rendition
-    blurhash: str
-    animated: bool
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _open(data: bytes, expected: str) -> Image.Image:
@@ -146,39 +124,35 @@ def _frame_count(image: Image.Image, cap: int) -> int:
     return min(int(declared), cap + 1)
 
 
-def process(settings: Settings, data: bytes) -> ProcessedImage:
-    """The stored image, its preview and its blurhash, from an upload `probe` accepts."""
+def process(settings: Settings, data: bytes) -> Processed:
+    """The stored image, its preview and its blurhash, from an upload `probe` accepts. An
+    animation is not for this function (core.gifv makes it a video): its first frame is."""
     facts = probe(settings, data)
     image = _open(data, facts.format)
     try:
-        if facts.frames > 1 and facts.format == "GIF":
-            original = _animated_gif(image)
-            first = _upright(_first_frame(data, facts.format))
-        else:
-            first = _upright(image)
-            original = _still(first, facts.format)
+        first = upright(image)
+        original = _still(first, facts.format)
     except MediaRefused:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise MediaRefused(
             f"Validation failed: File could not be read as an image ({exc})"
         ) from exc
-    small = _preview(first)
-    hash_ = _blurhash(first)
-    return ProcessedImage(
+    small = preview(first)
+    return Processed(
+        type="image",
         original=original,
         small=small,
-        blurhash=hash_,
-        animated=facts.frames > 1,
+        blurhash=blurhash_of(first),
         meta={
-            "original": _dimensions(original.width, original.height),
-            "small": _dimensions(small.width, small.height),
+            "original": dimensions(original.width, original.height),
+            "small": dimensions(small.width, small.height),
             "focus": {"x": 0.0, "y": 0.0},
         },
     )
 
 
-def _dimensions(width: int, height: int) -> dict[str, Any]:
+def dimensions(width: int, height: int) -> dict[str, Any]:
     return {
         "width": width,
         "height": height,
@@ -187,13 +161,7 @@ def _dimensions(width: int, height: int) -> dict[str, Any]:
     }
 
 
-def _first_frame(data: bytes, kind: str) -> Image.Image:
-    image = _open(data, kind)
-    image.seek(0)
-    return image
-
-
-def _upright(image: Image.Image) -> Image.Image:
+def upright(image: Image.Image) -> Image.Image:
     """Decoded, turned as its EXIF orientation says, in sRGB, in RGB or RGBA, with no
     metadata left in `info`."""
     image.load()
@@ -222,7 +190,7 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     return converted if converted is not None else image
 
 
-def _scaled(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+def scaled(width: int, height: int, max_pixels: int) -> tuple[int, int]:
     if width * height <= max_pixels:
         return width, height
     factor = math.sqrt(max_pixels / (width * height))
@@ -246,7 +214,7 @@ def _encode(image: Image.Image, kind: str) -> Rendition:
 def _still(image: Image.Image, kind: str) -> Rendition:
     """A still image at Mastodon's size. JPEG and WebP stay what they are; PNG stays PNG;
     anything else (AVIF, a one-frame GIF) becomes PNG when it has transparency, else JPEG."""
-    size = _scaled(image.width, image.height, MAX_IMAGE_PIXELS)
+    size = scaled(image.width, image.height, MAX_IMAGE_PIXELS)
     if size != image.size:
         image = image.resize(size, Image.Resampling.LANCZOS)
     if kind not in ("JPEG", "PNG", "WEBP"):
@@ -256,39 +224,14 @@ def _still(image: Image.Image, kind: str) -> Rendition:
     return _encode(image, kind)
 
 
-def _animated_gif(image: Image.Image) -> Rendition:
-    """Every frame again, resized if needed, with its duration and the loop count only."""
-    size = _scaled(image.width, image.height, MAX_IMAGE_PIXELS)
-    frames, durations = [], []
-    for frame in ImageSequence.Iterator(image):
-        durations.append(int(frame.info.get("duration", 100)))
-        still = frame.convert("RGBA")
-        if size != still.size:
-            still = still.resize(size, Image.Resampling.LANCZOS)
-        still.info = {}
-        frames.append(still)
-    loop = int(image.info.get("loop", 0))
-    out = io.BytesIO()
-    frames[0].save(
-        out,
-        "GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=durations,
-        loop=loop,
-        disposal=2,
-        optimize=False,
-    )
-    return Rendition(out.getvalue(), MIME["GIF"], EXTENSIONS["GIF"], size[0], size[1])
-
-
-def _preview(image: Image.Image) -> Rendition:
-    size = _scaled(image.width, image.height, PREVIEW_PIXELS)
+def preview(image: Image.Image) -> Rendition:
+    """The small rendition apps show in timelines: Mastodon's 640x360 worth of pixels."""
+    size = scaled(image.width, image.height, PREVIEW_PIXELS)
     small = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image.copy()
     return _encode(small, "PNG" if small.mode == "RGBA" else "JPEG")
 
 
-def _blurhash(image: Image.Image) -> str:
+def blurhash_of(image: Image.Image) -> str:
     thumb = image.convert("RGB")
     thumb.thumbnail((BLURHASH_SOURCE, BLURHASH_SOURCE))
     width, height = thumb.size

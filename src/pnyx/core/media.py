@@ -1,8 +1,9 @@
 """Media uploads: what a person may upload, where its files go, and when it joins a post.
 
 An upload is made before the post that carries it (Mastodon's flow): `upload` checks the file
-(`image_processing.probe`: magic bytes, size, pixel and frame caps, before any decoding) and
-either processes it at once (`POST /api/v1/media`) or stores the file as sent and leaves the
+(`media_files.check`: magic bytes, size, pixel, frame, frame-rate and length caps, before any
+decoding) and either processes it at once (`POST /api/v1/media`, as Mastodon does for every
+kind: v1 answers with the finished attachment) or stores the file as sent and leaves the
 processing to the durable `media.process` job (`POST /api/v2/media`). A refused file leaves
 nothing behind: no row, no file. Processing happens outside any transaction (it takes a
 while, and SQLite has one writer); the row is written once the files are stored, and the
@@ -26,10 +27,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.config import Settings
-from pnyx.core import image_processing
+from pnyx.core import media_files
 from pnyx.core.errors import CoreError, Invalid, NotFound
-from pnyx.core.image_processing import MediaRefused, ProcessedImage
 from pnyx.core.media_store import MediaStore, store_for
+from pnyx.core.media_types import MediaRefused, Processed
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id, parse_id
 from pnyx.db.tables import media_attachments, statuses
@@ -47,6 +48,8 @@ IN_USE = "Media attachment is currently used by a status"
 # Decoding a large image takes a few hundred megabytes for a moment: at most this many at once
 # per process, whoever asks (a v1 upload, a media.process job).
 _DECODING = threading.BoundedSemaphore(2)
+# A video or a GIF is encoded again with two threads, for as long as it lasts: one at a time.
+_TRANSCODING = threading.BoundedSemaphore(1)
 PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
 
 
@@ -97,7 +100,7 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
 
     Raises MediaRefused (422) for a file that is refused, before anything is stored."""
     settings = db.settings
-    image_processing.probe(settings, data)
+    kind = media_files.check(settings, data)
     store = store_for(settings)
     media_id = new_id()
     prefix = f"media_attachments/{media_id}/{secrets.token_hex(8)}"
@@ -111,7 +114,7 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
         stored = [f"{prefix}/upload"]
         store.put(stored[0], data, "application/octet-stream")
         row = {
-            "type": "image",
+            "type": kind,
             "processing": QUEUED,
             "upload_key": stored[0],
             "meta": meta,
@@ -136,16 +139,20 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     return media_id
 
 
-def _process(settings: Settings, data: bytes) -> ProcessedImage:
-    with _DECODING:
-        return image_processing.process(settings, data)
+def _process(settings: Settings, data: bytes) -> Processed:
+    kind = media_files.check(settings, data)
+    with _DECODING if kind == "image" else _TRANSCODING:
+        return media_files.process(settings, data)
 
 
-def _store(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[str]:
-    """Write both renditions; if the second fails, the first goes too."""
+def _store(store: MediaStore, prefix: str, processed: Processed) -> list[str]:
+    """Write the file and its preview (audio has none); if the second fails, the first goes
+    too."""
     original = f"{prefix}/original.{processed.original.extension}"
-    small = f"{prefix}/small.{processed.small.extension}"
     store.put(original, processed.original.data, processed.original.content_type)
+    if processed.small is None:
+        return [original]
+    small = f"{prefix}/small.{processed.small.extension}"
     try:
         store.put(small, processed.small.data, processed.small.content_type)
     except BaseException:
@@ -155,17 +162,17 @@ def _store(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[st
 
 
 def _done_values(
-    store: MediaStore, keys: list[str], processed: ProcessedImage, meta: dict[str, Any]
+    store: MediaStore, keys: list[str], processed: Processed, meta: dict[str, Any]
 ) -> dict[str, Any]:
-    original, small = keys
+    original, small = keys[0], (keys[1] if len(keys) > 1 else None)
     return {
-        "type": "image",
+        "type": processed.type,
         "processing": DONE,
         "file_key": original,
         "preview_key": small,
         "upload_key": None,
         "url": store.url(original),
-        "preview_url": store.url(small),
+        "preview_url": store.url(small) if small else None,
         "content_type": processed.original.content_type,
         "file_size": len(processed.original.data),
         "blurhash": processed.blurhash,
@@ -183,7 +190,7 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
         return
     store = store_for(db.settings)
     data = store.get(row.upload_key)
-    processed: ProcessedImage | None = None
+    processed: Processed | None = None
     if data is not None:
         try:
             processed = _process(db.settings, data)

@@ -165,12 +165,16 @@ def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
 
 def media_attachment(row) -> dict:
     """Mastodon's MediaAttachment. An upload's `url` and `preview_url` are its files in the
-    media store (None while it is processed); remote media is shown from its origin."""
+    media store (None while it is processed); remote media is shown from its origin. An image
+    is its own preview, and so is a remote GIF (a `gifv` from elsewhere is its GIF); a video or
+    an audio file has its preview image or none."""
+    url = row.url or row.remote_url
     return {
         "id": str(row.id),
         "type": row.type,
-        "url": row.url or row.remote_url,
-        "preview_url": row.preview_url or row.url or row.remote_url,
+        "url": url,
+        "preview_url": row.preview_url
+        or (url if row.type in ("image", "gifv", "unknown") else None),
         "remote_url": row.remote_url,
         "preview_remote_url": None,
         "text_url": None,
