@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from pnyx import registry
 from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.media import MEDIA_PATHS, upload_limit
+from pnyx.api.profile_images import PROFILE_PATHS, profile_upload_limit
 from pnyx.config import Settings, load_settings
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
@@ -303,7 +304,10 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_request_bytes,
-        larger={prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+        larger={
+            **{prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+            **{path: profile_upload_limit(settings) for path in PROFILE_PATHS},
+        },
     )
     return app
 

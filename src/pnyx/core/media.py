@@ -31,12 +31,13 @@ from pnyx.core.image_processing import MediaRefused, ProcessedImage
 from pnyx.core.media_store import MediaStore, store_for
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id, parse_id
-from pnyx.db.tables import media_attachments, statuses
+from pnyx.db.tables import accounts, media_attachments, statuses
 from pnyx.jobs.queue import enqueue
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
 PROCESS_JOB = "media.process"
 REMOVE_FILES_JOB = "media.remove_files"
+ACCOUNT_PREFIX = "accounts/"  # avatars and headers: accounts/<id>/<kind>/<token>/<file>
 MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT
 MAX_DESCRIPTION = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 # Mastodon's words (config/locales/en.yml, media_attachments.validations).
@@ -45,7 +46,7 @@ NOT_READY = "Cannot attach files that have not finished processing. Try again in
 IN_USE = "Media attachment is currently used by a status"
 # Decoding a large image takes a few hundred megabytes for a moment: at most this many at once
 # per process, whoever asks (a v1 upload, a media.process job).
-_DECODING = threading.BoundedSemaphore(2)
+DECODING = threading.BoundedSemaphore(2)
 PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
 
 
@@ -136,7 +137,7 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
 
 
 def _process(settings: Settings, data: bytes) -> ProcessedImage:
-    with _DECODING:
+    with DECODING:
         return image_processing.process(settings, data)
 
 
@@ -229,11 +230,16 @@ def remove_files_job(tx: Tx, payload: dict[str, Any]) -> None:
         store.delete(key)
 
 
-def forget_files(tx: Tx, rows: Sequence[Any]) -> None:
-    """After this transaction removes `rows`, their files go (a job, so a rollback keeps them)."""
-    keys = [k for r in rows for k in (r.file_key, r.preview_key, r.upload_key) if k]
+def forget_keys(tx: Tx, keys: Sequence[str]) -> None:
+    """After this transaction commits, the files under `keys` go (a job, so a rollback keeps
+    them)."""
     if keys:
-        enqueue(tx, REMOVE_FILES_JOB, {"keys": keys})
+        enqueue(tx, REMOVE_FILES_JOB, {"keys": list(keys)})
+
+
+def forget_files(tx: Tx, rows: Sequence[Any]) -> None:
+    """After this transaction removes `rows`, their files go."""
+    forget_keys(tx, [k for r in rows for k in (r.file_key, r.preview_key, r.upload_key) if k])
 
 
 def forget_files_of_status(tx: Tx, status_id: int) -> None:
@@ -376,9 +382,19 @@ def set_for_status(
             _describe(tx, row, attributes)
 
 
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+
+
+def _type_of(key: str) -> str:
+    return _TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+
+
 def served(tx: Tx, key: str) -> str | None:
-    """The content type of a file of a processed upload, by its key; None for any other key
-    (the file as sent, a failed upload, a key of nothing): those are never served."""
+    """The content type of a file we show, by its key: a file of a processed upload or of a
+    cached remote attachment, or an account's avatar or header. None for any other key (the
+    file as sent, a failed upload, a key of nothing): those are never served."""
+    if key.startswith(ACCOUNT_PREFIX):
+        return _type_of(key) if _account_holds(tx, key) else None
     row = tx.one_or_none(
         sa.select(media_attachments.c.file_key, media_attachments.c.content_type).where(
             sa.or_(media_attachments.c.file_key == key, media_attachments.c.preview_key == key),
@@ -389,5 +405,19 @@ def served(tx: Tx, key: str) -> str | None:
         return None
     if key == row.file_key:
         return row.content_type or "application/octet-stream"
-    extension = key.rsplit(".", 1)[-1]
-    return {"jpg": "image/jpeg", "png": "image/png"}.get(extension, "application/octet-stream")
+    return _type_of(key)
+
+
+def _account_holds(tx: Tx, key: str) -> bool:
+    """`accounts/<id>/...`: one of that account's current image files?"""
+    account_id = parse_id(key.split("/")[1]) if key.count("/") >= 2 else None
+    if account_id is None:
+        return False
+    images = (
+        accounts.c.avatar_key,
+        accounts.c.avatar_static_key,
+        accounts.c.header_key,
+        accounts.c.header_static_key,
+    )
+    row = tx.one_or_none(sa.select(*images).where(accounts.c.id == account_id))
+    return row is not None and key in tuple(row)
