@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from images import png
-
 from pnyx.core import accounts as core_accounts
 from pnyx.core import registrations
 

@@ -57,5 +57,3 @@ async def prepare_images(
         profile_media.discard(settings, images.values())
         raise
     return images
-
-

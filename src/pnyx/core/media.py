@@ -104,9 +104,9 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     description = check_description(attributes.description) or ""
     meta: dict[str, Any] = {"focus": _focus_meta(attributes.focus or (0.0, 0.0))}
     if now:
-        processed = _process(settings, data)
-        stored = _store(store, prefix, processed)
-        row = {**_done_values(store, stored, processed, meta), "description": description}
+        processed = process_checked(settings, data)
+        stored = store_renditions(store, prefix, processed)
+        row = {**done_values(store, stored, processed, meta), "description": description}
     else:
         stored = [f"{prefix}/upload"]
         store.put(stored[0], data, "application/octet-stream")
@@ -136,12 +136,13 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     return media_id
 
 
-def _process(settings: Settings, data: bytes) -> ProcessedImage:
+def process_checked(settings: Settings, data: bytes) -> ProcessedImage:
+    """An upload or a fetched remote file through the pipeline, at most two at a time."""
     with DECODING:
         return image_processing.process(settings, data)
 
 
-def _store(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[str]:
+def store_renditions(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[str]:
     """Write both renditions; if the second fails, the first goes too."""
     original = f"{prefix}/original.{processed.original.extension}"
     small = f"{prefix}/small.{processed.small.extension}"
@@ -154,7 +155,7 @@ def _store(store: MediaStore, prefix: str, processed: ProcessedImage) -> list[st
     return [original, small]
 
 
-def _done_values(
+def done_values(
     store: MediaStore, keys: list[str], processed: ProcessedImage, meta: dict[str, Any]
 ) -> dict[str, Any]:
     original, small = keys
@@ -186,7 +187,7 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
     processed: ProcessedImage | None = None
     if data is not None:
         try:
-            processed = _process(db.settings, data)
+            processed = process_checked(db.settings, data)
         except MediaRefused:
             processed = None
     if processed is None:
@@ -194,8 +195,8 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
         store.delete(row.upload_key)
         return
     prefix = row.upload_key.rsplit("/", 1)[0]
-    keys = _store(store, prefix, processed)
-    values = _done_values(store, keys, processed, dict(row.meta or {}))
+    keys = store_renditions(store, prefix, processed)
+    values = done_values(store, keys, processed, dict(row.meta or {}))
     if not db.run_sync(_finish, media_id, values):  # deleted while it was processed
         for key in keys:
             store.delete(key)

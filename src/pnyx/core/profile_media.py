@@ -64,7 +64,9 @@ def store_image(settings: Settings, prefix: str, kind: str, image: ProfileImage)
             raise
         size += len(image.static.data)
     url = store.url(key)
-    return StoredImage(kind, key, static_key, url, store.url(static_key) if static_key else url, size)
+    return StoredImage(
+        kind, key, static_key, url, store.url(static_key) if static_key else url, size
+    )
 
 
 def process(settings: Settings, kind: str, data: bytes) -> ProfileImage:
@@ -106,9 +108,7 @@ def columns(kind: str, image: StoredImage | None) -> dict[str, Any]:
 
 def old_keys(account: Any, kinds: Iterable[str]) -> list[str]:
     """The store keys of `account`'s current files of `kinds`."""
-    return [
-        k for kind in kinds for k in (getattr(account, c) for c in key_columns(kind)) if k
-    ]
+    return [k for kind in kinds for k in (getattr(account, c) for c in key_columns(kind)) if k]
 
 
 def set_images(tx: Tx, account: Any, images: dict[str, StoredImage | None]) -> dict[str, Any]:
