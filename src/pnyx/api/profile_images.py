@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 
 from pnyx.api.http import Params
-from pnyx.api.media import FORM_OVERHEAD
 from pnyx.config import Settings
 from pnyx.core import profile_media
 from pnyx.core.image_processing import MediaRefused
@@ -24,7 +23,7 @@ PROFILE_PATHS = ("/api/v1/accounts/update_credentials",)
 
 def profile_upload_limit(settings: Settings) -> int:
     """Room for an avatar and a header at their cap, and the other fields."""
-    return max(settings.max_request_bytes, 2 * settings.max_profile_image_bytes + FORM_OVERHEAD)
+    return profile_media.form_limit(settings)
 
 
 async def read_upload(settings: Settings, kind: str, upload: Any) -> bytes:

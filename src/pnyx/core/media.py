@@ -39,6 +39,7 @@ PROCESS_JOB = "media.process"
 REMOVE_FILES_JOB = "media.remove_files"
 ACCOUNT_PREFIX = "accounts/"  # avatars and headers: accounts/<id>/<kind>/<token>/<file>
 MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT
+FORM_OVERHEAD = 64 * 1024  # room for the multipart framing and the other fields of a form
 MAX_DESCRIPTION = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 # Mastodon's words (config/locales/en.yml, media_attachments.validations).
 TOO_MANY = "Cannot attach more than 4 files"
@@ -48,6 +49,11 @@ IN_USE = "Media attachment is currently used by a status"
 # per process, whoever asks (a v1 upload, a media.process job).
 DECODING = threading.BoundedSemaphore(2)
 PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
+
+
+def post_form_limit(settings: Settings) -> int:
+    """The largest body of a form that posts with its images (the web's compose form)."""
+    return MAX_ATTACHMENTS * settings.max_image_bytes + FORM_OVERHEAD
 
 
 def not_found_message(ids: Sequence[str]) -> str:

@@ -32,6 +32,13 @@ KINDS = (AVATAR, HEADER)
 BOXES = {AVATAR: (400, 400), HEADER: (1500, 500)}
 
 
+def form_limit(settings: Settings) -> int:
+    """The largest body of a profile form carrying an avatar and a header at their cap."""
+    return max(settings.max_request_bytes, 2 * settings.max_profile_image_bytes) + (
+        media.FORM_OVERHEAD
+    )
+
+
 @dataclass(frozen=True)
 class StoredImage:
     """Files written for an avatar or header, not yet the account's."""

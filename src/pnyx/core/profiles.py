@@ -39,6 +39,7 @@ class ProfileUpdate:
     # New avatar and header, already processed and stored (`profile_media.prepare`).
     avatar: profile_media.StoredImage | None = None
     header: profile_media.StoredImage | None = None
+    remove_images: tuple[str, ...] = ()  # kinds back to the default image (a new one wins)
 
 
 def field_value_html(tx: Tx, value: str) -> str:
@@ -122,7 +123,12 @@ def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
             for name, value in change.fields
         ]
     images = {kind: getattr(change, kind) for kind in profile_media.KINDS}
-    images = {kind: image for kind, image in images.items() if image is not None}
+    images = {
+        kind: image
+        for kind, image in images.items()
+        if image is not None
+        or (kind in change.remove_images and getattr(account, f"{kind}_url") is not None)
+    }
     if images:
         values.update(profile_media.set_images(tx, account, images))
     if values:
