@@ -11,7 +11,7 @@ import factories
 from images import jpeg_with_gps, metadata_of, png
 from pnyx import registry
 from pnyx.core import accounts as core_accounts
-from pnyx.core import media_store, remote_media
+from pnyx.core import erasure, media_store, profile_media, profiles, remote_media
 from pnyx.core.remote_store import IncomingAttachment, IncomingStatus, store_status
 from pnyx.db.engine import Database
 from pnyx.db.tables import media_attachments
@@ -133,3 +133,29 @@ def test_the_cache_can_be_turned_off(settings, app, peer):
         assert peer.file_requests == []
     finally:
         db.dispose()
+
+
+def test_a_new_avatar_goes_out_in_an_update_of_the_actor(local_db, peer, make_user):
+    alice = make_user("alice").account_id
+    follower = resolve.fetch_actor(local_db, local_db.settings, peer.actor)
+    factories.follow(local_db, follower, alice)
+    avatar = profile_media.prepare(local_db.settings, alice, "avatar", png(600, 600))
+    local_db.run_sync(profiles.update_profile, alice, profiles.ProfileUpdate(avatar=avatar))
+    registry.drain(local_db)
+
+    [update] = peer.of_type("Update")
+    assert update["object"]["type"] == "Person"
+    assert update["object"]["icon"]["url"] == avatar.url
+    assert update["object"]["icon"]["mediaType"] == "image/png"
+
+
+def test_a_remote_account_erased_leaves_no_cached_files(local_db, peer):
+    _peer_with_images(peer)
+    author = resolve.fetch_actor(local_db, local_db.settings, peer.actor)
+    registry.drain(local_db)
+    account = local_db.run_sync(core_accounts.get, author, write=False)
+    store = media_store.store_for(local_db.settings)
+    assert store.get(account.avatar_key) is not None
+    local_db.run_sync(erasure.erase_remote_account, author)
+    registry.drain(local_db)
+    assert store.get(account.avatar_key) is None and store.get(account.header_key) is None
