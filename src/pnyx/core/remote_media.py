@@ -14,7 +14,8 @@ safe HTTP client: no private address unless PNYX_ALLOW_PRIVATE_ADDRESSES, capped
 time): it asks `pending` what to fetch and hands each body to `store_fetched`, which
 processes it outside any transaction and points the row at the files only if the row still
 wants them (a post edited or deleted meanwhile keeps nothing). Past the cache's total size
-(PNYX_REMOTE_MEDIA_MAX_BYTES) the oldest cached files are removed (`media_prune.evict`).
+(PNYX_REMOTE_MEDIA_MAX_BYTES) the oldest cached files are removed by the hourly `media.prune`
+job (`media_prune.evict_over_budget`): summing the cache is a scan, too costly per fetch.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pnyx.core import media_prune, remote_media
+from pnyx.core import remote_media
 from pnyx.db.engine import Database
 from pnyx.federation.fetch import FetchError, RemoteClient
 
@@ -35,4 +35,3 @@ def cache_remote(db: Database, payload: dict[str, Any]) -> None:
                 log.info("not cached: %s %s (%s)", item.kind, item.url, exc)
                 continue
             remote_media.store_fetched(db, item, response.body)
-    media_prune.evict_over_budget(db)
