@@ -16,6 +16,7 @@ files of a row that goes (deleted upload, deleted post) are removed by the
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Sequence
@@ -389,6 +390,7 @@ def set_for_status(
             _describe(tx, row, attributes)
 
 
+_KEY = re.compile(r"[A-Za-z0-9_./-]{1,512}")
 _TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
 
@@ -400,6 +402,8 @@ def served(tx: Tx, key: str) -> str | None:
     """The content type of a file we show, by its key: a file of a processed upload or of a
     cached remote attachment, or an account's avatar or header. None for any other key (the
     file as sent, a failed upload, a key of nothing): those are never served."""
+    if not _KEY.fullmatch(key):  # not one we make (a NUL byte would upset PostgreSQL)
+        return None
     if key.startswith(ACCOUNT_PREFIX):
         return _type_of(key) if _account_holds(tx, key) else None
     row = tx.one_or_none(
