@@ -15,7 +15,9 @@ from starlette.routing import BaseRoute, Route
 from pnyx import registry
 from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.media import MEDIA_PATHS, upload_limit
+from pnyx.api.profile_images import PROFILE_PATHS, profile_upload_limit
 from pnyx.config import Settings, load_settings
+from pnyx.core import media, profile_media
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
@@ -327,7 +329,13 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_request_bytes,
-        larger={prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+        larger={
+            **{prefix: upload_limit(settings) for prefix in MEDIA_PATHS},
+            **{path: profile_upload_limit(settings) for path in PROFILE_PATHS},
+            # The web's forms that carry images: the profile, and a post with its images.
+            "/settings/profile": profile_media.form_limit(settings),
+            "/statuses": media.post_form_limit(settings),
+        },
     )
     return app
 

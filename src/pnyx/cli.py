@@ -1,4 +1,4 @@
-"""The `pnyx` command: serve, worker, migrate, user, admin.
+"""The `pnyx` command: serve, worker, migrate, user, admin, media.
 
 Mistakes print what to do instead of a traceback: every command catches core's errors and
 exits with status 2 and a one-line explanation.
@@ -315,3 +315,35 @@ def user_reset_password(name: str, password: str | None) -> None:
         click.echo(f"Password of @{name.lstrip('@')} changed; all sessions signed out.")
     else:
         click.echo(f"New password for @{name.lstrip('@')}: {new_password}")
+
+
+@main.group()
+def media() -> None:
+    """Media files: remove what is no longer needed."""
+
+
+@media.command("prune")
+@click.option("--dry-run", is_flag=True, help="say what would be removed, remove nothing")
+def media_prune_command(dry_run: bool) -> None:
+    """Remove uploads not posted within a day and remote files cached longer than
+    PNYX_REMOTE_MEDIA_MAX_AGE_DAYS (the hourly job does the same). Files still used stay."""
+    from pnyx import registry  # noqa: F401 (importing it installs the media store)
+    from pnyx.core import media_prune
+
+    db = _database()
+    try:
+        removals = media_prune.plan(db) + media_prune.over_budget(db)
+        removals = list({(r.what, r.row_id): r for r in removals}.values())
+        counts: dict[str, int] = {}
+        for removal in removals:
+            counts[removal.what] = counts.get(removal.what, 0) + 1
+        size = sum(r.size for r in removals)
+        summary = ", ".join(f"{n} {what}(s)" for what, n in counts.items()) or "nothing"
+        if dry_run:
+            click.echo(f"Would remove {summary}: about {size // 1024} KiB. (dry run)")
+            return
+        with click.progressbar(length=len(removals), label="Removing media") as bar:
+            made = media_prune.apply(db, removals, progress=bar.update)
+        click.echo(f"Removed {made} of {summary}: about {size // 1024} KiB.")
+    finally:
+        db.dispose()

@@ -109,6 +109,15 @@ class Settings:
     max_video_frame_rate: int = 120
     max_video_seconds: int = 600
     max_audio_seconds: int = 3600
+    # Avatars and headers: bytes of the file (Mastodon's limit), checked before anything else.
+    max_profile_image_bytes: int = 8 * 1024 * 1024
+    # Remote media and avatars: fetched through the safe client into the media store and
+    # served from here (off: shown from their origin). Cached files older than the max age
+    # are removed by `pnyx media prune` and its periodic job; past the max total size the
+    # oldest cached files go first.
+    remote_media_cache: bool = True
+    remote_media_max_age_days: int = 7
+    remote_media_max_bytes: int = 1024 * 1024 * 1024
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

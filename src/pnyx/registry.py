@@ -36,15 +36,17 @@ from pnyx.core import (
     erasure,
     events,
     media,
+    media_prune,
     media_store,
     moves,
     notify,
     polls,
+    remote_media,
     scheduled_statuses,
     statuses,
 )
 from pnyx.db.engine import Database
-from pnyx.federation import activities, backfill, delivery, inbox, mentions
+from pnyx.federation import activities, backfill, delivery, inbox, media_cache, mentions
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
@@ -171,6 +173,8 @@ SCHEDULED: dict[str, JobHandler] = {
     media.PROCESS_JOB: JobHandler(media.process_job, network=True),
     media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),
     scheduled_statuses.PUBLISH_JOB: JobHandler(scheduled_statuses.publish_job),
+    remote_media.CACHE_JOB: JobHandler(media_cache.cache_remote, network=True),
+    media_prune.PRUNE_JOB: JobHandler(media_prune.prune_job, network=True),
 }
 
 
@@ -203,5 +207,7 @@ def drain(
 def worker_pool(
     db: Database, threads: int, queues: tuple[str, ...] = queue.ALL_QUEUES
 ) -> worker.Pool:
-    """The job threads of one process, with every handler: `pnyx serve` and `pnyx worker`."""
+    """The job threads of one process, with every handler: `pnyx serve` and `pnyx worker`.
+    The periodic jobs are scheduled here (once per hour between all processes)."""
+    db.run_sync(lambda tx: media_prune.schedule(tx))
     return worker.Pool(db, JOBS, threads, queues)

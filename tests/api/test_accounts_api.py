@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from images import png
 from pnyx.core import accounts as core_accounts
 from pnyx.core import registrations
 
@@ -221,7 +222,7 @@ def test_update_credentials_form_with_fields_and_bio(client, make_user):
             "source[sensitive]": "true",
             "source[language]": "fr",
         },
-        files={"avatar": ("a.png", b"\x89PNG...", "image/png")},  # ignored for now
+        files={"avatar": ("a.png", png(), "image/png")},
         headers=alice.headers,
     )
     assert r.status_code == 200, r.text
@@ -246,6 +247,7 @@ def test_update_credentials_form_with_fields_and_bio(client, make_user):
     assert me["source"]["privacy"] == "unlisted"
     assert me["source"]["sensitive"] is True
     assert me["source"]["language"] == "fr"
+    assert "/system/media/accounts/" in me["avatar"]
 
     # What others see.
     public = client.get(f"/api/v1/accounts/{alice.account_id}").json()

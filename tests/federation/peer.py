@@ -1,7 +1,7 @@
 """A small ActivityPub server of our own on loopback, standing in for another implementation.
 
-It is not Pnyx: it serves WebFinger, one actor (with its key) and whatever documents a test
-puts in `docs`, records every activity POSTed to it, and sends activities of its own, signed
+It is not Pnyx: it serves WebFinger, one actor (with its key), whatever documents a test
+puts in `docs` and files in `files` (images, for the media cache), records every activity POSTed to it, and sends activities of its own, signed
 with the actor's key as any server would. A test gives it the behaviour it needs through
 `on_activity` (for example, answer a Follow with an Accept the way Takahē does).
 """
@@ -29,6 +29,8 @@ class Peer:
         self.username = username
         self.keys = generate_keypair()
         self.docs: dict[str, dict] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # path -> (body, content type)
+        self.file_requests: list[str] = []
         self.received: list[dict] = []
         self.on_activity: Callable[[dict], None] | None = None
         self._lock = threading.Lock()
@@ -39,7 +41,17 @@ class Peer:
                 pass
 
             def do_GET(self):
-                doc = peer.docs.get(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                if path in peer.files:
+                    peer.file_requests.append(path)
+                    body, content_type = peer.files[path]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                doc = peer.docs.get(path)
                 body = json.dumps(doc).encode() if doc is not None else b""
                 kind = "application/jrd+json" if "webfinger" in self.path else AP
                 self.send_response(200 if doc is not None else 404)
@@ -100,6 +112,11 @@ class Peer:
                 "publicKeyPem": self.keys.public_pem,
             },
         }
+
+    def serve_file(self, path: str, body: bytes, content_type: str) -> str:
+        """Serve `body` at `path` (an image, say); returns its URL."""
+        self.files[path] = (body, content_type)
+        return self.base + path
 
     def of_type(self, kind: str) -> list[dict]:
         with self._lock:

@@ -12,9 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import factories
+from images import jpeg_with_gps, png, png_bomb
 from pnyx.core import statuses as core_statuses
+from pnyx.db.tables import media_attachments
 from pnyx.web.forms import safe_return
 
 PASSWORD = "correct horse battery"
@@ -118,6 +121,50 @@ def test_compose_refusals_refill_the_form(client, make_user, settings):
 
     blank = client.post("/statuses", data={"csrf_token": token, "status": "  "})
     assert blank.status_code == 422 and "blank" in blank.text
+
+
+def _uploads(client, account_id: int) -> list:
+    return client.app.state.db.run_sync(
+        lambda tx: tx.rows(
+            sa.select(media_attachments).where(media_attachments.c.account_id == account_id)
+        )
+    )
+
+
+def test_compose_with_images_and_their_alt_text(client, make_user, settings):
+    alice = make_user("alice")
+    token = sign_in(client, "alice")
+    fields = {"csrf_token": token, "status": "Two pictures", "media_description_2": "A flag"}
+    answer = client.post(
+        "/statuses",
+        data={**fields, "media_description_1": "unused: no image in slot 1"},
+        files={
+            "media_1": ("", b"", "application/octet-stream"),
+            "media_2": ("flag.jpg", jpeg_with_gps(), "image/jpeg"),
+            "media_3": ("green.png", png(), "image/png"),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    status_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    rows = sorted(_uploads(client, alice.account_id), key=lambda r: r.position)
+    assert [(r.status_id, r.description) for r in rows] == [(status_id, "A flag"), (status_id, "")]
+
+    page = client.get(answer.headers["location"]).text
+    assert 'alt="A flag"' in page and 'alt="Image without a description"' in page
+
+    # One refused image: no post, and none of the images of that form is kept.
+    refused = client.post(
+        "/statuses",
+        data={**fields, "status": "Bomb"},
+        files={
+            "media_1": ("ok.png", png(), "image/png"),
+            "media_2": ("bomb.png", png_bomb(), "image/png"),
+        },
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert "A flag" in refused.text  # the descriptions typed are kept for the next try
+    assert len(_uploads(client, alice.account_id)) == 2
 
 
 def test_compose_page_and_reply(client, make_user):

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from images import jpeg_with_gps, png_bomb
 from pnyx.core import accounts as core_accounts
 
 PASSWORD = "correct horse battery"
@@ -105,6 +106,39 @@ def test_profile_refusal_is_shown_next_to_the_input(client, alice):
     assert 'role="alert"' in answer.text and ">kept</textarea>" in answer.text
     assert 'role="status"' not in answer.text
     assert account(client, alice.account_id).note_source == ""
+
+
+def test_avatar_and_header_are_saved_refused_and_removed(client, alice):
+    token = csrf_of(client.get("/settings/profile").text)
+    form = {"csrf_token": token, "display_name": "Alice"}
+    saved = client.post(
+        "/settings/profile",
+        data=form,
+        files={"avatar": ("a.jpg", jpeg_with_gps(900, 600), "image/jpeg"), "header": ("", b"")},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    row = account(client, alice.account_id)
+    assert row.avatar_key and row.header_key is None
+    page = client.get("/settings/profile").text
+    assert f'src="{row.avatar_url}" alt="Your current avatar"' in page
+    assert 'id="remove_avatar"' in page and 'id="remove_header"' not in page
+
+    refused = client.post(
+        "/settings/profile",
+        data={**form, "display_name": "Changed"},
+        files={"header": ("bomb.png", png_bomb(), "image/png")},
+    )
+    assert refused.status_code == 422
+    assert 'id="header-error"' in refused.text and 'aria-invalid="true"' in refused.text
+    after = account(client, alice.account_id)
+    assert after.display_name == "Alice" and after.header_key is None
+
+    removed = client.post(
+        "/settings/profile", data={**form, "remove_avatar": "1"}, follow_redirects=False
+    )
+    assert removed.status_code == 303
+    assert account(client, alice.account_id).avatar_url is None
 
 
 def test_password_change_ends_other_sessions_and_the_old_password(client, alice, app):

@@ -5,14 +5,17 @@ Following, relationships, statuses of an account and search live in other module
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
+from pnyx.api.profile_images import prepare_images, profile_upload_limit
 from pnyx.core import accounts as core_accounts
-from pnyx.core import follows, profiles, registrations
+from pnyx.core import follows, profile_media, profiles, registrations
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
@@ -125,7 +128,8 @@ def _fields(params) -> list[tuple[str, str]] | None:
 
 
 async def update_credentials(request: Request):
-    params = await read_params(request)
+    settings = request.app.state.settings
+    params = await read_params(request, max_bytes=profile_upload_limit(settings))
     source = params.sub("source")
     change = profiles.ProfileUpdate(
         display_name=params.str("display_name", max_len=10_000),
@@ -140,13 +144,21 @@ async def update_credentials(request: Request):
         sensitive=source.bool("sensitive"),
         language=source.str("language", max_len=32),
     )
+    db = database(request)
+    viewer = await db.read(lambda tx: require(tx, request, "write:accounts"))
+    images = await prepare_images(settings, viewer.account_id, params)
+    change = replace(change, **images)
 
     def work(tx):
-        viewer = require(tx, request, "write:accounts")
+        require(tx, request, "write:accounts")
         profiles.update_profile(tx, viewer.account_id, change)
         return credential_account(tx, viewer.account_id)
 
-    return JSON(await database(request).write(work))
+    try:
+        return JSON(await db.write(work))
+    except BaseException:
+        profile_media.discard(settings, images.values())
+        raise
 
 
 async def show(request: Request):
@@ -194,11 +206,27 @@ async def lookup(request: Request):
     return JSON(await database(request).read(work))
 
 
+def _image_remover(kind: str):
+    """DELETE /api/v1/profile/avatar|header: the default image again; the CredentialAccount."""
+
+    async def handle(request: Request):
+        def work(tx):
+            viewer = require(tx, request, "write:accounts")
+            profile_media.remove(tx, viewer.account_id, kind)
+            return credential_account(tx, viewer.account_id)
+
+        return JSON(await database(request).write(work))
+
+    return handle
+
+
 routes = [
     Route("/api/v1/accounts", register, methods=["POST"]),
     Route("/api/v1/accounts", show_many, methods=["GET"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/profile/avatar", _image_remover(profile_media.AVATAR), methods=["DELETE"]),
+    Route("/api/v1/profile/header", _image_remover(profile_media.HEADER), methods=["DELETE"]),
     Route("/api/v1/accounts/{id:int}", show, methods=["GET"]),
 ]

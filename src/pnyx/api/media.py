@@ -28,8 +28,7 @@ from pnyx.core import media
 from pnyx.core.media_store import LOCAL_PATH, store_for
 from pnyx.presenters import entities
 
-# Room for the multipart framing and the other fields around the file.
-FORM_OVERHEAD = 64 * 1024
+FORM_OVERHEAD = media.FORM_OVERHEAD
 MEDIA_PATHS = ("/api/v1/media", "/api/v2/media")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import media, profile_media
 from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
 from pnyx.core.statuses import adjust_counter, delete_with_boosts
@@ -93,6 +94,9 @@ def erase_some(tx: Tx, account_id: int, *, limit: int = BATCH) -> bool:
         return False
     if _withdraw_votes(tx, account_id, limit):
         return False
+    account = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
+    if account is not None:  # what we cached of its avatar and header goes too
+        media.forget_keys(tx, profile_media.old_keys(account, profile_media.KINDS))
     tx.execute(accounts.delete().where(accounts.c.id == account_id))
     return True
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import blurhash
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from pnyx.config import Settings
 from pnyx.core.media_types import UNSUPPORTED, MediaRefused, Processed, Rendition
@@ -229,6 +229,66 @@ def preview(image: Image.Image) -> Rendition:
     size = scaled(image.width, image.height, PREVIEW_PIXELS)
     small = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image.copy()
     return _encode(small, "PNG" if small.mode == "RGBA" else "JPEG")
+
+
+@dataclass(frozen=True)
+class ProfileImage:
+    """An avatar or header: the image shown, and a still first frame when it is animated."""
+
+    original: Rendition
+    static: Rendition | None
+
+
+def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """Cropped around the centre to the box's shape, then shrunk to fit it (never enlarged):
+    Mastodon's "400x400#" and "1500x500#", without upscaling a small picture."""
+    width, height = box
+    aspect = width / height
+    if image.width / image.height > aspect:
+        crop_w, crop_h = max(1, round(image.height * aspect)), image.height
+    else:
+        crop_w, crop_h = image.width, max(1, round(image.width / aspect))
+    left, top = (image.width - crop_w) // 2, (image.height - crop_h) // 2
+    cropped = image.crop((left, top, left + crop_w, top + crop_h))
+    if crop_w > width:
+        cropped = cropped.resize((width, height), Image.Resampling.LANCZOS)
+    cropped.info = {}
+    return cropped
+
+
+def process_profile(settings: Settings, data: bytes, box: tuple[int, int]) -> ProfileImage:
+    """An avatar (box 400x400) or header (1500x500) from an upload or a remote server's file:
+    the same checks and metadata stripping as any upload, cropped to the box."""
+    facts = probe(settings, data)
+    image = _open(data, facts.format)
+    try:
+        if facts.frames > 1 and facts.format == "GIF":
+            first_frame = _open(data, facts.format)
+            first_frame.seek(0)
+            first = _fit(upright(first_frame), box)
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(image):
+                durations.append(int(frame.info.get("duration", 100)))
+                frames.append(_fit(frame.convert("RGBA"), box))
+            out = io.BytesIO()
+            frames[0].save(
+                out,
+                "GIF",
+                save_all=True,
+                append_images=frames[1:],
+                duration=durations,
+                loop=int(image.info.get("loop", 0)),
+                disposal=2,
+            )
+            animated = Rendition(out.getvalue(), MIME["GIF"], "gif", first.width, first.height)
+            static = _encode(first, "PNG" if first.mode == "RGBA" else "JPEG")
+            return ProfileImage(animated, static)
+        still = _fit(upright(image), box)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise MediaRefused(
+            f"Validation failed: File could not be read as an image ({exc})"
+        ) from exc
+    return ProfileImage(_still(still, facts.format), None)
 
 
 def blurhash_of(image: Image.Image) -> str:

@@ -33,13 +33,15 @@ from pnyx.core.media_store import MediaStore, store_for
 from pnyx.core.media_types import MediaRefused, Processed
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id, parse_id
-from pnyx.db.tables import media_attachments, statuses
+from pnyx.db.tables import accounts, media_attachments, statuses
 from pnyx.jobs.queue import enqueue
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
 PROCESS_JOB = "media.process"
 REMOVE_FILES_JOB = "media.remove_files"
+ACCOUNT_PREFIX = "accounts/"  # avatars and headers: accounts/<id>/<kind>/<token>/<file>
 MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT
+FORM_OVERHEAD = 64 * 1024  # room for the multipart framing and the other fields of a form
 MAX_DESCRIPTION = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 # Mastodon's words (config/locales/en.yml, media_attachments.validations).
 TOO_MANY = "Cannot attach more than 4 files"
@@ -47,10 +49,15 @@ NOT_READY = "Cannot attach files that have not finished processing. Try again in
 IN_USE = "Media attachment is currently used by a status"
 # Decoding a large image takes a few hundred megabytes for a moment: at most this many at once
 # per process, whoever asks (a v1 upload, a media.process job).
-_DECODING = threading.BoundedSemaphore(2)
+DECODING = threading.BoundedSemaphore(2)
 # A video or a GIF is encoded again with two threads, for as long as it lasts: one at a time.
-_TRANSCODING = threading.BoundedSemaphore(1)
+TRANSCODING = threading.BoundedSemaphore(1)
 PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
+
+
+def post_form_limit(settings: Settings) -> int:
+    """The largest body of a form that posts with its images (the web's compose form)."""
+    return MAX_ATTACHMENTS * settings.max_image_bytes + FORM_OVERHEAD
 
 
 def not_found_message(ids: Sequence[str]) -> str:
@@ -107,9 +114,9 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     description = check_description(attributes.description) or ""
     meta: dict[str, Any] = {"focus": _focus_meta(attributes.focus or (0.0, 0.0))}
     if now:
-        processed = _process(settings, data)
-        stored = _store(store, prefix, processed)
-        row = {**_done_values(store, stored, processed, meta), "description": description}
+        processed = process_checked(settings, data)
+        stored = store_renditions(store, prefix, processed)
+        row = {**done_values(store, stored, processed, meta), "description": description}
     else:
         stored = [f"{prefix}/upload"]
         store.put(stored[0], data, "application/octet-stream")
@@ -139,13 +146,15 @@ def upload(db: Database, account_id: int, data: bytes, attributes: Attributes, *
     return media_id
 
 
-def _process(settings: Settings, data: bytes) -> Processed:
+def process_checked(settings: Settings, data: bytes) -> Processed:
+    """An upload or a fetched remote file through the pipeline of its kind: images at most
+    two at a time, videos and GIFs (encoded again) one at a time."""
     kind = media_files.check(settings, data)
-    with _DECODING if kind == "image" else _TRANSCODING:
+    with DECODING if kind == "image" else TRANSCODING:
         return media_files.process(settings, data)
 
 
-def _store(store: MediaStore, prefix: str, processed: Processed) -> list[str]:
+def store_renditions(store: MediaStore, prefix: str, processed: Processed) -> list[str]:
     """Write the file and its preview (audio has none); if the second fails, the first goes
     too."""
     original = f"{prefix}/original.{processed.original.extension}"
@@ -161,7 +170,7 @@ def _store(store: MediaStore, prefix: str, processed: Processed) -> list[str]:
     return [original, small]
 
 
-def _done_values(
+def done_values(
     store: MediaStore, keys: list[str], processed: Processed, meta: dict[str, Any]
 ) -> dict[str, Any]:
     original, small = keys[0], (keys[1] if len(keys) > 1 else None)
@@ -193,7 +202,7 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
     processed: Processed | None = None
     if data is not None:
         try:
-            processed = _process(db.settings, data)
+            processed = process_checked(db.settings, data)
         except MediaRefused:
             processed = None
     if processed is None:
@@ -201,8 +210,8 @@ def process_job(db: Database, payload: dict[str, Any]) -> None:
         store.delete(row.upload_key)
         return
     prefix = row.upload_key.rsplit("/", 1)[0]
-    keys = _store(store, prefix, processed)
-    values = _done_values(store, keys, processed, dict(row.meta or {}))
+    keys = store_renditions(store, prefix, processed)
+    values = done_values(store, keys, processed, dict(row.meta or {}))
     if not db.run_sync(_finish, media_id, values):  # deleted while it was processed
         for key in keys:
             store.delete(key)
@@ -237,11 +246,16 @@ def remove_files_job(tx: Tx, payload: dict[str, Any]) -> None:
         store.delete(key)
 
 
-def forget_files(tx: Tx, rows: Sequence[Any]) -> None:
-    """After this transaction removes `rows`, their files go (a job, so a rollback keeps them)."""
-    keys = [k for r in rows for k in (r.file_key, r.preview_key, r.upload_key) if k]
+def forget_keys(tx: Tx, keys: Sequence[str]) -> None:
+    """After this transaction commits, the files under `keys` go (a job, so a rollback keeps
+    them)."""
     if keys:
-        enqueue(tx, REMOVE_FILES_JOB, {"keys": keys})
+        enqueue(tx, REMOVE_FILES_JOB, {"keys": list(keys)})
+
+
+def forget_files(tx: Tx, rows: Sequence[Any]) -> None:
+    """After this transaction removes `rows`, their files go."""
+    forget_keys(tx, [k for r in rows for k in (r.file_key, r.preview_key, r.upload_key) if k])
 
 
 def forget_files_of_status(tx: Tx, status_id: int) -> None:
@@ -388,16 +402,26 @@ def set_for_status(
             _describe(tx, row, attributes)
 
 
-# What keys are made of (`media_attachments/<id>/<random hex>/<name>.<ext>`).
-SERVABLE_KEY = re.compile(r"[A-Za-z0-9._/-]{1,512}")
+# What keys are made of (`media_attachments/<id>/<random hex>/<name>.<ext>`, and the
+# accounts' images).
+_KEY = re.compile(r"[A-Za-z0-9_./-]{1,512}")
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+
+
+def _type_of(key: str) -> str:
+    return _TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 def served(tx: Tx, key: str) -> str | None:
-    """The content type of a file of a processed upload, by its key; None for any other key
-    (the file as sent, a failed upload, a key of nothing): those are never served. A key
-    that is not one we could have made (other characters, `..`) is not even looked up."""
-    if not SERVABLE_KEY.fullmatch(key) or ".." in key:
+    """The content type of a file we show, by its key: a file of a processed upload or of a
+    cached remote attachment, or an account's avatar or header. None for any other key (the
+    file as sent, a failed upload, a key of nothing): those are never served. A key that is
+    not one we could have made (other characters, a NUL that would upset PostgreSQL, `..`)
+    is not even looked up."""
+    if not _KEY.fullmatch(key) or ".." in key:
         return None
+    if key.startswith(ACCOUNT_PREFIX):
+        return _type_of(key) if _account_holds(tx, key) else None
     row = tx.one_or_none(
         sa.select(media_attachments.c.file_key, media_attachments.c.content_type).where(
             sa.or_(media_attachments.c.file_key == key, media_attachments.c.preview_key == key),
@@ -408,5 +432,19 @@ def served(tx: Tx, key: str) -> str | None:
         return None
     if key == row.file_key:
         return row.content_type or "application/octet-stream"
-    extension = key.rsplit(".", 1)[-1]
-    return {"jpg": "image/jpeg", "png": "image/png"}.get(extension, "application/octet-stream")
+    return _type_of(key)
+
+
+def _account_holds(tx: Tx, key: str) -> bool:
+    """`accounts/<id>/...`: one of that account's current image files?"""
+    account_id = parse_id(key.split("/")[1]) if key.count("/") >= 2 else None
+    if account_id is None:
+        return False
+    images = (
+        accounts.c.avatar_key,
+        accounts.c.avatar_static_key,
+        accounts.c.header_key,
+        accounts.c.header_static_key,
+    )
+    row = tx.one_or_none(sa.select(*images).where(accounts.c.id == account_id))
+    return row is not None and key in tuple(row)

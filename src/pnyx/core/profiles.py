@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pnyx.core import events, follows, text
+from pnyx.core import events, follows, profile_media, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
@@ -36,6 +36,10 @@ class ProfileUpdate:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None  # "" clears it
+    # New avatar and header, already processed and stored (`profile_media.prepare`).
+    avatar: profile_media.StoredImage | None = None
+    header: profile_media.StoredImage | None = None
+    remove_images: tuple[str, ...] = ()  # kinds back to the default image (a new one wins)
 
 
 def field_value_html(tx: Tx, value: str) -> str:
@@ -118,6 +122,15 @@ def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
             }
             for name, value in change.fields
         ]
+    images = {kind: getattr(change, kind) for kind in profile_media.KINDS}
+    images = {
+        kind: image
+        for kind, image in images.items()
+        if image is not None
+        or (kind in change.remove_images and getattr(account, f"{kind}_url") is not None)
+    }
+    if images:
+        values.update(profile_media.set_images(tx, account, images))
     if values:
         values["updated_at"] = tx.now
         tx.execute(accounts.update().where(accounts.c.id == account_id).values(**values))

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import domain_blocks, events, status_edits, tombstones
+from pnyx.core import domain_blocks, events, media, remote_media, status_edits, tombstones
 from pnyx.core import polls as core_polls
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
@@ -81,8 +81,6 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         "featured_url": incoming.featured_url,
         "public_key_pem": incoming.public_key_pem,
         "public_key_id": incoming.public_key_id,
-        "avatar_url": incoming.avatar_url,
-        "header_url": incoming.header_url,
         "fields": [{**f, "verified_at": None} for f in incoming.fields],
         "locked": incoming.locked,
         "bot": incoming.bot,
@@ -93,15 +91,18 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         "fetched_at": tx.now,
         "updated_at": tx.now,
     }
+    existing = tx.one_or_none(sa.select(accounts).where(accounts.c.uri == incoming.uri))
+    if existing is not None and existing.domain is None:
+        return existing.id  # never let a document overwrite one of our own accounts
     if domain_blocks.rejects_media(tx, incoming.domain):
-        values["avatar_url"] = values["header_url"] = None  # the staff refuse its media
-    existing = tx.one_or_none(
-        sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.uri == incoming.uri)
-    )
+        # The staff refuse its media: no images at all, neither linked nor cached.
+        avatar, header = None, None
+    else:
+        avatar, header = incoming.avatar_url, incoming.header_url
+    values.update(remote_media.account_image_values(tx, existing, avatar, header))
     if existing is not None:
-        if existing.domain is None:  # never let a document overwrite one of our own accounts
-            return existing.id
         tx.execute(accounts.update().where(accounts.c.id == existing.id).values(**values))
+        remote_media.schedule_account(tx, existing.id)
         return existing.id
     account_id = new_id()
     inserted = insert_ignore(
@@ -133,7 +134,9 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         tx.execute(
             accounts.update().where(accounts.c.id == row.id).values(**values, uri=incoming.uri)
         )
+        remote_media.schedule_account(tx, row.id)
         return row.id
+    remote_media.schedule_account(tx, account_id)
     return account_id
 
 
@@ -248,6 +251,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
 def _store_attachments(
     tx: Tx, status_id: int, author_id: int, items: list[IncomingAttachment]
 ) -> None:
+    media.forget_files_of_status(tx, status_id)  # what we cached of the old ones
     tx.execute(media_attachments.delete().where(media_attachments.c.status_id == status_id))
     _add_attachments(tx, status_id, author_id, items)
 
@@ -258,9 +262,10 @@ def _add_attachments(
     if not items:
         return
     # A server whose media the staff reject: its attachments stay links to where they are
-    # (Mastodon's `unknown`), never shown inline from here.
+    # (Mastodon's `unknown`), never shown inline nor cached here.
     author_domain = tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == author_id))
     links_only = domain_blocks.rejects_media(tx, author_domain)
+    stored: list[int] = []
     for position, item in enumerate(items):
         meta: dict = {}
         if item.focus is not None:
@@ -272,9 +277,10 @@ def _add_attachments(
                 "size": f"{item.width}x{item.height}",
                 "aspect": round(item.width / item.height, 6),
             }
+        stored.append(new_id())
         tx.execute(
             media_attachments.insert().values(
-                id=new_id(),
+                id=stored[-1],
                 status_id=status_id,
                 account_id=author_id,
                 type=item.kind if item.kind in MEDIA_KINDS and not links_only else "unknown",
@@ -286,6 +292,8 @@ def _add_attachments(
                 created_at=tx.now,
             )
         )
+    if not links_only:
+        remote_media.schedule_attachments(tx, stored)
 
 
 def add_resolved_mentions(tx: Tx, status_id: int, account_ids: list[int]) -> None:

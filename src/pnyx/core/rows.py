@@ -75,6 +75,16 @@ class AccountRow(Protocol):
     private_key_pem: str | None
     avatar_url: str | None
     header_url: str | None
+    avatar_static_url: str | None
+    header_static_url: str | None
+    avatar_remote_url: str | None
+    header_remote_url: str | None
+    avatar_key: str | None
+    avatar_static_key: str | None
+    header_key: str | None
+    header_static_key: str | None
+    images_size: int | None
+    images_cached_at: datetime | None
     also_known_as: list[Any]
     moved_to_account_id: int | None
     statuses_count: int

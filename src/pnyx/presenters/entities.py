@@ -57,6 +57,9 @@ def account(row, settings: Settings) -> dict:
     suspended = row.suspended_at is not None
     avatar = (not suspended and row.avatar_url) or default_avatar(settings)
     header = (not suspended and row.header_url) or default_header(settings)
+    # The still first frame of an animated image; a still image is its own.
+    avatar_static = (not suspended and row.avatar_url and row.avatar_static_url) or avatar
+    header_static = (not suspended and row.header_url and row.header_static_url) or header
     data = {
         "id": str(row.id),
         "username": row.username,
@@ -72,9 +75,9 @@ def account(row, settings: Settings) -> dict:
         "url": row.url or row.uri,
         "uri": row.uri,
         "avatar": avatar,
-        "avatar_static": avatar,
+        "avatar_static": avatar_static,
         "header": header,
-        "header_static": header,
+        "header_static": header_static,
         "followers_count": 0 if suspended else row.followers_count,
         "following_count": 0 if suspended else row.following_count,
         "statuses_count": 0 if suspended else row.statuses_count,

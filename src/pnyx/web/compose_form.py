@@ -22,6 +22,13 @@ from pnyx.web.forms import form_list, form_str, safe_return
 DEFAULT_POLL_SECONDS = 86400
 KEEP_END = "keep"  # the poll duration that keeps a running poll's end (see from_status)
 MAX_TEXT = 20_000  # far above any post length: only keeps absurd bodies out of the parser
+MEDIA_SLOTS = range(1, 5)  # the compose form's image inputs, media_1 ... media_4
+MEDIA_FIELDS = tuple(f"media_{n}" for n in MEDIA_SLOTS)
+
+
+def _file(form: dict, key: str) -> bytes | None:
+    value = form.get(key)
+    return value if isinstance(value, bytes) and value else None
 
 
 @dataclass
@@ -38,6 +45,9 @@ class ComposeForm:
     in_reply_to_id: str = ""
     return_to: str = ""
     idempotency_key: str = ""
+    # Images sent with a new post (bytes, by slot 1-4) and their descriptions (alt text).
+    media_files: list[bytes | None] = field(default_factory=list)
+    media_descriptions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_form(cls, form: dict) -> ComposeForm:
@@ -52,7 +62,16 @@ class ComposeForm:
             in_reply_to_id=form_str(form, "in_reply_to_id").strip()[:30],
             return_to=safe_return(form_str(form, "return_to")) or "",
             idempotency_key=form_str(form, "idempotency_key").strip()[:64],
+            media_files=[_file(form, f"media_{n}") for n in MEDIA_SLOTS],
+            media_descriptions=[
+                form_str(form, f"media_description_{n}")[:MAX_TEXT] for n in MEDIA_SLOTS
+            ],
         )
+
+    def images(self) -> list[tuple[bytes, str]]:
+        """The images chosen, in slot order, each with its description."""
+        descriptions = self.media_descriptions + [""] * len(self.media_files)
+        return [(data, descriptions[i]) for i, data in enumerate(self.media_files) if data]
 
     def padded_options(self, count: int) -> list[str]:
         """Exactly `count` inputs for the poll editor, filled in order."""
@@ -83,12 +102,13 @@ class ComposeForm:
             "poll": self.poll(),
         }
 
-    def status_input(self) -> core.StatusInput:
+    def status_input(self, media_ids: list[int] | None = None) -> core.StatusInput:
         return core.StatusInput(
             **self.content(),
             visibility=self.visibility or None,
             in_reply_to_id=self.reply_id(),
             idempotency_key=self.idempotency_key or None,
+            media_ids=[str(i) for i in media_ids or []],
         )
 
     def edit_input(self) -> EditInput:

@@ -48,11 +48,17 @@ def back(form: dict, fallback: str) -> Response:
     return see_other(safe_return(form_str(form, "return_to")) or fallback)
 
 
-async def form_gate(request: Request) -> tuple[Visitor, dict, Response | None]:
+async def form_gate(
+    request: Request, *, files: tuple[str, ...] = (), max_bytes: int | None = None
+) -> tuple[Visitor, dict, Response | None]:
     """Every action form: (visitor, form, None) when it may go ahead, else the answer to
-    send (403 without a valid CSRF token, to the sign-in page when signed out)."""
+    send (403 without a valid CSRF token, to the sign-in page when signed out). `files`: the
+    file fields of a multipart form, read as bytes (up to `max_bytes` in all)."""
     who = await visitor(request)
-    form = await read_form(request, max_fields=60)
+    if files and max_bytes is not None:
+        form = await read_form(request, max_fields=60, files=files, max_bytes=max_bytes)
+    else:
+        form = await read_form(request, max_fields=60)
     if not csrf_ok(request, form):
         return who, form, refused(request, who)
     if who.user is None:

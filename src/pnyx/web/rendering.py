@@ -76,6 +76,8 @@ POST_LABELS = {
     "delete": N_("Delete"),
     "show_more": N_("Show more"),
     "attachment": N_("Attachment"),
+    "no_description": N_("Image without a description"),
+    "open_image": N_("Open the full image"),
     "public": N_("Public"),
     "unlisted": N_("Unlisted"),
     "private": N_("Followers only"),

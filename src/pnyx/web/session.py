@@ -153,13 +153,21 @@ def csrf_ok(request: Request, form: dict) -> bool:
     )
 
 
-async def read_form(request: Request, *, max_fields: int = 50) -> dict:
-    """The posted form (text fields only), NUL characters dropped; 413/400 when it is not one."""
+async def read_form(
+    request: Request,
+    *,
+    max_fields: int = 50,
+    files: tuple[str, ...] = (),
+    max_bytes: int = MAX_FORM_BYTES,
+) -> dict:
+    """The posted form, NUL characters dropped; 413/400 when it is not one. Text fields only,
+    except the file fields named in `files` (a multipart form): their contents as bytes, for
+    those that carry a file."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
+    if length and length.isdigit() and int(length) > max_bytes:
         raise ApiError(413, "Request body too large")
     try:
-        form = await request.form(max_files=0, max_fields=max_fields)
+        form = await request.form(max_files=len(files), max_fields=max_fields)
     except ApiError:
         raise  # the body limit (413), raised while the form streamed in
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
@@ -167,5 +175,11 @@ async def read_form(request: Request, *, max_fields: int = 50) -> dict:
     values: dict = {}
     for key in form:
         items = [without_nul(v) for v in form.getlist(key) if isinstance(v, str)]
+        if key in files:
+            uploads = [v for v in form.getlist(key) if not isinstance(v, str)]
+            data = await uploads[0].read() if uploads else b""
+            if data:
+                values[key] = data
+            continue
         values[key] = items[0] if len(items) == 1 else items
     return values

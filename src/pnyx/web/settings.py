@@ -8,15 +8,20 @@ profile updates) are the same whichever way a person edits their profile.
 
 from __future__ import annotations
 
+import functools
+
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import moderation, profiles
+from pnyx.core import moderation, profile_media, profiles
 from pnyx.core.errors import CoreError
+from pnyx.core.image_processing import MediaRefused
 from pnyx.core.passwords import MIN_LENGTH
 from pnyx.edges.http import database
+from pnyx.presenters import entities
 from pnyx.web import i18n
 from pnyx.web.auth import (
     N_,
@@ -44,14 +49,19 @@ async def _signed_in(request: Request):
     return (who, user), None
 
 
-async def _signed_in_post(request: Request):
+async def _signed_in_post(request: Request, files: tuple[str, ...] = ()):
     """(visitor, users row, form, None) for a signed-in person's valid post; otherwise
-    (..., the answer to send): the sign-in page, or 'form expired' without a CSRF token."""
+    (..., the answer to send): the sign-in page, or 'form expired' without a CSRF token.
+    `files`: the file fields of the form (the profile's avatar and header), as bytes."""
     found, redirect = await _signed_in(request)
     if redirect:
         return None, None, None, redirect
     who, user = found
-    form = await read_form(request)
+    if files:
+        limit = profile_media.form_limit(request.app.state.settings)
+        form = await read_form(request, files=files, max_bytes=limit)
+    else:
+        form = await read_form(request)
     if not csrf_ok(request, form):
         return who, user, form, form_expired(request, who)
     return who, user, form, None
@@ -93,6 +103,44 @@ def _profile_values(row, max_fields: int) -> dict:
     }
 
 
+def _images(row, settings) -> dict:
+    """The avatar and header the profile page shows as they are now."""
+    shown = entities.account(row, settings)
+    return {
+        "avatar": shown["avatar_static"],
+        "header": shown["header_static"],
+        "has_avatar": bool(row.avatar_url),
+        "has_header": bool(row.header_url),
+    }
+
+
+async def _new_images(request: Request, who: Visitor, form: dict) -> tuple[dict, dict]:
+    """The avatar and header chosen in the form, processed and stored (by kind), or the
+    field errors that say why one is refused (then none is kept)."""
+    settings = request.app.state.settings
+    images: dict[str, profile_media.StoredImage] = {}
+    errors: dict[str, list[str]] = {}
+    _ = gettext_for(who.language)
+    for kind in profile_media.KINDS:
+        data = form.get(kind)
+        if not isinstance(data, bytes):
+            continue
+        try:
+            if len(data) > settings.max_profile_image_bytes:
+                raise MediaRefused(
+                    _("The image is larger than %(n)s MB", n=settings.max_profile_image_bytes >> 20)
+                )
+            images[kind] = await anyio.to_thread.run_sync(
+                functools.partial(profile_media.prepare, settings, who.account_id, kind, data)
+            )
+        except CoreError as exc:
+            errors[kind] = [_(exc.message.removeprefix("Validation failed: "))]
+    if errors:
+        profile_media.discard(settings, images.values())
+        return {}, errors
+    return images, {}
+
+
 async def profile_page(request: Request) -> Response:
     found, redirect = await _signed_in(request)
     if redirect:
@@ -106,12 +154,13 @@ async def profile_page(request: Request) -> Response:
         user,
         "site/settings_profile.html",
         values=_profile_values(row, settings.max_profile_fields),
+        images=_images(row, settings),
         limits=settings,
     )
 
 
 async def save_profile(request: Request) -> Response:
-    who, user, form, refusal = await _signed_in_post(request)
+    who, user, form, refusal = await _signed_in_post(request, files=profile_media.KINDS)
     if refusal:
         return refusal
     settings = request.app.state.settings
@@ -125,22 +174,31 @@ async def save_profile(request: Request) -> Response:
             for i in range(count)
         ],
     }
+    images, errors = await _new_images(request, who, form)
     change = profiles.ProfileUpdate(
         display_name=values["display_name"],
         note=values["note"],
         bot=values["bot"],
         fields=values["fields"],
+        remove_images=tuple(k for k in profile_media.KINDS if checked(form, f"remove_{k}")),
+        **images,
     )
-    try:
-        await database(request).write(profiles.update_profile, who.account_id, change)
-    except CoreError as exc:
+    if not errors:
+        try:
+            await database(request).write(profiles.update_profile, who.account_id, change)
+        except CoreError as exc:
+            profile_media.discard(settings, images.values())
+            errors = _refused(who, exc)
+    if errors:
+        row = await database(request).read(core_accounts.get, who.account_id)
         return _render(
             request,
             who,
             user,
             "site/settings_profile.html",
-            errors=_refused(who, exc),
+            errors=errors,
             values=values,
+            images=_images(row, settings),
             limits=settings,
         )
     return see_other("/settings/profile?saved=1")

@@ -12,12 +12,14 @@ status_actions; their routes are listed here.
 from __future__ import annotations
 
 import contextlib
+import functools
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.core import status_edits, status_views, threads, tombstones, uris, visibility
+from pnyx.core import media, status_edits, status_views, threads, tombstones, uris, visibility
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import CoreError, NotFound
@@ -26,6 +28,7 @@ from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
 from pnyx.web import profiles, status_actions
 from pnyx.web.compose_form import (
+    MEDIA_FIELDS,
     ComposeForm,
     compose_context,
     from_status,
@@ -132,24 +135,58 @@ async def _refill(request, who: Visitor, form: ComposeForm, exc: CoreError, **ex
     return _compose_page(request, who, context, status=exc.status)
 
 
+async def _upload_images(db, account_id: int, form: ComposeForm) -> list[int]:
+    """The form's images as uploads of `account_id` (the same pipeline as the API's), in
+    order; if one is refused, those made before it go too."""
+    made: list[int] = []
+    try:
+        for data, description in form.images():
+            attributes = media.Attributes(description=description)
+            upload = functools.partial(media.upload, db, account_id, data, attributes, now=True)
+            made.append(await anyio.to_thread.run_sync(upload))
+    except BaseException:
+        await _drop_uploads(db, account_id, made)
+        raise
+    return made
+
+
+async def _drop_uploads(db, account_id: int, media_ids: list[int]) -> None:
+    def work(tx):
+        for media_id in media_ids:
+            with contextlib.suppress(CoreError):
+                media.delete(tx, account_id, media_id)
+
+    if media_ids:
+        await db.write(work)
+
+
 async def create(request: Request) -> Response:
-    """POST /statuses: publish, then go back where the form was (or to the new post)."""
-    who, raw, refusal = await form_gate(request)
+    """POST /statuses: publish (with the images chosen), then go back where the form was (or
+    to the new post)."""
+    limit = media.post_form_limit(request.app.state.settings)
+    who, raw, refusal = await form_gate(request, files=MEDIA_FIELDS, max_bytes=limit)
     if refusal is not None:
         return refusal
     form = ComposeForm.from_form(raw)
-    data = form.status_input()
     account_id = who.account_id
+    db = database(request)
+    try:
+        media_ids = await _upload_images(db, account_id, form)
+    except CoreError as exc:
+        return await _refill(request, who, form, exc)
+    data = form.status_input(media_ids)
 
     def work(tx):
         status_id = core.create(tx, account_id, data)
         return status_path(tx, status_id)
 
     try:
-        location = await database(request).write(work)
+        location = await db.write(work)
     except core.IdempotentReplay as replay:
-        location = await database(request).read(status_path, replay.status_id)
+        await _drop_uploads(db, account_id, media_ids)
+        location = await db.read(status_path, replay.status_id)
     except CoreError as exc:
+        await _drop_uploads(db, account_id, media_ids)
         return await _refill(request, who, form, exc)
     return see_other(form.return_to or location)
 

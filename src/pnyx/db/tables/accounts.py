@@ -35,8 +35,22 @@ accounts = sa.Table(
     # Remote accounts: the id of their key (`keyId` of what they sign), usually uri#main-key.
     sa.Column("public_key_id", sa.String(2048), nullable=True),
     sa.Column("private_key_pem", sa.Text, nullable=True),  # local accounts only
+    # Avatar and header: the URLs clients are given (a file in the media store, or for a
+    # remote account not cached yet its origin), the still first frame of an animated one,
+    # where a remote account's images come from, and the store keys of our files of them
+    # (`pnyx.core.profile_media`, `pnyx.core.remote_media`).
     sa.Column("avatar_url", sa.String(2048), nullable=True),
     sa.Column("header_url", sa.String(2048), nullable=True),
+    sa.Column("avatar_static_url", sa.String(2048), nullable=True),
+    sa.Column("header_static_url", sa.String(2048), nullable=True),
+    sa.Column("avatar_remote_url", sa.String(2048), nullable=True),
+    sa.Column("header_remote_url", sa.String(2048), nullable=True),
+    sa.Column("avatar_key", sa.String(512), nullable=True),
+    sa.Column("avatar_static_key", sa.String(512), nullable=True),
+    sa.Column("header_key", sa.String(512), nullable=True),
+    sa.Column("header_static_key", sa.String(512), nullable=True),
+    sa.Column("images_size", sa.BigInteger, nullable=True),  # bytes of our files of them
+    sa.Column("images_cached_at", UTCDateTime, nullable=True),  # remote: when we fetched them
     sa.Column("also_known_as", sa.JSON, nullable=False, default=list),
     foreign_key("moved_to_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
     sa.Column("statuses_count", sa.Integer, nullable=False, server_default="0"),
