@@ -24,7 +24,7 @@ Why it is built this way:
   pnyx's own work (who may see the post, rendering it per viewer) adds. Its memory per
   connection is likewise the floor of the stack.
 
-Built data is kept (bench/data/streaming-<n>.sqlite3, or the PostgreSQL database
+Built data is kept (bench/data/streaming_<n>.sqlite3, or the PostgreSQL database
 pnyx_h_bench_streaming_<n>) and reused unless --rebuild is given.
 """
 
@@ -150,28 +150,30 @@ def build(url: str, n: int) -> dict:
     }
 
 
-def database_url(kind: str, n: int, postgres_base: str) -> str:
+def database_url(kind: str, name: str, postgres_base: str) -> str:
+    """bench/data/<name>.sqlite3, or the PostgreSQL database <base>_<name>."""
     if kind == "sqlite":
-        return f"sqlite:///{DATA_DIR / f'streaming-{n}.sqlite3'}"
+        return f"sqlite:///{DATA_DIR / f'{name}.sqlite3'}"
     url = sa.engine.make_url(normalize_url(postgres_base))
-    return url.set(database=f"{url.database}_streaming_{n}").render_as_string(
-        hide_password=False
-    )
+    return url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
 
 
-def prepare(kind: str, url: str, n: int, rebuild: bool) -> dict:
-    manifest_path = DATA_DIR / f"streaming-{n}-{kind}.json"
+def prepare(kind: str, name: str, n: int, postgres_base: str, rebuild: bool) -> tuple[str, dict]:
+    """The database of one poster and n followers called `name` (built unless kept), and its
+    manifest (the tokens, the poster's first)."""
+    url = database_url(kind, name, postgres_base)
+    manifest_path = DATA_DIR / f"{name}-{kind}.json"
     schema = timeline.schema_fingerprint() + f"/streaming {BUILDER_VERSION}"
     if not rebuild and manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("schema") == schema and manifest.get("n") == n:
+            engine = create_db_engine(url)
             try:
-                engine = create_db_engine(url)
                 with engine.connect() as conn:
                     apps = conn.execute(sa.select(sa.func.count()).select_from(oauth_apps))
                     if apps.scalar():
                         print(f"[{kind}] reusing the {n} followers built earlier")
-                        return manifest
+                        return url, manifest
             except sa.exc.SQLAlchemyError:
                 pass
             finally:
@@ -182,7 +184,7 @@ def prepare(kind: str, url: str, n: int, rebuild: bool) -> dict:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest))
     print(f"[{kind}] built in {manifest['build_seconds']} s")
-    return manifest
+    return url, manifest
 
 
 # --- Clients (in their own processes) --------------------------------------------------------
@@ -293,7 +295,15 @@ class Crowd:
         self.procs = [
             ctx.Process(
                 target=client_process,
-                args=(i, url, shares[i], (self.ready, self.stop), self.counts, self.results, bearer),
+                args=(
+                    i,
+                    url,
+                    shares[i],
+                    (self.ready, self.stop),
+                    self.counts,
+                    self.results,
+                    bearer,
+                ),
                 daemon=True,
             )
             for i in range(self.processes)
@@ -530,12 +540,11 @@ def summarize(label, opened, rss_before, rss_after, posts, messages, lags, load)
         "p99": percentile(latencies, 99),
         "max": max(latencies) if latencies else float("nan"),
         "p99_after_answer": percentile(after_answer, 99),
+        "post_p99s": [p["p99"] for p in per_post],
         "messages_per_second": statistics.median(p["rate"] for p in per_post)
         if per_post
         else float("nan"),
-        "post_ms": statistics.median(p["post_ms"] for p in per_post)
-        if per_post
-        else float("nan"),
+        "post_ms": statistics.median(p["post_ms"] for p in per_post) if per_post else float("nan"),
         "first_ms": statistics.median(p["first"] for p in per_post) * 1000
         if per_post
         else float("nan"),
@@ -572,43 +581,42 @@ def sample_payload(port: int, token: str) -> Path:
     return path
 
 
+def start(name: str, kind: str, url: str, args) -> timeline.Server:
+    if name == "pnyx":
+        return timeline.Server(url, args.workers, DATA_DIR / f"serve-streaming-{kind}.log")
+    payload = DATA_DIR / "streaming-payload.json"
+    return BaselineServer(payload, DATA_DIR / "serve-streaming-baseline.log")
+
+
 def run(kind: str, args) -> list[dict]:
-    url = database_url(kind, args.clients, args.postgres_url)
-    manifest = prepare(kind, url, args.clients, args.rebuild)
+    """Rounds of (pnyx, baseline) in ABBA order, each server a fresh process (its RSS before
+    and with the clients is then about the connections, not what an earlier round left)."""
+    url, manifest = prepare(
+        kind, f"streaming_{args.clients}", args.clients, args.postgres_url, args.rebuild
+    )
     poster, tokens = manifest["tokens"][0], manifest["tokens"][1:]
-    server = timeline.Server(url, args.workers, DATA_DIR / f"serve-streaming-{kind}.log")
-    baseline = None
     results = []
-    try:
-        server.wait_ready()
-        time.sleep(2)
-        idle = timeline.process_tree_rss(server.process.pid) / 2**20
-        print(f"[{kind}] pnyx serve --workers {args.workers} up, idle RSS {idle:.0f} MB")
-        payload = sample_payload(server.port, poster)
-        baseline = BaselineServer(payload, DATA_DIR / "serve-streaming-baseline.log")
-        baseline.wait_ready()
-        targets = {
-            "baseline": {"kind": "baseline", "port": baseline.port, "pid": baseline.process.pid},
-            "pnyx": {
-                "kind": "pnyx",
-                "port": server.port,
-                "pid": server.process.pid,
-                "poster_token": poster,
-            },
-        }
-        for name, target in targets.items():
-            warm(target, tokens)
-        for round_ in range(args.rounds):
-            for name, target in targets.items():
+    for round_ in range(args.rounds):
+        order = ("pnyx", "baseline") if round_ % 2 == 0 else ("baseline", "pnyx")
+        for name in order:
+            server = start(name, kind, url, args)
+            try:
+                server.wait_ready()
+                time.sleep(2)
+                pid = server.process.pid
+                idle = timeline.process_tree_rss(pid) / 2**20
+                target = {"kind": name, "port": server.port, "pid": pid, "poster_token": poster}
+                if name == "pnyx":
+                    print(f"[{kind}] pnyx serve --workers {args.workers}: idle RSS {idle:.0f} MB")
+                    sample_payload(server.port, poster)  # also what the baseline sends
+                warm(target, tokens)
                 label = f"{kind} {name} #{round_ + 1}"
                 result = phase(target, tokens, args, label)
-                result.update(database=kind, server=name, round=round_ + 1, idle_mb=idle)
-                print(report_line(result))
-                results.append(result)
-    finally:
-        if baseline is not None:
-            baseline.stop()
-        server.stop()
+            finally:
+                server.stop()
+            result.update(database=kind, server=name, round=round_ + 1, idle_mb=idle)
+            print(report_line(result))
+            results.append(result)
     return results
 
 
@@ -620,13 +628,12 @@ def markdown(results: list[dict], args) -> str:
         f"pnyx serve --workers {args.workers}",
         "",
         "| database | server | round | clients | p50 ms | p95 ms | p99 ms | max ms | p99 vs "
-        "baseline | msg/s | POST ms | KB / idle conn | client lag max ms | load 1 min |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-        "---: | --- |",
+        "baseline | p99 of each post ms | msg/s | POST ms | KB / idle conn | client lag max ms "
+        "| load 1 min |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: "
+        "| ---: | --- |",
     ]
-    base = {
-        (r["database"], r["round"]): r for r in results if r["server"] == "baseline"
-    }
+    base = {(r["database"], r["round"]): r for r in results if r["server"] == "baseline"}
     for r in results:
         b = base.get((r["database"], r["round"]))
         ratio = f"{r['p99'] / b['p99']:.1f}x" if b and r is not b and b["p99"] > 0 else "="
@@ -635,15 +642,17 @@ def markdown(results: list[dict], args) -> str:
         lines.append(
             f"| {r['database']} | {r['server']} | {r['round']} | {r['connected']}{missing} | "
             f"{r['p50'] * 1000:.0f} | {r['p95'] * 1000:.0f} | {r['p99'] * 1000:.0f} | "
-            f"{r['max'] * 1000:.0f} | {ratio} | {r['messages_per_second']:.0f} | "
+            f"{r['max'] * 1000:.0f} | {ratio} | "
+            f"{', '.join(f'{v * 1000:.0f}' for v in r['post_p99s'])} | "
+            f"{r['messages_per_second']:.0f} | "
             f"{r['post_ms']:.0f} | {per:.1f} | {r['client_lag_max_ms']:.0f} | "
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f} |"
         )
     lines.append("")
     for r in results:
-        if r["server"] == "pnyx" and r["round"] == 1:
+        if r["server"] == "pnyx":
             lines.append(
-                f"- {r['database']}: idle RSS of pnyx serve {r['idle_mb']:.0f} MB; "
+                f"- {r['database']} #{r['round']}: idle RSS of pnyx serve {r['idle_mb']:.0f} MB; "
                 f"{r['rss_before_mb']:.0f} MB before the clients, {r['rss_after_mb']:.0f} MB "
                 f"with them; messages of {r['message_bytes']:.0f} bytes; p99 from the POST's "
                 f"answer {r['p99_after_answer'] * 1000:.0f} ms"
@@ -661,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="pnyx serve --workers")
     parser.add_argument("--client-processes", type=int, help="default: one per 500 clients")
     parser.add_argument("--posts", type=int, default=5, help="posts per round")
-    parser.add_argument("--rounds", type=int, default=2, help="baseline and pnyx, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="pnyx and baseline, ABBA")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between posts")
     parser.add_argument("--settle", type=float, default=3.0,
                         help="seconds between connecting and reading the RSS")  # fmt: skip
