@@ -122,20 +122,21 @@ def build(url: str, n: int) -> dict:
             ],
         )
         follow_base = id_floor(created + timedelta(days=1))
-        conn.execute(
-            follows.insert(),
-            [
-                {
-                    "id": follow_base + i,
-                    "account_id": account_ids[i],
-                    "target_account_id": account_ids[0],
-                    "show_reblogs": True,
-                    "notify": False,
-                    "created_at": created + timedelta(days=1),
-                }
-                for i in range(1, n + 1)
-            ],
-        )
+        if n:  # (executemany of no rows would insert one row of defaults)
+            conn.execute(
+                follows.insert(),
+                [
+                    {
+                        "id": follow_base + i,
+                        "account_id": account_ids[i],
+                        "target_account_id": account_ids[0],
+                        "show_reblogs": True,
+                        "notify": False,
+                        "created_at": created + timedelta(days=1),
+                    }
+                    for i in range(1, n + 1)
+                ],
+            )
         tokens = [
             oauth.issue_token(tx, app.id, user_ids[i], ["read", "write", "follow"])[0]
             for i in range(n + 1)
