@@ -199,6 +199,8 @@ def run(kind: str, args, data: bytes) -> dict:
                       f"median {r['median_seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
         time.sleep(2)
         result["after_rss_mb"] = timeline.process_tree_rss(pid) / 2**20
+        time.sleep(8)
+        result["settled_rss_mb"] = timeline.process_tree_rss(pid) / 2**20
     finally:
         server.stop()
         shutil.rmtree(media_dir, ignore_errors=True)
@@ -231,7 +233,8 @@ def markdown(results: list[dict], args, data: bytes, load: tuple[float, float]) 
     for res in results:
         lines.append(
             f"- {res['database']}: idle RSS of pnyx serve {res['idle_rss_mb']:.0f} MB "
-            f"(target < {IDLE_TARGET_MB} MB), {res['after_rss_mb']:.0f} MB after the uploads"
+            f"(target < {IDLE_TARGET_MB} MB) before the first upload; {res['after_rss_mb']:.0f} "
+            f"MB 2 s after the last, {res['settled_rss_mb']:.0f} MB 10 s after"
         )
     return "\n".join(lines)
 
