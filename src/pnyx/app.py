@@ -23,6 +23,7 @@ from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
 from pnyx.edges.http import ApiError, error_response
 from pnyx.edges.negotiation import negotiated
+from pnyx.process_memory import return_large_buffers
 from pnyx.streaming.broker import Broker
 
 log = logging.getLogger("pnyx")
@@ -342,4 +343,5 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
 
 def app_factory():
     """Entry point for `uvicorn --factory` (used by `pnyx serve --workers N`)."""
+    return_large_buffers()  # a served process gives an image's buffers back once processed
     return create_app(migrate=False)

@@ -147,7 +147,9 @@ def worker(once: bool, threads: int | None, queue_names: str) -> None:
     """Run job workers alone (delivery, poll expiry ...), without the web server."""
     from pnyx import registry
     from pnyx.jobs.worker import Heartbeat
+    from pnyx.process_memory import return_large_buffers
 
+    return_large_buffers()  # media jobs: an image's buffers go back once it is processed
     try:
         queues = parse_queues(queue_names)
     except ValueError as exc:

@@ -11,7 +11,6 @@ import threading
 from pnyx.config import Settings
 from pnyx.core.media_store import MediaStore
 from pnyx.storage.local import LocalStore
-from pnyx.storage.s3 import S3Store
 
 _stores: dict[tuple, MediaStore] = {}
 _lock = threading.Lock()
@@ -35,7 +34,13 @@ def store_for(settings: Settings) -> MediaStore:
     with _lock:
         store = _stores.get(key)
         if store is None:
-            store = _stores[key] = (
-                S3Store.from_settings(settings) if settings.s3_bucket else LocalStore(settings)
-            )
+            store = _stores[key] = _s3(settings) if settings.s3_bucket else LocalStore(settings)
         return store
+
+
+def _s3(settings: Settings) -> MediaStore:
+    # Imported only when a bucket is configured: boto3 and botocore hold ~26 MB of every
+    # process that loads them, a quarter of an idle `pnyx serve` (bench/media.py).
+    from pnyx.storage.s3 import S3Store
+
+    return S3Store.from_settings(settings)
