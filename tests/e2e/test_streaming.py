@@ -162,6 +162,21 @@ def test_streams_apply_the_viewers_filters_as_their_timelines_do(server, people)
         assert [f["filter"]["title"] for f in message["filtered"]] == ["Careful"]
 
 
+def test_a_list_stream_carries_its_members_posts_to_its_owner_only(server, people):
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    listed = bob.api.list_create(f"friends {uuid.uuid4().hex[:6]}")
+    bob.api.list_accounts_add(listed["id"], [alice.id])
+    query = f"stream=list&list={listed['id']}"
+    with connect(ws_url(server, query), additional_headers=bob.headers) as ws:
+        status = alice.api.status_post("for the list")
+        message = receive(ws)
+        assert message["stream"] == ["list", str(listed["id"])]
+        assert message["event"] == "update" and message["payload"]["id"] == str(status["id"])
+    with connect(ws_url(server, query), additional_headers=carol.headers) as theirs:
+        refused = json.loads(theirs.recv(timeout=WAIT))
+        assert refused == {"error": "Not authorized to stream this list", "status": 401}
+
+
 def test_who_may_not_see_a_post_does_not_get_it(server, people):
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     with (

@@ -27,11 +27,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pnyx.api.auth import bearer_token
+from pnyx.core import lists, stream_audience
 from pnyx.core import scopes as scope_rules
-from pnyx.core import stream_audience
 from pnyx.core.oauth import Viewer, lookup_viewer
 from pnyx.core.stream_audience import StreamKey
 from pnyx.core.timelines import normalize_tag
+from pnyx.db.ids import parse_id
 from pnyx.streaming.broker import Broker, Client
 
 HEARTBEAT_SECONDS = 15.0
@@ -80,10 +81,21 @@ def stream_key(viewer: Viewer, name: str, params: Mapping[str, object]) -> Strea
             raise StreamError(400, "No tag for stream provided")
         return (name, tag)
     if name == "list":
-        # Lists are not served yet: when they are, the owner's check goes here, and
-        # stream_audience.LIST_AUDIENCE tells who of a list's streams is shown a post.
-        raise StreamError(401, "Not authorized to stream this list")
+        list_id = parse_id(str(params.get("list") or ""))
+        if list_id is None:
+            raise StreamError(401, "Not authorized to stream this list")
+        return (name, str(list_id))  # whose list it is: `checked_key`
     return (name, None)
+
+
+async def checked_key(app, viewer: Viewer, name: str, params: Mapping[str, object]) -> StreamKey:
+    """`stream_key`, and for a list that it is the viewer's own (Mastodon: 401 otherwise)."""
+    key = stream_key(viewer, name, params)
+    if key[0] == "list" and key[1] is not None:
+        owned = await app.state.db.read(lists.owns, viewer.account_id, int(key[1]))
+        if not owned:
+            raise StreamError(401, "Not authorized to stream this list")
+    return key
 
 
 def _broker(app) -> Broker:
@@ -122,7 +134,7 @@ async def events_stream(request: Request) -> Response:
         name += ":media"
     try:
         viewer = await _viewer(request.app, bearer_token(request))
-        key = stream_key(viewer, name, params)
+        key = await checked_key(request.app, viewer, name, params)
     except StreamError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
     broker = _broker(request.app)
@@ -186,7 +198,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         # Subscribed before the handshake completes: what happens once the client is
         # connected reaches it.
         try:
-            broker.subscribe(client, stream_key(viewer, **_asked(websocket.query_params)))
+            key = await checked_key(websocket.app, viewer, **_asked(websocket.query_params))
+            broker.subscribe(client, key)
         except StreamError as exc:
             refused = exc
     try:
@@ -234,7 +247,7 @@ async def _subscribe(
     websocket: WebSocket, broker: Broker, client: Client, viewer: Viewer, params: Mapping
 ) -> None:
     try:
-        broker.subscribe(client, stream_key(viewer, **_asked(params)))
+        broker.subscribe(client, await checked_key(websocket.app, viewer, **_asked(params)))
     except StreamError as exc:
         await _error(websocket, exc.status, exc.message)
 

@@ -55,6 +55,15 @@ def owned(tx: Tx, owner_id: int) -> Sequence[Row]:
     return tx.rows(sa.select(lists).where(lists.c.account_id == owner_id).order_by(lists.c.id))
 
 
+def owns(tx: Tx, owner_id: int, list_id: int) -> bool:
+    return (
+        tx.scalar(
+            sa.select(lists.c.id).where(lists.c.id == list_id, lists.c.account_id == owner_id)
+        )
+        is not None
+    )
+
+
 def get(tx: Tx, owner_id: int, list_id: int) -> Row:
     """The owner's list; NotFound for an unknown list and for someone else's."""
     row = tx.one_or_none(

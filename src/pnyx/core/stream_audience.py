@@ -13,7 +13,8 @@ surface uses, never from copies of them:
 - `hashtag`, `hashtag:local`: public posts with the tag, replies included;
 - `direct`: a direct post, for its author and the accounts it addresses (Mastodon's
   `conversation` event);
-- `list`: a hook (`LIST_AUDIENCE`) for the lists to come, which know their members.
+- `list`: the post belongs in the list's timeline (`list_timeline.shown_in_lists`: a member's
+  post or boost, by the list page's rules, for the list's owner).
 
 The viewer's filters are applied where the post is rendered for them
 (`pnyx.streaming.messages`: `filtered` in every payload, and a `hide` filter of the stream's
@@ -22,7 +23,7 @@ context keeps it off that stream), as `status_views.load` does for a page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from pnyx.core import decisions, visibility
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
 from pnyx.core.timelines.home_timeline import shown_in_home
+from pnyx.core.timelines.list_timeline import shown_in_lists
 from pnyx.db.engine import Tx
 from pnyx.db.tables import mentions, status_tags, tags
 
@@ -53,11 +55,6 @@ HASHTAG_STREAMS: dict[str, bool] = {"hashtag": False, "hashtag:local": True}  # 
 # What a viewer of a public or hashtag stream is spared, as on those timelines' pages:
 # visibility (suspended authors, blocks either way) and their mutes. Filters join here.
 STREAM_STEPS: tuple[decisions.Step, ...] = decisions.VISIBLE_UNMUTED
-
-# The lists' audience of a post, (tx, post, {list id: viewers}) -> {list id: viewers shown
-# it}: installed by the lists when they exist; until then no list stream receives posts.
-ListAudience = Callable[[Tx, StatusRow, Mapping[str, Collection[Viewer]]], dict[str, set[int]]]
-LIST_AUDIENCE: list[ListAudience] = []
 
 
 @dataclass
@@ -89,8 +86,8 @@ def audience(
         for key, viewers in candidates.items():
             shown[key] = {v for v in viewers if v in passes}
     lists = {k[1]: v for k, v in listening.items() if k[0] == "list" and k[1] is not None}
-    for hook in LIST_AUDIENCE if lists else ():
-        for list_id, viewers in hook(tx, row, lists).items():
+    if lists:
+        for list_id, viewers in shown_in_lists(tx, status_id, lists).items():
             shown[("list", list_id)] = set(viewers)
     return Audience(row, {k: v for k, v in shown.items() if v})
 

@@ -428,6 +428,16 @@ def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     return facts
 
 
+def candidate_of(tx: Tx, status_id: int) -> Candidate | None:
+    """One post as the feed rules see it (a live stream's post), or None when it is gone."""
+    row = tx.one_or_none(
+        sa.select(*HOME_COLUMNS, sa.literal(AUTHORED).label("addressed"))
+        .select_from(_with_original(statuses))
+        .where(statuses.c.id == status_id)
+    )
+    return home_candidates([row])[0] if row is not None else None
+
+
 def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]:
     """Which of these viewers' home timelines the post belongs in, by the very rules of the
     page above (a live stream asks, for the viewers connected to it). Its audience first, in
@@ -439,14 +449,10 @@ def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]
     viewers = list(set(viewer_ids))
     if not viewers:
         return set()
-    row = tx.one_or_none(
-        sa.select(*HOME_COLUMNS, sa.literal(0).label("addressed"))
-        .select_from(_with_original(statuses))
-        .where(statuses.c.id == status_id)
-    )
-    if row is None:
+    candidate = candidate_of(tx, status_id)
+    if candidate is None:
         return set()
-    [candidate] = home_candidates([row])
+    row = candidate
     followers = set(
         tx.scalars_of(_followers_among(), {"author": row.account_id, "viewers": viewers})
     )

@@ -16,6 +16,7 @@ members instead of the viewer's follows; the rules are the home feed's steps and
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from pnyx.core.timelines.candidates import Candidate, Slice, fill_page
 from pnyx.core.timelines.home_timeline import (
     authored_postgres,
     authored_sqlite,
+    candidate_of,
     feed_choices,
     home_candidates,
     home_facts,
@@ -34,6 +36,7 @@ from pnyx.core.timelines.home_timeline import (
 from pnyx.core.visibility import StatusLike
 from pnyx.db.engine import Tx
 from pnyx.db.tables import list_accounts
+from pnyx.db.tables import lists as list_model
 
 
 @lru_cache(maxsize=32)
@@ -95,6 +98,39 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
         return shown_once(facts.ctx, batch, steps)
 
     return fill_page(page, fetch, keep, viewer_id)
+
+
+def shown_in_lists(
+    tx: Tx, status_id: int, wanted: Mapping[str, Collection[int | None]]
+) -> dict[str, set[int]]:
+    """Of the list streams connected (list id -> viewers), those whose list timeline the post
+    belongs in, by the page's own rules, for the list's owner (only they may stream it)."""
+    candidate = candidate_of(tx, status_id)
+    if candidate is None:
+        return {}
+    shown: dict[str, set[int]] = {}
+    for key, viewers in wanted.items():
+        row = tx.one_or_none(
+            sa.select(list_model.c.account_id, list_model.c.replies_policy).where(
+                list_model.c.id == int(key)
+            )
+        )
+        if row is None or row.account_id not in viewers:
+            continue
+        if not _members_among(tx, int(key), {candidate.account_id}):
+            continue  # not a member's post nor a member's boost
+        facts = home_facts(tx, row.account_id, [candidate])
+        members = _members_among(tx, int(key), {candidate.in_reply_to_account_id})
+        steps = (
+            decisions.see,
+            decisions.muted_thread,
+            decisions.muted,
+            feed_choices(facts, home=False),
+            _list_step(row.account_id, row.replies_policy, members),
+        )
+        if shown_once(facts.ctx, [candidate], steps):
+            shown[key] = {row.account_id}
+    return shown
 
 
 def _members_among(tx: Tx, list_id: int, account_ids: set[int | None]) -> set[int]:
