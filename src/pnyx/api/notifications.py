@@ -90,22 +90,28 @@ async def clear(request: Request):
     return JSON(await database(request).write(work))
 
 
-async def unread_count(request: Request):
-    params = await read_params(request)
-    limit = params.int("limit", 100)
-    filters = _filters(params)
-    nobody = params.has("account_id") and filters["from_account_id"] is None
+def _unread_count(count, read_filters):
+    """`GET .../unread_count`: `count(tx, account_id, limit=..., **filters)` up to `limit`."""
 
-    def work(tx):
-        viewer = require(tx, request, "read:notifications")
-        if nobody:
-            return {"count": 0}
-        count = notification_queries.unread_count(
-            tx, viewer.account_id, limit=limit if limit is not None else 100, **filters
-        )
-        return {"count": count}
+    async def handle(request: Request):
+        params = await read_params(request)
+        limit = params.int("limit", 100)
+        filters = read_filters(params)
+        nobody = params.has("account_id") and filters["from_account_id"] is None
 
-    return JSON(await database(request).read(work))
+        def work(tx):
+            viewer = require(tx, request, "read:notifications")
+            if nobody:
+                return {"count": 0}
+            found = count(tx, viewer.account_id, limit=100 if limit is None else limit, **filters)
+            return {"count": found}
+
+        return JSON(await database(request).read(work))
+
+    return handle
+
+
+unread_count = _unread_count(notification_queries.unread_count, _filters)
 
 
 # --- Grouped notifications (v2, Mastodon 4.3) ---------------------------------------------
@@ -188,22 +194,7 @@ async def grouped_dismiss(request: Request):
     return JSON(await database(request).write(work))
 
 
-async def grouped_unread_count(request: Request):
-    params = await read_params(request)
-    limit = params.int("limit", 100)
-    filters = _grouped_filters(params)
-    nobody = params.has("account_id") and filters["from_account_id"] is None
-
-    def work(tx):
-        viewer = require(tx, request, "read:notifications")
-        if nobody:
-            return {"count": 0}
-        count = notification_groups.unread_group_count(
-            tx, viewer.account_id, limit=limit if limit is not None else 100, **filters
-        )
-        return {"count": count}
-
-    return JSON(await database(request).read(work))
+grouped_unread_count = _unread_count(notification_groups.unread_group_count, _grouped_filters)
 
 
 routes = [

@@ -102,6 +102,13 @@ def find_by_acct(tx: Tx, acct: str) -> AccountRow | None:
     return tx.one_or_none(query)
 
 
+def is_local(tx: Tx, account_id: int) -> bool:
+    """Whether the account lives on this server (an unknown id is not)."""
+    return bool(
+        tx.scalar(sa.select(accounts.c.domain.is_(None)).where(accounts.c.id == account_id))
+    )
+
+
 def get(tx: Tx, account_id: int) -> AccountRow:
     row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
     if row is None:

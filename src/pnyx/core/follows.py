@@ -24,6 +24,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core import accounts as core_accounts
 from pnyx.core import events, notifications, uris
 from pnyx.core.account_visibility import KNOWN, LISTED, account_visible_condition
 from pnyx.core.errors import Forbidden, Invalid, NotFound
@@ -302,7 +303,11 @@ def unfollow(tx: Tx, follower_id: int, target_id: int) -> bool:
     uri = follow_uri(tx, follower_id, target_id)
     removed = delete_follow(tx, follower_id, target_id)
     withdrawn = delete_request(tx, follower_id, target_id)
-    if (removed or withdrawn) and target.domain is not None and _is_local(tx, follower_id):
+    if (
+        (removed or withdrawn)
+        and target.domain is not None
+        and core_accounts.is_local(tx, follower_id)
+    ):
         events.record(tx, events.FollowUndone(follower_id, target_id, uri))
     return removed or withdrawn
 
@@ -361,10 +366,6 @@ def requester_of(tx: Tx, follow_uri: str) -> int | None:
     )
 
 
-def _is_local(tx: Tx, account_id: int) -> bool:
-    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is None
-
-
 def _answer_remote(
     tx: Tx,
     answer: type[events.FollowAccepted | events.FollowRejected],
@@ -373,7 +374,7 @@ def _answer_remote(
     uri: str | None,
 ) -> None:
     """Tell a remote requester's server that its Follow was accepted or rejected."""
-    if not _is_local(tx, requester_id):
+    if not core_accounts.is_local(tx, requester_id):
         events.record(tx, answer(requester_id, target_id, uri))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import accounts as core_accounts
 from pnyx.core import events, notifications, polls
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
@@ -157,25 +158,21 @@ def _poll_closed(tx: Tx, event: events.PollClosed) -> None:
     )
     for voter in sorted(set(voters) - {poll.account_id}):
         notifications.notify(tx, voter, poll.account_id, "poll", poll.status_id)
-    if _is_local(tx, poll.account_id):
+    if core_accounts.is_local(tx, poll.account_id):
         notifications.notify(tx, poll.account_id, poll.account_id, "poll", poll.status_id)
 
 
 # --- Relationships -------------------------------------------------------------------------
 
 
-def _is_local(tx: Tx, account_id: int) -> bool:
-    return tx.scalar(sa.select(accounts.c.domain.is_(None)).where(accounts.c.id == account_id))
-
-
 def _follow_requested(tx: Tx, event: events.FollowRequested) -> None:
-    if _is_local(tx, event.target_id):  # elsewhere, its own server tells them
+    if core_accounts.is_local(tx, event.target_id):  # elsewhere, its own server tells them
         notifications.notify(tx, event.target_id, event.follower_id, "follow_request")
 
 
 def _followed(tx: Tx, event: events.FollowAccepted) -> None:
     """A new follower of an open account; accepting a request tells nobody (as Mastodon)."""
-    if event.at_once and _is_local(tx, event.target_id):
+    if event.at_once and core_accounts.is_local(tx, event.target_id):
         notifications.notify(tx, event.target_id, event.follower_id, "follow")
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import accounts as core_accounts
 from pnyx.core import events, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import accounts, poll_votes, polls, statuses
+from pnyx.db.tables import poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
 
 CLOSE_JOB = "poll.close"
@@ -209,9 +210,9 @@ def vote(
             voters_count=polls.c.voters_count + 1,
         )
     )
-    if uri is None and _is_remote(tx, poll.account_id):
+    if uri is None and not core_accounts.is_local(tx, poll.account_id):
         events.record(tx, events.PollVoted(account_id, poll.id, tuple(unique)))
-    elif not _is_remote(tx, poll.account_id):
+    elif core_accounts.is_local(tx, poll.account_id):
         # Other servers show the counts too: send them the poll as it stands, once the votes
         # of the next half minute are in.
         events.record(
@@ -224,10 +225,6 @@ def vote(
 
 # Votes in a row are sent to other servers as one update of the poll, this long after the first.
 POLL_UPDATE_DELAY = timedelta(seconds=30)
-
-
-def _is_remote(tx: Tx, account_id: int) -> bool:
-    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
 def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
@@ -246,7 +243,7 @@ def close(tx: Tx, poll_id: int, *, closed_at: datetime | None = None) -> bool:
     tx.execute(polls.update().where(polls.c.id == poll.id).values(closed_at=closed_at or tx.now))
     # Its voters here (and its author, if here) are told by `core.notify`; other servers
     # hear of a local poll's end from its author.
-    author_is_local = not _is_remote(tx, poll.account_id)
+    author_is_local = core_accounts.is_local(tx, poll.account_id)
     events.record(tx, events.PollClosed(poll.status_id, tell_other_servers=author_is_local))
     return True
 

@@ -377,20 +377,25 @@ class HomeFacts:
     exclusive: set[int]  # followed accounts in one of the viewer's exclusive lists
 
 
-@functools.cache
-def _followed_statement() -> sa.Select:
-    """The viewer's follows among some accounts, with the follow's options and whether the
-    account is in one of the viewer's exclusive lists (members are followed); built once."""
-    in_exclusive = sa.exists().where(
+def _in_exclusive_list() -> sa.Exists:
+    """The followed account is a member of one of the viewer's exclusive lists (members are
+    tied to the follow row)."""
+    return sa.exists().where(
         list_accounts.c.follow_id == follows.c.id,
         lists.c.id == list_accounts.c.list_id,
         lists.c.exclusive.is_(True),
     )
+
+
+@functools.cache
+def _followed_statement() -> sa.Select:
+    """The viewer's follows among some accounts, with the follow's options and whether the
+    account is in one of the viewer's exclusive lists (members are followed); built once."""
     return sa.select(
         follows.c.target_account_id,
         follows.c.show_reblogs,
         follows.c.languages,
-        in_exclusive.label("in_exclusive"),
+        _in_exclusive_list().label("in_exclusive"),
     ).where(
         follows.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
         in_ids(follows.c.target_account_id, "others"),
@@ -495,17 +500,12 @@ def _many_home_facts(tx: Tx, viewers: set[int], c: Candidate) -> dict[int, HomeF
 @functools.cache
 def _many_followed_statement() -> sa.Select:
     """`_followed_statement` for many viewers at once."""
-    in_exclusive = sa.exists().where(
-        list_accounts.c.follow_id == follows.c.id,
-        lists.c.id == list_accounts.c.list_id,
-        lists.c.exclusive.is_(True),
-    )
     return sa.select(
         follows.c.account_id,
         follows.c.target_account_id,
         follows.c.show_reblogs,
         follows.c.languages,
-        in_exclusive.label("in_exclusive"),
+        _in_exclusive_list().label("in_exclusive"),
     ).where(in_ids(follows.c.account_id, "viewers"), in_ids(follows.c.target_account_id, "others"))
 
 
