@@ -27,6 +27,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core import follows as follows_core
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.db.engine import Tx
@@ -34,7 +35,6 @@ from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
     accounts,
-    follows,
     notification_permissions,
     notification_policies,
     notification_requests,
@@ -140,12 +140,12 @@ def verdict(tx: Tx, recipient_id: int, sender_id: int, kind: str, status_id: int
         return "accept"
     answers: list[Verdict] = []
     checks = {
-        "for_not_following": lambda: not _follows(tx, recipient_id, sender_id),
-        "for_not_followers": lambda: not _follows(tx, sender_id, recipient_id),
+        "for_not_following": lambda: not follows_core.is_following(tx, recipient_id, sender_id),
+        "for_not_followers": lambda: not follows_core.is_following(tx, sender_id, recipient_id),
         "for_new_accounts": lambda: _is_new(tx, sender_id),
         "for_private_mentions": lambda: (
             kind == "mention"
-            and not _follows(tx, recipient_id, sender_id)
+            and not follows_core.is_following(tx, recipient_id, sender_id)
             and _private_not_answering(tx, recipient_id, status_id)
         ),
         "for_limited_accounts": lambda: False,  # nobody is limited here yet
@@ -158,16 +158,6 @@ def verdict(tx: Tx, recipient_id: int, sender_id: int, kind: str, status_id: int
     if _permitted(tx, recipient_id, sender_id) or _is_staff(tx, sender_id):
         return "accept"
     return "drop" if "drop" in answers else "filter"
-
-
-def _follows(tx: Tx, follower_id: int, target_id: int) -> bool:
-    return bool(
-        tx.scalar(
-            sa.select(follows.c.id).where(
-                follows.c.account_id == follower_id, follows.c.target_account_id == target_id
-            )
-        )
-    )
 
 
 def _is_new(tx: Tx, account_id: int) -> bool:
