@@ -124,3 +124,20 @@ def test_what_v1_hides_v2_hides(client, db, make_user):
     assert client.get("/api/v2/notifications").status_code == 401
     reader = make_user("reader", scopes="read:statuses")
     assert client.get("/api/v2/notifications", headers=reader.headers).status_code == 403
+
+
+def test_keys_out_of_range_name_nothing(client, make_user):
+    """Ids past 64 bits and windows past the calendar are not looked up: 404, not a 500."""
+    me = make_user("me")
+    for key in (
+        "ungrouped-99999999999999999999",
+        "ungrouped-9223372036854775808",
+        "follow-999999999999",
+        "favourite-1-99999999999999",
+        "favourite-99999999999999999999-1",
+        "reblog-1-9223372036854775808",
+    ):
+        for path in (f"/api/v2/notifications/{key}", f"/api/v2/notifications/{key}/accounts"):
+            assert client.get(path, headers=me.headers).status_code == 404, path
+        dismissed = client.post(f"/api/v2/notifications/{key}/dismiss", headers=me.headers)
+        assert dismissed.status_code == 200, key

@@ -25,6 +25,7 @@ from pnyx.core import notification_queries
 from pnyx.core.errors import NotFound
 from pnyx.core.notification_queries import NotificationPage
 from pnyx.db.engine import Tx
+from pnyx.db.ids import parse_id
 
 GROUPABLE = ("favourite", "reblog", "follow")
 DEFAULT_GROUPED = GROUPABLE
@@ -165,20 +166,28 @@ def _rows_of(tx: Tx, recipient_id: int, key: str, grouped: tuple[str, ...]) -> l
     return [r for r in rows if group_key(r, grouped) == key]
 
 
+# The last window hour a key may name (the year 2198): later ones name nothing we made.
+MAX_WINDOW_HOUR = 2_000_000
+
+
 def parse_key(key: str) -> tuple[str | None, int | None, int | None]:
     """(type, status id or notification id, window hour) of a group key; (None, ...) if it
-    is not one."""
+    is not one we could have made (an id or an hour out of range included)."""
     parts = key.split("-")
-    try:
-        if parts[0] == "ungrouped" and len(parts) == 2:
-            return "ungrouped", int(parts[1]), None
-        if parts[0] == "follow" and len(parts) == 2:
-            return "follow", None, int(parts[1])
-        if parts[0] in ("favourite", "reblog") and len(parts) == 3:
-            return parts[0], int(parts[1]), int(parts[2])
-    except ValueError:
-        pass
-    return None, None, None
+    if parts[0] == "ungrouped" and len(parts) == 2:
+        found = parse_id(parts[1])
+        return ("ungrouped", found, None) if found is not None else (None, None, None)
+    if parts[0] == "follow" and len(parts) == 2:
+        kind, status_id, hour = "follow", None, parts[1]
+    elif parts[0] in ("favourite", "reblog") and len(parts) == 3:
+        kind, status_id, hour = parts[0], parse_id(parts[1]), parts[2]
+        if status_id is None:
+            return None, None, None
+    else:
+        return None, None, None
+    if not hour.isdigit() or int(hour) > MAX_WINDOW_HOUR:
+        return None, None, None
+    return kind, status_id, int(hour)
 
 
 def dismiss_group(tx: Tx, recipient_id: int, key: str) -> None:

@@ -48,7 +48,7 @@ def is_due_now(tx: Tx, scheduled_at: datetime | None) -> bool:
 # Mastodon sets no bound; dates near the end of the calendar break date arithmetic, and a post
 # scheduled for a century later is a mistake.
 MAXIMUM_AHEAD = timedelta(days=3660)
-TOO_FAR = "Validation failed: Scheduled at must be within ten years"
+TOO_FAR = "Scheduled at must be within ten years"
 
 
 def _check_time(tx: Tx, account_id: int, scheduled_at: datetime, exclude: int | None) -> None:
