@@ -171,9 +171,7 @@ def _push_jobs(db) -> list[dict]:
     def work(tx):
         return [
             row.payload
-            for row in tx.rows(
-                sa.select(jobs.c.payload).where(jobs.c.kind == "web_push.deliver")
-            )
+            for row in tx.rows(sa.select(jobs.c.payload).where(jobs.c.kind == "web_push.deliver"))
         ]
 
     return db.run_sync(work)

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.engine import Row
 
 from pnyx.core import account_visibility as av
 from pnyx.core import events
@@ -92,7 +93,7 @@ class Subscription:
     created_at: datetime
 
 
-def _subscription(row) -> Subscription:
+def _subscription(row: Row) -> Subscription:
     return Subscription(
         id=row.id,
         access_token_id=row.access_token_id,
@@ -360,7 +361,7 @@ def _policy_allows(tx: Tx, policy: str, recipient_id: int, sender_id: int) -> bo
     )
 
 
-def _notification(tx: Tx, notification_id: int):
+def _notification(tx: Tx, notification_id: int) -> Row | None:
     return tx.one_or_none(
         sa.select(
             notifications.c.id,
@@ -373,7 +374,7 @@ def _notification(tx: Tx, notification_id: int):
     )
 
 
-def _may_push(tx: Tx, note) -> bool:
+def _may_push(tx: Tx, note: Row) -> bool:
     if note.filtered:
         return False
     if note.type in STAFF_ALERTS:  # work for the instance: whoever the reporter is
@@ -389,7 +390,7 @@ def _may_push(tx: Tx, note) -> bool:
     )
 
 
-def _wants(tx: Tx, sub: Subscription, note) -> bool:
+def _wants(tx: Tx, sub: Subscription, note: Row) -> bool:
     return note.type in sub.alerts and _policy_allows(
         tx, sub.policy, note.account_id, note.from_account_id
     )
