@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from pnyx.core import accounts as core_accounts
 from pnyx.core import oauth as core_oauth
+from pnyx.core import web_push
 from pnyx.db.tables import jobs, oauth_apps, oauth_tokens, web_push_subscriptions
 from pnyx.db.tables import mutes as mutes_table
 
@@ -101,6 +102,11 @@ def test_validation_and_scope(client, make_user):
         {**form(), "subscription[endpoint]": ""},
         {**form(), "subscription[endpoint]": "ftp://push.example/x"},
         {**form(), "subscription[endpoint]": "http://push.example/x"},  # https only here
+        {**form(), "subscription[endpoint]": "https://127.0.0.1:8080/x"},
+        {**form(), "subscription[endpoint]": "https://[::1]/x"},
+        {**form(), "subscription[endpoint]": "https://10.1.2.3/x"},
+        {**form(), "subscription[endpoint]": "https://localhost/x"},
+        {**form(), "subscription[endpoint]": "https://push.example:99999/x"},
         {**form(), "subscription[keys][p256dh]": "bm90IGEga2V5"},
         {**form(), "subscription[keys][auth]": "c2hvcnQ"},
         {**form(), "subscription[keys][auth]": "!!!"},
@@ -211,3 +217,31 @@ def test_which_notifications_become_push_jobs(client, make_user, app):
     client.put("/api/v1/push/subscription", data={"data[policy]": "all"}, headers=alice.headers)
     client.post(f"/api/v1/accounts/{alice.account_id}/follow", headers=carol.headers)
     assert len(_push_jobs(db)) == 2
+
+
+def test_what_a_push_carries_is_decided_when_it_is_sent(client, make_user, app):
+    db = app.state.db
+    alice, bob = make_user("alice"), make_user("bob")
+    client.post("/api/v1/push/subscription", data=form(favourite=True), headers=alice.headers)
+    post = client.post(
+        "/api/v1/statuses", data={"status": "a <b>fine</b> day"}, headers=alice.headers
+    ).json()
+    client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=bob.headers)
+    [job] = _push_jobs(db)
+    push = db.run_sync(web_push.delivery, job["subscription"], job["notification"])
+    assert push is not None
+    assert push.payload["notification_type"] == "favourite"
+    assert push.payload["notification_id"] == str(job["notification"])
+    assert push.payload["access_token"] == alice.token
+    assert push.payload["body"] == "a <b>fine</b> day"
+    assert "bob" in push.payload["title"]
+    assert push.urgency == "low"
+    # Unfavourited before the job ran: the notification is gone, nothing is sent.
+    client.post(f"/api/v1/statuses/{post['id']}/unfavourite", headers=bob.headers)
+    assert db.run_sync(web_push.delivery, job["subscription"], job["notification"]) is None
+    # Favourited again, then Alice blocks Bob before the job runs.
+    client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=bob.headers)
+    job = _push_jobs(db)[-1]
+    assert db.run_sync(web_push.delivery, job["subscription"], job["notification"]) is not None
+    client.post(f"/api/v1/accounts/{bob.account_id}/block", headers=alice.headers)
+    assert db.run_sync(web_push.delivery, job["subscription"], job["notification"]) is None

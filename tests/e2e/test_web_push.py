@@ -190,7 +190,7 @@ def test_legacy_push_decrypted_with_mastodon_py(server, db, push_service, app_ke
     assert payload.access_token == alice.access_token
     assert payload.preferred_locale
     assert bob.me().username in payload.title
-    assert payload.body == "are you there?" or "are you there?" in payload.body
+    assert payload.body == f"@{alice.me().username} are you there?"
     assert payload.icon.startswith("http")
 
 

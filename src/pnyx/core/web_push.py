@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,23 +193,33 @@ def _checked_keys(p256dh: str, auth: str) -> tuple[str, str]:
 
 
 def _checked_endpoint(tx: Tx, endpoint: str) -> str:
-    """An https URL (or http, on a setup that may reach private addresses, for local tests).
-    Whether its host may be reached is checked again by the safe client when pushing."""
+    """An https URL (or http, on a setup that may reach private addresses, for local tests),
+    not naming a private address outright. A name that resolves to one is refused by the
+    safe client when pushing (DNS can change between now and then)."""
     endpoint = endpoint.strip()
     if not endpoint:
         raise Invalid("Endpoint can't be blank")
     if len(endpoint) > ENDPOINT_MAX:
         raise Invalid(f"Endpoint is too long (maximum is {ENDPOINT_MAX})")
+    private_ok = tx.settings.allow_private_addresses
     try:
         parts = urlsplit(endpoint)
-        host = parts.hostname
+        scheme, host = parts.scheme.lower(), parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        host = None
-    schemes = ("https", "http") if tx.settings.allow_private_addresses else ("https",)
-    if parts.scheme.lower() not in schemes or not host:
+        scheme, host = "", None
+    if scheme not in (("https", "http") if private_ok else ("https",)) or not host:
         raise Invalid("Endpoint is not a valid https URL")
+    if not private_ok and (host == "localhost" or _private_ip(host)):
+        raise Invalid("Endpoint is not a public address")
     return endpoint
+
+
+def _private_ip(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name, not an address
 
 
 def _is_staff(tx: Tx, account_id: int) -> bool:
@@ -455,14 +466,21 @@ def _truncated(text: str, limit: int = BODY_MAX) -> str:
 
 def delivery(tx: Tx, subscription_id: int, notification_id: int) -> Push | None:
     """What the job sends now, or None when nothing is to be sent any more (the notification
-    or subscription is gone, the token revoked, or a block or mute came in between)."""
+    or subscription is gone, the token revoked, the recipient suspended, or a block or mute
+    came in between)."""
     row = tx.one_or_none(
-        sa.select(web_push_subscriptions, oauth_tokens.c.revoked_at, users.c.locale)
+        sa.select(
+            web_push_subscriptions,
+            oauth_tokens.c.revoked_at,
+            users.c.locale,
+            accounts.c.suspended_at,
+        )
         .join(oauth_tokens, oauth_tokens.c.id == web_push_subscriptions.c.access_token_id)
         .join(users, users.c.account_id == web_push_subscriptions.c.account_id)
+        .join(accounts, accounts.c.id == web_push_subscriptions.c.account_id)
         .where(web_push_subscriptions.c.id == subscription_id)
     )
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or row.suspended_at is not None:
         return None
     sub = _subscription(row)
     note = _notification(tx, notification_id)
