@@ -58,6 +58,7 @@ def _api_modules() -> list:
         notifications,
         oauth,
         polls,
+        push,
         relationships,
         reports,
         scheduled_statuses,
@@ -87,6 +88,7 @@ def _api_modules() -> list:
         conversations,
         notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
+        push,
         user_lists,
         lists,
         tags,

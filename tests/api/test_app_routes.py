@@ -9,10 +9,13 @@ table and the test stay in step.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 import factories as f
@@ -45,6 +48,16 @@ def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
     return out.getvalue()
+
+
+def push_key() -> str:
+    """A browser's P-256 public key, base64url, as a push subscription carries it."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return base64.urlsafe_b64encode(point).decode().rstrip("=")
 
 
 def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
@@ -87,6 +100,16 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     [request] = client.get("/api/v1/notifications/requests", headers=me.headers).json()
     [notification] = client.get("/api/v1/notifications", headers=me.headers).json()
     [group] = client.get("/api/v2/notifications", headers=me.headers).json()["notification_groups"]
+    client.post(  # GET /api/v1/push/subscription names the token's subscription
+        "/api/v1/push/subscription",
+        headers=me.headers,
+        json={
+            "subscription": {
+                "endpoint": "https://push.example/me",
+                "keys": {"p256dh": push_key(), "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+            }
+        },
+    )
     ids = {
         "accounts": str(other.account_id),
         "admin/accounts": str(other.account_id),

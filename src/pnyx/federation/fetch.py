@@ -483,11 +483,22 @@ class RemoteClient:
         return parse_activity(response.body, response.url, id_optional=id_optional)
 
     def post(
-        self, url: str, body: bytes, *, signer: tuple[str, str], content_type: str = ACTIVITY_JSON
+        self,
+        url: str,
+        body: bytes,
+        *,
+        signer: tuple[str, str] | None,
+        content_type: str = ACTIVITY_JSON,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        """Signed POST (a delivery). Redirects are not followed; any HTTP status is returned
-        for the caller to judge. FetchError only for network and safety failures."""
+        """POST, HTTP-signed by `signer` when given (a delivery), with `headers` added (a Web
+        Push carries its own authorization). Redirects are not followed; any HTTP status is
+        returned for the caller to judge. FetchError only for network and safety failures."""
         deadline = time.monotonic() + self.timeout
         url = _normalize(url)
-        headers = {"Content-Type": content_type, **self._signed("POST", url, body, signer)}
+        headers = {
+            "Content-Type": content_type,
+            **(headers or {}),
+            **self._signed("POST", url, body, signer),
+        }
         return self._exchange("POST", url, headers, body, deadline, strict=False)

@@ -62,6 +62,7 @@ from pnyx.db.tables.notifications import (
     notification_requests,
     notifications,
 )
+from pnyx.db.tables.push import web_push_subscriptions
 from pnyx.db.tables.relationships import (
     account_notes,
     blocks,
@@ -87,6 +88,7 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "web_push_subscriptions",
     "ID",
     "metadata",
     "accounts",
