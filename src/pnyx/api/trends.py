@@ -81,8 +81,18 @@ async def statuses(request: Request) -> JSON:
 
 
 async def links(request: Request) -> JSON:
-    """No link preview cards yet, so no trending links: an empty list, as a quiet server's."""
-    return JSON([])
+    """Trends::Link entities: a PreviewCard with its week of use."""
+    params = await read_params(request)
+    offset, limit = _window(params, 10, 20)
+    cache = _cache(request)
+
+    def work(tx):
+        optional(tx, request, "read")
+        found = trends.trending_links(tx, cache, offset, limit + 1)
+        return [collections.trend_link(card, trend) for card, trend in found[:limit]], len(found)
+
+    items, found = await database(request).read(work)
+    return _with_next(request, items, offset, limit, found > limit)
 
 
 async def suggestions_v2(request: Request) -> JSON:
