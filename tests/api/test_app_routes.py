@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 import factories as f
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, preview_cards
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Segments that name an action: in a table row that also lists GET, these paths are POSTs.
@@ -87,6 +87,10 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     [request] = client.get("/api/v1/notifications/requests", headers=me.headers).json()
     [notification] = client.get("/api/v1/notifications", headers=me.headers).json()
     [group] = client.get("/api/v2/notifications", headers=me.headers).json()["notification_groups"]
+    # A trending link: two accounts share it and its card is kept (as the fetch job keeps it).
+    for person in (me, other):
+        client.post("/api/v1/statuses", headers=person.headers, json={"status": LINK})
+    preview_cards.save(db, LINK, preview_cards.CardData(title="A story"))
     ids = {
         "accounts": str(other.account_id),
         "admin/accounts": str(other.account_id),
@@ -110,7 +114,8 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
 
 
 # Routes that need a parameter to name anything (without it Mastodon answers 404 too).
-QUERIES = {"/api/v1/accounts/lookup": "?acct=other"}
+LINK = "https://news.example/story"
+QUERIES = {"/api/v1/accounts/lookup": "?acct=other", "/api/v1/timelines/link": f"?url={LINK}"}
 
 
 def fill(path: str, ids: dict[str, str]) -> str | None:

@@ -5,11 +5,15 @@ keeps only what is safe, and the Status entity shows the card. Trending links co
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import sqlalchemy as sa
 
+import factories
 from pnyx import registry
 from pnyx.core import preview_cards, trends
+from pnyx.core.remote_store import IncomingStatus, store_status
 from pnyx.db.engine import Database
 from pnyx.db.tables import preview_cards as cards_table
 
@@ -64,6 +68,13 @@ def test_an_opengraph_page_becomes_the_posts_card(client, make_user, local_db, p
     assert card["type"] == "link" and card["html"] == ""
     assert card["language"] == "fr"
     assert card["published_at"].startswith("2026-03-01T10:00:00")
+
+    # The web page of the post shows the card: one link, the image with its alt, text escaped.
+    page = client.get(f"/@alice/{status['id']}", headers={"Accept": "text/html"}).text
+    [shown] = re.findall(r'<a class="preview-card".*?</a>', page, re.S)
+    assert f'href="{url}"' in shown and 'rel="nofollow noopener noreferrer"' in shown
+    assert f'<img src="{peer.base}/img/sea.jpg" alt="Waves at dusk"' in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown and "<script>" not in shown
 
     # A second post linking the same page shows the kept card at once: no second fetch.
     bob = make_user("bob")
@@ -224,3 +235,37 @@ def test_a_shared_link_trends(client, make_user, local_db, peer, app):
     assert link["url"] == url and link["title"].startswith("The <b>Ocean")
     assert link["history"][0]["uses"] == "3" and link["history"][0]["accounts"] == "3"
     assert len(link["history"]) == 7
+    # Its timeline: the public posts of discoverable accounts that share it, newest first.
+    shared = client.get("/api/v1/timelines/link", params={"url": url})
+    assert shared.status_code == 200, shared.text
+    assert [s["account"]["username"] for s in shared.json()] == ["p2", "p1", "p0"]
+    assert all(s["card"]["url"] == url for s in shared.json())
+    paged = client.get("/api/v1/timelines/link", params={"url": url, "limit": 1})
+    assert len(paged.json()) == 1 and 'rel="next"' in paged.headers["Link"]
+    # Not trending (or not a card): 404, as Mastodon.
+    assert client.get("/api/v1/timelines/link", params={"url": lonely}).status_code == 404
+    missing = client.get("/api/v1/timelines/link", params={"url": "https://x.example/"})
+    assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
+    assert client.get("/api/v1/timelines/link").status_code == 404
+
+
+def test_remote_posts_get_cards_but_not_behind_a_content_warning(client, make_user, local_db, peer):
+    viewer = make_user("viewer")
+    url = _page(peer, "/articles/ocean", OG_PAGE)
+    author = factories.remote_account(local_db, "taka", "elsewhere.example")
+
+    def remote(n: int, **extra) -> int:
+        incoming = IncomingStatus(
+            uri=f"https://elsewhere.example/notes/{n}",
+            content=f'<p>see <a href="{url}" rel="nofollow">{url}</a></p>',
+            visibility="public",
+            **extra,
+        )
+        return local_db.run_sync(store_status, author, incoming)
+
+    plain = remote(1)
+    warned = remote(2, spoiler_text="sea spoilers")
+    registry.drain(local_db)
+    assert _card(client, viewer, str(plain))["title"].startswith("The <b>Ocean")
+    assert _card(client, viewer, str(warned)) is None
+    assert peer.file_requests.count("/articles/ocean") == 1

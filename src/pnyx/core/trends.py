@@ -259,3 +259,11 @@ def trending_links(
         )
     }
     return [(found[t.card_id], t) for t in page if t.card_id in found]
+
+
+def trending_card_id(tx: Tx, cache: Cache | None, url: str) -> int | None:
+    """The id of the card of `url` if that link is trending now, else None."""
+    ranked = cache.get("links", lambda: link_scores(tx)) if cache else link_scores(tx)
+    ids = {t.card_id for t in ranked}
+    found = tx.scalar(sa.select(preview_cards.c.id).where(preview_cards.c.url == url))
+    return found if found in ids else None

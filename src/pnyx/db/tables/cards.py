@@ -53,3 +53,9 @@ preview_card_statuses = sa.Table(
     sa.PrimaryKeyConstraint("status_id"),
 )
 sa.Index("ix_preview_card_statuses_url", preview_card_statuses.c.url)
+# A link's timeline walks its posts newest first.
+sa.Index(
+    "ix_preview_card_statuses_preview_card_id",
+    preview_card_statuses.c.preview_card_id,
+    preview_card_statuses.c.status_id,
+)

@@ -68,9 +68,18 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_preview_card_statuses_url"), "preview_card_statuses", ["url"], unique=False
     )
+    op.create_index(
+        op.f("ix_preview_card_statuses_preview_card_id"),
+        "preview_card_statuses",
+        ["preview_card_id", "status_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_preview_card_statuses_preview_card_id"), table_name="preview_card_statuses"
+    )
     op.drop_index(op.f("ix_preview_card_statuses_url"), table_name="preview_card_statuses")
     op.drop_table("preview_card_statuses")
     op.drop_table("preview_cards")
