@@ -6,16 +6,22 @@ keeps only what is safe, and the Status entity shows the card. Trending links co
 from __future__ import annotations
 
 import re
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
 import sqlalchemy as sa
 
 import factories
+from images import jpeg_with_gps, metadata_of
 from pnyx import registry
-from pnyx.core import preview_cards, trends
+from pnyx.core import media_prune, preview_cards, trends
 from pnyx.core.remote_store import IncomingStatus, store_status
 from pnyx.db.engine import Database
+from pnyx.db.tables import jobs
 from pnyx.db.tables import preview_cards as cards_table
+from pnyx.federation import card_pages
 
 OG_PAGE = """<!doctype html><html lang="fr-FR"><head>
 <title>Plain title</title>
@@ -269,3 +275,98 @@ def test_remote_posts_get_cards_but_not_behind_a_content_warning(client, make_us
     assert _card(client, viewer, str(plain))["title"].startswith("The <b>Ocean")
     assert _card(client, viewer, str(warned)) is None
     assert peer.file_requests.count("/articles/ocean") == 1
+
+
+def test_a_server_error_is_retried_by_the_job_queue(client, make_user, local_db):
+    answers = [503]
+    body = OG_PAGE.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            status = answers[0]
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body) if status == 200 else 0))
+            self.end_headers()
+            if status == 200:
+                self.wfile.write(body)
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=http.serve_forever, args=(0.02,), daemon=True).start()
+    try:
+        alice = make_user("alice")
+        url = f"http://127.0.0.1:{http.server_port}/flaky"
+        status = _post(client, alice, f"flaky {url}")
+        registry.drain(local_db)
+        assert _card(client, alice, status["id"]) is None
+        assert _card_row(local_db, url) is None  # nothing recorded: it will be tried again
+
+        def waiting(tx):
+            return tx.one_or_none(sa.select(jobs).where(jobs.c.kind == preview_cards.FETCH_JOB))
+
+        job = local_db.run_sync(waiting, write=False)
+        assert job.failed_at is None and "HTTP 503" in job.last_error
+        answers[0] = 200
+        local_db.run_sync(
+            lambda tx: tx.execute(jobs.update().where(jobs.c.id == job.id).values(run_at=tx.now))
+        )
+        registry.drain(local_db)
+        assert _card(client, alice, status["id"])["url"] == url
+    finally:
+        http.shutdown()
+        http.server_close()
+
+
+def test_the_cards_image_is_cached_stripped_and_served_from_here(client, make_user, local_db, peer):
+    alice = make_user("alice")
+    photo = peer.serve_file("/img/sea.jpg", jpeg_with_gps(1600, 900, orientation=1), "image/jpeg")
+    url = _page(peer, "/articles/ocean", OG_PAGE)
+    status = _post(client, alice, f"Read {url}")
+    registry.drain(local_db)
+
+    card = _card(client, alice, status["id"])
+    base = local_db.settings.base_url + "/system/media/"
+    assert card["image"].startswith(base) and card["blurhash"]
+    assert (card["width"], card["height"]) == (640, 360)  # the small rendition's size
+    row = _card_row(local_db, url)
+    assert row.image_remote_url == photo and row.image_key.startswith("preview_cards/")
+    served = client.get("/system/media/" + card["image"].removeprefix(base))
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    facts = metadata_of(served.content)
+    assert facts["gps"] == {} and facts["exif"] == {} and facts["xmp"] is None
+    # Another key under the same prefix is not served.
+    other = row.image_key.rsplit("/", 2)[0] + "/0000000000000000/small.jpg"
+    assert client.get("/system/media/" + other).status_code == 404
+
+    # A refresh with another image: the origin is shown until cached, the old file goes.
+    old_key = row.image_key
+    changed = OG_PAGE.replace("/img/sea.jpg", "/img/other.jpg")
+    preview_cards.save(local_db, url, card_pages.card_of(card_pages.parse(url, changed)))
+    again = _card_row(local_db, url)
+    assert again.image_key is None and again.image_url == f"{peer.base}/img/other.jpg"
+    registry.drain(local_db)
+    assert client.get("/system/media/" + old_key).status_code == 404
+
+
+def test_an_old_cached_card_image_is_pruned_and_shown_from_its_origin(
+    client, make_user, local_db, peer
+):
+    alice = make_user("alice")
+    photo = peer.serve_file("/img/sea.jpg", jpeg_with_gps(800, 600, orientation=1), "image/jpeg")
+    url = _page(peer, "/articles/ocean", OG_PAGE)
+    status = _post(client, alice, f"Read {url}")
+    registry.drain(local_db)
+    key = _card_row(local_db, url).image_key
+    assert key and media_prune.cached_bytes(local_db) > 0
+    assert media_prune.plan(local_db) == []  # fresh: kept
+
+    later = datetime.now(UTC) + timedelta(days=local_db.settings.remote_media_max_age_days + 1)
+    removals = media_prune.plan(local_db, later)
+    assert [(r.what, r.keys) for r in removals] == [(media_prune.REMOTE_CARD, (key,))]
+    assert media_prune.apply(local_db, removals) == 1
+    assert _card(client, alice, status["id"])["image"] == photo
+    assert client.get("/system/media/" + key).status_code == 404
+    assert media_prune.cached_bytes(local_db) == 0

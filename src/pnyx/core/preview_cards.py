@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import nh3
 import sqlalchemy as sa
 
-from pnyx.core import events
+from pnyx.core import events, media
 from pnyx.db.engine import Database, Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.ids import new_id
@@ -323,6 +323,27 @@ def _attach(tx: Tx, url: str, card_id: int) -> None:
     )
 
 
+def _image_columns(tx: Tx, existing: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The image columns of a card (re)fetched with `values` (its image's origin in
+    `image_url`): a cached copy of the same image is kept (with the sizes taken from it);
+    otherwise the origin is shown until `card_images` caches it, and our copy of a former
+    image is removed after commit."""
+    origin = values.pop("image_url")
+    if existing is not None and existing.image_remote_url == origin and existing.image_key:
+        if values["type"] == "link":
+            return {"width": existing.width, "height": existing.height}
+        return {}
+    if existing is not None and existing.image_key:
+        media.forget_keys(tx, [existing.image_key])
+    return {
+        "image_url": origin,
+        "image_remote_url": origin,
+        "image_key": None,
+        "image_size": None,
+        "blurhash": None,
+    }
+
+
 def save(db: Database, url: str, data: CardData | None, error: str | None = None) -> int | None:
     """Keep what the page of `url` said (`data`), or that it gave no card (`error`), and point
     its posts at the card. A failed refresh keeps the card fetched before. Returns the card id
@@ -336,6 +357,7 @@ def save(db: Database, url: str, data: CardData | None, error: str | None = None
                 values["error"] = (error or "no card")[:512]
         else:
             values = {**_cleaned(data), "fetched_at": tx.now, "error": None}
+            values.update(_image_columns(tx, existing, values))
         if existing is None:
             row = insert_ignore_returning(
                 tx, preview_cards, {"id": new_id(), "url": url, "created_at": tx.now, **values}

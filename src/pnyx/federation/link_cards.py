@@ -4,7 +4,8 @@ Core decided which link and whether it is still wanted (`core.preview_cards.want
 module only fetches, with the safe client (no private, loopback or link-local address unless
 PNYX_ALLOW_PRIVATE_ADDRESSES, a deadline, a redirect cap), reads at most `MAX_HTML_BYTES` of
 the page (a longer one is cut: its head is what counts), only from an HTML answer, follows
-its oEmbed link if it has one, and hands the result to `core.preview_cards.save`.
+its oEmbed link if it has one, and hands the result to `core.preview_cards.save`; then it
+fetches the card's image for `core.card_images` (the remote image size cap, 30 s).
 
 Failures: a page that answers but gives no card (not HTML, 4xx, refused address, no title)
 is recorded on the card's row, so it is not fetched again before the refresh period; a
@@ -17,10 +18,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pnyx.core import preview_cards
+from pnyx.core import card_images, preview_cards
 from pnyx.db.engine import Database
 from pnyx.federation import card_pages
 from pnyx.federation.fetch import FetchError, RemoteClient
+from pnyx.federation.media_cache import IMAGE_ACCEPT
 
 log = logging.getLogger("pnyx.federation.link_cards")
 
@@ -84,4 +86,22 @@ def fetch_card(db: Database, payload: dict[str, Any]) -> None:
         log.info("no card for %s: %s", url, exc.reason)
         preview_cards.save(db, url, None, exc.reason)
         return
-    preview_cards.save(db, url, card, None if card is not None else "the page has no title")
+    card_id = preview_cards.save(db, url, card, None if card else "the page has no title")
+    if card_id is not None:
+        _cache_image(db, card_id)
+
+
+def _cache_image(db: Database, card_id: int) -> None:
+    """The card's image into our media store (core.card_images); a failure leaves it shown
+    from its origin, and is not retried (the card is there; the next refresh tries again)."""
+    item = card_images.pending(db, card_id)
+    if item is None:
+        return
+    settings = db.settings
+    with RemoteClient(settings, timeout=30.0, max_bytes=settings.max_image_bytes) as client:
+        try:
+            response = client.get(item.url, accept=IMAGE_ACCEPT)
+        except FetchError as exc:
+            log.info("card image not cached: %s (%s)", item.url, exc.reason)
+            return
+    card_images.store_fetched(db, item, response.body)

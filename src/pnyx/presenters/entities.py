@@ -188,8 +188,8 @@ def media_attachment(row) -> dict:
 
 
 def preview_card(row) -> dict:
-    """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is shown from the
-    page's own server, as the page named it; the markup is core's sanitized iframe."""
+    """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is our cached copy
+    (core.card_images), or its origin until then; the markup is core's sanitized iframe."""
     authors = []
     if row.author_name or row.author_url:
         authors = [{"name": row.author_name, "url": row.author_url, "account": None}]

@@ -28,7 +28,12 @@ preview_cards = sa.Table(
     sa.Column("html", sa.Text, nullable=False, server_default=""),  # sanitized iframe only
     sa.Column("width", sa.Integer, nullable=False, server_default="0"),
     sa.Column("height", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("image_url", sa.String(2048), nullable=True),  # the page's image, at its origin
+    # The page's image: where it is (`image_remote_url`), what is shown (`image_url`: our
+    # copy once cached, its origin until then), our copy's key in the media store and size.
+    sa.Column("image_url", sa.String(2048), nullable=True),
+    sa.Column("image_remote_url", sa.String(2048), nullable=True),
+    sa.Column("image_key", sa.String(512), nullable=True),
+    sa.Column("image_size", sa.BigInteger, nullable=True),
     sa.Column("image_description", sa.Text, nullable=False, server_default=""),
     sa.Column("embed_url", sa.String(2048), nullable=False, server_default=""),
     sa.Column("blurhash", sa.String(128), nullable=True),
