@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,6 +33,38 @@ OG_PAGE = """<!doctype html><html lang="fr-FR"><head>
 <meta property="og:site_name" content="Sea News">
 <meta property="article:published_time" content="2026-03-01T10:00:00Z">
 </head><body><p>text</p></body></html>"""
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that stops reading at its cap is expected here
+
+
+@contextmanager
+def _server(answer):
+    """A web server on loopback answering every GET with `answer()` -> (status, HTML)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            status, body = answer()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    http = _QuietServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=http.serve_forever, args=(0.02,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        http.server_close()
 
 
 def _page(peer, path: str, html: str, content_type: str = "text/html; charset=utf-8") -> str:
@@ -137,17 +170,18 @@ def test_rich_embeds_without_an_iframe_fall_back_to_a_link_card():
     assert plain_http == ""
 
 
-def test_an_oversized_page_is_cut_at_the_cap(client, make_user, local_db, peer):
+def test_an_oversized_page_is_cut_at_the_cap(client, make_user, local_db):
     alice = make_user("alice")
     padding = "<!--" + "x" * 1_200_000 + "-->"
     html = (
         '<html><head><meta property="og:title" content="Big page">'
         + padding
         + '<meta property="og:description" content="past the cap"></head></html>'
-    )
-    url = _page(peer, "/big", html)
-    status = _post(client, alice, f"big {url}")
-    registry.drain(local_db)
+    ).encode()
+    with _server(lambda: (200, html)) as base:
+        url = f"{base}/big"
+        status = _post(client, alice, f"big {url}")
+        registry.drain(local_db)
     card = _card(client, alice, status["id"])
     assert card["title"] == "Big page"
     assert card["description"] == ""  # it was after the first megabyte: never read
@@ -279,26 +313,9 @@ def test_remote_posts_get_cards_but_not_behind_a_content_warning(client, make_us
 
 def test_a_server_error_is_retried_by_the_job_queue(client, make_user, local_db):
     answers = [503]
-    body = OG_PAGE.encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            status = answers[0]
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body) if status == 200 else 0))
-            self.end_headers()
-            if status == 200:
-                self.wfile.write(body)
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=http.serve_forever, args=(0.02,), daemon=True).start()
-    try:
+    with _server(lambda: (answers[0], OG_PAGE.encode() if answers[0] == 200 else b"")) as base:
         alice = make_user("alice")
-        url = f"http://127.0.0.1:{http.server_port}/flaky"
+        url = f"{base}/flaky"
         status = _post(client, alice, f"flaky {url}")
         registry.drain(local_db)
         assert _card(client, alice, status["id"]) is None
@@ -315,9 +332,6 @@ def test_a_server_error_is_retried_by_the_job_queue(client, make_user, local_db)
         )
         registry.drain(local_db)
         assert _card(client, alice, status["id"])["url"] == url
-    finally:
-        http.shutdown()
-        http.server_close()
 
 
 def test_the_cards_image_is_cached_stripped_and_served_from_here(client, make_user, local_db, peer):

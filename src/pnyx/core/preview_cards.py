@@ -187,7 +187,7 @@ def wants_card(row: Any) -> bool:
 
 def link_of(tx: Tx, row: Any) -> str | None:
     """The URL whose card `row` (a status) shows, or None."""
-    if not wants_card(row):
+    if not wants_card(row) or "<a" not in row.content:
         return None
     return first_link(row.content, _mentioned_urls(tx, row.id), tx.settings.domain)
 
@@ -215,9 +215,11 @@ def on_event(tx: Tx, event: events.Event) -> None:
     if row is None:
         return
     url = link_of(tx, row)
-    current = tx.one_or_none(
-        sa.select(preview_card_statuses).where(preview_card_statuses.c.status_id == status_id)
-    )
+    current = None
+    if not isinstance(event, events.StatusCreated):  # a new post has no card yet
+        current = tx.one_or_none(
+            sa.select(preview_card_statuses).where(preview_card_statuses.c.status_id == status_id)
+        )
     if current is not None and current.url == url:
         return  # an edit that kept the link keeps its card
     if current is not None:

@@ -9,6 +9,7 @@ and caps what is stored, `core.preview_cards.save`), and the fetch already cappe
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,7 +121,7 @@ def _published(value: str | None) -> datetime | None:
 def _player_html(src: str, width: int, height: int) -> str:
     """A Twitter player as the iframe Mastodon makes of it (core keeps it only if https)."""
     return (
-        f'<iframe src="{src}" width="{width}" height="{height}" '
+        f'<iframe src="{html.escape(src)}" width="{width}" height="{height}" '
         'allowfullscreen="true" frameborder="0" scrolling="no"></iframe>'
     )
 
