@@ -384,3 +384,17 @@ def test_an_old_cached_card_image_is_pruned_and_shown_from_its_origin(
     assert _card(client, alice, status["id"])["image"] == photo
     assert client.get("/system/media/" + key).status_code == 404
     assert media_prune.cached_bytes(local_db) == 0
+
+
+def test_a_kept_card_is_in_the_streamed_post(client, make_user, local_db):
+    alice, bob = make_user("alice"), make_user("bob")
+    r = client.post(f"/api/v1/accounts/{alice.account_id}/follow", headers=bob.headers)
+    assert r.status_code == 200, r.text
+    url = "https://news.example/kept"
+    preview_cards.save(local_db, url, preview_cards.CardData(title="Kept card"))
+    with client.websocket_connect("/api/v1/streaming?stream=user", headers=bob.headers) as ws:
+        status = _post(client, alice, f"see {url}")
+        message = orjson.loads(ws.receive_text())
+        assert message["event"] == "update"
+        payload = orjson.loads(message["payload"])
+        assert payload["id"] == status["id"] and payload["card"]["title"] == "Kept card"
