@@ -398,3 +398,22 @@ def test_a_kept_card_is_in_the_streamed_post(client, make_user, local_db):
         assert message["event"] == "update"
         payload = orjson.loads(message["payload"])
         assert payload["id"] == status["id"] and payload["card"]["title"] == "Kept card"
+
+
+def test_a_card_is_fetched_again_after_two_weeks(client, make_user, local_db, peer):
+    alice = make_user("alice")
+    url = _page(peer, "/articles/ocean", OG_PAGE)
+    _post(client, alice, f"first {url}")
+    registry.drain(local_db)
+    peer.files["/articles/ocean"] = (OG_PAGE.replace("Ocean", "Sea").encode(), "text/html")
+    past = datetime.now(UTC) - preview_cards.REFRESH - timedelta(minutes=1)
+    local_db.run_sync(
+        lambda tx: tx.execute(
+            cards_table.update().where(cards_table.c.url == url).values(fetched_at=past)
+        )
+    )
+    later = _post(client, alice, f"later {url}")
+    assert later["card"]["title"].startswith("The <b>Ocean")  # the kept one, until refreshed
+    registry.drain(local_db)
+    assert peer.file_requests.count("/articles/ocean") == 2
+    assert _card(client, alice, later["id"])["title"].startswith("The <b>Sea")

@@ -14,8 +14,9 @@ The rules, as Mastodon's (FetchLinkCardService), with the choices this server ma
 - **Local and remote posts alike**, bounded: the fetch is a durable job (`cards.fetch`), one
   per URL at a time (its unique key), and a page fetched once is kept for every post that
   links it for `REFRESH` (two weeks; a failure too, so a dead link is not fetched again for
-  each post). An edit that changes the link drops the card and fetches the new one; an edit
-  that keeps it keeps it.
+  each post); after that the kept card is still shown while the page is fetched again. An
+  edit that changes the link drops the card and fetches the new one; one that keeps it keeps
+  it.
 
 Core decides and keeps; the job that fetches is federation's (it owns the safe HTTP client:
 no private address unless PNYX_ALLOW_PRIVATE_ADDRESSES, capped size and time), and hands
@@ -228,14 +229,15 @@ def on_event(tx: Tx, event: events.Event) -> None:
         )
     if url is None:
         return
-    card = _fresh_card(tx, url)
+    # A card kept of this URL is shown at once, even one due for a refresh (until it is done).
+    card = tx.one_or_none(sa.select(preview_cards).where(preview_cards.c.url == url))
     card_id = card.id if card is not None and card.error is None else None
     tx.execute(
         preview_card_statuses.insert().values(
             status_id=status_id, preview_card_id=card_id, url=url, created_at=tx.now
         )
     )
-    if card is None:
+    if card is None or card.fetched_at <= tx.now - REFRESH:
         enqueue(tx, FETCH_JOB, {"url": url}, unique_key=_job_key(url))
 
 
