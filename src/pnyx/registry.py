@@ -11,6 +11,8 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      ├─ in the transaction:  notify   (core.notify: who is told)
                      │                       moves    (core.moves: a move's followers)
                      │                       conversations (core.conversations: DMs)
+                     │                       cards    (core.preview_cards: a link's card,
+                     │                                 or a `cards.fetch` job)
                      │                       stream   (pnyx.streaming: a signal to the
                      │                                 web processes' live streams)
                      │                       web_push (core.web_push: a `web_push.deliver`
@@ -44,13 +46,22 @@ from pnyx.core import (
     moves,
     notify,
     polls,
+    preview_cards,
     remote_media,
     scheduled_statuses,
     statuses,
     web_push,
 )
 from pnyx.db.engine import Database
-from pnyx.federation import activities, backfill, delivery, inbox, media_cache, mentions
+from pnyx.federation import (
+    activities,
+    backfill,
+    delivery,
+    inbox,
+    link_cards,
+    media_cache,
+    mentions,
+)
 from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
@@ -91,6 +102,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         frozenset({events.StatusCreated}),
         in_transaction=True,
         accepts=conversations.wants,
+    ),
+    # Link preview cards: the post is pointed at its link's card, or a `cards.fetch` job is
+    # queued (no network in the transaction).
+    Subscription(
+        "cards",
+        preview_cards.on_event,
+        frozenset({events.StatusCreated, events.StatusEdited}),
+        in_transaction=True,
     ),
     # Live streams: a signal (pg_notify, or after commit on SQLite) to every web process,
     # which decides and renders for its own clients; no job between a change and its streams.
@@ -190,6 +209,7 @@ SCHEDULED: dict[str, JobHandler] = {
     remote_media.CACHE_JOB: JobHandler(media_cache.cache_remote, network=True),
     media_prune.PRUNE_JOB: JobHandler(media_prune.prune_job, network=True),
     web_push.DELIVER_JOB: JobHandler(web_push_delivery.deliver, network=True),
+    preview_cards.FETCH_JOB: JobHandler(link_cards.fetch_card, network=True),
 }
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 import factories as f
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, preview_cards
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Segments that name an action: in a table row that also lists GET, these paths are POSTs.
@@ -110,6 +110,10 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
             }
         },
     )
+    # A trending link: two accounts share it and its card is kept (as the fetch job keeps it).
+    for person in (me, other):
+        client.post("/api/v1/statuses", headers=person.headers, json={"status": LINK})
+    preview_cards.save(db, LINK, preview_cards.CardData(title="A story"))
     ids = {
         "accounts": str(other.account_id),
         "admin/accounts": str(other.account_id),
@@ -133,7 +137,8 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
 
 
 # Routes that need a parameter to name anything (without it Mastodon answers 404 too).
-QUERIES = {"/api/v1/accounts/lookup": "?acct=other"}
+LINK = "https://news.example/story"
+QUERIES = {"/api/v1/accounts/lookup": "?acct=other", "/api/v1/timelines/link": f"?url={LINK}"}
 
 
 def fill(path: str, ids: dict[str, str]) -> str | None:

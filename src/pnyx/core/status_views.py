@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import decisions, filter_matching, visibility
+from pnyx.core import decisions, filter_matching, preview_cards, visibility
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
@@ -67,6 +67,8 @@ class StatusBundle:
     in_reply_to_uris: dict[int, str] = field(default_factory=dict)
     # status id -> the viewer's filters it matches (a boost: those its original matches)
     filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
+    # status id -> its link preview card (a row of preview_cards), when it has one
+    cards: dict[int, Row] = field(default_factory=dict)
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -104,6 +106,7 @@ def _statements() -> dict[str, Executable]:
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
+        "cards": preview_cards.card_query(),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
@@ -293,6 +296,10 @@ def load(
     if with_media:
         for m in tx.execute(q["media"], {"ids": with_media}):
             bundle.media[m.status_id].append(m)
+    card_ids = [r.id for r in all_rows if not r.has_media and r.reblog_of_id is None]
+    if card_ids:
+        for c in tx.execute(q["cards"], {"ids": card_ids}):
+            bundle.cards[c.status_id] = c
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p

@@ -187,6 +187,34 @@ def media_attachment(row) -> dict:
     }
 
 
+def preview_card(row) -> dict:
+    """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is our cached copy
+    (core.card_images), or its origin until then; the markup is core's sanitized iframe."""
+    authors = []
+    if row.author_name or row.author_url:
+        authors = [{"name": row.author_name, "url": row.author_url, "account": None}]
+    return {
+        "url": row.url,
+        "title": row.title,
+        "description": row.description,
+        "language": row.language,
+        "type": row.type,
+        "author_name": row.author_name,
+        "author_url": row.author_url,
+        "provider_name": row.provider_name,
+        "provider_url": row.provider_url,
+        "html": row.html,
+        "width": row.width,
+        "height": row.height,
+        "image": row.image_url,
+        "image_description": row.image_description,
+        "embed_url": row.embed_url,
+        "blurhash": row.blurhash,
+        "published_at": iso(row.published_at),
+        "authors": authors,
+    }
+
+
 def filter_head(
     filter_id: int, title: str, context: Sequence[str], action: str, expires_at: datetime | None
 ) -> dict:
@@ -256,7 +284,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         ),
         "reblog": None,
         "poll": poll(p, bundle.own_votes.get(p.id), viewer, now) if p is not None else None,
-        "card": None,
+        "card": preview_card(bundle.cards[row.id]) if row.id in bundle.cards else None,
         "language": row.language,
         "text": None,
     }

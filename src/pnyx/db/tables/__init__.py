@@ -32,6 +32,7 @@ from pnyx.db.tables.announcements import (
     announcements,
 )
 from pnyx.db.tables.base import ID, metadata
+from pnyx.db.tables.cards import preview_card_statuses, preview_cards
 from pnyx.db.tables.federation import (
     domain_blocks,
     domains,
@@ -146,4 +147,6 @@ __all__ = [
     "account_pins",
     "account_domain_blocks",
     "suggestion_dismissals",
+    "preview_cards",
+    "preview_card_statuses",
 ]
