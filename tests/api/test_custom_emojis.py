@@ -249,3 +249,50 @@ def test_the_note_and_actor_carry_emoji_tags_and_the_emoji_is_served(client, sto
     store.run_sync(custom_emojis.change, "blobcat", disabled=True)
     assert client.get(f"/emojis/{row.id}", headers=ap).status_code == 404
     assert client.get("/emojis/12345", headers=ap).status_code == 404
+
+
+def _remote_person(store, name: str, display_name: str, emojis) -> int:
+    return store.run_sync(
+        remote_store.store_account,
+        remote_store.IncomingAccount(
+            uri=f"https://remote.example/users/{name}",
+            username=name,
+            domain="remote.example",
+            inbox_url=f"https://remote.example/users/{name}/inbox",
+            display_name=display_name,
+            emojis=emojis,
+        ),
+    )
+
+
+def test_a_new_image_reaches_every_account_that_shows_the_emoji(store, client):
+    old = [IncomingEmoji("wave", "https://remote.example/e/wave-1.png")]
+    ana = _remote_person(store, "ana", "Ana :wave:", old)
+    ben = _remote_person(store, "ben", "Ben :wave:", old)
+    cat = _remote_person(store, "cat", "Cat, no emoji", old)
+    for person in (ana, ben):
+        emojis = client.get(f"/api/v1/accounts/{person}").json()["emojis"]
+        assert [e["url"] for e in emojis] == ["https://remote.example/e/wave-1.png"]
+    assert client.get(f"/api/v1/accounts/{cat}").json()["emojis"] == []
+
+    # A post of another account of that server declares a new image for :wave:.
+    store.run_sync(
+        remote_store.store_status,
+        cat,
+        remote_store.IncomingStatus(
+            uri="https://remote.example/notes/wave",
+            content="<p>:wave:</p>",
+            visibility="public",
+            emojis=[IncomingEmoji("wave", "https://remote.example/e/wave-2.png")],
+        ),
+    )
+    for person in (ana, ben):
+        emojis = client.get(f"/api/v1/accounts/{person}").json()["emojis"]
+        assert [e["url"] for e in emojis] == ["https://remote.example/e/wave-2.png"]
+
+
+def test_a_text_of_many_shortcodes_looks_up_a_bounded_number():
+    text = " ".join(f":code{i}:" for i in range(500))
+    found = custom_emojis.shortcodes_in(text)
+    assert len(found) == custom_emojis.MAX_PER_TEXT
+    assert "code0" in found and "code499" not in found

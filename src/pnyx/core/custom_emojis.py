@@ -13,7 +13,8 @@ Text keeps its `:shortcode:`s, as Mastodon's does: apps replace them with the im
 entity's `emojis` lists. A post's list is found when it is shown (`lookup`, one query for a
 whole page of posts: the shortcodes in their text, of their authors' servers); an account's
 is kept with the account (`accounts.emojis`), since accounts are rendered in many places that
-hold no transaction, and renewed when the profile or one of its emojis changes.
+hold no transaction, and renewed when the profile or one of its emojis changes
+(`account_emojis` says which accounts show an emoji, so that a change finds them by index).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pnyx.core.media_store import store_for
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
-from pnyx.db.tables import accounts, custom_emojis
+from pnyx.db.tables import account_emojis, accounts, custom_emojis
 
 # Mastodon's CustomEmoji::SHORTCODE_RE_FRAGMENT (\w{2,}), ASCII, capped by the column.
 SHORTCODE = re.compile(r"[A-Za-z0-9_]{2,64}")
@@ -45,6 +46,7 @@ SHORTCODE = re.compile(r"[A-Za-z0-9_]{2,64}")
 IN_TEXT = re.compile(r"(?<![A-Za-z0-9_:]):([A-Za-z0-9_]{2,64}):(?![A-Za-z0-9_:])")
 MAX_BYTES = 256 * 1024  # Mastodon's CustomEmoji::LIMIT, for ours and others' alike
 MAX_CATEGORY = 64
+MAX_PER_TEXT = 100  # different shortcodes looked up for one post or profile (Emoji tags: 100)
 PREFIX = media.EMOJI_PREFIX  # files: custom_emojis/<id>/<token>/original.png, static.png
 TOO_BIG = "Validation failed: Image file size must be less than 256 KB"
 TAKEN = "Shortcode has already been taken"
@@ -69,8 +71,15 @@ def _check_category(category: str | None) -> str | None:
 
 
 def shortcodes_in(*texts: str | None) -> set[str]:
-    """Every `:shortcode:` written in these texts (plain or HTML)."""
-    return {m.group(1) for t in texts if t for m in IN_TEXT.finditer(t)}
+    """The `:shortcode:`s written in these texts (plain or HTML): the first MAX_PER_TEXT
+    different ones, so that a post made of shortcodes cannot make its lookup huge."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for m in IN_TEXT.finditer(text or ""):
+            found[m.group(1)] = None
+            if len(found) >= MAX_PER_TEXT:
+                return set(found)
+    return set(found)
 
 
 def uri_of(settings: Settings, row: Any) -> str:
@@ -148,7 +157,7 @@ def upload(
         }
         if not insert_ignore(tx, custom_emojis, values):
             raise Invalid(TAKEN)  # added meanwhile
-        refresh_accounts_using(tx, None, [code])
+        _refresh_local_naming(tx, code)
         return get_local(tx, code)
 
     try:
@@ -206,16 +215,22 @@ def change(
     if visible_in_picker is not None:
         values["visible_in_picker"] = visible_in_picker
     tx.execute(custom_emojis.update().where(custom_emojis.c.id == row.id).values(**values))
-    refresh_accounts_using(tx, None, [row.shortcode])
+    if disabled is False:
+        _refresh_local_naming(tx, row.shortcode)
+    else:
+        _refresh_showing(tx, [row.id])
     return get_local(tx, row.shortcode)
 
 
 def remove(tx: Tx, shortcode: str) -> None:
     """Delete a local emoji; its files are removed after commit. Posts keep their text."""
     row = get_local(tx, shortcode)
+    showing = _showing(tx, [row.id])
+    tx.execute(account_emojis.delete().where(account_emojis.c.custom_emoji_id == row.id))
     tx.execute(custom_emojis.delete().where(custom_emojis.c.id == row.id))
     media.forget_keys(tx, [k for k in (row.file_key, row.static_key) if k])
-    refresh_accounts_using(tx, None, [row.shortcode])
+    for account_id in showing:
+        refresh_account(tx, account_id)
 
 
 # --- Finding the emojis a text uses -----------------------------------------------------------
@@ -284,31 +299,53 @@ def account_texts(row: Any) -> list[str]:
     return texts
 
 
-def account_emojis(tx: Tx, row: Any) -> list[dict[str, Any]] | None:
-    """The `emojis` an account's name, bio and fields use now (None: none)."""
-    return in_texts(tx, row.domain, account_texts(row)) or None
-
-
 def refresh_account(tx: Tx, account_id: int) -> None:
-    """Renew the emojis kept with an account after its profile changed."""
+    """Renew the emojis kept with an account (`accounts.emojis`, and which ones it shows in
+    `account_emojis`) after its profile or one of its emojis changed."""
     row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == account_id))
-    if row is not None:
-        emojis = account_emojis(tx, row)
-        if emojis != row.emojis:
-            tx.execute(accounts.update().where(accounts.c.id == row.id).values(emojis=emojis))
-
-
-def refresh_accounts_using(tx: Tx, domain: str | None, shortcodes: Sequence[str]) -> None:
-    """Renew the emojis kept with the accounts of `domain` (None: ours) whose texts name one
-    of `shortcodes` (an emoji added, changed or removed)."""
-    if not shortcodes:
+    if row is None:
         return
-    texts = (accounts.c.display_name, accounts.c.note, sa.cast(accounts.c.fields, sa.Text))
-    named = sa.or_(
-        *(t.contains(f":{code}:", autoescape=True) for code in shortcodes for t in texts)
+    texts = account_texts(row)
+    codes = shortcodes_in(*texts)
+    if not codes and row.emojis is None:
+        return  # nothing named, nothing kept: no query
+    used = rows_for_texts(lookup(tx, {row.domain: codes}), row.domain, texts) if codes else []
+    emojis = [shown(r) for r in used] or None
+    if emojis == row.emojis:
+        return
+    tx.execute(accounts.update().where(accounts.c.id == row.id).values(emojis=emojis))
+    tx.execute(account_emojis.delete().where(account_emojis.c.account_id == row.id))
+    if used:
+        tx.execute(
+            account_emojis.insert(),
+            [{"account_id": row.id, "custom_emoji_id": r.id} for r in used],
+        )
+
+
+def _showing(tx: Tx, emoji_ids: Sequence[int]) -> list[int]:
+    """The accounts that show one of these emojis now (by index)."""
+    if not emoji_ids:
+        return []
+    return tx.scalars(
+        sa.select(account_emojis.c.account_id)
+        .where(account_emojis.c.custom_emoji_id.in_(list(emoji_ids)))
+        .distinct()
     )
-    on = accounts.c.domain.is_(None) if domain is None else accounts.c.domain == domain
-    for account_id in tx.scalars(sa.select(accounts.c.id).where(on, named)):
+
+
+def _refresh_local_naming(tx: Tx, shortcode: str) -> None:
+    """Renew the local accounts whose texts name `shortcode` (an emoji of ours added or
+    enabled, which none of them showed). A scan of our own profiles: staff actions only."""
+    texts = (accounts.c.display_name, accounts.c.note, sa.cast(accounts.c.fields, sa.Text))
+    named = sa.or_(*(t.contains(f":{shortcode}:", autoescape=True) for t in texts))
+    for account_id in tx.scalars(
+        sa.select(accounts.c.id).where(accounts.c.domain.is_(None), named)
+    ):
+        refresh_account(tx, account_id)
+
+
+def _refresh_showing(tx: Tx, emoji_ids: Sequence[int]) -> None:
+    for account_id in _showing(tx, emoji_ids):
         refresh_account(tx, account_id)
 
 
@@ -331,7 +368,7 @@ def store_remote(tx: Tx, domain: str, emojis: Sequence[IncomingEmoji]) -> list[i
     replaces the one known. Returns the ids whose image should now be fetched."""
     domain = domain.lower()
     to_fetch: list[int] = []
-    changed: list[str] = []
+    changed: list[int] = []
     for emoji in {e.shortcode: e for e in emojis}.values():
         if not SHORTCODE.fullmatch(emoji.shortcode) or not emoji.url.startswith(
             ("https://", "http://")
@@ -351,16 +388,15 @@ def store_remote(tx: Tx, domain: str, emojis: Sequence[IncomingEmoji]) -> list[i
             emoji_id = new_id()
             values = {**image, "id": emoji_id, "shortcode": emoji.shortcode, "domain": domain}
             if insert_ignore(tx, custom_emojis, {**values, "created_at": tx.now}):
-                to_fetch.append(emoji_id)
-                changed.append(emoji.shortcode)
+                to_fetch.append(emoji_id)  # new: no account shows it yet
             continue
         if existing.image_remote_url == emoji.url:
             continue
         tx.execute(custom_emojis.update().where(custom_emojis.c.id == existing.id).values(**image))
         media.forget_keys(tx, [k for k in (existing.file_key, existing.static_key) if k])
         to_fetch.append(existing.id)
-        changed.append(emoji.shortcode)
-    refresh_accounts_using(tx, domain, changed)
+        changed.append(existing.id)
+    _refresh_showing(tx, changed)
     return to_fetch
 
 
@@ -388,8 +424,7 @@ def save_cached(tx: Tx, emoji_id: int, url: str, stored: profile_media.StoredIma
             static_key=stored.static_key,
         )
     )
-    assert row.domain is not None
-    refresh_accounts_using(tx, row.domain, [row.shortcode])
+    _refresh_showing(tx, [emoji_id])
     return True
 
 

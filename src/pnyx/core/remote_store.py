@@ -77,6 +77,12 @@ class IncomingAccount:
 
 def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     """Create or refresh a remote account; returns its id."""
+    account_id = _store_account(tx, incoming)
+    custom_emojis.refresh_account(tx, account_id)
+    return account_id
+
+
+def _store_account(tx: Tx, incoming: IncomingAccount) -> int:
     values = {
         "username": incoming.username,
         "domain": incoming.domain.lower(),
@@ -111,13 +117,6 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         avatar, header = incoming.avatar_url, incoming.header_url
     values.update(remote_media.account_image_values(tx, existing, avatar, header))
     _store_emojis(tx, incoming.domain, incoming.emojis)
-    texts = _Texts(
-        incoming.display_name,
-        incoming.note,
-        incoming.fields,
-        incoming.domain.lower(),
-    )
-    values["emojis"] = custom_emojis.account_emojis(tx, texts)
     if existing is not None:
         tx.execute(accounts.update().where(accounts.c.id == existing.id).values(**values))
         remote_media.schedule_account(tx, existing.id)
@@ -156,16 +155,6 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         return row.id
     remote_media.schedule_account(tx, account_id)
     return account_id
-
-
-@dataclass(frozen=True)
-class _Texts:
-    """What of an account names emojis, before it is stored."""
-
-    display_name: str
-    note: str
-    fields: list[dict]
-    domain: str
 
 
 def _store_emojis(tx: Tx, domain: str, emojis: Sequence[IncomingEmoji]) -> None:

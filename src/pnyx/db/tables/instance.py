@@ -47,6 +47,17 @@ sa.Index(
     unique=True,
 )
 
+# Which emojis each account's name, bio and fields use (what `accounts.emojis` lists): so that
+# a changed emoji finds the accounts that show it by index, never by reading every profile.
+account_emojis = sa.Table(
+    "account_emojis",
+    metadata,
+    foreign_key("account_id", "accounts.id"),
+    foreign_key("custom_emoji_id", "custom_emojis.id"),
+    sa.PrimaryKeyConstraint("account_id", "custom_emoji_id"),
+)
+sa.Index("ix_account_emojis_custom_emoji_id", account_emojis.c.custom_emoji_id)
+
 # Public log of what the instance's moderators did, and why (pillar 3: transparent).
 moderation_log = sa.Table(
     "moderation_log",
