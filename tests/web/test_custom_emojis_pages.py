@@ -90,3 +90,23 @@ def test_posts_and_names_show_the_image_escaped(client, app, make_user):
     profile = client.get("/@alice").text
     assert '<h1 id="profile-name">&lt;b&gt;Al&lt;/b&gt; ' + image in profile
     assert "bio " + image in profile
+
+
+def test_boosts_and_notifications_show_the_name_with_its_emoji(client, app, make_user):
+    db = app.state.db
+    row = custom_emojis.upload(db, "blobcat", png(32, 32))
+    alice, bob = make_user("alice"), make_user("bob")
+    db.run_sync(
+        profiles.update_profile,
+        bob.account_id,
+        profiles.ProfileUpdate(display_name="Bob & :blobcat:"),
+    )
+    status = client.post(
+        "/api/v1/statuses", json={"status": "boost me"}, headers=alice.headers
+    ).json()
+    client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=bob.headers)
+    image = f'<img class="emoji" src="{row.url}" alt=":blobcat:" title=":blobcat:"'
+    assert "Bob &amp; " + image in client.get("/@bob").text  # the boost, on Bob's profile
+    sign_in(client, "alice")
+    notifications = client.get("/notifications").text
+    assert "Bob &amp; " + image in notifications
