@@ -62,6 +62,9 @@ def test_the_admin_page_adds_refuses_disables_and_deletes(client, make_user):
     assert post(client, "/admin/custom_emojis/blobcat/delete").status_code == 303
     assert client.get("/api/v1/custom_emojis").json() == []
     assert post(client, "/admin/custom_emojis/blobcat/delete").status_code == 303  # gone
+    for odd in ("%00", "x" * 300, "%C3%A9", "%3A%3A"):  # nothing there: the page as it is
+        assert post(client, f"/admin/custom_emojis/{odd}/disable").status_code == 303
+    assert post(client, "/admin/custom_emojis/blobcat/explode").status_code == 404
 
 
 def test_posts_and_names_show_the_image_escaped(client, app, make_user):

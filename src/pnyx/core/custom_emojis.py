@@ -176,7 +176,10 @@ def local(tx: Tx, *, with_disabled: bool = False) -> list[Row]:
 
 
 def get_local(tx: Tx, shortcode: str) -> Row:
-    row = _taken(tx, shortcode.strip().strip(":"))
+    """One of this server's emojis by shortcode (colons allowed); NotFound for anything else,
+    without a query for what cannot be a shortcode."""
+    code = shortcode.strip().strip(":")
+    row = _taken(tx, code) if SHORTCODE.fullmatch(code) else None
     if row is None:
         raise NotFound()
     return row
