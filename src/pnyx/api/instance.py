@@ -15,6 +15,7 @@ from pnyx.api.auth import require
 from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
+from pnyx.core import custom_emojis as core_custom_emojis
 from pnyx.core import instance as core_instance
 from pnyx.core import instance_policies, media_files, web_push
 from pnyx.core.errors import NotFound
@@ -253,16 +254,7 @@ def _escape(text: str) -> str:
 
 async def custom_emojis(request: Request):
     def work(tx):
-        return [
-            {
-                "shortcode": e.shortcode,
-                "url": e.url,
-                "static_url": e.static_url,
-                "visible_in_picker": e.visible_in_picker,
-                "category": e.category,
-            }
-            for e in core_instance.emojis(tx)
-        ]
+        return [core_custom_emojis.shown(e) for e in core_instance.emojis(tx)]
 
     return JSON(await database(request).read(work))
 

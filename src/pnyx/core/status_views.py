@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import decisions, filter_matching, preview_cards, visibility
+from pnyx.core import custom_emojis, decisions, filter_matching, preview_cards, visibility
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
@@ -69,6 +69,8 @@ class StatusBundle:
     filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
     # status id -> its link preview card (a row of preview_cards), when it has one
     cards: dict[int, Row] = field(default_factory=dict)
+    # (domain, shortcode) -> the custom emoji rows the loaded posts' texts name
+    emojis: dict[tuple[str | None, str], Row] = field(default_factory=dict)
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -303,6 +305,7 @@ def load(
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p
+    _load_emojis(tx, bundle)
     if viewer_filters is None:
         viewer_filters = filter_matching.load_active(tx, viewer_id)
     _match_filters(bundle, viewer_filters)
@@ -334,6 +337,38 @@ def load(
             else:
                 marks[kind].add(ref)
     return bundle
+
+
+def status_texts(bundle: StatusBundle, row: StatusRow) -> list[str]:
+    """What of a post may name custom emojis: its text, its warning, its poll's options."""
+    poll = bundle.polls.get(row.id)
+    return [row.content or "", row.spoiler_text or "", *(poll.options if poll else ())]
+
+
+def _load_emojis(tx: Tx, bundle: StatusBundle) -> None:
+    """The custom emojis the loaded posts name, of their authors' servers, in one query."""
+    wanted = custom_emojis.by_domain(
+        (bundle.accounts[r.account_id].domain, status_texts(bundle, r))
+        for r in bundle.statuses.values()
+        if r.account_id in bundle.accounts
+    )
+    bundle.emojis = custom_emojis.lookup(tx, wanted)
+
+
+def emoji_rows_of(bundle: StatusBundle, row: StatusRow) -> list[Row]:
+    """The custom emoji rows a loaded post uses (its Emoji tags)."""
+    if not bundle.emojis:
+        return []
+    domain = bundle.accounts[row.account_id].domain
+    return custom_emojis.rows_for_texts(bundle.emojis, domain, status_texts(bundle, row))
+
+
+def emojis_of(bundle: StatusBundle, row: StatusRow) -> list[dict]:
+    """A loaded post's `emojis` entities."""
+    if not bundle.emojis:
+        return []
+    domain = bundle.accounts[row.account_id].domain
+    return custom_emojis.for_texts(bundle.emojis, domain, status_texts(bundle, row))
 
 
 def load_parent_uris(tx: Tx, bundle: StatusBundle) -> None:

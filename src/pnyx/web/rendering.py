@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from pnyx.core import visibility
-from pnyx.web import i18n, languages
+from pnyx.web import emoji_html, i18n, languages
 
 HERE = Path(__file__).parent
 
@@ -153,6 +153,8 @@ def environment(language: str) -> jinja2.Environment:
     env.pnyx_gettext = i18n.translations(language).gettext  # type: ignore[attr-defined]
     env.filters["ago"] = _ago
     env.filters["date"] = _date
+    env.filters["emojify"] = emoji_html.emojify
+    env.filters["emojify_text"] = emoji_html.emojify_text
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["language_options"] = languages.language_options
     gettext = i18n.translations(language).gettext

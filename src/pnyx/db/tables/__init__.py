@@ -46,6 +46,7 @@ from pnyx.db.tables.filters import (
     custom_filters,
 )
 from pnyx.db.tables.instance import (
+    account_emojis,
     custom_emojis,
     moderation_log,
     reports,
@@ -132,6 +133,7 @@ __all__ = [
     "custom_filter_statuses",
     "rules",
     "custom_emojis",
+    "account_emojis",
     "moderation_log",
     "reports",
     "jobs",
