@@ -36,6 +36,10 @@ def _post_with_players(web_server, text: str):
     """A person's post carrying a video, an animated GIF (a gifv) and a sound, each with its
     description, made through the Mastodon API (set-up)."""
     poster = helpers.login(web_server, unique("filmmaker"))
+    # A connection each: while a video is processed Mastodon.py waits between its polls, and
+    # on a busy machine the server may close an idle kept-alive connection just as the next
+    # upload is sent on it (a reset, not an answer).
+    poster.api.session.headers["Connection"] = "close"
     files = {
         "video": (video("libvpx-vp9", "webm", sound="libopus"), "video/webm"),
         "gifv": (animated_gif(frames=12), "image/gif"),
