@@ -7,11 +7,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import orjson
+import sqlalchemy as sa
 
 from api.test_announcements import publish
 from api.test_streaming import barrier, follow, next_message, post
-from pnyx.core import announcements as core_announcements
-from pnyx.core.moderation import OPERATOR
+from pnyx.db.tables import announcements
 from web.test_admin import post as admin_post
 from web.test_admin import sign_in
 
@@ -100,9 +100,10 @@ def test_announcements_publish_react_and_withdraw_on_every_user_stream(client, m
         path = f"/api/v1/announcements/{first}"
         assert client.post(f"{path}/dismiss", headers=alice.headers).status_code == 200
         thumbs = quote("👍")
-        assert client.put(f"{path}/reactions/{thumbs}", headers=alice.headers).status_code == 200
-        assert client.put(f"{path}/reactions/{thumbs}", headers=bob.headers).status_code == 200
-        for count in (1, 2):
+        # The count is read when the message is made: one reaction at a time, each awaited.
+        for count, who in ((1, alice), (2, bob)):
+            r = client.put(f"{path}/reactions/{thumbs}", headers=who.headers)
+            assert r.status_code == 200, r.text
             for ws in (a, b):
                 message = next_message(ws)
                 assert message["event"] == "announcement.reaction"
@@ -115,13 +116,19 @@ def test_announcements_publish_react_and_withdraw_on_every_user_stream(client, m
         for ws in (a, b):
             assert next_message(ws)["payload"]["count"] == 1
 
-        # An edit of a published announcement is sent again, as each person reads it.
-        def edit(tx):
-            core_announcements.update(
-                tx, OPERATOR, int(first), core_announcements.Draft(text="Moved to 23:00")
+        # An edit of a published announcement (the admin page's form) is sent again, as
+        # each person reads it; a refused one sends nothing.
+        refused = admin_post(client, f"/admin/announcements/{first}/edit", text="  ")
+        assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
+        draft_id = client.app.state.db.run_sync(
+            lambda tx: tx.scalar(
+                sa.select(announcements.c.id).where(announcements.c.text == "Not yet")
             )
-
-        client.app.state.db.run_sync(edit)
+        )
+        quiet = admin_post(client, f"/admin/announcements/{draft_id}/edit", text="Not yet, soon")
+        assert quiet.status_code == 303, quiet.text  # a draft: nobody is told
+        edited = admin_post(client, f"/admin/announcements/{first}/edit", text="Moved to 23:00")
+        assert edited.status_code == 303, edited.text
         mine, theirs = next_message(a)["payload"], next_message(b)["payload"]
         assert "Moved to 23:00" in mine["content"] and mine["read"] is True
         assert mine["reactions"] == [{"name": "👍", "count": 1, "me": True}]
