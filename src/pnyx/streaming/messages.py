@@ -5,6 +5,11 @@ A post is loaded once (`status_views.load`, for nobody in particular), each view
 for all of them in one query (`status_views.for_viewers`), and the entity rendered once per
 viewer whatever the number of their streams that show it (authors are rendered once in all).
 Who is shown it is `core.stream_audience`'s to say.
+
+The rest goes to `user` streams alone: `filters_changed` (no payload) to the filters' owner,
+and the announcements to everyone signed in here: `announcement` rendered for each viewer as
+/api/v1/announcements shows it (their `read`, their reactions' `me`), `announcement.reaction`
+with the count as it is when the message is made, and `announcement.delete` with the id.
 """
 
 from __future__ import annotations
