@@ -39,6 +39,10 @@ ONE_OF_EACH = [
     events.AccountMoved(5, 6, tell_other_servers=False),
     events.ReportFiled(13),
     events.NotificationCreated(16, 5),
+    events.FiltersChanged(5),
+    events.AnnouncementPublished(17),
+    events.AnnouncementWithdrawn(17),
+    events.AnnouncementReacted(17, "👍"),
 ]
 
 
