@@ -39,6 +39,9 @@ ONE_OF_EACH = [
     events.AccountMoved(5, 6, tell_other_servers=False),
     events.ReportFiled(13),
     events.NotificationCreated(16, 5),
+    events.AccountRegistered(17),
+    events.AccountWarned(18),
+    events.RelationshipsSevered(19),
 ]
 
 

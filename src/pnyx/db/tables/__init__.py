@@ -45,6 +45,7 @@ from pnyx.db.tables.filters import (
     custom_filters,
 )
 from pnyx.db.tables.instance import (
+    account_warnings,
     custom_emojis,
     moderation_log,
     reports,
@@ -64,10 +65,12 @@ from pnyx.db.tables.notifications import (
 )
 from pnyx.db.tables.relationships import (
     account_notes,
+    account_severances,
     blocks,
     follow_requests,
     follows,
     mutes,
+    severance_events,
 )
 from pnyx.db.tables.scheduling import scheduled_statuses
 from pnyx.db.tables.statuses import (
@@ -144,4 +147,7 @@ __all__ = [
     "account_pins",
     "account_domain_blocks",
     "suggestion_dismissals",
+    "account_warnings",
+    "severance_events",
+    "account_severances",
 ]
