@@ -4,7 +4,8 @@ AccountWarning, shown in a `moderation_warning` notification).
 As Mastodon's admin account action does, every action the staff take on an account through
 `core.moderation` (a warning, `none`, or a suspension) leaves a strike with its text and, when
 it came from a report, the report and the posts it named; the owner is told when the account
-is one of ours and the staff did not ask to keep quiet (`send_email_notification`: false).
+is one of ours and the staff asked for it (the admin API's `send_email_notification`, off
+unless sent, as in Mastodon; the web admin's suspension and the command line always tell).
 A suspended owner cannot read the notification while suspended (the API is closed to them),
 but it waits for them, as Mastodon keeps it.
 """

@@ -225,6 +225,7 @@ async def save_instance(request: Request) -> Response:
     values = {
         key: text_field(form, key, instance_settings.POLICY_MAX).replace("\r\n", "\n")
         for key in instance_settings.KEYS
+        if key in form  # a field the form did not send is left as it is
     }
     reason = text_field(form, "reason", 2000)
     try:
