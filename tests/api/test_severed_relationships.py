@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories as f
-from pnyx.db.tables import accounts, follows
+from pnyx.db.tables import account_warnings, accounts, follows
+from pnyx.db.tables import notifications as notifications_table
 
 ADMIN_SCOPES = "read write follow admin:read admin:write"
 
@@ -175,3 +176,36 @@ def test_an_account_that_moved_shows_where(client, make_user, app):
         "/api/v1/accounts", params={"id[]": [str(old), str(new)]}, headers=viewer.headers
     ).json()
     assert [a.get("moved", {}).get("id") for a in several] == [str(new), None]
+
+
+def test_suspending_an_account_elsewhere_ends_its_follows_of_people_here(client, make_user, app):
+    """As Mastodon: it would go on reading them from its own server otherwise. Who followed it
+    keeps the follow (hidden while it is suspended)."""
+    db = app.state.db
+    mod = make_user("mod", role="moderator", scopes=ADMIN_SCOPES)
+    alice, bob = make_user("alice"), make_user("bob")
+    troll = f.remote_account(db, "troll", "else.example")
+    f.follow(db, troll, alice.account_id)
+    f.follow(db, bob.account_id, troll)
+    answer = client.post(
+        f"/api/v1/admin/accounts/{troll}/action",
+        data={"type": "suspend", "text": "Harassment"},
+        headers=mod.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert follow_pairs(app) == {(bob.account_id, troll)}
+    [told] = notifications(client, alice)
+    assert told["type"] == "severed_relationships"
+    event = told["event"]
+    assert (event["type"], event["target_name"]) == ("account_suspension", "troll@else.example")
+    assert (event["followers_count"], event["following_count"]) == (1, 0)
+    assert notifications(client, bob) == []
+    # The strike is kept; an account of another server is told nothing here.
+    kinds = db.run_sync(
+        lambda tx: (
+            tx.scalars(sa.select(account_warnings.c.action)),
+            tx.scalars(sa.select(notifications_table.c.type).distinct()),
+        )
+    )
+    assert kinds[0] == ["suspend"]
+    assert "moderation_warning" not in kinds[1]

@@ -37,6 +37,7 @@ from pnyx.core import (
     instance_settings,
     registrations,
     reports,
+    severances,
 )
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.roles import STAFF_ROLES
@@ -137,6 +138,7 @@ def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
         raise Invalid(REASON_REQUIRED)
     accounts.suspend(tx, account_id, reason)
     accounts.log_action(tx, "suspend", account_id, by.account_id, reason)
+    severances.suspend_remote_account(tx, account_id)  # an account elsewhere: its follows end
 
 
 def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:

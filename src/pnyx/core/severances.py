@@ -7,6 +7,11 @@ Nobody should find out by chance that they lost their followers: each block that
 follows is one event (`type`, the server's name), with one row per person here that says
 how many followers and follows they lost; each of them gets one notification pointing at it.
 A block that ended nothing records nothing.
+
+The staff's suspension of one account of another server does the same, as Mastodon's: that
+account's follows of people here end (it keeps reading nothing of theirs from its own
+server), they are told of the followers they lost (`account_suspension`), and its server is
+sent a Reject of each; lifting the suspension does not bring them back.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import events
+from pnyx.core import events, follows
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import account_severances, severance_events
+from pnyx.db.tables import account_severances, accounts, follow_requests, severance_events
+from pnyx.db.tables import follows as follows_table
 
 TYPES = ("domain_block", "user_domain_block", "account_suspension")
 
@@ -71,6 +77,35 @@ def record(tx: Tx, kind: str, target_name: str, losses: Losses) -> int | None:
     )
     events.record(tx, events.RelationshipsSevered(event_id))
     return event_id
+
+
+def suspend_remote_account(tx: Tx, account_id: int) -> int | None:
+    """End the follows (and requests) of a suspended account of another server towards
+    people here, and tell them; the event's id, or None when it followed nobody here."""
+    account = tx.one_or_none(
+        sa.select(accounts.c.username, accounts.c.domain).where(accounts.c.id == account_id)
+    )
+    if account is None or account.domain is None:
+        return None
+    here = sa.select(accounts.c.id).where(accounts.c.domain.is_(None))
+    lost = Losses()
+    followed = tx.scalars(
+        sa.select(follows_table.c.target_account_id).where(
+            follows_table.c.account_id == account_id, follows_table.c.target_account_id.in_(here)
+        )
+    )
+    for target_id in followed:
+        if follows.remove_from_followers(tx, target_id, account_id):
+            lost.lost_follower(target_id)
+    asked = tx.scalars(
+        sa.select(follow_requests.c.target_account_id).where(
+            follow_requests.c.account_id == account_id,
+            follow_requests.c.target_account_id.in_(here),
+        )
+    )
+    for target_id in asked:
+        follows.reject_request(tx, target_id, account_id)
+    return record(tx, "account_suspension", f"{account.username}@{account.domain}", lost)
 
 
 def _rows() -> sa.Select:
