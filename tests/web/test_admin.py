@@ -349,3 +349,17 @@ def test_ids_out_of_range_in_admin_addresses_are_not_found(client, admin):
     ):
         answer = post(client, path, reason="x")
         assert answer.status_code == 404, (path, answer.status_code, answer.text[:300])
+
+
+def test_the_minimum_age_is_set_from_the_instance_page(client, admin):
+    page = client.get("/admin/instance")
+    assert '<input id="min_age" name="min_age" type="number" value="0"' in page.text
+    refused = post(client, "/admin/instance", instance_title="Pnyx", min_age="two hundred")
+    assert refused.status_code == 422
+    assert "Minimum age must be a whole number from 0 to 120" in refused.text
+    saved = post(client, "/admin/instance", instance_title="Pnyx", min_age="16")
+    assert saved.status_code == 303
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] == 16
+    assert [e.action for e in log(client)] == ["instance:min_age"]
+    post(client, "/admin/instance", instance_title="Pnyx", min_age="0")
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] is None

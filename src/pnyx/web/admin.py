@@ -186,6 +186,7 @@ async def _instance_page(
             "instance_title": settings.instance_title,
             "instance_description": settings.instance_description,
             "registrations": settings.registrations,
+            "min_age": str(settings.min_age),
             "privacy_policy": settings.privacy_policy,
             "terms_of_service": settings.terms_of_service,
         },
