@@ -24,6 +24,12 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    _account_warnings()
+    _severances()
+    _notifications()
+
+
+def _account_warnings() -> None:
     op.create_table(
         "account_warnings",
         sa.Column("id", ID, autoincrement=False, nullable=False),
@@ -59,6 +65,9 @@ def upgrade() -> None:
         "account_warnings",
         ["target_account_id"],
     )
+
+
+def _severances() -> None:
     op.create_table(
         "severance_events",
         sa.Column("id", ID, autoincrement=False, nullable=False),
@@ -95,6 +104,9 @@ def upgrade() -> None:
             name=op.f("uq_account_severances_account_id_severance_event_id"),
         ),
     )
+
+
+def _notifications() -> None:
     # SQLite cannot add a foreign key in place: batch mode copies the table (as 0005 does).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
