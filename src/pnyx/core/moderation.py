@@ -16,8 +16,11 @@ share, so that no edge can forget one:
 - Mastodon's `silence`, `sensitive` and `disable` account states do not exist here: asking
   for them is refused (Invalid), never accepted and ignored.
 - Every action is written to the moderation log with who did it and why.
-- A warning or a suspension leaves a strike (`core.account_warnings`) that the account's owner
-  is told of (a `moderation_warning` notification), unless the staff ask to keep quiet.
+- A warning or a suspension leaves a strike (`core.account_warnings`) that the owner of a
+  local account is told of (a `moderation_warning` notification): always from the admin pages
+  and the command line, through the admin API when it asks (`send_email_notification`).
+- Suspending an account of another server ends its follows of people here, who are told
+  (`core.severances`).
 
 `core.accounts` holds the state changes themselves (`suspend`, `approve` ...), which tests and
 other core code use without these checks; people's actions come through here.
