@@ -97,6 +97,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tqdm import tqdm
 
+from pnyx import registry  # noqa: F401 (installs the handlers of the events core records)
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import keys, oauth

@@ -26,6 +26,9 @@ def _settings():
 
 
 def _database():
+    # Importing the registry installs the handlers of the events core records (a new user
+    # tells the staff, a suspension its owner): the commands change things as the web does.
+    from pnyx import registry  # noqa: F401
     from pnyx.db.engine import Database
     from pnyx.db.migrate import upgrade
 

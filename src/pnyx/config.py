@@ -44,6 +44,9 @@ class Settings:
     ca_bundle: str = ""
     authorized_fetch: bool = False  # secure mode: actors and objects only to signed requests
     registrations: str = "open"
+    # The age (in years) one must have to sign up (Mastodon 4.4's min_age): a date of birth
+    # is then asked for. 0: no minimum.
+    min_age: int = 0
     instance_title: str = "Pnyx"
     instance_description: str = "A Pnyx instance: speak freely, together."
     contact_email: str = ""
@@ -149,6 +152,7 @@ class Settings:
         return replace(self, **changes)
 
 
+MAX_MIN_AGE = 120
 _ENV_TYPES = {f.name: f.type for f in fields(Settings)}
 
 
@@ -197,6 +201,8 @@ def load_settings(environ: dict[str, str] | None = None, toml_path: str | None =
             f"PNYX_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
             f"got {settings.registrations!r}"
         )
+    if not 0 <= settings.min_age <= MAX_MIN_AGE:
+        raise ValueError(f"PNYX_MIN_AGE must be between 0 and {MAX_MIN_AGE}")
     if settings.ca_bundle:
         _check_ca_bundle(settings.ca_bundle)
     if settings.password_hashing not in ("standard", "fast-insecure"):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from images import png
 from pnyx.core import accounts as core_accounts
-from pnyx.core import registrations
+from pnyx.core import instance_settings, oauth, registrations
+from pnyx.core.errors import Invalid
 
 PASSWORD = "correct horse battery"
 
@@ -346,3 +349,82 @@ def test_change_password_revokes_other_credentials(client, make_user, app):
     assert (
         client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).status_code == 401
     )
+
+
+def test_a_minimum_age_set_by_the_admin_asks_for_a_date_of_birth(client):
+    """The admin's setting (an override of PNYX_MIN_AGE) applies at once; the boundary is the
+    birthday itself; a date in the future or not a date is invalid."""
+    _, headers = app_token(client)
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] is None
+    assert signup(client, headers, username="before").status_code == 200
+    client.app.state.db.run_sync(lambda tx: instance_settings.set_override(tx, "min_age", "18"))
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] == 18
+
+    today = client.app.state.db.run_sync(lambda tx: tx.now.date())
+
+    def years_ago(n: int) -> date:
+        try:
+            return today.replace(year=today.year - n)
+        except ValueError:
+            return today.replace(year=today.year - n, day=28)
+
+    for value, code in (
+        (None, "ERR_BLANK"),
+        ("yesterday", "ERR_INVALID"),
+        ("2999-01-01", "ERR_INVALID"),
+        (str(years_ago(18) + timedelta(days=1)), "ERR_BELOW_LIMIT"),
+    ):
+        extra = {} if value is None else {"date_of_birth": value}
+        refused = signup(client, headers, username="young", **extra)
+        assert refused.status_code == 422, value
+        assert refused.json()["details"]["date_of_birth"][0]["error"] == code, value
+    # Several problems are told at once, the age with them.
+    both = signup(client, headers, username="young", agreement="false")
+    assert set(both.json()["details"]) == {"agreement", "date_of_birth"}
+    assert (
+        signup(client, headers, username="adult", date_of_birth=str(years_ago(18))).status_code
+        == 200
+    )
+    with pytest.raises(Invalid):
+        client.app.state.db.run_sync(
+            lambda tx: instance_settings.set_override(tx, "min_age", "old")
+        )
+
+
+def test_a_locale_must_look_like_a_language(client):
+    _, headers = app_token(client)
+    bad = signup(client, headers, username="babel", locale="<script>")
+    assert bad.status_code == 422
+    assert bad.json()["details"]["locale"][0]["error"] == "ERR_INCLUSION"
+    assert signup(client, headers, username="babel", locale="pt-BR").status_code == 200
+
+
+def test_the_staff_hear_of_a_sign_up_once_it_is_approved(with_registrations):
+    """Mastodon tells the staff (admin.sign_up) when a new account may be used: at once when
+    open, when approved otherwise."""
+    client = with_registrations("approval")
+    db = client.app.state.db
+    boss_headers = {}
+
+    def make_boss(tx):
+        _, user_id = core_accounts.create_local(
+            tx, "boss", "boss@example.com", PASSWORD, role="admin"
+        )
+        app_row = oauth.create_app(tx, "t", [oauth.OOB], ["read"])
+        token, _ = oauth.issue_token(tx, app_row.id, user_id, ["read"])
+        return token
+
+    boss_headers["Authorization"] = f"Bearer {db.run_sync(make_boss)}"
+    _, headers = app_token(client)
+    assert signup(client, headers, reason="I like assemblies").status_code == 200
+
+    def sign_ups():
+        return client.get(
+            "/api/v1/notifications", params={"types[]": "admin.sign_up"}, headers=boss_headers
+        ).json()
+
+    assert sign_ups() == []
+    newbie = db.run_sync(lambda tx: core_accounts.find_local(tx, "newbie").id)
+    db.run_sync(core_accounts.approve, newbie)
+    [told] = sign_ups()
+    assert told["account"]["id"] == str(newbie) and told["group_key"].startswith("admin.sign_up-")

@@ -49,8 +49,17 @@ def test_a_domain_block_hides_posts_and_notifications(client, make_user, app):
     assert str(boost) not in home
     # bob did not block anything.
     assert str(loud) in ids(client.get(public, headers=bob.headers))
-    kinds = [n["type"] for n in client.get("/api/v1/notifications", headers=alice.headers).json()]
-    assert kinds == ["follow"]
+    notified = client.get("/api/v1/notifications", headers=alice.headers).json()
+    # The spammer's mention went; alice is told of the follows her block ended, one each way.
+    assert [n["type"] for n in notified] == ["severed_relationships", "follow"]
+    event = notified[0]["event"]
+    assert notified[0]["account"]["id"] == str(alice.account_id)
+    assert (event["type"], event["target_name"], event["purged"]) == (
+        "user_domain_block",
+        "spam.example",
+        False,
+    )
+    assert (event["followers_count"], event["following_count"]) == (1, 1)
     rel = client.get(f"/api/v1/accounts/relationships?id[]={spam}", headers=alice.headers).json()[0]
     assert rel["domain_blocking"] is True
     assert rel["following"] is False and rel["followed_by"] is False  # both ways, ended

@@ -67,6 +67,8 @@ def test_v2_instance_shape(client, make_user):
     assert data["registrations"] == {
         "enabled": True,
         "approval_required": False,
+        "reason_required": False,
+        "min_age": None,  # Mastodon 4.4: no minimum age set
         "message": None,
         "url": None,
     }

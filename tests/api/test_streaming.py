@@ -8,6 +8,8 @@ import orjson
 import pytest
 from starlette.testclient import WebSocketDenialResponse
 
+import factories as f
+
 
 def post(client, user, text: str, **extra) -> dict:
     r = client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
@@ -72,6 +74,50 @@ def test_notifications_reach_the_user_and_notification_streams(client, make_user
             assert message["stream"] == stream and message["event"] == "notification"
             assert message["payload"]["type"] == "mention"
             assert message["payload"]["status"]["id"] == status["id"]
+
+
+def test_the_instances_notifications_stream_with_what_they_carry(client, app, make_user):
+    """A strike and the follows a block of a server ended reach the user:notification stream
+    rendered as the list renders them; so does a sign-up, for the staff."""
+    boss = make_user("boss", role="admin", scopes="read write follow admin:read admin:write")
+    bob = make_user("bob")
+    far = f.remote_account(app.state.db, "far", "far.example")
+    f.follow(app.state.db, far, bob.account_id)
+    with (
+        client.websocket_connect(
+            "/api/v1/streaming?stream=user:notification", headers=bob.headers
+        ) as ws,
+        client.websocket_connect(
+            "/api/v1/streaming?stream=user:notification", headers=boss.headers
+        ) as staff,
+    ):
+        barrier(ws)
+        barrier(staff)
+        r = client.post(
+            f"/api/v1/admin/accounts/{bob.account_id}/action",
+            data={"type": "none", "text": "Mind the rules.", "send_email_notification": "true"},
+            headers=boss.headers,
+        )
+        assert r.status_code == 200, r.text
+        warned = next_message(ws)["payload"]
+        assert warned["type"] == "moderation_warning"
+        assert warned["moderation_warning"]["text"] == "Mind the rules."
+        listed = client.get("/api/v1/notifications", headers=bob.headers).json()
+        assert listed[0] == warned
+
+        r = client.post(
+            "/api/v1/domain_blocks", data={"domain": "far.example"}, headers=bob.headers
+        )
+        assert r.status_code == 200
+        severed = next_message(ws)["payload"]
+        assert severed["type"] == "severed_relationships"
+        assert severed["event"]["target_name"] == "far.example"
+        assert severed["event"]["followers_count"] == 1
+
+        newcomer = make_user("newcomer")
+        signed_up = next_message(staff)["payload"]
+        assert signed_up["type"] == "admin.sign_up"
+        assert signed_up["account"]["id"] == str(newcomer.account_id)
 
 
 def test_what_a_viewer_may_not_see_does_not_reach_them(client, make_user):

@@ -43,6 +43,9 @@ ONE_OF_EACH = [
     events.AnnouncementPublished(17),
     events.AnnouncementWithdrawn(17),
     events.AnnouncementReacted(17, "👍"),
+    events.AccountRegistered(17),
+    events.AccountWarned(18),
+    events.RelationshipsSevered(19),
 ]
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance_settings
 from pnyx.core.errors import Invalid
-from pnyx.db.tables import moderation_log
+from pnyx.db.tables import account_warnings, moderation_log, notifications
 
 PASSWORD = "correct horse battery"
 
@@ -113,6 +113,19 @@ def test_approve_suspend_unsuspend_and_promote_are_logged(client, make_user, adm
     assert "@newcomer" in listed and "spam links" in listed
     assert act(client, newcomer, "unsuspend", reason="appeal heard").status_code == 303
     assert client.app.state.db.run_sync(core_accounts.get, newcomer).suspended_at is None
+    # Its owner was told (a strike, read once let back in), as Mastodon's form does by default.
+    told = (
+        sa.select(
+            notifications.c.type,
+            account_warnings.c.action,
+            account_warnings.c.text,
+            account_warnings.c.account_id.label("by"),
+        )
+        .join(account_warnings, account_warnings.c.id == notifications.c.account_warning_id)
+        .where(notifications.c.account_id == newcomer)
+    )
+    strikes = [tuple(r) for r in client.app.state.db.run_sync(lambda tx: tx.rows(told))]
+    assert strikes == [("moderation_warning", "suspend", "spam links", admin.account_id)]
 
     assert act(client, newcomer, "role", role="moderator").status_code == 303
     assert user(client, newcomer).role == "moderator"
@@ -349,3 +362,17 @@ def test_ids_out_of_range_in_admin_addresses_are_not_found(client, admin):
     ):
         answer = post(client, path, reason="x")
         assert answer.status_code == 404, (path, answer.status_code, answer.text[:300])
+
+
+def test_the_minimum_age_is_set_from_the_instance_page(client, admin):
+    page = client.get("/admin/instance")
+    assert '<input id="min_age" name="min_age" type="number" value="0"' in page.text
+    refused = post(client, "/admin/instance", instance_title="Pnyx", min_age="two hundred")
+    assert refused.status_code == 422
+    assert "Minimum age must be a whole number from 0 to 120" in refused.text
+    saved = post(client, "/admin/instance", instance_title="Pnyx", min_age="16")
+    assert saved.status_code == 303
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] == 16
+    assert [e.action for e in log(client)] == ["instance:min_age"]
+    post(client, "/admin/instance", instance_title="Pnyx", min_age="0")
+    assert client.get("/api/v2/instance").json()["registrations"]["min_age"] is None

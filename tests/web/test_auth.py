@@ -329,3 +329,20 @@ def test_user_rows_keep_no_locale_from_the_browser(client_for):
         lambda tx: tx.scalar(sa.select(users.c.locale).where(users.c.email.like("francophone@%")))
     )
     assert locale is None  # the interface follows the browser until they choose
+
+
+def test_a_minimum_age_asks_for_a_date_of_birth_on_the_form(client_for):
+    client = client_for("open")
+    assert 'id="date_of_birth"' not in client.get("/auth/sign_up").text
+    client.app.state.db.run_sync(lambda tx: instance_settings.set_override(tx, "min_age", "16"))
+    page = client.get("/auth/sign_up")
+    assert '<input id="date_of_birth" name="date_of_birth" type="date"' in page.text
+    assert "at least 16 years old" in page.text
+    missing = sign_up(client, "kid")
+    assert missing.status_code == 422 and "Please give your date of birth" in missing.text
+    young = sign_up(client, "kid", date_of_birth="2025-01-01")
+    assert young.status_code == 422 and "You are too young to join this instance" in young.text
+    assert 'value="2025-01-01"' in young.text  # kept for correcting
+    assert user_row(client, "kid") is None
+    grown = sign_up(client, "grown", date_of_birth="1990-05-17")
+    assert grown.status_code == 303 and grown.headers["location"] == "/home"

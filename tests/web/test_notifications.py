@@ -219,3 +219,30 @@ def test_notifications_in_french(client, make_user):
     assert '<html lang="fr">' in page
     assert '<a href="/@bob">bob</a> a ajouté votre message à ses favoris' in page
     assert "Nouveau" in page
+
+
+def test_the_instances_notifications_are_told_in_words(client, make_user):
+    """A sign-up for the staff; a strike and the follows a block of a server ended for its
+    owner (with the strike's text escaped)."""
+    from pnyx.core import moderation, user_domain_blocks
+
+    db = client.app.state.db
+    make_user("boss", role="admin")
+    alice = make_user("alice")
+    far = factories.remote_account(db, "far", "far.example")
+    factories.follow(db, far, alice.account_id)
+    db.run_sync(user_domain_blocks.block, alice.account_id, "far.example")
+    db.run_sync(
+        lambda tx: moderation.take_action(
+            tx, moderation.OPERATOR, alice.account_id, "none", "Stop <b>shouting</b>."
+        )
+    )
+
+    sign_in(client, "alice")
+    text = client.get("/notifications").text
+    assert "The moderators warned you: Stop &lt;b&gt;shouting&lt;/b&gt;." in text
+    assert "A block of far.example ended follows: you lost 1 followers and 0 follows" in text
+    client.cookies.clear()
+    sign_in(client, "boss")
+    text = client.get("/notifications").text
+    assert '<a href="/@alice">alice</a> signed up' in text

@@ -28,7 +28,14 @@ def credential_account(tx, account_id: int) -> dict:
     row = core_accounts.get(tx, account_id)
     user = core_accounts.user_for_account(tx, account_id)
     pending = follows.follow_requests_count(tx, account_id)
-    return entities.credential_account(row, user, tx.settings, pending)
+    data = entities.credential_account(row, user, tx.settings, pending)
+    data.update(_shown(tx, [row])[0])
+    return data
+
+
+def _shown(tx, rows) -> list[dict]:
+    """Account entities with their staff roles and where they moved."""
+    return entities.accounts_shown(rows, core_accounts.roles_and_moves(tx, rows), tx.settings)
 
 
 async def register(request: Request):
@@ -41,6 +48,7 @@ async def register(request: Request):
     locale = params.str("locale", max_len=16)
     reason = params.str("reason", max_len=1000)
     invite_code = params.str("invite_code", max_len=100)
+    date_of_birth = params.str("date_of_birth", max_len=32)
 
     def work(tx):
         viewer = require(tx, request, "write:accounts", user=False)
@@ -53,6 +61,7 @@ async def register(request: Request):
             invite_code=invite_code,
             agreement=agreement,
             locale=locale,
+            date_of_birth=date_of_birth,
         )
         # The new user's token carries the app token's scopes, as Mastodon does. In
         # approval mode it only starts working once the staff approve the account.
@@ -83,6 +92,10 @@ _DETAIL_RULES = (
     ("Agreement", "agreement", "ERR_ACCEPTED"),
     ("Reason", "reason", "ERR_BLANK"),
     ("Invite", "invite_code", "ERR_INVALID"),
+    (registrations.DOB_BLANK, "date_of_birth", "ERR_BLANK"),
+    (registrations.DOB_TOO_YOUNG, "date_of_birth", "ERR_BELOW_LIMIT"),
+    ("Date of birth", "date_of_birth", "ERR_INVALID"),
+    ("Locale", "locale", "ERR_INCLUSION"),
 )
 
 
@@ -166,7 +179,7 @@ async def show(request: Request):
 
     def work(tx):
         optional(tx, request, "read:accounts")
-        return entities.account(core_accounts.get_public(tx, account_id), tx.settings)
+        return _shown(tx, [core_accounts.get_public(tx, account_id)])[0]
 
     return JSON(await database(request).read(work))
 
@@ -181,7 +194,7 @@ async def show_many(request: Request):
 
     def work(tx):
         optional(tx, request, "read:accounts")
-        return [entities.account(row, tx.settings) for row in core_accounts.public_rows(tx, ids)]
+        return _shown(tx, core_accounts.public_rows(tx, ids))
 
     return JSON(await database(request).read(work))
 
@@ -201,7 +214,7 @@ async def lookup(request: Request):
         row = core_accounts.find_by_acct(tx, acct) if acct.strip() else None
         if row is None:
             raise not_found()
-        return entities.account(row, tx.settings)
+        return _shown(tx, [row])[0]
 
     return JSON(await database(request).read(work))
 

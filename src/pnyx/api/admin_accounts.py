@@ -128,7 +128,9 @@ def _acting(name: str):
 
 async def action(request: Request):
     """POST /api/v1/admin/accounts/:id/action: type none or suspend, with `text` (required)
-    and an optional `report_id` that gets resolved."""
+    and an optional `report_id` that gets resolved. Either leaves a strike; its owner is told
+    (a moderation_warning) only with `send_email_notification` true, as in Mastodon, where
+    the parameter is off unless sent (Mastodon.py sends it unless told not to)."""
     account_id = path_id(request)
     params = await read_params(request)
     kind = params.str("type", "none", max_len=16) or "none"
@@ -137,10 +139,11 @@ async def action(request: Request):
     report_id = parse_id(raw_report) if raw_report else None
     if raw_report and report_id is None:
         raise NotFound()
+    tell = params.bool("send_email_notification", False)
 
     def work(tx):
         by = staff(tx, request, WRITE)
-        moderation.take_action(tx, by, account_id, kind, text, report_id)
+        moderation.take_action(tx, by, account_id, kind, text, report_id, tell=bool(tell))
         return {}
 
     return JSON(await database(request).write(work))

@@ -129,6 +129,10 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
         "registrations": {
             "enabled": _registrations_open(settings),
             "approval_required": settings.registrations == "approval",
+            # Mastodon 4.4: a reason is asked for in approval mode (without an invite), and
+            # a date of birth when the instance sets a minimum age.
+            "reason_required": settings.registrations == "approval",
+            "min_age": settings.min_age or None,
             "message": None,
             "url": None,
         },

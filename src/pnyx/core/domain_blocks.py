@@ -26,10 +26,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core import follows, severances
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import accounts, domain_blocks
+from pnyx.db.tables import accounts, domain_blocks, follow_requests
+from pnyx.db.tables import follows as follows_table
 
 SEVERITIES = ("silence", "suspend", "noop")
 MAX_COMMENT = 1000
@@ -186,6 +188,38 @@ def _apply(tx: Tx, block: Row) -> None:
         .where(accounts.c.suspended_at.is_(None))
         .values(suspended_at=block.created_at, suspension_reason=f"Domain {block.domain} blocked")
     )
+    _sever(tx, block)
+
+
+def _sever(tx: Tx, block: Row) -> None:
+    """End the follows and requests between people here and the suspended domain's accounts
+    (that server is not told: nothing is sent to it any more)."""
+    there = sa.select(accounts.c.id).where(accounts.c.domain.is_not(None), _of_domain(block.domain))
+    here = sa.select(accounts.c.id).where(accounts.c.domain.is_(None))
+    lost = severances.Losses()
+    for table in (follows_table, follow_requests):
+        is_follow = table is follows_table
+        outgoing = tx.rows(
+            sa.select(table.c.account_id, table.c.target_account_id).where(
+                table.c.account_id.in_(here), table.c.target_account_id.in_(there)
+            )
+        )
+        for follower_id, target_id in outgoing:
+            if is_follow and follows.delete_follow(tx, follower_id, target_id):
+                lost.lost_follow(follower_id)
+            elif not is_follow:
+                follows.delete_request(tx, follower_id, target_id)
+        incoming = tx.rows(
+            sa.select(table.c.account_id, table.c.target_account_id).where(
+                table.c.account_id.in_(there), table.c.target_account_id.in_(here)
+            )
+        )
+        for follower_id, target_id in incoming:
+            if is_follow and follows.delete_follow(tx, follower_id, target_id):
+                lost.lost_follower(target_id)
+            elif not is_follow:
+                follows.delete_request(tx, follower_id, target_id)
+    severances.record(tx, "domain_block", block.domain, lost)
 
 
 def _lift(tx: Tx, block: Row) -> None:

@@ -207,6 +207,15 @@ class AccountUpdated(Event):
 
 
 @dataclass(frozen=True)
+class AccountRegistered(Event):
+    """A local account may now be used (signed up open, or approved): the staff hear of it
+    (Mastodon's admin.sign_up). Concerns only this server."""
+
+    account_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
 class AccountMoved(Event):
     """An account (of another server: checked by federation) moved to `target_id`."""
 
@@ -278,6 +287,24 @@ class ReportFiled(Event):
     Filed here with `forward`, and about an account elsewhere, it also goes to that server."""
 
     report_id: int
+
+
+@dataclass(frozen=True)
+class AccountWarned(Event):
+    """The staff acted on a local account and its owner is to be told (`warning_id`: the
+    strike, `core.account_warnings`). Concerns only this server."""
+
+    warning_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class RelationshipsSevered(Event):
+    """A block of a whole server ended follows of people here (`severance_event_id`: the
+    severance, with one row per person, `core.severances`). Each is told once."""
+
+    severance_event_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subclasses__()}

@@ -1,8 +1,8 @@
 """What an admin may change about the instance while it runs: name, description, registration
-mode, privacy policy and terms of service, and its rules.
+mode, minimum age to sign up, privacy policy and terms of service, and its rules.
 
 The operator's configuration (env / pnyx.toml, `Settings`) gives the starting values; an admin
-can override the first five from the web UI without a restart. Overrides live as rows of
+can override the first six from the web UI without a restart. Overrides live as rows of
 `instance_state` (key `setting:<name>`), so every process of a multi-process instance sees the
 same values, and removing an override falls back to the configuration. Every change is written
 to the public moderation log (pillar 3: transparent).
@@ -15,7 +15,7 @@ import functools
 
 import sqlalchemy as sa
 
-from pnyx.config import REGISTRATION_MODES, Settings
+from pnyx.config import MAX_MIN_AGE, REGISTRATION_MODES, Settings
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
@@ -33,6 +33,7 @@ KEYS = (
     "instance_title",
     "instance_description",
     "registrations",
+    "min_age",
     "privacy_policy",
     "terms_of_service",
 )
@@ -55,6 +56,9 @@ def _problem(key: str, value: str) -> str | None:
     elif key == "registrations":
         if value not in REGISTRATION_MODES:
             return f"Registration mode must be one of {', '.join(REGISTRATION_MODES)}"
+    elif key == "min_age":
+        if not value.isdigit() or int(value) > MAX_MIN_AGE:
+            return f"Minimum age must be a whole number from 0 to {MAX_MIN_AGE}"
     else:
         return f"Unknown instance setting {key!r}"
     return None
@@ -80,8 +84,8 @@ def effective(settings: Settings, overrides: dict[str, str]) -> Settings:
     A stored value that no longer passes its rule (e.g. a mode a later version dropped) is
     ignored rather than trusted, so a bad row can never take the instance down.
     """
-    changes = {
-        key: value
+    changes: dict[str, object] = {
+        key: int(value) if key == "min_age" else value
         for key, value in overrides.items()
         if key in KEYS and isinstance(value, str) and _problem(key, value) is None
     }

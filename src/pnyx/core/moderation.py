@@ -16,6 +16,11 @@ share, so that no edge can forget one:
 - Mastodon's `silence`, `sensitive` and `disable` account states do not exist here: asking
   for them is refused (Invalid), never accepted and ignored.
 - Every action is written to the moderation log with who did it and why.
+- A warning or a suspension leaves a strike (`core.account_warnings`) that the owner of a
+  local account is told of (a `moderation_warning` notification): always from the admin pages
+  and the command line, through the admin API when it asks (`send_email_notification`).
+- Suspending an account of another server ends its follows of people here, who are told
+  (`core.severances`).
 
 `core.accounts` holds the state changes themselves (`suspend`, `approve` ...), which tests and
 other core code use without these checks; people's actions come through here.
@@ -27,7 +32,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import accounts, domain_blocks, erasure, instance_settings, registrations, reports
+from pnyx.core import (
+    account_warnings,
+    accounts,
+    domain_blocks,
+    erasure,
+    instance_settings,
+    registrations,
+    reports,
+    severances,
+)
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import UserRow
@@ -113,14 +127,21 @@ def reject(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     tx.execute(accounts_table.delete().where(accounts_table.c.id == account_id))
 
 
-def suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
-    """Hide the account everywhere and sign it out (reversible); the reason is required."""
+def suspend(tx: Tx, by: Moderator, account_id: int, reason: str, *, tell: bool = True) -> None:
+    """Hide the account everywhere and sign it out (reversible); the reason is required. Its
+    owner is told by a strike, as Mastodon's suspension form does by default."""
+    _suspend(tx, by, account_id, reason)
+    account_warnings.record(tx, account_id, by.account_id, "suspend", reason.strip(), tell=tell)
+
+
+def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
     _target(tx, by, account_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(REASON_REQUIRED)
     accounts.suspend(tx, account_id, reason)
     accounts.log_action(tx, "suspend", account_id, by.account_id, reason)
+    severances.suspend_remote_account(tx, account_id)  # an account elsewhere: its follows end
 
 
 def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
@@ -136,10 +157,13 @@ def take_action(
     kind: str,
     text: str,
     report_id: int | None = None,
+    *,
+    tell: bool = True,
 ) -> None:
     """The admin API's `action`: `none` (a logged warning) or `suspend`, always with a reason;
     with `report_id`, that report (about this account) is resolved too. The states Pnyx does
-    not have are refused before anything changes."""
+    not have are refused before anything changes. Either leaves a strike, told to the owner
+    of a local account unless `tell` is False (Mastodon's `send_email_notification`)."""
     if kind not in ACTIONS:
         raise Invalid("Validation failed: Type is not included in the list")
     if kind in UNSUPPORTED_STATES:
@@ -153,9 +177,12 @@ def take_action(
         if report.target_account_id != account_id:
             raise NotFound()
     if kind == "suspend":
-        suspend(tx, by, account_id, text)
+        _suspend(tx, by, account_id, text)
     else:
         accounts.log_action(tx, "warn", account_id, by.account_id, text)
+    account_warnings.record(
+        tx, account_id, by.account_id, kind, text, report_id=report_id, tell=tell
+    )
     if report_id is not None and reports.get(tx, report_id).resolved_at is None:
         reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=text)
 

@@ -27,7 +27,8 @@ from pnyx.core.notification_queries import NotificationPage
 from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
 
-GROUPABLE = ("favourite", "reblog", "follow")
+GROUPABLE = ("favourite", "reblog", "follow", "admin.sign_up")
+UNGROUPED_BY_STATUS = ("follow", "admin.sign_up")  # grouped by window only
 DEFAULT_GROUPED = GROUPABLE
 GROUP_SPAN_HOURS = 12
 SAMPLE_ACCOUNTS = 8
@@ -37,11 +38,12 @@ MAX_ROWS = 800  # a page reads at most this many notifications
 
 def group_key(row: Row, grouped_types: Iterable[str] = DEFAULT_GROUPED) -> str:
     """The group a notification belongs to: `favourite-<status>-<hour>`, `reblog-<status>-<hour>`,
-    `follow-<hour>` (the first hour of its 12-hour window), or `ungrouped-<id>`."""
+    `follow-<hour>`, `admin.sign_up-<hour>` (the first hour of its 12-hour window), or
+    `ungrouped-<id>`."""
     if row.type in GROUPABLE and row.type in grouped_types:
         hour = int(row.created_at.timestamp()) // 3600
         window = hour - hour % GROUP_SPAN_HOURS
-        prefix = "follow" if row.type == "follow" else f"{row.type}-{row.status_id}"
+        prefix = row.type if row.type in UNGROUPED_BY_STATUS else f"{row.type}-{row.status_id}"
         return f"{prefix}-{window}"
     return f"ungrouped-{row.id}"
 
@@ -177,8 +179,8 @@ def parse_key(key: str) -> tuple[str | None, int | None, int | None]:
     if parts[0] == "ungrouped" and len(parts) == 2:
         found = parse_id(parts[1])
         return ("ungrouped", found, None) if found is not None else (None, None, None)
-    if parts[0] == "follow" and len(parts) == 2:
-        kind, status_id, hour = "follow", None, parts[1]
+    if parts[0] in UNGROUPED_BY_STATUS and len(parts) == 2:
+        kind, status_id, hour = parts[0], None, parts[1]
     elif parts[0] in ("favourite", "reblog") and len(parts) == 3:
         kind, status_id, hour = parts[0], parse_id(parts[1]), parts[2]
         if status_id is None:

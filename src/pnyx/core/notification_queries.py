@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from pnyx.core import status_views
+from pnyx.core import account_warnings, severances, status_views
 from pnyx.core.account_visibility import LISTED, NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.roles import STAFF_ROLES
@@ -43,13 +43,19 @@ class NotificationPage:
     # The reports admin.report notifications are about, by id; their target accounts are in
     # `accounts` too.
     reports: dict[int, Row] = field(default_factory=dict)
+    # The strikes of moderation_warning notifications (their target accounts are in
+    # `accounts`) and the severances of severed_relationships ones, by id.
+    warnings: dict[int, Row] = field(default_factory=dict)
+    severances: dict[int, Row] = field(default_factory=dict)
 
 
 def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
     """Only notifications from accounts the recipient has not shut out (or who shut them out):
     `account_visibility.NOTIFYING`. Reports are for the moderators whoever filed them (but not
-    a suspended account's), and only while the recipient is still one of the staff."""
+    a suspended account's); reports and sign-ups only while the recipient is still one of the
+    staff."""
     is_report = notifications.c.type == "admin.report"
+    is_sign_up = notifications.c.type == "admin.sign_up"
     still_staff = sa.exists().where(
         users.c.account_id == recipient_id, users.c.role.in_(STAFF_ROLES)
     )
@@ -57,6 +63,7 @@ def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
         sa.or_(
             sa.and_(
                 ~is_report,
+                sa.or_(~is_sign_up, still_staff),
                 account_visible_condition(
                     NOTIFYING, notifications.c.from_account_id, recipient_id, tx.now
                 ),
@@ -173,8 +180,15 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
         if report_ids
         else {}
     )
+    found_warnings = account_warnings.by_ids(
+        tx, [r.account_warning_id for r in rows if r.account_warning_id is not None]
+    )
+    found_severances = severances.by_ids(
+        tx, [r.severance_id for r in rows if r.severance_id is not None]
+    )
     account_ids = {r.from_account_id for r in rows}
     account_ids |= {r.target_account_id for r in found_reports.values()}
+    account_ids |= {w.target_account_id for w in found_warnings.values()}
     found: dict[int, AccountRow] = (
         {a.id: a for a in tx.rows(sa.select(accounts).where(accounts.c.id.in_(account_ids)))}
         if account_ids
@@ -190,7 +204,9 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     # with it (its text is known only now; the page is then shorter, its cursors unchanged).
     shown = set(bundle.visible)
     rows = [r for r in rows if r.status_id is None or r.status_id in shown]
-    return NotificationPage(rows, found, bundle, cursor_ids, found_reports)
+    return NotificationPage(
+        rows, found, bundle, cursor_ids, found_reports, found_warnings, found_severances
+    )
 
 
 def get_one(tx: Tx, recipient_id: int, notification_id: int) -> NotificationPage:

@@ -1,7 +1,9 @@
 """Notifications: who gets told what. Creating one is a rule, so it lives here.
 
 Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
-update, and admin.report for moderators. What the recipient's notification policy filters is
+update; admin.sign_up and admin.report for moderators; moderation_warning (a strike on one's
+own account) and severed_relationships (follows a block of a server ended), which, having no
+other account behind them, come "from" their recipient as in Mastodon. What the recipient's notification policy filters is
 made but held back (`filtered`, under a request); what it drops is not made. Nobody is
 notified by themselves, by an account they block or that blocks them, or by
 an account they mute with hide_notifications.
@@ -26,10 +28,15 @@ TYPES = (
     "poll",
     "update",
     "admin.report",  # to moderators: a new report (`report_id`)
+    "admin.sign_up",  # to moderators: a new account here (from it)
+    "moderation_warning",  # to the account the staff acted on (`account_warning_id`)
+    "severed_relationships",  # to who lost follows to a server's block (`severance_id`)
 )
 
-
-UNSILENCEABLE = frozenset({"admin.report"})
+# Work for the instance, or word from it: made whoever blocked or muted whom.
+UNSILENCEABLE = frozenset({"admin.report", "moderation_warning"})
+# Told by the instance about one's own account: "from" the recipient themselves.
+FROM_ONESELF = frozenset({"poll", "moderation_warning", "severed_relationships"})
 
 
 def notify(
@@ -40,10 +47,12 @@ def notify(
     status_id: int | None = None,
     *,
     report_id: int | None = None,
+    account_warning_id: int | None = None,
+    severance_id: int | None = None,
 ) -> int | None:
     """Create a notification unless a rule forbids it; returns its id, or None."""
     assert kind in TYPES, kind
-    if recipient_id == from_account_id and kind != "poll":
+    if recipient_id == from_account_id and kind not in FROM_ONESELF:
         return None
     # A report reaches the moderators whoever its author blocked or they muted: it is work
     # for the instance, not a message between two people.
@@ -70,6 +79,8 @@ def notify(
             type=kind,
             status_id=status_id,
             report_id=report_id,
+            account_warning_id=account_warning_id,
+            severance_id=severance_id,
             filtered=held == "filter",
             created_at=tx.now,
         )

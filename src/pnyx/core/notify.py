@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import account_warnings, events, notifications, polls, severances
 from pnyx.core import accounts as core_accounts
-from pnyx.core import events, notifications, polls
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
@@ -179,6 +179,16 @@ def _followed(tx: Tx, event: events.FollowAccepted) -> None:
 # --- Moderation ----------------------------------------------------------------------------
 
 
+def _staff(tx: Tx) -> list[int]:
+    """The moderators and admins here now (not suspended): who hears of the instance's work."""
+    return tx.scalars(
+        sa.select(users.c.account_id)
+        .join(accounts, accounts.c.id == users.c.account_id)
+        .where(users.c.role.in_(STAFF_ROLES), accounts.c.suspended_at.is_(None))
+        .order_by(users.c.account_id)
+    )
+
+
 def _report_filed(tx: Tx, event: events.ReportFiled) -> None:
     """Every moderator and admin here hears of a new report (Mastodon's admin.report)."""
     report = tx.one_or_none(
@@ -186,14 +196,33 @@ def _report_filed(tx: Tx, event: events.ReportFiled) -> None:
     )
     if report is None:
         return
-    staff = tx.scalars(
-        sa.select(users.c.account_id)
-        .join(accounts, accounts.c.id == users.c.account_id)
-        .where(users.c.role.in_(STAFF_ROLES), accounts.c.suspended_at.is_(None))
-        .order_by(users.c.account_id)
-    )
-    for moderator in staff:
+    for moderator in _staff(tx):
         notifications.notify(tx, moderator, report.account_id, "admin.report", report_id=report.id)
+
+
+def _registered(tx: Tx, event: events.AccountRegistered) -> None:
+    """Every moderator and admin here hears of a new account that may be used (Mastodon's
+    admin.sign_up, which it sends to those who manage users); not of their own."""
+    for moderator in _staff(tx):
+        notifications.notify(tx, moderator, event.account_id, "admin.sign_up")
+
+
+def _warned(tx: Tx, event: events.AccountWarned) -> None:
+    """The owner of the account the staff acted on reads the strike."""
+    warning = account_warnings.get(tx, event.warning_id)
+    if warning is not None and core_accounts.is_local(tx, warning.target_account_id):
+        target = warning.target_account_id
+        notifications.notify(
+            tx, target, target, "moderation_warning", account_warning_id=warning.id
+        )
+
+
+def _severed(tx: Tx, event: events.RelationshipsSevered) -> None:
+    """Everyone here who lost follows to a block of a server is told, once per block."""
+    for share in severances.of_event(tx, event.severance_event_id):
+        notifications.notify(
+            tx, share.account_id, share.account_id, "severed_relationships", severance_id=share.id
+        )
 
 
 RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
@@ -206,4 +235,7 @@ RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.FollowRequested: _follow_requested,
     events.FollowAccepted: _followed,
     events.ReportFiled: _report_filed,
+    events.AccountRegistered: _registered,
+    events.AccountWarned: _warned,
+    events.RelationshipsSevered: _severed,
 }

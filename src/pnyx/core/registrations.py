@@ -1,14 +1,21 @@
 """Signing up: invites, and registration by the instance's registration mode (open, by
 approval, by invite, closed), with every reason a sign-up was refused at once.
 
+As Mastodon 4.4: the rules must be agreed to (`agreement`); in approval mode without an invite
+a reason is required; a `locale` must look like a language tag; and when the instance sets a
+minimum age (`min_age`, `registrations.min_age` in /api/v2/instance), a date of birth is
+required and someone younger is refused. The date of birth is only checked, never stored.
+
 Apart from core.accounts because the mode is an instance setting (core.instance_settings),
 which itself records staff actions through core.accounts.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -54,6 +61,33 @@ def use_invite(tx: Tx, code: str) -> int:
     return row.id
 
 
+LOCALE_RE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
+DOB_BLANK = "Date of birth can't be blank"
+DOB_INVALID = "Date of birth is invalid"
+DOB_TOO_YOUNG = "Date of birth is below the age limit"
+
+
+def age_problem(raw: str | None, min_age: int, today: date) -> str | None:
+    """Why a date of birth (YYYY-MM-DD) does not let someone sign up where `min_age` years
+    are needed; None when it does, or when there is no minimum."""
+    if min_age <= 0:
+        return None
+    text = (raw or "").strip()
+    if not text:
+        return DOB_BLANK
+    try:
+        born = date.fromisoformat(text)
+    except ValueError:
+        return DOB_INVALID
+    if born > today:
+        return DOB_INVALID
+    try:
+        cutoff = today.replace(year=today.year - min_age)
+    except ValueError:  # 29 February, and that year has none
+        cutoff = today.replace(year=today.year - min_age, day=28)
+    return DOB_TOO_YOUNG if born > cutoff else None
+
+
 class RegistrationInvalid(Invalid):
     """Every reason a sign-up was refused, not just the first: clients show them all at once."""
 
@@ -71,6 +105,8 @@ def _registration_problems(
     agreement: bool,
     reason_required: bool,
     reason: str | None,
+    locale: str | None = None,
+    date_of_birth: str | None = None,
 ) -> list[str]:
     problems: list[str] = []
     for check, value in (
@@ -92,6 +128,11 @@ def _registration_problems(
         problems.append("Agreement must be accepted")
     if reason_required and not (reason or "").strip():
         problems.append("Reason can't be blank")
+    if locale and not LOCALE_RE.match(locale):
+        problems.append("Locale is not included in the list")
+    too_young = age_problem(date_of_birth, tx.settings.min_age, tx.now.date())
+    if too_young:
+        problems.append(too_young)
     return problems
 
 
@@ -105,9 +146,12 @@ def register(
     invite_code: str | None = None,
     agreement: bool = True,
     locale: str | None = None,
+    date_of_birth: str | None = None,
 ) -> tuple[int, int]:
     """Sign-up through the API or web, following the instance's registration mode."""
-    mode = effective_settings(tx).registrations  # the admin's choice wins over the config
+    settings = effective_settings(tx)  # the admin's choices win over the config
+    tx = replace(tx, settings=settings)
+    mode = settings.registrations
     if not invite_code and mode == "closed":
         raise Forbidden("Registrations are closed on this instance")
     if not invite_code and mode == "invite":
@@ -120,6 +164,8 @@ def register(
         agreement=agreement,
         reason_required=mode == "approval" and not invite_code,
         reason=reason,
+        locale=locale,
+        date_of_birth=date_of_birth,
     )
     if problems:
         raise RegistrationInvalid(problems)

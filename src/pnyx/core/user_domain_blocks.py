@@ -8,6 +8,8 @@ their notifications are neither made nor shown (`account_visibility.DOMAIN_BLOCK
 block ends follows both ways at once: the blocker unfollows that server's accounts (and
 withdraws requests to them), its accounts that followed the blocker are removed as followers,
 and their pending requests are rejected; those servers are told, as for each one by hand.
+When follows ended so, the blocker is told how many (`core.severances`: a
+`severed_relationships` notification, as Mastodon 4.3).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from pnyx.core import follows
+from pnyx.core import follows, severances
 from pnyx.core.errors import Invalid
 from pnyx.core.paging import Page, fetch
 from pnyx.db.engine import Tx
@@ -77,7 +79,10 @@ def _sever(tx: Tx, account_id: int, domain: str) -> None:
             ),
         )
     )
+    lost = severances.Losses()
     for target_id in followed:
+        if follows.is_following(tx, account_id, target_id):
+            lost.lost_follow(account_id)
         follows.unfollow(tx, account_id, target_id)
     followers = tx.scalars(
         sa.select(follows_table.c.account_id).where(
@@ -86,7 +91,8 @@ def _sever(tx: Tx, account_id: int, domain: str) -> None:
         )
     )
     for follower_id in followers:
-        follows.remove_from_followers(tx, account_id, follower_id)
+        if follows.remove_from_followers(tx, account_id, follower_id):
+            lost.lost_follower(account_id)
     requesters = tx.scalars(
         sa.select(follow_requests.c.account_id).where(
             follow_requests.c.target_account_id == account_id,
@@ -95,6 +101,7 @@ def _sever(tx: Tx, account_id: int, domain: str) -> None:
     )
     for requester_id in requesters:
         follows.reject_request(tx, account_id, requester_id)
+    severances.record(tx, "user_domain_block", domain, lost)
 
 
 def unblock(tx: Tx, account_id: int, raw_domain: str | None) -> None:

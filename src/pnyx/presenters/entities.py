@@ -50,9 +50,11 @@ def _fields(row, *, source: bool = False) -> list[dict]:
     ]
 
 
-def account(row, settings: Settings) -> dict:
+def account(row, settings: Settings, *, role: str | None = None, moved: dict | None = None) -> dict:
     """The Account entity. A suspended account shows only who it was, as Mastodon does: no
-    name, bio, fields, images or flags, and zero counts."""
+    name, bio, fields, images or flags, and zero counts. `role`: its staff role, shown in
+    `roles` (Mastodon shows highlighted roles; Pnyx's admin and moderator are); `moved`: the
+    Account it moved to."""
     acct = row.username if row.domain is None else f"{row.username}@{row.domain}"
     suspended = row.suspended_at is not None
     avatar = (not suspended and row.avatar_url) or default_avatar(settings)
@@ -84,9 +86,11 @@ def account(row, settings: Settings) -> dict:
         "last_status_at": _day(row.last_status_at),
         "hide_collections": row.hide_collections,
         "emojis": [] if suspended else list(row.emojis or []),
-        "roles": [],
+        "roles": [account_role(role)] if role and not suspended else [],
         "fields": [] if suspended else _fields(row),
     }
+    if moved is not None and not suspended:
+        data["moved"] = moved
     if row.domain is None:  # Mastodon tells only of its own users' search-engine wish
         data["noindex"] = not row.indexable
     if suspended:
@@ -96,6 +100,25 @@ def account(row, settings: Settings) -> dict:
 
 ROLE_IDS = {"user": "-99", "moderator": "2", "admin": "3"}
 ROLE_PERMISSIONS = {"user": "65536", "moderator": "1308", "admin": "1"}
+
+
+def account_role(role_name: str) -> dict:
+    """Mastodon's AccountRole (`Account.roles`): a role others see on the profile."""
+    return {"id": ROLE_IDS.get(role_name, "-99"), "name": role_name.capitalize(), "color": ""}
+
+
+def accounts_shown(rows, extras, settings: Settings) -> list[dict]:
+    """Account entities with their roles and moves (`core.accounts.roles_and_moves`)."""
+    roles, moved = extras
+    return [
+        account(
+            row,
+            settings,
+            role=roles.get(row.id),
+            moved=account(moved[row.id], settings) if row.id in moved else None,
+        )
+        for row in rows
+    ]
 
 
 def role(role_name: str) -> dict:
@@ -385,11 +408,51 @@ def notification(
             if row.status_id in bundle.visible
             else None
         )
-    if row.type == "admin.report" and page is not None and row.report_id in page.reports:
+    if page is not None:
+        data.update(_attached(row, page, settings))
+    return data
+
+
+def _attached(row, page, settings: Settings) -> dict:
+    """What a notification of the instance's carries besides its account: an admin.report's
+    Report, a moderation_warning's AccountWarning, a severed_relationships' event."""
+    if row.type == "admin.report" and row.report_id in page.reports:
         reported = page.reports[row.report_id]
         target = page.accounts.get(reported.target_account_id)
-        data["report"] = report(reported, account(target, settings) if target else None)
-    return data
+        return {"report": report(reported, account(target, settings) if target else None)}
+    if row.type == "moderation_warning" and row.account_warning_id in page.warnings:
+        warning = page.warnings[row.account_warning_id]
+        target = page.accounts.get(warning.target_account_id)
+        return {"moderation_warning": account_warning(warning, target, settings)}
+    if row.type == "severed_relationships" and row.severance_id in page.severances:
+        return {"event": severance_event(page.severances[row.severance_id])}
+    return {}
+
+
+def account_warning(row, target, settings: Settings) -> dict:
+    """Mastodon's AccountWarning, as its owner sees it (Pnyx has no appeals: `appeal` null)."""
+    return {
+        "id": str(row.id),
+        "action": row.action,
+        "text": row.text,
+        "status_ids": [str(i) for i in row.status_ids] if row.status_ids else None,
+        "target_account": account(target, settings) if target is not None else None,
+        "appeal": None,
+        "created_at": iso(row.created_at),
+    }
+
+
+def severance_event(row) -> dict:
+    """Mastodon's RelationshipSeveranceEvent, with what one person lost by it."""
+    return {
+        "id": str(row.id),
+        "type": row.type,
+        "purged": row.purged,
+        "target_name": row.target_name,
+        "followers_count": row.followers_count,
+        "following_count": row.following_count,
+        "created_at": iso(row.created_at),
+    }
 
 
 def grouped_notifications(page: notification_groups.GroupPage, settings: Settings, now: datetime):
@@ -429,10 +492,7 @@ def notification_group(group: notification_groups.Group, found, settings: Settin
     }
     if newest.type in STATUS_NOTIFICATION_TYPES and newest.status_id in found.bundle.visible:
         data["status_id"] = str(newest.status_id)
-    if newest.type == "admin.report" and newest.report_id in found.reports:
-        reported = found.reports[newest.report_id]
-        target = found.accounts.get(reported.target_account_id)
-        data["report"] = report(reported, account(target, settings) if target else None)
+    data.update(_attached(newest, found, settings))
     return data
 
 

@@ -186,6 +186,7 @@ async def _instance_page(
             "instance_title": settings.instance_title,
             "instance_description": settings.instance_description,
             "registrations": settings.registrations,
+            "min_age": str(settings.min_age),
             "privacy_policy": settings.privacy_policy,
             "terms_of_service": settings.terms_of_service,
         },
@@ -225,6 +226,7 @@ async def save_instance(request: Request) -> Response:
     values = {
         key: text_field(form, key, instance_settings.POLICY_MAX).replace("\r\n", "\n")
         for key in instance_settings.KEYS
+        if key in form  # a field the form did not send is left as it is
     }
     reason = text_field(form, "reason", 2000)
     try:

@@ -44,6 +44,7 @@ SIGN_UP_FIELDS = (
     "password_confirmation",
     "reason",
     "invite_code",
+    "date_of_birth",
 )
 
 
@@ -78,6 +79,13 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
         ),
         (r"Agreement must be accepted", N_("You must agree to the rules"), "agreement"),
         (r"Reason can't be blank", N_("Please say why you want to join"), "reason"),
+        (r"Date of birth can't be blank", N_("Please give your date of birth"), "date_of_birth"),
+        (r"Date of birth is invalid", N_("This date of birth is not valid"), "date_of_birth"),
+        (
+            r"Date of birth is below the age limit",
+            N_("You are too young to join this instance"),
+            "date_of_birth",
+        ),
         (r"Invite code is invalid", N_("Invite code is invalid"), "invite_code"),
         (r"Invite code has expired", N_("Invite code has expired"), "invite_code"),
         (r"Invite code has been used up", N_("Invite code has been used up"), "invite_code"),
@@ -141,6 +149,11 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
             r"Registration mode must be one of .*",
             N_("Choose a registration mode from the list"),
             "registrations",
+        ),
+        (
+            r"Minimum age must be a whole number from 0 to (?P<n>\d+)",
+            N_("Minimum age must be a whole number from 0 to %(n)s"),
+            "min_age",
         ),
         (r"Rule can't be blank", N_("Rule can't be blank"), "rule"),
         (
@@ -280,6 +293,7 @@ def _sign_up_context(tx) -> dict:
         "rules": core_instance.rule_rows(tx),
         "domain": settings.domain,
         "min_password": MIN_LENGTH,
+        "min_age": settings.min_age,
     }
 
 
@@ -318,6 +332,7 @@ async def sign_up(request: Request) -> Response:
     values["username"] = values["username"].strip()[:200]
     values["email"] = values["email"].strip()[:400]
     values["invite_code"] = values["invite_code"].strip()[:100]
+    values["date_of_birth"] = values["date_of_birth"].strip()[:32]
     agreement = values["agreement"] = checked(form, "agreement")
     user_agent = request.headers.get("user-agent")
 
@@ -338,6 +353,7 @@ async def sign_up(request: Request) -> Response:
                 reason=values["reason"].strip()[:1000] or None,
                 invite_code=values["invite_code"] or None,
                 agreement=agreement,
+                date_of_birth=values["date_of_birth"] or None,
             )
         except registrations.RegistrationInvalid as exc:
             raise _Refused(exc.problems + (["confirmation"] if mismatch else [])) from None

@@ -47,6 +47,7 @@ from pnyx.db.tables.filters import (
 )
 from pnyx.db.tables.instance import (
     account_emojis,
+    account_warnings,
     custom_emojis,
     moderation_log,
     reports,
@@ -67,10 +68,12 @@ from pnyx.db.tables.notifications import (
 from pnyx.db.tables.push import web_push_subscriptions
 from pnyx.db.tables.relationships import (
     account_notes,
+    account_severances,
     blocks,
     follow_requests,
     follows,
     mutes,
+    severance_events,
 )
 from pnyx.db.tables.scheduling import scheduled_statuses
 from pnyx.db.tables.statuses import (
@@ -151,4 +154,7 @@ __all__ = [
     "suggestion_dismissals",
     "preview_cards",
     "preview_card_statuses",
+    "account_warnings",
+    "severance_events",
+    "account_severances",
 ]

@@ -92,3 +92,20 @@ reports = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=True),
     created_column(),
 )
+
+# Strikes: what the staff did to an account and told its owner (Mastodon's AccountWarning).
+# The owner sees it in a `moderation_warning` notification; `action` is none (a warning) or
+# suspend, the states Pnyx has.
+account_warnings = sa.Table(
+    "account_warnings",
+    metadata,
+    id_column(),
+    foreign_key("account_id", "accounts.id", nullable=True, ondelete="SET NULL"),  # the staff
+    foreign_key("target_account_id", "accounts.id"),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("status_ids", sa.JSON, nullable=True),  # the posts it is about (a report's)
+    foreign_key("report_id", "reports.id", nullable=True, ondelete="SET NULL"),
+    created_column(),
+)
+sa.Index("ix_account_warnings_target_account_id", account_warnings.c.target_account_id)

@@ -19,6 +19,9 @@ notifications = sa.Table(
     sa.Column("type", sa.String(32), nullable=False),
     foreign_key("status_id", "statuses.id", nullable=True),
     foreign_key("report_id", "reports.id", nullable=True),  # an admin.report's report
+    # A moderation_warning's strike; a severed_relationships' event, as its recipient lost it.
+    foreign_key("account_warning_id", "account_warnings.id", nullable=True),
+    foreign_key("severance_id", "account_severances.id", nullable=True),
     # Held back by the recipient's notification policy: listed under its request, not in the
     # notifications (Mastodon's filtered notifications).
     sa.Column("filtered", sa.Boolean, nullable=False, server_default=sa.false()),

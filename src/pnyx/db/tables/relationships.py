@@ -71,3 +71,29 @@ account_notes = sa.Table(
     sa.Column("comment", sa.Text, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "target_account_id"),
 )
+
+# Follows ended by a block of a whole server, the person's own or the staff's (Mastodon's
+# RelationshipSeveranceEvent): one row per block ...
+severance_events = sa.Table(
+    "severance_events",
+    metadata,
+    id_column(),
+    sa.Column("type", sa.String(32), nullable=False),  # domain_block, user_domain_block ...
+    sa.Column("target_name", sa.String(255), nullable=False),  # the server's name
+    sa.Column("purged", sa.Boolean, nullable=False, server_default=sa.false()),
+    created_column(),
+)
+
+# ... and one per person here who lost follows by it, with how many each way; their
+# `severed_relationships` notification points at it.
+account_severances = sa.Table(
+    "account_severances",
+    metadata,
+    id_column(),
+    foreign_key("account_id", "accounts.id"),
+    foreign_key("severance_event_id", "severance_events.id"),
+    sa.Column("followers_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("following_count", sa.Integer, nullable=False, server_default="0"),
+    created_column(),
+    sa.UniqueConstraint("account_id", "severance_event_id"),
+)

@@ -1,0 +1,81 @@
+"""Strikes: what the staff did to an account, kept and told to its owner (Mastodon's
+AccountWarning, shown in a `moderation_warning` notification).
+
+As Mastodon's admin account action does, every action the staff take on an account through
+`core.moderation` (a warning, `none`, or a suspension) leaves a strike with its text and, when
+it came from a report, the report and the posts it named; the owner is told when the account
+is one of ours and the staff asked for it (the admin API's `send_email_notification`, off
+unless sent, as in Mastodon; the web admin's suspension and the command line always tell).
+A suspended owner cannot read the notification while suspended (the API is closed to them),
+but it waits for them, as Mastodon keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+
+from pnyx.core import accounts, events
+from pnyx.db.engine import Tx
+from pnyx.db.ids import new_id
+from pnyx.db.tables import account_warnings, reports
+
+ACTIONS = ("none", "suspend")  # Mastodon's others are states Pnyx has not got
+
+
+def record(
+    tx: Tx,
+    target_account_id: int,
+    by_account_id: int | None,
+    action: str,
+    text: str,
+    *,
+    report_id: int | None = None,
+    tell: bool = True,
+) -> int:
+    """Keep a strike; tell its owner (when here and `tell`). Returns its id."""
+    assert action in ACTIONS, action
+    status_ids = None
+    if report_id is not None:
+        named = tx.scalar(sa.select(reports.c.status_ids).where(reports.c.id == report_id))
+        status_ids = [int(i) for i in named or []] or None
+    warning_id = new_id()
+    tx.execute(
+        account_warnings.insert().values(
+            id=warning_id,
+            account_id=by_account_id,
+            target_account_id=target_account_id,
+            action=action,
+            text=text,
+            status_ids=status_ids,
+            report_id=report_id,
+            created_at=tx.now,
+        )
+    )
+    if tell and accounts.is_local(tx, target_account_id):
+        events.record(tx, events.AccountWarned(warning_id))
+    return warning_id
+
+
+def get(tx: Tx, warning_id: int) -> Row | None:
+    return tx.one_or_none(sa.select(account_warnings).where(account_warnings.c.id == warning_id))
+
+
+def by_ids(tx: Tx, ids: Iterable[int]) -> dict[int, Row]:
+    """Strikes by id (the notifications of a page point at them)."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = tx.rows(sa.select(account_warnings).where(account_warnings.c.id.in_(wanted)))
+    return {r.id: r for r in rows}
+
+
+def of_account(tx: Tx, account_id: int) -> list[Row]:
+    """An account's strikes, newest first (for the staff and the account's owner)."""
+    return tx.rows(
+        sa.select(account_warnings)
+        .where(account_warnings.c.target_account_id == account_id)
+        .order_by(account_warnings.c.id.desc())
+    )
