@@ -39,6 +39,11 @@ ONE_OF_EACH = [
     events.AccountMoved(5, 6, tell_other_servers=False),
     events.ReportFiled(13),
     events.NotificationCreated(16, 5),
+    events.QuoteRequested(17),
+    events.QuoteAccepted(18, tell_other_servers=False),
+    events.QuoteRejected(19),
+    events.QuoteRevoked(20),
+    events.QuoteTermsChanged(21),
 ]
 
 

@@ -61,7 +61,15 @@ DEFAULTS: dict[str, Verdict] = {
 }
 NEW_ACCOUNT = timedelta(days=30)
 NEVER_FILTERED = frozenset(
-    {"admin.sign_up", "admin.report", "poll", "update", "moderation_warning", "follow_request"}
+    {
+        "admin.sign_up",
+        "admin.report",
+        "poll",
+        "update",
+        "quoted_update",
+        "moderation_warning",
+        "follow_request",
+    }
 )
 
 

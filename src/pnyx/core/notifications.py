@@ -1,8 +1,8 @@
 """Notifications: who gets told what. Creating one is a rule, so it lives here.
 
 Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
-update, and admin.report for moderators. What the recipient's notification policy filters is
-made but held back (`filtered`, under a request); what it drops is not made. Nobody is
+update, quote, quoted_update, and admin.report for moderators. What the recipient's
+notification policy filters is made but held back (`filtered`, under a request); what it drops is not made. Nobody is
 notified by themselves, by an account they block or that blocks them, or by
 an account they mute with hide_notifications.
 """
@@ -25,6 +25,8 @@ TYPES = (
     "favourite",
     "poll",
     "update",
+    "quote",  # a post of the recipient's was quoted (the status: the quoting post)
+    "quoted_update",  # a post the recipient quoted was edited (the status: their quote)
     "admin.report",  # to moderators: a new report (`report_id`)
 )
 

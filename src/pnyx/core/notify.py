@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import events, notifications, polls
+from pnyx.core import events, notifications, polls, quotes
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
@@ -113,7 +113,8 @@ def _named_when_resolved(tx: Tx, event: events.MentionsResolved) -> None:
 
 
 def _edited(tx: Tx, event: events.StatusEdited) -> None:
-    """Those the edit names for the first time, then the people here who boosted the post."""
+    """Those the edit names for the first time, then the people here who boosted the post,
+    then those here whose posts quote it (`quoted_update`)."""
     status = get_row(tx, event.status_id)
     if status is None:
         return
@@ -127,6 +128,21 @@ def _edited(tx: Tx, event: events.StatusEdited) -> None:
         .distinct()
     ):
         notify_about(tx, booster, status.account_id, "update", status)
+    for quoting_id, quoter in quotes.quoters_of(tx, status.id):
+        quoting = get_row(tx, quoting_id)
+        if quoting is not None:  # about their own post, which shows the edited one
+            notify_about(tx, quoter, status.account_id, "quoted_update", quoting)
+
+
+def _quoted(tx: Tx, event: events.QuoteAccepted) -> None:
+    """The author here of a quoted post hears of the quote once it is allowed; the
+    notification is about the quoting post, as Mastodon's."""
+    quote = quotes.get(tx, event.quote_id)
+    quoting = get_row(tx, quote.status_id) if quote is not None else None
+    if quote is None or quoting is None or quote.quoted_account_id is None:
+        return
+    if core_accounts.is_local(tx, quote.quoted_account_id):
+        notify_about(tx, quote.quoted_account_id, quoting.account_id, "quote", quoting)
 
 
 def _boosted(tx: Tx, event: events.StatusBoosted) -> None:
@@ -202,6 +218,7 @@ RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.MentionsResolved: _named_when_resolved,
     events.StatusBoosted: _boosted,
     events.StatusFavourited: _favourited,
+    events.QuoteAccepted: _quoted,
     events.PollClosed: _poll_closed,
     events.FollowRequested: _follow_requested,
     events.FollowAccepted: _followed,

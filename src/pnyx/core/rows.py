@@ -44,6 +44,7 @@ class StatusRow(Protocol):
     has_media: bool
     created_at: datetime
     edited_at: datetime | None
+    quote_policy: str | None
 
 
 class AccountRow(Protocol):

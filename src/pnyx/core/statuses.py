@@ -19,7 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, notifications, polls, text, tombstones, uris, visibility
+from pnyx.core import (
+    events,
+    media,
+    notifications,
+    polls,
+    quotes,
+    text,
+    tombstones,
+    uris,
+    visibility,
+)
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
@@ -103,6 +113,8 @@ class StatusInput(StatusContent):
     in_reply_to_id: int | None = None
     application_id: int | None = None
     idempotency_key: str | None = None
+    quoted_status_id: int | None = None  # the post this one quotes (core.quotes)
+    quote_policy: str | None = None  # who may quote this one: public, followers, nobody
 
 
 # --- Lookups ------------------------------------------------------------------------------
@@ -407,6 +419,10 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     parent = _reply_parent(tx, account_id, data.in_reply_to_id)
     if parent is not None:
         chosen = visibility.reply_visibility(parent.visibility, chosen)
+    quote_policy = quotes.policy_for_new(chosen, data.quote_policy)
+    quoted = None
+    if data.quoted_status_id is not None:
+        quoted = quotes.quotable_for(tx, account_id, data.quoted_status_id)
 
     sensitive = data.sensitive
     if sensitive is None:
@@ -438,10 +454,13 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
         "application_id": data.application_id,
         "has_media": bool(attached),
         "created_at": tx.now,
+        "quote_policy": quote_policy,
     }
-    insert_status(
+    stored = insert_status(
         tx, values, rendered.mentions, rendered.tags, parent, unresolved=rendered.unresolved
     )
+    if quoted is not None and stored is not None:
+        quotes.attach(tx, stored, *quoted)
 
     media.attach(tx, status_id, attached)
     if data.idempotency_key:

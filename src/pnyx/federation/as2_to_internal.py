@@ -89,6 +89,7 @@ KNOWN_ACTIVITY_TYPES = frozenset(
         "Add",
         "Remove",
         "Move",
+        "QuoteRequest",
     }
 )
 # Activities that may arrive without an id: their effect is keyed by (actor, object) anyway.
@@ -153,6 +154,9 @@ class RemoteObject:
     attachments: list[RemoteAttachment] = field(default_factory=list)
     poll: RemotePoll | None = None
     quote_uri: str | None = None
+    quote_authorization: str | None = None  # FEP-044f: the stamp allowing the quote
+    # Who may quote it, from `interactionPolicy.canQuote` (None: the sender says nothing)
+    quote_policy: str | None = None
     audience: str | None = None
     # Set when this is a vote in a poll (a Note with a name, inReplyTo, and no content).
     vote_name: str | None = None
@@ -382,6 +386,27 @@ def _quote_uri(doc: dict) -> str | None:
     return None
 
 
+def _quote_policy(doc: dict, author: str) -> str | None:
+    """`interactionPolicy.canQuote` as a policy: public when everyone is approved at once,
+    followers when someone besides the author is (their followers, as Mastodon sends it),
+    nobody otherwise; None when the post does not say (an older server). Manual approval
+    counts as nobody: this server asks, and the answer decides."""
+    policy = doc.get("interactionPolicy")
+    can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(can_quote, dict):
+        return None
+    automatic = [
+        normalize_audience(u)
+        for u in (id_of(x) for x in as_list(can_quote.get("automaticApproval")))
+        if isinstance(u, str)
+    ]
+    if PUBLIC in automatic:
+        return "public"
+    if any(u != author for u in automatic):
+        return "followers"
+    return "nobody"
+
+
 def parse_object(doc: dict) -> RemoteObject:
     """A remote object -> RemoteObject. InvalidDocument when unusable (no id, no author);
     UnsupportedType (a subclass) for kinds we do not show (ChatMessage, Tombstone...)."""
@@ -415,6 +440,8 @@ def parse_object(doc: dict) -> RemoteObject:
         emojis=emojis,
         attachments=_attachments(doc),
         quote_uri=_quote_uri(doc),
+        quote_authorization=http_url(id_of(doc.get("quoteAuthorization"))),
+        quote_policy=_quote_policy(doc, author),
         audience=http_url(id_of(doc.get("audience"))),
     )
     name = first_text(doc, "name")

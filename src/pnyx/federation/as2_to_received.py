@@ -88,6 +88,9 @@ def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:
         tags=list(dict.fromkeys(obj.hashtags))[:MAX_TAGS],
         poll=poll,
         attachments=[incoming_attachment(a) for a in obj.attachments],
+        quote_uri=obj.quote_uri,
+        quote_authorization=obj.quote_authorization,
+        quote_policy=obj.quote_policy,
     )
 
 

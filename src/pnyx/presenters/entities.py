@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import notification_groups, visibility
+from pnyx.core import notification_groups, quotes, visibility
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
@@ -215,7 +215,35 @@ def filter_result(match: FilterMatch) -> dict:
     }
 
 
-def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
+def _quote(bundle: StatusBundle, row, settings: Settings, now: datetime, nested: bool):
+    """The Status's `quote`: a Quote entity with the quoted post when the viewer is shown it,
+    or, inside a quoted post, a ShallowQuote (its id only), as Mastodon nests them."""
+    quote = bundle.quotes.get(row.id)
+    if quote is None:
+        return None
+    state = bundle.quote_states.get(row.id, quote.state)
+    quoted = bundle.statuses.get(quote.quoted_status_id) if quote.quoted_status_id else None
+    shown = quoted if state == "accepted" else None
+    if nested:
+        return {"state": state, "quoted_status_id": str(shown.id) if shown else None}
+    return {
+        "state": state,
+        "quoted_status": _status_body(bundle, shown, settings, now, nested=True) if shown else None,
+    }
+
+
+def _quote_approval(bundle: StatusBundle, row) -> dict:
+    approval = quotes.approval(row, bundle.viewer_id, row.account_id in bundle.following)
+    return {
+        "automatic": list(approval.automatic),
+        "manual": list(approval.manual),
+        "current_user": approval.current_user,
+    }
+
+
+def _status_body(
+    bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
+) -> dict:
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
     app = bundle.apps.get(row.application_id) if row.application_id else None
@@ -259,6 +287,8 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         "card": None,
         "language": row.language,
         "text": None,
+        "quote": _quote(bundle, row, settings, now, nested),
+        "quote_approval": _quote_approval(bundle, row),
     }
     if viewer is not None:
         data["favourited"] = row.id in bundle.favourited
@@ -319,7 +349,7 @@ def relationship(rel) -> dict:
 # Notifications whose entity carries the status they are about (Mastodon omits the key for the
 # others, such as follow).
 STATUS_NOTIFICATION_TYPES = frozenset(
-    ("mention", "status", "reblog", "favourite", "poll", "update")
+    ("mention", "status", "reblog", "favourite", "poll", "update", "quote", "quoted_update")
 )
 
 
