@@ -201,3 +201,56 @@ def test_an_edit_of_the_quoted_post_tells_those_who_quoted_it(client, make_user,
     listed = client.get("/api/v1/notifications?types[]=quoted_update", headers=bob.headers).json()
     assert [n["status"]["id"] for n in listed] == [quote["id"]]
     assert listed[0]["status"]["quote"]["quoted_status"]["content"] == "<p>second words</p>"
+
+
+def test_counts_and_narrowing(client, make_user, store):
+    alice, bob = make_user("alice"), make_user("bob")
+    original = posted(client, alice, status="count me")
+    posted(client, bob, status="q", quoted_status_id=original["id"])
+    assert client.get(f"/api/v1/statuses/{original['id']}").json()["quotes_count"] == 1
+    # Her own followers-only post she may quote, in a post no wider than it.
+    private = posted(client, alice, status="friends", visibility="private")
+    again = posted(client, alice, status="me again", quoted_status_id=private["id"])
+    assert again["visibility"] == "private" and again["quote"]["state"] == "accepted"
+
+
+def test_a_private_mention_quoting_someone_must_name_them(client, make_user):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    original = posted(client, alice, status="public words")
+    unnamed = post(
+        client, bob, status="@carol look", visibility="direct", quoted_status_id=original["id"]
+    )
+    assert unnamed.status_code == 422
+    named = post(
+        client,
+        bob,
+        status="@carol @alice look",
+        visibility="direct",
+        quoted_status_id=original["id"],
+    )
+    assert named.status_code == 200, named.text
+    assert carol.username == "carol"
+
+
+def test_the_default_quote_policy_is_the_users(client, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    me = client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).json()
+    assert me["source"]["quote_policy"] == "public"
+    changed = client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"source[quote_policy]": "followers"},
+        headers=alice.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["source"]["quote_policy"] == "followers"
+    prefs = client.get("/api/v1/preferences", headers=alice.headers).json()
+    assert prefs["posting:default:quote_policy"] == "followers"
+    new = posted(client, alice, status="by default")
+    assert new["quote_approval"]["automatic"] == ["followers"]
+    assert post(client, bob, status="q", quoted_status_id=new["id"]).status_code == 422
+    bad = client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"source[quote_policy]": "friends"},
+        headers=alice.headers,
+    )
+    assert bad.status_code == 422

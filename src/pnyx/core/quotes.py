@@ -19,6 +19,7 @@ functions serve the API, and the federation handlers for what other servers send
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Row
 
 from pnyx.core import events, visibility
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.rows import StatusRow
+from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, follows, quotes, statuses
@@ -37,6 +38,7 @@ NOT_QUOTABLE = "Quoted status is not allowed to be quoted"
 BAD_POLICY = "Quote approval policy is not included in the list"
 QUOTED_NOT_FOUND = "The post you are trying to quote does not appear to exist."
 PRIVATE = ("private", "direct")
+PRIVATE_MENTION = "Quoted status must be mentioned in a private mention quoting it"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,25 @@ def quotable_for(tx: Tx, quoter_id: int, quoted_status_id: int) -> tuple[StatusR
     if not quoted.local and quoted.quote_policy is None:
         return quoted, "pending"  # its server never said: ask it
     raise Invalid(NOT_QUOTABLE)
+
+
+def quote_visibility(quoted: StatusRow, chosen: str) -> str:
+    """A quote of a followers-only post (its author's own: nobody else may quote it) is
+    followers-only too, or narrower: quoting does not widen who sees a post."""
+    if quoted.visibility == "private" and chosen in ("public", "unlisted"):
+        return "private"
+    return chosen
+
+
+def check_private_mention(
+    author_id: int, quoted: StatusRow, chosen: str, mentioned: Sequence[AccountRow]
+) -> None:
+    """A private mention may quote someone else's post only when it names them, as in
+    Mastodon: the quoted author would otherwise not know where their post is shown."""
+    if chosen != "direct" or quoted.account_id == author_id:
+        return
+    if all(account.id != quoted.account_id for account in mentioned):
+        raise Invalid(PRIVATE_MENTION)
 
 
 def attach(tx: Tx, status: StatusRow, quoted: StatusRow, state: str) -> int:

@@ -122,6 +122,7 @@ class UserRow(Protocol):
     default_visibility: str
     default_sensitive: bool
     default_language: str | None
+    default_quote_policy: str
     created_at: datetime
     last_sign_in_at: datetime | None
 

@@ -73,6 +73,7 @@ class StatusBundle:
     # quoting status id -> the quote's state as this viewer is shown it (`core.quotes`)
     quote_states: dict[int, str] = field(default_factory=dict)
     following: set[int] = field(default_factory=set)  # authors the viewer follows (quotes)
+    quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -111,6 +112,9 @@ def _statements() -> dict[str, Executable]:
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
         "quotes": sa.select(quotes).where(in_ids(quotes.c.status_id, "ids")),
+        "quotes_count": sa.select(quotes.c.quoted_status_id, sa.func.count())
+        .where(in_ids(quotes.c.quoted_status_id, "ids"), quotes.c.state == "accepted")
+        .group_by(quotes.c.quoted_status_id),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
@@ -188,10 +192,13 @@ def _load_quoted(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None
             quote.quoted_status_id for quote in bundle.quotes.values() if quote.quoted_status_id
         } - bundle.statuses.keys()
         if not quoted_ids:
-            return
+            break
         for row in tx.execute(q["statuses"], {"ids": list(quoted_ids)}):
             bundle.statuses[row.id] = row
         asked = list(quoted_ids)
+    counted = [sid for sid, row in bundle.statuses.items() if not row.reblog_of_id]
+    for quoted_id, count in tx.execute(q["quotes_count"], {"ids": counted}):
+        bundle.quotes_count[quoted_id] = count
 
 
 def _decide_quotes(tx: Tx, bundle: StatusBundle) -> None:

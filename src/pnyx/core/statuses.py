@@ -419,10 +419,13 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     parent = _reply_parent(tx, account_id, data.in_reply_to_id)
     if parent is not None:
         chosen = visibility.reply_visibility(parent.visibility, chosen)
-    quote_policy = quotes.policy_for_new(chosen, data.quote_policy)
     quoted = None
     if data.quoted_status_id is not None:
         quoted = quotes.quotable_for(tx, account_id, data.quoted_status_id)
+        chosen = quotes.quote_visibility(quoted[0], chosen)
+    quote_policy = quotes.policy_for_new(
+        chosen, data.quote_policy or (user.default_quote_policy if user else None)
+    )
 
     sensitive = data.sensitive
     if sensitive is None:
@@ -432,6 +435,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     language = normalize_language(data.language) or (user.default_language if user else None)
 
     rendered = text.render(tx, body)
+    if quoted is not None:
+        quotes.check_private_mention(account_id, quoted[0], chosen, rendered.mentions)
     status_id = new_id()
     conversation_id = status_id
     if parent is not None:

@@ -115,6 +115,7 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
         "privacy": user.default_visibility,
         "sensitive": user.default_sensitive,
         "language": user.default_language or "",
+        "quote_policy": user.default_quote_policy,
         "note": row.note_source,
         "fields": _fields(row, source=True),
         "follow_requests_count": follow_requests_count,
@@ -278,6 +279,7 @@ def _status_body(
         "reblogs_count": row.reblogs_count,
         "favourites_count": row.favourites_count,
         "replies_count": row.replies_count,
+        "quotes_count": bundle.quotes_count.get(row.id, 0),
         "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id else None,
         "in_reply_to_account_id": (
             str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None

@@ -1,4 +1,5 @@
-"""quotes: posts quoting posts (Mastodon 4.5, FEP-044f), and who may quote a post
+"""quotes: posts quoting posts (Mastodon 4.5, FEP-044f), who may quote a post, and each
+user's default for it
 
 Revision ID: 0020
 Revises: 0017
@@ -19,6 +20,12 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     op.add_column("statuses", sa.Column("quote_policy", sa.String(length=16), nullable=True))
+    op.add_column(
+        "users",
+        sa.Column(
+            "default_quote_policy", sa.String(length=16), server_default="public", nullable=False
+        ),
+    )
     op.create_table(
         "quotes",
         sa.Column("id", ID, autoincrement=False, nullable=False),
@@ -70,3 +77,5 @@ def downgrade() -> None:
     op.drop_table("quotes")
     with op.batch_alter_table("statuses") as batch:
         batch.drop_column("quote_policy")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("default_quote_policy")
