@@ -204,9 +204,14 @@ def _check_post(obj_doc: dict, signer) -> parse.RemoteObject | None:
 
 def _store_post(tx, obj: parse.RemoteObject, ctx: Context) -> int | None:
     """Store the sender's own post (what `resolve.store_object` does for a fetched one): its
-    parent is fetched first, when we do not hold it, by a job of its own."""
+    parent and the post it quotes are fetched first, when we do not hold them, by jobs of
+    their own."""
     if obj.in_reply_to_uri and received.status_by_uri(tx, obj.in_reply_to_uri) is None:
         ctx.needs(obj.in_reply_to_uri, STATUS, depth=1)
+    quoted = obj.quote_uri
+    elsewhere = quoted and parse.origin(quoted) != parse.origin(tx.settings.base_url)
+    if elsewhere and received.status_by_uri(tx, quoted) is None:
+        ctx.needs(quoted, STATUS, depth=1)  # the quoted post, to show with the quote
     signer = ctx.signer
     status_id = received.store_status(tx, signer.id, records.incoming_status(tx, obj, signer))
     if status_id is not None:
