@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -254,3 +255,26 @@ def test_the_default_quote_policy_is_the_users(client, make_user):
         headers=alice.headers,
     )
     assert bad.status_code == 422
+
+
+def test_a_live_stream_shows_each_viewer_the_quote_as_they_may_see_it(client, make_user, store):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    follow(store, bob, carol)
+    store.run_sync(
+        lambda tx: tx.execute(
+            blocks.insert().values(
+                id=new_id(),
+                account_id=bob.account_id,
+                target_account_id=alice.account_id,
+                created_at=tx.now,
+            )
+        )
+    )
+    original = posted(client, alice, status="hello")
+    with client.websocket_connect("/api/v1/streaming?stream=user", headers=bob.headers) as ws:
+        quote = posted(client, carol, status="look", quoted_status_id=original["id"])
+        message = orjson.loads(ws.receive_text())
+        assert message["event"] == "update"
+        payload = orjson.loads(message["payload"])
+        assert payload["id"] == quote["id"]
+        assert payload["quote"] == {"state": "blocked_account", "quoted_status": None}

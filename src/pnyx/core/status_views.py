@@ -470,7 +470,8 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
     own marks (favourited, boosted, bookmarked, pinned, muted thread, poll votes) read for all
     of them in one query, and what their filters match (`filter_matches`, compiled for all of
     them in one query). The rows and what was rendered of them stay shared, so a post sent to
-    many viewers at once (a live stream) is loaded and its authors rendered once. Which of them
+    many viewers at once (a live stream) is loaded and its authors rendered once. How each
+    quote shows is decided for each of them (`_decide_quotes`). Which of them
     may see it at all is the caller's to have decided; which filter context hides it too."""
     viewers = sorted(set(viewer_ids))
     per_viewer = {
@@ -484,9 +485,13 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
             pinned=set(),
             muted_conversations=set(),
             filter_matches={},
+            quote_states={},
+            following=set(),
         )
         for v in viewers
     }
+    for mine in per_viewer.values():
+        _decide_quotes(tx, mine)  # a query per viewer, only when the posts quote or ask follows
     for viewer, filters in filter_matching.load_active_many(tx, viewers).items():
         _match_filters(per_viewer[viewer], filters)
     if not viewers or not bundle.statuses:
