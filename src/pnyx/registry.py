@@ -41,12 +41,21 @@ from pnyx.core import (
     moves,
     notify,
     polls,
+    quotes,
     remote_media,
     scheduled_statuses,
     statuses,
 )
 from pnyx.db.engine import Database
-from pnyx.federation import activities, backfill, delivery, inbox, media_cache, mentions
+from pnyx.federation import (
+    activities,
+    backfill,
+    delivery,
+    inbox,
+    media_cache,
+    mentions,
+    quote_stamps,
+)
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
@@ -169,6 +178,7 @@ SCHEDULED: dict[str, JobHandler] = {
     inbox.FETCH: JobHandler(inbox.fetch, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
     statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
+    quotes.VERIFY_JOB: JobHandler(quote_stamps.verify, network=True),
     # Processing runs outside any transaction (it takes a while); it writes when done.
     media.PROCESS_JOB: JobHandler(media.process_job, network=True),
     media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),

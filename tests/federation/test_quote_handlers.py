@@ -14,7 +14,7 @@ from pnyx.core import statuses as core_statuses
 from pnyx.core.statuses import StatusInput
 from pnyx.db.tables import jobs, notifications, quotes
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import handlers
+from pnyx.federation import handlers, quote_stamps, resolve
 from pnyx.federation import internal_to_as2 as out
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -196,3 +196,54 @@ def test_can_quote_is_read_and_written():
     Row.visibility = "private"
     closed = out.note(Row(), Author(), settings)
     assert closed["interactionPolicy"]["canQuote"]["automaticApproval"] == [Author.uri]
+
+
+def test_a_quote_of_a_third_servers_post_is_accepted_once_its_stamp_says_so(
+    local_db, peer, make_user
+):
+    """Rita (remote.example) quotes a post of Taka (the stand-in server): the stamp Rita's
+    post names is fetched from Taka's server and must be Taka's, for this very quote."""
+    db = local_db
+    settings = db.settings
+    rita = factories.remote_account(db, "rita", "remote.example")
+    factories.follow(db, make_user("alice").account_id, rita)
+    resolve.fetch_actor(db, settings, peer.actor)
+    taka_post = f"{peer.actor}/statuses/1"
+    resolve.store_object(
+        db,
+        settings,
+        {
+            "id": taka_post,
+            "type": "Note",
+            "attributedTo": peer.actor,
+            "content": "<p>taka says</p>",
+            "to": [PUBLIC],
+        },
+    )
+    stamp = f"{peer.actor}/quote_authorizations/1"
+    quoting = note(7, quote=taka_post, quoteAuthorization=stamp)
+    create = {"id": f"{R}/a/7", "type": "Create", "actor": quoting["attributedTo"]}
+    handlers.process(db, settings, {**create, "object": quoting}, rita)
+    assert [r.state for r in quote_rows(db)] == ["pending"]
+    payloads = db.run_sync(
+        lambda tx: tx.scalars(
+            sa.select(jobs.c.payload).where(jobs.c.kind == core_quotes.VERIFY_JOB)
+        )
+    )
+    [payload] = payloads
+
+    quote_stamps.verify(db, payload)  # not served: still pending
+    assert [r.state for r in quote_rows(db)] == ["pending"]
+    authorization = {
+        "id": stamp,
+        "type": "QuoteAuthorization",
+        "attributedTo": peer.actor,
+        "interactingObject": f"{R}/users/rita/statuses/8",  # another post
+        "interactionTarget": taka_post,
+    }
+    peer.docs["/users/taka/quote_authorizations/1"] = authorization
+    quote_stamps.verify(db, payload)
+    assert [r.state for r in quote_rows(db)] == ["pending"]
+    authorization["interactingObject"] = quoting["id"]
+    quote_stamps.verify(db, payload)
+    assert [r.state for r in quote_rows(db)] == ["accepted"]

@@ -31,12 +31,16 @@ from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, follows, quotes, statuses
+from pnyx.jobs.queue import enqueue
 
 POLICIES = ("public", "followers", "nobody")
 DEFAULT_POLICY = "public"  # Mastodon 4.5's default for a new account
 NOT_QUOTABLE = "Quoted status is not allowed to be quoted"
 BAD_POLICY = "Quote approval policy is not included in the list"
 QUOTED_NOT_FOUND = "The post you are trying to quote does not appear to exist."
+# A quote of a third server's post names the quoted author's stamp: a job fetches and checks
+# it (the federation layer runs it) and hands the result to `verified`.
+VERIFY_JOB = "quotes.verify"
 PRIVATE = ("private", "direct")
 PRIVATE_MENTION = "Quoted status must be mentioned in a private mention quoting it"
 
@@ -350,9 +354,9 @@ def authorization_withdrawn(tx: Tx, approval_uri: str, signer_id: int) -> bool:
 def received(tx: Tx, status: StatusRow, quoted_uri: str | None, approval_uri: str | None) -> None:
     """A post from elsewhere (stored or updated) says it quotes `quoted_uri`, authorized by
     `approval_uri`. Accepted when this server authorized it (its author's QuoteRequest was
-    answered here), or the post quotes its own author. A quote of a third server's post stays
-    pending: fetching and checking that server's stamp is not done yet. A quote the post no
-    longer carries is dropped."""
+    answered here), or the post quotes its own author. A quote of another server's post
+    naming a stamp stays pending until a job has fetched the stamp and found it says so
+    (`VERIFY_JOB`, then `verified`). A quote the post no longer carries is dropped."""
     existing = of_status(tx, status.id)
     if not quoted_uri:
         if existing is not None:
@@ -378,9 +382,10 @@ def received(tx: Tx, status: StatusRow, quoted_uri: str | None, approval_uri: st
     if quoted is None or not quoted.local:
         values["approval_uri"] = approval_uri
     if existing is None:
+        quote_id = new_id()
         tx.execute(
             quotes.insert().values(
-                id=new_id(),
+                id=quote_id,
                 status_id=status.id,
                 account_id=status.account_id,
                 created_at=tx.now,
@@ -388,4 +393,54 @@ def received(tx: Tx, status: StatusRow, quoted_uri: str | None, approval_uri: st
             )
         )
     else:
-        tx.execute(quotes.update().where(quotes.c.id == existing.id).values(**values))
+        quote_id = existing.id
+        tx.execute(quotes.update().where(quotes.c.id == quote_id).values(**values))
+    if state == "pending" and approval_uri and quoted is not None and not quoted.local:
+        enqueue(
+            tx,
+            VERIFY_JOB,
+            {"quote_id": quote_id, "approval_uri": approval_uri},
+            unique_key=f"{VERIFY_JOB}:{quote_id}:{approval_uri}"[:255],
+        )
+
+
+@dataclass(frozen=True)
+class StampCheck:
+    """What a QuoteAuthorization must say to allow one quote: its id, its author (the quoted
+    post's), the quoting post and the quoted post."""
+
+    approval_uri: str
+    quoted_author_uri: str
+    quoting_uri: str
+    quoted_uri: str
+
+
+def stamp_to_check(tx: Tx, quote_id: int, approval_uri: str) -> StampCheck | None:
+    """The check the verification job makes, or None when there is nothing to check any more
+    (the quote is gone, decided, or names another stamp now)."""
+    row = tx.one_or_none(
+        sa.select(quotes.c.quoted_uri, accounts.c.uri.label("author_uri"), statuses.c.uri)
+        .join(statuses, statuses.c.id == quotes.c.status_id)
+        .join(accounts, accounts.c.id == quotes.c.quoted_account_id)
+        .where(
+            quotes.c.id == quote_id,
+            quotes.c.state == "pending",
+            quotes.c.approval_uri == approval_uri,
+        )
+    )
+    if row is None:
+        return None
+    return StampCheck(approval_uri, row.author_uri, row.uri, row.quoted_uri)
+
+
+def verified(tx: Tx, quote_id: int, approval_uri: str) -> None:
+    """The stamp was fetched from the quoted author's server and allows the quote."""
+    tx.execute(
+        quotes.update()
+        .where(
+            quotes.c.id == quote_id,
+            quotes.c.state == "pending",
+            quotes.c.approval_uri == approval_uri,
+        )
+        .values(state="accepted")
+    )
