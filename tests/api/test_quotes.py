@@ -278,3 +278,35 @@ def test_a_live_stream_shows_each_viewer_the_quote_as_they_may_see_it(client, ma
         payload = orjson.loads(message["payload"])
         assert payload["id"] == quote["id"]
         assert payload["quote"] == {"state": "blocked_account", "quoted_status": None}
+
+
+def test_an_edit_may_change_who_may_quote(client, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    original = posted(client, alice, status="open")
+    edited = client.put(
+        f"/api/v1/statuses/{original['id']}",
+        json={"status": "closed now", "quote_approval_policy": "nobody"},
+        headers=alice.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["quote_approval"]["automatic"] == []
+    assert post(client, bob, status="q", quoted_status_id=original["id"]).status_code == 422
+    kept = client.put(
+        f"/api/v1/statuses/{original['id']}", json={"status": "still"}, headers=alice.headers
+    )
+    assert kept.json()["quote_approval"]["automatic"] == []
+
+
+def test_a_scheduled_quote_keeps_what_it_quotes(client, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    original = posted(client, alice, status="later quoted")
+    scheduled = posted(
+        client,
+        bob,
+        status="soon",
+        quoted_status_id=original["id"],
+        quote_approval_policy="followers",
+        scheduled_at="2030-01-01T00:00:00Z",
+    )
+    assert scheduled["params"]["quoted_status_id"] == original["id"]
+    assert scheduled["params"]["quote_approval_policy"] == "followers"

@@ -60,6 +60,7 @@ def _content(params: Params) -> dict:
         if params.has("media_ids")
         else None,
         "media_attributes": _media_attributes(params),
+        "quote_policy": params.str("quote_approval_policy") or None,
     }
 
 
@@ -130,7 +131,6 @@ async def create(request: Request) -> JSON:
         in_reply_to_id=_reply_id(params),
         idempotency_key=key,
         quoted_status_id=_quoted_id(params),
-        quote_policy=params.str("quote_approval_policy") or None,
     )
 
     def work(tx):

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, polls, text
+from pnyx.core import events, media, polls, quotes, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
@@ -54,7 +54,8 @@ def _snapshot(tx: Tx, status: StatusRow, poll_options: list[str] | None, at: dat
 
 
 def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
-    """Change a post's text, warning, sensitivity, language or poll, keeping its history.
+    """Change a post's text, warning, sensitivity, language, poll or who may quote it,
+    keeping its history.
 
     The first edit also records the original version, so the history always starts with what
     was first published. Changing a poll's options (or its kind) starts the voting over.
@@ -72,6 +73,9 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     if spoiler:
         sensitive = True
     language = normalize_language(data.language) or status.language
+    quote_policy = status.quote_policy
+    if data.quote_policy is not None:  # quotes already made stay, as in Mastodon
+        quote_policy = quotes.policy_for_new(status.visibility, data.quote_policy)
     tx.execute(
         statuses.update()
         .where(statuses.c.id == status_id)
@@ -82,6 +86,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             sensitive=sensitive,
             language=language,
             edited_at=tx.now,
+            quote_policy=quote_policy,
         )
     )
     updated = stored_row(tx, status_id)

@@ -103,6 +103,7 @@ class StatusContent:
     media_ids: list[str] | None = None  # None: not given (an edit keeps the media it had)
     # An edit's changes to the alt text and focal point of the media it carries, by id.
     media_attributes: list[tuple[int, media.Attributes]] = field(default_factory=list)
+    quote_policy: str | None = None  # who may quote it: public, followers, nobody (core.quotes)
 
 
 @dataclass
@@ -114,7 +115,6 @@ class StatusInput(StatusContent):
     application_id: int | None = None
     idempotency_key: str | None = None
     quoted_status_id: int | None = None  # the post this one quotes (core.quotes)
-    quote_policy: str | None = None  # who may quote this one: public, followers, nobody
 
 
 # --- Lookups ------------------------------------------------------------------------------
