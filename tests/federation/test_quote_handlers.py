@@ -160,13 +160,21 @@ def test_can_quote_is_read_and_written():
         ({"canQuote": {"automaticApproval": "as:Public"}}, "public"),
         ({"canQuote": {"automaticApproval": [author, f"{author}/followers"]}}, "followers"),
         ({"canQuote": {"automaticApproval": [author]}}, "nobody"),
-        ({"canQuote": {"manualApproval": [PUBLIC]}}, "nobody"),
+        ({"canQuote": {"manualApproval": [PUBLIC]}}, "public"),
+        ({"canQuote": {"automaticApproval": [], "manualApproval": []}}, "nobody"),
         ({"canReply": {"automaticApproval": [PUBLIC]}}, None),
         (None, None),
     ]
     for policy, expected in cases:
         doc = note(1) if policy is None else note(1, interactionPolicy=policy)
         assert parse.parse_object(doc).quote_policy == expected, policy
+
+    # The "RE:" paragraph a quote carries for older readers keeps its class, so apps hide it.
+    inline = '<p class="quote-inline">RE: <a href="https://x.example/1">x</a></p><p>hi</p>'
+    kept = parse.parse_object(note(1, content=inline, quote="https://x.example/1")).content_html
+    assert kept.startswith('<p class="quote-inline">RE: ')
+    dropped = parse.parse_object(note(1, content='<p class="evil">hi</p>')).content_html
+    assert "evil" not in dropped and dropped.endswith(">hi</p>")
 
     settings = Settings(domain="pnyx.test")
 

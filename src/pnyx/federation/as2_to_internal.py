@@ -389,17 +389,16 @@ def _quote_uri(doc: dict) -> str | None:
 def _quote_policy(doc: dict, author: str) -> str | None:
     """`interactionPolicy.canQuote` as a policy: public when everyone is approved at once,
     followers when someone besides the author is (their followers, as Mastodon sends it),
-    nobody otherwise; None when the post does not say (an older server). Manual approval
-    counts as nobody: this server asks, and the answer decides."""
+    nobody otherwise; None when the post does not say (an older server). Those approved by
+    hand count as those approved at once, as Mastodon reads them: either way this server
+    asks, and the answer decides."""
     policy = doc.get("interactionPolicy")
     can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
     if not isinstance(can_quote, dict):
         return None
-    automatic = [
-        normalize_audience(u)
-        for u in (id_of(x) for x in as_list(can_quote.get("automaticApproval")))
-        if isinstance(u, str)
-    ]
+    approved = [*as_list(can_quote.get("automaticApproval"))]
+    approved += as_list(can_quote.get("manualApproval"))
+    automatic = [normalize_audience(u) for u in (id_of(x) for x in approved) if isinstance(u, str)]
     if PUBLIC in automatic:
         return "public"
     if any(u != author for u in automatic):

@@ -255,7 +255,9 @@ def on_quote_request(tx, activity, ctx: Context) -> None:
     the answer goes out as an Accept with a stamp, or a Reject (`core.quotes.requested`)."""
     signer = ctx.signer
     quoted = received.status_by_uri(tx, activity.object_id) if activity.object_id else None
-    if activity.id is None or quoted is None or not quoted.local:
+    if activity.id is None or not parse.same_origin(activity.id, signer.uri):
+        return
+    if quoted is None or not quoted.local:
         return
     instrument = parse.as_list(activity.raw.get("instrument"))
     first = instrument[0] if instrument else None

@@ -9,6 +9,7 @@ because most of the fediverse was written against it.
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -225,6 +226,13 @@ def note(
         doc["contentMap"] = {status.language: status.content}
     if quote:
         doc["quote"] = doc["quoteUrl"] = doc["quoteUri"] = doc["_misskey_quote"] = quote
+        # For readers without quotes, a link to the quoted post, as Mastodon sends it (apps
+        # that show the quote hide this paragraph).
+        link = html.escape(quote)
+        inline = f'<p class="quote-inline">RE: <a href="{link}">{link}</a></p>'
+        doc["content"] = inline + status.content
+        if status.language:
+            doc["contentMap"] = {status.language: doc["content"]}
         if quote_authorization:
             doc["quoteAuthorization"] = quote_authorization
     policy = getattr(status, "quote_policy", None)
