@@ -155,19 +155,22 @@ def test_only_the_quoted_authors_answer_and_revocation_count(app, make_user):
 
 def test_can_quote_is_read_and_written():
     author = f"{R}/users/rita"
+    followers = f"{author}/followers"
     cases = [
         ({"canQuote": {"automaticApproval": [PUBLIC]}}, "public"),
         ({"canQuote": {"automaticApproval": "as:Public"}}, "public"),
-        ({"canQuote": {"automaticApproval": [author, f"{author}/followers"]}}, "followers"),
+        ({"canQuote": {"automaticApproval": [author, followers]}}, "followers"),
         ({"canQuote": {"automaticApproval": [author]}}, "nobody"),
         ({"canQuote": {"manualApproval": [PUBLIC]}}, "public"),
         ({"canQuote": {"automaticApproval": [], "manualApproval": []}}, "nobody"),
+        ({"canQuote": {"automaticApproval": [f"{author}/following"]}}, None),  # ask
         ({"canReply": {"automaticApproval": [PUBLIC]}}, None),
         (None, None),
     ]
     for policy, expected in cases:
         doc = note(1) if policy is None else note(1, interactionPolicy=policy)
-        assert parse.parse_object(doc).quote_policy == expected, policy
+        approvers = parse.parse_object(doc).quote_approvers
+        assert parse.quote_policy(approvers, author, followers) == expected, policy
 
     # The "RE:" paragraph a quote carries for older readers keeps its class, so apps hide it.
     inline = '<p class="quote-inline">RE: <a href="https://x.example/1">x</a></p><p>hi</p>'

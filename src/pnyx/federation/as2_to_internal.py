@@ -63,6 +63,7 @@ __all__ = [
     "parse_activity",
     "parse_actor",
     "parse_object",
+    "quote_policy",
     "same_origin",
     "visibility_of",
 ]
@@ -155,8 +156,9 @@ class RemoteObject:
     poll: RemotePoll | None = None
     quote_uri: str | None = None
     quote_authorization: str | None = None  # FEP-044f: the stamp allowing the quote
-    # Who may quote it, from `interactionPolicy.canQuote` (None: the sender says nothing)
-    quote_policy: str | None = None
+    # Who may quote it: the actors and collections `interactionPolicy.canQuote` approves
+    # (None: the sender says nothing); `quote_policy` reads them with the author's followers
+    quote_approvers: list[str] | None = None
     audience: str | None = None
     # Set when this is a vote in a poll (a Note with a name, inReplyTo, and no content).
     vote_name: str | None = None
@@ -386,24 +388,34 @@ def _quote_uri(doc: dict) -> str | None:
     return None
 
 
-def _quote_policy(doc: dict, author: str) -> str | None:
-    """`interactionPolicy.canQuote` as a policy: public when everyone is approved at once,
-    followers when someone besides the author is (their followers, as Mastodon sends it),
-    nobody otherwise; None when the post does not say (an older server). Those approved by
-    hand count as those approved at once, as Mastodon reads them: either way this server
-    asks, and the answer decides."""
+def _quote_approvers(doc: dict) -> list[str] | None:
+    """Who `interactionPolicy.canQuote` approves, at once or by hand (the same to us, as to
+    Mastodon: either way this server asks, and the answer decides); None when the post does
+    not say (an older server)."""
     policy = doc.get("interactionPolicy")
     can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
     if not isinstance(can_quote, dict):
         return None
     approved = [*as_list(can_quote.get("automaticApproval"))]
     approved += as_list(can_quote.get("manualApproval"))
-    automatic = [normalize_audience(u) for u in (id_of(x) for x in approved) if isinstance(u, str)]
-    if PUBLIC in automatic:
+    found = (id_of(x) for x in approved[:MAX_RECIPIENTS])
+    return [normalize_audience(u) for u in found if isinstance(u, str)]
+
+
+def quote_policy(
+    approvers: list[str] | None, author_uri: str, followers_url: str | None
+) -> str | None:
+    """A post's `canQuote` as a policy here: `public` when everyone is approved, `followers`
+    when the author's followers are, `nobody` when only the author is; None (its server may
+    be asked) when the post does not say, or names others we cannot tell apart."""
+    if approvers is None:
+        return None
+    if PUBLIC in approvers:
         return "public"
-    if any(u != author for u in automatic):
+    others = [u for u in approvers if u != author_uri]
+    if followers_url and followers_url in others:
         return "followers"
-    return "nobody"
+    return None if others else "nobody"
 
 
 def parse_object(doc: dict) -> RemoteObject:
@@ -440,7 +452,7 @@ def parse_object(doc: dict) -> RemoteObject:
         attachments=_attachments(doc),
         quote_uri=_quote_uri(doc),
         quote_authorization=http_url(id_of(doc.get("quoteAuthorization"))),
-        quote_policy=_quote_policy(doc, author),
+        quote_approvers=_quote_approvers(doc),
         audience=http_url(id_of(doc.get("audience"))),
     )
     name = first_text(doc, "name")

@@ -90,7 +90,9 @@ def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:
         attachments=[incoming_attachment(a) for a in obj.attachments],
         quote_uri=obj.quote_uri,
         quote_authorization=obj.quote_authorization,
-        quote_policy=obj.quote_policy,
+        quote_policy=parse.quote_policy(
+            obj.quote_approvers, obj.attributed_to, author.followers_url
+        ),
     )
 
 
