@@ -17,9 +17,10 @@ import sqlalchemy as sa
 
 from pnyx.core import events, media, polls, quotes, text
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.rows import StatusRow
+from pnyx.core.rows import PollRow, StatusRow
 from pnyx.core.statuses import (
     StatusContent,
+    ValidPoll,
     add_mentions,
     here_of,
     look_up_first,
@@ -109,6 +110,28 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     set_tags(tx, status_id, rendered.tags)
     media.set_for_status(tx, status_id, carried, data.media_attributes)
 
+    _apply_poll(tx, status, old_poll, new_poll)
+    record_version(
+        tx,
+        status,
+        list(old_poll.options) if old_poll else None,
+        new_poll.options if new_poll else None,
+    )
+    ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
+    edit_event = events.StatusEdited(
+        status_id,
+        mentioned=here_of(rendered.mentions, set(named_anew)),
+        tell_other_servers=ready,
+    )
+    events.record(tx, edit_event)
+    return status_id
+
+
+def _apply_poll(
+    tx: Tx, status: StatusRow, old_poll: PollRow | None, new_poll: ValidPoll | None
+) -> None:
+    """The edited post's poll: removed, made, or changed (a change of options starts the
+    voting over, `polls.update`)."""
     if new_poll is None:
         if old_poll is not None:
             polls.remove(tx, old_poll.id)
@@ -117,7 +140,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             raise Invalid("Poll expires at can't be blank")
         polls.create(
             tx,
-            status_id,
+            status.id,
             status.account_id,
             new_poll.options,
             expires_in=new_poll.expires_in,
@@ -133,20 +156,6 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             multiple=new_poll.multiple,
             hide_totals=new_poll.hide_totals,
         )
-    record_version(
-        tx,
-        status,
-        list(old_poll.options) if old_poll else None,
-        new_poll.options if new_poll else None,
-    )
-    ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
-    edit_event = events.StatusEdited(
-        status_id,
-        mentioned=here_of(rendered.mentions, set(named_anew)),
-        tell_other_servers=ready,
-    )
-    events.record(tx, edit_event)
-    return status_id
 
 
 def _media_of_edit(tx: Tx, status: StatusRow, data: EditInput) -> list[Any] | None:
