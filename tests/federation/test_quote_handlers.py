@@ -75,14 +75,14 @@ def test_a_quote_request_is_answered_under_the_posts_policy(app, client, make_us
     process(app, request(1, uri_of[open_post], note(1, quote=uri_of[open_post])), rita)
     [(state, stamp)] = quote_rows(db)
     assert state == "accepted" and stamp.startswith("https://pnyx.test/users/alice/")
-    told = db.run_sync(
-        lambda tx: tx.rows(
-            sa.select(notifications.c.type, notifications.c.from_account_id).where(
-                notifications.c.account_id == alice
-            )
+
+    def told():
+        query = sa.select(notifications.c.type, notifications.c.from_account_id).where(
+            notifications.c.account_id == alice
         )
-    )
-    assert [tuple(r) for r in told] == [("quote", rita)]
+        return [tuple(r) for r in db.run_sync(lambda tx: tx.rows(query))]
+
+    assert told() == [("quote", rita)]
     assert len(queued_events(db, "QuoteAccepted")) == 1
     served = client.get(stamp.removeprefix("https://pnyx.test"), headers=AP)
     assert served.status_code == 200
@@ -91,7 +91,12 @@ def test_a_quote_request_is_answered_under_the_posts_policy(app, client, make_us
 
     # The same request again changes nothing; a request for the closed post is refused.
     process(app, request(1, uri_of[open_post], note(1, quote=uri_of[open_post])), rita)
+    assert len(queued_events(db, "QuoteAccepted")) == 2  # answered again
+    assert told() == [("quote", rita)]  # and told once
     process(app, request(2, uri_of[closed], note(2, quote=uri_of[closed])), rita)
+    assert [r.state for r in quote_rows(db)] == ["accepted", "rejected"]
+    # A request naming a post that quotes another post is ignored.
+    process(app, request(1, uri_of[closed], f"{R}/users/rita/statuses/1"), rita)
     assert [r.state for r in quote_rows(db)] == ["accepted", "rejected"]
     assert len(queued_events(db, "QuoteRejected")) == 1
     # A request whose quoting post is not the sender's own is ignored.

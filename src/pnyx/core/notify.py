@@ -35,6 +35,9 @@ from pnyx.db.tables import (
     statuses,
     users,
 )
+from pnyx.db.tables import (
+    notifications as notifications_table,
+)
 
 
 def on_event(tx: Tx, event: events.Event) -> None:
@@ -141,8 +144,18 @@ def _quoted(tx: Tx, event: events.QuoteAccepted) -> None:
     quoting = get_row(tx, quote.status_id) if quote is not None else None
     if quote is None or quoting is None or quote.quoted_account_id is None:
         return
-    if core_accounts.is_local(tx, quote.quoted_account_id):
-        notify_about(tx, quote.quoted_account_id, quoting.account_id, "quote", quoting)
+    recipient = quote.quoted_account_id
+    if not core_accounts.is_local(tx, recipient):
+        return
+    told = tx.scalar(
+        sa.select(sa.literal(1)).where(
+            notifications_table.c.account_id == recipient,
+            notifications_table.c.type == "quote",
+            notifications_table.c.status_id == quoting.id,
+        )
+    )
+    if not told:  # a request asked again is answered again, and told once
+        notify_about(tx, recipient, quoting.account_id, "quote", quoting)
 
 
 def _boosted(tx: Tx, event: events.StatusBoosted) -> None:

@@ -193,8 +193,6 @@ def attach(tx: Tx, status: StatusRow, quoted: StatusRow, state: str) -> int:
         events.record(tx, events.QuoteAccepted(quote_id, tell_other_servers=False))
     elif state == "pending":
         events.record(tx, events.QuoteRequested(quote_id))
-    elif state == "accepted" and status.account_id == quoted.account_id:
-        pass  # one's own post elsewhere: nobody to ask
     return quote_id
 
 
@@ -274,37 +272,23 @@ def quoters_of(tx: Tx, quoted_status_id: int) -> list:
 def requested(tx: Tx, quoting: StatusRow, quoted: StatusRow, request_uri: str) -> int | None:
     """A QuoteRequest from elsewhere for a local post: decided under its policy at once (this
     server offers no manual review), then answered (an Accept with the stamp, or a Reject).
-    Asked again, the same answer goes out again. Returns the quote's id."""
+    Asked again, the same answer goes out again (its author is told once). Returns the
+    quote's id, or None when the request is not for a post the quoting post quotes."""
     if not quoted.local or quoting.account_id == quoted.account_id:
         return None
-    existing = of_status(tx, quoting.id)
+    existing = of_status(tx, quoting.id)  # stored with the quoting post (`received`)
+    if existing is None or existing.quoted_uri != quoted.uri:
+        return None  # the post it names does not quote this one
     allowed = visibility.may_see_one(tx, quoting.account_id, quoted) and allowed_by_policy(
         quoted, quoting.account_id, _follows(tx, quoting.account_id, quoted.account_id)
     )
-    if existing is not None and existing.state == "revoked":
+    if existing.state == "revoked":
         allowed = False  # withdrawn once: asking again changes nothing
     state = "accepted" if allowed else "rejected"
     author_uri = tx.scalar(sa.select(accounts.c.uri).where(accounts.c.id == quoted.account_id))
-    if existing is None:
-        quote_id = new_id()
-        tx.execute(
-            quotes.insert().values(
-                id=quote_id,
-                status_id=quoting.id,
-                account_id=quoting.account_id,
-                quoted_status_id=quoted.id,
-                quoted_account_id=quoted.account_id,
-                quoted_uri=quoted.uri,
-                state=state,
-                request_uri=request_uri,
-                approval_uri=stamp_uri(author_uri, quote_id) if allowed else None,
-                created_at=tx.now,
-            )
-        )
-    else:
-        quote_id = existing.id
-        stamp = stamp_uri(author_uri, quote_id) if allowed else None
-        _set_state(tx, quote_id, state, request_uri=request_uri, approval_uri=stamp)
+    quote_id = existing.id
+    stamp = stamp_uri(author_uri, quote_id) if allowed else None
+    _set_state(tx, quote_id, state, request_uri=request_uri, approval_uri=stamp)
     if allowed:
         events.record(tx, events.QuoteAccepted(quote_id))
     else:
