@@ -58,6 +58,7 @@ def _api_modules() -> list:
         notifications,
         oauth,
         polls,
+        push,
         relationships,
         reports,
         scheduled_statuses,
@@ -87,6 +88,7 @@ def _api_modules() -> list:
         conversations,
         notification_requests,  # before notifications: /api/v2/notifications/policy
         notifications,
+        push,
         user_lists,
         lists,
         tags,
@@ -122,6 +124,7 @@ def _federation_modules() -> list:
 def _web_modules() -> list:
     from pnyx.web import about as web_about
     from pnyx.web import admin as web_admin
+    from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import auth as web_auth
     from pnyx.web import live as web_live
     from pnyx.web import notifications as web_notifications
@@ -138,6 +141,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_admin,
+        web_admin_emojis,
         web_statuses,
         web_profiles,
         web_notifications,

@@ -1,4 +1,4 @@
-"""The `pnyx` command: serve, worker, migrate, user, admin, media.
+"""The `pnyx` command: serve, worker, migrate, user, admin, media, emoji.
 
 Mistakes print what to do instead of a traceback: every command catches core's errors and
 exits with status 2 and a one-line explanation.
@@ -349,3 +349,91 @@ def media_prune_command(dry_run: bool) -> None:
         click.echo(f"Removed {made} of {summary}: about {size // 1024} KiB.")
     finally:
         db.dispose()
+
+
+@main.group()
+def emoji() -> None:
+    """This server's custom emojis: add, list, disable, enable, remove."""
+
+
+@emoji.command("add")
+@click.argument("shortcode")
+@click.argument("file", type=click.File("rb"))
+@click.option("--category", default=None, help="the group apps list it under")
+@click.option("--hidden", is_flag=True, help="usable in text, but not offered in apps' pickers")
+def emoji_add(shortcode: str, file, category: str | None, hidden: bool) -> None:
+    """Add :SHORTCODE: showing FILE (PNG, GIF or WebP, at most 256 KB)."""
+    from pnyx import registry  # noqa: F401 (importing it installs the media store)
+    from pnyx.core import custom_emojis
+
+    data = file.read(custom_emojis.MAX_BYTES + 1)
+    db = _database()
+    try:
+        row = custom_emojis.upload(
+            db, shortcode, data, category=category, visible_in_picker=not hidden
+        )
+    except CoreError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.dispose()
+    click.echo(f"Added :{row.shortcode}: ({row.url}).")
+
+
+@emoji.command("list")
+def emoji_list() -> None:
+    """List this server's custom emojis, disabled ones included."""
+    from pnyx.core import custom_emojis
+
+    rows = _run(custom_emojis.local, with_disabled=True)
+    if not rows:
+        click.echo("No custom emojis yet. Add one with: pnyx emoji add SHORTCODE FILE")
+        return
+    header = ("SHORTCODE", "CATEGORY", "PICKER", "STATUS", "URL")
+    table = [header] + [
+        (
+            f":{r.shortcode}:",
+            r.category or "",
+            "shown" if r.visible_in_picker else "hidden",
+            "disabled" if r.disabled else "enabled",
+            r.url,
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def _emoji_change(shortcode: str, done: str, **change) -> None:
+    from pnyx.core import custom_emojis
+
+    row = _run(custom_emojis.change, shortcode, hints={"Record not found": _NO_EMOJI}, **change)
+    click.echo(f":{row.shortcode}: {done}.")
+
+
+_NO_EMOJI = "No such custom emoji here (see: pnyx emoji list)"
+
+
+@emoji.command("disable")
+@click.argument("shortcode")
+def emoji_disable(shortcode: str) -> None:
+    """Stop showing :SHORTCODE: (text keeps it; enable brings it back)."""
+    _emoji_change(shortcode, "disabled", disabled=True)
+
+
+@emoji.command("enable")
+@click.argument("shortcode")
+def emoji_enable(shortcode: str) -> None:
+    """Show :SHORTCODE: again."""
+    _emoji_change(shortcode, "enabled", disabled=False)
+
+
+@emoji.command("remove")
+@click.argument("shortcode")
+def emoji_remove(shortcode: str) -> None:
+    """Delete :SHORTCODE: and its files (posts keep the text)."""
+    from pnyx import registry  # noqa: F401 (importing it installs the media store)
+    from pnyx.core import custom_emojis
+
+    _run(custom_emojis.remove, shortcode, hints={"Record not found": _NO_EMOJI})
+    click.echo(f"Removed :{shortcode.strip(':')}:.")

@@ -11,8 +11,13 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      ├─ in the transaction:  notify   (core.notify: who is told)
                      │                       moves    (core.moves: a move's followers)
                      │                       conversations (core.conversations: DMs)
+                     │                       cards    (core.preview_cards: a link's card,
+                     │                                 or a `cards.fetch` job)
                      │                       stream   (pnyx.streaming: a signal to the
                      │                                 web processes' live streams)
+                     │                       web_push (core.web_push: a `web_push.deliver`
+                     │                                 job per app subscription, run after
+                     │                                 commit by federation.web_push)
                      │
                      └─ the `event` job ──> after commit, one job per subscription:
                                               federate   (federation.delivery)
@@ -41,10 +46,12 @@ from pnyx.core import (
     moves,
     notify,
     polls,
+    preview_cards,
     quotes,
     remote_media,
     scheduled_statuses,
     statuses,
+    web_push,
 )
 from pnyx.db.engine import Database
 from pnyx.federation import (
@@ -52,10 +59,12 @@ from pnyx.federation import (
     backfill,
     delivery,
     inbox,
+    link_cards,
     media_cache,
     mentions,
     quote_stamps,
 )
+from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
@@ -96,9 +105,26 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         in_transaction=True,
         accepts=conversations.wants,
     ),
+    # Link preview cards: the post is pointed at its link's card, or a `cards.fetch` job is
+    # queued (no network in the transaction).
+    Subscription(
+        "cards",
+        preview_cards.on_event,
+        frozenset({events.StatusCreated, events.StatusEdited}),
+        in_transaction=True,
+    ),
     # Live streams: a signal (pg_notify, or after commit on SQLite) to every web process,
     # which decides and renders for its own clients; no job between a change and its streams.
     Subscription("stream", signals.on_event, signals.STREAMED, in_transaction=True),
+    # Web Push: in the transaction, one durable job per app subscription that wants the
+    # notification (most accounts have none: no `event` job for them); the jobs run after
+    # commit and do the network (federation.web_push).
+    Subscription(
+        "web_push",
+        web_push.on_event,
+        frozenset({events.NotificationCreated}),
+        in_transaction=True,
+    ),
     # The events federation sends are those it can render, of changes other servers must hear.
     # Transactional (see delivery.federate): each activity is rendered once, keeping its id.
     Subscription(
@@ -185,6 +211,8 @@ SCHEDULED: dict[str, JobHandler] = {
     scheduled_statuses.PUBLISH_JOB: JobHandler(scheduled_statuses.publish_job),
     remote_media.CACHE_JOB: JobHandler(media_cache.cache_remote, network=True),
     media_prune.PRUNE_JOB: JobHandler(media_prune.prune_job, network=True),
+    web_push.DELIVER_JOB: JobHandler(web_push_delivery.deliver, network=True),
+    preview_cards.FETCH_JOB: JobHandler(link_cards.fetch_card, network=True),
 }
 
 

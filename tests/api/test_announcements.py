@@ -32,6 +32,7 @@ def test_staff_publish_and_people_read_dismiss_and_react(client, make_user):
     assert draft.status_code == 303
     page = client.get("/admin/announcements")
     assert "Maintenance tonight" in page.text and "Not yet" in page.text
+    assert "Edit announcement 1" in page.text and "Text of announcement 2" in page.text
     client.cookies.clear()
 
     listed = client.get("/api/v1/announcements", headers=alice.headers)

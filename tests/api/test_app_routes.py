@@ -9,14 +9,17 @@ table and the test stay in step.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 import factories as f
-from pnyx.core import instance_settings
+from pnyx.core import instance_settings, preview_cards
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Segments that name an action: in a table row that also lists GET, these paths are POSTs.
@@ -45,6 +48,16 @@ def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
     return out.getvalue()
+
+
+def push_key() -> str:
+    """A browser's P-256 public key, base64url, as a push subscription carries it."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return base64.urlsafe_b64encode(point).decode().rstrip("=")
 
 
 def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
@@ -87,6 +100,20 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     [request] = client.get("/api/v1/notifications/requests", headers=me.headers).json()
     [notification] = client.get("/api/v1/notifications", headers=me.headers).json()
     [group] = client.get("/api/v2/notifications", headers=me.headers).json()["notification_groups"]
+    client.post(  # GET /api/v1/push/subscription names the token's subscription
+        "/api/v1/push/subscription",
+        headers=me.headers,
+        json={
+            "subscription": {
+                "endpoint": "https://push.example/me",
+                "keys": {"p256dh": push_key(), "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+            }
+        },
+    )
+    # A trending link: two accounts share it and its card is kept (as the fetch job keeps it).
+    for person in (me, other):
+        client.post("/api/v1/statuses", headers=person.headers, json={"status": LINK})
+    preview_cards.save(db, LINK, preview_cards.CardData(title="A story"))
     ids = {
         "accounts": str(other.account_id),
         "admin/accounts": str(other.account_id),
@@ -110,7 +137,8 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
 
 
 # Routes that need a parameter to name anything (without it Mastodon answers 404 too).
-QUERIES = {"/api/v1/accounts/lookup": "?acct=other"}
+LINK = "https://news.example/story"
+QUERIES = {"/api/v1/accounts/lookup": "?acct=other", "/api/v1/timelines/link": f"?url={LINK}"}
 
 
 def fill(path: str, ids: dict[str, str]) -> str | None:

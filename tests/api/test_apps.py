@@ -25,7 +25,9 @@ def test_register_app_with_form(client):
     assert body["redirect_uris"] == [OOB, "https://app.example/cb"]
     assert body["redirect_uri"] == f"{OOB}\nhttps://app.example/cb"
     assert body["client_secret_expires_at"] == 0
-    assert body["vapid_key"] == ""
+    # The instance's Web Push key, as /api/v2/instance shows it (tests/api/test_push.py).
+    vapid = client.get("/api/v2/instance").json()["configuration"]["vapid"]["public_key"]
+    assert body["vapid_key"] == vapid != ""
     assert len(body["client_id"]) > 20 and len(body["client_secret"]) > 20
     assert isinstance(body["id"], str) and body["id"].isdigit()
 
@@ -96,7 +98,7 @@ def test_verify_app_credentials_with_app_and_user_tokens(client, make_user):
         "scopes": ["read", "write"],
         "redirect_uri": OOB,
         "redirect_uris": [OOB],
-        "vapid_key": "",
+        "vapid_key": app["vapid_key"],
     }
     assert "client_secret" not in body
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import time
 import uuid
 from collections.abc import Iterator
@@ -283,3 +284,81 @@ def test_a_websocket_outlives_the_deadlines_of_http_requests(tmp_path):
             time.sleep(2.5)  # past both deadlines
             status = alice.api.status_post("still there?")
             assert receive(ws)["payload"]["id"] == str(status["id"])
+
+
+def test_mastodon_py_hears_followed_tags_filters_and_announcements(server, people):
+    """Mastodon.py's own listener on the `user` stream (server-sent events): a post with a
+    hashtag it follows, `filters_changed` (no payload: `data: undefined`, which Mastodon.py
+    reads as Mastodon's), and an announcement published by staff in the web admin, reacted to
+    through the API, then unpublished."""
+    from mastodon.streaming import StreamListener
+
+    alice = people["alice"]
+    staff = unique("staff")
+    server.create_user(staff, f"{staff}@example.com", PASSWORD, admin=True)
+    dan = log_in(server, unique("dan"))
+    tag = unique("tag")
+    heard: queue.Queue = queue.Queue()
+
+    class Ear(StreamListener):
+        def handle_heartbeat(self):
+            heard.put(("heartbeat", None))
+
+        def on_update(self, status):
+            heard.put(("update", str(status["id"])))
+
+        def on_filters_changed(self):
+            heard.put(("filters_changed", None))
+
+        def on_announcement(self, announcement):
+            heard.put(("announcement", str(announcement["id"])))
+
+        def on_announcement_reaction(self, reaction):
+            heard.put(("announcement.reaction", (reaction["name"], reaction["count"])))
+
+        def on_announcement_delete(self, announcement_id):
+            heard.put(("announcement.delete", str(announcement_id)))
+
+        def on_abort(self, err):
+            heard.put(("abort", repr(err)))
+
+    def next_heard() -> tuple:
+        while True:
+            kind, value = heard.get(timeout=WAIT)
+            if kind != "heartbeat":
+                return kind, value
+
+    handle = dan.api.stream_user(Ear(), run_async=True)
+    try:
+        assert heard.get(timeout=WAIT)[0] == "heartbeat"  # ":)": the stream is open
+        dan.api.tag_follow(tag)
+        status = alice.api.status_post(f"news about #{tag}")
+        assert next_heard() == ("update", str(status["id"]))
+
+        dan.api.create_filter_v2("Quiet", ["home"], "warn", keywords_attributes=[{"keyword": "x"}])
+        assert next_heard() == ("filters_changed", None)
+
+        with httpx.Client(base_url=server.base_url, timeout=WAIT) as web:
+            web.get("/auth/sign_in")
+            signed_in = web.post(
+                "/auth/sign_in",
+                data={"login": staff, "password": PASSWORD, "csrf_token": web.cookies["pnyx_csrf"]},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            published = web.post(
+                "/admin/announcements",
+                data={"csrf_token": web.cookies["pnyx_csrf"], "text": "Hello all", "publish": "1"},
+            )
+            assert published.status_code == 303, published.text
+            kind, announcement_id = next_heard()
+            assert kind == "announcement"
+            dan.api.announcement_reaction_create(announcement_id, "🎉")
+            assert next_heard() == ("announcement.reaction", ("🎉", 1))
+            withdrawn = web.post(
+                f"/admin/announcements/{announcement_id}/unpublish",
+                data={"csrf_token": web.cookies["pnyx_csrf"]},
+            )
+            assert withdrawn.status_code == 303, withdrawn.text
+            assert next_heard() == ("announcement.delete", announcement_id)
+    finally:
+        handle.close()

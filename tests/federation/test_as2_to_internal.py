@@ -966,7 +966,7 @@ def test_object_field_shapes():
     assert note.attributed_to == ACTOR  # a Group channel is not the author when a person is
     assert note.hashtags == ["python"]
     assert note.mentions == [(ACTOR, "@bob@remote.example")]
-    assert note.emojis == [("blob", "https://remote.example/e.png")]
+    assert [(e.shortcode, e.url) for e in note.emojis] == [("blob", "https://remote.example/e.png")]
     assert len(note.attachments) == 16
     assert note.language is None  # "und" is no language
     assert note.published is None

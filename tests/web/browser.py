@@ -432,7 +432,15 @@ def seed_demo(server) -> Demo:
             tx, "No spam or advertising.", "Say who you are when you promote your own work."
         )
 
+    def announcement(tx):
+        from pnyx.core import announcements, moderation
+
+        announcements.create(
+            tx, moderation.OPERATOR, announcements.Draft("The library closes early on Friday.")
+        )
+
     in_database(server, rules)
+    in_database(server, announcement)  # its edit form is on the admin page
     in_database(server, _remote_account, "rita", "remote.example", "Rita from afar")
     alice = login(server, "alice", admin=True, display_name="Alice Liddell")
     bob = login(server, "bob", display_name="Bob")

@@ -72,6 +72,7 @@ PAGES = [
     Page("admin-instance", "/admin/instance", True),
     Page("admin-reports", "/admin/reports", True),
     Page("admin-announcements", "/admin/announcements", True),
+    Page("admin-custom-emojis", "/admin/custom_emojis", True),
 ]
 
 

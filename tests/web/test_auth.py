@@ -298,7 +298,7 @@ def _my_strings() -> set[str]:
             options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
         ):
             found.add(message if isinstance(message, str) else (message or (None,))[0])
-    for name in ("auth.py", "settings.py", "admin.py"):
+    for name in ("auth.py", "settings.py", "admin.py", "admin_emojis.py"):
         for _line, message, _comments, _context in extract_from_file(
             "python", str(WEB / name), keywords={"_": None, "N_": None}
         ):

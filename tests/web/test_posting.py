@@ -574,6 +574,96 @@ def test_core_is_what_made_the_post(client, make_user):
     assert row.local and row.text == "hi @bob #pnyx"
 
 
+def test_the_edit_form_keeps_removes_and_describes_a_posts_images(client, make_user):
+    alice = make_user("alice")
+    token = sign_in(client, "alice")
+    answer = client.post(
+        "/statuses",
+        data={
+            "csrf_token": token,
+            "status": "Two pictures",
+            "media_description_1": "A flag",
+            "media_description_2": "A green square",
+        },
+        files={
+            "media_1": ("flag.jpg", jpeg_with_gps(), "image/jpeg"),
+            "media_2": ("green.png", png(), "image/png"),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    sid = answer.headers["location"].rsplit("/", 1)[1]
+    first, second = (m["id"] for m in api_status(client, alice, sid)["media_attachments"])
+
+    form = client.get(f"/statuses/{sid}/edit").text
+    assert re.findall(r'name="media_id" value="(\d+)"', form) == [first, second]
+    assert f'name="media_keep" value="{first}" checked' in form
+    assert f'name="media_alt_{second}"' in form and ">A green square</textarea>" in form
+    assert "Keep Image 1" in form and "Description of Image 2 (alt text)" in form
+
+    def edit(text: str, keep: list[str], **alts):
+        return client.post(
+            f"/statuses/{sid}/edit",
+            data={
+                "csrf_token": token,
+                "status": text,
+                "media_id": [first, second],
+                "media_keep": keep,
+                **{f"media_alt_{i}": alt for i, alt in alts.items()},
+            },
+            follow_redirects=False,
+        )
+
+    # Refused: the form comes back as sent (the first unticked, the typed description).
+    refused = edit("y" * 600, [second], **{first: "A flag", second: "Green, typed again"})
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert f'name="media_keep" value="{first}" aria' in refused.text  # not ticked
+    assert f'name="media_keep" value="{second}" checked' in refused.text
+    assert ">Green, typed again</textarea>" in refused.text
+    assert len(api_status(client, alice, sid)["media_attachments"]) == 2
+
+    # Someone else's upload cannot be slipped into the post.
+    make_user("bob")
+    bob_media = _upload_for(client, "bob")
+    stolen = client.post(
+        f"/statuses/{sid}/edit",
+        data={
+            "csrf_token": token,
+            "status": "mine",
+            "media_id": [first, str(bob_media)],
+            "media_keep": [first, str(bob_media)],
+        },
+        follow_redirects=False,
+    )
+    assert 400 <= stolen.status_code < 500
+    assert len(api_status(client, alice, sid)["media_attachments"]) == 2
+
+    done = edit("One picture now", [second], **{second: "A bright green square"})
+    assert done.status_code == 303, done.text
+    [kept] = api_status(client, alice, sid)["media_attachments"]
+    assert kept["id"] == second and kept["description"] == "A bright green square"
+    rows = {r.id: r for r in _uploads(client, alice.account_id)}
+    assert rows[int(first)].status_id is None  # back to its owner, unattached
+
+    # A form without the media list (an older page) leaves the media as they are.
+    plain = client.post(
+        f"/statuses/{sid}/edit",
+        data={"csrf_token": token, "status": "Text only changed"},
+        follow_redirects=False,
+    )
+    assert plain.status_code == 303
+    assert [m["id"] for m in api_status(client, alice, sid)["media_attachments"]] == [second]
+
+
+def _upload_for(client, username: str) -> int:
+    from pnyx.core import accounts
+    from pnyx.core import media as core_media
+
+    db = client.app.state.db
+    account_id = db.run_sync(lambda tx: accounts.find_local(tx, username).id)
+    return core_media.upload(db, account_id, png(), core_media.Attributes(), now=True)
+
+
 def test_quote_from_the_web_and_how_it_shows(client, make_user):
     alice = make_user("alice")
     make_user("bob")

@@ -8,47 +8,8 @@ from starlette.routing import Route
 
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database, path_id
-from pnyx.config import Settings
 from pnyx.core import announcements as core
-from pnyx.core import uris
-from pnyx.presenters import entities
-
-
-def _reaction(reaction: core.Reaction) -> dict:
-    data: dict = {"name": reaction.name, "count": reaction.count, "me": reaction.me}
-    if reaction.url:
-        data["url"] = reaction.url
-        data["static_url"] = reaction.static_url or reaction.url
-    return data
-
-
-def announcement(item: core.Shown, settings: Settings) -> dict:
-    """Mastodon's Announcement."""
-    row = item.row
-    return {
-        "id": str(row.id),
-        "content": item.content,
-        "starts_at": entities.iso(row.starts_at),
-        "ends_at": entities.iso(row.ends_at),
-        "all_day": row.all_day,
-        "published": True,
-        "published_at": entities.iso(row.published_at),
-        "updated_at": entities.iso(row.updated_at),
-        "read": item.read,
-        "mentions": [
-            {
-                "id": str(m.id),
-                "username": m.username,
-                "url": m.url or m.uri,
-                "acct": m.username if m.domain is None else f"{m.username}@{m.domain}",
-            }
-            for m in item.mentions
-        ],
-        "statuses": [],
-        "tags": [{"name": t, "url": uris.tag_url(settings, t)} for t in item.tags],
-        "emojis": [],
-        "reactions": [_reaction(r) for r in item.reactions],
-    }
+from pnyx.presenters.announcements import announcement
 
 
 async def index(request: Request) -> JSON:

@@ -13,10 +13,12 @@ from pnyx.api.auth import require
 from pnyx.api.http import JSON, ApiError, database, read_params
 from pnyx.core import oauth as core_oauth
 from pnyx.core import scopes as scope_rules
+from pnyx.core import web_push
 
 
-def application(row, *, with_secret: bool) -> dict:
-    """The Application entity; the secret only goes to whoever just registered the app."""
+def application(row, *, with_secret: bool, vapid_key: str) -> dict:
+    """The Application entity; the secret only goes to whoever just registered the app.
+    `vapid_key`: the instance's Web Push public key (core.web_push), as Mastodon shows it."""
     uris = core_oauth.redirect_uris_of(row)
     data = {
         "id": str(row.id),
@@ -25,7 +27,7 @@ def application(row, *, with_secret: bool) -> dict:
         "scopes": core_oauth.scopes_of(row),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if with_secret:
         data["client_id"] = row.client_id
@@ -53,7 +55,9 @@ async def create(request: Request):
 
     def work(tx):
         row = core_oauth.create_app(tx, name, uris, scopes, website)
-        return application(row, with_secret=True)
+        return application(
+            row, with_secret=True, vapid_key=web_push.ensure_vapid_keys(tx).public_key
+        )
 
     return JSON(await database(request).write(work))
 
@@ -66,7 +70,8 @@ async def verify_credentials(request: Request):
             row = core_oauth.get_app(tx, viewer.app_id)
         if row is None:
             raise ApiError(401, "The access token is invalid")
-        return application(row, with_secret=False)
+        keys = web_push.vapid_keys(tx)
+        return application(row, with_secret=False, vapid_key=keys.public_key if keys else "")
 
     return JSON(await database(request).read(work))
 

@@ -15,8 +15,9 @@ from pnyx.api.auth import require
 from pnyx.api.http import JSON, database
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
+from pnyx.core import custom_emojis as core_custom_emojis
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_policies, media_files
+from pnyx.core import instance_policies, media_files, web_push
 from pnyx.core.errors import NotFound
 from pnyx.core.instance_settings import effective_settings
 from pnyx.presenters import entities
@@ -115,7 +116,7 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
                     else None
                 ),
             },
-            "vapid": {"public_key": settings.extra.get("vapid_public_key", "")},
+            "vapid": {"public_key": snap.get("vapid_public_key", "")},
             "accounts": {
                 "max_featured_tags": MAX_FEATURED_TAGS,
                 "max_pinned_statuses": MAX_PINNED_STATUSES,
@@ -179,9 +180,18 @@ async def show_v1(request: Request):
     return JSON(instance_v1(settings, snap))
 
 
+def _vapid_public_key(tx) -> str | None:
+    keys = web_push.vapid_keys(tx)
+    return keys.public_key if keys else None
+
+
 async def show_v2(request: Request):
-    settings, snap = await database(request).read(_with_settings)
-    return JSON(instance_v2(settings, snap))
+    db = database(request)
+    # The Web Push key is read with the rest; made once, the first time it is missing.
+    settings, snap, key = await db.read(lambda tx: (*_with_settings(tx), _vapid_public_key(tx)))
+    if key is None:
+        key = (await db.write(web_push.ensure_vapid_keys)).public_key
+    return JSON(instance_v2(settings, {**snap, "vapid_public_key": key}))
 
 
 async def rules(request: Request):
@@ -244,16 +254,7 @@ def _escape(text: str) -> str:
 
 async def custom_emojis(request: Request):
     def work(tx):
-        return [
-            {
-                "shortcode": e.shortcode,
-                "url": e.url,
-                "static_url": e.static_url,
-                "visible_in_picker": e.visible_in_picker,
-                "category": e.category,
-            }
-            for e in core_instance.emojis(tx)
-        ]
+        return [core_custom_emojis.shown(e) for e in core_instance.emojis(tx)]
 
     return JSON(await database(request).read(work))
 

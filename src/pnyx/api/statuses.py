@@ -15,6 +15,7 @@ from pnyx.api import scheduled_statuses as scheduled
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
+from pnyx.core import custom_emojis as core_custom_emojis
 from pnyx.core import interactions, media, quotes, status_edits, status_views, threads
 from pnyx.core import scheduled_statuses as scheduled_core
 from pnyx.core import statuses as core
@@ -221,8 +222,8 @@ async def source(request: Request) -> JSON:
     return JSON(await database(request).read(work))
 
 
-def _status_edit(version, author, settings) -> dict:
-    """Mastodon's StatusEdit entity."""
+def _status_edit(version, author, settings, emojis: list[dict]) -> dict:
+    """Mastodon's StatusEdit entity (`emojis`: those of all versions, as Mastodon lists)."""
     return {
         "content": version.content,
         "spoiler_text": version.spoiler_text,
@@ -235,7 +236,7 @@ def _status_edit(version, author, settings) -> dict:
             else None
         ),
         "media_attachments": [],
-        "emojis": [],
+        "emojis": emojis,
     }
 
 
@@ -246,7 +247,9 @@ async def history(request: Request) -> JSON:
         viewer = optional(tx, request, "read:statuses")
         versions = status_edits.history(tx, viewer.account_id if viewer else None, status_id)
         author = get_account(tx, versions[0].account_id)
-        return [_status_edit(v, author, tx.settings) for v in versions]
+        texts = [t for v in versions for t in (v.content, v.spoiler_text, *(v.poll_options or ()))]
+        emojis = core_custom_emojis.in_texts(tx, author.domain, texts)
+        return [_status_edit(v, author, tx.settings, emojis) for v in versions]
 
     return JSON(await database(request).read(work))
 

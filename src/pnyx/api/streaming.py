@@ -3,7 +3,8 @@ at /api/v1/streaming/<stream>, as Mastodon 4.3's streaming server serves them.
 
 - WebSocket: one connection, any number of streams (`{"type": "subscribe", "stream": "user"}`,
   `unsubscribe`, with `tag` or `list`), or one named in the query (`?stream=user`). Each
-  message is `{"stream": ["user"], "event": "update", "payload": "<JSON text>"}`; uvicorn
+  message is `{"stream": ["user"], "event": "update", "payload": "<JSON text>"}` (no
+  `payload` for `filters_changed`); uvicorn
   pings every 20 s (the heartbeat).
 - Server-sent events: one stream per response, `event: update` / `data: <JSON text>` lines,
   and a `:thump` comment every HEARTBEAT_SECONDS.
@@ -159,7 +160,9 @@ async def _sse(broker: Broker, client: Client) -> AsyncIterator[str]:
             if message is None:
                 return
             _key, event, payload = message
-            yield f"event: {event}\ndata: {payload}\n\n"
+            # An event with no payload (`filters_changed`) reads `data: undefined`, as
+            # Mastodon's streaming server writes it and Mastodon.py expects it.
+            yield f"event: {event}\ndata: {'undefined' if payload is None else payload}\n\n"
     finally:
         broker.remove(client)
 
@@ -263,7 +266,9 @@ async def _write(websocket: WebSocket, client: Client) -> None:
             await websocket.close(code=1013)  # cut off: the client did not keep up
             return
         key, event, payload = message
-        data = {"stream": _stream_names(key), "event": event, "payload": payload}
+        data = {"stream": _stream_names(key), "event": event}
+        if payload is not None:  # `filters_changed` has none, as in Mastodon
+            data["payload"] = payload
         await websocket.send_text(orjson.dumps(data).decode())
 
 

@@ -1,4 +1,4 @@
-"""Mastodon API: home, public and hashtag timelines, and one account's statuses.
+"""Mastodon API: home, public, hashtag and trending link timelines, and one account's statuses.
 
 Each handler does the token lookup, the timeline query and the loading for rendering in one
 `database.read` call (one thread hop per request); the rules live in `core.timelines`.
@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from pnyx.api.auth import optional, require
-from pnyx.api.http import database, path_id, read_params
+from pnyx.api.http import database, not_found, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.core import status_views, timelines
+from pnyx.api.trends import trends_cache
+from pnyx.core import status_views, timelines, trends
 from pnyx.presenters import entities
 
 
@@ -92,6 +93,27 @@ async def tag(request: Request):
     return paginated(request, items, cursors)
 
 
+async def link(request: Request):
+    """Mastodon 4.3's timeline of a trending link (`url`): 404 for a link that is not
+    trending, as Mastodon answers."""
+    params = await read_params(request)
+    page = page_from(params)
+    url = no_nul(params.str("url")) or ""
+    cache = trends_cache(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read:statuses")
+        viewer_id = viewer.account_id if viewer else None
+        card_id = trends.trending_card_id(tx, cache, url)
+        if card_id is None:
+            raise not_found()
+        ids = timelines.link(tx, viewer_id, card_id, page)
+        return render(tx, ids, viewer_id, "public")
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
 async def account_statuses(request: Request):
     account_id = path_id(request)
     params = await read_params(request)
@@ -118,5 +140,6 @@ routes = [
     Route("/api/v1/timelines/home", home, methods=["GET"]),
     Route("/api/v1/timelines/public", public, methods=["GET"]),
     Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/timelines/link", link, methods=["GET"]),
     Route("/api/v1/accounts/{id:int}/statuses", account_statuses, methods=["GET"]),
 ]

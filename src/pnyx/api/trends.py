@@ -22,7 +22,7 @@ from pnyx.presenters import collections, entities
 LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}
 
 
-def _cache(request: Request) -> trends.Cache:
+def trends_cache(request: Request) -> trends.Cache:
     state = request.app.state
     if getattr(state, "trends_cache", None) is None:
         state.trends_cache = trends.Cache()
@@ -48,7 +48,7 @@ def _with_next(request: Request, items: list, offset: int, limit: int, more: boo
 async def tags(request: Request) -> JSON:
     params = await read_params(request)
     offset, limit = _window(params, 10, 20)
-    cache = _cache(request)
+    cache = trends_cache(request)
 
     def work(tx):
         viewer = optional(tx, request, "read")
@@ -65,7 +65,7 @@ async def tags(request: Request) -> JSON:
 async def statuses(request: Request) -> JSON:
     params = await read_params(request)
     offset, limit = _window(params, 20, 40)
-    cache = _cache(request)
+    cache = trends_cache(request)
 
     def work(tx):
         viewer = optional(tx, request, "read:statuses")
@@ -81,8 +81,18 @@ async def statuses(request: Request) -> JSON:
 
 
 async def links(request: Request) -> JSON:
-    """No link preview cards yet, so no trending links: an empty list, as a quiet server's."""
-    return JSON([])
+    """Trends::Link entities: a PreviewCard with its week of use."""
+    params = await read_params(request)
+    offset, limit = _window(params, 10, 20)
+    cache = trends_cache(request)
+
+    def work(tx):
+        optional(tx, request, "read")
+        found = trends.trending_links(tx, cache, offset, limit + 1)
+        return [collections.trend_link(card, trend) for card, trend in found[:limit]], len(found)
+
+    items, found = await database(request).read(work)
+    return _with_next(request, items, offset, limit, found > limit)
 
 
 async def suggestions_v2(request: Request) -> JSON:

@@ -12,7 +12,7 @@ import re
 
 import sqlalchemy as sa
 
-from pnyx.core import uris
+from pnyx.core import uris, web_push
 from pnyx.core.account_visibility import KNOWN, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
@@ -243,6 +243,9 @@ def revoke_credentials(
     if keep_token_id is not None:
         q = q.where(oauth_tokens.c.id != keep_token_id)
     tx.execute(q.values(revoked_at=tx.now))
+    web_push.forget_revoked(
+        tx, sa.select(oauth_tokens.c.id).where(oauth_tokens.c.user_id == user_id)
+    )
     s = web_sessions.update().where(
         web_sessions.c.user_id == user_id, web_sessions.c.revoked_at.is_(None)
     )

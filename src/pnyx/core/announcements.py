@@ -6,6 +6,12 @@ the published ones that have not ended (`ends_at` in the future, or none), oldes
 Mastodon lists them, each with whether they dismissed it (`read`) and its reactions: the
 count of each, whether they are among them (`me`), and a custom emoji's images.
 
+Every change people could see reaches their live streams through an event
+(`AnnouncementPublished` for a publication or an edit of a published one,
+`AnnouncementWithdrawn` when it is unpublished or deleted, `AnnouncementReacted`): publication
+is the staff's act, never the clock (`starts_at` and `ends_at` say when the thing announced
+happens; an ended announcement leaves the list as Mastodon's does, with no message).
+
 Reactions are a unicode emoji or the shortcode of a custom emoji of this server, as Mastodon
 accepts them; at most `MAX_REACTIONS` different ones per announcement. A unicode emoji is
 recognized by its characters (symbols of Unicode category So/Sk, with the joiners, variation
@@ -16,18 +22,19 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import text
+from pnyx.core import events, text
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.moderation import Moderator
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
+from pnyx.db.id_lists import in_ids
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import (
@@ -106,6 +113,8 @@ def create(tx: Tx, by: Moderator, draft: Draft) -> int:
         )
     )
     log_action(tx, "announcement:create", None, by.account_id, "")
+    if draft.publish:
+        events.record(tx, events.AnnouncementPublished(announcement_id))
     return announcement_id
 
 
@@ -117,7 +126,7 @@ def _get(tx: Tx, announcement_id: int) -> Any:
 
 
 def update(tx: Tx, by: Moderator, announcement_id: int, draft: Draft) -> None:
-    _get(tx, announcement_id)
+    row = _get(tx, announcement_id)
     body = _check(draft)
     tx.execute(
         announcements.update()
@@ -131,6 +140,8 @@ def update(tx: Tx, by: Moderator, announcement_id: int, draft: Draft) -> None:
         )
     )
     log_action(tx, "announcement:update", None, by.account_id, "")
+    if row.published_at is not None:
+        events.record(tx, events.AnnouncementPublished(announcement_id))
 
 
 def set_published(tx: Tx, by: Moderator, announcement_id: int, published: bool) -> None:
@@ -144,12 +155,16 @@ def set_published(tx: Tx, by: Moderator, announcement_id: int, published: bool) 
     )
     action = "announcement:publish" if published else "announcement:unpublish"
     log_action(tx, action, None, by.account_id, "")
+    change = events.AnnouncementPublished if published else events.AnnouncementWithdrawn
+    events.record(tx, change(announcement_id))
 
 
 def delete(tx: Tx, by: Moderator, announcement_id: int) -> None:
-    _get(tx, announcement_id)
+    row = _get(tx, announcement_id)
     tx.execute(announcements.delete().where(announcements.c.id == announcement_id))
     log_action(tx, "announcement:delete", None, by.account_id, "")
+    if row.published_at is not None:
+        events.record(tx, events.AnnouncementWithdrawn(announcement_id))
 
 
 def all_for_staff(tx: Tx) -> Sequence[Any]:
@@ -208,14 +223,15 @@ def shown(tx: Tx, viewer_id: int) -> list[Shown]:
     return out
 
 
-def _reactions(tx: Tx, viewer_id: int, ids: list[int]) -> dict[int, list[Reaction]]:
+def _reactions(tx: Tx, viewer_id: int | None, ids: list[int]) -> dict[int, list[Reaction]]:
+    """Each announcement's reactions, first used first; `me` for `viewer_id` (none: False)."""
     counted = tx.rows(
         sa.select(
             announcement_reactions.c.announcement_id,
             announcement_reactions.c.name,
             sa.func.count().label("uses"),
             sa.func.max(
-                sa.case((announcement_reactions.c.account_id == viewer_id, 1), else_=0)
+                sa.case((announcement_reactions.c.account_id == (viewer_id or 0), 1), else_=0)
             ).label("me"),
             sa.func.min(announcement_reactions.c.id).label("first_id"),
             sa.func.max(custom_emojis.c.url).label("url"),
@@ -236,6 +252,72 @@ def _reactions(tx: Tx, viewer_id: int, ids: list[int]) -> dict[int, list[Reactio
             Reaction(r.name, int(r.uses), bool(r.me), r.url, r.static_url)
         )
     return out
+
+
+def shown_one(tx: Tx, announcement_id: int, viewer_ids: Sequence[int]) -> dict[int, Shown]:
+    """One live announcement as each of `viewer_ids` sees it (a live stream's), in four
+    queries whatever their number; empty when it is not live."""
+    row = tx.one_or_none(
+        sa.select(announcements).where(announcements.c.id == announcement_id, _live(tx))
+    )
+    if row is None or not viewer_ids:
+        return {}
+    viewers = list(set(viewer_ids))
+    read = set(
+        tx.scalars_of(
+            sa.select(announcement_reads.c.account_id).where(
+                announcement_reads.c.announcement_id == announcement_id,
+                in_ids(announcement_reads.c.account_id, "viewers"),
+            ),
+            {"viewers": viewers},
+        )
+    )
+    mine = {
+        (r.account_id, r.name)
+        for r in tx.execute(
+            sa.select(announcement_reactions.c.account_id, announcement_reactions.c.name).where(
+                announcement_reactions.c.announcement_id == announcement_id,
+                in_ids(announcement_reactions.c.account_id, "viewers"),
+            ),
+            {"viewers": viewers},
+        )
+    }
+    counted = _reactions(tx, None, [announcement_id]).get(announcement_id, [])
+    rendered = text.render(tx, row.text)
+    return {
+        viewer: Shown(
+            row,
+            rendered.html,
+            rendered.mentions,
+            rendered.tags,
+            viewer in read,
+            [replace(r, me=(viewer, r.name) in mine) for r in counted],
+        )
+        for viewer in viewers
+    }
+
+
+def reaction_count(tx: Tx, announcement_id: int, name: str) -> Reaction | None:
+    """How many reacted `name` to a live announcement now (0 when nobody does any more),
+    with a custom emoji's images; None when the announcement is not live."""
+    if (
+        tx.one_or_none(
+            sa.select(announcements.c.id).where(announcements.c.id == announcement_id, _live(tx))
+        )
+        is None
+    ):
+        return None
+    for r in _reactions(tx, None, [announcement_id]).get(announcement_id, []):
+        if r.name == name:
+            return r
+    emoji = tx.one_or_none(
+        sa.select(custom_emojis.c.url, custom_emojis.c.static_url).where(
+            custom_emojis.c.shortcode == name, custom_emojis.c.domain.is_(None)
+        )
+    )
+    return Reaction(
+        name, 0, False, emoji.url if emoji else None, emoji.static_url if emoji else None
+    )
 
 
 def dismiss(tx: Tx, account_id: int, announcement_id: int) -> None:
@@ -305,6 +387,7 @@ def react(tx: Tx, account_id: int, announcement_id: int, name: str) -> None:
             "created_at": tx.now,
         },
     )
+    events.record(tx, events.AnnouncementReacted(announcement_id, name))
 
 
 def unreact(tx: Tx, account_id: int, announcement_id: int, name: str) -> None:
@@ -317,3 +400,4 @@ def unreact(tx: Tx, account_id: int, announcement_id: int, name: str) -> None:
             announcement_reactions.c.name == name,
         )
     )
+    events.record(tx, events.AnnouncementReacted(announcement_id, name))

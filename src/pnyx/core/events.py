@@ -268,6 +268,48 @@ class NotificationCreated(Event):
     tell_other_servers: bool = field(default=False, kw_only=True)
 
 
+# --- A person's own settings ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiltersChanged(Event):
+    """Someone's filters (a filter, a keyword or a filtered post) changed (`core.filters`):
+    their own live streams say so, and their apps read the filters again."""
+
+    account_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+# --- Announcements -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnouncementPublished(Event):
+    """The staff published an announcement, or edited a published one
+    (`core.announcements`): every live `user` stream here shows it as it is now."""
+
+    announcement_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class AnnouncementWithdrawn(Event):
+    """A published announcement was unpublished or deleted: the `user` streams drop it."""
+
+    announcement_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class AnnouncementReacted(Event):
+    """Someone added or took back a reaction `name` to a live announcement: the streams
+    carry its new count."""
+
+    announcement_id: int
+    name: str
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
 # --- Moderation ----------------------------------------------------------------------------
 
 

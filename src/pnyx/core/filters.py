@@ -9,6 +9,10 @@ The v1 API (which Tusky still calls) sees one keyword as one filter, as Mastodon
 its id is the keyword's, `phrase` is the keyword, `irreversible` means `hide`. Changing a v1
 filter's title, context, action or end is refused when the filter it belongs to has more
 than one keyword, with Mastodon's words.
+
+Every change records `FiltersChanged` for the filters' owner, whose live `user` streams say
+`filters_changed` (apps read the filters again); one per request, however many rows it
+touched.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import status_views
+from pnyx.core import events, status_views
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -149,6 +153,10 @@ def _expires_at(tx: Tx, expires_in: int | None) -> datetime | None:
     return tx.now + timedelta(seconds=expires_in)
 
 
+def _changed(tx: Tx, account_id: int) -> None:
+    events.record(tx, events.FiltersChanged(account_id))
+
+
 def _unique_context(context: list[str]) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in context if c.strip()))
 
@@ -180,6 +188,7 @@ def create_filter(tx: Tx, account_id: int, data: FilterInput) -> int:
         )
     )
     _apply_keywords(tx, account_id, filter_id, data.keywords)
+    _changed(tx, account_id)
     return filter_id
 
 
@@ -201,11 +210,13 @@ def update_filter(tx: Tx, account_id: int, filter_id: int, data: FilterInput) ->
         values["expires_at"] = _expires_at(tx, data.expires_in)
     tx.execute(custom_filters.update().where(custom_filters.c.id == filter_id).values(**values))
     _apply_keywords(tx, account_id, filter_id, data.keywords)
+    _changed(tx, account_id)
 
 
 def delete_filter(tx: Tx, account_id: int, filter_id: int) -> None:
     _own_filter(tx, account_id, filter_id)
     tx.execute(custom_filters.delete().where(custom_filters.c.id == filter_id))
+    _changed(tx, account_id)
 
 
 def _apply_keywords(
@@ -299,7 +310,9 @@ def add_keyword(
     tx: Tx, account_id: int, filter_id: int, keyword: str, whole_word: bool | None
 ) -> int:
     _own_filter(tx, account_id, filter_id)
-    return _insert_keyword(tx, account_id, filter_id, keyword, whole_word)
+    keyword_id = _insert_keyword(tx, account_id, filter_id, keyword, whole_word)
+    _changed(tx, account_id)
+    return keyword_id
 
 
 def get_keyword(tx: Tx, account_id: int, keyword_id: int) -> Row:
@@ -329,11 +342,13 @@ def update_keyword(
 ) -> None:
     row = get_keyword(tx, account_id, keyword_id)
     _update_keyword_row(tx, row, keyword, whole_word)
+    _changed(tx, account_id)
 
 
 def delete_keyword(tx: Tx, account_id: int, keyword_id: int) -> None:
     get_keyword(tx, account_id, keyword_id)
     tx.execute(custom_filter_keywords.delete().where(custom_filter_keywords.c.id == keyword_id))
+    _changed(tx, account_id)
 
 
 # --- Posts ----------------------------------------------------------------------------------
@@ -362,6 +377,7 @@ def add_status(tx: Tx, account_id: int, filter_id: int, status_id: int | None) -
             id=row_id, custom_filter_id=filter_id, status_id=status_id, created_at=tx.now
         )
     )
+    _changed(tx, account_id)
     return row_id
 
 
@@ -384,6 +400,7 @@ def delete_status(tx: Tx, account_id: int, filter_status_id: int) -> None:
     tx.execute(
         custom_filter_statuses.delete().where(custom_filter_statuses.c.id == filter_status_id)
     )
+    _changed(tx, account_id)
 
 
 # --- v1: one keyword is one filter ----------------------------------------------------------
@@ -447,7 +464,9 @@ def update_v1(tx: Tx, account_id: int, keyword_id: int, data: V1Input) -> None:
     if _changes_filter(current.row, changes, tx.now):
         if len(current.keywords) > 1:
             raise Invalid(MULTIPLE_KEYWORDS)
-        update_filter(tx, account_id, row.custom_filter_id, changes)
+        update_filter(tx, account_id, row.custom_filter_id, changes)  # it says so
+    else:
+        _changed(tx, account_id)
 
 
 def _changes_filter(row: Row, changes: FilterInput, now: datetime) -> bool:

@@ -302,3 +302,44 @@ def blurhash_of(image: Image.Image) -> str:
     ]
     x, y = BLURHASH_COMPONENTS
     return blurhash.encode(rows, components_x=x, components_y=y)
+
+
+def process_emoji(settings: Settings, data: bytes) -> ProfileImage:
+    """A custom emoji (PNG, GIF or WebP, from staff or another server): the same checks and
+    metadata stripping as any upload, its size kept; `static` is a still PNG of the first
+    frame when it is animated (an animation stays in its format, GIF or WebP)."""
+    facts = probe(settings, data)
+    if facts.format not in ("PNG", "GIF", "WEBP"):
+        raise MediaRefused(UNSUPPORTED)
+    try:
+        first = _open(data, facts.format)
+        first.seek(0)
+        still = upright(first).convert("RGBA")
+        still.info = {}
+        if facts.frames == 1:
+            return ProfileImage(_encode(still, "PNG"), None)
+        image = _open(data, facts.format)
+        frames, durations = [], []
+        for frame in ImageSequence.Iterator(image):
+            durations.append(int(frame.info.get("duration", 100)))
+            pixels = frame.convert("RGBA")
+            pixels.info = {}
+            frames.append(pixels)
+        out = io.BytesIO()
+        extra = {"disposal": 2} if facts.format == "GIF" else {}
+        frames[0].save(
+            out,
+            facts.format,
+            save_all=True,
+            append_images=frames[1:],
+            duration=durations,
+            loop=int(image.info.get("loop", 0)),
+            **extra,
+        )
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise MediaRefused(
+            f"Validation failed: File could not be read as an image ({exc})"
+        ) from exc
+    kind = facts.format
+    animated = Rendition(out.getvalue(), MIME[kind], EXTENSIONS[kind], still.width, still.height)
+    return ProfileImage(animated, _encode(still, "PNG"))

@@ -111,10 +111,10 @@ def peers(tx: Tx, limit: int = 10000) -> list[str]:
 
 
 def emojis(tx: Tx) -> list[Row]:
-    """Local custom emojis (remote ones arrive with federation and are not offered)."""
+    """Local custom emojis apps may offer (remote and disabled ones are not)."""
     return tx.rows(
         sa.select(custom_emojis)
-        .where(custom_emojis.c.domain.is_(None))
+        .where(custom_emojis.c.domain.is_(None), custom_emojis.c.disabled.is_(False))
         .order_by(custom_emojis.c.shortcode)
     )
 

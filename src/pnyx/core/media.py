@@ -33,13 +33,15 @@ from pnyx.core.media_store import MediaStore, store_for
 from pnyx.core.media_types import MediaRefused, Processed
 from pnyx.db.engine import Database, Tx
 from pnyx.db.ids import new_id, parse_id
-from pnyx.db.tables import accounts, media_attachments, statuses
+from pnyx.db.tables import accounts, custom_emojis, media_attachments, preview_cards, statuses
 from pnyx.jobs.queue import enqueue
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
 PROCESS_JOB = "media.process"
 REMOVE_FILES_JOB = "media.remove_files"
+EMOJI_PREFIX = "custom_emojis/"  # custom emojis: custom_emojis/<id>/<token>/<file>
 ACCOUNT_PREFIX = "accounts/"  # avatars and headers: accounts/<id>/<kind>/<token>/<file>
+CARD_PREFIX = "preview_cards/"  # link cards' images: preview_cards/<id>/<token>/small.<ext>
 MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT
 FORM_OVERHEAD = 64 * 1024  # room for the multipart framing and the other fields of a form
 MAX_DESCRIPTION = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
@@ -414,14 +416,19 @@ def _type_of(key: str) -> str:
 
 def served(tx: Tx, key: str) -> str | None:
     """The content type of a file we show, by its key: a file of a processed upload or of a
-    cached remote attachment, or an account's avatar or header. None for any other key (the
-    file as sent, a failed upload, a key of nothing): those are never served. A key that is
-    not one we could have made (other characters, a NUL that would upset PostgreSQL, `..`)
-    is not even looked up."""
+    cached remote attachment, an account's avatar or header, or a link card's image. None for
+    any other key (the file as sent, a failed upload, a key of nothing): those are never
+    served. A key that is not one we could have made (other characters, a NUL that would
+    upset PostgreSQL, `..`) is not even looked up."""
     if not _KEY.fullmatch(key) or ".." in key:
         return None
     if key.startswith(ACCOUNT_PREFIX):
         return _type_of(key) if _account_holds(tx, key) else None
+    if key.startswith(CARD_PREFIX):  # a link preview card's cached image (core.card_images)
+        found = tx.scalar(sa.select(preview_cards.c.id).where(preview_cards.c.image_key == key))
+        return _type_of(key) if found is not None else None
+    if key.startswith(EMOJI_PREFIX):
+        return _type_of(key) if _emoji_holds(tx, key) else None
     row = tx.one_or_none(
         sa.select(media_attachments.c.file_key, media_attachments.c.content_type).where(
             sa.or_(media_attachments.c.file_key == key, media_attachments.c.preview_key == key),
@@ -447,4 +454,14 @@ def _account_holds(tx: Tx, key: str) -> bool:
         accounts.c.header_static_key,
     )
     row = tx.one_or_none(sa.select(*images).where(accounts.c.id == account_id))
+    return row is not None and key in tuple(row)
+
+
+def _emoji_holds(tx: Tx, key: str) -> bool:
+    """`custom_emojis/<id>/...`: one of that emoji's current files?"""
+    emoji_id = parse_id(key.split("/")[1]) if key.count("/") >= 2 else None
+    if emoji_id is None:
+        return False
+    files = (custom_emojis.c.file_key, custom_emojis.c.static_key)
+    row = tx.one_or_none(sa.select(*files).where(custom_emojis.c.id == emoji_id))
     return row is not None and key in tuple(row)

@@ -3,7 +3,8 @@
 As Mastodon does (`tootctl media remove`, `media remove-orphans`): an upload still attached
 to nothing a day after it was made goes, row and files; a cached copy of another server's
 image goes once older than PNYX_REMOTE_MEDIA_MAX_AGE_DAYS (its row stays, shown from its
-origin again, and is fetched again if its post or account is stored again); and while the
+origin again, and is fetched again if its post or account is stored again; a link preview
+card's image counts from when its page was last fetched); and while the
 cache holds more than PNYX_REMOTE_MEDIA_MAX_BYTES the oldest cached files go first.
 
 A file still referenced is never removed: what `plan` finds is only a proposal, and `apply`
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from pnyx.core import profile_media
 from pnyx.core.media_store import store_for
 from pnyx.db.engine import Database, Tx
-from pnyx.db.tables import accounts, media_attachments
+from pnyx.db.tables import accounts, media_attachments, preview_cards
 from pnyx.db.types import utcnow
 from pnyx.jobs.queue import enqueue
 
@@ -34,6 +35,7 @@ INTERVAL = timedelta(hours=1)
 ORPHAN_AGE = timedelta(days=1)  # Mastodon's: an upload not posted within a day is removed
 BATCH = 100
 UPLOAD, REMOTE_ATTACHMENT, REMOTE_ACCOUNT = "upload", "remote attachment", "remote account"
+REMOTE_CARD = "link card image"
 _ACCOUNT_KEYS = ("avatar_key", "avatar_static_key", "header_key", "header_static_key")
 
 
@@ -59,6 +61,14 @@ def _cached_accounts() -> sa.ColumnElement[bool]:
         accounts.c.domain.is_not(None),
         sa.or_(*(accounts.c[name].is_not(None) for name in _ACCOUNT_KEYS)),
     )
+
+
+def _cached_cards() -> sa.ColumnElement[bool]:
+    return preview_cards.c.image_key.is_not(None)
+
+
+def _card_removal(row: Any) -> Removal:
+    return Removal(REMOTE_CARD, row.id, (row.image_key,), int(row.image_size or 0))
 
 
 def _attachment_removal(what: str, row: Any) -> Removal:
@@ -93,10 +103,14 @@ def plan(db: Database, now: datetime | None = None) -> list[Removal]:
         profiles = tx.rows(
             sa.select(accounts).where(_cached_accounts(), accounts.c.images_cached_at < expired)
         )
+        cards = tx.rows(
+            sa.select(preview_cards).where(_cached_cards(), preview_cards.c.fetched_at < expired)
+        )
         return [
             *(_attachment_removal(UPLOAD, row) for row in uploads),
             *(_attachment_removal(REMOTE_ATTACHMENT, row) for row in remote),
             *(_account_removal(row) for row in profiles),
+            *(_card_removal(row) for row in cards),
         ]
 
     return db.run_sync(read, write=False)
@@ -119,6 +133,15 @@ def _apply_one(tx: Tx, removal: Removal) -> bool:
             table.update()
             .where(table.c.id == removal.row_id, table.c.file_key == removal.keys[0])
             .values(file_key=None, preview_key=None, url=None, preview_url=None, file_size=None)
+        )
+    elif removal.what == REMOTE_CARD:
+        done = tx.execute(
+            preview_cards.update()
+            .where(
+                preview_cards.c.id == removal.row_id,
+                preview_cards.c.image_key == removal.keys[0],
+            )
+            .values(image_key=None, image_size=None, image_url=preview_cards.c.image_remote_url)
         )
     else:
         columns: dict[str, Any] = {name: None for name in _ACCOUNT_KEYS}
@@ -159,7 +182,8 @@ def apply(
 
 
 def cached_bytes(db: Database) -> int:
-    """Bytes of remote files in the cache (originals of attachments, avatars and headers)."""
+    """Bytes of remote files in the cache (originals of attachments, avatars and headers, link
+    cards' images)."""
 
     def read(tx: Tx) -> int:
         attachments = tx.scalar(
@@ -172,7 +196,12 @@ def cached_bytes(db: Database) -> int:
                 _cached_accounts()
             )
         )
-        return int(attachments or 0) + int(profiles or 0)
+        cards = tx.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(preview_cards.c.image_size), 0)).where(
+                _cached_cards()
+            )
+        )
+        return int(attachments or 0) + int(profiles or 0) + int(cards or 0)
 
     return db.run_sync(read, write=False)
 
@@ -196,9 +225,16 @@ def over_budget(db: Database) -> list[Removal]:
             .order_by(accounts.c.images_cached_at)
             .limit(10_000)
         )
+        cards = tx.rows(
+            sa.select(preview_cards)
+            .where(_cached_cards())
+            .order_by(preview_cards.c.fetched_at)
+            .limit(10_000)
+        )
         aged = sorted(
             [(row.created_at, _attachment_removal(REMOTE_ATTACHMENT, row)) for row in attachments]
-            + [(row.images_cached_at or row.updated_at, _account_removal(row)) for row in profiles],
+            + [(row.images_cached_at or row.updated_at, _account_removal(row)) for row in profiles]
+            + [(row.fetched_at, _card_removal(row)) for row in cards],
             key=lambda pair: pair[0],
         )
         chosen, freed = [], 0

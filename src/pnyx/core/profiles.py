@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pnyx.core import events, follows, profile_media, quotes, text
+from pnyx.core import custom_emojis, events, follows, profile_media, quotes, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
@@ -137,6 +137,7 @@ def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
     if values:
         values["updated_at"] = tx.now
         tx.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+        custom_emojis.refresh_account(tx, account_id)
         events.record(tx, events.AccountUpdated(account_id))
     if account.locked and change.locked is False:
         # As Mastodon: an account that stops approving followers accepts those still waiting.

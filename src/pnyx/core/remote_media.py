@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import media, profile_media
+from pnyx.core import custom_emojis, media, profile_media
 from pnyx.core.image_processing import MediaRefused
 from pnyx.core.media_store import store_for
 from pnyx.db.engine import Database, Tx
@@ -37,7 +37,7 @@ from pnyx.jobs.queue import enqueue
 log = logging.getLogger("pnyx.core.remote_media")
 
 CACHE_JOB = "media.cache_remote"
-ATTACHMENT, ACCOUNT = "attachment", "account"
+ATTACHMENT, ACCOUNT, EMOJI = "attachment", "account", "emoji"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Pending:
     """One remote file to fetch: of an attachment (`kind` "image"), or an account's avatar
     or header (`kind` "avatar", "header")."""
 
-    owner: str  # ATTACHMENT or ACCOUNT
+    owner: str  # ATTACHMENT, ACCOUNT or EMOJI (`kind` "emoji")
     owner_id: int
     kind: str
     url: str
@@ -58,6 +58,15 @@ def schedule_attachments(tx: Tx, ids: list[int]) -> None:
     for media_id in ids:
         key = f"{CACHE_JOB}:{ATTACHMENT}:{media_id}"
         enqueue(tx, CACHE_JOB, {ATTACHMENT: media_id}, unique_key=key)
+
+
+def schedule_emojis(tx: Tx, ids: list[int]) -> None:
+    """After this transaction stores remote custom emojis `ids`, cache their images."""
+    if not tx.settings.remote_media_cache:
+        return
+    for emoji_id in ids:
+        key = f"{CACHE_JOB}:{EMOJI}:{emoji_id}"
+        enqueue(tx, CACHE_JOB, {EMOJI: emoji_id}, unique_key=key)
 
 
 def schedule_account(tx: Tx, account_id: int) -> None:
@@ -116,6 +125,11 @@ def pending(db: Database, payload: dict[str, Any]) -> list[Pending]:
             if row is None or not row.remote_url or row.file_key or row.type != "image":
                 return []  # gone, cached, or not an image (video is shown from its origin)
             return [Pending(ATTACHMENT, row.id, "image", row.remote_url)]
+        if EMOJI in payload:
+            emoji = custom_emojis.cache_pending(tx, int(payload[EMOJI]))
+            return (
+                [] if emoji is None else [Pending(EMOJI, emoji.id, EMOJI, emoji.image_remote_url)]
+            )
         row = tx.one_or_none(sa.select(accounts).where(accounts.c.id == int(payload[ACCOUNT])))
         if row is None or row.domain is None:
             return []
@@ -138,6 +152,9 @@ def store_fetched(db: Database, item: Pending, data: bytes) -> bool:
             )
             values = media.done_values(store, keys, processed, {})
             del values["processing"], values["type"]
+        elif item.owner == EMOJI:
+            stored = custom_emojis.store_cached(settings, item.owner_id, data)
+            keys = [k for k in (stored.key, stored.static_key) if k]
         else:
             image = profile_media.process(settings, item.kind, data)
             prefix = f"{media.ACCOUNT_PREFIX}{item.owner_id}/{item.kind}/{token}"
@@ -150,6 +167,8 @@ def store_fetched(db: Database, item: Pending, data: bytes) -> bool:
     def save(tx: Tx) -> bool:
         if item.owner == ATTACHMENT:
             return _save_attachment(tx, item, values)
+        if item.owner == EMOJI:
+            return custom_emojis.save_cached(tx, item.owner_id, item.url, stored)
         return _save_account_image(tx, item, stored)
 
     try:

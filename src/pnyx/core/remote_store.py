@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core import (
+    custom_emojis,
     domain_blocks,
     events,
     media,
@@ -27,6 +28,7 @@ from pnyx.core import (
     tombstones,
 )
 from pnyx.core import polls as core_polls
+from pnyx.core.custom_emojis import IncomingEmoji
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
 from pnyx.core.visibility import VISIBILITIES
@@ -71,10 +73,17 @@ class IncomingAccount:
     indexable: bool = False
     also_known_as: list[str] = field(default_factory=list)
     created_at: datetime | None = None
+    emojis: list[IncomingEmoji] = field(default_factory=list)  # its Emoji tags
 
 
 def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     """Create or refresh a remote account; returns its id."""
+    account_id = _store_account(tx, incoming)
+    custom_emojis.refresh_account(tx, account_id)
+    return account_id
+
+
+def _store_account(tx: Tx, incoming: IncomingAccount) -> int:
     values = {
         "username": incoming.username,
         "domain": incoming.domain.lower(),
@@ -108,6 +117,7 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
     else:
         avatar, header = incoming.avatar_url, incoming.header_url
     values.update(remote_media.account_image_values(tx, existing, avatar, header))
+    _store_emojis(tx, incoming.domain, incoming.emojis)
     if existing is not None:
         tx.execute(accounts.update().where(accounts.c.id == existing.id).values(**values))
         remote_media.schedule_account(tx, existing.id)
@@ -146,6 +156,13 @@ def store_account(tx: Tx, incoming: IncomingAccount) -> int:
         return row.id
     remote_media.schedule_account(tx, account_id)
     return account_id
+
+
+def _store_emojis(tx: Tx, domain: str, emojis: Sequence[IncomingEmoji]) -> None:
+    """Keep a remote server's emojis and have their images cached (none from a server whose
+    media the staff refuse)."""
+    if emojis and not domain_blocks.rejects_media(tx, domain):
+        remote_media.schedule_emojis(tx, custom_emojis.store_remote(tx, domain, emojis))
 
 
 # Built once: every inbox POST whose key id is not on record looks its signer up by uri.
@@ -208,6 +225,7 @@ class IncomingStatus:
     tags: list[str] = field(default_factory=list)
     poll: IncomingPoll | None = None
     attachments: list[IncomingAttachment] = field(default_factory=list)
+    emojis: list[IncomingEmoji] = field(default_factory=list)  # its Emoji tags
     quote_uri: str | None = None  # the post it quotes (core.quotes)
     quote_authorization: str | None = None  # the quoted author's stamp allowing it
     quote_policy: str | None = None  # who may quote it; None: its server does not say
@@ -249,6 +267,8 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
         "quote_policy": incoming.quote_policy,
     }
     named = _accounts(tx, incoming.mentioned_account_ids)
+    if incoming.emojis:
+        _store_emojis(tx, _domain_of(tx, author_id), incoming.emojis)
     status = insert_status(tx, values, named, incoming.tags, parent)
     if status is None:  # stored concurrently by another worker
         stored = status_by_uri(tx, incoming.uri)
@@ -308,6 +328,10 @@ def _add_attachments(
         )
     if not links_only:
         remote_media.schedule_attachments(tx, stored)
+
+
+def _domain_of(tx: Tx, account_id: int) -> str:
+    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) or ""
 
 
 def add_resolved_mentions(tx: Tx, status_id: int, account_ids: list[int]) -> None:
@@ -390,6 +414,8 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
     )
     quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
     _store_attachments(tx, status_id, status.account_id, incoming.attachments)
+    if incoming.emojis:
+        _store_emojis(tx, _domain_of(tx, status.account_id), incoming.emojis)
     tx.execute(
         mentions.update()
         .where(

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import decisions, filter_matching, visibility
+from pnyx.core import custom_emojis, decisions, filter_matching, preview_cards, visibility
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
@@ -68,6 +68,10 @@ class StatusBundle:
     in_reply_to_uris: dict[int, str] = field(default_factory=dict)
     # status id -> the viewer's filters it matches (a boost: those its original matches)
     filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
+    # status id -> its link preview card (a row of preview_cards), when it has one
+    cards: dict[int, Row] = field(default_factory=dict)
+    # (domain, shortcode) -> the custom emoji rows the loaded posts' texts name
+    emojis: dict[tuple[str | None, str], Row] = field(default_factory=dict)
     # quoting status id -> its row of `quotes` (the quoted posts are loaded in `statuses`)
     quotes: dict[int, Row] = field(default_factory=dict)
     # quoting status id -> the quote's state as this viewer is shown it (`core.quotes`)
@@ -111,6 +115,7 @@ def _statements() -> dict[str, Executable]:
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
+        "cards": preview_cards.card_query(),
         "quotes": sa.select(quotes).where(in_ids(quotes.c.status_id, "ids")),
         "quotes_count": sa.select(quotes.c.quoted_status_id, sa.func.count())
         .where(in_ids(quotes.c.quoted_status_id, "ids"), quotes.c.state == "accepted")
@@ -355,9 +360,14 @@ def load(
     if with_media:
         for m in tx.execute(q["media"], {"ids": with_media}):
             bundle.media[m.status_id].append(m)
+    card_ids = [r.id for r in all_rows if not r.has_media and r.reblog_of_id is None]
+    if card_ids:
+        for c in tx.execute(q["cards"], {"ids": card_ids}):
+            bundle.cards[c.status_id] = c
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p
+    _load_emojis(tx, bundle)
     if viewer_filters is None:
         viewer_filters = filter_matching.load_active(tx, viewer_id)
     _match_filters(bundle, viewer_filters)
@@ -390,6 +400,38 @@ def load(
             else:
                 marks[kind].add(ref)
     return bundle
+
+
+def status_texts(bundle: StatusBundle, row: StatusRow) -> list[str]:
+    """What of a post may name custom emojis: its text, its warning, its poll's options."""
+    poll = bundle.polls.get(row.id)
+    return [row.content or "", row.spoiler_text or "", *(poll.options if poll else ())]
+
+
+def _load_emojis(tx: Tx, bundle: StatusBundle) -> None:
+    """The custom emojis the loaded posts name, of their authors' servers, in one query."""
+    wanted = custom_emojis.by_domain(
+        (bundle.accounts[r.account_id].domain, status_texts(bundle, r))
+        for r in bundle.statuses.values()
+        if r.account_id in bundle.accounts
+    )
+    bundle.emojis = custom_emojis.lookup(tx, wanted)
+
+
+def emoji_rows_of(bundle: StatusBundle, row: StatusRow) -> list[Row]:
+    """The custom emoji rows a loaded post uses (its Emoji tags)."""
+    if not bundle.emojis:
+        return []
+    domain = bundle.accounts[row.account_id].domain
+    return custom_emojis.rows_for_texts(bundle.emojis, domain, status_texts(bundle, row))
+
+
+def emojis_of(bundle: StatusBundle, row: StatusRow) -> list[dict]:
+    """A loaded post's `emojis` entities."""
+    if not bundle.emojis:
+        return []
+    domain = bundle.accounts[row.account_id].domain
+    return custom_emojis.for_texts(bundle.emojis, domain, status_texts(bundle, row))
 
 
 def load_parent_uris(tx: Tx, bundle: StatusBundle) -> None:

@@ -6,7 +6,8 @@ surface uses, never from copies of them:
 
 - `user`: the post belongs in the viewer's home timeline (`home_timeline.shown_in_home`:
   followed accounts' posts and boosts, their own, followers-only and direct posts addressed to
-  them, with show_reblogs, languages, mutes, blocks and muted threads);
+  them, public and unlisted posts with a hashtag they follow, with show_reblogs, languages,
+  mutes, blocks and muted threads);
 - `public`, `public:local`, `public:remote` (and their `:media` forms): what the public
   timelines hold (public posts, no boosts, no replies to others), through the decision
   pipeline with mutes, as `public_timelines` does for a page;

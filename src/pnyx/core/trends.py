@@ -19,7 +19,12 @@ them too. Both read only what people chose to make findable:
   `age` is its age in hours: `score = interactions / (age + 2) ** 1.5` (the gravity formula
   of Hacker News). Ranked by score, then newest first.
 
-Links trend once link preview cards exist; until then there are none.
+- **Links** (`links`): the link preview cards of eligible posts of the last 7 days (a post's
+  card is that of its first link, `core.preview_cards`), by the hashtags' formula: `recent`
+  = distinct accounts that shared it in the last 24 hours, `usual` = its daily average of
+  distinct accounts over the 6 days before, `score = recent - usual`; a link trends when
+  `recent >= 2` and `score > 0`, ranked by score, then `recent`, then newest card. Each
+  comes with its week of use (eligible posts and their distinct accounts per day).
 
 Cost is bounded: each computation reads at most `MAX_ROWS` rows of the window, and a result
 is kept for `CACHE_SECONDS` (per process, in the `Cache` the caller holds); each reader then
@@ -32,7 +37,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -40,7 +46,14 @@ import sqlalchemy as sa
 from pnyx.core.account_visibility import ACTIVE, account_visible_condition
 from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor
-from pnyx.db.tables import accounts, status_tags, statuses, tags
+from pnyx.db.tables import (
+    accounts,
+    preview_card_statuses,
+    preview_cards,
+    status_tags,
+    statuses,
+    tags,
+)
 
 TAG_WINDOW = timedelta(days=7)
 RECENT = timedelta(hours=24)
@@ -164,3 +177,93 @@ def trending_status_ids(tx: Tx, cache: Cache | None) -> list[int]:
     """Ids of the trending posts, best first, before any viewer's pipeline."""
     ranked = cache.get("statuses", lambda: status_scores(tx)) if cache else status_scores(tx)
     return [status_id for status_id, _score in ranked]
+
+
+@dataclass(frozen=True)
+class LinkTrend:
+    """A trending link: its card, score, and use per day over the week (today first: the
+    day's midnight UTC, eligible posts, their distinct accounts)."""
+
+    card_id: int
+    score: float
+    recent: int
+    history: tuple[tuple[datetime, int, int], ...]
+
+
+def _midnights(now: datetime) -> list[datetime]:
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return [today - timedelta(days=i) for i in range(USUAL_DAYS + 1)]
+
+
+def link_scores(tx: Tx) -> list[LinkTrend]:
+    """Trending links, best first (the module docstring's formula)."""
+    since = tx.now - TAG_WINDOW
+    recent_since = tx.now - RECENT
+    rows = tx.rows(
+        sa.select(
+            preview_card_statuses.c.preview_card_id, statuses.c.account_id, statuses.c.created_at
+        )
+        .select_from(
+            preview_card_statuses.join(
+                statuses, statuses.c.id == preview_card_statuses.c.status_id
+            ).join(accounts, accounts.c.id == statuses.c.account_id)
+        )
+        .where(*_eligible(tx, since), preview_card_statuses.c.preview_card_id.is_not(None))
+        .order_by(statuses.c.id.desc())
+        .limit(MAX_ROWS)
+    )
+    recent: dict[int, set[int]] = {}
+    earlier: dict[int, set[tuple[int, int]]] = {}
+    days = _midnights(tx.now)
+    uses: dict[int, dict[int, list]] = {}  # card -> day index -> [posts, accounts]
+    for row in rows:
+        card = row.preview_card_id
+        if row.created_at >= recent_since:
+            recent.setdefault(card, set()).add(row.account_id)
+        else:
+            day = int((recent_since - row.created_at) / timedelta(days=1))
+            earlier.setdefault(card, set()).add((row.account_id, day))
+        index = next((i for i, d in enumerate(days) if row.created_at >= d), None)
+        if index is not None:
+            cell = uses.setdefault(card, {}).setdefault(index, [0, set()])
+            cell[0] += 1
+            cell[1].add(row.account_id)
+    scored = []
+    for card, people in recent.items():
+        score = len(people) - len(earlier.get(card, ())) / USUAL_DAYS
+        if len(people) >= MIN_RECENT_ACCOUNTS and score > 0:
+            per_day = uses.get(card, {})
+            history = tuple(
+                (day, per_day[i][0], len(per_day[i][1])) if i in per_day else (day, 0, 0)
+                for i, day in enumerate(days)
+            )
+            scored.append(LinkTrend(card, score, len(people), history))
+    scored.sort(key=lambda t: (-t.score, -t.recent, -t.card_id))
+    return scored[:MAX_RESULTS]
+
+
+def trending_links(
+    tx: Tx, cache: Cache | None, offset: int, limit: int
+) -> list[tuple[Any, LinkTrend]]:
+    """(card row, its trend) of the trending links, for the API. A card is public matter (the
+    page's own description of itself), so nothing here depends on the reader."""
+    ranked = cache.get("links", lambda: link_scores(tx)) if cache else link_scores(tx)
+    page = ranked[offset : offset + limit]
+    ids = [t.card_id for t in page]
+    found = {
+        row.id: row
+        for row in tx.rows(
+            sa.select(preview_cards).where(
+                preview_cards.c.id.in_(ids), preview_cards.c.error.is_(None)
+            )
+        )
+    }
+    return [(found[t.card_id], t) for t in page if t.card_id in found]
+
+
+def trending_card_id(tx: Tx, cache: Cache | None, url: str) -> int | None:
+    """The id of the card of `url` if that link is trending now, else None."""
+    ranked = cache.get("links", lambda: link_scores(tx)) if cache else link_scores(tx)
+    ids = {t.card_id for t in ranked}
+    found = tx.scalar(sa.select(preview_cards.c.id).where(preview_cards.c.url == url))
+    return found if found in ids else None

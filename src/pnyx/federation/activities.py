@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from pnyx.core import audiences, keys
+from pnyx.core import audiences, custom_emojis, keys
 from pnyx.core import events as ev
 from pnyx.core import federation_reads as reads
 from pnyx.core import polls as core_polls
@@ -335,7 +335,9 @@ def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
         return []
     pair = keys.ensure_keypair(tx, actor.id)
     doc = as2.actor(
-        SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}), tx.settings
+        SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}),
+        tx.settings,
+        emojis=custom_emojis.used_by_account(tx, actor),
     )
     activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{new_id()}")
     return [(actor.id, activity, audiences.follower_inboxes(tx, actor.id))]

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pnyx.core import custom_emojis, keys, uris
 from pnyx.core import federation_reads as reads
-from pnyx.core import keys, uris
 from pnyx.core import visibility as core_visibility
+from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
 from pnyx.federation import internal_to_as2
@@ -40,7 +41,8 @@ async def actor_document(request: Request) -> Response:
         return gone()
     if not row.public_key_pem:
         row = await db.write(reads.local_account_with_key, username)
-    full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri)
+    emojis = await db.read(custom_emojis.used_by_account, row)
+    full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri, emojis=emojis)
     if not config.authorized_fetch:
         return document(full, cacheable=True)
     who = await signer(request)
@@ -72,7 +74,17 @@ async def instance_actor(request: Request) -> Response:
     return document(internal_to_as2.instance_actor(settings(request), pem), cacheable=True)
 
 
+async def emoji_document(request: Request) -> Response:
+    """`/emojis/{id}`: one of this server's custom emojis, the id its Emoji tags name."""
+    try:
+        row = await database(request).read(custom_emojis.get_shown, request.path_params["id"])
+    except NotFound:
+        return not_found()
+    return document(internal_to_as2.emoji(row, settings(request), context=True), cacheable=True)
+
+
 routes = [
     Route("/actor", instance_actor, methods=["GET"]),
+    Route("/emojis/{id:int}", emoji_document, methods=["GET"]),
     Route("/users/{username}", actor, methods=["GET"]),
 ]

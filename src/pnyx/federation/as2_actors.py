@@ -15,10 +15,12 @@ from urllib.parse import unquote, urlsplit
 
 from pnyx.federation.as2_common import (
     InvalidDocument,
+    RemoteEmoji,
     UnsupportedType,
     as_bool,
     as_list,
     clean_text,
+    emoji_tags,
     host_of,
     http_url,
     id_of,
@@ -75,6 +77,7 @@ class RemoteActor:
     also_known_as: list[str] = field(default_factory=list)
     moved_to_uri: str | None = None
     published: datetime | None = None
+    emojis: list[RemoteEmoji] = field(default_factory=list)
 
 
 def _username(doc: dict, uri: str) -> str:
@@ -188,4 +191,5 @@ def parse_actor(doc: dict) -> RemoteActor:
         also_known_as=aliases,
         moved_to_uri=http_url(id_of(doc.get("movedTo"))),
         published=parse_datetime(doc.get("published")),
+        emojis=emoji_tags(doc),
     )

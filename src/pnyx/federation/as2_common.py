@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -262,3 +263,38 @@ def first_text(doc: dict, key: str) -> str | None:
             if isinstance(item, str) and item:
                 return item
     return None
+
+
+MAX_EMOJIS = 100  # Emoji tags kept from one document
+_SHORTCODE = re.compile(r"^[A-Za-z0-9_]{2,64}$")  # as core.custom_emojis.SHORTCODE
+
+
+@dataclass(frozen=True)
+class RemoteEmoji:
+    """An `Emoji` tag: `:shortcode:` in the document's text shows the image at `url`."""
+
+    shortcode: str
+    url: str  # http(s)
+    uri: str | None = None
+    updated: datetime | None = None
+
+
+def emoji_tags(doc: dict) -> list[RemoteEmoji]:
+    """The Emoji tags of a post or actor, each shortcode once; malformed ones are skipped (a
+    shortcode of other characters, an image that is not an http(s) URL)."""
+    found: dict[str, RemoteEmoji] = {}
+    for tag in as_list(doc.get("tag"))[:MAX_RECIPIENTS]:
+        if not isinstance(tag, dict) or type_of(tag) != "Emoji":
+            continue
+        name, icon = tag.get("name"), tag.get("icon")
+        if not isinstance(name, str) or not isinstance(icon, dict):
+            continue
+        shortcode = name.strip().strip(":")
+        image = link_href(icon.get("url"), prefer_html=False)
+        if _SHORTCODE.match(shortcode) and image and shortcode not in found:
+            found[shortcode] = RemoteEmoji(
+                shortcode, image, http_url(id_of(tag)), parse_datetime(tag.get("updated"))
+            )
+        if len(found) >= MAX_EMOJIS:
+            break
+    return list(found.values())

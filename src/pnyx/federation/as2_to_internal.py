@@ -25,11 +25,13 @@ from pnyx.federation.as2_actors import RemoteActor, parse_actor
 from pnyx.federation.as2_common import (
     MAX_RECIPIENTS,
     InvalidDocument,
+    RemoteEmoji,
     UnsupportedType,
     as_bool,
     as_count,
     as_list,
     clean_text,
+    emoji_tags,
     first_text,
     http_url,
     id_of,
@@ -105,7 +107,6 @@ MAX_DESCRIPTION = 1_500
 MAX_POLL_OPTIONS = 64
 MAX_OPTION = 512
 _TAG_NAME = re.compile(r"^\w+$")
-_SHORTCODE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _PLAIN_MEDIA_TYPES = ("text/plain", "text/markdown")
 _BLURHASH = re.compile(r"^[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{6,100}$")
@@ -151,7 +152,7 @@ class RemoteObject:
     cc: list[str] = field(default_factory=list)
     mentions: list[tuple[str, str]] = field(default_factory=list)  # (actor uri, "@name@host")
     hashtags: list[str] = field(default_factory=list)  # lower-case, no '#'
-    emojis: list[tuple[str, str]] = field(default_factory=list)  # (shortcode, image url)
+    emojis: list[RemoteEmoji] = field(default_factory=list)
     attachments: list[RemoteAttachment] = field(default_factory=list)
     poll: RemotePoll | None = None
     quote_uri: str | None = None
@@ -272,7 +273,6 @@ def _tags(doc: dict) -> tuple[list, list, list]:
     """(mentions, hashtags, emojis) from the tag list; malformed entries are skipped."""
     mentions: list[tuple[str, str]] = []
     hashtags: list[str] = []
-    emojis: list[tuple[str, str]] = []
     for tag in as_list(doc.get("tag"))[:MAX_RECIPIENTS]:
         if not isinstance(tag, dict):
             continue
@@ -285,15 +285,7 @@ def _tags(doc: dict) -> tuple[list, list, list]:
             tag_name = name.strip().lstrip("#").lower()
             if _TAG_NAME.match(tag_name) and len(tag_name) <= MAX_TAG and tag_name not in hashtags:
                 hashtags.append(tag_name)
-        elif kind == "Emoji" and isinstance(name, str):
-            shortcode = name.strip().strip(":")
-            icon = tag.get("icon")
-            image = (
-                link_href(icon.get("url"), prefer_html=False) if isinstance(icon, dict) else None
-            )
-            if _SHORTCODE.match(shortcode) and image:
-                emojis.append((shortcode, image))
-    return mentions, hashtags, emojis
+    return mentions, hashtags, emoji_tags(doc)
 
 
 def _attachments(doc: dict) -> list[RemoteAttachment]:

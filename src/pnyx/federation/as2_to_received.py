@@ -9,6 +9,7 @@ visibility the addressing means for this author.
 from __future__ import annotations
 
 from pnyx.core import federation_reads as reads
+from pnyx.core.custom_emojis import IncomingEmoji
 from pnyx.core.remote_store import (
     IncomingAccount,
     IncomingAttachment,
@@ -16,6 +17,7 @@ from pnyx.core.remote_store import (
     IncomingStatus,
 )
 from pnyx.federation import as2_to_internal as parse
+from pnyx.federation.as2_common import RemoteEmoji
 
 MAX_MENTIONS = 50
 MAX_TAGS = 50
@@ -47,7 +49,12 @@ def incoming_account(actor: parse.RemoteActor) -> IncomingAccount:
         indexable=bool(actor.indexable),
         also_known_as=list(actor.also_known_as or []),
         created_at=actor.published,
+        emojis=incoming_emojis(actor.emojis),
     )
+
+
+def incoming_emojis(emojis: list[RemoteEmoji]) -> list[IncomingEmoji]:
+    return [IncomingEmoji(e.shortcode, e.url, e.uri, e.updated) for e in emojis]
 
 
 def known_account_ids(tx, uris: list[str]) -> list[int]:
@@ -88,6 +95,7 @@ def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:
         tags=list(dict.fromkeys(obj.hashtags))[:MAX_TAGS],
         poll=poll,
         attachments=[incoming_attachment(a) for a in obj.attachments],
+        emojis=incoming_emojis(obj.emojis),
         quote_uri=obj.quote_uri,
         quote_authorization=obj.quote_authorization,
         quote_policy=parse.quote_policy(

@@ -381,11 +381,14 @@ class RemoteClient:
         deadline: float,
         *,
         strict: bool,
+        cut: bool = False,
     ) -> Response:
         """One request, no redirect: checked destination, bounded time, capped body.
 
         strict: a body is read only for 2xx and an oversized one is an error; otherwise the
         body is read for any status and cut at the cap (a delivery's answer is informative).
+        cut: with strict, a body past the cap is cut there rather than refused (a web page,
+        whose head is what a link preview reads).
         """
         check_destination(url, self.settings)
         left = deadline - time.monotonic()
@@ -404,7 +407,7 @@ class RemoteClient:
                 headers = {n: ", ".join(response.headers.get_list(n)) for n in names}
                 result = Response(url=url, status=status, headers=headers, body=b"")
                 if 200 <= status < 300 or not strict:
-                    result.body = self._read(response, url, deadline, strict)
+                    result.body = self._read(response, url, deadline, strict, cut)
                 return result
             finally:
                 response.close()
@@ -415,11 +418,13 @@ class RemoteClient:
         finally:
             _local.deadline = previous
 
-    def _read(self, response: httpx.Response, url: str, deadline: float, strict: bool) -> bytes:
+    def _read(
+        self, response: httpx.Response, url: str, deadline: float, strict: bool, cut: bool = False
+    ) -> bytes:
         """The body, decoded here rather than by httpx so that a compressed bomb (or gzip
         inside gzip) can never inflate past the cap, even inside one network chunk."""
         declared = response.headers.get("content-length", "")
-        if strict and declared.isdigit() and int(declared) > self.max_bytes:
+        if strict and not cut and declared.isdigit() and int(declared) > self.max_bytes:
             raise _refuse(url, f"body of {declared} bytes exceeds {self.max_bytes}")
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("identity", "", "gzip", "x-gzip"):
@@ -436,7 +441,7 @@ class RemoteClient:
                 chunk = gunzip.decompress(raw, room + 1) if gunzip else raw
                 size += len(chunk)
                 if size > self.max_bytes:
-                    if strict:
+                    if strict and not cut:
                         raise _refuse(url, f"body exceeds {self.max_bytes} bytes")
                     chunks.append(chunk[:room])
                     break
@@ -447,14 +452,24 @@ class RemoteClient:
             raise _refuse(url, f"body is not valid gzip ({exc})") from exc
         return b"".join(chunks)
 
-    def get(self, url: str, *, accept: str, signer: tuple[str, str] | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str,
+        signer: tuple[str, str] | None = None,
+        cut_at_cap: bool = False,
+    ) -> Response:
         """GET, following up to `max_redirects` redirects (each hop checked and re-signed).
-        FetchError for network errors, refusals, caps, the deadline and any non-2xx status."""
+        FetchError for network errors, refusals, caps, the deadline and any non-2xx status;
+        with `cut_at_cap` a body past the size cap is cut there instead of refused."""
         deadline = time.monotonic() + self.timeout
         current = _normalize(url)
         for _hop in range(self.max_redirects + 1):
             headers = {"Accept": accept, **self._signed("GET", current, None, signer)}
-            response = self._exchange("GET", current, headers, None, deadline, strict=True)
+            response = self._exchange(
+                "GET", current, headers, None, deadline, strict=True, cut=cut_at_cap
+            )
             if response.status in _REDIRECTS:
                 location = response.headers.get("location")
                 if not location:
@@ -483,11 +498,22 @@ class RemoteClient:
         return parse_activity(response.body, response.url, id_optional=id_optional)
 
     def post(
-        self, url: str, body: bytes, *, signer: tuple[str, str], content_type: str = ACTIVITY_JSON
+        self,
+        url: str,
+        body: bytes,
+        *,
+        signer: tuple[str, str] | None,
+        content_type: str = ACTIVITY_JSON,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        """Signed POST (a delivery). Redirects are not followed; any HTTP status is returned
-        for the caller to judge. FetchError only for network and safety failures."""
+        """POST, HTTP-signed by `signer` when given (a delivery), with `headers` added (a Web
+        Push carries its own authorization). Redirects are not followed; any HTTP status is
+        returned for the caller to judge. FetchError only for network and safety failures."""
         deadline = time.monotonic() + self.timeout
         url = _normalize(url)
-        headers = {"Content-Type": content_type, **self._signed("POST", url, body, signer)}
+        headers = {
+            "Content-Type": content_type,
+            **(headers or {}),
+            **self._signed("POST", url, body, signer),
+        }
         return self._exchange("POST", url, headers, body, deadline, strict=False)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote as percent_encode
 
+from pnyx.core import status_views
 from pnyx.federation.vocab import AS_CONTEXT, EXTENSIONS, PUBLIC, SECURITY_CONTEXT
 
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
@@ -54,8 +55,10 @@ def _context_of(doc: dict) -> list | str:
 # --- Actors ---------------------------------------------------------------------------------
 
 
-def actor(account, settings, *, moved_to_uri: str | None = None) -> dict:
+def actor(account, settings, *, moved_to_uri: str | None = None, emojis: Iterable = ()) -> dict:
     """A local account as Person (Service for bots, Group for groups).
+
+    `emojis`: the custom emoji rows its name, bio and fields use, sent as Emoji tags.
 
     The public key is included when the account has one; callers make it first
     (`core.keys.ensure_keypair`) so remote servers can verify our signatures.
@@ -79,7 +82,7 @@ def actor(account, settings, *, moved_to_uri: str | None = None) -> dict:
         "indexable": bool(account.indexable),
         "published": iso(account.created_at),
         "endpoints": {"sharedInbox": account.shared_inbox_url},
-        "tag": [],
+        "tag": [emoji(e, settings) for e in emojis],
         "attachment": [
             {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
             for f in (account.fields or [])
@@ -179,6 +182,7 @@ def note(
     quote: str | None = None,
     quote_authorization: str | None = None,
     attachments: Iterable = (),
+    emojis: Iterable = (),
 ) -> dict:
     """A status as Note, or Question when it has a poll.
 
@@ -206,6 +210,7 @@ def note(
         }
         for name in tags
     )
+    tag_list.extend(emoji(e, settings) for e in emojis)
     doc: dict = {
         "@context": OBJECT_CONTEXT,
         "id": status.uri,
@@ -338,7 +343,33 @@ def status_note(bundle, status_id: int, settings) -> dict:
             quote.approval_uri if quote is not None and quote.state == "accepted" else None
         ),
         attachments=bundle.media.get(status_id, ()),
+        emojis=status_views.emoji_rows_of(bundle, status),
     )
+
+
+def emoji_uri(row, settings) -> str:
+    """A custom emoji's id: another server's own; ours served at /emojis/<id>."""
+    return row.uri or f"{settings.base_url}/emojis/{row.id}"
+
+
+def emoji(row, settings, *, context: bool = False) -> dict:
+    """A custom emoji as Mastodon sends it: an Emoji tag (or, with `context`, the document
+    served at its id) whose `name` is `:shortcode:` and `icon` the image."""
+    doc: dict = {"@context": OBJECT_CONTEXT} if context else {}
+    icon: dict = {"type": "Image", "url": row.url}
+    media_type = _guessed_type(row.url)
+    if media_type and media_type.startswith("image/"):
+        icon["mediaType"] = media_type
+    doc.update(
+        {
+            "id": emoji_uri(row, settings),
+            "type": "Emoji",
+            "name": f":{row.shortcode}:",
+            "updated": iso(row.updated_at or row.created_at),
+            "icon": icon,
+        }
+    )
+    return doc
 
 
 def quote_path(name: str) -> str:

@@ -41,6 +41,7 @@ QUEUES = {
     "mentions.lookup_handles": DEFAULT,  # a local post waits on it: not behind deliveries
     "account.backfill": INBOX,
     "deliver": DELIVER,
+    "web_push.deliver": DELIVER,
 }
 # The longest wait between two attempts, however many failed or however long a server asks.
 MAX_DELAY = timedelta(hours=12)

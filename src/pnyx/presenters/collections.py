@@ -9,6 +9,7 @@ from pnyx.config import Settings
 from pnyx.core import uris
 from pnyx.core.featured_tags import FeaturedTag
 from pnyx.core.hashtags import TagView
+from pnyx.presenters import entities
 
 
 def list_entity(row) -> dict:
@@ -36,6 +37,17 @@ def tag(item: TagView, settings: Settings, *, signed_in: bool) -> dict:
         data["following"] = item.following
         data["featuring"] = item.featuring
     return data
+
+
+def trend_link(card, trend) -> dict:
+    """Trends::Link: the PreviewCard entity and its use per day (strings, as Mastodon)."""
+    return {
+        **entities.preview_card(card),
+        "history": [
+            {"day": str(int(day.timestamp())), "uses": str(uses), "accounts": str(people)}
+            for day, uses, people in trend.history
+        ],
+    }
 
 
 def featured_tag(item: FeaturedTag, account, settings: Settings) -> dict:

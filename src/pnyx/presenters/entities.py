@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import notification_groups, quotes, visibility
+from pnyx.core import custom_emojis, notification_groups, quotes, status_views, visibility
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
@@ -83,7 +83,7 @@ def account(row, settings: Settings) -> dict:
         "statuses_count": 0 if suspended else row.statuses_count,
         "last_status_at": _day(row.last_status_at),
         "hide_collections": row.hide_collections,
-        "emojis": [],
+        "emojis": [] if suspended else list(row.emojis or []),
         "roles": [],
         "fields": [] if suspended else _fields(row),
     }
@@ -128,7 +128,13 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
     return data
 
 
-def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -> dict:
+def poll(
+    p,
+    own_votes: list[int] | None,
+    viewer_id: int | None,
+    now: datetime,
+    emojis: list[dict] | None = None,
+) -> dict:
     expired = p.closed_at is not None or (p.expires_at is not None and p.expires_at <= now)
     # As Mastodon: hidden totals stay hidden from everyone, the author included, until the end.
     show_totals = not p.hide_totals or expired
@@ -143,7 +149,7 @@ def poll(p, own_votes: list[int] | None, viewer_id: int | None, now: datetime) -
             {"title": title, "votes_count": (p.tallies[i] if show_totals else None)}
             for i, title in enumerate(p.options)
         ],
-        "emojis": [],
+        "emojis": emojis or [],
     }
     if viewer_id is not None:
         data["voted"] = bool(own_votes) or viewer_id == p.account_id
@@ -188,6 +194,34 @@ def media_attachment(row) -> dict:
     }
 
 
+def preview_card(row) -> dict:
+    """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is our cached copy
+    (core.card_images), or its origin until then; the markup is core's sanitized iframe."""
+    authors = []
+    if row.author_name or row.author_url:
+        authors = [{"name": row.author_name, "url": row.author_url, "account": None}]
+    return {
+        "url": row.url,
+        "title": row.title,
+        "description": row.description,
+        "language": row.language,
+        "type": row.type,
+        "author_name": row.author_name,
+        "author_url": row.author_url,
+        "provider_name": row.provider_name,
+        "provider_url": row.provider_url,
+        "html": row.html,
+        "width": row.width,
+        "height": row.height,
+        "image": row.image_url,
+        "image_description": row.image_description,
+        "embed_url": row.embed_url,
+        "blurhash": row.blurhash,
+        "published_at": iso(row.published_at),
+        "authors": authors,
+    }
+
+
 def filter_head(
     filter_id: int, title: str, context: Sequence[str], action: str, expires_at: datetime | None
 ) -> dict:
@@ -214,6 +248,12 @@ def filter_result(match: FilterMatch) -> dict:
             [str(i) for i in match.status_matches] if match.status_matches is not None else None
         ),
     }
+
+
+def _poll_emojis(bundle: StatusBundle, author, p) -> list[dict]:
+    if not bundle.emojis:
+        return []
+    return custom_emojis.for_texts(bundle.emojis, author.domain, p.options)
 
 
 def _quote(bundle: StatusBundle, row, settings: Settings, now: datetime, nested: bool):
@@ -275,7 +315,7 @@ def _status_body(
             {"name": t.name, "url": f"{settings.base_url}/tags/{t.name}"}
             for t in bundle.tags.get(row.id, ())
         ],
-        "emojis": [],
+        "emojis": status_views.emojis_of(bundle, row),
         "reblogs_count": row.reblogs_count,
         "favourites_count": row.favourites_count,
         "replies_count": row.replies_count,
@@ -285,8 +325,12 @@ def _status_body(
             str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None
         ),
         "reblog": None,
-        "poll": poll(p, bundle.own_votes.get(p.id), viewer, now) if p is not None else None,
-        "card": None,
+        "poll": (
+            poll(p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p))
+            if p is not None
+            else None
+        ),
+        "card": preview_card(bundle.cards[row.id]) if row.id in bundle.cards else None,
         "language": row.language,
         "text": None,
         "quote": _quote(bundle, row, settings, now, nested),

@@ -30,7 +30,7 @@ log = logging.getLogger("pnyx.streaming")
 # Messages waiting for one client before it is cut off.
 QUEUE_SIZE = 256
 
-Message = tuple[StreamKey, str, str]  # stream, event, payload
+Message = tuple[StreamKey, str, str | None]  # stream, event, payload (None: it has none)
 
 
 class Client:
@@ -44,7 +44,7 @@ class Client:
         self.keys: set[StreamKey] = set()
         self.queue: asyncio.Queue[Message | None] = asyncio.Queue(QUEUE_SIZE)
 
-    def push(self, key: StreamKey, event: str, payload: str) -> None:
+    def push(self, key: StreamKey, event: str, payload: str | None) -> None:
         if event == "notification" and key[0] == "user" and not self.notifications:
             return
         try:
@@ -147,12 +147,20 @@ class Broker:
 
     def _listening(self, signal: dict) -> dict[StreamKey, frozenset[Viewer]]:
         """Who listens to which stream here, as the database thread will read it (a copy:
-        clients come and go on the loop meanwhile). A notification concerns one account."""
-        if signal.get("t") == signals.NOTIFICATION:
+        clients come and go on the loop meanwhile). A notification or a change of filters
+        concerns one account; an announcement, the `user` streams alone."""
+        kind = signal.get("t")
+        if kind in signals.TO_ONE_ACCOUNT:
             recipient = signal.get("a")
+            keys = [("user", None)]
+            if kind == signals.NOTIFICATION:
+                keys.append(("user:notification", None))
             return {
                 key: frozenset({recipient})
-                for key in (("user", None), ("user:notification", None))
+                for key in keys
                 if recipient in self.streams.get(key, {})
             }
+        if kind in signals.TO_EVERY_USER:
+            users = frozenset(v for v in self.streams.get(("user", None), {}) if v is not None)
+            return {("user", None): users} if users else {}
         return {key: frozenset(by_viewer) for key, by_viewer in self.streams.items()}

@@ -5,6 +5,11 @@ A post is loaded once (`status_views.load`, for nobody in particular), each view
 for all of them in one query (`status_views.for_viewers`), and the entity rendered once per
 viewer whatever the number of their streams that show it (authors are rendered once in all).
 Who is shown it is `core.stream_audience`'s to say.
+
+The rest goes to `user` streams alone: `filters_changed` (no payload) to the filters' owner,
+and the announcements to everyone signed in here: `announcement` rendered for each viewer as
+/api/v1/announcements shows it (their `read`, their reactions' `me`), `announcement.reaction`
+with the count as it is when the message is made, and `announcement.delete` with the id.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import orjson
 import sqlalchemy as sa
 
 from pnyx.core import (
+    announcements,
     conversations,
     decisions,
     notification_queries,
@@ -28,6 +34,7 @@ from pnyx.core.stream_audience import StreamKey, Viewer
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
 from pnyx.presenters import entities
+from pnyx.presenters.announcements import announcement, reaction
 from pnyx.streaming import signals
 
 
@@ -38,7 +45,7 @@ class Delivery:
     key: StreamKey
     viewer: Viewer
     event: str
-    payload: str
+    payload: str | None  # None: an event with no payload (`filters_changed`)
 
 
 Listening = Mapping[StreamKey, Collection[Viewer]]
@@ -52,7 +59,52 @@ def for_signal(tx: Tx, signal: dict, listening: Listening) -> list[Delivery]:
         return _notification(tx, int(signal["id"]), int(signal["a"]), listening)
     if kind == signals.DELETE:
         return _deleted(signal, listening)
+    if kind == signals.FILTERS:
+        return _to_user_streams(listening, [int(signal["a"])], "filters_changed", None)
+    if kind == signals.ANNOUNCEMENT:
+        return _announcement(tx, int(signal["id"]), listening)
+    if kind == signals.ANNOUNCEMENT_GONE:
+        return _to_user_streams(
+            listening, listening.get(USER, ()), "announcement.delete", str(signal["id"])
+        )
+    if kind == signals.REACTION:
+        return _reaction(tx, int(signal["id"]), str(signal["name"]), listening)
     return []
+
+
+USER: StreamKey = ("user", None)
+
+
+def _to_user_streams(
+    listening: Listening, viewers: Collection[Viewer], event: str, payload: str | None
+) -> list[Delivery]:
+    """The same message on the `user` streams of those of `viewers` connected here."""
+    connected = listening.get(USER, ())
+    return [Delivery(USER, v, event, payload) for v in viewers if v is not None and v in connected]
+
+
+def _announcement(tx: Tx, announcement_id: int, listening: Listening) -> list[Delivery]:
+    """Mastodon's `announcement`: the announcement as each viewer reads it in
+    /api/v1/announcements (their `read` and reactions' `me`); nothing once it is no longer
+    live (unpublished or ended meanwhile: its own signal says so)."""
+    viewers = [v for v in listening.get(USER, ()) if v is not None]
+    shown = announcements.shown_one(tx, announcement_id, viewers)
+    return [
+        Delivery(USER, viewer, "announcement", _dump(announcement(item, tx.settings)))
+        for viewer, item in shown.items()
+    ]
+
+
+def _reaction(tx: Tx, announcement_id: int, name: str, listening: Listening) -> list[Delivery]:
+    """Mastodon's `announcement.reaction`: the reaction's count now (0 once the last one is
+    taken back), the same for everyone, with the announcement's id."""
+    counted = announcements.reaction_count(tx, announcement_id, name)
+    if counted is None:
+        return []
+    payload = {**reaction(counted, with_me=False), "announcement_id": str(announcement_id)}
+    return _to_user_streams(
+        listening, listening.get(USER, ()), "announcement.reaction", _dump(payload)
+    )
 
 
 def _dump(data: object) -> str:

@@ -32,6 +32,14 @@ STATUS = "status"  # a post or a boost was made: `update`
 EDIT = "edit"  # a post was edited: `status.update`
 DELETE = "delete"  # a post or boost is gone: `delete`
 NOTIFICATION = "notification"  # a notification was made: `notification`
+FILTERS = "filters"  # someone's filters changed: `filters_changed`, to them only
+ANNOUNCEMENT = "announcement"  # published or edited: `announcement`, to every `user` stream
+ANNOUNCEMENT_GONE = "announcement.delete"  # unpublished or deleted: `announcement.delete`
+REACTION = "announcement.reaction"  # a reaction's count changed: `announcement.reaction`
+
+# Signals for every signed-in viewer's `user` stream, and those for one account only (`a`).
+TO_EVERY_USER = frozenset({ANNOUNCEMENT, ANNOUNCEMENT_GONE, REACTION})
+TO_ONE_ACCOUNT = frozenset({NOTIFICATION, FILTERS})
 
 STREAMED = frozenset(
     {
@@ -41,6 +49,10 @@ STREAMED = frozenset(
         events.StatusDeleted,
         events.BoostUndone,
         events.NotificationCreated,
+        events.FiltersChanged,
+        events.AnnouncementPublished,
+        events.AnnouncementWithdrawn,
+        events.AnnouncementReacted,
     }
 )
 
@@ -59,6 +71,14 @@ def signal_of(event: events.Event) -> dict | None:
         return {"t": DELETE, "id": event.boost_id}
     if isinstance(event, events.NotificationCreated):
         return {"t": NOTIFICATION, "id": event.notification_id, "a": event.account_id}
+    if isinstance(event, events.FiltersChanged):
+        return {"t": FILTERS, "a": event.account_id}
+    if isinstance(event, events.AnnouncementPublished):
+        return {"t": ANNOUNCEMENT, "id": event.announcement_id}
+    if isinstance(event, events.AnnouncementWithdrawn):
+        return {"t": ANNOUNCEMENT_GONE, "id": event.announcement_id}
+    if isinstance(event, events.AnnouncementReacted):
+        return {"t": REACTION, "id": event.announcement_id, "name": event.name}
     return None
 
 

@@ -412,6 +412,30 @@ async def create_announcement(request: Request) -> Response:
     return see_other("/admin/announcements?done=announcement")
 
 
+async def edit_announcement(request: Request) -> Response:
+    """POST /admin/announcements/ID/edit: new text and times (a published one is shown again,
+    as it is now, in everyone's apps: core records it)."""
+    who, by, form = await _staff_post(request)
+    if who is None:
+        return form
+    announcement_id = request.path_params["id"]
+    draft = core_announcements.Draft(
+        text=text_field(form, "text", core_announcements.MAX_TEXT + 1),
+        starts_at=_when(form, "starts_at"),
+        ends_at=_when(form, "ends_at"),
+        all_day=form.get("all_day") == "1",
+    )
+    try:
+        await database(request).write(core_announcements.update, by, announcement_id, draft)
+    except NotFound:
+        return await _announcements_page(request, who, by, code=404)
+    except Invalid as exc:
+        _field, message = explain(gettext_for(who.language), exc.message)
+        errors = {f"announcement-{announcement_id}": [message]}
+        return await _announcements_page(request, who, by, errors=errors, code=422)
+    return see_other("/admin/announcements?done=announcement")
+
+
 async def announcement_action(request: Request) -> Response:
     who, by, form = await _staff_post(request)
     if who is None:
@@ -444,6 +468,7 @@ routes = [
     Route("/admin/invites", create_invite, methods=["POST"]),
     Route("/admin/announcements", announcements_page, methods=["GET"]),
     Route("/admin/announcements", create_announcement, methods=["POST"]),
+    Route("/admin/announcements/{id:int}/edit", edit_announcement, methods=["POST"]),
     Route("/admin/announcements/{id:int}/{action}", announcement_action, methods=["POST"]),
     Route("/admin/reports", reports_page, methods=["GET"]),
     Route("/admin/reports/{id:int}/resolve", resolve_report, methods=["POST"]),

@@ -5,6 +5,11 @@ Field names follow the Mastodon API (`status`, `spoiler_text`, `visibility`, `la
 `in_reply_to_id`) so that the form reads like the API call it stands for. The poll editor
 always sends `poll_options` several times (four inputs without JavaScript); empty ones are
 ignored, and a poll with no option at all is no poll.
+
+The edit form lists the media the post carries (`AttachedMedia`): each sends its id
+(`media_id`, in order), a `media_keep` checkbox and its description (`media_alt_<id>`), which
+become the edit's `media_ids` and `media_attributes`, as Mastodon's API takes them; an
+unticked one leaves the post (and goes back to its owner unattached, as core does).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from pnyx.core import media as core_media
 from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
 from pnyx.core.oauth import SessionUser
@@ -24,6 +30,46 @@ KEEP_END = "keep"  # the poll duration that keeps a running poll's end (see from
 MAX_TEXT = 20_000  # far above any post length: only keeps absurd bodies out of the parser
 MEDIA_SLOTS = range(1, 5)  # the compose form's image inputs, media_1 ... media_4
 MEDIA_FIELDS = tuple(f"media_{n}" for n in MEDIA_SLOTS)
+MAX_ATTACHED = 16  # ids an edit form may list: more than any post carries
+
+
+@dataclass
+class AttachedMedia:
+    """One medium an edited post carries, as its edit form shows it: from the post's entity
+    (type and preview), then as the form sent it back (kept? its description)."""
+
+    id: str
+    description: str = ""
+    keep: bool = True
+    type: str = ""
+    preview_url: str | None = None
+
+
+def attached_of(entity_media: list[dict]) -> list[AttachedMedia]:
+    """The edit form's media, from a post's Mastodon entity (`media_attachments`)."""
+    return [
+        AttachedMedia(
+            id=m["id"],
+            description=m.get("description") or "",
+            type=m.get("type") or "",
+            preview_url=m.get("preview_url"),
+        )
+        for m in entity_media
+    ]
+
+
+def _attached_from_form(form: dict) -> list[AttachedMedia]:
+    listed = [i.strip() for i in form_list(form, "media_id")[:MAX_ATTACHED]]
+    kept = {i.strip() for i in form_list(form, "media_keep")}
+    return [
+        AttachedMedia(
+            id=i,
+            description=form_str(form, f"media_alt_{i}")[:MAX_TEXT],
+            keep=i in kept,
+        )
+        for i in dict.fromkeys(listed)
+        if parse_id(i) is not None
+    ]
 
 
 def _file(form: dict, key: str) -> bytes | None:
@@ -49,6 +95,8 @@ class ComposeForm:
     # Images sent with a new post (bytes, by slot 1-4) and their descriptions (alt text).
     media_files: list[bytes | None] = field(default_factory=list)
     media_descriptions: list[str] = field(default_factory=list)
+    # An edit: the media the post carries, as listed in the form (empty: the form had none).
+    attached: list[AttachedMedia] = field(default_factory=list)
 
     @classmethod
     def from_form(cls, form: dict) -> ComposeForm:
@@ -68,6 +116,7 @@ class ComposeForm:
             media_descriptions=[
                 form_str(form, f"media_description_{n}")[:MAX_TEXT] for n in MEDIA_SLOTS
             ],
+            attached=_attached_from_form(form),
         )
 
     def images(self) -> list[tuple[bytes, str]]:
@@ -118,7 +167,27 @@ class ComposeForm:
         )
 
     def edit_input(self) -> EditInput:
-        return EditInput(**self.content())
+        """The edit; with media listed in the form, those ticked stay, with their
+        descriptions (an empty one removes it), in the form's order."""
+        data = EditInput(**self.content())
+        if self.attached:
+            kept = [m for m in self.attached if m.keep]
+            data.media_ids = [m.id for m in kept]
+            data.media_attributes = [
+                (int(m.id), core_media.Attributes(description=m.description)) for m in kept
+            ]
+        return data
+
+    def show_attached(self, entity_media: list[dict]) -> None:
+        """Give the media the form sent back their type and preview again (an edit refused:
+        the page shows the form as it was sent), from the post's entity; those the post no
+        longer carries are left out."""
+        known = {m.id: m for m in attached_of(entity_media)}
+        self.attached = [
+            AttachedMedia(m.id, m.description, m.keep, known[m.id].type, known[m.id].preview_url)
+            for m in self.attached
+            if m.id in known
+        ]
 
 
 def new_key() -> str:
@@ -127,15 +196,17 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def from_status(row, poll, now) -> ComposeForm:
-    """The form that edits a post: its source text, warning, language and poll. A poll still
-    running offers to keep its end (`KEEP_END`), which core keeps as it is: the time left, sent
-    as a duration, would move the end by as long as the editing took."""
+def from_status(row, poll, now, entity_media: list[dict] | None = None) -> ComposeForm:
+    """The form that edits a post: its source text, warning, language, poll and media (from
+    its entity's `media_attachments`). A poll still running offers to keep its end
+    (`KEEP_END`), which core keeps as it is: the time left, sent as a duration, would move the
+    end by as long as the editing took."""
     form = ComposeForm(
         text=row.text or "",
         spoiler_text=row.spoiler_text or "",
         visibility=row.visibility,
         language=row.language or "",
+        attached=attached_of(entity_media or []),
     )
     if poll is not None:
         form.poll_options = list(poll.options)

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from pnyx.core import visibility
-from pnyx.web import i18n, languages
+from pnyx.web import emoji_html, i18n, languages
 
 HERE = Path(__file__).parent
 
@@ -79,6 +79,11 @@ POST_LABELS = {
     "attachment": N_("Attachment"),
     "no_description": N_("Image without a description"),
     "open_image": N_("Open the full image"),
+    "no_description_video": N_("Video without a description"),
+    "no_description_gifv": N_("Animation without a description"),
+    "no_description_audio": N_("Audio without a description"),
+    "play_animation": N_("Play animation"),
+    "pause_animation": N_("Pause animation"),
     "public": N_("Public"),
     "unlisted": N_("Unlisted"),
     "private": N_("Followers only"),
@@ -154,6 +159,8 @@ def environment(language: str) -> jinja2.Environment:
     env.pnyx_gettext = i18n.translations(language).gettext  # type: ignore[attr-defined]
     env.filters["ago"] = _ago
     env.filters["date"] = _date
+    env.filters["emojify"] = emoji_html.emojify
+    env.filters["emojify_text"] = emoji_html.emojify_text
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["language_options"] = languages.language_options
     gettext = i18n.translations(language).gettext

@@ -125,13 +125,18 @@ async def compose_page(request: Request) -> Response:
     return _compose_page(request, who, context)
 
 
-async def _refill(request, who: Visitor, form: ComposeForm, exc: CoreError, **extra) -> Response:
-    """The compose page again, as it was sent, with core's reason in an alert."""
+async def _refill(
+    request, who: Visitor, form: ComposeForm, exc: CoreError, edited: int | None = None, **extra
+) -> Response:
+    """The compose page again, as it was sent, with core's reason in an alert (an edit's
+    media shown again from the post, `edited`)."""
     _ = gettext_for(who.language)
     account_id = who.account_id
     user = who.user
 
     def work(tx):
+        if edited is not None:
+            form.show_attached(_media_of(tx, edited, account_id))
         context = compose_context(tx, user, form, **extra)
         reply_id = form.reply_id()
         if reply_id is not None and context["mode"] != "edit":
@@ -208,6 +213,12 @@ async def create(request: Request) -> Response:
 # --- Edit and history ----------------------------------------------------------------------
 
 
+def _media_of(tx, status_id: int, viewer_id: int) -> list[dict]:
+    """The media of a post, as its entity shows them to its author."""
+    found = rendered_statuses(tx, [status_id], viewer_id)
+    return found[0]["media_attachments"] if found else []
+
+
 async def edit_page(request: Request) -> Response:
     who, status_id, refusal = await own_page_gate(request)
     if refusal is not None:
@@ -219,7 +230,7 @@ async def edit_page(request: Request) -> Response:
         row = core.own_row(tx, account_id, status_id)
         if row.reblog_of_id:
             raise NotFound()
-        form = from_status(row, poll_of(tx, status_id), tx.now)
+        form = from_status(row, poll_of(tx, status_id), tx.now, _media_of(tx, row.id, account_id))
         form.return_to = return_to
         return compose_context(
             tx, who.user, form, action=f"/statuses/{status_id}/edit", mode="edit"
@@ -251,7 +262,13 @@ async def edit(request: Request) -> Response:
             return not_found_page(request, who)
         form.visibility = ""
         return await _refill(
-            request, who, form, exc, action=f"/statuses/{status_id}/edit", mode="edit"
+            request,
+            who,
+            form,
+            exc,
+            action=f"/statuses/{status_id}/edit",
+            mode="edit",
+            edited=status_id,
         )
     return see_other(form.return_to or location)
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.core import scopes as scope_rules
+from pnyx.core import web_push
 from pnyx.core.oauth.apps import requested_scopes
 from pnyx.core.oauth.authorization import pkce_matches
 from pnyx.core.oauth.digests import digest
@@ -29,6 +30,14 @@ def _revoke_tokens_of_code(tx: Tx, row: Row) -> None:
             oauth_tokens.c.revoked_at.is_(None),
         )
         .values(revoked_at=tx.now)
+    )
+    web_push.forget_revoked(
+        tx,
+        sa.select(oauth_tokens.c.id).where(
+            oauth_tokens.c.app_id == row.app_id,
+            oauth_tokens.c.user_id == row.user_id,
+            oauth_tokens.c.created_at == row.used_at,
+        ),
     )
 
 

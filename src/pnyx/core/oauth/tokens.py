@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core import scopes as scope_rules
+from pnyx.core import web_push
 from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import OAuthError
 from pnyx.core.rows import AppRow
@@ -64,6 +65,7 @@ def revoke(tx: Tx, app: AppRow, token: str | None) -> None:
     if row.app_id != app.id:
         raise OAuthError("unauthorized_client", "You are not authorized to revoke this token.", 403)
     tx.execute(oauth_tokens.update().where(oauth_tokens.c.id == row.id).values(revoked_at=tx.now))
+    web_push.forget_revoked(tx, sa.select(oauth_tokens.c.id).where(oauth_tokens.c.id == row.id))
 
 
 @dataclass(frozen=True)

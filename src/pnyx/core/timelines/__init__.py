@@ -1,7 +1,7 @@
 """Timelines: which statuses a viewer sees, newest first, one page at a time.
 
 One module per kind of timeline: `home_timeline`, `list_timeline` (a list's members, with the
-home feed's rules), `public_timelines` (public and hashtag timelines), `account_timeline` (one account's statuses and pins), `marked` (favourites and
+home feed's rules), `public_timelines` (public, hashtag and trending link timelines), `account_timeline` (one account's statuses and pins), `marked` (favourites and
 bookmarks); `candidates` holds what they share. When the rules drop items, a further bounded query refills the page, so a page is
 short only when the timeline has run out or a long run of hidden posts was skipped (the
 cursors then still point past it).
@@ -16,7 +16,7 @@ from pnyx.core.timelines.candidates import Slice
 from pnyx.core.timelines.home_timeline import home
 from pnyx.core.timelines.list_timeline import list_statuses
 from pnyx.core.timelines.marked import bookmarked, favourited
-from pnyx.core.timelines.public_timelines import normalize_tag, public, tag
+from pnyx.core.timelines.public_timelines import link, normalize_tag, public, tag
 
 __all__ = [
     "Slice",
@@ -24,6 +24,7 @@ __all__ = [
     "bookmarked",
     "favourited",
     "home",
+    "link",
     "list_statuses",
     "normalize_tag",
     "public",

@@ -446,8 +446,9 @@ def candidate_of(tx: Tx, status_id: int) -> Candidate | None:
 def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]:
     """Which of these viewers' home timelines the post belongs in, by the very rules of the
     page above (a live stream asks, for the viewers connected to it). Its audience first, in
-    two queries: its author, their followers, and those a followers-only or direct post is
-    addressed to; then the home rules for each of them.
+    three queries: its author, their followers, those a followers-only or direct post is
+    addressed to, and (a public or unlisted post, not a boost) those who follow one of its
+    hashtags; then the home rules for each of them.
 
     The rules' facts are loaded for all of them at once (`_many_home_facts`): a post costs
     the same few queries whether ten or two thousand followers are connected."""
@@ -462,13 +463,23 @@ def shown_in_home(tx: Tx, status_id: int, viewer_ids: Iterable[int]) -> set[int]
         tx.scalars_of(_followers_among(), {"author": row.account_id, "viewers": viewers})
     )
     addressed = set(tx.scalars_of(_addressed_among(), {"status": status_id, "viewers": viewers}))
-    audience = followers | addressed | ({row.account_id} & set(viewers))
+    tagged: set[int] = set()
+    if row.visibility in PUBLIC_VISIBILITIES and row.reblog_of_id is None:
+        tagged = set(
+            tx.scalars_of(_tag_followers_among(), {"status": status_id, "viewers": viewers})
+        )
+    audience = followers | addressed | tagged | ({row.account_id} & set(viewers))
     facts = _many_home_facts(tx, audience, candidate)
     return {
         viewer
         for viewer in audience
         if _kept(
-            facts[viewer], [dataclasses.replace(candidate, mentions_viewer=viewer in addressed)]
+            facts[viewer],
+            [
+                dataclasses.replace(
+                    candidate, mentions_viewer=viewer in addressed, followed_tag=viewer in tagged
+                )
+            ],
         )
     }
 
@@ -514,6 +525,20 @@ def _followers_among() -> sa.Select:
     return sa.select(follows.c.account_id).where(
         follows.c.target_account_id == sa.bindparam("author", type_=sa.BigInteger),
         in_ids(follows.c.account_id, "viewers"),
+    )
+
+
+@functools.cache
+def _tag_followers_among() -> sa.Select:
+    """Those of the viewers who follow one of the post's hashtags (as `_home_tagged` walks)."""
+    return (
+        sa.select(tag_follows.c.account_id)
+        .join(status_tags, status_tags.c.tag_id == tag_follows.c.tag_id)
+        .where(
+            status_tags.c.status_id == sa.bindparam("status", type_=sa.BigInteger),
+            in_ids(tag_follows.c.account_id, "viewers"),
+        )
+        .distinct()
     )
 
 

@@ -1,5 +1,6 @@
-"""The public timelines (federated, local, remote) and hashtag timelines: public posts that
-are not boosts, filtered for the viewer by the decision pipeline with mutes."""
+"""The public timelines (federated, local, remote), hashtag timelines and a trending link's
+timeline: public posts that are not boosts, filtered for the viewer by the decision pipeline
+with mutes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pnyx.core.timelines.candidates import (
     ordered,
 )
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, status_tags, statuses, tags
+from pnyx.db.tables import accounts, preview_card_statuses, status_tags, statuses, tags
 
 
 def _public_filter(
@@ -150,6 +151,35 @@ def tag(
             query = query.where(
                 ~sa.exists().where(other.c.status_id == statuses.c.id, other.c.tag_id.in_(none_ids))
             )
+        query = bounded(query, order_column, max_id, page.since_id, min_id)
+        return candidates_from(tx.rows(ordered(query, order_column, page.ascending, n)))
+
+    return fill_page(page, fetch, lambda b: _public_rules(tx, viewer_id, b), viewer_id)
+
+
+def link(tx: Tx, viewer_id: int | None, card_id: int, page: Page) -> Slice:
+    """Public posts that show the card `card_id`, by authors who chose to be `discoverable`
+    (Mastodon 4.3's link timeline, for a trending link: the caller checks that)."""
+    order_column = preview_card_statuses.c.status_id
+
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
+        query = (
+            sa.select(*CANDIDATE_COLUMNS)
+            .select_from(
+                preview_card_statuses.join(
+                    statuses, statuses.c.id == preview_card_statuses.c.status_id
+                )
+            )
+            .where(
+                preview_card_statuses.c.preview_card_id == card_id,
+                sa.exists().where(
+                    accounts.c.id == statuses.c.account_id, accounts.c.discoverable.is_(True)
+                ),
+            )
+        )
+        query = _public_filter(
+            query, local=False, remote=False, only_media=False, with_replies=True
+        )
         query = bounded(query, order_column, max_id, page.since_id, min_id)
         return candidates_from(tx.rows(ordered(query, order_column, page.ascending, n)))
 

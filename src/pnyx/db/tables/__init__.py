@@ -32,6 +32,7 @@ from pnyx.db.tables.announcements import (
     announcements,
 )
 from pnyx.db.tables.base import ID, metadata
+from pnyx.db.tables.cards import preview_card_statuses, preview_cards
 from pnyx.db.tables.federation import (
     domain_blocks,
     domains,
@@ -45,6 +46,7 @@ from pnyx.db.tables.filters import (
     custom_filters,
 )
 from pnyx.db.tables.instance import (
+    account_emojis,
     custom_emojis,
     moderation_log,
     reports,
@@ -62,6 +64,7 @@ from pnyx.db.tables.notifications import (
     notification_requests,
     notifications,
 )
+from pnyx.db.tables.push import web_push_subscriptions
 from pnyx.db.tables.relationships import (
     account_notes,
     blocks,
@@ -88,6 +91,7 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "web_push_subscriptions",
     "ID",
     "metadata",
     "accounts",
@@ -131,6 +135,7 @@ __all__ = [
     "custom_filter_statuses",
     "rules",
     "custom_emojis",
+    "account_emojis",
     "moderation_log",
     "reports",
     "jobs",
@@ -146,4 +151,6 @@ __all__ = [
     "account_pins",
     "account_domain_blocks",
     "suggestion_dismissals",
+    "preview_cards",
+    "preview_card_statuses",
 ]

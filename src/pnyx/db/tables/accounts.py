@@ -52,6 +52,10 @@ accounts = sa.Table(
     sa.Column("images_size", sa.BigInteger, nullable=True),  # bytes of our files of them
     sa.Column("images_cached_at", UTCDateTime, nullable=True),  # remote: when we fetched them
     sa.Column("also_known_as", sa.JSON, nullable=False, default=list),
+    # The custom emojis its name, bio and fields use, as the Account entity lists them: kept
+    # with the account (rendered in many places without a transaction), renewed when it or
+    # the emojis change (core.custom_emojis). None: none.
+    sa.Column("emojis", sa.JSON, nullable=True),
     foreign_key("moved_to_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
     sa.Column("statuses_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("followers_count", sa.Integer, nullable=False, server_default="0"),

@@ -30,7 +30,33 @@ custom_emojis = sa.Table(
     sa.Column("visible_in_picker", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("category", sa.String(64), nullable=True),
     created_column(),
+    # A disabled emoji is neither offered nor shown (its text stays `:shortcode:`).
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # ActivityPub id: a remote emoji's own; ours are served at /emojis/<id> (None: computed).
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("image_remote_url", sa.String(2048), nullable=True),  # a remote emoji's origin
+    sa.Column("file_key", sa.String(512), nullable=True),  # files in the media store
+    sa.Column("static_key", sa.String(512), nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=True),
 )
+# One emoji per (shortcode, domain); domain is '' in the index so that local ones collide too.
+sa.Index(
+    "ux_custom_emojis_shortcode_domain",
+    custom_emojis.c.shortcode,
+    sa.func.coalesce(custom_emojis.c.domain, ""),
+    unique=True,
+)
+
+# Which emojis each account's name, bio and fields use (what `accounts.emojis` lists): so that
+# a changed emoji finds the accounts that show it by index, never by reading every profile.
+account_emojis = sa.Table(
+    "account_emojis",
+    metadata,
+    foreign_key("account_id", "accounts.id"),
+    foreign_key("custom_emoji_id", "custom_emojis.id"),
+    sa.PrimaryKeyConstraint("account_id", "custom_emoji_id"),
+)
+sa.Index("ix_account_emojis_custom_emoji_id", account_emojis.c.custom_emoji_id)
 
 # Public log of what the instance's moderators did, and why (pillar 3: transparent).
 moderation_log = sa.Table(

@@ -32,4 +32,54 @@
     var row = event.target.closest && event.target.closest("[data-media-row]");
     if (row) altPrompt(row);
   });
+
+  // Animations (gifv: a silent loop) play by themselves, muted, with a button to pause
+  // them; not by themselves when the reader asked for reduced motion. Without this file
+  // they keep the browser's controls. Posts that live.js adds later are set up too.
+  var calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  function label(button, video) {
+    button.textContent = video.paused ? button.dataset.play : button.dataset.pause;
+  }
+
+  function animate(video) {
+    if (video.dataset.ready) return;
+    video.dataset.ready = "1";
+    var button = video.parentNode.querySelector("[data-gifv-toggle]");
+    if (!button) return;
+    video.removeAttribute("controls");
+    button.hidden = false;
+    video.addEventListener("play", function () { label(button, video); });
+    video.addEventListener("pause", function () { label(button, video); });
+    if (!(calm && calm.matches)) {
+      video.preload = "auto";
+      var started = video.play();
+      if (started && started.catch) started.catch(function () { label(button, video); });
+    }
+    label(button, video);
+  }
+
+  function animateIn(root) {
+    if (!root.querySelectorAll) return;
+    if (root.matches && root.matches("video[data-gifv]")) animate(root);
+    root.querySelectorAll("video[data-gifv]").forEach(animate);
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var button = target.closest && target.closest("[data-gifv-toggle]");
+    var video = button ? button.parentNode.querySelector("video[data-gifv]")
+      : (target.matches && target.matches("video[data-gifv][data-ready]") ? target : null);
+    if (!video) return;
+    if (video.paused) video.play(); else video.pause();
+  });
+
+  function start() {
+    animateIn(document);
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) { change.addedNodes.forEach(animateIn); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

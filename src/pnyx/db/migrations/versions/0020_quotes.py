@@ -2,7 +2,7 @@
 user's default for it
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import pnyx.db.types
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
