@@ -47,6 +47,7 @@ from pnyx.core import (
     notify,
     polls,
     preview_cards,
+    quotes,
     remote_media,
     scheduled_statuses,
     statuses,
@@ -61,6 +62,7 @@ from pnyx.federation import (
     link_cards,
     media_cache,
     mentions,
+    quote_stamps,
 )
 from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
@@ -202,6 +204,7 @@ SCHEDULED: dict[str, JobHandler] = {
     inbox.FETCH: JobHandler(inbox.fetch, network=True),
     mentions.RESOLVE_MENTIONS: JobHandler(mentions.resolve_mentions, network=True),
     statuses.MENTION_LOOKUP: JobHandler(mentions.lookup_handles, network=True),
+    quotes.VERIFY_JOB: JobHandler(quote_stamps.verify, network=True),
     # Processing runs outside any transaction (it takes a while); it writes when done.
     media.PROCESS_JOB: JobHandler(media.process_job, network=True),
     media.REMOVE_FILES_JOB: JobHandler(media.remove_files_job),

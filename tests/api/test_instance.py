@@ -165,6 +165,7 @@ def test_rules_emojis_and_small_endpoints(client, db, make_user):
         "posting:default:visibility": "public",
         "posting:default:sensitive": False,
         "posting:default:language": None,
+        "posting:default:quote_policy": "public",
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     }

@@ -245,3 +245,25 @@ def test_what_a_push_carries_is_decided_when_it_is_sent(client, make_user, app):
     assert db.run_sync(web_push.delivery, job["subscription"], job["notification"]) is not None
     client.post(f"/api/v1/accounts/{bob.account_id}/block", headers=alice.headers)
     assert db.run_sync(web_push.delivery, job["subscription"], job["notification"]) is None
+
+
+def test_a_quote_is_pushed_to_those_who_asked(client, make_user, app):
+    """Mastodon 4.5's `quote` and `quoted_update` alerts."""
+    db = app.state.db
+    alice, bob = make_user("alice"), make_user("bob")
+    made = client.post(
+        "/api/v1/push/subscription", data=form(quote=True), headers=alice.headers
+    ).json()
+    assert made["alerts"]["quote"] is True and made["alerts"]["quoted_update"] is False
+    original = client.post("/api/v1/statuses", data={"status": "hi"}, headers=alice.headers)
+    quote = client.post(
+        "/api/v1/statuses",
+        data={"status": "so true", "quoted_status_id": original.json()["id"]},
+        headers=bob.headers,
+    )
+    assert quote.status_code == 200, quote.text
+    [job] = _push_jobs(db)
+    push = db.run_sync(web_push.delivery, job["subscription"], job["notification"])
+    assert push is not None
+    assert push.payload["notification_type"] == "quote"
+    assert "quoted your post" in push.payload["title"]

@@ -46,6 +46,11 @@ ONE_OF_EACH = [
     events.AccountRegistered(17),
     events.AccountWarned(18),
     events.RelationshipsSevered(19),
+    events.QuoteRequested(17),
+    events.QuoteAccepted(18, tell_other_servers=False),
+    events.QuoteRejected(19),
+    events.QuoteRevoked(20),
+    events.QuoteTermsChanged(21),
 ]
 
 

@@ -255,6 +255,12 @@ def test_note_defaults():
     assert (
         quoted["quote"] == quoted["quoteUrl"] == quoted["_misskey_quote"] == "https://x.example/n/2"
     )
+    assert quoted["quoteUri"] == "https://x.example/n/2"
+    # Readers without quotes get a link to the quoted post before the text.
+    inline = (
+        '<p class="quote-inline">RE: <a href="https://x.example/n/2">https://x.example/n/2</a></p>'
+    )
+    assert quoted["content"].startswith(inline) and quoted["content"].endswith(status().content)
 
 
 def test_datetimes_are_utc_with_z():

@@ -44,6 +44,7 @@ PAGES = [
     Page("home", "/home", True),
     Page("compose", "/compose", True),
     Page("compose-reply", "/compose?in_reply_to={public_id}", True),
+    Page("compose-quote", "/compose?quote={public_id}", True),
     Page("edit-post", "/statuses/{poll_id}/edit", True),
     Page("edit-history", "/statuses/{public_id}/history", True),
     Page("delete-post", "/statuses/{private_id}/delete", True),

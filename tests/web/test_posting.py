@@ -662,3 +662,43 @@ def _upload_for(client, username: str) -> int:
     db = client.app.state.db
     account_id = db.run_sync(lambda tx: accounts.find_local(tx, username).id)
     return core_media.upload(db, account_id, png(), core_media.Attributes(), now=True)
+
+
+def test_quote_from_the_web_and_how_it_shows(client, make_user):
+    alice = make_user("alice")
+    make_user("bob")
+    db = client.app.state.db
+    original = db.run_sync(
+        core_statuses.create, alice.account_id, core_statuses.StatusInput(text="quotable words")
+    )
+    closed = db.run_sync(
+        core_statuses.create,
+        alice.account_id,
+        core_statuses.StatusInput(text="closed words", quote_policy="nobody"),
+    )
+    token = sign_in(client, "bob")
+    thread = client.get(f"/@alice/{original}").text
+    assert f'href="/compose?quote={original}"' in thread
+    assert f'href="/compose?quote={closed}"' not in client.get(f"/@alice/{closed}").text
+
+    page = client.get(f"/compose?quote={original}")
+    assert page.status_code == 200 and "<h1>Quote</h1>" in page.text
+    assert "quotable words" in page.text
+    assert f'name="quoted_status_id" value="{original}"' in page.text
+    quote_id = post(client, token, "so true", quoted_status_id=str(original))
+    assert api_status(client, alice, quote_id)["quote"]["state"] == "accepted"
+    shown = client.get(f"/@bob/{quote_id}").text
+    assert 'class="quoted-post"' in shown and "quotable words" in shown
+
+    refused = client.post(
+        "/statuses",
+        data={"csrf_token": token, "status": "no", "quoted_status_id": str(closed)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert "closed words" in refused.text  # the quoted post is shown again with the error
+
+    sign_in(client, "alice")
+    told = client.get("/notifications").text
+    assert "quoted your post" in told
+    assert client.get("/compose?quote=nope").status_code == 404

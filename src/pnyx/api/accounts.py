@@ -156,6 +156,7 @@ async def update_credentials(request: Request):
         privacy=source.str("privacy", max_len=32),
         sensitive=source.bool("sensitive"),
         language=source.str("language", max_len=32),
+        quote_policy=source.str("quote_policy", max_len=32),
     )
     db = database(request)
     viewer = await db.read(lambda tx: require(tx, request, "write:accounts"))

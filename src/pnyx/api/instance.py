@@ -271,6 +271,7 @@ async def preferences(request: Request):
             "posting:default:visibility": user.default_visibility,
             "posting:default:sensitive": user.default_sensitive,
             "posting:default:language": user.default_language,
+            "posting:default:quote_policy": user.default_quote_policy,
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
         }

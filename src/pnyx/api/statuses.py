@@ -16,7 +16,7 @@ from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
 from pnyx.core import custom_emojis as core_custom_emojis
-from pnyx.core import interactions, media, status_edits, status_views, threads
+from pnyx.core import interactions, media, quotes, status_edits, status_views, threads
 from pnyx.core import scheduled_statuses as scheduled_core
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
@@ -61,6 +61,7 @@ def _content(params: Params) -> dict:
         if params.has("media_ids")
         else None,
         "media_attributes": _media_attributes(params),
+        "quote_policy": params.str("quote_approval_policy") or None,
     }
 
 
@@ -97,6 +98,17 @@ def _media_attributes(params: Params) -> list[tuple[int, media.Attributes]]:
     return out
 
 
+def _quoted_id(params: Params) -> int | None:
+    """`quoted_status_id` (Mastodon 4.5); `quote_id` as Pleroma's apps send it."""
+    raw = params.str("quoted_status_id") or params.str("quote_id")
+    if not raw:
+        return None
+    parsed = parse_id(raw)
+    if parsed is None:
+        raise ApiError(404, quotes.QUOTED_NOT_FOUND)
+    return parsed
+
+
 def _reply_id(params: Params) -> int | None:
     raw = params.str("in_reply_to_id")
     if not raw:
@@ -119,6 +131,7 @@ async def create(request: Request) -> JSON:
         visibility=params.str("visibility") or None,
         in_reply_to_id=_reply_id(params),
         idempotency_key=key,
+        quoted_status_id=_quoted_id(params),
     )
 
     def work(tx):
@@ -303,6 +316,52 @@ async def reblog(request: Request) -> JSON:
     return JSON(await database(request).write(work))
 
 
+async def interaction_policy(request: Request) -> JSON:
+    """PUT /api/v1/statuses/:id/interaction_policy: who may quote one's post."""
+    status_id = path_id(request)
+    params = await read_params(request)
+    policy = params.str("quote_approval_policy") or None
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        quotes.set_policy(tx, viewer.account_id, status_id, policy)
+        return render_one(tx, status_id, viewer.account_id)
+
+    return JSON(await database(request).write(work))
+
+
+async def revoke_quote(request: Request) -> JSON:
+    """POST /api/v1/statuses/:id/quotes/:quoting_status_id/revoke: the quoted author withdraws
+    a quote of their post; the quoting post comes back, its quote now `revoked`."""
+    status_id = path_id(request)
+    quoting_id = path_id(request, "quoting_status_id")
+
+    def work(tx):
+        viewer = require(tx, request, "write:statuses")
+        quoting = quotes.revoke(tx, viewer.account_id, status_id, quoting_id)
+        return render_one(tx, quoting, viewer.account_id)
+
+    return JSON(await database(request).write(work))
+
+
+async def quotes_of(request: Request) -> JSON:
+    """GET /api/v1/statuses/:id/quotes: the posts that quote one's own post (for its author
+    only), newest quote first, those the viewer may see."""
+    status_id = path_id(request)
+    params = await read_params(request)
+    page = page_from(params, default=20, maximum=40)
+
+    def work(tx):
+        viewer = require(tx, request, "read:statuses")
+        query, column = quotes.quoting_ids_query(tx, viewer.account_id, status_id)
+        rows = in_display_order(tx.rows(apply(query, column, page)), page)
+        bundle = status_views.load(tx, [r.status_id for r in rows], viewer.account_id)
+        return entities.statuses(bundle, tx.settings, tx.now), [r.cursor_id for r in rows]
+
+    items, cursors = await database(request).read(work)
+    return paginated(request, items, cursors)
+
+
 def _accounts_list(query_for):
     """favourited_by / reblogged_by: accounts, newest action first, with Link headers."""
 
@@ -358,6 +417,13 @@ routes = [
         methods=["POST"],
     ),
     Route("/api/v1/statuses/{id:int}/reblog", reblog, methods=["POST"]),
+    Route("/api/v1/statuses/{id:int}/interaction_policy", interaction_policy, methods=["PUT"]),
+    Route("/api/v1/statuses/{id:int}/quotes", quotes_of, methods=["GET"]),
+    Route(
+        "/api/v1/statuses/{id:int}/quotes/{quoting_status_id:int}/revoke",
+        revoke_quote,
+        methods=["POST"],
+    ),
     Route(
         "/api/v1/statuses/{id:int}/unreblog",
         _action(interactions.unreblog, "write:statuses"),

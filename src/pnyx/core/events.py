@@ -123,6 +123,47 @@ class FavouriteUndone(Event):
     uri: str | None
 
 
+# --- Quotes (core.quotes) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteRequested(Event):
+    """A local post quotes a post of another server: ask that server (a QuoteRequest)."""
+
+    quote_id: int
+
+
+@dataclass(frozen=True)
+class QuoteAccepted(Event):
+    """A quote of a local post was allowed: its author is told (`quote`), and when the quoting
+    post is elsewhere its server gets the Accept and the authorization stamp."""
+
+    quote_id: int
+
+
+@dataclass(frozen=True)
+class QuoteRejected(Event):
+    """A quote request from elsewhere was refused under the quoted post's policy (a Reject)."""
+
+    quote_id: int
+
+
+@dataclass(frozen=True)
+class QuoteRevoked(Event):
+    """The quoted author withdrew a quote's authorization: a Delete of the stamp goes to the
+    quoting post's server."""
+
+    quote_id: int
+
+
+@dataclass(frozen=True)
+class QuoteTermsChanged(Event):
+    """What a local post says about quotes changed (who may quote it, or the authorization
+    of its own quote): it goes out again, as an Update."""
+
+    status_id: int
+
+
 # --- Polls ---------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from pnyx.core import visibility as core_visibility
 from pnyx.core.account_visibility import ACTIVE, KNOWN, account_visible_condition
 from pnyx.core.rows import AccountRow, StatusRow
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, follows, reports, status_pins, statuses
+from pnyx.db.tables import accounts, follows, quotes, reports, status_pins, statuses
 
 FOLLOWS_PER_PAGE = 40  # as Mastodon
 OUTBOX_PAGE = 20
@@ -176,6 +176,34 @@ def report_to_forward(tx: Tx, report_id: int) -> ForwardedReport | None:
 def status(tx: Tx, status_id: int) -> StatusRow | None:
     """A status row, or None."""
     return tx.one_or_none(sa.select(statuses).where(statuses.c.id == status_id))
+
+
+def quote_stamp(tx: Tx, username: str, quote_id: int) -> dict[str, str] | None:
+    """What the QuoteAuthorization of one quote of a local account's post says: its id, the
+    author, the quoting and the quoted post; None when there is none (never given, revoked,
+    or the quoted post gone)."""
+    author = local_account(tx, username)
+    if author is None or author.suspended_at is not None:
+        return None
+    row = tx.one_or_none(
+        sa.select(quotes.c.approval_uri, quotes.c.quoted_uri, statuses.c.uri)
+        .join(statuses, statuses.c.id == quotes.c.status_id)
+        .where(
+            quotes.c.id == quote_id,
+            quotes.c.quoted_account_id == author.id,
+            quotes.c.state == "accepted",
+            quotes.c.quoted_status_id.is_not(None),
+            quotes.c.approval_uri.is_not(None),
+        )
+    )
+    if row is None:
+        return None
+    return {
+        "id": row.approval_uri,
+        "author": author.uri,
+        "quoting": row.uri,
+        "quoted": row.quoted_uri,
+    }
 
 
 def published(tx: Tx, status_ids: list[int]) -> status_views.StatusBundle:

@@ -66,6 +66,7 @@ NEVER_FILTERED = frozenset(
         "admin.report",
         "poll",
         "update",
+        "quoted_update",
         "moderation_warning",
         "severed_relationships",
         "follow_request",

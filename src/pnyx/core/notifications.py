@@ -1,10 +1,11 @@
 """Notifications: who gets told what. Creating one is a rule, so it lives here.
 
 Types as Mastodon has them: mention, status, reblog, follow, follow_request, favourite, poll,
-update; admin.sign_up and admin.report for moderators; moderation_warning (a strike on one's
-own account) and severed_relationships (follows a block of a server ended), which, having no
-other account behind them, come "from" their recipient as in Mastodon. What the recipient's notification policy filters is
-made but held back (`filtered`, under a request); what it drops is not made. Nobody is
+update, quote and quoted_update; admin.sign_up and admin.report for moderators;
+moderation_warning (a strike on one's own account) and severed_relationships (follows a block
+of a server ended), which, having no other account behind them, come "from" their recipient
+as in Mastodon. What the recipient's notification policy filters is made but held back
+(`filtered`, under a request); what it drops is not made. Nobody is
 notified by themselves, by an account they block or that blocks them, or by
 an account they mute with hide_notifications.
 """
@@ -27,6 +28,8 @@ TYPES = (
     "favourite",
     "poll",
     "update",
+    "quote",  # a post of the recipient's was quoted (the status: the quoting post)
+    "quoted_update",  # a post the recipient quoted was edited (the status: their quote)
     "admin.report",  # to moderators: a new report (`report_id`)
     "admin.sign_up",  # to moderators: a new account here (from it)
     "moderation_warning",  # to the account the staff acted on (`account_warning_id`)

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import account_warnings, events, notifications, polls, severances
+from pnyx.core import account_warnings, events, notifications, polls, quotes, severances
 from pnyx.core import accounts as core_accounts
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
@@ -34,6 +34,9 @@ from pnyx.db.tables import (
     reports,
     statuses,
     users,
+)
+from pnyx.db.tables import (
+    notifications as notifications_table,
 )
 
 
@@ -113,7 +116,8 @@ def _named_when_resolved(tx: Tx, event: events.MentionsResolved) -> None:
 
 
 def _edited(tx: Tx, event: events.StatusEdited) -> None:
-    """Those the edit names for the first time, then the people here who boosted the post."""
+    """Those the edit names for the first time, then the people here who boosted the post,
+    then those here whose posts quote it (`quoted_update`)."""
     status = get_row(tx, event.status_id)
     if status is None:
         return
@@ -127,6 +131,31 @@ def _edited(tx: Tx, event: events.StatusEdited) -> None:
         .distinct()
     ):
         notify_about(tx, booster, status.account_id, "update", status)
+    for quoting_id, quoter in quotes.quoters_of(tx, status.id):
+        quoting = get_row(tx, quoting_id)
+        if quoting is not None:  # about their own post, which shows the edited one
+            notify_about(tx, quoter, status.account_id, "quoted_update", quoting)
+
+
+def _quoted(tx: Tx, event: events.QuoteAccepted) -> None:
+    """The author here of a quoted post hears of the quote once it is allowed; the
+    notification is about the quoting post, as Mastodon's."""
+    quote = quotes.get(tx, event.quote_id)
+    quoting = get_row(tx, quote.status_id) if quote is not None else None
+    if quote is None or quoting is None or quote.quoted_account_id is None:
+        return
+    recipient = quote.quoted_account_id
+    if not core_accounts.is_local(tx, recipient):
+        return
+    told = tx.scalar(
+        sa.select(sa.literal(1)).where(
+            notifications_table.c.account_id == recipient,
+            notifications_table.c.type == "quote",
+            notifications_table.c.status_id == quoting.id,
+        )
+    )
+    if not told:  # a request asked again is answered again, and told once
+        notify_about(tx, recipient, quoting.account_id, "quote", quoting)
 
 
 def _boosted(tx: Tx, event: events.StatusBoosted) -> None:
@@ -231,6 +260,7 @@ RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.MentionsResolved: _named_when_resolved,
     events.StatusBoosted: _boosted,
     events.StatusFavourited: _favourited,
+    events.QuoteAccepted: _quoted,
     events.PollClosed: _poll_closed,
     events.FollowRequested: _follow_requested,
     events.FollowAccepted: _followed,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pnyx.core import custom_emojis, events, follows, profile_media, text
+from pnyx.core import custom_emojis, events, follows, profile_media, quotes, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
@@ -36,6 +36,7 @@ class ProfileUpdate:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None  # "" clears it
+    quote_policy: str | None = None  # default of new posts: public, followers or nobody
     # New avatar and header, already processed and stored (`profile_media.prepare`).
     avatar: profile_media.StoredImage | None = None
     header: profile_media.StoredImage | None = None
@@ -75,6 +76,8 @@ def _check(tx: Tx, change: ProfileUpdate) -> None:
                 raise Invalid(f"Field value is too long (maximum is {FIELD_VALUE_MAX} characters)")
     if change.privacy is not None and change.privacy not in DEFAULT_VISIBILITIES:
         raise Invalid("Default privacy must be public, unlisted or private")
+    if change.quote_policy is not None and change.quote_policy not in quotes.POLICIES:
+        raise Invalid(quotes.BAD_POLICY)
     if change.language and not LANGUAGE_RE.match(change.language):
         raise Invalid("Default language is not a valid language code")
 
@@ -146,5 +149,7 @@ def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
         user_values["default_sensitive"] = change.sensitive
     if change.language is not None:
         user_values["default_language"] = change.language or None
+    if change.quote_policy is not None:
+        user_values["default_quote_policy"] = change.quote_policy
     if user_values:
         tx.execute(users.update().where(users.c.account_id == account_id).values(**user_values))

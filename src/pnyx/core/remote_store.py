@@ -22,6 +22,7 @@ from pnyx.core import (
     domain_blocks,
     events,
     media,
+    quotes,
     remote_media,
     status_edits,
     tombstones,
@@ -225,6 +226,9 @@ class IncomingStatus:
     poll: IncomingPoll | None = None
     attachments: list[IncomingAttachment] = field(default_factory=list)
     emojis: list[IncomingEmoji] = field(default_factory=list)  # its Emoji tags
+    quote_uri: str | None = None  # the post it quotes (core.quotes)
+    quote_authorization: str | None = None  # the quoted author's stamp allowing it
+    quote_policy: str | None = None  # who may quote it; None: its server does not say
 
 
 def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None:
@@ -260,6 +264,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
         "created_at": created_at,
         "edited_at": incoming.edited_at,
         "has_media": bool(incoming.attachments),
+        "quote_policy": incoming.quote_policy,
     }
     named = _accounts(tx, incoming.mentioned_account_ids)
     if incoming.emojis:
@@ -272,6 +277,8 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
     _add_attachments(tx, status_id, author_id, incoming.attachments)  # a new post has none
+    if incoming.quote_uri:
+        quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
     return status_id
 
 
@@ -402,8 +409,10 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
             language=incoming.language,
             edited_at=incoming.edited_at or tx.now,
             has_media=bool(incoming.attachments),
+            quote_policy=incoming.quote_policy,
         )
     )
+    quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
     _store_attachments(tx, status_id, status.account_id, incoming.attachments)
     if incoming.emojis:
         _store_emojis(tx, _domain_of(tx, status.account_id), incoming.emojis)

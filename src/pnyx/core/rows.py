@@ -44,6 +44,7 @@ class StatusRow(Protocol):
     has_media: bool
     created_at: datetime
     edited_at: datetime | None
+    quote_policy: str | None
 
 
 class AccountRow(Protocol):
@@ -122,6 +123,7 @@ class UserRow(Protocol):
     default_visibility: str
     default_sensitive: bool
     default_language: str | None
+    default_quote_policy: str
     created_at: datetime
     last_sign_in_at: datetime | None
 

@@ -91,6 +91,8 @@ def _params(data: statuses.StatusInput, media_ids: list[str]) -> dict[str, Any]:
         "language": data.language,
         "in_reply_to_id": str(data.in_reply_to_id) if data.in_reply_to_id else None,
         "application_id": data.application_id,
+        "quoted_status_id": str(data.quoted_status_id) if data.quoted_status_id else None,
+        "quote_approval_policy": data.quote_policy,
         "idempotency": data.idempotency_key,
         "scheduled_at": None,
         "with_rate_limit": False,
@@ -100,6 +102,7 @@ def _params(data: statuses.StatusInput, media_ids: list[str]) -> dict[str, Any]:
 def _input(params: dict[str, Any]) -> statuses.StatusInput:
     poll = params.get("poll")
     reply = params.get("in_reply_to_id")
+    quoted = params.get("quoted_status_id")
     return statuses.StatusInput(
         text=params.get("text") or "",
         spoiler_text=params.get("spoiler_text") or "",
@@ -110,6 +113,8 @@ def _input(params: dict[str, Any]) -> statuses.StatusInput:
         visibility=params.get("visibility"),
         in_reply_to_id=int(reply) if reply else None,
         application_id=params.get("application_id"),
+        quoted_status_id=int(quoted) if quoted else None,
+        quote_policy=params.get("quote_approval_policy"),
     )
 
 

@@ -15,11 +15,12 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, polls, text
+from pnyx.core import events, media, polls, quotes, text
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.rows import StatusRow
+from pnyx.core.rows import PollRow, StatusRow
 from pnyx.core.statuses import (
     StatusContent,
+    ValidPoll,
     add_mentions,
     here_of,
     look_up_first,
@@ -54,7 +55,8 @@ def _snapshot(tx: Tx, status: StatusRow, poll_options: list[str] | None, at: dat
 
 
 def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
-    """Change a post's text, warning, sensitivity, language or poll, keeping its history.
+    """Change a post's text, warning, sensitivity, language, poll or who may quote it,
+    keeping its history.
 
     The first edit also records the original version, so the history always starts with what
     was first published. Changing a poll's options (or its kind) starts the voting over.
@@ -72,6 +74,9 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     if spoiler:
         sensitive = True
     language = normalize_language(data.language) or status.language
+    quote_policy = status.quote_policy
+    if data.quote_policy is not None:  # quotes already made stay, as in Mastodon
+        quote_policy = quotes.policy_for_new(status.visibility, data.quote_policy)
     tx.execute(
         statuses.update()
         .where(statuses.c.id == status_id)
@@ -82,6 +87,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             sensitive=sensitive,
             language=language,
             edited_at=tx.now,
+            quote_policy=quote_policy,
         )
     )
     updated = stored_row(tx, status_id)
@@ -104,6 +110,28 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     set_tags(tx, status_id, rendered.tags)
     media.set_for_status(tx, status_id, carried, data.media_attributes)
 
+    _apply_poll(tx, status, old_poll, new_poll)
+    record_version(
+        tx,
+        status,
+        list(old_poll.options) if old_poll else None,
+        new_poll.options if new_poll else None,
+    )
+    ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
+    edit_event = events.StatusEdited(
+        status_id,
+        mentioned=here_of(rendered.mentions, set(named_anew)),
+        tell_other_servers=ready,
+    )
+    events.record(tx, edit_event)
+    return status_id
+
+
+def _apply_poll(
+    tx: Tx, status: StatusRow, old_poll: PollRow | None, new_poll: ValidPoll | None
+) -> None:
+    """The edited post's poll: removed, made, or changed (a change of options starts the
+    voting over, `polls.update`)."""
     if new_poll is None:
         if old_poll is not None:
             polls.remove(tx, old_poll.id)
@@ -112,7 +140,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             raise Invalid("Poll expires at can't be blank")
         polls.create(
             tx,
-            status_id,
+            status.id,
             status.account_id,
             new_poll.options,
             expires_in=new_poll.expires_in,
@@ -128,20 +156,6 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             multiple=new_poll.multiple,
             hide_totals=new_poll.hide_totals,
         )
-    record_version(
-        tx,
-        status,
-        list(old_poll.options) if old_poll else None,
-        new_poll.options if new_poll else None,
-    )
-    ready = not look_up_first(tx, "update", status_id, rendered.unresolved)
-    edit_event = events.StatusEdited(
-        status_id,
-        mentioned=here_of(rendered.mentions, set(named_anew)),
-        tell_other_servers=ready,
-    )
-    events.record(tx, edit_event)
-    return status_id
 
 
 def _media_of_edit(tx: Tx, status: StatusRow, data: EditInput) -> list[Any] | None:

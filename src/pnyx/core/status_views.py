@@ -36,6 +36,7 @@ from pnyx.db.tables import (
     oauth_apps,
     poll_votes,
     polls,
+    quotes,
     status_pins,
     status_tags,
     statuses,
@@ -71,6 +72,12 @@ class StatusBundle:
     cards: dict[int, Row] = field(default_factory=dict)
     # (domain, shortcode) -> the custom emoji rows the loaded posts' texts name
     emojis: dict[tuple[str | None, str], Row] = field(default_factory=dict)
+    # quoting status id -> its row of `quotes` (the quoted posts are loaded in `statuses`)
+    quotes: dict[int, Row] = field(default_factory=dict)
+    # quoting status id -> the quote's state as this viewer is shown it (`core.quotes`)
+    quote_states: dict[int, str] = field(default_factory=dict)
+    following: set[int] = field(default_factory=set)  # authors the viewer follows (quotes)
+    quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -109,6 +116,10 @@ def _statements() -> dict[str, Executable]:
         .where(in_ids(status_tags.c.status_id, "ids")),
         "polls": sa.select(polls).where(in_ids(polls.c.status_id, "ids")),
         "cards": preview_cards.card_query(),
+        "quotes": sa.select(quotes).where(in_ids(quotes.c.status_id, "ids")),
+        "quotes_count": sa.select(quotes.c.quoted_status_id, sa.func.count())
+        .where(in_ids(quotes.c.quoted_status_id, "ids"), quotes.c.state == "accepted")
+        .group_by(quotes.c.quoted_status_id),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
@@ -173,6 +184,56 @@ def _load_rows(
     if boosted_ids:
         for row in tx.execute(q["statuses"], {"ids": list(boosted_ids)}):
             bundle.statuses[row.id] = row
+
+
+def _load_quoted(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None:
+    """The quotes the loaded posts make, and the posts they quote; a quoted post shows its
+    own quote as a ShallowQuote, whose state needs its quoted post too (two levels)."""
+    asked = list(bundle.statuses)
+    for _level in range(2):
+        for quote in tx.execute(q["quotes"], {"ids": asked}):
+            bundle.quotes[quote.status_id] = quote
+        quoted_ids = {
+            quote.quoted_status_id for quote in bundle.quotes.values() if quote.quoted_status_id
+        } - bundle.statuses.keys()
+        if not quoted_ids:
+            break
+        for row in tx.execute(q["statuses"], {"ids": list(quoted_ids)}):
+            bundle.statuses[row.id] = row
+        asked = list(quoted_ids)
+    counted = [sid for sid, row in bundle.statuses.items() if not row.reblog_of_id]
+    for quoted_id, count in tx.execute(q["quotes_count"], {"ids": counted}):
+        bundle.quotes_count[quoted_id] = count
+
+
+def _decide_quotes(tx: Tx, bundle: StatusBundle) -> None:
+    """How each loaded quote shows to the viewer, as Mastodon's: an accepted quote of a post
+    that is gone is `deleted`; of a post the viewer may not see, `unauthorized` (or
+    `blocked_account`, `blocked_domain`, `muted_account` for the viewer's own choices). Also
+    whom the viewer follows, for each post's `quote_approval`."""
+    viewer = bundle.viewer_id
+    rows = bundle.statuses.values()
+    followers_only = any(r.quote_policy == "followers" and r.account_id != viewer for r in rows)
+    if not bundle.quotes and (viewer is None or not followers_only):
+        return
+    authors = {r.account_id for r in rows}
+    ctx = visibility.load_context(tx, bundle.viewer_id, authors, list(bundle.statuses))
+    bundle.following = ctx.following
+    for status_id, quote in bundle.quotes.items():
+        state = quote.state
+        quoted = bundle.statuses.get(quote.quoted_status_id) if quote.quoted_status_id else None
+        if state == "accepted":
+            if quoted is None:
+                state = "deleted"
+            elif quoted.account_id in ctx.blocked:
+                state = "blocked_account"
+            elif quoted.account_id in ctx.domain_blocked:
+                state = "blocked_domain"
+            elif decisions.decide(decisions.VISIBLE, ctx, quoted).action == "hide":
+                state = "unauthorized"
+            elif quoted.account_id in ctx.muted and quoted.account_id != bundle.viewer_id:
+                state = "muted_account"
+        bundle.quote_states[status_id] = state
 
 
 def _pick_visible(
@@ -284,6 +345,7 @@ def load(
         return bundle
     q = _statements()
     _load_rows(tx, q, bundle, list(status_ids))
+    _load_quoted(tx, q, bundle)
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
@@ -312,6 +374,7 @@ def load(
     bundle.visible = _pick_visible(
         tx, bundle, status_ids, hide_muted=hide_muted, filter_context=filter_context
     )
+    _decide_quotes(tx, bundle)
     app_ids = {r.application_id for r in all_rows if r.application_id}
     if app_ids:
         for app in tx.execute(q["apps"], {"ids": list(app_ids)}):
@@ -449,7 +512,8 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
     own marks (favourited, boosted, bookmarked, pinned, muted thread, poll votes) read for all
     of them in one query, and what their filters match (`filter_matches`, compiled for all of
     them in one query). The rows and what was rendered of them stay shared, so a post sent to
-    many viewers at once (a live stream) is loaded and its authors rendered once. Which of them
+    many viewers at once (a live stream) is loaded and its authors rendered once. How each
+    quote shows is decided for each of them (`_decide_quotes`). Which of them
     may see it at all is the caller's to have decided; which filter context hides it too."""
     viewers = sorted(set(viewer_ids))
     per_viewer = {
@@ -463,9 +527,13 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
             pinned=set(),
             muted_conversations=set(),
             filter_matches={},
+            quote_states={},
+            following=set(),
         )
         for v in viewers
     }
+    for mine in per_viewer.values():
+        _decide_quotes(tx, mine)  # a query per viewer, only when the posts quote or ask follows
     for viewer, filters in filter_matching.load_active_many(tx, viewers).items():
         _match_filters(per_viewer[viewer], filters)
     if not viewers or not bundle.statuses:

@@ -19,7 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, notifications, polls, text, tombstones, uris, visibility
+from pnyx.core import (
+    events,
+    media,
+    notifications,
+    polls,
+    quotes,
+    text,
+    tombstones,
+    uris,
+    visibility,
+)
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
@@ -93,6 +103,7 @@ class StatusContent:
     media_ids: list[str] | None = None  # None: not given (an edit keeps the media it had)
     # An edit's changes to the alt text and focal point of the media it carries, by id.
     media_attributes: list[tuple[int, media.Attributes]] = field(default_factory=list)
+    quote_policy: str | None = None  # who may quote it: public, followers, nobody (core.quotes)
 
 
 @dataclass
@@ -103,6 +114,7 @@ class StatusInput(StatusContent):
     in_reply_to_id: int | None = None
     application_id: int | None = None
     idempotency_key: str | None = None
+    quoted_status_id: int | None = None  # the post this one quotes (core.quotes)
 
 
 # --- Lookups ------------------------------------------------------------------------------
@@ -407,6 +419,13 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     parent = _reply_parent(tx, account_id, data.in_reply_to_id)
     if parent is not None:
         chosen = visibility.reply_visibility(parent.visibility, chosen)
+    quoted = None
+    if data.quoted_status_id is not None:
+        quoted = quotes.quotable_for(tx, account_id, data.quoted_status_id)
+        chosen = quotes.quote_visibility(quoted[0], chosen)
+    quote_policy = quotes.policy_for_new(
+        chosen, data.quote_policy or (user.default_quote_policy if user else None)
+    )
 
     sensitive = data.sensitive
     if sensitive is None:
@@ -416,6 +435,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     language = normalize_language(data.language) or (user.default_language if user else None)
 
     rendered = text.render(tx, body)
+    if quoted is not None:
+        quotes.check_private_mention(account_id, quoted[0], chosen, rendered.mentions)
     status_id = new_id()
     conversation_id = status_id
     if parent is not None:
@@ -438,10 +459,13 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
         "application_id": data.application_id,
         "has_media": bool(attached),
         "created_at": tx.now,
+        "quote_policy": quote_policy,
     }
-    insert_status(
+    stored = insert_status(
         tx, values, rendered.mentions, rendered.tags, parent, unresolved=rendered.unresolved
     )
+    if quoted is not None and stored is not None:
+        quotes.attach(tx, stored, *quoted)
 
     media.attach(tx, status_id, attached)
     if data.idempotency_key:

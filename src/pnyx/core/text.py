@@ -277,7 +277,9 @@ def sanitize_remote_html(fragment: str) -> str:
     """HTML from another server, cut down to Mastodon's allowlist.
 
     Scripts, styles and event handlers go; links keep only http(s) targets and always get
-    rel="nofollow noopener noreferrer"; only the microformat/ellipsis classes survive.
+    rel="nofollow noopener noreferrer"; only the microformat/ellipsis classes survive, and
+    `quote-inline` on a paragraph (the "RE: <link>" a quote post carries for readers without
+    quotes, which apps that show the quote hide).
     """
     return nh3.clean(
         fragment or "",
@@ -286,6 +288,6 @@ def sanitize_remote_html(fragment: str) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https"},
         link_rel=LINK_REL,
-        allowed_classes={"a": _ALLOWED_CLASSES, "span": _ALLOWED_CLASSES},
+        allowed_classes={"a": _ALLOWED_CLASSES, "span": _ALLOWED_CLASSES, "p": {"quote-inline"}},
         strip_comments=True,
     )

@@ -589,8 +589,8 @@ def may_reply(viewer_id: int | None, status: StatusLike) -> bool:
 
 def may_quote(viewer_id: int | None, status: StatusLike) -> bool:
     """Quoting shows the post to the quoter's audience, so the rule of boosts applies: what
-    anyone may see, or one's own followers-only post. No quote is made here yet; the rule is
-    decided now so that the API, the web and federation will ask the same question."""
+    anyone may see, or one's own followers-only post. The post's own quote policy narrows
+    this further (`core.quotes`, which asks this first)."""
     return may_boost(viewer_id, status)
 
 

@@ -66,6 +66,8 @@ ALERTS = (
     "favourite",
     "poll",
     "update",
+    "quote",
+    "quoted_update",
     "admin.sign_up",
     "admin.report",
 )
@@ -454,6 +456,8 @@ _TITLES = {
     "favourite": "{name} favourited your post",
     "poll": "A poll has ended",
     "update": "{name} edited a post you boosted",
+    "quote": "{name} quoted your post",
+    "quoted_update": "{name} edited a post you quoted",
     "admin.sign_up": "{name} signed up",
     "admin.report": "New report about {name}",
 }

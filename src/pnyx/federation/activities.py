@@ -17,6 +17,7 @@ from pnyx.core import audiences, custom_emojis, keys
 from pnyx.core import events as ev
 from pnyx.core import federation_reads as reads
 from pnyx.core import polls as core_polls
+from pnyx.core import quotes as core_quotes
 from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
 
@@ -66,7 +67,12 @@ def _created(tx, event: ev.StatusCreated | ev.MentionsResolved) -> list[Rendered
 
 
 def _updated(
-    tx, event: ev.StatusEdited | ev.PollCountsChanged | ev.PollClosed | ev.MentionsResolved
+    tx,
+    event: ev.StatusEdited
+    | ev.PollCountsChanged
+    | ev.PollClosed
+    | ev.MentionsResolved
+    | ev.QuoteTermsChanged,
 ) -> list[Rendered]:
     """An edit, and a local poll's new counts or end: the post as it is now, in an Update
     that also reaches those who voted in its poll."""
@@ -152,6 +158,96 @@ def _favourite_undone(tx, event: ev.FavouriteUndone) -> list[Rendered]:
         return as2.undo(event.uri + "#undo", actor_uri=actor.uri, activity=like)
 
     return _to_status_author(tx, event.account_id, event.status_id, undo)
+
+
+# --- Quotes (FEP-044f) --------------------------------------------------------------------
+
+
+def _quote_parts(tx, quote_id: int):
+    """(quote, quoting post, its author, quoted author) or None when any is gone."""
+    quote = core_quotes.get(tx, quote_id)
+    if quote is None or quote.quoted_account_id is None:
+        return None
+    quoting = reads.status(tx, quote.status_id)
+    if quoting is None:
+        return None
+    quoter = reads.account(tx, quoting.account_id)
+    quoted_author = reads.account(tx, quote.quoted_account_id)
+    if quoter is None or quoted_author is None:
+        return None
+    return quote, quoting, quoter, quoted_author
+
+
+def _request_doc(quote, quoting, quoter) -> dict:
+    return {
+        "id": quote.request_uri,
+        "type": "QuoteRequest",
+        "actor": quoter.uri,
+        "object": quote.quoted_uri,
+        "instrument": quoting.uri,
+    }
+
+
+def _quote_requested(tx, event: ev.QuoteRequested) -> list[Rendered]:
+    """Ask the quoted post's server; the quoting post travels with the request."""
+    parts = _quote_parts(tx, event.quote_id)
+    if parts is None:
+        return []
+    quote, quoting, quoter, quoted_author = parts
+    if quote.state != "pending" or not quote.request_uri or quoted_author.domain is None:
+        return []
+    activity = as2.quote_request(
+        quote.request_uri,
+        actor_uri=quoter.uri,
+        object_uri=quote.quoted_uri,
+        instrument=status_document(tx, quoting.id),
+    )
+    inboxes = audiences.account_inboxes(tx, [quoted_author.id], shared=False)
+    return [(quoter.id, activity, inboxes)]
+
+
+def _quote_answered(tx, event: ev.QuoteAccepted | ev.QuoteRejected) -> list[Rendered]:
+    """The quoted author's answer to a request from elsewhere: Accept with the stamp, or
+    Reject, to the quoting author."""
+    parts = _quote_parts(tx, event.quote_id)
+    if parts is None:
+        return []
+    quote, quoting, quoter, quoted_author = parts
+    if quoting.local or not quote.request_uri or quoted_author.domain is not None:
+        return []
+    accepted = isinstance(event, ev.QuoteAccepted)
+    if accepted != (quote.state == "accepted"):
+        return []  # changed since: the later event answers
+    suffix = "accepts" if accepted else "rejects"
+    activity = as2.quote_answer(
+        f"{quoted_author.uri}#quotes/{quote.id}/{suffix}",
+        accepted=accepted,
+        actor_uri=quoted_author.uri,
+        request=_request_doc(quote, quoting, quoter),
+        to=quoter.uri,
+        stamp=quote.approval_uri,
+    )
+    inboxes = audiences.account_inboxes(tx, [quoter.id], shared=False)
+    return [(quoted_author.id, activity, inboxes)]
+
+
+def _quote_revoked(tx, event: ev.QuoteRevoked) -> list[Rendered]:
+    """The stamp is deleted: the quoting post's server shows the quote as revoked."""
+    parts = _quote_parts(tx, event.quote_id)
+    if parts is None:
+        return []
+    quote, quoting, quoter, quoted_author = parts
+    if quoting.local or not quote.approval_uri or quoted_author.domain is not None:
+        return []
+    activity = as2.delete(
+        quote.approval_uri,
+        actor_uri=quoted_author.uri,
+        id=f"{quote.approval_uri}#delete",
+        to=[quoter.uri],
+    )
+    activity["object"]["type"] = "QuoteAuthorization"
+    inboxes = audiences.account_inboxes(tx, [quoter.id])
+    return [(quoted_author.id, activity, inboxes)]
 
 
 # --- Polls ---------------------------------------------------------------------------------
@@ -274,6 +370,11 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.BoostUndone: _boost_undone,
     ev.StatusFavourited: _favourited,
     ev.FavouriteUndone: _favourite_undone,
+    ev.QuoteRequested: _quote_requested,
+    ev.QuoteAccepted: _quote_answered,
+    ev.QuoteRejected: _quote_answered,
+    ev.QuoteRevoked: _quote_revoked,
+    ev.QuoteTermsChanged: _updated,
     ev.PollVoted: _voted,
     ev.PollCountsChanged: _updated,
     ev.PollClosed: _updated,

@@ -65,6 +65,7 @@ __all__ = [
     "parse_activity",
     "parse_actor",
     "parse_object",
+    "quote_policy",
     "same_origin",
     "visibility_of",
 ]
@@ -91,6 +92,7 @@ KNOWN_ACTIVITY_TYPES = frozenset(
         "Add",
         "Remove",
         "Move",
+        "QuoteRequest",
     }
 )
 # Activities that may arrive without an id: their effect is keyed by (actor, object) anyway.
@@ -154,6 +156,10 @@ class RemoteObject:
     attachments: list[RemoteAttachment] = field(default_factory=list)
     poll: RemotePoll | None = None
     quote_uri: str | None = None
+    quote_authorization: str | None = None  # FEP-044f: the stamp allowing the quote
+    # Who may quote it: the actors and collections `interactionPolicy.canQuote` approves
+    # (None: the sender says nothing); `quote_policy` reads them with the author's followers
+    quote_approvers: list[str] | None = None
     audience: str | None = None
     # Set when this is a vote in a poll (a Note with a name, inReplyTo, and no content).
     vote_name: str | None = None
@@ -374,6 +380,36 @@ def _quote_uri(doc: dict) -> str | None:
     return None
 
 
+def _quote_approvers(doc: dict) -> list[str] | None:
+    """Who `interactionPolicy.canQuote` approves, at once or by hand (the same to us, as to
+    Mastodon: either way this server asks, and the answer decides); None when the post does
+    not say (an older server)."""
+    policy = doc.get("interactionPolicy")
+    can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(can_quote, dict):
+        return None
+    approved = [*as_list(can_quote.get("automaticApproval"))]
+    approved += as_list(can_quote.get("manualApproval"))
+    found = (id_of(x) for x in approved[:MAX_RECIPIENTS])
+    return [normalize_audience(u) for u in found if isinstance(u, str)]
+
+
+def quote_policy(
+    approvers: list[str] | None, author_uri: str, followers_url: str | None
+) -> str | None:
+    """A post's `canQuote` as a policy here: `public` when everyone is approved, `followers`
+    when the author's followers are, `nobody` when only the author is; None (its server may
+    be asked) when the post does not say, or names others we cannot tell apart."""
+    if approvers is None:
+        return None
+    if PUBLIC in approvers:
+        return "public"
+    others = [u for u in approvers if u != author_uri]
+    if followers_url and followers_url in others:
+        return "followers"
+    return None if others else "nobody"
+
+
 def parse_object(doc: dict) -> RemoteObject:
     """A remote object -> RemoteObject. InvalidDocument when unusable (no id, no author);
     UnsupportedType (a subclass) for kinds we do not show (ChatMessage, Tombstone...)."""
@@ -407,6 +443,8 @@ def parse_object(doc: dict) -> RemoteObject:
         emojis=emojis,
         attachments=_attachments(doc),
         quote_uri=_quote_uri(doc),
+        quote_authorization=http_url(id_of(doc.get("quoteAuthorization"))),
+        quote_approvers=_quote_approvers(doc),
         audience=http_url(id_of(doc.get("audience"))),
     )
     name = first_text(doc, "name")

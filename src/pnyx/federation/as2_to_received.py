@@ -96,6 +96,11 @@ def incoming_status(tx, obj: parse.RemoteObject, author) -> IncomingStatus:
         poll=poll,
         attachments=[incoming_attachment(a) for a in obj.attachments],
         emojis=incoming_emojis(obj.emojis),
+        quote_uri=obj.quote_uri,
+        quote_authorization=obj.quote_authorization,
+        quote_policy=parse.quote_policy(
+            obj.quote_approvers, obj.attributed_to, author.followers_url
+        ),
     )
 
 

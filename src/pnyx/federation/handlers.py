@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pnyx.config import Settings
-from pnyx.core import blocks_mutes, erasure, federation_reads, follows, interactions
+from pnyx.core import blocks_mutes, erasure, federation_reads, follows, interactions, quotes
 from pnyx.core import polls as core_polls
 from pnyx.core import remote_store as received
 from pnyx.core.errors import CoreError
@@ -145,7 +145,24 @@ def _follow_target(activity) -> tuple[str | None, str | None]:
     return None, activity.object_id
 
 
+def _quote_answer(tx, activity, ctx: Context, *, accepted: bool) -> bool:
+    """An Accept or Reject of one of our QuoteRequests (FEP-044f); whether it was one. The
+    Accept's `result` is the stamp the quoted author's server issued."""
+    inner = _embedded(activity)
+    request_id = parse.id_of(inner.get("id")) if inner is not None else activity.object_id
+    if inner is not None and inner.get("type") not in (None, "QuoteRequest"):
+        return False
+    if not request_id:
+        return False
+    stamp = parse.id_of(activity.raw.get("result")) if accepted else None
+    if accepted and not (stamp and parse.same_origin(stamp, ctx.signer.uri)):
+        return inner is not None  # an Accept of a quote without its stamp allows nothing
+    return quotes.answered(tx, request_id, ctx.signer.id, stamp)
+
+
 def on_accept(tx, activity, ctx: Context) -> None:
+    if _quote_answer(tx, activity, ctx, accepted=True):
+        return
     follower_uri, follow_id = _follow_target(activity)
     signer = ctx.signer
     requesters = follows.requesters_answered(
@@ -159,6 +176,8 @@ def on_accept(tx, activity, ctx: Context) -> None:
 
 
 def on_reject(tx, activity, ctx: Context) -> None:
+    if _quote_answer(tx, activity, ctx, accepted=False):
+        return
     follower_uri, follow_id = _follow_target(activity)
     follower = federation_reads.local_account_id(tx, follower_uri)
     if follower is None and follow_id:
@@ -185,9 +204,14 @@ def _check_post(obj_doc: dict, signer) -> parse.RemoteObject | None:
 
 def _store_post(tx, obj: parse.RemoteObject, ctx: Context) -> int | None:
     """Store the sender's own post (what `resolve.store_object` does for a fetched one): its
-    parent is fetched first, when we do not hold it, by a job of its own."""
+    parent and the post it quotes are fetched first, when we do not hold them, by jobs of
+    their own."""
     if obj.in_reply_to_uri and received.status_by_uri(tx, obj.in_reply_to_uri) is None:
         ctx.needs(obj.in_reply_to_uri, STATUS, depth=1)
+    quoted = obj.quote_uri
+    elsewhere = quoted and parse.origin(quoted) != parse.origin(tx.settings.base_url)
+    if elsewhere and received.status_by_uri(tx, quoted) is None:
+        ctx.needs(quoted, STATUS, depth=1)  # the quoted post, to show with the quote
     signer = ctx.signer
     status_id = received.store_status(tx, signer.id, records.incoming_status(tx, obj, signer))
     if status_id is not None:
@@ -219,7 +243,42 @@ def on_create(tx, activity, ctx: Context) -> None:
 
 def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
     mentioned = records.known_account_ids(tx, [href for href, _ in obj.mentions])
-    return received.relevant_here(tx, signer.id, mentioned, obj.in_reply_to_uri)
+    if received.relevant_here(tx, signer.id, mentioned, obj.in_reply_to_uri):
+        return True
+    quoted = received.status_by_uri(tx, obj.quote_uri) if obj.quote_uri else None
+    return quoted is not None and bool(quoted.local)  # a quote of a post of ours
+
+
+def on_quote_request(tx, activity, ctx: Context) -> None:
+    """FEP-044f: another server asks whether its author may quote a post of ours. The quoting
+    post comes embedded (stored as any post of the sender's), or by its id (fetched first);
+    the answer goes out as an Accept with a stamp, or a Reject (`core.quotes.requested`)."""
+    signer = ctx.signer
+    quoted = received.status_by_uri(tx, activity.object_id) if activity.object_id else None
+    if activity.id is None or not parse.same_origin(activity.id, signer.uri):
+        return
+    if quoted is None or not quoted.local:
+        return
+    instrument = parse.as_list(activity.raw.get("instrument"))
+    first = instrument[0] if instrument else None
+    if isinstance(first, dict) and first.get("type") in POST_TYPES:
+        obj = _check_post(first, signer)
+        if obj is None or obj.quote_uri != quoted.uri:
+            return
+        quoting = received.status_by_uri(tx, obj.uri)
+        if quoting is None:
+            _store_post(tx, obj, ctx)
+            quoting = received.status_by_uri(tx, obj.uri)
+    else:
+        uri = parse.id_of(first)
+        if not isinstance(uri, str) or not parse.same_origin(uri, signer.uri):
+            return
+        quoting = received.status_by_uri(tx, uri)
+        if quoting is None:
+            ctx.needs(uri, STATUS)
+    if quoting is None or quoting.account_id != signer.id:
+        return
+    quotes.requested(tx, quoting, quoted, activity.id)
 
 
 def _count_vote(tx, obj: parse.RemoteObject, signer) -> None:
@@ -277,6 +336,8 @@ def on_delete(tx, activity, ctx: Context) -> None:
         # The account was deleted at its origin: hidden at once, then erased (core.erasure).
         erasure.erase_remote_account(tx, signer.id)
         return
+    if quotes.authorization_withdrawn(tx, target, signer.id):
+        return  # a QuoteAuthorization stamp: the quote it allowed is revoked
     received.delete_remote_status(tx, target, signer.id)
 
 
@@ -423,6 +484,7 @@ def on_move(tx, activity, ctx: Context) -> None:
 HANDLERS = {
     "Follow": on_follow,
     "Accept": on_accept,
+    "QuoteRequest": on_quote_request,
     "Reject": on_reject,
     "Create": on_create,
     "Update": on_update,

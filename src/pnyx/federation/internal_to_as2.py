@@ -9,6 +9,7 @@ because most of the fediverse was written against it.
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -179,6 +180,7 @@ def note(
     poll=None,
     in_reply_to_uri: str | None = None,
     quote: str | None = None,
+    quote_authorization: str | None = None,
     attachments: Iterable = (),
     emojis: Iterable = (),
 ) -> dict:
@@ -186,7 +188,9 @@ def note(
 
     `mentions`: accounts with uri, username, domain (None for local). `tags`: hashtag names
     as written. `in_reply_to_uri`: the parent's id (the row's own `in_reply_to_uri` is used when
-    not given). `quote`: the quoted post's id, sent under the three names readers look for.
+    not given). `quote`: the quoted post's id, sent under the names readers look for, with
+    `quote_authorization` (the quoted author's stamp) once it is allowed. Every local post
+    says who may quote it (`interactionPolicy.canQuote`, from its `quote_policy`).
     """
     mentions = list(mentions)
     to, cc = addressing(
@@ -226,11 +230,72 @@ def note(
     if status.language:
         doc["contentMap"] = {status.language: status.content}
     if quote:
-        doc["quote"] = doc["quoteUrl"] = doc["_misskey_quote"] = quote
+        doc["quote"] = doc["quoteUrl"] = doc["quoteUri"] = doc["_misskey_quote"] = quote
+        # For readers without quotes, a link to the quoted post, as Mastodon sends it (apps
+        # that show the quote hide this paragraph).
+        link = html.escape(quote)
+        inline = f'<p class="quote-inline">RE: <a href="{link}">{link}</a></p>'
+        doc["content"] = inline + status.content
+        if status.language:
+            doc["contentMap"] = {status.language: doc["content"]}
+        if quote_authorization:
+            doc["quoteAuthorization"] = quote_authorization
+    policy = getattr(status, "quote_policy", None)
+    if getattr(status, "local", False) and policy is not None:
+        doc["interactionPolicy"] = {"canQuote": can_quote(policy, status, author)}
     doc["attachment"] = [document(m) for m in attachments]
     doc["tag"] = tag_list
     if poll is not None:
         doc.update(_question_fields(poll))
+    return doc
+
+
+def can_quote(policy: str, status, author) -> dict:
+    """`canQuote` of a post: everyone, the author's followers, or only the author (what the
+    policy `nobody`, and every followers-only or direct post, come to)."""
+    if status.visibility in ("private", "direct"):
+        policy = "nobody"
+    automatic = [author.uri]
+    if policy == "public":
+        automatic.append(PUBLIC)
+    elif policy == "followers":
+        automatic.append(author.followers_url)
+    return {"automaticApproval": automatic, "manualApproval": []}
+
+
+def quote_request(id: str, *, actor_uri: str, object_uri: str, instrument: dict) -> dict:
+    """FEP-044f: ask the quoted post's author to allow a quote (the quoting post embedded)."""
+    return {
+        "@context": OBJECT_CONTEXT,
+        "id": id,
+        "type": "QuoteRequest",
+        "actor": actor_uri,
+        "object": object_uri,
+        "instrument": _without_context(instrument),
+    }
+
+
+def quote_authorization(id: str, *, author_uri: str, quoting_uri: str, quoted_uri: str) -> dict:
+    """FEP-044f: the stamp a quoted author's server serves at `id` for one allowed quote."""
+    return {
+        "@context": OBJECT_CONTEXT,
+        "id": id,
+        "type": "QuoteAuthorization",
+        "attributedTo": author_uri,
+        "interactingObject": quoting_uri,
+        "interactionTarget": quoted_uri,
+    }
+
+
+def quote_answer(
+    id: str, *, accepted: bool, actor_uri: str, request: dict, to: str, stamp: str | None
+) -> dict:
+    """The Accept (with the stamp as `result`) or Reject of a QuoteRequest."""
+    doc = _simple("Accept" if accepted else "Reject", id, actor_uri, _without_context(request))
+    doc["@context"] = OBJECT_CONTEXT
+    doc["to"] = [to]
+    if accepted and stamp:
+        doc["result"] = stamp
     return doc
 
 
@@ -264,6 +329,7 @@ def status_note(bundle, status_id: int, settings) -> dict:
     in the order of their names, as written by the author."""
     status = bundle.statuses[status_id]
     tags = sorted(bundle.tags.get(status_id, ()), key=lambda tag: tag.name)
+    quote = bundle.quotes.get(status_id)
     return note(
         status,
         bundle.accounts[status.account_id],
@@ -272,6 +338,10 @@ def status_note(bundle, status_id: int, settings) -> dict:
         tags=[tag.display_name or tag.name for tag in tags],
         poll=bundle.polls.get(status_id),
         in_reply_to_uri=bundle.in_reply_to_uris.get(status_id),
+        quote=quote.quoted_uri if quote is not None else None,
+        quote_authorization=(
+            quote.approval_uri if quote is not None and quote.state == "accepted" else None
+        ),
         attachments=bundle.media.get(status_id, ()),
         emojis=status_views.emoji_rows_of(bundle, status),
     )

@@ -213,6 +213,11 @@ def store_object(db: Database, settings: Settings, doc: dict, *, depth: int = 0)
                 log.info(
                     "parent %s of %s not fetched: %s", obj.in_reply_to_uri, obj.uri, exc.reason
                 )
+    if obj.quote_uri and depth < MAX_THREAD_DEPTH:
+        try:
+            fetch_status(db, settings, obj.quote_uri, depth=depth + 1)  # known: nothing to do
+        except ResolveError as exc:
+            log.info("quoted post %s of %s not fetched: %s", obj.quote_uri, obj.uri, exc.reason)
 
     def work(tx):
         author = reads.account(tx, author_id)

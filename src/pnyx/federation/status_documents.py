@@ -98,7 +98,30 @@ async def status_activity(request: Request) -> Response:
     return await _status_response(request, activity=True)
 
 
+async def quote_authorization(request: Request) -> Response:
+    """`/users/{username}/quote_authorizations/{id}`: the stamp by which a local author allowed
+    one quote (FEP-044f), which other servers fetch to check a quote; 404 once revoked."""
+    quote_id = parse_id(str(request.path_params["id"]))
+    if quote_id is None:
+        return not_found()
+    if settings(request).authorized_fetch and await signer(request) is None:
+        return unsigned()
+    stamp = await database(request).read(
+        reads.quote_stamp, request.path_params["username"], quote_id
+    )
+    if stamp is None:
+        return not_found()
+    body = internal_to_as2.quote_authorization(
+        stamp["id"],
+        author_uri=stamp["author"],
+        quoting_uri=stamp["quoting"],
+        quoted_uri=stamp["quoted"],
+    )
+    return document(body, cacheable=False)
+
+
 routes = [
+    Route("/users/{username}/quote_authorizations/{id}", quote_authorization, methods=["GET"]),
     Route("/users/{username}/statuses/{id}", status, methods=["GET"]),
     Route("/users/{username}/statuses/{id}/activity", status_activity, methods=["GET"]),
 ]

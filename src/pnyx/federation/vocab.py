@@ -45,7 +45,19 @@ EXTENSIONS: dict = {
     # quotes: FEP-044f, and the older spellings other servers still read
     "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
     "quoteUrl": "as:quoteUrl",
+    "quoteUri": "http://fedibird.com/ns#quoteUri",
     "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
+    "quoteAuthorization": {"@id": "https://w3id.org/fep/044f#quoteAuthorization", "@type": "@id"},
+    "QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest",
+    # who may quote (GoToSocial's interaction policies, as Mastodon 4.5 sends them)
+    "gts": "https://gotosocial.org/ns#",
+    "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
+    "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
+    "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
+    "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
+    "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
+    "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
+    "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},
 }
 
 # Actor types, and those that mark an automated account.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import custom_emojis, notification_groups, status_views, visibility
+from pnyx.core import custom_emojis, notification_groups, quotes, status_views, visibility
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
@@ -138,6 +138,7 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
         "privacy": user.default_visibility,
         "sensitive": user.default_sensitive,
         "language": user.default_language or "",
+        "quote_policy": user.default_quote_policy,
         "note": row.note_source,
         "fields": _fields(row, source=True),
         "follow_requests_count": follow_requests_count,
@@ -278,7 +279,35 @@ def _poll_emojis(bundle: StatusBundle, author, p) -> list[dict]:
     return custom_emojis.for_texts(bundle.emojis, author.domain, p.options)
 
 
-def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -> dict:
+def _quote(bundle: StatusBundle, row, settings: Settings, now: datetime, nested: bool):
+    """The Status's `quote`: a Quote entity with the quoted post when the viewer is shown it,
+    or, inside a quoted post, a ShallowQuote (its id only), as Mastodon nests them."""
+    quote = bundle.quotes.get(row.id)
+    if quote is None:
+        return None
+    state = bundle.quote_states.get(row.id, quote.state)
+    quoted = bundle.statuses.get(quote.quoted_status_id) if quote.quoted_status_id else None
+    shown = quoted if state == "accepted" else None
+    if nested:
+        return {"state": state, "quoted_status_id": str(shown.id) if shown else None}
+    return {
+        "state": state,
+        "quoted_status": _status_body(bundle, shown, settings, now, nested=True) if shown else None,
+    }
+
+
+def _quote_approval(bundle: StatusBundle, row) -> dict:
+    approval = quotes.approval(row, bundle.viewer_id, row.account_id in bundle.following)
+    return {
+        "automatic": list(approval.automatic),
+        "manual": list(approval.manual),
+        "current_user": approval.current_user,
+    }
+
+
+def _status_body(
+    bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
+) -> dict:
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
     app = bundle.apps.get(row.application_id) if row.application_id else None
@@ -313,6 +342,7 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         "reblogs_count": row.reblogs_count,
         "favourites_count": row.favourites_count,
         "replies_count": row.replies_count,
+        "quotes_count": bundle.quotes_count.get(row.id, 0),
         "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id else None,
         "in_reply_to_account_id": (
             str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None
@@ -326,6 +356,8 @@ def _status_body(bundle: StatusBundle, row, settings: Settings, now: datetime) -
         "card": preview_card(bundle.cards[row.id]) if row.id in bundle.cards else None,
         "language": row.language,
         "text": None,
+        "quote": _quote(bundle, row, settings, now, nested),
+        "quote_approval": _quote_approval(bundle, row),
     }
     if viewer is not None:
         data["favourited"] = row.id in bundle.favourited
@@ -386,7 +418,7 @@ def relationship(rel) -> dict:
 # Notifications whose entity carries the status they are about (Mastodon omits the key for the
 # others, such as follow).
 STATUS_NOTIFICATION_TYPES = frozenset(
-    ("mention", "status", "reblog", "favourite", "poll", "update")
+    ("mention", "status", "reblog", "favourite", "poll", "update", "quote", "quoted_update")
 )
 
 

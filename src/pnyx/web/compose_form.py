@@ -89,6 +89,7 @@ class ComposeForm:
     poll_expires_in: str = str(DEFAULT_POLL_SECONDS)
     poll_multiple: bool = False
     in_reply_to_id: str = ""
+    quoted_status_id: str = ""  # the post this one quotes (core.quotes)
     return_to: str = ""
     idempotency_key: str = ""
     # Images sent with a new post (bytes, by slot 1-4) and their descriptions (alt text).
@@ -108,6 +109,7 @@ class ComposeForm:
             poll_expires_in=form_str(form, "poll_expires_in").strip()[:12],
             poll_multiple=form_str(form, "poll_multiple") in ("1", "on", "true"),
             in_reply_to_id=form_str(form, "in_reply_to_id").strip()[:30],
+            quoted_status_id=form_str(form, "quoted_status_id").strip()[:30],
             return_to=safe_return(form_str(form, "return_to")) or "",
             idempotency_key=form_str(form, "idempotency_key").strip()[:64],
             media_files=[_file(form, f"media_{n}") for n in MEDIA_SLOTS],
@@ -143,6 +145,9 @@ class ComposeForm:
     def reply_id(self) -> int | None:
         return parse_id(self.in_reply_to_id) if self.in_reply_to_id else None
 
+    def quoted_id(self) -> int | None:
+        return parse_id(self.quoted_status_id) if self.quoted_status_id else None
+
     def content(self) -> dict:
         return {
             "text": self.text,
@@ -156,6 +161,7 @@ class ComposeForm:
             **self.content(),
             visibility=self.visibility or None,
             in_reply_to_id=self.reply_id(),
+            quoted_status_id=self.quoted_id(),
             idempotency_key=self.idempotency_key or None,
             media_ids=[str(i) for i in media_ids or []],
         )

@@ -69,6 +69,7 @@ def N_(text: str) -> str:
 POST_LABELS = {
     "reply": N_("Reply"),
     "boost": N_("Boost"),
+    "quote": N_("Quote"),
     "favourite": N_("Favourite"),
     "bookmark": N_("Bookmark"),
     "edit_history": N_("Edit history"),

@@ -70,7 +70,9 @@ def _mentions_for_reply(parent: dict, own_username: str, local_domain: str) -> s
 def _compose_page(request, who, context: dict, *, status: int = 200) -> Response:
     _ = gettext_for(who.language)
     mode = context["mode"]
-    heading = {"edit": _("Edit post"), "reply": _("Reply")}.get(mode, _("New post"))
+    heading = {"edit": _("Edit post"), "reply": _("Reply"), "quote": _("Quote")}.get(
+        mode, _("New post")
+    )
     return respond(
         request,
         who,
@@ -79,17 +81,20 @@ def _compose_page(request, who, context: dict, *, status: int = 200) -> Response
         heading=heading,
         compose=context,
         replying_to=context.pop("replying_to", None),
+        quoting=context.pop("quoting", None),
     )
 
 
 async def compose_page(request: Request) -> Response:
-    """GET /compose (and ?in_reply_to=ID for a reply)."""
+    """GET /compose (and ?in_reply_to=ID for a reply, ?quote=ID for a quote)."""
     who = await visitor(request)
     if who.user is None:
         return see_other("/auth/sign_in")
     raw_reply = without_nul(request.query_params.get("in_reply_to", "")) or ""
     reply_id = parse_id(raw_reply) if raw_reply else None
-    if raw_reply and reply_id is None:
+    raw_quote = without_nul(request.query_params.get("quote", "")) or ""
+    quote_id = parse_id(raw_quote) if raw_quote else None
+    if (raw_reply and reply_id is None) or (raw_quote and quote_id is None):
         return not_found_page(request, who)
     return_to = safe_return(request.query_params.get("return_to")) or ""
     user = who.user
@@ -106,6 +111,11 @@ async def compose_page(request: Request) -> Response:
             )
             context["mode"] = "reply"
             context["replying_to"] = parent
+        if quote_id is not None:
+            quoted = _reply_target(tx, user.account_id, quote_id)  # whom one may see
+            context["form"].quoted_status_id = quoted["id"]
+            context["mode"] = "reply" if reply_id is not None else "quote"
+            context["quoting"] = quoted
         return context
 
     try:
@@ -133,6 +143,10 @@ async def _refill(
             context["mode"] = "reply"
             with contextlib.suppress(NotFound):  # gone meanwhile: the error says so
                 context["replying_to"] = _reply_target(tx, account_id, reply_id)
+        quoted_id = form.quoted_id()
+        if quoted_id is not None and context["mode"] != "edit":
+            with contextlib.suppress(NotFound):
+                context["quoting"] = _reply_target(tx, account_id, quoted_id)
         return context
 
     context = await database(request).read(work)

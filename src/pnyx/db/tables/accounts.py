@@ -91,6 +91,8 @@ users = sa.Table(
     sa.Column("default_visibility", sa.String(16), nullable=False, server_default="public"),
     sa.Column("default_sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("default_language", sa.String(16), nullable=True),
+    # Who may quote a new post when it does not say (core.quotes): public, followers, nobody
+    sa.Column("default_quote_policy", sa.String(16), nullable=False, server_default="public"),
     created_column(),
     sa.Column("last_sign_in_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("account_id"),

@@ -36,6 +36,9 @@ statuses = sa.Table(
     sa.Column("has_media", sa.Boolean, nullable=False, server_default=sa.false()),
     created_column(),
     sa.Column("edited_at", UTCDateTime, nullable=True),
+    # Who may quote it (core.quotes): public, followers or nobody; NULL for a post made
+    # before quotes existed, or from a server that says nothing, which nobody else may quote.
+    sa.Column("quote_policy", sa.String(16), nullable=True),
 )
 sa.Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
 sa.Index("ix_statuses_in_reply_to_id", statuses.c.in_reply_to_id)
@@ -217,3 +220,28 @@ sa.Index("ix_media_attachments_file_key", media_attachments.c.file_key)
 sa.Index("ix_media_attachments_preview_key", media_attachments.c.preview_key)
 sa.Index("ix_media_attachments_account_id", media_attachments.c.account_id)
 sa.Index("ix_media_attachments_scheduled_status_id", media_attachments.c.scheduled_status_id)
+
+# --- Quotes -------------------------------------------------------------------------------
+
+# A post that quotes another (Mastodon 4.5, FEP-044f): one row per quoting post. `state` is
+# the Quote entity's (pending, accepted, rejected, revoked). The quoted post may be unknown
+# here (`quoted_status_id` NULL, `quoted_uri` kept) or gone (NULL once deleted, while the
+# state stays accepted: shown as `deleted`). `request_uri`: the QuoteRequest that asked;
+# `approval_uri`: the QuoteAuthorization stamp the quoted author's server issued.
+quotes = sa.Table(
+    "quotes",
+    metadata,
+    id_column(),
+    foreign_key("status_id", "statuses.id"),
+    foreign_key("account_id", "accounts.id"),  # the quoting post's author
+    foreign_key("quoted_status_id", "statuses.id", nullable=True, ondelete="SET NULL"),
+    foreign_key("quoted_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("quoted_uri", sa.String(2048), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("request_uri", sa.String(2048), nullable=True),
+    sa.Column("approval_uri", sa.String(2048), nullable=True),
+    created_column(),
+    sa.UniqueConstraint("status_id"),
+)
+sa.Index("ix_quotes_quoted_status_id", quotes.c.quoted_status_id, quotes.c.id)
+sa.Index("ix_quotes_approval_uri", quotes.c.approval_uri)
