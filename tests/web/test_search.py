@@ -101,6 +101,8 @@ def test_signed_in_finds_posts_it_may_see_only(client, make_user):
     public = post(db, carol.account_id, "pumpkin soup for everyone")
     hidden = post(db, carol.account_id, "pumpkin soup for my followers", visibility="private")
     friend = post(db, bob.account_id, "pumpkin soup for bob's followers", visibility="private")
+    # A followers-only post is found by those whose library holds it (here: bookmarked).
+    factories.bookmark(db, me.account_id, friend)
     sign_in(client, "me")
     page = client.get("/search", params={"q": "pumpkin soup"})
     assert page.status_code == 200

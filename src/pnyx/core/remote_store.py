@@ -17,7 +17,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import domain_blocks, events, media, remote_media, status_edits, tombstones
+from pnyx.core import (
+    domain_blocks,
+    events,
+    media,
+    remote_media,
+    search_index,
+    status_edits,
+    tombstones,
+)
 from pnyx.core import polls as core_polls
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
@@ -245,6 +253,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
     if incoming.poll is not None:
         _store_poll(tx, status_id, author_id, incoming.poll)
     _add_attachments(tx, status_id, author_id, incoming.attachments)  # a new post has none
+    search_index.refresh(tx, status_id)
     return status_id
 
 
@@ -391,6 +400,7 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
             _store_poll(tx, status_id, status.account_id, incoming.poll)
         else:
             _update_poll(tx, existing, incoming.poll)
+    search_index.refresh(tx, status_id)
     if edited:
         status_edits.record_version(tx, status, options_before, options_after)
         events.record(tx, events.StatusEdited(status_id, tell_other_servers=False))

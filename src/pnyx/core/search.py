@@ -2,29 +2,41 @@
 
 Nothing found here can be something the searcher may not see: suspended accounts and accounts
 blocked either way never match, and status search only looks among posts the searcher may
-see (the visibility rule's SQL form), then passes the hits through the decision pipeline. Status
-text search is a bounded scan over the newest posts, not a full-text index: good enough for a
-small instance, and it can never turn into a whole-table scan on a large one.
+see (the visibility rule's SQL form), then passes the hits through the decision pipeline.
+
+Status search reads the full-text index (`search_index`) with Mastodon's operators
+(`search_query`), and finds only what Mastodon 4.2 lets be found: public posts of authors who
+are `indexable`, and the searcher's own library (posts they wrote, favourited, bookmarked,
+boosted or were mentioned in); `in:library` keeps to the latter. Newest first, as Mastodon
+orders them when it has no relevance score to give.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import status_views, visibility
+from pnyx.core import search_index, search_query, status_views, visibility
 from pnyx.core.account_visibility import FOUND, account_visible_condition
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
-from pnyx.db.ids import parse_id
-from pnyx.db.tables import accounts, follows, statuses, tags
-
-# Newest posts looked at by one status search.
-STATUS_SCAN = 10_000
+from pnyx.db.ids import id_floor, parse_id
+from pnyx.db.tables import (
+    accounts,
+    bookmarks,
+    favourites,
+    follows,
+    media_attachments,
+    mentions,
+    polls,
+    statuses,
+    tags,
+)
 
 
 def _like_prefix(text: str) -> str:
@@ -155,8 +167,11 @@ def search_statuses(
     limit: int = 20,
     offset: int = 0,
     account_id: int | None = None,
+    max_id: int | None = None,
+    min_id: int | None = None,
 ) -> list[int]:
-    """Ids of posts whose text contains every word of `q`, among those the viewer may see."""
+    """Ids of posts matching `q` (see `search_query` for its operators), newest first, among
+    those the viewer may find and see; a post's address finds that post."""
     q = (q or "").strip()
     if not q:
         return []
@@ -172,16 +187,121 @@ def search_statuses(
         if offset > 0 or not by_address:
             return []
         return status_views.load(tx, by_address, viewer_id).visible
-    words = [w.lower() for w in q.split() if w][:8]
-    recent = sa.select(statuses.c.id, statuses.c.text, statuses.c.spoiler_text).where(
-        statuses.c.reblog_of_id.is_(None), visibility.visible_condition(statuses, viewer_id)
+    parsed = search_query.parse(q)
+    conditions = _conditions(tx, viewer_id, parsed, account_id)
+    if conditions is None:
+        return []
+    if parsed.has_text:
+        index_id = search_index.id_column(tx)
+        query = (
+            sa.select(index_id)
+            .select_from(search_index.index_table(tx).join(statuses, statuses.c.id == index_id))
+            .where(*search_index.text_condition(tx, parsed), *conditions)
+        )
+    else:
+        index_id = statuses.c.id
+        query = sa.select(statuses.c.id).where(
+            statuses.c.reblog_of_id.is_(None),
+            *search_index.text_condition(tx, parsed),
+            *conditions,
+        )
+    if max_id is not None:
+        query = query.where(index_id < max_id)
+    if min_id is not None:
+        query = query.where(index_id > min_id)
+    ids = tx.scalars(query.order_by(index_id.desc()).offset(offset).limit(limit))
+    return status_views.load(tx, ids, viewer_id, hide_muted=True).visible
+
+
+def _library(viewer_id: int) -> sa.ColumnElement[bool]:
+    """Posts in the viewer's library: written, favourited, bookmarked, boosted by them, or
+    naming them. Each test is one indexed probe per candidate post."""
+    boosts = statuses.alias("boosts")
+    return sa.or_(
+        statuses.c.account_id == viewer_id,
+        sa.exists().where(
+            favourites.c.status_id == statuses.c.id, favourites.c.account_id == viewer_id
+        ),
+        sa.exists().where(
+            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id == statuses.c.id
+        ),
+        sa.exists().where(boosts.c.reblog_of_id == statuses.c.id, boosts.c.account_id == viewer_id),
+        sa.exists().where(
+            mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id
+        ),
     )
+
+
+def _findable(viewer_id: int, library_only: bool) -> sa.ColumnElement[bool]:
+    """Who may be found (Mastodon 4.2): public posts of authors who let themselves be
+    indexed, and whatever is in the viewer's library."""
+    if library_only:
+        return _library(viewer_id)
+    indexed = sa.and_(
+        statuses.c.visibility == "public",
+        sa.exists().where(accounts.c.id == statuses.c.account_id, accounts.c.indexable.is_(True)),
+    )
+    return sa.or_(indexed, _library(viewer_id))
+
+
+def _media_of(*kinds: str) -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        media_attachments.c.status_id == statuses.c.id, media_attachments.c.type.in_(kinds)
+    )
+
+
+def _filter_condition(
+    tx: Tx, viewer_id: int, f: search_query.Filter
+) -> sa.ColumnElement[bool] | None:
+    """The SQL of one operator, or None when it can match nothing (an unknown author)."""
+    if f.name == "from":
+        if f.value.lower() in ("me", "@me"):
+            return statuses.c.account_id == viewer_id
+        author = core_accounts.find_by_acct(tx, f.value)
+        return statuses.c.account_id == author.id if author is not None else None
+    if f.name == "has":
+        has = {
+            "media": statuses.c.has_media.is_(True),
+            "poll": sa.exists().where(polls.c.status_id == statuses.c.id),
+            "image": _media_of("image"),
+            "video": _media_of("video", "gifv"),
+            "audio": _media_of("audio"),
+        }
+        return has.get(f.value, search_index.has_link_condition(tx))
+    if f.name == "is":
+        if f.value == "reply":
+            return sa.or_(
+                statuses.c.in_reply_to_id.is_not(None), statuses.c.in_reply_to_uri.is_not(None)
+            )
+        return statuses.c.sensitive.is_(True)
+    if f.name == "language":
+        return sa.func.lower(sa.func.coalesce(statuses.c.language, "")) == f.value
+    day = search_query.parse_day(f.value)
+    start, end = id_floor(day), id_floor(day + timedelta(days=1))
+    if f.name == "before":
+        return statuses.c.id < start
+    if f.name == "after":
+        return statuses.c.id >= end
+    return sa.and_(statuses.c.id >= start, statuses.c.id < end)  # during
+
+
+def _conditions(
+    tx: Tx, viewer_id: int, parsed: search_query.Query, account_id: int | None
+) -> list[sa.ColumnElement[bool]] | None:
+    """Every condition on the statuses row besides the words, or None: nothing can match."""
+    if parsed.empty or parsed.impossible:
+        return None
+    found = [
+        _findable(viewer_id, parsed.library_only),
+        visibility.visible_condition(statuses, viewer_id),
+    ]
     if account_id is not None:
-        recent = recent.where(statuses.c.account_id == account_id)
-    scanned = recent.order_by(statuses.c.id.desc()).limit(STATUS_SCAN).subquery("recent")
-    haystack = sa.func.lower(scanned.c.text + " " + scanned.c.spoiler_text)
-    query = sa.select(scanned.c.id).where(
-        *[haystack.like(_like_anywhere(w), escape="\\") for w in words]
-    )
-    ids = tx.scalars(query.order_by(scanned.c.id.desc()).offset(offset).limit(limit))
-    return status_views.load(tx, ids, viewer_id).visible
+        found.append(statuses.c.account_id == account_id)
+    for f in parsed.filters:
+        condition = _filter_condition(tx, viewer_id, f)
+        if condition is None:
+            if f.negated:
+                continue
+            return None
+        found.append(sa.not_(condition) if f.negated else condition)
+    return found

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, polls, text
+from pnyx.core import events, media, polls, search_index, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import (
@@ -128,6 +128,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
             multiple=new_poll.multiple,
             hide_totals=new_poll.hide_totals,
         )
+    search_index.refresh(tx, status_id)
     record_version(
         tx,
         status,

@@ -19,7 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, notifications, polls, text, tombstones, uris, visibility
+from pnyx.core import (
+    events,
+    media,
+    notifications,
+    polls,
+    search_index,
+    text,
+    tombstones,
+    uris,
+    visibility,
+)
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import AccountRow, StatusRow, UserRow
 from pnyx.db.engine import Tx
@@ -457,6 +467,7 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
             multiple=poll.multiple,
             hide_totals=poll.hide_totals,
         )
+    search_index.refresh(tx, status_id)  # now that its poll and media are there
     return status_id
 
 
@@ -543,6 +554,8 @@ def delete_row(tx: Tx, status: StatusRow) -> None:
         adjust_account_statuses(tx, status.account_id, -1)
     if status.has_media:
         media.forget_files_of_status(tx, status.id)  # the rows go by cascade, the files after
+    if not status.reblog_of_id:
+        search_index.forget(tx, status.id)
     tx.execute(statuses.delete().where(statuses.c.id == status.id))
 
 
