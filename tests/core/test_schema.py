@@ -27,9 +27,7 @@ def test_migrations_match_the_tables(database_url):
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             # The full-text index is no plain table (FTS5 on SQLite, a tsvector table on
             # PostgreSQL): core.search_index describes it, not the metadata.
-            context = MigrationContext.configure(
-                conn, opts={"include_name": _not_the_search_index}
-            )
+            context = MigrationContext.configure(conn, opts={"include_name": _not_the_search_index})
             differences = compare_metadata(context, metadata)
     finally:
         engine.dispose()

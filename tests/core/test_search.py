@@ -355,3 +355,23 @@ def test_index_is_built_for_posts_stored_before_it(db, people, settings):
         command.upgrade(alembic_config(db.engine), "head")
     assert find(db, bob, "chestnut") == [sid, before]
     assert find(db, bob, "roast has:link") == [sid]
+
+
+def test_reindex_command_rebuilds_a_stale_index(db, people, database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from pnyx.cli import main
+
+    alice, bob = people["alice"], people["bob"]
+    post = create(db, alice, "hazelnut cake")
+    db.run_sync(lambda tx: tx.execute(sa.text("DELETE FROM status_search")))
+    assert find(db, bob, "hazelnut") == []
+    env = {
+        "PNYX_DATABASE_URL": database_url,
+        "PNYX_DOMAIN": "pnyx.test",
+        "PNYX_CONFIG": str(tmp_path / "absent.toml"),
+    }
+    ran = CliRunner().invoke(main, ["search", "reindex", "--batch", "1"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "Indexed 1 post(s)." in ran.output
+    assert find(db, bob, "hazelnut") == [post]

@@ -26,17 +26,7 @@ from pnyx.core.account_visibility import FOUND, account_visible_condition
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor, parse_id
-from pnyx.db.tables import (
-    accounts,
-    bookmarks,
-    favourites,
-    follows,
-    media_attachments,
-    mentions,
-    polls,
-    statuses,
-    tags,
-)
+from pnyx.db.tables import accounts, bookmarks, favourites, follows, mentions, statuses, tags
 
 
 def _like_prefix(text: str) -> str:
@@ -188,28 +178,32 @@ def search_statuses(
             return []
         return status_views.load(tx, by_address, viewer_id).visible
     parsed = search_query.parse(q)
-    conditions = _conditions(tx, viewer_id, parsed, account_id)
-    if conditions is None:
+    if parsed.empty or parsed.impossible:
         return []
-    if parsed.has_text:
-        index_id = search_index.id_column(tx)
-        query = (
-            sa.select(index_id)
-            .select_from(search_index.index_table(tx).join(statuses, statuses.c.id == index_id))
-            .where(*search_index.text_condition(tx, parsed), *conditions)
+    asked = _asked(tx, viewer_id, parsed, account_id)
+    if asked is None:
+        return []
+    wanted, days = asked
+    if wanted.drives:
+        # The index finds the candidates, newest first; each is checked against the rest.
+        key = search_index.id_column(tx)
+        query = sa.select(key).select_from(
+            search_index.index_table(tx).join(statuses, statuses.c.id == key)
         )
     else:
-        index_id = statuses.c.id
-        query = sa.select(statuses.c.id).where(
-            statuses.c.reblog_of_id.is_(None),
-            *search_index.text_condition(tx, parsed),
-            *conditions,
-        )
+        key = statuses.c.id
+        query = sa.select(key).where(statuses.c.reblog_of_id.is_(None))
+    query = query.where(
+        *search_index.conditions(tx, wanted),
+        *_days(key, days),
+        _findable(viewer_id, parsed.library_only),
+        visibility.visible_condition(statuses, viewer_id),
+    )
     if max_id is not None:
-        query = query.where(index_id < max_id)
+        query = query.where(key < max_id)
     if min_id is not None:
-        query = query.where(index_id > min_id)
-    ids = tx.scalars(query.order_by(index_id.desc()).offset(offset).limit(limit))
+        query = query.where(key > min_id)
+    ids = tx.scalars(query.order_by(key.desc()).offset(offset).limit(limit))
     return status_views.load(tx, ids, viewer_id, hide_muted=True).visible
 
 
@@ -244,64 +238,64 @@ def _findable(viewer_id: int, library_only: bool) -> sa.ColumnElement[bool]:
     return sa.or_(indexed, _library(viewer_id))
 
 
-def _media_of(*kinds: str) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        media_attachments.c.status_id == statuses.c.id, media_attachments.c.type.in_(kinds)
-    )
+# has: and is: values, as the facets of the index (`embed` is a link: no preview cards yet).
+_FACETS = {"has": {"embed": "link"}, "is": {}}
 
 
-def _filter_condition(
-    tx: Tx, viewer_id: int, f: search_query.Filter
-) -> sa.ColumnElement[bool] | None:
-    """The SQL of one operator, or None when it can match nothing (an unknown author)."""
+def _facet(tx: Tx, viewer_id: int, f: search_query.Filter) -> str | None:
+    """The index facet an operator asks for, or None when it can match nothing."""
     if f.name == "from":
         if f.value.lower() in ("me", "@me"):
-            return statuses.c.account_id == viewer_id
+            return search_index.author_facet(viewer_id)
         author = core_accounts.find_by_acct(tx, f.value)
-        return statuses.c.account_id == author.id if author is not None else None
-    if f.name == "has":
-        has = {
-            "media": statuses.c.has_media.is_(True),
-            "poll": sa.exists().where(polls.c.status_id == statuses.c.id),
-            "image": _media_of("image"),
-            "video": _media_of("video", "gifv"),
-            "audio": _media_of("audio"),
-        }
-        return has.get(f.value, search_index.has_link_condition(tx))
-    if f.name == "is":
-        if f.value == "reply":
-            return sa.or_(
-                statuses.c.in_reply_to_id.is_not(None), statuses.c.in_reply_to_uri.is_not(None)
-            )
-        return statuses.c.sensitive.is_(True)
+        return search_index.author_facet(author.id) if author is not None else None
     if f.name == "language":
-        return sa.func.lower(sa.func.coalesce(statuses.c.language, "")) == f.value
-    day = search_query.parse_day(f.value)
-    start, end = id_floor(day), id_floor(day + timedelta(days=1))
-    if f.name == "before":
-        return statuses.c.id < start
-    if f.name == "after":
-        return statuses.c.id >= end
-    return sa.and_(statuses.c.id >= start, statuses.c.id < end)  # during
+        return search_index.language_facet(f.value)
+    return _FACETS[f.name].get(f.value, f.value)
 
 
-def _conditions(
+def _asked(
     tx: Tx, viewer_id: int, parsed: search_query.Query, account_id: int | None
-) -> list[sa.ColumnElement[bool]] | None:
-    """Every condition on the statuses row besides the words, or None: nothing can match."""
-    if parsed.empty or parsed.impossible:
-        return None
-    found = [
-        _findable(viewer_id, parsed.library_only),
-        visibility.visible_condition(statuses, viewer_id),
-    ]
+) -> tuple[search_index.Wanted, list[search_query.Filter]] | None:
+    """What the query asks of the index, and its date operators; None: nothing can match."""
+    facets: list[str] = []
+    not_facets: list[str] = []
+    days: list[search_query.Filter] = []
     if account_id is not None:
-        found.append(statuses.c.account_id == account_id)
+        facets.append(search_index.author_facet(account_id))
     for f in parsed.filters:
-        condition = _filter_condition(tx, viewer_id, f)
-        if condition is None:
+        if f.name in ("before", "after", "during"):
+            days.append(f)
+            continue
+        facet = _facet(tx, viewer_id, f)
+        if facet is None:
             if f.negated:
                 continue
             return None
+        (not_facets if f.negated else facets).append(facet)
+    wanted = search_index.Wanted(
+        text=[*parsed.words, *parsed.phrases],
+        not_text=parsed.excluded,
+        facets=facets,
+        not_facets=not_facets,
+    )
+    return wanted, days
+
+
+def _days(
+    key: sa.ColumnElement[int], days: list[search_query.Filter]
+) -> list[sa.ColumnElement[bool]]:
+    """Date operators as ranges of ids (ids are made from their post's time), on `key`: the
+    index's own id column when it drives, so the range narrows its walk."""
+    found = []
+    for f in days:
+        day = search_query.parse_day(f.value)
+        start, end = id_floor(day), id_floor(day + timedelta(days=1))
+        if f.name == "before":
+            condition = key < start
+        elif f.name == "after":
+            condition = key >= end
+        else:
+            condition = sa.and_(key >= start, key < end)
         found.append(sa.not_(condition) if f.negated else condition)
     return found

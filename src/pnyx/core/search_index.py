@@ -1,52 +1,56 @@
-"""The full-text index of posts: one row per post (never per boost), kept in the transaction
+"""The full-text index of posts: one entry per post (never per boost), kept in the transaction
 that changes the post.
 
-What is indexed is what Mastodon searches (`filter_matching.searchable_text`): the content
-warning, the text as people read it (HTML dropped), the poll's options and the media
-descriptions. Beside it, `props` notes what cannot be read from the statuses row cheaply at
-query time: `link` when the post links somewhere other than a mention or a hashtag.
+An entry has two parts:
+- `body`, what Mastodon searches (`filter_matching.searchable_text`): the content warning,
+  the text as people read it (HTML dropped), the poll's options, the media descriptions;
+- `facets`, words for the operators, so that `from:`, `has:`, `is:` and `language:` are
+  intersections inside the index rather than a check of every post the words match: `a<id>`
+  (the author), `media`, `image`, `video` (gifv too), `audio`, `poll`, `link` (a link that is
+  no mention or hashtag), `reply`, `sensitive`, `l<language>` (`lfr`, `lptbr`).
+A query of the two parts can never mix them: they are separate columns.
 
 Two engines, one contract:
-- SQLite: an FTS5 table `status_search(body, props)` whose rowid is the status id. Its
+- SQLite: an FTS5 table `status_search(body, facets)` whose rowid is the status id. Its
   tokenizer is `unicode61 remove_diacritics 2`: words split on Unicode rules, case and accents
   folded, no stemming (a post may be in any language).
-- PostgreSQL: a table `status_search(status_id, document tsvector, props)` with a GIN index
-  on `document`, made with the 'simple' configuration for the same reason: lower-cased words,
-  no stemming, no stop words, whatever the language. (Accents are not folded there: 'café'
-  and 'cafe' are different words on PostgreSQL.) Its rows go with their post by cascade.
+- PostgreSQL: a table `status_search(status_id, document, facets)` of two tsvectors, each
+  with a GIN index, made with the 'simple' configuration for the same reason: lower-cased
+  words, no stemming, no stop words, whatever the language. (Accents are not folded there:
+  'café' and 'cafe' are different words on PostgreSQL.) Its rows go with their post by cascade.
 
 The write paths call `refresh` once a post is complete (its poll and media stored) and
-`forget` before a post is deleted; a query always joins the statuses table, so a row left
-behind by a path that deletes posts in bulk finds nothing.
+`forget` before a post is deleted; a query always joins the statuses table, so an entry left
+behind by a path that deletes posts in bulk finds nothing. Everything in an entry changes only
+when the post is edited, which refreshes it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from pnyx.core.filter_matching import searchable_text
-from pnyx.core.search_query import Query
 from pnyx.db.engine import Tx
 from pnyx.db.tables import media_attachments, polls, statuses
 
 # A post's indexed text is cut here: tsvector has a 1 MB limit, and no one searches a novel.
 MAX_DOCUMENT = 100_000
-LINK = "link"
 
 # The two shapes of the index (not in the metadata: neither is a plain table everywhere).
-fts = sa.table("status_search", sa.column("rowid"), sa.column("body"), sa.column("props"))
+fts = sa.table("status_search", sa.column("rowid"), sa.column("body"), sa.column("facets"))
 pg_index = sa.table(
-    "status_search", sa.column("status_id"), sa.column("document"), sa.column("props")
+    "status_search", sa.column("status_id"), sa.column("document"), sa.column("facets")
 )
 
 _ANCHOR = re.compile(r"<a\s[^>]*>", re.IGNORECASE)
 _HREF = re.compile(r"""href\s*=\s*["']?https?://""", re.IGNORECASE)
 _CLASS = re.compile(r"""class\s*=\s*["'][^"']*\b(mention|hashtag)\b""", re.IGNORECASE)
-# A word, as both engines' tokenizers see one: a term without one matches nothing useful.
-WORD = re.compile(r"\w")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+MEDIA_FACETS = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
 
 
 def has_link(content_html: str) -> bool:
@@ -58,23 +62,59 @@ def has_link(content_html: str) -> bool:
     return False
 
 
+def author_facet(account_id: int) -> str:
+    return f"a{account_id}"
+
+
+def language_facet(language: str) -> str:
+    return "l" + _NOT_ALNUM.sub("", language.lower())
+
+
 @dataclass(frozen=True)
 class Entry:
     status_id: int
     body: str
-    props: str
+    facets: str
 
 
 def entry(
-    status_id: int,
-    spoiler_text: str,
-    content_html: str,
-    poll_options: list[str] | None,
-    descriptions: list[str],
+    row: sa.Row,
+    poll_options: Sequence[str] | None,
+    media: Iterable[tuple[str, str]],
 ) -> Entry:
-    body = searchable_text(spoiler_text, content_html, poll_options or (), descriptions)
-    props = LINK if has_link(content_html) else ""
-    return Entry(status_id, body[:MAX_DOCUMENT], props)
+    """The entry of a statuses row (id, account_id, spoiler_text, content, sensitive,
+    language, in_reply_to_id, in_reply_to_uri), its poll's options (None: no poll) and its
+    media as (type, description)."""
+    media = list(media)
+    body = searchable_text(row.spoiler_text, row.content, poll_options or (), (d for _, d in media))
+    facets = [author_facet(row.account_id)]
+    kinds = {MEDIA_FACETS[kind] for kind, _ in media if kind in MEDIA_FACETS}
+    if media:
+        facets.append("media")
+    facets.extend(sorted(kinds))
+    if poll_options is not None:
+        facets.append("poll")
+    if has_link(row.content):
+        facets.append("link")
+    if row.in_reply_to_id is not None or row.in_reply_to_uri is not None:
+        facets.append("reply")
+    if row.sensitive:
+        facets.append("sensitive")
+    if row.language:
+        facets.append(language_facet(row.language))
+    return Entry(row.id, body[:MAX_DOCUMENT], " ".join(facets))
+
+
+ENTRY_COLUMNS = (
+    statuses.c.id,
+    statuses.c.account_id,
+    statuses.c.spoiler_text,
+    statuses.c.content,
+    statuses.c.sensitive,
+    statuses.c.language,
+    statuses.c.in_reply_to_id,
+    statuses.c.in_reply_to_uri,
+)
 
 
 def id_column(tx: Tx) -> sa.ColumnElement[int]:
@@ -84,6 +124,9 @@ def id_column(tx: Tx) -> sa.ColumnElement[int]:
 
 def index_table(tx: Tx) -> sa.TableClause:
     return pg_index if tx.is_postgres else fts
+
+
+# --- Queries ---------------------------------------------------------------------------------
 
 
 def _fts_string(term: str) -> str:
@@ -101,44 +144,75 @@ def _matches(column: sa.ColumnElement, tsquery: sa.ColumnElement) -> sa.ColumnEl
     return column.op("@@")(tsquery)
 
 
-def text_condition(tx: Tx, query: Query) -> list[sa.ColumnElement[bool]]:
-    """The query's words, phrases and exclusions as conditions. With words or phrases they
-    apply to the index table (joined to statuses); without, to the statuses table alone."""
+@dataclass(frozen=True)
+class Wanted:
+    """What a search asks of the index: text that must be there (words, phrases) and must
+    not, facets that must be there and must not."""
+
+    text: Sequence[str] = ()
+    not_text: Sequence[str] = ()
+    facets: Sequence[str] = ()
+    not_facets: Sequence[str] = ()
+
+    @property
+    def drives(self) -> bool:
+        """Whether the index can find the candidates (something must be there)."""
+        return bool(self.text or self.facets)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.text or self.not_text or self.facets or self.not_facets)
+
+
+def conditions(tx: Tx, wanted: Wanted) -> list[sa.ColumnElement[bool]]:
+    """SQL for `wanted`. When it `drives`, the conditions are on the index table (joined to
+    statuses); otherwise on the statuses table alone (only exclusions to apply)."""
     if tx.is_postgres:
-        document = pg_index.c.document
-        if not query.has_text:
+        document, facets = pg_index.c.document, pg_index.c.facets
+        pairs = [(document, t) for t in wanted.not_text]
+        pairs += [(facets, f) for f in wanted.not_facets]
+        if not wanted.drives:
             return [
                 ~sa.exists().where(
-                    pg_index.c.status_id == statuses.c.id, _matches(document, _tsquery(term))
+                    pg_index.c.status_id == statuses.c.id, _matches(column, _tsquery(term))
                 )
-                for term in query.excluded
+                for column, term in pairs
             ]
         return [
-            *(_matches(document, _tsquery(t)) for t in (*query.words, *query.phrases)),
-            *(~_matches(document, _tsquery(term)) for term in query.excluded),
+            *(_matches(document, _tsquery(t)) for t in wanted.text),
+            *(_matches(facets, _tsquery(f)) for f in wanted.facets),
+            *(~_matches(column, _tsquery(term)) for column, term in pairs),
         ]
-    if not query.has_text:
-        if not query.excluded:
+    unwanted = [f"body : {_fts_string(t)}" for t in wanted.not_text]
+    unwanted += [f"facets : {_fts_string(f)}" for f in wanted.not_facets]
+    if not wanted.drives:
+        if not unwanted:
             return []
-        unwanted = " OR ".join(_fts_string(t) for t in query.excluded)
-        return [
-            statuses.c.id.not_in(sa.select(fts.c.rowid).where(fts.c.body.op("MATCH")(unwanted)))
-        ]
-    wanted = " AND ".join(_fts_string(t) for t in (*query.words, *query.phrases))
-    expression = f"({wanted})" + "".join(f" NOT {_fts_string(t)}" for t in query.excluded)
-    return [fts.c.body.op("MATCH")(expression)]
+        excluded = sa.select(fts.c.rowid).where(_whole_row_matches(" OR ".join(unwanted)))
+        return [statuses.c.id.not_in(excluded)]
+    parts = []
+    if wanted.text:
+        parts.append("body : (" + " AND ".join(_fts_string(t) for t in wanted.text) + ")")
+    if wanted.facets:
+        parts.append("facets : (" + " AND ".join(_fts_string(f) for f in wanted.facets) + ")")
+    expression = "(" + " AND ".join(parts) + ")" + "".join(f" NOT {u}" for u in unwanted)
+    return [_whole_row_matches(expression)]
 
 
-def has_link_condition(tx: Tx) -> sa.ColumnElement[bool]:
-    """SQL on statuses: the post links to a page (noted in the index when it was written)."""
-    linked = index_table(tx).alias("linked")
-    key = linked.c.status_id if tx.is_postgres else linked.c.rowid
-    return sa.exists().where(key == statuses.c.id, linked.c.props == LINK)
+def _whole_row_matches(expression: str) -> sa.ColumnElement[bool]:
+    """`status_search MATCH ...` (the table's name: the whole row; the column filters inside
+    the expression say which column each part is about)."""
+    return sa.literal_column("status_search").op("MATCH")(
+        sa.bindparam("fts", expression, unique=True)
+    )
+
+
+# --- Writing ---------------------------------------------------------------------------------
 
 
 def _entries(tx: Tx, status_ids: list[int]) -> list[Entry]:
     rows = tx.rows(
-        sa.select(statuses.c.id, statuses.c.spoiler_text, statuses.c.content).where(
+        sa.select(*ENTRY_COLUMNS).where(
             statuses.c.id.in_(status_ids), statuses.c.reblog_of_id.is_(None)
         )
     )
@@ -151,17 +225,18 @@ def _entries(tx: Tx, status_ids: list[int]) -> list[Entry]:
             sa.select(polls.c.status_id, polls.c.options).where(polls.c.status_id.in_(found))
         )
     }
-    descriptions: dict[int, list[str]] = {}
+    media: dict[int, list[tuple[str, str]]] = {}
     for r in tx.rows(
-        sa.select(media_attachments.c.status_id, media_attachments.c.description)
+        sa.select(
+            media_attachments.c.status_id,
+            media_attachments.c.type,
+            media_attachments.c.description,
+        )
         .where(media_attachments.c.status_id.in_(found))
         .order_by(media_attachments.c.id)
     ):
-        descriptions.setdefault(r.status_id, []).append(r.description or "")
-    return [
-        entry(r.id, r.spoiler_text, r.content, options.get(r.id), descriptions.get(r.id, []))
-        for r in rows
-    ]
+        media.setdefault(r.status_id, []).append((r.type, r.description or ""))
+    return [entry(r, options.get(r.id), media.get(r.id, [])) for r in rows]
 
 
 def write(tx: Tx, entries: list[Entry]) -> None:
@@ -169,20 +244,21 @@ def write(tx: Tx, entries: list[Entry]) -> None:
     if not entries:
         return
     ids = [e.status_id for e in entries]
+    values = [{"id": e.status_id, "body": e.body, "facets": e.facets} for e in entries]
     if tx.is_postgres:
         tx.execute(pg_index.delete().where(pg_index.c.status_id.in_(ids)))
         tx.execute(
             sa.text(
-                "INSERT INTO status_search (status_id, document, props)"
-                " VALUES (:id, to_tsvector('simple', :body), :props)"
+                "INSERT INTO status_search (status_id, document, facets)"
+                " VALUES (:id, to_tsvector('simple', :body), to_tsvector('simple', :facets))"
             ),
-            [{"id": e.status_id, "body": e.body, "props": e.props} for e in entries],
+            values,
         )
     else:
         tx.execute(fts.delete().where(fts.c.rowid.in_(ids)))
         tx.execute(
-            sa.text("INSERT INTO status_search (rowid, body, props) VALUES (:id, :body, :props)"),
-            [{"id": e.status_id, "body": e.body, "props": e.props} for e in entries],
+            sa.text("INSERT INTO status_search (rowid, body, facets) VALUES (:id, :body, :facets)"),
+            values,
         )
 
 

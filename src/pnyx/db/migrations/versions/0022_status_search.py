@@ -41,6 +41,25 @@ def _has_link(content: str) -> bool:
     return any(_HREF.search(a) and not _CLASS.search(a) for a in _ANCHOR.findall(content or ""))
 
 
+def _facets(row, poll, media: list[tuple[str, str]]) -> str:
+    facets = [f"a{row.account_id}"]
+    if media:
+        facets.append("media")
+    kinds = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
+    facets.extend(sorted({kinds[k] for k, _ in media if k in kinds}))
+    if poll is not None:
+        facets.append("poll")
+    if _has_link(row.content or ""):
+        facets.append("link")
+    if row.in_reply_to_id is not None or row.in_reply_to_uri is not None:
+        facets.append("reply")
+    if row.sensitive:
+        facets.append("sensitive")
+    if row.language:
+        facets.append("l" + re.sub(r"[\W_]+", "", row.language.lower()))
+    return " ".join(facets)
+
+
 def upgrade() -> None:
     conn = op.get_bind()
     postgres = conn.dialect.name == "postgresql"
@@ -49,26 +68,27 @@ def upgrade() -> None:
             "CREATE TABLE status_search ("
             " status_id BIGINT PRIMARY KEY REFERENCES statuses (id) ON DELETE CASCADE,"
             " document TSVECTOR NOT NULL,"
-            " props VARCHAR(32) NOT NULL DEFAULT '')"
+            " facets TSVECTOR NOT NULL)"
         )
         insert = sa.text(
-            "INSERT INTO status_search (status_id, document, props)"
-            " VALUES (:id, to_tsvector('simple', :body), :props)"
+            "INSERT INTO status_search (status_id, document, facets)"
+            " VALUES (:id, to_tsvector('simple', :body), to_tsvector('simple', :facets))"
         )
     else:
         op.execute(
             "CREATE VIRTUAL TABLE status_search USING fts5("
-            "body, props UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+            "body, facets, tokenize = 'unicode61 remove_diacritics 2')"
         )
         insert = sa.text(
-            "INSERT INTO status_search (rowid, body, props) VALUES (:id, :body, :props)"
+            "INSERT INTO status_search (rowid, body, facets) VALUES (:id, :body, :facets)"
         )
     total = conn.scalar(sa.text("SELECT count(*) FROM statuses WHERE reblog_of_id IS NULL")) or 0
     done, last, reported = 0, 0, 0
     while True:
         rows = conn.execute(
             sa.text(
-                "SELECT id, spoiler_text, content FROM statuses"
+                "SELECT id, account_id, spoiler_text, content, sensitive, language,"
+                " in_reply_to_id, in_reply_to_uri FROM statuses"
                 " WHERE id > :last AND reblog_of_id IS NULL ORDER BY id LIMIT :batch"
             ),
             {"last": last, "batch": BATCH},
@@ -86,28 +106,27 @@ def upgrade() -> None:
                 window,
             )
         }
-        descriptions: dict[int, list[str]] = {}
+        media: dict[int, list[tuple[str, str]]] = {}
         for r in conn.execute(
             sa.text(
-                "SELECT status_id, description FROM media_attachments"
+                "SELECT status_id, type, description FROM media_attachments"
                 " WHERE status_id BETWEEN :first AND :last ORDER BY id"
             ),
             window,
         ):
-            descriptions.setdefault(r.status_id, []).append(r.description or "")
+            media.setdefault(r.status_id, []).append((r.type, r.description or ""))
         values = []
         for r in rows:
             poll = options.get(r.id)
             if isinstance(poll, str):
                 poll = json.loads(poll)
+            mine = media.get(r.id, [])
             parts = [r.spoiler_text or "", _plain(r.content or "")]
             if poll:
                 parts.append("\n\n".join(poll))
-            parts.append("\n\n".join(d for d in descriptions.get(r.id, []) if d))
+            parts.append("\n\n".join(d for _, d in mine if d))
             body = "\n\n".join(parts)[:MAX_DOCUMENT]
-            values.append(
-                {"id": r.id, "body": body, "props": "link" if _has_link(r.content) else ""}
-            )
+            values.append({"id": r.id, "body": body, "facets": _facets(r, poll, mine)})
         conn.execute(insert, values)
         done += len(rows)
         if done - reported >= 50_000:
@@ -115,6 +134,7 @@ def upgrade() -> None:
             log.info("search index: %d of %d posts", done, total)
     if postgres:
         op.execute("CREATE INDEX ix_status_search_document ON status_search USING gin (document)")
+        op.execute("CREATE INDEX ix_status_search_facets ON status_search USING gin (facets)")
     if total:
         log.info("search index: %d posts indexed", done)
 
