@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -424,6 +425,7 @@ def measure(url: str, manifest: dict, runs: int, seed: int) -> list[dict]:
         ),
     ]
     results = []
+    print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     for title, fn, queries, count in cases:
         timed(db, fn, queries, min(3, count))  # warm the cache
         result = timed(db, fn, queries, count)
@@ -434,6 +436,7 @@ def measure(url: str, manifest: dict, runs: int, seed: int) -> list[dict]:
             f"  found {result['mean_found']:5.1f}",
             flush=True,
         )
+    print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
     db.dispose()
     return results
 
