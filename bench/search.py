@@ -19,7 +19,8 @@ Why it is built this way:
 - Absolute times depend on the machine, so each query is compared with baselines measured in
   the same run: a trivial query through the same path (`SELECT 1`), the search this one
   replaced (a LIKE over the newest 10,000 posts the viewer may see, which found nothing
-  older), and a plain LIKE over every post (what finding everything costs without an index).
+  older), and a plain LIKE over every post (what finding everything costs without an index);
+  both baselines load the posts they find through `status_views.load`, as the search does.
 
 Built databases are kept under bench/data/ (SQLite) or in a PostgreSQL database named
 pnyx_bench_search_<statuses>, and reused unless --rebuild is given.
@@ -44,7 +45,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from pnyx.config import Settings
-from pnyx.core import search, search_index, visibility
+from pnyx.core import search, search_index, status_views, visibility
 from pnyx.db.engine import Database, create_db_engine, normalize_url
 from pnyx.db.migrate import upgrade
 from pnyx.db.tables import statuses
@@ -321,7 +322,8 @@ def old_bounded_scan(tx, viewer_id: int, q: str, limit: int = 20) -> list[int]:
     scanned = recent.order_by(statuses.c.id.desc()).limit(10_000).subquery("recent")
     haystack = sa.func.lower(scanned.c.text + " " + scanned.c.spoiler_text)
     query = sa.select(scanned.c.id).where(*[haystack.like(f"%{w}%") for w in words])
-    return tx.scalars(query.order_by(scanned.c.id.desc()).limit(limit))
+    ids = tx.scalars(query.order_by(scanned.c.id.desc()).limit(limit))
+    return status_views.load(tx, ids, viewer_id).visible  # as it did
 
 
 def like_everything(tx, viewer_id: int, q: str, limit: int = 20) -> list[int]:
@@ -332,7 +334,8 @@ def like_everything(tx, viewer_id: int, q: str, limit: int = 20) -> list[int]:
         visibility.visible_condition(statuses, viewer_id),
         *[sa.func.lower(statuses.c.content).like(f"%{w}%") for w in words],
     )
-    return tx.scalars(query.order_by(statuses.c.id.desc()).limit(limit))
+    ids = tx.scalars(query.order_by(statuses.c.id.desc()).limit(limit))
+    return status_views.load(tx, ids, viewer_id, hide_muted=True).visible
 
 
 # --- Measuring -------------------------------------------------------------------------------
