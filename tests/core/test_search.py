@@ -213,6 +213,8 @@ def test_who_may_be_found(db, people):
     # Mentioned: the direct post is in bob's library.
     assert find(db, bob, "plums") == [direct, public]
     assert find(db, bob, "plums in:library") == [direct]
+    assert find(db, bob, "plums in:public") == [public]
+    assert find(db, bob, "plums in:all") == [direct, public]
 
     # rita did not opt in: her public post is found only by those whose library holds it.
     db.run_sync(lambda tx: interactions.favourite(tx, carol, from_rita))
@@ -314,10 +316,11 @@ def test_parse_reads_mastodon_syntax():
         sq.Filter("has", "poll"),
         sq.Filter("is", "reply"),
     ]
-    assert parsed.library_only
+    assert parsed.scope == "library"
     assert sq.parse("https://example.org/x").words == ["https://example.org/x"]
     assert sq.parse("has:banana").impossible
-    assert sq.parse("in:all x").library_only is False
+    assert sq.parse("in:all x").scope == "all"
+    assert sq.parse("in:public x").scope == "public"
     assert sq.parse("").empty
     with pytest.raises(Invalid):
         sq.parse("during:2024-13-01")

@@ -196,7 +196,7 @@ def search_statuses(
     query = query.where(
         *search_index.conditions(tx, wanted),
         *_days(key, days),
-        _findable(viewer_id, parsed.library_only),
+        _findable(viewer_id, parsed.scope),
         visibility.visible_condition(statuses, viewer_id),
     )
     if max_id is not None:
@@ -226,15 +226,17 @@ def _library(viewer_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-def _findable(viewer_id: int, library_only: bool) -> sa.ColumnElement[bool]:
+def _findable(viewer_id: int, scope: str) -> sa.ColumnElement[bool]:
     """Who may be found (Mastodon 4.2): public posts of authors who let themselves be
-    indexed, and whatever is in the viewer's library."""
-    if library_only:
+    indexed, and whatever is in the viewer's library; `scope` (in:) may keep to either."""
+    if scope == "library":
         return _library(viewer_id)
     indexed = sa.and_(
         statuses.c.visibility == "public",
         sa.exists().where(accounts.c.id == statuses.c.account_id, accounts.c.indexable.is_(True)),
     )
+    if scope == "public":
+        return indexed
     return sa.or_(indexed, _library(viewer_id))
 
 

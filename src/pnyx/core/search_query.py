@@ -3,6 +3,9 @@
     cats "black cat" -dog from:@ana@example.org has:poll is:reply language:fr
     before:2024-06-01 after:2024-01-01 during:2024-03-15 in:library
 
+`in:library` keeps to the searcher's library, `in:public` to the public posts of indexable
+accounts, `in:all` (the default) is both.
+
 Words must all be there; a quoted phrase must be there as written; a word or phrase after `-`
 must not be (`+` is allowed and changes nothing). Operators filter, and `-` before one turns
 it round (`-has:media`). As Mastodon: an operator it does not know (`foo:bar`, or a URL's
@@ -45,7 +48,7 @@ class Query:
     phrases: list[str] = field(default_factory=list)  # each must be there, words in order
     excluded: list[str] = field(default_factory=list)  # words or phrases that must not be
     filters: list[Filter] = field(default_factory=list)
-    library_only: bool = False  # in:library
+    scope: str = "all"  # in:library (only one's library), in:public (only what is indexed)
     impossible: bool = False  # an operator value that can match nothing
 
     @property
@@ -89,7 +92,8 @@ def parse(q: str) -> Query:
         if name == "in":
             if lowered not in IN:
                 query.impossible = True
-            query.library_only = lowered == "library"
+            else:
+                query.scope = lowered
             continue
         if name in ("before", "after", "during"):
             parse_day(value)
