@@ -71,6 +71,9 @@ def test_words_phrases_and_exclusions(db, people):
     # An unknown operator is a plain word, as in Mastodon: "foo:bar" is the words foo, bar.
     with_colon = create(db, alice, "note foo:bar here")
     assert find(db, bob, "foo:bar") == [with_colon]
+    # Exclusions alone: the newest posts, without those.
+    assert find(db, bob, "-dog") == [with_colon, cat, both]
+    assert find(db, bob, '-"black cat" -note') == [dog, cat]
     # Punctuation alone, or quotes, are never syntax for the engine.
     assert find(db, bob, '" ; ) NEAR( *') == []
     assert find(db, bob, 'cat AND "OR" NOT') == []
@@ -184,6 +187,7 @@ def test_language_and_dates(db, people):
     )
     assert find(db, bob, "soleil before:2024-03-16") == [old]
     assert find(db, bob, "soleil before:2024-03-15") == []
+    assert find(db, bob, "before:2024-03-16") == [old]  # a date alone
     assert find(db, bob, "soleil during:2024-03-15") == [old]
     assert find(db, bob, "soleil during:2024-03-14") == []
     assert find(db, bob, "soleil after:2024-03-14") == [english, french, old]

@@ -191,8 +191,10 @@ def search_statuses(
             search_index.index_table(tx).join(statuses, statuses.c.id == key)
         )
     else:
+        # The newest posts, walked by id. (Not `reblog_of_id IS NULL`, which SQLite answers
+        # from the boosts' index, then sorts every post by id.)
         key = statuses.c.id
-        query = sa.select(key).where(statuses.c.reblog_of_id.is_(None))
+        query = sa.select(key).where(sa.func.coalesce(statuses.c.reblog_of_id, 0) == 0)
     query = query.where(
         *search_index.conditions(tx, wanted),
         *_days(key, days),
@@ -203,6 +205,11 @@ def search_statuses(
         query = query.where(key < max_id)
     if min_id is not None:
         query = query.where(key > min_id)
+    if tx.is_postgres:
+        # The plan walks the newest posts and stops at `limit`, but its estimated cost is
+        # that of walking them all, past jit_above_cost: compiling it took ~400 ms of a
+        # 60 ms search (BENCHMARKS.md). For this transaction only.
+        tx.execute(sa.text("SET LOCAL jit = off"))
     ids = tx.scalars(query.order_by(key.desc()).offset(offset).limit(limit))
     return status_views.load(tx, ids, viewer_id, hide_muted=True).visible
 

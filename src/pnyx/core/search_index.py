@@ -188,8 +188,13 @@ def conditions(tx: Tx, wanted: Wanted) -> list[sa.ColumnElement[bool]]:
     if not wanted.drives:
         if not unwanted:
             return []
-        excluded = sa.select(fts.c.rowid).where(_whole_row_matches(" OR ".join(unwanted)))
-        return [statuses.c.id.not_in(excluded)]
+        # Probed post by post (FTS5 seeks each word's list to that rowid): a NOT IN would
+        # first gather every post holding a common word.
+        return [
+            ~sa.exists().where(
+                fts.c.rowid == statuses.c.id, _whole_row_matches(" OR ".join(unwanted))
+            )
+        ]
     parts = []
     if wanted.text:
         parts.append("body : (" + " AND ".join(_fts_string(t) for t in wanted.text) + ")")
