@@ -7,6 +7,7 @@ later sort later, as real ones do.
 
 from __future__ import annotations
 
+from pnyx.core import search_index
 from pnyx.db.engine import Database
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
@@ -88,6 +89,7 @@ def status(
                     )
                 )
             tx.execute(status_tags.insert().values(status_id=sid, tag_id=tag_id))
+        search_index.refresh(tx, sid)  # as the write paths of core do
         return sid
 
     return db.run_sync(work)

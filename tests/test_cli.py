@@ -300,7 +300,8 @@ def test_worker_runs_several_job_threads_and_stops_on_ctrl_c(tmp_path):
             time.sleep(0.2)
         assert left == 0
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) in (0, 130)
+        code = process.wait(timeout=20)
+        assert code in (0, 130), process.stdout.read()
     finally:
         if process.poll() is None:
             process.kill()

@@ -323,6 +323,42 @@ def user_reset_password(name: str, password: str | None) -> None:
 
 
 @main.group()
+def search() -> None:
+    """The full-text index of posts."""
+
+
+@search.command("reindex")
+@click.option("--batch", default=2_000, show_default=True, help="posts per transaction")
+def search_reindex(batch: int) -> None:
+    """Index every post again, in transactions of --batch posts (the migration that made the
+    index built it; this is for an index thought stale). Searches keep working meanwhile."""
+    import sqlalchemy as sa
+
+    from pnyx.core import search_index
+    from pnyx.db.tables import statuses
+
+    db = _database()
+    try:
+        total = db.run_sync(
+            lambda tx: tx.scalar(
+                sa.select(sa.func.count()).where(statuses.c.reblog_of_id.is_(None))
+            ),
+            write=False,
+        )
+        done, after = 0, 0
+        with click.progressbar(length=total or 0, label="Indexing posts") as bar:
+            while True:
+                count, last = db.run_sync(search_index.reindex, after, batch)
+                if last is None:
+                    break
+                done, after = done + count, last
+                bar.update(count)
+        click.echo(f"Indexed {done} post(s).")
+    finally:
+        db.dispose()
+
+
+@main.group()
 def media() -> None:
     """Media files: remove what is no longer needed."""
 

@@ -338,3 +338,31 @@ def test_a_local_post_naming_an_account_never_seen_here_reaches_it(pair: Pair):
     mine = pair.alice.api.status(posted["id"])
     assert [m["acct"] for m in mine["mentions"]] == [fran.handle]
     assert 'class="u-url mention"' in mine["content"]
+
+
+def test_remote_posts_are_searched_as_their_author_allows(followed: Pair):
+    """Alice's posts reach B (Bob follows her); Carol, on B and following nobody, finds them
+    by full-text search while Alice is `indexable`, through edit, opt-out and delete."""
+    old, new = f"old{uuid.uuid4().hex[:8]}", f"new{uuid.uuid4().hex[:8]}"
+
+    def found(person: Person, q: str) -> list[str]:
+        answer = person.api.search_v2(q, resolve=False, result_type="statuses")
+        return [s["uri"] for s in answer["statuses"]]
+
+    post = followed.alice.api.status_post(f"{old} searchable")
+    assert eventually(lambda: found(followed.carol, old) == [post["uri"]])
+    followed.alice.api.status_update(post["id"], f"{new} searchable")
+    assert eventually(lambda: found(followed.carol, new) == [post["uri"]])
+    assert found(followed.carol, old) == []
+    followed.alice.api.account_update_credentials(indexable=False)
+    try:
+        assert eventually(lambda: found(followed.carol, new) == [])
+        # Found by no one else now, except those whose library holds it: Bob favourites it.
+        there = followed.bob.api.search_v2(post["uri"], resolve=False, result_type="statuses")
+        followed.bob.api.status_favourite(there["statuses"][0]["id"])
+        assert found(followed.bob, new) == [post["uri"]]
+    finally:
+        followed.alice.api.account_update_credentials(indexable=True)
+    assert eventually(lambda: found(followed.carol, new) == [post["uri"]])
+    followed.alice.api.status_delete(post["id"])
+    assert eventually(lambda: found(followed.bob, new) == [])

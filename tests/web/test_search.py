@@ -101,6 +101,8 @@ def test_signed_in_finds_posts_it_may_see_only(client, make_user):
     public = post(db, carol.account_id, "pumpkin soup for everyone")
     hidden = post(db, carol.account_id, "pumpkin soup for my followers", visibility="private")
     friend = post(db, bob.account_id, "pumpkin soup for bob's followers", visibility="private")
+    # A followers-only post is found by those whose library holds it (here: bookmarked).
+    factories.bookmark(db, me.account_id, friend)
     sign_in(client, "me")
     page = client.get("/search", params={"q": "pumpkin soup"})
     assert page.status_code == 200
@@ -213,3 +215,19 @@ def test_signed_in_search_finds_an_account_on_another_server(loopback_client):
     finally:
         remote.close()
     assert f'<a href="/@zoe@{remote.host}"><strong>Zoe Far Away</strong>' in page
+
+
+def test_operators_work_on_the_page_and_a_bad_date_finds_no_posts(client, make_user):
+    db = client.app.state.db
+    me, bob = make_user("me"), make_user("bob")
+    mine = post(db, me.account_id, "turnip stew tonight")
+    theirs = post(db, bob.account_id, "turnip stew recipe")
+    sign_in(client, "me")
+    text = client.get("/search", params={"q": "turnip from:me"}).text
+    assert f'id="status-{mine}"' in text and f'id="status-{theirs}"' not in text
+    text = client.get("/search", params={"q": "turnip -from:me"}).text
+    assert f'id="status-{theirs}"' in text and f'id="status-{mine}"' not in text
+    # A malformed date is no error page: the posts part is empty, the page is there.
+    page = client.get("/search", params={"q": "turnip before:someday"})
+    assert page.status_code == 200
+    assert f'id="status-{mine}"' not in page.text and f'id="status-{theirs}"' not in page.text

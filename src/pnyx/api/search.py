@@ -5,7 +5,8 @@ http(s) URL is first looked up on its server (WebFinger, then the ActivityPub do
 stored, so the search below finds it; a post found by URL comes first in `statuses`, and a
 profile URL (`https://host/users/x`, `https://host/@x`) answers with that one account. Profile
 URLs of this server, and of accounts already stored, are found without `resolve` too.
-`exclude_unreviewed` is ignored (hashtags are not reviewed here). Without a token only
+Statuses are searched in the full-text index with Mastodon's operators (core.search_query);
+`max_id`/`min_id` page them by id as `offset` does by position. `exclude_unreviewed` is ignored (hashtags are not reviewed here). Without a token only
 accounts and hashtags are searched, and only the first page, as Mastodon does.
 """
 
@@ -44,6 +45,8 @@ async def search_v2(request: Request):
     following = params.bool("following", False)
     account_raw = params.str("account_id")
     account_id = parse_id(account_raw) if account_raw else None
+    max_id = parse_id(params.str("max_id")) if params.has("max_id") else None
+    min_id = parse_id(params.str("min_id")) if params.has("min_id") else None
 
     resolved_status: int | None = None
     resolved_account: int | None = None
@@ -90,7 +93,14 @@ async def search_v2(request: Request):
             if account_raw and account_id is None:
                 return result
             ids = core_search.search_statuses(
-                tx, viewer_id, q, limit=limit, offset=offset, account_id=account_id
+                tx,
+                viewer_id,
+                q,
+                limit=limit,
+                offset=offset,
+                account_id=account_id,
+                max_id=max_id,
+                min_id=min_id,
             )
             if resolved_status is not None and offset == 0:
                 ids = [resolved_status] + [i for i in ids if i != resolved_status][: limit - 1]

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 import nh3
 import sqlalchemy as sa
 
-from pnyx.core import events, media
+from pnyx.core import events, media, search_index
 from pnyx.db.engine import Database, Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.ids import new_id
@@ -237,6 +237,8 @@ def on_event(tx: Tx, event: events.Event) -> None:
             status_id=status_id, preview_card_id=card_id, url=url, created_at=tx.now
         )
     )
+    if card is not None and card_id is not None and card.html:  # `has:embed` finds it now
+        search_index.refresh(tx, status_id)
     if card is None or card.fetched_at <= tx.now - REFRESH:
         enqueue(tx, FETCH_JOB, {"url": url}, unique_key=_job_key(url))
 
@@ -320,11 +322,15 @@ def _attach(tx: Tx, url: str, card_id: int) -> None:
     without_media = sa.exists().where(
         statuses.c.id == preview_card_statuses.c.status_id, statuses.c.has_media.is_(False)
     )
-    tx.execute(
+    attached = tx.scalars(
         preview_card_statuses.update()
         .where(preview_card_statuses.c.url == url, without_media)
         .values(preview_card_id=card_id)
+        .returning(preview_card_statuses.c.status_id)
     )
+    if tx.scalar(sa.select(preview_cards.c.html).where(preview_cards.c.id == card_id)):
+        for status_id in attached:  # their card plays something: `has:embed` finds them
+            search_index.refresh(tx, status_id)
 
 
 def _image_columns(tx: Tx, existing: Any, values: dict[str, Any]) -> dict[str, Any]:

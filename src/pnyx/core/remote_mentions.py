@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.core import events, text
+from pnyx.core import events, search_index, text
 from pnyx.core.statuses import add_mentions, get_row, here_of
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, status_edits, statuses
@@ -39,6 +39,7 @@ def complete(tx: Tx, status_id: int, resolved: dict[str, int], kind: str = "crea
         tx.execute(
             statuses.update().where(statuses.c.id == status_id).values(content=rendered.html)
         )
+        search_index.refresh(tx, status_id)
         # The newest version in its edit history (if edited) is this one: linked too.
         newest = tx.scalar(
             sa.select(status_edits.c.id)

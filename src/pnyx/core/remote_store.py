@@ -24,6 +24,7 @@ from pnyx.core import (
     media,
     quotes,
     remote_media,
+    search_index,
     status_edits,
     tombstones,
 )
@@ -279,6 +280,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
     _add_attachments(tx, status_id, author_id, incoming.attachments)  # a new post has none
     if incoming.quote_uri:
         quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
+    search_index.refresh(tx, status_id)
     return status_id
 
 
@@ -433,6 +435,7 @@ def update_status(tx: Tx, status_id: int, incoming: IncomingStatus) -> None:
             _store_poll(tx, status_id, status.account_id, incoming.poll)
         else:
             _update_poll(tx, existing, incoming.poll)
+    search_index.refresh(tx, status_id)
     if edited:
         status_edits.record_version(tx, status, options_before, options_after)
         events.record(tx, events.StatusEdited(status_id, tell_other_servers=False))

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, polls, quotes, text
+from pnyx.core import events, media, polls, quotes, search_index, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow, StatusRow
 from pnyx.core.statuses import (
@@ -111,6 +111,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
     media.set_for_status(tx, status_id, carried, data.media_attributes)
 
     _apply_poll(tx, status, old_poll, new_poll)
+    search_index.refresh(tx, status_id)
     record_version(
         tx,
         status,

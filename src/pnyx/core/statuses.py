@@ -25,6 +25,7 @@ from pnyx.core import (
     notifications,
     polls,
     quotes,
+    search_index,
     text,
     tombstones,
     uris,
@@ -481,6 +482,7 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
             multiple=poll.multiple,
             hide_totals=poll.hide_totals,
         )
+    search_index.refresh(tx, status_id)  # now that its poll and media are there
     return status_id
 
 
@@ -567,6 +569,8 @@ def delete_row(tx: Tx, status: StatusRow) -> None:
         adjust_account_statuses(tx, status.account_id, -1)
     if status.has_media:
         media.forget_files_of_status(tx, status.id)  # the rows go by cascade, the files after
+    if not status.reblog_of_id:
+        search_index.forget(tx, status.id)
     tx.execute(statuses.delete().where(statuses.c.id == status.id))
 
 

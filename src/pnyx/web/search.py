@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from pnyx.core import search as core_search
 from pnyx.core import status_views
+from pnyx.core.errors import Invalid
 from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
 from pnyx.presenters import entities
@@ -58,7 +59,10 @@ async def search_page(request: Request) -> Response:
         hashtags = core_search.search_hashtags(tx, q, limit=LIMIT)
         statuses: list[dict] = []
         if viewer_id is not None:
-            ids = core_search.search_statuses(tx, viewer_id, q, limit=LIMIT)
+            try:
+                ids = core_search.search_statuses(tx, viewer_id, q, limit=LIMIT)
+            except Invalid:  # a malformed date operator: no posts, the rest still shown
+                ids = []
             if resolved_status is not None:
                 ids = [resolved_status] + [i for i in ids if i != resolved_status][: LIMIT - 1]
             bundle = status_views.load(tx, ids, viewer_id)

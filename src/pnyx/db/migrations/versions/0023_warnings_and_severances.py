@@ -16,7 +16,7 @@ from alembic import op
 import pnyx.db.types
 
 revision = "0023"
-down_revision = "0018"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
