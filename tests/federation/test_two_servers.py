@@ -349,6 +349,12 @@ def test_remote_posts_are_searched_as_their_author_allows(followed: Pair):
         answer = person.api.search_v2(q, resolve=False, result_type="statuses")
         return [s["uri"] for s in answer["statuses"]]
 
+    # An earlier test of the module has Bob unfollow Alice: he follows her again.
+    alice_there = remote_account(followed.bob, followed.alice.handle)
+    followed.bob.api.account_follow(alice_there["id"])
+    assert eventually(
+        lambda: followed.bob.api.account_relationships(alice_there["id"])[0]["following"]
+    )
     post = followed.alice.api.status_post(f"{old} searchable")
     assert eventually(lambda: found(followed.carol, old) == [post["uri"]])
     followed.alice.api.status_update(post["id"], f"{new} searchable")
