@@ -197,15 +197,18 @@ async def update(request: Request) -> JSON:
 
 
 async def destroy(request: Request) -> JSON:
-    """Deleted posts come back with their source, so clients can offer "delete and redraft"."""
+    """Deleted posts come back with their source, so clients can offer "delete and redraft":
+    their media are kept for that unless `delete_media` is true (Mastodon 4.4)."""
     status_id = path_id(request)
+    params = await read_params(request)
+    delete_media = params.bool("delete_media", default=False)
 
     def work(tx):
         viewer = require(tx, request, "write:statuses")
         row = core.own_row(tx, viewer.account_id, status_id)
         rendered = render_one(tx, status_id, viewer.account_id)
         rendered["text"] = row.text
-        core.delete(tx, viewer.account_id, status_id)
+        core.delete(tx, viewer.account_id, status_id, keep_media=not delete_media)
         return rendered
 
     return JSON(await database(request).write(work))
