@@ -1,16 +1,19 @@
 """`Account.roles` and `Account.moved` wherever an Account entity shows (statuses, timelines,
-notifications v1 and v2, lists of accounts, search, streams), loaded once per page. Both
-databases, in process."""
+notifications v1 and v2, lists of accounts, search, streams), loaded once per page; and the
+custom emojis of announcements and of a poll shown alone. Both databases, in process."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 import factories as f
+from api.test_announcements import publish
 from api.test_streaming import barrier, follow, next_message, post
-from pnyx.core import status_views
+from images import png
+from pnyx.core import custom_emojis, status_views
 from pnyx.db.tables import accounts
 from pnyx.presenters import entities
+from web.test_admin import sign_in
 
 MODERATOR = [{"id": "2", "name": "Moderator", "color": ""}]
 ADMIN = [{"id": "3", "name": "Admin", "color": ""}]
@@ -176,3 +179,44 @@ def test_roles_and_moves_of_a_page_of_authors_take_the_same_queries_for_any_numb
     assert by_author["many1"]["roles"] == MODERATOR and by_author["many2"]["roles"] == []
     assert by_author["many3"]["moved"]["acct"] == "there@far.example"
     assert "moved" not in by_author["many1"] and len(rendered_few) == 3
+
+
+def test_an_announcement_lists_the_custom_emojis_its_text_names(client, make_user):
+    db = client.app.state.db
+    custom_emojis.upload(db, "blobcat", png(32, 32))
+    alice = make_user("alice")
+    make_user("mod", role="moderator")
+    sign_in(client, "mod")
+    with client.websocket_connect("/api/v1/streaming?stream=user", headers=alice.headers) as ws:
+        barrier(ws)
+        first = publish(client, "Party tonight :blobcat: :nosuch:")
+        streamed = next_message(ws)
+    client.cookies.clear()
+    [listed] = get(client, alice, "/api/v1/announcements")
+    assert listed["id"] == first
+    assert [e["shortcode"] for e in listed["emojis"]] == ["blobcat"]
+    assert listed["emojis"][0]["url"].endswith(".png")
+    assert streamed["event"] == "announcement" and streamed["payload"] == listed
+
+
+def test_a_poll_shown_alone_lists_its_custom_emojis(client, make_user):
+    custom_emojis.upload(client.app.state.db, "blobcat", png(32, 32))
+    alice, bob = make_user("alice"), make_user("bob")
+    status = post(
+        client,
+        alice,
+        "Which?",
+        poll={"options": [":blobcat: cats", "dogs :nosuch:"], "expires_in": 3600},
+    )
+    inside = status["poll"]["emojis"]
+    assert [e["shortcode"] for e in inside] == ["blobcat"]
+    poll_id = status["poll"]["id"]
+    alone = get(client, bob, f"/api/v1/polls/{poll_id}")
+    assert alone["emojis"] == inside
+    voted = client.post(
+        f"/api/v1/polls/{poll_id}/votes", json={"choices": ["0"]}, headers=bob.headers
+    )
+    assert voted.status_code == 200, voted.text
+    assert voted.json()["emojis"] == inside and voted.json()["own_votes"] == [0]
+    plain = post(client, alice, "Plain?", poll={"options": ["yes", "no"], "expires_in": 3600})
+    assert get(client, bob, f"/api/v1/polls/{plain['poll']['id']}")["emojis"] == []
