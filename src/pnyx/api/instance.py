@@ -21,7 +21,7 @@ from pnyx.core import instance_policies, media_files, web_push
 from pnyx.core.errors import NotFound
 from pnyx.core.instance_settings import effective_settings
 from pnyx.edges import site_icons
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
 LANGUAGES = ["en"]
@@ -90,7 +90,7 @@ def _snapshot(tx) -> dict:
     return {
         "stats": core_instance.stats(tx),
         "rules": [_rule(r) for r in core_instance.rule_rows(tx)],
-        "contact": entities.account(contact, tx.settings) if contact is not None else None,
+        "contact": shown_accounts.one_or_none(tx, contact),
     }
 
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, database, path_id, read_params
 from pnyx.core import hashtags, status_views, suggestions, trends
-from pnyx.presenters import collections, entities
+from pnyx.presenters import collections, entities, shown_accounts
 
 # Mastodon 4.3's v2 `source`, from the sources it replaces.
 LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}
@@ -101,13 +101,15 @@ async def suggestions_v2(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "read:accounts")
+        found = suggestions.suggest(tx, viewer.account_id, limit)
+        shown = shown_accounts.many(tx, [s.account for s in found])
         return [
             {
                 "source": LEGACY_SOURCE[s.sources[0]],
                 "sources": s.sources,
-                "account": entities.account(s.account, tx.settings),
+                "account": entity,
             }
-            for s in suggestions.suggest(tx, viewer.account_id, limit)
+            for s, entity in zip(found, shown, strict=True)
         ]
 
     return JSON(await database(request).read(work))
@@ -120,7 +122,7 @@ async def suggestions_v1(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:accounts")
         found = suggestions.suggest(tx, viewer.account_id, limit)
-        return [entities.account(s.account, tx.settings) for s in found]
+        return shown_accounts.many(tx, [s.account for s in found])
 
     return JSON(await database(request).read(work))
 

@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import custom_emojis, decisions, filter_matching, preview_cards, visibility
+from pnyx.core import (
+    account_extras,
+    custom_emojis,
+    decisions,
+    filter_matching,
+    preview_cards,
+    visibility,
+)
+from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
@@ -49,6 +57,8 @@ class StatusBundle:
     viewer_id: int | None
     statuses: dict[int, StatusRow] = field(default_factory=dict)  # id -> row (incl. boosted)
     accounts: dict[int, AccountRow] = field(default_factory=dict)
+    # the authors' roles and moves, for their Account entities (`core.account_extras`)
+    account_extras: AccountExtras = field(default_factory=AccountExtras)
     # status id -> (status_id, id, username, domain, url, uri) of each account it mentions
     mentions: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))
     tags: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))  # name, display
@@ -356,6 +366,7 @@ def load(
         bundle.tags[t.status_id].append(t)
     for a in tx.execute(q["accounts"], {"ids": list(author_ids)}):
         bundle.accounts[a.id] = a
+    bundle.account_extras = account_extras.load(tx, bundle.accounts.values())
     with_media = [r.id for r in all_rows if r.has_media]
     if with_media:
         for m in tx.execute(q["media"], {"ids": with_media}):

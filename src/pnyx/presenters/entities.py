@@ -11,6 +11,8 @@ from datetime import datetime
 
 from pnyx.config import Settings
 from pnyx.core import custom_emojis, notification_groups, quotes, status_views, visibility
+from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
+from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
@@ -50,13 +52,17 @@ def _fields(row, *, source: bool = False) -> list[dict]:
     ]
 
 
-def account(row, settings: Settings, *, role: str | None = None, moved: dict | None = None) -> dict:
+def account(
+    row, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS, *, nested: bool = False
+) -> dict:
     """The Account entity. A suspended account shows only who it was, as Mastodon does: no
-    name, bio, fields, images or flags, and zero counts. `role`: its staff role, shown in
-    `roles` (Mastodon shows highlighted roles; Pnyx's admin and moderator are); `moved`: the
-    Account it moved to."""
+    name, bio, fields, images or flags, and zero counts. `extras` (`core.account_extras`,
+    loaded for the page): its staff role, shown in `roles` (Mastodon shows highlighted roles;
+    Pnyx's admin and moderator are), and the Account it moved to in `moved`, whose own move is
+    not shown (`nested`), as Mastodon's."""
     acct = row.username if row.domain is None else f"{row.username}@{row.domain}"
     suspended = row.suspended_at is not None
+    role = extras.roles.get(row.id)
     avatar = (not suspended and row.avatar_url) or default_avatar(settings)
     header = (not suspended and row.header_url) or default_header(settings)
     # The still first frame of an animated image; a still image is its own.
@@ -89,8 +95,9 @@ def account(row, settings: Settings, *, role: str | None = None, moved: dict | N
         "roles": [account_role(role)] if role and not suspended else [],
         "fields": [] if suspended else _fields(row),
     }
-    if moved is not None and not suspended:
-        data["moved"] = moved
+    moved = None if nested or suspended else extras.moved.get(row.id)
+    if moved is not None:
+        data["moved"] = account(moved, settings, extras, nested=True)
     if row.domain is None:  # Mastodon tells only of its own users' search-engine wish
         data["noindex"] = not row.indexable
     if suspended:
@@ -107,18 +114,9 @@ def account_role(role_name: str) -> dict:
     return {"id": ROLE_IDS.get(role_name, "-99"), "name": role_name.capitalize(), "color": ""}
 
 
-def accounts_shown(rows, extras, settings: Settings) -> list[dict]:
-    """Account entities with their roles and moves (`core.accounts.roles_and_moves`)."""
-    roles, moved = extras
-    return [
-        account(
-            row,
-            settings,
-            role=roles.get(row.id),
-            moved=account(moved[row.id], settings) if row.id in moved else None,
-        )
-        for row in rows
-    ]
+def accounts(rows, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> list[dict]:
+    """Account entities of a page, with the extras loaded for it."""
+    return [account(row, settings, extras) for row in rows]
 
 
 def role(role_name: str) -> dict:
@@ -131,9 +129,15 @@ def role(role_name: str) -> dict:
     }
 
 
-def credential_account(row, user, settings: Settings, follow_requests_count: int = 0) -> dict:
+def credential_account(
+    row,
+    user,
+    settings: Settings,
+    follow_requests_count: int = 0,
+    extras: AccountExtras = EMPTY_EXTRAS,
+) -> dict:
     """verify_credentials / update_credentials: the account plus its editable source."""
-    data = account(row, settings)
+    data = account(row, settings, extras)
     data["source"] = {
         "privacy": user.default_visibility,
         "sensitive": user.default_sensitive,
@@ -192,7 +196,7 @@ def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
     cache = bundle.rendered_accounts
     rendered = cache.get(row.id)
     if rendered is None:
-        rendered = cache[row.id] = account(row, settings)
+        rendered = cache[row.id] = account(row, settings, bundle.account_extras)
     return rendered
 
 
@@ -432,7 +436,7 @@ def notification(
         "type": row.type,
         "created_at": iso(row.created_at),
         "group_key": notification_groups.group_key(row),
-        "account": account(from_account, settings),
+        "account": account(from_account, settings, page.extras if page else bundle.account_extras),
     }
     if row.type in STATUS_NOTIFICATION_TYPES:
         data["status"] = (
@@ -451,24 +455,25 @@ def _attached(row, page, settings: Settings) -> dict:
     if row.type == "admin.report" and row.report_id in page.reports:
         reported = page.reports[row.report_id]
         target = page.accounts.get(reported.target_account_id)
-        return {"report": report(reported, account(target, settings) if target else None)}
+        shown = account(target, settings, page.extras) if target else None
+        return {"report": report(reported, shown)}
     if row.type == "moderation_warning" and row.account_warning_id in page.warnings:
         warning = page.warnings[row.account_warning_id]
         target = page.accounts.get(warning.target_account_id)
-        return {"moderation_warning": account_warning(warning, target, settings)}
+        return {"moderation_warning": account_warning(warning, target, settings, page.extras)}
     if row.type == "severed_relationships" and row.severance_id in page.severances:
         return {"event": severance_event(page.severances[row.severance_id])}
     return {}
 
 
-def account_warning(row, target, settings: Settings) -> dict:
+def account_warning(row, target, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> dict:
     """Mastodon's AccountWarning, as its owner sees it (Pnyx has no appeals: `appeal` null)."""
     return {
         "id": str(row.id),
         "action": row.action,
         "text": row.text,
         "status_ids": [str(i) for i in row.status_ids] if row.status_ids else None,
-        "target_account": account(target, settings) if target is not None else None,
+        "target_account": account(target, settings, extras) if target is not None else None,
         "appeal": None,
         "created_at": iso(row.created_at),
     }
@@ -501,7 +506,9 @@ def grouped_notifications(page: notification_groups.GroupPage, settings: Setting
             status_ids.setdefault(group.newest.status_id, None)
     return {
         "accounts": [
-            account(found.accounts[i], settings) for i in account_ids if i in found.accounts
+            account(found.accounts[i], settings, found.extras)
+            for i in account_ids
+            if i in found.accounts
         ],
         "statuses": [status(found.bundle, i, settings, now) for i in status_ids],
         "notification_groups": groups,
