@@ -145,7 +145,7 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
         "hide_collections": row.hide_collections,
         "discoverable": row.discoverable,
         "indexable": row.indexable,
-        "attribution_domains": [],  # Mastodon 4.4; Pnyx has no link previews to credit yet
+        "attribution_domains": list(row.attribution_domains or []),
     }
     data["role"] = role(user.role)
     return data
