@@ -6,8 +6,9 @@ PNYX_ALLOW_PRIVATE_ADDRESSES, a deadline, a redirect cap), reads at most `MAX_HT
 the page (a longer one is cut: its head is what counts), only from an HTML answer, follows
 its oEmbed link if it has one, finds the account the page's `fediverse:creator` names (ours,
 known, or resolved through WebFinger: `federation.resolve`), and hands the result to
-`core.preview_cards.save` (cards credit that account only while it allows the page's domain); then it
-fetches the card's image for `core.card_images` (the remote image size cap, 30 s).
+`core.preview_cards.save` (cards credit that account only while it allows the page's
+domain); then it fetches the card's image for `core.card_images` (the remote image size cap,
+30 s).
 
 Failures: a page that answers but gives no card (not HTML, 4xx, refused address, no title)
 is recorded on the card's row, so it is not fetched again before the refresh period; a
