@@ -151,6 +151,9 @@ async def update_credentials(request: Request):
         sensitive=source.bool("sensitive"),
         language=source.str("language", max_len=32),
         quote_policy=source.str("quote_policy", max_len=32),
+        attribution_domains=params.list("attribution_domains", max_items=1000)
+        if params.has("attribution_domains")
+        else None,
     )
     db = database(request)
     viewer = await db.read(lambda tx: require(tx, request, "write:accounts"))

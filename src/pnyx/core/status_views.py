@@ -80,6 +80,8 @@ class StatusBundle:
     filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
     # status id -> its link preview card (a row of preview_cards), when it has one
     cards: dict[int, Row] = field(default_factory=dict)
+    # account id -> the account a card credits as its page's author (core.attribution)
+    card_authors: dict[int, AccountRow] = field(default_factory=dict)
     # (domain, shortcode) -> the custom emoji rows the loaded posts' texts name
     emojis: dict[tuple[str | None, str], Row] = field(default_factory=dict)
     # quoting status id -> its row of `quotes` (the quoted posts are loaded in `statuses`)
@@ -375,6 +377,11 @@ def load(
     if card_ids:
         for c in tx.execute(q["cards"], {"ids": card_ids}):
             bundle.cards[c.status_id] = c
+        _load_card_authors(tx, q, bundle)
+        if bundle.card_authors:  # shown as Account entities too (with their roles and moves)
+            bundle.account_extras = account_extras.load(
+                tx, bundle.card_authors.values(), bundle.account_extras
+            )
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p
@@ -417,6 +424,17 @@ def status_texts(bundle: StatusBundle, row: StatusRow) -> list[str]:
     """What of a post may name custom emojis: its text, its warning, its poll's options."""
     poll = bundle.polls.get(row.id)
     return [row.content or "", row.spoiler_text or "", *(poll.options if poll else ())]
+
+
+def _load_card_authors(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None:
+    """The accounts the page's cards credit, in one query for the page (none when no card
+    credits anyone); the presenter asks `preview_cards.credits` whether they still may."""
+    wanted = {c.author_account_id for c in bundle.cards.values() if c.author_account_id}
+    missing = [i for i in wanted if i not in bundle.accounts]
+    found = {i: bundle.accounts[i] for i in wanted if i in bundle.accounts}
+    if missing:
+        found.update((a.id, a) for a in tx.execute(q["accounts"], {"ids": missing}))
+    bundle.card_authors = found
 
 
 def _load_emojis(tx: Tx, bundle: StatusBundle) -> None:

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import custom_emojis, notification_groups, quotes, status_views, visibility
+from pnyx.core import (
+    custom_emojis,
+    notification_groups,
+    preview_cards,
+    quotes,
+    status_views,
+    visibility,
+)
 from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
@@ -149,7 +156,7 @@ def credential_account(
         "hide_collections": row.hide_collections,
         "discoverable": row.discoverable,
         "indexable": row.indexable,
-        "attribution_domains": [],  # Mastodon 4.4; Pnyx has no link previews to credit yet
+        "attribution_domains": list(row.attribution_domains or []),
     }
     data["role"] = role(user.role)
     return data
@@ -221,11 +228,16 @@ def media_attachment(row) -> dict:
     }
 
 
-def preview_card(row) -> dict:
+def preview_card(row, author: dict | None = None) -> dict:
     """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is our cached copy
-    (core.card_images), or its origin until then; the markup is core's sanitized iframe."""
+    (core.card_images), or its origin until then; the markup is core's sanitized iframe.
+    `author`: the Account entity of the creator the page names, when that account allows the
+    page's domain (core.attribution); its name and profile stand in for what the page lacks."""
     authors = []
-    if row.author_name or row.author_url:
+    if author is not None:
+        name = row.author_name or author["display_name"] or author["username"]
+        authors = [{"name": name, "url": row.author_url or author["url"], "account": author}]
+    elif row.author_name or row.author_url:
         authors = [{"name": row.author_name, "url": row.author_url, "account": None}]
     return {
         "url": row.url,
@@ -247,6 +259,16 @@ def preview_card(row) -> dict:
         "published_at": iso(row.published_at),
         "authors": authors,
     }
+
+
+def _card(bundle: StatusBundle, status_id: int, settings: Settings) -> dict | None:
+    card = bundle.cards.get(status_id)
+    if card is None:
+        return None
+    author = bundle.card_authors.get(card.author_account_id) if card.author_account_id else None
+    if not preview_cards.credits(card.url, author):
+        return preview_card(card)
+    return preview_card(card, _bundle_account(bundle, author, settings))
 
 
 def filter_head(
@@ -357,7 +379,7 @@ def _status_body(
             if p is not None
             else None
         ),
-        "card": preview_card(bundle.cards[row.id]) if row.id in bundle.cards else None,
+        "card": _card(bundle, row.id, settings),
         "language": row.language,
         "text": None,
         "quote": _quote(bundle, row, settings, now, nested),
