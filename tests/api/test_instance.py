@@ -3,6 +3,10 @@ into typed structures), plus rules, peers, emojis, preferences and the smaller e
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
 import factories as f
 from pnyx.db.ids import new_id
 from pnyx.db.tables import custom_emojis, rules
@@ -40,13 +44,33 @@ def test_v2_instance_shape(client, make_user):
         },
     )
     assert data["domain"] == "pnyx.test"
-    assert data["version"] == "4.3.0 (compatible; Pnyx 0.1.0)"
-    assert data["api_versions"] == {"mastodon": 2}
+    assert data["version"] == "4.5.0 (compatible; Pnyx 0.1.0)"
+    assert data["api_versions"] == {"mastodon": 7}
+    assert [i["size"] for i in data["icon"]] == ["16x16", "32x32", "48x48", "64x64"]
+    for icon in data["icon"]:  # each is served, a PNG of the size it says
+        served = client.get(icon["src"].removeprefix("https://pnyx.test"))
+        assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+        width, height = (int(n) for n in icon["size"].split("x"))
+        assert Image.open(io.BytesIO(served.content)).size == (width, height)
+    assert client.get("/icons/20x20.png").status_code == 404
+    assert client.get("/icons/16x32.png").status_code == 404
     assert isinstance(data["usage"]["users"]["active_month"], int)
     assert data["usage"]["users"]["active_month"] >= 1  # the admin's token was just made
     assert isinstance(data["thumbnail"]["url"], str)
     config = data["configuration"]
     assert config["urls"]["streaming"] == "wss://pnyx.test"
+    assert config["limited_federation"] is False
+    assert config["timelines_access"] == {
+        feed: {"local": "public", "remote": "public"}
+        for feed in ("live_feeds", "hashtag_feeds", "trending_link_feeds")
+    }
+    for feed in (
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/public?local=true",
+        "/api/v1/timelines/public?remote=true",
+        "/api/v1/timelines/tag/cats",
+    ):
+        assert client.get(feed).status_code == 200, feed  # as timelines_access says: signed out
     assert isinstance(config["vapid"]["public_key"], str)
     assert config["accounts"] == {"max_featured_tags": 10, "max_pinned_statuses": 5}
     assert config["statuses"] == {

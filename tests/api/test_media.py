@@ -236,15 +236,51 @@ def test_posts_carry_up_to_four_owned_processed_uploads(client, app, make_user, 
     )
     assert waiting.status_code == 422 and waiting.json()["error"] == media.NOT_READY
 
-    # Deleting the post deletes its media, files too (after the commit, by a job).
+    # Deleting the post with delete_media deletes its media, files too (after the commit, by
+    # a job).
     registry.drain(app.state.db)
     before = len(stored_files(settings))
-    assert (
-        client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers).status_code == 200
+    deleted = client.delete(
+        f"/api/v1/statuses/{status['id']}?delete_media=true", headers=alice.headers
     )
+    assert deleted.status_code == 200
     registry.drain(app.state.db)
     assert len(stored_files(settings)) == before - 4
     assert client.get(second["url"].removeprefix("https://pnyx.test")).status_code == 404
+    assert client.get(f"/api/v1/media/{second['id']}", headers=alice.headers).status_code == 404
+
+
+def test_delete_and_redraft_posts_the_same_media_again(client, app, make_user, settings):
+    """Mastodon 4.4: without `delete_media`, a deleted post's uploads stay their owner's,
+    attached to nothing, so an app's "delete and redraft" posts them again; nobody else may."""
+    alice, bob = make_user("alice"), make_user("bob")
+    photo = uploaded(client, alice, description="a heron")
+    status = client.post(
+        "/api/v1/statuses",
+        json={"status": "look", "media_ids": [photo["id"]]},
+        headers=alice.headers,
+    ).json()
+    registry.drain(app.state.db)
+    files = stored_files(settings)
+    deleted = client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers)
+    assert deleted.status_code == 200
+    assert [m["id"] for m in deleted.json()["media_attachments"]] == [photo["id"]]
+    registry.drain(app.state.db)
+    assert stored_files(settings) == files  # nothing removed
+    assert client.get(f"/api/v1/statuses/{status['id']}", headers=alice.headers).status_code == 404
+    theirs = client.post(
+        "/api/v1/statuses", json={"status": "mine", "media_ids": [photo["id"]]}, headers=bob.headers
+    )
+    assert theirs.status_code == 422
+    redraft = client.post(
+        "/api/v1/statuses",
+        json={"status": "look again", "media_ids": [photo["id"]]},
+        headers=alice.headers,
+    )
+    assert redraft.status_code == 200, redraft.text
+    [again] = redraft.json()["media_attachments"]
+    assert again["id"] == photo["id"] and again["description"] == "a heron"
+    assert client.get(again["url"].removeprefix("https://pnyx.test")).status_code == 200
 
 
 def test_edits_change_media_and_their_descriptions(client, make_user):

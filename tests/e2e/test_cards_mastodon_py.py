@@ -10,7 +10,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from mastodon import Mastodon
+from mastodon import Mastodon, MastodonAPIError
 
 from pnyx import registry
 from pnyx.config import Settings
@@ -108,3 +108,39 @@ def test_mastodon_py_reads_the_card_and_the_trending_link(people, db, pages):
     links = kim.trending_links()
     assert [link.url for link in links] == [url]
     assert links[0].history[0].accounts == 2  # Mastodon.py reads the string as a number
+
+
+def test_mastodon_py_sets_attribution_domains_and_reads_the_credited_author(
+    people, db, pages, server
+):
+    """Mastodon.py does not know `attribution_domains[]` yet: it is sent as a form parameter
+    through the library's own request method, as an app built on it would."""
+    base, served = pages
+    kim, lou = people["kim"], people["lou"]
+    patch = kim._Mastodon__api_request
+    me = patch(
+        "PATCH", "/api/v1/accounts/update_credentials", {"attribution_domains": ["127.0.0.1"]}
+    )
+    assert me.source.attribution_domains == ["127.0.0.1"]
+    assert kim.account_verify_credentials().source.attribution_domains == ["127.0.0.1"]
+    with pytest.raises(MastodonAPIError) as refused:
+        patch("PATCH", "/api/v1/accounts/update_credentials", {"attribution_domains": ["a b"]})
+    assert "Attribution domains is not a valid domain name" in str(refused.value)
+    assert kim.account_verify_credentials().source.attribution_domains == ["127.0.0.1"]
+
+    tag = f'<meta name="fediverse:creator" content="@{{}}@{server.domain}">'
+    credited, claimed = f"/by-kim-{uuid.uuid4().hex[:8]}", f"/by-lou-{uuid.uuid4().hex[:8]}"
+    for path, who in ((credited, "kim"), (claimed, "lou")):  # lou lists no domain
+        served[path] = (
+            f'<html><head><meta property="og:title" content="Notes by {who}">'
+            f'<meta name="author" content="{who.title()}">{tag.format(who)}</head></html>'
+        ).encode()
+    first = lou.status_post(f"Good read {base + credited}")
+    second = kim.status_post(f"Good read too {base + claimed}")
+    registry.drain(db)
+
+    [author] = lou.status(first.id).card.authors
+    assert author.account.acct == "kim" and str(author.account.id) == str(me.id)
+    assert author.name == "Kim"
+    [author] = kim.status(second.id).card.authors
+    assert author.account is None and author.name == "Lou"

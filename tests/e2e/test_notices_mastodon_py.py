@@ -5,7 +5,7 @@ screen use them.
 - admin.sign_up: the staff hear of each new account (grouped in v2, as Mastodon groups them);
 - moderation_warning: a warning or a suspension through the admin API leaves a strike its
   owner reads (unless the staff asked to keep quiet);
-- Account.roles: staff show their role;
+- Account.roles: staff show their role, on the profile and wherever the account shows;
 - an instance with a minimum age asks for a date of birth and refuses the young (422,
   `date_of_birth` in the details), and says so in /api/v2/instance.
 """
@@ -142,6 +142,33 @@ def test_staff_show_their_role(server: PnyxServer):
     assert user.account(boss_id)["roles"] == [{"id": "3", "name": "Admin", "color": ""}]
     assert boss.account_verify_credentials()["roles"][0]["name"] == "Admin"
     assert boss.account(user_id)["roles"] == []
+
+
+def test_staff_show_their_role_in_posts_and_notifications(server: PnyxServer):
+    """Not only on the profile: in the home timeline, a boost, a notification (v1 and the
+    grouped v2 `accounts`), and a list of followers, as Mastodon shows it."""
+    boss = login(server, unique("boss"), STAFF_SCOPES, admin=True)
+    user = login(server, unique("user"), USER_SCOPES)
+    boss_id = boss.account_verify_credentials()["id"]
+    user_name = user.account_verify_credentials()["acct"]
+    user.account_follow(boss_id)
+    posted = boss.status_post(f"Maintenance tonight, @{user_name}")
+    [shown] = user.timeline_home()
+    assert shown["id"] == posted["id"]
+    assert shown["account"]["roles"] == [{"id": "3", "name": "Admin", "color": ""}]
+    [mention] = user.notifications(types=["mention"])
+    assert mention["account"]["roles"][0]["name"] == "Admin"
+    assert mention["status"]["account"]["roles"][0]["name"] == "Admin"
+    grouped = user.grouped_notifications()
+    assert [a["roles"][0]["name"] for a in grouped["accounts"]] == ["Admin"]
+    user.status_reblog(posted["id"])
+    assert [a["roles"] for a in boss.status_reblogged_by(posted["id"])] == [[]]
+    [follower] = user.account_followers(boss_id)
+    assert follower["roles"] == []
+    assert (
+        user.account_following(user.account_verify_credentials()["id"])[0]["roles"][0]["name"]
+        == "Admin"
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -41,6 +41,7 @@ def account(username="alice", **changes):
         avatar_url=None,
         header_url=None,
         also_known_as=[],
+        attribution_domains=None,
         created_at=WHEN,
         **uris.account_actor_urls(SETTINGS, username),
     )
@@ -104,6 +105,8 @@ def test_actor_document_shape():
         }
     ]
     assert doc["tag"] == []
+    assert doc["attributionDomains"] == []  # Mastodon 4.4 sends the term, empty or not
+    assert EXTENSIONS["attributionDomains"] == {"@id": "toot:attributionDomains", "@type": "@id"}
     for absent in ("icon", "image", "alsoKnownAs", "movedTo"):
         assert absent not in doc
     json.dumps(doc)  # plain JSON all the way down
@@ -139,6 +142,7 @@ def test_actor_round_trip():
     row = account(
         avatar_url=f"{BASE}/media/a.png",
         also_known_as=["https://old.example/users/alice"],
+        attribution_domains=["alice.example", "xn--bcher-kva.de"],
         locked=True,
     )
     back = parse_actor(out.actor(row, SETTINGS, moved_to_uri="https://new.example/users/alice"))
@@ -167,6 +171,7 @@ def test_actor_round_trip():
     )
     assert back.avatar_url == row.avatar_url and back.url == row.url
     assert back.also_known_as == row.also_known_as
+    assert back.attribution_domains == ["alice.example", "xn--bcher-kva.de"]
     assert back.moved_to_uri == "https://new.example/users/alice"
     assert back.published == WHEN.replace(microsecond=0)
 

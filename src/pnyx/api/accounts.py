@@ -14,13 +14,13 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, database, not_found, path_id, read_params
 from pnyx.api.profile_images import prepare_images, profile_upload_limit
+from pnyx.core import account_extras, follows, profile_media, profiles, registrations
 from pnyx.core import accounts as core_accounts
-from pnyx.core import follows, profile_media, profiles, registrations
 from pnyx.core import oauth as core_oauth
 from pnyx.core.errors import Invalid
 from pnyx.db.ids import parse_id
 from pnyx.federation import resolve as remote
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 
 def credential_account(tx, account_id: int) -> dict:
@@ -28,14 +28,8 @@ def credential_account(tx, account_id: int) -> dict:
     row = core_accounts.get(tx, account_id)
     user = core_accounts.user_for_account(tx, account_id)
     pending = follows.follow_requests_count(tx, account_id)
-    data = entities.credential_account(row, user, tx.settings, pending)
-    data.update(_shown(tx, [row])[0])
-    return data
-
-
-def _shown(tx, rows) -> list[dict]:
-    """Account entities with their staff roles and where they moved."""
-    return entities.accounts_shown(rows, core_accounts.roles_and_moves(tx, rows), tx.settings)
+    extras = account_extras.load(tx, [row])
+    return entities.credential_account(row, user, tx.settings, pending, extras)
 
 
 async def register(request: Request):
@@ -157,6 +151,9 @@ async def update_credentials(request: Request):
         sensitive=source.bool("sensitive"),
         language=source.str("language", max_len=32),
         quote_policy=source.str("quote_policy", max_len=32),
+        attribution_domains=params.list("attribution_domains", max_items=1000)
+        if params.has("attribution_domains")
+        else None,
     )
     db = database(request)
     viewer = await db.read(lambda tx: require(tx, request, "write:accounts"))
@@ -180,7 +177,7 @@ async def show(request: Request):
 
     def work(tx):
         optional(tx, request, "read:accounts")
-        return _shown(tx, [core_accounts.get_public(tx, account_id)])[0]
+        return shown_accounts.one(tx, core_accounts.get_public(tx, account_id))
 
     return JSON(await database(request).read(work))
 
@@ -195,7 +192,7 @@ async def show_many(request: Request):
 
     def work(tx):
         optional(tx, request, "read:accounts")
-        return _shown(tx, core_accounts.public_rows(tx, ids))
+        return shown_accounts.many(tx, core_accounts.public_rows(tx, ids))
 
     return JSON(await database(request).read(work))
 
@@ -215,7 +212,7 @@ async def lookup(request: Request):
         row = core_accounts.find_by_acct(tx, acct) if acct.strip() else None
         if row is None:
             raise not_found()
-        return _shown(tx, [row])[0]
+        return shown_accounts.one(tx, row)
 
     return JSON(await database(request).read(work))
 

@@ -15,8 +15,8 @@ from starlette.routing import Route
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
+from pnyx.core import account_extras, admin_accounts, moderation
 from pnyx.core import accounts as core_accounts
-from pnyx.core import admin_accounts, moderation
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
 from pnyx.presenters import admin as presenters
@@ -75,7 +75,8 @@ def _lister(reader):
         def work(tx):
             staff(tx, request, READ)
             rows = admin_accounts.search(tx, query, page)
-            return [presenters.account(r, tx.settings) for r in rows], [r.id for r in rows]
+            extras = account_extras.load(tx, rows)
+            return [presenters.account(r, tx.settings, extras) for r in rows], [r.id for r in rows]
 
         items, ids = await database(request).read(work)
         return paginated(request, items, ids)
@@ -87,7 +88,7 @@ def _show(tx, account_id: int) -> dict:
     row = admin_accounts.one(tx, account_id)
     if row is None:
         raise NotFound()
-    return presenters.account(row, tx.settings)
+    return presenters.account(row, tx.settings, account_extras.load(tx, [row]))
 
 
 async def show(request: Request):

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from pnyx.api.admin_accounts import staff
 from pnyx.api.http import JSON, database, path_id, read_params, unprocessable
 from pnyx.api.pagination import page_from, paginated
-from pnyx.core import admin_accounts, moderation, reports, status_views
+from pnyx.core import account_extras, admin_accounts, moderation, reports, status_views
 from pnyx.core import instance as core_instance
 from pnyx.db.ids import parse_id
 from pnyx.presenters import admin as presenters
@@ -41,6 +41,7 @@ def _render(tx, rows: list[sa.Row]) -> list[dict]:
     status_ids = [i for r in rows for i in (r.status_ids or [])]
     # The staff see the reported posts whoever could see them (no viewer's rules apply).
     bundle = status_views.load(tx, status_ids, None) if status_ids else None
+    extras = account_extras.load(tx, people.values())
     out = []
     for row in rows:
         shown: list[dict] = []
@@ -48,7 +49,7 @@ def _render(tx, rows: list[sa.Row]) -> list[dict]:
             for status_id in row.status_ids or []:
                 if status_id in bundle.statuses:
                     shown.append(entities.status(bundle, status_id, tx.settings, tx.now))
-        out.append(presenters.report(row, people, shown, rules, tx.settings))
+        out.append(presenters.report(row, people, shown, rules, tx.settings, extras))
     return out
 
 

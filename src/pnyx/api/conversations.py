@@ -8,17 +8,18 @@ from starlette.routing import Route
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.core import conversations
+from pnyx.core import account_extras, conversations
 from pnyx.presenters import entities
 
 
 def _render(tx, page: conversations.ConversationPage) -> list[dict]:
+    extras = account_extras.load(tx, page.accounts.values(), page.bundle.account_extras)
     return [
         {
             "id": str(row.id),
             "unread": bool(row.unread),
             "accounts": [
-                entities.account(page.accounts[i], tx.settings)
+                entities.account(page.accounts[i], tx.settings, extras)
                 for i in (row.participant_ids or [])
                 if i in page.accounts
             ],

@@ -12,7 +12,7 @@ from pnyx.api.pagination import page_from, paginated
 from pnyx.core import endorsements
 from pnyx.core import relationships as graph
 from pnyx.core.follows import known_account
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 PAGE = {"default": 40, "maximum": 80}
 
@@ -39,7 +39,7 @@ async def own(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:accounts")
         rows = endorsements.endorsed(tx, viewer.account_id, viewer.account_id, wanted)
-        return [entities.account(r, tx.settings) for r in rows], [r.cursor_id for r in rows]
+        return shown_accounts.many(tx, rows), [r.cursor_id for r in rows]
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)
@@ -56,7 +56,7 @@ async def of_account(request: Request) -> JSON:
         known_account(tx, owner_id)
         viewer_id = viewer.account_id if viewer else None
         rows = endorsements.endorsed(tx, owner_id, viewer_id, wanted)
-        return [entities.account(r, tx.settings) for r in rows], [r.cursor_id for r in rows]
+        return shown_accounts.many(tx, rows), [r.cursor_id for r in rows]
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)

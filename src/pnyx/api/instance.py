@@ -20,7 +20,8 @@ from pnyx.core import instance as core_instance
 from pnyx.core import instance_policies, media_files, web_push
 from pnyx.core.errors import NotFound
 from pnyx.core.instance_settings import effective_settings
-from pnyx.presenters import entities
+from pnyx.edges import site_icons
+from pnyx.presenters import entities, shown_accounts
 
 # Where the code lives. PLACEHOLDER: the project has no public address yet; set the real one.
 LANGUAGES = ["en"]
@@ -46,7 +47,7 @@ DESCRIPTION_LIMIT = 1500
 
 
 def version_string() -> str:
-    """`4.3.0 (compatible; Pnyx 0.1.0)`: clients cut at the first space and see 4.3.0."""
+    """`4.5.0 (compatible; Pnyx 0.1.0)`: clients cut at the first space and see 4.5.0."""
     return f"{pnyx.MASTODON_COMPAT_VERSION} (compatible; Pnyx {pnyx.__version__})"
 
 
@@ -89,7 +90,7 @@ def _snapshot(tx) -> dict:
     return {
         "stats": core_instance.stats(tx),
         "rules": [_rule(r) for r in core_instance.rule_rows(tx)],
-        "contact": entities.account(contact, tx.settings) if contact is not None else None,
+        "contact": shown_accounts.one_or_none(tx, contact),
     }
 
 
@@ -102,7 +103,7 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
         "description": settings.instance_description,
         "usage": {"users": {"active_month": snap["stats"].active_month}},
         "thumbnail": {"url": thumbnail_url(settings)},
-        "icon": [],
+        "icon": site_icons.icon_entities(settings.base_url),
         "languages": LANGUAGES,
         "configuration": {
             "urls": {
@@ -125,6 +126,15 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
             "media_attachments": {**media_config(settings), "description_limit": DESCRIPTION_LIMIT},
             "polls": _polls_config(settings),
             "translation": {"enabled": False},
+            # Mastodon 4.5: who may read the public, hashtag and trending-link timelines.
+            # Pnyx opens them to everyone, signed in or not, for posts of here and elsewhere.
+            "timelines_access": {
+                feed: {"local": "public", "remote": "public"}
+                for feed in ("live_feeds", "hashtag_feeds", "trending_link_feeds")
+            },
+            # Mastodon 4.4: true when the server federates only with servers on an allow-list
+            # (Pnyx has no such mode).
+            "limited_federation": False,
         },
         "registrations": {
             "enabled": _registrations_open(settings),
@@ -136,7 +146,7 @@ def instance_v2(settings: Settings, snap: dict) -> dict:
             "message": None,
             "url": None,
         },
-        "api_versions": {"mastodon": 2},
+        "api_versions": {"mastodon": pnyx.MASTODON_API_VERSION},
         "contact": {"email": settings.contact_email, "account": snap["contact"]},
         "rules": snap["rules"],
     }

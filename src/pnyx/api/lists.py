@@ -17,7 +17,7 @@ from pnyx.api.timelines import render
 from pnyx.core import lists, timelines
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
-from pnyx.presenters import entities
+from pnyx.presenters import shown_accounts
 from pnyx.presenters.collections import list_entity
 
 MEMBERS_PAGE = {"default": 40, "maximum": 80}
@@ -104,7 +104,7 @@ async def members(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:lists")
         rows = lists.members(tx, viewer.account_id, list_id, page)
-        return [entities.account(r, tx.settings) for r in rows], [r.cursor_id for r in rows]
+        return shown_accounts.many(tx, rows), [r.cursor_id for r in rows]
 
     items, cursors = await database(request).read(work)
     if page.limit == ALL_MEMBERS:

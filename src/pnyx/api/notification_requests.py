@@ -12,9 +12,9 @@ from starlette.routing import Route
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
+from pnyx.core import account_extras, status_views
 from pnyx.core import accounts as core_accounts
 from pnyx.core import notification_policy as policy
-from pnyx.core import status_views
 from pnyx.db.ids import parse_id
 from pnyx.presenters import entities
 
@@ -52,15 +52,17 @@ def _render(tx, viewer_id: int, rows) -> list[dict]:
     """NotificationRequest entities: the sender, how many are held, the newest post."""
     status_ids = [r.last_status_id for r in rows if r.last_status_id is not None]
     bundle = status_views.load(tx, status_ids, viewer_id)
+    found = {a.id: a for a in core_accounts.public_rows(tx, [r.from_account_id for r in rows])}
+    extras = account_extras.load(tx, found.values(), bundle.account_extras)
     items = []
     for row in rows:
-        sender = core_accounts.get(tx, row.from_account_id)
+        sender = found.get(row.from_account_id) or core_accounts.get(tx, row.from_account_id)
         items.append(
             {
                 "id": str(row.id),
                 "created_at": entities.iso(row.created_at),
                 "updated_at": entities.iso(row.updated_at),
-                "account": entities.account(sender, tx.settings),
+                "account": entities.account(sender, tx.settings, extras),
                 "notifications_count": str(row.notifications_count),  # a string in Mastodon
                 "last_status": entities.status(bundle, row.last_status_id, tx.settings, tx.now)
                 if row.last_status_id in bundle.visible

@@ -175,7 +175,9 @@ async def grouped_accounts(request: Request):
             raise NotFound()
         [group] = found.groups
         return [
-            entities.account(found.found.accounts[r.from_account_id], tx.settings)
+            entities.account(
+                found.found.accounts[r.from_account_id], tx.settings, found.found.extras
+            )
             for r in group.rows
             if r.from_account_id in found.found.accounts
         ]

@@ -13,7 +13,8 @@ from pnyx.presenters import entities
 
 def render(tx, poll_id: int, viewer_id: int | None) -> dict:
     poll = core.visible_poll(tx, viewer_id, poll_id)
-    return entities.poll(poll, core.own_votes(tx, poll.id, viewer_id), viewer_id, tx.now)
+    own = core.own_votes(tx, poll.id, viewer_id)
+    return entities.poll(poll, own, viewer_id, tx.now, core.option_emojis(tx, poll))
 
 
 async def show(request: Request) -> JSON:

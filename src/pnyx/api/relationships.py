@@ -16,11 +16,11 @@ from starlette.routing import Route
 from pnyx.api.auth import Viewer, optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.core import blocks_mutes, follows
+from pnyx.core import account_extras, blocks_mutes, follows
 from pnyx.core import relationships as graph
 from pnyx.core import scopes as scope_rules
 from pnyx.db.ids import parse_id
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 ACCOUNTS_PAGE = {"default": 40, "maximum": 80}  # Mastodon's DEFAULT_ACCOUNTS_LIMIT and cap
 
@@ -32,10 +32,6 @@ def _ids(params: Params) -> list[int]:
 
 def _relationship(tx, viewer: Viewer, target_id: int) -> dict:
     return entities.relationship(graph.relationship(tx, viewer.account_id, target_id))
-
-
-def _account_list(rows, settings) -> list[dict]:
-    return [entities.account(row, settings) for row in rows]
 
 
 def _action(scope: str, act):
@@ -133,9 +129,11 @@ async def familiar_followers(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:follows")
         found = graph.existing_account_ids(tx, ids)
+        items = graph.familiar_followers(tx, viewer.account_id, found)
+        extras = account_extras.load(tx, [a for item in items for a in item.accounts])
         return [
-            {"id": str(item.id), "accounts": _account_list(item.accounts, tx.settings)}
-            for item in graph.familiar_followers(tx, viewer.account_id, found)
+            {"id": str(item.id), "accounts": entities.accounts(item.accounts, tx.settings, extras)}
+            for item in items
         ]
 
     return JSON(await database(request).read(work))
@@ -166,7 +164,7 @@ def _follow_list(lister):
             viewer = optional(tx, request)
             _may_read_graph(viewer)
             rows = lister(tx, account_id, viewer.account_id if viewer else None, **asdict(page))
-            return _account_list(rows, tx.settings), [row.cursor_id for row in rows]
+            return shown_accounts.many(tx, rows), [row.cursor_id for row in rows]
 
         items, cursors = await database(request).read(work)
         return paginated(request, items, cursors)
@@ -185,7 +183,8 @@ def _own_list(scope: str, lister, render=None):
             viewer = require(tx, request, scope)
             rows = lister(tx, viewer.account_id, **asdict(page))
             draw = render or entities.account
-            return [draw(row, tx.settings) for row in rows], [row.cursor_id for row in rows]
+            extras = account_extras.load(tx, rows)
+            return [draw(row, tx.settings, extras) for row in rows], [r.cursor_id for r in rows]
 
         items, cursors = await database(request).read(work)
         return paginated(request, items, cursors)
@@ -193,9 +192,9 @@ def _own_list(scope: str, lister, render=None):
     return handler
 
 
-def _muted_account(row, settings) -> dict:
+def _muted_account(row, settings, extras) -> dict:
     """Mastodon adds when the mute ends to each account of GET /api/v1/mutes."""
-    data = entities.account(row, settings)
+    data = entities.account(row, settings, extras)
     data["mute_expires_at"] = entities.iso(row.mute_expires_at)
     return data
 

@@ -23,7 +23,7 @@ from pnyx.core import search as core_search
 from pnyx.core import status_views
 from pnyx.db.ids import parse_id
 from pnyx.federation import resolve as remote
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 TYPES = ("accounts", "hashtags", "statuses")
 MAX_QUERY = 500
@@ -85,7 +85,7 @@ async def search_v2(request: Request):
                 following=following,
                 resolved_id=resolved_account,
             )
-            result["accounts"] = [entities.account(r, tx.settings) for r in rows]
+            result["accounts"] = shown_accounts.many(tx, rows)
         if kind in (None, "hashtags"):
             rows = core_search.search_hashtags(tx, q, limit=limit, offset=offset)
             result["hashtags"] = [tag_entity(r, tx.settings) for r in rows]
@@ -125,7 +125,7 @@ async def search_accounts_v1(request: Request):
         rows = core_search.search_accounts(
             tx, viewer.account_id, q, limit=limit, offset=offset, following=following
         )
-        return [entities.account(r, tx.settings) for r in rows]
+        return shown_accounts.many(tx, rows)
 
     return JSON(await database(request).read(work))
 

@@ -22,7 +22,7 @@ from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
-from pnyx.presenters import entities
+from pnyx.presenters import entities, shown_accounts
 
 MAX_BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT for GET /api/v1/statuses?id[]=
 
@@ -197,15 +197,18 @@ async def update(request: Request) -> JSON:
 
 
 async def destroy(request: Request) -> JSON:
-    """Deleted posts come back with their source, so clients can offer "delete and redraft"."""
+    """Deleted posts come back with their source, so clients can offer "delete and redraft":
+    their media are kept for that unless `delete_media` is true (Mastodon 4.4)."""
     status_id = path_id(request)
+    params = await read_params(request)
+    delete_media = params.bool("delete_media", default=False)
 
     def work(tx):
         viewer = require(tx, request, "write:statuses")
         row = core.own_row(tx, viewer.account_id, status_id)
         rendered = render_one(tx, status_id, viewer.account_id)
         rendered["text"] = row.text
-        core.delete(tx, viewer.account_id, status_id)
+        core.delete(tx, viewer.account_id, status_id, keep_media=not delete_media)
         return rendered
 
     return JSON(await database(request).write(work))
@@ -222,14 +225,14 @@ async def source(request: Request) -> JSON:
     return JSON(await database(request).read(work))
 
 
-def _status_edit(version, author, settings, emojis: list[dict]) -> dict:
+def _status_edit(version, author: dict, emojis: list[dict]) -> dict:
     """Mastodon's StatusEdit entity (`emojis`: those of all versions, as Mastodon lists)."""
     return {
         "content": version.content,
         "spoiler_text": version.spoiler_text,
         "sensitive": version.sensitive,
         "created_at": entities.iso(version.created_at),
-        "account": entities.account(author, settings),
+        "account": author,
         "poll": (
             {"options": [{"title": title} for title in version.poll_options]}
             if version.poll_options
@@ -249,7 +252,8 @@ async def history(request: Request) -> JSON:
         author = get_account(tx, versions[0].account_id)
         texts = [t for v in versions for t in (v.content, v.spoiler_text, *(v.poll_options or ()))]
         emojis = core_custom_emojis.in_texts(tx, author.domain, texts)
-        return [_status_edit(v, author, tx.settings, emojis) for v in versions]
+        shown = shown_accounts.one(tx, author)
+        return [_status_edit(v, shown, emojis) for v in versions]
 
     return JSON(await database(request).read(work))
 
@@ -377,7 +381,7 @@ def _accounts_list(query_for):
             query, column = query_for(viewer_id, status.id, tx.now)
             rows = in_display_order(tx.rows(apply(query, column, page)), page)
             return (
-                [entities.account(row, tx.settings) for row in rows],
+                shown_accounts.many(tx, rows),
                 [row.cursor_id for row in rows],
             )
 

@@ -15,8 +15,16 @@ from starlette.routing import Route
 
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, database, path_id, read_params
-from pnyx.core import hashtags, status_views, suggestions, trends
-from pnyx.presenters import collections, entities
+from pnyx.core import (
+    account_extras,
+    hashtags,
+    preview_cards,
+    status_views,
+    suggestions,
+    trends,
+)
+from pnyx.core import accounts as core_accounts
+from pnyx.presenters import collections, entities, shown_accounts
 
 # Mastodon 4.3's v2 `source`, from the sources it replaces.
 LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}
@@ -89,7 +97,16 @@ async def links(request: Request) -> JSON:
     def work(tx):
         optional(tx, request, "read")
         found = trends.trending_links(tx, cache, offset, limit + 1)
-        return [collections.trend_link(card, trend) for card, trend in found[:limit]], len(found)
+        credited = [card.author_account_id for card, _ in found[:limit] if card.author_account_id]
+        authors = {row.id: row for row in core_accounts.public_rows(tx, credited)}
+        extras = account_extras.load(tx, authors.values())
+        items = []
+        for card, trend in found[:limit]:
+            author = authors.get(card.author_account_id)
+            allowed = preview_cards.credits(card.url, author)
+            shown = entities.account(author, tx.settings, extras) if allowed else None
+            items.append(collections.trend_link(card, trend, shown))
+        return items, len(found)
 
     items, found = await database(request).read(work)
     return _with_next(request, items, offset, limit, found > limit)
@@ -101,13 +118,15 @@ async def suggestions_v2(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "read:accounts")
+        found = suggestions.suggest(tx, viewer.account_id, limit)
+        shown = shown_accounts.many(tx, [s.account for s in found])
         return [
             {
                 "source": LEGACY_SOURCE[s.sources[0]],
                 "sources": s.sources,
-                "account": entities.account(s.account, tx.settings),
+                "account": entity,
             }
-            for s in suggestions.suggest(tx, viewer.account_id, limit)
+            for s, entity in zip(found, shown, strict=True)
         ]
 
     return JSON(await database(request).read(work))
@@ -120,7 +139,7 @@ async def suggestions_v1(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:accounts")
         found = suggestions.suggest(tx, viewer.account_id, limit)
-        return [entities.account(s.account, tx.settings) for s in found]
+        return shown_accounts.many(tx, [s.account for s in found])
 
     return JSON(await database(request).read(work))
 

@@ -16,7 +16,6 @@ from pnyx.core import events, uris, web_push
 from pnyx.core.account_visibility import KNOWN, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
-from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import AccountRow, SignInRow, UserRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -130,29 +129,6 @@ def public_rows(tx: Tx, account_ids: list[int]) -> list[AccountRow]:
         )
     }
     return [rows[i] for i in ids if i in rows]
-
-
-def roles_and_moves(tx: Tx, rows: list[AccountRow]) -> tuple[dict[int, str], dict[int, AccountRow]]:
-    """What an Account entity shows beyond its row: the staff role of those here who have one
-    (Mastodon's highlighted roles), and the account each moved one moved to (if others may
-    still see it)."""
-    ids = [r.id for r in rows if r.domain is None]
-    roles: dict[int, str] = (
-        {
-            r.account_id: r.role
-            for r in tx.rows(
-                sa.select(users.c.account_id, users.c.role).where(
-                    users.c.account_id.in_(ids), users.c.role.in_(STAFF_ROLES)
-                )
-            )
-        }
-        if ids
-        else {}
-    )
-    targets = {r.id: r.moved_to_account_id for r in rows if r.moved_to_account_id is not None}
-    found = {t.id: t for t in public_rows(tx, list(targets.values()))}
-    moved = {i: found[t] for i, t in targets.items() if t in found}
-    return roles, moved
 
 
 def get_public(tx: Tx, account_id: int) -> AccountRow:

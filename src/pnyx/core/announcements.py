@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import custom_emojis as emoji_rules
 from pnyx.core import events, text
 from pnyx.core.accounts import log_action
 from pnyx.core.errors import Invalid, NotFound
@@ -71,6 +72,7 @@ class Shown:
     tags: list[str]
     read: bool
     reactions: list[Reaction] = field(default_factory=list)
+    emojis: list[dict] = field(default_factory=list)  # the custom emojis its text names
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,8 @@ def _live_one(tx: Tx, announcement_id: int) -> Any:
 
 
 def shown(tx: Tx, viewer_id: int) -> list[Shown]:
-    """The live announcements, oldest first, as `viewer_id` sees them (in four queries, plus
-    what rendering their text looks up)."""
+    """The live announcements, oldest first, as `viewer_id` sees them (in four queries, a
+    fifth for the custom emojis they name, plus what rendering their text looks up)."""
     rows = tx.rows(sa.select(announcements).where(_live(tx)).order_by(announcements.c.id.asc()))
     ids = [row.id for row in rows]
     if not ids:
@@ -207,6 +209,8 @@ def shown(tx: Tx, viewer_id: int) -> list[Shown]:
         )
     )
     reactions = _reactions(tx, viewer_id, ids)
+    codes = emoji_rules.shortcodes_in(*(row.text for row in rows))
+    emojis = emoji_rules.lookup(tx, {None: codes}) if codes else {}
     out = []
     for row in rows:
         rendered = text.render(tx, row.text)
@@ -218,6 +222,7 @@ def shown(tx: Tx, viewer_id: int) -> list[Shown]:
                 rendered.tags,
                 row.id in read,
                 reactions.get(row.id, []),
+                emoji_rules.for_texts(emojis, None, [row.text]),
             )
         )
     return out
@@ -256,7 +261,7 @@ def _reactions(tx: Tx, viewer_id: int | None, ids: list[int]) -> dict[int, list[
 
 def shown_one(tx: Tx, announcement_id: int, viewer_ids: Sequence[int]) -> dict[int, Shown]:
     """One live announcement as each of `viewer_ids` sees it (a live stream's), in four
-    queries whatever their number; empty when it is not live."""
+    queries whatever their number (five when it names custom emojis); empty when it is not live."""
     row = tx.one_or_none(
         sa.select(announcements).where(announcements.c.id == announcement_id, _live(tx))
     )
@@ -284,6 +289,7 @@ def shown_one(tx: Tx, announcement_id: int, viewer_ids: Sequence[int]) -> dict[i
     }
     counted = _reactions(tx, None, [announcement_id]).get(announcement_id, [])
     rendered = text.render(tx, row.text)
+    emojis = emoji_rules.in_texts(tx, None, [row.text])
     return {
         viewer: Shown(
             row,
@@ -292,6 +298,7 @@ def shown_one(tx: Tx, announcement_id: int, viewer_ids: Sequence[int]) -> dict[i
             rendered.tags,
             viewer in read,
             [replace(r, me=(viewer, r.name) in mine) for r in counted],
+            emojis,
         )
         for viewer in viewers
     }

@@ -274,6 +274,16 @@ def forget_files_of_status(tx: Tx, status_id: int) -> None:
     )
 
 
+def release_from_status(tx: Tx, status_id: int) -> None:
+    """A post is being deleted but its uploads are kept: they become its author's unattached
+    uploads again (files untouched), free for another post."""
+    tx.execute(
+        media_attachments.update()
+        .where(media_attachments.c.status_id == status_id)
+        .values(status_id=None)
+    )
+
+
 # --- The owner's changes ------------------------------------------------------------------
 
 

@@ -52,9 +52,7 @@ NOT_STAFF = "This action is only for the staff of this instance"
 NOT_YOURSELF = "You cannot do this to your own account"
 ADMINS_ONLY = "Only an admin can do this"
 REASON_REQUIRED = "Reason for a suspension can't be blank"
-ACTION_REASON_REQUIRED = (
-    "Validation failed: Text can't be blank (the moderation log needs a reason)"
-)
+ACTION_REASON_REQUIRED = "Text can't be blank (the moderation log needs a reason)"
 NOT_PENDING = "This account is not waiting for approval"
 ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
 UNSUPPORTED_STATES = ("sensitive", "disable", "silence")

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from pnyx.core import account_warnings, severances, status_views
+from pnyx.core import account_extras, account_warnings, severances, status_views
+from pnyx.core.account_extras import AccountExtras
 from pnyx.core.account_visibility import LISTED, NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.roles import STAFF_ROLES
@@ -47,6 +48,8 @@ class NotificationPage:
     # `accounts`) and the severances of severed_relationships ones, by id.
     warnings: dict[int, Row] = field(default_factory=dict)
     severances: dict[int, Row] = field(default_factory=dict)
+    # The roles and moves of `accounts` and of the bundle's authors (`core.account_extras`).
+    extras: AccountExtras = field(default_factory=AccountExtras)
 
 
 def _visible_from(query: sa.Select, tx: Tx, recipient_id: int) -> sa.Select:
@@ -204,8 +207,9 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     # with it (its text is known only now; the page is then shorter, its cursors unchanged).
     shown = set(bundle.visible)
     rows = [r for r in rows if r.status_id is None or r.status_id in shown]
+    extras = account_extras.load(tx, found.values(), bundle.account_extras)
     return NotificationPage(
-        rows, found, bundle, cursor_ids, found_reports, found_warnings, found_severances
+        rows, found, bundle, cursor_ids, found_reports, found_warnings, found_severances, extras
     )
 
 

@@ -14,12 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import events, visibility
+from pnyx.core import custom_emojis, events, visibility
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import poll_votes, polls, statuses
+from pnyx.db.tables import accounts, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue
 
 CLOSE_JOB = "poll.close"
@@ -140,6 +140,15 @@ def visible_poll(tx: Tx, viewer_id: int | None, poll_id: int) -> PollRow:
     if status is None or not visibility.may_see_one(tx, viewer_id, status):
         raise NotFound()
     return poll
+
+
+def option_emojis(tx: Tx, poll: PollRow) -> list[dict[str, Any]]:
+    """The `emojis` of a poll shown alone: the custom emojis its options name, of its author's
+    server, as inside its status (`core.status_views`). No query when they name none."""
+    if not custom_emojis.shortcodes_in(*poll.options):
+        return []
+    domain = tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == poll.account_id))
+    return custom_emojis.in_texts(tx, domain, poll.options)
 
 
 def has_voted(tx: Tx, poll: PollRow, account_id: int) -> bool:

@@ -18,6 +18,11 @@ The rules, as Mastodon's (FetchLinkCardService), with the choices this server ma
   edit that changes the link drops the card and fetches the new one; one that keeps it keeps
   it.
 
+- **Author attribution** (Mastodon 4.4): a page's `fediverse:creator` names an account, kept
+  with the card (`author_account_id`, replaced at each refetch); the card credits it only
+  while that account lists the page's domain (`credits`, asked when the card is shown, so
+  that listing or unlisting a site takes effect at once; Mastodon decides once, at fetch).
+
 Core decides and keeps; the job that fetches is federation's (it owns the safe HTTP client:
 no private address unless PNYX_ALLOW_PRIVATE_ADDRESSES, capped size and time), and hands
 what it read to `save`. What a page says is untrusted: text is kept as text (capped), and the
@@ -38,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 import nh3
 import sqlalchemy as sa
 
-from pnyx.core import events, media, search_index
+from pnyx.core import attribution, events, media, search_index
 from pnyx.db.engine import Database, Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.ids import new_id
@@ -95,6 +100,8 @@ class CardData:
     embed_url: str = ""
     language: str | None = None
     published_at: datetime | None = None
+    # The handle the page names as its creator (`fediverse:creator`), not yet checked.
+    creator: str = ""
 
 
 # ---------------------------------------------------------------- which link
@@ -300,6 +307,7 @@ def _cleaned(data: CardData) -> dict[str, Any]:
     """The columns of a card from what a page said: capped text, checked URLs, sizes in
     bounds, markup only through `embed_html`, a type Mastodon knows."""
     values: dict[str, Any] = {f.name: getattr(data, f.name) for f in fields(data)}
+    del values["creator"]  # not a column: `save` keeps the account it names, if it may
     for name, cap in TEXT_CAPS.items():
         values[name] = " ".join(str(values[name] or "").split())[:cap]
     for name in URL_FIELDS:
@@ -354,10 +362,37 @@ def _image_columns(tx: Tx, existing: Any, values: dict[str, Any]) -> dict[str, A
     }
 
 
-def save(db: Database, url: str, data: CardData | None, error: str | None = None) -> int | None:
+def credits(url: str, account: Any) -> bool:
+    """Whether the card of `url` may show `account` (a row with `attribution_domains` and
+    `suspended_at`, or None) as its page's author: it lists the page's host or a domain above
+    it, and is not suspended (core.attribution). Asked each time the card is shown: an account
+    that starts or stops listing a site is credited, or not, at once, without a refetch."""
+    if account is None or account.suspended_at is not None:
+        return False
+    return attribution.may_credit(account.attribution_domains, urlsplit(url).hostname or "")
+
+
+def _existing(tx: Tx, account_id: int | None) -> int | None:
+    """`account_id` if that account is (still) here: the job resolved it outside this
+    transaction."""
+    if account_id is None:
+        return None
+    return tx.scalar(sa.select(accounts.c.id).where(accounts.c.id == account_id))
+
+
+def save(
+    db: Database,
+    url: str,
+    data: CardData | None,
+    error: str | None = None,
+    *,
+    creator_id: int | None = None,
+) -> int | None:
     """Keep what the page of `url` said (`data`), or that it gave no card (`error`), and point
-    its posts at the card. A failed refresh keeps the card fetched before. Returns the card id
-    when there is a card."""
+    its posts at the card. A failed refresh keeps the card fetched before. `creator_id`: the
+    account the page names as its creator (found or resolved by the job); kept as the page's
+    claim, shown only while that account allows the page's domain (`credits`). Returns the card id when
+    there is a card."""
 
     def write(tx: Tx) -> int | None:
         existing = tx.one_or_none(sa.select(preview_cards).where(preview_cards.c.url == url))
@@ -367,6 +402,7 @@ def save(db: Database, url: str, data: CardData | None, error: str | None = None
                 values["error"] = (error or "no card")[:512]
         else:
             values = {**_cleaned(data), "fetched_at": tx.now, "error": None}
+            values["author_account_id"] = _existing(tx, creator_id)
             values.update(_image_columns(tx, existing, values))
         if existing is None:
             row = insert_ignore_returning(

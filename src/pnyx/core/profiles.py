@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pnyx.core import custom_emojis, events, follows, profile_media, quotes, text
+from pnyx.core import attribution, custom_emojis, events, follows, profile_media, quotes, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
@@ -37,6 +37,8 @@ class ProfileUpdate:
     sensitive: bool | None = None
     language: str | None = None  # "" clears it
     quote_policy: str | None = None  # default of new posts: public, followers or nobody
+    # The websites that may credit the account (core.attribution); [] clears them.
+    attribution_domains: list[str] | None = None
     # New avatar and header, already processed and stored (`profile_media.prepare`).
     avatar: profile_media.StoredImage | None = None
     header: profile_media.StoredImage | None = None
@@ -115,6 +117,10 @@ def update_profile(tx: Tx, account_id: int, change: ProfileUpdate) -> None:
     for flag in ("locked", "bot", "discoverable", "indexable", "hide_collections"):
         if getattr(change, flag) is not None:
             values[flag] = getattr(change, flag)
+    if change.attribution_domains is not None:
+        domains = attribution.local_domains(change.attribution_domains)
+        if domains != (account.attribution_domains or []):
+            values["attribution_domains"] = domains or None
     if change.fields is not None:
         values["fields"] = [
             {

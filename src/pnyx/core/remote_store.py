@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core import (
+    attribution,
     custom_emojis,
     domain_blocks,
     events,
@@ -73,6 +74,7 @@ class IncomingAccount:
     discoverable: bool = True
     indexable: bool = False
     also_known_as: list[str] = field(default_factory=list)
+    attribution_domains: list[str] = field(default_factory=list)  # already clean (attribution)
     created_at: datetime | None = None
     emojis: list[IncomingEmoji] = field(default_factory=list)  # its Emoji tags
 
@@ -106,6 +108,7 @@ def _store_account(tx: Tx, incoming: IncomingAccount) -> int:
         "discoverable": incoming.discoverable,
         "indexable": incoming.indexable,
         "also_known_as": incoming.also_known_as,
+        "attribution_domains": attribution.remote_domains(incoming.attribution_domains) or None,
         "fetched_at": tx.now,
         "updated_at": tx.now,
     }

@@ -87,6 +87,7 @@ class AccountRow(Protocol):
     images_size: int | None
     images_cached_at: datetime | None
     also_known_as: list[Any]
+    attribution_domains: list[Any] | None
     emojis: list[Any] | None
     moved_to_account_id: int | None
     statuses_count: int

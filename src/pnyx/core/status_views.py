@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
-from pnyx.core import custom_emojis, decisions, filter_matching, preview_cards, visibility
+from pnyx.core import (
+    account_extras,
+    custom_emojis,
+    decisions,
+    filter_matching,
+    preview_cards,
+    visibility,
+)
+from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
@@ -49,6 +57,8 @@ class StatusBundle:
     viewer_id: int | None
     statuses: dict[int, StatusRow] = field(default_factory=dict)  # id -> row (incl. boosted)
     accounts: dict[int, AccountRow] = field(default_factory=dict)
+    # the authors' roles and moves, for their Account entities (`core.account_extras`)
+    account_extras: AccountExtras = field(default_factory=AccountExtras)
     # status id -> (status_id, id, username, domain, url, uri) of each account it mentions
     mentions: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))
     tags: dict[int, list[Row]] = field(default_factory=lambda: defaultdict(list))  # name, display
@@ -70,6 +80,8 @@ class StatusBundle:
     filter_matches: dict[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
     # status id -> its link preview card (a row of preview_cards), when it has one
     cards: dict[int, Row] = field(default_factory=dict)
+    # account id -> the account a card credits as its page's author (core.attribution)
+    card_authors: dict[int, AccountRow] = field(default_factory=dict)
     # (domain, shortcode) -> the custom emoji rows the loaded posts' texts name
     emojis: dict[tuple[str | None, str], Row] = field(default_factory=dict)
     # quoting status id -> its row of `quotes` (the quoted posts are loaded in `statuses`)
@@ -356,6 +368,7 @@ def load(
         bundle.tags[t.status_id].append(t)
     for a in tx.execute(q["accounts"], {"ids": list(author_ids)}):
         bundle.accounts[a.id] = a
+    bundle.account_extras = account_extras.load(tx, bundle.accounts.values())
     with_media = [r.id for r in all_rows if r.has_media]
     if with_media:
         for m in tx.execute(q["media"], {"ids": with_media}):
@@ -364,6 +377,11 @@ def load(
     if card_ids:
         for c in tx.execute(q["cards"], {"ids": card_ids}):
             bundle.cards[c.status_id] = c
+        _load_card_authors(tx, q, bundle)
+        if bundle.card_authors:  # shown as Account entities too (with their roles and moves)
+            bundle.account_extras = account_extras.load(
+                tx, bundle.card_authors.values(), bundle.account_extras
+            )
     poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
     for p in poll_rows:
         bundle.polls[p.status_id] = p
@@ -406,6 +424,17 @@ def status_texts(bundle: StatusBundle, row: StatusRow) -> list[str]:
     """What of a post may name custom emojis: its text, its warning, its poll's options."""
     poll = bundle.polls.get(row.id)
     return [row.content or "", row.spoiler_text or "", *(poll.options if poll else ())]
+
+
+def _load_card_authors(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None:
+    """The accounts the page's cards credit, in one query for the page (none when no card
+    credits anyone); the presenter asks `preview_cards.credits` whether they still may."""
+    wanted = {c.author_account_id for c in bundle.cards.values() if c.author_account_id}
+    missing = [i for i in wanted if i not in bundle.accounts]
+    found = {i: bundle.accounts[i] for i in wanted if i in bundle.accounts}
+    if missing:
+        found.update((a.id, a) for a in tx.execute(q["accounts"], {"ids": missing}))
+    bundle.card_authors = found
 
 
 def _load_emojis(tx: Tx, bundle: StatusBundle) -> None:

@@ -578,9 +578,15 @@ def _author_of(tx: Tx, status_id: int) -> int:
     return tx.scalar(sa.select(statuses.c.account_id).where(statuses.c.id == status_id)) or 0
 
 
-def delete(tx: Tx, account_id: int, status_id: int) -> None:
-    """Delete one's own post, its boosts by others (their counters too) and all it carries."""
+def delete(tx: Tx, account_id: int, status_id: int, *, keep_media: bool = False) -> None:
+    """Delete one's own post, its boosts by others (their counters too) and all it carries.
+
+    `keep_media` (Mastodon 4.4's `delete_media=false`, the API's default) leaves its uploads
+    to their owner, attached to nothing, so that "delete and redraft" can post them again;
+    unused, they go with the day-old uploads (core.media_prune)."""
     status = own_row(tx, account_id, status_id)
+    if keep_media and status.has_media:
+        media.release_from_status(tx, status.id)
     # Who must hear of the deletion is read now: the mentions go with the post.
     mentioned = tx.scalars(
         sa.select(mentions.c.account_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
+from pnyx.core import attribution
 from pnyx.federation.as2_common import (
     InvalidDocument,
     RemoteEmoji,
@@ -75,6 +76,7 @@ class RemoteActor:
     discoverable: bool = False
     indexable: bool = False
     also_known_as: list[str] = field(default_factory=list)
+    attribution_domains: list[str] = field(default_factory=list)
     moved_to_uri: str | None = None
     published: datetime | None = None
     emojis: list[RemoteEmoji] = field(default_factory=list)
@@ -189,6 +191,7 @@ def parse_actor(doc: dict) -> RemoteActor:
         discoverable=as_bool(doc.get("discoverable")),
         indexable=as_bool(doc.get("indexable")),
         also_known_as=aliases,
+        attribution_domains=attribution.remote_domains(doc.get("attributionDomains")),
         moved_to_uri=http_url(id_of(doc.get("movedTo"))),
         published=parse_datetime(doc.get("published")),
         emojis=emoji_tags(doc),

@@ -48,6 +48,7 @@ def incoming_account(actor: parse.RemoteActor) -> IncomingAccount:
         discoverable=bool(actor.discoverable),
         indexable=bool(actor.indexable),
         also_known_as=list(actor.also_known_as or []),
+        attribution_domains=list(actor.attribution_domains or []),
         created_at=actor.published,
         emojis=incoming_emojis(actor.emojis),
     )

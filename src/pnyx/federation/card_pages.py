@@ -133,6 +133,12 @@ def _int(value: Any) -> int:
         return 0
 
 
+def creator_of(page: Page) -> str:
+    """The first `<meta name="fediverse:creator">` of the page (as Mastodon reads it): a
+    handle not checked yet; who it names may credit the page only if it allows its domain."""
+    return page.meta.get("fediverse:creator", "")[:512]
+
+
 def card_of(page: Page) -> CardData | None:
     """The card OpenGraph and its kin make of a page (Mastodon's order of preference), or None
     when the page has neither a title nor a player."""
@@ -162,6 +168,7 @@ def card_of(page: Page) -> CardData | None:
         image_description=first("og:image:alt", "twitter:image:alt"),
         language=page.language or first("og:locale") or None,
         published_at=_published(first("article:published_time", "og:published_time")),
+        creator=creator_of(page),
     )
 
 
@@ -208,6 +215,7 @@ def merge_oembed(
         "width": _int(oembed.get("width")),
         "height": _int(oembed.get("height")),
         "html": "",
+        "creator": seed.creator or creator_of(page),
     }
     if kind == "photo":
         photo = url("url")

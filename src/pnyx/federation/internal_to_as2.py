@@ -80,6 +80,8 @@ def actor(account, settings, *, moved_to_uri: str | None = None, emojis: Iterabl
         "manuallyApprovesFollowers": bool(account.locked),
         "discoverable": bool(account.discoverable),
         "indexable": bool(account.indexable),
+        # Websites whose pages may credit this account (fediverse:creator), as Mastodon 4.4
+        "attributionDomains": list(account.attribution_domains or []),
         "published": iso(account.created_at),
         "endpoints": {"sharedInbox": account.shared_inbox_url},
         "tag": [emoji(e, settings) for e in emojis],

@@ -4,8 +4,11 @@ Core decided which link and whether it is still wanted (`core.preview_cards.want
 module only fetches, with the safe client (no private, loopback or link-local address unless
 PNYX_ALLOW_PRIVATE_ADDRESSES, a deadline, a redirect cap), reads at most `MAX_HTML_BYTES` of
 the page (a longer one is cut: its head is what counts), only from an HTML answer, follows
-its oEmbed link if it has one, and hands the result to `core.preview_cards.save`; then it
-fetches the card's image for `core.card_images` (the remote image size cap, 30 s).
+its oEmbed link if it has one, finds the account the page's `fediverse:creator` names (ours,
+known, or resolved through WebFinger: `federation.resolve`), and hands the result to
+`core.preview_cards.save` (cards credit that account only while it allows the page's
+domain); then it fetches the card's image for `core.card_images` (the remote image size cap,
+30 s).
 
 Failures: a page that answers but gives no card (not HTML, 4xx, refused address, no title)
 is recorded on the card's row, so it is not fetched again before the refresh period; a
@@ -18,9 +21,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pnyx.core import card_images, preview_cards
+from pnyx.core import attribution, card_images, preview_cards
 from pnyx.db.engine import Database
-from pnyx.federation import card_pages
+from pnyx.federation import card_pages, resolve
 from pnyx.federation.fetch import FetchError, RemoteClient
 from pnyx.federation.media_cache import IMAGE_ACCEPT
 
@@ -86,9 +89,25 @@ def fetch_card(db: Database, payload: dict[str, Any]) -> None:
         log.info("no card for %s: %s", url, exc.reason)
         preview_cards.save(db, url, None, exc.reason)
         return
-    card_id = preview_cards.save(db, url, card, None if card else "the page has no title")
+    creator_id = _creator(db, card.creator) if card is not None and card.creator else None
+    card_id = preview_cards.save(
+        db, url, card, None if card else "the page has no title", creator_id=creator_id
+    )
     if card_id is not None:
         _cache_image(db, card_id)
+
+
+def _creator(db: Database, handle: str) -> int | None:
+    """The account a page's `fediverse:creator` names: ours, one known, or one its server's
+    WebFinger finds (the safe client, here in the job, as Mastodon resolves it); None when it
+    cannot be found (the card then credits nobody). Whether it may be credited is core's."""
+    if attribution.parse_handle(handle) is None:
+        return None
+    try:
+        return resolve.resolve_handle(db, db.settings, handle.strip())
+    except resolve.ResolveError as exc:
+        log.info("fediverse:creator %r not resolved: %s", handle, exc.reason)
+        return None
 
 
 def _cache_image(db: Database, card_id: int) -> None:

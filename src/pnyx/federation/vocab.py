@@ -33,6 +33,7 @@ EXTENSIONS: dict = {
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
+    "attributionDomains": {"@id": "toot:attributionDomains", "@type": "@id"},
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
     # statuses

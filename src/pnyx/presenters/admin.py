@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from pnyx.config import Settings
 from pnyx.core import domain_blocks
+from pnyx.core.account_extras import EMPTY, AccountExtras
 from pnyx.presenters import entities
 
 
-def account(row, settings: Settings) -> dict:
+def account(row, settings: Settings, extras: AccountExtras = EMPTY) -> dict:
     """Admin::Account from a row of `core.admin_accounts` (an account with its user's
-    columns, None for an account of another server)."""
+    columns, None for an account of another server); `extras` for its Account entity."""
     local = row.domain is None
     return {
         "id": str(row.id),
@@ -34,7 +35,7 @@ def account(row, settings: Settings) -> dict:
         "silenced": False,
         "sensitized": False,
         "suspended": row.suspended_at is not None,
-        "account": entities.account(row, settings),
+        "account": entities.account(row, settings, extras),
         "created_by_application_id": None,
         "invited_by_account_id": None,
     }
@@ -44,13 +45,21 @@ def _rule(row) -> dict:
     return {"id": str(row.id), "text": row.text, "hint": row.hint}
 
 
-def report(row, people: dict, statuses: list[dict], rules: dict, settings: Settings) -> dict:
+def report(
+    row,
+    people: dict,
+    statuses: list[dict],
+    rules: dict,
+    settings: Settings,
+    extras: AccountExtras = EMPTY,
+) -> dict:
     """Admin::Report: `people` maps account ids to rows of `core.admin_accounts`, `statuses`
-    are the reported posts as entities, `rules` maps rule ids to rule rows."""
+    are the reported posts as entities, `rules` maps rule ids to rule rows, `extras` the
+    people's roles and moves."""
 
     def person(account_id):
         found = people.get(account_id) if account_id is not None else None
-        return account(found, settings) if found is not None else None
+        return account(found, settings, extras) if found is not None else None
 
     return {
         "id": str(row.id),

@@ -45,6 +45,6 @@ def announcement(item: core.Shown, settings: Settings) -> dict:
         ],
         "statuses": [],
         "tags": [{"name": t, "url": uris.tag_url(settings, t)} for t in item.tags],
-        "emojis": [],
+        "emojis": item.emojis,
         "reactions": [reaction(r) for r in item.reactions],
     }

@@ -39,10 +39,11 @@ def tag(item: TagView, settings: Settings, *, signed_in: bool) -> dict:
     return data
 
 
-def trend_link(card, trend) -> dict:
-    """Trends::Link: the PreviewCard entity and its use per day (strings, as Mastodon)."""
+def trend_link(card, trend, author: dict | None = None) -> dict:
+    """Trends::Link: the PreviewCard entity (`author`: the Account entity it credits) and its
+    use per day (strings, as Mastodon)."""
     return {
-        **entities.preview_card(card),
+        **entities.preview_card(card, author),
         "history": [
             {"day": str(int(day.timestamp())), "uses": str(uses), "accounts": str(people)}
             for day, uses, people in trend.history

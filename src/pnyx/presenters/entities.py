@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pnyx.config import Settings
-from pnyx.core import custom_emojis, notification_groups, quotes, status_views, visibility
+from pnyx.core import (
+    custom_emojis,
+    notification_groups,
+    preview_cards,
+    quotes,
+    status_views,
+    visibility,
+)
+from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
+from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
 
@@ -50,13 +59,17 @@ def _fields(row, *, source: bool = False) -> list[dict]:
     ]
 
 
-def account(row, settings: Settings, *, role: str | None = None, moved: dict | None = None) -> dict:
+def account(
+    row, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS, *, nested: bool = False
+) -> dict:
     """The Account entity. A suspended account shows only who it was, as Mastodon does: no
-    name, bio, fields, images or flags, and zero counts. `role`: its staff role, shown in
-    `roles` (Mastodon shows highlighted roles; Pnyx's admin and moderator are); `moved`: the
-    Account it moved to."""
+    name, bio, fields, images or flags, and zero counts. `extras` (`core.account_extras`,
+    loaded for the page): its staff role, shown in `roles` (Mastodon shows highlighted roles;
+    Pnyx's admin and moderator are), and the Account it moved to in `moved`, whose own move is
+    not shown (`nested`), as Mastodon's."""
     acct = row.username if row.domain is None else f"{row.username}@{row.domain}"
     suspended = row.suspended_at is not None
+    role = extras.roles.get(row.id)
     avatar = (not suspended and row.avatar_url) or default_avatar(settings)
     header = (not suspended and row.header_url) or default_header(settings)
     # The still first frame of an animated image; a still image is its own.
@@ -89,8 +102,9 @@ def account(row, settings: Settings, *, role: str | None = None, moved: dict | N
         "roles": [account_role(role)] if role and not suspended else [],
         "fields": [] if suspended else _fields(row),
     }
-    if moved is not None and not suspended:
-        data["moved"] = moved
+    moved = None if nested or suspended else extras.moved.get(row.id)
+    if moved is not None:
+        data["moved"] = account(moved, settings, extras, nested=True)
     if row.domain is None:  # Mastodon tells only of its own users' search-engine wish
         data["noindex"] = not row.indexable
     if suspended:
@@ -107,18 +121,9 @@ def account_role(role_name: str) -> dict:
     return {"id": ROLE_IDS.get(role_name, "-99"), "name": role_name.capitalize(), "color": ""}
 
 
-def accounts_shown(rows, extras, settings: Settings) -> list[dict]:
-    """Account entities with their roles and moves (`core.accounts.roles_and_moves`)."""
-    roles, moved = extras
-    return [
-        account(
-            row,
-            settings,
-            role=roles.get(row.id),
-            moved=account(moved[row.id], settings) if row.id in moved else None,
-        )
-        for row in rows
-    ]
+def accounts(rows, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> list[dict]:
+    """Account entities of a page, with the extras loaded for it."""
+    return [account(row, settings, extras) for row in rows]
 
 
 def role(role_name: str) -> dict:
@@ -131,9 +136,15 @@ def role(role_name: str) -> dict:
     }
 
 
-def credential_account(row, user, settings: Settings, follow_requests_count: int = 0) -> dict:
+def credential_account(
+    row,
+    user,
+    settings: Settings,
+    follow_requests_count: int = 0,
+    extras: AccountExtras = EMPTY_EXTRAS,
+) -> dict:
     """verify_credentials / update_credentials: the account plus its editable source."""
-    data = account(row, settings)
+    data = account(row, settings, extras)
     data["source"] = {
         "privacy": user.default_visibility,
         "sensitive": user.default_sensitive,
@@ -145,7 +156,7 @@ def credential_account(row, user, settings: Settings, follow_requests_count: int
         "hide_collections": row.hide_collections,
         "discoverable": row.discoverable,
         "indexable": row.indexable,
-        "attribution_domains": [],  # Mastodon 4.4; Pnyx has no link previews to credit yet
+        "attribution_domains": list(row.attribution_domains or []),
     }
     data["role"] = role(user.role)
     return data
@@ -192,7 +203,7 @@ def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
     cache = bundle.rendered_accounts
     rendered = cache.get(row.id)
     if rendered is None:
-        rendered = cache[row.id] = account(row, settings)
+        rendered = cache[row.id] = account(row, settings, bundle.account_extras)
     return rendered
 
 
@@ -217,11 +228,16 @@ def media_attachment(row) -> dict:
     }
 
 
-def preview_card(row) -> dict:
+def preview_card(row, author: dict | None = None) -> dict:
     """A PreviewCard entity (Mastodon 4.3's, with `authors`). The image is our cached copy
-    (core.card_images), or its origin until then; the markup is core's sanitized iframe."""
+    (core.card_images), or its origin until then; the markup is core's sanitized iframe.
+    `author`: the Account entity of the creator the page names, when that account allows the
+    page's domain (core.attribution); its name and profile stand in for what the page lacks."""
     authors = []
-    if row.author_name or row.author_url:
+    if author is not None:
+        name = row.author_name or author["display_name"] or author["username"]
+        authors = [{"name": name, "url": row.author_url or author["url"], "account": author}]
+    elif row.author_name or row.author_url:
         authors = [{"name": row.author_name, "url": row.author_url, "account": None}]
     return {
         "url": row.url,
@@ -243,6 +259,16 @@ def preview_card(row) -> dict:
         "published_at": iso(row.published_at),
         "authors": authors,
     }
+
+
+def _card(bundle: StatusBundle, status_id: int, settings: Settings) -> dict | None:
+    card = bundle.cards.get(status_id)
+    if card is None:
+        return None
+    author = bundle.card_authors.get(card.author_account_id) if card.author_account_id else None
+    if not preview_cards.credits(card.url, author):
+        return preview_card(card)
+    return preview_card(card, _bundle_account(bundle, author, settings))
 
 
 def filter_head(
@@ -353,7 +379,7 @@ def _status_body(
             if p is not None
             else None
         ),
-        "card": preview_card(bundle.cards[row.id]) if row.id in bundle.cards else None,
+        "card": _card(bundle, row.id, settings),
         "language": row.language,
         "text": None,
         "quote": _quote(bundle, row, settings, now, nested),
@@ -432,7 +458,7 @@ def notification(
         "type": row.type,
         "created_at": iso(row.created_at),
         "group_key": notification_groups.group_key(row),
-        "account": account(from_account, settings),
+        "account": account(from_account, settings, page.extras if page else bundle.account_extras),
     }
     if row.type in STATUS_NOTIFICATION_TYPES:
         data["status"] = (
@@ -451,24 +477,25 @@ def _attached(row, page, settings: Settings) -> dict:
     if row.type == "admin.report" and row.report_id in page.reports:
         reported = page.reports[row.report_id]
         target = page.accounts.get(reported.target_account_id)
-        return {"report": report(reported, account(target, settings) if target else None)}
+        shown = account(target, settings, page.extras) if target else None
+        return {"report": report(reported, shown)}
     if row.type == "moderation_warning" and row.account_warning_id in page.warnings:
         warning = page.warnings[row.account_warning_id]
         target = page.accounts.get(warning.target_account_id)
-        return {"moderation_warning": account_warning(warning, target, settings)}
+        return {"moderation_warning": account_warning(warning, target, settings, page.extras)}
     if row.type == "severed_relationships" and row.severance_id in page.severances:
         return {"event": severance_event(page.severances[row.severance_id])}
     return {}
 
 
-def account_warning(row, target, settings: Settings) -> dict:
+def account_warning(row, target, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> dict:
     """Mastodon's AccountWarning, as its owner sees it (Pnyx has no appeals: `appeal` null)."""
     return {
         "id": str(row.id),
         "action": row.action,
         "text": row.text,
         "status_ids": [str(i) for i in row.status_ids] if row.status_ids else None,
-        "target_account": account(target, settings) if target is not None else None,
+        "target_account": account(target, settings, extras) if target is not None else None,
         "appeal": None,
         "created_at": iso(row.created_at),
     }
@@ -501,7 +528,9 @@ def grouped_notifications(page: notification_groups.GroupPage, settings: Setting
             status_ids.setdefault(group.newest.status_id, None)
     return {
         "accounts": [
-            account(found.accounts[i], settings) for i in account_ids if i in found.accounts
+            account(found.accounts[i], settings, found.extras)
+            for i in account_ids
+            if i in found.accounts
         ],
         "statuses": [status(found.bundle, i, settings, now) for i in status_ids],
         "notification_groups": groups,

@@ -21,6 +21,7 @@ import orjson
 import sqlalchemy as sa
 
 from pnyx.core import (
+    account_extras,
     announcements,
     conversations,
     decisions,
@@ -172,6 +173,7 @@ def _conversations(tx: Tx, row, shown: Collection[Viewer], rendered: dict) -> li
         if people
         else {}
     )
+    extras = account_extras.load(tx, found.values())
     out = []
     for viewer in viewers:
         conversation = mine.get(viewer)
@@ -181,7 +183,7 @@ def _conversations(tx: Tx, row, shown: Collection[Viewer], rendered: dict) -> li
             "id": str(conversation.id),
             "unread": bool(conversation.unread),
             "accounts": [
-                entities.account(found[i], tx.settings)
+                entities.account(found[i], tx.settings, extras)
                 for i in (conversation.participant_ids or [])
                 if i in found
             ],

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from pnyx import __version__
 from pnyx.core import domain_blocks, instance_policies
 from pnyx.core import instance as core_instance
+from pnyx.edges import site_icons
 from pnyx.edges.http import database
 from pnyx.web.i18n import gettext_for
 from pnyx.web.message_pages import not_found_page
@@ -83,9 +84,21 @@ async def favicon(request: Request) -> Response:
     )
 
 
+async def icon(request: Request) -> Response:
+    size = request.path_params["size"]
+    if size not in site_icons.SIZES or request.path_params["other"] != size:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return Response(
+        site_icons.png_of(size),
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 routes = [
     Route("/about", about, methods=["GET"]),
     Route("/privacy-policy", privacy_policy, methods=["GET"]),
     Route("/terms-of-service", terms_of_service, methods=["GET"]),
     Route("/favicon.ico", favicon, methods=["GET"]),
+    Route("/icons/{size:int}x{other:int}.png", icon, methods=["GET"]),
 ]

@@ -115,6 +115,16 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
             "fields",
         ),
         (
+            r"Attribution domains is not a valid domain name",
+            N_("One of the websites is not a valid domain name"),
+            "attribution_domains",
+        ),
+        (
+            r"Attribution domains is too long \(maximum is (?P<n>\d+) items\)",
+            N_("Too many websites (maximum is %(n)s)"),
+            "attribution_domains",
+        ),
+        (
             r"Field name is too long \(maximum is (?P<n>\d+) characters\)",
             N_("A field label is too long (maximum is %(n)s characters)"),
             "fields",

@@ -100,6 +100,7 @@ def _profile_values(row, max_fields: int) -> dict:
         "note": row.note_source or "",
         "bot": bool(row.bot),
         "fields": fields[:max_fields],
+        "attribution_domains": "\n".join(row.attribution_domains or []),
     }
 
 
@@ -153,6 +154,7 @@ async def profile_page(request: Request) -> Response:
         who,
         user,
         "site/settings_profile.html",
+        creator_handle=f"@{row.username}@{settings.domain}",
         values=_profile_values(row, settings.max_profile_fields),
         images=_images(row, settings),
         limits=settings,
@@ -173,6 +175,7 @@ async def save_profile(request: Request) -> Response:
             (text_field(form, f"field_name_{i}"), text_field(form, f"field_value_{i}"))
             for i in range(count)
         ],
+        "attribution_domains": text_field(form, "attribution_domains", 100_000),
     }
     images, errors = await _new_images(request, who, form)
     change = profiles.ProfileUpdate(
@@ -180,6 +183,7 @@ async def save_profile(request: Request) -> Response:
         note=values["note"],
         bot=values["bot"],
         fields=values["fields"],
+        attribution_domains=values["attribution_domains"].splitlines(),
         remove_images=tuple(k for k in profile_media.KINDS if checked(form, f"remove_{k}")),
         **images,
     )
@@ -196,6 +200,7 @@ async def save_profile(request: Request) -> Response:
             who,
             user,
             "site/settings_profile.html",
+            creator_handle=f"@{row.username}@{settings.domain}",
             errors=errors,
             values=values,
             images=_images(row, settings),

@@ -52,6 +52,9 @@ accounts = sa.Table(
     sa.Column("images_size", sa.BigInteger, nullable=True),  # bytes of our files of them
     sa.Column("images_cached_at", UTCDateTime, nullable=True),  # remote: when we fetched them
     sa.Column("also_known_as", sa.JSON, nullable=False, default=list),
+    # The websites that may credit this account on their link cards (core.attribution), as
+    # lowercase ASCII domain names. None: none.
+    sa.Column("attribution_domains", sa.JSON, nullable=True),
     # The custom emojis its name, bio and fields use, as the Account entity lists them: kept
     # with the account (rendered in many places without a transaction), renewed when it or
     # the emojis change (core.custom_emojis). None: none.

@@ -39,12 +39,17 @@ preview_cards = sa.Table(
     sa.Column("blurhash", sa.String(128), nullable=True),
     sa.Column("language", sa.String(16), nullable=True),
     sa.Column("published_at", UTCDateTime, nullable=True),
+    # The account the page names as its creator (`fediverse:creator`): a claim, credited only
+    # while that account lists the page's domain (core.preview_cards.credits, when shown).
+    foreign_key("author_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
     # When the page was last asked for, and whether that gave a card (an error keeps the row
     # so that the same dead link is not fetched again for every post until REFRESH).
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("error", sa.String(512), nullable=True),
     created_column(),
 )
+
+sa.Index("ix_preview_cards_author_account_id", preview_cards.c.author_account_id)
 
 # One card per post (Mastodon's rule); `url` is the link the post made, kept so that an edit
 # that keeps the link keeps the card, and trends count links even before their card exists.
