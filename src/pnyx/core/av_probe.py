@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-import av
-
 from pnyx.config import Settings
 from pnyx.core.image_processing import UNSUPPORTED, MediaRefused
+
+# PyAV (`av`) is imported inside the functions that use it, here and in av_processing and
+# gifv: it loads FFmpeg's libraries (~22 MB), which a server that has not yet seen a video or
+# a sound should not carry (the idle RSS of `pnyx serve`, BENCHMARKS.md).
 
 # Demuxers by their first bytes. ISO media (MP4, M4A, QuickTime) has its type at offset 4;
 # still-image brands of the same family (AVIF, HEIC) are images, not ours.
@@ -116,6 +118,8 @@ def input_options(settings: Settings) -> dict[str, str]:
 
 def open_input(settings: Settings, data: bytes, container: str) -> Any:
     """The file opened with the demuxer its magic bytes named, and no other."""
+    import av
+
     try:
         return av.open(io.BytesIO(data), format=container, options=input_options(settings))
     except (av.FFmpegError, ValueError, OSError) as exc:
@@ -124,11 +128,15 @@ def open_input(settings: Settings, data: bytes, container: str) -> Any:
 
 def open_input_bare(data: bytes, container: str) -> Any:
     """A file we wrote ourselves, opened to describe it."""
+    import av
+
     return av.open(io.BytesIO(data), format=container)
 
 
 def video_stream(container: Any) -> Any:
     """The first real video stream (cover art in an audio file is no video)."""
+    import av
+
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
             return stream

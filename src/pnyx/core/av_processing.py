@@ -28,7 +28,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 from PIL import Image
 
 from pnyx.config import Settings
@@ -91,6 +90,8 @@ def _read_error(exc: BaseException) -> MediaRefused:
 def process(settings: Settings, data: bytes, facts: AVFacts | None = None) -> Processed:
     """The stored file, and for video its preview and blurhash, from an upload `av_probe`
     accepts (MediaRefused for one that breaks a promise while decoded)."""
+    import av  # on first use: see av_probe
+
     facts = facts or av_probe.probe(settings, data)
     with tempfile.TemporaryDirectory(prefix="pnyx-media-") as folder:
         path = Path(folder) / ("original.mp4" if facts.type == "video" else "original.mp3")
@@ -137,6 +138,8 @@ def h264_stream(output: Any, width: int, height: int, rate: Fraction | None) -> 
 
 
 def open_mp4(path: Path) -> Any:
+    import av
+
     return av.open(str(path), "w", format="mp4", options=MP4_OPTIONS, container_options=BARE)
 
 
@@ -306,6 +309,8 @@ class _AudioEncoder:
         self.stream.layout = layout
         self.stream.bit_rate = MP3_BITRATE[channels] if codec == "libmp3lame" else AUDIO_BITRATE
         sample_format = self.stream.codec_context.codec.audio_formats[0].name
+        import av
+
         self.resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
         self.output = output
         self.written = 0
@@ -331,6 +336,8 @@ def _audio(settings: Settings, facts: AVFacts, source: Any, path: Path) -> None:
     ain = av_probe.audio_stream(source)
     ain.codec_context.options = av_probe.input_options(settings)
     copying = facts.container == av_probe.MP3 and facts.audio_codec in ("mp3", "mp3float")
+    import av
+
     with av.open(str(path), "w", format="mp3", container_options=BARE) as output:
         copy = output.add_stream_from_template(ain) if copying else None
         encoder = None if copying else _AudioEncoder(output, "libmp3lame", ain)

@@ -19,6 +19,7 @@ pipeline (`decisions.filtered`) is where the context of the surface chooses whic
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from pnyx.db.engine import Tx
+from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import custom_filter_keywords, custom_filter_statuses, custom_filters
 
 
@@ -86,12 +88,10 @@ def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
     return load_active_many(tx, [viewer_id])[viewer_id]
 
 
-def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilters]:
-    """`load_active` for many viewers in one query (a live stream sends a post to many)."""
-    viewers = sorted(set(viewer_ids))
-    found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
-    if not viewers:
-        return {}
+@functools.cache
+def _active_statement() -> sa.Select:
+    """Every unexpired filter of `:viewers` with its keywords and filtered posts, one row per
+    rule. Built once: building it costs more than running it (core.status_views says why)."""
     rules = sa.union_all(
         sa.select(
             custom_filter_keywords.c.custom_filter_id.label("filter_id"),
@@ -106,7 +106,8 @@ def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilte
             custom_filter_statuses.c.status_id,
         ),
     ).subquery("rules")
-    rows = tx.rows(
+    now: sa.BindParameter = sa.bindparam("now", type_=custom_filters.c.expires_at.type)
+    return (
         sa.select(
             custom_filters.c.account_id,
             custom_filters.c.id,
@@ -120,11 +121,20 @@ def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilte
         )
         .select_from(custom_filters.join(rules, rules.c.filter_id == custom_filters.c.id))
         .where(
-            custom_filters.c.account_id.in_(viewers),
-            sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > tx.now),
+            in_ids(custom_filters.c.account_id, "viewers"),
+            sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > now),
         )
         .order_by(custom_filters.c.id)
     )
+
+
+def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilters]:
+    """`load_active` for many viewers in one query (a live stream sends a post to many)."""
+    viewers = sorted(set(viewer_ids))
+    found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
+    if not viewers:
+        return {}
+    rows = tx.execute(_active_statement(), {"viewers": viewers, "now": tx.now})
     for r in rows:
         head, patterns, status_ids = found[r.account_id].setdefault(r.id, (r, [], set()))
         if r.keyword is not None:

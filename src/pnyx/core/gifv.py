@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
-import av
 from PIL import Image, ImageSequence
 
 from pnyx.config import Settings
@@ -70,5 +70,7 @@ def process(settings: Settings, data: bytes) -> Processed:
     return video_result("gifv", stored, frames[0][0])
 
 
-def _video_frame(picture: Image.Image) -> av.VideoFrame:
+def _video_frame(picture: Image.Image) -> Any:
+    import av  # on first use: see av_probe
+
     return av.VideoFrame.from_image(picture)
