@@ -16,6 +16,7 @@ from pnyx.core import (
     preview_cards,
     remote_store,
     search,
+    status_deletion,
     status_edits,
     statuses,
 )
@@ -292,7 +293,7 @@ def test_edit_reindexes_and_delete_removes(db, people):
     )
     assert find(db, bob, "lemons") == []
     assert find(db, bob, "limes draft") == [post]
-    db.run_sync(lambda tx: statuses.delete(tx, alice, post))
+    db.run_sync(lambda tx: status_deletion.delete(tx, alice, post))
     assert find(db, bob, "limes") == []
     assert _index_rows(db, post) == 0
 
@@ -314,7 +315,7 @@ def test_remote_posts_indexed_updated_and_deleted(db, people):
     assert find(db, bob, "figs") == []
     assert find(db, bob, "pears") == [post]
     row = db.run_sync(lambda tx: statuses.get_row(tx, post))
-    db.run_sync(lambda tx: statuses.delete_with_boosts(tx, row))
+    db.run_sync(lambda tx: status_deletion.delete_with_boosts(tx, row))
     assert find(db, bob, "pears") == []
     assert _index_rows(db, post) == 0
 

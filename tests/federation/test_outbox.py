@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from pnyx.core import blocks_mutes, events, follows, polls, statuses
+from pnyx.core import blocks_mutes, events, follows, polls, status_deletion, statuses
 from pnyx.core.statuses import PollInput, StatusInput
 from pnyx.db.tables import accounts, jobs
 from pnyx.federation import activities
@@ -115,7 +115,7 @@ def test_delete_reaches_the_same_servers_after_the_post_is_gone(app, make_user):
     factories.follow(db, remote(db, "f1", "one.example"), alice)
     remote(db, "m", "three.example")
     status_id = post(db, alice, "@m@three.example soon gone")
-    db.run_sync(statuses.delete, alice, status_id)
+    db.run_sync(status_deletion.delete, alice, status_id)
     [payload] = recorded_events(db, events.StatusDeleted)
     [(_, activity, inboxes)] = rendered(db, payload)
     assert activity["type"] == "Delete"

@@ -16,7 +16,15 @@ from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, ApiError, Params, database, path_id, read_params
 from pnyx.api.pagination import apply, in_display_order, page_from, paginated
 from pnyx.core import custom_emojis as core_custom_emojis
-from pnyx.core import interactions, media, quotes, status_edits, status_views, threads
+from pnyx.core import (
+    interactions,
+    media,
+    quotes,
+    status_deletion,
+    status_edits,
+    status_views,
+    threads,
+)
 from pnyx.core import scheduled_statuses as scheduled_core
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
@@ -208,7 +216,7 @@ async def destroy(request: Request) -> JSON:
         row = core.own_row(tx, viewer.account_id, status_id)
         rendered = render_one(tx, status_id, viewer.account_id)
         rendered["text"] = row.text
-        core.delete(tx, viewer.account_id, status_id, keep_media=not delete_media)
+        status_deletion.delete(tx, viewer.account_id, status_id, keep_media=not delete_media)
         return rendered
 
     return JSON(await database(request).write(work))

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from pnyx.core import media, profile_media
 from pnyx.core import polls as core_polls
 from pnyx.core.follows import delete_follow
-from pnyx.core.statuses import adjust_counter, delete_with_boosts
+from pnyx.core.status_deletion import delete_with_boosts
+from pnyx.core.statuses import adjust_counter
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, favourites, follows, poll_votes, polls, statuses
 from pnyx.jobs.queue import enqueue

@@ -15,11 +15,11 @@ from pnyx.core import events, notifications, uris, visibility
 from pnyx.core.account_visibility import SHOWN, account_visible_condition
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.core.rows import StatusRow
+from pnyx.core.status_deletion import delete_row
 from pnyx.core.statuses import (
     adjust_account_statuses,
     adjust_counter,
     counted,
-    delete_row,
     get_row,
     visible_original,
 )

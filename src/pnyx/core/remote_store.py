@@ -32,7 +32,8 @@ from pnyx.core import (
 from pnyx.core import polls as core_polls
 from pnyx.core.custom_emojis import IncomingEmoji
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
-from pnyx.core.statuses import add_mentions, delete_with_boosts, insert_status, set_tags
+from pnyx.core.status_deletion import delete_with_boosts
+from pnyx.core.statuses import add_mentions, insert_status, set_tags
 from pnyx.core.visibility import VISIBILITIES
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id

@@ -5,8 +5,8 @@ validation with Mastodon's limits and wording, mentions and hashtags recorded wi
 counters moved in the same transaction, events recorded (whose subscribers notify and send:
 `core.notify`, federation), and a reply never widening
 the audience of a private conversation. Nothing here knows about HTTP. Editing lives in
-status_edits, threads in threads, and what others do to a post in interactions; they share
-the helpers here (lookups, validation, mentions, tags, counters).
+status_edits, deleting in status_deletion, threads in threads, and what others do to a post
+in interactions; they share the helpers here (lookups, validation, mentions, tags, counters).
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ import sqlalchemy as sa
 from pnyx.core import (
     events,
     media,
-    notifications,
     polls,
     quotes,
     search_index,
     text,
-    tombstones,
     uris,
     visibility,
 )
@@ -547,72 +545,3 @@ def look_up_first(tx: Tx, kind: str, status_id: int, unresolved: Sequence[str]) 
         unique_key=f"{MENTION_LOOKUP}:{status_id}",
     )
     return True
-
-
-# --- Delete ------------------------------------------------------------------------------------
-
-
-def delete_row(tx: Tx, status: StatusRow) -> None:
-    """Remove one status and undo the counters it moved; dependent rows go by cascade."""
-    if status.reblog_of_id:
-        adjust_counter(tx, status.reblog_of_id, "reblogs_count", -1)
-        notifications.withdraw(
-            tx,
-            _author_of(tx, status.reblog_of_id),
-            status.account_id,
-            "reblog",
-            status.reblog_of_id,
-        )
-    if status.in_reply_to_id:
-        adjust_counter(tx, status.in_reply_to_id, "replies_count", -1)
-    if counted(status.visibility):
-        adjust_account_statuses(tx, status.account_id, -1)
-    if status.has_media:
-        media.forget_files_of_status(tx, status.id)  # the rows go by cascade, the files after
-    if not status.reblog_of_id:
-        search_index.forget(tx, status.id)
-    tx.execute(statuses.delete().where(statuses.c.id == status.id))
-
-
-def _author_of(tx: Tx, status_id: int) -> int:
-    return tx.scalar(sa.select(statuses.c.account_id).where(statuses.c.id == status_id)) or 0
-
-
-def delete(tx: Tx, account_id: int, status_id: int, *, keep_media: bool = False) -> None:
-    """Delete one's own post, its boosts by others (their counters too) and all it carries.
-
-    `keep_media` (Mastodon 4.4's `delete_media=false`, the API's default) leaves its uploads
-    to their owner, attached to nothing, so that "delete and redraft" can post them again;
-    unused, they go with the day-old uploads (core.media_prune)."""
-    status = own_row(tx, account_id, status_id)
-    if keep_media and status.has_media:
-        media.release_from_status(tx, status.id)
-    # Who must hear of the deletion is read now: the mentions go with the post.
-    mentioned = tx.scalars(
-        sa.select(mentions.c.account_id)
-        .join(accounts, accounts.c.id == mentions.c.account_id)
-        .where(mentions.c.status_id == status.id, accounts.c.domain.is_not(None))
-    )
-    events.record(
-        tx,
-        events.StatusDeleted(
-            account_id=account_id,
-            uri=status.uri,
-            visibility=status.visibility,
-            reblog=bool(status.reblog_of_id),
-            mentioned_account_ids=tuple(mentioned),
-            in_reply_to_account_id=status.in_reply_to_account_id,
-            status_id=status.id,
-        ),
-    )
-    delete_with_boosts(tx, status)
-    if not status.reblog_of_id:
-        tombstones.leave(tx, status.uri)  # its address now answers 410 Gone
-
-
-def delete_with_boosts(tx: Tx, status: StatusRow) -> None:
-    """The one way a post goes, local or deleted at its origin: everyone's boosts of it and
-    then the post, each undoing the counters (and notifications) it moved."""
-    for boost in tx.rows(sa.select(statuses).where(statuses.c.reblog_of_id == status.id)):
-        delete_row(tx, boost)
-    delete_row(tx, status)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.core import interactions
+from pnyx.core import interactions, status_deletion
 from pnyx.core import polls as core_polls
 from pnyx.core import statuses as core
 from pnyx.core.accounts import get as get_account
@@ -97,7 +97,7 @@ async def delete(request: Request) -> Response:
         row = core.own_row(tx, account_id, status_id)
         own_page = status_path(tx, row.id)
         author = get_account(tx, account_id)
-        core.delete(tx, account_id, status_id)
+        status_deletion.delete(tx, account_id, status_id)
         return own_page, acct_path(author.username, author.domain)
 
     try:
