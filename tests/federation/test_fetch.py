@@ -664,3 +664,26 @@ def test_post_to_private_address_refused_when_not_allowed(remote, keys):
     with RemoteClient(STRICT) as strict, pytest.raises(FetchError, match="loopback"):
         strict.post(remote.base + "/inbox", b"{}", signer=("k", keys.private_pem))
     assert remote.requests == []
+
+
+def test_a_body_of_a_type_not_asked_for_is_never_read(remote):
+    """`only_types`: a link preview wants a web page; an answer of another type is refused as
+    soon as its headers arrive. This one would drip for 6 s: reading it would end at the
+    total deadline instead (no timing needed to tell the two apart)."""
+
+    def video(handler):
+        reply(handler, 200, b"", "video/mp4", length=False)
+        for _ in range(60):
+            handler.wfile.write(b"\0" * 1024)
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    remote.routes["/video"] = video
+    remote.document("/page", b"<html><title>Hi</title></html>", "text/html; charset=utf-8")
+    with RemoteClient(ALLOWED, timeout=2.0) as client:
+        with pytest.raises(FetchError) as refused:
+            client.get(remote.base + "/video", accept="text/html", only_types=("text/html",))
+        assert refused.value.reason == "content type video/mp4 is not text/html"
+        assert refused.value.status == 200
+        page = client.get(remote.base + "/page", accept="text/html", only_types=("text/html",))
+        assert page.body == b"<html><title>Hi</title></html>"

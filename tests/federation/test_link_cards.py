@@ -196,7 +196,9 @@ def test_not_html_and_no_title_give_no_card(client, make_user, local_db, peer):
     registry.drain(local_db)
     assert _card(client, alice, first["id"]) is None
     assert _card(client, alice, second["id"]) is None
-    assert "not HTML" in _card_row(local_db, json_url).error
+    assert _card_row(local_db, json_url).error == (
+        "content type application/json is not application/xhtml+xml or text/html"
+    )
     assert _card_row(local_db, bare_url).error == "the page has no title"
     # Recorded: another post of the same dead link fetches nothing again.
     before = len(peer.file_requests)

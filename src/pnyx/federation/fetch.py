@@ -33,6 +33,7 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -382,6 +383,7 @@ class RemoteClient:
         *,
         strict: bool,
         cut: bool = False,
+        only_types: Collection[str] | None = None,
     ) -> Response:
         """One request, no redirect: checked destination, bounded time, capped body.
 
@@ -389,6 +391,7 @@ class RemoteClient:
         body is read for any status and cut at the cap (a delivery's answer is informative).
         cut: with strict, a body past the cap is cut there rather than refused (a web page,
         whose head is what a link preview reads).
+        only_types: a 2xx answer of another media type is refused before its body is read.
         """
         check_destination(url, self.settings)
         left = deadline - time.monotonic()
@@ -406,6 +409,13 @@ class RemoteClient:
                 names = {k.lower() for k in response.headers}
                 headers = {n: ", ".join(response.headers.get_list(n)) for n in names}
                 result = Response(url=url, status=status, headers=headers, body=b"")
+                if only_types is not None and 200 <= status < 300:
+                    given = headers.get("content-type", "")
+                    if given.split(";")[0].strip().lower() not in only_types:
+                        wanted = " or ".join(sorted(only_types))
+                        raise _refuse(
+                            url, f"content type {given or '(none)'} is not {wanted}", status
+                        )
                 if 200 <= status < 300 or not strict:
                     result.body = self._read(response, url, deadline, strict, cut)
                 return result
@@ -459,16 +469,26 @@ class RemoteClient:
         accept: str,
         signer: tuple[str, str] | None = None,
         cut_at_cap: bool = False,
+        only_types: Collection[str] | None = None,
     ) -> Response:
         """GET, following up to `max_redirects` redirects (each hop checked and re-signed).
         FetchError for network errors, refusals, caps, the deadline and any non-2xx status;
-        with `cut_at_cap` a body past the size cap is cut there instead of refused."""
+        with `cut_at_cap` a body past the size cap is cut there instead of refused; with
+        `only_types` (lower-case media types) an answer of another type is refused before a
+        byte of its body is read."""
         deadline = time.monotonic() + self.timeout
         current = _normalize(url)
         for _hop in range(self.max_redirects + 1):
             headers = {"Accept": accept, **self._signed("GET", current, None, signer)}
             response = self._exchange(
-                "GET", current, headers, None, deadline, strict=True, cut=cut_at_cap
+                "GET",
+                current,
+                headers,
+                None,
+                deadline,
+                strict=True,
+                cut=cut_at_cap,
+                only_types=only_types,
             )
             if response.status in _REDIRECTS:
                 location = response.headers.get("location")

@@ -65,10 +65,9 @@ def read_card(db: Database, url: str) -> preview_cards.CardData | None:
     went wrong when it could not be read)."""
     settings = db.settings
     with RemoteClient(settings, timeout=TIMEOUT, max_bytes=MAX_HTML_BYTES) as client:
-        response = client.get(url, accept=HTML_ACCEPT, cut_at_cap=True)
+        # Anything but a web page is refused before its body is downloaded.
+        response = client.get(url, accept=HTML_ACCEPT, cut_at_cap=True, only_types=HTML_TYPES)
         content_type = response.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() not in HTML_TYPES:
-            raise FetchError(f"content type {content_type or '(none)'} is not HTML")
         page = card_pages.parse(response.url, card_pages.decode(response.body, content_type))
         card = card_pages.card_of(page)
         oembed = _oembed(client, page)

@@ -45,7 +45,7 @@ DONE = {
 }
 
 
-async def _staff(request: Request, *, admin_only: bool = False):
+async def staff_visitor(request: Request, *, admin_only: bool = False):
     """((visitor, Moderator), None) for staff (admins, with `admin_only`); (None, response)
     for anyone else."""
     who, user = await member(request)
@@ -116,7 +116,7 @@ async def _accounts_page(
 
 
 async def accounts_page(request: Request) -> Response:
-    found, refusal = await _staff(request)
+    found, refusal = await staff_visitor(request)
     if refusal:
         return refusal
     who, by = found
@@ -200,7 +200,7 @@ async def _instance_page(
 
 
 async def instance_page(request: Request) -> Response:
-    found, refusal = await _staff(request, admin_only=True)
+    found, refusal = await staff_visitor(request, admin_only=True)
     if refusal:
         return refusal
     return await _instance_page(request, found[0])
@@ -209,7 +209,7 @@ async def instance_page(request: Request) -> Response:
 async def _staff_post(request: Request, *, admin_only: bool = False):
     """(visitor, Moderator, form) for a valid post by staff (an admin, with `admin_only`),
     or (None, None, the answer to send)."""
-    found, refusal = await _staff(request, admin_only=admin_only)
+    found, refusal = await staff_visitor(request, admin_only=admin_only)
     if refusal:
         return None, None, refusal
     who, by = found
@@ -326,7 +326,7 @@ async def _reports_page(
 
 
 async def reports_page(request: Request) -> Response:
-    found, refusal = await _staff(request)
+    found, refusal = await staff_visitor(request)
     if refusal:
         return refusal
     who, by = found
@@ -387,7 +387,7 @@ async def _announcements_page(
 
 
 async def announcements_page(request: Request) -> Response:
-    found, refusal = await _staff(request)
+    found, refusal = await staff_visitor(request)
     if refusal:
         return refusal
     return await _announcements_page(request, *found)

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from pnyx.core import custom_emojis, media
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.edges.http import database
-from pnyx.web.admin import _staff
+from pnyx.web.admin import staff_visitor
 from pnyx.web.auth import N_, form_expired, text_field
 from pnyx.web.i18n import gettext_for
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
@@ -49,7 +49,7 @@ async def _page(request: Request, who: Visitor, *, values=None, errors=None, cod
 
 
 async def emojis_page(request: Request) -> Response:
-    found, refusal = await _staff(request, admin_only=True)
+    found, refusal = await staff_visitor(request, admin_only=True)
     if refusal:
         return refusal
     return await _page(request, found[0])
@@ -57,7 +57,7 @@ async def emojis_page(request: Request) -> Response:
 
 async def _admin_post(request: Request, files: tuple[str, ...] = ()):
     """(visitor, form) for a valid post by an admin, or (None, the answer to send)."""
-    found, refusal = await _staff(request, admin_only=True)
+    found, refusal = await staff_visitor(request, admin_only=True)
     if refusal:
         return None, refusal
     who = found[0]
