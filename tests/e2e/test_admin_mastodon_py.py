@@ -6,27 +6,15 @@ from __future__ import annotations
 import pytest
 from mastodon import Mastodon, MastodonAPIError
 
+import mastodon_apps
 from server import PnyxServer
 
-PASSWORD = "correct horse battery staple"
 USER_SCOPES = ["read", "write", "follow"]
 STAFF_SCOPES = [*USER_SCOPES, "admin:read", "admin:write"]
 
 
 def login(server: PnyxServer, name: str, scopes: list[str], *, admin: bool = False) -> Mastodon:
-    server.create_user(name, f"{name}@example.com", PASSWORD, admin=admin)
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx admin e2e", scopes=scopes, api_base_url=server.base_url
-    )
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        version_check_mode="created",
-        request_timeout=60,
-    )
-    api.log_in(username=f"{name}@example.com", password=PASSWORD, scopes=scopes, allow_http=True)
-    return api
+    return mastodon_apps.people(server, [name], scopes, admin=admin)[name]
 
 
 def test_moderating_with_mastodon_py(server: PnyxServer):

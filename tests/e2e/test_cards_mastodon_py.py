@@ -13,13 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from mastodon import Mastodon, MastodonAPIError
 
+import mastodon_apps
 from pnyx import registry
 from pnyx.config import Settings
 from pnyx.db.engine import Database
 from server import PnyxServer
-
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow", "push"]
 
 
 def card_of(api: Mastodon, status_id, attempts: int = 150):
@@ -74,26 +72,7 @@ def db(server: PnyxServer):
 
 @pytest.fixture(scope="module")
 def people(server: PnyxServer) -> dict[str, Mastodon]:
-    client_id, secret = Mastodon.create_app(
-        "Pnyx cards e2e",
-        scopes=SCOPES,
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob",
-        api_base_url=server.base_url,
-    )
-    out = {}
-    for name in ("kim", "lou"):
-        server.create_user(name, f"{name}@example.com", PASSWORD)
-        api = Mastodon(
-            client_id=client_id,
-            client_secret=secret,
-            api_base_url=server.base_url,
-            version_check_mode="created",
-            ratelimit_method="throw",
-            request_timeout=60,
-        )
-        api.log_in(f"{name}@example.com", PASSWORD, scopes=SCOPES, allow_http=True)
-        out[name] = api
-    return out
+    return mastodon_apps.people(server, ("kim", "lou"), ratelimit_method="throw")
 
 
 def test_mastodon_py_reads_the_card_and_the_trending_link(people, db, pages):

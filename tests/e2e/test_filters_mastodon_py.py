@@ -9,10 +9,8 @@ from dataclasses import dataclass
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
+import mastodon_apps
 from server import PnyxServer
-
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow", "push"]
 
 
 @dataclass
@@ -24,26 +22,7 @@ class People:
 
 @pytest.fixture(scope="module")
 def people(server: PnyxServer) -> People:
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx filters e2e",
-        scopes=SCOPES,
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob",
-        api_base_url=server.base_url,
-    )
-    apis = {}
-    for name in ("reader", "author"):
-        server.create_user(name, f"{name}@example.com", PASSWORD)
-        api = Mastodon(
-            client_id=client_id,
-            client_secret=client_secret,
-            api_base_url=server.base_url,
-            version_check_mode="created",
-            request_timeout=60,
-        )
-        api.log_in(
-            username=f"{name}@example.com", password=PASSWORD, scopes=SCOPES, allow_http=True
-        )
-        apis[name] = api
+    apis = mastodon_apps.people(server, ("reader", "author"))
     author_id = str(apis["author"].account_verify_credentials()["id"])
     apis["reader"].account_follow(author_id)
     return People(apis["reader"], apis["author"], author_id)

@@ -19,44 +19,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mastodon import Mastodon
 
+import mastodon_apps
+from mastodon_apps import PASSWORD
 from server import PnyxServer
 
-PASSWORD = "correct horse battery staple"
 USER_SCOPES = ["read", "write", "follow"]
 STAFF_SCOPES = [*USER_SCOPES, "admin:read", "admin:write"]
 
 
 def app_client(server: PnyxServer) -> Mastodon:
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx notices e2e", scopes=USER_SCOPES, api_base_url=server.base_url
-    )
-    return Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        version_check_mode="none",
-        request_timeout=60,
-    )
+    return mastodon_apps.app_client(server, USER_SCOPES, version_check_mode="none")
 
 
 def login(server: PnyxServer, name: str, scopes: list[str], *, admin: bool = False) -> Mastodon:
-    server.create_user(name, f"{name}@example.com", PASSWORD, admin=admin)
-    return log_in(server, name, scopes)
+    return mastodon_apps.people(server, [name], scopes, admin=admin, version_check_mode="none")[
+        name
+    ]
 
 
 def log_in(server: PnyxServer, name: str, scopes: list[str]) -> Mastodon:
-    client_id, client_secret = Mastodon.create_app(
-        "Pnyx notices e2e", scopes=scopes, api_base_url=server.base_url
-    )
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        version_check_mode="none",
-        request_timeout=60,
-    )
-    api.log_in(username=f"{name}@example.com", password=PASSWORD, scopes=scopes, allow_http=True)
-    return api
+    return mastodon_apps.log_in(server, name, scopes, version_check_mode="none")
 
 
 def unique(prefix: str) -> str:

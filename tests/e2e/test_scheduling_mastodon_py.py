@@ -13,15 +13,13 @@ import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
 import factories as f
+import mastodon_apps
 from pnyx import registry
 from pnyx.config import Settings
 from pnyx.core import announcements, moderation
 from pnyx.db.engine import Database
 from pnyx.db.tables import jobs, scheduled_statuses
 from server import PnyxServer
-
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow", "push"]
 
 
 @pytest.fixture(scope="module")
@@ -35,26 +33,7 @@ def db(server: PnyxServer):
 
 @pytest.fixture(scope="module")
 def people(server: PnyxServer) -> dict[str, Mastodon]:
-    client_id, secret = Mastodon.create_app(
-        "Pnyx scheduling e2e",
-        scopes=SCOPES,
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob",
-        api_base_url=server.base_url,
-    )
-    out = {}
-    for name in ("gina", "hugo", "ines"):
-        server.create_user(name, f"{name}@example.com", PASSWORD)
-        api = Mastodon(
-            client_id=client_id,
-            client_secret=secret,
-            api_base_url=server.base_url,
-            version_check_mode="created",
-            ratelimit_method="throw",
-            request_timeout=60,
-        )
-        api.log_in(f"{name}@example.com", PASSWORD, scopes=SCOPES, allow_http=True)
-        out[name] = api
-    return out
+    return mastodon_apps.people(server, ("gina", "hugo", "ines"), ratelimit_method="throw")
 
 
 def _id(api: Mastodon) -> str:
