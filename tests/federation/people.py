@@ -6,7 +6,10 @@ number of attempts with a short pause, never an assertion on time itself.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mastodon import Mastodon
@@ -65,3 +68,25 @@ def find_in_home(person: Person, word: str):
         if word in status["content"]:
             return status
     return None
+
+
+@contextmanager
+def two_servers(tmp_path_factory, name: str) -> Iterator[tuple[PnyxServer, PnyxServer]]:
+    """Servers A (SQLite) and B (PostgreSQL when PNYX_TEST_DATABASE_URL is set, else SQLite),
+    running for the block: federation is tested across both kinds of storage."""
+    pg_url = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+    a = PnyxServer(tmp_path_factory.mktemp(f"{name}-a"), backend="sqlite")
+    b = PnyxServer(
+        tmp_path_factory.mktemp(f"{name}-b"),
+        backend="postgres" if pg_url else "sqlite",
+        postgres_url=pg_url or None,
+    )
+    a.start()
+    try:
+        b.start()
+        try:
+            yield a, b
+        finally:
+            b.stop()
+    finally:
+        a.stop()

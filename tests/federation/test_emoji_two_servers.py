@@ -10,7 +10,6 @@ same way. Each side shows only the other's emoji, never its own of the same name
 from __future__ import annotations
 
 import io
-import os
 import uuid
 
 import httpx
@@ -18,11 +17,8 @@ import pytest
 from PIL import Image
 
 from images import png
-from server import PnyxServer
 
-from .people import eventually, find_in_home, login
-
-PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+from .people import eventually, find_in_home, login, two_servers
 
 
 def gif() -> bytes:
@@ -34,35 +30,20 @@ def gif() -> bytes:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    a = PnyxServer(tmp_path_factory.mktemp("emoji-a"), backend="sqlite")
-    b = PnyxServer(
-        tmp_path_factory.mktemp("emoji-b"),
-        backend="postgres" if PG_URL else "sqlite",
-        postgres_url=PG_URL or None,
-    )
-    a.start()
-    try:
-        b.start()
-        try:
-            for server, name, data, suffix in (
-                (a, "blobcat", png(32, 32), "png"),
-                (b, "blobcat", png(8, 8), "png"),  # B's own, of the same name
-                (b, "party", gif(), "gif"),
-            ):
-                path = server.data_dir / f"{name}.{suffix}"
-                path.write_bytes(data)
-                server.cli("emoji", "add", name, str(path))
-            alice, bob = login(a, "alice"), login(b, "bob")
-            alice_there = bob.api.account_lookup(alice.handle)
-            bob.api.account_follow(alice_there["id"])
-            assert eventually(
-                lambda: bob.api.account_relationships(alice_there["id"])[0]["following"]
-            )
-            yield a, b, alice, bob, alice_there
-        finally:
-            b.stop()
-    finally:
-        a.stop()
+    with two_servers(tmp_path_factory, "emoji") as (a, b):
+        for server, name, data, suffix in (
+            (a, "blobcat", png(32, 32), "png"),
+            (b, "blobcat", png(8, 8), "png"),  # B's own, of the same name
+            (b, "party", gif(), "gif"),
+        ):
+            path = server.data_dir / f"{name}.{suffix}"
+            path.write_bytes(data)
+            server.cli("emoji", "add", name, str(path))
+        alice, bob = login(a, "alice"), login(b, "bob")
+        alice_there = bob.api.account_lookup(alice.handle)
+        bob.api.account_follow(alice_there["id"])
+        assert eventually(lambda: bob.api.account_relationships(alice_there["id"])[0]["following"])
+        yield a, b, alice, bob, alice_there
 
 
 def test_a_post_and_a_profile_bring_their_emojis_to_the_other_server(pair):

@@ -10,7 +10,6 @@ on A; Bob and Carol on B; Bob follows Alice.
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 
@@ -20,9 +19,8 @@ from mastodon.errors import MastodonAPIError
 
 from server import PnyxServer
 
-from .people import Person, eventually, find_in_home, login
+from .people import Person, eventually, find_in_home, login, two_servers
 
-PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
 AP = {"Accept": "application/activity+json"}
 
 
@@ -37,25 +35,12 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    a = PnyxServer(tmp_path_factory.mktemp("quotes-a"), backend="sqlite")
-    b = PnyxServer(
-        tmp_path_factory.mktemp("quotes-b"),
-        backend="postgres" if PG_URL else "sqlite",
-        postgres_url=PG_URL or None,
-    )
-    a.start()
-    try:
-        b.start()
-        try:
-            alice, bob, carol = login(a, "alice"), login(b, "bob"), login(b, "carol")
-            there = bob.api.account_lookup(alice.handle)
-            bob.api.account_follow(there["id"])
-            assert eventually(lambda: bob.api.account_relationships(there["id"])[0]["following"])
-            yield Pair(a, b, alice, bob, carol)
-        finally:
-            b.stop()
-    finally:
-        a.stop()
+    with two_servers(tmp_path_factory, "quotes") as (a, b):
+        alice, bob, carol = login(a, "alice"), login(b, "bob"), login(b, "carol")
+        there = bob.api.account_lookup(alice.handle)
+        bob.api.account_follow(there["id"])
+        assert eventually(lambda: bob.api.account_relationships(there["id"])[0]["following"])
+        yield Pair(a, b, alice, bob, carol)
 
 
 def _state(person: Person, status_id) -> str | None:

@@ -10,7 +10,6 @@ attempts, never a timing assertion).
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,9 +20,7 @@ from mastodon.errors import MastodonAPIError
 
 from server import PnyxServer
 
-from .people import Person, eventually, find_in_home, login
-
-PG_URL = os.environ.get("PNYX_TEST_DATABASE_URL", "")
+from .people import Person, eventually, find_in_home, login, two_servers
 
 
 @dataclass
@@ -37,21 +34,8 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    a = PnyxServer(tmp_path_factory.mktemp("server-a"), backend="sqlite")
-    b = PnyxServer(
-        tmp_path_factory.mktemp("server-b"),
-        backend="postgres" if PG_URL else "sqlite",
-        postgres_url=PG_URL or None,
-    )
-    a.start()
-    try:
-        b.start()
-        try:
-            yield Pair(a, b, login(a, "alice"), login(b, "bob"), login(b, "carol"))
-        finally:
-            b.stop()
-    finally:
-        a.stop()
+    with two_servers(tmp_path_factory, "server") as (a, b):
+        yield Pair(a, b, login(a, "alice"), login(b, "bob"), login(b, "carol"))
 
 
 def remote_account(person: Person, handle: str) -> dict:
