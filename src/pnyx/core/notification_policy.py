@@ -29,7 +29,7 @@ from sqlalchemy.engine import Row
 
 from pnyx.core import follows as follows_core
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.roles import STAFF_ROLES
+from pnyx.core.roles import is_staff
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
@@ -40,7 +40,6 @@ from pnyx.db.tables import (
     notification_requests,
     notifications,
     statuses,
-    users,
 )
 
 Verdict = Literal["accept", "filter", "drop"]
@@ -164,7 +163,7 @@ def verdict(tx: Tx, recipient_id: int, sender_id: int, kind: str, status_id: int
             answers.append(policy[name])
     if not answers:
         return "accept"
-    if _permitted(tx, recipient_id, sender_id) or _is_staff(tx, sender_id):
+    if _permitted(tx, recipient_id, sender_id) or is_staff(tx, sender_id):
         return "accept"
     return "drop" if "drop" in answers else "filter"
 
@@ -196,16 +195,6 @@ def _permitted(tx: Tx, recipient_id: int, sender_id: int) -> bool:
             sa.select(notification_permissions.c.id).where(
                 notification_permissions.c.account_id == recipient_id,
                 notification_permissions.c.from_account_id == sender_id,
-            )
-        )
-    )
-
-
-def _is_staff(tx: Tx, account_id: int) -> bool:
-    return bool(
-        tx.scalar(
-            sa.select(users.c.id).where(
-                users.c.account_id == account_id, users.c.role.in_(STAFF_ROLES)
             )
         )
     )

@@ -38,7 +38,7 @@ from pnyx.core import account_visibility as av
 from pnyx.core import events
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.filter_matching import plain_text
-from pnyx.core.roles import STAFF_ROLES
+from pnyx.core.roles import is_staff
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
@@ -224,11 +224,6 @@ def _private_ip(host: str) -> bool:
         return False  # a name, not an address
 
 
-def _is_staff(tx: Tx, account_id: int) -> bool:
-    role = tx.scalar(sa.select(users.c.role).where(users.c.account_id == account_id))
-    return role in STAFF_ROLES
-
-
 def _checked_alerts(
     tx: Tx, account_id: int, wanted: dict[str, bool], before: frozenset[str] = frozenset()
 ) -> frozenset[str]:
@@ -242,7 +237,7 @@ def _checked_alerts(
             alerts.add(name)
         else:
             alerts.discard(name)
-    if alerts & STAFF_ALERTS and not _is_staff(tx, account_id):
+    if alerts & STAFF_ALERTS and not is_staff(tx, account_id):
         alerts -= STAFF_ALERTS
     return frozenset(alerts)
 
