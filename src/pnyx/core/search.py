@@ -34,10 +34,6 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def _like_anywhere(text: str) -> str:
-    return "%" + _like_prefix(text)
-
-
 def is_address(q: str) -> bool:
     return q.startswith(("https://", "http://"))
 

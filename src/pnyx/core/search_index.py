@@ -162,10 +162,6 @@ class Wanted:
         """Whether the index can find the candidates (something must be there)."""
         return bool(self.text or self.facets)
 
-    @property
-    def anything(self) -> bool:
-        return bool(self.text or self.not_text or self.facets or self.not_facets)
-
 
 def conditions(tx: Tx, wanted: Wanted) -> list[sa.ColumnElement[bool]]:
     """SQL for `wanted`. When it `drives`, the conditions are on the index table (joined to

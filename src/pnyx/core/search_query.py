@@ -52,10 +52,6 @@ class Query:
     impossible: bool = False  # an operator value that can match nothing
 
     @property
-    def has_text(self) -> bool:
-        return bool(self.words or self.phrases)
-
-    @property
     def empty(self) -> bool:
         return not (self.words or self.phrases or self.excluded or self.filters)
 

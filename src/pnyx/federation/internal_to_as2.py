@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote as percent_encode
 
-from pnyx.core import status_views
+from pnyx.core import custom_emojis, status_views
 from pnyx.federation.vocab import AS_CONTEXT, EXTENSIONS, PUBLIC, SECURITY_CONTEXT
 
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
@@ -349,11 +349,6 @@ def status_note(bundle, status_id: int, settings) -> dict:
     )
 
 
-def emoji_uri(row, settings) -> str:
-    """A custom emoji's id: another server's own; ours served at /emojis/<id>."""
-    return row.uri or f"{settings.base_url}/emojis/{row.id}"
-
-
 def emoji(row, settings, *, context: bool = False) -> dict:
     """A custom emoji as Mastodon sends it: an Emoji tag (or, with `context`, the document
     served at its id) whose `name` is `:shortcode:` and `icon` the image."""
@@ -364,7 +359,7 @@ def emoji(row, settings, *, context: bool = False) -> dict:
         icon["mediaType"] = media_type
     doc.update(
         {
-            "id": emoji_uri(row, settings),
+            "id": custom_emojis.uri_of(settings, row),
             "type": "Emoji",
             "name": f":{row.shortcode}:",
             "updated": iso(row.updated_at or row.created_at),
