@@ -50,6 +50,7 @@ def _api_modules() -> list:
         conversations,
         domain_blocks,
         endorsements,
+        feeds,
         filters,
         instance,
         lists,
@@ -93,6 +94,7 @@ def _api_modules() -> list:
         lists,
         tags,
         trends,
+        feeds,
         filters,
         reports,
         search,
@@ -126,6 +128,7 @@ def _web_modules() -> list:
     from pnyx.web import admin as web_admin
     from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import auth as web_auth
+    from pnyx.web import feeds as web_feeds
     from pnyx.web import live as web_live
     from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
@@ -138,6 +141,7 @@ def _web_modules() -> list:
     return [
         web_timelines,
         web_about,
+        web_feeds,
         web_auth,
         web_settings,
         web_admin,

@@ -391,6 +391,26 @@ def media_prune_command(dry_run: bool) -> None:
 
 
 @main.group()
+def feeds() -> None:
+    """The open feed algorithms: fit the models their rankings read."""
+
+
+@feeds.command("fit-bridging")
+def feeds_fit_bridging() -> None:
+    """Fit the bridging model now (the periodic algorithms.refresh job does it every hour)
+    and store each post's intercept with the running version."""
+    from pnyx.core.algorithms import catalog, refresh
+
+    db = _database()
+    try:
+        fitted = refresh.fit_bridging(db)
+        version = catalog.ALGORITHMS["bridging"].version
+        click.echo(f"Fitted {fitted} post(s) with bridging@{version}.")
+    finally:
+        db.dispose()
+
+
+@main.group()
 def emoji() -> None:
     """This server's custom emojis: add, list, disable, enable, remove."""
 

@@ -53,6 +53,7 @@ from pnyx.core import (
     statuses,
     web_push,
 )
+from pnyx.core.algorithms import refresh as algorithms_refresh
 from pnyx.db.engine import Database
 from pnyx.federation import (
     activities,
@@ -213,6 +214,8 @@ SCHEDULED: dict[str, JobHandler] = {
     media_prune.PRUNE_JOB: JobHandler(media_prune.prune_job, network=True),
     web_push.DELIVER_JOB: JobHandler(web_push_delivery.deliver, network=True),
     preview_cards.FETCH_JOB: JobHandler(link_cards.fetch_card, network=True),
+    # Outside any transaction: it reads, fits (numpy) and writes in steps of its own.
+    algorithms_refresh.REFRESH_JOB: JobHandler(algorithms_refresh.refresh_job, network=True),
 }
 
 
@@ -248,4 +251,5 @@ def worker_pool(
     """The job threads of one process, with every handler: `pnyx serve` and `pnyx worker`.
     The periodic jobs are scheduled here (once per hour between all processes)."""
     db.run_sync(lambda tx: media_prune.schedule(tx))
+    db.run_sync(lambda tx: algorithms_refresh.schedule(tx))
     return worker.Pool(db, JOBS, threads, queues)

@@ -26,6 +26,12 @@ from pnyx.db.tables.accounts import (
     users,
     web_sessions,
 )
+from pnyx.db.tables.algorithms import (
+    composed_feed_follows,
+    composed_feeds,
+    feed_scores,
+    feed_snapshots,
+)
 from pnyx.db.tables.announcements import (
     announcement_reactions,
     announcement_reads,
@@ -159,4 +165,8 @@ __all__ = [
     "account_warnings",
     "severance_events",
     "account_severances",
+    "composed_feeds",
+    "composed_feed_follows",
+    "feed_snapshots",
+    "feed_scores",
 ]

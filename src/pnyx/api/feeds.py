@@ -1,0 +1,215 @@
+"""Pnyx API: the open feeds. The catalog of algorithms and composed feeds, composing,
+following, and reading any feed as Mastodon statuses.
+
+    GET    /api/v1/pnyx/feeds                  catalog (built-ins; with a token also the
+                                               viewer's composed and followed feeds)
+    GET    /api/v1/pnyx/feeds/:id              one entry
+    GET    /api/v1/pnyx/feeds/:id/statuses     a page, with Link and Pnyx-Feed-Version
+    POST   /api/v1/pnyx/feeds                  compose
+    PUT    /api/v1/pnyx/feeds/:id              change (owner)
+    DELETE /api/v1/pnyx/feeds/:id              delete (owner)
+    POST   /api/v1/pnyx/feeds/:id/follow       follow a composed feed
+    POST   /api/v1/pnyx/feeds/:id/unfollow
+
+The rules live in `core.algorithms`; these handlers read parameters and render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from pnyx.api.auth import optional, require
+from pnyx.api.http import JSON, Params, database, read_params
+from pnyx.api.pagination import page_from, paginated
+from pnyx.api.timelines import render
+from pnyx.core.algorithms import catalog, composed, feeds, serving
+from pnyx.core.errors import NotFound
+
+VERSION_HEADER = "Pnyx-Feed-Version"
+
+
+def _feed_id(request: Request) -> str:
+    value = str(request.path_params["id"])
+    if len(value) > 64:
+        raise NotFound()
+    return value
+
+
+def composed_entity(
+    feed: composed.ComposedFeed, base_url: str, viewer_id: int | None, following: bool
+) -> dict[str, Any]:
+    recipe = feed.recipe
+    order = feed.order
+    return {
+        "id": str(feed.id),
+        "type": "composed",
+        "title": recipe.title,
+        "description": recipe.description,
+        "account_id": str(feed.account_id),
+        "sources": recipe.sources,
+        "filters": recipe.filters,
+        "order": recipe.order,
+        "parameters": [
+            {"name": "order", "value": recipe.order},
+            *catalog.describe(order, "", base_url)["parameters"],
+        ],
+        "version": feed.version,
+        "changelog": [{"date": d, "text": t} for d, t in order.changelog],
+        "source_url": f"{base_url}/feeds/{order.id}/source",
+        "url": f"{base_url}/api/v1/pnyx/feeds/{feed.id}",
+        "followers_count": feed.followers,
+        "following": following,
+        "owned": viewer_id == feed.account_id,
+        "ranked": True,
+    }
+
+
+def _describe_algorithm(tx, algorithm: catalog.Algorithm) -> dict[str, Any]:
+    settings = tx.settings
+    return catalog.describe(algorithm, settings.source_url, settings.base_url)
+
+
+async def index(request: Request) -> JSON:
+    def work(tx):
+        viewer = optional(tx, request, "read")
+        out = [_describe_algorithm(tx, a) for a in catalog.ALGORITHMS.values()]
+        if viewer is not None:
+            own, followed = composed.of_account(tx, viewer.account_id)
+            base = tx.settings.base_url
+            following = {f.id for f in followed}
+            for feed in own + followed:
+                out.append(
+                    composed_entity(
+                        feed,
+                        base,
+                        viewer.account_id,
+                        feed.id in following or composed.is_following(
+                            tx, viewer.account_id, feed.id
+                        ),
+                    )
+                )
+        return out
+
+    return JSON(await database(request).read(work))
+
+
+async def show(request: Request) -> JSON:
+    feed_id = _feed_id(request)
+
+    def work(tx):
+        viewer = optional(tx, request, "read")
+        algorithm = catalog.get(feed_id)
+        if algorithm is not None:
+            return _describe_algorithm(tx, algorithm)
+        if not feed_id.isdigit() or len(feed_id) >= 20:
+            raise NotFound()
+        feed = composed.get(tx, int(feed_id))
+        viewer_id = viewer.account_id if viewer else None
+        following = viewer_id is not None and composed.is_following(tx, viewer_id, feed.id)
+        return composed_entity(feed, tx.settings.base_url, viewer_id, following)
+
+    return JSON(await database(request).read(work))
+
+
+async def statuses(request: Request):
+    feed_id = _feed_id(request)
+    page = page_from(await read_params(request))
+
+    def work(tx):
+        viewer = require(tx, request, "read:statuses")
+        feed = feeds.resolve(tx, feed_id)
+        served = serving.serve(tx, viewer.account_id, feed, page)
+        items, cursors = render(tx, served.slice, viewer.account_id, "home")
+        return items, cursors, f"{feed.id}@{served.version}"
+
+    # A first page of a ranked feed stores its snapshot: a write transaction.
+    items, cursors, version = await database(request).write(work)
+    response = paginated(request, items, cursors)
+    response.headers[VERSION_HEADER] = version
+    return response
+
+
+def _recipe(tx, owner_id: int, params: Params) -> composed.Recipe:
+    return composed.validate(
+        tx,
+        owner_id,
+        params.raw("title"),
+        params.raw("description"),
+        params.raw("sources"),
+        params.raw("filters"),
+        params.raw("order"),
+    )
+
+
+async def create(request: Request) -> JSON:
+    params = await read_params(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write")
+        feed = composed.create(tx, viewer.account_id, _recipe(tx, viewer.account_id, params))
+        return composed_entity(feed, tx.settings.base_url, viewer.account_id, False)
+
+    return JSON(await database(request).write(work))
+
+
+def _composed_id(request: Request) -> int:
+    value = _feed_id(request)
+    if not value.isdigit() or len(value) >= 20:
+        raise NotFound()
+    return int(value)
+
+
+async def update(request: Request) -> JSON:
+    feed_id = _composed_id(request)
+    params = await read_params(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write")
+        composed.owned(tx, viewer.account_id, feed_id)
+        recipe = _recipe(tx, viewer.account_id, params)
+        feed = composed.update(tx, viewer.account_id, feed_id, recipe)
+        following = composed.is_following(tx, viewer.account_id, feed_id)
+        return composed_entity(feed, tx.settings.base_url, viewer.account_id, following)
+
+    return JSON(await database(request).write(work))
+
+
+async def delete(request: Request) -> JSON:
+    feed_id = _composed_id(request)
+
+    def work(tx):
+        viewer = require(tx, request, "write")
+        composed.delete(tx, viewer.account_id, feed_id)
+        return {}
+
+    return JSON(await database(request).write(work))
+
+
+def _following(change):
+    async def handler(request: Request) -> JSON:
+        feed_id = _composed_id(request)
+
+        def work(tx):
+            viewer = require(tx, request, "write")
+            feed = change(tx, viewer.account_id, feed_id)
+            following = composed.is_following(tx, viewer.account_id, feed_id)
+            return composed_entity(feed, tx.settings.base_url, viewer.account_id, following)
+
+        return JSON(await database(request).write(work))
+
+    return handler
+
+
+routes = [
+    Route("/api/v1/pnyx/feeds", index, methods=["GET"]),
+    Route("/api/v1/pnyx/feeds", create, methods=["POST"]),
+    Route("/api/v1/pnyx/feeds/{id}", show, methods=["GET"]),
+    Route("/api/v1/pnyx/feeds/{id}", update, methods=["PUT"]),
+    Route("/api/v1/pnyx/feeds/{id}", delete, methods=["DELETE"]),
+    Route("/api/v1/pnyx/feeds/{id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/pnyx/feeds/{id}/follow", _following(composed.follow), methods=["POST"]),
+    Route("/api/v1/pnyx/feeds/{id}/unfollow", _following(composed.unfollow), methods=["POST"]),
+]

@@ -1,0 +1,68 @@
+"""A composed feed's pool: its sources read for the reader, then its filters.
+
+Each source is read as its own timeline, with that timeline's rules, for the reader:
+`follows` is the reader's home (`pool.home_pool`), `lists` the owner's lists (their members'
+posts as the owner's list timeline has them; the reader's own rules apply again when the
+page is read), `hashtags` the public hashtag timelines, `local` and `federated` the public
+timelines. Up to `PER_SOURCE` posts of each, merged newest first without duplicates, then
+kept when they pass every filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pnyx.core import timelines
+from pnyx.core.algorithms import pool as pools
+from pnyx.db.engine import Tx
+
+PER_SOURCE = 400
+MAX_POOL = 800
+
+
+def source_ids(tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any]) -> list[int]:
+    """Status ids of every source, newest first, without duplicates."""
+    found: set[int] = set()
+    if sources.get("follows"):
+        found.update(
+            pools.walk(lambda page: timelines.home(tx, reader_id, page), PER_SOURCE)
+        )
+    for list_id in sources.get("lists") or []:
+        found.update(
+            pools.walk(
+                lambda page, list_id=list_id: timelines.list_statuses(tx, owner_id, list_id, page),
+                PER_SOURCE,
+            )
+        )
+    for name in sources.get("hashtags") or []:
+        found.update(
+            pools.walk(
+                lambda page, name=name: timelines.tag(tx, reader_id, name, page), PER_SOURCE
+            )
+        )
+    if sources.get("local"):
+        found.update(
+            pools.walk(lambda page: timelines.public(tx, reader_id, page, local=True), PER_SOURCE)
+        )
+    if sources.get("federated"):
+        found.update(pools.walk(lambda page: timelines.public(tx, reader_id, page), PER_SOURCE))
+    return sorted(found, reverse=True)
+
+
+def passes(item: pools.PoolItem, filters: dict[str, Any]) -> bool:
+    """The published filters: languages, media only, no boosts, minimum interactions."""
+    languages = filters.get("languages") or []
+    if languages and item.language not in languages:
+        return False
+    if filters.get("media_only") and not item.has_media:
+        return False
+    if filters.get("no_boosts") and item.reblog_of_id is not None:
+        return False
+    return item.interactions >= int(filters.get("min_interactions") or 0)
+
+
+def composed_pool(
+    tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any], filters: dict[str, Any]
+) -> list[pools.PoolItem]:
+    items = pools.load_items(tx, source_ids(tx, owner_id, reader_id, sources))
+    return [item for item in items if passes(item, filters)][:MAX_POOL]

@@ -1,0 +1,46 @@
+"""The periodic `algorithms.refresh` job: fit the bridging model, prune old snapshots.
+
+Scheduled like `media.prune`: keyed by the slot it runs in, so every process that schedules
+it at start adds one run per slot between them, and each run schedules the next. The fit
+reads in one transaction, computes outside any, and writes in another.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pnyx.core.algorithms import bridging, bridging_fit, catalog, snapshots
+from pnyx.db.engine import Database, Tx
+from pnyx.jobs.queue import enqueue
+
+REFRESH_JOB = "algorithms.refresh"
+INTERVAL = timedelta(minutes=bridging.PARAMS.refit_minutes)
+
+
+def _slot(moment: datetime) -> int:
+    return int(moment.timestamp() // INTERVAL.total_seconds())
+
+
+def schedule(tx: Tx, *, after: datetime | None = None) -> None:
+    if after is None:
+        slot, run_at = _slot(tx.now), tx.now
+    else:
+        slot = _slot(after) + 1
+        run_at = datetime.fromtimestamp(slot * INTERVAL.total_seconds(), tz=UTC)
+    enqueue(tx, REFRESH_JOB, {}, run_at=run_at, unique_key=f"{REFRESH_JOB}:{slot}")
+
+
+def fit_bridging(db: Database) -> int:
+    """Fit the bridging model on the ratings now and store each post's result with the
+    running version; how many posts were fitted."""
+    algorithm = catalog.ALGORITHMS["bridging"]
+    ratings = db.run_sync(lambda tx: bridging_fit.read_ratings(tx, algorithm.params), write=False)
+    fit = bridging_fit.factorize(ratings, algorithm.params)
+    return int(db.run_sync(lambda tx: bridging_fit.store(tx, fit, algorithm.version)))
+
+
+def refresh_job(db: Database, payload: dict[str, Any]) -> None:
+    fit_bridging(db)
+    db.run_sync(snapshots.prune)
+    db.run_sync(lambda tx: schedule(tx, after=tx.now))
