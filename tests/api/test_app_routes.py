@@ -134,6 +134,7 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
         "notifications": notification["id"],
         "notifications/requests": request["id"],
         "scheduled_statuses": scheduled["id"],
+        "pnyx/feeds": "diverse",
         ":name": "cats",
         ":hashtag": "cats",
         ":group_key": group["group_key"],

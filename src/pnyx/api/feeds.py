@@ -86,9 +86,8 @@ async def index(request: Request) -> JSON:
                         feed,
                         base,
                         viewer.account_id,
-                        feed.id in following or composed.is_following(
-                            tx, viewer.account_id, feed.id
-                        ),
+                        feed.id in following
+                        or composed.is_following(tx, viewer.account_id, feed.id),
                     )
                 )
         return out

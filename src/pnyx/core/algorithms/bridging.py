@@ -47,7 +47,7 @@ from pnyx.db.tables import feed_scores
 class Params:
     intercept_lambda: float = 0.15
     factor_lambda: float = 0.03
-    iterations: int = 60
+    iterations: int = 200
     seed: int = 11
     window_days: int = 14
     max_ratings: int = 500_000  # read per fit: positives, then as many implicit zeros
@@ -64,9 +64,7 @@ DESCRIPTION = (
     "favourites and boosts on this server, ranking by each post's intercept (the approval "
     "its raters' side does not explain), not by raw popularity."
 )
-CHANGELOG = [
-    ("2026-12-05", "First published version: lambdas 0.15 (intercepts) / 0.03 (factors).")
-]
+CHANGELOG = [("2026-12-05", "First published version: lambdas 0.15 (intercepts) / 0.03 (factors).")]
 
 
 def scores(

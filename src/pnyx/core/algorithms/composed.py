@@ -97,7 +97,10 @@ def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
     unknown = set(raw) - set(SOURCE_NAMES)
     if unknown:
         raise Invalid(f"Validation failed: unknown source {sorted(unknown)[0]}")
-    hashtags = [h.strip().lstrip("#").lower() for h in _strings(raw.get("hashtags"), "hashtags", MAX_HASHTAGS)]
+    hashtags = [
+        h.strip().lstrip("#").lower()
+        for h in _strings(raw.get("hashtags"), "hashtags", MAX_HASHTAGS)
+    ]
     if not all(_HASHTAG.match(h) for h in hashtags):
         raise Invalid("Validation failed: a hashtag is not valid")
     list_ids = []
@@ -108,7 +111,9 @@ def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
     if list_ids:
         owned = set(
             tx.scalars(
-                sa.select(lists.c.id).where(lists.c.account_id == owner_id, lists.c.id.in_(list_ids))
+                sa.select(lists.c.id).where(
+                    lists.c.account_id == owner_id, lists.c.id.in_(list_ids)
+                )
             )
         )
         if set(list_ids) - owned:
@@ -170,10 +175,7 @@ def validate(
 
 def _followers(tx: Tx, feed_id: int) -> int:
     return int(
-        tx.scalar(
-            sa.select(sa.func.count()).where(composed_feed_follows.c.feed_id == feed_id)
-        )
-        or 0
+        tx.scalar(sa.select(sa.func.count()).where(composed_feed_follows.c.feed_id == feed_id)) or 0
     )
 
 

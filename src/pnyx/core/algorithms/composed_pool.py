@@ -10,10 +10,12 @@ kept when they pass every filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pnyx.core import timelines
 from pnyx.core.algorithms import pool as pools
+from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
 
 PER_SOURCE = 400
@@ -24,22 +26,11 @@ def source_ids(tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any]) -
     """Status ids of every source, newest first, without duplicates."""
     found: set[int] = set()
     if sources.get("follows"):
-        found.update(
-            pools.walk(lambda page: timelines.home(tx, reader_id, page), PER_SOURCE)
-        )
+        found.update(pools.walk(lambda page: timelines.home(tx, reader_id, page), PER_SOURCE))
     for list_id in sources.get("lists") or []:
-        found.update(
-            pools.walk(
-                lambda page, list_id=list_id: timelines.list_statuses(tx, owner_id, list_id, page),
-                PER_SOURCE,
-            )
-        )
+        found.update(pools.walk(_list_source(tx, owner_id, int(list_id)), PER_SOURCE))
     for name in sources.get("hashtags") or []:
-        found.update(
-            pools.walk(
-                lambda page, name=name: timelines.tag(tx, reader_id, name, page), PER_SOURCE
-            )
-        )
+        found.update(pools.walk(_tag_source(tx, reader_id, str(name)), PER_SOURCE))
     if sources.get("local"):
         found.update(
             pools.walk(lambda page: timelines.public(tx, reader_id, page, local=True), PER_SOURCE)
@@ -47,6 +38,14 @@ def source_ids(tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any]) -
     if sources.get("federated"):
         found.update(pools.walk(lambda page: timelines.public(tx, reader_id, page), PER_SOURCE))
     return sorted(found, reverse=True)
+
+
+def _list_source(tx: Tx, owner_id: int, list_id: int) -> Callable[[Page], timelines.Slice]:
+    return lambda page: timelines.list_statuses(tx, owner_id, list_id, page)
+
+
+def _tag_source(tx: Tx, reader_id: int, name: str) -> Callable[[Page], timelines.Slice]:
+    return lambda page: timelines.tag(tx, reader_id, name, page)
 
 
 def passes(item: pools.PoolItem, filters: dict[str, Any]) -> bool:

@@ -82,7 +82,7 @@ def pages(items: list[pools.PoolItem], params: Params = PARAMS) -> list[list[poo
 
 
 def rank(inputs: dict[str, Any], params: Params = PARAMS) -> list[Ranked]:
-    out = []
+    out: list[Ranked] = []
     for number, page in enumerate(pages(pools.pool_from_json(inputs["pool"]), params)):
         out.extend(ranked(item.id, (Term("page", -1.0, float(number)),)) for item in page)
     return out

@@ -71,7 +71,9 @@ def create(
         .order_by(feed_snapshots.c.id.desc())
         .limit(KEEP_PER_FEED)
     )
-    tx.execute(feed_snapshots.delete().where(mine, feed_snapshots.c.id.not_in(kept.scalar_subquery())))
+    tx.execute(
+        feed_snapshots.delete().where(mine, feed_snapshots.c.id.not_in(kept.scalar_subquery()))
+    )
     return snapshot
 
 

@@ -36,10 +36,7 @@ def ranked(status_id: int, terms: tuple[Term, ...] = ()) -> Ranked:
 
 def to_json(items: list[Ranked]) -> list[list[Any]]:
     """The snapshot's form: [[status_id, score, [[name, weight, value], ...]], ...]."""
-    return [
-        [r.status_id, r.score, [[t.name, t.weight, t.value] for t in r.terms]]
-        for r in items
-    ]
+    return [[r.status_id, r.score, [[t.name, t.weight, t.value] for t in r.terms]] for r in items]
 
 
 def from_json(rows: list[list[Any]]) -> list[Ranked]:

@@ -23,9 +23,15 @@ from typing import Any
 
 def canonical_json(value: Any) -> str:
     """Parameters as JSON with sorted keys and no spaces: the same values, the same text."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+    def plain(item: Any) -> Any:
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return dataclasses.asdict(item)
+        raise TypeError(f"not a parameter value: {item!r}")
+
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=plain
+    )
 
 
 @cache

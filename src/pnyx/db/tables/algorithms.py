@@ -54,7 +54,9 @@ feed_snapshots = sa.Table(
     sa.Column("items", sa.JSON, nullable=False),  # [[status_id, score, [[name, w, v], ...]]]
     created_column(),
 )
-sa.Index("ix_feed_snapshots_account_id_feed_id", feed_snapshots.c.account_id, feed_snapshots.c.feed_id)
+sa.Index(
+    "ix_feed_snapshots_account_id_feed_id", feed_snapshots.c.account_id, feed_snapshots.c.feed_id
+)
 sa.Index("ix_feed_snapshots_created_at", feed_snapshots.c.created_at)
 
 # Per-status results of a periodic fit (bridging's intercept and factor), with the version

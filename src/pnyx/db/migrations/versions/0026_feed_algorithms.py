@@ -59,11 +59,11 @@ def upgrade() -> None:
         _fk("composed_feed_follows", "feed_id", "composed_feeds.id"),
         _fk("composed_feed_follows", "account_id", "accounts.id"),
         sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.UniqueConstraint("feed_id", "account_id", name=op.f("uq_composed_feed_follows_feed_id_account_id")),
+        sa.UniqueConstraint(
+            "feed_id", "account_id", name=op.f("uq_composed_feed_follows_feed_id_account_id")
+        ),
     )
-    op.create_index(
-        "ix_composed_feed_follows_account_id", "composed_feed_follows", ["account_id"]
-    )
+    op.create_index("ix_composed_feed_follows_account_id", "composed_feed_follows", ["account_id"])
     op.create_table(
         "feed_snapshots",
         sa.Column("id", ID, nullable=False, autoincrement=False),
@@ -90,9 +90,7 @@ def upgrade() -> None:
         sa.Column("fitted_at", UTCDateTime, nullable=False),
         _pk("feed_scores", "algorithm", "status_id"),
     )
-    op.create_index(
-        "ix_feed_scores_algorithm_intercept", "feed_scores", ["algorithm", "intercept"]
-    )
+    op.create_index("ix_feed_scores_algorithm_intercept", "feed_scores", ["algorithm", "intercept"])
 
 
 def downgrade() -> None:

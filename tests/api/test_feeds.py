@@ -1,0 +1,151 @@
+"""The open feeds through the real app (httpx via Starlette's TestClient): the catalog, a
+ranked feed's pages and version header, and a composed feed created, read with pagination,
+shared, followed and refused when invalid."""
+
+from __future__ import annotations
+
+import re
+
+import factories as f
+from pnyx.core.algorithms import catalog
+
+
+def _ids(response) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [int(s["id"]) for s in response.json()]
+
+
+def _next(response) -> str | None:
+    for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers.get("link", "")):
+        if rel == "next":
+            return url.split("?", 1)[1]
+    return None
+
+
+def test_the_catalog_is_public_and_names_versions_and_sources(client, make_user):
+    body = client.get("/api/v1/pnyx/feeds").json()
+    assert [e["id"] for e in body] == list(catalog.ALGORITHMS)
+    diverse = next(e for e in body if e["id"] == "diverse")
+    assert diverse["version"] == catalog.ALGORITHMS["diverse"].version
+    assert {"name": "max_share", "value": 0.25} in diverse["parameters"]
+    assert diverse["changelog"][0]["date"] == "2026-12-05"
+    assert diverse["source_url"] == "https://pnyx.test/feeds/diverse/source"
+    source = client.get("/feeds/diverse/source")
+    assert source.status_code == 200 and source.headers["content-type"].startswith("text/plain")
+    assert "max_share: float = 0.25" in source.text
+    assert client.get("/api/v1/pnyx/feeds/bridging").json()["id"] == "bridging"
+    assert client.get("/api/v1/pnyx/feeds/nope").status_code == 404
+    page = client.get("/feeds")
+    assert page.status_code == 200 and "Diverse" in page.text
+
+
+def test_a_ranked_feed_pages_through_its_snapshot_with_its_version(client, db, make_user):
+    me, loud = make_user("me"), make_user("loud")
+    f.follow(db, me.account_id, loud.account_id)
+    posts = [f.status(db, loud.account_id, f"post {i}") for i in range(7)]
+    assert client.get("/api/v1/pnyx/feeds/diverse/statuses").status_code == 401
+    first = client.get("/api/v1/pnyx/feeds/diverse/statuses?limit=3", headers=me.headers)
+    version = catalog.ALGORITHMS["diverse"].version
+    assert first.headers["pnyx-feed-version"] == f"diverse@{version}"
+    seen = _ids(first)
+    query = _next(first)
+    while query:
+        response = client.get(f"/api/v1/pnyx/feeds/diverse/statuses?{query}", headers=me.headers)
+        got = _ids(response)
+        if not got:
+            break
+        seen += got
+        query = _next(response)
+    assert seen == list(reversed(posts))
+    home = client.get("/api/v1/pnyx/feeds/following/statuses", headers=me.headers)
+    assert _ids(home) == list(reversed(posts))
+    assert home.headers["pnyx-feed-version"].startswith("following@")
+
+
+def test_a_composed_feed_is_created_read_shared_and_followed(client, db, make_user):
+    owner, reader = make_user("owner"), make_user("reader")
+    poster = make_user("poster")
+    tagged = [
+        f.status(db, poster.account_id, f"#cats {i}", tag_names=["cats"], language="en")
+        for i in range(5)
+    ]
+    f.status(db, poster.account_id, "#cats auf Deutsch", tag_names=["cats"], language="de")
+    f.status(db, poster.account_id, "no tag", language="en")
+    recipe = {
+        "title": "Cats in English",
+        "description": "All the cats",
+        "sources": {"hashtags": ["#Cats"]},
+        "filters": {"languages": ["en"]},
+        "order": "newest",
+    }
+    created = client.post("/api/v1/pnyx/feeds", json=recipe, headers=owner.headers)
+    assert created.status_code == 200, created.text
+    feed = created.json()
+    assert feed["sources"]["hashtags"] == ["cats"] and feed["owned"] is True
+    feed_id = feed["id"]
+
+    first = client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses?limit=2", headers=owner.headers)
+    assert first.headers["pnyx-feed-version"] == f"{feed_id}@{feed['version']}"
+    seen = _ids(first)
+    query = _next(first)
+    while query:
+        got = _ids(
+            client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses?{query}", headers=owner.headers)
+        )
+        if not got:
+            break
+        seen += got
+        query = _next(
+            client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses?{query}", headers=owner.headers)
+        )
+    assert seen == list(reversed(tagged))
+
+    # Shared by link: anyone reads its description; another account reads and follows it.
+    shown = client.get(f"/api/v1/pnyx/feeds/{feed_id}").json()
+    assert shown["title"] == "Cats in English" and shown["following"] is False
+    got = _ids(client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses", headers=reader.headers))
+    assert got == list(reversed(tagged))
+    followed = client.post(f"/api/v1/pnyx/feeds/{feed_id}/follow", headers=reader.headers)
+    assert followed.json()["following"] is True and followed.json()["followers_count"] == 1
+    mine = client.get("/api/v1/pnyx/feeds", headers=reader.headers).json()
+    assert feed_id in [e["id"] for e in mine]
+    unfollowed = client.post(f"/api/v1/pnyx/feeds/{feed_id}/unfollow", headers=reader.headers)
+    assert unfollowed.json()["following"] is False
+
+    # Only the owner changes or deletes it.
+    changed = dict(recipe, title="Cats", order="bridging")
+    assert (
+        client.put(
+            f"/api/v1/pnyx/feeds/{feed_id}", json=changed, headers=reader.headers
+        ).status_code
+        == 404
+    )
+    updated = client.put(f"/api/v1/pnyx/feeds/{feed_id}", json=changed, headers=owner.headers)
+    assert updated.json()["title"] == "Cats" and updated.json()["version"] != feed["version"]
+    assert client.delete(f"/api/v1/pnyx/feeds/{feed_id}", headers=reader.headers).status_code == 404
+    assert client.delete(f"/api/v1/pnyx/feeds/{feed_id}", headers=owner.headers).status_code == 200
+    assert client.get(f"/api/v1/pnyx/feeds/{feed_id}").status_code == 404
+
+
+def test_composing_refuses_invalid_recipes(client, make_user):
+    owner, other = make_user("owner"), make_user("other")
+    other_list = client.post(
+        "/api/v1/lists", json={"title": "theirs"}, headers=other.headers
+    ).json()
+    good = {"title": "x", "sources": {"local": True}, "order": "newest"}
+    cases = [
+        (dict(good, title=""), "title"),
+        (dict(good, order="secret-sauce"), "order"),
+        (dict(good, sources={}), "source"),
+        (dict(good, sources={"local": False}), "source"),
+        (dict(good, sources={"everything": True}), "unknown source"),
+        (dict(good, sources={"lists": [other_list["id"]]}), "your own lists"),
+        (dict(good, filters={"languages": ["english!"]}), "languages"),
+        (dict(good, filters={"min_interactions": -1}), "min_interactions"),
+        (dict(good, filters={"boost_weight": 3}), "unknown filter"),
+    ]
+    for body, words in cases:
+        response = client.post("/api/v1/pnyx/feeds", json=body, headers=owner.headers)
+        assert response.status_code == 422, (body, response.text)
+        assert words in response.json()["error"], (body, response.json())
+    assert client.post("/api/v1/pnyx/feeds", json=good).status_code == 401
