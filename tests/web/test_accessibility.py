@@ -38,6 +38,7 @@ PAGES = [
     Page("sign-in", "/auth/sign_in", False),
     Page("sign-up", "/auth/sign_up", False),
     Page("privacy-policy", "/privacy-policy", False),
+    Page("feeds", "/feeds", False),
     Page("post-signed-out", "/@alice/{public_id}", False),
     Page("profile-signed-out", "/@alice", False),
     Page("search-signed-out", "/search?q=alice", False),
