@@ -3,6 +3,10 @@
 The rules (who may be a member, replies policies, exclusive lists, someone else's list being
 404) live in pnyx.core.lists and pnyx.core.timelines; handlers read parameters, check scopes
 (read:lists / write:lists) and render.
+
+A pinned feed (`core.feed_pins`) is one of the viewer's lists too: its id tells it apart
+(`feed_pins.is_pin_id`), its timeline is the feed's (with the `Pnyx-Feed-Version` header), it
+has no members, and changing them is refused with a 422 that says why.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from pnyx.api.auth import require
+from pnyx.api.feeds import VERSION_HEADER
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import render
-from pnyx.core import lists, timelines
+from pnyx.core import feed_pins, lists, timelines
+from pnyx.core.algorithms import serving
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
 from pnyx.presenters import shown_accounts
@@ -37,7 +43,8 @@ def _account_ids(params: Params) -> list[int]:
 async def index(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read:lists")
-        return [list_entity(row) for row in lists.owned(tx, viewer.account_id)]
+        own = [list_entity(row) for row in lists.owned(tx, viewer.account_id)]
+        return own + [p.list_entity() for p in feed_pins.of_account(tx, viewer.account_id)]
 
     return JSON(await database(request).read(work))
 
@@ -47,6 +54,8 @@ async def show(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "read:lists")
+        if feed_pins.is_pin_id(list_id):
+            return feed_pins.get(tx, viewer.account_id, list_id).list_entity()
         return list_entity(lists.get(tx, viewer.account_id, list_id))
 
     return JSON(await database(request).read(work))
@@ -74,6 +83,8 @@ async def update(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "write:lists")
+        if feed_pins.is_pin_id(list_id):  # a title renames the pin; the rest has no meaning
+            return feed_pins.rename(tx, viewer.account_id, list_id, title).list_entity()
         row = lists.update(
             tx, viewer.account_id, list_id, title=title, replies_policy=policy, exclusive=exclusive
         )
@@ -87,6 +98,9 @@ async def destroy(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "write:lists")
+        if feed_pins.is_pin_id(list_id):
+            feed_pins.delete(tx, viewer.account_id, list_id)
+            return {}
         lists.delete(tx, viewer.account_id, list_id)
         return {}
 
@@ -103,6 +117,9 @@ async def members(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "read:lists")
+        if feed_pins.is_pin_id(list_id):
+            feed_pins.get(tx, viewer.account_id, list_id)
+            return [], []
         rows = lists.members(tx, viewer.account_id, list_id, page)
         return shown_accounts.many(tx, rows), [r.cursor_id for r in rows]
 
@@ -118,6 +135,8 @@ async def add_members(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "write:lists")
+        if feed_pins.is_pin_id(list_id):
+            feed_pins.refuse_members(tx, viewer.account_id, list_id)
         lists.add_members(tx, viewer.account_id, list_id, ids)
         return {}
 
@@ -130,6 +149,8 @@ async def remove_members(request: Request) -> JSON:
 
     def work(tx):
         viewer = require(tx, request, "write:lists")
+        if feed_pins.is_pin_id(list_id):
+            feed_pins.refuse_members(tx, viewer.account_id, list_id)
         lists.remove_members(tx, viewer.account_id, list_id, ids)
         return {}
 
@@ -150,6 +171,8 @@ async def account_lists(request: Request) -> JSON:
 async def timeline(request: Request) -> JSON:
     list_id = path_id(request)
     page = page_from(await read_params(request))
+    if feed_pins.is_pin_id(list_id):
+        return await _pinned_timeline(request, list_id, page)
 
     def work(tx):
         viewer = require(tx, request, "read:lists")
@@ -158,6 +181,23 @@ async def timeline(request: Request) -> JSON:
 
     items, cursors = await database(request).read(work)
     return paginated(request, items, cursors)
+
+
+async def _pinned_timeline(request: Request, list_id: int, page: Page) -> JSON:
+    """A pinned feed read as a list: the feed's page (a ranked feed's first page stores its
+    snapshot, so this is a write transaction), saying which version served it."""
+
+    def work(tx):
+        viewer = require(tx, request, "read:lists")
+        feed = feed_pins.feed_of(tx, viewer.account_id, list_id)
+        served = serving.serve(tx, viewer.account_id, feed, page)
+        items, cursors = render(tx, served.slice, viewer.account_id, "home")
+        return items, cursors, f"{feed.id}@{served.version}"
+
+    items, cursors, version = await database(request).write(work)
+    response = paginated(request, items, cursors)
+    response.headers[VERSION_HEADER] = version
+    return response
 
 
 LIST = "/api/v1/lists/{id:int}"

@@ -28,7 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pnyx.api.auth import bearer_token
-from pnyx.core import lists, stream_audience
+from pnyx.core import feed_pins, lists, stream_audience
 from pnyx.core import scopes as scope_rules
 from pnyx.core.oauth import Viewer, lookup_viewer
 from pnyx.core.stream_audience import StreamKey
@@ -93,7 +93,11 @@ async def checked_key(app, viewer: Viewer, name: str, params: Mapping[str, objec
     """`stream_key`, and for a list that it is the viewer's own (Mastodon: 401 otherwise)."""
     key = stream_key(viewer, name, params)
     if key[0] == "list" and key[1] is not None:
-        owned = await app.state.db.read(lists.owns, viewer.account_id, int(key[1]))
+        list_id = int(key[1])
+        # A pinned feed's stream opens, and nothing is ever sent on it: a ranked order has no
+        # "newer post" to push (apps reload the list to see a new ranking).
+        owns = feed_pins.owns if feed_pins.is_pin_id(list_id) else lists.owns
+        owned = await app.state.db.read(owns, viewer.account_id, list_id)
         if not owned:
             raise StreamError(401, "Not authorized to stream this list")
     return key

@@ -46,6 +46,7 @@ from pnyx.db.tables.federation import (
     seen_activities,
     tombstones,
 )
+from pnyx.db.tables.feed_pins import feed_pins
 from pnyx.db.tables.filters import (
     custom_filter_keywords,
     custom_filter_statuses,
@@ -168,5 +169,6 @@ __all__ = [
     "composed_feeds",
     "composed_feed_follows",
     "feed_snapshots",
+    "feed_pins",
     "feed_scores",
 ]
