@@ -130,6 +130,7 @@ def _web_modules() -> list:
     from pnyx.web import admin as web_admin
     from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import auth as web_auth
+    from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
     from pnyx.web import live as web_live
     from pnyx.web import notifications as web_notifications
@@ -144,6 +145,7 @@ def _web_modules() -> list:
         web_timelines,
         web_about,
         web_feeds,
+        web_feed_pages,
         web_auth,
         web_settings,
         web_admin,

@@ -167,3 +167,29 @@ def refuse_members(tx: Tx, account_id: int, pin_id: int) -> None:
 def feed_of(tx: Tx, account_id: int, pin_id: int) -> Feed:
     """What serves the pinned list's timeline."""
     return feeds.resolve(tx, get(tx, account_id, pin_id).feed_id)
+
+
+@dataclass(frozen=True)
+class MenuFeed:
+    """One feed of the web home's switcher."""
+
+    id: str
+    title: str
+    kind: str  # "algorithm", "composed" (their own), "followed", "pinned"
+    pinned: bool
+
+
+def menu(tx: Tx, account_id: int) -> list[MenuFeed]:
+    """The feeds a person can switch home to: the built-in algorithms, then the feeds they
+    composed, those they follow and any other they pinned, each once."""
+    pins = of_account(tx, account_id)
+    pinned = {p.feed_id for p in pins}
+    out = [
+        MenuFeed(a.id, a.title, "algorithm", a.id in pinned) for a in catalog.ALGORITHMS.values()
+    ]
+    own, followed = composed.of_account(tx, account_id)
+    for kind, found in (("composed", own), ("followed", followed)):
+        out += [MenuFeed(str(c.id), c.recipe.title, kind, str(c.id) in pinned) for c in found]
+    listed = {m.id for m in out}
+    out += [MenuFeed(p.feed_id, p.title, "pinned", True) for p in pins if p.feed_id not in listed]
+    return out

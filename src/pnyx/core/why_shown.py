@@ -19,15 +19,18 @@ shown to them has no reasons (an empty list).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from pnyx.core import status_views, timelines
 from pnyx.core.algorithms import catalog, snapshots, why
+from pnyx.core.algorithms.terms import Ranked
 from pnyx.core.errors import NotFound
 from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
+from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     accounts,
     composed_feeds,
@@ -43,15 +46,6 @@ RETENTION_DAYS = snapshots.RETENTION.days  # how long a ranked feed's reasons ar
 HOME_KINDS = ("own", "followed_author", "boosted_by", "mention", "followed_hashtag")
 
 
-def _acct(tx: Tx, account_id: int) -> str:
-    row = tx.one_or_none(
-        sa.select(accounts.c.username, accounts.c.domain).where(accounts.c.id == account_id)
-    )
-    if row is None:
-        return ""
-    return row.username if row.domain is None else f"{row.username}@{row.domain}"
-
-
 def _in_home(tx: Tx, viewer_id: int, status_id: int) -> bool:
     """Whether home, read now with all its rules, holds this post: its one-post page just
     above the post's id is the post itself."""
@@ -64,49 +58,77 @@ def home_reasons(tx: Tx, viewer_id: int, status_id: int) -> list[dict[str, Any]]
     The one function to switch to the feed table's recorded provenance."""
     if not _in_home(tx, viewer_id, status_id):
         return []
-    post = tx.one_or_none(
-        sa.select(statuses.c.account_id, statuses.c.reblog_of_id).where(statuses.c.id == status_id)
-    )
-    if post is None:
-        return []
-    reasons: list[dict[str, Any]] = []
+    return home_parts(tx, viewer_id, [status_id]).get(status_id, [])
 
-    def reason(kind: str, **details: Any) -> None:
-        reasons.append({"source": "home", "kind": kind, **details})
 
-    follows_author = (
-        tx.scalar(
-            sa.select(follows.c.id).where(
-                follows.c.account_id == viewer_id, follows.c.target_account_id == post.account_id
-            )
+def home_parts(tx: Tx, viewer_id: int, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """For posts known to be in the viewer's home (a home page just served), which of its
+    parts bring each: own, followed author, boost by a followed account, mention, followed
+    hashtag. Four queries for a whole page."""
+    if not status_ids:
+        return {}
+    posts = {
+        r.id: r
+        for r in tx.execute(
+            sa.select(statuses.c.id, statuses.c.account_id, statuses.c.reblog_of_id).where(
+                in_ids(statuses.c.id, "ids")
+            ),
+            {"ids": status_ids},
         )
-        is not None
-    )
-    account = {"account_id": str(post.account_id), "acct": _acct(tx, post.account_id)}
-    if post.account_id == viewer_id:
-        reason("own")
-    elif follows_author and post.reblog_of_id is not None:
-        reason("boosted_by", **account)
-    elif follows_author:
-        reason("followed_author", **account)
-    shown_id = post.reblog_of_id or status_id
-    mentioned = tx.scalar(
-        sa.select(mentions.c.id).where(
-            mentions.c.status_id == shown_id, mentions.c.account_id == viewer_id
+    }
+    authors = sorted({p.account_id for p in posts.values()})
+    followed = set(
+        tx.scalars_of(
+            sa.select(follows.c.target_account_id).where(
+                follows.c.account_id == viewer_id, in_ids(follows.c.target_account_id, "authors")
+            ),
+            {"authors": authors},
         )
     )
-    if mentioned is not None and post.account_id != viewer_id:
-        reason("mention")
-    followed_tags = tx.scalars(
-        sa.select(tags.c.name)
-        .join(status_tags, status_tags.c.tag_id == tags.c.id)
+    names = {
+        r.id: r.username if r.domain is None else f"{r.username}@{r.domain}"
+        for r in tx.execute(
+            sa.select(accounts.c.id, accounts.c.username, accounts.c.domain).where(
+                in_ids(accounts.c.id, "authors")
+            ),
+            {"authors": sorted(followed)},
+        )
+    }
+    shown = {sid: p.reblog_of_id or sid for sid, p in posts.items()}
+    targets = sorted(set(shown.values()))
+    mentioned = set(
+        tx.scalars_of(
+            sa.select(mentions.c.status_id).where(
+                mentions.c.account_id == viewer_id, in_ids(mentions.c.status_id, "targets")
+            ),
+            {"targets": targets},
+        )
+    )
+    tagged: dict[int, list[str]] = {}
+    for row in tx.execute(
+        sa.select(status_tags.c.status_id, tags.c.name)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
         .join(tag_follows, tag_follows.c.tag_id == tags.c.id)
-        .where(status_tags.c.status_id == shown_id, tag_follows.c.account_id == viewer_id)
-        .order_by(tags.c.name)
-    )
-    for name in followed_tags:
-        reason("followed_hashtag", hashtag=name)
-    return reasons
+        .where(tag_follows.c.account_id == viewer_id, in_ids(status_tags.c.status_id, "targets"))
+        .order_by(tags.c.name),
+        {"targets": targets},
+    ):
+        tagged.setdefault(row.status_id, []).append(row.name)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for sid, post in posts.items():
+        reasons: list[dict[str, Any]] = []
+        author = {"account_id": str(post.account_id), "acct": names.get(post.account_id, "")}
+        if post.account_id == viewer_id:
+            reasons.append({"source": "home", "kind": "own"})
+        elif post.account_id in followed:
+            kind = "boosted_by" if post.reblog_of_id is not None else "followed_author"
+            reasons.append({"source": "home", "kind": kind, **author})
+        if shown[sid] in mentioned and post.account_id != viewer_id:
+            reasons.append({"source": "home", "kind": "mention"})
+        for name in tagged.get(shown[sid], []):
+            reasons.append({"source": "home", "kind": "followed_hashtag", "hashtag": name})
+        out[sid] = reasons
+    return out
 
 
 def _feed_title(tx: Tx, feed_id: str) -> str:
@@ -122,31 +144,56 @@ def _feed_title(tx: Tx, feed_id: str) -> str:
     return feed_id
 
 
+def _ranked_json(
+    feed_id: str, title: str, version: str, item: Ranked, served_at: datetime
+) -> dict[str, Any]:
+    return {
+        "source": "feed",
+        "kind": "ranked",
+        "feed_id": feed_id,
+        "feed_title": title,
+        "version": version,
+        "score": item.score,
+        "terms": [
+            {
+                "name": t.name,
+                "weight": t.weight,
+                "value": t.value,
+                "product": round(t.weight * t.value, 9),
+            }
+            for t in item.terms
+        ],
+        "served_at": served_at.isoformat(),
+    }
+
+
 def ranked_reasons(tx: Tx, viewer_id: int, status_id: int) -> list[dict[str, Any]]:
     """The newest ranked serving of the post to the viewer, with its score's terms."""
     served = why.last_served(tx, viewer_id, status_id)
     if served is None:
         return []
-    return [
-        {
-            "source": "feed",
-            "kind": "ranked",
-            "feed_id": served.feed_id,
-            "feed_title": _feed_title(tx, served.feed_id),
-            "version": served.version,
-            "score": served.score,
-            "terms": [
-                {
-                    "name": t.name,
-                    "weight": t.weight,
-                    "value": t.value,
-                    "product": round(t.weight * t.value, 9),
-                }
-                for t in served.terms
-            ],
-            "served_at": served.served_at.isoformat(),
-        }
-    ]
+    item = Ranked(status_id, served.score, served.terms)
+    title = _feed_title(tx, served.feed_id)
+    return [_ranked_json(served.feed_id, title, served.version, item, served.served_at)]
+
+
+def ranked_page(
+    tx: Tx, viewer_id: int, feed_id: str, status_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The ranked reason of each post of a page just served from the viewer's snapshot of
+    this feed (the snapshot that holds its first post)."""
+    if not status_ids:
+        return {}
+    snapshot = snapshots.containing(tx, viewer_id, feed_id, status_ids[0])
+    if snapshot is None:
+        return {}
+    title = _feed_title(tx, feed_id)
+    by_id = {item.status_id: item for item in snapshot.items}
+    return {
+        sid: _ranked_json(feed_id, title, snapshot.version, by_id[sid], snapshot.created_at)
+        for sid in status_ids
+        if sid in by_id
+    }
 
 
 def reasons(tx: Tx, viewer_id: int, status_id: int) -> list[dict[str, Any]]:

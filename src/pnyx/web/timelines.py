@@ -11,12 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.core import instance as core_instance
-from pnyx.core import status_views, timelines
+from pnyx.core import status_views, timelines, why_shown
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import without_nul
 from pnyx.presenters import entities
-from pnyx.web import compose_form
+from pnyx.web import compose_form, feed_pages
 from pnyx.web.i18n import translations
 from pnyx.web.session import Visitor, respond, see_other, visit
 
@@ -39,10 +39,11 @@ def _next_url(request: Request, page: timelines.Slice, items: list) -> str | Non
 
 
 async def _timeline(
-    request: Request, stream: str, fetch, heading, *, signed_in: bool = False
+    request: Request, stream: str, fetch, heading, rule, *, signed_in: bool = False
 ) -> Response:
     """A page of posts: `fetch(tx, visitor, page)` picks them, read in the same transaction
-    as the visitor's session; `heading(gettext)` names the page in the visitor's language."""
+    as the visitor's session; `heading(gettext)` names the page in the visitor's language,
+    `rule(gettext)` says why a post is on it (the start of each post's "Why?")."""
     page = _page(request)
 
     def work(tx, who: Visitor):
@@ -50,17 +51,24 @@ async def _timeline(
             return None
         found = fetch(tx, who, page)
         items = _rendered(tx, found, who.account_id)
-        compose = None
+        compose = switcher = why = None
+        if who.account_id is not None:
+            ids = list(found.ids)
+            home = stream == "home"
+            parts = why_shown.home_parts(tx, who.account_id, ids) if home else {}
+            text = rule(translations(who.language).gettext)
+            why = feed_pages.why_context(text, ids, parts, {})
         if stream == "home":
             compose = compose_form.compose_context(
                 tx, who.user, ui_language=who.language, return_to="/home"
             )
-        return found, items, compose
+            switcher = feed_pages.switcher(tx, who.user.account_id, feed_pages.FOLLOWING)
+        return found, items, compose, switcher, why
 
     who, result = await visit(request, work)
     if result is None:
         return see_other("/auth/sign_in")
-    found, items, compose = result
+    found, items, compose, switcher, why = result
     return respond(
         request,
         who,
@@ -70,6 +78,8 @@ async def _timeline(
         stream=stream,
         next_url=_next_url(request, found, items),
         compose=compose,
+        switcher=switcher,
+        why_shown=why,
     )
 
 
@@ -97,11 +107,20 @@ async def landing(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
+    """Home, in the order the visitor picks in the switcher (`?feed=`): `following` (home's
+    own, the default) or any other feed (`feed_pages.home_feed`)."""
+    feed = (request.query_params.get("feed") or feed_pages.FOLLOWING)[:64]
+    if feed != feed_pages.FOLLOWING:
+        return await feed_pages.home_feed(request, feed, _page(request).max_id)
     return await _timeline(
         request,
         "home",
         lambda tx, who, page: timelines.home(tx, who.account_id, page),
         lambda _: _("Home"),
+        lambda _: _(
+            "In your home: the newest posts of the people and hashtags you follow, your own, "
+            "and those that mention you."
+        ),
         signed_in=True,
     )
 
@@ -112,6 +131,7 @@ async def local(request: Request) -> Response:
         "public:local",
         lambda tx, who, page: timelines.public(tx, who.account_id, page, local=True),
         lambda _: _("Local timeline"),
+        lambda _: _("In the local timeline: the public posts of this server, newest first."),
     )
 
 
@@ -121,6 +141,7 @@ async def federated(request: Request) -> Response:
         "public",
         lambda tx, who, page: timelines.public(tx, who.account_id, page),
         lambda _: _("Federated timeline"),
+        lambda _: _("In the federated timeline: the public posts this server knows, newest first."),
     )
 
 
@@ -131,6 +152,10 @@ async def hashtag(request: Request) -> Response:
         f"hashtag:{name}",
         lambda tx, who, page: timelines.tag(tx, who.account_id, name, page),
         lambda _: f"#{name}",
+        lambda _: (
+            _("In the timeline of #%(name)s: public posts with this hashtag, newest first.")
+            % {"name": name}
+        ),
     )
 
 
