@@ -194,6 +194,17 @@ def test_why_reads_the_newest_snapshot_entry(db):
     served = db.run_sync(lambda tx: why.last_served(tx, me, post))
     assert served.feed_id == "diverse" and served.version == catalog.ALGORITHMS["diverse"].version
     assert [(t.name, t.weight, t.value) for t in served.terms] == [("page", -1.0, 0.0)]
+    f.block(db, me, friend)  # no longer seen: no reason given either
+    assert db.run_sync(lambda tx: why.last_served(tx, me, post)) is None
+
+
+def test_a_direct_post_to_the_viewer_is_served_and_others_are_not(db):
+    me, friend, third = _accounts(db, "me", "friend", "third")
+    f.follow(db, me, friend)
+    to_me = f.status(db, friend, "psst", visibility="direct", mention=[me])
+    to_other = f.status(db, friend, "not for me", visibility="direct", mention=[third])
+    served = list(_serve(db, me, "diverse").slice.ids)
+    assert to_me in served and to_other not in served
 
 
 def test_version_changes_when_a_parameter_changes():

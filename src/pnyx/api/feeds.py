@@ -26,6 +26,7 @@ from pnyx.api.http import JSON, Params, database, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import render
 from pnyx.core.algorithms import catalog, composed, feeds, serving
+from pnyx.core.algorithms.feeds import composed_number
 from pnyx.core.errors import NotFound
 
 VERSION_HEADER = "Pnyx-Feed-Version"
@@ -103,9 +104,10 @@ async def show(request: Request) -> JSON:
         algorithm = catalog.get(feed_id)
         if algorithm is not None:
             return _describe_algorithm(tx, algorithm)
-        if not feed_id.isdigit() or len(feed_id) >= 20:
+        number = composed_number(feed_id)
+        if number is None:
             raise NotFound()
-        feed = composed.get(tx, int(feed_id))
+        feed = composed.get(tx, number)
         viewer_id = viewer.account_id if viewer else None
         following = viewer_id is not None and composed.is_following(tx, viewer_id, feed.id)
         return composed_entity(feed, tx.settings.base_url, viewer_id, following)
@@ -155,10 +157,10 @@ async def create(request: Request) -> JSON:
 
 
 def _composed_id(request: Request) -> int:
-    value = _feed_id(request)
-    if not value.isdigit() or len(value) >= 20:
+    number = composed_number(_feed_id(request))
+    if number is None:
         raise NotFound()
-    return int(value)
+    return number
 
 
 async def update(request: Request) -> JSON:
