@@ -47,6 +47,11 @@ def test_a_ranked_feed_pages_through_its_snapshot_with_its_version(client, db, m
     first = client.get("/api/v1/pnyx/feeds/diverse/statuses?limit=3", headers=me.headers)
     version = catalog.ALGORITHMS["diverse"].version
     assert first.headers["pnyx-feed-version"] == f"diverse@{version}"
+    browser = client.get(
+        "/api/v1/pnyx/feeds/diverse/statuses",
+        headers={**me.headers, "Origin": "https://elk.example"},
+    )
+    assert "pnyx-feed-version" in browser.headers["access-control-expose-headers"].lower()
     seen = _ids(first)
     query = _next(first)
     while query:
