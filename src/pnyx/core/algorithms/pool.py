@@ -50,10 +50,13 @@ class PoolItem:
 def walk(fetch: Callable[[Page], timelines.Slice], limit: int) -> list[int]:
     """Status ids of a timeline, newest first, up to `limit`, page after page."""
     ids: list[int] = []
+    seen: set[int] = set()
     max_id: int | None = None
     while len(ids) < limit:
         page = fetch(Page(max_id=max_id, limit=min(PAGE, limit - len(ids))))
-        ids.extend(i for i in page.ids if i not in ids)
+        fresh = [i for i in page.ids if i not in seen]
+        ids.extend(fresh)
+        seen.update(fresh)
         if not page.cursors or page.cursors[-1] == max_id:
             break
         max_id = page.cursors[-1]
