@@ -25,9 +25,9 @@ from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, Params, database, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import render
+from pnyx.config import Settings
 from pnyx.core.algorithms import catalog, composed, feeds, serving
 from pnyx.core.algorithms.feeds import composed_number
-from pnyx.config import Settings
 from pnyx.core.errors import NotFound
 
 VERSION_HEADER = "Pnyx-Feed-Version"
