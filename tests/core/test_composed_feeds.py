@@ -10,6 +10,11 @@ from pnyx.core.paging import Page
 from pnyx.db.tables import statuses
 
 
+def _whole(tx, viewer, feed_id, status_id):
+    """The viewer's snapshot of the feed that holds the status, with items and inputs."""
+    return snapshots.load(tx, snapshots.containing(tx, viewer, feed_id, status_id).id)
+
+
 def _accounts(db, *names):
     def work(tx):
         return [
@@ -100,7 +105,7 @@ def test_catch_up_and_bridging_orders_and_replay(db):
     feed = _compose(db, owner, {"local": True}, order="catch-up")
     assert _read(db, owner, feed) == [loved, liked, newest, quiet]
 
-    snapshot = db.run_sync(lambda tx: snapshots.containing(tx, owner, str(feed.id), loved))
+    snapshot = db.run_sync(lambda tx: _whole(tx, owner, str(feed.id), loved))
     assert snapshot.version == feed.version
     assert feed.order.rank(snapshot.inputs) == snapshot.items
 
@@ -108,7 +113,7 @@ def test_catch_up_and_bridging_orders_and_replay(db):
     bridged = _compose(db, owner, {"local": True}, order="bridging")
     served = _read(db, owner, bridged)
     assert set(served) == {quiet, loved, liked, newest}
-    again = db.run_sync(lambda tx: snapshots.containing(tx, owner, str(bridged.id), loved))
+    again = db.run_sync(lambda tx: _whole(tx, owner, str(bridged.id), loved))
     assert bridged.order.rank(again.inputs) == again.items
     assert [i.status_id for i in again.items] == served
 
