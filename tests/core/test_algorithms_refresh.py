@@ -12,9 +12,9 @@ import factories as f
 from pnyx import registry
 from pnyx.cli import main
 from pnyx.core import accounts
-from pnyx.core.algorithms import catalog, feeds, refresh, serving, snapshots
+from pnyx.core.algorithms import bridging_fit, catalog, feeds, refresh, serving, snapshots
 from pnyx.core.paging import Page
-from pnyx.db.tables import feed_scores, feed_snapshots, jobs
+from pnyx.db.tables import feed_scores, feed_snapshots, jobs, statuses
 
 
 def _world(db):
@@ -55,8 +55,9 @@ def test_the_job_fits_prunes_and_schedules_its_next_run(db, app):
     assert registry.drain(db) == 1
     rows = _scores(db)
     version = catalog.ALGORITHMS["bridging"].version
-    assert [r.status_id for r in rows] == posts and {r.version for r in rows} == {version}
-    assert [r.ratings for r in rows] == [3, 1, 0]
+    # A post nobody favourited or boosted is not fitted (it has no rating at all).
+    assert [r.status_id for r in rows] == posts[:2] and {r.version for r in rows} == {version}
+    assert [r.ratings for r in rows] == [3, 1]
     assert db.run_sync(lambda tx: tx.rows(sa.select(feed_snapshots))) == []
     waiting = db.run_sync(
         lambda tx: tx.rows(sa.select(jobs).where(jobs.c.kind == refresh.REFRESH_JOB)),
@@ -76,5 +77,29 @@ def test_the_cli_fits_by_hand(db, app, database_url, tmp_path):
     result = CliRunner().invoke(main, ["feeds", "fit-bridging"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     version = catalog.ALGORITHMS["bridging"].version
-    assert f"Fitted 3 post(s) with bridging@{version}." in result.output
-    assert [r.status_id for r in _scores(db)] == posts
+    assert f"Fitted 2 post(s) with bridging@{version}." in result.output
+    assert [r.status_id for r in _scores(db)] == posts[:2]
+
+
+def test_the_published_rating_rule(db):
+    """1 for a favourite or boost; 0 for a follower who saw a rankable post and did neither,
+    when that follower rates something at all; nothing for the silent follower."""
+    people, posts = _world(db)
+    a, b, c = people
+    (silent,) = db.run_sync(
+        lambda tx: [
+            accounts.create_local(tx, "silent", "s@example.com", "correct horse battery")[0]
+        ]
+    )
+    poster = db.run_sync(lambda tx: tx.scalar(sa.select(statuses.c.account_id).limit(1)))
+    f.follow(db, silent, poster)
+    rankable = f.status(db, poster, "liked by two")  # posted after `silent` followed
+    f.favourite(db, a, rankable)
+    f.status(db, b, reblog_of=rankable)
+    ratings = db.run_sync(bridging_fit.read_ratings, write=False)
+    got = {(u, n): v for u, n, v in zip(ratings.raters, ratings.posts, ratings.values, strict=True)}
+    assert got[(a, rankable)] == 1.0 and got[(b, rankable)] == 1.0
+    assert got[(c, rankable)] == 0.0  # rates other posts, saw this one, did nothing
+    assert (silent, rankable) not in got  # never rates anything: no zeros
+    assert got[(a, posts[1])] == 1.0
+    assert (b, posts[1]) not in got  # one favourite only: not rankable, no zeros
