@@ -27,7 +27,8 @@ def source_ids(tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any]) -
     """Status ids of every source, newest first, without duplicates."""
     found: set[int] = set()
     if sources.get("follows"):
-        found.update(pools.walk(lambda page: timelines.home(tx, reader_id, page), PER_SOURCE))
+        # Through `home_pool`, the one place that says where a home pool comes from.
+        found.update(item.id for item in pools.home_pool(tx, reader_id, limit=PER_SOURCE))
     for list_id in sources.get("lists") or []:
         found.update(pools.walk(_list_source(tx, owner_id, int(list_id)), PER_SOURCE))
     for name in sources.get("hashtags") or []:
