@@ -217,6 +217,7 @@ class ApiCORS:
                 "X-RateLimit-Remaining",
                 "X-RateLimit-Reset",
                 "X-Request-Id",
+                "Pnyx-Feed-Version",  # which algorithm version served a feed page
             ],
             max_age=86400,
         )

@@ -47,6 +47,11 @@ def test_a_ranked_feed_pages_through_its_snapshot_with_its_version(client, db, m
     first = client.get("/api/v1/pnyx/feeds/diverse/statuses?limit=3", headers=me.headers)
     version = catalog.ALGORITHMS["diverse"].version
     assert first.headers["pnyx-feed-version"] == f"diverse@{version}"
+    browser = client.get(
+        "/api/v1/pnyx/feeds/diverse/statuses",
+        headers={**me.headers, "Origin": "https://elk.example"},
+    )
+    assert "pnyx-feed-version" in browser.headers["access-control-expose-headers"].lower()
     seen = _ids(first)
     query = _next(first)
     while query:
@@ -143,9 +148,29 @@ def test_composing_refuses_invalid_recipes(client, make_user):
         (dict(good, filters={"languages": ["english!"]}), "languages"),
         (dict(good, filters={"min_interactions": -1}), "min_interactions"),
         (dict(good, filters={"boost_weight": 3}), "unknown filter"),
+        # Hostile shapes: still a 422, never a 500.
+        (dict(good, title=["x"]), "title"),
+        (dict(good, sources="everything"), "source"),
+        (dict(good, sources={"lists": "123"}), "lists"),
+        (dict(good, sources={"lists": [{"id": 1}]}), "lists"),
+        (dict(good, sources={"lists": ["99999999999999999999"]}), "lists"),
+        (dict(good, sources={"hashtags": ["a b"]}), "hashtag"),
+        (dict(good, sources={"hashtags": "cats"}), "hashtags"),
+        (dict(good, filters=[1]), "filters"),
+        (dict(good, filters={"min_interactions": "lots"}), "min_interactions"),
+        (dict(good, filters={"media_only": "maybe"}), "media_only"),
+        (dict(good, order=None), "order"),
     ]
     for body, words in cases:
         response = client.post("/api/v1/pnyx/feeds", json=body, headers=owner.headers)
         assert response.status_code == 422, (body, response.text)
         assert words in response.json()["error"], (body, response.json())
     assert client.post("/api/v1/pnyx/feeds", json=good).status_code == 401
+    # NUL characters are dropped on the way in (PostgreSQL refuses them in text).
+    nul = client.post("/api/v1/pnyx/feeds", json=dict(good, title="n\x00ul"), headers=owner.headers)
+    assert nul.status_code == 200 and nul.json()["title"] == "nul"
+    for path in ("99999999999999999999", "9999999999999999999", "0", "-1", "x" * 65):
+        assert client.get(f"/api/v1/pnyx/feeds/{path}").status_code == 404
+        answer = client.get(f"/api/v1/pnyx/feeds/{path}/statuses", headers=owner.headers)
+        assert answer.status_code == 404
+        assert client.delete(f"/api/v1/pnyx/feeds/{path}", headers=owner.headers).status_code == 404

@@ -25,7 +25,9 @@ from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, Params, database, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.api.timelines import render
+from pnyx.config import Settings
 from pnyx.core.algorithms import catalog, composed, feeds, serving
+from pnyx.core.algorithms.feeds import composed_number
 from pnyx.core.errors import NotFound
 
 VERSION_HEADER = "Pnyx-Feed-Version"
@@ -39,10 +41,13 @@ def _feed_id(request: Request) -> str:
 
 
 def composed_entity(
-    feed: composed.ComposedFeed, base_url: str, viewer_id: int | None, following: bool
+    feed: composed.ComposedFeed, settings: Settings, viewer_id: int | None, following: bool
 ) -> dict[str, Any]:
+    """A composed feed as the catalog shows it: its recipe, and its order's published
+    parameters, changelog and source."""
     recipe = feed.recipe
     order = feed.order
+    base_url = settings.base_url
     return {
         "id": str(feed.id),
         "type": "composed",
@@ -54,11 +59,11 @@ def composed_entity(
         "order": recipe.order,
         "parameters": [
             {"name": "order", "value": recipe.order},
-            *catalog.describe(order, "", base_url)["parameters"],
+            *catalog.parameters(order.params),
         ],
         "version": feed.version,
         "changelog": [{"date": d, "text": t} for d, t in order.changelog],
-        "source_url": f"{base_url}/feeds/{order.id}/source",
+        "source_url": catalog.source_link(order, settings.source_url, base_url),
         "url": f"{base_url}/api/v1/pnyx/feeds/{feed.id}",
         "followers_count": feed.followers,
         "following": following,
@@ -78,13 +83,12 @@ async def index(request: Request) -> JSON:
         out = [_describe_algorithm(tx, a) for a in catalog.ALGORITHMS.values()]
         if viewer is not None:
             own, followed = composed.of_account(tx, viewer.account_id)
-            base = tx.settings.base_url
             following = {f.id for f in followed}
             for feed in own + followed:
                 out.append(
                     composed_entity(
                         feed,
-                        base,
+                        tx.settings,
                         viewer.account_id,
                         feed.id in following
                         or composed.is_following(tx, viewer.account_id, feed.id),
@@ -103,12 +107,13 @@ async def show(request: Request) -> JSON:
         algorithm = catalog.get(feed_id)
         if algorithm is not None:
             return _describe_algorithm(tx, algorithm)
-        if not feed_id.isdigit() or len(feed_id) >= 20:
+        number = composed_number(feed_id)
+        if number is None:
             raise NotFound()
-        feed = composed.get(tx, int(feed_id))
+        feed = composed.get(tx, number)
         viewer_id = viewer.account_id if viewer else None
         following = viewer_id is not None and composed.is_following(tx, viewer_id, feed.id)
-        return composed_entity(feed, tx.settings.base_url, viewer_id, following)
+        return composed_entity(feed, tx.settings, viewer_id, following)
 
     return JSON(await database(request).read(work))
 
@@ -149,16 +154,16 @@ async def create(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "write")
         feed = composed.create(tx, viewer.account_id, _recipe(tx, viewer.account_id, params))
-        return composed_entity(feed, tx.settings.base_url, viewer.account_id, False)
+        return composed_entity(feed, tx.settings, viewer.account_id, False)
 
     return JSON(await database(request).write(work))
 
 
 def _composed_id(request: Request) -> int:
-    value = _feed_id(request)
-    if not value.isdigit() or len(value) >= 20:
+    number = composed_number(_feed_id(request))
+    if number is None:
         raise NotFound()
-    return int(value)
+    return number
 
 
 async def update(request: Request) -> JSON:
@@ -171,7 +176,7 @@ async def update(request: Request) -> JSON:
         recipe = _recipe(tx, viewer.account_id, params)
         feed = composed.update(tx, viewer.account_id, feed_id, recipe)
         following = composed.is_following(tx, viewer.account_id, feed_id)
-        return composed_entity(feed, tx.settings.base_url, viewer.account_id, following)
+        return composed_entity(feed, tx.settings, viewer.account_id, following)
 
     return JSON(await database(request).write(work))
 
@@ -195,7 +200,7 @@ def _following(change):
             viewer = require(tx, request, "write")
             feed = change(tx, viewer.account_id, feed_id)
             following = composed.is_following(tx, viewer.account_id, feed_id)
-            return composed_entity(feed, tx.settings.base_url, viewer.account_id, following)
+            return composed_entity(feed, tx.settings, viewer.account_id, following)
 
         return JSON(await database(request).write(work))
 

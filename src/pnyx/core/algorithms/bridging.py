@@ -15,7 +15,10 @@ Ratings (`bridging_fit`), over the posts of the last `window_days` that are not 
 are public or unlisted:
 - 1: the account favourited or boosted it;
 - 0 (the implicit zeros): a local account that followed the author when it was posted (so
-  it was in their home), that is not its author, and neither favourited nor boosted it.
+  it was in their home), that is not its author, and neither favourited nor boosted it;
+  counted only for posts with at least `min_ratings` favourites or boosts (those that may
+  be ranked) and for accounts that favourited or boosted something in the window (someone
+  who never does tells the fit nothing).
 Fit: alternating least squares minimizing the squared error plus
 `intercept_lambda` x (sum of i_u^2 and i_n^2) + `factor_lambda` x (sum of f_u^2 and f_n^2):
 intercepts are held back harder than factors (0.15 and 0.03, as Community Notes), so only

@@ -7,6 +7,7 @@ code that carries them out, and it is part of bridging's version. numpy is impor
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,15 +59,31 @@ def read_ratings(tx: Tx, params: bridging.Params = bridging.PARAMS) -> Ratings:
     for query in positive_queries:
         for rater, post in tx.execute(query.limit(params.max_ratings)):
             positives.add((int(rater), int(post)))
+    # Zeros only where they can inform the fit: posts that may be ranked (min_ratings) and
+    # raters who favourited or boosted something (someone who never does says nothing).
+    per_post = Counter(post for _, post in positives)
+    ranked_posts = [post for post, count in per_post.items() if count >= params.min_ratings]
+    raters = sorted({rater for rater, _ in positives})
+    if not ranked_posts:
+        return _as_ratings(positives, set())
     shown = (
         sa.select(follows.c.account_id, statuses.c.id)
         .join(statuses, statuses.c.account_id == follows.c.target_account_id)
         .join(accounts, accounts.c.id == follows.c.account_id)
-        .where(rated, accounts.c.domain.is_(None), follows.c.created_at <= statuses.c.created_at)
-        .order_by(statuses.c.id.desc())
+        .where(
+            in_ids(statuses.c.id, "posts"),
+            in_ids(follows.c.account_id, "raters"),
+            accounts.c.domain.is_(None),
+            follows.c.created_at <= statuses.c.created_at,
+        )
         .limit(params.max_ratings)
     )
-    zeros = {(int(u), int(n)) for u, n in tx.execute(shown)} - positives
+    bound = {"posts": sorted(ranked_posts), "raters": raters}
+    zeros = {(int(u), int(n)) for u, n in tx.execute(shown, bound)} - positives
+    return _as_ratings(positives, zeros)
+
+
+def _as_ratings(positives: set[tuple[int, int]], zeros: set[tuple[int, int]]) -> Ratings:
     pairs = sorted(positives) + sorted(zeros)
     return Ratings(
         [u for u, _ in pairs], [n for _, n in pairs], [1.0] * len(positives) + [0.0] * len(zeros)

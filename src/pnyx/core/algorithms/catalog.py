@@ -129,7 +129,7 @@ def describe(algorithm: Algorithm, source_url: str, base_url: str) -> dict[str, 
         "type": "algorithm",
         "title": algorithm.title,
         "description": algorithm.description,
-        "parameters": _parameters(algorithm.params),
+        "parameters": parameters(algorithm.params),
         "version": algorithm.version,
         "changelog": [{"date": d, "text": t} for d, t in algorithm.changelog],
         "source_url": source_link(algorithm, source_url, base_url),
@@ -137,5 +137,5 @@ def describe(algorithm: Algorithm, source_url: str, base_url: str) -> dict[str, 
     }
 
 
-def _parameters(params: Any) -> list[dict[str, Any]]:
+def parameters(params: Any) -> list[dict[str, Any]]:
     return [{"name": f.name, "value": getattr(params, f.name)} for f in dataclasses.fields(params)]

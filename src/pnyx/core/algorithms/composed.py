@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from pnyx.core.algorithms import catalog, composed_pool, versions
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
-from pnyx.db.ids import new_id
+from pnyx.db.ids import new_id, parse_id
 from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import composed_feed_follows, composed_feeds, lists
 
@@ -103,11 +103,15 @@ def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
     ]
     if not all(_HASHTAG.match(h) for h in hashtags):
         raise Invalid("Validation failed: a hashtag is not valid")
+    given = raw.get("lists") or []
+    if not isinstance(given, list) or len(given) > MAX_LISTS:
+        raise Invalid(f"Validation failed: lists must be a list of at most {MAX_LISTS} ids")
     list_ids = []
-    for value in _strings([str(v) for v in raw.get("lists") or []], "lists", MAX_LISTS):
-        if not value.isdigit():
+    for value in given:
+        number = parse_id(value) if isinstance(value, int | str) else None
+        if number is None:
             raise Invalid("Validation failed: lists must be list ids")
-        list_ids.append(int(value))
+        list_ids.append(number)
     if list_ids:
         owned = set(
             tx.scalars(

@@ -15,6 +15,7 @@ from typing import Any
 
 from pnyx.core import timelines
 from pnyx.core.algorithms import pool as pools
+from pnyx.core.algorithms import serving
 from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
 
@@ -26,7 +27,8 @@ def source_ids(tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any]) -
     """Status ids of every source, newest first, without duplicates."""
     found: set[int] = set()
     if sources.get("follows"):
-        found.update(pools.walk(lambda page: timelines.home(tx, reader_id, page), PER_SOURCE))
+        # Through `home_pool`, the one place that says where a home pool comes from.
+        found.update(item.id for item in pools.home_pool(tx, reader_id, limit=PER_SOURCE))
     for list_id in sources.get("lists") or []:
         found.update(pools.walk(_list_source(tx, owner_id, int(list_id)), PER_SOURCE))
     for name in sources.get("hashtags") or []:
@@ -63,5 +65,9 @@ def passes(item: pools.PoolItem, filters: dict[str, Any]) -> bool:
 def composed_pool(
     tx: Tx, owner_id: int, reader_id: int, sources: dict[str, Any], filters: dict[str, Any]
 ) -> list[pools.PoolItem]:
-    items = pools.load_items(tx, source_ids(tx, owner_id, reader_id, sources))
+    """The pool, newest first: only posts the reader may see now (a list is read as its
+    owner reads it), that pass the filters."""
+    found = source_ids(tx, owner_id, reader_id, sources)
+    shown = serving.visible(tx, reader_id, found)
+    items = pools.load_items(tx, [i for i in found if i in shown])
     return [item for item in items if passes(item, filters)][:MAX_POOL]

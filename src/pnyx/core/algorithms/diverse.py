@@ -68,9 +68,12 @@ def pages(items: list[pools.PoolItem], params: Params = PARAMS) -> list[list[poo
         page: list[pools.PoolItem] = []
         counts: dict[int, int] = {}
         rest: list[pools.PoolItem] = []
-        for item in waiting:
+        for index, item in enumerate(waiting):
+            if len(page) == params.page_size:
+                rest.extend(waiting[index:])  # the page is full: the others wait as they are
+                break
             sources = _sources(item)
-            if len(page) < params.page_size and all(counts.get(s, 0) < limit for s in sources):
+            if all(counts.get(s, 0) < limit for s in sources):
                 page.append(item)
                 for s in sources:
                     counts[s] = counts.get(s, 0) + 1

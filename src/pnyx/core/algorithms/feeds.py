@@ -8,6 +8,7 @@ from typing import Any
 from pnyx.core.algorithms import catalog, composed, composed_pool, serving
 from pnyx.core.errors import NotFound
 from pnyx.db.engine import Tx
+from pnyx.db.ids import parse_id
 
 
 def algorithm_feed(algorithm: catalog.Algorithm) -> serving.Feed:
@@ -34,6 +35,12 @@ def resolve(tx: Tx, feed_id: str) -> serving.Feed:
     algorithm = catalog.get(feed_id)
     if algorithm is not None:
         return algorithm_feed(algorithm)
-    if feed_id.isdigit() and len(feed_id) < 20:
-        return composed_feed(composed.get(tx, int(feed_id)))
-    raise NotFound()
+    number = composed_number(feed_id)
+    if number is None:
+        raise NotFound()
+    return composed_feed(composed.get(tx, number))
+
+
+def composed_number(feed_id: str) -> int | None:
+    """A composed feed's id from its text, or None when it cannot be one."""
+    return parse_id(feed_id) if feed_id.isdigit() else None

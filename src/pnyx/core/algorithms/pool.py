@@ -11,7 +11,7 @@ database.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +40,17 @@ class PoolItem:
     interactions: int  # favourites + boosts + replies of what it shows, as counted here
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies, and a pool is 800 of these per page.
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "author_id": self.author_id,
+            "reblog_of_id": self.reblog_of_id,
+            "in_reply_to_account_id": self.in_reply_to_account_id,
+            "language": self.language,
+            "has_media": self.has_media,
+            "interactions": self.interactions,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PoolItem:
@@ -50,10 +60,13 @@ class PoolItem:
 def walk(fetch: Callable[[Page], timelines.Slice], limit: int) -> list[int]:
     """Status ids of a timeline, newest first, up to `limit`, page after page."""
     ids: list[int] = []
+    seen: set[int] = set()
     max_id: int | None = None
     while len(ids) < limit:
         page = fetch(Page(max_id=max_id, limit=min(PAGE, limit - len(ids))))
-        ids.extend(i for i in page.ids if i not in ids)
+        fresh = [i for i in page.ids if i not in seen]
+        ids.extend(fresh)
+        seen.update(fresh)
         if not page.cursors or page.cursors[-1] == max_id:
             break
         max_id = page.cursors[-1]

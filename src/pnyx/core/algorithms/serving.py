@@ -79,16 +79,16 @@ def _read_on(
     last_seen: int | None = None
     first_seen: int | None = None
     for _ in range(MAX_ROUNDS):
-        batch = snapshot.items[position : position + (limit - len(kept)) * OVERFETCH]
+        batch = snapshot.status_ids[position : position + (limit - len(kept)) * OVERFETCH]
         if not batch:
             break
-        shown = visible(tx, viewer_id, [item.status_id for item in batch])
-        for item in batch:
+        shown = visible(tx, viewer_id, batch)
+        for status_id in batch:
             position += 1
-            first_seen = item.status_id if first_seen is None else first_seen
-            last_seen = item.status_id
-            if item.status_id in shown:
-                kept.append(item.status_id)
+            first_seen = status_id if first_seen is None else first_seen
+            last_seen = status_id
+            if status_id in shown:
+                kept.append(status_id)
                 if len(kept) >= limit:
                     break
         if len(kept) >= limit:

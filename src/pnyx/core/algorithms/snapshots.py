@@ -10,7 +10,7 @@ inputs are also what the replay test and "why am I seeing this" read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,23 +28,37 @@ WHY_SCAN = 50  # snapshots of one viewer looked through for "why", newest first
 
 @dataclass
 class Snapshot:
+    """A snapshot as paging reads it: the ordered ids only. `items` (with their terms) and
+    `inputs` are large and read only when asked for (`load`): a `max_id` page decodes a
+    list of ids, not the whole ranking."""
+
     id: int
     feed_id: str
     version: str
-    inputs: dict[str, Any]
-    items: list[Ranked]
     created_at: datetime
+    status_ids: list[int]
+    items: list[Ranked] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def position(self, status_id: int) -> int | None:
-        for index, item in enumerate(self.items):
-            if item.status_id == status_id:
-                return index
-        return None
+        try:
+            return self.status_ids.index(status_id)
+        except ValueError:
+            return None
 
 
-def _of(row: Any) -> Snapshot:
+_LIGHT = (
+    feed_snapshots.c.id,
+    feed_snapshots.c.feed_id,
+    feed_snapshots.c.version,
+    feed_snapshots.c.created_at,
+    feed_snapshots.c.status_ids,
+)
+
+
+def _light(row: Any) -> Snapshot:
     return Snapshot(
-        row.id, row.feed_id, row.version, row.inputs, from_json(row.items), row.created_at
+        row.id, row.feed_id, row.version, row.created_at, [int(i) for i in row.status_ids]
     )
 
 
@@ -52,15 +66,17 @@ def create(
     tx: Tx, viewer_id: int, feed_id: str, version: str, inputs: dict[str, Any], items: list[Ranked]
 ) -> Snapshot:
     """Store a new snapshot and drop this viewer's older ones of the feed past the limit."""
-    snapshot = Snapshot(new_id(), feed_id, version, inputs, items, tx.now)
+    status_ids = [item.status_id for item in items]
+    snapshot = Snapshot(new_id(), feed_id, version, tx.now, status_ids, items, inputs)
     tx.execute(
         feed_snapshots.insert().values(
             id=snapshot.id,
             account_id=viewer_id,
             feed_id=feed_id,
             version=version,
-            inputs=inputs,
+            status_ids=status_ids,
             items=to_json(items),
+            inputs=inputs,
             created_at=tx.now,
         )
     )
@@ -77,34 +93,51 @@ def create(
     return snapshot
 
 
+def load(tx: Tx, snapshot_id: int) -> Snapshot | None:
+    """A whole snapshot: its ids, its items with their terms, and the inputs they were ranked
+    from (what a replay reads)."""
+    row = tx.one_or_none(
+        sa.select(*_LIGHT, feed_snapshots.c["items"], feed_snapshots.c.inputs).where(
+            feed_snapshots.c.id == snapshot_id
+        )
+    )
+    if row is None:
+        return None
+    snapshot = _light(row)
+    snapshot.items = from_json(row._mapping["items"])
+    snapshot.inputs = row.inputs
+    return snapshot
+
+
+def _first_holding(rows: list[Any], status_id: int) -> Snapshot | None:
+    for row in rows:
+        snapshot = _light(row)
+        if snapshot.position(status_id) is not None:
+            return snapshot
+    return None
+
+
 def containing(tx: Tx, viewer_id: int, feed_id: str, status_id: int) -> Snapshot | None:
-    """The newest of the viewer's snapshots of this feed that holds the status."""
+    """The newest of the viewer's snapshots of this feed that holds the status (ids only)."""
     rows = tx.rows(
-        sa.select(feed_snapshots)
+        sa.select(*_LIGHT)
         .where(feed_snapshots.c.account_id == viewer_id, feed_snapshots.c.feed_id == feed_id)
         .order_by(feed_snapshots.c.id.desc())
         .limit(KEEP_PER_FEED)
     )
-    for row in rows:
-        snapshot = _of(row)
-        if snapshot.position(status_id) is not None:
-            return snapshot
-    return None
+    return _first_holding(rows, status_id)
 
 
 def newest_with(tx: Tx, viewer_id: int, status_id: int) -> Snapshot | None:
-    """The newest of the viewer's snapshots, of any feed, that holds the status."""
+    """The newest of the viewer's snapshots, of any feed, that holds the status, whole."""
     rows = tx.rows(
-        sa.select(feed_snapshots)
+        sa.select(*_LIGHT)
         .where(feed_snapshots.c.account_id == viewer_id)
         .order_by(feed_snapshots.c.id.desc())
         .limit(WHY_SCAN)
     )
-    for row in rows:
-        snapshot = _of(row)
-        if snapshot.position(status_id) is not None:
-            return snapshot
-    return None
+    found = _first_holding(rows, status_id)
+    return load(tx, found.id) if found is not None else None
 
 
 def prune(tx: Tx) -> int:

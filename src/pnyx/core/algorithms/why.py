@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pnyx.core.algorithms import snapshots
+from pnyx.core.algorithms import serving, snapshots
 from pnyx.core.algorithms.terms import Term
 from pnyx.db.engine import Tx
 
@@ -34,9 +34,10 @@ class Served:
 
 
 def last_served(tx: Tx, viewer_id: int, status_id: int) -> Served | None:
-    """The newest snapshot entry of this viewer that holds the status, or None."""
+    """The newest snapshot entry of this viewer that holds the status, or None (also when
+    the viewer may no longer see the post: a snapshot's inputs are never a way to see more)."""
     snapshot = snapshots.newest_with(tx, viewer_id, status_id)
-    if snapshot is None:
+    if snapshot is None or status_id not in serving.visible(tx, viewer_id, [status_id]):
         return None
     position = snapshot.position(status_id)
     assert position is not None  # newest_with found it there

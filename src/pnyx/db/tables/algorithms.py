@@ -50,8 +50,9 @@ feed_snapshots = sa.Table(
     foreign_key("account_id", "accounts.id"),  # the viewer
     sa.Column("feed_id", sa.String(64), nullable=False),  # "diverse", or a composed feed's id
     sa.Column("version", sa.String(32), nullable=False),
-    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("status_ids", sa.JSON, nullable=False),  # the order alone: what paging reads
     sa.Column("items", sa.JSON, nullable=False),  # [[status_id, score, [[name, w, v], ...]]]
+    sa.Column("inputs", sa.JSON, nullable=False),
     created_column(),
 )
 sa.Index(

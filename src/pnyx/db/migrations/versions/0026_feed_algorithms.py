@@ -71,8 +71,9 @@ def upgrade() -> None:
         _fk("feed_snapshots", "account_id", "accounts.id"),
         sa.Column("feed_id", sa.String(64), nullable=False),
         sa.Column("version", sa.String(32), nullable=False),
-        sa.Column("inputs", sa.JSON, nullable=False),
+        sa.Column("status_ids", sa.JSON, nullable=False),
         sa.Column("items", sa.JSON, nullable=False),
+        sa.Column("inputs", sa.JSON, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
     op.create_index(
