@@ -184,7 +184,8 @@ def ranked_page(
     this feed (the snapshot that holds its first post)."""
     if not status_ids:
         return {}
-    snapshot = snapshots.containing(tx, viewer_id, feed_id, status_ids[0])
+    found = snapshots.containing(tx, viewer_id, feed_id, status_ids[0])
+    snapshot = snapshots.load(tx, found.id) if found is not None else None
     if snapshot is None:
         return {}
     title = _feed_title(tx, feed_id)
