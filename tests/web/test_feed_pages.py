@@ -67,6 +67,8 @@ def test_home_switches_feeds_and_says_why(client, db, make_user):
     assert "favourites: 1 × 1 = 1; boosts: 2 × 1 = 2; replies: 3 × 0 = 0</desc>" in why
     assert why.count("<rect ") == 3
     assert client.get("/home?feed=nothing").status_code == 404
+    french = client.get("/home?feed=catch-up", headers={"Accept-Language": "fr"}).text
+    assert "<summary>Pourquoi ?</summary>" in french and "Classé par « Catch-up »" in french
     # Other timelines say their own rule.
     local = html.unescape(client.get("/public/local").text)
     assert "In the local timeline: the public posts of this server" in local
