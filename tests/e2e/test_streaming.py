@@ -362,3 +362,24 @@ def test_mastodon_py_hears_followed_tags_filters_and_announcements(server, peopl
             assert next_heard() == ("announcement.delete", announcement_id)
     finally:
         handle.close()
+
+
+def test_a_pinned_feeds_list_stream_opens_and_sends_nothing(server, people):
+    """A pinned feed is a list to apps; its `list` stream is accepted (an app opening it
+    gets no error) and never carries anything: a ranked order has no "newer post"."""
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    pinned = httpx.post(
+        server.url("/api/v1/pnyx/feeds/diverse/pin"), headers=bob.headers, timeout=WAIT
+    )
+    pin_id = pinned.json()["id"]
+    query = f"stream=list&list={pin_id}"
+    with connect(ws_url(server, query), additional_headers=bob.headers) as ws:
+        ws.send(json.dumps({"type": "subscribe", "stream": "user"}))
+        status = alice.api.status_post("after the pin")
+        message = receive(ws)  # an error or a list message would have come first
+        assert message["stream"] == ["user"]
+        assert message["payload"]["id"] == str(status["id"])
+    with connect(ws_url(server, query), additional_headers=carol.headers) as theirs:
+        refused = json.loads(theirs.recv(timeout=WAIT))
+        assert refused == {"error": "Not authorized to stream this list", "status": 401}
+    httpx.post(server.url("/api/v1/pnyx/feeds/diverse/unpin"), headers=bob.headers, timeout=WAIT)
