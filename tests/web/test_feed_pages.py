@@ -72,6 +72,11 @@ def test_home_switches_feeds_and_says_why(client, db, make_user):
     # Other timelines say their own rule.
     local = html.unescape(client.get("/public/local").text)
     assert "In the local timeline: the public posts of this server" in local
+    profile = html.unescape(client.get("/@friend").text)
+    assert "On the profile of @friend: what they posted and boosted" in profile
+    f.status(db, friend.account_id, "#cats", tag_names=["cats"])
+    tag = html.unescape(client.get("/tags/cats").text)
+    assert "In the timeline of #cats: public posts with this hashtag" in tag
 
 
 def test_a_feed_is_composed_shared_pinned_and_followed_on_the_web(client, db, make_user):

@@ -28,6 +28,7 @@ from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
 from pnyx.presenters import entities
+from pnyx.web import feed_pages
 from pnyx.web.forms import back, form_gate, path_id
 from pnyx.web.i18n import gettext_for
 from pnyx.web.message_pages import core_error_page, not_found_page
@@ -151,10 +152,16 @@ async def profile_page(request: Request, tab: str = "posts") -> Response:
         "followers": _("Followers"),
         "following": _("Following"),
     }
+    why = None
+    if who.user is not None and found["statuses"]:
+        rule = _("On the profile of @%(acct)s: what they posted and boosted, newest first.")
+        ids = [int(s["id"]) for s in found["statuses"]]
+        why = feed_pages.why_context(rule % {"acct": account["acct"]}, ids, {}, {})
     response = respond(
         request,
         who,
         "site/profile.html",
+        why_shown=why,
         heading=name,
         tab=tab,
         tab_name=tab_names[tab],
