@@ -66,6 +66,9 @@ def test_home_switches_feeds_and_says_why(client, db, make_user):
     assert 'role="img"' in why and "<title id=" in why and ">Score 3</title>" in why
     assert "favourites: 1 × 1 = 1; boosts: 2 × 1 = 2; replies: 3 × 0 = 0</desc>" in why
     assert why.count("<rect ") == 3
+    originals = html.unescape(_why_of(client.get("/home?feed=originals").text, post))
+    assert "Chosen by “Originals”" in originals and "newest first: no score" in originals
+    assert "<svg" not in originals
     assert client.get("/home?feed=nothing").status_code == 404
     french = client.get("/home?feed=catch-up", headers={"Accept-Language": "fr"}).text
     assert "<summary>Pourquoi ?</summary>" in french and "Classé par « Catch-up »" in french

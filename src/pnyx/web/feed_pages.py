@@ -47,7 +47,7 @@ def why_context(
         chart = None
         if sid in ranked:
             reasons.append(ranked[sid])
-            chart = why_chart.chart(ranked[sid])
+            chart = why_chart.chart(ranked[sid]) if ranked[sid]["terms"] else None
         items[str(sid)] = {"reasons": reasons, "chart": chart}
     return {"timeline": timeline, "items": items}
 
