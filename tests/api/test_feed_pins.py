@@ -139,8 +139,13 @@ def test_why_names_the_part_of_home_that_brought_a_post(client, db, make_user):
     assert _why(client, me, tagged) == [
         {"source": "home", "kind": "followed_hashtag", "hashtag": "cats"}
     ]
+    # Asked about the boosted post itself: home holds it through the boost.
+    assert _why(client, me, stranger_post) == [
+        {"source": "home", "kind": "boosted_by", **friend_ref}
+    ]
     # Visible, but never in my home nor in any feed served to me: no reason.
-    assert _why(client, me, stranger_post) == []
+    unseen = f.status(db, stranger.account_id, "nobody brought it to me")
+    assert _why(client, me, unseen) == []
     # Not visible to me: 404, as the post itself.
     assert client.get(f"/api/v1/pnyx/statuses/{secret}/why", headers=me.headers).status_code == 404
     assert client.get("/api/v1/pnyx/statuses/123/why", headers=me.headers).status_code == 404

@@ -5,7 +5,8 @@ Two kinds of reason, newest knowledge first:
   author, a boost by a followed account (which one), a mention of the viewer, a followed
   hashtag (which one). `home_reasons` is the one place that decides it. Today home is read
   at request time, so it asks home itself whether the post is in it now (the same query and
-  rules, one page of one post) and names the parts that match; when the materialized feed
+  rules, one page of one post) and names the parts that match (asked about a boosted post
+  that home holds only as a boost, the boosts by followed accounts); when the materialized feed
   table with its recorded provenance lands, only `home_reasons` changes, to read it.
 - `ranked`: for the ranked feeds (catalog or composed), the newest snapshot that served the
   post to this viewer (`algorithms.why.last_served`): the feed, the version of its code and
@@ -43,6 +44,7 @@ from pnyx.db.tables import (
 )
 
 RETENTION_DAYS = snapshots.RETENTION.days  # how long a ranked feed's reasons are kept
+BOOSTS_LOOKED_AT = 5  # followed accounts' boosts of a post checked against home
 HOME_KINDS = ("own", "followed_author", "boosted_by", "mention", "followed_hashtag")
 
 
@@ -56,9 +58,19 @@ def _in_home(tx: Tx, viewer_id: int, status_id: int) -> bool:
 def home_reasons(tx: Tx, viewer_id: int, status_id: int) -> list[dict[str, Any]]:
     """The parts of the viewer's home that bring this post ([] when home does not hold it).
     The one function to switch to the feed table's recorded provenance."""
-    if not _in_home(tx, viewer_id, status_id):
-        return []
-    return home_parts(tx, viewer_id, [status_id]).get(status_id, [])
+    if _in_home(tx, viewer_id, status_id):
+        return home_parts(tx, viewer_id, [status_id]).get(status_id, [])
+    # Apps often ask about the boosted post rather than the boost home holds.
+    boosts = tx.scalars(
+        sa.select(statuses.c.id)
+        .join(follows, follows.c.target_account_id == statuses.c.account_id)
+        .where(statuses.c.reblog_of_id == status_id, follows.c.account_id == viewer_id)
+        .order_by(statuses.c.id.desc())
+        .limit(BOOSTS_LOOKED_AT)
+    )
+    held = [b for b in boosts if _in_home(tx, viewer_id, b)]
+    found = home_parts(tx, viewer_id, held)
+    return [reason for b in held for reason in found.get(b, [])]
 
 
 def home_parts(tx: Tx, viewer_id: int, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
