@@ -78,6 +78,9 @@ def test_switch_compose_and_ask_why(chromium, web_server):
         chart = why.get_by_role("img", name="Score 3")
         assert chart.is_visible()
         assert "boosts: 2 × 1 = 2" in chart.locator("desc").text_content()
+        axe = helpers.axe_source()
+        bad = helpers.serious(helpers.run_axe(page, axe))  # with "Why?" open
+        assert not bad, helpers.describe(bad)
 
         # Compose a feed from this server's public posts, then read it.
         page.goto(server.base_url + "/feeds")
@@ -88,6 +91,8 @@ def test_switch_compose_and_ask_why(chromium, web_server):
         page.wait_for_load_state()
         assert heading(page) == f"Local {word}"
         assert "/feeds/" in page.get_by_label("Share this feed").input_value()
+        bad = helpers.serious(helpers.run_axe(page, axe))  # the composed feed's page
+        assert not bad, helpers.describe(bad)
         page.get_by_role("link", name="Read it").click()
         page.wait_for_load_state()
         assert heading(page) == f"Local {word}"
