@@ -166,6 +166,8 @@ def test_composing_refuses_invalid_recipes(client, make_user):
         assert response.status_code == 422, (body, response.text)
         assert words in response.json()["error"], (body, response.json())
     assert client.post("/api/v1/pnyx/feeds", json=good).status_code == 401
+    reader = make_user("reader", scopes="read")
+    assert client.post("/api/v1/pnyx/feeds", json=good, headers=reader.headers).status_code == 403
     # NUL characters are dropped on the way in (PostgreSQL refuses them in text).
     nul = client.post("/api/v1/pnyx/feeds", json=dict(good, title="n\x00ul"), headers=owner.headers)
     assert nul.status_code == 200 and nul.json()["title"] == "nul"

@@ -79,7 +79,7 @@ def _describe_algorithm(tx, algorithm: catalog.Algorithm) -> dict[str, Any]:
 
 async def index(request: Request) -> JSON:
     def work(tx):
-        viewer = optional(tx, request, "read")
+        viewer = optional(tx, request, "read:lists")
         out = [_describe_algorithm(tx, a) for a in catalog.ALGORITHMS.values()]
         if viewer is not None:
             own, followed = composed.of_account(tx, viewer.account_id)
@@ -103,7 +103,7 @@ async def show(request: Request) -> JSON:
     feed_id = _feed_id(request)
 
     def work(tx):
-        viewer = optional(tx, request, "read")
+        viewer = optional(tx, request, "read:lists")
         algorithm = catalog.get(feed_id)
         if algorithm is not None:
             return _describe_algorithm(tx, algorithm)
@@ -152,7 +152,7 @@ async def create(request: Request) -> JSON:
     params = await read_params(request)
 
     def work(tx):
-        viewer = require(tx, request, "write")
+        viewer = require(tx, request, "write:lists")
         feed = composed.create(tx, viewer.account_id, _recipe(tx, viewer.account_id, params))
         return composed_entity(feed, tx.settings, viewer.account_id, False)
 
@@ -171,7 +171,7 @@ async def update(request: Request) -> JSON:
     params = await read_params(request)
 
     def work(tx):
-        viewer = require(tx, request, "write")
+        viewer = require(tx, request, "write:lists")
         composed.owned(tx, viewer.account_id, feed_id)
         recipe = _recipe(tx, viewer.account_id, params)
         feed = composed.update(tx, viewer.account_id, feed_id, recipe)
@@ -185,7 +185,7 @@ async def delete(request: Request) -> JSON:
     feed_id = _composed_id(request)
 
     def work(tx):
-        viewer = require(tx, request, "write")
+        viewer = require(tx, request, "write:lists")
         composed.delete(tx, viewer.account_id, feed_id)
         return {}
 
@@ -197,7 +197,7 @@ def _following(change):
         feed_id = _composed_id(request)
 
         def work(tx):
-            viewer = require(tx, request, "write")
+            viewer = require(tx, request, "write:lists")
             feed = change(tx, viewer.account_id, feed_id)
             following = composed.is_following(tx, viewer.account_id, feed_id)
             return composed_entity(feed, tx.settings, viewer.account_id, following)
