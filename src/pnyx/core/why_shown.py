@@ -45,7 +45,6 @@ from pnyx.db.tables import (
 
 RETENTION_DAYS = snapshots.RETENTION.days  # how long a ranked feed's reasons are kept
 BOOSTS_LOOKED_AT = 5  # followed accounts' boosts of a post checked against home
-HOME_KINDS = ("own", "followed_author", "boosted_by", "mention", "followed_hashtag")
 
 
 def _in_home(tx: Tx, viewer_id: int, status_id: int) -> bool:
