@@ -78,39 +78,39 @@ def _bool(value: Any, name: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
         return value.lower() in ("true", "1")
-    raise Invalid(f"Validation failed: {name} must be true or false")
+    raise Invalid(f"{name} must be true or false")
 
 
 def _strings(value: Any, name: str, limit: int) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"Validation failed: {name} must be a list of strings")
+        raise Invalid(f"{name} must be a list of strings")
     if len(value) > limit:
-        raise Invalid(f"Validation failed: at most {limit} {name}")
+        raise Invalid(f"at most {limit} {name}")
     return value
 
 
 def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or not raw:
-        raise Invalid("Validation failed: sources must name at least one source")
+        raise Invalid("sources must name at least one source")
     unknown = set(raw) - set(SOURCE_NAMES)
     if unknown:
-        raise Invalid(f"Validation failed: unknown source {sorted(unknown)[0]}")
+        raise Invalid(f"unknown source {sorted(unknown)[0]}")
     hashtags = [
         h.strip().lstrip("#").lower()
         for h in _strings(raw.get("hashtags"), "hashtags", MAX_HASHTAGS)
     ]
     if not all(_HASHTAG.match(h) for h in hashtags):
-        raise Invalid("Validation failed: a hashtag is not valid")
+        raise Invalid("a hashtag is not valid")
     given = raw.get("lists") or []
     if not isinstance(given, list) or len(given) > MAX_LISTS:
-        raise Invalid(f"Validation failed: lists must be a list of at most {MAX_LISTS} ids")
+        raise Invalid(f"lists must be a list of at most {MAX_LISTS} ids")
     list_ids = []
     for value in given:
         number = parse_id(value) if isinstance(value, int | str) else None
         if number is None:
-            raise Invalid("Validation failed: lists must be list ids")
+            raise Invalid("lists must be list ids")
         list_ids.append(number)
     if list_ids:
         owned = set(
@@ -121,7 +121,7 @@ def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
             )
         )
         if set(list_ids) - owned:
-            raise Invalid("Validation failed: lists must be your own lists")
+            raise Invalid("lists must be your own lists")
     sources = {
         "follows": _bool(raw.get("follows"), "follows"),
         "lists": sorted(set(list_ids)),
@@ -130,27 +130,27 @@ def _sources(tx: Tx, owner_id: int, raw: Any) -> dict[str, Any]:
         "federated": _bool(raw.get("federated"), "federated"),
     }
     if not any(sources.values()):
-        raise Invalid("Validation failed: sources must name at least one source")
+        raise Invalid("sources must name at least one source")
     return sources
 
 
 def _filters(raw: Any) -> dict[str, Any]:
     raw = raw or {}
     if not isinstance(raw, dict):
-        raise Invalid("Validation failed: filters must be an object")
+        raise Invalid("filters must be an object")
     unknown = set(raw) - {"languages", "media_only", "no_boosts", "min_interactions"}
     if unknown:
-        raise Invalid(f"Validation failed: unknown filter {sorted(unknown)[0]}")
+        raise Invalid(f"unknown filter {sorted(unknown)[0]}")
     languages = [v.lower() for v in _strings(raw.get("languages"), "languages", MAX_LANGUAGES)]
     if not all(_LANGUAGE.match(v) for v in languages):
-        raise Invalid("Validation failed: languages must be ISO 639 codes")
+        raise Invalid("languages must be ISO 639 codes")
     minimum = raw.get("min_interactions") or 0
     try:
         minimum = int(minimum)
     except (TypeError, ValueError):
-        raise Invalid("Validation failed: min_interactions must be a whole number") from None
+        raise Invalid("min_interactions must be a whole number") from None
     if not 0 <= minimum <= 1_000_000:
-        raise Invalid("Validation failed: min_interactions must be between 0 and 1000000")
+        raise Invalid("min_interactions must be between 0 and 1000000")
     return {
         "languages": sorted(set(languages)),
         "media_only": _bool(raw.get("media_only"), "media_only"),
@@ -164,14 +164,14 @@ def validate(
 ) -> Recipe:
     """The recipe, normalized, or Invalid (422) saying what is wrong."""
     if not isinstance(title, str) or not title.strip():
-        raise Invalid("Validation failed: title can't be blank")
+        raise Invalid("title can't be blank")
     if len(title) > MAX_TITLE:
-        raise Invalid(f"Validation failed: title is too long (maximum is {MAX_TITLE})")
+        raise Invalid(f"title is too long (maximum is {MAX_TITLE})")
     description = description if isinstance(description, str) else ""
     if len(description) > MAX_DESCRIPTION:
-        raise Invalid("Validation failed: description is too long")
+        raise Invalid("description is too long")
     if order not in catalog.ORDERS:
-        raise Invalid(f"Validation failed: order must be one of {', '.join(catalog.ORDERS)}")
+        raise Invalid(f"order must be one of {', '.join(catalog.ORDERS)}")
     return Recipe(
         title.strip(), description, _sources(tx, owner_id, sources), _filters(filters), order
     )
