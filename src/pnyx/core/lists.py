@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import paging
+from pnyx.core import events, paging
 from pnyx.core.account_visibility import LISTED, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import known_account
@@ -160,8 +160,10 @@ def add_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int])
     for account_id in ids:
         if account_id != owner_id and account_id not in follow_ids:
             raise Invalid("Account must be followed before it is added to a list")
-    for account_id in ids:
-        insert_ignore(
+    added = [
+        account_id
+        for account_id in ids
+        if insert_ignore(
             tx,
             list_accounts,
             {
@@ -171,17 +173,27 @@ def add_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int])
                 "follow_id": follow_ids.get(account_id),
             },
         )
+    ]
+    if added:  # the list's feed merges their posts
+        events.record(tx, events.ListMembersChanged(list_id, owner_id, tuple(added), added=True))
 
 
 def remove_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int]) -> None:
     get(tx, owner_id, list_id)
     if not account_ids:
         return
+    removed = tx.scalars(
+        sa.select(list_accounts.c.account_id).where(
+            list_accounts.c.list_id == list_id, list_accounts.c.account_id.in_(list(account_ids))
+        )
+    )
     tx.execute(
         list_accounts.delete().where(
             list_accounts.c.list_id == list_id, list_accounts.c.account_id.in_(list(account_ids))
         )
     )
+    if removed:  # the list's feed drops their posts
+        events.record(tx, events.ListMembersChanged(list_id, owner_id, tuple(removed), added=False))
 
 
 def containing(tx: Tx, owner_id: int, account_id: int) -> Sequence[Row]:

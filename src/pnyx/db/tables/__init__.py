@@ -40,6 +40,7 @@ from pnyx.db.tables.federation import (
     seen_activities,
     tombstones,
 )
+from pnyx.db.tables.feeds import feed_entries, feed_states
 from pnyx.db.tables.filters import (
     custom_filter_keywords,
     custom_filter_statuses,
@@ -159,4 +160,6 @@ __all__ = [
     "account_warnings",
     "severance_events",
     "account_severances",
+    "feed_entries",
+    "feed_states",
 ]
