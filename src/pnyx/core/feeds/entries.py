@@ -17,10 +17,16 @@ from pnyx.db.engine import Tx
 from pnyx.db.tables import feed_entries, feed_states
 
 HOME = 0  # the list_id of a viewer's home feed
-# Entries kept per feed (Mastodon keeps ~800 home entries), and how many more it may hold
-# before it is trimmed back (trimming one feed per new post would cost a DELETE each).
+# Entries kept per feed by default (`Settings.feed_size`; Mastodon keeps ~800 home entries).
+# A feed grows past its size by an eighth (`slack`) before it is trimmed back: trimming on
+# every new post would cost a DELETE each.
 SIZE = 800
-SLACK = 100
+
+
+def slack(size: int) -> int:
+    return max(1, size // 8)
+
+
 # A feed is marked as read at most once a day (a write from a read): viewers who read none
 # of their feeds for `AWAY` have them dropped, and rebuilt when they come back.
 SEEN_EVERY = timedelta(days=1)

@@ -1,7 +1,7 @@
 """Building a feed from `statuses`, and merging into it what a new follow brings.
 
 A feed is built (or rebuilt) from the read-time timeline's own candidate query, without its
-rules: the newest SIZE candidates, each with its reasons (`provenance.compute`). It is then
+rules: the newest `feed_size` candidates, each with its reasons (`provenance.compute`). It is then
 complete down to the oldest of them (all of them when there were fewer). Built:
 - on the first read of a feed that has none (the viewer is new, or came back after `AWAY`),
   by a `feeds.rebuild` job the read asks for (`request`);
@@ -9,7 +9,7 @@ complete down to the oldest of them (all of them when there were fewer). Built:
 
 Merges keep a built feed equal to what the read-time timeline would find after a change
 that adds candidates: a follow accepted (the followee's posts), a hashtag followed, a
-member added to a list. They add the posts above the feed's floor (SIZE at most: if there
+member added to a list. They add the posts above the feed's floor (`feed_size` at most: if there
 are more, the floor moves up to the oldest added).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core.feeds import provenance, reasons
-from pnyx.core.feeds.entries import AWAY, HOME, SIZE
+from pnyx.core.feeds.entries import AWAY, HOME
 from pnyx.core.feeds.store import Feed, Reason, counted, write_many
 from pnyx.core.timelines.home_timeline import candidate_statement
 from pnyx.core.timelines.list_timeline import list_candidate_statement
@@ -74,20 +74,21 @@ def rebuild(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
             feed_entries.c.viewer_id == viewer_id, feed_entries.c.list_id == list_id
         )
     )
+    size = tx.settings.feed_size
     statement: sa.Executable
     if list_id == HOME:
         statement = candidate_statement(tx.is_postgres)
-        params = {"viewer": viewer_id, "n": SIZE}
+        params = {"viewer": viewer_id, "n": size}
     else:
         statement = list_candidate_statement(tx.is_postgres)
-        params = {"list_id": list_id, "n": SIZE}
+        params = {"list_id": list_id, "n": size}
     newest: dict[int, sa.Row] = {}
     for row in tx.execute(statement, params):
         newest.setdefault(row.id, row)
-    rows = sorted(newest.values(), key=lambda r: r.id, reverse=True)[:SIZE]
+    rows = sorted(newest.values(), key=lambda r: r.id, reverse=True)[:size]
     found = _belonging(tx, viewer_id, list_id, rows)
     write_many(tx, feed, found)
-    floor = rows[-1].id if len(rows) >= SIZE else 0
+    floor = rows[-1].id if len(rows) >= size else 0
     tx.execute(
         feed_states.delete().where(
             feed_states.c.viewer_id == viewer_id, feed_states.c.list_id == list_id
@@ -168,12 +169,13 @@ def _merge(tx: Tx, feed: Feed, query: sa.Select) -> None:
     floor = _floor(tx, feed)
     if floor is None:
         return  # not built: it will be, whole
+    size = tx.settings.feed_size
     rows = tx.execute(
-        query.where(statuses.c.id >= floor).order_by(statuses.c.id.desc()).limit(SIZE)
+        query.where(statuses.c.id >= floor).order_by(statuses.c.id.desc()).limit(size)
     ).all()
     found = _belonging(tx, feed[0], feed[1], rows)
     write_many(tx, feed, found)
-    if len(rows) >= SIZE:
+    if len(rows) >= size:
         tx.execute(
             feed_states.update()
             .where(feed_states.c.viewer_id == feed[0], feed_states.c.list_id == feed[1])

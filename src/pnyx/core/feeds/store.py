@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pnyx.core.feeds.entries import SIZE, SLACK
+from pnyx.core.feeds.entries import slack
 from pnyx.db.engine import Tx
 from pnyx.db.tables import feed_entries, feed_states
 
@@ -110,9 +110,9 @@ def write_many(tx: Tx, feed: Feed, found: Mapping[int, Reason]) -> None:
 
 
 def counted(tx: Tx, feeds: Iterable[Feed], added: int) -> None:
-    """Count entries added to these feeds; those past SLACK since their last trim are
-    trimmed now (so a feed holds at most SIZE + SLACK entries, at the cost of one DELETE per
-    SLACK posts rather than one per post)."""
+    """Count entries added to these feeds; those grown past their slack since their last
+    trim are trimmed now (so a feed holds at most its size and slack, at the cost of one
+    DELETE per `slack` posts rather than one per post)."""
     by_list: dict[int, list[int]] = {}
     for viewer, list_id in feeds:
         by_list.setdefault(list_id, []).append(viewer)
@@ -124,11 +124,11 @@ def counted(tx: Tx, feeds: Iterable[Feed], added: int) -> None:
             .returning(feed_states.c.viewer_id, feed_states.c.since_trim)
         ).all()
         for row in grown:
-            if row.since_trim >= SLACK:
-                trim(tx, (row.viewer_id, list_id))
+            if row.since_trim >= slack(tx.settings.feed_size):
+                trim(tx, (row.viewer_id, list_id), tx.settings.feed_size)
 
 
-def trim(tx: Tx, feed: Feed, size: int = SIZE) -> None:
+def trim(tx: Tx, feed: Feed, size: int) -> None:
     """Keep the newest `size` entries of a feed; it is then complete down to the oldest kept
     (its floor)."""
     viewer, list_id = feed
