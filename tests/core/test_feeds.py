@@ -526,3 +526,33 @@ def test_feed_pages_equal_the_read_time_pages(settings):
         assert lists_compared > 0
     finally:
         db.dispose()
+
+
+def test_the_rebuild_command_builds_every_feed(database_url, tmp_path, db):
+    from click.testing import CliRunner
+
+    from pnyx.cli import main
+
+    viewer, friend = _account(db, "viewer"), _account(db, "friend")
+    _follow(db, viewer, friend)
+    listed = db.run_sync(lists.create, viewer, "close").id
+    db.run_sync(lists.add_members, viewer, listed, [friend])
+    post = _post(db, friend, "hello")
+    env = {
+        "PNYX_DATABASE_URL": database_url,
+        "PNYX_DOMAIN": "pnyx.test",
+        "PNYX_CONFIG": str(tmp_path / "absent.toml"),
+    }
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["feeds", "rebuild", *args], env=env)
+
+    assert run().exit_code != 0  # one of --account or --all
+    assert "No local account" in run("--account", "nobody").output
+    done = run("--account", "friend")
+    assert done.exit_code == 0 and "Built 1 feed(s)" in done.output, done.output
+    done = run("--all")
+    assert done.exit_code == 0 and "Built 3 feed(s), 3 entries" in done.output, done.output
+    assert _feed(db, viewer) == {post: (why.FOLLOWED_AUTHOR, None, None)}
+    assert _feed(db, viewer, listed) == {post: (why.IN_LIST, friend, None)}
+    assert _feed(db, friend) == {post: (why.OWN, None, None)}
