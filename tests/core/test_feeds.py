@@ -248,6 +248,26 @@ def test_unfollow_block_and_mute_take_entries_out(db):
     }
     assert _feed(db, viewer, listed) == {}
     assert shown() == [kept_for_tag, pd]
+    db.run_sync(lists.add_members, viewer, listed, [d])
+    registry.drain(db)
+    assert _feed(db, viewer, listed) == {  # merged back
+        pd: (why.IN_LIST, d, None),
+        c_boost: (why.IN_LIST, d, None),
+    }
+    db.run_sync(lists.delete, viewer, listed)
+    assert _feed(db, viewer, listed) == {} and db.run_sync(entries.state, viewer, listed) is None
+
+    db.run_sync(blocks_mutes.unmute, viewer, c)
+    db.run_sync(blocks_mutes.unblock, viewer, b)
+    registry.drain(db)  # back: what still belongs (b is no longer followed: a block ends it)
+    assert set(_feed(db, viewer)) == {pc, c_boost, pd, kept_for_tag}
+    assert _feed(db, viewer)[c_boost] == (why.BOOSTED_BY_FOLLOWED, d, None)
+    assert shown() == [c_boost, kept_for_tag, pd, pc]
+    db.run_sync(blocks_mutes.mute, viewer, c)
+    registry.drain(db)
+    later = _post(db, c, "muted: fan-out skips the viewer")
+    registry.drain(db)
+    assert later not in _feed(db, viewer) and pc not in _feed(db, viewer)
 
     db.run_sync(hashtags.unfollow, viewer, "dogs")
     registry.drain(db)

@@ -84,8 +84,9 @@ def unblock(tx: Tx, account_id: int, target_id: int) -> bool:
     removed = (
         tx.execute(blocks.delete().where(account_pair(blocks, account_id, target_id))).rowcount == 1
     )
-    if removed and target.domain is not None:
-        events.record(tx, events.BlockUndone(account_id, target_id, uri))
+    if removed:  # feeds here take each other's posts back; a remote target's server is told
+        tell = target.domain is not None
+        events.record(tx, events.BlockUndone(account_id, target_id, uri, tell_other_servers=tell))
     return removed
 
 
@@ -133,6 +134,9 @@ def mute(
 
 def unmute(tx: Tx, account_id: int, target_id: int) -> bool:
     known_account(tx, target_id)
-    return (
+    removed = (
         tx.execute(mutes.delete().where(account_pair(mutes, account_id, target_id))).rowcount == 1
     )
+    if removed:  # the feeds take the account's posts back
+        events.record(tx, events.AccountUnmuted(account_id, target_id))
+    return removed

@@ -248,6 +248,15 @@ class AccountMuted(Event):
     tell_other_servers: bool = field(default=False, kw_only=True)
 
 
+@dataclass(frozen=True)
+class AccountUnmuted(Event):
+    """Someone here unmuted an account: their feeds take its posts back."""
+
+    account_id: int
+    target_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
 # --- Accounts ------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from pnyx.core.rows import ListedAccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
-from pnyx.db.tables import accounts, follows, list_accounts, lists
+from pnyx.db.tables import accounts, feed_entries, feed_states, follows, list_accounts, lists
 
 MAX_LISTS = 50  # Mastodon's List::PER_ACCOUNT_LIMIT
 MAX_TITLE_CHARS = 256
@@ -122,6 +122,14 @@ def update(
 def delete(tx: Tx, owner_id: int, list_id: int) -> None:
     get(tx, owner_id, list_id)
     tx.execute(lists.delete().where(lists.c.id == list_id))
+    # Its materialized feed (core.feeds) has no foreign key to the list: it goes with it.
+    mine = sa.and_(feed_states.c.viewer_id == owner_id, feed_states.c.list_id == list_id)
+    tx.execute(feed_states.delete().where(mine))
+    tx.execute(
+        feed_entries.delete().where(
+            feed_entries.c.viewer_id == owner_id, feed_entries.c.list_id == list_id
+        )
+    )
 
 
 def members(tx: Tx, owner_id: int, list_id: int, page: paging.Page) -> Sequence[ListedAccountRow]:

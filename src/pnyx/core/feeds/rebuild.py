@@ -145,8 +145,17 @@ def _floor(tx: Tx, feed: Feed) -> int | None:
 
 def merge_account(tx: Tx, feed: Feed, account_id: int) -> None:
     """The account's posts and boosts above the feed's floor (a new follow, a list member)."""
-    query = sa.select(*provenance.COLUMNS).where(
-        statuses.c.account_id == account_id, statuses.c.visibility != "direct"
+    query = sa.select(*provenance.COLUMNS).where(statuses.c.account_id == account_id)
+    _merge(tx, feed, query)
+
+
+def merge_boosts_of(tx: Tx, feed: Feed, account_id: int) -> None:
+    """Boosts of the account's posts, above the feed's floor (a mute or block ended)."""
+    original = statuses.alias("original")
+    query = (
+        sa.select(*provenance.COLUMNS)
+        .join(original, original.c.id == statuses.c.reblog_of_id)
+        .where(original.c.account_id == account_id)
     )
     _merge(tx, feed, query)
 

@@ -5,7 +5,8 @@ relation brings: the `feeds.adjust` subscription (a job after commit).
   may still belong: it names the viewer, or carries a followed hashtag), those with no reason
   left are removed; in list feeds too (a follow's end ends its list memberships);
 - block (either direction) and mute: the other's posts and boosts, and boosts of their posts,
-  leave the blocker's (and for a block, the blocked's) feeds;
+  leave the blocker's (and for a block, the blocked's) feeds; unmute and unblock bring back
+  those above the feeds' floors (an expired mute does not: no event says it expired);
 - a hashtag unfollowed: the home entries that came for a hashtag are recomputed;
 - a list member removed: their entries leave the list's feed;
 - a follow accepted, a hashtag followed, a member added: merged in (`rebuild.merge_*`).
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from pnyx.core import events
 from pnyx.core.feeds import provenance, reasons
 from pnyx.core.feeds.entries import HOME
-from pnyx.core.feeds.rebuild import merge_account, merge_tag
+from pnyx.core.feeds.rebuild import merge_account, merge_boosts_of, merge_tag
 from pnyx.core.feeds.store import Feed
 from pnyx.db.engine import Tx
 from pnyx.db.tables import feed_entries, feed_states, statuses
@@ -31,6 +32,8 @@ ADJUSTED = frozenset(
         events.FollowAccepted,
         events.AccountBlocked,
         events.AccountMuted,
+        events.AccountUnmuted,
+        events.BlockUndone,
         events.ListMembersChanged,
         events.TagFollowChanged,
     }
@@ -50,6 +53,11 @@ def on_event(tx: Tx, event: events.Event) -> None:
         _drop_between(tx, event.target_id, event.account_id)
     elif isinstance(event, events.AccountMuted):
         _drop_between(tx, event.account_id, event.target_id)
+    elif isinstance(event, events.AccountUnmuted):
+        _restore_between(tx, event.account_id, event.target_id)
+    elif isinstance(event, events.BlockUndone):
+        _restore_between(tx, event.account_id, event.target_id)
+        _restore_between(tx, event.target_id, event.account_id)
     elif isinstance(event, events.ListMembersChanged):
         feed = (event.owner_id, event.list_id)
         if not _feeds_of(tx, event.owner_id, event.list_id):
@@ -133,3 +141,11 @@ def _drop_between(tx: Tx, viewer_id: int, other_id: int) -> None:
             sa.or_(feed_entries.c.status_id.in_(theirs), feed_entries.c.status_id.in_(boosted)),
         )
     )
+
+
+def _restore_between(tx: Tx, viewer_id: int, other_id: int) -> None:
+    """What `_drop_between` took out, back in the viewer's feeds above their floors (what
+    belongs there still: a mute or block ended, the reasons are computed afresh)."""
+    for feed in _feeds_of(tx, viewer_id):
+        merge_account(tx, feed, other_id)
+        merge_boosts_of(tx, feed, other_id)
