@@ -6,6 +6,7 @@ racing) keeps one row whose reasons are OR-ed, so every writer is idempotent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -14,7 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pnyx.core.feeds.entries import slack
 from pnyx.db.engine import Tx
-from pnyx.db.tables import feed_entries, feed_states
+from pnyx.db.id_lists import in_ids
+from pnyx.db.tables import accounts, feed_entries, feed_states
+from pnyx.db.types import UTCDateTime
 
 _UPSERTS: dict[bool, sa.Executable] = {}
 
@@ -40,50 +43,91 @@ Feed = tuple[int, int]
 
 
 def _upsert(postgres: bool) -> sa.Executable:
+    """Rows of plain values (executemany), OR-ing reasons into entries already there."""
     statement = _UPSERTS.get(postgres)
     if statement is None:
         dialect = postgresql if postgres else sqlite
-        insert = dialect.insert(feed_entries)
-        statement = insert.on_conflict_do_update(
-            index_elements=[
-                feed_entries.c.viewer_id,
-                feed_entries.c.list_id,
-                feed_entries.c.status_id,
+        statement = _UPSERTS[postgres] = _with_conflict(dialect.insert(feed_entries), postgres)
+    return statement
+
+
+def _with_conflict(insert: sa.Insert, postgres: bool) -> sa.Executable:
+    """The insert, OR-ing the reasons into an entry already there."""
+    assert isinstance(insert, (postgresql.Insert, sqlite.Insert))
+    return insert.on_conflict_do_update(
+        index_elements=[feed_entries.c.viewer_id, feed_entries.c.list_id, feed_entries.c.status_id],
+        set_={
+            "reasons": feed_entries.c.reasons.op("|")(insert.excluded.reasons),
+            "via_account_id": sa.func.coalesce(
+                feed_entries.c.via_account_id, insert.excluded.via_account_id
+            ),
+            "via_tag_id": sa.func.coalesce(feed_entries.c.via_tag_id, insert.excluded.via_tag_id),
+        },
+    )
+
+
+_FAN_OUTS: dict[bool, sa.Executable] = {}
+
+
+def _fan_out_statement(postgres: bool) -> sa.Executable:
+    """One status into many viewers' feeds with the same reasons, in one statement whose
+    viewers are one bound array (`in_ids`): INSERT ... SELECT over their account rows. Built
+    once: a fan-out to 10,000 followers runs it ten times."""
+    statement = _FAN_OUTS.get(postgres)
+    if statement is None:
+
+        def typed(name: str, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+            return sa.cast(sa.bindparam(name), type_)
+
+        source = sa.select(
+            accounts.c.id,
+            typed("list_id", sa.BigInteger()),
+            typed("status_id", sa.BigInteger()),
+            typed("reasons", sa.SmallInteger()),
+            typed("via_account_id", sa.BigInteger()),
+            typed("via_tag_id", sa.BigInteger()),
+            sa.bindparam("created_at", type_=UTCDateTime()),
+        ).where(in_ids(accounts.c.id, "viewers"))
+        dialect = postgresql if postgres else sqlite
+        insert = dialect.insert(feed_entries).from_select(
+            [
+                "viewer_id",
+                "list_id",
+                "status_id",
+                "reasons",
+                "via_account_id",
+                "via_tag_id",
+                "created_at",
             ],
-            set_={
-                "reasons": feed_entries.c.reasons.op("|")(insert.excluded.reasons),
-                "via_account_id": sa.func.coalesce(
-                    feed_entries.c.via_account_id, insert.excluded.via_account_id
-                ),
-                "via_tag_id": sa.func.coalesce(
-                    feed_entries.c.via_tag_id, insert.excluded.via_tag_id
-                ),
-            },
+            source,
         )
-        _UPSERTS[postgres] = statement
+        statement = _FAN_OUTS[postgres] = _with_conflict(insert, postgres)
     return statement
 
 
 def write(tx: Tx, status_id: int, found: Mapping[Feed, Reason]) -> None:
-    """One status into many feeds (one statement, executed for all of them), then the feeds
-    that grew past their slack trimmed."""
+    """One status into many feeds (one statement per list and reason: the followers of a
+    batch share one), then the feeds that grew past their slack trimmed."""
     if not found:
         return
-    tx.execute(
-        _upsert(tx.is_postgres),
-        [
+    alike: dict[tuple[int, int, int | None, int | None], list[int]] = {}
+    for (viewer, list_id), reason in found.items():
+        key = (list_id, reason.bits, reason.via_account_id, reason.via_tag_id)
+        alike.setdefault(key, []).append(viewer)
+    statement = _fan_out_statement(tx.is_postgres)
+    for (list_id, bits, via_account_id, via_tag_id), viewers in alike.items():
+        tx.execute(
+            statement,
             {
-                "viewer_id": viewer,
+                "viewers": viewers,
                 "list_id": list_id,
                 "status_id": status_id,
-                "reasons": reason.bits,
-                "via_account_id": reason.via_account_id,
-                "via_tag_id": reason.via_tag_id,
+                "reasons": bits,
+                "via_account_id": via_account_id,
+                "via_tag_id": via_tag_id,
                 "created_at": tx.now,
-            }
-            for (viewer, list_id), reason in found.items()
-        ],
-    )
+            },
+        )
     counted(tx, found.keys(), 1)
 
 
@@ -117,15 +161,24 @@ def counted(tx: Tx, feeds: Iterable[Feed], added: int) -> None:
     for viewer, list_id in feeds:
         by_list.setdefault(list_id, []).append(viewer)
     for list_id, viewers in by_list.items():
-        grown = tx.execute(
-            feed_states.update()
-            .where(feed_states.c.list_id == list_id, feed_states.c.viewer_id.in_(viewers))
-            .values(since_trim=feed_states.c.since_trim + added)
-            .returning(feed_states.c.viewer_id, feed_states.c.since_trim)
-        ).all()
+        params = {"feed_list": list_id, "viewers": viewers, "added": added}
+        grown = tx.execute(_count_statement(), params).all()
         for row in grown:
             if row.since_trim >= slack(tx.settings.feed_size):
                 trim(tx, (row.viewer_id, list_id), tx.settings.feed_size)
+
+
+@functools.cache
+def _count_statement() -> sa.Update:
+    return (
+        feed_states.update()
+        .where(
+            feed_states.c.list_id == sa.bindparam("feed_list", type_=sa.BigInteger),
+            in_ids(feed_states.c.viewer_id, "viewers"),
+        )
+        .values(since_trim=feed_states.c.since_trim + sa.bindparam("added", type_=sa.Integer))
+        .returning(feed_states.c.viewer_id, feed_states.c.since_trim)
+    )
 
 
 def trim(tx: Tx, feed: Feed, size: int) -> None:
