@@ -382,6 +382,18 @@ def test_a_returning_account_has_its_feed_rebuilt(client, make_user):
     registry.drain(db)
     assert set(_feed(db, me.account_id)) == {first, second}
 
+    # A list's feed too: read from the posts, then built by the job its first read asks for.
+    listed = db.run_sync(lists.create, me.account_id, "close").id
+    db.run_sync(lists.add_members, me.account_id, listed, [friend.account_id])
+    registry.drain(db)
+    got = client.get(f"/api/v1/timelines/list/{listed}", headers=me.headers)
+    assert [s["id"] for s in got.json()] == [str(second), str(first)]
+    assert _feed(db, me.account_id, listed) == {}
+    registry.drain(db)
+    assert set(_feed(db, me.account_id, listed)) == {first, second}
+    got = client.get(f"/api/v1/timelines/list/{listed}", headers=me.headers)
+    assert [s["id"] for s in got.json()] == [str(second), str(first)]
+
 
 # --- the same pages as the read-time timelines, on a generated instance ---------------------
 
