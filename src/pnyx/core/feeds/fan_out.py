@@ -171,8 +171,10 @@ def _followers(tx: Tx, status: sa.Row, after: int) -> None:
             _welcome(tx, status, follows.c.account_id),
         )
         .order_by(follows.c.id)
-        .limit(batch)
+        .limit(batch + 1)  # one more: is there a next batch?
     ).all()
+    more = len(rows) > batch
+    rows = rows[:batch]
     if not rows:
         return
     bits, via = (
@@ -181,5 +183,5 @@ def _followers(tx: Tx, status: sa.Row, after: int) -> None:
         else (reasons.BOOSTED_BY_FOLLOWED, status.account_id)
     )
     write(tx, status.id, {(r.account_id, HOME): Reason(bits, via) for r in rows})
-    if len(rows) == batch:
+    if more:
         enqueue(tx, MORE_JOB, {"status_id": status.id, "after": rows[-1].id})
