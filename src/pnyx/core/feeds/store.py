@@ -47,11 +47,11 @@ def _upsert(postgres: bool) -> sa.Executable:
     statement = _UPSERTS.get(postgres)
     if statement is None:
         dialect = postgresql if postgres else sqlite
-        statement = _UPSERTS[postgres] = _with_conflict(dialect.insert(feed_entries), postgres)
+        statement = _UPSERTS[postgres] = _with_conflict(dialect.insert(feed_entries))
     return statement
 
 
-def _with_conflict(insert: sa.Insert, postgres: bool) -> sa.Executable:
+def _with_conflict(insert: sa.Insert) -> sa.Executable:
     """The insert, OR-ing the reasons into an entry already there."""
     assert isinstance(insert, (postgresql.Insert, sqlite.Insert))
     return insert.on_conflict_do_update(
@@ -101,7 +101,7 @@ def _fan_out_statement(postgres: bool) -> sa.Executable:
             ],
             source,
         )
-        statement = _FAN_OUTS[postgres] = _with_conflict(insert, postgres)
+        statement = _FAN_OUTS[postgres] = _with_conflict(insert)
     return statement
 
 
