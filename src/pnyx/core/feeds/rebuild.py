@@ -75,20 +75,25 @@ def rebuild(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
         )
     )
     size = tx.settings.feed_size
+    # A quarter more candidates than kept: direct posts not for the viewer are left out.
+    n = size + size // 4
     statement: sa.Executable
     if list_id == HOME:
         statement = candidate_statement(tx.is_postgres)
-        params = {"viewer": viewer_id, "n": size}
+        params = {"viewer": viewer_id, "n": n}
     else:
         statement = list_candidate_statement(tx.is_postgres)
-        params = {"list_id": list_id, "n": size}
+        params = {"list_id": list_id, "n": n}
     newest: dict[int, sa.Row] = {}
     for row in tx.execute(statement, params):
         newest.setdefault(row.id, row)
-    rows = sorted(newest.values(), key=lambda r: r.id, reverse=True)[:size]
+    rows = sorted(newest.values(), key=lambda r: r.id, reverse=True)[:n]
     found = _belonging(tx, viewer_id, list_id, rows)
-    write_many(tx, feed, found)
-    floor = rows[-1].id if len(rows) >= size else 0
+    kept = [r.id for r in rows if r.id in found][:size]
+    write_many(tx, feed, {status_id: found[status_id] for status_id in kept})
+    # Complete down to the oldest kept when full, else down to the oldest candidate read
+    # (when the query was cut at n), else entirely.
+    floor = kept[-1] if len(kept) >= size else rows[-1].id if len(rows) >= n else 0
     tx.execute(
         feed_states.delete().where(
             feed_states.c.viewer_id == viewer_id, feed_states.c.list_id == list_id
@@ -104,7 +109,7 @@ def rebuild(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
             seen_at=tx.now,
         )
     )
-    return len(found)
+    return len(kept)
 
 
 def _belonging(tx: Tx, viewer_id: int, list_id: int, rows: Sequence[sa.Row]) -> dict[int, Reason]:
