@@ -48,7 +48,19 @@ from pnyx.core.passwords import hash_password
 from pnyx.db.engine import Tx, create_db_engine, normalize_url
 from pnyx.db.ids import id_floor
 from pnyx.db.migrate import MIGRATIONS_DIR, upgrade
-from pnyx.db.tables import accounts, follows, mentions, oauth_apps, statuses, users
+from pnyx.db.tables import (
+    accounts,
+    feed_entries,
+    feed_states,
+    follows,
+    mentions,
+    oauth_apps,
+    statuses,
+    users,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import feed_builder  # noqa: E402  (bench/feed_builder.py: the home feeds of the token holders)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
@@ -57,7 +69,7 @@ DOMAIN = "bench.localhost"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/pnyx_bench"
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 ORIGINAL, REPLY, BOOST = 0, 1, 2
-BUILDER_VERSION = 2  # bump when the generated data changes, so kept builds are redone
+BUILDER_VERSION = 3  # bump when the generated data changes, so kept builds are redone
 # Cheapest first: the baseline is the first of these the server answers with 200.
 BASELINE_CANDIDATES = (
     "/api/v1/instance/rules",
@@ -276,6 +288,10 @@ STATUS_COLUMNS = (
 )
 FOLLOW_COLUMNS = ("id", "account_id", "target_account_id", "show_reblogs", "notify", "created_at")
 MENTION_COLUMNS = ("id", "status_id", "account_id", "silent", "private")
+FEED_ENTRY_COLUMNS = (
+    "viewer_id", "list_id", "status_id", "reasons", "via_account_id", "via_tag_id", "created_at",
+)  # fmt: skip
+FEED_STATE_COLUMNS = ("viewer_id", "list_id", "floor_id", "since_trim", "built_at", "seen_at")
 
 
 def bulk_insert(conn, table: sa.Table, columns: tuple[str, ...], rows, bar: tqdm) -> None:
@@ -472,6 +488,14 @@ def build(url: str, size: Size, *, seed: int, token_count: int) -> dict:
         ]
         with tqdm(total=len(mention_rows), desc="mentions", unit="row") as bar:
             bulk_insert(conn, mentions, MENTION_COLUMNS, iter(mention_rows), bar)
+        # The home feeds of the accounts the benchmark reads as, as fan-out would have made.
+        entry_rows, state_rows = feed_builder.feed_rows(
+            the_plan, chosen, status_ids, account_ids, settings.feed_size, now
+        )
+        with tqdm(total=len(entry_rows), desc="feed entries", unit="row") as bar:
+            bulk_insert(conn, feed_entries, FEED_ENTRY_COLUMNS, iter(entry_rows), bar)
+        with tqdm(total=len(state_rows), desc="feed states", unit="row", leave=False) as bar:
+            bulk_insert(conn, feed_states, FEED_STATE_COLUMNS, iter(state_rows), bar)
         for ix in tqdm(dropped, desc="indexes", unit="index", leave=False):
             ix.create(conn)
         conn.commit()
@@ -501,6 +525,7 @@ def build(url: str, size: Size, *, seed: int, token_count: int) -> dict:
             "statuses": total,
             "follows": len(the_plan.follow_pairs),
             "mentions": len(mention_rows),
+            "feed_entries": len(entry_rows),
         },
     }
 

@@ -359,6 +359,40 @@ def search_reindex(batch: int) -> None:
 
 
 @main.group()
+def feeds() -> None:
+    """Materialized home and list feeds."""
+
+
+@feeds.command("rebuild")
+@click.option("--account", "name", default=None, help="only this local account's feeds")
+@click.option("--all", "every", is_flag=True, help="every local account's feeds")
+def feeds_rebuild(name: str | None, every: bool) -> None:
+    """Build feeds afresh from the posts (after upgrading every feed is empty: timelines are
+    read from the posts meanwhile, and a feed is also built on its owner's first read)."""
+    from pnyx.core import accounts
+    from pnyx.core.feeds import rebuild
+
+    if bool(name) == every:
+        raise click.UsageError("name one --account, or --all")
+    db = _database()
+    try:
+        account_id = None
+        if name:
+            found = db.run_sync(accounts.find_local, name.lstrip("@"), write=False)
+            if found is None:
+                raise click.ClickException(f"No local account @{name.lstrip('@')}")
+            account_id = found.id
+        wanted = db.run_sync(rebuild.local_feeds, account_id, write=False)
+        entries = 0
+        with click.progressbar(wanted, label="Building feeds") as bar:
+            for viewer_id, list_id in bar:
+                entries += db.run_sync(rebuild.rebuild, viewer_id, list_id)
+        click.echo(f"Built {len(wanted)} feed(s), {entries} entries.")
+    finally:
+        db.dispose()
+
+
+@main.group()
 def media() -> None:
     """Media files: remove what is no longer needed."""
 

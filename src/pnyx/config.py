@@ -87,6 +87,12 @@ class Settings:
     # quarter of it while the job runs, so this is how long the job of a worker that died
     # waits before another worker takes it over.
     job_lease_seconds: int = 60
+    # Followers whose feeds one fan-out job writes; a post by an account with more followers
+    # here is fanned out by a chain of jobs of this many each (core.feeds.fan_out).
+    feed_fanout_batch: int = 1000
+    # Entries kept per home or list feed (Mastodon keeps ~800); a feed is trimmed back to it
+    # when it has grown by an eighth more. Older pages are read from the posts.
+    feed_size: int = 800
     db_threads: int = 4  # threads per process running database work
     # Media uploads. Files go under data_dir/media unless an S3-compatible bucket is named;
     # then every s3_* setting below applies (public_url: where browsers fetch the files, e.g.

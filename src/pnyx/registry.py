@@ -21,7 +21,10 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      │
                      └─ the `event` job ──> after commit, one job per subscription:
                                               federate   (federation.delivery)
-                                              fan out, label: to come
+                                              feeds      (core.feeds.fan_out: a new post
+                                                          into its viewers' feeds)
+                                              feeds.adjust (core.feeds.removal: follows,
+                                                          blocks, mutes, lists, hashtags)
 
 A subscription in the transaction makes its rows exactly when the change is made (a
 favourite and its notification, never one without the other). The others run as jobs of
@@ -54,6 +57,7 @@ from pnyx.core import (
     web_push,
 )
 from pnyx.core.algorithms import refresh as algorithms_refresh
+from pnyx.core.feeds import fan_out, rebuild, removal
 from pnyx.db.engine import Database
 from pnyx.federation import (
     activities,
@@ -131,6 +135,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         "federate", delivery.federate, frozenset(activities.RENDERERS), accepts=_told_elsewhere
     ),
+    # Materialized feeds: local and remote posts and boosts into the feeds they belong in
+    # (in batches of followers, chained `feeds.fan_out` jobs), and the changes of follows,
+    # blocks, mutes, lists and followed hashtags applied to them.
+    Subscription(
+        "feeds", fan_out.on_event, frozenset({events.StatusCreated, events.StatusBoosted})
+    ),
+    Subscription("feeds.adjust", removal.on_event, removal.ADJUSTED),
 )
 
 
@@ -216,6 +227,9 @@ SCHEDULED: dict[str, JobHandler] = {
     preview_cards.FETCH_JOB: JobHandler(link_cards.fetch_card, network=True),
     # Outside any transaction: it reads, fits (numpy) and writes in steps of its own.
     algorithms_refresh.REFRESH_JOB: JobHandler(algorithms_refresh.refresh_job, network=True),
+    fan_out.MORE_JOB: JobHandler(fan_out.more_job),
+    rebuild.REBUILD_JOB: JobHandler(rebuild.rebuild_job),
+    rebuild.PRUNE_JOB: JobHandler(rebuild.prune_job),
 }
 
 
@@ -252,4 +266,5 @@ def worker_pool(
     The periodic jobs are scheduled here (once per hour between all processes)."""
     db.run_sync(lambda tx: media_prune.schedule(tx))
     db.run_sync(lambda tx: algorithms_refresh.schedule(tx))
+    db.run_sync(lambda tx: rebuild.schedule_prune(tx))
     return worker.Pool(db, JOBS, threads, queues)

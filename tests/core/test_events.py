@@ -51,6 +51,10 @@ ONE_OF_EACH = [
     events.QuoteRejected(19),
     events.QuoteRevoked(20),
     events.QuoteTermsChanged(21),
+    events.AccountMuted(5, 6),
+    events.AccountUnmuted(5, 6),
+    events.ListMembersChanged(22, 5, (6, 7), added=True),
+    events.TagFollowChanged(5, 23, followed=False),
 ]
 
 

@@ -45,10 +45,21 @@ async def home(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:statuses")
         ids = timelines.home(tx, viewer.account_id, page)
-        return render(tx, ids, viewer.account_id, "home")
+        return render(tx, ids, viewer.account_id, "home"), viewer.account_id, ids.feed_request
 
-    items, cursors = await database(request).read(work)
+    (items, cursors), viewer_id, wish = await database(request).read(work)
+    await feed_wish(request, viewer_id, 0, wish)
     return paginated(request, items, cursors)
+
+
+async def feed_wish(request: Request, viewer_id: int, list_id: int, wish: str | None) -> None:
+    """A materialized feed's wish after a read (to be built, or marked as read): a short
+    write after the page was read, only when there is one (a viewer's first read, then
+    once a day)."""
+    if wish is not None:
+        await database(request).write(
+            lambda tx: timelines.feed_requested(tx, viewer_id, list_id, wish)
+        )
 
 
 async def public(request: Request):

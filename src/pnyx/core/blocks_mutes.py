@@ -64,8 +64,11 @@ def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) ->
             "created_at": tx.now,
         },
     )
-    if inserted and federates:  # blocking again changes nothing and sends nothing, as Mastodon
-        events.record(tx, events.AccountBlocked(account_id, target_id, uri))
+    if inserted:  # blocking again changes nothing and sends nothing, as Mastodon
+        # Feeds here drop each other's posts; only a remote target's server is told.
+        events.record(
+            tx, events.AccountBlocked(account_id, target_id, uri, tell_other_servers=federates)
+        )
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
 
 
@@ -81,8 +84,9 @@ def unblock(tx: Tx, account_id: int, target_id: int) -> bool:
     removed = (
         tx.execute(blocks.delete().where(account_pair(blocks, account_id, target_id))).rowcount == 1
     )
-    if removed and target.domain is not None:
-        events.record(tx, events.BlockUndone(account_id, target_id, uri))
+    if removed:  # feeds here take each other's posts back; a remote target's server is told
+        tell = target.domain is not None
+        events.record(tx, events.BlockUndone(account_id, target_id, uri, tell_other_servers=tell))
     return removed
 
 
@@ -124,10 +128,15 @@ def mute(
             .where(account_pair(mutes, account_id, target_id))
             .values(hide_notifications=bool(hide_notifications), expires_at=expires_at)
         )
+    else:  # the muter's feeds drop the account's posts
+        events.record(tx, events.AccountMuted(account_id, target_id))
 
 
 def unmute(tx: Tx, account_id: int, target_id: int) -> bool:
     known_account(tx, target_id)
-    return (
+    removed = (
         tx.execute(mutes.delete().where(account_pair(mutes, account_id, target_id))).rowcount == 1
     )
+    if removed:  # the feeds take the account's posts back
+        events.record(tx, events.AccountUnmuted(account_id, target_id))
+    return removed

@@ -239,6 +239,24 @@ class BlockUndone(Event):
     uri: str | None
 
 
+@dataclass(frozen=True)
+class AccountMuted(Event):
+    """Someone here muted an account (mutes are not federated): their feeds drop its posts."""
+
+    account_id: int
+    target_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class AccountUnmuted(Event):
+    """Someone here unmuted an account: their feeds take its posts back."""
+
+    account_id: int
+    target_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
 # --- Accounts ------------------------------------------------------------------------------
 
 
@@ -286,6 +304,27 @@ class FiltersChanged(Event):
     their own live streams say so, and their apps read the filters again."""
 
     account_id: int
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ListMembersChanged(Event):
+    """Accounts were added to (`added`) or removed from one of `owner_id`'s lists."""
+
+    list_id: int
+    owner_id: int
+    account_ids: tuple[int, ...]
+    added: bool
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class TagFollowChanged(Event):
+    """Someone here followed (`followed`) or unfollowed a hashtag."""
+
+    account_id: int
+    tag_id: int
+    followed: bool
     tell_other_servers: bool = field(default=False, kw_only=True)
 
 

@@ -303,12 +303,10 @@ def unfollow(tx: Tx, follower_id: int, target_id: int) -> bool:
     uri = follow_uri(tx, follower_id, target_id)
     removed = delete_follow(tx, follower_id, target_id)
     withdrawn = delete_request(tx, follower_id, target_id)
-    if (
-        (removed or withdrawn)
-        and target.domain is not None
-        and core_accounts.is_local(tx, follower_id)
-    ):
-        events.record(tx, events.FollowUndone(follower_id, target_id, uri))
+    if removed or withdrawn:
+        # The follower's feeds drop the posts; only a remote target's server is told.
+        tell = target.domain is not None and core_accounts.is_local(tx, follower_id)
+        events.record(tx, events.FollowUndone(follower_id, target_id, uri, tell_other_servers=tell))
     return removed or withdrawn
 
 
@@ -376,6 +374,8 @@ def _answer_remote(
     """Tell a remote requester's server that its Follow was accepted or rejected."""
     if not core_accounts.is_local(tx, requester_id):
         events.record(tx, answer(requester_id, target_id, uri))
+    elif answer is events.FollowAccepted:  # the requester's feed merges the target's posts
+        events.record(tx, answer(requester_id, target_id, uri, tell_other_servers=False))
 
 
 def _pending_request(tx: Tx, target_id: int, requester_id: int) -> Row:

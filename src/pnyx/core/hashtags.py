@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pnyx.core import paging, text
+from pnyx.core import events, paging, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.statuses import tag_ids as create_tags
 from pnyx.core.timelines import normalize_tag
@@ -148,22 +148,25 @@ def follow(tx: Tx, viewer_id: int, name: str) -> TagView:
     count = tx.scalar(sa.select(sa.func.count()).where(tag_follows.c.account_id == viewer_id)) or 0
     if count >= MAX_FOLLOWED_TAGS:
         raise Invalid(f"You cannot follow more than {MAX_FOLLOWED_TAGS} hashtags")
-    insert_ignore(
+    if insert_ignore(
         tx,
         tag_follows,
         {"id": new_id(), "account_id": viewer_id, "tag_id": tag_id, "created_at": tx.now},
-    )
+    ):  # the home feed merges its posts
+        events.record(tx, events.TagFollowChanged(viewer_id, tag_id, followed=True))
     return view(tx, viewer_id, name)
 
 
 def unfollow(tx: Tx, viewer_id: int, name: str) -> TagView:
     row = find(tx, valid_name(name))
     if row is not None:
-        tx.execute(
+        gone = tx.execute(
             tag_follows.delete().where(
                 tag_follows.c.account_id == viewer_id, tag_follows.c.tag_id == row.id
             )
-        )
+        ).rowcount
+        if gone:  # the home feed drops what came for it
+            events.record(tx, events.TagFollowChanged(viewer_id, row.id, followed=False))
     return view(tx, viewer_id, name)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import paging
+from pnyx.core import events, paging
 from pnyx.core.account_visibility import LISTED, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.follows import known_account
@@ -27,7 +27,7 @@ from pnyx.core.rows import ListedAccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
-from pnyx.db.tables import accounts, follows, list_accounts, lists
+from pnyx.db.tables import accounts, feed_entries, feed_states, follows, list_accounts, lists
 
 MAX_LISTS = 50  # Mastodon's List::PER_ACCOUNT_LIMIT
 MAX_TITLE_CHARS = 256
@@ -122,6 +122,14 @@ def update(
 def delete(tx: Tx, owner_id: int, list_id: int) -> None:
     get(tx, owner_id, list_id)
     tx.execute(lists.delete().where(lists.c.id == list_id))
+    # Its materialized feed (core.feeds) has no foreign key to the list: it goes with it.
+    mine = sa.and_(feed_states.c.viewer_id == owner_id, feed_states.c.list_id == list_id)
+    tx.execute(feed_states.delete().where(mine))
+    tx.execute(
+        feed_entries.delete().where(
+            feed_entries.c.viewer_id == owner_id, feed_entries.c.list_id == list_id
+        )
+    )
 
 
 def members(tx: Tx, owner_id: int, list_id: int, page: paging.Page) -> Sequence[ListedAccountRow]:
@@ -160,8 +168,10 @@ def add_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int])
     for account_id in ids:
         if account_id != owner_id and account_id not in follow_ids:
             raise Invalid("Account must be followed before it is added to a list")
-    for account_id in ids:
-        insert_ignore(
+    added = [
+        account_id
+        for account_id in ids
+        if insert_ignore(
             tx,
             list_accounts,
             {
@@ -171,17 +181,27 @@ def add_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int])
                 "follow_id": follow_ids.get(account_id),
             },
         )
+    ]
+    if added:  # the list's feed merges their posts
+        events.record(tx, events.ListMembersChanged(list_id, owner_id, tuple(added), added=True))
 
 
 def remove_members(tx: Tx, owner_id: int, list_id: int, account_ids: Sequence[int]) -> None:
     get(tx, owner_id, list_id)
     if not account_ids:
         return
+    removed = tx.scalars(
+        sa.select(list_accounts.c.account_id).where(
+            list_accounts.c.list_id == list_id, list_accounts.c.account_id.in_(list(account_ids))
+        )
+    )
     tx.execute(
         list_accounts.delete().where(
             list_accounts.c.list_id == list_id, list_accounts.c.account_id.in_(list(account_ids))
         )
     )
+    if removed:  # the list's feed drops their posts
+        events.record(tx, events.ListMembersChanged(list_id, owner_id, tuple(removed), added=False))
 
 
 def containing(tx: Tx, owner_id: int, account_id: int) -> Sequence[Row]:

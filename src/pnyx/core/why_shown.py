@@ -3,11 +3,11 @@
 Two kinds of reason, newest knowledge first:
 - `home`: which part of the home timeline brings the post: the viewer's own post, a followed
   author, a boost by a followed account (which one), a mention of the viewer, a followed
-  hashtag (which one). `home_reasons` is the one place that decides it. Today home is read
-  at request time, so it asks home itself whether the post is in it now (the same query and
-  rules, one page of one post) and names the parts that match (asked about a boosted post
-  that home holds only as a boost, the boosts by followed accounts); when the materialized feed
-  table with its recorded provenance lands, only `home_reasons` changes, to read it.
+  hashtag (which one). The home feed recorded these on each entry when the post was fanned
+  out (`core.feeds`); for a post older than the feed's window they are computed by the same
+  rules (`core.feeds.provenance`). `home_reasons` first asks home itself whether the post
+  is in it now (the same query and rules, one page of one post); asked about a boosted post
+  that home holds only as a boost, it answers for the boosts by followed accounts.
 - `ranked`: for the ranked feeds (catalog or composed), the newest snapshot that served the
   post to this viewer (`algorithms.why.last_served`): the feed, the version of its code and
   parameters, the score and each term (name, weight, value and weight x value, which sum to
@@ -29,6 +29,8 @@ from pnyx.core import status_views, timelines
 from pnyx.core.algorithms import catalog, snapshots, why
 from pnyx.core.algorithms.terms import Ranked
 from pnyx.core.errors import NotFound
+from pnyx.core.feeds import provenance, reasons
+from pnyx.core.feeds.entries import HOME
 from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
@@ -36,10 +38,7 @@ from pnyx.db.tables import (
     accounts,
     composed_feeds,
     follows,
-    mentions,
-    status_tags,
     statuses,
-    tag_follows,
     tags,
 )
 
@@ -75,70 +74,67 @@ def home_reasons(tx: Tx, viewer_id: int, status_id: int) -> list[dict[str, Any]]
 def home_parts(tx: Tx, viewer_id: int, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For posts known to be in the viewer's home (a home page just served), which of its
     parts bring each: own, followed author, boost by a followed account, mention, followed
-    hashtag. Four queries for a whole page."""
+    hashtag. The home feed's entries recorded these when the posts were fanned out
+    (`core.feeds`); posts older than the feed's window get them computed by the same rules
+    (`provenance.page_reasons`). Three queries for a whole page."""
     if not status_ids:
         return {}
+    entries = provenance.page_reasons(tx, viewer_id, HOME, status_ids)
+    people = {e.via_account_id for e in entries.values() if e.via_account_id is not None}
     posts = {
-        r.id: r
+        r.id: r.account_id
         for r in tx.execute(
-            sa.select(statuses.c.id, statuses.c.account_id, statuses.c.reblog_of_id).where(
-                in_ids(statuses.c.id, "ids")
-            ),
-            {"ids": status_ids},
+            sa.select(statuses.c.id, statuses.c.account_id).where(in_ids(statuses.c.id, "ids")),
+            {"ids": list(entries)},
         )
     }
-    authors = sorted({p.account_id for p in posts.values()})
-    followed = set(
-        tx.scalars_of(
-            sa.select(follows.c.target_account_id).where(
-                follows.c.account_id == viewer_id, in_ids(follows.c.target_account_id, "authors")
-            ),
-            {"authors": authors},
-        )
-    )
+    people |= set(posts.values())
     names = {
         r.id: r.username if r.domain is None else f"{r.username}@{r.domain}"
         for r in tx.execute(
             sa.select(accounts.c.id, accounts.c.username, accounts.c.domain).where(
-                in_ids(accounts.c.id, "authors")
+                in_ids(accounts.c.id, "people")
             ),
-            {"authors": sorted(followed)},
+            {"people": sorted(people)},
         )
     }
-    shown = {sid: p.reblog_of_id or sid for sid, p in posts.items()}
-    targets = sorted(set(shown.values()))
-    mentioned = set(
-        tx.scalars_of(
-            sa.select(mentions.c.status_id).where(
-                mentions.c.account_id == viewer_id, in_ids(mentions.c.status_id, "targets")
-            ),
-            {"targets": targets},
+    tag_ids = sorted({e.via_tag_id for e in entries.values() if e.via_tag_id is not None})
+    tag_names = (
+        dict(
+            tx.execute(
+                sa.select(tags.c.id, tags.c.name).where(in_ids(tags.c.id, "tags")),
+                {"tags": tag_ids},
+            ).tuples()
         )
+        if tag_ids
+        else {}
     )
-    tagged: dict[int, list[str]] = {}
-    for row in tx.execute(
-        sa.select(status_tags.c.status_id, tags.c.name)
-        .join(tags, tags.c.id == status_tags.c.tag_id)
-        .join(tag_follows, tag_follows.c.tag_id == tags.c.id)
-        .where(tag_follows.c.account_id == viewer_id, in_ids(status_tags.c.status_id, "targets"))
-        .order_by(tags.c.name),
-        {"targets": targets},
-    ):
-        tagged.setdefault(row.status_id, []).append(row.name)
+
+    def person(account_id: int | None) -> dict[str, str]:
+        if account_id is None:
+            return {}
+        return {"account_id": str(account_id), "acct": names.get(account_id, "")}
+
     out: dict[int, list[dict[str, Any]]] = {}
-    for sid, post in posts.items():
-        reasons: list[dict[str, Any]] = []
-        author = {"account_id": str(post.account_id), "acct": names.get(post.account_id, "")}
-        if post.account_id == viewer_id:
-            reasons.append({"source": "home", "kind": "own"})
-        elif post.account_id in followed:
-            kind = "boosted_by" if post.reblog_of_id is not None else "followed_author"
-            reasons.append({"source": "home", "kind": kind, **author})
-        if shown[sid] in mentioned and post.account_id != viewer_id:
-            reasons.append({"source": "home", "kind": "mention"})
-        for name in tagged.get(shown[sid], []):
-            reasons.append({"source": "home", "kind": "followed_hashtag", "hashtag": name})
-        out[sid] = reasons
+    for sid in status_ids:
+        entry = entries.get(sid)
+        if entry is None or not entry.reasons:
+            out[sid] = []
+            continue
+        bits, found = entry.reasons, []
+        if bits & reasons.OWN:
+            found.append({"source": "home", "kind": "own"})
+        if bits & reasons.FOLLOWED_AUTHOR:
+            found.append({"source": "home", "kind": "followed_author", **person(posts.get(sid))})
+        if bits & reasons.BOOSTED_BY_FOLLOWED:
+            booster = entry.via_account_id or posts.get(sid)
+            found.append({"source": "home", "kind": "boosted_by", **person(booster)})
+        if bits & reasons.MENTIONED and not bits & reasons.OWN:
+            found.append({"source": "home", "kind": "mention"})
+        if bits & reasons.FOLLOWED_TAG:
+            name = tag_names.get(entry.via_tag_id) if entry.via_tag_id is not None else None
+            found.append({"source": "home", "kind": "followed_hashtag", "hashtag": name or ""})
+        out[sid] = found
     return out
 
 

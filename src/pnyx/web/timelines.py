@@ -14,7 +14,7 @@ from pnyx.core import instance as core_instance
 from pnyx.core import status_views, timelines, why_shown
 from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
-from pnyx.edges.http import without_nul
+from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
 from pnyx.web import compose_form, feed_pages
 from pnyx.web.i18n import translations
@@ -69,6 +69,10 @@ async def _timeline(
     if result is None:
         return see_other("/auth/sign_in")
     found, items, compose, switcher, why = result
+    if found.feed_request is not None and who.account_id is not None:
+        # The home feed is built on a first read, and kept while it is read (core.feeds).
+        wish, viewer_id = found.feed_request, who.account_id
+        await database(request).write(lambda tx: timelines.feed_requested(tx, viewer_id, 0, wish))
     return respond(
         request,
         who,

@@ -1,5 +1,7 @@
 """Timelines: which statuses a viewer sees, newest first, one page at a time.
 
+Home and list pages are read from materialized feeds when built (`feed_source`, over
+`core.feeds`), with the read-time queries below as fallback and reference.
 One module per kind of timeline: `home_timeline`, `list_timeline` (a list's members, with the
 home feed's rules), `public_timelines` (public, hashtag and trending link timelines), `account_timeline` (one account's statuses and pins), `marked` (favourites and
 bookmarks); `candidates` holds what they share. When the rules drop items, a further bounded query refills the page, so a page is
@@ -13,8 +15,7 @@ names below are the ones the edges call.
 
 from pnyx.core.timelines.account_timeline import account_statuses
 from pnyx.core.timelines.candidates import Slice
-from pnyx.core.timelines.home_timeline import home
-from pnyx.core.timelines.list_timeline import list_statuses
+from pnyx.core.timelines.feed_source import feed_requested, home, list_statuses
 from pnyx.core.timelines.marked import bookmarked, favourited
 from pnyx.core.timelines.public_timelines import link, normalize_tag, public, tag
 
@@ -23,6 +24,7 @@ __all__ = [
     "account_statuses",
     "bookmarked",
     "favourited",
+    "feed_requested",
     "home",
     "link",
     "list_statuses",

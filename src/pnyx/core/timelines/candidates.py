@@ -115,6 +115,9 @@ class Slice:
 
     ids: Sequence[int]  # decisions.CheckedIds when the rules below decided them for the viewer
     cursors: list[int]
+    # A materialized feed's wish after the read (`timelines.feed_source`): "build" (it has
+    # none yet) or "seen" (mark it read); the edge passes it to `timelines.feed_requested`.
+    feed_request: str | None = None
 
 
 def fill_page(page: Page, fetch: Fetch, keep: Keep, viewer_id: int | None) -> Slice:

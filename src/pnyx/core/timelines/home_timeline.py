@@ -44,6 +44,8 @@ from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
     Bound,
     Candidate,
+    Fetch,
+    Keep,
     Slice,
     bounded,
     fill_page,
@@ -68,6 +70,7 @@ AUTHORED, ADDRESSED, TAGGED = 0, 1, 2
 # Home candidates carry their boosted original's author and visibility (a join on its primary
 # key), so the rules need no extra query for boosts.
 _original = statuses.alias("original")
+ORIGINAL = _original  # for the materialized feed's query (`feed_source`), which joins it too
 HOME_COLUMNS = (
     *CANDIDATE_COLUMNS,
     _original.c.account_id.label("original_account_id"),
@@ -264,8 +267,31 @@ def _home_statement(
     return sa.union_all(*(sa.select(p) for p in parts))
 
 
+def candidate_statement(postgres: bool) -> sa.CompoundSelect:
+    """The newest n candidates of a viewer's home with no cursor (parameters `viewer`, `n`),
+    before any rule: what a materialized feed is built from (`core.feeds.rebuild`)."""
+    return _home_statement(postgres, False, False, False, False)
+
+
 def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
-    """The viewer's home timeline page: status ids, newest first."""
+    """The viewer's home timeline page read from `statuses`: status ids, newest first. (The
+    edges call `timelines.home`, which reads the materialized feed when there is one.)"""
+    return fill_page(
+        page, read_time_fetch(tx, viewer_id, page), home_keep(tx, viewer_id), viewer_id
+    )
+
+
+def home_keep(tx: Tx, viewer_id: int) -> Keep:
+    """The home rules, as `fill_page` applies them to each batch."""
+
+    def keep(batch: list[Candidate]) -> list[Candidate]:
+        return _home_rules(tx, viewer_id, batch)
+
+    return keep
+
+
+def read_time_fetch(tx: Tx, viewer_id: int, page: Page) -> Fetch:
+    """The home's candidates under a cursor, read from `statuses` (`fill_page`'s fetch)."""
 
     def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         # Both parts in one statement: one round trip per round.
@@ -290,10 +316,7 @@ def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
         ordered = sorted(merged.values(), key=lambda c: c.id, reverse=not page.ascending)
         return ordered[:n]
 
-    def keep(batch: list[Candidate]) -> list[Candidate]:
-        return _home_rules(tx, viewer_id, batch)
-
-    return fill_page(page, fetch, keep, viewer_id)
+    return fetch
 
 
 def _home_rules(tx: Tx, viewer_id: int, batch: list[Candidate]) -> list[Candidate]:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from pnyx.core import decisions, lists, visibility
 from pnyx.core.paging import Page
-from pnyx.core.timelines.candidates import Candidate, Slice, fill_page
+from pnyx.core.timelines.candidates import Candidate, Fetch, Keep, Slice, fill_page
 from pnyx.core.timelines.home_timeline import (
     authored_postgres,
     authored_sqlite,
@@ -62,10 +62,23 @@ def _list_statement(
     )
 
 
+def list_candidate_statement(postgres: bool) -> sa.Select:
+    """The newest n candidates of a list with no cursor (parameters `list_id`, `n`), before
+    any rule: what a materialized list feed is built from (`core.feeds.rebuild`)."""
+    return _list_statement(postgres, False, False, False, False)
+
+
 def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
-    """The timeline of the viewer's list `list_id` (NotFound if it is not theirs)."""
+    """The timeline of the viewer's list `list_id` read from `statuses` (NotFound if it is
+    not theirs). (The edges call `timelines.list_statuses`, which reads the materialized
+    feed when there is one.)"""
     owned = lists.get(tx, viewer_id, list_id)
-    policy = owned.replies_policy
+    keep = list_keep(tx, viewer_id, list_id, owned.replies_policy)
+    return fill_page(page, list_fetch(tx, list_id, page), keep, viewer_id)
+
+
+def list_fetch(tx: Tx, list_id: int, page: Page) -> Fetch:
+    """The list's candidates under a cursor, read from `statuses` (`fill_page`'s fetch)."""
 
     def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         statement = _list_statement(
@@ -83,6 +96,12 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
         # The outer join keeps no order (PostgreSQL's LATERAL form): sort as the page walks.
         return sorted(found, key=lambda c: c.id, reverse=not page.ascending)
 
+    return fetch
+
+
+def list_keep(tx: Tx, viewer_id: int, list_id: int, policy: str) -> Keep:
+    """The list's rules (the home feed's steps and its replies policy), for `fill_page`."""
+
     def keep(batch: list[Candidate]) -> list[Candidate]:
         if not batch:
             return []
@@ -97,7 +116,7 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
         )
         return shown_once(facts.ctx, batch, steps)
 
-    return fill_page(page, fetch, keep, viewer_id)
+    return keep
 
 
 def shown_in_lists(

@@ -47,6 +47,7 @@ from pnyx.db.tables.federation import (
     tombstones,
 )
 from pnyx.db.tables.feed_pins import feed_pins
+from pnyx.db.tables.feeds import feed_entries, feed_states
 from pnyx.db.tables.filters import (
     custom_filter_keywords,
     custom_filter_statuses,
@@ -171,4 +172,6 @@ __all__ = [
     "feed_snapshots",
     "feed_pins",
     "feed_scores",
+    "feed_entries",
+    "feed_states",
 ]

@@ -1,0 +1,187 @@
+"""Fan-out: a new status (written here or received from another server) into the feeds of
+the local viewers it belongs to, each entry with its reasons.
+
+Who, for a status S by A (for a boost: A is the booster, S the boost's own row):
+- A, if A's feed is maintained: OWN;
+- A's followers: FOLLOWED_AUTHOR, or BOOSTED_BY_FOLLOWED via A for a boost (not for a direct
+  post: those reach only the accounts they name);
+- the accounts a followers-only or direct post names: MENTIONED;
+- for a public or unlisted post (not a boost), the followers of its hashtags: FOLLOWED_TAG
+  via the (first) hashtag;
+- the lists A is a member of, in their owner's list feed: IN_LIST via A (not direct posts).
+These are the parts of the read-time home query (`core.timelines.home_timeline`), so the
+feed holds what that query would find, but for posts the viewer's mutes and blocks would hide
+(as Mastodon's fan-out); the rules that decide what is shown (those again, and replies,
+languages, replies policies ...) are applied when the feed is read.
+
+Only maintained feeds are written (those with a `feed_states` row): a viewer away for weeks
+has none, and is rebuilt on return. The followers are walked in batches of
+`feed_fanout_batch` (by follow id), one job each, chained: an account with 10,000 followers
+here costs ten short jobs, never one long transaction. Every write OR-s reasons into the row
+that may be there (`store.write`), so a job retried after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pnyx.core import events
+from pnyx.core.feeds import reasons
+from pnyx.core.feeds.entries import HOME
+from pnyx.core.feeds.store import Feed, Reason, write
+from pnyx.core.visibility import PUBLIC_VISIBILITIES
+from pnyx.db.engine import Tx
+from pnyx.db.tables import (
+    blocks,
+    feed_states,
+    follows,
+    list_accounts,
+    lists,
+    mentions,
+    mutes,
+    status_tags,
+    statuses,
+    tag_follows,
+)
+from pnyx.jobs.queue import enqueue
+
+# The job of the followers after the first batch: {"status_id": ..., "after": follow id}.
+MORE_JOB = "feeds.fan_out"
+
+
+def on_event(tx: Tx, event: events.Event) -> None:
+    """The `feeds` subscription's handler for new statuses and boosts (a job after commit)."""
+    if isinstance(event, events.StatusCreated):
+        fan_out(tx, event.status_id)
+    elif isinstance(event, events.StatusBoosted):
+        fan_out(tx, event.boost_id)
+
+
+def more_job(tx: Tx, payload: dict) -> None:
+    """One further batch of followers (`MORE_JOB`)."""
+    status = _status(tx, int(payload["status_id"]))
+    if status is not None:
+        _followers(tx, status, int(payload["after"]))
+
+
+def _status(tx: Tx, status_id: int) -> sa.Row | None:
+    original = statuses.alias("original")
+    return tx.one_or_none(
+        sa.select(
+            statuses.c.id,
+            statuses.c.account_id,
+            statuses.c.visibility,
+            statuses.c.reblog_of_id,
+            original.c.account_id.label("original_account_id"),
+        )
+        .select_from(statuses.outerjoin(original, original.c.id == statuses.c.reblog_of_id))
+        .where(statuses.c.id == status_id)
+    )
+
+
+def _maintained(list_id: int | sa.ColumnElement[int], viewer: sa.ColumnElement[int]) -> sa.Exists:
+    return sa.exists().where(feed_states.c.viewer_id == viewer, feed_states.c.list_id == list_id)
+
+
+def _welcome(tx: Tx, status: sa.Row, viewer: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """The viewer has not muted or blocked the author (nor, for a boost, the boosted post's
+    author), and is not blocked by them: the read-time rules would hide the post, so it is
+    not written (as Mastodon's fan-out). A few index probes per viewer."""
+    people = [status.account_id]
+    if status.original_account_id is not None:
+        people.append(status.original_account_id)
+    muted = sa.exists().where(
+        mutes.c.account_id == viewer,
+        mutes.c.target_account_id.in_(people),
+        sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > tx.now),
+    )
+    blocking = sa.exists().where(
+        blocks.c.account_id == viewer, blocks.c.target_account_id.in_(people)
+    )
+    blocked = sa.exists().where(
+        blocks.c.account_id.in_(people), blocks.c.target_account_id == viewer
+    )
+    return sa.not_(sa.or_(muted, blocking, blocked))
+
+
+def fan_out(tx: Tx, status_id: int) -> None:
+    """The status into every feed it belongs in: the few reached otherwise than by following
+    now, then the first batch of followers (which chains the next)."""
+    status = _status(tx, status_id)
+    if status is None:
+        return  # deleted before the job ran
+    found: dict[Feed, Reason] = {}
+
+    def add(feed: Feed, bits: int, account: int | None = None, tag: int | None = None) -> None:
+        found.setdefault(feed, Reason(0)).add(bits, account, tag)
+
+    author = status.account_id
+    if tx.scalar(sa.select(_maintained(HOME, sa.literal(author)))):
+        add((author, HOME), reasons.OWN)
+    if status.visibility in ("private", "direct"):
+        named = sa.select(mentions.c.account_id).where(
+            mentions.c.status_id == status.id,
+            mentions.c.private.is_(True),
+            _maintained(HOME, mentions.c.account_id),
+            _welcome(tx, status, mentions.c.account_id),
+        )
+        for viewer in tx.scalars(named):
+            add((viewer, HOME), reasons.MENTIONED)
+    if status.visibility in PUBLIC_VISIBILITIES and status.reblog_of_id is None:
+        tagged = (
+            sa.select(tag_follows.c.account_id, sa.func.min(tag_follows.c.tag_id).label("tag"))
+            .join(status_tags, status_tags.c.tag_id == tag_follows.c.tag_id)
+            .where(
+                status_tags.c.status_id == status.id,
+                _maintained(HOME, tag_follows.c.account_id),
+                _welcome(tx, status, tag_follows.c.account_id),
+            )
+            .group_by(tag_follows.c.account_id)
+        )
+        for row in tx.execute(tagged):
+            add((row.account_id, HOME), reasons.FOLLOWED_TAG, tag=row.tag)
+    if status.visibility != "direct":
+        listed = (
+            sa.select(lists.c.account_id, lists.c.id)
+            .join(list_accounts, list_accounts.c.list_id == lists.c.id)
+            .where(
+                list_accounts.c.account_id == author,
+                _maintained(lists.c.id, lists.c.account_id),
+                _welcome(tx, status, lists.c.account_id),
+            )
+        )
+        for row in tx.execute(listed):
+            add((row.account_id, row.id), reasons.IN_LIST, account=author)
+    write(tx, status.id, found)
+    _followers(tx, status, 0)
+
+
+def _followers(tx: Tx, status: sa.Row, after: int) -> None:
+    """One batch of the author's followers with a maintained home feed, from follow id
+    `after`; the next batch is a job of its own."""
+    if status.visibility == "direct":
+        return
+    batch = tx.settings.feed_fanout_batch
+    rows = tx.execute(
+        sa.select(follows.c.id, follows.c.account_id)
+        .where(
+            follows.c.target_account_id == status.account_id,
+            follows.c.id > after,
+            _maintained(HOME, follows.c.account_id),
+            _welcome(tx, status, follows.c.account_id),
+        )
+        .order_by(follows.c.id)
+        .limit(batch + 1)  # one more: is there a next batch?
+    ).all()
+    more = len(rows) > batch
+    rows = rows[:batch]
+    if not rows:
+        return
+    bits, via = (
+        (reasons.FOLLOWED_AUTHOR, None)
+        if status.reblog_of_id is None
+        else (reasons.BOOSTED_BY_FOLLOWED, status.account_id)
+    )
+    write(tx, status.id, {(r.account_id, HOME): Reason(bits, via) for r in rows})
+    if more:
+        enqueue(tx, MORE_JOB, {"status_id": status.id, "after": rows[-1].id})

@@ -1,0 +1,196 @@
+"""Home and list timelines read from materialized feeds (`core.feeds`), with the read-time
+query (`home_timeline`, `list_timeline`) as the fallback and the reference.
+
+A feed's entries are candidates: joined with their statuses they become the very
+`Candidate`s the read-time query would have found, and the same rules and refill loop
+(`fill_page`) decide the page. Each entry is checked against what holds now in the same
+statement (its author still followed, or still a list member; its hashtag still followed),
+so an entry a removal job has not reached yet is no candidate at all.
+
+The feed is complete down to its floor (`feed_states.floor_id`): a page that walks below it
+continues with the read-time query from the floor down, so paging never ends early. A feed
+not built yet is read the read-time way entirely, and the page asks for it to be built
+(`Slice.feed_request`, acted on by the edge with `feed_requested` in a write).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from pnyx.core.feeds import reasons
+from pnyx.core.feeds import rebuild as feed_rebuild
+from pnyx.core.feeds.entries import HOME, state
+from pnyx.core.lists import get as get_list
+from pnyx.core.paging import Page
+from pnyx.core.timelines.candidates import Candidate, Fetch, Slice, bounded, fill_page, ordered
+from pnyx.core.timelines.home_timeline import (
+    AUTHORED,
+    HOME_COLUMNS,
+    ORIGINAL,
+    home_candidates,
+    home_keep,
+    read_time_fetch,
+)
+from pnyx.core.timelines.list_timeline import list_fetch, list_keep
+from pnyx.db.engine import Tx
+from pnyx.db.tables import (
+    feed_entries,
+    follows,
+    list_accounts,
+    status_tags,
+    statuses,
+    tag_follows,
+)
+
+
+def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
+    """The viewer's home timeline page: from their feed when it is built, else read-time."""
+    feed = state(tx, viewer_id, HOME)
+    read = read_time_fetch(tx, viewer_id, page)
+    if feed is None:
+        found = fill_page(page, read, home_keep(tx, viewer_id), viewer_id)
+        found.feed_request = "build"
+        return found
+    fetch = _with_floor(
+        _entries_fetch(tx, viewer_id, HOME, page, feed.floor_id), read, feed.floor_id, page
+    )
+    found = fill_page(page, fetch, home_keep(tx, viewer_id), viewer_id)
+    found.feed_request = "seen" if feed.stale else None
+    return found
+
+
+def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
+    """The timeline of the viewer's list (NotFound if it is not theirs), as `home`."""
+    owned = get_list(tx, viewer_id, list_id)
+    keep = list_keep(tx, viewer_id, list_id, owned.replies_policy)
+    read = list_fetch(tx, list_id, page)
+    feed = state(tx, viewer_id, list_id)
+    if feed is None:
+        found = fill_page(page, read, keep, viewer_id)
+        found.feed_request = "build"
+        return found
+    fetch = _with_floor(
+        _entries_fetch(tx, viewer_id, list_id, page, feed.floor_id), read, feed.floor_id, page
+    )
+    found = fill_page(page, fetch, keep, viewer_id)
+    found.feed_request = "seen" if feed.stale else None
+    return found
+
+
+def feed_requested(tx: Tx, viewer_id: int, list_id: int, request: str | None) -> None:
+    """What a page asked for its feed (`Slice.feed_request`), in a write transaction."""
+    if request == "build":
+        feed_rebuild.request(tx, viewer_id, list_id)
+    elif request == "seen":
+        feed_rebuild.mark_seen(tx, viewer_id, list_id)
+
+
+def _with_floor(from_feed: Fetch, read: Fetch, floor: int, page: Page) -> Fetch:
+    """One walk over the feed's entries (ids >= floor) and, under the floor, the read-time
+    candidates: newest first, the entries then what is under them; oldest first (a min_id
+    page), what is under the floor then the entries."""
+
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
+        under = floor if max_id is None else min(max_id, floor)
+        reaches_under = floor > 0 and (min_id is None or min_id < floor - 1)
+        if page.since_id is not None and page.since_id >= floor - 1:
+            reaches_under = False
+        if page.ascending:
+            got = read(under, min_id, n) if reaches_under else []
+            if len(got) < n:
+                got += from_feed(max_id, min_id, n - len(got))
+            return got
+        got = [] if max_id is not None and max_id <= floor else from_feed(max_id, min_id, n)
+        if len(got) < n and reaches_under:
+            got += read(under, min_id, n - len(got))
+        return got
+
+    return fetch
+
+
+def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int) -> Fetch:
+    """The feed's entries at or above its floor, under a cursor, as candidates."""
+
+    def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
+        statement = _entries_statement(
+            list_id == HOME,
+            page.since_id is not None,
+            max_id is not None,
+            min_id is not None,
+            page.ascending,
+        )
+        params = {"viewer": viewer_id, "list_id": list_id, "n": n, "floor": floor}
+        for name, value in (("since_id", page.since_id), ("max_id", max_id), ("min_id", min_id)):
+            if value is not None:
+                params[name] = value
+        rows = tx.execute(statement, params).all()
+        found = home_candidates(rows)
+        for c, row in zip(found, rows, strict=True):
+            c.mentions_viewer = bool(row.mentioned)
+            c.followed_tag = bool(row.tagged)
+        return found
+
+    return fetch
+
+
+@lru_cache(maxsize=64)
+def _entries_statement(
+    home: bool, has_since: bool, has_max: bool, has_min: bool, asc: bool
+) -> sa.Select:
+    """A feed's entries joined with their statuses, checked against what holds now; built
+    once per shape of page."""
+
+    def param(name: str, present: bool) -> sa.BindParameter[int] | None:
+        return sa.bindparam(name, type_=sa.BigInteger) if present else None
+
+    viewer = sa.bindparam("viewer", type_=sa.BigInteger)
+    list_id = sa.bindparam("list_id", type_=sa.BigInteger)
+    bits = feed_entries.c.reasons
+    mentioned = bits.op("&")(reasons.MENTIONED) != 0
+    tagged = sa.and_(
+        bits.op("&")(reasons.FOLLOWED_TAG) != 0,
+        sa.exists().where(
+            status_tags.c.status_id == statuses.c.id,
+            tag_follows.c.tag_id == status_tags.c.tag_id,
+            tag_follows.c.account_id == viewer,
+        ),
+    )
+    if home:
+        belongs = sa.or_(
+            statuses.c.account_id == viewer,
+            sa.exists().where(
+                follows.c.account_id == viewer, follows.c.target_account_id == statuses.c.account_id
+            ),
+            mentioned,
+            tagged,
+        )
+        flags = (mentioned.label("mentioned"), tagged.label("tagged"))
+    else:
+        belongs = sa.exists().where(
+            list_accounts.c.list_id == list_id, list_accounts.c.account_id == statuses.c.account_id
+        )
+        flags = (sa.false().label("mentioned"), sa.false().label("tagged"))
+    query = (
+        sa.select(*HOME_COLUMNS, sa.literal(AUTHORED).label("addressed"), *flags)
+        .select_from(
+            feed_entries.join(statuses, statuses.c.id == feed_entries.c.status_id).outerjoin(
+                ORIGINAL, ORIGINAL.c.id == statuses.c.reblog_of_id
+            )
+        )
+        .where(
+            feed_entries.c.viewer_id == viewer,
+            feed_entries.c.list_id == list_id,
+            feed_entries.c.status_id >= sa.bindparam("floor", type_=sa.BigInteger),
+            belongs,
+        )
+    )
+    query = bounded(
+        query,
+        feed_entries.c.status_id,
+        param("max_id", has_max),
+        param("since_id", has_since),
+        param("min_id", has_min),
+    )
+    return ordered(query, feed_entries.c.status_id, asc, sa.bindparam("n", type_=sa.Integer))
