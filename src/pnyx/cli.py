@@ -360,7 +360,8 @@ def search_reindex(batch: int) -> None:
 
 @main.group()
 def feeds() -> None:
-    """Materialized home and list feeds."""
+    """Feeds: the materialized home and list feeds, and the models the open algorithms
+    rank by."""
 
 
 @feeds.command("rebuild")
@@ -422,11 +423,6 @@ def media_prune_command(dry_run: bool) -> None:
         click.echo(f"Removed {made} of {summary}: about {size // 1024} KiB.")
     finally:
         db.dispose()
-
-
-@main.group()
-def feeds() -> None:
-    """The open feed algorithms: fit the models their rankings read."""
 
 
 @feeds.command("fit-bridging")

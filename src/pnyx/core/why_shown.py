@@ -29,7 +29,8 @@ from pnyx.core import status_views, timelines
 from pnyx.core.algorithms import catalog, snapshots, why
 from pnyx.core.algorithms.terms import Ranked
 from pnyx.core.errors import NotFound
-from pnyx.core.feeds import provenance, reasons
+from pnyx.core.feeds import provenance
+from pnyx.core.feeds import reasons as bits_of
 from pnyx.core.feeds.entries import HOME
 from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
@@ -99,16 +100,12 @@ def home_parts(tx: Tx, viewer_id: int, status_ids: list[int]) -> dict[int, list[
         )
     }
     tag_ids = sorted({e.via_tag_id for e in entries.values() if e.via_tag_id is not None})
-    tag_names = (
-        dict(
-            tx.execute(
-                sa.select(tags.c.id, tags.c.name).where(in_ids(tags.c.id, "tags")),
-                {"tags": tag_ids},
-            ).tuples()
+    tag_names = {
+        r.id: r.name
+        for r in tx.execute(
+            sa.select(tags.c.id, tags.c.name).where(in_ids(tags.c.id, "tags")), {"tags": tag_ids}
         )
-        if tag_ids
-        else {}
-    )
+    }
 
     def person(account_id: int | None) -> dict[str, str]:
         if account_id is None:
@@ -122,16 +119,16 @@ def home_parts(tx: Tx, viewer_id: int, status_ids: list[int]) -> dict[int, list[
             out[sid] = []
             continue
         bits, found = entry.reasons, []
-        if bits & reasons.OWN:
+        if bits & bits_of.OWN:
             found.append({"source": "home", "kind": "own"})
-        if bits & reasons.FOLLOWED_AUTHOR:
+        if bits & bits_of.FOLLOWED_AUTHOR:
             found.append({"source": "home", "kind": "followed_author", **person(posts.get(sid))})
-        if bits & reasons.BOOSTED_BY_FOLLOWED:
+        if bits & bits_of.BOOSTED_BY_FOLLOWED:
             booster = entry.via_account_id or posts.get(sid)
             found.append({"source": "home", "kind": "boosted_by", **person(booster)})
-        if bits & reasons.MENTIONED and not bits & reasons.OWN:
+        if bits & bits_of.MENTIONED and not bits & bits_of.OWN:
             found.append({"source": "home", "kind": "mention"})
-        if bits & reasons.FOLLOWED_TAG:
+        if bits & bits_of.FOLLOWED_TAG:
             name = tag_names.get(entry.via_tag_id) if entry.via_tag_id is not None else None
             found.append({"source": "home", "kind": "followed_hashtag", "hashtag": name or ""})
         out[sid] = found
