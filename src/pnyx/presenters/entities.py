@@ -18,6 +18,7 @@ from pnyx.core import (
     status_views,
     visibility,
 )
+from pnyx.presenters import render_cache
 from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
@@ -198,13 +199,32 @@ def _pinnable(row, viewer_id: int) -> bool:
 
 
 def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
-    """An author's entity, rendered once per bundle however many of their posts it holds.
-    The same dict is shared: orjson serializes it as often as it appears."""
+    """An author's entity, rendered once per bundle however many of their posts it holds,
+    and reused from the process's cache while its row and extras read the same
+    (`presenters.render_cache`). The same dict is shared: orjson serializes it as often as
+    it appears, and nobody changes it."""
     cache = bundle.rendered_accounts
     rendered = cache.get(row.id)
     if rendered is None:
-        rendered = cache[row.id] = account(row, settings, bundle.account_extras)
+        extras = bundle.account_extras
+        rendered = cache[row.id] = render_cache.accounts.get(
+            row.id,
+            _account_fingerprint(row, extras, settings),
+            lambda: account(row, settings, extras),
+        )
     return rendered
+
+
+def _account_fingerprint(row, extras: AccountExtras, settings: Settings) -> tuple:
+    """Everything an Account entity is made of: its row, its role, the account it moved to
+    and that one's role, and the base URL of the default images."""
+    moved = extras.moved.get(row.id)
+    return (
+        settings.base_url,
+        tuple(row),
+        extras.roles.get(row.id),
+        (tuple(moved), extras.roles.get(moved.id)) if moved is not None else None,
+    )
 
 
 def media_attachment(row) -> dict:
@@ -334,17 +354,91 @@ def _quote_approval(bundle: StatusBundle, row) -> dict:
 def _status_body(
     bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
 ) -> dict:
+    """A Status entity: the part that is the same for every viewer (`_shared_part`, cached),
+    with what changes often or depends on the viewer laid over a copy of it."""
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
-    app = bundle.apps.get(row.application_id) if row.application_id else None
     p = bundle.polls.get(row.id)
-    data = {
+    data = _shared_part(bundle, row, settings).copy()
+    data["account"] = _bundle_account(bundle, author, settings)
+    data["reblogs_count"] = row.reblogs_count
+    data["favourites_count"] = row.favourites_count
+    data["replies_count"] = row.replies_count
+    data["quotes_count"] = bundle.quotes_count.get(row.id, 0)
+    if p is not None:
+        data["poll"] = poll(
+            p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p)
+        )
+    data["quote"] = _quote(bundle, row, settings, now, nested)
+    data["quote_approval"] = _quote_approval(bundle, row)
+    if viewer is not None:
+        data["favourited"] = row.id in bundle.favourited
+        data["reblogged"] = row.id in bundle.reblogged
+        data["muted"] = row.conversation_id in bundle.muted_conversations
+        data["bookmarked"] = row.id in bundle.bookmarked
+        if _pinnable(row, viewer):
+            data["pinned"] = row.id in bundle.pinned
+        data["filtered"] = [filter_result(m) for m in bundle.filter_matches.get(row.id, ())]
+    return data
+
+
+def _shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
+    """The viewer-independent part of a post's Status entity, from the process's cache while
+    what it is made of reads the same (`_status_fingerprint`), else built and stored."""
+    return render_cache.statuses.get(
+        row.id,
+        _status_fingerprint(bundle, row, settings),
+        lambda: _build_shared_part(bundle, row, settings),
+    )
+
+
+def _status_fingerprint(bundle: StatusBundle, row, settings: Settings) -> tuple:
+    """Every value `_build_shared_part` reads, as read in this request: the post's own
+    columns but its counts, and the rows of its media, application, mentions, tags, emojis,
+    card and the account the card credits."""
+    app = bundle.apps.get(row.application_id) if row.application_id else None
+    card = bundle.cards.get(row.id)
+    card_author = (
+        bundle.card_authors.get(card.author_account_id)
+        if card is not None and card.author_account_id
+        else None
+    )
+    return (
+        settings.base_url,
+        row.uri,
+        row.url,
+        row.created_at,
+        row.edited_at,
+        row.content,
+        row.visibility,
+        row.sensitive,
+        row.spoiler_text,
+        row.language,
+        row.in_reply_to_id,
+        row.in_reply_to_account_id,
+        [tuple(m) for m in bundle.media.get(row.id, ())],
+        tuple(app) if app is not None else None,
+        [tuple(m) for m in bundle.mentions.get(row.id, ())],
+        [tuple(t) for t in bundle.tags.get(row.id, ())],
+        [tuple(e) for e in status_views.emoji_rows_of(bundle, row)],
+        tuple(card) if card is not None else None,
+        _account_fingerprint(card_author, bundle.account_extras, settings)
+        if card_author is not None
+        else None,
+    )
+
+
+def _build_shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
+    """The Status entity's fields in Mastodon's order; those `_status_body` lays over it
+    per request hold placeholders here (so the order stays)."""
+    app = bundle.apps.get(row.application_id) if row.application_id else None
+    return {
         "id": str(row.id),
         "uri": row.uri,
         "url": row.url,
         "created_at": iso(row.created_at),
         "edited_at": iso(row.edited_at),
-        "account": _bundle_account(bundle, author, settings),
+        "account": None,
         "content": row.content,
         "visibility": row.visibility,
         "sensitive": row.sensitive,
@@ -365,35 +459,22 @@ def _status_body(
             for t in bundle.tags.get(row.id, ())
         ],
         "emojis": status_views.emojis_of(bundle, row),
-        "reblogs_count": row.reblogs_count,
-        "favourites_count": row.favourites_count,
-        "replies_count": row.replies_count,
-        "quotes_count": bundle.quotes_count.get(row.id, 0),
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "replies_count": 0,
+        "quotes_count": 0,
         "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id else None,
         "in_reply_to_account_id": (
             str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None
         ),
         "reblog": None,
-        "poll": (
-            poll(p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p))
-            if p is not None
-            else None
-        ),
+        "poll": None,
         "card": _card(bundle, row.id, settings),
         "language": row.language,
         "text": None,
-        "quote": _quote(bundle, row, settings, now, nested),
-        "quote_approval": _quote_approval(bundle, row),
+        "quote": None,
+        "quote_approval": None,
     }
-    if viewer is not None:
-        data["favourited"] = row.id in bundle.favourited
-        data["reblogged"] = row.id in bundle.reblogged
-        data["muted"] = row.conversation_id in bundle.muted_conversations
-        data["bookmarked"] = row.id in bundle.bookmarked
-        if _pinnable(row, viewer):
-            data["pinned"] = row.id in bundle.pinned
-        data["filtered"] = [filter_result(m) for m in bundle.filter_matches.get(row.id, ())]
-    return data
 
 
 def status(bundle: StatusBundle, status_id: int, settings: Settings, now: datetime) -> dict:
