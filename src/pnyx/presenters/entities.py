@@ -18,11 +18,11 @@ from pnyx.core import (
     status_views,
     visibility,
 )
-from pnyx.presenters import render_cache
 from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
+from pnyx.presenters import render_cache
 
 
 def iso(dt: datetime | None) -> str | None:
