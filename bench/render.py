@@ -9,6 +9,10 @@ rendering needs (`core.status_views.load`), turning rows into Mastodon entities
 (`api.entities.statuses`), and serializing the page with orjson, next to the standard
 library's json for comparison. No HTTP and no thread hop: that is what `timeline.py` adds.
 
+Each step is timed twice over the same users: the first read of each page (this process has
+not rendered its posts yet) and the second (their Status and Account JSON come from the
+process's cache, `presenters.render_cache`, checked against the rows read again).
+
 Then the same for the web UI's home page (`/home`), for the same users with a web session:
 the visitor lookup (session, unread count, instance overrides), the same page ids, load and
 entities, the compose form's values, and rendering `site/timeline.html` with Jinja.
@@ -57,18 +61,49 @@ def main(argv: list[str] | None = None) -> int:
         else timeline.postgres_url(args.postgres_url, size)
     )
     db = Database(Settings(domain=timeline.DOMAIN, database_url=url))
-    steps = {"token": [], "page ids": [], "load": [], "entities": [], "orjson": [], "json": []}
-    sizes = []
     tokens = manifest["tokens"]
-    for i in range(args.users + 20):  # the first 20 warm the caches and are not counted
+    first, sizes = api_steps(db, tokens, args.users)
+    second, _ = api_steps(db, tokens, args.users)  # the same pages again: rendered JSON cached
+    db.dispose()
+    print(f"{args.database}, {args.size}, {args.users} home pages "
+          f"({statistics.mean(n for n, _ in sizes):.1f} statuses, "
+          f"{statistics.mean(b for _, b in sizes) / 1024:.0f} KB of JSON on average)")  # fmt: skip
+    print()
+    print("| step | first read: median µs | p90 µs | cached: median µs | p90 µs |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for key in first:
+        label = key if key != "json" else "json (stdlib, for comparison; not used)"
+        cells = []
+        for steps in (first, second):
+            values = sorted(steps[key])
+            cells += [f"{statistics.median(values):.0f}", f"{values[int(len(values) * 0.9)]:.0f}"]
+        print(f"| {label} | {' | '.join(cells)} |")
+    totals = [
+        sum(statistics.median(v) for k, v in s.items() if k != "json") for s in (first, second)
+    ]
+    print(f"| total, orjson path | {totals[0]:.0f} | | {totals[1]:.0f} | |")
+    print()
+    html_steps(url, tokens, args.users)
+    print()
+    asgi_steps(url, tokens, args.users)
+    return 0
+
+
+def api_steps(db: Database, tokens: list[str], users: int) -> tuple[dict, list]:
+    """The API's home page for `users` users (after 20 more that warm up), step by step."""
+    steps: dict[str, list[float]] = {
+        "token": [], "page ids": [], "load": [], "entities": [], "orjson": [], "json": []
+    }  # fmt: skip
+    sizes = []
+    for i in range(users + 20):  # the first 20 warm the caches and are not counted
         with db.transaction(write=False) as tx:
             t0 = time.perf_counter()
             viewer = lookup_viewer(tx, tokens[i % len(tokens)])
             t1 = time.perf_counter()
             page = timelines.home(tx, viewer.account_id, Page())
-            ids = list(getattr(page, "ids", page))
+            ids = page.ids  # decided for this viewer already (CheckedIds), as the API does
             t2 = time.perf_counter()
-            bundle = status_views.load(tx, ids, viewer.account_id)
+            bundle = status_views.load(tx, ids, viewer.account_id, filter_context="home")
             t3 = time.perf_counter()
             items = entities.statuses(bundle, tx.settings, tx.now)
             t4 = time.perf_counter()
@@ -80,24 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         _record(steps, (t0, t1, t2, t3, t4, t5, t6))
         sizes.append((len(items), len(body)))
-    db.dispose()
-    print(f"{args.database}, {args.size}, {args.users} home pages "
-          f"({statistics.mean(n for n, _ in sizes):.1f} statuses, "
-          f"{statistics.mean(b for _, b in sizes) / 1024:.0f} KB of JSON on average)")  # fmt: skip
-    print()
-    print("| step | median µs | p90 µs |")
-    print("| --- | ---: | ---: |")
-    for key, values in steps.items():
-        values.sort()
-        label = key if key != "json" else "json (stdlib, for comparison; not used)"
-        print(
-            f"| {label} | {statistics.median(values):.0f} | {values[int(len(values) * 0.9)]:.0f} |"
-        )
-    total = sum(statistics.median(v) for k, v in steps.items() if k != "json")
-    print(f"| total, orjson path | {total:.0f} | |")
-    print()
-    html_steps(url, tokens, args.users)
-    return 0
+    return steps, sizes
 
 
 def _record(steps: dict[str, list[float]], marks: tuple[float, ...]) -> None:
@@ -152,6 +170,64 @@ def html_steps(url: str, tokens: list[str], users: int) -> None:
         print(f"| {key} | {statistics.median(values):.0f} | {values[int(len(values) * 0.9)]:.0f} |")
     total = sum(statistics.median(v) for v in steps.values())
     print(f"| total | {total:.0f} | |")
+
+
+def asgi_steps(url: str, tokens: list[str], users: int) -> None:
+    """Whole requests through the app (middleware, routing, the thread hop, the handler),
+    one at a time, in this process: a trivial endpoint without a database, the benchmark's
+    baseline, and the home timeline. What HTTP parsing adds is `timeline.py`'s to measure."""
+    import asyncio
+
+    from pnyx.app import create_app
+
+    settings = Settings(domain=timeline.DOMAIN, database_url=url, rate_limits=False)
+    app = create_app(settings, run_workers=False, migrate=False)
+
+    async def one(path: str, token: str) -> None:
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+            "headers": [(b"host", timeline.DOMAIN.encode()),
+                        (b"authorization", f"Bearer {token}".encode())],
+        }  # fmt: skip
+        status = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise SystemExit(f"{path} answered {status}")
+
+    async def run() -> list[tuple[str, float]]:
+        out = []
+        paths = ("/api/v1/streaming/health", timeline.BASELINE_CANDIDATES[0],
+                 "/api/v1/timelines/home")  # fmt: skip
+        for path in paths:
+            for i in range(20):
+                await one(path, tokens[i % len(tokens)])
+            times = []
+            for i in range(users):
+                t0 = time.perf_counter()
+                await one(path, tokens[i % len(tokens)])
+                times.append((time.perf_counter() - t0) * 1e6)
+            times.sort()
+            out.append((path, statistics.median(times)))
+        return out
+
+    results = asyncio.run(run())
+    app.state.db.dispose()
+    print(f"whole requests through the app in this process, one at a time, {users} each")
+    print()
+    print("| request | median µs |")
+    print("| --- | ---: |")
+    for path, median in results:
+        print(f"| GET {path} | {median:.0f} |")
 
 
 if __name__ == "__main__":

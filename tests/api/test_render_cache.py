@@ -8,7 +8,8 @@ import pytest
 
 import factories as f
 from images import png
-from pnyx.core import custom_emojis, preview_cards
+from pnyx.core import custom_emojis, preview_cards, status_views
+from pnyx.db import plain_rows
 from pnyx.presenters import render_cache
 
 
@@ -218,3 +219,35 @@ def test_the_cache_keeps_its_bound():
     assert len(cache) == 3
     assert cache.get(9, ("v", 9), lambda: {"id": "rebuilt"}) == {"id": 9}
     assert cache.get(9, ("v", "changed"), lambda: {"id": "rebuilt"}) == {"id": "rebuilt"}
+
+
+def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_user):
+    """`Tx.plain` (`pnyx.db.plain_rows.run`) runs the statements of `status_views` straight on
+    SQLite's driver: the same columns and values as SQLAlchemy's own execution, on posts with
+    everything (dates, JSON columns, booleans, ids bound as lists, values bound in the SQL)."""
+    viewers, ids = varied_statuses(client, store, make_user)
+    alice = viewers[0]
+
+    def work(tx):
+        rows = tx.plain(status_views._statements()["statuses"], {"ids": [int(i) for i in ids]})
+        everything = [r.id for r in rows] + [r.reblog_of_id for r in rows if r.reblog_of_id]
+        params = {
+            "ids": everything,
+            "viewer": alice.account_id,
+            "own": everything,
+            "convs": [r.conversation_id for r in rows if r.conversation_id],
+            "polls": [p.id for p in tx.plain(q["polls"], {"ids": everything})],
+        }
+        compared = 0
+        for name, statement in q.items():
+            authors = {"ids": list({r.account_id for r in rows})}
+            given = authors if name == "accounts" else params
+            lean = tx.plain(statement, given)
+            usual = plain_rows.plain(tx.execute(statement, given))
+            assert lean == usual, name
+            assert [r._fields for r in lean] == [r._fields for r in usual], name
+            compared += bool(lean)
+        return compared
+
+    q = status_views._statements()
+    assert store.run_sync(work, write=False) >= 8  # statements that found rows

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, CursorResult, Engine, Row
 from sqlalchemy.sql.base import Executable
 
 from pnyx.config import Settings
+from pnyx.db import plain_rows
 from pnyx.db.types import utcnow
 
 T = TypeVar("T")
@@ -133,6 +134,12 @@ class Tx:
 
     def rows(self, statement: Executable) -> list[Row]:
         return list(self.conn.execute(statement))
+
+    def plain(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The rows of a statement built once (kept, as `functools.cache` keeps them) as
+        named tuples, run the lean way on SQLite (`pnyx.db.plain_rows`): for the hot read
+        paths, which read their rows' columns by name many times."""
+        return plain_rows.run(self.conn, statement, params)
 
     @property
     def is_postgres(self) -> bool:
