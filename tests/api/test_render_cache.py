@@ -8,7 +8,15 @@ import pytest
 
 import factories as f
 from images import png
-from pnyx.core import custom_emojis, preview_cards, status_views
+from pnyx.core import (
+    account_extras,
+    custom_emojis,
+    filter_matching,
+    preview_cards,
+    status_views,
+    visibility,
+)
+from pnyx.core.oauth import tokens
 from pnyx.db import plain_rows
 from pnyx.presenters import render_cache
 
@@ -251,3 +259,45 @@ def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_
 
     q = status_views._statements()
     assert store.run_sync(work, write=False) >= 8  # statements that found rows
+
+
+def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, store, make_user):
+    """The token lookup, the page's roles (an expanding IN: SQLAlchemy runs it), the
+    viewer's filters (a date bound) and the visibility context, run both ways."""
+    alice = make_user("alice", role="admin")
+    bob = make_user("bob")
+    client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
+    client.post(
+        "/api/v2/filters",
+        json={"title": "f", "context": ["home"], "keywords_attributes": [{"keyword": "x"}]},
+        headers=alice.headers,
+    )
+    post = posted(client, bob, status="hi")
+    token = alice.headers["Authorization"].split()[1]
+    people = [alice.account_id, bob.account_id]
+    cases = [
+        (tokens._viewer_statement(), {"digest": tokens.digest(token)}),
+        (account_extras._roles_statement(), {"ids": people}),
+        (filter_matching._active_statement(), {"viewers": people}),
+        (
+            visibility._context_statement(),
+            {
+                "viewer": alice.account_id,
+                "a0": people,
+                "a1": people,
+                "s": [int(post["id"])],
+                "c": [int(post["id"])],
+            },
+        ),  # fmt: skip
+    ]
+
+    def work(tx):
+        found = 0
+        for statement, params in cases:
+            params = {"now": tx.now, **params}
+            lean = tx.plain(statement, params)
+            assert lean == plain_rows.plain(tx.execute(statement, params)), statement
+            found += bool(lean)
+        return found
+
+    assert store.run_sync(work, write=False) == len(cases)

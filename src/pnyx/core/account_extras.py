@@ -63,7 +63,7 @@ def load(tx: Tx, rows: Iterable[AccountRow], already: AccountExtras = EMPTY) -> 
     local |= {t.id for t in found.values() if t.domain is None and t.id not in already.ids}
     roles: dict[int, str] = {}
     if local:
-        roles = {i: role for i, role in tx.execute(_roles_statement(), {"ids": list(local)})}
+        roles = {i: role for i, role in tx.plain(_roles_statement(), {"ids": list(local)})}
     return AccountExtras(
         ids=already.ids | {r.id for r in wanted},
         roles={**already.roles, **roles},

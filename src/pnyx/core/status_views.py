@@ -214,7 +214,7 @@ def _load_quoted(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None
             bundle.statuses[row.id] = row
         asked = list(quoted_ids)
     counted = [sid for sid, row in bundle.statuses.items() if not row.reblog_of_id]
-    for quoted_id, count in tx.execute(q["quotes_count"], {"ids": counted}):
+    for quoted_id, count in tx.plain(q["quotes_count"], {"ids": counted}):
         bundle.quotes_count[quoted_id] = count
 
 
@@ -412,7 +412,7 @@ def load(
             _PINNED: bundle.pinned,
             _MUTED_CONVERSATION: bundle.muted_conversations,
         }
-        for kind, ref, extra in tx.execute(q["flags"], params):
+        for kind, ref, extra in tx.plain(q["flags"], params):
             if kind == _VOTED:
                 bundle.own_votes[ref].append(extra)
             else:

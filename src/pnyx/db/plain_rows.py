@@ -69,12 +69,16 @@ class Prepared:
 
 # (id of the statement, dialect) -> the statement (kept alive, so its id stays its own) and
 # how to run it.
-_prepared: dict[tuple[int, str], tuple[Executable, Prepared]] = {}
+_prepared: dict[tuple[int, str], tuple[Executable, Prepared | None]] = {}
 _lock = threading.Lock()
 
 
-def _prepare(statement: Executable, dialect: Dialect) -> Prepared:
+def _prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
+    """How to run `statement` on the driver, or None when its SQL is only complete at run time
+    (an expanding `IN`, literal-rendered values): SQLAlchemy runs those."""
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        return None
     names = tuple(compiled.positiontup or ())
     processors = compiled._bind_processors
     columns = compiled._result_columns
@@ -109,6 +113,8 @@ def run(conn: Connection, statement: Executable, params: Mapping[str, Any] | Non
             # a statement built per call by mistake from growing the dict for ever.
             if len(_prepared) < 1024:
                 _prepared[key] = (statement, prepared)
+    if prepared is None:
+        return plain(conn.execute(statement, params))
     given = params or {}
     defaults = prepared.defaults
     values = []
