@@ -16,13 +16,16 @@ counts, the poll's tallies, the quote's state) and everything that depends on th
 (their marks, filters, votes, quote approval) is never stored: it is laid over a copy of the
 stored part on every request (`presenters.entities`).
 
-Entries are plain dicts shared between requests: callers may replace keys of the top-level
-dict they are given (it is a copy) but must never change what is nested inside.
+Entries are plain dicts shared between requests and threads. Each Status entity handed out
+is a new top-level dict (a copy of the shared part with the rest laid over it), which its
+caller may change; what is nested in it (its Account, media, card, ...) is shared and must
+never be changed.
 
-Memory is bounded: each cache keeps its most recently used entries only (LRU), a few
-thousand statuses (~3 KB each) and accounts. A fresh process starts empty, so idle RSS is
-unchanged. The caches are shared by the process's threads, hence the lock (held for dict
-operations only, never while building).
+Memory is bounded: each cache keeps its most recently used entries only (LRU): 2,048
+statuses and 2,048 accounts, ~10 KB per status with its fingerprint's values and its
+author's entry (measured on bench/timeline.py's data), so ~20 MB at most once warm. A fresh
+process starts empty, so idle RSS is unchanged. The caches are shared by the process's
+threads, hence the lock (held for dict operations only, never while building).
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-# Bounds, in entries: a home page holds 20 statuses and their ~15 authors; a few thousand
-# cover the posts every active viewer of a busy instance is reading now.
-STATUS_ENTRIES = 8192
-ACCOUNT_ENTRIES = 8192
+# Bounds, in entries: a home page holds 20 statuses and their ~15 authors; a couple of
+# thousand cover the posts the active viewers of an instance are reading now.
+STATUS_ENTRIES = 2048
+ACCOUNT_ENTRIES = 2048
 
 
 class RenderCache:
