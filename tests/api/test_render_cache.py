@@ -5,6 +5,7 @@ read; one viewer's marks never reach another."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 import factories as f
 from images import png
@@ -18,6 +19,7 @@ from pnyx.core import (
 )
 from pnyx.core.oauth import tokens
 from pnyx.db import plain_rows
+from pnyx.db.tables import users
 from pnyx.presenters import render_cache
 
 
@@ -262,8 +264,9 @@ def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_
 
 
 def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, store, make_user):
-    """The token lookup, the page's roles (an expanding IN: SQLAlchemy runs it), the
-    viewer's filters (a date bound) and the visibility context, run both ways."""
+    """The token lookup, the page's roles, the viewer's filters (a date bound), the
+    visibility context, and a statement with an expanding IN (which SQLAlchemy runs), run
+    both ways."""
     alice = make_user("alice", role="admin")
     bob = make_user("bob")
     client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
@@ -278,6 +281,7 @@ def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, 
     cases = [
         (tokens._viewer_statement(), {"digest": tokens.digest(token)}),
         (account_extras._roles_statement(), {"ids": people}),
+        (sa.select(users.c.account_id).where(users.c.role.in_(["admin", "user"])), {}),
         (filter_matching._active_statement(), {"viewers": people}),
         (
             visibility._context_statement(),

@@ -43,8 +43,10 @@ EMPTY = AccountExtras()
 def _roles_statement() -> Executable:
     """Built once: on every page of statuses, building it would cost more than running it
     (see `core.status_views`)."""
+    # The roles as plain comparisons, not `IN (...)`: SQLAlchemy renders an IN list again at
+    # every run, and the statement could not be run lean (`pnyx.db.plain_rows`).
     return sa.select(users.c.account_id, users.c.role).where(
-        in_ids(users.c.account_id, "ids"), users.c.role.in_(STAFF_ROLES)
+        in_ids(users.c.account_id, "ids"), sa.or_(*(users.c.role == r for r in STAFF_ROLES))
     )
 
 
