@@ -6,6 +6,7 @@ Settings with overrides instead of patching globals.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import ssl
@@ -137,8 +138,9 @@ class Settings:
             return self.scheme
         return "http" if _is_ip_or_localhost(self.domain) else "https"
 
-    @property
+    @functools.cached_property
     def base_url(self) -> str:
+        # Computed once (settings are frozen): every rendered status and account asks for it.
         return f"{self.effective_scheme}://{self.domain}"
 
     @property

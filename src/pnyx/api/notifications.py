@@ -12,7 +12,7 @@ from pnyx.api.timelines import no_nul_list
 from pnyx.core import notification_groups, notification_queries
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
-from pnyx.presenters import entities
+from pnyx.presenters import entities, notification_entities
 
 
 def _filters(params: Params) -> dict:
@@ -26,7 +26,7 @@ def _filters(params: Params) -> dict:
 
 def _render(tx, found: notification_queries.NotificationPage) -> list[dict]:
     return [
-        entities.notification(
+        notification_entities.notification(
             row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now, found
         )
         for row in found.rows
@@ -144,7 +144,9 @@ async def grouped_index(request: Request):
             limit=page.limit,
             **filters,
         )
-        return entities.grouped_notifications(found, tx.settings, tx.now), found.cursor_ids
+        return notification_entities.grouped_notifications(
+            found, tx.settings, tx.now
+        ), found.cursor_ids
 
     body, cursors = await database(request).read(work)
     if params.str("expand_accounts") == "partial_avatars":
@@ -160,7 +162,7 @@ async def grouped_show(request: Request):
         found = notification_groups.get_group(tx, viewer.account_id, key)
         if found is None:
             raise NotFound()
-        return entities.grouped_notifications(found, tx.settings, tx.now)
+        return notification_entities.grouped_notifications(found, tx.settings, tx.now)
 
     return JSON(await database(request).read(work))
 

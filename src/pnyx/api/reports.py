@@ -10,7 +10,7 @@ from pnyx.api.http import JSON, database, read_params, unprocessable
 from pnyx.core import accounts as core_accounts
 from pnyx.core import reports as core
 from pnyx.db.ids import parse_id
-from pnyx.presenters import entities, shown_accounts
+from pnyx.presenters import notification_entities, shown_accounts
 
 
 def _ids(values: list[str], name: str) -> list[int]:
@@ -42,7 +42,7 @@ async def create(request: Request) -> JSON:
         report_id = core.file_report(tx, viewer.account_id, data)
         row = core.get_own(tx, viewer.account_id, report_id)
         target = core_accounts.get(tx, row.target_account_id)
-        return entities.report(row, shown_accounts.one(tx, target))
+        return notification_entities.report(row, shown_accounts.one(tx, target))
 
     return JSON(await database(request).write(work))
 

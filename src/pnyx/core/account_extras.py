@@ -43,8 +43,10 @@ EMPTY = AccountExtras()
 def _roles_statement() -> Executable:
     """Built once: on every page of statuses, building it would cost more than running it
     (see `core.status_views`)."""
+    # The roles as plain comparisons, not `IN (...)`: SQLAlchemy renders an IN list again at
+    # every run, and the statement could not be run lean (`pnyx.db.plain_rows`).
     return sa.select(users.c.account_id, users.c.role).where(
-        in_ids(users.c.account_id, "ids"), users.c.role.in_(STAFF_ROLES)
+        in_ids(users.c.account_id, "ids"), sa.or_(*(users.c.role == r for r in STAFF_ROLES))
     )
 
 
@@ -63,7 +65,7 @@ def load(tx: Tx, rows: Iterable[AccountRow], already: AccountExtras = EMPTY) -> 
     local |= {t.id for t in found.values() if t.domain is None and t.id not in already.ids}
     roles: dict[int, str] = {}
     if local:
-        roles = {i: role for i, role in tx.execute(_roles_statement(), {"ids": list(local)})}
+        roles = {i: role for i, role in tx.plain(_roles_statement(), {"ids": list(local)})}
     return AccountExtras(
         ids=already.ids | {r.id for r in wanted},
         roles={**already.roles, **roles},

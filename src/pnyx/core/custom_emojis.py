@@ -19,6 +19,7 @@ hold no transaction, and renewed when the profile or one of its emojis changes
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections import defaultdict
@@ -75,11 +76,27 @@ def shortcodes_in(*texts: str | None) -> set[str]:
     different ones, so that a post made of shortcodes cannot make its lookup huge."""
     found: dict[str, None] = {}
     for text in texts:
-        for m in IN_TEXT.finditer(text or ""):
-            found[m.group(1)] = None
+        if not text or text.count(":") < 2:
+            continue
+        for code in _codes_in(text):
+            found[code] = None
             if len(found) >= MAX_PER_TEXT:
                 return set(found)
     return set(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _codes_in(text: str) -> tuple[str, ...]:
+    """The first MAX_PER_TEXT different shortcodes of one text, in order. Remembered for the
+    texts seen last: every page of statuses scans its posts' texts again, and the same posts
+    are on many pages (`shortcodes_in` takes as many of these as it needs, so its answer is
+    the same as scanning all texts at once)."""
+    found: dict[str, None] = {}
+    for m in IN_TEXT.finditer(text):
+        found[m.group(1)] = None
+        if len(found) >= MAX_PER_TEXT:
+            break
+    return tuple(found)
 
 
 def uri_of(settings: Settings, row: Any) -> str:

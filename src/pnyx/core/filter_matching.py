@@ -134,7 +134,7 @@ def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilte
     found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
     if not viewers:
         return {}
-    rows = tx.execute(_active_statement(), {"viewers": viewers, "now": tx.now})
+    rows = tx.plain(_active_statement(), {"viewers": viewers, "now": tx.now})
     for r in rows:
         head, patterns, status_ids = found[r.account_id].setdefault(r.id, (r, [], set()))
         if r.keyword is not None:

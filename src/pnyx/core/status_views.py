@@ -189,12 +189,12 @@ def _load_rows(
     tx: Tx, q: dict[str, Executable], bundle: StatusBundle, status_ids: list[int]
 ) -> None:
     """The statuses and the originals of the boosts among them."""
-    rows = list(tx.execute(q["statuses"], {"ids": list(status_ids)}))
+    rows = tx.plain(q["statuses"], {"ids": list(status_ids)})
     for row in rows:
         bundle.statuses[row.id] = row
     boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id} - bundle.statuses.keys()
     if boosted_ids:
-        for row in tx.execute(q["statuses"], {"ids": list(boosted_ids)}):
+        for row in tx.plain(q["statuses"], {"ids": list(boosted_ids)}):
             bundle.statuses[row.id] = row
 
 
@@ -203,18 +203,18 @@ def _load_quoted(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -> None
     own quote as a ShallowQuote, whose state needs its quoted post too (two levels)."""
     asked = list(bundle.statuses)
     for _level in range(2):
-        for quote in tx.execute(q["quotes"], {"ids": asked}):
+        for quote in tx.plain(q["quotes"], {"ids": asked}):
             bundle.quotes[quote.status_id] = quote
         quoted_ids = {
             quote.quoted_status_id for quote in bundle.quotes.values() if quote.quoted_status_id
         } - bundle.statuses.keys()
         if not quoted_ids:
             break
-        for row in tx.execute(q["statuses"], {"ids": list(quoted_ids)}):
+        for row in tx.plain(q["statuses"], {"ids": list(quoted_ids)}):
             bundle.statuses[row.id] = row
         asked = list(quoted_ids)
     counted = [sid for sid, row in bundle.statuses.items() if not row.reblog_of_id]
-    for quoted_id, count in tx.execute(q["quotes_count"], {"ids": counted}):
+    for quoted_id, count in tx.plain(q["quotes_count"], {"ids": counted}):
         bundle.quotes_count[quoted_id] = count
 
 
@@ -362,27 +362,27 @@ def load(
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
 
-    for m in tx.execute(q["mentions"], {"ids": all_ids}):
+    for m in tx.plain(q["mentions"], {"ids": all_ids}):
         bundle.mentions[m.status_id].append(m)
-    for t in tx.execute(q["tags"], {"ids": all_ids}):
+    for t in tx.plain(q["tags"], {"ids": all_ids}):
         bundle.tags[t.status_id].append(t)
-    for a in tx.execute(q["accounts"], {"ids": list(author_ids)}):
+    for a in tx.plain(q["accounts"], {"ids": list(author_ids)}):
         bundle.accounts[a.id] = a
     bundle.account_extras = account_extras.load(tx, bundle.accounts.values())
     with_media = [r.id for r in all_rows if r.has_media]
     if with_media:
-        for m in tx.execute(q["media"], {"ids": with_media}):
+        for m in tx.plain(q["media"], {"ids": with_media}):
             bundle.media[m.status_id].append(m)
     card_ids = [r.id for r in all_rows if not r.has_media and r.reblog_of_id is None]
     if card_ids:
-        for c in tx.execute(q["cards"], {"ids": card_ids}):
+        for c in tx.plain(q["cards"], {"ids": card_ids}):
             bundle.cards[c.status_id] = c
         _load_card_authors(tx, q, bundle)
         if bundle.card_authors:  # shown as Account entities too (with their roles and moves)
             bundle.account_extras = account_extras.load(
                 tx, bundle.card_authors.values(), bundle.account_extras
             )
-    poll_rows = list(tx.execute(q["polls"], {"ids": all_ids}))
+    poll_rows = tx.plain(q["polls"], {"ids": all_ids})
     for p in poll_rows:
         bundle.polls[p.status_id] = p
     _load_emojis(tx, bundle)
@@ -395,7 +395,7 @@ def load(
     _decide_quotes(tx, bundle)
     app_ids = {r.application_id for r in all_rows if r.application_id}
     if app_ids:
-        for app in tx.execute(q["apps"], {"ids": list(app_ids)}):
+        for app in tx.plain(q["apps"], {"ids": list(app_ids)}):
             bundle.apps[app.id] = app
     if viewer_id is not None:
         params = {
@@ -412,7 +412,7 @@ def load(
             _PINNED: bundle.pinned,
             _MUTED_CONVERSATION: bundle.muted_conversations,
         }
-        for kind, ref, extra in tx.execute(q["flags"], params):
+        for kind, ref, extra in tx.plain(q["flags"], params):
             if kind == _VOTED:
                 bundle.own_votes[ref].append(extra)
             else:
@@ -433,7 +433,7 @@ def _load_card_authors(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -
     missing = [i for i in wanted if i not in bundle.accounts]
     found = {i: bundle.accounts[i] for i in wanted if i in bundle.accounts}
     if missing:
-        found.update((a.id, a) for a in tx.execute(q["accounts"], {"ids": missing}))
+        found.update((a.id, a) for a in tx.plain(q["accounts"], {"ids": missing}))
     bundle.card_authors = found
 
 

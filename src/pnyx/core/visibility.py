@@ -403,7 +403,7 @@ def load_context(
         ctx.muted_conversations,
         ctx.domain_blocked,
     )
-    for kind, ref in tx.execute(_context_statement(), params):
+    for kind, ref in tx.plain(_context_statement(), params):
         buckets[kind].add(ref)
     return ctx
 

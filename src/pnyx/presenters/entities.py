@@ -12,7 +12,6 @@ from datetime import datetime
 from pnyx.config import Settings
 from pnyx.core import (
     custom_emojis,
-    notification_groups,
     preview_cards,
     quotes,
     status_views,
@@ -22,6 +21,7 @@ from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
 from pnyx.core.status_views import StatusBundle
+from pnyx.presenters import render_cache
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -198,13 +198,32 @@ def _pinnable(row, viewer_id: int) -> bool:
 
 
 def _bundle_account(bundle: StatusBundle, row, settings: Settings) -> dict:
-    """An author's entity, rendered once per bundle however many of their posts it holds.
-    The same dict is shared: orjson serializes it as often as it appears."""
+    """An author's entity, rendered once per bundle however many of their posts it holds,
+    and reused from the process's cache while its row and extras read the same
+    (`presenters.render_cache`). The same dict is shared: orjson serializes it as often as
+    it appears, and nobody changes it."""
     cache = bundle.rendered_accounts
     rendered = cache.get(row.id)
     if rendered is None:
-        rendered = cache[row.id] = account(row, settings, bundle.account_extras)
+        extras = bundle.account_extras
+        rendered = cache[row.id] = render_cache.accounts.get(
+            row.id,
+            _account_fingerprint(row, extras, settings),
+            lambda: account(row, settings, extras),
+        )
     return rendered
+
+
+def _account_fingerprint(row, extras: AccountExtras, settings: Settings) -> tuple:
+    """Everything an Account entity is made of: its row, its role, the account it moved to
+    and that one's role, and the base URL of the default images."""
+    moved = extras.moved.get(row.id)
+    return (
+        settings.base_url,
+        tuple(row),
+        extras.roles.get(row.id),
+        (tuple(moved), extras.roles.get(moved.id)) if moved is not None else None,
+    )
 
 
 def media_attachment(row) -> dict:
@@ -323,28 +342,115 @@ def _quote(bundle: StatusBundle, row, settings: Settings, now: datetime, nested:
 
 
 def _quote_approval(bundle: StatusBundle, row) -> dict:
-    approval = quotes.approval(row, bundle.viewer_id, row.account_id in bundle.following)
-    return {
-        "automatic": list(approval.automatic),
-        "manual": list(approval.manual),
-        "current_user": approval.current_user,
-    }
+    """The `quote_approval` entity, shared by every post and viewer it reads the same for:
+    `quotes.approval` depends only on the values of the key below (a test checks it against
+    every combination), and a page asks for it once per post."""
+    viewer = bundle.viewer_id
+    follows = row.account_id in bundle.following
+    key = (
+        row.visibility,
+        row.quote_policy,
+        row.local,
+        viewer is None,
+        row.account_id == viewer,
+        follows,
+    )
+    shown = _APPROVALS.get(key)
+    if shown is None:
+        approval = quotes.approval(row, viewer, follows)
+        shown = {
+            "automatic": list(approval.automatic),
+            "manual": list(approval.manual),
+            "current_user": approval.current_user,
+        }
+        if len(_APPROVALS) < 1024:  # remote servers may send any policy: keep it bounded
+            _APPROVALS[key] = shown
+    return shown
+
+
+_APPROVALS: dict[tuple, dict] = {}
 
 
 def _status_body(
     bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
 ) -> dict:
+    """A Status entity: the part that is the same for every viewer (`_shared_part`, cached),
+    with what changes often or depends on the viewer laid over a copy of it."""
     author = bundle.accounts[row.account_id]
     viewer = bundle.viewer_id
-    app = bundle.apps.get(row.application_id) if row.application_id else None
     p = bundle.polls.get(row.id)
-    data = {
+    data = _shared_part(bundle, row, settings).copy()
+    data["account"] = _bundle_account(bundle, author, settings)
+    data["reblogs_count"] = row.reblogs_count
+    data["favourites_count"] = row.favourites_count
+    data["replies_count"] = row.replies_count
+    data["quotes_count"] = bundle.quotes_count.get(row.id, 0)
+    if p is not None:
+        data["poll"] = poll(
+            p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p)
+        )
+    data["quote"] = _quote(bundle, row, settings, now, nested)
+    data["quote_approval"] = _quote_approval(bundle, row)
+    if viewer is not None:
+        data["favourited"] = row.id in bundle.favourited
+        data["reblogged"] = row.id in bundle.reblogged
+        data["muted"] = row.conversation_id in bundle.muted_conversations
+        data["bookmarked"] = row.id in bundle.bookmarked
+        if _pinnable(row, viewer):
+            data["pinned"] = row.id in bundle.pinned
+        data["filtered"] = [filter_result(m) for m in bundle.filter_matches.get(row.id, ())]
+    return data
+
+
+def _shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
+    """The viewer-independent part of a post's Status entity, from the process's cache while
+    what it is made of reads the same (`_status_fingerprint`), else built and stored."""
+    return render_cache.statuses.get(
+        row.id,
+        _status_fingerprint(bundle, row, settings),
+        lambda: _build_shared_part(bundle, row, settings),
+    )
+
+
+def _status_fingerprint(bundle: StatusBundle, row, settings: Settings) -> tuple:
+    """Every value `_build_shared_part` reads, as read in this request: the post's row, and
+    the rows of its media, application, mentions, tags, emojis, card and the account the card
+    credits."""
+    app = bundle.apps.get(row.application_id) if row.application_id else None
+    card = bundle.cards.get(row.id)
+    card_author = (
+        bundle.card_authors.get(card.author_account_id)
+        if card is not None and card.author_account_id
+        else None
+    )
+    return (
+        settings.base_url,
+        # The whole row: a tuple is made in C, where reading a dozen columns by name is not.
+        # So a new count builds the part again too: rare next to reads, and never wrong.
+        tuple(row),
+        [tuple(m) for m in bundle.media.get(row.id, ())],
+        tuple(app) if app is not None else None,
+        [tuple(m) for m in bundle.mentions.get(row.id, ())],
+        [tuple(t) for t in bundle.tags.get(row.id, ())],
+        [tuple(e) for e in status_views.emoji_rows_of(bundle, row)],
+        tuple(card) if card is not None else None,
+        _account_fingerprint(card_author, bundle.account_extras, settings)
+        if card_author is not None
+        else None,
+    )
+
+
+def _build_shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
+    """The Status entity's fields in Mastodon's order; those `_status_body` lays over it
+    per request hold placeholders here (so the order stays)."""
+    app = bundle.apps.get(row.application_id) if row.application_id else None
+    return {
         "id": str(row.id),
         "uri": row.uri,
         "url": row.url,
         "created_at": iso(row.created_at),
         "edited_at": iso(row.edited_at),
-        "account": _bundle_account(bundle, author, settings),
+        "account": None,
         "content": row.content,
         "visibility": row.visibility,
         "sensitive": row.sensitive,
@@ -365,35 +471,22 @@ def _status_body(
             for t in bundle.tags.get(row.id, ())
         ],
         "emojis": status_views.emojis_of(bundle, row),
-        "reblogs_count": row.reblogs_count,
-        "favourites_count": row.favourites_count,
-        "replies_count": row.replies_count,
-        "quotes_count": bundle.quotes_count.get(row.id, 0),
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "replies_count": 0,
+        "quotes_count": 0,
         "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id else None,
         "in_reply_to_account_id": (
             str(row.in_reply_to_account_id) if row.in_reply_to_account_id else None
         ),
         "reblog": None,
-        "poll": (
-            poll(p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p))
-            if p is not None
-            else None
-        ),
+        "poll": None,
         "card": _card(bundle, row.id, settings),
         "language": row.language,
         "text": None,
-        "quote": _quote(bundle, row, settings, now, nested),
-        "quote_approval": _quote_approval(bundle, row),
+        "quote": None,
+        "quote_approval": None,
     }
-    if viewer is not None:
-        data["favourited"] = row.id in bundle.favourited
-        data["reblogged"] = row.id in bundle.reblogged
-        data["muted"] = row.conversation_id in bundle.muted_conversations
-        data["bookmarked"] = row.id in bundle.bookmarked
-        if _pinnable(row, viewer):
-            data["pinned"] = row.id in bundle.pinned
-        data["filtered"] = [filter_result(m) for m in bundle.filter_matches.get(row.id, ())]
-    return data
 
 
 def status(bundle: StatusBundle, status_id: int, settings: Settings, now: datetime) -> dict:
@@ -438,136 +531,4 @@ def relationship(rel) -> dict:
         "domain_blocking": rel.domain_blocking,
         "endorsed": rel.endorsed,
         "note": rel.note,
-    }
-
-
-# Notifications whose entity carries the status they are about (Mastodon omits the key for the
-# others, such as follow).
-STATUS_NOTIFICATION_TYPES = frozenset(
-    ("mention", "status", "reblog", "favourite", "poll", "update", "quote", "quoted_update")
-)
-
-
-def notification(
-    row, from_account, bundle: StatusBundle, settings: Settings, now: datetime, page=None
-):
-    """A Notification entity; `bundle` holds the status rendered for the recipient, `page`
-    (a NotificationPage) the report and its target account of an admin.report."""
-    data = {
-        "id": str(row.id),
-        "type": row.type,
-        "created_at": iso(row.created_at),
-        "group_key": notification_groups.group_key(row),
-        "account": account(from_account, settings, page.extras if page else bundle.account_extras),
-    }
-    if row.type in STATUS_NOTIFICATION_TYPES:
-        data["status"] = (
-            status(bundle, row.status_id, settings, now)
-            if row.status_id in bundle.visible
-            else None
-        )
-    if page is not None:
-        data.update(_attached(row, page, settings))
-    return data
-
-
-def _attached(row, page, settings: Settings) -> dict:
-    """What a notification of the instance's carries besides its account: an admin.report's
-    Report, a moderation_warning's AccountWarning, a severed_relationships' event."""
-    if row.type == "admin.report" and row.report_id in page.reports:
-        reported = page.reports[row.report_id]
-        target = page.accounts.get(reported.target_account_id)
-        shown = account(target, settings, page.extras) if target else None
-        return {"report": report(reported, shown)}
-    if row.type == "moderation_warning" and row.account_warning_id in page.warnings:
-        warning = page.warnings[row.account_warning_id]
-        target = page.accounts.get(warning.target_account_id)
-        return {"moderation_warning": account_warning(warning, target, settings, page.extras)}
-    if row.type == "severed_relationships" and row.severance_id in page.severances:
-        return {"event": severance_event(page.severances[row.severance_id])}
-    return {}
-
-
-def account_warning(row, target, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> dict:
-    """Mastodon's AccountWarning, as its owner sees it (Pnyx has no appeals: `appeal` null)."""
-    return {
-        "id": str(row.id),
-        "action": row.action,
-        "text": row.text,
-        "status_ids": [str(i) for i in row.status_ids] if row.status_ids else None,
-        "target_account": account(target, settings, extras) if target is not None else None,
-        "appeal": None,
-        "created_at": iso(row.created_at),
-    }
-
-
-def severance_event(row) -> dict:
-    """Mastodon's RelationshipSeveranceEvent, with what one person lost by it."""
-    return {
-        "id": str(row.id),
-        "type": row.type,
-        "purged": row.purged,
-        "target_name": row.target_name,
-        "followers_count": row.followers_count,
-        "following_count": row.following_count,
-        "created_at": iso(row.created_at),
-    }
-
-
-def grouped_notifications(page: notification_groups.GroupPage, settings: Settings, now: datetime):
-    """Mastodon's GroupedNotificationsResults: the groups, and once each the accounts they
-    sample and the statuses they are about (rendered for the recipient)."""
-    found = page.found
-    groups, account_ids, status_ids = [], {}, {}
-    for group in page.groups:
-        entity = notification_group(group, found, settings)
-        groups.append(entity)
-        for account_id in group.sample_account_ids:
-            account_ids.setdefault(account_id, None)
-        if "status_id" in entity:
-            status_ids.setdefault(group.newest.status_id, None)
-    return {
-        "accounts": [
-            account(found.accounts[i], settings, found.extras)
-            for i in account_ids
-            if i in found.accounts
-        ],
-        "statuses": [status(found.bundle, i, settings, now) for i in status_ids],
-        "notification_groups": groups,
-    }
-
-
-def notification_group(group: notification_groups.Group, found, settings: Settings) -> dict:
-    """Mastodon's NotificationGroup (4.3)."""
-    newest = group.newest
-    ids = [r.id for r in group.rows]
-    data = {
-        "group_key": group.key,
-        "notifications_count": len(group.rows),
-        "type": newest.type,
-        "most_recent_notification_id": str(newest.id),
-        "page_min_id": str(min(ids)),
-        "page_max_id": str(max(ids)),
-        "latest_page_notification_at": iso(newest.created_at),
-        "sample_account_ids": [str(i) for i in group.sample_account_ids if i in found.accounts],
-    }
-    if newest.type in STATUS_NOTIFICATION_TYPES and newest.status_id in found.bundle.visible:
-        data["status_id"] = str(newest.status_id)
-    data.update(_attached(newest, found, settings))
-    return data
-
-
-def report(row, target_account: dict) -> dict:
-    """Mastodon's Report, as its reporter sees it."""
-    return {
-        "id": str(row.id),
-        "action_taken": row.resolved_at is not None,
-        "action_taken_at": iso(row.resolved_at) if row.resolved_at else None,
-        "category": row.category,
-        "comment": row.comment,
-        "forwarded": bool(row.forwarded),
-        "created_at": iso(row.created_at),
-        "status_ids": [str(i) for i in (row.status_ids or [])] or None,
-        "rule_ids": [str(i) for i in (row.rule_ids or [])] or None,
-        "target_account": target_account,
     }

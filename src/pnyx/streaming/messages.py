@@ -34,7 +34,7 @@ from pnyx.core.errors import NotFound
 from pnyx.core.stream_audience import StreamKey, Viewer
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts
-from pnyx.presenters import entities
+from pnyx.presenters import entities, notification_entities
 from pnyx.presenters.announcements import announcement, reaction
 from pnyx.streaming import signals
 
@@ -211,7 +211,9 @@ def _notification(
     author = found.accounts.get(row.from_account_id)
     if author is None:
         return []
-    entity = entities.notification(row, author, found.bundle, tx.settings, tx.now, found)
+    entity = notification_entities.notification(
+        row, author, found.bundle, tx.settings, tx.now, found
+    )
     payload = _dump(entity)
     return [Delivery(key, recipient, "notification", payload) for key in keys]
 

@@ -21,7 +21,7 @@ from pnyx.core import relationships as graph
 from pnyx.core.errors import CoreError
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database
-from pnyx.presenters import entities
+from pnyx.presenters import entities, notification_entities
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other, visitor
 
 PAGE_SIZE = 20
@@ -32,7 +32,7 @@ SIGN_IN = "/auth/sign_in"
 def _rendered(tx, found: notification_queries.NotificationPage) -> list[dict]:
     """Notification entities exactly as GET /api/v1/notifications builds them."""
     return [
-        entities.notification(
+        notification_entities.notification(
             row, found.accounts[row.from_account_id], found.bundle, tx.settings, tx.now, found
         )
         for row in found.rows

@@ -111,7 +111,8 @@ def lookup_viewer(tx: Tx, token: str | None) -> Viewer | None:
     (suspended, or a sign-up not yet approved or confirmed)."""
     if not token or len(token) > 512:
         return None
-    row = tx.execute(_viewer_statement(), {"digest": digest(token)}).first()
+    found = tx.plain(_viewer_statement(), {"digest": digest(token)})
+    row = found[0] if found else None
     if row is None or row.revoked_at is not None:
         return None
     if row.user_id is not None and (
