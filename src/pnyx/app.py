@@ -131,6 +131,7 @@ def _web_modules() -> list:
     from pnyx.web import admin as web_admin
     from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import auth as web_auth
+    from pnyx.web import explore as web_explore
     from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
     from pnyx.web import live as web_live
@@ -147,6 +148,7 @@ def _web_modules() -> list:
         web_about,
         web_feeds,
         web_feed_pages,
+        web_explore,
         web_auth,
         web_settings,
         web_admin,

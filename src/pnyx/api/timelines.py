@@ -12,8 +12,8 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import database, not_found, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.api.trends import trends_cache
 from pnyx.core import status_views, timelines, trends
+from pnyx.edges.http import trends_cache
 from pnyx.presenters import entities
 
 

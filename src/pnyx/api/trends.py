@@ -17,6 +17,7 @@ from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, database, path_id, read_params
 from pnyx.core import (
     account_extras,
+    discovery_about,
     hashtags,
     preview_cards,
     status_views,
@@ -24,17 +25,11 @@ from pnyx.core import (
     trends,
 )
 from pnyx.core import accounts as core_accounts
+from pnyx.edges.http import trends_cache
 from pnyx.presenters import collections, entities, shown_accounts
 
 # Mastodon 4.3's v2 `source`, from the sources it replaces.
 LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}
-
-
-def trends_cache(request: Request) -> trends.Cache:
-    state = request.app.state
-    if getattr(state, "trends_cache", None) is None:
-        state.trends_cache = trends.Cache()
-    return state.trends_cache
 
 
 def _window(params, default: int, maximum: int) -> tuple[int, int]:
@@ -155,11 +150,27 @@ async def dismiss_suggestion(request: Request) -> JSON:
     return JSON(await database(request).write(work))
 
 
+async def about(request: Request) -> JSON:
+    """Where the numbers of each trend kind and of suggestions come from: formula, window,
+    what counts and what is excluded, the constants with their values, and the source. It is
+    public matter (no token): the same text the Explore pages show."""
+    settings = request.app.state.settings
+    return JSON(
+        {
+            kind: discovery_about.describe(
+                discovery_about.explain(kind), settings.source_url, settings.base_url
+            )
+            for kind in discovery_about.KINDS
+        }
+    )
+
+
 routes = [
     Route("/api/v1/trends", tags, methods=["GET"]),
     Route("/api/v1/trends/tags", tags, methods=["GET"]),
     Route("/api/v1/trends/statuses", statuses, methods=["GET"]),
     Route("/api/v1/trends/links", links, methods=["GET"]),
+    Route("/api/v1/pnyx/trends/about", about, methods=["GET"]),
     Route("/api/v2/suggestions", suggestions_v2, methods=["GET"]),
     Route("/api/v1/suggestions", suggestions_v1, methods=["GET"]),
     Route("/api/v1/suggestions/{id:int}", dismiss_suggestion, methods=["DELETE"]),

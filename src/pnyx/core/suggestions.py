@@ -45,6 +45,8 @@ SUGGESTIBLE = none_of(BLOCKED, BLOCKS_YOU, MUTED, DOMAIN_BLOCKED)
 class Suggestion:
     account: Any
     sources: list[str] = field(default_factory=list)
+    friends: int = 0  # followed accounts that follow it (the first ranking key)
+    followers: int = 0  # accounts of this server that follow it (the second)
 
 
 def _counts(tx: Tx, viewer_id: int) -> tuple[dict[int, int], dict[int, int]]:
@@ -110,7 +112,7 @@ def suggest(tx: Tx, viewer_id: int, limit: int) -> list[Suggestion]:
             sources.append("friends_of_friends")
         if popular.get(row.id):
             sources.append("most_followed")
-        out.append(Suggestion(row, sources))
+        out.append(Suggestion(row, sources, friends.get(row.id, 0), popular.get(row.id, 0)))
     return out
 
 

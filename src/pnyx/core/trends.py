@@ -146,8 +146,18 @@ def tag_scores(tx: Tx) -> list[tuple[int, float, int]]:
     return scored[:MAX_RESULTS]
 
 
-def status_scores(tx: Tx) -> list[tuple[int, float]]:
-    """(status id, score) of trending posts, best first."""
+@dataclass(frozen=True)
+class StatusTrend:
+    """A trending post with the terms of its score (what /explore shows beside it)."""
+
+    status_id: int
+    score: float
+    interactions: int
+    age_hours: float
+
+
+def status_trends(tx: Tx) -> list[StatusTrend]:
+    """Trending posts with their terms, best first (the module docstring's formula)."""
     since = tx.now - STATUS_WINDOW
     interactions = statuses.c.favourites_count + statuses.c.reblogs_count + statuses.c.replies_count
     rows = tx.rows(
@@ -160,23 +170,47 @@ def status_scores(tx: Tx) -> list[tuple[int, float]]:
     scored = []
     for row in rows:
         age = max((tx.now - row.created_at).total_seconds() / 3600, 0.0)
-        scored.append((row.id, int(row.interactions) / (age + AGE_OFFSET_HOURS) ** GRAVITY))
-    scored.sort(key=lambda s: (-s[1], -s[0]))
+        count = int(row.interactions)
+        score = count / (age + AGE_OFFSET_HOURS) ** GRAVITY
+        scored.append(StatusTrend(row.id, score, count, age))
+    scored.sort(key=lambda t: (-t.score, -t.status_id))
     return scored[:MAX_RESULTS]
+
+
+def status_scores(tx: Tx) -> list[tuple[int, float]]:
+    """(status id, score) of trending posts, best first."""
+    return [(t.status_id, t.score) for t in status_trends(tx)]
+
+
+def cached_status_trends(tx: Tx, cache: Cache | None) -> list[StatusTrend]:
+    """The trending posts with their terms, through the per-process cache."""
+    return cache.get("statuses", lambda: status_trends(tx)) if cache else status_trends(tx)
 
 
 def trending_tag_rows(tx: Tx, cache: Cache | None, offset: int, limit: int) -> list[Any]:
     """Tag rows of the trending hashtags, for `hashtags.views`."""
+    return [row for row, _score, _recent, _usual in trending_tags(tx, cache, offset, limit)]
+
+
+def trending_tags(
+    tx: Tx, cache: Cache | None, offset: int, limit: int
+) -> list[tuple[Any, float, int, float]]:
+    """(tag row, score, recent, usual) of the trending hashtags: the row and the terms of
+    its score, `score = recent - usual`."""
     ranked = cache.get("tags", lambda: tag_scores(tx)) if cache else tag_scores(tx)
-    ids = [tag_id for tag_id, _score, _recent in ranked[offset : offset + limit]]
+    page = ranked[offset : offset + limit]
+    ids = [tag_id for tag_id, _score, _recent in page]
     found = {row.id: row for row in tx.rows(sa.select(tags).where(tags.c.id.in_(ids)))}
-    return [found[i] for i in ids if i in found]
+    return [
+        (found[tag_id], score, recent, recent - score)
+        for tag_id, score, recent in page
+        if tag_id in found
+    ]
 
 
 def trending_status_ids(tx: Tx, cache: Cache | None) -> list[int]:
     """Ids of the trending posts, best first, before any viewer's pipeline."""
-    ranked = cache.get("statuses", lambda: status_scores(tx)) if cache else status_scores(tx)
-    return [status_id for status_id, _score in ranked]
+    return [t.status_id for t in cached_status_trends(tx, cache)]
 
 
 @dataclass(frozen=True)

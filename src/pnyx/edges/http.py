@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pnyx.config import Settings
+from pnyx.core import trends
 
 
 class JSON(Response):
@@ -61,3 +62,12 @@ def database(request: Request):
 def settings(request: Request) -> Settings:
     """The app's Settings."""
     return request.app.state.settings
+
+
+def trends_cache(request: Request) -> trends.Cache:
+    """The app's `core.trends.Cache`, made on first use: the API and the Explore pages share
+    it, so both show the same computation of the trends."""
+    state = request.app.state
+    if getattr(state, "trends_cache", None) is None:
+        state.trends_cache = trends.Cache()
+    return state.trends_cache

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from pnyx.core import published
 from pnyx.core.algorithms import (
     bridging,
     bridging_fit,
@@ -66,7 +67,7 @@ class Algorithm:
     @property
     def source_path(self) -> str:
         """The module's path in the source tree (what PNYX_SOURCE_URL is joined with)."""
-        return f"{SOURCE_ROOT}/{self.module.__name__.rsplit('.', 1)[-1]}.py"
+        return published.source_path(self.module)
 
     def gather(self, tx: Tx, viewer_id: int) -> dict[str, Any]:
         """The inputs of this viewer's ranking, all read now (stored with the snapshot)."""
@@ -117,9 +118,9 @@ def get(algorithm_id: str) -> Algorithm | None:
 def source_link(algorithm: Algorithm, source_url: str, base_url: str) -> str:
     """Where its code is published: PNYX_SOURCE_URL joined with the module's path, or this
     instance's own page of the running module's source when that is not set."""
-    if source_url:
-        return f"{source_url.rstrip('/')}/{algorithm.source_path}"
-    return f"{base_url}/feeds/{algorithm.id}/source"
+    return published.source_link(
+        algorithm.module, source_url, base_url, f"/feeds/{algorithm.id}/source"
+    )
 
 
 def describe(algorithm: Algorithm, source_url: str, base_url: str) -> dict[str, Any]:
