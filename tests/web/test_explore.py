@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 
 import factories as f
@@ -15,6 +18,7 @@ from pnyx.app import create_app
 from pnyx.core import discovery_about, preview_cards, suggestions, trends
 from pnyx.core.algorithms import versions
 from pnyx.db.tables import accounts, preview_card_statuses, statuses
+from pnyx.web import explore as explore_page
 from pnyx.web.i18n import translations
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -205,6 +209,24 @@ def test_explore_in_french(client):
             assert french(text) != text, text
         for _name, _value, unit in item.parameters:
             assert french(unit) != unit, unit
+    template = Path(explore_page.__file__).parent / "templates" / "site" / "explore.html"
+    found = [
+        message
+        for _line, message, _comments, _context in extract_from_file(
+            "jinja2.ext.babel_extract",
+            str(template),
+            keywords={"_": None},
+            options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
+        )
+        if isinstance(message, str)
+    ]
+    assert len(found) > 20
+    catalogs = []
+    for po in sorted((template.parents[2] / "locale" / "fr" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalogs.append(read_po(fh, locale="fr"))
+    untranslated = [m for m in found if not any(c.get(m) and c.get(m).string for c in catalogs)]
+    assert untranslated == []
 
 
 def test_suspended_authors_leave_explore(client, make_user, app):
@@ -224,3 +246,26 @@ def test_suspended_authors_leave_explore(client, make_user, app):
         )
     )
     assert "loved post" not in text_of(client.get("/explore"))
+
+
+def test_explore_pages_by_offset_as_the_api(client, make_user, app):
+    db = app.state.db
+    fresh(app)
+    alice = make_user("alice")
+    made = [f.status(db, alice.account_id, f"post number {n}") for n in range(21)]
+    db.run_sync(
+        lambda tx: [
+            tx.execute(statuses.update().where(statuses.c.id == sid).values(favourites_count=n + 1))
+            for n, sid in enumerate(made)
+        ]
+    )
+    first = client.get("/explore")
+    text = text_of(first)
+    assert "post number 20 " in text and "post number 1 " in text and "post number 0 " not in text
+    assert "No. 1 · Score" in text and "No. 20 · Score" in text
+    assert '<a href="/explore?offset=20" rel="next">' in first.text
+    second = text_of(client.get("/explore?offset=20"))
+    assert "post number 0 " in second and "No. 21 · Score" in second
+    assert "post number 1 " not in second and 'rel="next"' not in second
+    assert client.get("/explore?offset=nonsense").status_code == 200
+    assert client.get("/explore/tags?offset=-5").status_code == 200

@@ -28,6 +28,20 @@ PAGE_SIZE = 20
 SUGGESTIONS = 40
 
 
+def _offset(request: Request) -> int:
+    """Where the page starts in the ranking (`?offset=`, as the API pages trends): at most
+    the number of trends kept, so any value is a valid page."""
+    try:
+        offset = int((request.query_params.get("offset") or "0")[:12])
+    except ValueError:
+        return 0
+    return max(0, min(offset, trends.MAX_RESULTS))
+
+
+def _more(request: Request, offset: int, more: bool) -> str | None:
+    return f"{request.url.path}?offset={offset + PAGE_SIZE}" if more else None
+
+
 def _explained(request: Request, who: Visitor, kind: str) -> dict:
     settings = who.site or request.app.state.settings
     gettext = translations(who.language).gettext
@@ -50,6 +64,7 @@ def _page(request: Request, who: Visitor, tab: str, kind: str, **context) -> Res
 
 async def posts(request: Request) -> Response:
     cache = trends_cache(request)
+    offset = _offset(request)
 
     def work(tx, who: Visitor):
         ranked = trends.cached_status_trends(tx, cache)
@@ -57,42 +72,52 @@ async def posts(request: Request) -> Response:
         bundle = status_views.load(
             tx, list(terms), who.account_id, hide_muted=True, filter_context="public"
         )
-        shown = bundle.visible[:PAGE_SIZE]
-        return [(entities.status(bundle, sid, tx.settings, tx.now), terms[sid]) for sid in shown]
+        shown = bundle.visible[offset : offset + PAGE_SIZE + 1]
+        items = [entities.status(bundle, sid, tx.settings, tx.now) for sid in shown[:PAGE_SIZE]]
+        return [(s, terms[int(s["id"])]) for s in items], len(shown) > PAGE_SIZE
 
-    who, items = await visit(request, work)
-    return _page(request, who, "posts", "statuses", posts=items)
+    who, (items, more) = await visit(request, work)
+    return _page(
+        request, who, "posts", "statuses", posts=items, start=offset,
+        more=_more(request, offset, more),
+    )  # fmt: skip
 
 
 async def tags(request: Request) -> Response:
     cache = trends_cache(request)
+    offset = _offset(request)
 
     def work(tx, who: Visitor):
-        found = trends.trending_tags(tx, cache, 0, PAGE_SIZE)
+        found = trends.trending_tags(tx, cache, offset, PAGE_SIZE + 1)
+        more, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
         views = hashtags.views(tx, who.account_id, [row for row, *_ in found])
-        return [
+        return more, [
             {"name": view.name, "history": view.history, "score": score, "recent": recent,
              "usual": usual}
             for view, (_row, score, recent, usual) in zip(views, found, strict=True)
         ]  # fmt: skip
 
-    who, items = await visit(request, work)
-    return _page(request, who, "tags", "tags", tags=items)
+    who, (more, items) = await visit(request, work)
+    return _page(
+        request, who, "tags", "tags", tags=items, start=offset, more=_more(request, offset, more)
+    )
 
 
 async def links(request: Request) -> Response:
     cache = trends_cache(request)
+    offset = _offset(request)
 
     def work(tx, _who: Visitor):
-        return trends.trending_links(tx, cache, 0, PAGE_SIZE)
+        return trends.trending_links(tx, cache, offset, PAGE_SIZE + 1)
 
     who, found = await visit(request, work)
     items = [
         {"card": card, "score": t.score, "recent": t.recent, "usual": t.recent - t.score,
          "history": t.history}
-        for card, t in found
+        for card, t in found[:PAGE_SIZE]
     ]  # fmt: skip
-    return _page(request, who, "links", "links", links=items)
+    more = _more(request, offset, len(found) > PAGE_SIZE)
+    return _page(request, who, "links", "links", links=items, start=offset, more=more)
 
 
 async def suggested(request: Request) -> Response:
