@@ -187,7 +187,9 @@ def explain(kind: str) -> Explanation:
         return _suggestions()
     if kind == "statuses":
         return _statuses()
-    return _tag_like(kind)
+    if kind in ("tags", "links"):
+        return _tag_like(kind)
+    raise KeyError(kind)
 
 
 def source_name(module: ModuleType) -> str:

@@ -42,22 +42,19 @@ def _more(request: Request, offset: int, more: bool) -> str | None:
     return f"{request.url.path}?offset={offset + PAGE_SIZE}" if more else None
 
 
-def _explained(request: Request, who: Visitor, kind: str) -> dict:
-    settings = who.site or request.app.state.settings
-    gettext = translations(who.language).gettext
-    return discovery_about.describe(
-        discovery_about.explain(kind), settings.source_url, settings.base_url, gettext
-    )
-
-
 def _page(request: Request, who: Visitor, tab: str, kind: str, **context) -> Response:
+    """The page of one tab, ending with the explanation of `kind` in the visitor's language
+    (`values`: the constants its per-item score lines quote)."""
+    settings = who.site or request.app.state.settings
+    item = discovery_about.explain(kind)
+    gettext = translations(who.language).gettext
     return respond(
         request,
         who,
         "site/explore.html",
         tab=tab,
-        about=_explained(request, who, kind),
-        values=discovery_about.explain(kind).values,
+        about=discovery_about.describe(item, settings.source_url, settings.base_url, gettext),
+        values=item.values,
         **context,
     )
 
@@ -73,8 +70,11 @@ async def posts(request: Request) -> Response:
             tx, list(terms), who.account_id, hide_muted=True, filter_context="public"
         )
         shown = bundle.visible[offset : offset + PAGE_SIZE + 1]
-        items = [entities.status(bundle, sid, tx.settings, tx.now) for sid in shown[:PAGE_SIZE]]
-        return [(s, terms[int(s["id"])]) for s in items], len(shown) > PAGE_SIZE
+        items = [
+            (entities.status(bundle, sid, tx.settings, tx.now), terms[sid])
+            for sid in shown[:PAGE_SIZE]
+        ]
+        return items, len(shown) > PAGE_SIZE
 
     who, (items, more) = await visit(request, work)
     return _page(
