@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from babel.messages.extract import extract_from_file
@@ -97,6 +98,16 @@ def test_trending_hashtags_count_accounts_not_posts(client, make_user, app):
     people = [make_user(f"u{n}") for n in range(3)]
     for person in people:
         f.status(db, person.account_id, "#rising", tag_names=["rising"])
+    # Before the last 24 hours: u0 6 hours before them (span 1), u1 56 hours before (span 3).
+    for person, hours in ((people[0], 30), (people[1], 80)):
+        sid = f.status(db, person.account_id, "#rising", tag_names=["rising"])
+        db.run_sync(
+            lambda tx, sid=sid, hours=hours: tx.execute(
+                statuses.update()
+                .where(statuses.c.id == sid)
+                .values(created_at=tx.now - timedelta(hours=hours))
+            )
+        )
     for _ in range(5):  # one account posting a lot counts once
         f.status(db, people[0].account_id, "#pair", tag_names=["pair"])
     f.status(db, people[1].account_id, "#pair", tag_names=["pair"])
@@ -106,8 +117,11 @@ def test_trending_hashtags_count_accounts_not_posts(client, make_user, app):
     page = client.get("/explore/tags")
     text = text_of(page)
     assert re.findall(r'href="/tags/([a-z]+)"', page.text) == ["rising", "pair"]
-    assert "Score 3.00 = 3 accounts in the last 24 hours - 0.00 accounts a day before" in text
+    # usual = (1 + 1) / 6 accounts a day; score = 3 - 0.33.
+    assert "Score 2.67 = 3 accounts in the last 24 hours - 0.33 accounts a day before" in text
+    assert "the last one first: 3, 1, 0, 1, 0, 0, 0 " in text
     assert "Score 2.00 = 2 accounts in the last 24 hours - 0.00 accounts a day before" in text
+    assert "the last one first: 2, 0, 0, 0, 0, 0, 0 " in text
     assert "#alone" not in text and "#hush" not in text
     assert_explains(text, "tags")
     assert "not posts" in text
@@ -137,6 +151,7 @@ def test_trending_links_with_their_week(client, make_user, app):
     text = text_of(page)
     assert f'href="{news}"' in page.text and "Lonely page" not in text
     assert "Score 3.00 = 3 accounts in the last 24 hours - 0.00 accounts a day before" in text
+    assert "the last one first: 3, 0, 0, 0, 0, 0, 0 " in text
     assert "today first: 3/3 , 0/0 ," in text
     assert_explains(text, "links")
 

@@ -106,10 +106,32 @@ def _eligible(tx: Tx, since: Any) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def tag_scores(tx: Tx) -> list[tuple[int, float, int]]:
-    """(tag id, score, recent accounts) of trending hashtags, best first. The window's rows
-    (at most MAX_ROWS, newest first) are counted here rather than in SQL: a day's distinct
-    accounts per tag is a set, and both databases agree on Python's sets."""
+@dataclass(frozen=True)
+class TagTrend:
+    """A trending hashtag and the terms of its score: `spans` are the distinct accounts of
+    each 24-hour span, the last 24 hours first (`recent`), then the USUAL_DAYS before (their
+    sum divided by USUAL_DAYS is `usual`), so a reader can redo the arithmetic."""
+
+    tag_id: int
+    score: float
+    recent: int
+    usual: float
+    spans: tuple[int, ...]
+
+
+def _spans(recent: set[int], earlier: set[tuple[int, int]]) -> tuple[int, ...]:
+    """Distinct accounts per 24-hour span, the last 24 hours first."""
+    per_day = [0] * USUAL_DAYS
+    for _account, day in earlier:
+        if day < USUAL_DAYS:
+            per_day[day] += 1
+    return (len(recent), *per_day)
+
+
+def tag_trends(tx: Tx) -> list[TagTrend]:
+    """Trending hashtags with their terms, best first. The window's rows (at most MAX_ROWS,
+    newest first) are counted here rather than in SQL: a day's distinct accounts per tag is
+    a set, and both databases agree on Python's sets."""
     since = tx.now - TAG_WINDOW
     recent_since = tx.now - RECENT
     rows = tx.rows(
@@ -133,17 +155,23 @@ def tag_scores(tx: Tx) -> list[tuple[int, float, int]]:
             earlier.setdefault(row.tag_id, set()).add((row.account_id, day))
     scored = []
     for tag_id, people in recent.items():
-        usual = len(earlier.get(tag_id, ())) / USUAL_DAYS
+        before = earlier.get(tag_id, set())
+        usual = len(before) / USUAL_DAYS
         score = len(people) - usual
         if len(people) >= MIN_RECENT_ACCOUNTS and score > 0:
-            scored.append((tag_id, score, len(people)))
+            scored.append(TagTrend(tag_id, score, len(people), usual, _spans(people, before)))
     names = dict(
         tx.execute(
-            sa.select(tags.c.id, tags.c.name).where(tags.c.id.in_([s[0] for s in scored]))
+            sa.select(tags.c.id, tags.c.name).where(tags.c.id.in_([s.tag_id for s in scored]))
         ).all()
     )
-    scored.sort(key=lambda s: (-s[1], -s[2], names.get(s[0], "")))
+    scored.sort(key=lambda s: (-s.score, -s.recent, names.get(s.tag_id, "")))
     return scored[:MAX_RESULTS]
+
+
+def tag_scores(tx: Tx) -> list[tuple[int, float, int]]:
+    """(tag id, score, recent accounts) of trending hashtags, best first."""
+    return [(t.tag_id, t.score, t.recent) for t in tag_trends(tx)]
 
 
 @dataclass(frozen=True)
@@ -189,23 +217,18 @@ def cached_status_trends(tx: Tx, cache: Cache | None) -> list[StatusTrend]:
 
 def trending_tag_rows(tx: Tx, cache: Cache | None, offset: int, limit: int) -> list[Any]:
     """Tag rows of the trending hashtags, for `hashtags.views`."""
-    return [row for row, _score, _recent, _usual in trending_tags(tx, cache, offset, limit)]
+    return [row for row, _trend in trending_tags(tx, cache, offset, limit)]
 
 
 def trending_tags(
     tx: Tx, cache: Cache | None, offset: int, limit: int
-) -> list[tuple[Any, float, int, float]]:
-    """(tag row, score, recent, usual) of the trending hashtags: the row and the terms of
-    its score, `score = recent - usual`."""
-    ranked = cache.get("tags", lambda: tag_scores(tx)) if cache else tag_scores(tx)
+) -> list[tuple[Any, TagTrend]]:
+    """(tag row, its trend) of the trending hashtags: the row and the terms of its score."""
+    ranked = cache.get("tags", lambda: tag_trends(tx)) if cache else tag_trends(tx)
     page = ranked[offset : offset + limit]
-    ids = [tag_id for tag_id, _score, _recent in page]
+    ids = [t.tag_id for t in page]
     found = {row.id: row for row in tx.rows(sa.select(tags).where(tags.c.id.in_(ids)))}
-    return [
-        (found[tag_id], score, recent, recent - score)
-        for tag_id, score, recent in page
-        if tag_id in found
-    ]
+    return [(found[t.tag_id], t) for t in page if t.tag_id in found]
 
 
 def trending_status_ids(tx: Tx, cache: Cache | None) -> list[int]:
@@ -222,6 +245,8 @@ class LinkTrend:
     score: float
     recent: int
     history: tuple[tuple[datetime, int, int], ...]
+    usual: float = 0.0  # the terms of its score, as TagTrend's
+    spans: tuple[int, ...] = ()
 
 
 def _midnights(now: datetime) -> list[datetime]:
@@ -264,14 +289,18 @@ def link_scores(tx: Tx) -> list[LinkTrend]:
             cell[1].add(row.account_id)
     scored = []
     for card, people in recent.items():
-        score = len(people) - len(earlier.get(card, ())) / USUAL_DAYS
+        before = earlier.get(card, set())
+        usual = len(before) / USUAL_DAYS
+        score = len(people) - usual
         if len(people) >= MIN_RECENT_ACCOUNTS and score > 0:
             per_day = uses.get(card, {})
             history = tuple(
                 (day, per_day[i][0], len(per_day[i][1])) if i in per_day else (day, 0, 0)
                 for i, day in enumerate(days)
             )
-            scored.append(LinkTrend(card, score, len(people), history))
+            scored.append(
+                LinkTrend(card, score, len(people), history, usual, _spans(people, before))
+            )
     scored.sort(key=lambda t: (-t.score, -t.recent, -t.card_id))
     return scored[:MAX_RESULTS]
 

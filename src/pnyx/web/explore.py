@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from pnyx.core import discovery_about, hashtags, status_views, suggestions, trends
+from pnyx.core import discovery_about, status_views, suggestions, trends
 from pnyx.core.algorithms import versions
 from pnyx.edges.http import trends_cache
 from pnyx.presenters import entities, shown_accounts
@@ -87,15 +87,11 @@ async def tags(request: Request) -> Response:
     cache = trends_cache(request)
     offset = _offset(request)
 
-    def work(tx, who: Visitor):
+    def work(tx, _who: Visitor):
         found = trends.trending_tags(tx, cache, offset, PAGE_SIZE + 1)
-        more, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
-        views = hashtags.views(tx, who.account_id, [row for row, *_ in found])
-        return more, [
-            {"name": view.name, "history": view.history, "score": score, "recent": recent,
-             "usual": usual}
-            for view, (_row, score, recent, usual) in zip(views, found, strict=True)
-        ]  # fmt: skip
+        return len(found) > PAGE_SIZE, [
+            {"name": row.display_name, "trend": trend} for row, trend in found[:PAGE_SIZE]
+        ]
 
     who, (more, items) = await visit(request, work)
     return _page(
@@ -111,11 +107,7 @@ async def links(request: Request) -> Response:
         return trends.trending_links(tx, cache, offset, PAGE_SIZE + 1)
 
     who, found = await visit(request, work)
-    items = [
-        {"card": card, "score": t.score, "recent": t.recent, "usual": t.recent - t.score,
-         "history": t.history}
-        for card, t in found[:PAGE_SIZE]
-    ]  # fmt: skip
+    items = [{"card": card, "trend": trend} for card, trend in found[:PAGE_SIZE]]
     more = _more(request, offset, len(found) > PAGE_SIZE)
     return _page(request, who, "links", "links", links=items, start=offset, more=more)
 
