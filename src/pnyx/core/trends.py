@@ -169,11 +169,6 @@ def tag_trends(tx: Tx) -> list[TagTrend]:
     return scored[:MAX_RESULTS]
 
 
-def tag_scores(tx: Tx) -> list[tuple[int, float, int]]:
-    """(tag id, score, recent accounts) of trending hashtags, best first."""
-    return [(t.tag_id, t.score, t.recent) for t in tag_trends(tx)]
-
-
 @dataclass(frozen=True)
 class StatusTrend:
     """A trending post with the terms of its score (what /explore shows beside it)."""
@@ -203,11 +198,6 @@ def status_trends(tx: Tx) -> list[StatusTrend]:
         scored.append(StatusTrend(row.id, score, count, age))
     scored.sort(key=lambda t: (-t.score, -t.status_id))
     return scored[:MAX_RESULTS]
-
-
-def status_scores(tx: Tx) -> list[tuple[int, float]]:
-    """(status id, score) of trending posts, best first."""
-    return [(t.status_id, t.score) for t in status_trends(tx)]
 
 
 def cached_status_trends(tx: Tx, cache: Cache | None) -> list[StatusTrend]:
