@@ -125,7 +125,7 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
         for name, value in (("since_id", page.since_id), ("max_id", max_id), ("min_id", min_id)):
             if value is not None:
                 params[name] = value
-        rows = tx.execute(statement, params).all()
+        rows = tx.plain(statement, params)  # built once per shape: run lean, plain rows
         found = home_candidates(rows)
         for c, row in zip(found, rows, strict=True):
             c.mentions_viewer = bool(row.mentioned)
