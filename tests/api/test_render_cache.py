@@ -18,6 +18,7 @@ from pnyx.core import (
     visibility,
 )
 from pnyx.core.oauth import tokens
+from pnyx.core.timelines import home_timeline
 from pnyx.db import plain_rows
 from pnyx.db.tables import users
 from pnyx.presenters import render_cache
@@ -265,8 +266,8 @@ def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_
 
 def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, store, make_user):
     """The token lookup, the page's roles, the viewer's filters (a date bound), the
-    visibility context, and a statement with an expanding IN (which SQLAlchemy runs), run
-    both ways."""
+    visibility context, the home page's follows, and a statement with an expanding IN (which
+    SQLAlchemy runs), run both ways."""
     alice = make_user("alice", role="admin")
     bob = make_user("bob")
     client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
@@ -293,6 +294,8 @@ def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, 
                 "c": [int(post["id"])],
             },
         ),  # fmt: skip
+        # the home page's follows' options (the viewer's follows among the page's authors)
+        (home_timeline._followed_statement(), {"viewer": alice.account_id, "others": people}),
     ]
 
     def work(tx):

@@ -29,10 +29,13 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.base import Executable
+
+from pnyx.db.types import UTCDateTime
 
 
 @functools.lru_cache(maxsize=512)
@@ -54,6 +57,25 @@ def plain_rows(rows: Iterable[Any], fields: tuple[str, ...]) -> list[Any]:
     """Rows (or tuples) with these columns as named tuples."""
     make = row_class(fields)._make
     return [make(row) for row in rows]
+
+
+def _utc_reader(dialect_name: str, usual: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`UTCDateTime`'s result processor in one step. SQLAlchemy chains three Python calls
+    for it (the decorator's wrapper, the dialect's parser, `process_result_value`), ~2 µs
+    a value, and a page reads ~120 dates. SQLite stores them as text in ISO form, which
+    `datetime.fromisoformat` reads in C; any other form goes the usual way."""
+    if dialect_name != "sqlite":
+        return usual
+
+    def read(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            return usual(value)
+
+    return read
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ def _prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
     results = []
     for index, column in enumerate(columns):
         processor = column.type._cached_result_processor(dialect, None)
+        if isinstance(column.type, UTCDateTime) and processor is not None:
+            processor = _utc_reader(dialect.name, processor)
         if processor is not None:
             results.append((index, processor))
     return Prepared(

@@ -61,9 +61,11 @@ def _state_statement() -> sa.Select:
 
 def state(tx: Tx, viewer_id: int, list_id: int = HOME) -> FeedState | None:
     """The feed's state, or None when it is not built (read it from `statuses`)."""
-    row = tx.execute(_state_statement(), {"viewer": viewer_id, "list_id": list_id}).first()
-    if row is None:
+    # Every home page reads this first: run lean (`Tx.plain`), as the page's other reads.
+    rows = tx.plain(_state_statement(), {"viewer": viewer_id, "list_id": list_id})
+    if not rows:
         return None
+    row = rows[0]
     return FeedState(row.floor_id, row.seen_at < tx.now - SEEN_EVERY)
 
 

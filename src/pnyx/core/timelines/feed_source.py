@@ -24,7 +24,15 @@ from pnyx.core.feeds import rebuild as feed_rebuild
 from pnyx.core.feeds.entries import HOME, state
 from pnyx.core.lists import get as get_list
 from pnyx.core.paging import Page
-from pnyx.core.timelines.candidates import Candidate, Fetch, Slice, bounded, fill_page, ordered
+from pnyx.core.timelines.candidates import (
+    FEED_OVERFETCH,
+    Candidate,
+    Fetch,
+    Slice,
+    bounded,
+    fill_page,
+    ordered,
+)
 from pnyx.core.timelines.home_timeline import (
     AUTHORED,
     HOME_COLUMNS,
@@ -56,7 +64,7 @@ def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
     fetch = _with_floor(
         _entries_fetch(tx, viewer_id, HOME, page, feed.floor_id), read, feed.floor_id, page
     )
-    found = fill_page(page, fetch, home_keep(tx, viewer_id), viewer_id)
+    found = fill_page(page, fetch, home_keep(tx, viewer_id), viewer_id, FEED_OVERFETCH)
     found.feed_request = "seen" if feed.stale else None
     return found
 
@@ -74,7 +82,7 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
     fetch = _with_floor(
         _entries_fetch(tx, viewer_id, list_id, page, feed.floor_id), read, feed.floor_id, page
     )
-    found = fill_page(page, fetch, keep, viewer_id)
+    found = fill_page(page, fetch, keep, viewer_id, FEED_OVERFETCH)
     found.feed_request = "seen" if feed.stale else None
     return found
 
@@ -125,7 +133,7 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
         for name, value in (("since_id", page.since_id), ("max_id", max_id), ("min_id", min_id)):
             if value is not None:
                 params[name] = value
-        rows = tx.execute(statement, params).all()
+        rows = tx.plain(statement, params)  # built once per shape: run lean, plain rows
         found = home_candidates(rows)
         for c, row in zip(found, rows, strict=True):
             c.mentions_viewer = bool(row.mentioned)

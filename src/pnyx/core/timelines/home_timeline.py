@@ -307,7 +307,7 @@ def read_time_fetch(tx: Tx, viewer_id: int, page: Page) -> Fetch:
             if value is not None:
                 params[name] = value
         merged: dict[int, Candidate] = {}
-        for c in home_candidates(tx.execute(statement, params)):
+        for c in home_candidates(tx.plain(statement, params)):
             if c.id in merged:
                 merged[c.id].mentions_viewer |= c.mentions_viewer
                 merged[c.id].followed_tag |= c.followed_tag
@@ -446,7 +446,7 @@ def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     facts = HomeFacts(ctx, set(), {}, set())
     others = list(people - {viewer_id})
     if others:
-        for row in tx.execute(_followed_statement(), {"viewer": viewer_id, "others": others}):
+        for row in tx.plain(_followed_statement(), {"viewer": viewer_id, "others": others}):
             if not row.show_reblogs:
                 facts.hiding_reblogs.add(row.target_account_id)
             if row.languages:
