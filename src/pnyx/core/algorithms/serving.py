@@ -3,7 +3,10 @@ apply the home timeline's visibility, block and mute rules to every item at read
 
 `following` is the home timeline itself (`timelines.home`, its own cursors). Every other
 feed is a `Feed` with a snapshot: the first page (no `max_id`) gathers the inputs, ranks
-them and stores both (`snapshots.create`); a `max_id` page finds the viewer's snapshot that
+them and stores both (`snapshots.create`), unless the viewer's newest snapshot of the feed
+may be served again (`snapshots.reusable`: same version, fresh, nothing new in the pool's
+source; only feeds whose pool is the home feed say what their source holds, `mark`); a
+`max_id` page finds the viewer's snapshot that
 holds that status and continues after it. A ranked order has no "newer than": `min_id` and
 `since_id` pages are empty. A post the viewer may no longer see (deleted, a new block or
 mute, a muted thread, a visibility they are outside of) is skipped when read, by the same
@@ -41,6 +44,9 @@ class Feed:
     gather: Callable[[Tx, int], dict[str, Any]]
     rank: Callable[[dict[str, Any]], list[Ranked]]
     snapshot: bool = True
+    # What the pool's source holds now (`pool.source_mark`), for reusing a fresh snapshot;
+    # None for feeds whose pool has several sources (composed feeds): always ranked anew.
+    mark: Callable[[Tx, int], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,15 @@ def serve(tx: Tx, viewer_id: int, feed: Feed, page: Page) -> ServedPage:
     if page.min_id is not None or page.since_id is not None:
         return ServedPage(timelines.Slice(decisions.CheckedIds([], viewer_id), []), feed.version)
     if page.max_id is None:
-        inputs = feed.gather(tx, viewer_id)
-        snapshot = snapshots.create(tx, viewer_id, feed.id, feed.version, inputs, feed.rank(inputs))
+        mark = feed.mark(tx, viewer_id) if feed.mark is not None else None
+        reused = snapshots.reusable(tx, viewer_id, feed.id, feed.version, mark)
+        if reused is not None:
+            snapshot = reused
+        else:
+            inputs = feed.gather(tx, viewer_id)
+            snapshot = snapshots.create(
+                tx, viewer_id, feed.id, feed.version, inputs, feed.rank(inputs), mark
+            )
         start = 0
     else:
         found = snapshots.containing(tx, viewer_id, feed.id, page.max_id)

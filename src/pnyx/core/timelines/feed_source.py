@@ -15,6 +15,7 @@ not built yet is read the read-time way entirely, and the page asks for it to be
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -24,7 +25,15 @@ from pnyx.core.feeds import rebuild as feed_rebuild
 from pnyx.core.feeds.entries import HOME, state
 from pnyx.core.lists import get as get_list
 from pnyx.core.paging import Page
-from pnyx.core.timelines.candidates import Candidate, Fetch, Slice, bounded, fill_page, ordered
+from pnyx.core.timelines.candidates import (
+    OVERFETCH,
+    Candidate,
+    Fetch,
+    Slice,
+    bounded,
+    fill_page,
+    ordered,
+)
 from pnyx.core.timelines.home_timeline import (
     AUTHORED,
     HOME_COLUMNS,
@@ -77,6 +86,37 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
     found = fill_page(page, fetch, keep, viewer_id)
     found.feed_request = "seen" if feed.stale else None
     return found
+
+
+@dataclass(frozen=True)
+class HomeBatch:
+    """The newest of a built home feed past home's rules, read in one go (`home_batch`)."""
+
+    ids: list[int]  # kept, newest first, at most the limit asked for
+    # Where a walk must go on to find more (the oldest entry looked at, or the floor), or
+    # None when these are all the home has, or the limit was reached.
+    resume_under: int | None
+
+
+def home_batch(tx: Tx, viewer_id: int, limit: int) -> HomeBatch | None:
+    """Up to `limit` posts of the viewer's home, newest first, from their feed in one range
+    read and one load of the rules' facts (what a ranked feed's pool is made of); None when
+    the feed is not built. The same rules as `home` pages, applied to the whole batch at
+    once, so a post boosted by several people shows once in all of it (a page walk shows it
+    once per batch)."""
+    feed = state(tx, viewer_id, HOME)
+    if feed is None:
+        return None
+    n = limit * OVERFETCH
+    batch = _entries_fetch(tx, viewer_id, HOME, Page(limit=n), feed.floor_id)(None, None, n)
+    kept = home_keep(tx, viewer_id)(batch)
+    if len(kept) >= limit:
+        return HomeBatch([c.id for c in kept[:limit]], None)
+    if len(batch) >= n:  # more entries than read: go on under the last one
+        return HomeBatch([c.id for c in kept], batch[-1].id)
+    if feed.floor_id > 0:  # every entry read: what is older comes from the read-time query
+        return HomeBatch([c.id for c in kept], batch[-1].id if batch else feed.floor_id)
+    return HomeBatch([c.id for c in kept], None)
 
 
 def feed_requested(tx: Tx, viewer_id: int, list_id: int, request: str | None) -> None:
