@@ -12,6 +12,13 @@ Why it is built this way:
   small Lua script that rotates tokens and status ids.
 - Absolute figures depend on the machine, so every endpoint is reported as a ratio to a trivial
   endpoint of the same server measured in the same run (see BENCHMARKS.md).
+- A ranked feed's first page (`GET /api/v1/pnyx/feeds/diverse/statuses`) is loaded like home,
+  round-robin over the same tokens, and reported next to it with its ratio to home's req/s
+  (a note: "ranked vs home"; issue 11 asks for >= 50%, a page at most twice home's cost).
+  Each token's first request ranks its home pool and stores a snapshot; the ones after it
+  within the published `reuse_seconds` (and with no new post in that home) read the snapshot
+  back, as a reload does. The note says how many tokens, so how many rankings at most, the
+  run's requests include.
 
 Built databases are kept under bench/data/ (SQLite) or in PostgreSQL databases named
 pnyx_bench_<accounts>_<statuses>_<follows>, and reused by later runs unless --rebuild is given.
@@ -835,6 +842,12 @@ def measure(kind: str, url: str, manifest: dict, args) -> dict:
             )
         else:
             results["notes"].append(f"{home} answered {status}: not measured")
+        ranked = "/api/v1/pnyx/feeds/diverse/statuses"
+        status, body = http_get(server.port, ranked, tokens[0])
+        if status == 200 and body.startswith(b"["):
+            endpoints.append(("ranked", f"GET {ranked}", [bearer(ranked, t) for t in tokens]))
+        else:
+            results["notes"].append(f"{ranked} answered {status}: not measured")
         status, body = http_get(server.port, f"/api/v1/statuses/{ids[0]}")
         if status == 200:
             endpoints.append(
@@ -865,6 +878,16 @@ def measure(kind: str, url: str, manifest: dict, args) -> dict:
                 f"baseline before / after the other endpoints: {first:.0f} / {again['rps']:.0f} "
                 f"req/s; ratios use the mean"
             )
+        home_run, ranked_run = results["endpoints"].get("home"), results["endpoints"].get("ranked")
+        if home_run and ranked_run:
+            share = ranked_run["rps"] / home_run["rps"]
+            results["notes"].append(
+                f"ranked vs home: {share * 100:.0f}% of home's req/s, a ranked page costs "
+                f"{1 / share:.2f}x a home page (target <= 2x); {len(tokens)} tokens, so at "
+                f"most {len(tokens)} rankings (first pages) among "
+                f"{ranked_run['requests'] + ranked_run.get('single', {}).get('requests', 0)} "
+                f"measured requests, the rest snapshot reads"
+            )
         results["loaded_rss_mb"] = process_tree_rss(server.process.pid) / 2**20
         results["notes"].append(
             f"1-minute load average {load_before:.1f} before the measurements, "
@@ -891,7 +914,7 @@ def markdown(all_results: list[dict], manifests: dict[str, dict], args) -> str:
         base_rps = base["rps"] if base else None
         if base and "baseline_after" in res["endpoints"]:
             base_rps = (base_rps + res["endpoints"]["baseline_after"]["rps"]) / 2
-        for key in ("baseline", "home", "status"):
+        for key in ("baseline", "home", "ranked", "status"):
             r = res["endpoints"].get(key)
             if not r:
                 continue

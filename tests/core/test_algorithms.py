@@ -290,16 +290,22 @@ def test_the_pool_from_the_feed_equals_walking_home(settings):
             db.run_sync(rebuild.rebuild, person)
         _generate(db, rng, people)
         registry.drain(db)
-        compared = 0
+        compared = floors = 0
         for viewer in people[:30]:
             assert db.run_sync(entries.state, viewer) is not None
+            floor = db.run_sync(lambda tx, v=viewer: entries.state(tx, v).floor_id)
+            floors += floor > 0
             for limit in (7, 30, 800):
                 batch = db.run_sync(lambda tx, v=viewer, n=limit: pool.home_pool(tx, v, limit=n))
                 walked = db.run_sync(lambda tx, v=viewer, n=limit: _walked_pool(tx, v, n))
-                # A walk stops at `limit` before its boosts are deduplicated: a prefix.
-                assert batch[: len(walked)] == walked
-                compared += len(walked)
-        assert compared > 1000
+                # The feed's part of the walk: what it holds, or `limit` of it. (A walk stops
+                # at `limit` before its boosts are deduplicated, so it may be one short.)
+                assert batch[: len(walked)] == walked[: len(batch)]
+                if floor == 0:  # the feed holds everything the walk finds
+                    assert batch[: len(walked)] == walked
+                assert len(batch) >= min(limit, len(walked)) - 1 or floor > 0
+                compared += min(len(walked), len(batch))
+        assert compared > 1000 and floors > 0
     finally:
         db.dispose()
 
@@ -314,8 +320,14 @@ def test_a_reload_serves_the_fresh_snapshot_until_something_new_arrives(db):
     db.run_sync(rebuild.rebuild, me)
     posts = [_post(db, friend, f"post {i}") for i in range(5)]
     registry.drain(db)
+    feed = algorithm_feed(catalog.ALGORITHMS["diverse"])
+
+    def read_only(tx):
+        return serving.serve_read(tx, me, feed, Page(limit=2))
+
+    assert db.run_sync(read_only, write=False) is None  # to rank: a write's work
     first = _serve(db, me, "diverse", limit=2)
-    again = _serve(db, me, "diverse", limit=2)
+    again = db.run_sync(read_only, write=False)  # a reload: a read transaction serves it
     assert list(again.slice.ids) == list(first.slice.ids) == posts[::-1][:2]
     assert again.version == first.version == catalog.ALGORITHMS["diverse"].version
     made = db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))
@@ -329,6 +341,7 @@ def test_a_reload_serves_the_fresh_snapshot_until_something_new_arrives(db):
     # A new post in the feed: the next first page ranks anew.
     newer = _post(db, other, "new")
     registry.drain(db)
+    assert db.run_sync(read_only, write=False) is None
     fresh = _serve(db, me, "diverse", limit=2)
     assert newer in list(fresh.slice.ids)
     assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))) == 2

@@ -2,10 +2,10 @@
 about each post the algorithms read.
 
 `home_pool` is the one place that decides where the pool comes from: the viewer's
-materialized home feed read in one range read with home's rules applied to the whole batch
-at once (`timelines.feed_source.home_batch`: one load of the rules' facts for 800
-candidates), walking on page by page through `timelines.home` only past the feed's floor,
-or entirely when the feed is not built yet. Walking 4 pages of 200 cost 230-470 ms; the
+materialized home feed read in one range read, with the pool's columns, and home's rules
+applied to the whole batch at once (`timelines.feed_source.home_batch`: one load of the
+rules' facts for 800 candidates); the walk of home's pages (`timelines.home`) only when the
+feed is not built yet. Walking 4 pages of 200 cost 230-470 ms; the
 batch read costs a fraction of that. `source_mark` is what a snapshot remembers of the pool's
 source, so a reload can tell nothing new arrived. Items are plain data (`PoolItem`), stored
 as they are in each snapshot's inputs so a ranking can be replayed without the database.
@@ -83,20 +83,28 @@ def walk(
 def home_pool(tx: Tx, viewer_id: int, *, limit: int = POOL_LIMIT) -> list[PoolItem]:
     """The viewer's home as it reads now: up to `limit` posts, newest first, already past
     home's rules (visibility, blocks, mutes, follows' options); a post boosted by several
-    people is in it once."""
+    people is in it once. From the home feed when it is built: what it holds (up to
+    `limit`, its size by default), not what is under its floor."""
 
     def page_of(page: Page) -> timelines.Slice:
         return timelines.home(tx, viewer_id, page)
 
-    batch = home_batch(tx, viewer_id, limit)
-    if batch is None:  # no feed built yet: the read-time walk
+    rows = home_batch(tx, viewer_id, limit)
+    if rows is None:  # no feed built yet: the read-time walk
         return shown_once(load_items(tx, walk(page_of, limit)), viewer_id)
-    ids = batch.ids
-    if batch.resume_under is not None:
-        seen = set(ids)
-        more = walk(page_of, limit - len(ids), max_id=batch.resume_under)
-        ids = ids + [i for i in more if i not in seen]
-    return shown_once(load_items(tx, ids), viewer_id)
+    return [
+        PoolItem(
+            r.id,
+            r.account_id,
+            r.author_id,
+            r.reblog_of_id,
+            r.in_reply_to_account_id,
+            r.shown_language,
+            bool(r.has_media),
+            int(r.interactions or 0),
+        )
+        for r in rows
+    ]
 
 
 def shown_once(items: list[PoolItem], viewer_id: int) -> list[PoolItem]:

@@ -55,6 +55,19 @@ class ServedPage:
     version: str  # of what ranked it: the snapshot's
 
 
+def serve_read(tx: Tx, viewer_id: int, feed: Feed, page: Page) -> ServedPage | None:
+    """The page when serving it writes nothing (a read transaction may serve it): every
+    page but a first page that must be ranked, for which this says None (`serve` it in a
+    write transaction). Reloads and `max_id` pages then wait for no writer."""
+    if feed.snapshot and page.max_id is None and page.min_id is None and page.since_id is None:
+        mark = feed.mark(tx, viewer_id) if feed.mark is not None else None
+        reused = snapshots.reusable(tx, viewer_id, feed.id, feed.version, mark)
+        if reused is None:
+            return None
+        return ServedPage(_read_on(tx, viewer_id, reused, 0, page.limit), reused.version)
+    return serve(tx, viewer_id, feed, page)
+
+
 def serve(tx: Tx, viewer_id: int, feed: Feed, page: Page) -> ServedPage:
     if not feed.snapshot:
         return ServedPage(timelines.home(tx, viewer_id, page), feed.version)

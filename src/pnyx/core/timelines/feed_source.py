@@ -15,8 +15,8 @@ not built yet is read the read-time way entirely, and the page asks for it to be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -88,35 +88,55 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
     return found
 
 
-@dataclass(frozen=True)
-class HomeBatch:
-    """The newest of a built home feed past home's rules, read in one go (`home_batch`)."""
-
-    ids: list[int]  # kept, newest first, at most the limit asked for
-    # Where a walk must go on to find more (the oldest entry looked at, or the floor), or
-    # None when these are all the home has, or the limit was reached.
-    resume_under: int | None
-
-
-def home_batch(tx: Tx, viewer_id: int, limit: int) -> HomeBatch | None:
-    """Up to `limit` posts of the viewer's home, newest first, from their feed in one range
-    read and one load of the rules' facts (what a ranked feed's pool is made of); None when
-    the feed is not built. The same rules as `home` pages, applied to the whole batch at
-    once, so a post boosted by several people shows once in all of it (a page walk shows it
-    once per batch)."""
+def home_batch(tx: Tx, viewer_id: int, limit: int) -> list[Any] | None:
+    """Up to `limit` posts of the viewer's home feed past home's rules, newest first, as
+    rows with the columns a ranked feed's pool reads (`POOL_COLUMNS`); None when the feed is
+    not built. One range read of the feed joined with its statuses and one load of the rules'
+    facts for the whole batch, so a post boosted by several people shows once in all of it
+    (a page walk shows it once per batch). The feed alone: what is under its floor (Mastodon
+    keeps ~800 home entries too) is not read, so this is the start of what walking home's
+    pages would give."""
     feed = state(tx, viewer_id, HOME)
     if feed is None:
         return None
-    n = limit * OVERFETCH
-    batch = _entries_fetch(tx, viewer_id, HOME, Page(limit=n), feed.floor_id)(None, None, n)
-    kept = home_keep(tx, viewer_id)(batch)
-    if len(kept) >= limit:
-        return HomeBatch([c.id for c in kept[:limit]], None)
-    if len(batch) >= n:  # more entries than read: go on under the last one
-        return HomeBatch([c.id for c in kept], batch[-1].id)
-    if feed.floor_id > 0:  # every entry read: what is older comes from the read-time query
-        return HomeBatch([c.id for c in kept], batch[-1].id if batch else feed.floor_id)
-    return HomeBatch([c.id for c in kept], None)
+    rows: list[Any] = []
+    params = {"viewer": viewer_id, "list_id": HOME, "floor": feed.floor_id}
+    kept: set[int] = set()
+    keep = home_keep(tx, viewer_id)
+    # Rarely more than one read: the rules hide few, and twice the limit is asked for. The
+    # rules see everything read so far again, so each boosted post shows once in all of it.
+    while True:
+        n = max(limit - len(kept), 1) * OVERFETCH
+        got = tx.plain(_batch_statement(bool(rows)), params | {"n": n})
+        rows.extend(got)
+        found = home_candidates(rows)
+        for c, row in zip(found, rows, strict=True):
+            c.mentions_viewer = bool(row.mentioned)
+            c.followed_tag = bool(row.tagged)
+        kept = {c.id for c in keep(found)}
+        if len(kept) >= limit or len(got) < n:
+            return [row for row in rows if row.id in kept][:limit]
+        params["max_id"] = got[-1].id
+
+
+# What a ranked feed's pool reads of each post besides the rules' columns: of what it shows
+# (the original, for a boost).
+POOL_COLUMNS = (
+    sa.func.coalesce(ORIGINAL.c.account_id, statuses.c.account_id).label("author_id"),
+    sa.func.coalesce(ORIGINAL.c.has_media, statuses.c.has_media).label("has_media"),
+    (
+        sa.func.coalesce(ORIGINAL.c.favourites_count, statuses.c.favourites_count)
+        + sa.func.coalesce(ORIGINAL.c.reblogs_count, statuses.c.reblogs_count)
+        + sa.func.coalesce(ORIGINAL.c.replies_count, statuses.c.replies_count)
+    ).label("interactions"),
+    sa.func.coalesce(ORIGINAL.c.language, statuses.c.language).label("shown_language"),
+)
+
+
+@lru_cache(maxsize=2)
+def _batch_statement(has_max: bool) -> sa.Select:
+    """The home feed's newest entries (under `max_id`) with the pool's columns, built once."""
+    return _entries_statement(True, False, has_max, False, False).add_columns(*POOL_COLUMNS)
 
 
 def feed_requested(tx: Tx, viewer_id: int, list_id: int, request: str | None) -> None:
