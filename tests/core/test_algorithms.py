@@ -11,7 +11,7 @@ import pytest
 
 import factories as f
 from pnyx import registry
-from pnyx.core import accounts, timelines
+from pnyx.core import accounts, follows, timelines
 from pnyx.core.algorithms import bridging, catalog, diverse, pool, refresh, serving, snapshots, why
 from pnyx.core.algorithms.feeds import algorithm_feed
 from pnyx.core.feeds import entries, rebuild
@@ -364,3 +364,20 @@ def test_a_snapshot_older_than_the_published_reuse_is_not_served_again(db):
     assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "catch-up", 10))) == 2
     described = catalog.describe(catalog.ALGORITHMS["diverse"], "", "https://pnyx.test")
     assert {"name": "reuse_seconds", "value": snapshots.REUSE_SECONDS} in described["parameters"]
+
+
+def test_an_unfollow_makes_the_next_first_page_rank_anew(db):
+    """Removing entries (the unfollow's job) changes the source mark: no reuse of a
+    snapshot holding the unfollowed account's posts."""
+    me, kept, dropped = _accounts(db, "me", "kept", "dropped")
+    _follow(db, me, kept)
+    _follow(db, me, dropped)
+    db.run_sync(rebuild.rebuild, me)
+    stay = _post(db, kept, "stays")
+    _post(db, dropped, "goes")
+    registry.drain(db)
+    assert len(_serve(db, me, "diverse").slice.ids) == 2
+    db.run_sync(follows.unfollow, me, dropped)
+    registry.drain(db)
+    assert list(_serve(db, me, "diverse").slice.ids) == [stay]
+    assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))) == 2

@@ -13,6 +13,7 @@ as they are in each snapshot's inputs so a ranking can be replayed without the d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from pnyx.core.paging import Page
 from pnyx.core.timelines.feed_source import home_batch
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
-from pnyx.db.tables import statuses
+from pnyx.db.tables import feed_entries, statuses
 
 POOL_LIMIT = 800  # as Mastodon keeps ~800 home entries
 PAGE = 200  # statuses per walk of a source
@@ -123,11 +124,23 @@ def shown_once(items: list[PoolItem], viewer_id: int) -> list[PoolItem]:
 
 
 def source_mark(tx: Tx, viewer_id: int) -> int | None:
-    """What a snapshot remembers of its pool's source: the newest entry id of the viewer's
-    home feed (a primary-key read), or None when it has none (the pool was walked, and no
-    snapshot of it is reused)."""
-    newest = entries.window(tx, viewer_id, limit=1)
-    return newest[0].status_id if newest else None
+    """What a snapshot remembers of its pool's source: the viewer's home feed's newest entry
+    id plus its number of entries (one read of the primary key's range), so that a new post
+    and a removed entry (an unfollow, a block, a deletion) both change it; None when the
+    feed is not built (the pool was walked, and no snapshot of it is reused)."""
+    row = tx.plain(_mark_statement(), {"viewer": viewer_id, "list_id": entries.HOME})[0]
+    return int(row.newest) + int(row.held) if row.newest is not None else None
+
+
+@functools.cache
+def _mark_statement() -> sa.Select:
+    return sa.select(
+        sa.func.max(feed_entries.c.status_id).label("newest"),
+        sa.func.count().label("held"),
+    ).where(
+        feed_entries.c.viewer_id == sa.bindparam("viewer", type_=sa.BigInteger),
+        feed_entries.c.list_id == sa.bindparam("list_id", type_=sa.BigInteger),
+    )
 
 
 def load_items(tx: Tx, ids: Sequence[int]) -> list[PoolItem]:

@@ -5,8 +5,8 @@ again: the first page (no `max_id`) ranks the whole pool once and stores the ver
 inputs and the ordered items with their score terms; the following pages read on from the
 item whose id the client sends. A first page reuses the viewer's newest snapshot of the
 same feed and version while it is younger than `REUSE_SECONDS` (published in the catalog)
-and the pool's source has nothing newer (`source_mark`, the home feed's newest entry id, is
-the same): a reload costs a snapshot read, not a ranking. Kept: the newest `KEEP_PER_FEED` per viewer and feed, and
+and the pool's source is unchanged (`pool.source_mark`: the home feed's newest entry and
+number of entries): a reload costs a snapshot read, not a ranking. Kept: the newest `KEEP_PER_FEED` per viewer and feed, and
 none older than `RETENTION` (the periodic `algorithms.refresh` job prunes them). The stored
 inputs are also what the replay test and "why am I seeing this" read.
 """
@@ -28,7 +28,11 @@ from pnyx.db.tables import feed_snapshots
 KEEP_PER_FEED = 3
 # How long a first page may serve the viewer's newest snapshot again (same feed, version and
 # source mark) instead of ranking anew: published with each ranked algorithm's parameters.
-REUSE_SECONDS = 60
+# Five minutes: while the mark is unchanged (no new post, no entry removed) the algorithms
+# that reuse (`diverse`, `originals`) would rank the same pool to the same order, and the
+# rules that hide at read time (mutes, blocks, deletions) apply to every page anyway; what
+# the window bounds is the rest (a follow's options, exclusive lists) that shapes the pool.
+REUSE_SECONDS = 300
 RETENTION = timedelta(days=2)
 WHY_SCAN = 50  # snapshots of one viewer looked through for "why", newest first
 

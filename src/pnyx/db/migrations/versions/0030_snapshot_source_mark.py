@@ -3,8 +3,8 @@
 Revision ID: 0030
 Revises: 0028
 
-`source_mark` is the newest entry id of the viewer's home feed when the snapshot was ranked
-(NULL when the pool did not come from a built home feed): a first page reuses a fresh
+`source_mark` is what the viewer's home feed held when the snapshot was ranked (its newest
+entry id plus its number of entries; NULL when the pool did not come from a built feed): a first page reuses a fresh
 snapshot only while the mark is unchanged, so a reload costs a snapshot read, not a ranking.
 """
 
