@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 
 import factories as f
-from pnyx.core.algorithms import catalog
+from pnyx import registry
+from pnyx.core.algorithms import catalog, snapshots
+from pnyx.core.feeds import rebuild
+from pnyx.db.tables import feed_snapshots
 
 
 def _ids(response) -> list[int]:
@@ -176,3 +179,42 @@ def test_composing_refuses_invalid_recipes(client, make_user):
         answer = client.get(f"/api/v1/pnyx/feeds/{path}/statuses", headers=owner.headers)
         assert answer.status_code == 404
         assert client.delete(f"/api/v1/pnyx/feeds/{path}", headers=owner.headers).status_code == 404
+
+
+def test_a_reload_serves_the_same_snapshot_until_a_new_post(client, db, make_user):
+    """Through the app: a first page read again within `reuse_seconds` is the snapshot
+    ranked for the first one (no new ranking), with its version; a new post in the viewer's
+    home makes the next first page rank anew. The parameter is published with the others."""
+    me, friend = make_user("me"), make_user("friend")
+    assert client.post(
+        f"/api/v1/accounts/{friend.account_id}/follow", headers=me.headers
+    ).is_success
+    db.run_sync(rebuild.rebuild, me.account_id)
+
+    def post(text):
+        response = client.post("/api/v1/statuses", json={"status": text}, headers=friend.headers)
+        assert response.status_code == 200, response.text
+        registry.drain(db)  # fan-out to the follower's feed
+        return int(response.json()["id"])
+
+    posts = [post(f"post {i}") for i in range(3)]
+
+    def snapshots_made():
+        return db.run_sync(
+            lambda tx: len(
+                tx.rows(feed_snapshots.select().where(feed_snapshots.c.account_id == me.account_id))
+            )
+        )
+
+    url = "/api/v1/pnyx/feeds/diverse/statuses?limit=2"
+    first = client.get(url, headers=me.headers)
+    again = client.get(url, headers=me.headers)
+    assert _ids(first) == _ids(again) == posts[::-1][:2]
+    assert again.headers["pnyx-feed-version"] == first.headers["pnyx-feed-version"]
+    assert snapshots_made() == 1
+    newer = post("something new")
+    assert _ids(client.get(url, headers=me.headers))[0] == newer
+    assert snapshots_made() == 2
+    diverse = client.get("/api/v1/pnyx/feeds/diverse").json()
+    assert {"name": "reuse_seconds", "value": snapshots.REUSE_SECONDS} in diverse["parameters"]
+    assert "reuse_seconds" in client.get("/feeds").text

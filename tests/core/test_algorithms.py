@@ -4,15 +4,21 @@ a served page from its snapshot, and versions that follow the parameters."""
 from __future__ import annotations
 
 import dataclasses
+import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import factories as f
-from pnyx.core import accounts
+from pnyx import registry
+from pnyx.core import accounts, follows, timelines
 from pnyx.core.algorithms import bridging, catalog, diverse, pool, refresh, serving, snapshots, why
 from pnyx.core.algorithms.feeds import algorithm_feed
+from pnyx.core.feeds import entries, rebuild
 from pnyx.core.paging import Page
-from pnyx.db.tables import markers
+from pnyx.db.engine import Database
+from pnyx.db.tables import feed_snapshots, markers
+from tests.core.test_feeds import _follow, _generate, _post
 
 
 def _whole(tx, viewer, feed_id, status_id):
@@ -251,7 +257,8 @@ def test_old_snapshots_are_pruned(db):
     me, friend = _accounts(db, "me", "friend")
     f.follow(db, me, friend)
     f.status(db, friend, "hello")
-    for _ in range(snapshots.KEEP_PER_FEED + 2):
+    for i in range(snapshots.KEEP_PER_FEED + 2):
+        f.status(db, friend, f"news {i}")  # something new: each first page ranks anew
         _serve(db, me, "diverse")
     from pnyx.db.tables import feed_snapshots
 
@@ -260,3 +267,117 @@ def test_old_snapshots_are_pruned(db):
     )
     assert count == snapshots.KEEP_PER_FEED
     assert db.run_sync(snapshots.prune) == 0
+
+
+# --- the pool read from the home feed, and first pages served again -------------------------
+
+
+def _walked_pool(tx, viewer, limit):
+    """Today's pool: home walked page by page, each boosted post once in the whole pool."""
+    ids = pool.walk(lambda page: timelines.home(tx, viewer, page), limit)
+    return pool.shown_once(pool.load_items(tx, ids), viewer)
+
+
+def test_the_pool_from_the_feed_equals_walking_home(settings):
+    """On a generated instance (follows with options, lists, hashtags, mutes, blocks, boosts,
+    replies, direct posts; feeds small enough to have floors), the pool read from each
+    viewer's feed in one batch is the pool walked through home's pages."""
+    db = Database(dataclasses.replace(settings, feed_size=40))
+    try:
+        rng = random.Random(5)
+        people = [db.run_sync(lambda tx, i=i: factories_account(tx, f"p{i}")) for i in range(40)]
+        for person in people[:30]:
+            db.run_sync(rebuild.rebuild, person)
+        _generate(db, rng, people)
+        registry.drain(db)
+        compared = floors = 0
+        for viewer in people[:30]:
+            assert db.run_sync(entries.state, viewer) is not None
+            floor = db.run_sync(lambda tx, v=viewer: entries.state(tx, v).floor_id)
+            floors += floor > 0
+            for limit in (7, 30, 800):
+                batch = db.run_sync(lambda tx, v=viewer, n=limit: pool.home_pool(tx, v, limit=n))
+                walked = db.run_sync(lambda tx, v=viewer, n=limit: _walked_pool(tx, v, n))
+                # The feed's part of the walk: what it holds, or `limit` of it. (A walk stops
+                # at `limit` before its boosts are deduplicated, so it may be one short.)
+                assert batch[: len(walked)] == walked[: len(batch)]
+                if floor == 0:  # the feed holds everything the walk finds
+                    assert batch[: len(walked)] == walked
+                assert len(batch) >= min(limit, len(walked)) - 1 or floor > 0
+                compared += min(len(walked), len(batch))
+        assert compared > 1000 and floors > 0
+    finally:
+        db.dispose()
+
+
+def factories_account(tx, name):
+    return accounts.create_local(tx, name, f"{name}@example.com", "correct horse battery")[0]
+
+
+def test_a_reload_serves_the_fresh_snapshot_until_something_new_arrives(db):
+    me, friend = _accounts(db, "me", "friend")
+    _follow(db, me, friend)
+    db.run_sync(rebuild.rebuild, me)
+    posts = [_post(db, friend, f"post {i}") for i in range(5)]
+    registry.drain(db)
+    feed = algorithm_feed(catalog.ALGORITHMS["diverse"])
+
+    def read_only(tx):
+        return serving.serve_read(tx, me, feed, Page(limit=2))
+
+    assert db.run_sync(read_only, write=False) is None  # to rank: a write's work
+    first = _serve(db, me, "diverse", limit=2)
+    again = db.run_sync(read_only, write=False)  # a reload: a read transaction serves it
+    assert list(again.slice.ids) == list(first.slice.ids) == posts[::-1][:2]
+    assert again.version == first.version == catalog.ALGORITHMS["diverse"].version
+    made = db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))
+    assert len(made) == 1  # served again, not ranked again
+    # The rules still apply at read time: a mute made since hides from the reused snapshot.
+    other = _accounts(db, "other")[0]
+    _follow(db, me, other)
+    # (a follow brings no new entry until the other posts: the mark is unchanged)
+    f.mute(db, me, friend)
+    assert list(_serve(db, me, "diverse", limit=2).slice.ids) == []
+    # A new post in the feed: the next first page ranks anew.
+    newer = _post(db, other, "new")
+    registry.drain(db)
+    assert db.run_sync(read_only, write=False) is None
+    fresh = _serve(db, me, "diverse", limit=2)
+    assert newer in list(fresh.slice.ids)
+    assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))) == 2
+
+
+def test_a_snapshot_older_than_the_published_reuse_is_not_served_again(db):
+    me, friend = _accounts(db, "me", "friend")
+    _follow(db, me, friend)
+    db.run_sync(rebuild.rebuild, me)
+    _post(db, friend, "hello")
+    registry.drain(db)
+    _serve(db, me, "diverse")
+    old = datetime.now(UTC) - timedelta(seconds=snapshots.REUSE_SECONDS + 1)
+    db.run_sync(lambda tx: tx.execute(feed_snapshots.update().values(created_at=old)))
+    _serve(db, me, "diverse")
+    assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))) == 2
+    # Catch-up and bridging read other sources than the home feed: always ranked anew.
+    _serve(db, me, "catch-up")
+    _serve(db, me, "catch-up")
+    assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "catch-up", 10))) == 2
+    described = catalog.describe(catalog.ALGORITHMS["diverse"], "", "https://pnyx.test")
+    assert {"name": "reuse_seconds", "value": snapshots.REUSE_SECONDS} in described["parameters"]
+
+
+def test_an_unfollow_makes_the_next_first_page_rank_anew(db):
+    """Removing entries (the unfollow's job) changes the source mark: no reuse of a
+    snapshot holding the unfollowed account's posts."""
+    me, kept, dropped = _accounts(db, "me", "kept", "dropped")
+    _follow(db, me, kept)
+    _follow(db, me, dropped)
+    db.run_sync(rebuild.rebuild, me)
+    stay = _post(db, kept, "stays")
+    _post(db, dropped, "goes")
+    registry.drain(db)
+    assert len(_serve(db, me, "diverse").slice.ids) == 2
+    db.run_sync(follows.unfollow, me, dropped)
+    registry.drain(db)
+    assert list(_serve(db, me, "diverse").slice.ids) == [stay]
+    assert len(db.run_sync(lambda tx: snapshots._newest(tx, me, "diverse", 10))) == 2

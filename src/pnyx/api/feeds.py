@@ -122,15 +122,21 @@ async def statuses(request: Request):
     feed_id = _feed_id(request)
     page = page_from(await read_params(request))
 
-    def work(tx):
+    def work(tx, serve=serving.serve):
         viewer = require(tx, request, "read:statuses")
         feed = feeds.resolve(tx, feed_id)
-        served = serving.serve(tx, viewer.account_id, feed, page)
+        served = serve(tx, viewer.account_id, feed, page)
+        if served is None:
+            return None
         items, cursors = render(tx, served.slice, viewer.account_id, "home")
         return items, cursors, f"{feed.id}@{served.version}"
 
-    # A first page of a ranked feed stores its snapshot: a write transaction.
-    items, cursors, version = await database(request).write(work)
+    # A first page of a ranked feed that must be ranked stores its snapshot: a write
+    # transaction; every other page (a reload within the reuse time, a `max_id` page) reads.
+    found = await database(request).read(work, serving.serve_read)
+    if found is None:
+        found = await database(request).write(work)
+    items, cursors, version = found
     response = paginated(request, items, cursors)
     response.headers[VERSION_HEADER] = version
     return response

@@ -187,16 +187,21 @@ async def timeline(request: Request) -> JSON:
 
 async def _pinned_timeline(request: Request, list_id: int, page: Page) -> JSON:
     """A pinned feed read as a list: the feed's page (a ranked feed's first page stores its
-    snapshot, so this is a write transaction), saying which version served it."""
+    snapshot, so that one is a write transaction), saying which version served it."""
 
-    def work(tx):
+    def work(tx, serve=serving.serve):
         viewer = require(tx, request, "read:lists")
         feed = feed_pins.feed_of(tx, viewer.account_id, list_id)
-        served = serving.serve(tx, viewer.account_id, feed, page)
+        served = serve(tx, viewer.account_id, feed, page)
+        if served is None:
+            return None
         items, cursors = render(tx, served.slice, viewer.account_id, "home")
         return items, cursors, f"{feed.id}@{served.version}"
 
-    items, cursors, version = await database(request).write(work)
+    found = await database(request).read(work, serving.serve_read)
+    if found is None:  # a first page to rank: it stores its snapshot
+        found = await database(request).write(work)
+    items, cursors, version = found
     response = paginated(request, items, cursors)
     response.headers[VERSION_HEADER] = version
     return response

@@ -62,21 +62,27 @@ def _next_url(feed_id: str, cursors: list[int], count: int) -> str | None:
     return f"/home?{urlencode({'feed': feed_id, 'max_id': cursors[-1]})}"
 
 
+_TO_RANK: Any = object()  # what a read says when the page must be ranked (in a write)
+
+
 async def home_feed(request: Request, feed_id: str, max_id: int | None) -> Response:
     """Home read through another feed than `following`: a ranked feed's first page stores
-    the snapshot its next pages and the "Why?" read (a write transaction)."""
+    the snapshot its next pages and the "Why?" read (a write transaction, when it must be
+    ranked)."""
     who, _unused = await visit(request)
     if who.user is None:
         return see_other("/auth/sign_in")
     account_id = who.user.account_id
     _ = gettext_for(who.language)
 
-    def work(tx):
+    def work(tx, serve=serving.serve):
         try:
             feed = feeds.resolve(tx, feed_id)
         except NotFound:
             return None
-        served = serving.serve(tx, account_id, feed, Page(max_id=max_id, limit=PAGE_SIZE))
+        served = serve(tx, account_id, feed, Page(max_id=max_id, limit=PAGE_SIZE))
+        if served is None:
+            return _TO_RANK
         ids = list(served.slice.ids)
         bundle = status_views.load(tx, ids, account_id)
         items = entities.statuses(bundle, tx.settings, tx.now)
@@ -96,7 +102,11 @@ async def home_feed(request: Request, feed_id: str, max_id: int | None) -> Respo
             "composed_id": composed_id,
         }
 
-    found = await database(request).write(work)
+    # A first page that must be ranked stores its snapshot (a write); reloads within the
+    # published reuse time and next pages only read.
+    found = await database(request).read(work, serving.serve_read)
+    if found is _TO_RANK:
+        found = await database(request).write(work)
     if found is None:
         return not_found_page(request, who)
     return respond(

@@ -21,6 +21,7 @@ from pnyx.core.algorithms import (
     diverse,
     following,
     originals,
+    snapshots,
     terms,
     versions,
 )
@@ -36,6 +37,10 @@ class Algorithm:
     module: ModuleType
     helpers: tuple[ModuleType, ...]  # shared code it runs with: part of its version
     snapshot: bool = True  # ranked pages are served from a per-viewer snapshot
+    # It ranks the viewer's home pool alone (`pool.home_pool`), so the home feed's newest
+    # entry tells when nothing new came: a fresh snapshot may be served again. Not so for
+    # `catch-up` (engagements) and `bridging` (server-wide scores): always ranked anew.
+    from_home_pool: bool = False
 
     @property
     def params(self) -> Any:
@@ -96,8 +101,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     a.id: a
     for a in (
         Algorithm("following", following, _SHARED, snapshot=False),
-        Algorithm("originals", originals, _SHARED),
-        Algorithm("diverse", diverse, _SHARED),
+        Algorithm("originals", originals, _SHARED, from_home_pool=True),
+        Algorithm("diverse", diverse, _SHARED, from_home_pool=True),
         Algorithm("catch-up", catch_up, _SHARED),
         Algorithm("bridging", bridging, (bridging_fit, *_SHARED)),
     )
@@ -124,13 +129,17 @@ def source_link(algorithm: Algorithm, source_url: str, base_url: str) -> str:
 
 
 def describe(algorithm: Algorithm, source_url: str, base_url: str) -> dict[str, Any]:
-    """The catalog entry (API and web page alike)."""
+    """The catalog entry (API and web page alike). A ranked algorithm's parameters include
+    how long a first page may serve its snapshot again (`snapshots.REUSE_SECONDS`)."""
+    published = parameters(algorithm.params)
+    if algorithm.from_home_pool:
+        published.append({"name": "reuse_seconds", "value": snapshots.REUSE_SECONDS})
     return {
         "id": algorithm.id,
         "type": "algorithm",
         "title": algorithm.title,
         "description": algorithm.description,
-        "parameters": parameters(algorithm.params),
+        "parameters": published,
         "version": algorithm.version,
         "changelog": [{"date": d, "text": t} for d, t in algorithm.changelog],
         "source_url": source_link(algorithm, source_url, base_url),

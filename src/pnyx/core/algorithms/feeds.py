@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pnyx.core.algorithms import catalog, composed, composed_pool, serving
+from pnyx.core.algorithms import pool as pools
 from pnyx.core.errors import NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import parse_id
@@ -13,7 +14,12 @@ from pnyx.db.ids import parse_id
 
 def algorithm_feed(algorithm: catalog.Algorithm) -> serving.Feed:
     return serving.Feed(
-        algorithm.id, algorithm.version, algorithm.gather, algorithm.rank, algorithm.snapshot
+        algorithm.id,
+        algorithm.version,
+        algorithm.gather,
+        algorithm.rank,
+        algorithm.snapshot,
+        pools.source_mark if algorithm.from_home_pool else None,
     )
 
 

@@ -3,7 +3,10 @@ apply the home timeline's visibility, block and mute rules to every item at read
 
 `following` is the home timeline itself (`timelines.home`, its own cursors). Every other
 feed is a `Feed` with a snapshot: the first page (no `max_id`) gathers the inputs, ranks
-them and stores both (`snapshots.create`); a `max_id` page finds the viewer's snapshot that
+them and stores both (`snapshots.create`), unless the viewer's newest snapshot of the feed
+may be served again (`snapshots.reusable`: same version, fresh, nothing new in the pool's
+source; only feeds whose pool is the home feed say what their source holds, `mark`); a
+`max_id` page finds the viewer's snapshot that
 holds that status and continues after it. A ranked order has no "newer than": `min_id` and
 `since_id` pages are empty. A post the viewer may no longer see (deleted, a new block or
 mute, a muted thread, a visibility they are outside of) is skipped when read, by the same
@@ -12,6 +15,7 @@ decision steps home uses; filters apply when rendering, as in home.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +45,9 @@ class Feed:
     gather: Callable[[Tx, int], dict[str, Any]]
     rank: Callable[[dict[str, Any]], list[Ranked]]
     snapshot: bool = True
+    # What the pool's source holds now (`pool.source_mark`), for reusing a fresh snapshot;
+    # None for feeds whose pool has several sources (composed feeds): always ranked anew.
+    mark: Callable[[Tx, int], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,14 +56,34 @@ class ServedPage:
     version: str  # of what ranked it: the snapshot's
 
 
+def serve_read(tx: Tx, viewer_id: int, feed: Feed, page: Page) -> ServedPage | None:
+    """The page when serving it writes nothing (a read transaction may serve it): every
+    page but a first page that must be ranked, for which this says None (`serve` it in a
+    write transaction). Reloads and `max_id` pages then wait for no writer."""
+    if feed.snapshot and page.max_id is None and page.min_id is None and page.since_id is None:
+        mark = feed.mark(tx, viewer_id) if feed.mark is not None else None
+        reused = snapshots.reusable(tx, viewer_id, feed.id, feed.version, mark)
+        if reused is None:
+            return None
+        return ServedPage(_read_on(tx, viewer_id, reused, 0, page.limit), reused.version)
+    return serve(tx, viewer_id, feed, page)
+
+
 def serve(tx: Tx, viewer_id: int, feed: Feed, page: Page) -> ServedPage:
     if not feed.snapshot:
         return ServedPage(timelines.home(tx, viewer_id, page), feed.version)
     if page.min_id is not None or page.since_id is not None:
         return ServedPage(timelines.Slice(decisions.CheckedIds([], viewer_id), []), feed.version)
     if page.max_id is None:
-        inputs = feed.gather(tx, viewer_id)
-        snapshot = snapshots.create(tx, viewer_id, feed.id, feed.version, inputs, feed.rank(inputs))
+        mark = feed.mark(tx, viewer_id) if feed.mark is not None else None
+        reused = snapshots.reusable(tx, viewer_id, feed.id, feed.version, mark)
+        if reused is not None:
+            snapshot = reused
+        else:
+            inputs = feed.gather(tx, viewer_id)
+            snapshot = snapshots.create(
+                tx, viewer_id, feed.id, feed.version, inputs, feed.rank(inputs), mark
+            )
         start = 0
     else:
         found = snapshots.containing(tx, viewer_id, feed.id, page.max_id)
@@ -100,13 +127,11 @@ def _read_on(
 _original = statuses.alias("original")
 
 
-def visible(tx: Tx, viewer_id: int, status_ids: list[int]) -> set[int]:
-    """Which of these posts home's rules let the viewer see now: visibility, blocks,
-    mutes and muted threads (`decisions.see`, `muted_thread`, `muted`), with the facts home
-    loads (`home_facts`); a post boosted twice shows once."""
-    if not status_ids:
-        return set()
-    query = (
+@functools.cache
+def _candidates_statement() -> sa.Select:
+    """These posts as the home rules see them: built once, run with `tx.plain` (every page
+    of a ranked feed runs it)."""
+    return (
         sa.select(
             *CANDIDATE_COLUMNS,
             _original.c.account_id.label("original_account_id"),
@@ -116,7 +141,16 @@ def visible(tx: Tx, viewer_id: int, status_ids: list[int]) -> set[int]:
         .select_from(statuses.outerjoin(_original, _original.c.id == statuses.c.reblog_of_id))
         .where(in_ids(statuses.c.id, "ids"))
     )
-    found = {c.id: c for c in home_candidates(tx.execute(query, {"ids": status_ids}))}
+
+
+def visible(tx: Tx, viewer_id: int, status_ids: list[int]) -> set[int]:
+    """Which of these posts home's rules let the viewer see now: visibility, blocks,
+    mutes and muted threads (`decisions.see`, `muted_thread`, `muted`), with the facts home
+    loads (`home_facts`); a post boosted twice shows once."""
+    if not status_ids:
+        return set()
+    rows = tx.plain(_candidates_statement(), {"ids": status_ids})
+    found = {c.id: c for c in home_candidates(rows)}
     batch: list[Candidate] = [found[i] for i in status_ids if i in found]
     if not batch:
         return set()

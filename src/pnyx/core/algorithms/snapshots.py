@@ -3,13 +3,17 @@
 A ranked order changes as people favourite and post, so `max_id` pages cannot be computed
 again: the first page (no `max_id`) ranks the whole pool once and stores the version, the
 inputs and the ordered items with their score terms; the following pages read on from the
-item whose id the client sends. Kept: the newest `KEEP_PER_FEED` per viewer and feed, and
+item whose id the client sends. A first page reuses the viewer's newest snapshot of the
+same feed and version while it is younger than `REUSE_SECONDS` (published in the catalog)
+and the pool's source is unchanged (`pool.source_mark`: the home feed's newest entry and
+number of entries): a reload costs a snapshot read, not a ranking. Kept: the newest `KEEP_PER_FEED` per viewer and feed, and
 none older than `RETENTION` (the periodic `algorithms.refresh` job prunes them). The stored
 inputs are also what the replay test and "why am I seeing this" read.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +26,13 @@ from pnyx.db.ids import new_id
 from pnyx.db.tables import feed_snapshots
 
 KEEP_PER_FEED = 3
+# How long a first page may serve the viewer's newest snapshot again (same feed, version and
+# source mark) instead of ranking anew: published with each ranked algorithm's parameters.
+# Five minutes: while the mark is unchanged (no new post, no entry removed) the algorithms
+# that reuse (`diverse`, `originals`) would rank the same pool to the same order, and the
+# rules that hide at read time (mutes, blocks, deletions) apply to every page anyway; what
+# the window bounds is the rest (a follow's options, exclusive lists) that shapes the pool.
+REUSE_SECONDS = 300
 RETENTION = timedelta(days=2)
 WHY_SCAN = 50  # snapshots of one viewer looked through for "why", newest first
 
@@ -37,6 +48,7 @@ class Snapshot:
     version: str
     created_at: datetime
     status_ids: list[int]
+    source_mark: int | None = None
     items: list[Ranked] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
 
@@ -53,21 +65,69 @@ _LIGHT = (
     feed_snapshots.c.version,
     feed_snapshots.c.created_at,
     feed_snapshots.c.status_ids,
+    feed_snapshots.c.source_mark,
 )
 
 
 def _light(row: Any) -> Snapshot:
+    # The ids were stored as ints and come back as ints from the JSON (both drivers).
     return Snapshot(
-        row.id, row.feed_id, row.version, row.created_at, [int(i) for i in row.status_ids]
+        row.id, row.feed_id, row.version, row.created_at, list(row.status_ids), row.source_mark
     )
 
 
+@functools.cache
+def _newest_statement() -> sa.Select:
+    """The viewer's newest snapshots of one feed, ids only: what paging and reuse read
+    (built once, run with `tx.plain`)."""
+    return (
+        sa.select(*_LIGHT)
+        .where(
+            feed_snapshots.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
+            feed_snapshots.c.feed_id == sa.bindparam("feed_id", type_=sa.String),
+        )
+        .order_by(feed_snapshots.c.id.desc())
+        .limit(sa.bindparam("n", type_=sa.Integer))
+    )
+
+
+def _newest(tx: Tx, viewer_id: int, feed_id: str, n: int) -> list[Any]:
+    return tx.plain(_newest_statement(), {"viewer": viewer_id, "feed_id": feed_id, "n": n})
+
+
+def reusable(
+    tx: Tx, viewer_id: int, feed_id: str, version: str, source_mark: int | None
+) -> Snapshot | None:
+    """The viewer's newest snapshot of this feed when a first page may serve it again: the
+    same version, younger than REUSE_SECONDS, and made when the source's mark was the same
+    (never without a mark: a walked pool cannot tell what is new)."""
+    if source_mark is None:
+        return None
+    rows = _newest(tx, viewer_id, feed_id, 1)
+    if not rows:
+        return None
+    newest = _light(rows[0])
+    if (
+        newest.version != version
+        or newest.source_mark != source_mark
+        or newest.created_at <= tx.now - timedelta(seconds=REUSE_SECONDS)
+    ):
+        return None
+    return newest
+
+
 def create(
-    tx: Tx, viewer_id: int, feed_id: str, version: str, inputs: dict[str, Any], items: list[Ranked]
+    tx: Tx,
+    viewer_id: int,
+    feed_id: str,
+    version: str,
+    inputs: dict[str, Any],
+    items: list[Ranked],
+    source_mark: int | None = None,
 ) -> Snapshot:
     """Store a new snapshot and drop this viewer's older ones of the feed past the limit."""
     status_ids = [item.status_id for item in items]
-    snapshot = Snapshot(new_id(), feed_id, version, tx.now, status_ids, items, inputs)
+    snapshot = Snapshot(new_id(), feed_id, version, tx.now, status_ids, source_mark, items, inputs)
     tx.execute(
         feed_snapshots.insert().values(
             id=snapshot.id,
@@ -77,6 +137,7 @@ def create(
             status_ids=status_ids,
             items=to_json(items),
             inputs=inputs,
+            source_mark=source_mark,
             created_at=tx.now,
         )
     )
@@ -119,13 +180,7 @@ def _first_holding(rows: list[Any], status_id: int) -> Snapshot | None:
 
 def containing(tx: Tx, viewer_id: int, feed_id: str, status_id: int) -> Snapshot | None:
     """The newest of the viewer's snapshots of this feed that holds the status (ids only)."""
-    rows = tx.rows(
-        sa.select(*_LIGHT)
-        .where(feed_snapshots.c.account_id == viewer_id, feed_snapshots.c.feed_id == feed_id)
-        .order_by(feed_snapshots.c.id.desc())
-        .limit(KEEP_PER_FEED)
-    )
-    return _first_holding(rows, status_id)
+    return _first_holding(_newest(tx, viewer_id, feed_id, KEEP_PER_FEED), status_id)
 
 
 def newest_with(tx: Tx, viewer_id: int, status_id: int) -> Snapshot | None:

@@ -16,6 +16,7 @@ not built yet is read the read-time way entirely, and the page asks for it to be
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,6 +27,7 @@ from pnyx.core.lists import get as get_list
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     FEED_OVERFETCH,
+    OVERFETCH,
     Candidate,
     Fetch,
     Slice,
@@ -85,6 +87,57 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
     found = fill_page(page, fetch, keep, viewer_id, FEED_OVERFETCH)
     found.feed_request = "seen" if feed.stale else None
     return found
+
+
+def home_batch(tx: Tx, viewer_id: int, limit: int) -> list[Any] | None:
+    """Up to `limit` posts of the viewer's home feed past home's rules, newest first, as
+    rows with the columns a ranked feed's pool reads (`POOL_COLUMNS`); None when the feed is
+    not built. One range read of the feed joined with its statuses and one load of the rules'
+    facts for the whole batch, so a post boosted by several people shows once in all of it
+    (a page walk shows it once per batch). The feed alone: what is under its floor (Mastodon
+    keeps ~800 home entries too) is not read, so this is the start of what walking home's
+    pages would give."""
+    feed = state(tx, viewer_id, HOME)
+    if feed is None:
+        return None
+    rows: list[Any] = []
+    params = {"viewer": viewer_id, "list_id": HOME, "floor": feed.floor_id}
+    kept: set[int] = set()
+    keep = home_keep(tx, viewer_id)
+    # Rarely more than one read: the rules hide few, and twice the limit is asked for. The
+    # rules see everything read so far again, so each boosted post shows once in all of it.
+    while True:
+        n = max(limit - len(kept), 1) * OVERFETCH
+        got = tx.plain(_batch_statement(bool(rows)), params | {"n": n})
+        rows.extend(got)
+        found = home_candidates(rows)
+        for c, row in zip(found, rows, strict=True):
+            c.mentions_viewer = bool(row.mentioned)
+            c.followed_tag = bool(row.tagged)
+        kept = {c.id for c in keep(found)}
+        if len(kept) >= limit or len(got) < n:
+            return [row for row in rows if row.id in kept][:limit]
+        params["max_id"] = got[-1].id
+
+
+# What a ranked feed's pool reads of each post besides the rules' columns: of what it shows
+# (the original, for a boost).
+POOL_COLUMNS = (
+    sa.func.coalesce(ORIGINAL.c.account_id, statuses.c.account_id).label("author_id"),
+    sa.func.coalesce(ORIGINAL.c.has_media, statuses.c.has_media).label("has_media"),
+    (
+        sa.func.coalesce(ORIGINAL.c.favourites_count, statuses.c.favourites_count)
+        + sa.func.coalesce(ORIGINAL.c.reblogs_count, statuses.c.reblogs_count)
+        + sa.func.coalesce(ORIGINAL.c.replies_count, statuses.c.replies_count)
+    ).label("interactions"),
+    sa.func.coalesce(ORIGINAL.c.language, statuses.c.language).label("shown_language"),
+)
+
+
+@lru_cache(maxsize=2)
+def _batch_statement(has_max: bool) -> sa.Select:
+    """The home feed's newest entries (under `max_id`) with the pool's columns, built once."""
+    return _entries_statement(True, False, has_max, False, False).add_columns(*POOL_COLUMNS)
 
 
 def feed_requested(tx: Tx, viewer_id: int, list_id: int, request: str | None) -> None:

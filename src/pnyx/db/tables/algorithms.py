@@ -53,6 +53,9 @@ feed_snapshots = sa.Table(
     sa.Column("status_ids", sa.JSON, nullable=False),  # the order alone: what paging reads
     sa.Column("items", sa.JSON, nullable=False),  # [[status_id, score, [[name, w, v], ...]]]
     sa.Column("inputs", sa.JSON, nullable=False),
+    # What the home feed the pool was read from held (`pool.source_mark`; NULL: not from
+    # one): a first page reuses a fresh snapshot only while it is unchanged.
+    sa.Column("source_mark", sa.BigInteger, nullable=True),
     created_column(),
 )
 sa.Index(
