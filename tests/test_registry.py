@@ -55,7 +55,7 @@ def test_an_event_becomes_one_job_per_handler(app, make_user):
     assert kind == events.EVENT_JOB and events.decode(payload) == created
 
     assert worker.run_one(db, "test-worker", registry.JOBS)  # the event job, and only it
-    assert [(k, p) for k, p, _ in queued(db)] == [("federate", payload), ("feeds", payload)]
+    assert [(k, p) for k, p, _ in queued(db)] == [("federate", payload)]
 
 
 def test_a_post_recorded_by_the_former_outbox_is_still_delivered(app, make_user):
@@ -158,9 +158,9 @@ def test_a_handler_in_the_transaction_that_fails_undoes_the_change(app, make_use
     assert queued(db) == []
 
 
-def test_what_another_server_tells_us_raises_events_but_is_not_sent_back(app, make_user):
+def test_what_another_server_tells_us_raises_events_but_costs_no_job(app, make_user):
     """A remote post naming Bob: the same event as a local post, so Bob is told by the same
-    rule; federation sends nothing of it: its one job after commit is the feeds' fan-out."""
+    rule; federation sends nothing of it, so no job is queued for it."""
     db = app.state.db
     bob = make_user("bob").account_id
     rita = factories.remote_account(db, "rita", "remote.example")
@@ -185,6 +185,4 @@ def test_what_another_server_tells_us_raises_events_but_is_not_sent_back(app, ma
         lambda tx: tx.rows(sa.select(notifications.c.account_id, notifications.c.type))
     )
     assert [tuple(row) for row in told] == [(bob, "mention")]
-    assert [kind for kind, _, _ in queued(db)] == [events.EVENT_JOB]
-    assert worker.run_one(db, "test-worker", registry.JOBS)
-    assert [kind for kind, _, _ in queued(db)] == ["feeds"]
+    assert queued(db) == []

@@ -18,11 +18,12 @@ and only `app` and `cli` import it (an import-linter contract says so). Importin
                      │                       web_push (core.web_push: a `web_push.deliver`
                      │                                 job per app subscription, run after
                      │                                 commit by federation.web_push)
+                     │                       feeds    (core.feeds.fan_out: a new post
+                     │                                 into its viewers' feeds; past the
+                     │                                 first batch, `feeds.fan_out` jobs)
                      │
                      └─ the `event` job ──> after commit, one job per subscription:
                                               federate   (federation.delivery)
-                                              feeds      (core.feeds.fan_out: a new post
-                                                          into its viewers' feeds)
                                               feeds.adjust (core.feeds.removal: follows,
                                                           blocks, mutes, lists, hashtags)
 
@@ -135,11 +136,17 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         "federate", delivery.federate, frozenset(activities.RENDERERS), accepts=_told_elsewhere
     ),
-    # Materialized feeds: local and remote posts and boosts into the feeds they belong in
-    # (in batches of followers, chained `feeds.fan_out` jobs), and the changes of follows,
-    # blocks, mutes, lists and followed hashtags applied to them.
+    # Materialized feeds: local and remote posts and boosts into the feeds they belong in,
+    # in the transaction that stores them: the author's own feed and the first batch of
+    # followers at once (a post is in its author's home when the request answers, as apps
+    # expect), further batches as chained `feeds.fan_out` jobs. The changes of follows,
+    # blocks, mutes, lists and followed hashtags are applied by a job after commit (the read
+    # rules hide what they must meanwhile).
     Subscription(
-        "feeds", fan_out.on_event, frozenset({events.StatusCreated, events.StatusBoosted})
+        "feeds",
+        fan_out.on_event,
+        frozenset({events.StatusCreated, events.StatusBoosted}),
+        in_transaction=True,
     ),
     Subscription("feeds.adjust", removal.on_event, removal.ADJUSTED),
 )

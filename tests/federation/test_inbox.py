@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 import factories
 from pnyx import registry
-from pnyx.core import events, follows
+from pnyx.core import follows
 from pnyx.db.tables import jobs, statuses
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import inbox, resolve
@@ -144,8 +144,7 @@ def test_a_reply_s_parent_is_fetched_by_a_job_of_its_own(client, local_db, peer,
     assert _kinds(db) == ["inbox.fetch"]
     assert worker.run_one(db, name, registry.JOBS, queues=(queue.INBOX,))  # the fetch
     assert _stored(db) == {parent["id"]: None}
-    # The parent's `event` job (its fan-out into the reader's feed), and the reply again.
-    assert _kinds(db) == [events.EVENT_JOB, "inbox.process"]
+    assert _kinds(db) == ["inbox.process"]  # the reply, again
     registry.drain(db)
     assert _stored(db) == {parent["id"]: None, reply["id"]: parent["id"]}
     assert _kinds(db) == []

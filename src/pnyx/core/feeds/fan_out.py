@@ -16,8 +16,12 @@ languages, replies policies ...) are applied when the feed is read.
 
 Only maintained feeds are written (those with a `feed_states` row): a viewer away for weeks
 has none, and is rebuilt on return. The followers are walked in batches of
-`feed_fanout_batch` (by follow id), one job each, chained: an account with 10,000 followers
-here costs ten short jobs, never one long transaction. Every write OR-s reasons into the row
+`feed_fanout_batch` (by follow id). The first batch, with the author's own feed and the few
+reached otherwise, is written in the transaction that stores the post (a subscription in the
+transaction): the author sees their post in home when the request answers, and most posts
+need no job at all. Each further batch is a job of its own, chained: an account with 10,000
+followers here costs one batch in the request and nine short jobs, never one long
+transaction. Every write OR-s reasons into the row
 that may be there (`store.write`), so a job retried after a crash is harmless.
 """
 
@@ -50,7 +54,8 @@ MORE_JOB = "feeds.fan_out"
 
 
 def on_event(tx: Tx, event: events.Event) -> None:
-    """The `feeds` subscription's handler for new statuses and boosts (a job after commit)."""
+    """The `feeds` subscription's handler for new statuses and boosts, in the
+    transaction that stores them."""
     if isinstance(event, events.StatusCreated):
         fan_out(tx, event.status_id)
     elif isinstance(event, events.StatusBoosted):
