@@ -3,6 +3,11 @@
 Scheduled like `media.prune`: keyed by the slot it runs in, so every process that schedules
 it at start adds one run per slot between them, and each run schedules the next. The fit
 reads in one transaction, computes outside any, and writes in another.
+
+The computation runs in a child process (`_factorize_apart`): the job runs inside `pnyx
+serve`'s own worker, and numpy with the fit's arrays (tens of MB) would otherwise stay in
+the server's memory for good (its idle RSS is held under 120 MB, BENCHMARKS.md). The child
+starts fresh (spawn), receives the ratings, returns the fit and exits.
 """
 
 from __future__ import annotations
@@ -36,8 +41,18 @@ def fit_bridging(db: Database) -> int:
     running version; how many posts were fitted."""
     algorithm = catalog.ALGORITHMS["bridging"]
     ratings = db.run_sync(lambda tx: bridging_fit.read_ratings(tx, algorithm.params), write=False)
-    fit = bridging_fit.factorize(ratings, algorithm.params)
+    fit = _factorize_apart(ratings, algorithm.params)
     return int(db.run_sync(lambda tx: bridging_fit.store(tx, fit, algorithm.version)))
+
+
+def _factorize_apart(ratings: bridging_fit.Ratings, params: bridging.Params) -> bridging_fit.Fit:
+    """`bridging_fit.factorize` in a fresh child process; nothing to start for no ratings."""
+    if not ratings.values:
+        return bridging_fit.factorize(ratings, params)
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as child:
+        return child.apply(bridging_fit.factorize, (ratings, params))
 
 
 def refresh_job(db: Database, payload: dict[str, Any]) -> None:
