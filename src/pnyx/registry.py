@@ -236,6 +236,7 @@ SCHEDULED: dict[str, JobHandler] = {
     algorithms_refresh.REFRESH_JOB: JobHandler(algorithms_refresh.refresh_job, network=True),
     fan_out.MORE_JOB: JobHandler(fan_out.more_job),
     rebuild.REBUILD_JOB: JobHandler(rebuild.rebuild_job),
+    rebuild.SETTLE_JOB: JobHandler(rebuild.settle_job),
     rebuild.PRUNE_JOB: JobHandler(rebuild.prune_job),
 }
 

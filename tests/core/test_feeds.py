@@ -595,3 +595,37 @@ def test_the_rebuild_command_builds_every_feed(database_url, tmp_path, db):
     assert _feed(db, viewer) == {post: (why.FOLLOWED_AUTHOR, None, None)}
     assert _feed(db, viewer, listed) == {post: (why.IN_LIST, friend, None)}
     assert _feed(db, friend) == {post: (why.OWN, None, None)}
+
+
+def test_a_post_stored_while_the_feed_was_built_is_settled_in(client, make_user):
+    """A post committed while its reader's feed was being built can miss both the build (it
+    read the posts first) and its own fan-out (it looked for the feed first). Such a post is
+    made here by storing it with no fan-out right after the build. For `entries.SETTLE` the
+    feed is read from the posts, so the post shows at once; the `feeds.settle` job then
+    merges it into the feed, which is read again when settled."""
+    db = client.app.state.db
+    me, friend = make_user("me"), make_user("friend")
+    _follow(db, me.account_id, friend.account_id)
+    first = _post(db, friend.account_id, "hello")
+    db.run_sync(rebuild.rebuild, me.account_id)
+    missed = factories.status(db, friend.account_id, "stored as the build committed")
+    assert set(_feed(db, me.account_id)) == {first}
+
+    def home_ids() -> list[str]:
+        got = client.get("/api/v1/timelines/home", headers=me.headers)
+        return [s["id"] for s in got.json()]
+
+    assert db.run_sync(lambda tx: entries.state(tx, me.account_id)).settling
+    assert home_ids() == [str(missed), str(first)]  # read from the posts while settling
+
+    kinds = db.run_sync(lambda tx: tx.scalars(sa.select(jobs.c.kind)))
+    assert rebuild.SETTLE_JOB in kinds  # the job that waits SETTLE, then runs
+    db.run_sync(rebuild.settle, me.account_id)
+    assert set(_feed(db, me.account_id)) == {first, missed}
+
+    def settled(tx):
+        tx.execute(feed_states.update().values(built_at=tx.now - entries.SETTLE * 2))
+
+    db.run_sync(settled)
+    assert not db.run_sync(lambda tx: entries.state(tx, me.account_id)).settling
+    assert home_ids() == [str(missed), str(first)]  # now from the feed

@@ -31,6 +31,11 @@ def slack(size: int) -> int:
 # of their feeds for `AWAY` have them dropped, and rebuilt when they come back.
 SEEN_EVERY = timedelta(days=1)
 AWAY = timedelta(days=14)
+# A post stored while its reader's feed was being built can miss it: its fan-out looked for
+# the feed before the build committed, and the build read the posts before the post
+# committed. For SETTLE after a build the feed is read from `statuses` (the same rules),
+# and then a `feeds.settle` job merges the newest posts again (`rebuild.settle`).
+SETTLE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,12 @@ class FeedState:
 
     floor_id: int
     stale: bool  # not marked as read for SEEN_EVERY: the read asks for a mark
+    settling: bool = False  # built less than SETTLE ago: read from `statuses` meanwhile
 
 
 @functools.cache
 def _state_statement() -> sa.Select:
-    return sa.select(feed_states.c.floor_id, feed_states.c.seen_at).where(
+    return sa.select(feed_states.c.floor_id, feed_states.c.seen_at, feed_states.c.built_at).where(
         feed_states.c.viewer_id == sa.bindparam("viewer", type_=sa.BigInteger),
         feed_states.c.list_id == sa.bindparam("list_id", type_=sa.BigInteger),
     )
@@ -66,7 +72,9 @@ def state(tx: Tx, viewer_id: int, list_id: int = HOME) -> FeedState | None:
     if not rows:
         return None
     row = rows[0]
-    return FeedState(row.floor_id, row.seen_at < tx.now - SEEN_EVERY)
+    return FeedState(
+        row.floor_id, row.seen_at < tx.now - SEEN_EVERY, row.built_at > tx.now - SETTLE
+    )
 
 
 @functools.cache

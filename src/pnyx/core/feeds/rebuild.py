@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core.feeds import provenance, reasons
-from pnyx.core.feeds.entries import AWAY, HOME
+from pnyx.core.feeds.entries import AWAY, HOME, SETTLE
 from pnyx.core.feeds.store import Feed, Reason, counted, write_many
 from pnyx.core.timelines.home_timeline import candidate_statement
 from pnyx.core.timelines.list_timeline import list_candidate_statement
@@ -33,6 +33,8 @@ from pnyx.jobs.queue import enqueue
 
 REBUILD_JOB = "feeds.rebuild"  # {"viewer_id": ..., "list_id": ...}
 PRUNE_JOB = "feeds.prune"  # daily: feeds nobody read for AWAY are dropped
+SETTLE_JOB = "feeds.settle"  # {"viewer_id": ..., "list_id": ...}, SETTLE after a build
+SETTLED_NEWEST = 200  # the newest candidates a settle merges again
 
 
 def request(tx: Tx, viewer_id: int, list_id: int = HOME) -> None:
@@ -77,17 +79,7 @@ def rebuild(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
     size = tx.settings.feed_size
     # A quarter more candidates than kept: direct posts not for the viewer are left out.
     n = size + size // 4
-    statement: sa.Executable
-    if list_id == HOME:
-        statement = candidate_statement(tx.is_postgres)
-        params = {"viewer": viewer_id, "n": n}
-    else:
-        statement = list_candidate_statement(tx.is_postgres)
-        params = {"list_id": list_id, "n": n}
-    newest: dict[int, sa.Row] = {}
-    for row in tx.execute(statement, params):
-        newest.setdefault(row.id, row)
-    rows = sorted(newest.values(), key=lambda r: r.id, reverse=True)[:n]
+    rows = _newest(tx, viewer_id, list_id, n)
     found = _belonging(tx, viewer_id, list_id, rows)
     kept = [r.id for r in rows if r.id in found][:size]
     write_many(tx, feed, {status_id: found[status_id] for status_id in kept})
@@ -109,7 +101,50 @@ def rebuild(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
             seen_at=tx.now,
         )
     )
+    enqueue(
+        tx,
+        SETTLE_JOB,
+        {"viewer_id": viewer_id, "list_id": list_id},
+        run_at=tx.now + SETTLE,
+        unique_key=f"{SETTLE_JOB}:{viewer_id}:{list_id}:{tx.now.isoformat()}",
+    )
     return len(kept)
+
+
+def _newest(tx: Tx, viewer_id: int, list_id: int, n: int) -> list[sa.Row]:
+    """The newest n candidates of the read-time timeline (its query, without its rules)."""
+    statement: sa.Executable
+    if list_id == HOME:
+        statement = candidate_statement(tx.is_postgres)
+        params = {"viewer": viewer_id, "n": n}
+    else:
+        statement = list_candidate_statement(tx.is_postgres)
+        params = {"list_id": list_id, "n": n}
+    newest: dict[int, sa.Row] = {}
+    for row in tx.execute(statement, params):
+        newest.setdefault(row.id, row)
+    return sorted(newest.values(), key=lambda r: r.id, reverse=True)[:n]
+
+
+def settle_job(tx: Tx, payload: dict[str, Any]) -> None:
+    settle(tx, int(payload["viewer_id"]), int(payload.get("list_id", HOME)))
+
+
+def settle(tx: Tx, viewer_id: int, list_id: int = HOME) -> int:
+    """After a build (`entries.SETTLE`): merge the newest posts again, so that one stored
+    while the build ran (which neither its fan-out nor the build wrote) is in the feed.
+    Writes only add reasons (`write_many`), so what is there already is untouched; returns
+    how many posts were looked at."""
+    floor = tx.scalar(
+        sa.select(feed_states.c.floor_id).where(
+            feed_states.c.viewer_id == viewer_id, feed_states.c.list_id == list_id
+        )
+    )
+    if floor is None:
+        return 0  # dropped meanwhile
+    rows = [r for r in _newest(tx, viewer_id, list_id, SETTLED_NEWEST) if r.id >= floor]
+    write_many(tx, (viewer_id, list_id), _belonging(tx, viewer_id, list_id, rows))
+    return len(rows)
 
 
 def _belonging(tx: Tx, viewer_id: int, list_id: int, rows: Sequence[sa.Row]) -> dict[int, Reason]:

@@ -59,9 +59,9 @@ def home(tx: Tx, viewer_id: int, page: Page) -> Slice:
     """The viewer's home timeline page: from their feed when it is built, else read-time."""
     feed = state(tx, viewer_id, HOME)
     read = read_time_fetch(tx, viewer_id, page)
-    if feed is None:
+    if feed is None or feed.settling:
         found = fill_page(page, read, home_keep(tx, viewer_id), viewer_id)
-        found.feed_request = "build"
+        found.feed_request = "build" if feed is None else "seen" if feed.stale else None
         return found
     fetch = _with_floor(
         _entries_fetch(tx, viewer_id, HOME, page, feed.floor_id), read, feed.floor_id, page
@@ -77,9 +77,9 @@ def list_statuses(tx: Tx, viewer_id: int, list_id: int, page: Page) -> Slice:
     keep = list_keep(tx, viewer_id, list_id, owned.replies_policy)
     read = list_fetch(tx, list_id, page)
     feed = state(tx, viewer_id, list_id)
-    if feed is None:
+    if feed is None or feed.settling:
         found = fill_page(page, read, keep, viewer_id)
-        found.feed_request = "build"
+        found.feed_request = "build" if feed is None else "seen" if feed.stale else None
         return found
     fetch = _with_floor(
         _entries_fetch(tx, viewer_id, list_id, page, feed.floor_id), read, feed.floor_id, page
@@ -98,7 +98,7 @@ def home_batch(tx: Tx, viewer_id: int, limit: int) -> list[Any] | None:
     keeps ~800 home entries too) is not read, so this is the start of what walking home's
     pages would give."""
     feed = state(tx, viewer_id, HOME)
-    if feed is None:
+    if feed is None or feed.settling:
         return None
     rows: list[Any] = []
     params = {"viewer": viewer_id, "list_id": HOME, "floor": feed.floor_id}
