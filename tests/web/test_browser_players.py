@@ -97,7 +97,10 @@ def test_video_animation_and_audio_play_in_accessible_players(chromium, web_serv
         play.focus()
         page.keyboard.press("Enter")  # the keyboard works it too
         helpers.eventually(lambda: not loop.evaluate("v => v.paused"))
-        assert post.get_by_role("button", name="Pause animation").is_visible()
+        # The button's name follows the video's `play` event, which can come a moment later.
+        assert helpers.eventually(
+            lambda: post.get_by_role("button", name="Pause animation").is_visible()
+        )
 
         sound = gallery.locator(f"audio[aria-label='{DESCRIPTIONS['audio']}']")
         assert sound.get_attribute("controls") is not None
@@ -126,7 +129,10 @@ def test_an_animation_waits_when_the_reader_asked_for_reduced_motion(chromium, w
         assert loop.evaluate("v => v.paused")
         play.click()
         helpers.eventually(lambda: not loop.evaluate("v => v.paused"))
-        assert post.get_by_role("button", name="Pause animation").is_visible()
+        # The button's name follows the video's `play` event, which can come a moment later.
+        assert helpers.eventually(
+            lambda: post.get_by_role("button", name="Pause animation").is_visible()
+        )
     finally:
         context.close()
 
