@@ -60,6 +60,7 @@ from pnyx.db.tables import feed_scores
 
 settings = Settings(domain="memory.test", data_dir={str(tmp_path)!r})
 db = create_app(settings, run_workers=False).state.db
+refresh.refresh_job(db, {{}})  # no ratings yet: as on a new instance
 names = ("poster", "a", "b", "c")
 made = db.run_sync(lambda tx: [
     accounts.create_local(tx, n, n + "@example.com", "correct horse battery")[0] for n in names

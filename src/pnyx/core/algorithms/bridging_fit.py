@@ -94,10 +94,10 @@ def factorize(ratings: Ratings, params: bridging.Params = bridging.PARAMS) -> Fi
     """Alternating least squares for r = mu + i_u + i_n + f_u x f_n with the published
     regularization; each step is the exact minimizer of the loss in one group of
     parameters, so the loss never grows."""
-    import numpy as np
-
     if not ratings.values:
         return Fit(0.0, {}, {}, {})
+    import numpy as np
+
     user_ids, u = np.unique(np.array(ratings.raters, dtype=np.int64), return_inverse=True)
     post_ids, n = np.unique(np.array(ratings.posts, dtype=np.int64), return_inverse=True)
     r = np.array(ratings.values, dtype=np.float64)

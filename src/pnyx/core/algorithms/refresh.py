@@ -46,7 +46,8 @@ def fit_bridging(db: Database) -> int:
 
 
 def _factorize_apart(ratings: bridging_fit.Ratings, params: bridging.Params) -> bridging_fit.Fit:
-    """`bridging_fit.factorize` in a fresh child process; nothing to start for no ratings."""
+    """`bridging_fit.factorize` in a fresh child process; nothing to start for no ratings
+    (the usual case on a new or quiet instance, where factorize needs no numpy)."""
     if not ratings.values:
         return bridging_fit.factorize(ratings, params)
     import multiprocessing
