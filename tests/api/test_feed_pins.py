@@ -3,23 +3,15 @@
 
 from __future__ import annotations
 
-import re
-
 import factories as f
+from api.test_timelines import ids, link_params
 from pnyx.core import feed_pins
 from pnyx.core.algorithms import catalog
 
 
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.text
-    return [int(s["id"]) for s in response.json()]
-
-
 def _next(response) -> str | None:
-    for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers.get("link", "")):
-        if rel == "next":
-            return url.split("?", 1)[1]
-    return None
+    """The next page's query from the Link header (`api.test_timelines.link_params`)."""
+    return link_params(response).get("next")
 
 
 def test_a_pinned_feed_is_a_list_that_apps_read(client, db, make_user):
@@ -50,11 +42,11 @@ def test_a_pinned_feed_is_a_list_that_apps_read(client, db, make_user):
     first = client.get(f"/api/v1/timelines/list/{entity['id']}?limit=3", headers=me.headers)
     version = catalog.ALGORITHMS["diverse"].version
     assert first.headers["pnyx-feed-version"] == f"diverse@{version}"
-    seen = _ids(first)
+    seen = ids(first)
     query = _next(first)
     while query:
         response = client.get(f"/api/v1/timelines/list/{entity['id']}?{query}", headers=me.headers)
-        got = _ids(response)
+        got = ids(response)
         if not got:
             break
         seen += got
@@ -105,7 +97,7 @@ def test_a_pinned_composed_feed_goes_when_the_feed_is_deleted(client, db, make_u
     pinned = client.post(f"/api/v1/pnyx/feeds/{feed['id']}/pin", headers=reader.headers).json()
     assert pinned["title"] == "Cats"
     timeline = client.get(f"/api/v1/timelines/list/{pinned['id']}", headers=reader.headers)
-    assert _ids(timeline) == list(reversed(tagged))
+    assert ids(timeline) == list(reversed(tagged))
     assert timeline.headers["pnyx-feed-version"] == f"{feed['id']}@{feed['version']}"
     client.delete(f"/api/v1/pnyx/feeds/{feed['id']}", headers=owner.headers)
     assert client.get("/api/v1/lists", headers=reader.headers).json() == []
@@ -161,7 +153,7 @@ def test_why_shows_a_ranked_posts_score_terms(client, db, make_user):
     f.favourite(db, b.account_id, post)
     f.status(db, a.account_id, reblog_of=post)
     served = client.get("/api/v1/pnyx/feeds/catch-up/statuses", headers=me.headers)
-    assert post in _ids(served)
+    assert post in ids(served)
     reasons = _why(client, me, post)
     assert reasons[0] == {
         "source": "home",

@@ -4,25 +4,17 @@ shared, followed and refused when invalid."""
 
 from __future__ import annotations
 
-import re
-
 import factories as f
+from api.test_timelines import ids, link_params
 from pnyx import registry
 from pnyx.core.algorithms import catalog, snapshots
 from pnyx.core.feeds import rebuild
 from pnyx.db.tables import feed_snapshots
 
 
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.text
-    return [int(s["id"]) for s in response.json()]
-
-
 def _next(response) -> str | None:
-    for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers.get("link", "")):
-        if rel == "next":
-            return url.split("?", 1)[1]
-    return None
+    """The next page's query from the Link header (`api.test_timelines.link_params`)."""
+    return link_params(response).get("next")
 
 
 def test_the_catalog_is_public_and_names_versions_and_sources(client, make_user):
@@ -55,18 +47,18 @@ def test_a_ranked_feed_pages_through_its_snapshot_with_its_version(client, db, m
         headers={**me.headers, "Origin": "https://elk.example"},
     )
     assert "pnyx-feed-version" in browser.headers["access-control-expose-headers"].lower()
-    seen = _ids(first)
+    seen = ids(first)
     query = _next(first)
     while query:
         response = client.get(f"/api/v1/pnyx/feeds/diverse/statuses?{query}", headers=me.headers)
-        got = _ids(response)
+        got = ids(response)
         if not got:
             break
         seen += got
         query = _next(response)
     assert seen == list(reversed(posts))
     home = client.get("/api/v1/pnyx/feeds/following/statuses", headers=me.headers)
-    assert _ids(home) == list(reversed(posts))
+    assert ids(home) == list(reversed(posts))
     assert home.headers["pnyx-feed-version"].startswith("following@")
 
 
@@ -94,10 +86,10 @@ def test_a_composed_feed_is_created_read_shared_and_followed(client, db, make_us
 
     first = client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses?limit=2", headers=owner.headers)
     assert first.headers["pnyx-feed-version"] == f"{feed_id}@{feed['version']}"
-    seen = _ids(first)
+    seen = ids(first)
     query = _next(first)
     while query:
-        got = _ids(
+        got = ids(
             client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses?{query}", headers=owner.headers)
         )
         if not got:
@@ -111,7 +103,7 @@ def test_a_composed_feed_is_created_read_shared_and_followed(client, db, make_us
     # Shared by link: anyone reads its description; another account reads and follows it.
     shown = client.get(f"/api/v1/pnyx/feeds/{feed_id}").json()
     assert shown["title"] == "Cats in English" and shown["following"] is False
-    got = _ids(client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses", headers=reader.headers))
+    got = ids(client.get(f"/api/v1/pnyx/feeds/{feed_id}/statuses", headers=reader.headers))
     assert got == list(reversed(tagged))
     followed = client.post(f"/api/v1/pnyx/feeds/{feed_id}/follow", headers=reader.headers)
     assert followed.json()["following"] is True and followed.json()["followers_count"] == 1
@@ -209,11 +201,11 @@ def test_a_reload_serves_the_same_snapshot_until_a_new_post(client, db, make_use
     url = "/api/v1/pnyx/feeds/diverse/statuses?limit=2"
     first = client.get(url, headers=me.headers)
     again = client.get(url, headers=me.headers)
-    assert _ids(first) == _ids(again) == posts[::-1][:2]
+    assert ids(first) == ids(again) == posts[::-1][:2]
     assert again.headers["pnyx-feed-version"] == first.headers["pnyx-feed-version"]
     assert snapshots_made() == 1
     newer = post("something new")
-    assert _ids(client.get(url, headers=me.headers))[0] == newer
+    assert ids(client.get(url, headers=me.headers))[0] == newer
     assert snapshots_made() == 2
     diverse = client.get("/api/v1/pnyx/feeds/diverse").json()
     assert {"name": "reuse_seconds", "value": snapshots.REUSE_SECONDS} in diverse["parameters"]
