@@ -1,10 +1,19 @@
 """The database: one sync SQLAlchemy engine, and transactions run off the event loop.
 
 Core functions are plain synchronous functions taking a `Tx`. The web layer runs each request's
-database work as one call in a worker thread (`await db.read(fn, ...)`), so a request costs one
-thread hop however many queries it makes, and core stays easy to test and reason about. SQLite
-serializes writers; we take a process-wide lock for writes so threads queue politely instead of
-spinning on SQLITE_BUSY, and begin write transactions IMMEDIATE so they never deadlock on upgrade.
+database work as one call (`await db.read(fn, ...)`, `await db.write(fn, ...)`), so core stays
+easy to test and reason about. Writes, and every read on PostgreSQL, run in a worker thread:
+one thread hop per request however many queries it makes, and the event loop is free while
+the database answers. SQLite serializes writers; we take a process-wide lock for writes so
+threads queue politely instead of spinning on SQLITE_BUSY, and begin write transactions
+IMMEDIATE so they never deadlock on upgrade.
+
+Reads on SQLite run in the event loop's own thread (`Database.read`). The module `sqlite3`
+lets go of the GIL around every step of a statement (each row), and with several threads
+wanting it every step became a handoff between threads: at 32 connections the home timeline
+spent more CPU on those handoffs than on its own work (BENCHMARKS.md, "Session 8"). An
+indexed SQLite read takes a millisecond or two, less than a thread hop and the handoffs it
+causes; the event loop is given a turn before each one so connections are served in turn.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import orjson
 import sqlalchemy as sa
@@ -57,6 +67,8 @@ def _read_json(text: str) -> Any:
 # connection for each. Few is fast: the work is mostly Python holding the GIL, and with 16
 # threads the home timeline served 40% fewer requests per second than with 2 (BENCHMARKS.md).
 DB_THREADS = 4
+# How much of an SQLite database file is read through a memory map (PRAGMA mmap_size).
+SQLITE_MMAP_BYTES = 4 << 30
 
 
 def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
@@ -83,6 +95,11 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Pages are read from the file's memory map instead of copied in by a system call
+            # each (the default): a home page reads ~100 pages that SQLite's small
+            # per-connection cache mostly misses. The mapped pages are the operating system's
+            # file cache, shared by every connection and process, not the process's own memory.
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -246,7 +263,12 @@ class Database:
             return fn(tx, *args, **kwargs)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `fn(tx, ...)` in a read transaction on a worker thread."""
+        """Run `fn(tx, ...)` in a read transaction: on SQLite right here, after letting the
+        event loop serve what is waiting (see the module's docstring); on PostgreSQL in a
+        worker thread."""
+        if self.is_sqlite:
+            await anyio.lowlevel.checkpoint()
+            return self.run_sync(fn, *args, write=False, **kwargs)
         return await anyio.to_thread.run_sync(
             functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
             limiter=self.limiter,

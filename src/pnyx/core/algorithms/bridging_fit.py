@@ -37,15 +37,34 @@ class Fit:
     positives: dict[int, int]  # post -> favourites and boosts counted
 
 
-def read_ratings(tx: Tx, params: bridging.Params = bridging.PARAMS) -> Ratings:
-    """The ratings of the published rule: 1 for a favourite or boost, 0 for a local follower
-    of the author, following when it was posted, who did neither."""
-    floor = id_floor(tx.now - timedelta(days=params.window_days))
-    rated = sa.and_(
+NO_FIT = Fit(0.0, {}, {}, {})
+
+
+def _rated(floor: int) -> sa.ColumnElement[bool]:
+    """The posts whose favourites and boosts count: originals, public or unlisted, posted
+    within the window."""
+    return sa.and_(
         statuses.c.id >= floor,
         statuses.c.reblog_of_id.is_(None),
         statuses.c.visibility.in_(("public", "unlisted")),
     )
+
+
+def anything_rated(tx: Tx, params: bridging.Params = bridging.PARAMS) -> bool:
+    """Whether any favourite or boost counts as a rating now: when none does, there is
+    nothing to fit (and no child process to start)."""
+    floor = id_floor(tx.now - timedelta(days=params.window_days))
+    boosts = statuses.alias("boosts")
+    favourited = sa.exists().where(favourites.c.status_id == statuses.c.id, _rated(floor))
+    boosted = sa.exists().where(boosts.c.reblog_of_id == statuses.c.id, _rated(floor))
+    return bool(tx.scalar(sa.select(sa.or_(favourited, boosted))))
+
+
+def read_ratings(tx: Tx, params: bridging.Params = bridging.PARAMS) -> Ratings:
+    """The ratings of the published rule: 1 for a favourite or boost, 0 for a local follower
+    of the author, following when it was posted, who did neither."""
+    floor = id_floor(tx.now - timedelta(days=params.window_days))
+    rated = _rated(floor)
     boosts = statuses.alias("boosts")
     positive_queries = [
         sa.select(favourites.c.account_id, favourites.c.status_id)
@@ -95,7 +114,7 @@ def factorize(ratings: Ratings, params: bridging.Params = bridging.PARAMS) -> Fi
     regularization; each step is the exact minimizer of the loss in one group of
     parameters, so the loss never grows."""
     if not ratings.values:
-        return Fit(0.0, {}, {}, {})
+        return NO_FIT
     import numpy as np
 
     user_ids, u = np.unique(np.array(ratings.raters, dtype=np.int64), return_inverse=True)

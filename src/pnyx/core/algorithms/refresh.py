@@ -4,10 +4,13 @@ Scheduled like `media.prune`: keyed by the slot it runs in, so every process tha
 it at start adds one run per slot between them, and each run schedules the next. The fit
 reads in one transaction, computes outside any, and writes in another.
 
-The computation runs in a child process (`_factorize_apart`): the job runs inside `pnyx
-serve`'s own worker, and numpy with the fit's arrays (tens of MB) would otherwise stay in
-the server's memory for good (its idle RSS is held under 120 MB, BENCHMARKS.md). The child
-starts fresh (spawn), receives the ratings, returns the fit and exits.
+The whole fit (reading the ratings, factorizing, storing) runs in a child process
+(`_fit_apart`): the job runs inside `pnyx serve`'s own worker, and the ratings (up to
+500,000 pairs read into Python sets), numpy and the fit's arrays would otherwise stay in the
+server's memory for good (its idle RSS is held under 120 MB, BENCHMARKS.md) and hold the GIL
+the requests need for seconds. The child starts fresh (spawn), opens its own connection
+from the same settings, does the three steps and exits. An instance where nobody favourited
+or boosted anything lately (a new or quiet one) starts no child: one short query says so.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pnyx.config import Settings
 from pnyx.core.algorithms import bridging, bridging_fit, catalog, snapshots
 from pnyx.db.engine import Database, Tx
 from pnyx.jobs.queue import enqueue
@@ -39,21 +43,31 @@ def schedule(tx: Tx, *, after: datetime | None = None) -> None:
 def fit_bridging(db: Database) -> int:
     """Fit the bridging model on the ratings now and store each post's result with the
     running version; how many posts were fitted."""
-    algorithm = catalog.ALGORITHMS["bridging"]
-    ratings = db.run_sync(lambda tx: bridging_fit.read_ratings(tx, algorithm.params), write=False)
-    fit = _factorize_apart(ratings, algorithm.params)
-    return int(db.run_sync(lambda tx: bridging_fit.store(tx, fit, algorithm.version)))
-
-
-def _factorize_apart(ratings: bridging_fit.Ratings, params: bridging.Params) -> bridging_fit.Fit:
-    """`bridging_fit.factorize` in a fresh child process; nothing to start for no ratings
-    (the usual case on a new or quiet instance, where factorize needs no numpy)."""
-    if not ratings.values:
-        return bridging_fit.factorize(ratings, params)
+    if not db.run_sync(bridging_fit.anything_rated, write=False):
+        # Nothing to fit: what was stored is cleared, as a fit of no ratings would.
+        return int(db.run_sync(lambda tx: bridging_fit.store(tx, bridging_fit.NO_FIT, _version())))
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as child:
-        return child.apply(bridging_fit.factorize, (ratings, params))
+        return int(child.apply(_fit_here, (db.settings,)))
+
+
+def _fit_here(settings: Settings) -> int:
+    """The fit, in the child process: its own connection, read, factorize, store."""
+    algorithm = catalog.ALGORITHMS["bridging"]
+    db = Database(settings)
+    try:
+        ratings = db.run_sync(
+            lambda tx: bridging_fit.read_ratings(tx, algorithm.params), write=False
+        )
+        fit = bridging_fit.factorize(ratings, algorithm.params)
+        return int(db.run_sync(lambda tx: bridging_fit.store(tx, fit, algorithm.version)))
+    finally:
+        db.dispose()
+
+
+def _version() -> str:
+    return catalog.ALGORITHMS["bridging"].version
 
 
 def refresh_job(db: Database, payload: dict[str, Any]) -> None:
