@@ -19,6 +19,7 @@ from pnyx.app import create_app
 from pnyx.config import Settings
 from pnyx.core import accounts as core_accounts
 from pnyx.core import oauth as core_oauth
+from pnyx.core import row_cache
 from pnyx.db.engine import Database, create_db_engine, normalize_url
 from pnyx.db.migrate import upgrade
 from pnyx.db.tables import metadata
@@ -81,6 +82,13 @@ def _empty_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_rows_kept_from_another_test():
+    """Rows kept in memory (`core.row_cache`) are valid for one database; each test has its
+    own, and some write rows with ids another test used."""
+    row_cache.clear()
 
 
 @pytest.fixture(params=BACKENDS)

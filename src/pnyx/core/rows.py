@@ -45,6 +45,7 @@ class StatusRow(Protocol):
     created_at: datetime
     edited_at: datetime | None
     quote_policy: str | None
+    render_version: int
 
 
 class AccountRow(Protocol):
@@ -99,6 +100,7 @@ class AccountRow(Protocol):
     fetched_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    render_version: int
 
 
 class ListedAccountRow(AccountRow, Protocol):

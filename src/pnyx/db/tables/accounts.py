@@ -69,6 +69,9 @@ accounts = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=True),  # remote: last refresh
     created_column(),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Bumped by the database on any change to the row or to its user's role (migration 0031,
+    # `core.row_cache`).
+    sa.Column("render_version", sa.Integer, nullable=False, server_default="0"),
 )
 # One account per (lower(username), domain). domain is '' in the index so that NULLs collide.
 sa.Index(

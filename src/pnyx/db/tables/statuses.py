@@ -39,6 +39,9 @@ statuses = sa.Table(
     # Who may quote it (core.quotes): public, followers or nobody; NULL for a post made
     # before quotes existed, or from a server that says nothing, which nobody else may quote.
     sa.Column("quote_policy", sa.String(16), nullable=True),
+    # Bumped by the database on any change to the row or to what a post is shown with
+    # (mentions, tags, media, card, poll, quote): see migration 0031 and `core.row_cache`.
+    sa.Column("render_version", sa.Integer, nullable=False, server_default="0"),
 )
 sa.Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
 sa.Index("ix_statuses_in_reply_to_id", statuses.c.in_reply_to_id)
