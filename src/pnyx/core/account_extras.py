@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.sql.base import Executable
 
+from pnyx.core import row_cache
 from pnyx.core.accounts import public_rows
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import AccountRow
@@ -65,9 +66,28 @@ def load(tx: Tx, rows: Iterable[AccountRow], already: AccountExtras = EMPTY) -> 
     local |= {t.id for t in found.values() if t.domain is None and t.id not in already.ids}
     roles: dict[int, str] = {}
     if local:
-        roles = {i: role for i, role in tx.plain(_roles_statement(), {"ids": list(local)})}
+        roles = _roles(tx, local, {r.id: r for r in [*shown, *found.values()]})
     return AccountExtras(
         ids=already.ids | {r.id for r in wanted},
         roles={**already.roles, **roles},
         moved={**already.moved, **moved},
     )
+
+
+def _roles(tx: Tx, local: set[int], rows: dict[int, AccountRow]) -> dict[int, str]:
+    """The staff roles among these local accounts: kept ones at their account's render
+    version (`core.row_cache`; a change of role moves it), the others read."""
+    versions = {
+        i: rows[i].render_version
+        for i in local
+        if i in rows and getattr(rows[i], "render_version", None) is not None
+    }
+    kept, missing = row_cache.roles.take(versions)
+    roles = {i: role for i, role in kept.items() if role is not None}
+    asked = set(missing) | (local - versions.keys())
+    if asked:
+        found = dict(tx.plain(_roles_statement(), {"ids": list(asked)}))
+        roles.update(found)
+        if row_cache.may_keep(tx):
+            row_cache.roles.keep((i, versions[i], found.get(i)) for i in missing)
+    return roles

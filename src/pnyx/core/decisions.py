@@ -198,16 +198,21 @@ class CheckedIds(list):
 
     viewer_id: int | None
     warnings: dict[int, Decision]
+    # The render versions of these posts and of those they boost, read in this same
+    # transaction, when the timeline's source read them all (`core.row_cache`).
+    versions: dict[int, int] | None
 
     def __init__(
         self,
         ids: Iterable[int],
         viewer_id: int | None,
         warnings: dict[int, Decision] | None = None,
+        versions: dict[int, int] | None = None,
     ) -> None:
         super().__init__(ids)
         self.viewer_id = viewer_id
         self.warnings = warnings or {}
+        self.versions = versions
 
     def checked_for(self, viewer_id: int | None) -> bool:
         return self.viewer_id == viewer_id

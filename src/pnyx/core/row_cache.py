@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
+from pnyx.db.engine import Tx
 
 POST_ENTRIES = 32768
 ACCOUNT_ENTRIES = 16384
@@ -95,9 +96,17 @@ class VersionedCache(Generic[V]):
 
 posts: VersionedCache[PostParts] = VersionedCache(POST_ENTRIES)
 accounts: VersionedCache[AccountRow] = VersionedCache(ACCOUNT_ENTRIES)
+# A local account's staff role, or None (a change of its user moves the account's version).
+roles: VersionedCache[str | None] = VersionedCache(ACCOUNT_ENTRIES)
+
+
+def may_keep(tx: Tx) -> bool:
+    """Rows read in a write transaction are not kept: it could still roll back."""
+    return not tx.conn.get_execution_options().get("pnyx_write")
 
 
 def clear() -> None:
     """Forget every kept row (tests that compare with what the database holds now)."""
     posts.clear()
     accounts.clear()
+    roles.clear()

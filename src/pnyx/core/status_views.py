@@ -215,17 +215,19 @@ def _load_rows(
             bundle.statuses[row.id] = row
 
 
-def _keeps_rows(tx: Tx) -> bool:
-    """Rows read in a write transaction are not kept: it could still roll back."""
-    return not tx.conn.get_execution_options().get("pnyx_write")
-
-
 def _parts_at(
-    tx: Tx, q: dict[str, Executable], statement: str, ids: list[int], keep: bool
+    tx: Tx,
+    q: dict[str, Executable],
+    statement: str,
+    ids: list[int],
+    keep: bool,
+    versions: dict[int, int] | None = None,
 ) -> dict[int, row_cache.PostParts]:
     """The parts of these posts (with the posts they boost, for `post_versions`): those kept
-    at their current render version, the others read and kept."""
-    versions = dict(tx.plain(q[statement], {"ids": ids}))
+    at their current render version, the others read and kept. `versions`: read already in
+    this transaction (a feed's entries carry them)."""
+    if versions is None:
+        versions = dict(tx.plain(q[statement], {"ids": ids}))
     found, missing = row_cache.posts.take(versions)
     if missing:
         read = _read_parts(tx, q, missing)
@@ -280,13 +282,14 @@ def _read_parts(tx: Tx, q: dict[str, Executable], ids: list[int]) -> dict[int, r
 
 
 def _load_posts(
-    tx: Tx, q: dict[str, Executable], bundle: StatusBundle, status_ids: list[int]
+    tx: Tx, q: dict[str, Executable], bundle: StatusBundle, status_ids: Sequence[int]
 ) -> None:
     """The posts, the posts they boost, the posts their quotes quote (two levels, as a quote
     shows its own quote as a ShallowQuote), and what each of them is shown with: kept rows
     where their version is current (`core.row_cache`), the rest read."""
-    keep = _keeps_rows(tx)
-    level = _parts_at(tx, q, "post_versions", status_ids, keep)
+    keep = row_cache.may_keep(tx)
+    known = status_ids.versions if isinstance(status_ids, decisions.CheckedIds) else None
+    level = _parts_at(tx, q, "post_versions", list(status_ids), keep, known)
     loaded = dict(level)
     for depth in range(3):
         quoting = level
@@ -475,11 +478,11 @@ def load(
     if not status_ids:
         return bundle
     q = _statements()
-    _load_posts(tx, q, bundle, list(status_ids))
+    _load_posts(tx, q, bundle, status_ids)
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
-    bundle.accounts = _load_accounts(tx, q, author_ids, _keeps_rows(tx))
+    bundle.accounts = _load_accounts(tx, q, author_ids, row_cache.may_keep(tx))
     bundle.account_extras = account_extras.load(tx, bundle.accounts.values())
     if bundle.cards:
         _load_card_authors(tx, q, bundle)
@@ -536,7 +539,7 @@ def _load_card_authors(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -
     missing = [i for i in wanted if i not in bundle.accounts]
     found = {i: bundle.accounts[i] for i in wanted if i in bundle.accounts}
     if missing:
-        found.update(_load_accounts(tx, q, missing, _keeps_rows(tx)))
+        found.update(_load_accounts(tx, q, missing, row_cache.may_keep(tx)))
     bundle.card_authors = found
 
 

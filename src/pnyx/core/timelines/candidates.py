@@ -51,6 +51,10 @@ class Candidate:
     mentions_viewer: bool = False
     original: StatusLike | None = None  # a boost's original: (id, account_id, visibility)
     followed_tag: bool = False  # home: it carries a hashtag the viewer follows
+    # Render versions (`core.row_cache`) of the post and of the post it boosts, when the
+    # source read them with it (a feed's entries): loading the page then needs no query
+    # for them.
+    versions: dict[int, int] | None = None
 
 
 CANDIDATE_COLUMNS = (
@@ -158,10 +162,23 @@ def fill_page(
             max_id = batch[-1].id
     kept = kept[: page.limit]
     ids = decisions.CheckedIds(
-        [c.id for c in (reversed(kept) if page.ascending else kept)], viewer_id
+        [c.id for c in (reversed(kept) if page.ascending else kept)],
+        viewer_id,
+        versions=_versions_of(kept),
     )
     if len(kept) >= page.limit or ran_dry:
         cursors = [ids[0], ids[-1]] if ids else []
     else:
         cursors = [max(seen), min(seen)]
     return Slice(ids, cursors)
+
+
+def _versions_of(kept: list[Candidate]) -> dict[int, int] | None:
+    """The render versions of all the posts of a page and the posts they boost, when its
+    source read every one of them; else None (the page's loading reads them)."""
+    versions: dict[int, int] = {}
+    for c in kept:
+        if c.versions is None:
+            return None
+        versions.update(c.versions)
+    return versions

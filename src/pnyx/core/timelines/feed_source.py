@@ -191,6 +191,12 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
         for c, row in zip(found, rows, strict=True):
             c.mentions_viewer = bool(row.mentioned)
             c.followed_tag = bool(row.tagged)
+            c.versions = {row.id: row.render_version}
+            if row.reblog_of_id is not None:
+                if row.original_render_version is None:
+                    c.versions = None  # its original is gone: the page's loading decides
+                else:
+                    c.versions[row.reblog_of_id] = row.original_render_version
         return found
 
     return fetch
@@ -234,7 +240,13 @@ def _entries_statement(
         )
         flags = (sa.false().label("mentioned"), sa.false().label("tagged"))
     query = (
-        sa.select(*HOME_COLUMNS, sa.literal(AUTHORED).label("addressed"), *flags)
+        sa.select(
+            *HOME_COLUMNS,
+            sa.literal(AUTHORED).label("addressed"),
+            *flags,
+            statuses.c.render_version,
+            ORIGINAL.c.render_version.label("original_render_version"),
+        )
         .select_from(
             feed_entries.join(statuses, statuses.c.id == feed_entries.c.status_id).outerjoin(
                 ORIGINAL, ORIGINAL.c.id == statuses.c.reblog_of_id
