@@ -294,8 +294,19 @@ def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, 
                 "c": [int(post["id"])],
             },
         ),  # fmt: skip
-        # the home page's follows' options (the viewer's follows among the page's authors)
-        (home_timeline._followed_statement(), {"viewer": alice.account_id, "others": people}),
+        # the home page's facts with its follows' options (the viewer's follows among the
+        # page's authors) in the same query
+        (
+            visibility._context_statement_with(home_timeline._followed_arm()),
+            {
+                "viewer": alice.account_id,
+                "a0": people,
+                "a1": people,
+                "s": [int(post["id"])],
+                "c": [int(post["id"])],
+                "others": people,
+            },
+        ),  # fmt: skip
     ]
 
     def work(tx):

@@ -98,6 +98,9 @@ posts: VersionedCache[PostParts] = VersionedCache(POST_ENTRIES)
 accounts: VersionedCache[AccountRow] = VersionedCache(ACCOUNT_ENTRIES)
 # A local account's staff role, or None (a change of its user moves the account's version).
 roles: VersionedCache[str | None] = VersionedCache(ACCOUNT_ENTRIES)
+# Client apps (id, name, website), at version 0: an app is never changed nor deleted (its
+# tokens are revoked), so the name a post shows stays right.
+apps: VersionedCache[Any] = VersionedCache(ACCOUNT_ENTRIES)
 
 
 def may_keep(tx: Tx) -> bool:
@@ -110,3 +113,4 @@ def clear() -> None:
     posts.clear()
     accounts.clear()
     roles.clear()
+    apps.clear()

@@ -501,8 +501,12 @@ def load(
     _decide_quotes(tx, bundle)
     app_ids = {r.application_id for r in all_rows if r.application_id}
     if app_ids:
-        for app in tx.plain(q["apps"], {"ids": list(app_ids)}):
-            bundle.apps[app.id] = app
+        bundle.apps, missing = row_cache.apps.take({i: 0 for i in app_ids})
+        if missing:
+            read = tx.plain(q["apps"], {"ids": missing})
+            bundle.apps.update((app.id, app) for app in read)
+            if row_cache.may_keep(tx):
+                row_cache.apps.keep((app.id, 0, app) for app in read)
     if viewer_id is not None:
         params = {
             "viewer": viewer_id,

@@ -318,8 +318,20 @@ def _suspended_statement() -> sa.Select:
 
 @functools.cache
 def _context_statement() -> sa.CompoundSelect:
+    return sa.union_all(*_context_arms())
+
+
+@functools.lru_cache(maxsize=8)
+def _context_statement_with(extra: sa.Select) -> sa.CompoundSelect:
+    """The facts' statement with a caller's own arm first (its columns, and so their types,
+    lead; the facts' arms are padded with NULLs to match)."""
+    padding = [sa.null().label(f"pad{i}") for i in range(len(extra.selected_columns) - 2)]
+    return sa.union_all(extra, *(arm.add_columns(*padding) for arm in _context_arms()))
+
+
+def _context_arms() -> list[sa.Select]:
     viewer: sa.BindParameter[int] = sa.bindparam("viewer")
-    return sa.union_all(
+    return [
         _suspended_statement(),
         _arm(
             _FOLLOWING,
@@ -365,7 +377,7 @@ def _context_statement() -> sa.CompoundSelect:
             account_domain_blocks.c.account_id == viewer,
             account_domain_blocks.c.domain == accounts.c.domain,
         ),
-    )
+    ]
 
 
 def load_context(
@@ -406,6 +418,50 @@ def load_context(
     for kind, ref in tx.plain(_context_statement(), params):
         buckets[kind].add(ref)
     return ctx
+
+
+def load_context_with(
+    tx: Tx,
+    viewer_id: int,
+    author_ids: Iterable[int],
+    status_ids: Iterable[int],
+    conversation_ids: Iterable[int],
+    extra: sa.Select,
+    extra_params: dict[str, Any],
+) -> tuple[ViewerContext, list[Any]]:
+    """`load_context` for a signed-in viewer, and in the same round trip the rows of a
+    caller's own arm (`extra`: built once, its first two columns `kind`, a number of 100 or
+    more, and `ref`; its parameters may use `viewer`): a timeline's facts in one query."""
+    authors = list(set(author_ids))
+    ctx = ViewerContext(viewer_id)
+    if not authors:
+        return ctx, []
+    params = {
+        "viewer": viewer_id,
+        "now": tx.now,
+        "a0": authors,
+        "a1": [a for a in authors if a != viewer_id],
+        "s": list(set(status_ids)),
+        "c": list(set(conversation_ids)),
+        **extra_params,
+    }
+    buckets = (
+        ctx.suspended,
+        ctx.following,
+        ctx.blocked,
+        ctx.blocked,
+        ctx.muted,
+        ctx.mentioned_in,
+        ctx.muted_conversations,
+        ctx.domain_blocked,
+    )
+    extra_rows = []
+    for row in tx.plain(_context_statement_with(extra), params):
+        if row[0] >= 100:
+            extra_rows.append(row)
+        else:
+            buckets[row[0]].add(row[1])
+    return ctx, extra_rows
 
 
 @functools.cache

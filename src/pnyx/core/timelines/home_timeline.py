@@ -392,7 +392,7 @@ def feed_choices(facts: HomeFacts, *, home: bool = True) -> decisions.StepFor[Ca
 
 @dataclass
 class HomeFacts:
-    """What the feed rules need to know about the viewer and one batch, in two queries."""
+    """What the feed rules need to know about the viewer and one batch, in one query."""
 
     ctx: visibility.ViewerContext
     hiding_reblogs: set[int]
@@ -411,11 +411,14 @@ def _in_exclusive_list() -> sa.Exists:
 
 
 @functools.cache
-def _followed_statement() -> sa.Select:
+def _followed_arm() -> sa.Select:
     """The viewer's follows among some accounts, with the follow's options and whether the
-    account is in one of the viewer's exclusive lists (members are followed); built once."""
+    account is in one of the viewer's exclusive lists (members are followed): an arm of the
+    visibility facts' query (`load_context_with`), so the home rules' facts take one round
+    trip."""
     return sa.select(
-        follows.c.target_account_id,
+        sa.literal_column("100").label("kind"),
+        follows.c.target_account_id.label("ref"),
         follows.c.show_reblogs,
         follows.c.languages,
         _in_exclusive_list().label("in_exclusive"),
@@ -434,25 +437,26 @@ def _people(batch: list[Candidate]) -> set[int]:
 
 def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
-    shared visibility facts (one query) plus the follows' options (one query)."""
+    shared visibility facts and the follows' options, in one query."""
     people = _people(batch)
-    ctx = visibility.load_context(
+    others = list(people - {viewer_id})
+    ctx, followed = visibility.load_context_with(
         tx,
         viewer_id,
         people,
         [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
-        conversation_ids={c.conversation_id for c in batch if c.conversation_id},
+        {c.conversation_id for c in batch if c.conversation_id},
+        _followed_arm(),
+        {"others": others},
     )
     facts = HomeFacts(ctx, set(), {}, set())
-    others = list(people - {viewer_id})
-    if others:
-        for row in tx.plain(_followed_statement(), {"viewer": viewer_id, "others": others}):
-            if not row.show_reblogs:
-                facts.hiding_reblogs.add(row.target_account_id)
-            if row.languages:
-                facts.languages[row.target_account_id] = set(row.languages)
-            if row.in_exclusive:
-                facts.exclusive.add(row.target_account_id)
+    for _kind, target, show_reblogs, languages, in_exclusive in followed:
+        if not show_reblogs:
+            facts.hiding_reblogs.add(target)
+        if languages:
+            facts.languages[target] = set(languages)
+        if in_exclusive:
+            facts.exclusive.add(target)
     return facts
 
 
@@ -533,7 +537,7 @@ def _many_home_facts(tx: Tx, viewers: set[int], c: Candidate) -> dict[int, HomeF
 
 @functools.cache
 def _many_followed_statement() -> sa.Select:
-    """`_followed_statement` for many viewers at once."""
+    """`_followed_arm`'s follows for many viewers at once."""
     return sa.select(
         follows.c.account_id,
         follows.c.target_account_id,
