@@ -1,4 +1,4 @@
-"""The database: one sync SQLAlchemy engine, and transactions run off the event loop.
+"""The database: one sync SQLAlchemy engine, and where each request runs its transaction.
 
 Core functions are plain synchronous functions taking a `Tx`. The web layer runs each request's
 database work as one call (`await db.read(fn, ...)`, `await db.write(fn, ...)`), so core stays
@@ -13,16 +13,21 @@ lets go of the GIL around every step of a statement (each row), and with several
 wanting it every step became a handoff between threads: at 32 connections the home timeline
 spent more CPU on those handoffs than on its own work (BENCHMARKS.md, "Session 8"). An
 indexed SQLite read takes a millisecond or two, less than a thread hop and the handoffs it
-causes; the event loop is given a turn before each one so connections are served in turn.
+causes. They queue in arrival order and the loop runs them a slice at a time (`ReadLane`),
+so connections are served in turn.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import functools
 import json
 import logging
 import select
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +36,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-import anyio.lowlevel
 import anyio.to_thread
 import orjson
 import sqlalchemy as sa
@@ -224,6 +228,72 @@ def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
             log.exception("an after-commit callback failed")
 
 
+# How long the event loop runs queued SQLite reads before it looks at its sockets again.
+READ_TURN_SECONDS = 0.016
+
+
+class ReadLane:
+    """The event loop's SQLite reads, in the order they were asked, a few at a time.
+
+    Run as each request's task got to it, a read went to the end of the loop's turn: a turn
+    ran every waiting request's read (32 at a time at 32 connections) before the loop looked
+    at its sockets again, so a request that arrived just after a look waited a whole turn to
+    be read and then for its place in the next: waits of one to two turns, p99 2.5 times the
+    median (BENCHMARKS.md, "Session 8"). Here the reads queue in arrival order, and a turn of
+    the loop runs them for up to READ_TURN_SECONDS, then looks at its sockets: every request
+    waits for the reads ahead of it and at most one such slice more. One read per turn
+    served fewest per second (a look at the sockets for every read); 16 ms served most, with
+    p99 still under 50 ms at 32 connections. A read whose request went away (its task
+    cancelled) is skipped.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._waiting: collections.deque[tuple[Callable[[], Any], asyncio.Future]] = (
+            collections.deque()
+        )
+        self._scheduled = False
+
+    async def run(self, work: Callable[[], T]) -> T:
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._waiting.append((work, future))
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run_turn)
+        return await future
+
+    def _run_turn(self) -> None:
+        started = time.perf_counter()
+        while self._waiting:
+            work, future = self._waiting.popleft()
+            if future.cancelled():
+                continue
+            try:
+                result = work()
+            except BaseException as exc:  # handed to the request that asked
+                if not future.cancelled():
+                    future.set_exception(exc)
+            else:
+                if not future.cancelled():
+                    future.set_result(result)
+            if time.perf_counter() - started >= READ_TURN_SECONDS:
+                break
+        if self._waiting:
+            self._loop.call_soon(self._run_turn)
+        else:
+            self._scheduled = False
+
+
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadLane] = weakref.WeakKeyDictionary()
+
+
+def _read_lane(loop: asyncio.AbstractEventLoop) -> ReadLane:
+    lane = _lanes.get(loop)
+    if lane is None:
+        lane = _lanes[loop] = ReadLane(loop)
+    return lane
+
+
 class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -267,8 +337,9 @@ class Database:
         event loop serve what is waiting (see the module's docstring); on PostgreSQL in a
         worker thread."""
         if self.is_sqlite:
-            await anyio.lowlevel.checkpoint()
-            return self.run_sync(fn, *args, write=False, **kwargs)
+            return await _read_lane(asyncio.get_running_loop()).run(
+                functools.partial(self.run_sync, fn, *args, write=False, **kwargs)
+            )
         return await anyio.to_thread.run_sync(
             functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
             limiter=self.limiter,

@@ -1,0 +1,69 @@
+"""SQLite reads run on the event loop in the order they were asked (`db.engine.ReadLane`):
+each request waits for the reads ahead of it, a failing read fails its own request only,
+and a read whose request went away is not run."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from pnyx.db.engine import Database
+
+
+@pytest.fixture
+def sqlite_db(tmp_path, settings):
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("reads run on the event loop on SQLite only")
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+def test_reads_run_in_the_order_they_were_asked(sqlite_db):
+    ran: list[int] = []
+
+    def read(tx, n: int) -> int:
+        ran.append(n)
+        return tx.scalar(sa.select(sa.literal(n)))
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(sqlite_db.read(read, n) for n in range(20)))
+
+    assert asyncio.run(main()) == list(range(20))
+    assert ran == list(range(20))
+
+
+def test_a_failing_read_fails_its_own_request_only(sqlite_db):
+    def read(tx, n: int) -> int:
+        if n == 3:
+            raise ValueError("no such thing")
+        return n
+
+    async def main():
+        return await asyncio.gather(
+            *(sqlite_db.read(read, n) for n in range(6)), return_exceptions=True
+        )
+
+    results = asyncio.run(main())
+    assert [r for i, r in enumerate(results) if i != 3] == [0, 1, 2, 4, 5]
+    assert isinstance(results[3], ValueError)
+
+
+def test_a_read_whose_request_went_away_is_not_run(sqlite_db):
+    ran: list[int] = []
+
+    def read(tx, n: int) -> int:
+        ran.append(n)
+        return n
+
+    async def main() -> list[int]:
+        tasks = [asyncio.ensure_future(sqlite_db.read(read, n)) for n in range(4)]
+        await asyncio.sleep(0)  # every task has queued its read
+        tasks[2].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [d for d in done if not isinstance(d, BaseException)]
+
+    assert asyncio.run(main()) == [0, 1, 3]
+    assert ran == [0, 1, 3]
