@@ -28,6 +28,7 @@ from pnyx.core import (
     filter_matching,
     preview_cards,
     row_cache,
+    status_parts,
     visibility,
 )
 from pnyx.core.account_extras import AccountExtras
@@ -93,9 +94,6 @@ class StatusBundle:
     quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
 
 
-_boosted = statuses.alias("boosted")
-
-
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
 # costs more than running these indexed lookups on SQLite (see BENCHMARKS.md).
 @functools.cache
@@ -137,19 +135,6 @@ def _statements() -> dict[str, Executable]:
         .where(in_ids(quotes.c.quoted_status_id, "ids"), quotes.c.state == "accepted")
         .group_by(quotes.c.quoted_status_id),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
-        # The render versions (`core.row_cache`) of posts and of the posts they boost.
-        "post_versions": sa.union_all(
-            sa.select(statuses.c.id, statuses.c.render_version).where(in_ids(statuses.c.id, "ids")),
-            sa.select(_boosted.c.id, _boosted.c.render_version)
-            .join(statuses, statuses.c.reblog_of_id == _boosted.c.id)
-            .where(in_ids(statuses.c.id, "ids")),
-        ),
-        "quoted_versions": sa.select(statuses.c.id, statuses.c.render_version).where(
-            in_ids(statuses.c.id, "ids")
-        ),
-        "account_versions": sa.select(accounts.c.id, accounts.c.render_version).where(
-            in_ids(accounts.c.id, "ids")
-        ),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
         .order_by(media_attachments.c.status_id, media_attachments.c.position),
@@ -215,101 +200,16 @@ def _load_rows(
             bundle.statuses[row.id] = row
 
 
-def _parts_at(
-    tx: Tx,
-    q: dict[str, Executable],
-    statement: str,
-    ids: list[int],
-    keep: bool,
-    versions: dict[int, int] | None = None,
-) -> dict[int, row_cache.PostParts]:
-    """The parts of these posts (with the posts they boost, for `post_versions`): those kept
-    at their current render version, the others read and kept. `versions`: read already in
-    this transaction (a feed's entries carry them)."""
-    if versions is None:
-        versions = dict(tx.plain(q[statement], {"ids": ids}))
-    found, missing = row_cache.posts.take(versions)
-    if missing:
-        read = _read_parts(tx, q, missing)
-        if keep:
-            row_cache.posts.keep(
-                (sid, parts.row.render_version, parts)
-                for sid, parts in read.items()
-                if versions.get(sid) == parts.row.render_version
-            )
-        found.update(read)
-    return found
-
-
-def _read_parts(tx: Tx, q: dict[str, Executable], ids: list[int]) -> dict[int, row_cache.PostParts]:
-    """Posts and what they are shown with, read from the tables (a query per kind)."""
-    rows = tx.plain(q["statuses"], {"ids": ids})
-    if not rows:
-        return {}
-    found = [r.id for r in rows]
-    mentioned: dict[int, list[Row]] = defaultdict(list)
-    for m in tx.plain(q["mentions"], {"ids": found}):
-        mentioned[m.status_id].append(m)
-    tagged: dict[int, list[Row]] = defaultdict(list)
-    for t in tx.plain(q["tags"], {"ids": found}):
-        tagged[t.status_id].append(t)
-    media: dict[int, list[Row]] = defaultdict(list)
-    with_media = [r.id for r in rows if r.has_media]
-    if with_media:
-        for m in tx.plain(q["media"], {"ids": with_media}):
-            media[m.status_id].append(m)
-    cards: dict[int, Row] = {}
-    card_ids = [r.id for r in rows if not r.has_media and r.reblog_of_id is None]
-    if card_ids:
-        cards = {c.status_id: c for c in tx.plain(q["cards"], {"ids": card_ids})}
-    polls_of = {p.status_id: p for p in tx.plain(q["polls"], {"ids": found})}
-    quotes_of = {quote.status_id: quote for quote in tx.plain(q["quotes"], {"ids": found})}
-    counted = [r.id for r in rows if not r.reblog_of_id]
-    counts = dict(tx.plain(q["quotes_count"], {"ids": counted})) if counted else {}
-    return {
-        r.id: row_cache.PostParts(
-            r,
-            tuple(mentioned.get(r.id, ())),
-            tuple(tagged.get(r.id, ())),
-            tuple(media.get(r.id, ())),
-            cards.get(r.id),
-            polls_of.get(r.id),
-            quotes_of.get(r.id),
-            counts.get(r.id, 0),
-        )
-        for r in rows
-    }
-
-
 def _load_posts(
     tx: Tx, q: dict[str, Executable], bundle: StatusBundle, status_ids: Sequence[int]
 ) -> None:
-    """The posts, the posts they boost, the posts their quotes quote (two levels, as a quote
-    shows its own quote as a ShallowQuote), and what each of them is shown with: kept rows
-    where their version is current (`core.row_cache`), the rest read."""
-    keep = row_cache.may_keep(tx)
+    """The posts, those they boost and those their quotes quote, with what each is shown
+    with (`core.status_parts`), into the bundle."""
     known = status_ids.versions if isinstance(status_ids, decisions.CheckedIds) else None
-    level = _parts_at(tx, q, "post_versions", list(status_ids), keep, known)
-    loaded = dict(level)
-    for depth in range(3):
-        quoting = level
-        quoted = {
-            p.quote.quoted_status_id
-            for p in quoting.values()
-            if p.quote is not None and p.quote.quoted_status_id
-        }
-        if depth < 2:  # the quotes of the posts shown and of those they quote
-            for sid, parts in quoting.items():
-                if parts.quote is not None:
-                    bundle.quotes[sid] = parts.quote
-        missing = list(quoted - loaded.keys())
-        if depth == 2 or not missing:
-            break
-        level = _parts_at(tx, q, "quoted_versions", missing, keep)
-        loaded.update(level)
+    loaded, quoting = status_parts.load(tx, q, list(status_ids), known)
+    bundle.quotes.update(quoting)
     for sid, parts in loaded.items():
-        row = parts.row
-        bundle.statuses[sid] = row
+        bundle.statuses[sid] = parts.row
         if parts.mentions:
             bundle.mentions[sid] = list(parts.mentions)
         if parts.tags:
@@ -322,22 +222,6 @@ def _load_posts(
             bundle.polls[sid] = parts.poll
         if parts.quotes_count:
             bundle.quotes_count[sid] = parts.quotes_count
-
-
-def _load_accounts(
-    tx: Tx, q: dict[str, Executable], ids: Iterable[int], keep: bool
-) -> dict[int, AccountRow]:
-    """Account rows: kept ones at their current render version, the rest read and kept."""
-    versions = dict(tx.plain(q["account_versions"], {"ids": list(ids)}))
-    found, missing = row_cache.accounts.take(versions)
-    if missing:
-        rows = tx.plain(q["accounts"], {"ids": missing})
-        if keep:
-            row_cache.accounts.keep(
-                (r.id, r.render_version, r) for r in rows if versions.get(r.id) == r.render_version
-            )
-        found.update((r.id, r) for r in rows)
-    return found
 
 
 def _decide_quotes(tx: Tx, bundle: StatusBundle) -> None:
@@ -482,7 +366,7 @@ def load(
     all_rows = list(bundle.statuses.values())
     all_ids = list(bundle.statuses)
     author_ids = {r.account_id for r in all_rows}
-    bundle.accounts = _load_accounts(tx, q, author_ids, row_cache.may_keep(tx))
+    bundle.accounts = status_parts.accounts_of(tx, q, author_ids)
     bundle.account_extras = account_extras.load(tx, bundle.accounts.values())
     if bundle.cards:
         _load_card_authors(tx, q, bundle)
@@ -543,7 +427,7 @@ def _load_card_authors(tx: Tx, q: dict[str, Executable], bundle: StatusBundle) -
     missing = [i for i in wanted if i not in bundle.accounts]
     found = {i: bundle.accounts[i] for i in wanted if i in bundle.accounts}
     if missing:
-        found.update(_load_accounts(tx, q, missing, row_cache.may_keep(tx)))
+        found.update(status_parts.accounts_of(tx, q, missing))
     bundle.card_authors = found
 
 

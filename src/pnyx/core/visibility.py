@@ -390,34 +390,12 @@ def load_context(
     """Everything the rules need about one viewer and these authors, in a single query; plus
     which of `conversation_ids` the viewer muted, for callers that hide muted threads."""
     authors = list(set(author_ids))
-    ctx = ViewerContext(viewer_id)
-    if not authors:
-        return ctx
     if viewer_id is None:
-        ctx.suspended = set(tx.scalars_of(_suspended_statement(), {"a0": authors}, column=1))
+        ctx = ViewerContext(None)
+        if authors:
+            ctx.suspended = set(tx.scalars_of(_suspended_statement(), {"a0": authors}, column=1))
         return ctx
-    others = [a for a in authors if a != viewer_id]
-    params = {
-        "viewer": viewer_id,
-        "now": tx.now,
-        "a0": authors,
-        "a1": others,
-        "s": list(set(status_ids)),
-        "c": list(set(conversation_ids)),
-    }
-    buckets = (
-        ctx.suspended,
-        ctx.following,
-        ctx.blocked,
-        ctx.blocked,
-        ctx.muted,
-        ctx.mentioned_in,
-        ctx.muted_conversations,
-        ctx.domain_blocked,
-    )
-    for kind, ref in tx.plain(_context_statement(), params):
-        buckets[kind].add(ref)
-    return ctx
+    return _load_facts(tx, viewer_id, authors, status_ids, conversation_ids, None, {})[0]
 
 
 def load_context_with(
@@ -433,6 +411,18 @@ def load_context_with(
     caller's own arm (`extra`: built once, its first two columns `kind`, a number of 100 or
     more, and `ref`; its parameters may use `viewer`): a timeline's facts in one query."""
     authors = list(set(author_ids))
+    return _load_facts(tx, viewer_id, authors, status_ids, conversation_ids, extra, extra_params)
+
+
+def _load_facts(
+    tx: Tx,
+    viewer_id: int,
+    authors: list[int],
+    status_ids: Iterable[int],
+    conversation_ids: Iterable[int],
+    extra: sa.Select | None,
+    extra_params: dict[str, Any],
+) -> tuple[ViewerContext, list[Any]]:
     ctx = ViewerContext(viewer_id)
     if not authors:
         return ctx, []
@@ -445,18 +435,10 @@ def load_context_with(
         "c": list(set(conversation_ids)),
         **extra_params,
     }
-    buckets = (
-        ctx.suspended,
-        ctx.following,
-        ctx.blocked,
-        ctx.blocked,
-        ctx.muted,
-        ctx.mentioned_in,
-        ctx.muted_conversations,
-        ctx.domain_blocked,
-    )
+    statement = _context_statement() if extra is None else _context_statement_with(extra)
+    buckets = _buckets(ctx)
     extra_rows = []
-    for row in tx.plain(_context_statement_with(extra), params):
+    for row in tx.plain(statement, params):
         if row[0] >= 100:
             extra_rows.append(row)
         else:
@@ -475,44 +457,18 @@ def _contexts_statement() -> sa.CompoundSelect:
             sa.literal_column(str(kind)).label("kind"), who.label("viewer"), ref.label("ref")
         ).where(in_ids(who, "viewers"), *where)
 
+    unexpired = sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > sa.bindparam("now"))
+    # (kind, the viewer's column, the fact's column, the ids it is among, any other condition)
+    arms = (
+        (_FOLLOWING, follows.c.account_id, follows.c.target_account_id, "a1"),
+        (_BLOCKING, blocks.c.account_id, blocks.c.target_account_id, "a1"),
+        (_BLOCKED_BY, blocks.c.target_account_id, blocks.c.account_id, "a1"),
+        (_MUTING, mutes.c.account_id, mutes.c.target_account_id, "a1", unexpired),
+        (_MENTIONED, mentions.c.account_id, mentions.c.status_id, "s"),
+        (_MUTED_THREAD, conversation_mutes.c.account_id, conversation_mutes.c.conversation_id, "c"),
+    )
     return sa.union_all(
-        arm(
-            _FOLLOWING,
-            follows.c.account_id,
-            follows.c.target_account_id,
-            in_ids(follows.c.target_account_id, "a1"),
-        ),
-        arm(
-            _BLOCKING,
-            blocks.c.account_id,
-            blocks.c.target_account_id,
-            in_ids(blocks.c.target_account_id, "a1"),
-        ),
-        arm(
-            _BLOCKED_BY,
-            blocks.c.target_account_id,
-            blocks.c.account_id,
-            in_ids(blocks.c.account_id, "a1"),
-        ),
-        arm(
-            _MUTING,
-            mutes.c.account_id,
-            mutes.c.target_account_id,
-            in_ids(mutes.c.target_account_id, "a1"),
-            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > sa.bindparam("now")),
-        ),
-        arm(
-            _MENTIONED,
-            mentions.c.account_id,
-            mentions.c.status_id,
-            in_ids(mentions.c.status_id, "s"),
-        ),
-        arm(
-            _MUTED_THREAD,
-            conversation_mutes.c.account_id,
-            conversation_mutes.c.conversation_id,
-            in_ids(conversation_mutes.c.conversation_id, "c"),
-        ),
+        *(arm(kind, who, ref, in_ids(ref, among), *more) for kind, who, ref, among, *more in arms)
     )
 
 
@@ -556,6 +512,7 @@ def _buckets(ctx: ViewerContext) -> tuple[set[int], ...]:
         ctx.muted,
         ctx.mentioned_in,
         ctx.muted_conversations,
+        ctx.domain_blocked,
     )
 
 
