@@ -117,6 +117,11 @@ def serve(host: str, port: int, workers: int) -> None:
         ws_per_message_deflate=False,
         # Live timelines hold their connection open: do not wait for them to end on stop.
         timeout_graceful_shutdown=5,
+        # An idle kept-alive connection is closed after this long (uvicorn's default is 5 s).
+        # A client that sends its next request just as the server closes one gets a reset;
+        # apps often wait more than 5 s between requests, and reverse proxies keep their
+        # own connections ~60-75 s (nginx's default), so the race was frequent at 5 s.
+        timeout_keep_alive=75,
     )
 
 

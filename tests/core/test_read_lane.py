@@ -5,6 +5,8 @@ and a read whose request went away is not run."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -67,3 +69,22 @@ def test_a_read_whose_request_went_away_is_not_run(sqlite_db):
 
     assert asyncio.run(main()) == [0, 1, 3]
     assert ran == [0, 1, 3]
+
+
+def test_a_read_that_holds_the_loop_long_is_logged(sqlite_db, caplog):
+    """Every request waits for a long read on the loop: the operator is told which one."""
+
+    def slow_read(tx) -> int:
+        time.sleep(0.15)  # longer than SLOW_READ_SECONDS (0.1 s), whatever the machine
+        return 1
+
+    def quick_read(tx) -> int:
+        return 2
+
+    async def main():
+        return [await sqlite_db.read(slow_read), await sqlite_db.read(quick_read)]
+
+    with caplog.at_level(logging.WARNING, logger="pnyx.db"):
+        assert asyncio.run(main()) == [1, 2]
+    held = [r.getMessage() for r in caplog.records if "held the event loop" in r.getMessage()]
+    assert any("slow_read" in message for message in held), held

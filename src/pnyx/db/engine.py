@@ -230,6 +230,8 @@ def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
 
 # How long the event loop runs queued SQLite reads before it looks at its sockets again.
 READ_TURN_SECONDS = 0.016
+# A single read taking this long is logged: it held every other request for its duration.
+SLOW_READ_SECONDS = 0.1
 
 
 class ReadLane:
@@ -249,14 +251,14 @@ class ReadLane:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._waiting: collections.deque[tuple[Callable[[], Any], asyncio.Future]] = (
+        self._waiting: collections.deque[tuple[Callable[[], Any], asyncio.Future, str]] = (
             collections.deque()
         )
         self._scheduled = False
 
-    async def run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[], T], name: str = "a read") -> T:
         future: asyncio.Future[T] = self._loop.create_future()
-        self._waiting.append((work, future))
+        self._waiting.append((work, future, name))
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._run_turn)
@@ -265,9 +267,10 @@ class ReadLane:
     def _run_turn(self) -> None:
         started = time.perf_counter()
         while self._waiting:
-            work, future = self._waiting.popleft()
+            work, future, name = self._waiting.popleft()
             if future.cancelled():
                 continue
+            began = time.perf_counter()
             try:
                 result = work()
             except BaseException as exc:  # handed to the request that asked
@@ -276,6 +279,14 @@ class ReadLane:
             else:
                 if not future.cancelled():
                     future.set_result(result)
+            finally:
+                took = time.perf_counter() - began
+                if took >= SLOW_READ_SECONDS:
+                    log.warning(
+                        "%s held the event loop for %.0f ms: every request waited for it",
+                        name,
+                        took * 1000,
+                    )
             if time.perf_counter() - started >= READ_TURN_SECONDS:
                 break
         if self._waiting:
@@ -338,7 +349,8 @@ class Database:
         worker thread."""
         if self.is_sqlite:
             return await _read_lane(asyncio.get_running_loop()).run(
-                functools.partial(self.run_sync, fn, *args, write=False, **kwargs)
+                functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
+                getattr(fn, "__qualname__", repr(fn)),
             )
         return await anyio.to_thread.run_sync(
             functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
