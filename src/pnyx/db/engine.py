@@ -344,9 +344,9 @@ class Database:
             return fn(tx, *args, **kwargs)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `fn(tx, ...)` in a read transaction: on SQLite right here, after letting the
-        event loop serve what is waiting (see the module's docstring); on PostgreSQL in a
-        worker thread."""
+        """Run `fn(tx, ...)` in a read transaction: on SQLite on the event loop, in turn
+        with the other requests' reads (`ReadLane`, and the module's docstring); on
+        PostgreSQL in a worker thread."""
         if self.is_sqlite:
             return await _read_lane(asyncio.get_running_loop()).run(
                 functools.partial(self.run_sync, fn, *args, write=False, **kwargs),

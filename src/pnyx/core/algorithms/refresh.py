@@ -5,7 +5,7 @@ it at start adds one run per slot between them, and each run schedules the next.
 reads in one transaction, computes outside any, and writes in another.
 
 The whole fit (reading the ratings, factorizing, storing) runs in a child process
-(`_fit_apart`): the job runs inside `pnyx serve`'s own worker, and the ratings (up to
+(`_fit_here`): the job runs inside `pnyx serve`'s own worker, and the ratings (up to
 500,000 pairs read into Python sets), numpy and the fit's arrays would otherwise stay in the
 server's memory for good (its idle RSS is held under 120 MB, BENCHMARKS.md) and hold the GIL
 the requests need for seconds. The child starts fresh (spawn), opens its own connection
