@@ -31,9 +31,15 @@ def _version(db, table, row_id: int) -> int:
 
 
 def _changes(db, table, row_id: int, change) -> bool:
+    """Whether `change` (a statement, or a function of the transaction) moves the row's
+    render version."""
     before = _version(db, table, row_id)
-    db.run_sync(change)
+    db.run_sync(change if callable(change) else lambda tx: tx.execute(change))
     return _version(db, table, row_id) != before
+
+
+def _inserting(table, **values):
+    return lambda tx: _insert(tx, table, **values)
 
 
 def _insert(tx, table, **values):
@@ -60,56 +66,25 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
     post = f.status(db, alice, "hello")
     other = f.status(db, bob, "quoted")
 
-    def update(**values):
-        return lambda tx: tx.execute(
-            statuses.update().where(statuses.c.id == post).values(**values)
-        )
+    def moves(change) -> bool:
+        return _changes(db, statuses, post, change)
 
-    assert _changes(db, statuses, post, update(content="<p>edited</p>"))
-    assert _changes(db, statuses, post, update(favourites_count=3))
+    def update(**values):
+        return statuses.update().where(statuses.c.id == post).values(**values)
+
+    assert moves(update(content="<p>edited</p>"))
+    assert moves(update(favourites_count=3))
     # Its parts: added, changed and removed.
     mention_id = new_id()
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: _insert(tx, mentions, id=mention_id, status_id=post, account_id=bob),
-    )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(
-            mentions.update().where(mentions.c.id == mention_id).values(silent=True)
-        ),
-    )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(mentions.delete().where(mentions.c.id == mention_id)),
-    )
+    assert moves(_inserting(mentions, id=mention_id, status_id=post, account_id=bob))
+    assert moves(mentions.update().where(mentions.c.id == mention_id).values(silent=True))
+    assert moves(mentions.delete().where(mentions.c.id == mention_id))
     tag_id = new_id()
-    db.run_sync(lambda tx: _insert(tx, tags, id=tag_id, name="agora", display_name="agora"))
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: _insert(tx, status_tags, status_id=post, tag_id=tag_id),
-    )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(
-            tags.update().where(tags.c.id == tag_id).values(display_name="Agora")
-        ),
-    )
+    db.run_sync(_inserting(tags, id=tag_id, name="agora", display_name="agora"))
+    assert moves(_inserting(status_tags, status_id=post, tag_id=tag_id))
+    assert moves(tags.update().where(tags.c.id == tag_id).values(display_name="Agora"))
     media_id = new_id()
-    assert _changes(
-        db,
-        statuses,
-        post,
+    assert moves(
         lambda tx: _insert(
             tx,
             media_attachments,
@@ -118,47 +93,27 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
             account_id=alice,
             type="image",
             position=0,
-        ),
+        )
     )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(
-            media_attachments.update()
-            .where(media_attachments.c.id == media_id)
-            .values(description="a hill")
-        ),
+    assert moves(
+        media_attachments.update()
+        .where(media_attachments.c.id == media_id)
+        .values(description="a hill"),
     )
     card_id = new_id()
-    db.run_sync(
-        lambda tx: _insert(tx, preview_cards, id=card_id, url="https://example.com/", title="Then")
-    )
-    assert _changes(
-        db,
-        statuses,
-        post,
+    db.run_sync(_inserting(preview_cards, id=card_id, url="https://example.com/", title="Then"))
+    assert moves(
         lambda tx: _insert(
             tx,
             preview_card_statuses,
             status_id=post,
             preview_card_id=card_id,
             url="https://example.com/",
-        ),
+        )
     )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(
-            preview_cards.update().where(preview_cards.c.id == card_id).values(title="Now")
-        ),
-    )
+    assert moves(preview_cards.update().where(preview_cards.c.id == card_id).values(title="Now"))
     poll_id = new_id()
-    assert _changes(
-        db,
-        statuses,
-        post,
+    assert moves(
         lambda tx: _insert(
             tx,
             polls,
@@ -167,21 +122,13 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
             account_id=alice,
             options=["a", "b"],
             tallies=[0, 0],
-        ),
+        )
     )
-    assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(polls.update().where(polls.c.id == poll_id).values(tallies=[1, 0])),
-    )
+    assert moves(polls.update().where(polls.c.id == poll_id).values(tallies=[1, 0]))
     # A quote changes the quoting post and the quoted one (its quotes count).
     quote_id = new_id()
     before_other = _version(db, statuses, other)
-    assert _changes(
-        db,
-        statuses,
-        post,
+    assert moves(
         lambda tx: _insert(
             tx,
             quotes,
@@ -192,16 +139,14 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
             quoted_account_id=bob,
             quoted_uri="https://pnyx.test/q",
             state="pending",
-        ),
+        )
     )
     assert _version(db, statuses, other) != before_other
     assert _changes(
         db,
         statuses,
         other,
-        lambda tx: tx.execute(
-            quotes.update().where(quotes.c.id == quote_id).values(state="accepted")
-        ),
+        quotes.update().where(quotes.c.id == quote_id).values(state="accepted"),
     )
 
 
@@ -209,19 +154,11 @@ def test_a_mention_moves_when_the_mentioned_account_is_renamed(db):
     alice, bob = _people(db)
     post = f.status(db, alice, "hi bob", mention=[bob])
     assert _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(
-            accounts.update().where(accounts.c.id == bob).values(username="robert")
-        ),
+        db, statuses, post, accounts.update().where(accounts.c.id == bob).values(username="robert")
     )
     # What a mention does not show leaves the post alone.
     assert not _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(accounts.update().where(accounts.c.id == bob).values(bot=True)),
+        db, statuses, post, accounts.update().where(accounts.c.id == bob).values(bot=True)
     )
 
 
@@ -231,23 +168,16 @@ def test_an_account_moves_with_its_row_and_its_role(db):
         db,
         accounts,
         alice,
-        lambda tx: tx.execute(
-            accounts.update().where(accounts.c.id == alice).values(followers_count=1)
-        ),
+        accounts.update().where(accounts.c.id == alice).values(followers_count=1),
     )
     assert _changes(
         db,
         accounts,
         alice,
-        lambda tx: tx.execute(
-            users.update().where(users.c.account_id == alice).values(role="admin")
-        ),
+        users.update().where(users.c.account_id == alice).values(role="admin"),
     )
     # An unrelated post's version stays.
     post = f.status(db, alice, "still")
     assert not _changes(
-        db,
-        statuses,
-        post,
-        lambda tx: tx.execute(accounts.update().where(accounts.c.id == alice).values(bot=True)),
+        db, statuses, post, accounts.update().where(accounts.c.id == alice).values(bot=True)
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,16 +49,19 @@ class PostParts:
 
 
 class VersionedCache(Generic[V]):
-    """Values by id, each valid for one version; least recently used dropped past `size`."""
+    """Values by id, each valid for one version (a render version here, a fingerprint for
+    `presenters.render_cache`: anything compared with ==); least recently used dropped past
+    `size`. Shared by threads: the lock is held for dict operations only, never while a
+    value is built."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[int, tuple[int, V]] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[Any, V]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def take(self, versions: dict[int, int]) -> tuple[dict[int, V], list[int]]:
+    def take(self, versions: dict[int, Any]) -> tuple[dict[int, V], list[int]]:
         """The values held at the given versions, and the ids not held at them."""
         found: dict[int, V] = {}
         missing: list[int] = []
@@ -75,7 +78,16 @@ class VersionedCache(Generic[V]):
             self.misses += len(missing)
         return found, missing
 
-    def keep(self, items: Iterable[tuple[int, int, V]]) -> None:
+    def get(self, key: int, version: Any, build: Callable[[], V]) -> V:
+        """The value held for `key` at `version`, else `build()`'s (held in its place)."""
+        found, _ = self.take({key: version})
+        if key in found:
+            return found[key]
+        value = build()
+        self.keep([(key, version, value)])
+        return value
+
+    def keep(self, items: Iterable[tuple[int, Any, V]]) -> None:
         """Store (id, version, value) triples."""
         with self._lock:
             entries = self._entries

@@ -30,10 +30,7 @@ threads, hence the lock (held for dict operations only, never while building).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from pnyx.core.row_cache import VersionedCache
 
 # Bounds, in entries: a home page holds 20 statuses and their ~15 authors; a couple of
 # thousand cover the posts the active viewers of an instance are reading now.
@@ -41,45 +38,13 @@ STATUS_ENTRIES = 2048
 ACCOUNT_ENTRIES = 2048
 
 
-class RenderCache:
-    """Most recently used rendered dicts by id, each valid for one fingerprint."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: int, fingerprint: Any, build: Callable[[], dict]) -> dict:
-        """The dict stored for `key` if it was built from `fingerprint`, else `build()`'s
-        (stored in its place)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == fingerprint:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry[1]
-        value = build()
-        with self._lock:
-            self.misses += 1
-            self._entries[key] = (fingerprint, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
+# Most recently used rendered dicts by id, each valid for one fingerprint: the same bounded
+# cache as the rows kept by render version (`core.row_cache`), with fingerprints for versions.
+RenderCache = VersionedCache
 
 
-statuses = RenderCache(STATUS_ENTRIES)
-accounts = RenderCache(ACCOUNT_ENTRIES)
+statuses: VersionedCache[dict] = RenderCache(STATUS_ENTRIES)
+accounts: VersionedCache[dict] = RenderCache(ACCOUNT_ENTRIES)
 
 
 def clear() -> None:
