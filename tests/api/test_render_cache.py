@@ -15,10 +15,10 @@ from pnyx.core import (
     filter_matching,
     preview_cards,
     status_views,
+    viewer_rules,
     visibility,
 )
 from pnyx.core.oauth import tokens
-from pnyx.core.timelines import home_timeline
 from pnyx.db import plain_rows
 from pnyx.db.tables import users
 from pnyx.presenters import render_cache
@@ -266,7 +266,7 @@ def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_
 
 def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, store, make_user):
     """The token lookup, the page's roles, the viewer's filters (a date bound), the
-    visibility context, the home page's follows, and a statement with an expanding IN (which
+    visibility context, the viewer's follows with their options, and a statement with an expanding IN (which
     SQLAlchemy runs), run both ways."""
     alice = make_user("alice", role="admin")
     bob = make_user("bob")
@@ -276,7 +276,7 @@ def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, 
         json={"title": "f", "context": ["home"], "keywords_attributes": [{"keyword": "x"}]},
         headers=alice.headers,
     )
-    post = posted(client, bob, status="hi")
+    post = posted(client, bob, status="hi @alice")  # a mention: the context finds a row
     token = alice.headers["Authorization"].split()[1]
     people = [alice.account_id, bob.account_id]
     cases = [
@@ -285,28 +285,11 @@ def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, 
         (sa.select(users.c.account_id).where(users.c.role.in_(["admin", "user"])), {}),
         (filter_matching._active_statement(), {"viewers": people}),
         (
-            visibility._context_statement(),
-            {
-                "viewer": alice.account_id,
-                "a0": people,
-                "a1": people,
-                "s": [int(post["id"])],
-                "c": [int(post["id"])],
-            },
-        ),  # fmt: skip
-        # the home page's facts with its follows' options (the viewer's follows among the
-        # page's authors) in the same query
-        (
-            visibility._context_statement_with(home_timeline._followed_arm()),
-            {
-                "viewer": alice.account_id,
-                "a0": people,
-                "a1": people,
-                "s": [int(post["id"])],
-                "c": [int(post["id"])],
-                "others": people,
-            },
-        ),  # fmt: skip
+            visibility._context_statement(True),
+            {"viewer": alice.account_id, "a0": people, "a1": people, "s": [int(post["id"])]},
+        ),
+        # the viewer's own rules (`core.viewer_rules`): their follows with the options
+        (viewer_rules._statements()[0], {"viewer": alice.account_id}),
     ]
 
     def work(tx):

@@ -33,6 +33,8 @@ ACCOUNT_ENTRIES = 16384
 
 V = TypeVar("V")
 
+_every: list[VersionedCache[Any]] = []  # for `clear`
+
 
 @dataclass(frozen=True)
 class PostParts:
@@ -60,6 +62,7 @@ class VersionedCache(Generic[V]):
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        _every.append(self)
 
     def take(self, versions: dict[int, Any]) -> tuple[dict[int, V], list[int]]:
         """The values held at the given versions, and the ids not held at them."""
@@ -121,8 +124,7 @@ def may_keep(tx: Tx) -> bool:
 
 
 def clear() -> None:
-    """Forget every kept row (tests that compare with what the database holds now)."""
-    posts.clear()
-    accounts.clear()
-    roles.clear()
-    apps.clear()
+    """Forget everything every cache holds (tests that compare with what the database holds
+    now; each test has its own database)."""
+    for each in _every:
+        each.clear()

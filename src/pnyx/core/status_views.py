@@ -15,6 +15,7 @@ import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -90,7 +91,7 @@ class StatusBundle:
     quotes: dict[int, Row] = field(default_factory=dict)
     # quoting status id -> the quote's state as this viewer is shown it (`core.quotes`)
     quote_states: dict[int, str] = field(default_factory=dict)
-    following: set[int] = field(default_factory=set)  # authors the viewer follows (quotes)
+    following: AbstractSet[int] = frozenset()  # authors the viewer follows (quotes)
     quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
 
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pnyx.core import viewer_rules
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
@@ -70,12 +72,14 @@ class ViewerContext:
     """What the rules need to know about one viewer and a set of authors and posts."""
 
     viewer_id: int | None
-    following: set[int] = field(default_factory=set)
-    blocked: set[int] = field(default_factory=set)  # either direction
-    muted: set[int] = field(default_factory=set)
+    # The viewer's own (read-only: shared with `core.viewer_rules`'s cache).
+    following: AbstractSet[int] = frozenset()
+    blocked: AbstractSet[int] = frozenset()  # either direction
+    muted: AbstractSet[int] = frozenset()
+    muted_conversations: AbstractSet[int] = frozenset()
+    # Of the posts and authors asked about.
     mentioned_in: set[int] = field(default_factory=set)  # status ids that mention the viewer
     suspended: set[int] = field(default_factory=set)
-    muted_conversations: set[int] = field(default_factory=set)  # only those asked about
     domain_blocked: set[int] = field(default_factory=set)  # authors of servers the viewer blocks
 
 
@@ -316,68 +320,32 @@ def _suspended_statement() -> sa.Select:
     )
 
 
-@functools.cache
-def _context_statement() -> sa.CompoundSelect:
-    return sa.union_all(*_context_arms())
-
-
-@functools.lru_cache(maxsize=8)
-def _context_statement_with(extra: sa.Select) -> sa.CompoundSelect:
-    """The facts' statement with a caller's own arm first (its columns, and so their types,
-    lead; the facts' arms are padded with NULLs to match)."""
-    padding = [sa.null().label(f"pad{i}") for i in range(len(extra.selected_columns) - 2)]
-    return sa.union_all(extra, *(arm.add_columns(*padding) for arm in _context_arms()))
-
-
-def _context_arms() -> list[sa.Select]:
+@functools.lru_cache(maxsize=2)
+def _context_statement(blocks_domains: bool) -> sa.CompoundSelect:
+    """What a viewer's own rules (`core.viewer_rules`) cannot say of a page: which authors
+    are suspended, which posts mention the viewer, and (for a viewer blocking servers) which
+    authors live on a blocked server."""
     viewer: sa.BindParameter[int] = sa.bindparam("viewer")
-    return [
+    arms = [
         _suspended_statement(),
-        _arm(
-            _FOLLOWING,
-            follows.c.target_account_id,
-            follows.c.account_id == viewer,
-            in_ids(follows.c.target_account_id, "a1"),
-        ),
-        _arm(
-            _BLOCKING,
-            blocks.c.target_account_id,
-            blocks.c.account_id == viewer,
-            in_ids(blocks.c.target_account_id, "a1"),
-        ),
-        _arm(
-            _BLOCKED_BY,
-            blocks.c.account_id,
-            blocks.c.target_account_id == viewer,
-            in_ids(blocks.c.account_id, "a1"),
-        ),
-        _arm(
-            _MUTING,
-            mutes.c.target_account_id,
-            mutes.c.account_id == viewer,
-            in_ids(mutes.c.target_account_id, "a1"),
-            sa.or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > sa.bindparam("now")),
-        ),
         _arm(
             _MENTIONED,
             mentions.c.status_id,
             mentions.c.account_id == viewer,
             in_ids(mentions.c.status_id, "s"),
         ),
-        _arm(
-            _MUTED_THREAD,
-            conversation_mutes.c.conversation_id,
-            conversation_mutes.c.account_id == viewer,
-            in_ids(conversation_mutes.c.conversation_id, "c"),
-        ),
-        _arm(
-            _DOMAIN_BLOCKED,
-            accounts.c.id,
-            in_ids(accounts.c.id, "a1"),
-            account_domain_blocks.c.account_id == viewer,
-            account_domain_blocks.c.domain == accounts.c.domain,
-        ),
     ]
+    if blocks_domains:
+        arms.append(
+            _arm(
+                _DOMAIN_BLOCKED,
+                accounts.c.id,
+                in_ids(accounts.c.id, "a1"),
+                account_domain_blocks.c.account_id == viewer,
+                account_domain_blocks.c.domain == accounts.c.domain,
+            )
+        )
+    return sa.union_all(*arms)
 
 
 def load_context(
@@ -387,63 +355,35 @@ def load_context(
     status_ids: Iterable[int] = (),
     conversation_ids: Iterable[int] = (),
 ) -> ViewerContext:
-    """Everything the rules need about one viewer and these authors, in a single query; plus
-    which of `conversation_ids` the viewer muted, for callers that hide muted threads."""
+    """Everything the rules need about one viewer and these authors: the viewer's own rules
+    from memory (`core.viewer_rules`, checked by version) and one query for the rest. Muted
+    threads are all the viewer's (`conversation_ids` is what a caller asks about; a set
+    holding more answers the same)."""
     authors = list(set(author_ids))
     if viewer_id is None:
         ctx = ViewerContext(None)
         if authors:
             ctx.suspended = set(tx.scalars_of(_suspended_statement(), {"a0": authors}, column=1))
         return ctx
-    return _load_facts(tx, viewer_id, authors, status_ids, conversation_ids, None, {})[0]
-
-
-def load_context_with(
-    tx: Tx,
-    viewer_id: int,
-    author_ids: Iterable[int],
-    status_ids: Iterable[int],
-    conversation_ids: Iterable[int],
-    extra: sa.Select,
-    extra_params: dict[str, Any],
-) -> tuple[ViewerContext, list[Any]]:
-    """`load_context` for a signed-in viewer, and in the same round trip the rows of a
-    caller's own arm (`extra`: built once, its first two columns `kind`, a number of 100 or
-    more, and `ref`; its parameters may use `viewer`): a timeline's facts in one query."""
-    authors = list(set(author_ids))
-    return _load_facts(tx, viewer_id, authors, status_ids, conversation_ids, extra, extra_params)
-
-
-def _load_facts(
-    tx: Tx,
-    viewer_id: int,
-    authors: list[int],
-    status_ids: Iterable[int],
-    conversation_ids: Iterable[int],
-    extra: sa.Select | None,
-    extra_params: dict[str, Any],
-) -> tuple[ViewerContext, list[Any]]:
     ctx = ViewerContext(viewer_id)
     if not authors:
-        return ctx, []
+        return ctx
+    rules = viewer_rules.of(tx, viewer_id)
+    ctx.following = rules.following
+    ctx.blocked = rules.blocked
+    ctx.muted = rules.muted(tx.now)
+    ctx.muted_conversations = rules.muted_conversations
     params = {
         "viewer": viewer_id,
-        "now": tx.now,
         "a0": authors,
         "a1": [a for a in authors if a != viewer_id],
         "s": list(set(status_ids)),
-        "c": list(set(conversation_ids)),
-        **extra_params,
     }
-    statement = _context_statement() if extra is None else _context_statement_with(extra)
-    buckets = _buckets(ctx)
-    extra_rows = []
-    for row in tx.plain(statement, params):
-        if row[0] >= 100:
-            extra_rows.append(row)
-        else:
-            buckets[row[0]].add(row[1])
-    return ctx, extra_rows
+    found: tuple[set[int], ...] = (ctx.suspended, set(), set(), set(), set(), ctx.mentioned_in)
+    found += (set(), ctx.domain_blocked)
+    for kind, ref in tx.plain(_context_statement(bool(rules.blocked_domains)), params):
+        found[kind].add(ref)
+    return ctx
 
 
 @functools.cache
@@ -496,24 +436,20 @@ def load_contexts(
         "s": list(set(status_ids)),
         "c": list(set(conversation_ids)),
     }
-    buckets = {v: _buckets(ctx) for v, ctx in contexts.items()}
+    kinds: dict[int, tuple[set[int], ...]] = {
+        v: tuple(set() for _ in range(_DOMAIN_BLOCKED + 1)) for v in viewers
+    }
     for kind, viewer, ref in tx.execute(_contexts_statement(), params):
-        buckets[viewer][kind].add(ref)
+        kinds[viewer][kind].add(ref)
+    for viewer, ctx in contexts.items():
+        _, following, blocking, blocked_by, muting, mentioned, threads, domains = kinds[viewer]
+        ctx.following = following
+        ctx.blocked = blocking | blocked_by
+        ctx.muted = muting
+        ctx.mentioned_in = mentioned
+        ctx.muted_conversations = threads
+        ctx.domain_blocked = domains
     return contexts
-
-
-def _buckets(ctx: ViewerContext) -> tuple[set[int], ...]:
-    """The sets of a context, by the kinds the fact queries tag their rows with."""
-    return (
-        ctx.suspended,
-        ctx.following,
-        ctx.blocked,
-        ctx.blocked,
-        ctx.muted,
-        ctx.mentioned_in,
-        ctx.muted_conversations,
-        ctx.domain_blocked,
-    )
 
 
 _SEE_SIGNED_IN = compiled(SEE, True)

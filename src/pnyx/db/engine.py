@@ -168,6 +168,9 @@ class Tx:
     # Run, in order, once the transaction has committed (never if it rolls back): what must
     # not be seen before the change is (a live stream's signal on SQLite). `on_commit` adds.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # What one step of a request read and a later step of the same transaction needs, keyed
+    # by its owner (the token lookup reads the viewer's rules version: `core.viewer_rules`).
+    known: dict[Any, Any] = field(default_factory=dict)
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         """Call `fn()` after this transaction commits; it must not raise (it is logged)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pnyx.core import scopes as scope_rules
-from pnyx.core import web_push
+from pnyx.core import viewer_rules, web_push
 from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import OAuthError
 from pnyx.core.rows import AppRow
@@ -96,6 +96,7 @@ def _viewer_statement() -> sa.Select:
             users.c.approved,
             users.c.confirmed,
             accounts.c.suspended_at,
+            viewer_rules.version_of(users.c.account_id).label("rules_version"),
         )
         .select_from(
             oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id).outerjoin(
@@ -119,6 +120,8 @@ def lookup_viewer(tx: Tx, token: str | None) -> Viewer | None:
         row.suspended_at is not None or not row.approved or not row.confirmed
     ):
         return None
+    if row.account_id is not None:
+        tx.known[(viewer_rules.KNOWN, row.account_id)] = row.rules_version or 0
     return Viewer(
         token_id=row.id,
         app_id=row.app_id,

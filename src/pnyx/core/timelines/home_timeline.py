@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import decisions, visibility
+from pnyx.core import decisions, viewer_rules, visibility
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
@@ -56,8 +57,6 @@ from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
 from pnyx.db.tables import (
     follows,
-    list_accounts,
-    lists,
     mentions,
     status_tags,
     statuses,
@@ -395,37 +394,9 @@ class HomeFacts:
     """What the feed rules need to know about the viewer and one batch, in one query."""
 
     ctx: visibility.ViewerContext
-    hiding_reblogs: set[int]
-    languages: dict[int, set[str]]
-    exclusive: set[int]  # followed accounts in one of the viewer's exclusive lists
-
-
-def _in_exclusive_list() -> sa.Exists:
-    """The followed account is a member of one of the viewer's exclusive lists (members are
-    tied to the follow row)."""
-    return sa.exists().where(
-        list_accounts.c.follow_id == follows.c.id,
-        lists.c.id == list_accounts.c.list_id,
-        lists.c.exclusive.is_(True),
-    )
-
-
-@functools.cache
-def _followed_arm() -> sa.Select:
-    """The viewer's follows among some accounts, with the follow's options and whether the
-    account is in one of the viewer's exclusive lists (members are followed): an arm of the
-    visibility facts' query (`load_context_with`), so the home rules' facts take one round
-    trip."""
-    return sa.select(
-        sa.literal_column("100").label("kind"),
-        follows.c.target_account_id.label("ref"),
-        follows.c.show_reblogs,
-        follows.c.languages,
-        _in_exclusive_list().label("in_exclusive"),
-    ).where(
-        follows.c.account_id == sa.bindparam("viewer", type_=sa.BigInteger),
-        in_ids(follows.c.target_account_id, "others"),
-    )
+    hiding_reblogs: AbstractSet[int]
+    languages: Mapping[int, AbstractSet[str]]
+    exclusive: AbstractSet[int]  # followed accounts in one of the viewer's exclusive lists
 
 
 def _people(batch: list[Candidate]) -> set[int]:
@@ -437,27 +408,17 @@ def _people(batch: list[Candidate]) -> set[int]:
 
 def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
-    shared visibility facts and the follows' options, in one query."""
-    people = _people(batch)
-    others = list(people - {viewer_id})
-    ctx, followed = visibility.load_context_with(
+    shared visibility facts and the follows' options, from the viewer's rules kept in memory
+    (`core.viewer_rules`) and one query for what is not theirs."""
+    ctx = visibility.load_context(
         tx,
         viewer_id,
-        people,
+        _people(batch),
         [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
         {c.conversation_id for c in batch if c.conversation_id},
-        _followed_arm(),
-        {"others": others},
     )
-    facts = HomeFacts(ctx, set(), {}, set())
-    for _kind, target, show_reblogs, languages, in_exclusive in followed:
-        if not show_reblogs:
-            facts.hiding_reblogs.add(target)
-        if languages:
-            facts.languages[target] = set(languages)
-        if in_exclusive:
-            facts.exclusive.add(target)
-    return facts
+    rules = viewer_rules.of(tx, viewer_id)
+    return HomeFacts(ctx, rules.hiding_reblogs, rules.languages, rules.exclusive)
 
 
 def candidate_of(tx: Tx, status_id: int) -> Candidate | None:
@@ -522,28 +483,29 @@ def _many_home_facts(tx: Tx, viewers: set[int], c: Candidate) -> dict[int, HomeF
         [c.id] + ([c.original.id] if c.original is not None else []),
         [c.conversation_id] if c.conversation_id else [],
     )
-    facts = {v: HomeFacts(contexts[v], set(), {}, set()) for v in viewers}
+    hiding: dict[int, set[int]] = {v: set() for v in viewers}
+    languages: dict[int, dict[int, AbstractSet[str]]] = {v: {} for v in viewers}
+    exclusive: dict[int, set[int]] = {v: set() for v in viewers}
     params = {"viewers": list(viewers), "others": list(people)}
     for row in tx.execute(_many_followed_statement(), params):
-        mine = facts[row.account_id]
         if not row.show_reblogs:
-            mine.hiding_reblogs.add(row.target_account_id)
+            hiding[row.account_id].add(row.target_account_id)
         if row.languages:
-            mine.languages[row.target_account_id] = set(row.languages)
+            languages[row.account_id][row.target_account_id] = set(row.languages)
         if row.in_exclusive:
-            mine.exclusive.add(row.target_account_id)
-    return facts
+            exclusive[row.account_id].add(row.target_account_id)
+    return {v: HomeFacts(contexts[v], hiding[v], languages[v], exclusive[v]) for v in viewers}
 
 
 @functools.cache
 def _many_followed_statement() -> sa.Select:
-    """`_followed_arm`'s follows for many viewers at once."""
+    """The follows' options (`core.viewer_rules`) of many viewers among some accounts."""
     return sa.select(
         follows.c.account_id,
         follows.c.target_account_id,
         follows.c.show_reblogs,
         follows.c.languages,
-        _in_exclusive_list().label("in_exclusive"),
+        viewer_rules.in_exclusive_list().label("in_exclusive"),
     ).where(in_ids(follows.c.account_id, "viewers"), in_ids(follows.c.target_account_id, "others"))
 
 

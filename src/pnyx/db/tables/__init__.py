@@ -82,6 +82,7 @@ from pnyx.db.tables.relationships import (
     follows,
     mutes,
     severance_events,
+    viewer_versions,
 )
 from pnyx.db.tables.scheduling import scheduled_statuses
 from pnyx.db.tables.statuses import (
@@ -174,4 +175,5 @@ __all__ = [
     "feed_scores",
     "feed_entries",
     "feed_states",
+    "viewer_versions",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.db.tables.base import created_column, foreign_key, id_column, metadata
+from pnyx.db.tables.base import ID, created_column, foreign_key, id_column, metadata
 from pnyx.db.types import UTCDateTime
 
 # --- Relationships ------------------------------------------------------------------------
@@ -61,6 +61,15 @@ mutes = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=True),
     created_column(),
     sa.UniqueConstraint("account_id", "target_account_id"),
+)
+
+# What an account's timelines are decided with moved on (migration 0032's triggers), so its
+# rules can be kept in memory between requests (`core.viewer_rules`). No foreign key.
+viewer_versions = sa.Table(
+    "viewer_versions",
+    metadata,
+    sa.Column("account_id", ID, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 account_notes = sa.Table(
