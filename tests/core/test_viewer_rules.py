@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import factories as f
 from pnyx.core import accounts as core_accounts
-from pnyx.core import blocks_mutes, viewer_rules
+from pnyx.core import blocks_mutes, filters, viewer_rules
+from pnyx.core.filters import FilterInput, KeywordChange
 from pnyx.core.oauth import lookup_viewer
 
 
@@ -69,3 +70,28 @@ def test_the_version_comes_with_the_token_lookup(app, make_user):
 
     known, current = db.run_sync(read, write=False)
     assert known == current > 0
+
+
+def test_kept_filters_stop_at_their_end_and_move_with_a_change(db):
+    (alice,) = _people(db, "alice")
+
+    def create(tx, title: str, expires_in: int | None):
+        return filters.create_filter(
+            tx,
+            alice,
+            FilterInput(
+                title=title,
+                context=["home"],
+                expires_in=expires_in,
+                expires_given=True,
+                keywords=[KeywordChange(keyword=title)],
+            ),
+        )
+
+    db.run_sync(lambda tx: create(tx, "soon", 60))
+    rules = _rules(db, alice)
+    now = db.run_sync(lambda tx: tx.now)
+    assert [x.title for x in rules.filters(now).filters] == ["soon"]
+    assert rules.filters(now + timedelta(seconds=61)).filters == ()
+    db.run_sync(lambda tx: create(tx, "always", None))
+    assert {x.title for x in _rules(db, alice).filters(now).filters} == {"soon", "always"}

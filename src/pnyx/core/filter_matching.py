@@ -1,7 +1,8 @@
 """Which of a viewer's filters a post matches, as Mastodon matches them.
 
-A request compiles the viewer's active filters once (one query: `load_active`), each into
-one regular expression for its keywords and a set of post ids; matching a post is then a
+A viewer's filters are compiled once (`load_every`, kept between requests by
+`core.viewer_rules` until they change; `load_active_many` for a live stream's listeners), each
+into one regular expression for its keywords and a set of post ids; matching a post is then a
 regex search over its searchable text. Mastodon's rules:
 
 - the text is the content warning, the post's text without HTML, its poll's options and its
@@ -67,6 +68,15 @@ class ViewerFilters:
     def __bool__(self) -> bool:
         return bool(self.filters)
 
+    def active_at(self, now: datetime) -> ViewerFilters:
+        """Those not expired at `now` (Mastodon's filters stop at their `expires_at`)."""
+        if all(f.expires_at is None or f.expires_at > now for f in self.filters):
+            return self
+        return ViewerFilters(
+            self.viewer_id,
+            tuple(f for f in self.filters if f.expires_at is None or f.expires_at > now),
+        )
+
 
 NONE = ViewerFilters(None)
 
@@ -81,17 +91,19 @@ def keyword_pattern(keyword: str, whole_word: bool) -> str:
     return f"{start}{escaped}{end}"
 
 
-def load_active(tx: Tx, viewer_id: int | None) -> ViewerFilters:
-    """The viewer's unexpired filters with their keywords and posts, in one query."""
-    if viewer_id is None:
-        return NONE
-    return load_active_many(tx, [viewer_id])[viewer_id]
-
-
 @functools.cache
 def _active_statement() -> sa.Select:
     """Every unexpired filter of `:viewers` with its keywords and filtered posts, one row per
     rule. Built once: building it costs more than running it (core.status_views says why)."""
+    now: sa.BindParameter = sa.bindparam("now", type_=custom_filters.c.expires_at.type)
+    return _every_statement().where(
+        sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > now)
+    )
+
+
+@functools.cache
+def _every_statement() -> sa.Select:
+    """Every filter of `:viewers`, expired or not, one row per rule."""
     rules = sa.union_all(
         sa.select(
             custom_filter_keywords.c.custom_filter_id.label("filter_id"),
@@ -106,7 +118,6 @@ def _active_statement() -> sa.Select:
             custom_filter_statuses.c.status_id,
         ),
     ).subquery("rules")
-    now: sa.BindParameter = sa.bindparam("now", type_=custom_filters.c.expires_at.type)
     return (
         sa.select(
             custom_filters.c.account_id,
@@ -120,21 +131,29 @@ def _active_statement() -> sa.Select:
             rules.c.status_id,
         )
         .select_from(custom_filters.join(rules, rules.c.filter_id == custom_filters.c.id))
-        .where(
-            in_ids(custom_filters.c.account_id, "viewers"),
-            sa.or_(custom_filters.c.expires_at.is_(None), custom_filters.c.expires_at > now),
-        )
+        .where(in_ids(custom_filters.c.account_id, "viewers"))
         .order_by(custom_filters.c.id)
     )
 
 
 def load_active_many(tx: Tx, viewer_ids: Iterable[int]) -> dict[int, ViewerFilters]:
-    """`load_active` for many viewers in one query (a live stream sends a post to many)."""
+    """The unexpired filters of many viewers in one query (a live stream sends a post to
+    many)."""
     viewers = sorted(set(viewer_ids))
-    found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
     if not viewers:
         return {}
     rows = tx.plain(_active_statement(), {"viewers": viewers, "now": tx.now})
+    return _compiled(viewers, rows)
+
+
+def load_every(tx: Tx, viewer_id: int) -> ViewerFilters:
+    """All the viewer's filters, the expired too (kept by `core.viewer_rules`, which keeps
+    those active at a given time: `ViewerFilters.active_at`)."""
+    return _compiled([viewer_id], tx.plain(_every_statement(), {"viewers": [viewer_id]}))[viewer_id]
+
+
+def _compiled(viewers: list[int], rows: Sequence[Row]) -> dict[int, ViewerFilters]:
+    found: dict[int, dict[int, tuple[Row, list[str], set[int]]]] = {v: {} for v in viewers}
     for r in rows:
         head, patterns, status_ids = found[r.account_id].setdefault(r.id, (r, [], set()))
         if r.keyword is not None:

@@ -30,6 +30,7 @@ from pnyx.core import (
     preview_cards,
     row_cache,
     status_parts,
+    viewer_rules,
     visibility,
 )
 from pnyx.core.account_extras import AccountExtras
@@ -378,7 +379,11 @@ def load(
     poll_rows = list(bundle.polls.values())
     _load_emojis(tx, bundle)
     if viewer_filters is None:
-        viewer_filters = filter_matching.load_active(tx, viewer_id)
+        viewer_filters = (
+            viewer_rules.of(tx, viewer_id).filters(tx.now)
+            if viewer_id is not None
+            else filter_matching.NONE
+        )
     _match_filters(bundle, viewer_filters)
     bundle.visible = _pick_visible(
         tx, bundle, status_ids, hide_muted=hide_muted, filter_context=filter_context

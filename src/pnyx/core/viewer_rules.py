@@ -1,6 +1,6 @@
 """A viewer's own reading rules, kept in memory between requests: whom they follow and with
 which options, whom they block or are blocked by, whom they mute and until when, the servers
-they block, the threads they muted, the members of their exclusive lists.
+they block, the threads they muted, the members of their exclusive lists, their filters.
 
 Every timeline page asks the same questions of them, and asking the database each time was
 the biggest single cost of a home page (one query of eight arms, a quarter of its time;
@@ -25,7 +25,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import row_cache
+from pnyx.core import filter_matching, row_cache
+from pnyx.core.filter_matching import ViewerFilters
 from pnyx.core.row_cache import VersionedCache
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
@@ -54,7 +55,12 @@ class ViewerRules:
     mutes: Mapping[int, datetime | None]  # muted account -> when the mute ends (None: never)
     muted_conversations: frozenset[int]
     blocked_domains: frozenset[str]
+    every_filter: ViewerFilters  # the expired too: `filters` keeps those active
     _muted_for_good: frozenset[int] | None  # the muted set when no mute ends
+
+    def filters(self, now: datetime) -> ViewerFilters:
+        """The viewer's filters active at `now`, compiled."""
+        return self.every_filter.active_at(now)
 
     def muted(self, now: datetime) -> frozenset[int]:
         """The accounts muted at `now` (a mute with an end is over once it passed)."""
@@ -148,6 +154,7 @@ def _load(tx: Tx, viewer_id: int) -> ViewerRules:
         mutes=mutes_until,
         muted_conversations=frozenset(row[0] for row in threads),
         blocked_domains=frozenset(row[0] for row in domains),
+        every_filter=filter_matching.load_every(tx, viewer_id),
         _muted_for_good=(
             frozenset(mutes_until) if all(v is None for v in mutes_until.values()) else None
         ),
