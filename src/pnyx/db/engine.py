@@ -334,6 +334,12 @@ class Database:
             with self.engine.connect() as conn:
                 if write:
                     conn = conn.execution_options(pnyx_write=True)
+                elif not self.is_sqlite:
+                    # A PostgreSQL read runs each statement on its own, as READ COMMITTED
+                    # (the default we run under) does within a transaction anyway: a snapshot
+                    # per statement. Without BEGIN and COMMIT, two round trips of a page's
+                    # eight or so are gone (BENCHMARKS.md, issue 11, session 9).
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 with conn.begin():
                     tx = Tx(conn, self.settings)
                     yield tx
