@@ -379,8 +379,11 @@ def load_context(
         "a1": [a for a in authors if a != viewer_id],
         "s": list(set(status_ids)),
     }
-    found: tuple[set[int], ...] = (ctx.suspended, set(), set(), set(), set(), ctx.mentioned_in)
-    found += (set(), ctx.domain_blocked)
+    found = {
+        _SUSPENDED: ctx.suspended,
+        _MENTIONED: ctx.mentioned_in,
+        _DOMAIN_BLOCKED: ctx.domain_blocked,
+    }
     for kind, ref in tx.plain(_context_statement(bool(rules.blocked_domains)), params):
         found[kind].add(ref)
     return ctx
