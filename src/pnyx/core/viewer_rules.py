@@ -3,7 +3,7 @@ which options, whom they block or are blocked by, whom they mute and until when,
 they block, the threads they muted, the members of their exclusive lists, their filters.
 
 Every timeline page asks the same questions of them, and asking the database each time was
-the biggest single cost of a home page (one query of eight arms, a quarter of its time;
+the biggest single cost of a home page (one query of eight arms, a fifth of its time;
 BENCHMARKS.md, issue 11, session 9). They change seldom, by the viewer's own hand, and the
 database moves `viewer_versions.version` on every change (migration 0032's triggers,
 whoever writes). The version comes with the token lookup every request makes anyway
