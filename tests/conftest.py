@@ -86,8 +86,9 @@ def _empty_postgres(url: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_rows_kept_from_another_test():
-    """Rows kept in memory (`core.row_cache`) are valid for one database; each test has its
-    own, and some write rows with ids another test used."""
+    """What is kept in memory between requests (rows, rendered parts, viewers' rules: every
+    `core.row_cache.VersionedCache`) is valid for one database; each test has its own, and
+    some write rows with ids another test used."""
     row_cache.clear()
 
 

@@ -19,6 +19,7 @@ from pnyx.core import (
     visibility,
 )
 from pnyx.core.oauth import tokens
+from pnyx.core.row_cache import VersionedCache
 from pnyx.db import plain_rows
 from pnyx.db.tables import users
 from pnyx.presenters import render_cache
@@ -224,7 +225,7 @@ def test_each_kind_of_change_shows_on_the_next_read(client, store, make_user):
 
 
 def test_the_cache_keeps_its_bound():
-    cache = render_cache.RenderCache(3)
+    cache = VersionedCache(3)
     for i in range(10):
         cache.get(i, ("v", i), lambda i=i: {"id": i})
     assert len(cache) == 3
@@ -266,8 +267,8 @@ def test_the_lean_statements_give_the_rows_sqlalchemy_gives(client, store, make_
 
 def test_the_lean_path_gives_the_same_rows_for_the_other_hot_statements(client, store, make_user):
     """The token lookup, the page's roles, the viewer's filters (a date bound), the
-    visibility context, the viewer's follows with their options, and a statement with an expanding IN (which
-    SQLAlchemy runs), run both ways."""
+    visibility context, the viewer's follows with their options, and a statement with an
+    expanding IN (which SQLAlchemy runs), run both ways."""
     alice = make_user("alice", role="admin")
     bob = make_user("bob")
     client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)

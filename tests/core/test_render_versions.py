@@ -85,8 +85,7 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
     assert moves(tags.update().where(tags.c.id == tag_id).values(display_name="Agora"))
     media_id = new_id()
     assert moves(
-        lambda tx: _insert(
-            tx,
+        _inserting(
             media_attachments,
             id=media_id,
             status_id=post,
@@ -103,8 +102,7 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
     card_id = new_id()
     db.run_sync(_inserting(preview_cards, id=card_id, url="https://example.com/", title="Then"))
     assert moves(
-        lambda tx: _insert(
-            tx,
+        _inserting(
             preview_card_statuses,
             status_id=post,
             preview_card_id=card_id,
@@ -114,8 +112,7 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
     assert moves(preview_cards.update().where(preview_cards.c.id == card_id).values(title="Now"))
     poll_id = new_id()
     assert moves(
-        lambda tx: _insert(
-            tx,
+        _inserting(
             polls,
             id=poll_id,
             status_id=post,
@@ -129,8 +126,7 @@ def test_a_post_moves_with_its_own_row_and_everything_it_is_shown_with(db):
     quote_id = new_id()
     before_other = _version(db, statuses, other)
     assert moves(
-        lambda tx: _insert(
-            tx,
+        _inserting(
             quotes,
             id=quote_id,
             status_id=post,

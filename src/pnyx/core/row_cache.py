@@ -20,6 +20,7 @@ the bounds hold the pages of a few thousand active readers; ~2 KB a post with it
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ ACCOUNT_ENTRIES = 16384
 
 V = TypeVar("V")
 
-_every: list[VersionedCache[Any]] = []  # for `clear`
+# Every cache made, for `clear` (weakly: a cache made for a while is not kept by this).
+_every: weakref.WeakSet[VersionedCache[Any]] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class VersionedCache(Generic[V]):
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        _every.append(self)
+        _every.add(self)
 
     def take(self, versions: dict[int, Any]) -> tuple[dict[int, V], list[int]]:
         """The values held at the given versions, and the ids not held at them."""
@@ -126,5 +128,5 @@ def may_keep(tx: Tx) -> bool:
 def clear() -> None:
     """Forget everything every cache holds (tests that compare with what the database holds
     now; each test has its own database)."""
-    for each in _every:
+    for each in list(_every):
         each.clear()

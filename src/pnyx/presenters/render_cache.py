@@ -40,11 +40,8 @@ ACCOUNT_ENTRIES = 2048
 
 # Most recently used rendered dicts by id, each valid for one fingerprint: the same bounded
 # cache as the rows kept by render version (`core.row_cache`), with fingerprints for versions.
-RenderCache = VersionedCache
-
-
-statuses: VersionedCache[dict] = RenderCache(STATUS_ENTRIES)
-accounts: VersionedCache[dict] = RenderCache(ACCOUNT_ENTRIES)
+statuses: VersionedCache[dict] = VersionedCache(STATUS_ENTRIES)
+accounts: VersionedCache[dict] = VersionedCache(ACCOUNT_ENTRIES)
 
 
 def clear() -> None:

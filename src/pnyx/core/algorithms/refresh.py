@@ -45,7 +45,8 @@ def fit_bridging(db: Database) -> int:
     running version; how many posts were fitted."""
     if not db.run_sync(bridging_fit.anything_rated, write=False):
         # Nothing to fit: what was stored is cleared, as a fit of no ratings would.
-        return int(db.run_sync(lambda tx: bridging_fit.store(tx, bridging_fit.NO_FIT, _version())))
+        version = catalog.ALGORITHMS["bridging"].version
+        return int(db.run_sync(lambda tx: bridging_fit.store(tx, bridging_fit.NO_FIT, version)))
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as child:
@@ -64,10 +65,6 @@ def _fit_here(settings: Settings) -> int:
         return int(db.run_sync(lambda tx: bridging_fit.store(tx, fit, algorithm.version)))
     finally:
         db.dispose()
-
-
-def _version() -> str:
-    return catalog.ALGORITHMS["bridging"].version
 
 
 def refresh_job(db: Database, payload: dict[str, Any]) -> None:
