@@ -440,18 +440,17 @@ def load_contexts(
         "c": list(set(conversation_ids)),
     }
     kinds: dict[int, tuple[set[int], ...]] = {
-        v: tuple(set() for _ in range(_DOMAIN_BLOCKED + 1)) for v in viewers
+        v: tuple(set() for _ in range(_MUTED_THREAD + 1)) for v in viewers
     }
     for kind, viewer, ref in tx.execute(_contexts_statement(), params):
         kinds[viewer][kind].add(ref)
     for viewer, ctx in contexts.items():
-        _, following, blocking, blocked_by, muting, mentioned, threads, domains = kinds[viewer]
+        _, following, blocking, blocked_by, muting, mentioned, threads = kinds[viewer]
         ctx.following = following
         ctx.blocked = blocking | blocked_by
         ctx.muted = muting
         ctx.mentioned_in = mentioned
         ctx.muted_conversations = threads
-        ctx.domain_blocked = domains
     return contexts
 
 
