@@ -19,6 +19,7 @@ from pnyx.edges.http import (  # noqa: F401  (the API modules import them from h
     ApiError,
     database,
     error_response,
+    json_bytes,
     not_found,
     unprocessable,
     without_nul,

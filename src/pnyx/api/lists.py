@@ -18,7 +18,7 @@ from pnyx.api.auth import require
 from pnyx.api.feeds import VERSION_HEADER
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.api.timelines import feed_wish, render
+from pnyx.api.timelines import feed_wish, render, render_kept
 from pnyx.core import feed_pins, lists, timelines
 from pnyx.core.algorithms import serving
 from pnyx.core.paging import Page
@@ -178,7 +178,7 @@ async def timeline(request: Request) -> JSON:
         viewer = require(tx, request, "read:lists")
         ids = timelines.list_statuses(tx, viewer.account_id, list_id, page)
         # lists filter as home does
-        return render(tx, ids, viewer.account_id, "home"), viewer.account_id, ids.feed_request
+        return render_kept(tx, ids, viewer.account_id, "home"), viewer.account_id, ids.feed_request
 
     (items, cursors), viewer_id, wish = await database(request).read(work)
     await feed_wish(request, viewer_id, list_id, wish)

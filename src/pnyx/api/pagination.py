@@ -48,8 +48,9 @@ def link_header(request: Request, newest: int | None, oldest: int | None) -> str
     return f'<{base}?{nxt}>; rel="next", <{base}?{prev}>; rel="prev"'
 
 
-def paginated(request: Request, items: list, cursor_ids: list[int]) -> JSON:
-    """A JSON list with its Link header; `cursor_ids` are the pagination ids, newest first."""
+def paginated(request: Request, items: list | bytes, cursor_ids: list[int]) -> JSON:
+    """A JSON list (or one serialized already) with its Link header; `cursor_ids` are the
+    pagination ids, newest first."""
     response = JSON(items)
     if cursor_ids:
         link = link_header(request, cursor_ids[0], cursor_ids[-1])

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from pnyx.api.auth import optional, require
-from pnyx.api.http import database, not_found, path_id, read_params
+from pnyx.api.http import database, json_bytes, not_found, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import status_views, timelines, trends
 from pnyx.edges.http import trends_cache
-from pnyx.presenters import entities
+from pnyx.presenters import entities, status_json
 
 
 def no_nul(value: str | None) -> str | None:
@@ -45,11 +45,24 @@ async def home(request: Request):
     def work(tx):
         viewer = require(tx, request, "read:statuses")
         ids = timelines.home(tx, viewer.account_id, page)
-        return render(tx, ids, viewer.account_id, "home"), viewer.account_id, ids.feed_request
+        return render_kept(tx, ids, viewer.account_id, "home"), viewer.account_id, ids.feed_request
 
-    (items, cursors), viewer_id, wish = await database(request).read(work)
+    (body, cursors), viewer_id, wish = await database(request).read(work)
     await feed_wish(request, viewer_id, 0, wish)
-    return paginated(request, items, cursors)
+    return paginated(request, body, cursors)
+
+
+def render_kept(
+    tx, page: timelines.Slice, viewer_id: int, filter_context: str
+) -> tuple[bytes, list[int]]:
+    """`render` for a feed page, as JSON: from the posts' kept JSON when the page holds only
+    kept posts (`presenters.status_json`), else rendered and then kept for the next page."""
+    body = status_json.page(tx, page.ids, viewer_id, filter_context, tx.settings)
+    if body is None:
+        bundle = status_views.load(tx, page.ids, viewer_id, filter_context=filter_context)
+        body = json_bytes(entities.statuses(bundle, tx.settings, tx.now))
+        status_json.keep(tx, page.ids, bundle, tx.settings, tx.now)
+    return body, page.cursors
 
 
 async def feed_wish(request: Request, viewer_id: int, list_id: int, wish: str | None) -> None:

@@ -95,6 +95,8 @@ def muted(ctx: ViewerContext, status: StatusLike, original: StatusLike | None) -
 
 
 def _domain_blocked(ctx: ViewerContext, status: StatusLike) -> bool:
+    if not ctx.domain_blocked:  # most viewers block no server: nothing to evaluate
+        return False
     return visibility.evaluate(visibility.AUTHOR_DOMAIN_BLOCKED, ctx, status)
 
 
@@ -190,6 +192,10 @@ def decide_account(steps: Sequence[AccountStep], ctx: AccountContext, account_id
     return Decision("warn", warnings) if warnings else SHOW
 
 
+# The viewer's own marks on a post, as bits (`CheckedIds.marks`).
+FAVOURITED, REBLOGGED, BOOKMARKED, PINNED = 1, 2, 4, 8
+
+
 class CheckedIds(list):
     """Status ids in display order that core already put through the pipeline for
     `viewer_id`, in the transaction that renders them. `status_views.load` trusts these and
@@ -201,6 +207,11 @@ class CheckedIds(list):
     # The render versions of these posts and of those they boost, read in this same
     # transaction, when the timeline's source read them all (`core.row_cache`).
     versions: dict[int, int] | None
+    # The render versions of their authors, by post id (`presenters.status_json`), when read.
+    author_versions: dict[int, int] | None
+    # The viewer's marks on what each post shows (its original, for a boost), as bits of
+    # FAVOURITED, REBLOGGED, BOOKMARKED and PINNED, when read with the ids.
+    marks: dict[int, int] | None
 
     def __init__(
         self,
@@ -208,11 +219,15 @@ class CheckedIds(list):
         viewer_id: int | None,
         warnings: dict[int, Decision] | None = None,
         versions: dict[int, int] | None = None,
+        author_versions: dict[int, int] | None = None,
+        marks: dict[int, int] | None = None,
     ) -> None:
         super().__init__(ids)
         self.viewer_id = viewer_id
         self.warnings = warnings or {}
         self.versions = versions
+        self.author_versions = author_versions
+        self.marks = marks
 
     def checked_for(self, viewer_id: int | None) -> bool:
         return self.viewer_id == viewer_id

@@ -14,11 +14,20 @@ from pnyx.config import Settings
 from pnyx.core import trends
 
 
+def json_bytes(content: Any) -> bytes:
+    return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 class JSON(Response):
+    """A JSON response; content that is bytes is JSON already (`presenters.status_json`)
+    and is sent as it is."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        if isinstance(content, bytes):
+            return content
+        return json_bytes(content)
 
 
 class ApiError(Exception):

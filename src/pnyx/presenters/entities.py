@@ -342,11 +342,13 @@ def _quote(bundle: StatusBundle, row, settings: Settings, now: datetime, nested:
 
 
 def _quote_approval(bundle: StatusBundle, row) -> dict:
+    return quote_approval(row, bundle.viewer_id, row.account_id in bundle.following)
+
+
+def quote_approval(row, viewer: int | None, follows: bool) -> dict:
     """The `quote_approval` entity, shared by every post and viewer it reads the same for:
     `quotes.approval` depends only on the values of the key below (a test checks it against
     every combination), and a page asks for it once per post."""
-    viewer = bundle.viewer_id
-    follows = row.account_id in bundle.following
     key = (
         row.visibility,
         row.quote_policy,
@@ -371,13 +373,13 @@ def _quote_approval(bundle: StatusBundle, row) -> dict:
 _APPROVALS: dict[tuple, dict] = {}
 
 
-def _status_body(
+def status_fields(
     bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
 ) -> dict:
-    """A Status entity: the part that is the same for every viewer (`_shared_part`, cached),
-    with what changes often or depends on the viewer laid over a copy of it."""
+    """A Status entity but for `quote_approval` and the viewer's marks: the part that is the
+    same for every viewer (`_shared_part`, cached), with the counts, poll and quote laid over
+    a copy of it."""
     author = bundle.accounts[row.account_id]
-    viewer = bundle.viewer_id
     p = bundle.polls.get(row.id)
     data = _shared_part(bundle, row, settings).copy()
     data["account"] = _bundle_account(bundle, author, settings)
@@ -387,9 +389,18 @@ def _status_body(
     data["quotes_count"] = bundle.quotes_count.get(row.id, 0)
     if p is not None:
         data["poll"] = poll(
-            p, bundle.own_votes.get(p.id), viewer, now, _poll_emojis(bundle, author, p)
+            p, bundle.own_votes.get(p.id), bundle.viewer_id, now, _poll_emojis(bundle, author, p)
         )
     data["quote"] = _quote(bundle, row, settings, now, nested)
+    return data
+
+
+def _status_body(
+    bundle: StatusBundle, row, settings: Settings, now: datetime, *, nested: bool = False
+) -> dict:
+    """A Status entity: `status_fields`, with what depends on the viewer laid over them."""
+    viewer = bundle.viewer_id
+    data = status_fields(bundle, row, settings, now, nested=nested)
     data["quote_approval"] = _quote_approval(bundle, row)
     if viewer is not None:
         data["favourited"] = row.id in bundle.favourited

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 
 from pnyx.core import decisions
 from pnyx.core.paging import Page
-from pnyx.core.visibility import StatusLike
+from pnyx.core.visibility import ReadFacts, StatusLike
 from pnyx.db.tables import statuses
 
 # How many extra rounds of candidates we fetch when filters thin a page out. Bounded so that a
@@ -55,6 +55,12 @@ class Candidate:
     # source read them with it (a feed's entries): loading the page then needs no query
     # for them.
     versions: dict[int, int] | None = None
+    # The render versions of their authors, by post id, when read with them.
+    author_versions: dict[int, int] | None = None
+    # What the rules would ask the database about it, when read with it (a feed's entries).
+    facts: ReadFacts | None = None
+    # The viewer's marks on what it shows (`decisions.FAVOURITED`...), when read with it.
+    marks: int | None = None
 
 
 CANDIDATE_COLUMNS = (
@@ -165,6 +171,8 @@ def fill_page(
         [c.id for c in (reversed(kept) if page.ascending else kept)],
         viewer_id,
         versions=_versions_of(kept),
+        author_versions=_author_versions_of(kept),
+        marks=_marks_of(kept),
     )
     if len(kept) >= page.limit or ran_dry:
         cursors = [ids[0], ids[-1]] if ids else []
@@ -182,3 +190,25 @@ def _versions_of(kept: list[Candidate]) -> dict[int, int] | None:
             return None
         versions.update(c.versions)
     return versions
+
+
+def _author_versions_of(kept: list[Candidate]) -> dict[int, int] | None:
+    """The render versions of the authors of a page's posts and of the posts they boost, by
+    post id, when its source read every one of them; else None."""
+    versions: dict[int, int] = {}
+    for c in kept:
+        if c.author_versions is None:
+            return None
+        versions.update(c.author_versions)
+    return versions
+
+
+def _marks_of(kept: list[Candidate]) -> dict[int, int] | None:
+    """The viewer's marks (`decisions.MARKS`) on what each post of the page shows, when its
+    source read them all; else None."""
+    marks: dict[int, int] = {}
+    for c in kept:
+        if c.marks is None:
+            return None
+        marks[c.id] = c.marks
+    return marks

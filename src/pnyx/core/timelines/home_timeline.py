@@ -409,14 +409,19 @@ def _people(batch: list[Candidate]) -> set[int]:
 def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     """The viewer's follows, blocks, mutes and muted threads that touch this batch: the
     shared visibility facts and the follows' options, from the viewer's rules kept in memory
-    (`core.viewer_rules`) and one query for what is not theirs."""
-    ctx = visibility.load_context(
-        tx,
-        viewer_id,
-        _people(batch),
-        [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
-        {c.conversation_id for c in batch if c.conversation_id},
-    )
+    (`core.viewer_rules`) and one query for what is not theirs, unless every candidate came
+    with it (`Candidate.facts`, a feed's entries)."""
+    read = [c.facts for c in batch]
+    if all(f is not None for f in read):
+        ctx = visibility.context_of(tx, viewer_id, read)  # type: ignore[arg-type]
+    else:
+        ctx = visibility.load_context(
+            tx,
+            viewer_id,
+            _people(batch),
+            [c.id for c in batch] + [c.original.id for c in batch if c.original is not None],
+            {c.conversation_id for c in batch if c.conversation_id},
+        )
     rules = viewer_rules.of(tx, viewer_id)
     return HomeFacts(ctx, rules.hiding_reblogs, rules.languages, rules.exclusive)
 
