@@ -4,7 +4,7 @@ query (`home_timeline`, `list_timeline`) as the fallback and the reference.
 A feed's entries are candidates: joined with their statuses they become the very
 `Candidate`s the read-time query would have found, and the same rules and refill loop
 (`fill_page`) decide the page. Each entry is checked against what holds now in the same
-statement (its author still followed, or still a list member; its hashtag still followed),
+statement (`feed_query`: its author still followed, or still a list member; its hashtag still followed),
 so an entry a removal job has not reached yet is no candidate at all.
 
 The feed is complete down to its floor (`feed_states.floor_id`): a page that walks below it
@@ -20,8 +20,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import decisions
-from pnyx.core.feeds import reasons
 from pnyx.core.feeds import rebuild as feed_rebuild
 from pnyx.core.feeds.entries import HOME, state
 from pnyx.core.lists import get as get_list
@@ -32,33 +30,19 @@ from pnyx.core.timelines.candidates import (
     Candidate,
     Fetch,
     Slice,
-    bounded,
     fill_page,
-    ordered,
 )
+from pnyx.core.timelines.feed_query import entries_statement, facts_of
 from pnyx.core.timelines.home_timeline import (
-    AUTHORED,
-    HOME_COLUMNS,
     ORIGINAL,
     home_candidates,
     home_keep,
     read_time_fetch,
 )
 from pnyx.core.timelines.list_timeline import list_fetch, list_keep
-from pnyx.core.visibility import ReadFacts
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
-    accounts,
-    bookmarks,
-    favourites,
-    feed_entries,
-    follows,
-    list_accounts,
-    mentions,
-    status_pins,
-    status_tags,
     statuses,
-    tag_follows,
 )
 
 
@@ -144,7 +128,7 @@ POOL_COLUMNS = (
 @lru_cache(maxsize=4)
 def _batch_statement(postgres: bool, has_max: bool) -> sa.Select:
     """The home feed's newest entries (under `max_id`) with the pool's columns, built once."""
-    return _entries_statement(postgres, True, False, has_max, False, False).add_columns(
+    return entries_statement(postgres, True, False, has_max, False, False).add_columns(
         *POOL_COLUMNS
     )
 
@@ -184,7 +168,7 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
     """The feed's entries at or above its floor, under a cursor, as candidates."""
 
     def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
-        statement = _entries_statement(
+        statement = entries_statement(
             tx.is_postgres,
             list_id == HOME,
             page.since_id is not None,
@@ -202,7 +186,7 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
         for c, row in zip(found, rows, strict=True):
             c.mentions_viewer = bool(row.mentioned)
             c.followed_tag = bool(row.tagged)
-            c.facts = _facts(row)
+            c.facts = facts_of(row)
             c.marks = row.marks
             c.versions = {row.id: row.render_version}
             c.author_versions = {row.id: row.author_render_version}
@@ -216,182 +200,3 @@ def _entries_fetch(tx: Tx, viewer_id: int, list_id: int, page: Page, floor: int)
         return found
 
     return fetch
-
-
-# The authors of an entry's post and of the post it boosts (their render versions).
-AUTHOR = accounts.alias("author")
-ORIGINAL_AUTHOR = accounts.alias("original_author")
-
-
-def _facts(row: Any) -> ReadFacts:
-    """What the rules would ask about an entry's post, from the columns read with it."""
-    suspended: tuple[int, ...] = ()
-    servers: tuple[tuple[int, str], ...] = ()
-    mentioned: tuple[int, ...] = ()
-    if row.author_suspended:
-        suspended = (row.account_id,)
-    if row.author_domain is not None:
-        servers = ((row.account_id, row.author_domain),)
-    if row.mentions_me:
-        mentioned = (row.id,)
-    if row.original_account_id is not None:
-        if row.original_author_suspended:
-            suspended += (row.original_account_id,)
-        if row.original_author_domain is not None:
-            servers += ((row.original_account_id, row.original_author_domain),)
-        if row.original_mentions_me:
-            mentioned += (row.reblog_of_id,)
-    return ReadFacts(suspended, servers, mentioned)
-
-
-def _probe(table: sa.FromClause, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    """Whether a row matches (1 or 0), as a lookup per row: a scalar subquery with LIMIT 1,
-    which PostgreSQL runs as an index probe for each of the page's rows where it would turn
-    an EXISTS into a hash of every matching row of the viewer's (all their favourites, say)."""
-    found = sa.select(sa.literal(1)).select_from(table).where(*where).limit(1).scalar_subquery()
-    return _bit(found.is_not(None))
-
-
-def _bit(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    """A condition as 1 or 0: read as it comes, with no result processor to run per row
-    (a page reads a dozen such columns of each of its rows)."""
-    return sa.case((condition, 1), else_=0)
-
-
-def _viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
-    """The viewer's marks (`decisions.FAVOURITED`...) on what an entry shows (the boosted
-    post, for a boost), as one integer column: four index probes a row."""
-    shown = sa.func.coalesce(statuses.c.reblog_of_id, statuses.c.id)
-    boost = statuses.alias("own_boost")
-
-    def bit(value: int, table: sa.FromClause, who: Any, what: Any) -> sa.ColumnElement[int]:
-        return _probe(table, who == viewer, what == shown) * value
-
-    return (
-        bit(decisions.FAVOURITED, favourites, favourites.c.account_id, favourites.c.status_id)
-        + bit(decisions.REBLOGGED, boost, boost.c.account_id, boost.c.reblog_of_id)
-        + bit(decisions.BOOKMARKED, bookmarks, bookmarks.c.account_id, bookmarks.c.status_id)
-        + bit(decisions.PINNED, status_pins, status_pins.c.account_id, status_pins.c.status_id)
-    )
-
-
-@lru_cache(maxsize=64)
-def _entries_statement(
-    postgres: bool,
-    home: bool,
-    has_since: bool,
-    has_max: bool,
-    has_min: bool,
-    asc: bool,
-    marks: bool = False,
-) -> sa.Select:
-    """A feed's entries joined with their statuses, checked against what holds now, with
-    what the rules and (`marks`) the page's rendering would otherwise ask in more queries;
-    built once per shape of page.
-
-    Two steps: the page's entries (at most n, each checked), then what is read with each of
-    them. So PostgreSQL plans the second step for n rows (index lookups, a probe per row for
-    each mark), not for the viewer's whole feed (hash tables of all the viewer's boosts or
-    mentions); and a LATERAL lookup of each entry's author keeps it from merging the feed
-    with a backward walk of every recent status."""
-
-    def param(name: str, present: bool) -> sa.BindParameter[int] | None:
-        return sa.bindparam(name, type_=sa.BigInteger) if present else None
-
-    viewer = sa.bindparam("viewer", type_=sa.BigInteger)
-    list_id = sa.bindparam("list_id", type_=sa.BigInteger)
-
-    def follows_tag(status_id: sa.ColumnElement[int]) -> sa.Exists:
-        return sa.exists().where(
-            status_tags.c.status_id == status_id,
-            tag_follows.c.tag_id == status_tags.c.tag_id,
-            tag_follows.c.account_id == viewer,
-        )
-
-    def is_set(bits: sa.ColumnElement[int], bit: int) -> sa.ColumnElement[bool]:
-        return bits.op("&")(bit) != 0
-
-    # The entry's author, to check it against the follows (or the list) now.
-    checked: Any
-    if postgres:
-        author_of = sa.select(statuses.c.account_id).where(
-            statuses.c.id == feed_entries.c.status_id
-        )
-        # OFFSET 0 keeps PostgreSQL from pulling the lookup up into a plain join.
-        checked = author_of.offset(0).lateral("checked")
-        entries_from: Any = feed_entries.join(checked, sa.true())
-    else:
-        checked = statuses.alias("checked")
-        entries_from = feed_entries.join(checked, checked.c.id == feed_entries.c.status_id)
-    bits = feed_entries.c.reasons
-    if home:
-        belongs = sa.or_(
-            checked.c.account_id == viewer,
-            sa.exists().where(
-                follows.c.account_id == viewer, follows.c.target_account_id == checked.c.account_id
-            ),
-            is_set(bits, reasons.MENTIONED),
-            sa.and_(is_set(bits, reasons.FOLLOWED_TAG), follows_tag(feed_entries.c.status_id)),
-        )
-    else:
-        belongs = sa.exists().where(
-            list_accounts.c.list_id == list_id, list_accounts.c.account_id == checked.c.account_id
-        )
-    entries = (
-        sa.select(feed_entries.c.status_id, feed_entries.c.reasons)
-        .select_from(entries_from)
-        .where(
-            feed_entries.c.viewer_id == viewer,
-            feed_entries.c.list_id == list_id,
-            feed_entries.c.status_id >= sa.bindparam("floor", type_=sa.BigInteger),
-            belongs,
-        )
-    )
-    entries = bounded(
-        entries,
-        feed_entries.c.status_id,
-        param("max_id", has_max),
-        param("since_id", has_since),
-        param("min_id", has_min),
-    )
-    page = ordered(
-        entries, feed_entries.c.status_id, asc, sa.bindparam("n", type_=sa.Integer)
-    ).subquery("page")
-
-    if home:
-        tagged = sa.and_(is_set(page.c.reasons, reasons.FOLLOWED_TAG), follows_tag(statuses.c.id))
-        flags = (
-            _bit(is_set(page.c.reasons, reasons.MENTIONED)).label("mentioned"),
-            _bit(tagged).label("tagged"),
-        )
-    else:
-        flags = (sa.literal(0).label("mentioned"), sa.literal(0).label("tagged"))
-
-    def mentions_me(status: sa.FromClause) -> sa.ColumnElement[int]:
-        return _probe(
-            mentions, mentions.c.status_id == status.c.id, mentions.c.account_id == viewer
-        )
-
-    query = sa.select(
-        *HOME_COLUMNS,
-        sa.literal(AUTHORED).label("addressed"),
-        *flags,
-        statuses.c.render_version,
-        ORIGINAL.c.render_version.label("original_render_version"),
-        AUTHOR.c.render_version.label("author_render_version"),
-        ORIGINAL_AUTHOR.c.render_version.label("original_author_render_version"),
-        # What `visibility.load_context` would ask (`_facts`).
-        _bit(AUTHOR.c.suspended_at.is_not(None)).label("author_suspended"),
-        AUTHOR.c.domain.label("author_domain"),
-        _bit(ORIGINAL_AUTHOR.c.suspended_at.is_not(None)).label("original_author_suspended"),
-        ORIGINAL_AUTHOR.c.domain.label("original_author_domain"),
-        mentions_me(statuses).label("mentions_me"),
-        mentions_me(ORIGINAL).label("original_mentions_me"),
-        (_viewer_marks(viewer) if marks else sa.null()).label("marks"),
-    ).select_from(
-        page.join(statuses, statuses.c.id == page.c.status_id)
-        .join(AUTHOR, AUTHOR.c.id == statuses.c.account_id)
-        .outerjoin(ORIGINAL, ORIGINAL.c.id == statuses.c.reblog_of_id)
-        .outerjoin(ORIGINAL_AUTHOR, ORIGINAL_AUTHOR.c.id == ORIGINAL.c.account_id)
-    )
-    return query.order_by(page.c.status_id.asc() if asc else page.c.status_id.desc())
