@@ -17,7 +17,7 @@ from pnyx.core import decisions
 from pnyx.core.feeds import reasons
 from pnyx.core.timelines.candidates import bounded, ordered
 from pnyx.core.timelines.home_timeline import AUTHORED, HOME_COLUMNS, ORIGINAL
-from pnyx.core.visibility import ReadFacts
+from pnyx.core.visibility import PUBLIC_VISIBILITIES, ReadFacts
 from pnyx.db.tables import (
     accounts,
     bookmarks,
@@ -58,18 +58,27 @@ def facts_of(row: Any) -> ReadFacts:
     return ReadFacts(suspended, servers, mentioned)
 
 
+def _constant(value: int | str) -> sa.ColumnElement[Any]:
+    """A constant written into the statement: the page's query has dozens, and each bound
+    parameter is a value to pass (and process) on every run."""
+    return sa.literal_column(repr(value) if isinstance(value, str) else str(value))
+
+
+_ONE, _ZERO = _constant(1), _constant(0)
+
+
 def _probe(table: sa.FromClause, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     """Whether a row matches (1 or 0), as a lookup per row: a scalar subquery with LIMIT 1,
     which PostgreSQL runs as an index probe for each of the page's rows where it would turn
     an EXISTS into a hash of every matching row of the viewer's (all their favourites, say)."""
-    found = sa.select(sa.literal(1)).select_from(table).where(*where).limit(1).scalar_subquery()
+    found = sa.select(_ONE).select_from(table).where(*where).limit(_ONE).scalar_subquery()
     return _bit(found.is_not(None))
 
 
 def _bit(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     """A condition as 1 or 0: read as it comes, with no result processor to run per row
     (a page reads a dozen such columns of each of its rows)."""
-    return sa.case((condition, 1), else_=0)
+    return sa.case((condition, _ONE), else_=_ZERO)
 
 
 def _viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
@@ -79,7 +88,7 @@ def _viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
     boost = statuses.alias("own_boost")
 
     def bit(value: int, table: sa.FromClause, who: Any, what: Any) -> sa.ColumnElement[int]:
-        return _probe(table, who == viewer, what == shown) * value
+        return _probe(table, who == viewer, what == shown) * _constant(value)
 
     return (
         bit(decisions.FAVOURITED, favourites, favourites.c.account_id, favourites.c.status_id)
@@ -103,42 +112,61 @@ def entries_statement(
     what the rules and (`marks`) the page's rendering would otherwise ask in more queries;
     built once per shape of page.
 
-    Two steps: the page's entries (at most n, each checked), then what is read with each of
-    them. So PostgreSQL plans the second step for n rows (index lookups, a probe per row for
-    each mark), not for the viewer's whole feed (hash tables of all the viewer's boosts or
-    mentions); and a LATERAL lookup of each entry's author keeps it from merging the feed
-    with a backward walk of every recent status."""
-
+    On PostgreSQL in two steps: the page's entries (at most n, each checked), then what is
+    read with each of them. So it plans the second step for n rows (index lookups, a probe
+    per row for each mark), not for the viewer's whole feed (hash tables of all the viewer's
+    boosts or mentions); and a LATERAL lookup of each entry's author keeps it from merging
+    the feed with a backward walk of every recent status. SQLite runs any such join as
+    lookups row by row, and one step costs it less (BENCHMARKS.md, issue 11, session 10)."""
     viewer = sa.bindparam("viewer", type_=sa.BigInteger)
     list_id = sa.bindparam("list_id", type_=sa.BigInteger)
+    shape = (has_since, has_max, has_min, asc)
+    if postgres:
+        page: Any = _checked_entries(home, viewer, list_id, *shape)
+        tail: list[sa.ColumnElement[bool]] = []
+    else:
+        page = feed_entries
+        tail = [_belongs(home, viewer, list_id, statuses.c.account_id)]
+    query = sa.select(*HOME_COLUMNS, *_read_with(page, home, viewer, marks)).select_from(
+        page.join(statuses, statuses.c.id == page.c.status_id)
+        .join(AUTHOR, AUTHOR.c.id == statuses.c.account_id)
+        .outerjoin(ORIGINAL, ORIGINAL.c.id == statuses.c.reblog_of_id)
+        .outerjoin(ORIGINAL_AUTHOR, ORIGINAL_AUTHOR.c.id == ORIGINAL.c.account_id)
+    )
+    if postgres:
+        return query.order_by(page.c.status_id.asc() if asc else page.c.status_id.desc())
+    return _under_cursor(query.where(*_of_feed(viewer, list_id), *tail), *shape)
 
-    page = _checked_entries(postgres, home, viewer, list_id, has_since, has_max, has_min, asc)
 
+def _read_with(
+    page: Any, home: bool, viewer: sa.BindParameter[int], marks: bool
+) -> list[sa.ColumnElement[Any]]:
+    """The columns read with each entry's post besides the rules' own (`HOME_COLUMNS`)."""
     if home:
         tagged = sa.and_(
             _is_set(page.c.reasons, reasons.FOLLOWED_TAG), _follows_tag(viewer, statuses.c.id)
         )
-        flags = (
+        flags = [
             _bit(_is_set(page.c.reasons, reasons.MENTIONED)).label("mentioned"),
             _bit(tagged).label("tagged"),
-        )
+        ]
     else:
-        flags = (sa.literal(0).label("mentioned"), sa.literal(0).label("tagged"))
+        flags = [_ZERO.label("mentioned"), _ZERO.label("tagged")]
 
     def mentions_me(status: sa.FromClause) -> sa.ColumnElement[int]:
-        return _probe(
-            mentions, mentions.c.status_id == status.c.id, mentions.c.account_id == viewer
-        )
+        """Only where it matters (`visibility.MENTIONED`): a post not public nor unlisted."""
+        closed = sa.and_(*(status.c.visibility != _constant(v) for v in PUBLIC_VISIBILITIES))
+        mentioned = mentions.c.status_id == status.c.id, mentions.c.account_id == viewer
+        return sa.case((closed, _probe(mentions, *mentioned)), else_=_ZERO)
 
-    query = sa.select(
-        *HOME_COLUMNS,
-        sa.literal(AUTHORED).label("addressed"),
+    return [
+        _constant(AUTHORED).label("addressed"),
         *flags,
         statuses.c.render_version,
         ORIGINAL.c.render_version.label("original_render_version"),
         AUTHOR.c.render_version.label("author_render_version"),
         ORIGINAL_AUTHOR.c.render_version.label("original_author_render_version"),
-        # What `visibility.load_context` would ask (`_facts`).
+        # What `visibility.load_context` would ask (`facts_of`).
         _bit(AUTHOR.c.suspended_at.is_not(None)).label("author_suspended"),
         AUTHOR.c.domain.label("author_domain"),
         _bit(ORIGINAL_AUTHOR.c.suspended_at.is_not(None)).label("original_author_suspended"),
@@ -146,17 +174,10 @@ def entries_statement(
         mentions_me(statuses).label("mentions_me"),
         mentions_me(ORIGINAL).label("original_mentions_me"),
         (_viewer_marks(viewer) if marks else sa.null()).label("marks"),
-    ).select_from(
-        page.join(statuses, statuses.c.id == page.c.status_id)
-        .join(AUTHOR, AUTHOR.c.id == statuses.c.account_id)
-        .outerjoin(ORIGINAL, ORIGINAL.c.id == statuses.c.reblog_of_id)
-        .outerjoin(ORIGINAL_AUTHOR, ORIGINAL_AUTHOR.c.id == ORIGINAL.c.account_id)
-    )
-    return query.order_by(page.c.status_id.asc() if asc else page.c.status_id.desc())
+    ]
 
 
 def _checked_entries(
-    postgres: bool,
     home: bool,
     viewer: sa.BindParameter[int],
     list_id: sa.BindParameter[int],
@@ -165,59 +186,69 @@ def _checked_entries(
     has_min: bool,
     asc: bool,
 ) -> sa.Subquery:
-    """The page's entries under the cursor, at most n, each still belonging to the feed."""
+    """PostgreSQL's first step: the page's entries under the cursor, at most n, each still
+    belonging to the feed (its author looked up LATERAL: OFFSET 0 keeps PostgreSQL from
+    pulling the lookup up into a plain join)."""
+    author_of = sa.select(statuses.c.account_id).where(statuses.c.id == feed_entries.c.status_id)
+    checked = author_of.offset(_ZERO).lateral("checked")
+    entries = (
+        sa.select(feed_entries.c.status_id, feed_entries.c.reasons)
+        .select_from(feed_entries.join(checked, sa.true()))
+        .where(*_of_feed(viewer, list_id), _belongs(home, viewer, list_id, checked.c.account_id))
+    )
+    return _under_cursor(entries, has_since, has_max, has_min, asc).subquery("page")
+
+
+def _of_feed(
+    viewer: sa.BindParameter[int], list_id: sa.BindParameter[int]
+) -> list[sa.ColumnElement[bool]]:
+    """The viewer's entries of this feed, down to its floor."""
+    return [
+        feed_entries.c.viewer_id == viewer,
+        feed_entries.c.list_id == list_id,
+        feed_entries.c.status_id >= sa.bindparam("floor", type_=sa.BigInteger),
+    ]
+
+
+def _belongs(
+    home: bool,
+    viewer: sa.BindParameter[int],
+    list_id: sa.BindParameter[int],
+    author: sa.ColumnElement[int],
+) -> sa.ColumnElement[bool]:
+    """An entry that still belongs: home's, by the viewer or someone they follow, or naming
+    them, or with a hashtag they follow; a list's, by a member."""
+    if not home:
+        return sa.exists().where(
+            list_accounts.c.list_id == list_id, list_accounts.c.account_id == author
+        )
+    bits = feed_entries.c.reasons
+    return sa.or_(
+        author == viewer,
+        sa.exists().where(follows.c.account_id == viewer, follows.c.target_account_id == author),
+        _is_set(bits, reasons.MENTIONED),
+        sa.and_(
+            _is_set(bits, reasons.FOLLOWED_TAG), _follows_tag(viewer, feed_entries.c.status_id)
+        ),
+    )
+
+
+def _under_cursor(
+    query: sa.Select, has_since: bool, has_max: bool, has_min: bool, asc: bool
+) -> sa.Select:
+    """`query` between the page's cursors, ordered by entry, n rows."""
 
     def param(name: str, present: bool) -> sa.BindParameter[int] | None:
         return sa.bindparam(name, type_=sa.BigInteger) if present else None
 
-    # The entry's author, to check it against the follows (or the list) now.
-    checked: Any
-    if postgres:
-        author_of = sa.select(statuses.c.account_id).where(
-            statuses.c.id == feed_entries.c.status_id
-        )
-        # OFFSET 0 keeps PostgreSQL from pulling the lookup up into a plain join.
-        checked = author_of.offset(0).lateral("checked")
-        entries_from: Any = feed_entries.join(checked, sa.true())
-    else:
-        checked = statuses.alias("checked")
-        entries_from = feed_entries.join(checked, checked.c.id == feed_entries.c.status_id)
-    bits = feed_entries.c.reasons
-    if home:
-        belongs = sa.or_(
-            checked.c.account_id == viewer,
-            sa.exists().where(
-                follows.c.account_id == viewer, follows.c.target_account_id == checked.c.account_id
-            ),
-            _is_set(bits, reasons.MENTIONED),
-            sa.and_(
-                _is_set(bits, reasons.FOLLOWED_TAG), _follows_tag(viewer, feed_entries.c.status_id)
-            ),
-        )
-    else:
-        belongs = sa.exists().where(
-            list_accounts.c.list_id == list_id, list_accounts.c.account_id == checked.c.account_id
-        )
-    entries = (
-        sa.select(feed_entries.c.status_id, feed_entries.c.reasons)
-        .select_from(entries_from)
-        .where(
-            feed_entries.c.viewer_id == viewer,
-            feed_entries.c.list_id == list_id,
-            feed_entries.c.status_id >= sa.bindparam("floor", type_=sa.BigInteger),
-            belongs,
-        )
-    )
-    entries = bounded(
-        entries,
+    query = bounded(
+        query,
         feed_entries.c.status_id,
         param("max_id", has_max),
         param("since_id", has_since),
         param("min_id", has_min),
     )
-    return ordered(
-        entries, feed_entries.c.status_id, asc, sa.bindparam("n", type_=sa.Integer)
-    ).subquery("page")
+    return ordered(query, feed_entries.c.status_id, asc, sa.bindparam("n", type_=sa.Integer))
 
 
 def _follows_tag(viewer: sa.BindParameter[int], status_id: sa.ColumnElement[int]) -> sa.Exists:
@@ -229,4 +260,4 @@ def _follows_tag(viewer: sa.BindParameter[int], status_id: sa.ColumnElement[int]
 
 
 def _is_set(bits: sa.ColumnElement[int], bit: int) -> sa.ColumnElement[bool]:
-    return bits.op("&")(bit) != 0
+    return bits.op("&")(_constant(bit)) != _ZERO
