@@ -26,6 +26,7 @@ from pnyx.core import (
 )
 from pnyx.core.feeds import entries, fan_out, provenance, rebuild
 from pnyx.core.feeds import reasons as why
+from pnyx.core.oauth import lookup_viewer
 from pnyx.core.paging import Page
 from pnyx.core.statuses import StatusInput
 from pnyx.core.timelines import home_timeline, list_timeline
@@ -629,3 +630,33 @@ def test_a_post_stored_while_the_feed_was_built_is_settled_in(client, make_user)
     db.run_sync(settled)
     assert not db.run_sync(lambda tx: entries.state(tx, me.account_id)).settling
     assert home_ids() == [str(missed), str(first)]  # now from the feed
+
+
+def test_the_home_feed_state_comes_with_the_token_lookup(app, make_user):
+    """A signed-in read takes its home feed's state from the token lookup (no query of its
+    own), the same as read on its own; with no feed, none; a write transaction reads it
+    again (what it wrote since could have changed it)."""
+    db = app.state.db
+    user = make_user("dora")
+
+    def looked_up(tx):
+        viewer = lookup_viewer(tx, user.token)
+        return tx.known[(entries.KNOWN_HOME, viewer.account_id)], entries.state(
+            tx, viewer.account_id
+        )
+
+    known, found = db.run_sync(looked_up, write=False)
+    assert known is None and found is None  # no feed built yet
+
+    db.run_sync(rebuild.rebuild, user.account_id)
+    known, found = db.run_sync(looked_up, write=False)
+    fresh = db.run_sync(lambda tx: entries.state(tx, user.account_id), write=False)
+    assert known is not None and found == fresh is not None
+    assert known[0] == fresh.floor_id
+
+    def dropped_then_read(tx):
+        lookup_viewer(tx, user.token)
+        tx.execute(feed_states.delete().where(feed_states.c.viewer_id == user.account_id))
+        return entries.state(tx, user.account_id)
+
+    assert db.run_sync(dropped_then_read) is None  # the write transaction read it again

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from pnyx.core import scopes as scope_rules
 from pnyx.core import viewer_rules, web_push
+from pnyx.core.feeds import entries as feeds
 from pnyx.core.oauth.digests import digest
 from pnyx.core.oauth.errors import OAuthError
 from pnyx.core.rows import AppRow
@@ -97,11 +98,12 @@ def _viewer_statement() -> sa.Select:
             users.c.confirmed,
             accounts.c.suspended_at,
             viewer_rules.version_of(users.c.account_id).label("rules_version"),
+            *feeds.home_state_columns(),
         )
         .select_from(
-            oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id).outerjoin(
-                accounts, accounts.c.id == users.c.account_id
-            )
+            oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id)
+            .outerjoin(accounts, accounts.c.id == users.c.account_id)
+            .outerjoin(*feeds.home_state_join(users.c.account_id))
         )
         .where(oauth_tokens.c.token_hash == sa.bindparam("digest"))
     )
@@ -122,6 +124,7 @@ def lookup_viewer(tx: Tx, token: str | None) -> Viewer | None:
         return None
     if row.account_id is not None:
         tx.known[(viewer_rules.KNOWN, row.account_id)] = row.rules_version or 0
+        feeds.remember_home_state(tx, row.account_id, row)
     return Viewer(
         token_id=row.id,
         app_id=row.app_id,

@@ -37,8 +37,18 @@ AUTHOR = accounts.alias("author")
 ORIGINAL_AUTHOR = accounts.alias("original_author")
 
 
+_NOTHING = ReadFacts()
+
+
 def facts_of(row: Any) -> ReadFacts:
     """What the rules would ask about an entry's post, from the columns read with it."""
+    if not (
+        row.author_suspended
+        or row.author_domain is not None
+        or row.mentions_me
+        or row.original_account_id is not None
+    ):
+        return _NOTHING  # a local author's public post, not a boost: most of a page
     suspended: tuple[int, ...] = ()
     servers: tuple[tuple[int, str], ...] = ()
     mentioned: tuple[int, ...] = ()
