@@ -322,6 +322,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
             await broker.stop()
             if workers is not None:
                 workers.stop()
+            await db.close_reads()
             db.dispose()
 
     from pnyx.edges.ratelimit import RateLimitMiddleware, RateLimits

@@ -2,9 +2,15 @@
 
 Core functions are plain synchronous functions taking a `Tx`. The web layer runs each request's
 database work as one call (`await db.read(fn, ...)`, `await db.write(fn, ...)`), so core stays
-easy to test and reason about. Writes, and every read on PostgreSQL, run in a worker thread:
-one thread hop per request however many queries it makes, and the event loop is free while
-the database answers. SQLite serializes writers; we take a process-wide lock for writes so
+easy to test and reason about. Writes run in a worker thread: one thread hop per request
+however many queries it makes, and the event loop is free while the database answers.
+
+Reads on PostgreSQL run on the event loop, through psycopg's asyncio connections: SQLAlchemy
+runs the read's synchronous code in a greenlet and lets the loop serve other requests while
+PostgreSQL answers each statement. In worker threads, the reads' Python and the loop's took
+the GIL from one another at every statement, and the home timeline served ~60% more pages
+per second this way (BENCHMARKS.md, issue 11, session 10). A few at a time, in arrival
+order (`ReadGate`). SQLite serializes writers; we take a process-wide lock for writes so
 threads queue politely instead of spinning on SQLITE_BUSY, and begin write transactions
 IMMEDIATE so they never deadlock on upgrade.
 
@@ -40,6 +46,7 @@ import anyio.to_thread
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Engine, Row
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
 
 from pnyx.config import Settings
@@ -298,6 +305,46 @@ class ReadLane:
             self._scheduled = False
 
 
+class ReadGate:
+    """At most `limit` PostgreSQL reads at once; the others wait in the order they came.
+
+    Waiting for a pooled connection alone let a newcomer take one that had just been handed
+    back before the read that had waited longest got to it (asyncio's queue wakes a waiter,
+    and whoever asks first takes the item): at 32 connections some requests waited ten times
+    the median. Here a read that ends hands its place to the oldest waiting read directly.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(place)
+        try:
+            await place
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled():
+                self._release()  # it was handed a place it will not use: pass it on
+            else:
+                self._waiting.remove(place)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            place = self._waiting.popleft()
+            if not place.done():
+                place.set_result(None)  # the place goes to the oldest waiter, unreleased
+                return
+        self._free += 1
+
+
 _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadLane] = weakref.WeakKeyDictionary()
 
 
@@ -318,6 +365,9 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self.threads = max(1, settings.db_threads)
         self._limiter: anyio.CapacityLimiter | None = None
+        self._async_engines: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[AsyncEngine, ReadGate]
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
@@ -353,18 +403,53 @@ class Database:
             return fn(tx, *args, **kwargs)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `fn(tx, ...)` in a read transaction: on SQLite on the event loop, in turn
+        """Run `fn(tx, ...)` in a read transaction, on the event loop: on SQLite in turn
         with the other requests' reads (`ReadLane`, and the module's docstring); on
-        PostgreSQL in a worker thread."""
+        PostgreSQL through an asyncio connection (`_reads_on_loop`)."""
+        loop = asyncio.get_running_loop()
         if self.is_sqlite:
-            return await _read_lane(asyncio.get_running_loop()).run(
+            return await _read_lane(loop).run(
                 functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
                 getattr(fn, "__qualname__", repr(fn)),
             )
-        return await anyio.to_thread.run_sync(
-            functools.partial(self.run_sync, fn, *args, write=False, **kwargs),
-            limiter=self.limiter,
-        )
+        engine, gate = self._reads_on_loop(loop)
+        async with gate, engine.connect() as conn:
+            return await conn.run_sync(self._read_with, fn, args, kwargs)
+
+    def _read_with(
+        self, conn: Connection, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]
+    ) -> T:
+        with conn.begin():
+            tx = Tx(conn, self.settings)
+            result = fn(tx, *args, **kwargs)
+        _run_after_commit(tx.after_commit)
+        return result
+
+    def _reads_on_loop(self, loop: asyncio.AbstractEventLoop) -> tuple[AsyncEngine, ReadGate]:
+        """This loop's engine for PostgreSQL reads: psycopg's asyncio connections, in
+        autocommit (a snapshot per statement, as the threads' reads). SQLAlchemy runs the
+        read's plain synchronous code in a greenlet and, at each statement, lets the loop
+        serve other requests until PostgreSQL answers: no thread hop per request, and no
+        threads taking the GIL from one another. Connections belong to the loop that made
+        them: one engine per loop, closed with it (`close_reads`). The reads in flight are
+        bounded by the pool's size, and the others wait in arrival order (`ReadGate`)."""
+        found = self._async_engines.get(loop)
+        if found is None:
+            in_flight = self.threads  # measured best: more only shares the cores more
+            engine = create_async_engine(
+                normalize_url(self.settings.effective_database_url),
+                pool_size=in_flight,
+                max_overflow=0,
+                isolation_level="AUTOCOMMIT",
+            )
+            found = self._async_engines[loop] = (engine, ReadGate(in_flight))
+        return found
+
+    async def close_reads(self) -> None:
+        """Close this loop's PostgreSQL read connections (at the app's shutdown)."""
+        found = self._async_engines.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found[0].dispose()
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(tx, ...)` in a write transaction on a worker thread; commits on return."""

@@ -158,7 +158,10 @@ def run(conn: Connection, statement: Executable, params: Mapping[str, Any] | Non
         value = given[name] if name in given else defaults[name]
         values.append(bind(value) if bind is not None else value)
     bound: Any = values if prepared.positional else dict(zip(prepared.names, values, strict=True))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    # The driver's own cursor; under asyncio, SQLAlchemy's adapter of it, whose calls wait
+    # for the driver's coroutines (the read runs in a greenlet: `Database.read`).
+    raw = conn.connection
+    cursor = (raw.dbapi_connection if dialect.is_async else raw.driver_connection).cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(prepared.sql, bound)
         fetched = cursor.fetchall()
