@@ -73,7 +73,11 @@ cache: VersionedCache[ViewerRules] = VersionedCache(ENTRIES)
 
 
 def of(tx: Tx, viewer_id: int) -> ViewerRules:
-    """The viewer's rules as of this transaction."""
+    """The viewer's rules as of this transaction (a page asks several times: a read
+    transaction keeps them in `Tx.known`; a write could change them between two asks)."""
+    reading = row_cache.may_keep(tx)
+    if reading and (_THESE, viewer_id) in tx.known:
+        return tx.known[(_THESE, viewer_id)]
     version = tx.known.get((KNOWN, viewer_id))
     if version is None:
         version = current_version(tx, viewer_id)
@@ -81,9 +85,14 @@ def of(tx: Tx, viewer_id: int) -> ViewerRules:
     rules = found.get(viewer_id)
     if rules is None:
         rules = _load(tx, viewer_id)
-        if row_cache.may_keep(tx):
+        if reading:
             cache.keep([(viewer_id, version, rules)])
+    if reading:
+        tx.known[(_THESE, viewer_id)] = rules
     return rules
+
+
+_THESE = "viewer_rules.rules"  # `Tx.known` key of the rules a read transaction took
 
 
 def current_version(tx: Tx, viewer_id: int) -> int:

@@ -93,18 +93,21 @@ def _bit(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 def _viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
     """The viewer's marks (`decisions.FAVOURITED`...) on what an entry shows (the boosted
-    post, for a boost), as one integer column: four index probes a row."""
+    post, for a boost), as one integer column: three index probes a row, and a fourth for
+    the viewer's own posts (only those can be pinned, and only theirs show `pinned`)."""
     shown = sa.func.coalesce(statuses.c.reblog_of_id, statuses.c.id)
+    shown_author = sa.func.coalesce(ORIGINAL.c.account_id, statuses.c.account_id)
     boost = statuses.alias("own_boost")
 
     def bit(value: int, table: sa.FromClause, who: Any, what: Any) -> sa.ColumnElement[int]:
         return _probe(table, who == viewer, what == shown) * _constant(value)
 
+    pinned = bit(decisions.PINNED, status_pins, status_pins.c.account_id, status_pins.c.status_id)
     return (
         bit(decisions.FAVOURITED, favourites, favourites.c.account_id, favourites.c.status_id)
         + bit(decisions.REBLOGGED, boost, boost.c.account_id, boost.c.reblog_of_id)
         + bit(decisions.BOOKMARKED, bookmarks, bookmarks.c.account_id, bookmarks.c.status_id)
-        + bit(decisions.PINNED, status_pins, status_pins.c.account_id, status_pins.c.status_id)
+        + sa.case((shown_author == viewer, pinned), else_=_ZERO)
     )
 
 
