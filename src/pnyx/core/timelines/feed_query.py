@@ -1,7 +1,7 @@
 """The one query a feed page (home or a list) is read with: the feed's entries under the
-cursor, each checked against what holds now (its author still followed, or still a member;
-its hashtag still followed), joined with their posts and with what would otherwise cost a
-query each: the render versions of the posts and their authors (`presenters.status_json`),
+cursor (a list's each still by a member; whether a home entry's author is still followed,
+the home rules check from the viewer's rules in memory, and whether its hashtag still is,
+a column here), joined with their posts and with what would otherwise cost a query each: the render versions of the posts and their authors (`presenters.status_json`),
 what the rules ask (suspensions, servers, mentions of the viewer: `visibility.ReadFacts`),
 and the viewer's marks on what each entry shows.
 """
@@ -23,7 +23,6 @@ from pnyx.db.tables import (
     bookmarks,
     favourites,
     feed_entries,
-    follows,
     list_accounts,
     mentions,
     status_pins,
@@ -125,11 +124,10 @@ def entries_statement(
     what the rules and (`marks`) the page's rendering would otherwise ask in more queries;
     built once per shape of page.
 
-    On PostgreSQL in two steps: the page's entries (at most n, each checked), then what is
-    read with each of them. So it plans the second step for n rows (index lookups, a probe
+    On PostgreSQL in two steps: the page's entries (at most n; a list's each checked), then
+    what is read with each of them. So it plans the second step for n rows (index lookups, a probe
     per row for each mark), not for the viewer's whole feed (hash tables of all the viewer's
-    boosts or mentions); and a LATERAL lookup of each entry's author keeps it from merging
-    the feed with a backward walk of every recent status. SQLite runs any such join as
+    boosts or mentions). SQLite runs any such join as
     lookups row by row, and one step costs it less (BENCHMARKS.md, issue 11, session 10)."""
     viewer = sa.bindparam("viewer", type_=sa.BigInteger)
     list_id = sa.bindparam("list_id", type_=sa.BigInteger)
@@ -139,7 +137,7 @@ def entries_statement(
         tail: list[sa.ColumnElement[bool]] = []
     else:
         page = feed_entries
-        tail = [_belongs(home, viewer, list_id, statuses.c.account_id)]
+        tail = [] if home else [_in_list(list_id, statuses.c.account_id)]
     query = sa.select(*HOME_COLUMNS, *_read_with(page, home, viewer, marks)).select_from(
         page.join(statuses, statuses.c.id == page.c.status_id)
         .join(AUTHOR, AUTHOR.c.id == statuses.c.account_id)
@@ -199,16 +197,23 @@ def _checked_entries(
     has_min: bool,
     asc: bool,
 ) -> sa.Subquery:
-    """PostgreSQL's first step: the page's entries under the cursor, at most n, each still
-    belonging to the feed (its author looked up LATERAL: OFFSET 0 keeps PostgreSQL from
-    pulling the lookup up into a plain join)."""
-    author_of = sa.select(statuses.c.account_id).where(statuses.c.id == feed_entries.c.status_id)
-    checked = author_of.offset(_ZERO).lateral("checked")
-    entries = (
-        sa.select(feed_entries.c.status_id, feed_entries.c.reasons)
-        .select_from(feed_entries.join(checked, sa.true()))
-        .where(*_of_feed(viewer, list_id), _belongs(home, viewer, list_id, checked.c.account_id))
-    )
+    """PostgreSQL's first step: the page's entries under the cursor, at most n; a list's
+    each still by a member (its author looked up LATERAL: OFFSET 0 keeps PostgreSQL from
+    pulling the lookup up into a plain join, which it would plan as a merge with a backward
+    walk of every recent status)."""
+    entries = sa.select(feed_entries.c.status_id, feed_entries.c.reasons)
+    if home:
+        entries = entries.where(*_of_feed(viewer, list_id))
+    else:
+        author_of = sa.select(statuses.c.account_id).where(
+            statuses.c.id == feed_entries.c.status_id
+        )
+        checked = author_of.offset(_ZERO).lateral("checked")
+        entries = (
+            entries.select_from(feed_entries.join(checked, sa.true()))
+            .where(*_of_feed(viewer, list_id))
+            .where(_in_list(list_id, checked.c.account_id))
+        )
     return _under_cursor(entries, has_since, has_max, has_min, asc).subquery("page")
 
 
@@ -223,26 +228,12 @@ def _of_feed(
     ]
 
 
-def _belongs(
-    home: bool,
-    viewer: sa.BindParameter[int],
-    list_id: sa.BindParameter[int],
-    author: sa.ColumnElement[int],
-) -> sa.ColumnElement[bool]:
-    """An entry that still belongs: home's, by the viewer or someone they follow, or naming
-    them, or with a hashtag they follow; a list's, by a member."""
-    if not home:
-        return sa.exists().where(
-            list_accounts.c.list_id == list_id, list_accounts.c.account_id == author
-        )
-    bits = feed_entries.c.reasons
-    return sa.or_(
-        author == viewer,
-        sa.exists().where(follows.c.account_id == viewer, follows.c.target_account_id == author),
-        _is_set(bits, reasons.MENTIONED),
-        sa.and_(
-            _is_set(bits, reasons.FOLLOWED_TAG), _follows_tag(viewer, feed_entries.c.status_id)
-        ),
+def _in_list(list_id: sa.BindParameter[int], author: sa.ColumnElement[int]) -> sa.Exists:
+    """A list's entry still belongs while its author is a member. (A home entry still
+    belongs while its author is followed, or it names the viewer, or it has a hashtag they
+    follow: the home rules check that from the viewer's rules in memory, `feed_choices`.)"""
+    return sa.exists().where(
+        list_accounts.c.list_id == list_id, list_accounts.c.account_id == author
     )
 
 

@@ -3,9 +3,10 @@ query (`home_timeline`, `list_timeline`) as the fallback and the reference.
 
 A feed's entries are candidates: joined with their statuses they become the very
 `Candidate`s the read-time query would have found, and the same rules and refill loop
-(`fill_page`) decide the page. Each entry is checked against what holds now in the same
-statement (`feed_query`: its author still followed, or still a list member; its hashtag still followed),
-so an entry a removal job has not reached yet is no candidate at all.
+(`fill_page`) decide the page. Each entry is checked against what holds now (`feed_query`:
+a list's author still a member, a home entry's hashtag still followed; the home rules see
+whether its author still is followed), so an entry a removal job has not reached yet is
+never shown.
 
 The feed is complete down to its floor (`feed_states.floor_id`): a page that walks below it
 continues with the read-time query from the floor down, so paging never ends early. A feed

@@ -366,6 +366,10 @@ def feed_choices(facts: HomeFacts, *, home: bool = True) -> decisions.StepFor[Ca
             return None
         if home and c.followed_tag:
             return None
+        if home and not c.mentions_viewer and c.account_id not in ctx.following:
+            # A feed's entry whose author was unfollowed since (its removal job not done
+            # yet); what the read-time query finds is always followed, addressed or tagged.
+            return decisions.hide("not_followed")
         if home and c.account_id in facts.exclusive and not c.mentions_viewer:
             return decisions.hide("in_exclusive_list")
         wanted = facts.languages.get(c.account_id)
