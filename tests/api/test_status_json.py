@@ -181,3 +181,26 @@ def test_every_change_shows_on_the_next_page(client, db, plain_feed):
     assert "carol edited" in page[posts["carol"]["id"]]["content"]
     assert page[posts["bob"]["id"]]["account"]["display_name"] == "Bob Renamed"
     assert page[posts["bob"]["id"]]["favourites_count"] == 1
+
+
+def test_a_ranked_feed_page_is_served_from_kept_json_too(client, db, plain_feed):
+    """A ranked feed's page (ids from its snapshot, decided without reading the posts'
+    versions) reads the versions and the viewer's marks in one query, and is then served
+    from the kept JSON: equal to the page rendered afresh."""
+    alice, _bob, _carol, _posts = plain_feed
+
+    def ranked() -> list[dict]:
+        response = client.get("/api/v1/pnyx/feeds/diverse/statuses", headers=alice.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    row_cache.clear()
+    render_cache.clear()
+    fresh = ranked()  # ranks and stores the snapshot: a write, which keeps nothing
+    assert fresh
+    assert ranked() == fresh  # the snapshot read back, rendered the usual way and kept
+    hits, misses = status_json.statuses.hits, status_json.statuses.misses
+    again = ranked()
+    assert again == fresh
+    assert status_json.statuses.misses == misses
+    assert status_json.statuses.hits - hits >= len(again)

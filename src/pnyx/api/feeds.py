@@ -24,7 +24,7 @@ from starlette.routing import Route
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, Params, database, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.api.timelines import render
+from pnyx.api.timelines import render_kept
 from pnyx.config import Settings
 from pnyx.core.algorithms import catalog, composed, feeds, serving
 from pnyx.core.algorithms.feeds import composed_number
@@ -128,16 +128,16 @@ async def statuses(request: Request):
         served = serve(tx, viewer.account_id, feed, page)
         if served is None:
             return None
-        items, cursors = render(tx, served.slice, viewer.account_id, "home")
-        return items, cursors, f"{feed.id}@{served.version}"
+        body, cursors = render_kept(tx, served.slice, viewer.account_id, "home")
+        return body, cursors, f"{feed.id}@{served.version}"
 
     # A first page of a ranked feed that must be ranked stores its snapshot: a write
     # transaction; every other page (a reload within the reuse time, a `max_id` page) reads.
     found = await database(request).read(work, serving.serve_read)
     if found is None:
         found = await database(request).write(work)
-    items, cursors, version = found
-    response = paginated(request, items, cursors)
+    body, cursors, version = found
+    response = paginated(request, body, cursors)
     response.headers[VERSION_HEADER] = version
     return response
 

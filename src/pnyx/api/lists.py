@@ -18,7 +18,7 @@ from pnyx.api.auth import require
 from pnyx.api.feeds import VERSION_HEADER
 from pnyx.api.http import JSON, Params, database, path_id, read_params
 from pnyx.api.pagination import page_from, paginated
-from pnyx.api.timelines import feed_wish, render, render_kept
+from pnyx.api.timelines import feed_wish, render_kept
 from pnyx.core import feed_pins, lists, timelines
 from pnyx.core.algorithms import serving
 from pnyx.core.paging import Page
@@ -195,14 +195,14 @@ async def _pinned_timeline(request: Request, list_id: int, page: Page) -> JSON:
         served = serve(tx, viewer.account_id, feed, page)
         if served is None:
             return None
-        items, cursors = render(tx, served.slice, viewer.account_id, "home")
-        return items, cursors, f"{feed.id}@{served.version}"
+        body, cursors = render_kept(tx, served.slice, viewer.account_id, "home")
+        return body, cursors, f"{feed.id}@{served.version}"
 
     found = await database(request).read(work, serving.serve_read)
     if found is None:  # a first page to rank: it stores its snapshot
         found = await database(request).write(work)
-    items, cursors, version = found
-    response = paginated(request, items, cursors)
+    body, cursors, version = found
+    response = paginated(request, body, cursors)
     response.headers[VERSION_HEADER] = version
     return response
 

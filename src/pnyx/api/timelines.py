@@ -56,12 +56,14 @@ def render_kept(
     tx, page: timelines.Slice, viewer_id: int, filter_context: str
 ) -> tuple[bytes, list[int]]:
     """`render` for a feed page, as JSON: from the posts' kept JSON when the page holds only
-    kept posts (`presenters.status_json`), else rendered and then kept for the next page."""
-    body = status_json.page(tx, page.ids, viewer_id, filter_context, tx.settings)
+    kept posts (`presenters.status_json`), else rendered and then kept for the next page.
+    A page decided without reading the posts' versions (a ranked feed's) reads them first."""
+    ids = timelines.with_versions(tx, page.ids, viewer_id)
+    body = status_json.page(tx, ids, viewer_id, filter_context, tx.settings)
     if body is None:
-        bundle = status_views.load(tx, page.ids, viewer_id, filter_context=filter_context)
+        bundle = status_views.load(tx, ids, viewer_id, filter_context=filter_context)
         body = json_bytes(entities.statuses(bundle, tx.settings, tx.now))
-        status_json.keep(tx, page.ids, bundle, tx.settings, tx.now)
+        status_json.keep(tx, ids, bundle, tx.settings, tx.now)
     return body, page.cursors
 
 

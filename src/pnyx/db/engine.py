@@ -39,15 +39,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Engine, Row
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
+
+if TYPE_CHECKING:  # imported when first used: SQLite never needs it (idle memory)
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pnyx.config import Settings
 from pnyx.db import plain_rows
@@ -435,6 +437,8 @@ class Database:
         bounded by the pool's size, and the others wait in arrival order (`ReadGate`)."""
         found = self._async_engines.get(loop)
         if found is None:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
             in_flight = self.threads  # measured best: more only shares the cores more
             engine = create_async_engine(
                 normalize_url(self.settings.effective_database_url),

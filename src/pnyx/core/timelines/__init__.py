@@ -18,6 +18,7 @@ from pnyx.core.timelines.candidates import Slice
 from pnyx.core.timelines.feed_source import feed_requested, home, list_statuses
 from pnyx.core.timelines.marked import bookmarked, favourited
 from pnyx.core.timelines.public_timelines import link, normalize_tag, public, tag
+from pnyx.core.timelines.shown_versions import with_versions
 
 __all__ = [
     "Slice",
@@ -31,4 +32,5 @@ __all__ = [
     "normalize_tag",
     "public",
     "tag",
+    "with_versions",
 ]

@@ -90,7 +90,7 @@ def _bit(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.case((condition, _ONE), else_=_ZERO)
 
 
-def _viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
+def viewer_marks(viewer: sa.BindParameter[int]) -> sa.ColumnElement[int]:
     """The viewer's marks (`decisions.FAVOURITED`...) on what an entry shows (the boosted
     post, for a boost), as one integer column: three index probes a row, and a fourth for
     the viewer's own posts (only those can be pinned, and only theirs show `pinned`)."""
@@ -184,7 +184,7 @@ def _read_with(
         ORIGINAL_AUTHOR.c.domain.label("original_author_domain"),
         mentions_me(statuses).label("mentions_me"),
         mentions_me(ORIGINAL).label("original_mentions_me"),
-        (_viewer_marks(viewer) if marks else sa.null()).label("marks"),
+        (viewer_marks(viewer) if marks else sa.null()).label("marks"),
     ]
 
 
