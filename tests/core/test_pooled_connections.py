@@ -4,6 +4,7 @@ transaction with a look at the socket)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -39,3 +40,37 @@ def test_a_connection_the_server_ended_is_replaced(db):
     with db.transaction(write=True) as tx:
         assert tx.scalar(sa.text("SELECT 1")) == 1
     assert first != ended
+
+
+def test_a_read_connection_the_server_ended_is_replaced(db):
+    """The same for the event loop's PostgreSQL read connections (`Database.read`)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's connections (SQLite has no server to end them)")
+
+    def pid(tx):
+        return tx.scalar(PID)
+
+    async def scenario() -> tuple[int, int]:
+        ended = await db.read(pid)
+        admin = sa.create_engine(db.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            assert conn.execute(
+                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": ended}
+            ).scalar()
+            deadline = time.monotonic() + 30
+            while (
+                conn.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                    {"pid": ended},
+                ).scalar()
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.01)
+        admin.dispose()
+        try:
+            return ended, await db.read(pid)  # the pool's ended connection is replaced
+        finally:
+            await db.close_reads()
+
+    ended, replaced = asyncio.run(scenario())
+    assert replaced != ended

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -47,9 +47,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Engine, Row
 from sqlalchemy.sql.base import Executable
-
-if TYPE_CHECKING:  # imported when first used: SQLite never needs it (idle memory)
-    from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from pnyx.config import Settings
 from pnyx.db import plain_rows
@@ -124,13 +122,23 @@ def create_db_engine(url: str, *, pool_size: int = DB_THREADS + 2) -> Engine:
 
         return engine
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=4)
+    sa.event.listen(engine, "checkout", _checked_out(engine))
+    return engine
 
-    @sa.event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+
+def _asyncio_url(url: str) -> str:
+    """The PostgreSQL URL with psycopg's asyncio dialect (`Database._reads_on_loop`)."""
+    return normalize_url(url).replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1)
+
+
+def _checked_out(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """The pool's check of a connection it hands out (`_still_connected`)."""
+
+    def on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
         if not _still_connected(engine.dialect, dbapi_conn):
             raise sa.exc.DisconnectionError("the server closed the connection")  # pool reconnects
 
-    return engine
+    return on_checkout
 
 
 def _still_connected(dialect: sa.Dialect, dbapi_conn: Any) -> bool:
@@ -146,11 +154,12 @@ def _still_connected(dialect: sa.Dialect, dbapi_conn: Any) -> bool:
     housekeeping) is pinged as before, and is gone if the ping fails. A connection that dies
     unannounced (a network cut) is found as with any statement: its transaction fails.
     """
-    if dbapi_conn.closed or getattr(dbapi_conn, "broken", False):
+    driver = getattr(dbapi_conn, "driver_connection", dbapi_conn)  # asyncio's adapter
+    if driver.closed or getattr(driver, "broken", False):
         return False
     try:
         poller = select.poll()
-        poller.register(dbapi_conn.fileno(), select.POLLIN)
+        poller.register(driver.fileno(), select.POLLIN)
         waiting = bool(poller.poll(0))
     except (OSError, ValueError, AttributeError):  # no socket to look at: ask the server
         waiting = True
@@ -368,7 +377,7 @@ class Database:
         self.threads = max(1, settings.db_threads)
         self._limiter: anyio.CapacityLimiter | None = None
         self._async_engines: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[AsyncEngine, ReadGate]
+            asyncio.AbstractEventLoop, tuple[Engine, ReadGate]
         ] = weakref.WeakKeyDictionary()
 
     @property
@@ -415,37 +424,39 @@ class Database:
                 getattr(fn, "__qualname__", repr(fn)),
             )
         engine, gate = self._reads_on_loop(loop)
-        async with gate, engine.connect() as conn:
-            return await conn.run_sync(self._read_with, fn, args, kwargs)
+        async with gate:
+            return await greenlet_spawn(self._read_on, engine, fn, args, kwargs)
 
-    def _read_with(
-        self, conn: Connection, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]
+    def _read_on(
+        self, engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]
     ) -> T:
-        with conn.begin():
+        """A read on this loop's engine, in the greenlet `read` runs it in."""
+        with engine.connect() as conn, conn.begin():
             tx = Tx(conn, self.settings)
             result = fn(tx, *args, **kwargs)
         _run_after_commit(tx.after_commit)
         return result
 
-    def _reads_on_loop(self, loop: asyncio.AbstractEventLoop) -> tuple[AsyncEngine, ReadGate]:
+    def _reads_on_loop(self, loop: asyncio.AbstractEventLoop) -> tuple[Engine, ReadGate]:
         """This loop's engine for PostgreSQL reads: psycopg's asyncio connections, in
-        autocommit (a snapshot per statement, as the threads' reads). SQLAlchemy runs the
-        read's plain synchronous code in a greenlet and, at each statement, lets the loop
-        serve other requests until PostgreSQL answers: no thread hop per request, and no
-        threads taking the GIL from one another. Connections belong to the loop that made
-        them: one engine per loop, closed with it (`close_reads`). The reads in flight are
-        bounded by the pool's size, and the others wait in arrival order (`ReadGate`)."""
+        autocommit (a snapshot per statement, as the threads' reads). The read's plain
+        synchronous code runs in a greenlet (`greenlet_spawn`, SQLAlchemy's bridge to asyncio
+        drivers) and, at each statement, the loop serves other requests until PostgreSQL
+        answers: no thread hop per request, and no threads taking the GIL from one another.
+        (A plain engine on the asyncio dialect: `sqlalchemy.ext.asyncio` would load the ORM,
+        7 MB of idle memory.) Connections belong to the loop that made them: one engine per
+        loop, closed with it (`close_reads`). The reads in flight are bounded by the pool's
+        size, and the others wait in arrival order (`ReadGate`)."""
         found = self._async_engines.get(loop)
         if found is None:
-            from sqlalchemy.ext.asyncio import create_async_engine
-
             in_flight = self.threads  # measured best: more only shares the cores more
-            engine = create_async_engine(
-                normalize_url(self.settings.effective_database_url),
+            engine = sa.create_engine(
+                _asyncio_url(self.settings.effective_database_url),
                 pool_size=in_flight,
                 max_overflow=0,
                 isolation_level="AUTOCOMMIT",
             )
+            sa.event.listen(engine, "checkout", _checked_out(engine))
             found = self._async_engines[loop] = (engine, ReadGate(in_flight))
         return found
 
@@ -453,7 +464,7 @@ class Database:
         """Close this loop's PostgreSQL read connections (at the app's shutdown)."""
         found = self._async_engines.pop(asyncio.get_running_loop(), None)
         if found is not None:
-            await found[0].dispose()
+            await greenlet_spawn(found[0].dispose)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(tx, ...)` in a write transaction on a worker thread; commits on return."""
