@@ -420,20 +420,6 @@ def load(
     return bundle
 
 
-def own_marks(
-    tx: Tx, viewer_id: int, ids: list[int], own: list[int]
-) -> tuple[set[int], set[int], set[int], set[int]]:
-    """Which of these posts the viewer favourited, boosted, bookmarked, and (of `own`, their
-    own posts among them) pinned: `load`'s marks for a page whose posts are already kept
-    (`presenters.status_json`), in one query."""
-    found: tuple[set[int], set[int], set[int], set[int]] = (set(), set(), set(), set())
-    params = {"viewer": viewer_id, "ids": ids, "own": own, "convs": [], "polls": []}
-    for kind, ref, _ in tx.plain(_statements()["flags"], params):
-        if kind <= _PINNED:
-            found[kind].add(ref)
-    return found
-
-
 def status_texts(bundle: StatusBundle, row: StatusRow) -> list[str]:
     """What of a post may name custom emojis: its text, its warning, its poll's options."""
     poll = bundle.polls.get(row.id)

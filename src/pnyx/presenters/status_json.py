@@ -7,18 +7,19 @@ change rarely, and the page already knows, from its own query, the render versio
 post it shows and of its author (`decisions.CheckedIds.author_versions`). So the part of a
 Status that is the same for every viewer is kept here as serialized JSON, per post at its
 render version, and each author's Account as serialized JSON at theirs (apart: an author's
-version moves with every new follower); a page whose posts
-are all kept is served from them with no loading at all: the viewer's part (favourited,
-boosted, bookmarked, pinned, muted thread, what their filters match, `quote_approval`) is
-worked out for the page (one query for the marks; the rest from `core.viewer_rules`) and
-joined between the kept bytes.
+version moves with every new follower). A page whose posts are all kept is served from them
+with no loading at all: the viewer's part (favourited, boosted, bookmarked, pinned, muted
+thread, what their filters match, `quote_approval`) is worked out for the page (the marks
+read with the page's ids; the rest from `core.viewer_rules`) and joined between the kept
+bytes.
 
 What is kept is only ever what `presenters.entities` made (`keep`, after the page was
 rendered the usual way), so the two cannot disagree; tests/api/test_status_json.py compares
-them. Only posts whose JSON depends on nothing but their render version are kept: no poll (tallies and own votes), no quote (its state is the viewer's), no
-`:shortcode:` in their text (a custom emoji can change without moving the post's version),
-no card crediting an account; and only authors who have not moved (`moved` shows another
-account). A page with anything else is rendered the usual way.
+them. Only posts whose JSON depends on nothing but their render version are kept: no poll
+(tallies and own votes), no quote (its state is the viewer's), no `:shortcode:` in their
+text (a custom emoji can change without moving the post's version), no card crediting an
+account; and only authors who have not moved (`moved` shows another account). A page with
+anything else is rendered the usual way.
 
 Bounded like `core.row_cache` (least recently used go first): ~1 KB a post and ~1 KB an
 account, so the bounds below hold ~50 MB at most once warm; a fresh process starts empty.
@@ -39,7 +40,6 @@ from pnyx.core import (
     decisions,
     filter_matching,
     row_cache,
-    status_views,
     viewer_rules,
     visibility,
 )
@@ -96,11 +96,12 @@ def page(
 ) -> bytes | None:
     """The page's JSON array, when every post on it (and every post they boost) is kept at
     the render versions the page read, else None (the caller renders the usual way and
-    `keep`s). Ids not decided for this viewer by the page's own query are never served here."""
+    `keep`s). Only ids decided for this viewer, with their versions and the viewer's marks
+    (`core.timelines.with_versions`), are served here."""
     if not isinstance(ids, decisions.CheckedIds) or not ids.checked_for(viewer_id):
         return None
-    versions, authors = ids.versions, ids.author_versions
-    if versions is None or authors is None:
+    versions, authors, read_marks = ids.versions, ids.author_versions, ids.marks
+    if versions is None or authors is None or read_marks is None:
         return None
     base = settings.base_url
     kept, missing = statuses.take({sid: (base, v) for sid, v in versions.items()})
@@ -121,7 +122,7 @@ def page(
             if decision is not None and decision.action == "hide":
                 continue
         shown.append(sid)
-    marks = _Marks(tx, viewer_id, shown, kept, rules.muted_conversations, ids.marks)
+    marks = _Marks(viewer_id, shown, kept, rules.muted_conversations, read_marks)
     items = []
     for sid in shown:
         post = kept[sid]
@@ -136,36 +137,29 @@ def page(
 
 
 class _Marks:
-    """The viewer's own marks on a page's posts (and those they boost): one query."""
+    """The viewer's own marks on what a page's posts show, as read with the page's ids
+    (bits of `decisions.FAVOURITED`... for each post: of its original, for a boost)."""
 
     def __init__(
         self,
-        tx: Tx,
         viewer_id: int,
         shown: list[int],
         kept: dict[int, KeptStatus],
         muted_conversations: AbstractSet[int],
-        read: dict[int, int] | None,
+        read: dict[int, int],
     ) -> None:
         self.viewer_id = viewer_id
         self.muted_conversations = muted_conversations
-        if read is not None:  # read with the page's ids: bits about what each post shows
-            shows = {s: kept[s].reblog_of_id or s for s in shown}
-            self.favourited, self.reblogged, self.bookmarked, self.pinned = (
-                {shows[s] for s in shown if read.get(s, 0) & bit}
-                for bit in (
-                    decisions.FAVOURITED,
-                    decisions.REBLOGGED,
-                    decisions.BOOKMARKED,
-                    decisions.PINNED,
-                )
+        shows = {s: kept[s].reblog_of_id or s for s in shown}
+        self.favourited, self.reblogged, self.bookmarked, self.pinned = (
+            {shows[s] for s in shown if read.get(s, 0) & bit}
+            for bit in (
+                decisions.FAVOURITED,
+                decisions.REBLOGGED,
+                decisions.BOOKMARKED,
+                decisions.PINNED,
             )
-            return
-        ids = list(shown)
-        ids += [kept[s].reblog_of_id for s in shown if kept[s].reblog_of_id is not None]
-        own = [s for s in ids if kept[s].account_id == viewer_id]
-        found = status_views.own_marks(tx, viewer_id, ids, own)
-        self.favourited, self.reblogged, self.bookmarked, self.pinned = found
+        )
 
 
 def _status(
