@@ -351,7 +351,7 @@ def _context_statement(blocks_domains: bool) -> sa.CompoundSelect:
 @dataclass(frozen=True)
 class ReadFacts:
     """What `load_context` would ask the database about one post, read with the post instead
-    (a feed's entries, `core.timelines.feed_source`): of its author and its original's
+    (a feed's entries, `core.timelines.feed_query`): of its author and its original's
     author, those suspended and the servers of the remote ones; of it and its original,
     those that mention the viewer."""
 
