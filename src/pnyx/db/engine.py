@@ -10,9 +10,11 @@ runs the read's synchronous code in a greenlet and lets the loop serve other req
 PostgreSQL answers each statement. In worker threads, the reads' Python and the loop's took
 the GIL from one another at every statement, and the home timeline served ~60% more pages
 per second this way (BENCHMARKS.md, issue 11, session 10). A few at a time, in arrival
-order (`ReadGate`). SQLite serializes writers; we take a process-wide lock for writes so
-threads queue politely instead of spinning on SQLITE_BUSY, and begin write transactions
-IMMEDIATE so they never deadlock on upgrade.
+order (`ReadGate`).
+
+SQLite serializes writers; we take a process-wide lock for writes so threads queue politely
+instead of spinning on SQLITE_BUSY, and begin write transactions IMMEDIATE so they never
+deadlock on upgrade.
 
 Reads on SQLite run in the event loop's own thread (`Database.read`). The module `sqlite3`
 lets go of the GIL around every step of a statement (each row), and with several threads
