@@ -9,17 +9,25 @@ import asyncio
 from pnyx.db.engine import ReadGate
 
 
+def reader(gate: ReadGate, order: list[str]):
+    """A read through the gate that notes when it got in, and holds its place until `hold`
+    is set (if given)."""
+
+    async def read(name: str, hold: asyncio.Event | None = None) -> None:
+        async with gate:
+            order.append(name)
+            if hold is not None:
+                await hold.wait()
+
+    return read
+
+
 def test_places_go_to_the_waiting_reads_in_arrival_order():
     async def scenario() -> list[str]:
         gate = ReadGate(1)
         order: list[str] = []
         release = asyncio.Event()
-
-        async def read(name: str, hold: asyncio.Event | None = None) -> None:
-            async with gate:
-                order.append(name)
-                if hold is not None:
-                    await hold.wait()
+        read = reader(gate, order)
 
         first = asyncio.create_task(read("first", release))
         await asyncio.sleep(0)
@@ -40,12 +48,7 @@ def test_a_cancelled_waiting_read_passes_its_place_on():
         gate = ReadGate(1)
         order: list[str] = []
         release = asyncio.Event()
-
-        async def read(name: str, hold: asyncio.Event | None = None) -> None:
-            async with gate:
-                order.append(name)
-                if hold is not None:
-                    await hold.wait()
+        read = reader(gate, order)
 
         first = asyncio.create_task(read("first", release))
         await asyncio.sleep(0)

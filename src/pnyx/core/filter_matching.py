@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -204,6 +204,23 @@ def searchable_text(
         parts.append(options)
     parts.append("\n\n".join(d for d in media_descriptions if d))
     return "\n\n".join(parts)
+
+
+def match_post(
+    viewer_filters: ViewerFilters,
+    viewer_id: int | None,
+    post_id: int,
+    proper_id: int,
+    proper_account_id: int,
+    text: Callable[[], str],
+) -> tuple[FilterMatch, ...]:
+    """What a post shown to the viewer matches: a boost (`post_id`) by its original's
+    (`proper_id`) text, with both ids. The viewer's own posts match nothing, as Mastodon's
+    apps show them; `text` is only made for the others."""
+    if proper_account_id == viewer_id:
+        return ()
+    ids = (post_id, proper_id) if proper_id != post_id else (post_id,)
+    return match(viewer_filters, text(), ids)
 
 
 def match(

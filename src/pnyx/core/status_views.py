@@ -312,27 +312,34 @@ def _pick_unfiltered(
 
 
 def _match_filters(bundle: StatusBundle, viewer_filters: ViewerFilters) -> None:
-    """What each loaded post matches of the viewer's filters (a boost by its original's text,
-    with both ids), into `bundle.filter_matches`. The viewer's own posts match nothing, as
-    Mastodon's apps show them."""
+    """What each loaded post matches of the viewer's filters (`filter_matching.match_post`),
+    into `bundle.filter_matches`."""
     if not viewer_filters:
         return
-    viewer_id = bundle.viewer_id
     for row in bundle.statuses.values():
         proper = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else row
-        if proper is None or proper.account_id == viewer_id:
+        if proper is None:
             continue
-        poll = bundle.polls.get(proper.id)
-        text = filter_matching.searchable_text(
-            proper.spoiler_text,
-            proper.content,
-            poll.options if poll is not None else (),
-            (m.description for m in bundle.media.get(proper.id, ())),
+        found = filter_matching.match_post(
+            viewer_filters,
+            bundle.viewer_id,
+            row.id,
+            proper.id,
+            proper.account_id,
+            functools.partial(_searchable_text, bundle, proper),
         )
-        ids = (row.id, proper.id) if proper is not row else (row.id,)
-        found = filter_matching.match(viewer_filters, text, ids)
         if found:
             bundle.filter_matches[row.id] = found
+
+
+def _searchable_text(bundle: StatusBundle, row: StatusRow) -> str:
+    poll = bundle.polls.get(row.id)
+    return filter_matching.searchable_text(
+        row.spoiler_text,
+        row.content,
+        poll.options if poll is not None else (),
+        (m.description for m in bundle.media.get(row.id, ())),
+    )
 
 
 def visible_ids(tx: Tx, status_ids: list[int], viewer_id: int | None) -> list[int]:

@@ -9,9 +9,10 @@ database moves `viewer_versions.version` on every change (migration 0032's trigg
 whoever writes). The version comes with the token lookup every request makes anyway
 (`core.oauth.tokens`), so a page checks its cached rules at no extra query.
 
-What is not the viewer's own stays a query of the page: which authors are suspended, which
-posts mention the viewer, and which authors live on a server the viewer blocks (the author's
-server is not known here).
+What is not the viewer's own is read with the page: which authors are suspended, which posts
+mention the viewer, and which authors live on a server the viewer blocks (the author's
+server is not known here): with a feed's entries (`core.timelines.feed_query`), else in one
+query (`visibility.load_context`).
 
 Kept only from read transactions (`row_cache.may_keep`), and bounded like the row caches.
 """

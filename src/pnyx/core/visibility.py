@@ -360,8 +360,8 @@ class ReadFacts:
     mentioned_in: tuple[int, ...] = ()
 
 
-def context_of(tx: Tx, viewer_id: int, facts: Iterable[ReadFacts]) -> ViewerContext:
-    """`load_context` for posts whose `ReadFacts` were read with them: no query."""
+def _own_context(tx: Tx, viewer_id: int) -> tuple[ViewerContext, viewer_rules.ViewerRules]:
+    """A context holding the viewer's own rules (`core.viewer_rules`), and those rules."""
     rules = viewer_rules.of(tx, viewer_id)
     ctx = ViewerContext(
         viewer_id,
@@ -370,6 +370,12 @@ def context_of(tx: Tx, viewer_id: int, facts: Iterable[ReadFacts]) -> ViewerCont
         muted=rules.muted(tx.now),
         muted_conversations=rules.muted_conversations,
     )
+    return ctx, rules
+
+
+def context_of(tx: Tx, viewer_id: int, facts: Iterable[ReadFacts]) -> ViewerContext:
+    """`load_context` for posts whose `ReadFacts` were read with them: no query."""
+    ctx, rules = _own_context(tx, viewer_id)
     blocked_servers = rules.blocked_domains
     for f in facts:
         ctx.suspended.update(f.suspended)
@@ -398,14 +404,9 @@ def load_context(
         if authors:
             ctx.suspended = set(tx.scalars_of(_suspended_statement(), {"a0": authors}, column=1))
         return ctx
-    ctx = ViewerContext(viewer_id)
     if not authors:
-        return ctx
-    rules = viewer_rules.of(tx, viewer_id)
-    ctx.following = rules.following
-    ctx.blocked = rules.blocked
-    ctx.muted = rules.muted(tx.now)
-    ctx.muted_conversations = rules.muted_conversations
+        return ViewerContext(viewer_id)
+    ctx, rules = _own_context(tx, viewer_id)
     params = {
         "viewer": viewer_id,
         "a0": authors,

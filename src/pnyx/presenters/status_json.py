@@ -116,9 +116,10 @@ def page(
     matches = _filter_matches(filters, viewer_id, ids, kept) if filters else {}
     step = decisions.filtered(matches, filter_context) if matches else None
     shown = []
+    ctx = visibility.ViewerContext(viewer_id)  # the filter step reads nothing else of it
     for sid in ids:
         if step is not None:
-            decision = step(visibility.ViewerContext(viewer_id), kept[sid], None)
+            decision = step(ctx, kept[sid], None)
             if decision is not None and decision.action == "hide":
                 continue
         shown.append(sid)
@@ -213,16 +214,14 @@ def _approval(post: KeptStatus, viewer: int, follows: bool) -> bytes:
 def _filter_matches(
     filters: ViewerFilters, viewer_id: int, ids: Sequence[int], kept: dict[int, KeptStatus]
 ) -> dict[int, tuple[FilterMatch, ...]]:
-    """What the viewer's filters match of each post (a boost by its original's text, with both
-    ids), as `status_views` works it out; the viewer's own posts match nothing."""
+    """What the viewer's filters match of each post (`filter_matching.match_post`)."""
     found = {}
     for sid in ids:
         post = kept[sid]
         proper = kept[post.reblog_of_id] if post.reblog_of_id is not None else post
-        if proper.account_id == viewer_id:
-            continue
-        both = (post.id, proper.id) if proper is not post else (post.id,)
-        matched = filter_matching.match(filters, proper.text, both)
+        matched = filter_matching.match_post(
+            filters, viewer_id, post.id, proper.id, proper.account_id, lambda p=proper: p.text
+        )
         if matched:
             found[sid] = matched
     return found

@@ -171,9 +171,9 @@ def fill_page(
     ids = decisions.CheckedIds(
         [c.id for c in (reversed(kept) if page.ascending else kept)],
         viewer_id,
-        versions=_versions_of(kept),
-        author_versions=_author_versions_of(kept),
-        marks=_marks_of(kept),
+        versions=_merged(c.versions for c in kept),
+        author_versions=_merged(c.author_versions for c in kept),
+        marks=_merged(None if c.marks is None else {c.id: c.marks} for c in kept),
     )
     if len(kept) >= page.limit or ran_dry:
         cursors = [ids[0], ids[-1]] if ids else []
@@ -182,34 +182,13 @@ def fill_page(
     return Slice(ids, cursors)
 
 
-def _versions_of(kept: list[Candidate]) -> dict[int, int] | None:
-    """The render versions of all the posts of a page and the posts they boost, when its
-    source read every one of them; else None (the page's loading reads them)."""
-    versions: dict[int, int] = {}
-    for c in kept:
-        if c.versions is None:
+def _merged(per_candidate: Iterable[dict[int, int] | None]) -> dict[int, int] | None:
+    """What the page's source read with every one of its posts (render versions, the
+    authors' versions, the viewer's marks), merged; None when it did not read them all (the
+    page's loading reads them)."""
+    merged: dict[int, int] = {}
+    for read in per_candidate:
+        if read is None:
             return None
-        versions.update(c.versions)
-    return versions
-
-
-def _author_versions_of(kept: list[Candidate]) -> dict[int, int] | None:
-    """The render versions of the authors of a page's posts and of the posts they boost, by
-    post id, when its source read every one of them; else None."""
-    versions: dict[int, int] = {}
-    for c in kept:
-        if c.author_versions is None:
-            return None
-        versions.update(c.author_versions)
-    return versions
-
-
-def _marks_of(kept: list[Candidate]) -> dict[int, int] | None:
-    """The viewer's marks (`decisions.MARKS`) on what each post of the page shows, when its
-    source read them all; else None."""
-    marks: dict[int, int] = {}
-    for c in kept:
-        if c.marks is None:
-            return None
-        marks[c.id] = c.marks
-    return marks
+        merged.update(read)
+    return merged

@@ -1,9 +1,10 @@
 """The one query a feed page (home or a list) is read with: the feed's entries under the
 cursor (a list's each still by a member; whether a home entry's author is still followed,
 the home rules check from the viewer's rules in memory, and whether its hashtag still is,
-a column here), joined with their posts and with what would otherwise cost a query each: the render versions of the posts and their authors (`presenters.status_json`),
-what the rules ask (suspensions, servers, mentions of the viewer: `visibility.ReadFacts`),
-and the viewer's marks on what each entry shows.
+a column here), joined with their posts and with what would otherwise cost a query each:
+the render versions of the posts and their authors (`presenters.status_json`), what the
+rules ask (suspensions, servers, mentions of the viewer: `visibility.ReadFacts`), and the
+viewer's marks on what each entry shows.
 """
 
 from __future__ import annotations
@@ -125,10 +126,10 @@ def entries_statement(
     built once per shape of page.
 
     On PostgreSQL in two steps: the page's entries (at most n; a list's each checked), then
-    what is read with each of them. So it plans the second step for n rows (index lookups, a probe
-    per row for each mark), not for the viewer's whole feed (hash tables of all the viewer's
-    boosts or mentions). SQLite runs any such join as
-    lookups row by row, and one step costs it less (BENCHMARKS.md, issue 11, session 10)."""
+    what is read with each of them. So it plans the second step for n rows (index lookups, a
+    probe per row for each mark), not for the viewer's whole feed (hash tables of all the
+    viewer's boosts or mentions). SQLite runs any such join as lookups row by row, and one
+    step costs it less (BENCHMARKS.md, issue 11, session 10)."""
     viewer = sa.bindparam("viewer", type_=sa.BigInteger)
     list_id = sa.bindparam("list_id", type_=sa.BigInteger)
     shape = (has_since, has_max, has_min, asc)

@@ -415,9 +415,9 @@ def home_facts(tx: Tx, viewer_id: int, batch: list[Candidate]) -> HomeFacts:
     shared visibility facts and the follows' options, from the viewer's rules kept in memory
     (`core.viewer_rules`) and one query for what is not theirs, unless every candidate came
     with it (`Candidate.facts`, a feed's entries)."""
-    read = [c.facts for c in batch]
-    if all(f is not None for f in read):
-        ctx = visibility.context_of(tx, viewer_id, read)  # type: ignore[arg-type]
+    read = [c.facts for c in batch if c.facts is not None]
+    if len(read) == len(batch):
+        ctx = visibility.context_of(tx, viewer_id, read)
     else:
         ctx = visibility.load_context(
             tx,
