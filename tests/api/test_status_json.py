@@ -58,9 +58,9 @@ def act(client, viewer, status_id, action: str) -> dict:
     return response.json()
 
 
-def built(db, client, viewer) -> None:
-    """The viewer's home feed built and settled, so their home reads its entries."""
-    db.run_sync(rebuild.rebuild, viewer.account_id)
+def built(db, client, viewer, list_id: int = entries.HOME) -> None:
+    """The viewer's home feed (or list's) built and settled, so the page reads its entries."""
+    db.run_sync(rebuild.rebuild, viewer.account_id, list_id)
     registry.drain(db)
     db.run_sync(
         lambda tx: tx.execute(
@@ -204,3 +204,33 @@ def test_a_ranked_feed_page_is_served_from_kept_json_too(client, db, plain_feed)
     assert again == fresh
     assert status_json.statuses.misses == misses
     assert status_json.statuses.hits - hits >= len(again)
+
+
+def test_a_list_page_is_served_from_kept_json_too(client, db, plain_feed):
+    alice, bob, carol, _posts = plain_feed
+    made = client.post("/api/v1/lists", json={"title": "friends"}, headers=alice.headers)
+    assert made.status_code == 200, made.text
+    list_id = made.json()["id"]
+    added = client.post(
+        f"/api/v1/lists/{list_id}/accounts",
+        json={"account_ids": [str(bob.account_id), str(carol.account_id)]},
+        headers=alice.headers,
+    )
+    assert added.status_code == 200, added.text
+    built(db, client, alice, int(list_id))
+
+    def page() -> list[dict]:
+        response = client.get(f"/api/v1/timelines/list/{list_id}", headers=alice.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    row_cache.clear()
+    render_cache.clear()
+    fresh = page()
+    assert fresh and all(
+        s["account"]["id"] in (str(bob.account_id), str(carol.account_id)) for s in fresh
+    )
+    hits, misses = status_json.statuses.hits, status_json.statuses.misses
+    assert page() == fresh
+    assert status_json.statuses.misses == misses
+    assert status_json.statuses.hits - hits >= len(fresh)
