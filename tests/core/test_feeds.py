@@ -29,7 +29,7 @@ from pnyx.core.feeds import reasons as why
 from pnyx.core.oauth import lookup_viewer
 from pnyx.core.paging import Page
 from pnyx.core.statuses import StatusInput
-from pnyx.core.timelines import home_timeline, list_timeline
+from pnyx.core.timelines import feed_source, home_timeline, list_timeline
 from pnyx.db.engine import Database
 from pnyx.db.tables import blocks, feed_entries, feed_states, jobs, mutes, tags
 from pnyx.db.tables import follows as follow_rows
@@ -213,6 +213,48 @@ def test_fan_out_of_posts_from_other_servers(app):
     }
     shown = db.run_sync(timelines.home, viewer, Page(limit=10), write=False).ids
     assert list(shown) == sorted([followed, tagged, direct, boost], reverse=True)
+
+
+def test_a_reply_into_a_conversation_the_viewer_is_not_in_is_not_read(db):
+    """Such a home entry is left out by the feed's statement itself (the rules would hide
+    it), with the same exceptions as the rules: a reply to someone the viewer follows, to the
+    viewer, to its own author, or with a hashtag the viewer follows. Following the person
+    replied to shows the reply on the next page."""
+    viewer, writer, stranger, friend = (
+        _account(db, n) for n in ("rviewer", "rwriter", "rstranger", "rfriend")
+    )
+    db.run_sync(rebuild.rebuild, viewer)
+    for target in (writer, friend):
+        _follow(db, viewer, target)
+    db.run_sync(hashtags.follow, viewer, "tides")
+    to_stranger = _post(db, stranger, "thread start")
+    to_friend = _post(db, friend, "friend's post")
+    to_viewer = _post(db, viewer, "viewer's post")
+    own_thread = _post(db, writer, "writer's post")
+    hidden = _post(db, writer, "into a stranger's thread", in_reply_to_id=to_stranger)
+    tagged = _post(db, writer, "about #tides", in_reply_to_id=to_stranger)
+    shown = [
+        _post(db, writer, "to a friend", in_reply_to_id=to_friend),
+        _post(db, writer, "to the viewer", in_reply_to_id=to_viewer),
+        _post(db, writer, "to myself", in_reply_to_id=own_thread),
+        tagged,
+    ]
+    registry.drain(db)
+    assert hidden in _feed(db, viewer)  # fan-out wrote it: following changes what shows
+
+    def read(tx):
+        fetch = feed_source._entries_fetch(tx, viewer, entries.HOME, Page(limit=40), 0)
+        return [c.id for c in fetch(None, None, 40)]
+
+    read_ids = db.run_sync(read, write=False)
+    assert hidden not in read_ids
+    assert set(shown) <= set(read_ids)
+    page = list(db.run_sync(timelines.home, viewer, Page(limit=40), write=False).ids)
+    assert hidden not in page and set(shown) <= set(page)
+
+    _follow(db, viewer, stranger)
+    page = list(db.run_sync(timelines.home, viewer, Page(limit=40), write=False).ids)
+    assert hidden in page
 
 
 def test_unfollow_block_and_mute_take_entries_out(db):
