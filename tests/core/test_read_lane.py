@@ -88,3 +88,34 @@ def test_a_read_that_holds_the_loop_long_is_logged(sqlite_db, caplog):
         assert asyncio.run(main()) == [1, 2]
     held = [r.getMessage() for r in caplog.records if "held the event loop" in r.getMessage()]
     assert any("slow_read" in message for message in held), held
+
+
+def test_the_lane_keeps_its_connection_and_gives_it_up_after_a_failure(sqlite_db):
+    """One connection serves the lane's reads in turn; a read that fails leaves it (its
+    state is not trusted) and the next read takes a fresh one and sees what was written."""
+    checkouts: list[int] = []
+    sa.event.listen(sqlite_db.engine, "checkout", lambda *_: checkouts.append(1))
+
+    def connection_of(tx) -> int:
+        return id(tx.conn.connection.driver_connection)
+
+    def failing(tx):
+        tx.scalar(sa.select(sa.literal(1)))
+        raise ValueError("no such thing")
+
+    async def main():
+        first = [await sqlite_db.read(connection_of) for _ in range(5)]
+        taken = len(checkouts)
+        with pytest.raises(ValueError):
+            await sqlite_db.read(failing)
+        sqlite_db.run_sync(lambda tx: tx.execute(sa.text("CREATE TABLE seen (n INTEGER)")))
+        sqlite_db.run_sync(lambda tx: tx.execute(sa.text("INSERT INTO seen VALUES (7)")))
+        written = len(checkouts)
+        after = [await sqlite_db.read(lambda tx: tx.scalar(sa.text("SELECT n FROM seen")))]
+        after.append(await sqlite_db.read(lambda tx: tx.scalar(sa.text("SELECT n FROM seen"))))
+        return first, taken, written, after
+
+    first, taken, written, after = asyncio.run(main())
+    assert len(set(first)) == 1 and taken == 1  # five reads, one connection
+    assert after == [7, 7]
+    assert len(checkouts) == written + 1  # after the failure, a fresh one, kept again
