@@ -381,9 +381,9 @@ class Database:
         self._async_engines: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Engine, ReadGate]
         ] = weakref.WeakKeyDictionary()
-        self._lane_connections: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, Connection
-        ] = weakref.WeakKeyDictionary()
+        self._lane_connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Connection] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
