@@ -96,14 +96,16 @@ def test_create_show_change_remove_with_the_log(app, client, admin):
     assert client.get(f"{PATH}/{made['id']}", headers=admin.headers).status_code == 404
     logged = app.state.db.run_sync(
         lambda tx: [
-            (r.action, r.target_domain, r.reason, r.actor_account_id)
+            (r.action, r.target_domain, r.reason, r.private_note, r.actor_account_id)
             for r in tx.rows(sa.select(moderation_log).order_by(moderation_log.c.id))
         ]
     )
+    # The public comment is the entry's reason (the log is public); the private one is kept
+    # with it for the staff.
     assert logged == [
-        ("domain_block:suspend", "bad.example", "spam wave", admin.account_id),
-        ("domain_block_update:silence", "bad.example", "spam wave", admin.account_id),
-        ("domain_unblock", "bad.example", "spam wave", admin.account_id),
+        ("domain_block:suspend", "bad.example", "Spam", "spam wave", admin.account_id),
+        ("domain_block_update:silence", "bad.example", "Spam", "spam wave", admin.account_id),
+        ("domain_unblock", "bad.example", "Spam", "spam wave", admin.account_id),
     ]
 
 

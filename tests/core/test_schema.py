@@ -79,3 +79,43 @@ def test_a_downgrade_and_upgrade_keep_the_rows(db):
         pass
     else:
         raise AssertionError("a post by an account that does not exist was stored")
+
+
+def test_the_public_log_migration_moves_what_only_staff_see(db):
+    """0033: a rejected sign-up's name leaves the (now public) reason for `target_name`, and
+    a domain action's comment (it was the private one when there was one) for
+    `private_note`; going back puts them where they were."""
+    from alembic import command
+
+    from pnyx.db.migrate import alembic_config
+
+    command.downgrade(alembic_config(db.engine), "0032")
+    insert = sa.text(
+        "INSERT INTO moderation_log (id, action, reason, target_domain, created_at)"
+        " VALUES (:id, :action, :reason, :domain, CURRENT_TIMESTAMP)"
+    )
+    rows = [
+        {"id": 1, "action": "reject", "reason": "hopeful: no answers", "domain": None},
+        {"id": 2, "action": "domain_block:suspend", "reason": "ticket 7", "domain": "x.example"},
+        {"id": 3, "action": "suspend", "reason": "spam: lots", "domain": None},
+    ]
+    with db.engine.begin() as conn:
+        for row in rows:
+            conn.execute(insert, row)
+    command.upgrade(alembic_config(db.engine), "head")
+    read = sa.text("SELECT id, reason, target_name, private_note FROM moderation_log ORDER BY id")
+    with db.engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(read)] == [
+            (1, "no answers", "hopeful", None),
+            (2, "", None, "ticket 7"),
+            (3, "spam: lots", None, None),
+        ]
+    command.downgrade(alembic_config(db.engine), "0032")
+    with db.engine.connect() as conn:
+        back = sa.text("SELECT id, reason FROM moderation_log ORDER BY id")
+        assert [tuple(r) for r in conn.execute(back)] == [
+            (1, "hopeful: no answers"),
+            (2, "ticket 7"),
+            (3, "spam: lots"),
+        ]
+    command.upgrade(alembic_config(db.engine), "head")

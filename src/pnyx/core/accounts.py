@@ -21,7 +21,6 @@ from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     accounts,
-    moderation_log,
     oauth_tokens,
     users,
     web_sessions,
@@ -315,27 +314,3 @@ def approve(tx: Tx, account_id: int) -> None:
     tx.execute(users.update().where(users.c.id == user.id).values(approved=True))
     if not user.approved:
         events.record(tx, events.AccountRegistered(account_id))
-
-
-def log_action(
-    tx: Tx,
-    action: str,
-    target_account_id: int | None,
-    actor_account_id: int | None,
-    reason: str,
-    *,
-    target_domain: str | None = None,
-) -> None:
-    """Every moderation action is recorded with its reason (pillar 3: transparent); an action
-    on a whole server names its domain."""
-    tx.execute(
-        moderation_log.insert().values(
-            id=new_id(),
-            actor_account_id=actor_account_id,
-            action=action,
-            target_account_id=target_account_id,
-            target_domain=target_domain,
-            reason=reason or "",
-            created_at=tx.now,
-        )
-    )

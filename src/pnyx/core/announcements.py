@@ -29,8 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core import custom_emojis as emoji_rules
-from pnyx.core import events, text
-from pnyx.core.accounts import log_action
+from pnyx.core import events, moderation_log, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.moderation import Moderator
 from pnyx.core.rows import AccountRow
@@ -114,7 +113,7 @@ def create(tx: Tx, by: Moderator, draft: Draft) -> int:
             updated_at=tx.now,
         )
     )
-    log_action(tx, "announcement:create", None, by.account_id, "")
+    moderation_log.record(tx, "announcement:create", None, by.account_id, "")
     if draft.publish:
         events.record(tx, events.AnnouncementPublished(announcement_id))
     return announcement_id
@@ -141,7 +140,7 @@ def update(tx: Tx, by: Moderator, announcement_id: int, draft: Draft) -> None:
             updated_at=tx.now,
         )
     )
-    log_action(tx, "announcement:update", None, by.account_id, "")
+    moderation_log.record(tx, "announcement:update", None, by.account_id, "")
     if row.published_at is not None:
         events.record(tx, events.AnnouncementPublished(announcement_id))
 
@@ -156,7 +155,7 @@ def set_published(tx: Tx, by: Moderator, announcement_id: int, published: bool) 
         .values(published_at=tx.now if published else None, updated_at=tx.now)
     )
     action = "announcement:publish" if published else "announcement:unpublish"
-    log_action(tx, action, None, by.account_id, "")
+    moderation_log.record(tx, action, None, by.account_id, "")
     change = events.AnnouncementPublished if published else events.AnnouncementWithdrawn
     events.record(tx, change(announcement_id))
 
@@ -164,7 +163,7 @@ def set_published(tx: Tx, by: Moderator, announcement_id: int, published: bool) 
 def delete(tx: Tx, by: Moderator, announcement_id: int) -> None:
     row = _get(tx, announcement_id)
     tx.execute(announcements.delete().where(announcements.c.id == announcement_id))
-    log_action(tx, "announcement:delete", None, by.account_id, "")
+    moderation_log.record(tx, "announcement:delete", None, by.account_id, "")
     if row.published_at is not None:
         events.record(tx, events.AnnouncementWithdrawn(announcement_id))
 

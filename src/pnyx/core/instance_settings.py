@@ -16,7 +16,7 @@ import functools
 import sqlalchemy as sa
 
 from pnyx.config import MAX_MIN_AGE, REGISTRATION_MODES, Settings
-from pnyx.core.accounts import log_action
+from pnyx.core import moderation_log
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -122,7 +122,7 @@ def set_override(
         tx.execute(
             instance_state.update().where(instance_state.c.key == row_key).values(value=value)
         )
-    log_action(tx, f"instance:{key}", None, by_account_id, reason)
+    moderation_log.record(tx, f"instance:{key}", None, by_account_id, reason)
 
 
 def add_rule(tx: Tx, text: str, hint: str = "", *, by_account_id: int | None = None) -> int:
@@ -145,7 +145,7 @@ def add_rule(tx: Tx, text: str, hint: str = "", *, by_account_id: int | None = N
             created_at=tx.now,
         )
     )
-    log_action(tx, "rule:add", None, by_account_id, text)
+    moderation_log.record(tx, "rule:add", None, by_account_id, text)
     return rule_id
 
 
@@ -154,4 +154,4 @@ def remove_rule(tx: Tx, rule_id: int, *, by_account_id: int | None = None) -> No
     if row is None:
         raise NotFound("Rule not found")
     tx.execute(rules.delete().where(rules.c.id == rule_id))
-    log_action(tx, "rule:remove", None, by_account_id, row.text)
+    moderation_log.record(tx, "rule:remove", None, by_account_id, row.text)

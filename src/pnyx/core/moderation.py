@@ -38,6 +38,7 @@ from pnyx.core import (
     domain_blocks,
     erasure,
     instance_settings,
+    moderation_log,
     registrations,
     reports,
     severances,
@@ -112,16 +113,16 @@ def approve(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     """Let a sign-up that waits for approval in."""
     _pending(tx, by, account_id)
     accounts.approve(tx, account_id)
-    accounts.log_action(tx, "approve", account_id, by.account_id, reason.strip())
+    moderation_log.record(tx, "approve", account_id, by.account_id, reason.strip())
 
 
 def reject(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     """Turn a sign-up that waits for approval away: the account and its user are deleted (it
     was never shown to anyone, so there is nothing to tell other servers). The log keeps the
-    name it asked for."""
+    name it asked for, for the staff only (the public log shows a sign-up turned away)."""
     _pending(tx, by, account_id)
     username = accounts.get(tx, account_id).username
-    accounts.log_action(tx, "reject", None, by.account_id, f"{username}: {reason.strip()}")
+    moderation_log.record(tx, "reject", None, by.account_id, reason.strip(), target_name=username)
     tx.execute(accounts_table.delete().where(accounts_table.c.id == account_id))
 
 
@@ -138,14 +139,14 @@ def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
     if not reason:
         raise Invalid(REASON_REQUIRED)
     accounts.suspend(tx, account_id, reason)
-    accounts.log_action(tx, "suspend", account_id, by.account_id, reason)
+    moderation_log.record(tx, "suspend", account_id, by.account_id, reason)
     severances.suspend_remote_account(tx, account_id)  # an account elsewhere: its follows end
 
 
 def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     _target(tx, by, account_id)
     accounts.unsuspend(tx, account_id)
-    accounts.log_action(tx, "unsuspend", account_id, by.account_id, reason.strip())
+    moderation_log.record(tx, "unsuspend", account_id, by.account_id, reason.strip())
 
 
 def take_action(
@@ -177,7 +178,7 @@ def take_action(
     if kind == "suspend":
         _suspend(tx, by, account_id, text)
     else:
-        accounts.log_action(tx, "warn", account_id, by.account_id, text)
+        moderation_log.record(tx, "warn", account_id, by.account_id, text)
     account_warnings.record(
         tx, account_id, by.account_id, kind, text, report_id=report_id, tell=tell
     )
@@ -201,7 +202,7 @@ def erase(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
         raise Forbidden("Only a suspended account's data can be deleted")
     if account.domain is None:
         raise Invalid("Validation failed: deleting a local account's data is not served yet")
-    accounts.log_action(tx, "erase", account_id, by.account_id, reason.strip())
+    moderation_log.record(tx, "erase", account_id, by.account_id, reason.strip())
     erasure.erase_suspended_remote_account(tx, account_id)
 
 
@@ -209,7 +210,7 @@ def set_role(tx: Tx, by: Moderator, account_id: int, role: str, reason: str = ""
     """Make someone a user, moderator or admin: for admins only."""
     _target(tx, by, account_id, admins_only=True)
     accounts.set_role(tx, account_id, role)
-    accounts.log_action(tx, f"set_role:{role}", account_id, by.account_id, reason.strip())
+    moderation_log.record(tx, f"set_role:{role}", account_id, by.account_id, reason.strip())
 
 
 def resolve_report(tx: Tx, by: Moderator, report_id: int, reason: str = "") -> None:
@@ -259,8 +260,16 @@ def unblock_domain(tx: Tx, by: Moderator, block_id: int) -> None:
 
 
 def _log_block(tx: Tx, by: Moderator, action: str, row: sa.Row) -> None:
-    reason = row.private_comment or row.public_comment or ""
-    accounts.log_action(tx, action, None, by.account_id, reason, target_domain=row.domain)
+    """The public log shows the block's public comment; its private one stays with staff."""
+    moderation_log.record(
+        tx,
+        action,
+        None,
+        by.account_id,
+        row.public_comment or "",
+        target_domain=row.domain,
+        private_note=row.private_comment,
+    )
 
 
 def _admin(by: Moderator) -> None:
@@ -293,5 +302,5 @@ def create_invite(tx: Tx, by: Moderator, max_uses: int | None = None) -> str:
     """A new invite code (optionally limited in uses), logged."""
     _admin(by)
     code = registrations.create_invite(tx, by.user_id, max_uses=max_uses)
-    accounts.log_action(tx, "invite:create", None, by.account_id, "")
+    moderation_log.record(tx, "invite:create", None, by.account_id, "")
     return code

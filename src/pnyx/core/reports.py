@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import events, status_views
-from pnyx.core.accounts import log_action
+from pnyx.core import events, moderation_log, status_views
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -188,7 +187,7 @@ def resolve_report(tx: Tx, report_id: int, *, by_account_id: int | None, reason:
         .where(reports.c.id == report_id)
         .values(resolved_at=tx.now, action_taken_by_account_id=by_account_id, updated_at=tx.now)
     )
-    log_action(tx, "resolve_report", row.target_account_id, by_account_id, reason)
+    moderation_log.record(tx, "resolve_report", row.target_account_id, by_account_id, reason)
 
 
 def reopen_report(tx: Tx, report_id: int, *, by_account_id: int | None) -> None:
@@ -201,7 +200,7 @@ def reopen_report(tx: Tx, report_id: int, *, by_account_id: int | None) -> None:
         .where(reports.c.id == report_id)
         .values(resolved_at=None, action_taken_by_account_id=None, updated_at=tx.now)
     )
-    log_action(tx, "reopen_report", row.target_account_id, by_account_id, "")
+    moderation_log.record(tx, "reopen_report", row.target_account_id, by_account_id, "")
 
 
 def assign_report(
@@ -215,7 +214,7 @@ def assign_report(
         .values(assigned_account_id=assignee_id, updated_at=tx.now)
     )
     action = "assign_report" if assignee_id is not None else "unassign_report"
-    log_action(tx, action, row.target_account_id, by_account_id, "")
+    moderation_log.record(tx, action, row.target_account_id, by_account_id, "")
 
 
 def recategorize(
@@ -247,4 +246,6 @@ def recategorize(
         .where(reports.c.id == report_id)
         .values(category=new_category, rule_ids=new_rules or None, updated_at=tx.now)
     )
-    log_action(tx, f"update_report:{new_category}", row.target_account_id, by_account_id, "")
+    moderation_log.record(
+        tx, f"update_report:{new_category}", row.target_account_id, by_account_id, ""
+    )

@@ -52,7 +52,8 @@ def local_users(
 
 def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
     """The newest moderation log entries, with who acted and on whom (an account, or a
-    server's domain)."""
+    server's domain), and what only staff see (a rejected sign-up's name, a block's private
+    comment)."""
     actor = accounts.alias("actor")
     target = accounts.alias("target")
     return tx.rows(
@@ -63,6 +64,8 @@ def recent_actions(tx: Tx, limit: int = 15) -> list[Row]:
             actor.c.username.label("actor"),
             target.c.username.label("target"),
             moderation_log.c.target_domain,
+            moderation_log.c.target_name,
+            moderation_log.c.private_note,
         )
         .select_from(
             moderation_log.outerjoin(

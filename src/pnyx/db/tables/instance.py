@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pnyx.db.tables.base import created_column, foreign_key, id_column, metadata
+from pnyx.db.tables.base import ID, created_column, foreign_key, id_column, metadata
 from pnyx.db.types import UTCDateTime
 
 # --- Instance -----------------------------------------------------------------------------
@@ -68,6 +68,14 @@ moderation_log = sa.Table(
     foreign_key("target_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("target_domain", sa.String(255), nullable=True),  # a domain block's domain
+    # The instance rule cited, and its text as it read then (a rule may change or go).
+    sa.Column("rule_id", ID, nullable=True),
+    sa.Column("rule_text", sa.Text, nullable=True),
+    sa.Column("actor_role", sa.String(16), nullable=True),  # admin, moderator, operator
+    # Staff only: the username a rejected sign-up asked for (it never had a public account).
+    sa.Column("target_name", sa.String(255), nullable=True),
+    sa.Column("ends_at", UTCDateTime, nullable=True),
+    sa.Column("private_note", sa.Text, nullable=True),  # staff only (a block's private comment)
     created_column(),
 )
 

@@ -1,0 +1,184 @@
+"""The moderation log: every action the staff take, recorded where it is taken, and the part of
+it anyone may read.
+
+The log is public (pillar 3: moderation in the open): what was done, to which account or
+server, under which of the instance's rules, why, by which role (not by whom), when and until
+when. Not everything in it is for the public:
+
+- the actions that are the staff's own bookkeeping (announcements, invites, who handles a
+  report, a report's category) are kept for the staff only (`PRIVATE_ACTIONS`);
+- a rejected sign-up never had a public account: the public sees that a sign-up was turned
+  away and why, not the name it asked for (`target_name`, staff only);
+- a domain action shows the block's public comment, never its private one (`private_note`),
+  and the domain starred out when the block asks for that (`domain_blocks.shown_domain`).
+
+`record` is the one writer: `core.moderation` and the other places staff act call it in the
+transaction of the action itself, so an action without its entry cannot be committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from pnyx.core import domain_blocks as domain_block_rules
+from pnyx.core.errors import Invalid
+from pnyx.core.paging import Page, fetch
+from pnyx.db.engine import Tx
+from pnyx.db.ids import new_id
+from pnyx.db.tables import accounts, domain_blocks, moderation_log, rules, users
+
+# Actions kept for the staff: their own bookkeeping, which touches nobody.
+PRIVATE_ACTIONS = ("invite:create", "assign_report", "unassign_report")
+PRIVATE_PREFIXES = ("announcement:", "update_report:")
+OPERATOR = "operator"  # the role shown for the operator at the command line
+NO_SUCH_RULE = "No such rule: cite one of the instance's rules"
+
+
+def record(
+    tx: Tx,
+    action: str,
+    target_account_id: int | None,
+    actor_account_id: int | None,
+    reason: str,
+    *,
+    target_domain: str | None = None,
+    rule_id: int | None = None,
+    target_name: str | None = None,
+    private_note: str | None = None,
+    ends_at: datetime | None = None,
+) -> int:
+    """Write one entry (the id). The acting role is read here, as it is now: the log says
+    which role took the action even after the person's role changes. A cited rule must be
+    one of the instance's; its text is kept as it reads now."""
+    rule_text = None
+    if rule_id is not None:
+        rule_text = tx.scalar(sa.select(rules.c.text).where(rules.c.id == rule_id))
+        if rule_text is None:
+            raise Invalid(NO_SUCH_RULE)
+    role = OPERATOR
+    if actor_account_id is not None:
+        role = (
+            tx.scalar(sa.select(users.c.role).where(users.c.account_id == actor_account_id))
+            or "user"
+        )
+    entry_id = new_id()
+    tx.execute(
+        moderation_log.insert().values(
+            id=entry_id,
+            actor_account_id=actor_account_id,
+            actor_role=role,
+            action=action,
+            target_account_id=target_account_id,
+            target_domain=target_domain,
+            target_name=target_name,
+            reason=reason or "",
+            private_note=private_note or None,
+            rule_id=rule_id,
+            rule_text=rule_text,
+            ends_at=ends_at,
+            created_at=tx.now,
+        )
+    )
+    return entry_id
+
+
+def is_public(action: str) -> bool:
+    return action not in PRIVATE_ACTIONS and not action.startswith(PRIVATE_PREFIXES)
+
+
+def _public() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        moderation_log.c.action.not_in(PRIVATE_ACTIONS),
+        *(sa.not_(moderation_log.c.action.startswith(p)) for p in PRIVATE_PREFIXES),
+    )
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One entry as anyone may read it."""
+
+    id: int
+    action: str
+    created_at: datetime
+    ends_at: datetime | None
+    actor_role: str | None
+    reason: str
+    rule_id: int | None
+    rule_text: str | None
+    # What it was done to: an account (its row, None once deleted), a server's domain as the
+    # public sees it, a sign-up, or nothing (the instance's own settings and rules).
+    target_kind: str | None
+    target_account: Any | None
+    target_domain: str | None
+
+
+def public_entries(
+    tx: Tx, page: Page, *, action: str | None = None, rule_id: int | None = None
+) -> list[PublicEntry]:
+    """A page of the public log, newest first (Mastodon's paging: max_id, since_id, min_id),
+    optionally of one action or under one rule."""
+    query = sa.select(moderation_log).where(_public())
+    if action:
+        query = query.where(moderation_log.c.action == action)
+    if rule_id is not None:
+        query = query.where(moderation_log.c.rule_id == rule_id)
+    rows = fetch(tx, query, moderation_log.c.id, page)
+    targets = {
+        row.id: row
+        for row in tx.rows(
+            sa.select(accounts).where(
+                accounts.c.id.in_({r.target_account_id for r in rows if r.target_account_id})
+            )
+        )
+    }
+    blocks = {
+        row.domain: row
+        for row in tx.rows(
+            sa.select(domain_blocks).where(
+                domain_blocks.c.domain.in_({r.target_domain for r in rows if r.target_domain})
+            )
+        )
+    }
+    return [_public_entry(row, targets, blocks) for row in rows]
+
+
+def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> PublicEntry:
+    kind: str | None = None
+    domain = None
+    if row.target_domain is not None:
+        kind = "domain"
+        block = blocks.get(row.target_domain)
+        domain = domain_block_rules.shown_domain(block) if block is not None else None
+        if domain is None:
+            # The block was lifted since: its entry keeps the domain starred out, as it may
+            # have asked (the public never learns a domain the staff hid).
+            domain = _starred(row.target_domain)
+    elif row.action == "reject":
+        kind = "sign_up"
+    elif row.target_account_id is not None or row.action in _ACCOUNT_ACTIONS:
+        kind = "account"
+    return PublicEntry(
+        id=row.id,
+        action=row.action,
+        created_at=row.created_at,
+        ends_at=row.ends_at,
+        actor_role=row.actor_role,
+        reason=row.reason or "",
+        rule_id=row.rule_id,
+        rule_text=row.rule_text,
+        target_kind=kind,
+        target_account=targets.get(row.target_account_id),
+        target_domain=domain,
+    )
+
+
+# Actions on an account whose entry outlives the account (deleted since: no row to show).
+_ACCOUNT_ACTIONS = ("approve", "suspend", "unsuspend", "warn", "erase", "resolve_report")
+
+
+def _starred(domain: str) -> str:
+    return "".join(ch if ch == "." or i % 3 == 0 else "*" for i, ch in enumerate(domain))
