@@ -137,6 +137,7 @@ def _web_modules() -> list:
     from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
     from pnyx.web import live as web_live
+    from pnyx.web import moderation_page as web_moderation
     from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
     from pnyx.web import profiles as web_profiles
@@ -148,6 +149,7 @@ def _web_modules() -> list:
     return [
         web_timelines,
         web_about,
+        web_moderation,
         web_feeds,
         web_feed_pages,
         web_explore,

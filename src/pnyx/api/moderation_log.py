@@ -9,7 +9,6 @@ from starlette.routing import Route
 from pnyx.api.http import database, read_params
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import moderation_log
-from pnyx.db.ids import parse_id
 from pnyx.presenters import moderation_log as presenter
 
 
@@ -17,10 +16,7 @@ async def index(request: Request):
     params = await read_params(request)
     page = page_from(params)
     action = params.str("action", max_len=64)
-    rule = params.str("rule_id", max_len=32)
-    rule_id = parse_id(rule) if rule else None
-    if rule and rule_id is None:
-        rule_id = -1  # no rule has it: an empty page, as for any unknown id
+    rule_id = moderation_log.rule_filter(params.str("rule_id", max_len=32))
 
     def work(tx):
         return moderation_log.public_entries(tx, page, action=action or None, rule_id=rule_id)

@@ -28,7 +28,7 @@ from pnyx.core import domain_blocks as domain_block_rules
 from pnyx.core.errors import Invalid
 from pnyx.core.paging import Page, fetch
 from pnyx.db.engine import Tx
-from pnyx.db.ids import new_id
+from pnyx.db.ids import new_id, parse_id
 from pnyx.db.tables import accounts, domain_blocks, moderation_log, rules, users
 
 # Actions kept for the staff: their own bookkeeping, which touches nobody.
@@ -116,6 +116,15 @@ class PublicEntry:
     target_domain: str | None
 
 
+def rule_filter(given: str | None) -> int | None:
+    """The `rule_id` a reader asked for: None when none was asked; a value that is no id
+    matches no entry (-1), as any unknown id would."""
+    if not given:
+        return None
+    found = parse_id(given)
+    return found if found is not None else -1
+
+
 def public_entries(
     tx: Tx, page: Page, *, action: str | None = None, rule_id: int | None = None
 ) -> list[PublicEntry]:
@@ -182,3 +191,72 @@ _ACCOUNT_ACTIONS = ("approve", "suspend", "unsuspend", "warn", "erase", "resolve
 
 def _starred(domain: str) -> str:
     return "".join(ch if ch == "." or i % 3 == 0 else "*" for i, ch in enumerate(domain))
+
+
+# Actions that undo an earlier one: the log counts them as reversals.
+REVERSALS = ("unsuspend", "domain_unblock")
+SUMMARY_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The public log in numbers: entries per month (the last `SUMMARY_MONTHS`, oldest
+    first, months with none included), per rule cited (None: no rule cited; most first),
+    how many undid an earlier action, and the whole count."""
+
+    per_month: list[tuple[str, int]]
+    per_rule: list[tuple[str | None, int]]
+    reversals: int
+    total: int
+
+
+def summary(tx: Tx) -> Summary:
+    now = tx.now
+    months = []
+    year, month = now.year, now.month
+    for _ in range(SUMMARY_MONTHS):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    months.reverse()
+    first = datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=now.tzinfo)
+    counted = {m: 0 for m in months}
+    recent = tx.scalars(
+        sa.select(moderation_log.c.created_at).where(
+            _public(), moderation_log.c.created_at >= first
+        )
+    )
+    for created in recent:
+        key = f"{created.year:04d}-{created.month:02d}"
+        if key in counted:
+            counted[key] += 1
+    count = sa.func.count().label("n")
+    per_rule = tx.rows(
+        sa.select(moderation_log.c.rule_text, count)
+        .where(_public())
+        .group_by(moderation_log.c.rule_text)
+        .order_by(count.desc(), moderation_log.c.rule_text)
+    )
+    reversals = tx.scalar(sa.select(sa.func.count()).where(moderation_log.c.action.in_(REVERSALS)))
+    total = tx.scalar(sa.select(sa.func.count()).where(_public()))
+    return Summary(
+        per_month=[(m, counted[m]) for m in months],
+        per_rule=[(r.rule_text, r.n) for r in per_rule],
+        reversals=reversals or 0,
+        total=total or 0,
+    )
+
+
+def cited_rules(tx: Tx) -> list[tuple[int, str]]:
+    """The rules public entries cite, (id, text as cited), for a filter to choose from."""
+    rows = tx.rows(
+        sa.select(moderation_log.c.rule_id, sa.func.max(moderation_log.c.rule_text).label("text"))
+        .where(_public(), moderation_log.c.rule_id.is_not(None))
+        .group_by(moderation_log.c.rule_id)
+        .order_by(moderation_log.c.rule_id)
+    )
+    return [(r.rule_id, r.text) for r in rows]
+
+
+def public_actions(tx: Tx) -> list[str]:
+    """The actions the public log holds, for a filter to choose from."""
+    return sorted(tx.scalars(sa.select(moderation_log.c.action).where(_public()).distinct()))
