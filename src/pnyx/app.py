@@ -116,6 +116,7 @@ def _federation_modules() -> list:
         actor_documents,
         discovery,
         inbox,
+        moderation_documents,
         status_documents,
     )
 
@@ -124,6 +125,7 @@ def _federation_modules() -> list:
         actor_documents,
         status_documents,
         actor_collections,
+        moderation_documents,
         inbox,
     ]
 

@@ -237,12 +237,12 @@ def summary(tx: Tx) -> Summary:
         .order_by(count.desc(), moderation_log.c.rule_text)
     )
     reversals = tx.scalar(sa.select(sa.func.count()).where(moderation_log.c.action.in_(REVERSALS)))
-    total = tx.scalar(sa.select(sa.func.count()).where(_public()))
+    total = public_count(tx)
     return Summary(
         per_month=[(m, counted[m]) for m in months],
         per_rule=[(r.rule_text, r.n) for r in per_rule],
         reversals=reversals or 0,
-        total=total or 0,
+        total=total,
     )
 
 
@@ -260,3 +260,7 @@ def cited_rules(tx: Tx) -> list[tuple[int, str]]:
 def public_actions(tx: Tx) -> list[str]:
     """The actions the public log holds, for a filter to choose from."""
     return sorted(tx.scalars(sa.select(moderation_log.c.action).where(_public()).distinct()))
+
+
+def public_count(tx: Tx) -> int:
+    return tx.scalar(sa.select(sa.func.count()).where(_public())) or 0

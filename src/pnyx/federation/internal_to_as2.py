@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote as percent_encode
 
+from pnyx.config import Settings
 from pnyx.core import custom_emojis, status_views
+from pnyx.core.moderation_log import PublicEntry
 from pnyx.federation.vocab import AS_CONTEXT, EXTENSIONS, PUBLIC, SECURITY_CONTEXT
 
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
@@ -121,6 +123,7 @@ def instance_actor(settings, public_key_pem: str) -> dict:
         "url": f"{base}/about/more?instance_actor=true",
         "manuallyApprovesFollowers": True,
         "endpoints": {"sharedInbox": f"{base}/inbox"},
+        "moderationLog": f"{base}/actor/moderation_log",
         "publicKey": {
             "id": f"{base}/actor#main-key",
             "owner": f"{base}/actor",
@@ -514,6 +517,35 @@ def update_actor(actor_doc: dict, *, id: str) -> dict:
         "to": [PUBLIC],
         "object": _without_context(actor_doc),
     }
+
+
+# --- The public moderation log ---------------------------------------------------------------
+
+
+def moderation_action(entry: PublicEntry, settings: Settings) -> dict:
+    """One public entry of the moderation log (`core.moderation_log.PublicEntry`) as the
+    instance actor's collection shows it: what was done (`moderationAction`), to whom
+    (`object`: the account's id; `targetDomain`: a server, starred out as the public sees
+    it), under which rule (its text as cited), why (`content`), by which role, when and
+    until when. Its id is its anchor on the public page."""
+    doc: dict = {
+        "id": f"{settings.base_url}/moderation#entry-{entry.id}",
+        "type": "ModerationAction",
+        "moderationAction": entry.action,
+        "actor": f"{settings.base_url}/actor",
+        "actorRole": entry.actor_role,
+        "published": iso(entry.created_at),
+        "content": entry.reason,
+    }
+    if entry.target_account is not None:
+        doc["object"] = entry.target_account.uri
+    if entry.target_domain is not None:
+        doc["targetDomain"] = entry.target_domain
+    if entry.rule_text is not None:
+        doc["rule"] = entry.rule_text
+    if entry.ends_at is not None:
+        doc["endTime"] = iso(entry.ends_at)
+    return doc
 
 
 # --- Collections ----------------------------------------------------------------------------

@@ -59,6 +59,14 @@ EXTENSIONS: dict = {
     "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
     "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
     "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},
+    # Pnyx's own terms (docs/federation.md): the public moderation log of the instance actor
+    "pnyx": "https://w3id.org/pnyx/ns#",
+    "moderationLog": {"@id": "pnyx:moderationLog", "@type": "@id"},
+    "ModerationAction": "pnyx:ModerationAction",
+    "moderationAction": "pnyx:moderationAction",
+    "actorRole": "pnyx:actorRole",
+    "rule": "pnyx:rule",
+    "targetDomain": "pnyx:targetDomain",
 }
 
 # Actor types, and those that mark an automated account.
