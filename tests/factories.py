@@ -254,3 +254,19 @@ def domain_block(db: Database, account_id: int, domain: str) -> int:
         return row_id
 
     return db.run_sync(work)
+
+
+def rule(db: Database, text: str = "No spam") -> int:
+    """One of the instance's rules (a suspension cites one), written as set-up: not an
+    action of the staff, so the moderation log has no entry for it."""
+    from pnyx.db.ids import new_id
+    from pnyx.db.tables import rules
+
+    def add(tx):
+        rule_id = new_id()
+        tx.execute(
+            rules.insert().values(id=rule_id, text=text, hint="", position=0, created_at=tx.now)
+        )
+        return rule_id
+
+    return db.run_sync(add)

@@ -51,3 +51,17 @@ def people(
         server.create_user(name, f"{name}@example.com", PASSWORD, admin=admin)
         out[name] = log_in(server, name, scopes, **options)
     return out
+
+
+def instance_rule(server: PnyxServer, text: str) -> str:
+    """One of the server's rules (its id, as `instance_rules()` lists it): written straight
+    into its database, as no Mastodon API writes rules. A suspension cites one."""
+    from pnyx.config import Settings
+    from pnyx.core import instance_settings
+    from pnyx.db.engine import Database
+
+    db = Database(Settings(domain=server.domain, database_url=server.database_url))
+    try:
+        return str(db.run_sync(instance_settings.add_rule, text))
+    finally:
+        db.dispose()

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+import factories
 from pnyx.cli import main
 from pnyx.core import accounts as core_accounts
 from pnyx.core import staff
-from pnyx.db.tables import users
+from pnyx.db.tables import moderation_log, users
 from pnyx.jobs.queue import enqueue
 
 PASSWORD = "correct horse battery"
@@ -110,7 +111,9 @@ def test_unknown_user_errors(cli):
 
 def test_suspend_and_unsuspend(cli, client, make_user, db):
     alice = make_user("alice")
-    r = cli("suspend", "@alice", "--reason", "spam")
+    factories.rule(db, "Be kind")
+    factories.rule(db, "No spam")
+    r = cli("suspend", "@alice", "--reason", "spam", "--rule", "2")
     assert r.exit_code == 0, r.output
     account, _ = _user(db, "alice")
     assert account.suspended_at is not None
@@ -127,16 +130,29 @@ def test_suspend_and_unsuspend(cli, client, make_user, db):
         ("suspend", "spam"),
     ]
     assert db.run_sync(core_accounts.authenticate, "alice", PASSWORD) is not None
+    cited = db.run_sync(
+        lambda tx: tx.scalar(
+            sa.select(moderation_log.c.rule_text).where(moderation_log.c.action == "suspend")
+        )
+    )
+    assert cited == "No spam"  # the second rule, as /about lists them
 
 
-def test_suspend_needs_a_reason(cli, client, make_user, db):
+def test_suspend_needs_a_reason_and_a_rule(cli, client, make_user, db):
     """The README says `suspend` requires a reason: without one (or with only spaces) the
     command says what to do, exits non-zero, and nothing changes or is logged."""
     dave = make_user("dave")
-    for args in (("suspend", "dave"), ("suspend", "dave", "--reason", "   ")):
+    r = cli("suspend", "dave", "--reason", "spam", "--rule", "1")
+    assert r.exit_code != 0 and "no rules yet" in r.output, r.output
+    factories.rule(db, "No spam")
+    for args in (("suspend", "dave"), ("suspend", "dave", "--reason", "   ", "--rule", "1")):
         r = cli(*args)
         assert r.exit_code != 0, r.output
         assert '--reason "..."' in r.output and "Traceback" not in r.output
+    r = cli("suspend", "dave", "--reason", "spam")
+    assert r.exit_code != 0 and "--rule N" in r.output and "Traceback" not in r.output
+    r = cli("suspend", "dave", "--reason", "spam", "--rule", "3")
+    assert r.exit_code != 0 and "There is no rule 3" in r.output
     assert _user(db, "dave")[0].suspended_at is None
     assert db.run_sync(staff.recent_actions) == []
     assert (

@@ -268,9 +268,38 @@ def _moderate(action: str, name: str, *args: str) -> None:
 @user.command("suspend")
 @click.argument("name")
 @click.option("--reason", default="", help="required; recorded in the public moderation log")
-def user_suspend(name: str, reason: str) -> None:
+@click.option(
+    "--rule",
+    type=int,
+    default=None,
+    help="required: the number of the rule broken, as /about lists the rules",
+)
+def user_suspend(name: str, reason: str, rule: int | None) -> None:
     """Suspend NAME: hidden everywhere, signed out, unable to sign in (reversible)."""
-    _moderate("suspend", name, reason)
+    from pnyx.core import instance as core_instance
+    from pnyx.core import moderation
+    from pnyx.core.errors import Invalid
+
+    def work(tx):
+        rule_id = None
+        if rule is not None:
+            rules = core_instance.rule_rows(tx)
+            if not rules:
+                raise Invalid("This instance has no rules yet: write them first (/admin/instance)")
+            if not 1 <= rule <= len(rules):
+                raise Invalid(f"There is no rule {rule}: /about lists rules 1 to {len(rules)}")
+            rule_id = rules[rule - 1].id
+        account = _local_account(tx, name)
+        moderation.suspend(tx, moderation.OPERATOR, account.id, reason, rule_id)
+
+    hints = {
+        moderation.REASON_REQUIRED: 'A suspension needs a reason: add --reason "..."',
+        moderation.RULE_REQUIRED: (
+            "A suspension cites the rule broken: add --rule N (N: the rule's number as /about"
+            " lists them)"
+        ),
+    }
+    _run(work, hints=hints)
     click.echo(f"Suspended @{name.lstrip('@')}.")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+import factories
+
 from pnyx.core import accounts as core_accounts
 from pnyx.core import remote_store
 from pnyx.db.tables import accounts, moderation_log, users
@@ -145,6 +147,16 @@ def test_suspending_needs_a_reason_and_takes_the_posts_off_timelines(app, client
     )
     assert log(app) == []
     answer = client.post(path, json={"type": "suspend", "text": "spam"}, headers=mod.headers)
+    assert answer.status_code == 422  # a suspension cites the rule broken
+    assert "Cite the instance rule" in answer.json()["error"]
+    bad = client.post(
+        path, json={"type": "suspend", "text": "spam", "rule_id": "x"}, headers=mod.headers
+    )
+    assert bad.status_code == 422 and "No such rule" in bad.json()["error"]
+    rule = factories.rule(app.state.db, "No ads")
+    answer = client.post(
+        path, json={"type": "suspend", "text": "spam", "rule_id": str(rule)}, headers=mod.headers
+    )
     assert answer.status_code == 200, answer.text
     assert post.json()["id"] not in public()
     shown = client.get(f"/api/v1/admin/accounts/{spammer.account_id}", headers=mod.headers)
@@ -202,9 +214,10 @@ def test_erasing_is_for_admins_and_suspended_accounts(app, client, make_user):
     far = remote(app, "dana")
     local = make_user("local")
     assert client.delete(f"/api/v1/admin/accounts/{far}", headers=admin.headers).status_code == 403
+    rule = factories.rule(app.state.db)
     client.post(
         f"/api/v1/admin/accounts/{far}/action",
-        json={"type": "suspend", "text": "abuse"},
+        json={"type": "suspend", "text": "abuse", "rule_id": str(rule)},
         headers=mod.headers,
     )
     assert client.delete(f"/api/v1/admin/accounts/{far}", headers=mod.headers).status_code == 403
@@ -219,7 +232,7 @@ def test_erasing_is_for_admins_and_suspended_accounts(app, client, make_user):
     assert left is None
     client.post(
         f"/api/v1/admin/accounts/{local.account_id}/action",
-        json={"type": "suspend", "text": "abuse"},
+        json={"type": "suspend", "text": "abuse", "rule_id": str(rule)},
         headers=admin.headers,
     )
     answer = client.delete(f"/api/v1/admin/accounts/{local.account_id}", headers=admin.headers)

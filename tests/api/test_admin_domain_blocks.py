@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+import factories
 from pnyx.core import remote_store
 from pnyx.db.tables import accounts, media_attachments, moderation_log, reports
 from pnyx.federation.authentication import Unauthenticated, known_signer
@@ -146,7 +147,7 @@ def test_lifting_a_block_keeps_suspensions_made_by_hand(app, client, admin):
     dana = remote(app, "dana", "bad.example")
     client.post(
         f"/api/v1/admin/accounts/{dana}/action",
-        json={"type": "suspend", "text": "abuse"},
+        json={"type": "suspend", "text": "abuse", "rule_id": str(factories.rule(app.state.db))},
         headers=admin.headers,
     )
     made = block(client, admin, "bad.example", severity="suspend")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+import factories
 from pnyx.core import accounts, domain_blocks, moderation, moderation_log
 from pnyx.core.errors import Invalid
 
@@ -35,7 +36,8 @@ def staff(app):
 def test_anyone_reads_what_the_staff_did_and_why(app, client, staff):
     db = app.state.db
     (ada, _), (moe, _), (_, uma) = staff["ada"], staff["moe"], staff["uma"]
-    db.run_sync(moderation.suspend, moe, uma, "Spam, again")
+    rule = db.run_sync(moderation.add_rule, ada, "No spam")
+    db.run_sync(moderation.suspend, moe, uma, "Spam, again", rule)
     db.run_sync(moderation.unsuspend, ada, uma, "Appeal heard")
 
     answer = client.get(PATH)  # no token: the log is public
@@ -44,12 +46,14 @@ def test_anyone_reads_what_the_staff_did_and_why(app, client, staff):
     assert [(e["action"], e["actor_role"], e["reason"]) for e in entries] == [
         ("unsuspend", "admin", "Appeal heard"),
         ("suspend", "moderator", "Spam, again"),
+        ("rule:add", "admin", "No spam"),
     ]
     assert entries[1]["target"] == {
         "type": "account",
         "account": {"id": str(uma), "acct": "uma", "url": entries[1]["target"]["account"]["url"]},
     }
-    assert entries[1]["rule"] is None and entries[1]["ends_at"] is None
+    assert entries[1]["rule"] == {"id": str(rule), "text": "No spam"}
+    assert entries[1]["ends_at"] is None
     assert entries[1]["created_at"].endswith("Z")
     # Who acted is the role, not the person.
     assert "ada" not in answer.text and "moe" not in answer.text
@@ -127,8 +131,9 @@ def test_an_entry_cites_a_rule_as_it_read_then(app, client, staff):
 def test_pages_with_link_headers_and_one_action(app, client, staff):
     db = app.state.db
     moe, uma = staff["moe"][0], staff["uma"][1]
+    rule = factories.rule(db)
     for n in range(3):
-        db.run_sync(moderation.suspend, moe, uma, f"round {n}")
+        db.run_sync(moderation.suspend, moe, uma, f"round {n}", rule)
         db.run_sync(moderation.unsuspend, moe, uma, "")
     first = client.get(PATH, params={"limit": 2, "action": "suspend"})
     assert [e["reason"] for e in first.json()] == ["round 2", "round 1"]

@@ -189,7 +189,7 @@ def test_suspending_an_account_elsewhere_ends_its_follows_of_people_here(client,
     f.follow(db, bob.account_id, troll)
     answer = client.post(
         f"/api/v1/admin/accounts/{troll}/action",
-        data={"type": "suspend", "text": "Harassment"},
+        data={"type": "suspend", "text": "Harassment", "rule_id": f.rule(app.state.db)},
         headers=mod.headers,
     )
     assert answer.status_code == 200, answer.text

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+import factories
+
 from pnyx.core import accounts, moderation, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.tables import moderation_log
@@ -48,25 +50,35 @@ def test_only_staff_are_moderators(db, people):
     assert people["ann"][0].is_admin and not people["mo"][0].is_admin
 
 
-def test_a_suspension_needs_a_reason_from_anyone(db, people):
+def test_a_suspension_needs_a_reason_and_a_rule_from_anyone(db, people):
     ann, u1 = people["ann"][0], people["u1"][1]
+    rule = factories.rule(db, "No spam")
     for by in (ann, moderation.OPERATOR):
         for reason in ("", "   "):
-            with pytest.raises(Invalid):
-                db.run_sync(moderation.suspend, by, u1, reason)
+            with pytest.raises(Invalid, match="Reason"):
+                db.run_sync(moderation.suspend, by, u1, reason, rule)
+        with pytest.raises(Invalid, match="Cite the instance rule"):
+            db.run_sync(moderation.suspend, by, u1, "spam")
+        with pytest.raises(Invalid, match="No such rule"):
+            db.run_sync(moderation.suspend, by, u1, "spam", rule + 1)
     assert db.run_sync(accounts.get, u1).suspended_at is None
     assert log(db) == []
-    db.run_sync(moderation.suspend, ann, u1, " spam ")
+    db.run_sync(moderation.suspend, ann, u1, " spam ", rule)
     assert db.run_sync(accounts.get, u1).suspension_reason == "spam"
     assert log(db) == [("suspend", u1, ann.account_id, "spam")]
+    entry = db.run_sync(
+        lambda tx: tx.rows(sa.select(moderation_log).where(moderation_log.c.action == "suspend"))
+    )[0]
+    assert (entry.rule_id, entry.rule_text, entry.actor_role) == (rule, "No spam", "admin")
 
 
 def test_moderators_act_on_ordinary_users_only(db, people):
     mo, ann, u1 = people["mo"][0], people["ann"][1], people["u1"][1]
-    db.run_sync(moderation.suspend, mo, u1, "rude")
+    rule = factories.rule(db)
+    db.run_sync(moderation.suspend, mo, u1, "rude", rule)
     db.run_sync(moderation.unsuspend, mo, u1)
     for action in (
-        lambda tx: moderation.suspend(tx, mo, ann, "coup"),
+        lambda tx: moderation.suspend(tx, mo, ann, "coup", rule),
         lambda tx: moderation.set_role(tx, mo, u1, "admin"),
         lambda tx: moderation.add_rule(tx, mo, "Mine"),
         lambda tx: moderation.create_invite(tx, mo),

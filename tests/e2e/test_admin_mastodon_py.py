@@ -30,7 +30,11 @@ def test_moderating_with_mastodon_py(server: PnyxServer):
     staff = boss.admin_accounts_v2(permissions="staff")
     assert [a["username"] for a in staff] == ["boss"]
 
-    report = victim.report(spammer_id, status_ids=[post["id"]], comment="spam", category="spam")
+    rule = mastodon_apps.instance_rule(server, "No spam")
+    # The report names the rule broken: the suspension taken on it cites that rule.
+    report = victim.report(
+        spammer_id, status_ids=[post["id"]], comment="spam", category="violation", rule_ids=[rule]
+    )
     found = boss.admin_reports()
     assert [r["id"] for r in found] == [report["id"]]
     assert found[0]["target_account"]["username"] == "spammer"

@@ -32,6 +32,7 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+import mastodon_apps
 from server import PnyxServer
 
 from .html_forms import (
@@ -885,7 +886,8 @@ def test_cli_password_reset_and_suspension(world: World):
         dave.log_in(username="dave@example.com", password=new_password, allow_http=True)
         assert dave.account_verify_credentials()["username"] == "dave"
 
-        server.cli("user", "suspend", "dave", "--reason", "end-to-end test")
+        mastodon_apps.instance_rule(server, "Tests only")
+        server.cli("user", "suspend", "dave", "--reason", "end-to-end test", "--rule", "1")
         with pytest.raises(MastodonAPIError) as info:
             dave.account_verify_credentials()
         assert status_code(info.value) in (401, 403)

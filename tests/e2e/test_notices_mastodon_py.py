@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mastodon import Mastodon
+from mastodon import Mastodon, MastodonAPIError
 
 import mastodon_apps
 from mastodon_apps import PASSWORD
@@ -103,8 +103,15 @@ def test_a_strike_is_told_to_its_owner(server: PnyxServer):
     boss.admin_account_moderate(rude_id, "none", text="Noted.", send_email_notification=False)
     assert len(rude.notifications(types=["moderation_warning"])) == 1
 
-    # A suspension: the owner, signed out, reads it once let back in.
-    boss.admin_account_moderate(rude_id, "suspend", text="Insults after a warning.")
+    # A suspension, taken on a report that names the rule broken (it cites that rule): the
+    # owner, signed out, reads it once let back in.
+    rule = mastodon_apps.instance_rule(server, "Be civil")
+    again = victim.report(rude_id, comment="again", category="violation", rule_ids=[rule])
+    with pytest.raises(MastodonAPIError):  # a suspension cites a rule: none was given
+        boss.admin_account_moderate(rude_id, "suspend", text="Insults after a warning.")
+    boss.admin_account_moderate(
+        rude_id, "suspend", report_id=again["id"], text="Insults after a warning."
+    )
     boss.admin_account_unsuspend(rude_id)
     back = log_in(server, name, USER_SCOPES)
     strikes = back.notifications(types=["moderation_warning"])

@@ -10,6 +10,7 @@ import re
 
 import sqlalchemy as sa
 
+import factories
 from pnyx import registry
 from pnyx.core import trends
 from pnyx.db.tables import accounts
@@ -138,7 +139,7 @@ def test_a_card_credits_a_local_author_only_from_a_listed_domain(
     admin = make_user("staff", role="admin", scopes="admin:write:accounts")
     suspended = client.post(
         f"/api/v1/admin/accounts/{carol.account_id}/action",
-        json={"type": "suspend", "text": "spam"},
+        json={"type": "suspend", "text": "spam", "rule_id": str(factories.rule(app.state.db))},
         headers=admin.headers,
     )
     assert suspended.status_code == 200, suspended.text

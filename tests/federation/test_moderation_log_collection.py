@@ -41,7 +41,7 @@ def _act(db) -> tuple[int, str]:
     db.run_sync(
         lambda tx: moderation_log.record(tx, "warn", uma, ada.account_id, "Ads", rule_id=rule)
     )
-    db.run_sync(moderation.suspend, ada, uma, "Ads again")
+    db.run_sync(moderation.suspend, ada, uma, "Ads again", rule)
     db.run_sync(moderation.reject, ada, hopeful, "Only a link")
     db.run_sync(
         moderation.block_domain,

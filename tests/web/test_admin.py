@@ -9,6 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+import factories
 from pnyx.core import accounts as core_accounts
 from pnyx.core import instance_settings
 from pnyx.core.errors import Invalid
@@ -106,7 +107,14 @@ def test_approve_suspend_unsuspend_and_promote_are_logged(client, make_user, adm
 
     refused = act(client, newcomer, "suspend", reason="  ", back="active")
     assert refused.status_code == 422 and "Please give a reason" in refused.text
-    answer = act(client, newcomer, "suspend", reason="spam links", back="active")
+    # The instance has no rules yet: the form says to write them; a suspension cites one.
+    assert "write them first" in client.get("/admin/accounts?status=active").text
+    refused = act(client, newcomer, "suspend", reason="spam links", back="active")
+    assert refused.status_code == 422 and "Please choose the rule broken" in refused.text
+    rule = factories.rule(client.app.state.db, "No spam links")
+    form = client.get("/admin/accounts?status=active").text
+    assert f'<option value="{rule}">1. No spam links</option>' in form
+    answer = act(client, newcomer, "suspend", reason="spam links", back="active", rule_id=rule)
     assert answer.headers["location"] == "/admin/accounts?status=active&done=suspend"
     assert client.app.state.db.run_sync(core_accounts.get, newcomer).suspended_at is not None
     listed = client.get("/admin/accounts?status=suspended").text
@@ -168,10 +176,11 @@ def test_moderators_act_on_users_only(client, make_user):
     assert "Change role" not in page.text and 'href="/admin/instance"' not in page.text
     assert client.get("/admin/instance").status_code == 403
     assert act(client, newcomer, "approve").status_code == 303
-    assert act(client, plain.account_id, "suspend", reason="rude").status_code == 303
+    rule = factories.rule(client.app.state.db)
+    assert act(client, plain.account_id, "suspend", reason="rude", rule_id=rule).status_code == 303
     assert act(client, plain.account_id, "role", role="admin").status_code == 403
     assert user(client, plain.account_id).role == "user"
-    refused = act(client, boss.account_id, "suspend", reason="coup")
+    refused = act(client, boss.account_id, "suspend", reason="coup", rule_id=rule)
     assert refused.status_code == 403 and "Only an admin" in refused.text
     assert client.app.state.db.run_sync(core_accounts.get, boss.account_id).suspended_at is None
     assert [e.action for e in log(client)] == ["approve", "suspend"]

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from pnyx.api.auth import require
-from pnyx.api.http import JSON, Params, database, path_id, read_params
+from pnyx.api.http import JSON, Params, database, path_id, read_params, unprocessable
 from pnyx.api.pagination import page_from, paginated
 from pnyx.core import account_extras, admin_accounts, moderation
 from pnyx.core import accounts as core_accounts
@@ -129,7 +129,8 @@ def _acting(name: str):
 
 async def action(request: Request):
     """POST /api/v1/admin/accounts/:id/action: type none or suspend, with `text` (required)
-    and an optional `report_id` that gets resolved. Either leaves a strike; its owner is told
+    and an optional `report_id` that gets resolved; a suspension cites a rule (`rule_id`, a
+    Pnyx extension, or else the report's first rule broken). Either leaves a strike; its owner is told
     (a moderation_warning) only with `send_email_notification` true, as in Mastodon, where
     the parameter is off unless sent (Mastodon.py sends it unless told not to)."""
     account_id = path_id(request)
@@ -141,10 +142,16 @@ async def action(request: Request):
     if raw_report and report_id is None:
         raise NotFound()
     tell = params.bool("send_email_notification", False)
+    raw_rule = params.str("rule_id", max_len=32)
+    rule_id = parse_id(raw_rule) if raw_rule else None
+    if raw_rule and rule_id is None:
+        raise unprocessable("Validation failed: No such rule: cite one of the instance's rules")
 
     def work(tx):
         by = staff(tx, request, WRITE)
-        moderation.take_action(tx, by, account_id, kind, text, report_id, tell=bool(tell))
+        moderation.take_action(
+            tx, by, account_id, kind, text, report_id, rule_id=rule_id, tell=bool(tell)
+        )
         return {}
 
     return JSON(await database(request).write(work))

@@ -53,6 +53,10 @@ NOT_STAFF = "This action is only for the staff of this instance"
 NOT_YOURSELF = "You cannot do this to your own account"
 ADMINS_ONLY = "Only an admin can do this"
 REASON_REQUIRED = "Reason for a suspension can't be blank"
+RULE_REQUIRED = (
+    "Cite the instance rule this suspension is taken under (rule_id, or a report naming the"
+    " rules broken)"
+)
 ACTION_REASON_REQUIRED = "Text can't be blank (the moderation log needs a reason)"
 NOT_PENDING = "This account is not waiting for approval"
 ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
@@ -126,20 +130,32 @@ def reject(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     tx.execute(accounts_table.delete().where(accounts_table.c.id == account_id))
 
 
-def suspend(tx: Tx, by: Moderator, account_id: int, reason: str, *, tell: bool = True) -> None:
-    """Hide the account everywhere and sign it out (reversible); the reason is required. Its
-    owner is told by a strike, as Mastodon's suspension form does by default."""
-    _suspend(tx, by, account_id, reason)
+def suspend(
+    tx: Tx,
+    by: Moderator,
+    account_id: int,
+    reason: str,
+    rule_id: int | None = None,
+    *,
+    tell: bool = True,
+) -> None:
+    """Hide the account everywhere and sign it out (reversible); a reason and the instance
+    rule it is taken under are required (the public log shows both). Its owner is told by a
+    strike, as Mastodon's suspension form does by default."""
+    _suspend(tx, by, account_id, reason, rule_id)
     account_warnings.record(tx, account_id, by.account_id, "suspend", reason.strip(), tell=tell)
 
 
-def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str) -> None:
+def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str, rule_id: int | None) -> None:
     _target(tx, by, account_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(REASON_REQUIRED)
+    if rule_id is None:
+        raise Invalid(RULE_REQUIRED)
+    moderation_log.check_rule(tx, rule_id)
     accounts.suspend(tx, account_id, reason)
-    moderation_log.record(tx, "suspend", account_id, by.account_id, reason)
+    moderation_log.record(tx, "suspend", account_id, by.account_id, reason, rule_id=rule_id)
     severances.suspend_remote_account(tx, account_id)  # an account elsewhere: its follows end
 
 
@@ -157,12 +173,15 @@ def take_action(
     text: str,
     report_id: int | None = None,
     *,
+    rule_id: int | None = None,
     tell: bool = True,
 ) -> None:
     """The admin API's `action`: `none` (a logged warning) or `suspend`, always with a reason;
-    with `report_id`, that report (about this account) is resolved too. The states Pnyx does
-    not have are refused before anything changes. Either leaves a strike, told to the owner
-    of a local account unless `tell` is False (Mastodon's `send_email_notification`)."""
+    with `report_id`, that report (about this account) is resolved too. A suspension cites a
+    rule: `rule_id`, or else the first of the rules the report says were broken. The states
+    Pnyx does not have are refused before anything changes. Either leaves a strike, told to
+    the owner of a local account unless `tell` is False (Mastodon's
+    `send_email_notification`)."""
     if kind not in ACTIONS:
         raise Invalid("Validation failed: Type is not included in the list")
     if kind in UNSUPPORTED_STATES:
@@ -175,10 +194,14 @@ def take_action(
         report = reports.get(tx, report_id)
         if report.target_account_id != account_id:
             raise NotFound()
+        if rule_id is None and report.rule_ids:
+            rule_id = moderation_log.first_rule(tx, [int(r) for r in report.rule_ids])
     if kind == "suspend":
-        _suspend(tx, by, account_id, text)
+        _suspend(tx, by, account_id, text, rule_id)
     else:
-        moderation_log.record(tx, "warn", account_id, by.account_id, text)
+        if rule_id is not None:
+            moderation_log.check_rule(tx, rule_id)
+        moderation_log.record(tx, "warn", account_id, by.account_id, text, rule_id=rule_id)
     account_warnings.record(
         tx, account_id, by.account_id, kind, text, report_id=report_id, tell=tell
     )

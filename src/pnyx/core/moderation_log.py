@@ -38,6 +38,21 @@ OPERATOR = "operator"  # the role shown for the operator at the command line
 NO_SUCH_RULE = "No such rule: cite one of the instance's rules"
 
 
+def check_rule(tx: Tx, rule_id: int) -> str:
+    """The text of one of the instance's rules; Invalid when it has none of that id."""
+    text = tx.scalar(sa.select(rules.c.text).where(rules.c.id == rule_id))
+    if text is None:
+        raise Invalid(NO_SUCH_RULE)
+    return text
+
+
+def first_rule(tx: Tx, rule_ids: list[int]) -> int | None:
+    """The first of these rule ids that is still one of the instance's rules (a report names
+    the rules as they were when it was made)."""
+    existing = set(tx.scalars(sa.select(rules.c.id).where(rules.c.id.in_(rule_ids))))
+    return next((r for r in rule_ids if r in existing), None)
+
+
 def record(
     tx: Tx,
     action: str,
@@ -54,11 +69,7 @@ def record(
     """Write one entry (the id). The acting role is read here, as it is now: the log says
     which role took the action even after the person's role changes. A cited rule must be
     one of the instance's; its text is kept as it reads now."""
-    rule_text = None
-    if rule_id is not None:
-        rule_text = tx.scalar(sa.select(rules.c.text).where(rules.c.id == rule_id))
-        if rule_text is None:
-            raise Invalid(NO_SUCH_RULE)
+    rule_text = check_rule(tx, rule_id) if rule_id is not None else None
     role = OPERATOR
     if actor_account_id is not None:
         role = (

@@ -92,9 +92,13 @@ async def _accounts_page(
     max_id = parse_id(request.query_params.get("max_id"))
 
     def work(tx):
-        return _account_rows(tx, status, max_id), staff.recent_actions(tx)
+        return (
+            _account_rows(tx, status, max_id),
+            staff.recent_actions(tx),
+            core_instance.rule_rows(tx),
+        )
 
-    rows, log = await database(request).read(work)
+    rows, log, rules = await database(request).read(work)
     next_url = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
@@ -106,6 +110,7 @@ async def _accounts_page(
         status=code,
         people=rows,
         log=log,
+        rules=rules,
         filter=status,
         filters=FILTERS,
         next_url=next_url,
@@ -125,13 +130,22 @@ async def accounts_page(request: Request) -> Response:
     )
 
 
-def _act(tx, by: moderation.Moderator, account_id: int, action: str, reason: str, role: str):
+def _act(
+    tx,
+    by: moderation.Moderator,
+    account_id: int,
+    action: str,
+    reason: str,
+    role: str,
+    rule_id: int | None,
+):
     if action == "role":
         moderation.set_role(tx, by, account_id, role, reason)
+    elif action == "suspend":
+        moderation.suspend(tx, by, account_id, reason, rule_id)
     else:
         {
             "approve": moderation.approve,
-            "suspend": moderation.suspend,
             "unsuspend": moderation.unsuspend,
         }[action](tx, by, account_id, reason)
 
@@ -147,9 +161,12 @@ async def account_action(request: Request) -> Response:
     back = _status_filter(text_field(form, "back", 16))
     reason = text_field(form, "reason", 2000).strip()
     role = text_field(form, "role", 16)
+    rule_id = parse_id(text_field(form, "rule_id", 32))
     _ = gettext_for(who.language)
     try:
-        await database(request).write(_act, by, request.path_params["id"], action, reason, role)
+        await database(request).write(
+            _act, by, request.path_params["id"], action, reason, role, rule_id
+        )
     except CoreError as exc:
         return await _accounts_page(
             request, who, by, back, error=explain(_, exc.message)[1], code=exc.status

@@ -185,6 +185,16 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
             N_("Please give a reason; it is recorded in the moderation log."),
             "reason",
         ),
+        (
+            r"Cite the instance rule this suspension is taken under .*",
+            N_("Please choose the rule broken; it is recorded in the moderation log."),
+            "rule_id",
+        ),
+        (
+            r"No such rule: .*",
+            N_("That rule does not exist any more: reload the page and choose another."),
+            "rule_id",
+        ),
     )
 )
 # core.oauth's sign-in refusals, translated on the site's sign-in page.
