@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-
 from pnyx.core import accounts as core_accounts
 from pnyx.core import remote_store
 from pnyx.db.tables import accounts, moderation_log, users

@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 import factories
-
 from pnyx.core import accounts, moderation, reports
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.tables import moderation_log
