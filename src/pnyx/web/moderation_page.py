@@ -58,7 +58,8 @@ def label_of(action: str, labels: dict[str, str], _) -> str:
 async def moderation(request: Request) -> Response:
     who = await visitor(request)
     _ = gettext_for(who.language)
-    action = (request.query_params.get("action") or "").strip()[:64] or None
+    # No action has a NUL in it, and PostgreSQL refuses one in text: NULs are dropped.
+    action = (request.query_params.get("action") or "").strip()[:64].replace("\x00", "") or None
     rule_param = (request.query_params.get("rule_id") or "")[:32]
     rule_id = moderation_log.rule_filter(rule_param)
     max_id = parse_id(request.query_params.get("max_id"))
