@@ -146,12 +146,14 @@ def _web_modules() -> list:
     from pnyx.web import search as web_search
     from pnyx.web import settings as web_settings
     from pnyx.web import statuses as web_statuses
+    from pnyx.web import strike_pages as web_strike_pages
     from pnyx.web import timelines as web_timelines
 
     return [
         web_timelines,
         web_about,
         web_moderation,
+        web_strike_pages,
         web_feeds,
         web_feed_pages,
         web_explore,

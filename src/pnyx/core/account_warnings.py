@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from pnyx.core import accounts, events
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import account_warnings, reports
+from pnyx.db.tables import account_warnings, reports, rules
 
 ACTIONS = ("none", "suspend")  # Mastodon's others are states Pnyx has not got
 
@@ -33,10 +33,15 @@ def record(
     text: str,
     *,
     report_id: int | None = None,
+    rule_id: int | None = None,
     tell: bool = True,
 ) -> int:
-    """Keep a strike; tell its owner (when here and `tell`). Returns its id."""
+    """Keep a strike, with the rule it cites (its text as it reads now); tell its owner (when
+    here and `tell`). Returns its id."""
     assert action in ACTIONS, action
+    rule_text = None
+    if rule_id is not None:
+        rule_text = tx.scalar(sa.select(rules.c.text).where(rules.c.id == rule_id))
     status_ids = None
     if report_id is not None:
         named = tx.scalar(sa.select(reports.c.status_ids).where(reports.c.id == report_id))
@@ -51,6 +56,8 @@ def record(
             text=text,
             status_ids=status_ids,
             report_id=report_id,
+            rule_id=rule_id if rule_text is not None else None,
+            rule_text=rule_text,
             created_at=tx.now,
         )
     )

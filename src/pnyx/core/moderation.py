@@ -143,7 +143,9 @@ def suspend(
     rule it is taken under are required (the public log shows both). Its owner is told by a
     strike, as Mastodon's suspension form does by default."""
     _suspend(tx, by, account_id, reason, rule_id)
-    account_warnings.record(tx, account_id, by.account_id, "suspend", reason.strip(), tell=tell)
+    account_warnings.record(
+        tx, account_id, by.account_id, "suspend", reason.strip(), rule_id=rule_id, tell=tell
+    )
 
 
 def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str, rule_id: int | None) -> None:
@@ -203,7 +205,7 @@ def take_action(
             moderation_log.check_rule(tx, rule_id)
         moderation_log.record(tx, "warn", account_id, by.account_id, text, rule_id=rule_id)
     account_warnings.record(
-        tx, account_id, by.account_id, kind, text, report_id=report_id, tell=tell
+        tx, account_id, by.account_id, kind, text, report_id=report_id, rule_id=rule_id, tell=tell
     )
     if report_id is not None and reports.get(tx, report_id).resolved_at is None:
         reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=text)

@@ -114,6 +114,9 @@ account_warnings = sa.Table(
     sa.Column("text", sa.Text, nullable=False, server_default=""),
     sa.Column("status_ids", sa.JSON, nullable=True),  # the posts it is about (a report's)
     foreign_key("report_id", "reports.id", nullable=True, ondelete="SET NULL"),
+    # The instance rule it cites, and its text as it read then.
+    sa.Column("rule_id", ID, nullable=True),
+    sa.Column("rule_text", sa.Text, nullable=True),
     created_column(),
 )
 sa.Index("ix_account_warnings_target_account_id", account_warnings.c.target_account_id)

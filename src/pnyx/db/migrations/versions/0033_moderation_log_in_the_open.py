@@ -12,7 +12,8 @@ the role, not the person), and how long it lasts (`ends_at`). What only staff ma
 moves out of `reason`, which the public log shows: a rejected sign-up's username goes to
 `target_name` (that person never had a public account), and a domain action's comment to
 `private_note` (it was the block's private comment whenever it had one; from now on `reason`
-holds the public comment and `private_note` the private one).
+holds the public comment and `private_note` the private one). A strike (`account_warnings`)
+keeps the rule it cites too, which its owner reads on the strike's page.
 """
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("target_name", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("ends_at", pnyx.db.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("private_note", sa.Text(), nullable=True))
+    with op.batch_alter_table("account_warnings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rule_id", ID, nullable=True))
+        batch_op.add_column(sa.Column("rule_text", sa.Text(), nullable=True))
     log = sa.table(
         "moderation_log",
         sa.column("id", ID),
@@ -82,6 +86,9 @@ def downgrade() -> None:
         .where(log.c.action == "reject", log.c.target_name.is_not(None))
         .values(reason=log.c.target_name + ": " + log.c.reason)
     )
+    with op.batch_alter_table("account_warnings", schema=None) as batch_op:
+        batch_op.drop_column("rule_text")
+        batch_op.drop_column("rule_id")
     with op.batch_alter_table("moderation_log", schema=None) as batch_op:
         for column in (
             "private_note",
