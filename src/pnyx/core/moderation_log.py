@@ -97,10 +97,6 @@ def record(
     return entry_id
 
 
-def is_public(action: str) -> bool:
-    return action not in PRIVATE_ACTIONS and not action.startswith(PRIVATE_PREFIXES)
-
-
 def _public() -> sa.ColumnElement[bool]:
     return sa.and_(
         moderation_log.c.action.not_in(PRIVATE_ACTIONS),
