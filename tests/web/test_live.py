@@ -7,7 +7,6 @@ Streams are read with the TestClient's `stream`; each test shortens the stream's
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 
@@ -17,23 +16,12 @@ import factories
 from pnyx.core import statuses
 from pnyx.web import live
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+from .forms import sign_in
 
 
 @pytest.fixture(autouse=True)
 def short_streams(monkeypatch):
     monkeypatch.setattr(live, "DURATION_SECONDS", 15.0)
-
-
-def sign_in(client, username: str) -> None:
-    page = client.get("/auth/sign_in")
-    token = TOKEN.search(page.text).group(1)
-    answer = client.post(
-        "/auth/sign_in",
-        data={"login": username, "password": "correct horse battery", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
 
 
 def post(db, account_id: int, text: str, visibility: str = "public") -> int:

@@ -7,23 +7,7 @@ import re
 import factories
 from pnyx.core import follows, interactions, statuses
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def sign_in(client, username: str) -> None:
-    """Sign in through the real form; the client keeps the session and CSRF cookies."""
-    page = client.get("/auth/sign_in")
-    token = TOKEN.search(page.text).group(1)
-    answer = client.post(
-        "/auth/sign_in",
-        data={"login": username, "password": "correct horse battery", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-
-
-def csrf_token(page_text: str) -> str:
-    return TOKEN.search(page_text).group(1)
+from .forms import csrf_token, sign_in
 
 
 def post(db, account_id: int, text: str, visibility: str = "public") -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,18 +17,7 @@ from pnyx.core import accounts as core_accounts
 from pnyx.core import statuses
 from pnyx.core.keys import generate_keypair
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def sign_in(client, username: str) -> None:
-    page = client.get("/auth/sign_in")
-    token = TOKEN.search(page.text).group(1)
-    answer = client.post(
-        "/auth/sign_in",
-        data={"login": username, "password": "correct horse battery", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
+from .forms import sign_in
 
 
 def post(db, account_id: int, text: str, visibility: str = "public") -> int:

@@ -4,27 +4,15 @@ changed; nobody else can, and a stranger cannot even learn that it exists."""
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
 import factories
 from pnyx.core import accounts, moderation, reports, statuses
 from pnyx.db.tables import account_warnings
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+from .forms import sign_in
+
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
-
-
-def sign_in(client, username: str) -> None:
-    page = client.get("/auth/sign_in")
-    token = TOKEN.search(page.text).group(1)
-    answer = client.post(
-        "/auth/sign_in",
-        data={"login": username, "password": "correct horse battery", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
 
 
 def strikes_of(db, account_id: int) -> list:

@@ -28,6 +28,17 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+# The columns of the log the data moves touch (both ways).
+log = sa.table(
+    "moderation_log",
+    sa.column("id", ID),
+    sa.column("action", sa.String),
+    sa.column("reason", sa.Text),
+    sa.column("target_name", sa.String),
+    sa.column("target_domain", sa.String),
+    sa.column("private_note", sa.Text),
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("moderation_log", schema=None) as batch_op:
@@ -40,15 +51,6 @@ def upgrade() -> None:
     with op.batch_alter_table("account_warnings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rule_id", ID, nullable=True))
         batch_op.add_column(sa.Column("rule_text", sa.Text(), nullable=True))
-    log = sa.table(
-        "moderation_log",
-        sa.column("id", ID),
-        sa.column("action", sa.String),
-        sa.column("reason", sa.Text),
-        sa.column("target_name", sa.String),
-        sa.column("target_domain", sa.String),
-        sa.column("private_note", sa.Text),
-    )
     bind = op.get_bind()
     bind.execute(
         log.update()
@@ -67,14 +69,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    log = sa.table(
-        "moderation_log",
-        sa.column("action", sa.String),
-        sa.column("reason", sa.Text),
-        sa.column("target_name", sa.String),
-        sa.column("target_domain", sa.String),
-        sa.column("private_note", sa.Text),
-    )
     bind = op.get_bind()
     bind.execute(
         log.update()
