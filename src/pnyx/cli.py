@@ -278,17 +278,9 @@ def user_suspend(name: str, reason: str, rule: int | None) -> None:
     """Suspend NAME: hidden everywhere, signed out, unable to sign in (reversible)."""
     from pnyx.core import instance as core_instance
     from pnyx.core import moderation
-    from pnyx.core.errors import Invalid
 
     def work(tx):
-        rule_id = None
-        if rule is not None:
-            rules = core_instance.rule_rows(tx)
-            if not rules:
-                raise Invalid("This instance has no rules yet: write them first (/admin/instance)")
-            if not 1 <= rule <= len(rules):
-                raise Invalid(f"There is no rule {rule}: /about lists rules 1 to {len(rules)}")
-            rule_id = rules[rule - 1].id
+        rule_id = core_instance.numbered_rule(tx, rule) if rule is not None else None
         account = _local_account(tx, name)
         moderation.suspend(tx, moderation.OPERATOR, account.id, reason, rule_id)
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from pnyx.api.auth import require
 from pnyx.api.http import JSON, Params, database, path_id, read_params, unprocessable
 from pnyx.api.pagination import page_from, paginated
-from pnyx.core import account_extras, admin_accounts, moderation
+from pnyx.core import account_extras, admin_accounts, moderation, moderation_log
 from pnyx.core import accounts as core_accounts
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import parse_id
@@ -145,7 +145,7 @@ async def action(request: Request):
     raw_rule = params.str("rule_id", max_len=32)
     rule_id = parse_id(raw_rule) if raw_rule else None
     if raw_rule and rule_id is None:
-        raise unprocessable("Validation failed: No such rule: cite one of the instance's rules")
+        raise unprocessable(f"Validation failed: {moderation_log.NO_SUCH_RULE}")
 
     def work(tx):
         by = staff(tx, request, WRITE)

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from pnyx.core import accounts, events
+from pnyx.core import accounts, events, moderation_log
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
-from pnyx.db.tables import account_warnings, reports, rules
+from pnyx.db.tables import account_warnings, reports
 
 ACTIONS = ("none", "suspend")  # Mastodon's others are states Pnyx has not got
 
@@ -39,9 +39,7 @@ def record(
     """Keep a strike, with the rule it cites (its text as it reads now); tell its owner (when
     here and `tell`). Returns its id."""
     assert action in ACTIONS, action
-    rule_text = None
-    if rule_id is not None:
-        rule_text = tx.scalar(sa.select(rules.c.text).where(rules.c.id == rule_id))
+    rule_text = moderation_log.check_rule(tx, rule_id) if rule_id is not None else None
     status_ids = None
     if report_id is not None:
         named = tx.scalar(sa.select(reports.c.status_ids).where(reports.c.id == report_id))
@@ -56,7 +54,7 @@ def record(
             text=text,
             status_ids=status_ids,
             report_id=report_id,
-            rule_id=rule_id if rule_text is not None else None,
+            rule_id=rule_id,
             rule_text=rule_text,
             created_at=tx.now,
         )

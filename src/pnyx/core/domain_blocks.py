@@ -242,9 +242,12 @@ def suspension_for_new_account(tx: Tx, domain: str) -> dict:
 
 def shown_domain(block: Row) -> str:
     """The domain as the public sees it: partly starred out when the staff asked for that."""
-    if not block.obfuscate:
-        return block.domain
-    return "".join(ch if ch == "." or i % 3 == 0 else "*" for i, ch in enumerate(block.domain))
+    return starred(block.domain) if block.obfuscate else block.domain
+
+
+def starred(domain: str) -> str:
+    """A domain partly starred out (its dots and every third letter kept)."""
+    return "".join(ch if ch == "." or i % 3 == 0 else "*" for i, ch in enumerate(domain))
 
 
 def digest(block: Row) -> str:

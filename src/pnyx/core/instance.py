@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core.errors import Invalid
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor
@@ -88,6 +89,16 @@ def _rules_statement() -> sa.Select:
 
 def rule_rows(tx: Tx) -> list[Row]:
     return tx.plain(_rules_statement())
+
+
+def numbered_rule(tx: Tx, number: int) -> int:
+    """The id of the rule with this number as /about lists them (from 1); Invalid otherwise."""
+    found = rule_rows(tx)
+    if not found:
+        raise Invalid("This instance has no rules yet: write them first (/admin/instance)")
+    if not 1 <= number <= len(found):
+        raise Invalid(f"There is no rule {number}: /about lists rules 1 to {len(found)}")
+    return found[number - 1].id
 
 
 def contact_account(tx: Tx) -> AccountRow | None:

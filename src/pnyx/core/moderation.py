@@ -201,8 +201,6 @@ def take_action(
     if kind == "suspend":
         _suspend(tx, by, account_id, text, rule_id)
     else:
-        if rule_id is not None:
-            moderation_log.check_rule(tx, rule_id)
         moderation_log.record(tx, "warn", account_id, by.account_id, text, rule_id=rule_id)
     account_warnings.record(
         tx, account_id, by.account_id, kind, text, report_id=report_id, rule_id=rule_id, tell=tell

@@ -172,7 +172,7 @@ def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> 
         if domain is None:
             # The block was lifted since: its entry keeps the domain starred out, as it may
             # have asked (the public never learns a domain the staff hid).
-            domain = _starred(row.target_domain)
+            domain = domain_block_rules.starred(row.target_domain)
     elif row.action == "reject":
         kind = "sign_up"
     elif row.target_account_id is not None or row.action in _ACCOUNT_ACTIONS:
@@ -194,10 +194,6 @@ def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> 
 
 # Actions on an account whose entry outlives the account (deleted since: no row to show).
 _ACCOUNT_ACTIONS = ("approve", "suspend", "unsuspend", "warn", "erase", "resolve_report")
-
-
-def _starred(domain: str) -> str:
-    return "".join(ch if ch == "." or i % 3 == 0 else "*" for i, ch in enumerate(domain))
 
 
 # Actions that undo an earlier one: the log counts them as reversals.
