@@ -118,7 +118,11 @@ def _acting(name: str):
                 return {}
             elif name == "unsuspend":
                 moderation.unsuspend(tx, by, account_id, reason)
-            else:  # unsilence, unsensitive, enable
+            elif name == "unsilence":
+                moderation.unsilence(tx, by, account_id, reason)
+            elif name == "unsensitive":
+                moderation.unsensitize(tx, by, account_id, reason)
+            else:  # enable
                 moderation.refuse_missing_state(name)
             return _show(tx, account_id)
 
@@ -128,9 +132,10 @@ def _acting(name: str):
 
 
 async def action(request: Request):
-    """POST /api/v1/admin/accounts/:id/action: type none or suspend, with `text` (required)
-    and an optional `report_id` that gets resolved; a suspension cites a rule (`rule_id`, a
-    Pnyx extension, or else the report's first rule broken). Either leaves a strike; its owner is told
+    """POST /api/v1/admin/accounts/:id/action: type none, silence, sensitive or suspend, with
+    `text` (required) and an optional `report_id` that gets resolved; a suspension cites a
+    rule (`rule_id`, a Pnyx extension, or else the report's first rule broken). Each leaves
+    a strike; its owner is told
     (a moderation_warning) only with `send_email_notification` true, as in Mastodon, where
     the parameter is off unless sent (Mastodon.py sends it unless told not to)."""
     account_id = path_id(request)

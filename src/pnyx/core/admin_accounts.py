@@ -2,8 +2,8 @@
 another server, with its user when it has one, filtered as `/api/v1/admin/accounts` and
 `/api/v2/admin/accounts` ask.
 
-States Pnyx does not have (`disabled`, `silenced`, `sensitized`) hold for no account, so
-asking for them finds nothing; Pnyx records no sign-in addresses, so an `ip` filter finds
+The state Pnyx does not have (`disabled`) holds for no account, so asking for it finds
+nothing; Pnyx records no sign-in addresses, so an `ip` filter finds
 nothing either (docs/api.md says so). Who may look is checked by the caller
 (`core.moderation.staff_member`).
 """
@@ -11,16 +11,18 @@ nothing either (docs/api.md says so). Who may look is checked by the caller
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core import reach
 from pnyx.core.paging import Page
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, users
 
 STATUSES = ("active", "pending", "disabled", "silenced", "suspended", "sensitized")
-NEVER = ("disabled", "silenced", "sensitized")  # states Pnyx has not got
+NEVER = ("disabled",)  # a state Pnyx has not got
 
 
 @dataclass
@@ -40,7 +42,7 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _conditions(q: AccountQuery) -> list[sa.ColumnElement[bool]]:
+def _conditions(q: AccountQuery, now: Any) -> list[sa.ColumnElement[bool]]:
     out: list[sa.ColumnElement[bool]] = []
     if q.origin == "local":
         out.append(accounts.c.domain.is_(None))
@@ -50,6 +52,10 @@ def _conditions(q: AccountQuery) -> list[sa.ColumnElement[bool]]:
         out.append(sa.false())
     elif q.status == "suspended":
         out.append(accounts.c.suspended_at.is_not(None))
+    elif q.status == "silenced":
+        out.append(reach.silenced(accounts, now))
+    elif q.status == "sensitized":
+        out.append(accounts.c.sensitized_at.is_not(None))
     elif q.status == "pending":
         out += [users.c.approved.is_(False), accounts.c.suspended_at.is_(None)]
     elif q.status == "active":
@@ -89,7 +95,7 @@ def search(tx: Tx, q: AccountQuery, page: Page) -> list[Row]:
     """Matching accounts newest first (oldest first after `min_id`), the instance actor
     left out (a local account with no user)."""
     query = _base().where(
-        *_conditions(q), sa.or_(accounts.c.domain.is_not(None), users.c.id.is_not(None))
+        *_conditions(q, tx.now), sa.or_(accounts.c.domain.is_not(None), users.c.id.is_not(None))
     )
     if page.max_id is not None:
         query = query.where(accounts.c.id < page.max_id)

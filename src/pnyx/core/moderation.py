@@ -13,12 +13,14 @@ share, so that no edge can forget one:
 - A suspension needs a reason: it is kept with the account and shown in the moderation log
   (pillar 3: moderation is public), as does any action the admin API takes (`take_action`).
   Other actions take an optional one.
-- Mastodon's `silence`, `sensitive` and `disable` account states do not exist here: asking
-  for them is refused (Invalid), never accepted and ignored.
+- Mastodon's `silence` (a limit, which may end at a given time) and `sensitive` states are
+  `core.reach`'s; `disable` does not exist here: asking for it is refused (Invalid), never
+  accepted and ignored.
 - Every action is written to the moderation log with who did it and why.
-- A warning or a suspension leaves a strike (`core.account_warnings`) that the owner of a
-  local account is told of (a `moderation_warning` notification): always from the admin pages
-  and the command line, through the admin API when it asks (`send_email_notification`).
+- A warning, a suspension and every reach limit leave a strike (`core.account_warnings`)
+  that the owner of a local account is told of (a `moderation_warning` notification) and can
+  appeal (`core.appeals`): always from the admin pages and the command line, through the admin
+  API when it asks (`send_email_notification`). Actions on posts are `core.post_moderation`'s.
 - Suspending an account of another server ends its follows of people here, who are told
   (`core.severances`).
 
@@ -29,6 +31,7 @@ other core code use without these checks; people's actions come through here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -39,6 +42,7 @@ from pnyx.core import (
     erasure,
     instance_settings,
     moderation_log,
+    reach,
     registrations,
     reports,
     severances,
@@ -59,8 +63,9 @@ RULE_REQUIRED = (
 )
 ACTION_REASON_REQUIRED = "Text can't be blank (the moderation log needs a reason)"
 NOT_PENDING = "This account is not waiting for approval"
+LIMIT_IN_THE_PAST = "A limit's end must be in the future"
 ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
-UNSUPPORTED_STATES = ("sensitive", "disable", "silence")
+UNSUPPORTED_STATES = ("disable",)
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,9 @@ def staff_member(user: UserRow | None, *, admin: bool = False) -> Moderator:
     return Moderator(account_id=user.account_id, user_id=user.id, role=user.role)
 
 
-def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False) -> UserRow | None:
+def may_act_on(
+    tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False
+) -> UserRow | None:
     """The local user `by` acts on (None for an account of another server), once the rules
     allow it."""
     account = accounts.get(tx, account_id)
@@ -105,7 +112,7 @@ def _target(tx: Tx, by: Moderator, account_id: int, *, admins_only: bool = False
 
 
 def _pending(tx: Tx, by: Moderator, account_id: int) -> UserRow:
-    target = _target(tx, by, account_id)
+    target = may_act_on(tx, by, account_id)
     if target is None:
         raise NotFound("No local user for that account")
     if target.approved:
@@ -142,14 +149,21 @@ def suspend(
     """Hide the account everywhere and sign it out (reversible); a reason and the instance
     rule it is taken under are required (the public log shows both). Its owner is told by a
     strike, as Mastodon's suspension form does by default."""
-    _suspend(tx, by, account_id, reason, rule_id)
+    entry = _suspend(tx, by, account_id, reason, rule_id)
     account_warnings.record(
-        tx, account_id, by.account_id, "suspend", reason.strip(), rule_id=rule_id, tell=tell
+        tx,
+        account_id,
+        by.account_id,
+        "suspend",
+        reason.strip(),
+        rule_id=rule_id,
+        tell=tell,
+        log_entry_id=entry,
     )
 
 
-def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str, rule_id: int | None) -> None:
-    _target(tx, by, account_id)
+def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str, rule_id: int | None) -> int:
+    may_act_on(tx, by, account_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(REASON_REQUIRED)
@@ -157,14 +171,104 @@ def _suspend(tx: Tx, by: Moderator, account_id: int, reason: str, rule_id: int |
         raise Invalid(RULE_REQUIRED)
     moderation_log.check_rule(tx, rule_id)
     accounts.suspend(tx, account_id, reason)
-    moderation_log.record(tx, "suspend", account_id, by.account_id, reason, rule_id=rule_id)
+    entry = moderation_log.record(tx, "suspend", account_id, by.account_id, reason, rule_id=rule_id)
     severances.suspend_remote_account(tx, account_id)  # an account elsewhere: its follows end
+    return entry
 
 
 def unsuspend(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
-    _target(tx, by, account_id)
+    may_act_on(tx, by, account_id)
     accounts.unsuspend(tx, account_id)
     moderation_log.record(tx, "unsuspend", account_id, by.account_id, reason.strip())
+
+
+def silence(
+    tx: Tx,
+    by: Moderator,
+    account_id: int,
+    reason: str,
+    rule_id: int | None = None,
+    *,
+    until: datetime | None = None,
+    report_id: int | None = None,
+    tell: bool = True,
+) -> None:
+    """Limit an account (Mastodon's "silence"): its posts stay off the public timelines and
+    the trends, until `until` when given. A reason is required; its owner is told."""
+    reason = _reason(reason)
+    may_act_on(tx, by, account_id)
+    if until is not None and until <= tx.now:
+        raise Invalid(LIMIT_IN_THE_PAST)
+    reach.silence(tx, account_id, until)
+    entry = moderation_log.record(
+        tx, "silence", account_id, by.account_id, reason, rule_id=rule_id, ends_at=until
+    )
+    account_warnings.record(
+        tx,
+        account_id,
+        by.account_id,
+        "silence",
+        reason,
+        report_id=report_id,
+        rule_id=rule_id,
+        ends_at=until,
+        tell=tell,
+        log_entry_id=entry,
+    )
+
+
+def unsilence(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
+    may_act_on(tx, by, account_id)
+    reach.unsilence(tx, account_id)
+    moderation_log.record(tx, "unsilence", account_id, by.account_id, reason.strip())
+
+
+def sensitize(
+    tx: Tx,
+    by: Moderator,
+    account_id: int,
+    reason: str,
+    rule_id: int | None = None,
+    *,
+    report_id: int | None = None,
+    tell: bool = True,
+) -> None:
+    """Make an account's media sensitive: the posts with media it has are marked (the strike
+    keeps which), and so is each new one. A reason is required; its owner is told."""
+    reason = _reason(reason)
+    may_act_on(tx, by, account_id)
+    marked = reach.sensitize(tx, account_id)
+    entry = moderation_log.record(
+        tx, "sensitive", account_id, by.account_id, reason, rule_id=rule_id
+    )
+    account_warnings.record(
+        tx,
+        account_id,
+        by.account_id,
+        "sensitive",
+        reason,
+        report_id=report_id,
+        rule_id=rule_id,
+        status_ids=marked,
+        tell=tell,
+        log_entry_id=entry,
+    )
+
+
+def unsensitize(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
+    """Lift the state; the posts it marked are unmarked (those the last such strike kept)."""
+    may_act_on(tx, by, account_id)
+    strikes = [s for s in account_warnings.of_account(tx, account_id) if s.action == "sensitive"]
+    marked = [int(i) for i in (strikes[0].status_ids or [])] if strikes else []
+    reach.unsensitize(tx, account_id, marked)
+    moderation_log.record(tx, "unsensitive", account_id, by.account_id, reason.strip())
+
+
+def _reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(ACTION_REASON_REQUIRED)
+    return reason
 
 
 def take_action(
@@ -191,26 +295,41 @@ def take_action(
     text = (text or "").strip()
     if not text:
         raise Invalid(ACTION_REASON_REQUIRED)
-    _target(tx, by, account_id)
+    may_act_on(tx, by, account_id)
     if report_id is not None:
         report = reports.get(tx, report_id)
         if report.target_account_id != account_id:
             raise NotFound()
         if rule_id is None and report.rule_ids:
             rule_id = moderation_log.first_rule(tx, [int(r) for r in report.rule_ids])
-    if kind == "suspend":
-        _suspend(tx, by, account_id, text, rule_id)
+    if kind == "silence":
+        silence(tx, by, account_id, text, rule_id, report_id=report_id, tell=tell)
+    elif kind == "sensitive":
+        sensitize(tx, by, account_id, text, rule_id, report_id=report_id, tell=tell)
     else:
-        moderation_log.record(tx, "warn", account_id, by.account_id, text, rule_id=rule_id)
-    account_warnings.record(
-        tx, account_id, by.account_id, kind, text, report_id=report_id, rule_id=rule_id, tell=tell
-    )
+        if kind == "suspend":
+            entry = _suspend(tx, by, account_id, text, rule_id)
+        else:
+            entry = moderation_log.record(
+                tx, "warn", account_id, by.account_id, text, rule_id=rule_id
+            )
+        account_warnings.record(
+            tx,
+            account_id,
+            by.account_id,
+            kind,
+            text,
+            report_id=report_id,
+            rule_id=rule_id,
+            tell=tell,
+            log_entry_id=entry,
+        )
     if report_id is not None and reports.get(tx, report_id).resolved_at is None:
         reports.resolve_report(tx, report_id, by_account_id=by.account_id, reason=text)
 
 
 def refuse_missing_state(kind: str) -> None:
-    """`unsilence`, `unsensitive` and `enable` undo states Pnyx has not got: refused."""
+    """`enable` undoes a state Pnyx has not got (`disable`): refused."""
     raise Invalid(f"Validation failed: Pnyx has no {kind} state for accounts (see docs/api.md)")
 
 
@@ -219,7 +338,7 @@ def erase(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
     once it is suspended. Accounts of other servers are erased by the erasure job; erasing a
     local account (which must tell other servers) is not built yet and is refused."""
     _admin(by)
-    _target(tx, by, account_id)
+    may_act_on(tx, by, account_id)
     account = accounts.get(tx, account_id)
     if account.suspended_at is None:
         raise Forbidden("Only a suspended account's data can be deleted")
@@ -231,7 +350,7 @@ def erase(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> None:
 
 def set_role(tx: Tx, by: Moderator, account_id: int, role: str, reason: str = "") -> None:
     """Make someone a user, moderator or admin: for admins only."""
-    _target(tx, by, account_id, admins_only=True)
+    may_act_on(tx, by, account_id, admins_only=True)
     accounts.set_role(tx, account_id, role)
     moderation_log.record(tx, f"set_role:{role}", account_id, by.account_id, reason.strip())
 

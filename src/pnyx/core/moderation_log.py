@@ -29,12 +29,13 @@ from pnyx.core.errors import Invalid
 from pnyx.core.paging import Page, fetch
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id, parse_id
-from pnyx.db.tables import accounts, domain_blocks, moderation_log, rules, users
+from pnyx.db.tables import accounts, appeals, domain_blocks, moderation_log, rules, users
 
 # Actions kept for the staff: their own bookkeeping, which touches nobody.
 PRIVATE_ACTIONS = ("invite:create", "assign_report", "unassign_report")
 PRIVATE_PREFIXES = ("announcement:", "update_report:")
 OPERATOR = "operator"  # the role shown for the operator at the command line
+OWNER = "owner"  # the step of the person acted on (an appeal)
 NO_SUCH_RULE = "No such rule: cite one of the instance's rules"
 
 
@@ -65,13 +66,15 @@ def record(
     target_name: str | None = None,
     private_note: str | None = None,
     ends_at: datetime | None = None,
+    by_owner: bool = False,
 ) -> int:
     """Write one entry (the id). The acting role is read here, as it is now: the log says
-    which role took the action even after the person's role changes. A cited rule must be
-    one of the instance's; its text is kept as it reads now."""
+    which role took the action even after the person's role changes (`by_owner`: the
+    target's owner took the step, as in an appeal). A cited rule must be one of the
+    instance's; its text is kept as it reads now."""
     rule_text = check_rule(tx, rule_id) if rule_id is not None else None
-    role = OPERATOR
-    if actor_account_id is not None:
+    role = OWNER if by_owner else OPERATOR
+    if actor_account_id is not None and not by_owner:
         role = (
             tx.scalar(sa.select(users.c.role).where(users.c.account_id == actor_account_id))
             or "user"
@@ -95,6 +98,13 @@ def record(
         )
     )
     return entry_id
+
+
+def link_strike(tx: Tx, entry_id: int, strike_id: int) -> None:
+    """The entry's action left this strike (its appeal and outcome show on the entry)."""
+    tx.execute(
+        moderation_log.update().where(moderation_log.c.id == entry_id).values(strike_id=strike_id)
+    )
 
 
 def _public() -> sa.ColumnElement[bool]:
@@ -121,6 +131,8 @@ class PublicEntry:
     target_kind: str | None
     target_account: Any | None
     target_domain: str | None
+    # The appeal of the strike this action left: None (none), pending, approved or rejected.
+    appeal_state: str | None = None
 
 
 def rule_filter(given: str | None) -> int | None:
@@ -159,10 +171,20 @@ def public_entries(
             )
         )
     }
-    return [_public_entry(row, targets, blocks) for row in rows]
+    appealed = {
+        row.account_warning_id: row.state
+        for row in tx.rows(
+            sa.select(appeals.c.account_warning_id, appeals.c.state).where(
+                appeals.c.account_warning_id.in_({r.strike_id for r in rows if r.strike_id})
+            )
+        )
+    }
+    return [_public_entry(row, targets, blocks, appealed) for row in rows]
 
 
-def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> PublicEntry:
+def _public_entry(
+    row: Any, targets: dict[int, Any], blocks: dict[str, Any], appealed: dict[int, str]
+) -> PublicEntry:
     kind: str | None = None
     domain = None
     if row.target_domain is not None:
@@ -175,7 +197,11 @@ def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> 
             domain = domain_block_rules.starred(row.target_domain)
     elif row.action == "reject":
         kind = "sign_up"
-    elif row.target_account_id is not None or row.action in _ACCOUNT_ACTIONS:
+    elif (
+        row.target_account_id is not None
+        or row.action in _ACCOUNT_ACTIONS
+        or row.action.startswith(_ACCOUNT_PREFIXES)
+    ):
         kind = "account"
     return PublicEntry(
         id=row.id,
@@ -189,15 +215,40 @@ def _public_entry(row: Any, targets: dict[int, Any], blocks: dict[str, Any]) -> 
         target_kind=kind,
         target_account=targets.get(row.target_account_id),
         target_domain=domain,
+        appeal_state=appealed.get(row.strike_id) if row.strike_id else None,
     )
 
 
 # Actions on an account whose entry outlives the account (deleted since: no row to show).
-_ACCOUNT_ACTIONS = ("approve", "suspend", "unsuspend", "warn", "erase", "resolve_report")
+_ACCOUNT_ACTIONS = (
+    "approve",
+    "suspend",
+    "unsuspend",
+    "warn",
+    "erase",
+    "resolve_report",
+    "silence",
+    "unsilence",
+    "sensitive",
+    "unsensitive",
+    "delete_statuses",
+    "mark_statuses_as_sensitive",
+    "unmark_statuses_as_sensitive",
+    "remove_from_trends",
+    "restore_to_trends",
+)
+_ACCOUNT_PREFIXES = ("appeal:", "appeal_approved:", "appeal_rejected:")
 
 
 # Actions that undo an earlier one: the log counts them as reversals.
-REVERSALS = ("unsuspend", "domain_unblock")
+REVERSALS = (
+    "unsuspend",
+    "domain_unblock",
+    "unsilence",
+    "unsensitive",
+    "unmark_statuses_as_sensitive",
+    "restore_to_trends",
+)
 SUMMARY_MONTHS = 12
 
 
@@ -211,6 +262,8 @@ class Summary:
     per_rule: list[tuple[str | None, int]]
     reversals: int
     total: int
+    appealed: int = 0  # actions their person appealed
+    reversed_on_appeal: int = 0  # ... and the appeals approved
 
 
 def summary(tx: Tx) -> Summary:
@@ -246,6 +299,14 @@ def summary(tx: Tx) -> Summary:
         per_rule=[(r.rule_text, r.n) for r in per_rule],
         reversals=reversals or 0,
         total=total,
+        appealed=_count_prefixed(tx, "appeal:"),
+        reversed_on_appeal=_count_prefixed(tx, "appeal_approved:"),
+    )
+
+
+def _count_prefixed(tx: Tx, prefix: str) -> int:
+    return (
+        tx.scalar(sa.select(sa.func.count()).where(moderation_log.c.action.startswith(prefix))) or 0
     )
 
 

@@ -96,6 +96,9 @@ class AccountRow(Protocol):
     following_count: int
     last_status_at: datetime | None
     suspended_at: datetime | None
+    silenced_at: datetime | None
+    silenced_until: datetime | None
+    sensitized_at: datetime | None
     suspension_reason: str | None
     fetched_at: datetime | None
     created_at: datetime

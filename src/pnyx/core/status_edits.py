@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from pnyx.core import events, media, polls, quotes, search_index, text
+from pnyx.core import accounts, events, media, polls, quotes, reach, search_index, text
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.rows import PollRow, StatusRow
 from pnyx.core.statuses import (
@@ -71,7 +71,7 @@ def edit(tx: Tx, account_id: int, status_id: int, data: EditInput) -> int:
 
     rendered = text.render(tx, body)
     sensitive = status.sensitive if data.sensitive is None else data.sensitive
-    if spoiler:
+    if spoiler or (has_media and reach.media_forced_sensitive(accounts.get(tx, account_id))):
         sensitive = True
     language = normalize_language(data.language) or status.language
     quote_policy = status.quote_policy

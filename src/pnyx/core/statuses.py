@@ -24,6 +24,7 @@ from pnyx.core import (
     media,
     polls,
     quotes,
+    reach,
     search_index,
     text,
     uris,
@@ -429,8 +430,8 @@ def create(tx: Tx, account_id: int, data: StatusInput) -> int:
     sensitive = data.sensitive
     if sensitive is None:
         sensitive = bool(user.default_sensitive) if user else False
-    if spoiler:
-        sensitive = True
+    if spoiler or (attached and reach.media_forced_sensitive(author)):
+        sensitive = True  # the staff made this account's media sensitive (core.reach)
     language = normalize_language(data.language) or (user.default_language if user else None)
 
     rendered = text.render(tx, body)

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pnyx.core import decisions, visibility
+from pnyx.core import decisions, domain_blocks, reach, visibility
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
 from pnyx.core.timelines.home_timeline import shown_in_home
 from pnyx.core.timelines.list_timeline import shown_in_lists
 from pnyx.db.engine import Tx
-from pnyx.db.tables import mentions, status_tags, tags
+from pnyx.db.tables import accounts, mentions, status_tags, tags
 
 # A stream as a client names it: ("user", None), ("public:local", None), ("hashtag", "cats"),
 # ("list", "123").
@@ -120,7 +120,30 @@ def _public_candidates(
         for (stream, tag), viewers in wanted.items():
             if tag in names and (row.local or not HASHTAG_STREAMS[stream]):
                 out[(stream, tag)] = viewers
+    if out and _limited(tx, row):
+        return {}
     return out
+
+
+def _limited(tx: Tx, row: StatusRow) -> bool:
+    """Whether the staff limit the post's author or its server (the public timelines leave
+    such posts out: `core.timelines.public_timelines`)."""
+    return bool(
+        tx.scalar(
+            sa.select(
+                sa.exists().where(
+                    accounts.c.id == row.account_id,
+                    sa.or_(
+                        reach.silenced(accounts, tx.now),
+                        sa.and_(
+                            accounts.c.domain.is_not(None),
+                            domain_blocks.silenced_condition(accounts.c.domain),
+                        ),
+                    ),
+                )
+            )
+        )
+    )
 
 
 def _addressed(tx: Tx, row: StatusRow, viewers: list[int]) -> set[int]:

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from pnyx.core import reach
 from pnyx.core.account_visibility import ACTIVE, account_visible_condition
 from pnyx.db.engine import Tx
 from pnyx.db.ids import id_floor
@@ -103,6 +104,8 @@ def _eligible(tx: Tx, since: Any) -> list[sa.ColumnElement[bool]]:
         accounts.c.discoverable.is_(True),
         accounts.c.indexable.is_(True),
         account_visible_condition(ACTIVE, accounts, None, tx.now),
+        sa.not_(reach.silenced(accounts, tx.now)),  # limited accounts do not trend
+        sa.not_(reach.out_of_trends(statuses.c.id)),  # nor posts the staff took out
     ]
 
 

@@ -1,15 +1,17 @@
 """Mastodon's admin entities, field for field: Admin::Account, Admin::Report,
 Admin::DomainBlock, and the public DomainBlock of `/api/v1/instance/domain_blocks`.
 
-Pnyx has no `disabled`, `silenced` or `sensitized` account state, so those are always false;
-it records no sign-in addresses (`ip` null, `ips` empty) and no invite requests beyond the
+Pnyx has no `disabled` account state, so that is always false (`silenced` and `sensitized`
+are `core.reach`'s states); it records no sign-in addresses (`ip` null, `ips` empty) and no invite requests beyond the
 reason given at sign-up.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pnyx.config import Settings
-from pnyx.core import domain_blocks
+from pnyx.core import domain_blocks, reach
 from pnyx.core.account_extras import EMPTY, AccountExtras
 from pnyx.presenters import entities
 
@@ -32,8 +34,8 @@ def account(row, settings: Settings, extras: AccountExtras = EMPTY) -> dict:
         "confirmed": bool(row.confirmed) if local else False,
         "approved": bool(row.approved) if local else True,
         "disabled": False,
-        "silenced": False,
-        "sensitized": False,
+        "silenced": reach.is_silenced(row, datetime.now(UTC)),
+        "sensitized": reach.media_forced_sensitive(row),
         "suspended": row.suspended_at is not None,
         "account": entities.account(row, settings, extras),
         "created_by_application_id": None,

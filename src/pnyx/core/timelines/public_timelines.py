@@ -5,10 +5,11 @@ with mutes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import decisions, domain_blocks, visibility
+from pnyx.core import decisions, domain_blocks, reach, visibility
 from pnyx.core.paging import Page
 from pnyx.core.timelines.candidates import (
     CANDIDATE_COLUMNS,
@@ -25,18 +26,27 @@ from pnyx.db.tables import accounts, preview_card_statuses, status_tags, statuse
 
 
 def _public_filter(
-    query: Q, *, local: bool, remote: bool, only_media: bool, with_replies: bool = False
+    query: Q,
+    *,
+    now: Any,
+    local: bool,
+    remote: bool,
+    only_media: bool,
+    with_replies: bool = False,
 ) -> Q:
-    """Public timelines show public posts and no boosts, and none from servers the staff
-    limit (`core.domain_blocks`). The public timeline leaves out replies except self-replies;
+    """Public timelines show public posts and no boosts, and none from accounts or servers
+    the staff limit (`core.reach`, `core.domain_blocks`). The public timeline leaves out replies except self-replies;
     hashtag timelines keep replies, as Mastodon's do."""
     query = query.where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None))
     query = query.where(
-        sa.or_(
-            statuses.c.local.is_(True),
-            ~sa.exists().where(
-                accounts.c.id == statuses.c.account_id,
-                domain_blocks.silenced_condition(accounts.c.domain),
+        ~sa.exists().where(
+            accounts.c.id == statuses.c.account_id,
+            sa.or_(
+                reach.silenced(accounts, now),
+                sa.and_(
+                    statuses.c.local.is_(False),
+                    domain_blocks.silenced_condition(accounts.c.domain),
+                ),
             ),
         )
     )
@@ -78,7 +88,11 @@ def public(
 ) -> Slice:
     def fetch(max_id: int | None, min_id: int | None, n: int) -> list[Candidate]:
         query = _public_filter(
-            sa.select(*CANDIDATE_COLUMNS), local=local, remote=remote, only_media=only_media
+            sa.select(*CANDIDATE_COLUMNS),
+            now=tx.now,
+            local=local,
+            remote=remote,
+            only_media=only_media,
         )
         query = bounded(query, statuses.c.id, max_id, page.since_id, min_id)
         return candidates_from(tx.rows(ordered(query, statuses.c.id, page.ascending, n)))
@@ -140,7 +154,7 @@ def tag(
                 )
             )
         query = _public_filter(
-            query, local=local, remote=remote, only_media=only_media, with_replies=True
+            query, now=tx.now, local=local, remote=remote, only_media=only_media, with_replies=True
         )
         other = status_tags.alias("other_tags")
         for name in all_names:
@@ -178,7 +192,7 @@ def link(tx: Tx, viewer_id: int | None, card_id: int, page: Page) -> Slice:
             )
         )
         query = _public_filter(
-            query, local=False, remote=False, only_media=False, with_replies=True
+            query, now=tx.now, local=False, remote=False, only_media=False, with_replies=True
         )
         query = bounded(query, order_column, max_id, page.since_id, min_id)
         return candidates_from(tx.rows(ordered(query, order_column, page.ascending, n)))

@@ -56,6 +56,7 @@ from pnyx.db.tables.filters import (
 from pnyx.db.tables.instance import (
     account_emojis,
     account_warnings,
+    appeals,
     custom_emojis,
     moderation_log,
     reports,
@@ -98,6 +99,7 @@ from pnyx.db.tables.statuses import (
     status_edits,
     status_pins,
     status_tags,
+    status_trend_removals,
     statuses,
     tags,
 )
@@ -122,6 +124,7 @@ __all__ = [
     "favourites",
     "bookmarks",
     "status_pins",
+    "status_trend_removals",
     "conversation_mutes",
     "idempotency_keys",
     "polls",
@@ -166,6 +169,7 @@ __all__ = [
     "preview_cards",
     "preview_card_statuses",
     "account_warnings",
+    "appeals",
     "severance_events",
     "account_severances",
     "composed_feeds",

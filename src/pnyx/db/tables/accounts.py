@@ -66,6 +66,12 @@ accounts = sa.Table(
     sa.Column("last_status_at", UTCDateTime, nullable=True),
     sa.Column("suspended_at", UTCDateTime, nullable=True),
     sa.Column("suspension_reason", sa.Text, nullable=True),
+    # Limited by the staff (Mastodon's "silence"): its posts stay off the public and hashtag
+    # timelines and the trends, until `silenced_until` when one is set (core.reach).
+    sa.Column("silenced_at", UTCDateTime, nullable=True),
+    sa.Column("silenced_until", UTCDateTime, nullable=True),
+    # Its media marked sensitive by the staff: new posts with media are sensitive (core.reach).
+    sa.Column("sensitized_at", UTCDateTime, nullable=True),
     sa.Column("fetched_at", UTCDateTime, nullable=True),  # remote: last refresh
     created_column(),
     sa.Column("updated_at", UTCDateTime, nullable=False),

@@ -76,6 +76,8 @@ moderation_log = sa.Table(
     sa.Column("target_name", sa.String(255), nullable=True),
     sa.Column("ends_at", UTCDateTime, nullable=True),
     sa.Column("private_note", sa.Text, nullable=True),  # staff only (a block's private comment)
+    # The strike the action left on a local account: its appeal and outcome show on the entry.
+    sa.Column("strike_id", ID, nullable=True),
     created_column(),
 )
 
@@ -102,8 +104,8 @@ reports = sa.Table(
 )
 
 # Strikes: what the staff did to an account and told its owner (Mastodon's AccountWarning).
-# The owner sees it in a `moderation_warning` notification; `action` is none (a warning) or
-# suspend, the states Pnyx has.
+# The owner sees it in a `moderation_warning` notification and on its page, where they can
+# appeal it (`appeals`); `action` is one of `core.account_warnings.ACTIONS`.
 account_warnings = sa.Table(
     "account_warnings",
     metadata,
@@ -117,6 +119,27 @@ account_warnings = sa.Table(
     # The instance rule it cites, and its text as it read then.
     sa.Column("rule_id", ID, nullable=True),
     sa.Column("rule_text", sa.Text, nullable=True),
+    sa.Column("ends_at", UTCDateTime, nullable=True),  # a limit given for a time
+    # The posts a removal took, as their owner wrote them ([{id, created_at, spoiler_text,
+    # content}]): the owner reads what was removed on the strike's page, and nobody else.
+    sa.Column("removed_posts", sa.JSON, nullable=True),
     created_column(),
 )
 sa.Index("ix_account_warnings_target_account_id", account_warnings.c.target_account_id)
+
+# Appeals: the owner of a strike asks the staff to reverse it (one appeal per strike). Another
+# staff member than the one who acted decides; `state` is pending, approved or rejected.
+appeals = sa.Table(
+    "appeals",
+    metadata,
+    id_column(),
+    foreign_key("account_warning_id", "account_warnings.id"),
+    foreign_key("account_id", "accounts.id"),  # who appeals
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    foreign_key("decided_by_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    created_column(),
+    sa.UniqueConstraint("account_warning_id"),
+)
+sa.Index("ix_appeals_state", appeals.c.state, appeals.c.id)

@@ -137,6 +137,17 @@ status_pins = sa.Table(
     sa.UniqueConstraint("account_id", "status_id"),
 )
 
+# Posts the staff took out of the trends (Mastodon's "reject" of a trending post): they stay
+# everywhere else, and their author is told (core.reach).
+status_trend_removals = sa.Table(
+    "status_trend_removals",
+    metadata,
+    foreign_key("status_id", "statuses.id"),
+    foreign_key("account_id", "accounts.id", nullable=True, ondelete="SET NULL"),  # the staff
+    created_column(),
+    sa.PrimaryKeyConstraint("status_id"),
+)
+
 conversation_mutes = sa.Table(
     "conversation_mutes",
     metadata,
