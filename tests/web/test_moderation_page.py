@@ -84,7 +84,7 @@ def test_anyone_reads_the_log_and_its_numbers(client, acted):
     # The numbers: 6 public actions (the rule added, the warning, the suspension and its
     # lifting, the sign-up, the block), 1 reversal; every count is text in the charts'
     # descriptions.
-    assert "6 actions in all, of which 1 lifted an earlier suspension or block." in html
+    assert "6 actions in all, of which 1 lifted an earlier suspension, limit or block." in html
     descriptions = re.findall(r'<desc id="([^"]+)">([^<]*)</desc>', html)
     assert {d[0] for d in descriptions} == {"per-month-desc", "per-rule-desc"}
     per_rule = dict(descriptions)["per-rule-desc"]
@@ -113,20 +113,26 @@ def test_the_log_in_french(client, acted):
     assert "Journal de modération" in html and "Suspension levée" in html
 
 
-def test_every_string_of_the_page_has_a_french_translation():
+PAGES = ("moderation.html", "strike.html", "strikes.html", "_strike_macros.html", "layout.html")
+MODULES = ("moderation_page.py", "strike_pages.py")
+
+
+def test_every_string_of_the_log_and_strike_pages_has_a_french_translation():
     found: set[str] = set()
-    for _line, message, _comments, _context in extract_from_file(
-        "jinja2.ext.babel_extract",
-        str(WEB / "templates" / "site" / "moderation.html"),
-        keywords={"_": None},
-        options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    for _line, message, _comments, _context in extract_from_file(
-        "python", str(WEB / "moderation_page.py"), keywords={"_": None}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    assert len(found) > 30
+    for page in PAGES:
+        for _line, message, _comments, _context in extract_from_file(
+            "jinja2.ext.babel_extract",
+            str(WEB / "templates" / "site" / page),
+            keywords={"_": None, "ngettext": (1, 2)},
+            options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    for module in MODULES:
+        for _line, message, _comments, _context in extract_from_file(
+            "python", str(WEB / module), keywords={"_": None, "N_": None}
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    assert len(found) > 60
     catalogs = []
     for po in sorted((WEB / "locale" / "fr" / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as fh:

@@ -26,6 +26,7 @@ from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.tables import account_warnings as strikes_table
+from pnyx.db.tables import accounts as accounts_table
 from pnyx.db.tables import appeals
 
 MAX_TEXT = 2000
@@ -104,18 +105,23 @@ class PendingAppeal:
 def pending(tx: Tx, limit: int = 100) -> list[PendingAppeal]:
     """Appeals waiting for a decision, oldest first."""
     rows = tx.rows(
-        sa.select(appeals.c.id)
-        .where(appeals.c.state == "pending")
-        .order_by(appeals.c.id)
-        .limit(limit)
+        sa.select(appeals).where(appeals.c.state == "pending").order_by(appeals.c.id).limit(limit)
     )
-    return [_pending_one(tx, r.id) for r in rows]
-
-
-def _pending_one(tx: Tx, appeal_id: int) -> PendingAppeal:
-    appeal = tx.one(sa.select(appeals).where(appeals.c.id == appeal_id))
-    strike = tx.one(sa.select(strikes_table).where(strikes_table.c.id == appeal.account_warning_id))
-    return PendingAppeal(appeal, strike, accounts.get(tx, appeal.account_id))
+    strikes = {
+        s.id: s
+        for s in tx.rows(
+            sa.select(strikes_table).where(
+                strikes_table.c.id.in_({r.account_warning_id for r in rows})
+            )
+        )
+    }
+    people = {
+        a.id: a
+        for a in tx.rows(
+            sa.select(accounts_table).where(accounts_table.c.id.in_({r.account_id for r in rows}))
+        )
+    }
+    return [PendingAppeal(r, strikes[r.account_warning_id], people[r.account_id]) for r in rows]
 
 
 def decide(

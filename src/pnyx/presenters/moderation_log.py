@@ -38,4 +38,5 @@ def entry(item: PublicEntry) -> dict:
             else None
         ),
         "reason": item.reason,
+        "appeal": {"state": item.appeal_state} if item.appeal_state else None,
     }

@@ -42,6 +42,15 @@ def action_labels(_) -> dict[str, str]:
         "domain_unblock": _("Server block lifted"),
         "rule:add": _("Rule added"),
         "rule:remove": _("Rule removed"),
+        "silence": _("Account limited"),
+        "unsilence": _("Limit lifted"),
+        "sensitive": _("Media marked sensitive"),
+        "unsensitive": _("Sensitive media lifted"),
+        "delete_statuses": _("Posts removed"),
+        "mark_statuses_as_sensitive": _("Posts marked sensitive"),
+        "unmark_statuses_as_sensitive": _("Posts no longer marked sensitive"),
+        "remove_from_trends": _("Post taken out of the trends"),
+        "restore_to_trends": _("Post allowed to trend again"),
     }
 
 
@@ -52,6 +61,14 @@ def label_of(action: str, labels: dict[str, str], _) -> str:
         return _("Role set to %(role)s", role=action.split(":", 1)[1])
     if action.startswith("instance:"):
         return _("Instance setting changed: %(name)s", name=action.split(":", 1)[1])
+    kind, _sep, of = action.partition(":")
+    if kind in ("appeal", "appeal_approved", "appeal_rejected") and of:
+        what = labels.get(of if of != "none" else "warn", of)
+        if kind == "appeal":
+            return _("Appeal: %(action)s", action=what)
+        if kind == "appeal_approved":
+            return _("Appeal approved: %(action)s", action=what)
+        return _("Appeal rejected: %(action)s", action=what)
     return action
 
 

@@ -325,20 +325,24 @@ async def sign_in(request: Request) -> Response:
     user_agent = request.headers.get("user-agent")
 
     def work(tx):
-        user = core_oauth.sign_in_user(tx, login, password)
+        # The site's own sign-in lets a suspended person in to their strikes (to appeal);
+        # an app's sign-in never does.
+        user = core_oauth.sign_in_user(tx, login, password, suspended_ok=not oauth)
         if isinstance(user, str):
-            return user, None
+            return user, None, False
         core_oauth.end_session(tx, old_secret)  # no session fixation: always a fresh one
-        return None, core_oauth.start_session(tx, user.id, user_agent)
+        secret = core_oauth.start_session(tx, user.id, user_agent)
+        return None, secret, user.suspended_at is not None
 
-    error, secret = await database(request).write(work)
+    error, secret, suspended = await database(request).write(work)
     if error is not None:
         status = 401 if error == core_oauth.BAD_LOGIN else 403
         if not oauth:
             who = await web_session.visitor(request)
             return web_auth.sign_in_page(request, who, error=error, login=login, status=status)
         return _sign_in_page(request, values, error=error, login=login, status=status)
-    response = web_session.see_other(_authorize_url(values) if oauth else "/home")
+    target = _authorize_url(values) if oauth else ("/disputes/strikes" if suspended else "/home")
+    response = web_session.see_other(target)
     web_session.set_session_cookie(request, response, secret)
     return response
 

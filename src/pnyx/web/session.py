@@ -52,15 +52,19 @@ def csrf_value(request: Request) -> str:
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
 
-def lookup(tx, secret: str | None):
-    """(session user or None, unread notifications, effective settings) for a session cookie."""
-    user = core_oauth.session_user(tx, secret) if secret else None
+def lookup(tx, secret: str | None, *, suspended_ok: bool = False):
+    """(session user or None, unread notifications, effective settings) for a session cookie
+    (a suspended user's counts only with `suspended_ok`: the pages of their strikes)."""
+    user = core_oauth.session_user(tx, secret, suspended_ok=suspended_ok) if secret else None
     unread = notification_queries.unread_count(tx, user.account_id) if user else 0
     return user, unread, effective_settings(tx)
 
 
 async def visit(
-    request: Request, work: Callable[[Tx, Visitor], T] | None = None
+    request: Request,
+    work: Callable[[Tx, Visitor], T] | None = None,
+    *,
+    suspended_ok: bool = False,
 ) -> tuple[Visitor, T | None]:
     """Who is looking, and what `work(tx, visitor)` reads for them, in one transaction.
 
@@ -72,7 +76,7 @@ async def visit(
     csrf = csrf_value(request)
 
     def both(tx):
-        user, unread, site = lookup(tx, secret)
+        user, unread, site = lookup(tx, secret, suspended_ok=suspended_ok)
         language = i18n.negotiate(accept_language, user.locale if user else None)
         who = Visitor(user, language, csrf, unread, site)
         return who, (work(tx, who) if work is not None else None)
@@ -80,8 +84,8 @@ async def visit(
     return await database(request).read(both)
 
 
-async def visitor(request: Request) -> Visitor:
-    who, _ = await visit(request)
+async def visitor(request: Request, *, suspended_ok: bool = False) -> Visitor:
+    who, _ = await visit(request, suspended_ok=suspended_ok)
     return who
 
 

@@ -45,6 +45,7 @@ class SessionUser:
     locale: str | None = None  # interface language; None follows the browser
     default_visibility: str = "public"
     default_language: str = ""
+    suspended: bool = False  # only ever so where a suspended user is let in (session_user)
 
 
 @functools.cache
@@ -70,8 +71,13 @@ def _session_statement() -> sa.Select:
     )
 
 
-def session_user(tx: Tx, secret: str | None) -> SessionUser | None:
-    """Who a session cookie belongs to, if the session is live and the user may still act."""
+def session_user(
+    tx: Tx, secret: str | None, *, suspended_ok: bool = False
+) -> SessionUser | None:
+    """Who a session cookie belongs to, if the session is live and the user may still act.
+
+    A suspended user's session counts only where `suspended_ok` (the pages of their strikes,
+    where they can appeal); `suspended` then says so."""
     if not secret or len(secret) > 256:
         return None
     row = tx.execute(_session_statement(), {"digest": digest(secret)}).first()
@@ -79,7 +85,7 @@ def session_user(tx: Tx, secret: str | None) -> SessionUser | None:
         row is None
         or row.revoked_at is not None
         or row.created_at + SESSION_LIFETIME <= tx.now
-        or row.suspended_at is not None
+        or (row.suspended_at is not None and not suspended_ok)
         or not row.approved
     ):
         return None
@@ -91,6 +97,7 @@ def session_user(tx: Tx, secret: str | None) -> SessionUser | None:
         locale=row.locale,
         default_visibility=row.default_visibility or "public",
         default_language=row.default_language or "",
+        suspended=row.suspended_at is not None,
     )
 
 

@@ -16,16 +16,20 @@ SUSPENDED = "Your account is suspended. You cannot sign in."
 PENDING = "Your account is waiting for approval by the staff of this instance."
 
 
-def sign_in_user(tx: Tx, login: str, password: str) -> SignInRow | str:
+def sign_in_user(
+    tx: Tx, login: str, password: str, *, suspended_ok: bool = False
+) -> SignInRow | str:
     """The user row for good credentials of a user who may sign in, or a message saying why not.
 
     The suspended / pending messages are only given after the password matched, so they
-    reveal nothing to someone guessing.
+    reveal nothing to someone guessing. With `suspended_ok` (the site's own sign-in) a
+    suspended user is let in, to the pages of their strikes only, where they can appeal
+    (`web.strike_pages`; every other page and the API treat their session as none).
     """
     user = accounts_core.authenticate(tx, login, password)
     if user is None:
         return BAD_LOGIN
-    if user.suspended_at is not None:
+    if user.suspended_at is not None and not (suspended_ok and user.approved):
         return SUSPENDED
     if not user.approved:
         return PENDING
