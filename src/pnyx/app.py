@@ -17,7 +17,7 @@ from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.media import MEDIA_PATHS, upload_limit
 from pnyx.api.profile_images import PROFILE_PATHS, profile_upload_limit
 from pnyx.config import Settings, load_settings
-from pnyx.core import media, profile_media
+from pnyx.core import labels, media, profile_media
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
@@ -46,6 +46,7 @@ def _api_modules() -> list:
         admin_accounts,
         admin_domain_blocks,
         admin_reports,
+        admin_trends,
         announcements,
         apps,
         conversations,
@@ -107,6 +108,7 @@ def _api_modules() -> list:
         admin_accounts,
         admin_reports,
         admin_domain_blocks,
+        admin_trends,
     ]
 
 
@@ -116,6 +118,7 @@ def _federation_modules() -> list:
         actor_documents,
         discovery,
         inbox,
+        label_pages,
         moderation_documents,
         status_documents,
     )
@@ -126,6 +129,7 @@ def _federation_modules() -> list:
         status_documents,
         actor_collections,
         moderation_documents,
+        label_pages,
         inbox,
     ]
 
@@ -133,6 +137,7 @@ def _federation_modules() -> list:
 def _web_modules() -> list:
     from pnyx.web import about as web_about
     from pnyx.web import admin as web_admin
+    from pnyx.web import admin_appeals as web_admin_appeals
     from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import auth as web_auth
     from pnyx.web import explore as web_explore
@@ -160,6 +165,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_admin,
+        web_admin_appeals,
         web_admin_emojis,
         web_statuses,
         web_profiles,
@@ -306,6 +312,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     db = Database(settings)
     if migrate:
         upgrade(db.engine)
+        # The instance's labeler exists before any page is read: the reading rules kept
+        # between requests name it (core.labels.rules_of).
+        db.run_sync(labels.instance_labeler)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

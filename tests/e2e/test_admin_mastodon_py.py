@@ -43,7 +43,7 @@ def test_moderating_with_mastodon_py(server: PnyxServer):
     assert assigned["assigned_account"]["username"] == "boss"
 
     with pytest.raises(MastodonAPIError) as refused:
-        boss.admin_account_moderate(spammer_id, "silence", text="quiet")
+        boss.admin_account_moderate(spammer_id, "disable", text="quiet")  # no such state
     assert refused.value.args[1] == 422
     with pytest.raises(MastodonAPIError) as refused:
         boss.admin_account_moderate(spammer_id, "suspend")  # no reason given
@@ -57,6 +57,38 @@ def test_moderating_with_mastodon_py(server: PnyxServer):
 
     boss.admin_account_unsuspend(spammer_id)
     assert boss.admin_account(spammer_id)["suspended"] is False
+
+
+def test_limiting_with_mastodon_py(server: PnyxServer):
+    """silence and sensitive, as Mastodon.py sends them (telling the owner unless asked not
+    to), lifted by its unsilence and unsensitive; a post taken out of the trends and back."""
+    chief = login(server, "chief", STAFF_SCOPES, admin=True)
+    loud = login(server, "loud", USER_SCOPES)
+    loud_id = loud.account_verify_credentials()["id"]
+    shout = loud.status_post("LISTEN TO ME")
+
+    chief.admin_account_moderate(loud_id, action="silence", text="Shouting")
+    assert chief.admin_account(loud_id)["silenced"] is True
+    assert shout["id"] not in [s["id"] for s in chief.timeline_public()]
+    [told] = loud.notifications(types=["moderation_warning"])
+    assert told["moderation_warning"]["action"] == "silence"
+    assert told["moderation_warning"]["text"] == "Shouting"
+    assert told["moderation_warning"]["appeal"] is None
+    assert chief.admin_account_unsilence(loud_id)["silenced"] is False
+    assert shout["id"] in [s["id"] for s in chief.timeline_public()]
+
+    chief.admin_account_moderate(
+        loud_id, action="sensitive", text="Graphic", send_email_notification=False
+    )
+    assert chief.admin_account(loud_id)["sensitized"] is True
+    assert len(loud.notifications(types=["moderation_warning"])) == 1  # not told this time
+    assert chief.admin_account_unsensitive(loud_id)["sensitized"] is False
+
+    rejected = chief.admin_reject_trending_status(shout["id"])
+    assert rejected["id"] == shout["id"]
+    newest = loud.notifications(types=["moderation_warning"])[0]["moderation_warning"]
+    assert newest["action"] == "remove_from_trends" and newest["status_ids"] == [shout["id"]]
+    assert chief.admin_approve_trending_status(shout["id"])["id"] == shout["id"]
 
 
 def test_a_user_token_gets_403(server: PnyxServer):

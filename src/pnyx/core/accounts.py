@@ -43,6 +43,7 @@ RESERVED = {
     "static",
     "instance_actor",
     "pnyx",
+    "moderation",  # the instance's labeler (core.labels)
 }
 
 

@@ -512,3 +512,12 @@ def from_outbox_payload(payload: dict[str, Any]) -> Event | None:
     cls, renamed = known
     values = {renamed.get(k, k): v for k, v in payload.items() if k != "kind"}
     return _build(cls, values)
+
+
+@dataclass(frozen=True)
+class LabelIssued(Event):
+    """A labeler here labeled a post or account, or took a label back (`label_id`: its row,
+    `core.labels`): the servers that apply its labels are to hear of it, signed."""
+
+    labeler_id: int
+    label_id: int

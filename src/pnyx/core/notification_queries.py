@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from pnyx.core import account_extras, account_warnings, severances, status_views
+from pnyx.core import account_extras, account_warnings, appeals, severances, status_views
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.account_visibility import LISTED, NOTIFYING, account_visible_condition
 from pnyx.core.errors import Invalid, NotFound
@@ -47,6 +47,8 @@ class NotificationPage:
     # The strikes of moderation_warning notifications (their target accounts are in
     # `accounts`) and the severances of severed_relationships ones, by id.
     warnings: dict[int, Row] = field(default_factory=dict)
+    # The appeals of those strikes, by strike id (a strike not appealed has none).
+    appeals: dict[int, Row] = field(default_factory=dict)
     severances: dict[int, Row] = field(default_factory=dict)
     # The roles and moves of `accounts` and of the bundle's authors (`core.account_extras`).
     extras: AccountExtras = field(default_factory=AccountExtras)
@@ -186,6 +188,7 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     found_warnings = account_warnings.by_ids(
         tx, [r.account_warning_id for r in rows if r.account_warning_id is not None]
     )
+    found_appeals = appeals.of_strikes(tx, list(found_warnings))
     found_severances = severances.by_ids(
         tx, [r.severance_id for r in rows if r.severance_id is not None]
     )
@@ -209,7 +212,15 @@ def assemble(tx: Tx, recipient_id: int, rows: list[Row]) -> NotificationPage:
     rows = [r for r in rows if r.status_id is None or r.status_id in shown]
     extras = account_extras.load(tx, found.values(), bundle.account_extras)
     return NotificationPage(
-        rows, found, bundle, cursor_ids, found_reports, found_warnings, found_severances, extras
+        rows,
+        found,
+        bundle,
+        cursor_ids,
+        reports=found_reports,
+        warnings=found_warnings,
+        appeals=found_appeals,
+        severances=found_severances,
+        extras=extras,
     )
 
 

@@ -27,6 +27,7 @@ from pnyx.core import (
     custom_emojis,
     decisions,
     filter_matching,
+    labels,
     preview_cards,
     row_cache,
     status_parts,
@@ -332,6 +333,22 @@ def _match_filters(bundle: StatusBundle, viewer_filters: ViewerFilters) -> None:
             bundle.filter_matches[row.id] = found
 
 
+def _match_labels(tx: Tx, bundle: StatusBundle) -> None:
+    """The labels the viewer applies (`core.labels`) that warn or hide loaded posts, added to
+    `bundle.filter_matches`: they are decided and shown as filters are."""
+    viewer_id = bundle.viewer_id
+    rules = viewer_rules.of(tx, viewer_id).labels if viewer_id is not None else None
+    if rules is None:
+        rules = labels.public_rules(tx)
+    posts = []
+    for row in bundle.statuses.values():
+        proper = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else row
+        if proper is not None:
+            posts.append((row.id, proper.id, proper.account_id))
+    for sid, found in labels.label_matches(tx, rules, viewer_id, posts).items():
+        bundle.filter_matches[sid] = (*bundle.filter_matches.get(sid, ()), *found)
+
+
 def _searchable_text(bundle: StatusBundle, row: StatusRow) -> str:
     poll = bundle.polls.get(row.id)
     return filter_matching.searchable_text(
@@ -392,6 +409,7 @@ def load(
             else filter_matching.NONE
         )
     _match_filters(bundle, viewer_filters)
+    _match_labels(tx, bundle)
     bundle.visible = _pick_visible(
         tx, bundle, status_ids, hide_muted=hide_muted, filter_context=filter_context
     )

@@ -30,6 +30,11 @@ def activity_uri(settings: Settings, username: str, kind: str, record_id: int) -
     return f"{settings.base_url}/users/{username}/{kind}/{record_id}"
 
 
+def label_uri(settings: Settings, label_id: int) -> str:
+    """A label issued here (`core.labels`): its id, which answers with the signed object."""
+    return f"{settings.base_url}/labels/{label_id}"
+
+
 def tag_url(settings: Settings, name: str) -> str:
     return f"{settings.base_url}/tags/{name}"
 

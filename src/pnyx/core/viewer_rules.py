@@ -1,6 +1,6 @@
 """A viewer's own reading rules, kept in memory between requests: whom they follow and with
 which options, whom they block or are blocked by, whom they mute and until when, the servers
-they block, the threads they muted, the members of their exclusive lists, their filters.
+they block, the threads they muted, the members of their exclusive lists, their filters, the labelers they apply.
 
 Every timeline page asks the same questions of them, and asking the database each time was
 the biggest single cost of a home page (one query of eight arms, a fifth of its time;
@@ -26,8 +26,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import filter_matching, row_cache
+from pnyx.core import filter_matching, labels, row_cache
 from pnyx.core.filter_matching import ViewerFilters
+from pnyx.core.labels import LabelRules
 from pnyx.core.row_cache import VersionedCache
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
@@ -57,6 +58,7 @@ class ViewerRules:
     muted_conversations: frozenset[int]
     blocked_domains: frozenset[str]
     every_filter: ViewerFilters  # the expired too: `filters` keeps those active
+    labels: LabelRules  # the labelers applied and the viewer's settings of their labels
     _muted_for_good: frozenset[int] | None  # the muted set when no mute ends
 
     def filters(self, now: datetime) -> ViewerFilters:
@@ -165,6 +167,7 @@ def _load(tx: Tx, viewer_id: int) -> ViewerRules:
         muted_conversations=frozenset(row[0] for row in threads),
         blocked_domains=frozenset(row[0] for row in domains),
         every_filter=filter_matching.load_every(tx, viewer_id),
+        labels=labels.rules_of(tx, viewer_id),
         _muted_for_good=(
             frozenset(mutes_until) if all(v is None for v in mutes_until.values()) else None
         ),

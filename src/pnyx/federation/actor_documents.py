@@ -8,13 +8,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pnyx.core import custom_emojis, keys, uris
+from pnyx.core import custom_emojis, integrity_keys, keys, labels, uris
 from pnyx.core import federation_reads as reads
 from pnyx.core import visibility as core_visibility
 from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2
+from pnyx.federation import internal_to_as2, label_documents
 from pnyx.federation.serving import document, gone, not_found, signer
 
 # What an unsigned request gets of an actor in authorized-fetch mode (Mastodon's same list).
@@ -26,6 +26,7 @@ MINIMAL_ACTOR_KEYS = (
     "inbox",
     "publicKey",
     "endpoints",
+    "assertionMethod",  # a labeler's key: its labels' proofs are checked with it
 )
 
 
@@ -43,6 +44,11 @@ async def actor_document(request: Request) -> Response:
         row = await db.write(reads.local_account_with_key, username)
     emojis = await db.read(custom_emojis.used_by_account, row)
     full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri, emojis=emojis)
+    definitions = await db.read(labels.definitions_of, row.id)
+    if definitions:  # a labeler: its definitions, where its labels are, its key for proofs
+        key = await db.write(integrity_keys.ensure_local, row.id)
+        full.update(label_documents.labeler_parts(row.uri, definitions, key))
+        full["@context"] = label_documents.with_labeler_context(full["@context"])
     if not config.authorized_fetch:
         return document(full, cacheable=True)
     who = await signer(request)

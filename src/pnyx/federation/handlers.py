@@ -29,7 +29,7 @@ from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import as2_to_received as records
-from pnyx.federation import mentions, resolve
+from pnyx.federation import label_documents, mentions, resolve
 
 log = logging.getLogger("pnyx.federation.handlers")
 
@@ -226,6 +226,9 @@ def on_create(tx, activity, ctx: Context) -> None:
         if activity.object_id and parse.same_origin(activity.object_id, signer.uri):
             ctx.needs(activity.object_id, STATUS, again=False)
         return
+    if obj_doc.get("type") == "Label":
+        _receive_label(tx, obj_doc, ctx)
+        return
     if obj_doc.get("type") not in POST_TYPES:
         log.info("ignored Create of %s from %s", obj_doc.get("type"), signer.uri)
         return
@@ -239,6 +242,27 @@ def on_create(tx, activity, ctx: Context) -> None:
         log.info("dropped %s from %s: nobody here follows or is named", obj.uri, signer.uri)
         return
     _store_post(tx, obj, ctx)
+
+
+def _receive_label(tx, doc: dict, ctx: Context) -> None:
+    """A labeler's label: kept when someone here applies its labels and its proof holds
+    under a key the labeler announced (its actor is fetched, once, when the key is not
+    known yet); refused labels are logged and dropped (`label_documents`)."""
+    try:
+        labeler_uri, _data = label_documents.parse_received(doc)
+    except label_documents.LabelRefused as exc:
+        log.warning("label from %s refused: %s", ctx.signer.uri, exc)
+        return
+    labeler = received.account_by_uri(tx, labeler_uri)
+    if labeler is None or not label_documents.applied_here(tx, labeler.id):
+        log.info("dropped label %s: nobody here applies %s", doc.get("id"), labeler_uri)
+        return
+    if not label_documents.verify(tx, doc, labeler.id):
+        ctx.needs(labeler_uri, ACTOR, again=True)  # its key may be new: read its actor again
+    try:
+        label_documents.receive_label(tx, doc, labeler.id, tx.now)
+    except label_documents.LabelRefused as exc:
+        log.warning("label %s from %s refused: %s", doc.get("id"), labeler_uri, exc)
 
 
 def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:

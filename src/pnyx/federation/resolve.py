@@ -22,7 +22,7 @@ from pnyx.core import federation_reads as reads
 from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import as2_to_received, mentions
+from pnyx.federation import as2_to_received, label_documents, mentions
 from pnyx.federation.fetch import FetchError, RemoteClient
 
 log = logging.getLogger("pnyx.federation.resolve")
@@ -101,6 +101,7 @@ def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> 
     def work(tx):
         new = received.account_by_uri(tx, actor.uri) is None
         account_id = received.store_account(tx, as2_to_received.incoming_account(actor))
+        label_documents.store_labeler(tx, account_id, doc, actor.uri)
         if new and backfill:
             from pnyx.federation.backfill import enqueue_backfill
 

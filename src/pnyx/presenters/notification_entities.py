@@ -54,23 +54,34 @@ def _attached(row, page, settings: Settings) -> dict:
     if row.type == "moderation_warning" and row.account_warning_id in page.warnings:
         warning = page.warnings[row.account_warning_id]
         target = page.accounts.get(warning.target_account_id)
-        return {"moderation_warning": account_warning(warning, target, settings, page.extras)}
+        appealed = page.appeals.get(warning.id)
+        return {
+            "moderation_warning": account_warning(warning, target, settings, page.extras, appealed)
+        }
     if row.type == "severed_relationships" and row.severance_id in page.severances:
         return {"event": severance_event(page.severances[row.severance_id])}
     return {}
 
 
-def account_warning(row, target, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS) -> dict:
-    """Mastodon's AccountWarning, as its owner sees it (Pnyx has no appeals: `appeal` null)."""
+def account_warning(
+    row, target, settings: Settings, extras: AccountExtras = EMPTY_EXTRAS, appealed=None
+) -> dict:
+    """Mastodon's AccountWarning, as its owner sees it, with its appeal (`appealed`, a row of
+    `core.appeals`; None: not appealed). Pnyx's own `remove_from_trends` is one more action."""
     return {
         "id": str(row.id),
         "action": row.action,
         "text": row.text,
         "status_ids": [str(i) for i in row.status_ids] if row.status_ids else None,
         "target_account": account(target, settings, extras) if target is not None else None,
-        "appeal": None,
+        "appeal": appeal(appealed) if appealed is not None else None,
         "created_at": iso(row.created_at),
     }
+
+
+def appeal(row) -> dict:
+    """Mastodon's Appeal: what its author wrote, and where the decision stands."""
+    return {"text": row.text, "state": row.state}
 
 
 def severance_event(row) -> dict:

@@ -39,6 +39,7 @@ from pnyx.core import (
     custom_emojis,
     decisions,
     filter_matching,
+    labels,
     row_cache,
     viewer_rules,
     visibility,
@@ -114,6 +115,14 @@ def page(
     rules = viewer_rules.of(tx, viewer_id)
     filters = rules.filters(tx.now)
     matches = _filter_matches(filters, viewer_id, ids, kept) if filters else {}
+    if rules.labels:
+        posts = []
+        for sid in ids:
+            post = kept[sid]
+            proper = kept[post.reblog_of_id] if post.reblog_of_id is not None else post
+            posts.append((sid, proper.id, proper.account_id))
+        for sid, found in labels.label_matches(tx, rules.labels, viewer_id, posts).items():
+            matches[sid] = (*matches.get(sid, ()), *found)
     step = decisions.filtered(matches, filter_context) if matches else None
     shown = []
     ctx = visibility.ViewerContext(viewer_id)  # the filter step reads nothing else of it

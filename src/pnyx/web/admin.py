@@ -1,27 +1,31 @@
-"""Administration in the browser: local accounts (approve, suspend, unsuspend, change role) and
-announcements for moderators and admins, and the instance itself (name, description,
-registration mode, policies, rules, invites) for admins.
+"""Administration in the browser: local accounts (approve, suspend, limit, make their media
+sensitive, lift these, change role), reports (resolve them, remove or mark sensitive the posts
+they name) and announcements for moderators and admins, and the instance itself (name,
+description, registration mode, policies, rules, invites) for admins. Appeals are
+`web.admin_appeals`'s.
 
-The actions call `core.moderation`, as the `pnyx user` commands do: it says who may do what
-(moderators act on ordinary users only; roles, staff accounts and the instance are for admins;
-nobody acts on their own account), requires a reason for a suspension, and writes each action
-to the moderation log with who did it and why (pillar 3: moderation is public). These handlers
-only read the form and show core's answer in the page's language.
+The actions call `core.moderation` and `core.post_moderation`, as the `pnyx user` commands do:
+they say who may do what (moderators act on ordinary users only; roles, staff accounts and the
+instance are for admins; nobody acts on their own account), require a reason (and, for a
+suspension or a removal, the rule broken), and write each action to the moderation log with who
+did it and why (pillar 3: moderation is public). These handlers only read the form and show
+core's answer in the page's language.
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pnyx.core import admin_accounts, instance_settings, moderation, post_moderation, reach, staff
 from pnyx.core import announcements as core_announcements
 from pnyx.core import instance as core_instance
-from pnyx.core import instance_settings, moderation, staff
 from pnyx.core import reports as core_reports
+from pnyx.core import statuses as core_statuses
 from pnyx.core.errors import CoreError, Forbidden, Invalid, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database
@@ -32,14 +36,32 @@ from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 FILTERS = staff.USER_FILTERS
 PAGE_SIZE = 40
+ACCOUNT_ACTIONS = (
+    "approve",
+    "suspend",
+    "unsuspend",
+    "role",
+    "silence",
+    "unsilence",
+    "sensitive",
+    "unsensitive",
+)
+MAX_LIMIT_DAYS = 3650
+BAD_DAYS = N_("The length of a limit is a whole number of days, from 1 to %(n)s.")
 DONE = {
     "approve": N_("The account was approved."),
     "suspend": N_("The account was suspended."),
     "unsuspend": N_("The suspension was lifted."),
+    "silence": N_("The account was limited."),
+    "unsilence": N_("The limit was lifted."),
+    "sensitive": N_("The account's media will be shown as sensitive."),
+    "unsensitive": N_("The account's media are no longer forced to be sensitive."),
     "role": N_("The role was changed."),
     "instance": N_("The instance settings were saved."),
     "rule_add": N_("The rule was added."),
     "resolve_report": N_("The report was marked as resolved."),
+    "remove_posts": N_("The reported posts were removed and the report resolved."),
+    "mark_sensitive": N_("The reported posts were marked sensitive and the report resolved."),
     "rule_remove": N_("The rule was removed."),
     "announcement": N_("The announcement was saved."),
 }
@@ -76,6 +98,20 @@ def _account_rows(tx, status: str, max_id: int | None) -> list:
     return staff.local_users(tx, status, before_user_id=max_id, limit=PAGE_SIZE + 1)
 
 
+def _reach_of(tx, rows: list) -> dict[int, dict]:
+    """The reach limits in force on each listed account: limited (and until when), media
+    made sensitive."""
+    found = admin_accounts.several(tx, [row.id for row in rows])
+    return {
+        account_id: {
+            "silenced": reach.is_silenced(row, tx.now),
+            "silenced_until": row.silenced_until,
+            "sensitive": reach.media_forced_sensitive(row),
+        }
+        for account_id, row in found.items()
+    }
+
+
 def _status_filter(value: str | None) -> str:
     return value if value in FILTERS else "pending"
 
@@ -92,13 +128,15 @@ async def _accounts_page(
     max_id = parse_id(request.query_params.get("max_id"))
 
     def work(tx):
+        rows = _account_rows(tx, status, max_id)
         return (
-            _account_rows(tx, status, max_id),
+            rows,
+            _reach_of(tx, rows),
             staff.recent_actions(tx),
             core_instance.rule_rows(tx),
         )
 
-    rows, log, rules = await database(request).read(work)
+    rows, states, log, rules = await database(request).read(work)
     next_url = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
@@ -109,6 +147,7 @@ async def _accounts_page(
         "site/admin_accounts.html",
         status=code,
         people=rows,
+        states=states,
         log=log,
         rules=rules,
         filter=status,
@@ -138,25 +177,45 @@ def _act(
     reason: str,
     role: str,
     rule_id: int | None,
+    days: int | None = None,
 ):
     if action == "role":
         moderation.set_role(tx, by, account_id, role, reason)
     elif action == "suspend":
         moderation.suspend(tx, by, account_id, reason, rule_id)
+    elif action == "silence":
+        until = tx.now + timedelta(days=days) if days else None
+        moderation.silence(tx, by, account_id, reason, rule_id, until=until)
+    elif action == "sensitive":
+        moderation.sensitize(tx, by, account_id, reason, rule_id)
     else:
         {
             "approve": moderation.approve,
             "unsuspend": moderation.unsuspend,
+            "unsilence": moderation.unsilence,
+            "unsensitive": moderation.unsensitize,
         }[action](tx, by, account_id, reason)
 
 
+def _days(value: str) -> int | None:
+    """A limit's length in days: None for none (until lifted); ValueError when it is not a
+    whole number from 1 to MAX_LIMIT_DAYS."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) <= MAX_LIMIT_DAYS:
+        raise ValueError(value)
+    return int(value)
+
+
 async def account_action(request: Request) -> Response:
-    """POST /admin/accounts/{id}/{approve|suspend|unsuspend|role}."""
-    who, by, form = await _staff_post(request)
+    """POST /admin/accounts/{id}/{approve|suspend|unsuspend|role|silence|unsilence|sensitive|
+    unsensitive}."""
+    who, by, form = await staff_post(request)
     if who is None:
         return form  # the refusal
     action = request.path_params["action"]
-    if action not in ("approve", "suspend", "unsuspend", "role"):
+    if action not in ACCOUNT_ACTIONS:
         return Response(status_code=404)
     back = _status_filter(text_field(form, "back", 16))
     reason = text_field(form, "reason", 2000).strip()
@@ -164,8 +223,13 @@ async def account_action(request: Request) -> Response:
     rule_id = parse_id(text_field(form, "rule_id", 32))
     _ = gettext_for(who.language)
     try:
+        days = _days(text_field(form, "days", 16)) if action == "silence" else None
+    except ValueError:
+        error = _(BAD_DAYS) % {"n": MAX_LIMIT_DAYS}
+        return await _accounts_page(request, who, by, back, error=error, code=422)
+    try:
         await database(request).write(
-            _act, by, request.path_params["id"], action, reason, role, rule_id
+            _act, by, request.path_params["id"], action, reason, role, rule_id, days
         )
     except CoreError as exc:
         return await _accounts_page(
@@ -223,7 +287,7 @@ async def instance_page(request: Request) -> Response:
     return await _instance_page(request, found[0])
 
 
-async def _staff_post(request: Request, *, admin_only: bool = False):
+async def staff_post(request: Request, *, admin_only: bool = False):
     """(visitor, Moderator, form) for a valid post by staff (an admin, with `admin_only`),
     or (None, None, the answer to send)."""
     found, refusal = await staff_visitor(request, admin_only=admin_only)
@@ -237,7 +301,7 @@ async def _staff_post(request: Request, *, admin_only: bool = False):
 
 
 async def save_instance(request: Request) -> Response:
-    who, by, form = await _staff_post(request, admin_only=True)
+    who, by, form = await staff_post(request, admin_only=True)
     if who is None:
         return form
     values = {
@@ -257,7 +321,7 @@ async def save_instance(request: Request) -> Response:
 
 
 async def add_rule(request: Request) -> Response:
-    who, by, form = await _staff_post(request, admin_only=True)
+    who, by, form = await staff_post(request, admin_only=True)
     if who is None:
         return form
     text = text_field(form, "rule", 2000)
@@ -271,7 +335,7 @@ async def add_rule(request: Request) -> Response:
 
 
 async def remove_rule(request: Request) -> Response:
-    who, by, form = await _staff_post(request, admin_only=True)
+    who, by, form = await staff_post(request, admin_only=True)
     if who is None:
         return form
     # Already gone (a second click): the page simply shows the rules as they are.
@@ -282,7 +346,7 @@ async def remove_rule(request: Request) -> Response:
 
 async def create_invite(request: Request) -> Response:
     """POST /admin/invites: a new invite code (optionally limited in uses), logged."""
-    who, by, form = await _staff_post(request, admin_only=True)
+    who, by, form = await staff_post(request, admin_only=True)
     if who is None:
         return form
     uses = text_field(form, "max_uses", 8).strip()
@@ -308,9 +372,14 @@ async def _reports_page(
     code=200,
 ) -> Response:
     max_id = parse_id(request.query_params.get("max_id"))
-    rows = await database(request).read(
-        lambda tx: core_reports.report_list(tx, status, before_id=max_id, limit=PAGE_SIZE + 1)
-    )
+
+    def work(tx):
+        return (
+            core_reports.report_list(tx, status, before_id=max_id, limit=PAGE_SIZE + 1),
+            core_instance.rule_rows(tx),
+        )
+
+    rows, rules = await database(request).read(work)
     next_url = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
@@ -334,6 +403,7 @@ async def _reports_page(
         "site/admin_reports.html",
         status=code,
         reports=items,
+        rules=rules,
         filter=status,
         next_url=next_url,
         is_admin=by.is_admin,
@@ -352,7 +422,7 @@ async def reports_page(request: Request) -> Response:
 
 async def resolve_report(request: Request) -> Response:
     """POST /admin/reports/{id}/resolve, with an optional note for the moderation log."""
-    who, by, form = await _staff_post(request)
+    who, by, form = await staff_post(request)
     if who is None:
         return form  # the refusal
     reason = text_field(form, "reason", 2000)
@@ -366,6 +436,62 @@ async def resolve_report(request: Request) -> Response:
             request, who, by, "open", error=explain(_, exc.message)[1], code=exc.status
         )
     return see_other("/admin/reports?status=open&done=resolve_report")
+
+
+def _reported_posts(tx, report_id: int) -> list[int]:
+    """The posts a report names that are still here and by the account reported (one its
+    author deleted since is left out; none left is core's "name at least one post")."""
+    report = core_reports.get(tx, report_id)
+    found = []
+    for raw in report.status_ids or []:
+        row = core_statuses.get_row(tx, int(raw))
+        if (
+            row is not None
+            and row.reblog_of_id is None
+            and row.account_id == report.target_account_id
+        ):
+            found.append(row.id)
+    return found
+
+
+def _remove_posts(tx, by: moderation.Moderator, report_id: int, reason: str, rule_id: int | None):
+    post_moderation.remove(
+        tx, by, _reported_posts(tx, report_id), reason, rule_id, report_id=report_id
+    )
+
+
+def _mark_sensitive(tx, by: moderation.Moderator, report_id: int, reason: str, rule_id: int | None):
+    post_moderation.mark_sensitive(
+        tx, by, _reported_posts(tx, report_id), reason, rule_id, report_id=report_id
+    )
+
+
+async def _report_posts_action(request: Request, action: str, work) -> Response:
+    """Act on the posts a report names, and resolve it, in one step that leaves a strike on
+    their author."""
+    who, by, form = await staff_post(request)
+    if who is None:
+        return form  # the refusal
+    reason = text_field(form, "reason", 2000).strip()
+    rule_id = parse_id(text_field(form, "rule_id", 32))
+    try:
+        await database(request).write(work, by, request.path_params["id"], reason, rule_id)
+    except CoreError as exc:
+        _ = gettext_for(who.language)
+        return await _reports_page(
+            request, who, by, "open", error=explain(_, exc.message)[1], code=exc.status
+        )
+    return see_other(f"/admin/reports?status=open&done={action}")
+
+
+async def remove_reported_posts(request: Request) -> Response:
+    """POST /admin/reports/{id}/remove_posts: a reason and the rule broken are required."""
+    return await _report_posts_action(request, "remove_posts", _remove_posts)
+
+
+async def mark_reported_posts_sensitive(request: Request) -> Response:
+    """POST /admin/reports/{id}/mark_sensitive: a reason is required, a rule optional."""
+    return await _report_posts_action(request, "mark_sensitive", _mark_sensitive)
 
 
 # --- Announcements ----------------------------------------------------------------------------
@@ -411,7 +537,7 @@ async def announcements_page(request: Request) -> Response:
 
 
 async def create_announcement(request: Request) -> Response:
-    who, by, form = await _staff_post(request)
+    who, by, form = await staff_post(request)
     if who is None:
         return form
     draft = core_announcements.Draft(
@@ -434,7 +560,7 @@ async def create_announcement(request: Request) -> Response:
 async def edit_announcement(request: Request) -> Response:
     """POST /admin/announcements/ID/edit: new text and times (a published one is shown again,
     as it is now, in everyone's apps: core records it)."""
-    who, by, form = await _staff_post(request)
+    who, by, form = await staff_post(request)
     if who is None:
         return form
     announcement_id = request.path_params["id"]
@@ -456,7 +582,7 @@ async def edit_announcement(request: Request) -> Response:
 
 
 async def announcement_action(request: Request) -> Response:
-    who, by, form = await _staff_post(request)
+    who, by, form = await staff_post(request)
     if who is None:
         return form
     announcement_id, action = request.path_params["id"], request.path_params["action"]
@@ -491,4 +617,8 @@ routes = [
     Route("/admin/announcements/{id:int}/{action}", announcement_action, methods=["POST"]),
     Route("/admin/reports", reports_page, methods=["GET"]),
     Route("/admin/reports/{id:int}/resolve", resolve_report, methods=["POST"]),
+    Route("/admin/reports/{id:int}/remove_posts", remove_reported_posts, methods=["POST"]),
+    Route(
+        "/admin/reports/{id:int}/mark_sensitive", mark_reported_posts_sensitive, methods=["POST"]
+    ),
 ]

@@ -195,6 +195,38 @@ _CORE_MESSAGES: tuple[tuple[re.Pattern, str, str | None], ...] = tuple(
             N_("That rule does not exist any more: reload the page and choose another."),
             "rule_id",
         ),
+        # core.moderation's and core.post_moderation's reach limits and removals, and
+        # core.appeals' decisions.
+        (
+            r"Text can't be blank \(the moderation log needs a reason\)",
+            N_("Please give a reason; it is recorded in the moderation log."),
+            "reason",
+        ),
+        (
+            r"Cite the instance rule this removal is taken under .*",
+            N_("Please choose the rule broken; it is recorded in the moderation log."),
+            "rule_id",
+        ),
+        (
+            r"Name at least one post \(status_ids\)",
+            N_("None of the reported posts is still here."),
+            None,
+        ),
+        (
+            r"The posts of one action must all be by one account",
+            N_("The posts of one action must all be by one account."),
+            None,
+        ),
+        (
+            r"A different staff member than the one who acted must decide this appeal",
+            N_("Another staff member than the one who took the action must decide this appeal."),
+            None,
+        ),
+        (
+            r"This appeal has already been decided",
+            N_("This appeal has already been decided."),
+            None,
+        ),
     )
 )
 # core.oauth's sign-in refusals, translated on the site's sign-in page.

@@ -71,9 +71,7 @@ def _session_statement() -> sa.Select:
     )
 
 
-def session_user(
-    tx: Tx, secret: str | None, *, suspended_ok: bool = False
-) -> SessionUser | None:
+def session_user(tx: Tx, secret: str | None, *, suspended_ok: bool = False) -> SessionUser | None:
     """Who a session cookie belongs to, if the session is live and the user may still act.
 
     A suspended user's session counts only where `suspended_ok` (the pages of their strikes,

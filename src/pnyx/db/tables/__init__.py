@@ -65,6 +65,13 @@ from pnyx.db.tables.instance import (
 from pnyx.db.tables.jobs import (
     jobs,
 )
+from pnyx.db.tables.labels import (
+    integrity_keys,
+    label_definitions,
+    label_settings,
+    labeler_subscriptions,
+    labels,
+)
 from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
 from pnyx.db.tables.notifications import (
     account_conversations,
@@ -105,6 +112,11 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "integrity_keys",
+    "label_definitions",
+    "label_settings",
+    "labeler_subscriptions",
+    "labels",
     "web_push_subscriptions",
     "ID",
     "metadata",

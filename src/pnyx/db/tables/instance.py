@@ -16,6 +16,8 @@ rules = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("hint", sa.Text, nullable=False, server_default=""),
     sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    # What breaking it leads to, as the policy page says: "removal" or "label" (None: unsaid).
+    sa.Column("consequence", sa.String(16), nullable=True),
     created_column(),
 )
 

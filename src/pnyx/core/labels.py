@@ -1,0 +1,555 @@
+"""Labels and labelers: what any account can say about posts and accounts, and what each person
+chooses to apply to their own view (issue 12).
+
+- Any account can be a labeler: it publishes label definitions (a value, its names and
+  descriptions by language, a severity — inform, warn or hide — and the setting people get by
+  default: show, warn or hide) and issues labels `{subject, value, neg, published, expires}`.
+  A label of another server arrives signed (`federation.data_integrity`); one that fails its
+  proof, names a value its labeler never defined, or has expired is ignored before it gets here.
+- The latest word of a labeler on a (subject, value) stands: a negation (`neg`) takes the
+  label back, a label may expire. A late copy of an older label changes nothing.
+- The instance's staff label through the instance labeler (`instance_labeler`, the local
+  account "moderation"), which every person here applies by default and can set like any
+  other: a label is instead of a removal, never a removal in disguise (`core.instance_labels`).
+- A person subscribes to labelers (here or elsewhere) and sets each label to show, warn or
+  hide. Subscriptions and settings are theirs alone; they are part of the rules their pages are
+  decided with (`core.viewer_rules`), and a label they set to warn or hide reaches every app as
+  a `filtered` result on the post (`label_matches`), as a filter of theirs would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from pnyx.core import events, uris
+from pnyx.core.errors import Invalid, NotFound
+from pnyx.core.filter_matching import ActiveFilter, FilterMatch
+from pnyx.db.engine import Tx
+from pnyx.db.ids import new_id
+from pnyx.db.insert_ignore import insert_ignore
+from pnyx.db.tables import (
+    accounts,
+    label_definitions,
+    label_settings,
+    labeler_subscriptions,
+    labels,
+    statuses,
+)
+
+SEVERITIES = ("inform", "warn", "hide")
+SETTINGS = ("show", "warn", "hide")
+VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+MAX_VALUE = 64
+MAX_DEFINITIONS = 100
+MAX_TEXT = 500
+INSTANCE_LABELER = "moderation"  # the username of the instance's labeler (reserved)
+# Mastodon's filter contexts: a label applies wherever the person reads.
+CONTEXTS = ("home", "notifications", "public", "thread", "account")
+
+UNKNOWN_VALUE = "This labeler has no such label: define it first"
+BAD_SETTING = "Setting must be one of show, warn, hide"
+
+
+@dataclass(frozen=True)
+class Definition:
+    value: str
+    severity: str = "warn"
+    default_setting: str = "warn"
+    # [{"lang": "en", "name": "Disputed", "description": "..."}]
+    locales: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+
+
+# The instance labeler's definitions, published on its actor (the staff's labels).
+INSTANCE_DEFINITIONS = (
+    Definition(
+        "disputed",
+        "warn",
+        "warn",
+        ({"lang": "en", "name": "Disputed", "description": "Its claims are disputed."},),
+    ),
+    Definition(
+        "graphic",
+        "warn",
+        "warn",
+        ({"lang": "en", "name": "Graphic", "description": "Graphic or violent media."},),
+    ),
+    Definition(
+        "satire",
+        "inform",
+        "show",
+        ({"lang": "en", "name": "Satire", "description": "Satire, not a report of fact."},),
+    ),
+    Definition(
+        "spam-suspected",
+        "hide",
+        "hide",
+        ({"lang": "en", "name": "Suspected spam", "description": "Looks like spam."},),
+    ),
+)
+
+
+def check_value(value: str) -> str:
+    value = (value or "").strip().lower()
+    if not value or len(value) > MAX_VALUE or not set(value) <= VALUE_CHARS:
+        raise Invalid("Value must be 1 to 64 lowercase letters, digits or hyphens")
+    return value
+
+
+def check_definition(item: Definition) -> Definition:
+    value = check_value(item.value)
+    if item.severity not in SEVERITIES:
+        raise Invalid("Severity must be one of inform, warn, hide")
+    if item.default_setting not in SETTINGS:
+        raise Invalid("Default setting must be one of show, warn, hide")
+    locales = []
+    for entry in item.locales or ():
+        lang = str(entry.get("lang") or "")[:16]
+        name = str(entry.get("name") or "")[:MAX_TEXT]
+        description = str(entry.get("description") or "")[:MAX_TEXT]
+        if lang and name:
+            locales.append({"lang": lang, "name": name, "description": description})
+    return Definition(value, item.severity, item.default_setting, tuple(locales))
+
+
+# --- Definitions ---------------------------------------------------------------------------
+
+
+def define(tx: Tx, labeler_id: int, items: Iterable[Definition]) -> None:
+    """Set a labeler's definitions to these (values it no longer defines are dropped; their
+    labels stay, and apply to no one until defined again)."""
+    checked = {d.value: d for d in (check_definition(i) for i in items)}
+    if len(checked) > MAX_DEFINITIONS:
+        raise Invalid(f"A labeler defines at most {MAX_DEFINITIONS} labels")
+    existing = {r.value: r for r in definitions_of(tx, labeler_id)}
+    for value, row in existing.items():
+        if value not in checked:
+            tx.execute(label_definitions.delete().where(label_definitions.c.id == row.id))
+    for value, item in checked.items():
+        values = {
+            "severity": item.severity,
+            "default_setting": item.default_setting,
+            "locales": [dict(entry) for entry in item.locales],
+            "updated_at": tx.now,
+        }
+        if value in existing:
+            tx.execute(
+                label_definitions.update()
+                .where(label_definitions.c.id == existing[value].id)
+                .values(**values)
+            )
+        else:
+            tx.execute(
+                label_definitions.insert().values(
+                    id=new_id(),
+                    labeler_account_id=labeler_id,
+                    value=value,
+                    created_at=tx.now,
+                    **values,
+                )
+            )
+
+
+def definitions_of(tx: Tx, labeler_id: int) -> list[Any]:
+    return tx.rows(
+        sa.select(label_definitions)
+        .where(label_definitions.c.labeler_account_id == labeler_id)
+        .order_by(label_definitions.c.value)
+    )
+
+
+def is_labeler(tx: Tx, account_id: int) -> bool:
+    return bool(
+        tx.scalar(
+            sa.select(sa.exists().where(label_definitions.c.labeler_account_id == account_id))
+        )
+    )
+
+
+def instance_labeler(tx: Tx) -> int:
+    """The instance labeler's account, made (with its definitions) on first need."""
+    found = _instance_labeler_id(tx)
+    if found is not None:
+        return found
+    account_id = new_id()
+    insert_ignore(
+        tx,
+        accounts,
+        {
+            "id": account_id,
+            "username": INSTANCE_LABELER,
+            "domain": None,
+            "display_name": f"{tx.settings.domain} moderators",
+            "note": "<p>The labels of this instance's moderators.</p>",
+            "fields": [],
+            "also_known_as": [],
+            "discoverable": False,
+            "created_at": tx.now,
+            "updated_at": tx.now,
+            **uris.account_actor_urls(tx.settings, INSTANCE_LABELER),
+        },
+    )
+    found = _instance_labeler_id(tx)
+    if found == account_id:
+        define(tx, account_id, INSTANCE_DEFINITIONS)
+    return found
+
+
+# --- Labels --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelInput:
+    """A label as a labeler says it (`labeled_at`: its `published`)."""
+
+    subject_uri: str
+    value: str
+    neg: bool = False
+    labeled_at: datetime | None = None
+    expires_at: datetime | None = None
+    reason: str | None = None
+    uri: str | None = None  # another server's label: its id
+    document: Mapping[str, Any] | None = None  # ... and the signed object
+
+
+def _subject(tx: Tx, uri: str) -> tuple[int | None, int | None]:
+    """(status id, account id) of the post or account a URI names here, if known."""
+    status = tx.scalar(sa.select(statuses.c.id).where(statuses.c.uri == uri))
+    if status is not None:
+        return status, None
+    return None, tx.scalar(sa.select(accounts.c.id).where(accounts.c.uri == uri))
+
+
+def _definition(tx: Tx, labeler_id: int, value: str) -> Any | None:
+    return tx.one_or_none(
+        sa.select(label_definitions).where(
+            label_definitions.c.labeler_account_id == labeler_id,
+            label_definitions.c.value == value,
+        )
+    )
+
+
+def issue(tx: Tx, labeler_id: int, data: LabelInput) -> int | None:
+    """A labeler's label, its own (here) or received (another server's, already verified).
+    Returns the label's row id, or None when it changed nothing: an older word than the one
+    standing, or one that has expired already."""
+    value = check_value(data.value)
+    if _definition(tx, labeler_id, value) is None:
+        raise Invalid(UNKNOWN_VALUE)
+    subject_uri = (data.subject_uri or "").strip()
+    if not subject_uri.startswith(("https://", "http://")) or len(subject_uri) > 2048:
+        raise Invalid("Subject must be the URI of a post or an account")
+    labeled_at = data.labeled_at or tx.now
+    if data.expires_at is not None and data.expires_at <= tx.now:
+        return None
+    standing = tx.one_or_none(
+        sa.select(labels.c.id, labels.c.labeled_at).where(
+            labels.c.labeler_account_id == labeler_id,
+            labels.c.subject_uri == subject_uri,
+            labels.c.value == value,
+        )
+    )
+    if standing is not None and standing.labeled_at >= labeled_at and data.uri is not None:
+        return None  # a late copy of an older word
+    status_id, account_id = _subject(tx, subject_uri)
+    label_id = new_id()
+    uri = data.uri or uris.label_uri(tx.settings, label_id)
+    values = {
+        "uri": uri,
+        "status_id": status_id,
+        "account_id": account_id,
+        "neg": data.neg,
+        "labeled_at": labeled_at,
+        "expires_at": data.expires_at,
+        "reason": (data.reason or "")[:MAX_TEXT] or None,
+        "document": dict(data.document) if data.document is not None else None,
+    }
+    if standing is None:
+        tx.execute(
+            labels.insert().values(
+                id=label_id,
+                labeler_account_id=labeler_id,
+                subject_uri=subject_uri,
+                value=value,
+                created_at=tx.now,
+                **values,
+            )
+        )
+    else:
+        label_id = standing.id
+        tx.execute(labels.update().where(labels.c.id == label_id).values(**values))
+    if data.uri is None:  # our own: other servers are told (a job signs and delivers it)
+        events.record(tx, events.LabelIssued(labeler_id, label_id))
+    return label_id
+
+
+def get(tx: Tx, label_id: int) -> Any:
+    row = tx.one_or_none(sa.select(labels).where(labels.c.id == label_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _active(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        labels.c.neg.is_(False), sa.or_(labels.c.expires_at.is_(None), labels.c.expires_at > now)
+    )
+
+
+@dataclass(frozen=True)
+class ShownLabel:
+    """A label in force on a subject, with who says it and what it means."""
+
+    label: Any
+    labeler: Any
+    definition: Any
+
+
+def on_subject(
+    tx: Tx, subject_uri: str, labeler_ids: Iterable[int] | None = None
+) -> list[ShownLabel]:
+    """The labels in force on a post or account (by URI), every labeler's known here, or only
+    those of `labeler_ids`."""
+    query = (
+        sa.select(labels, label_definitions.c.id.label("definition_id"))
+        .join(
+            label_definitions,
+            sa.and_(
+                label_definitions.c.labeler_account_id == labels.c.labeler_account_id,
+                label_definitions.c.value == labels.c.value,
+            ),
+        )
+        .where(labels.c.subject_uri == subject_uri, _active(tx.now))
+        .order_by(labels.c.labeled_at.desc(), labels.c.id.desc())
+    )
+    if labeler_ids is not None:
+        query = query.where(labels.c.labeler_account_id.in_(list(labeler_ids)))
+    rows = tx.rows(query)
+    return _shown(tx, rows)
+
+
+def _shown(tx: Tx, rows: Sequence[Any]) -> list[ShownLabel]:
+    labelers = {
+        r.id: r
+        for r in tx.rows(
+            sa.select(accounts).where(accounts.c.id.in_({r.labeler_account_id for r in rows}))
+        )
+    }
+    definitions = {
+        r.id: r
+        for r in tx.rows(
+            sa.select(label_definitions).where(
+                label_definitions.c.id.in_({r.definition_id for r in rows})
+            )
+        )
+    }
+    return [
+        ShownLabel(r, labelers[r.labeler_account_id], definitions[r.definition_id])
+        for r in rows
+        if r.labeler_account_id in labelers and r.definition_id in definitions
+    ]
+
+
+def by_labeler(tx: Tx, labeler_id: int, *, before_id: int | None, limit: int) -> list[Any]:
+    """A labeler's labels, newest first (negations included: they are its word too)."""
+    query = sa.select(labels).where(labels.c.labeler_account_id == labeler_id)
+    if before_id is not None:
+        query = query.where(labels.c.id < before_id)
+    return tx.rows(query.order_by(labels.c.id.desc()).limit(limit))
+
+
+def count_by_labeler(tx: Tx, labeler_id: int) -> int:
+    return (
+        tx.scalar(sa.select(sa.func.count()).where(labels.c.labeler_account_id == labeler_id)) or 0
+    )
+
+
+# --- Subscriptions and settings --------------------------------------------------------------
+
+
+def subscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
+    if account_id == labeler_id:
+        raise Invalid("You cannot subscribe to your own labels")
+    if not is_labeler(tx, labeler_id):
+        raise Invalid("This account publishes no labels")
+    insert_ignore(
+        tx,
+        labeler_subscriptions,
+        {"account_id": account_id, "labeler_account_id": labeler_id, "created_at": tx.now},
+    )
+
+
+def unsubscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
+    tx.execute(
+        labeler_subscriptions.delete().where(
+            labeler_subscriptions.c.account_id == account_id,
+            labeler_subscriptions.c.labeler_account_id == labeler_id,
+        )
+    )
+
+
+def has_subscribers(tx: Tx, labeler_id: int) -> bool:
+    return bool(
+        tx.scalar(
+            sa.select(sa.exists().where(labeler_subscriptions.c.labeler_account_id == labeler_id))
+        )
+    )
+
+
+def subscribed_ids(tx: Tx, account_id: int) -> list[int]:
+    return list(
+        tx.scalars(
+            sa.select(labeler_subscriptions.c.labeler_account_id)
+            .where(labeler_subscriptions.c.account_id == account_id)
+            .order_by(labeler_subscriptions.c.created_at)
+        )
+    )
+
+
+def set_setting(tx: Tx, account_id: int, labeler_id: int, value: str, setting: str) -> None:
+    """What one of a labeler's labels does to this person's view."""
+    if setting not in SETTINGS:
+        raise Invalid(BAD_SETTING)
+    value = check_value(value)
+    if _definition(tx, labeler_id, value) is None:
+        raise Invalid(UNKNOWN_VALUE)
+    key = {"account_id": account_id, "labeler_account_id": labeler_id, "value": value}
+    tx.execute(label_settings.delete().where(*(label_settings.c[k] == v for k, v in key.items())))
+    tx.execute(label_settings.insert().values(setting=setting, **key))
+
+
+def settings_of(tx: Tx, account_id: int) -> dict[tuple[int, str], str]:
+    return {
+        (r.labeler_account_id, r.value): r.setting
+        for r in tx.rows(sa.select(label_settings).where(label_settings.c.account_id == account_id))
+    }
+
+
+# --- The pipeline ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRules:
+    """What a viewer applies: the labelers (the instance's always, unless none exists yet; and
+    those subscribed to) and their own settings over each label's default."""
+
+    labelers: frozenset[int] = frozenset()
+    settings: Mapping[tuple[int, str], str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.labelers)
+
+
+NO_RULES = LabelRules()
+
+
+def rules_of(tx: Tx, viewer_id: int) -> LabelRules:
+    """The viewer's label rules (kept with their other reading rules: `core.viewer_rules`)."""
+    instance = _instance_labeler_id(tx)
+    chosen = set(subscribed_ids(tx, viewer_id))
+    if instance is not None:
+        chosen.add(instance)
+    return LabelRules(frozenset(chosen), settings_of(tx, viewer_id))
+
+
+def _match_statement() -> sa.Select:
+    return (
+        sa.select(
+            labels.c.status_id,
+            labels.c.account_id,
+            labels.c.labeler_account_id,
+            labels.c.value,
+            label_definitions.c.id.label("definition_id"),
+            label_definitions.c.default_setting,
+            accounts.c.username,
+            accounts.c.domain,
+        )
+        .join(
+            label_definitions,
+            sa.and_(
+                label_definitions.c.labeler_account_id == labels.c.labeler_account_id,
+                label_definitions.c.value == labels.c.value,
+            ),
+        )
+        .join(accounts, accounts.c.id == labels.c.labeler_account_id)
+    )
+
+
+def title(value: str, username: str, domain: str | None) -> str:
+    """The `filter.title` apps show: "Label: disputed (by @checkers@example.org)"."""
+    who = f"@{username}@{domain}" if domain else f"@{username}"
+    return f"Label: {value} (by {who})"
+
+
+def label_matches(
+    tx: Tx,
+    rules: LabelRules,
+    viewer_id: int | None,
+    posts: Iterable[tuple[int, int, int]],
+) -> dict[int, tuple[FilterMatch, ...]]:
+    """The labels a viewer set (or left by default) to warn or hide on these posts, as filter
+    matches: `posts` are (shown post id, the post whose content it is — the original of a
+    boost —, that post's author). A label on the post or on its author counts; the viewer's
+    own posts match nothing, as with filters."""
+    wanted = [(p, proper, author) for p, proper, author in posts if author != viewer_id]
+    if not rules or not wanted:
+        return {}
+    proper_ids = {proper for _p, proper, _a in wanted}
+    author_ids = {author for _p, _proper, author in wanted}
+    rows = tx.rows(
+        _match_statement().where(
+            labels.c.labeler_account_id.in_(sorted(rules.labelers)),
+            sa.or_(labels.c.status_id.in_(proper_ids), labels.c.account_id.in_(author_ids)),
+            _active(tx.now),
+        )
+    )
+    if not rows:
+        return {}
+    on_post: dict[int, list[Any]] = {}
+    on_author: dict[int, list[Any]] = {}
+    for row in rows:
+        if row.status_id is not None:
+            on_post.setdefault(row.status_id, []).append(row)
+        else:
+            on_author.setdefault(row.account_id, []).append(row)
+    found: dict[int, tuple[FilterMatch, ...]] = {}
+    for shown, proper, author in wanted:
+        matched = []
+        for row in (*on_post.get(proper, ()), *on_author.get(author, ())):
+            setting = rules.settings.get((row.labeler_account_id, row.value), row.default_setting)
+            if setting == "show":
+                continue
+            label_filter = ActiveFilter(
+                id=row.definition_id,
+                title=title(row.value, row.username, row.domain),
+                context=CONTEXTS,
+                action=setting,
+                expires_at=None,
+                keywords=None,
+                status_ids=frozenset((proper,)),
+            )
+            ids = (shown, proper) if shown != proper else (shown,)
+            matched.append(FilterMatch(label_filter, None, ids))
+        if matched:
+            found[shown] = tuple(matched)
+    return found
+
+
+def _instance_labeler_id(tx: Tx) -> int | None:
+    """The instance labeler's id, None until it is made (the query uses the usernames' index)."""
+    return tx.scalar(
+        sa.select(accounts.c.id).where(
+            sa.func.lower(accounts.c.username) == INSTANCE_LABELER,
+            sa.func.coalesce(sa.func.lower(accounts.c.domain), "") == "",
+        )
+    )
+
+
+def public_rules(tx: Tx) -> LabelRules:
+    """What someone signed out sees applied: the instance's labels, at their defaults."""
+    instance = _instance_labeler_id(tx)
+    return LabelRules(frozenset((instance,))) if instance is not None else NO_RULES
