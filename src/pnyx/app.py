@@ -17,7 +17,8 @@ from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.media import MEDIA_PATHS, upload_limit
 from pnyx.api.profile_images import PROFILE_PATHS, profile_upload_limit
 from pnyx.config import Settings, load_settings
-from pnyx.core import labels, media, profile_media
+from pnyx.core import labels as core_labels
+from pnyx.core import media, profile_media
 from pnyx.core.errors import CoreError
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
@@ -56,6 +57,7 @@ def _api_modules() -> list:
         feeds,
         filters,
         instance,
+        labels,
         lists,
         media,
         moderation_log,
@@ -103,6 +105,7 @@ def _api_modules() -> list:
         filters,
         reports,
         moderation_log,
+        labels,
         search,
         streaming,
         admin_accounts,
@@ -314,7 +317,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
         upgrade(db.engine)
         # The instance's labeler exists before any page is read: the reading rules kept
         # between requests name it (core.labels.rules_of).
-        db.run_sync(labels.instance_labeler)
+        db.run_sync(core_labels.instance_labeler)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -387,6 +387,30 @@ class RelationshipsSevered(Event):
     tell_other_servers: bool = field(default=False, kw_only=True)
 
 
+@dataclass(frozen=True)
+class LabelIssued(Event):
+    """A labeler here labeled a post or account, or took a label back (`label_id`: its row,
+    `core.labels`): the servers that apply its labels are to hear of it, signed."""
+
+    labeler_id: int
+    label_id: int
+
+
+@dataclass(frozen=True)
+class LabelerSubscribed(Event):
+    """The first person here subscribed to a labeler of another server: this server asks for
+    its labels (its instance actor follows the labeler; nobody's name goes with it)."""
+
+    labeler_id: int
+
+
+@dataclass(frozen=True)
+class LabelerUnsubscribed(Event):
+    """The last person here left a labeler of another server: this server stops asking."""
+
+    labeler_id: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subclasses__()}
 
 
@@ -512,12 +536,3 @@ def from_outbox_payload(payload: dict[str, Any]) -> Event | None:
     cls, renamed = known
     values = {renamed.get(k, k): v for k, v in payload.items() if k != "kind"}
     return _build(cls, values)
-
-
-@dataclass(frozen=True)
-class LabelIssued(Event):
-    """A labeler here labeled a post or account, or took a label back (`label_id`: its row,
-    `core.labels`): the servers that apply its labels are to hear of it, signed."""
-
-    labeler_id: int
-    label_id: int

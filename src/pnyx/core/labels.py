@@ -194,6 +194,7 @@ def instance_labeler(tx: Tx) -> int:
         },
     )
     found = _instance_labeler_id(tx)
+    assert found is not None  # made above, or by a concurrent first need
     if found == account_id:
         define(tx, account_id, INSTANCE_DEFINITIONS)
     return found
@@ -376,20 +377,29 @@ def subscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
         raise Invalid("You cannot subscribe to your own labels")
     if not is_labeler(tx, labeler_id):
         raise Invalid("This account publishes no labels")
+    first = not has_subscribers(tx, labeler_id)
     insert_ignore(
         tx,
         labeler_subscriptions,
         {"account_id": account_id, "labeler_account_id": labeler_id, "created_at": tx.now},
     )
+    if first and _is_remote(tx, labeler_id):
+        events.record(tx, events.LabelerSubscribed(labeler_id))
 
 
 def unsubscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
-    tx.execute(
+    done = tx.execute(
         labeler_subscriptions.delete().where(
             labeler_subscriptions.c.account_id == account_id,
             labeler_subscriptions.c.labeler_account_id == labeler_id,
         )
     )
+    if done.rowcount and not has_subscribers(tx, labeler_id) and _is_remote(tx, labeler_id):
+        events.record(tx, events.LabelerUnsubscribed(labeler_id))
+
+
+def _is_remote(tx: Tx, account_id: int) -> bool:
+    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
 
 
 def has_subscribers(tx: Tx, labeler_id: int) -> bool:

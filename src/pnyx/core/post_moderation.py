@@ -98,7 +98,9 @@ def remove(
         if row.local:
             status_deletion.delete(tx, author, row.id)
         else:
-            status_deletion.delete_with_boosts(tx, statuses.get_row(tx, row.id))
+            stored = statuses.get_row(tx, row.id)
+            if stored is not None:  # gone already (a boost of it deleted before)
+                status_deletion.delete_with_boosts(tx, stored)
     entry = moderation_log.record(
         tx, "delete_statuses", author, by.account_id, reason, rule_id=rule_id
     )

@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from pnyx.core import audiences, custom_emojis, keys
+from pnyx.core import audiences, custom_emojis, integrity_keys, keys
 from pnyx.core import events as ev
 from pnyx.core import federation_reads as reads
+from pnyx.core import labels as core_labels
 from pnyx.core import polls as core_polls
 from pnyx.core import quotes as core_quotes
+from pnyx.core.errors import NotFound
 from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
+from pnyx.federation import label_documents
 
 # (signing account, or None for the instance actor; activity; inboxes)
 Rendered = tuple[int | None, dict, set[str]]
@@ -361,6 +364,59 @@ def _report_forwarded(tx, event: ev.ReportFiled) -> list[Rendered]:
     return [(None, activity, audiences.account_inboxes(tx, [report.target.id]))]
 
 
+# --- Labels --------------------------------------------------------------------------------
+
+
+def _label_issued(tx, event: ev.LabelIssued) -> list[Rendered]:
+    """A label of ours, signed by its labeler, to the servers that follow it (among them
+    those whose people subscribe to it: `_labeler_subscription`)."""
+    try:
+        row = core_labels.get(tx, event.label_id)
+    except NotFound:
+        return []
+    labeler = reads.account(tx, event.labeler_id)
+    if labeler is None or labeler.domain is not None or labeler.suspended_at is not None:
+        return []
+    key = integrity_keys.ensure_local(tx, labeler.id)
+    activity = {
+        "@context": label_documents.LABEL_CONTEXT,
+        "id": f"{row.uri}#create-{new_id()}",
+        "type": "Create",
+        "actor": labeler.uri,
+        "to": [as2.PUBLIC],
+        "object": label_documents.label_object(row, labeler, key),
+    }
+    return [(labeler.id, activity, audiences.follower_inboxes(tx, labeler.id))]
+
+
+def _labeler_subscription(
+    tx, event: ev.LabelerSubscribed | ev.LabelerUnsubscribed
+) -> list[Rendered]:
+    """This server asks a labeler elsewhere for its labels (or stops): a Follow by the
+    instance actor, so the labeler's server learns which servers apply it, never who."""
+    labeler = reads.account(tx, event.labeler_id)
+    if labeler is None or labeler.domain is None or not labeler.inbox_url:
+        return []
+    base = tx.settings.base_url
+    follow = {
+        "@context": as2.AS_CONTEXT,
+        "id": f"{base}/actor#label-subscriptions/{labeler.id}",
+        "type": "Follow",
+        "actor": f"{base}/actor",
+        "object": labeler.uri,
+    }
+    activity = follow
+    if isinstance(event, ev.LabelerUnsubscribed):
+        activity = {
+            "@context": as2.AS_CONTEXT,
+            "id": f"{follow['id']}/undo/{new_id()}",
+            "type": "Undo",
+            "actor": follow["actor"],
+            "object": {k: v for k, v in follow.items() if k != "@context"},
+        }
+    return [(None, activity, {labeler.inbox_url})]
+
+
 RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.StatusCreated: _created,
     ev.StatusEdited: _updated,
@@ -386,6 +442,9 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.BlockUndone: _block,
     ev.AccountUpdated: _account_updated,
     ev.ReportFiled: _report_forwarded,
+    ev.LabelIssued: _label_issued,
+    ev.LabelerSubscribed: _labeler_subscription,
+    ev.LabelerUnsubscribed: _labeler_subscription,
 }
 
 
