@@ -46,6 +46,7 @@ def _api_modules() -> list:
         accounts,
         admin_accounts,
         admin_domain_blocks,
+        admin_labels,
         admin_reports,
         admin_trends,
         announcements,
@@ -112,6 +113,7 @@ def _api_modules() -> list:
         admin_reports,
         admin_domain_blocks,
         admin_trends,
+        admin_labels,
     ]
 
 

@@ -34,6 +34,7 @@ ACTIONS = (
     "delete_statuses",
     "mark_statuses_as_sensitive",
     "remove_from_trends",
+    "label",  # one of the instance labeler's labels (core.instance_labels)
 )
 
 

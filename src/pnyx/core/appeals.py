@@ -7,7 +7,7 @@
   appeal of their own strike; a moderator decides only appeals of ordinary users (the rules
   of `core.moderation.may_act_on`).
 - Approving reverses what the strike did where that can be undone (a suspension, a limit,
-  sensitive media, posts marked sensitive, a post out of the trends; removed posts are gone
+  sensitive media, posts marked sensitive, a post out of the trends, a label; removed posts are gone
   and stay so, which the decision's page says); rejecting keeps it.
 - Each step is in the public log (the appeal, its outcome, the reversal), naming the action
   and the rule, never the appeal's text; the person is told of the outcome by a
@@ -21,7 +21,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import account_warnings, accounts, events, moderation, moderation_log, reach
+from pnyx.core import (
+    account_warnings,
+    accounts,
+    events,
+    instance_labels,
+    moderation,
+    moderation_log,
+    reach,
+)
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
@@ -173,6 +181,8 @@ def _reverse(tx: Tx, by: moderation.Moderator, strike: Any, reason: str) -> None
     elif strike.action == "mark_statuses_as_sensitive":
         reach.unmark_sensitive(tx, posts)
         moderation_log.record(tx, "unmark_statuses_as_sensitive", target, by.account_id, reason)
+    elif strike.action == "label":
+        instance_labels.reverse(tx, by, strike, reason)
     elif strike.action == "remove_from_trends":
         for status_id in posts:
             if reach.restore_to_trends(tx, status_id):

@@ -27,6 +27,7 @@ PREFIX = "setting:"
 TITLE_MAX = 100
 DESCRIPTION_MAX = 2000
 RULE_MAX = 1000
+CONSEQUENCES = ("removal", "label")
 HINT_MAX = 1000
 # The Settings fields an admin may override, and the rule each value must follow.
 KEYS = (
@@ -125,9 +126,20 @@ def set_override(
     moderation_log.record(tx, f"instance:{key}", None, by_account_id, reason)
 
 
-def add_rule(tx: Tx, text: str, hint: str = "", *, by_account_id: int | None = None) -> int:
-    """A new rule, placed after the others; the log's reason records its text."""
+def add_rule(
+    tx: Tx,
+    text: str,
+    hint: str = "",
+    *,
+    by_account_id: int | None = None,
+    consequence: str | None = None,
+) -> int:
+    """A new rule, placed after the others; the log's reason records its text. Its
+    `consequence` says what breaking it leads to (the policy page shows it): a removal (what
+    the law requires) or a label (`core.instance_labels`)."""
     text, hint = (text or "").strip(), (hint or "").strip()
+    if consequence not in (None, *CONSEQUENCES):
+        raise Invalid("Consequence must be removal or label")
     if not text:
         raise Invalid("Rule can't be blank")
     if len(text) > RULE_MAX:
@@ -142,6 +154,7 @@ def add_rule(tx: Tx, text: str, hint: str = "", *, by_account_id: int | None = N
             text=text,
             hint=hint,
             position=(last or 0) + 1,
+            consequence=consequence,
             created_at=tx.now,
         )
     )

@@ -172,7 +172,7 @@ def is_labeler(tx: Tx, account_id: int) -> bool:
 
 def instance_labeler(tx: Tx) -> int:
     """The instance labeler's account, made (with its definitions) on first need."""
-    found = _instance_labeler_id(tx)
+    found = instance_labeler_id(tx)
     if found is not None:
         return found
     account_id = new_id()
@@ -193,7 +193,7 @@ def instance_labeler(tx: Tx) -> int:
             **uris.account_actor_urls(tx.settings, INSTANCE_LABELER),
         },
     )
-    found = _instance_labeler_id(tx)
+    found = instance_labeler_id(tx)
     assert found is not None  # made above, or by a concurrent first need
     if found == account_id:
         define(tx, account_id, INSTANCE_DEFINITIONS)
@@ -449,6 +449,7 @@ class LabelRules:
 
     labelers: frozenset[int] = frozenset()
     settings: Mapping[tuple[int, str], str] = field(default_factory=dict)
+    instance_id: int | None = None  # the instance's labeler, when it was made already
 
     def __bool__(self) -> bool:
         return bool(self.labelers)
@@ -459,11 +460,11 @@ NO_RULES = LabelRules()
 
 def rules_of(tx: Tx, viewer_id: int) -> LabelRules:
     """The viewer's label rules (kept with their other reading rules: `core.viewer_rules`)."""
-    instance = _instance_labeler_id(tx)
+    instance = instance_labeler_id(tx)
     chosen = set(subscribed_ids(tx, viewer_id))
     if instance is not None:
         chosen.add(instance)
-    return LabelRules(frozenset(chosen), settings_of(tx, viewer_id))
+    return LabelRules(frozenset(chosen), settings_of(tx, viewer_id), instance)
 
 
 def _match_statement() -> sa.Select:
@@ -549,7 +550,7 @@ def label_matches(
     return found
 
 
-def _instance_labeler_id(tx: Tx) -> int | None:
+def instance_labeler_id(tx: Tx) -> int | None:
     """The instance labeler's id, None until it is made (the query uses the usernames' index)."""
     return tx.scalar(
         sa.select(accounts.c.id).where(
@@ -561,5 +562,65 @@ def _instance_labeler_id(tx: Tx) -> int | None:
 
 def public_rules(tx: Tx) -> LabelRules:
     """What someone signed out sees applied: the instance's labels, at their defaults."""
-    instance = _instance_labeler_id(tx)
-    return LabelRules(frozenset((instance,))) if instance is not None else NO_RULES
+    instance = instance_labeler_id(tx)
+    if instance is None:
+        return NO_RULES
+    return LabelRules(frozenset((instance,)), instance_id=instance)
+
+
+# --- Badges: the labels a page shows on its posts ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A label in force on a post or on its author, from a labeler the viewer applies: the
+    label's row (with its labeler's `username`, `domain` and its definition's `severity`,
+    `default_setting`, `locales`), and what the viewer has it do: show, warn or hide."""
+
+    row: Any
+    setting: str
+
+
+def badges(
+    tx: Tx, rules: LabelRules, status_ids: Iterable[int], author_ids: Iterable[int]
+) -> list[Badge]:
+    """The labels in force on these posts or on these accounts, of the labelers `rules`
+    apply, newest first, each with the viewer's setting of it: a page's in one query."""
+    status_ids, author_ids = sorted(set(status_ids)), sorted(set(author_ids))
+    if not rules or not (status_ids or author_ids):
+        return []
+    rows = tx.rows(
+        sa.select(
+            labels.c.id,
+            labels.c.labeler_account_id,
+            labels.c.status_id,
+            labels.c.account_id,
+            labels.c.value,
+            labels.c.labeled_at,
+            labels.c.expires_at,
+            labels.c.reason,
+            label_definitions.c.severity,
+            label_definitions.c.default_setting,
+            label_definitions.c.locales,
+            accounts.c.username,
+            accounts.c.domain,
+        )
+        .join(
+            label_definitions,
+            sa.and_(
+                label_definitions.c.labeler_account_id == labels.c.labeler_account_id,
+                label_definitions.c.value == labels.c.value,
+            ),
+        )
+        .join(accounts, accounts.c.id == labels.c.labeler_account_id)
+        .where(
+            labels.c.labeler_account_id.in_(sorted(rules.labelers)),
+            sa.or_(labels.c.status_id.in_(status_ids), labels.c.account_id.in_(author_ids)),
+            _active(tx.now),
+        )
+        .order_by(labels.c.labeled_at.desc(), labels.c.id.desc())
+    )
+    return [
+        Badge(r, rules.settings.get((r.labeler_account_id, r.value), r.default_setting))
+        for r in rows
+    ]

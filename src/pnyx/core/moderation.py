@@ -430,9 +430,13 @@ def change_settings(tx: Tx, by: Moderator, values: dict[str, str], reason: str =
             )
 
 
-def add_rule(tx: Tx, by: Moderator, text: str, hint: str = "") -> int:
+def add_rule(
+    tx: Tx, by: Moderator, text: str, hint: str = "", consequence: str | None = None
+) -> int:
     _admin(by)
-    return instance_settings.add_rule(tx, text, hint, by_account_id=by.account_id)
+    return instance_settings.add_rule(
+        tx, text, hint, by_account_id=by.account_id, consequence=consequence
+    )
 
 
 def remove_rule(tx: Tx, by: Moderator, rule_id: int) -> None:

@@ -15,6 +15,8 @@ person sees it, and that no other module writes these columns.
   which, so lifting it unmarks exactly those).
 - `mark_statuses_as_sensitive`: some posts marked sensitive (the strike keeps which).
 - `remove_from_trends`: a post taken out of the trends; it stays everywhere else.
+- `label`: one of the instance labeler's labels that warns or hides by default, on a post or
+  on the account (`core.instance_labels`); each person may set it otherwise.
 - A server the staff limit (`core.domain_blocks`, severity silence) limits its people the same
   way; it is logged publicly, and its people are elsewhere, so the public log is how they see it.
 """
@@ -28,14 +30,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from pnyx.core import accounts as core_accounts
+from pnyx.core import labels
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
     account_warnings,
     accounts,
     appeals,
+    label_definitions,
     status_trend_removals,
     statuses,
 )
+from pnyx.db.tables import labels as label_rows
 
 # Every reach-limiting state of an account or its posts: the action that sets it (a strike's
 # action) and the one that lifts it.
@@ -44,6 +49,7 @@ STATES = {
     "sensitive": "unsensitive",
     "mark_statuses_as_sensitive": "unmark_statuses_as_sensitive",
     "remove_from_trends": "restore_to_trends",
+    "label": "unlabel",
 }
 
 
@@ -196,7 +202,40 @@ def current(tx: Tx, account_id: int) -> list[Limit]:
     marked = _marked_by_staff(tx, account_id)
     if marked:
         found.append(Limit("mark_statuses_as_sensitive", status_ids=marked))
+    labeled = _instance_labels(tx, account_id)
+    if labeled is not None:
+        found.append(Limit("label", status_ids=labeled))
     return found
+
+
+def _instance_labels(tx: Tx, account_id: int) -> tuple[int, ...] | None:
+    """The account's posts (or, as (), the account itself) under one of the instance's labels
+    that warns or hides by default; None when there is none."""
+    instance = labels.instance_labeler_id(tx)
+    if instance is None:
+        return None
+    rows = tx.rows(
+        sa.select(label_rows.c.status_id)
+        .join(
+            label_definitions,
+            sa.and_(
+                label_definitions.c.labeler_account_id == label_rows.c.labeler_account_id,
+                label_definitions.c.value == label_rows.c.value,
+            ),
+        )
+        .outerjoin(statuses, statuses.c.id == label_rows.c.status_id)
+        .where(
+            label_rows.c.labeler_account_id == instance,
+            label_rows.c.neg.is_(False),
+            sa.or_(label_rows.c.expires_at.is_(None), label_rows.c.expires_at > tx.now),
+            label_definitions.c.default_setting != "show",
+            sa.or_(label_rows.c.account_id == account_id, statuses.c.account_id == account_id),
+        )
+        .order_by(label_rows.c.status_id)
+    )
+    if not rows:
+        return None
+    return tuple(r.status_id for r in rows if r.status_id is not None)
 
 
 def _marked_by_staff(tx: Tx, account_id: int) -> tuple[int, ...]:

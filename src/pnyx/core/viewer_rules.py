@@ -86,6 +86,8 @@ def of(tx: Tx, viewer_id: int) -> ViewerRules:
         version = current_version(tx, viewer_id)
     found, _ = cache.take({viewer_id: version})
     rules = found.get(viewer_id)
+    if rules is not None and rules.labels.instance_id is None and labels.instance_labeler_id(tx):
+        rules = None  # kept before the instance's labeler was made (the app makes it at start)
     if rules is None:
         rules = _load(tx, viewer_id)
         if reading:

@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from pnyx import __version__
-from pnyx.core import domain_blocks, instance_policies
+from pnyx.core import domain_blocks, instance_policies, labels
 from pnyx.core import instance as core_instance
 from pnyx.edges import site_icons
 from pnyx.edges.http import database
@@ -35,9 +35,11 @@ async def about(request: Request) -> Response:
             }
             for b in domain_blocks.public_list(tx)
         ]
-        return core_instance.stats(tx), core_instance.rule_rows(tx), blocks
+        labeler = labels.instance_labeler_id(tx)
+        definitions = labels.definitions_of(tx, labeler) if labeler is not None else []
+        return core_instance.stats(tx), core_instance.rule_rows(tx), blocks, definitions
 
-    stats, rules, blocks = await database(request).read(work)
+    stats, rules, blocks, definitions = await database(request).read(work)
     return respond(
         request,
         who,
@@ -51,6 +53,8 @@ async def about(request: Request) -> Response:
         stats=stats,
         rules=rules,
         domain_blocks=blocks,
+        instance_labels=definitions,
+        labeler_name=labels.INSTANCE_LABELER,
     )
 
 

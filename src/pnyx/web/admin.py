@@ -326,8 +326,9 @@ async def add_rule(request: Request) -> Response:
         return form
     text = text_field(form, "rule", 2000)
     hint = text_field(form, "hint", 2000)
+    consequence = text_field(form, "consequence", 16) or None
     try:
-        await database(request).write(moderation.add_rule, by, text, hint)
+        await database(request).write(moderation.add_rule, by, text, hint, consequence)
     except Invalid as exc:
         field, message = explain(gettext_for(who.language), exc.message)
         return await _instance_page(request, who, errors={field or "rule": [message]}, code=422)

@@ -62,8 +62,14 @@ def label_of(action: str, labels: dict[str, str], _) -> str:
     if action.startswith("instance:"):
         return _("Instance setting changed: %(name)s", name=action.split(":", 1)[1])
     kind, _sep, of = action.partition(":")
+    if kind == "label" and of:
+        return _("Labeled: %(label)s", label=of)
+    if kind == "unlabel" and of:
+        return _("Label taken back: %(label)s", label=of)
     if kind in ("appeal", "appeal_approved", "appeal_rejected") and of:
         what = labels.get(of if of != "none" else "warn", of)
+        if of == "label":
+            what = _("Label")
         if kind == "appeal":
             return _("Appeal: %(action)s", action=what)
         if kind == "appeal_approved":

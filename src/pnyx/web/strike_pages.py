@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.core import account_warnings, accounts, appeals, reach
+from pnyx.core import account_warnings, accounts, appeals, instance_labels, reach
 from pnyx.core.errors import CoreError
 from pnyx.edges.http import database
 from pnyx.web.auth import N_, text_field
@@ -74,12 +74,13 @@ async def _strike_page(
             return None
         owner = accounts.get(tx, owner_id)
         in_force = {limit.state: limit for limit in reach.current(tx, owner_id)}
-        return row, owner, appeals.of_strike(tx, strike_id), in_force
+        value = instance_labels.value_of_strike(tx, strike_id) if row.action == "label" else None
+        return row, owner, appeals.of_strike(tx, strike_id), in_force, value
 
     found = await database(request).read(work)
     if found is None:
         return not_found_page(request, who)
-    strike, owner, appeal, in_force = found
+    strike, owner, appeal, in_force, label_value = found
     return respond(
         request,
         who,
@@ -92,6 +93,7 @@ async def _strike_page(
         removed=strike.removed_posts or [],
         suspended_now=owner.suspended_at is not None,
         in_force=in_force.get(strike.action),
+        label_value=label_value,
         error=error,
         appeal_text=text,
         appealed_now=request.query_params.get("done") == "appeal",
