@@ -61,6 +61,7 @@ def _api_modules() -> list:
         labels,
         lists,
         media,
+        moderation_lists,
         moderation_log,
         notification_requests,
         notifications,
@@ -107,6 +108,7 @@ def _api_modules() -> list:
         reports,
         moderation_log,
         labels,
+        moderation_lists,
         search,
         streaming,
         admin_accounts,
@@ -125,6 +127,7 @@ def _federation_modules() -> list:
         inbox,
         label_pages,
         moderation_documents,
+        moderation_list_documents,
         status_documents,
     )
 
@@ -135,6 +138,7 @@ def _federation_modules() -> list:
         actor_collections,
         moderation_documents,
         label_pages,
+        moderation_list_documents,
         inbox,
     ]
 
@@ -148,6 +152,7 @@ def _web_modules() -> list:
     from pnyx.web import explore as web_explore
     from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
+    from pnyx.web import labeler_settings as web_labeler_settings
     from pnyx.web import live as web_live
     from pnyx.web import moderation_page as web_moderation
     from pnyx.web import notifications as web_notifications
@@ -169,6 +174,7 @@ def _web_modules() -> list:
         web_explore,
         web_auth,
         web_settings,
+        web_labeler_settings,
         web_admin,
         web_admin_appeals,
         web_admin_emojis,
@@ -186,7 +192,8 @@ def _negotiated_routes() -> list[BaseRoute]:
     document for servers, the web page (profile, post with its thread, profile tabs) for
     browsers. Chosen here, so that neither federation nor web imports the other. No other
     route matches these paths."""
-    from pnyx.federation import actor_documents, status_documents
+    from pnyx.federation import actor_documents, label_pages, status_documents
+    from pnyx.web import label_page as web_label_page
     from pnyx.web import profiles as web_profiles
     from pnyx.web import statuses as web_statuses
 
@@ -199,6 +206,12 @@ def _negotiated_routes() -> list[BaseRoute]:
         Route(
             "/@{username}/{id}",
             negotiated(status_documents.note_document, web_statuses.post_page),
+            methods=["GET"],
+        ),
+        # A label: its signed object for servers, its page (web.label_page) for people.
+        Route(
+            "/labels/{id:int}",
+            negotiated(label_pages.label_document, web_label_page.label_page),
             methods=["GET"],
         ),
     ]

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from pnyx import storage
 from pnyx.core import (
+    amplification,
     conversations,
     erasure,
     events,
@@ -238,6 +239,8 @@ SCHEDULED: dict[str, JobHandler] = {
     rebuild.REBUILD_JOB: JobHandler(rebuild.rebuild_job),
     rebuild.SETTLE_JOB: JobHandler(rebuild.settle_job),
     rebuild.PRUNE_JOB: JobHandler(rebuild.prune_job),
+    # Every 5 minutes: the instance labels coordinated amplification by its published rule.
+    amplification.LABEL_JOB: JobHandler(amplification.label_job),
 }
 
 
@@ -275,4 +278,5 @@ def worker_pool(
     db.run_sync(lambda tx: media_prune.schedule(tx))
     db.run_sync(lambda tx: algorithms_refresh.schedule(tx))
     db.run_sync(lambda tx: rebuild.schedule_prune(tx))
+    db.run_sync(lambda tx: amplification.schedule(tx))
     return worker.Pool(db, JOBS, threads, queues)

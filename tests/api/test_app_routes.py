@@ -119,7 +119,18 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     for person in (me, other):
         client.post("/api/v1/statuses", headers=person.headers, json={"status": LINK})
     preview_cards.save(db, LINK, preview_cards.CardData(title="A story"))
+    # A labeler and a moderation list (Pnyx's routes name them by id).
+    client.put(
+        "/api/v1/pnyx/labeler",
+        headers=other.headers,
+        json={"definitions": [{"value": "disputed", "severity": "warn"}]},
+    )
+    made_list = client.post(
+        "/api/v1/pnyx/moderation_lists", headers=me.headers, json={"title": "Spam"}
+    ).json()
     ids = {
+        "pnyx/labelers": str(other.account_id),
+        "pnyx/moderation_lists": made_list["id"],
         "accounts": str(other.account_id),
         "admin/accounts": str(other.account_id),
         "statuses": mine["id"],

@@ -30,12 +30,21 @@ from pnyx.db.tables import accounts, blocks, mutes
 MAX_MUTE_SECONDS = 2**31 - 1
 
 
-def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) -> int:
+def block(
+    tx: Tx,
+    account_id: int,
+    target_id: int,
+    *,
+    uri: str | None = None,
+    source_list_id: int | None = None,
+) -> int:
     """Block: no follows either way, no pending requests either way. Returns the block's id.
 
     A local account blocking a remote one tells its server what Mastodon tells it, in this
     order: Undo of our Follow, Reject of theirs, then the Block (a server that reads only the
-    Block, as Takahē does, would otherwise keep both follows)."""
+    Block, as Takahē does, would otherwise keep both follows). A block made by a block list
+    (`source_list_id`, `core.moderation_lists`) sends no Block: list subscriptions are private;
+    a block by hand of an account a list blocked makes it the person's own."""
     if account_id == target_id:
         raise Invalid("You cannot block yourself")
     blocker = tx.one_or_none(
@@ -45,6 +54,7 @@ def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) ->
         raise NotFound()
     target = known_account(tx, target_id)
     federates = blocker.domain is None and target.domain is not None
+    tell_block = federates and source_list_id is None
     ours, theirs = follow_uri(tx, account_id, target_id), follow_uri(tx, target_id, account_id)
     if _end_follow(tx, account_id, target_id) and federates:
         events.record(tx, events.FollowUndone(account_id, target_id, ours))
@@ -61,13 +71,20 @@ def block(tx: Tx, account_id: int, target_id: int, *, uri: str | None = None) ->
             "account_id": account_id,
             "target_account_id": target_id,
             "uri": uri,
+            "source_list_id": source_list_id,
             "created_at": tx.now,
         },
     )
     if inserted:  # blocking again changes nothing and sends nothing, as Mastodon
         # Feeds here drop each other's posts; only a remote target's server is told.
         events.record(
-            tx, events.AccountBlocked(account_id, target_id, uri, tell_other_servers=federates)
+            tx, events.AccountBlocked(account_id, target_id, uri, tell_other_servers=tell_block)
+        )
+    elif source_list_id is None:  # now by hand: no list change undoes it
+        tx.execute(
+            blocks.update()
+            .where(account_pair(blocks, account_id, target_id))
+            .values(source_list_id=None)
         )
     return tx.scalar(sa.select(blocks.c.id).where(account_pair(blocks, account_id, target_id)))
 
@@ -96,6 +113,8 @@ def mute(
     target_id: int,
     hide_notifications: bool = True,
     duration: int = 0,
+    *,
+    source_list_id: int | None = None,
 ) -> None:
     """Mute an account, hiding its notifications too unless told not to.
 
@@ -119,16 +138,21 @@ def mute(
             "target_account_id": target_id,
             "hide_notifications": bool(hide_notifications),
             "expires_at": expires_at,
+            "source_list_id": source_list_id,
             "created_at": tx.now,
         },
     )
-    if not inserted:
+    if not inserted and source_list_id is None:  # by hand: replaces a list's mute too
         tx.execute(
             mutes.update()
             .where(account_pair(mutes, account_id, target_id))
-            .values(hide_notifications=bool(hide_notifications), expires_at=expires_at)
+            .values(
+                hide_notifications=bool(hide_notifications),
+                expires_at=expires_at,
+                source_list_id=None,
+            )
         )
-    else:  # the muter's feeds drop the account's posts
+    elif inserted:  # the muter's feeds drop the account's posts
         events.record(tx, events.AccountMuted(account_id, target_id))
 
 

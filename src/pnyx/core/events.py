@@ -398,17 +398,29 @@ class LabelIssued(Event):
 
 @dataclass(frozen=True)
 class LabelerSubscribed(Event):
-    """The first person here subscribed to a labeler of another server: this server asks for
-    its labels (its instance actor follows the labeler; nobody's name goes with it)."""
+    """The first person here subscribed to the labels or a list of an account of another
+    server: this server asks for them (its instance actor follows the account; nobody's name
+    goes with it: `core.server_follows`)."""
 
     labeler_id: int
 
 
 @dataclass(frozen=True)
 class LabelerUnsubscribed(Event):
-    """The last person here left a labeler of another server: this server stops asking."""
+    """The last person here left the labels and lists of an account of another server: this
+    server stops asking."""
 
     labeler_id: int
+
+
+@dataclass(frozen=True)
+class ModerationListChanged(Event):
+    """A list here gained or lost an account (`core.moderation_lists`): the servers that follow
+    its keeper hear of it (an Add or a Remove)."""
+
+    list_id: int
+    account_id: int
+    added: bool
 
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subclasses__()}

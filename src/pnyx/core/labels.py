@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events, uris
+from pnyx.core import events, server_follows, uris
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.filter_matching import ActiveFilter, FilterMatch
 from pnyx.db.engine import Tx
@@ -89,6 +89,22 @@ INSTANCE_DEFINITIONS = (
         "hide",
         "hide",
         ({"lang": "en", "name": "Suspected spam", "description": "Looks like spam."},),
+    ),
+    # Set by a published rule (`core.amplification`), not by the staff; hides nothing itself.
+    Definition(
+        "coordinated-amplification",
+        "inform",
+        "show",
+        (
+            {
+                "lang": "en",
+                "name": "Coordinated amplification",
+                "description": "Boosted or favourited within 30 minutes of posting by at least"
+                " 10 accounts, at least 60% of them created in the 7 days before or from one"
+                " server first seen here in those 7 days. Set by a published rule; it says"
+                " nothing of the post's content.",
+            },
+        ),
     ),
 )
 
@@ -171,32 +187,37 @@ def is_labeler(tx: Tx, account_id: int) -> bool:
 
 
 def instance_labeler(tx: Tx) -> int:
-    """The instance labeler's account, made (with its definitions) on first need."""
+    """The instance labeler's account, made on first need. Each of `INSTANCE_DEFINITIONS` it
+    does not define yet is added (the app calls this at start-up, so a label a new version
+    brings reaches an instance made before it); those it defines are left as they stand."""
     found = instance_labeler_id(tx)
-    if found is not None:
-        return found
-    account_id = new_id()
-    insert_ignore(
-        tx,
-        accounts,
-        {
-            "id": account_id,
-            "username": INSTANCE_LABELER,
-            "domain": None,
-            "display_name": f"{tx.settings.domain} moderators",
-            "note": "<p>The labels of this instance's moderators.</p>",
-            "fields": [],
-            "also_known_as": [],
-            "discoverable": False,
-            "created_at": tx.now,
-            "updated_at": tx.now,
-            **uris.account_actor_urls(tx.settings, INSTANCE_LABELER),
-        },
-    )
-    found = instance_labeler_id(tx)
-    assert found is not None  # made above, or by a concurrent first need
-    if found == account_id:
-        define(tx, account_id, INSTANCE_DEFINITIONS)
+    if found is None:
+        insert_ignore(
+            tx,
+            accounts,
+            {
+                "id": new_id(),
+                "username": INSTANCE_LABELER,
+                "domain": None,
+                "display_name": f"{tx.settings.domain} moderators",
+                "note": "<p>The labels of this instance's moderators.</p>",
+                "fields": [],
+                "also_known_as": [],
+                "discoverable": False,
+                "created_at": tx.now,
+                "updated_at": tx.now,
+                **uris.account_actor_urls(tx.settings, INSTANCE_LABELER),
+            },
+        )
+        found = instance_labeler_id(tx)
+        assert found is not None  # made above, or by a concurrent first need
+    defined = {row.value for row in definitions_of(tx, found)}
+    for item in map(check_definition, INSTANCE_DEFINITIONS):
+        if item.value not in defined:  # insert_ignore: another process may be adding it too
+            locales = [dict(entry) for entry in item.locales]
+            stamps = {"id": new_id(), "created_at": tx.now, "updated_at": tx.now}
+            row = {**vars(item), "locales": locales, "labeler_account_id": found, **stamps}
+            insert_ignore(tx, label_definitions, row)
     return found
 
 
@@ -377,14 +398,13 @@ def subscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
         raise Invalid("You cannot subscribe to your own labels")
     if not is_labeler(tx, labeler_id):
         raise Invalid("This account publishes no labels")
-    first = not has_subscribers(tx, labeler_id)
+    was_needed = server_follows.needed(tx, labeler_id)
     insert_ignore(
         tx,
         labeler_subscriptions,
         {"account_id": account_id, "labeler_account_id": labeler_id, "created_at": tx.now},
     )
-    if first and _is_remote(tx, labeler_id):
-        events.record(tx, events.LabelerSubscribed(labeler_id))
+    server_follows.started(tx, labeler_id, was_needed)
 
 
 def unsubscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
@@ -394,12 +414,8 @@ def unsubscribe(tx: Tx, account_id: int, labeler_id: int) -> None:
             labeler_subscriptions.c.labeler_account_id == labeler_id,
         )
     )
-    if done.rowcount and not has_subscribers(tx, labeler_id) and _is_remote(tx, labeler_id):
-        events.record(tx, events.LabelerUnsubscribed(labeler_id))
-
-
-def _is_remote(tx: Tx, account_id: int) -> bool:
-    return tx.scalar(sa.select(accounts.c.domain).where(accounts.c.id == account_id)) is not None
+    if done.rowcount:
+        server_follows.maybe_ended(tx, labeler_id)
 
 
 def has_subscribers(tx: Tx, labeler_id: int) -> bool:
@@ -573,9 +589,9 @@ def public_rules(tx: Tx) -> LabelRules:
 
 @dataclass(frozen=True)
 class Badge:
-    """A label in force on a post or on its author, from a labeler the viewer applies: the
-    label's row (with its labeler's `username`, `domain` and its definition's `severity`,
-    `default_setting`, `locales`), and what the viewer has it do: show, warn or hide."""
+    """A label in force on a post or on its author, from a labeler the viewer applies: its row
+    (`_match_statement`'s, with the label's `id`, `labeled_at` and its definition's `severity`
+    and `locales`), and what the viewer has it do: show, warn or hide."""
 
     row: Any
     setting: str
@@ -590,29 +606,8 @@ def badges(
     if not rules or not (status_ids or author_ids):
         return []
     rows = tx.rows(
-        sa.select(
-            labels.c.id,
-            labels.c.labeler_account_id,
-            labels.c.status_id,
-            labels.c.account_id,
-            labels.c.value,
-            labels.c.labeled_at,
-            labels.c.expires_at,
-            labels.c.reason,
-            label_definitions.c.severity,
-            label_definitions.c.default_setting,
-            label_definitions.c.locales,
-            accounts.c.username,
-            accounts.c.domain,
-        )
-        .join(
-            label_definitions,
-            sa.and_(
-                label_definitions.c.labeler_account_id == labels.c.labeler_account_id,
-                label_definitions.c.value == labels.c.value,
-            ),
-        )
-        .join(accounts, accounts.c.id == labels.c.labeler_account_id)
+        _match_statement()
+        .add_columns(labels.c.id, labels.c.labeled_at, *label_definitions.c["severity", "locales"])
         .where(
             labels.c.labeler_account_id.in_(sorted(rules.labelers)),
             sa.or_(labels.c.status_id.in_(status_ids), labels.c.account_id.in_(author_ids)),

@@ -35,6 +35,11 @@ def label_uri(settings: Settings, label_id: int) -> str:
     return f"{settings.base_url}/labels/{label_id}"
 
 
+def moderation_list_uri(settings: Settings, username: str, list_id: int) -> str:
+    """A moderation list kept here (`core.moderation_lists`): its public collection."""
+    return f"{settings.base_url}/users/{username}/moderation_lists/{list_id}"
+
+
 def tag_url(settings: Settings, name: str) -> str:
     return f"{settings.base_url}/tags/{name}"
 

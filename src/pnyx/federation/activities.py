@@ -17,6 +17,7 @@ from pnyx.core import audiences, custom_emojis, integrity_keys, keys
 from pnyx.core import events as ev
 from pnyx.core import federation_reads as reads
 from pnyx.core import labels as core_labels
+from pnyx.core import moderation_lists as core_lists
 from pnyx.core import polls as core_polls
 from pnyx.core import quotes as core_quotes
 from pnyx.core.errors import NotFound
@@ -417,6 +418,28 @@ def _labeler_subscription(
     return [(None, activity, {labeler.inbox_url})]
 
 
+def _list_changed(tx, event: ev.ModerationListChanged) -> list[Rendered]:
+    """An account put on or taken off a list here: an Add or Remove, from its keeper, to the
+    servers following the keeper (those whose people subscribe to its lists among them)."""
+    try:
+        listed = core_lists.get(tx, event.list_id)
+    except NotFound:
+        return []
+    keeper = reads.account(tx, listed.account_id)
+    member = reads.account(tx, event.account_id)
+    if keeper is None or member is None or keeper.domain is not None:
+        return []
+    activity = {
+        "@context": as2.AS_CONTEXT,
+        "id": f"{listed.uri}#changes/{new_id()}",
+        "type": "Add" if event.added else "Remove",
+        "actor": keeper.uri,
+        "object": member.uri,
+        "target": listed.uri,
+    }
+    return [(keeper.id, activity, audiences.follower_inboxes(tx, keeper.id))]
+
+
 RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.StatusCreated: _created,
     ev.StatusEdited: _updated,
@@ -445,6 +468,7 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.LabelIssued: _label_issued,
     ev.LabelerSubscribed: _labeler_subscription,
     ev.LabelerUnsubscribed: _labeler_subscription,
+    ev.ModerationListChanged: _list_changed,
 }
 
 

@@ -22,7 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pnyx.config import Settings
-from pnyx.core import blocks_mutes, erasure, federation_reads, follows, interactions, quotes
+from pnyx.core import (
+    blocks_mutes,
+    erasure,
+    federation_reads,
+    follows,
+    interactions,
+    moderation_lists,
+    quotes,
+)
 from pnyx.core import polls as core_polls
 from pnyx.core import remote_store as received
 from pnyx.core.errors import CoreError
@@ -479,12 +487,29 @@ def _featured(tx, activity, signer, featured: bool) -> None:
         received.set_featured(tx, signer.id, status.id, featured)
 
 
+def _list_change(tx, activity, ctx: Context, added: bool) -> bool:
+    """An Add or Remove of an account on a moderation list of the signer's, kept here
+    (`core.moderation_lists`); False when the target is no such list."""
+    if not activity.target or moderation_lists.by_uri(tx, activity.target) is None:
+        return False
+    member_uri = activity.object_id or ""
+    member = received.account_by_uri(tx, member_uri)
+    if member is None and added:
+        ctx.needs(member_uri, ACTOR)
+        member = received.account_by_uri(tx, member_uri)
+    if member is not None:
+        moderation_lists.remote_change(tx, ctx.signer.id, activity.target, member.id, added)
+    return True
+
+
 def on_add(tx, activity, ctx: Context) -> None:
-    _featured(tx, activity, ctx.signer, True)
+    if not _list_change(tx, activity, ctx, True):
+        _featured(tx, activity, ctx.signer, True)
 
 
 def on_remove(tx, activity, ctx: Context) -> None:
-    _featured(tx, activity, ctx.signer, False)
+    if not _list_change(tx, activity, ctx, False):
+        _featured(tx, activity, ctx.signer, False)
 
 
 def on_move(tx, activity, ctx: Context) -> None:

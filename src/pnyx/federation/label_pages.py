@@ -4,6 +4,10 @@ labeler's `labels` collection (`/users/{username}/labels`), newest first, negati
 Labels are public statements, signed by their labeler: served to everyone in every mode, as
 the moderation log is. Items of the collection keep their own `@context`: it is part of what
 the proof signs.
+
+`/labels/{id}` serves two audiences: `label_document` answers servers (ActivityPub), a
+browser gets the label's web page (`web.label_page`); app.py's negotiated routes choose, so
+that federation never imports web. The collection is for servers only.
 """
 
 from __future__ import annotations
@@ -30,9 +34,13 @@ def _signed(tx, rows, labeler) -> list[dict]:
 
 
 async def label_document(request: Request) -> Response:
-    label_id = request.path_params["id"]
+    """The label at its id, signed, for servers (only a local labeler's: another server's label
+    is served by its own server)."""
+    label_id = parse_id(request.path_params["id"])
 
     def work(tx):
+        if label_id is None:
+            return None
         try:
             row = labels.get(tx, label_id)
         except NotFound:
@@ -77,7 +85,4 @@ async def labels_collection(request: Request) -> Response:
     return document(found, cacheable=True) if found is not None else not_found()
 
 
-routes = [
-    Route("/labels/{id:int}", label_document, methods=["GET"]),
-    Route("/users/{username}/labels", labels_collection, methods=["GET"]),
-]
+routes = [Route("/users/{username}/labels", labels_collection, methods=["GET"])]

@@ -20,6 +20,7 @@ from pnyx.core import discovery_about, status_views, suggestions, trends
 from pnyx.core.algorithms import versions
 from pnyx.edges.http import trends_cache
 from pnyx.presenters import entities, shown_accounts
+from pnyx.web import label_badges
 from pnyx.web.i18n import translations
 from pnyx.web.message_pages import not_found_page
 from pnyx.web.session import Visitor, respond, see_other, visit, visitor
@@ -74,6 +75,7 @@ async def posts(request: Request) -> Response:
             (entities.status(bundle, sid, tx.settings, tx.now), terms[sid])
             for sid in shown[:PAGE_SIZE]
         ]
+        label_badges.with_labels(tx, [item for item, _terms in items], who.account_id)
         return items, len(shown) > PAGE_SIZE
 
     who, (items, more) = await visit(request, work)

@@ -25,7 +25,7 @@ from pnyx.core.errors import CoreError, NotFound
 from pnyx.core.paging import Page
 from pnyx.edges.http import database
 from pnyx.presenters import entities
-from pnyx.web import why_chart
+from pnyx.web import label_badges, why_chart
 from pnyx.web.forms import back, form_gate, form_list, form_str
 from pnyx.web.i18n import gettext_for
 from pnyx.web.message_pages import not_found_page
@@ -86,6 +86,7 @@ async def home_feed(request: Request, feed_id: str, max_id: int | None) -> Respo
         ids = list(served.slice.ids)
         bundle = status_views.load(tx, ids, account_id)
         items = entities.statuses(bundle, tx.settings, tx.now)
+        label_badges.with_labels(tx, items, account_id)
         title, composed_id = feed_pins.feed_title(tx, feed_id)
         # A catalog algorithm ranks the viewer's home: its posts are there for home's reasons.
         parts = why_shown.home_parts(tx, account_id, ids) if composed_id is None else {}

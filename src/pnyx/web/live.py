@@ -37,7 +37,7 @@ from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
 from pnyx.streaming.broker import Broker, Client
-from pnyx.web import i18n, rendering
+from pnyx.web import i18n, label_badges, rendering
 from pnyx.web.session import Visitor, visitor
 
 log = logging.getLogger("pnyx.web.live")
@@ -145,6 +145,7 @@ def _newer(stream: Stream, viewer_id: int | None, since: int):
         found = stream.read(tx, Page(min_id=since, limit=BATCH))
         bundle = status_views.load(tx, found.ids, viewer_id)
         items = entities.statuses(bundle, tx.settings, tx.now)
+        items = label_badges.shown_only(label_badges.with_labels(tx, items, viewer_id))
         # cursors[0] is the newest id looked at, even when the rules hid all of it.
         newest = max([since, *found.cursors, *found.ids])
         return list(reversed(items)), newest

@@ -22,6 +22,7 @@ from pnyx.core.errors import CoreError
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database
 from pnyx.presenters import entities, notification_entities
+from pnyx.web import label_badges
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other, visitor
 
 PAGE_SIZE = 20
@@ -69,8 +70,12 @@ async def notifications_page(request: Request) -> Response:
         found = notification_queries.list_page(tx, account_id, max_id=max_id, limit=PAGE_SIZE)
         newest = max((r.id for r in found.rows), default=None)
         requests = follows.follow_requests_count(tx, account_id)
+        items = _rendered(tx, found)
+        posts = [n["status"] for n in items if n.get("status")]
+        # A notification is about its post: a hiding label shows it behind the warning.
+        label_badges.with_labels(tx, posts, account_id, opened=[p["id"] for p in posts])
         return (
-            _rendered(tx, found),
+            items,
             _older_cursor(found),
             _last_read(tx, account_id),
             newest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 import nh3
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from pnyx.core import status_views
 from pnyx.db.tables import accounts, statuses
 from pnyx.presenters import entities
+from pnyx.web import label_badges
 
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</h\d>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -48,7 +50,11 @@ def status_path(tx, status_id: int) -> str:
     return f"{acct_path(row.username, row.domain)}/{row.id}"
 
 
-def rendered_statuses(tx, ids: list[int], viewer_id: int | None, **options) -> list[dict]:
-    """The Mastodon entities of these statuses that the viewer may see, in order."""
+def rendered_statuses(
+    tx, ids: list[int], viewer_id: int | None, *, opened: Iterable[int] = (), **options
+) -> list[dict]:
+    """The Mastodon entities of these statuses that the viewer may see, in order, with the
+    labels the viewer applies (`label_badges`; `opened`: the posts the page is about)."""
     bundle = status_views.load(tx, ids, viewer_id, **options)
-    return entities.statuses(bundle, tx.settings, tx.now)
+    items = entities.statuses(bundle, tx.settings, tx.now)
+    return label_badges.with_labels(tx, items, viewer_id, opened=opened)

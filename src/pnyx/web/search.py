@@ -22,6 +22,7 @@ from pnyx.core.errors import Invalid
 from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
 from pnyx.presenters import entities
+from pnyx.web import label_badges
 from pnyx.web.session import respond, visitor
 
 MAX_QUERY = 500
@@ -67,6 +68,7 @@ async def search_page(request: Request) -> Response:
                 ids = [resolved_status] + [i for i in ids if i != resolved_status][: LIMIT - 1]
             bundle = status_views.load(tx, ids, viewer_id)
             statuses = entities.statuses(bundle, tx.settings, tx.now)
+            statuses = label_badges.shown_only(label_badges.with_labels(tx, statuses, viewer_id))
         return [entities.account(r, tx.settings) for r in accounts], hashtags, statuses
 
     accounts, hashtags, statuses = ([], [], [])

@@ -36,6 +36,7 @@ from pnyx.web.compose_form import (
 )
 from pnyx.web.forms import form_gate, form_gate_with_id, own_page_gate, path_id, safe_return
 from pnyx.web.i18n import gettext_for
+from pnyx.web.label_badges import shown_only, with_labels
 from pnyx.web.message_pages import core_error_page, gone_page, not_found_page
 from pnyx.web.post_views import acct_path, plain_text, rendered_statuses, status_path
 from pnyx.web.session import Visitor, respond, see_other, visit, visitor
@@ -50,7 +51,7 @@ MAX_DEPTH = 4  # replies are indented this many levels at most (readable at 390 
 def _reply_target(tx, viewer_id: int, reply_id: int) -> dict:
     """The post being answered, as its entity; NotFound when the viewer may not see it."""
     core.visible_row(tx, viewer_id, reply_id)
-    shown = rendered_statuses(tx, [reply_id], viewer_id)
+    shown = rendered_statuses(tx, [reply_id], viewer_id, opened=[reply_id])
     if not shown:
         raise NotFound()
     return shown[0]["reblog"] or shown[0]
@@ -340,7 +341,8 @@ def _thread(tx, acct: str, status_id: int, viewer_id: int | None):
     shown = set(around.visible)
     ancestors = [entities.status(around, i, tx.settings, tx.now) for i in before if i in shown]
     descendants = [entities.status(around, i, tx.settings, tx.now) for i in after if i in shown]
-    return focus, ancestors, descendants, author
+    with_labels(tx, [focus, *ancestors, *descendants], viewer_id, opened=[status_id])
+    return focus, shown_only(ancestors), shown_only(descendants), author
 
 
 async def post_page(request: Request) -> Response:

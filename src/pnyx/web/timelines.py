@@ -16,7 +16,7 @@ from pnyx.core.paging import Page
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
-from pnyx.web import compose_form, feed_pages
+from pnyx.web import compose_form, feed_pages, label_badges
 from pnyx.web.i18n import translations
 from pnyx.web.session import Visitor, respond, see_other, visit
 
@@ -29,7 +29,8 @@ def _page(request: Request) -> Page:
 
 def _rendered(tx, page: timelines.Slice, viewer_id: int | None):
     bundle = status_views.load(tx, page.ids, viewer_id)
-    return entities.statuses(bundle, tx.settings, tx.now)
+    items = entities.statuses(bundle, tx.settings, tx.now)
+    return label_badges.with_labels(tx, items, viewer_id)
 
 
 def _next_url(request: Request, page: timelines.Slice, items: list) -> str | None:

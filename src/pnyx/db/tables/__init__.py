@@ -71,6 +71,10 @@ from pnyx.db.tables.labels import (
     label_settings,
     labeler_subscriptions,
     labels,
+    moderation_list_exemptions,
+    moderation_list_members,
+    moderation_list_subscriptions,
+    moderation_lists,
 )
 from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
 from pnyx.db.tables.notifications import (
@@ -117,6 +121,10 @@ __all__ = [
     "label_settings",
     "labeler_subscriptions",
     "labels",
+    "moderation_list_exemptions",
+    "moderation_list_members",
+    "moderation_list_subscriptions",
+    "moderation_lists",
     "web_push_subscriptions",
     "ID",
     "metadata",

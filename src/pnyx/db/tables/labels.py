@@ -88,3 +88,51 @@ label_settings = sa.Table(
     sa.Column("setting", sa.String(8), nullable=False),
     sa.PrimaryKeyConstraint("account_id", "labeler_account_id", "value"),
 )
+
+# --- Shared block and mute lists ------------------------------------------------------------
+
+# A moderation list anyone publishes (a public collection of accounts, with a description);
+# another server's, as its collection said (`uri`).
+moderation_lists = sa.Table(
+    "moderation_lists",
+    metadata,
+    id_column(),
+    foreign_key("account_id", "accounts.id"),  # who keeps it
+    sa.Column("uri", sa.String(2048), nullable=False, unique=True),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    created_column(),
+)
+sa.Index("ix_moderation_lists_account_id", moderation_lists.c.account_id)
+
+moderation_list_members = sa.Table(
+    "moderation_list_members",
+    metadata,
+    foreign_key("list_id", "moderation_lists.id"),
+    foreign_key("account_id", "accounts.id"),
+    created_column(),
+    sa.PrimaryKeyConstraint("list_id", "account_id"),
+)
+
+# Who mutes or blocks by a list (private to them).
+moderation_list_subscriptions = sa.Table(
+    "moderation_list_subscriptions",
+    metadata,
+    foreign_key("account_id", "accounts.id"),
+    foreign_key("list_id", "moderation_lists.id"),
+    sa.Column("action", sa.String(8), nullable=False),  # mute or block
+    created_column(),
+    sa.PrimaryKeyConstraint("account_id", "list_id"),
+)
+sa.Index("ix_moderation_list_subscriptions_list_id", moderation_list_subscriptions.c.list_id)
+
+# Accounts a subscriber keeps out of every list they subscribe to.
+moderation_list_exemptions = sa.Table(
+    "moderation_list_exemptions",
+    metadata,
+    foreign_key("account_id", "accounts.id"),
+    foreign_key("target_account_id", "accounts.id"),
+    created_column(),
+    sa.PrimaryKeyConstraint("account_id", "target_account_id"),
+)

@@ -46,6 +46,8 @@ blocks = sa.Table(
     foreign_key("account_id", "accounts.id"),
     foreign_key("target_account_id", "accounts.id"),
     sa.Column("uri", sa.String(2048), nullable=True),
+    # Made by a block list the blocker subscribes to (core.moderation_lists); NULL: by hand.
+    sa.Column("source_list_id", ID, nullable=True),
     created_column(),
     sa.UniqueConstraint("account_id", "target_account_id"),
 )
@@ -59,6 +61,7 @@ mutes = sa.Table(
     foreign_key("target_account_id", "accounts.id"),
     sa.Column("hide_notifications", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("source_list_id", ID, nullable=True),  # as blocks'
     created_column(),
     sa.UniqueConstraint("account_id", "target_account_id"),
 )
