@@ -68,3 +68,52 @@ def test_the_log_and_a_strike_in_the_browser(chromium, web_server):
         assert not bad, helpers.describe(bad)
     finally:
         page.context.close()
+
+
+def test_a_suspended_person_signs_in_and_appeals_in_the_browser(chromium, web_server):
+    """Suspended, the person signs in through the site's form, lands on their standing, opens
+    the decision and appeals with the keyboard; a blank appeal is refused with a message tied
+    to the field; the form passes axe."""
+    server = web_server
+    word = uuid.uuid4().hex[:8]
+    name = f"pat{word}"
+    server.create_user(name, f"{name}@example.com", helpers.PASSWORD)
+
+    def suspended(tx):
+        target = accounts.find_local(tx, name).id
+        rule = instance_settings.add_rule(tx, f"No spam {word}")
+        moderation.suspend(tx, moderation.OPERATOR, target, f"Spam {word}", rule)
+        return account_warnings.of_account(tx, target)[0].id
+
+    strike = helpers.in_database(server, suspended)
+    page = helpers.new_page(chromium.new_context())
+    try:
+        helpers.sign_in(page, server.base_url, f"{name}@example.com")
+        page.wait_for_url(re.compile(r"/disputes/strikes$"))
+        assert heading(page) == "Your account's standing"
+        page.get_by_role("link", name="Your account was suspended").click()
+        page.wait_for_url(re.compile(rf"/disputes/strikes/{strike}$"))
+        bad = helpers.serious(helpers.run_axe(page, helpers.axe_source()))
+        assert not bad, helpers.describe(bad)
+
+        field = page.get_by_label("Why should it be reversed?")
+        field.fill(" ")
+        # The browser's own check stops a blank form; the server's check is the one tested here.
+        page.evaluate("document.querySelector('#appeal-text').removeAttribute('required')")
+        page.get_by_role("button", name="Send the appeal").click()
+        alert = page.get_by_role("alert")
+        assert "Please say why" in alert.inner_text()
+        assert (
+            page.get_by_label("Why should it be reversed?").get_attribute("aria-invalid") == "true"
+        )
+
+        page.get_by_label("Why should it be reversed?").fill(f"My own shop {word}")
+        page.get_by_role("button", name="Send the appeal").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"done=appeal"))
+        assert page.get_by_role("status").get_by_text("Your appeal was sent").is_visible()
+        assert page.get_by_text("Appeal waiting for a decision").first.is_visible()
+        bad = helpers.serious(helpers.run_axe(page, helpers.axe_source()))
+        assert not bad, helpers.describe(bad)
+    finally:
+        page.context.close()
