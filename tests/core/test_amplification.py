@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from pnyx import registry
 from pnyx.core import accounts as core_accounts
-from pnyx.core import amplification, labels, status_views, timelines, trends
+from pnyx.core import amplification, label_rules, labels, status_views, timelines, trends
 from pnyx.core.paging import Page
 from pnyx.db.ids import new_id
 from pnyx.db.tables import accounts, favourites, jobs, label_definitions, statuses
@@ -290,7 +290,7 @@ def test_the_label_is_shown_filters_only_when_set_to_warn_and_moves_nothing(db, 
     assert db.run_sync(matches, write=False) == ()  # severity inform, shown by default
     labeler = db.run_sync(labels.instance_labeler_id)
     [badge] = db.run_sync(
-        lambda tx: labels.badges(tx, labels.rules_of(tx, viewer), [status_id], [author])
+        lambda tx: label_rules.badges(tx, label_rules.rules_of(tx, viewer), [status_id], [author])
     )
     assert (badge.row.value, badge.setting) == (amplification.VALUE, "show")
 

@@ -108,9 +108,7 @@ def apply_trends(db, by, person, post, rule):
 
 def apply_label(db, by, person, post, rule):
     # "spam-suspected" hides by default: a label, not a removal, but it narrows reach.
-    db.run_sync(
-        instance_labels.label, by, "spam-suspected", "Same link 40 times", status_id=post
-    )
+    db.run_sync(instance_labels.label, by, "spam-suspected", "Same link 40 times", status_id=post)
 
 
 def shown_publicly(db, post: int) -> bool:

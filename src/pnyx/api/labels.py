@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from pnyx.api.auth import optional, require
 from pnyx.api.http import JSON, database, path_id, read_params
-from pnyx.core import accounts, labels
+from pnyx.core import accounts, label_rules, labels
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.presenters import labels as presenter
 
@@ -107,7 +107,7 @@ async def set_definitions(request: Request) -> JSON:
 async def subscriptions(request: Request) -> JSON:
     def work(tx):
         viewer = require(tx, request, "read")
-        rules = labels.rules_of(tx, viewer.account_id)
+        rules = label_rules.rules_of(tx, viewer.account_id)
         found = []
         for labeler_id in sorted(rules.labelers):
             shown = _labeler(tx, labeler_id)

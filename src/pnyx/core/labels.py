@@ -14,7 +14,7 @@ chooses to apply to their own view (issue 12).
 - A person subscribes to labelers (here or elsewhere) and sets each label to show, warn or
   hide. Subscriptions and settings are theirs alone; they are part of the rules their pages are
   decided with (`core.viewer_rules`), and a label they set to warn or hide reaches every app as
-  a `filtered` result on the post (`label_matches`), as a filter of theirs would.
+  a `filtered` result on the post (`core.label_rules`), as a filter of theirs would.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import sqlalchemy as sa
 
 from pnyx.core import events, server_follows, uris
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.filter_matching import ActiveFilter, FilterMatch
 from pnyx.db.engine import Tx
 from pnyx.db.ids import new_id
 from pnyx.db.insert_ignore import insert_ignore
@@ -316,7 +315,7 @@ def get(tx: Tx, label_id: int) -> Any:
     return row
 
 
-def _active(now: datetime) -> sa.ColumnElement[bool]:
+def active(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         labels.c.neg.is_(False), sa.or_(labels.c.expires_at.is_(None), labels.c.expires_at > now)
     )
@@ -345,7 +344,7 @@ def on_subject(
                 label_definitions.c.value == labels.c.value,
             ),
         )
-        .where(labels.c.subject_uri == subject_uri, _active(tx.now))
+        .where(labels.c.subject_uri == subject_uri, active(tx.now))
         .order_by(labels.c.labeled_at.desc(), labels.c.id.desc())
     )
     if labeler_ids is not None:
@@ -455,117 +454,6 @@ def settings_of(tx: Tx, account_id: int) -> dict[tuple[int, str], str]:
     }
 
 
-# --- The pipeline ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LabelRules:
-    """What a viewer applies: the labelers (the instance's always, unless none exists yet; and
-    those subscribed to) and their own settings over each label's default."""
-
-    labelers: frozenset[int] = frozenset()
-    settings: Mapping[tuple[int, str], str] = field(default_factory=dict)
-    instance_id: int | None = None  # the instance's labeler, when it was made already
-
-    def __bool__(self) -> bool:
-        return bool(self.labelers)
-
-
-NO_RULES = LabelRules()
-
-
-def rules_of(tx: Tx, viewer_id: int) -> LabelRules:
-    """The viewer's label rules (kept with their other reading rules: `core.viewer_rules`)."""
-    instance = instance_labeler_id(tx)
-    chosen = set(subscribed_ids(tx, viewer_id))
-    if instance is not None:
-        chosen.add(instance)
-    return LabelRules(frozenset(chosen), settings_of(tx, viewer_id), instance)
-
-
-def _match_statement() -> sa.Select:
-    return (
-        sa.select(
-            labels.c.status_id,
-            labels.c.account_id,
-            labels.c.labeler_account_id,
-            labels.c.value,
-            label_definitions.c.id.label("definition_id"),
-            label_definitions.c.default_setting,
-            accounts.c.username,
-            accounts.c.domain,
-        )
-        .join(
-            label_definitions,
-            sa.and_(
-                label_definitions.c.labeler_account_id == labels.c.labeler_account_id,
-                label_definitions.c.value == labels.c.value,
-            ),
-        )
-        .join(accounts, accounts.c.id == labels.c.labeler_account_id)
-    )
-
-
-def title(value: str, username: str, domain: str | None) -> str:
-    """The `filter.title` apps show: "Label: disputed (by @checkers@example.org)"."""
-    who = f"@{username}@{domain}" if domain else f"@{username}"
-    return f"Label: {value} (by {who})"
-
-
-def label_matches(
-    tx: Tx,
-    rules: LabelRules,
-    viewer_id: int | None,
-    posts: Iterable[tuple[int, int, int]],
-) -> dict[int, tuple[FilterMatch, ...]]:
-    """The labels a viewer set (or left by default) to warn or hide on these posts, as filter
-    matches: `posts` are (shown post id, the post whose content it is — the original of a
-    boost —, that post's author). A label on the post or on its author counts; the viewer's
-    own posts match nothing, as with filters."""
-    wanted = [(p, proper, author) for p, proper, author in posts if author != viewer_id]
-    if not rules or not wanted:
-        return {}
-    proper_ids = {proper for _p, proper, _a in wanted}
-    author_ids = {author for _p, _proper, author in wanted}
-    rows = tx.rows(
-        _match_statement().where(
-            labels.c.labeler_account_id.in_(sorted(rules.labelers)),
-            sa.or_(labels.c.status_id.in_(proper_ids), labels.c.account_id.in_(author_ids)),
-            _active(tx.now),
-        )
-    )
-    if not rows:
-        return {}
-    on_post: dict[int, list[Any]] = {}
-    on_author: dict[int, list[Any]] = {}
-    for row in rows:
-        if row.status_id is not None:
-            on_post.setdefault(row.status_id, []).append(row)
-        else:
-            on_author.setdefault(row.account_id, []).append(row)
-    found: dict[int, tuple[FilterMatch, ...]] = {}
-    for shown, proper, author in wanted:
-        matched = []
-        for row in (*on_post.get(proper, ()), *on_author.get(author, ())):
-            setting = rules.settings.get((row.labeler_account_id, row.value), row.default_setting)
-            if setting == "show":
-                continue
-            label_filter = ActiveFilter(
-                id=row.definition_id,
-                title=title(row.value, row.username, row.domain),
-                context=CONTEXTS,
-                action=setting,
-                expires_at=None,
-                keywords=None,
-                status_ids=frozenset((proper,)),
-            )
-            ids = (shown, proper) if shown != proper else (shown,)
-            matched.append(FilterMatch(label_filter, None, ids))
-        if matched:
-            found[shown] = tuple(matched)
-    return found
-
-
 def instance_labeler_id(tx: Tx) -> int | None:
     """The instance labeler's id, None until it is made (the query uses the usernames' index)."""
     return tx.scalar(
@@ -574,48 +462,3 @@ def instance_labeler_id(tx: Tx) -> int | None:
             sa.func.coalesce(sa.func.lower(accounts.c.domain), "") == "",
         )
     )
-
-
-def public_rules(tx: Tx) -> LabelRules:
-    """What someone signed out sees applied: the instance's labels, at their defaults."""
-    instance = instance_labeler_id(tx)
-    if instance is None:
-        return NO_RULES
-    return LabelRules(frozenset((instance,)), instance_id=instance)
-
-
-# --- Badges: the labels a page shows on its posts ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Badge:
-    """A label in force on a post or on its author, from a labeler the viewer applies: its row
-    (`_match_statement`'s, with the label's `id`, `labeled_at` and its definition's `severity`
-    and `locales`), and what the viewer has it do: show, warn or hide."""
-
-    row: Any
-    setting: str
-
-
-def badges(
-    tx: Tx, rules: LabelRules, status_ids: Iterable[int], author_ids: Iterable[int]
-) -> list[Badge]:
-    """The labels in force on these posts or on these accounts, of the labelers `rules`
-    apply, newest first, each with the viewer's setting of it: a page's in one query."""
-    status_ids, author_ids = sorted(set(status_ids)), sorted(set(author_ids))
-    if not rules or not (status_ids or author_ids):
-        return []
-    rows = tx.rows(
-        _match_statement()
-        .add_columns(labels.c.id, labels.c.labeled_at, *label_definitions.c["severity", "locales"])
-        .where(
-            labels.c.labeler_account_id.in_(sorted(rules.labelers)),
-            sa.or_(labels.c.status_id.in_(status_ids), labels.c.account_id.in_(author_ids)),
-            _active(tx.now),
-        )
-        .order_by(labels.c.labeled_at.desc(), labels.c.id.desc())
-    )
-    return [
-        Badge(r, rules.settings.get((r.labeler_account_id, r.value), r.default_setting))
-        for r in rows
-    ]

@@ -27,7 +27,7 @@ from pnyx.core import (
     custom_emojis,
     decisions,
     filter_matching,
-    labels,
+    label_rules,
     preview_cards,
     row_cache,
     status_parts,
@@ -339,13 +339,13 @@ def _match_labels(tx: Tx, bundle: StatusBundle) -> None:
     viewer_id = bundle.viewer_id
     rules = viewer_rules.of(tx, viewer_id).labels if viewer_id is not None else None
     if rules is None:
-        rules = labels.public_rules(tx)
+        rules = label_rules.public_rules(tx)
     posts = []
     for row in bundle.statuses.values():
         proper = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else row
         if proper is not None:
             posts.append((row.id, proper.id, proper.account_id))
-    for sid, found in labels.label_matches(tx, rules, viewer_id, posts).items():
+    for sid, found in label_rules.label_matches(tx, rules, viewer_id, posts).items():
         bundle.filter_matches[sid] = (*bundle.filter_matches.get(sid, ()), *found)
 
 

@@ -26,9 +26,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pnyx.core import filter_matching, labels, row_cache
+from pnyx.core import filter_matching, label_rules, labels, row_cache
 from pnyx.core.filter_matching import ViewerFilters
-from pnyx.core.labels import LabelRules
+from pnyx.core.label_rules import LabelRules
 from pnyx.core.row_cache import VersionedCache
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
@@ -169,7 +169,7 @@ def _load(tx: Tx, viewer_id: int) -> ViewerRules:
         muted_conversations=frozenset(row[0] for row in threads),
         blocked_domains=frozenset(row[0] for row in domains),
         every_filter=filter_matching.load_every(tx, viewer_id),
-        labels=labels.rules_of(tx, viewer_id),
+        labels=label_rules.rules_of(tx, viewer_id),
         _muted_for_good=(
             frozenset(mutes_until) if all(v is None for v in mutes_until.values()) else None
         ),

@@ -39,7 +39,7 @@ from pnyx.core import (
     custom_emojis,
     decisions,
     filter_matching,
-    labels,
+    label_rules,
     row_cache,
     viewer_rules,
     visibility,
@@ -121,7 +121,7 @@ def page(
             post = kept[sid]
             proper = kept[post.reblog_of_id] if post.reblog_of_id is not None else post
             posts.append((sid, proper.id, proper.account_id))
-        for sid, found in labels.label_matches(tx, rules.labels, viewer_id, posts).items():
+        for sid, found in label_rules.label_matches(tx, rules.labels, viewer_id, posts).items():
             matches[sid] = (*matches.get(sid, ()), *found)
     step = decisions.filtered(matches, filter_context) if matches else None
     shown = []

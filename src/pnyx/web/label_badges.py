@@ -1,5 +1,5 @@
 """The labels a page shows on its posts (issue 12): a badge per label in force from the
-labelers the viewer applies (`core.labels.rules_of`; the instance's for someone signed out),
+labelers the viewer applies (`core.label_rules.rules_of`; the instance's for someone signed out),
 each naming the label and its labeler and linking to the label's page (`/labels/:id`).
 
 A label the viewer set (or left by default) to warn puts the post behind a warning that names
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pnyx.core import labels, viewer_rules
+from pnyx.core import label_rules, viewer_rules
 
 KEY = "pnyx_labels"
 
@@ -47,7 +47,7 @@ def pick(by_language: Mapping[str, str], other: str, language: str) -> str:
     return by_language.get(language) or other
 
 
-def _badge(found: labels.Badge) -> dict:
+def _badge(found: label_rules.Badge) -> dict:
     row = found.row
     names, name, descriptions, description = localized(row.locales, row.value)
     return {
@@ -64,9 +64,9 @@ def _badge(found: labels.Badge) -> dict:
     }
 
 
-def _rules(tx, viewer_id: int | None) -> labels.LabelRules:
+def _rules(tx, viewer_id: int | None) -> label_rules.LabelRules:
     if viewer_id is None:
-        return labels.public_rules(tx)
+        return label_rules.public_rules(tx)
     return viewer_rules.of(tx, viewer_id).labels
 
 
@@ -89,13 +89,13 @@ def with_labels(
     for item in items:
         shown = item.get("reblog") or item
         posts.append((item, int(shown["id"]), int(shown["account"]["id"])))
-    found = labels.badges(
+    found = label_rules.badges(
         tx, _rules(tx, viewer_id), {p for _i, p, _a in posts}, {a for _i, _p, a in posts}
     )
     if not found:
         return items
-    on_post: dict[int, list[labels.Badge]] = {}
-    on_author: dict[int, list[labels.Badge]] = {}
+    on_post: dict[int, list[label_rules.Badge]] = {}
+    on_author: dict[int, list[label_rules.Badge]] = {}
     for badge in found:
         if badge.row.status_id is not None:
             on_post.setdefault(badge.row.status_id, []).append(badge)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pnyx.core import accounts, labels, moderation
+from pnyx.core import accounts, label_rules, labels, moderation
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database
@@ -70,7 +70,7 @@ def _definition(row, setting: str, language: str) -> dict:
     }
 
 
-def _labeler(tx, rules: labels.LabelRules, labeler_id: int, language: str) -> dict | None:
+def _labeler(tx, rules: label_rules.LabelRules, labeler_id: int, language: str) -> dict | None:
     try:
         row = accounts.get_public(tx, labeler_id)
     except NotFound:
@@ -92,7 +92,7 @@ def _labeler(tx, rules: labels.LabelRules, labeler_id: int, language: str) -> di
 def labelers_of(tx, viewer_id: int, language: str) -> list[dict]:
     """The labelers the viewer applies: the instance's first, then their subscriptions in the
     order they were made."""
-    rules = labels.rules_of(tx, viewer_id)
+    rules = label_rules.rules_of(tx, viewer_id)
     ordered = [i for i in labels.subscribed_ids(tx, viewer_id) if i in rules.labelers]
     ordered += sorted(i for i in rules.labelers if i not in ordered)
     found = [_labeler(tx, rules, i, language) for i in ordered]
@@ -190,7 +190,7 @@ async def save_settings(request: Request) -> Response:
     viewer_id = who.account_id
 
     def work(tx):
-        rules = labels.rules_of(tx, viewer_id)
+        rules = label_rules.rules_of(tx, viewer_id)
         if labeler_id not in rules.labelers:
             raise NotFound()
         for row in labels.definitions_of(tx, labeler_id):
