@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from pnyx.db.tables import accounts
 from pnyx.db.tables import labels as labels_table
 
 DEFINITIONS = {
@@ -179,3 +180,54 @@ def test_labels_are_checked(client, make_user):
     )
     rows = client.app.state.db.run_sync(lambda tx: tx.rows(sa.select(labels_table)))
     assert rows == []
+
+
+def test_labels_on_an_author_apply_in_streaming_search_and_notifications(client, make_user):
+    """The one pipeline: a label on an account reaches the live stream (warn: the update
+    carries `filtered`; hide: nothing is sent), search and notifications, as a filter would."""
+    import orjson
+
+    checkers, author, reader = (make_user(n) for n in ("checkers", "author", "reader"))
+    client.put("/api/v1/pnyx/labeler", json=DEFINITIONS, headers=checkers.headers)
+    follow(client, reader, author)
+    client.post(f"/api/v1/pnyx/labelers/{checkers.account_id}/subscribe", headers=reader.headers)
+    actor_uri = client.app.state.db.run_sync(
+        lambda tx: tx.scalar(sa.select(accounts.c.uri).where(accounts.c.id == author.account_id))
+    )
+    answer = client.post(
+        "/api/v1/pnyx/labels",
+        json={"subject": actor_uri, "value": "disputed"},
+        headers=checkers.headers,
+    )
+    assert answer.status_code == 200, answer.text
+
+    with client.websocket_connect("/api/v1/streaming?stream=user", headers=reader.headers) as ws:
+        first = post(client, author, "labeled author speaks, @reader")
+        message = orjson.loads(ws.receive_text())
+        payload = orjson.loads(message["payload"])
+        if message["event"] == "notification":  # the mention may come first
+            assert label_titles(payload["status"]) == [("Label: disputed (by @checkers)", "warn")]
+            message = orjson.loads(ws.receive_text())
+            payload = orjson.loads(message["payload"])
+        assert message["event"] == "update" and payload["id"] == first["id"]
+        assert label_titles(payload) == [("Label: disputed (by @checkers)", "warn")]
+
+    found = client.get(
+        "/api/v2/search", params={"q": "labeled author", "type": "statuses"}, headers=reader.headers
+    ).json()["statuses"]
+    assert [label_titles(s) for s in found] in ([], [[("Label: disputed (by @checkers)", "warn")]])
+    told = client.get("/api/v1/notifications", headers=reader.headers).json()
+    mention = next(n for n in told if n["type"] == "mention")
+    assert label_titles(mention["status"]) == [("Label: disputed (by @checkers)", "warn")]
+
+    # Hide: the next post is not streamed to the reader at all.
+    client.post(
+        f"/api/v1/pnyx/labelers/{checkers.account_id}/settings",
+        json={"value": "disputed", "setting": "hide"},
+        headers=reader.headers,
+    )
+    with client.websocket_connect("/api/v1/streaming?stream=user", headers=reader.headers) as ws:
+        post(client, author, "hidden now")
+        mine = post(client, reader, "my own post")
+        message = orjson.loads(ws.receive_text())
+        assert orjson.loads(message["payload"])["id"] == mine["id"]

@@ -86,14 +86,24 @@ def label_matches(
     matches: `posts` are (shown post id, the post whose content it is — the original of a
     boost —, that post's author). A label on the post or on its author counts; the viewer's
     own posts match nothing, as with filters."""
-    wanted = [(p, proper, author) for p, proper, author in posts if author != viewer_id]
-    if not rules or not wanted:
+    return label_matches_many(tx, {viewer_id: rules}, list(posts)).get(viewer_id, {})
+
+
+def label_matches_many(
+    tx: Tx,
+    rules_by_viewer: Mapping[int | None, LabelRules],
+    posts: list[tuple[int, int, int]],
+) -> dict[int | None, dict[int, tuple[FilterMatch, ...]]]:
+    """`label_matches` for several viewers at once (a live stream's listeners): one query
+    for the labels of all the labelers they apply."""
+    labelers = sorted({i for rules in rules_by_viewer.values() for i in rules.labelers})
+    if not labelers or not posts:
         return {}
-    proper_ids = {proper for _p, proper, _a in wanted}
-    author_ids = {author for _p, _proper, author in wanted}
+    proper_ids = {proper for _p, proper, _a in posts}
+    author_ids = {author for _p, _proper, author in posts}
     rows = tx.rows(
         _match_statement().where(
-            label_rows.c.labeler_account_id.in_(sorted(rules.labelers)),
+            label_rows.c.labeler_account_id.in_(labelers),
             sa.or_(label_rows.c.status_id.in_(proper_ids), label_rows.c.account_id.in_(author_ids)),
             labels.active(tx.now),
         )
@@ -107,10 +117,27 @@ def label_matches(
             on_post.setdefault(row.status_id, []).append(row)
         else:
             on_author.setdefault(row.account_id, []).append(row)
+    return {
+        viewer: _matches(rules, viewer, posts, on_post, on_author)
+        for viewer, rules in rules_by_viewer.items()
+    }
+
+
+def _matches(
+    rules: LabelRules,
+    viewer_id: int | None,
+    posts: list[tuple[int, int, int]],
+    on_post: dict[int, list[Any]],
+    on_author: dict[int, list[Any]],
+) -> dict[int, tuple[FilterMatch, ...]]:
     found: dict[int, tuple[FilterMatch, ...]] = {}
-    for shown, proper, author in wanted:
+    for shown, proper, author in posts:
+        if author == viewer_id:
+            continue
         matched = []
         for row in (*on_post.get(proper, ()), *on_author.get(author, ())):
+            if row.labeler_account_id not in rules.labelers:
+                continue
             setting = rules.settings.get((row.labeler_account_id, row.value), row.default_setting)
             if setting == "show":
                 continue

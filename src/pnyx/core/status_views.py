@@ -349,6 +349,26 @@ def _match_labels(tx: Tx, bundle: StatusBundle) -> None:
         bundle.filter_matches[sid] = (*bundle.filter_matches.get(sid, ()), *found)
 
 
+def _match_labels_many(tx: Tx, bundle: StatusBundle, per_viewer: dict[int, StatusBundle]) -> None:
+    """`_match_labels` for each of several viewers of the same posts, in one query."""
+    if not per_viewer:
+        return
+    posts = []
+    for row in bundle.statuses.values():
+        proper = bundle.statuses.get(row.reblog_of_id) if row.reblog_of_id else row
+        if proper is not None:
+            posts.append((row.id, proper.id, proper.account_id))
+    rules: dict[int | None, label_rules.LabelRules] = {
+        v: viewer_rules.of(tx, v).labels for v in per_viewer
+    }
+    for viewer, found in label_rules.label_matches_many(tx, rules, posts).items():
+        if viewer is None:
+            continue
+        mine = per_viewer[viewer]
+        for sid, matched in found.items():
+            mine.filter_matches[sid] = (*mine.filter_matches.get(sid, ()), *matched)
+
+
 def _searchable_text(bundle: StatusBundle, row: StatusRow) -> str:
     poll = bundle.polls.get(row.id)
     return filter_matching.searchable_text(
@@ -590,6 +610,7 @@ def for_viewers(tx: Tx, bundle: StatusBundle, viewer_ids: Iterable[int]) -> dict
         _decide_quotes(tx, mine)  # a query per viewer, only when the posts quote or ask follows
     for viewer, filters in filter_matching.load_active_many(tx, viewers).items():
         _match_filters(per_viewer[viewer], filters)
+    _match_labels_many(tx, bundle, per_viewer)
     if not viewers or not bundle.statuses:
         return per_viewer
     rows = bundle.statuses.values()
