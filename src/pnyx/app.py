@@ -330,9 +330,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     db = Database(settings)
     if migrate:
         upgrade(db.engine)
-        # The instance's labeler exists before any page is read: the reading rules kept
-        # between requests name it (core.labels.rules_of).
-        db.run_sync(core_labels.instance_labeler)
+    # The instance's labeler exists before any page is read (the reading rules kept between
+    # requests name it: core.label_rules.rules_of); `pnyx serve` has migrated by now.
+    db.run_sync(core_labels.instance_labeler)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
