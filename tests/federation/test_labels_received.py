@@ -101,3 +101,17 @@ def test_a_label_is_kept_only_when_its_proof_holds(db, scene, caplog):
 
     deliver(db, labeler, good)
     assert [tuple(r) for r in kept(db)] == [("disputed", post)]
+
+
+def test_a_negation_said_in_the_same_instant_takes_the_label_back(db, scene):
+    """Labels sort by their `published`; at the same instant the later arrival stands, so a
+    label taken back within the second it was said does not stay."""
+    labeler, private, reader, post, uri = scene
+    db.run_sync(labels.subscribe, reader, labeler)
+    now = db.run_sync(lambda tx: tx.now).replace(microsecond=0)
+    deliver(db, labeler, label_doc(uri, private, now=now))
+    negation = {k: v for k, v in label_doc(uri, private, now=now).items() if k != "proof"}
+    negation.update(id="https://labels.example/labels/2", neg=True)
+    deliver(db, labeler, data_integrity.sign(negation, private, KEY_ID, now))
+    neg = db.run_sync(lambda tx: tx.scalar(sa.select(labels_table.c.neg)))
+    assert neg is True

@@ -274,8 +274,8 @@ def issue(tx: Tx, labeler_id: int, data: LabelInput) -> int | None:
             labels.c.value == value,
         )
     )
-    if standing is not None and standing.labeled_at >= labeled_at and data.uri is not None:
-        return None  # a late copy of an older word
+    if standing is not None and data.uri is not None and standing.labeled_at > labeled_at:
+        return None  # a late copy of an older word (at the same instant, the later arrival)
     status_id, account_id = _subject(tx, subject_uri)
     label_id = new_id()
     uri = data.uri or uris.label_uri(tx.settings, label_id)

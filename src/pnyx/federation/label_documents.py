@@ -16,7 +16,7 @@ docs/federation.md describes the vocabulary (`https://w3id.org/pnyx/ns#`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pnyx.core import integrity_keys, labels
@@ -51,6 +51,11 @@ MAX_DEFINITIONS = labels.MAX_DEFINITIONS
 # --- To AS2 ------------------------------------------------------------------------------------
 
 
+def precise(moment: datetime) -> str:
+    """UTC with microseconds and Z (ISO 8601: any fraction is allowed)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def labels_url(actor_uri: str) -> str:
     return f"{actor_uri}/labels"
 
@@ -66,7 +71,8 @@ def label_object(row: Any, labeler: Any, key: integrity_keys.IntegrityKey) -> di
         "subject": row.subject_uri,
         "labelValue": row.value,
         "neg": bool(row.neg),
-        "published": iso(row.labeled_at),
+        # To the microsecond: a negation said within the second of its label must sort after it.
+        "published": precise(row.labeled_at),
     }
     if row.expires_at is not None:
         doc["expires"] = iso(row.expires_at)
