@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import factories
 from pnyx.core import accounts, integrity_keys, labels
 from pnyx.db.tables import labels as labels_table
+from pnyx.db.tables import statuses
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import data_integrity, handlers
 from pnyx.federation.label_documents import LABEL_CONTEXT
@@ -115,3 +116,36 @@ def test_a_negation_said_in_the_same_instant_takes_the_label_back(db, scene):
     deliver(db, labeler, data_integrity.sign(negation, private, KEY_ID, now))
     neg = db.run_sync(lambda tx: tx.scalar(sa.select(labels_table.c.neg)))
     assert neg is True
+
+
+def test_a_label_that_arrives_before_its_post_applies_once_the_post_arrives(db, scene):
+    labeler, private, reader, _post, _uri = scene
+    db.run_sync(labels.subscribe, reader, labeler)
+    factories.follow(db, reader, labeler)  # so the labeler's own post is kept here
+    note_uri = "https://labels.example/notes/1"
+    now = db.run_sync(lambda tx: tx.now)
+    deliver(db, labeler, label_doc(note_uri, private, now=now))
+    assert [tuple(r) for r in kept(db)] == [("disputed", None)]
+    create = parse.parse_activity(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note_uri}#create",
+            "type": "Create",
+            "actor": LABELER,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": note_uri,
+                "type": "Note",
+                "attributedTo": LABELER,
+                "content": "<p>a later post</p>",
+                "published": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            },
+        }
+    )
+    db.run_sync(handlers.apply, create, labeler, {LABELER: True})
+    stored = db.run_sync(
+        lambda tx: tx.rows(sa.select(statuses.c.id).where(statuses.c.uri == note_uri))
+    )
+    assert len(stored) == 1
+    assert [tuple(r) for r in kept(db)] == [("disputed", stored[0].id)]

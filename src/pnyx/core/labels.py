@@ -308,6 +308,22 @@ def issue(tx: Tx, labeler_id: int, data: LabelInput) -> int | None:
     return label_id
 
 
+def link_subject(
+    tx: Tx, uri: str, *, status_id: int | None = None, account_id: int | None = None
+) -> None:
+    """A post or account now stored here that labels already named by its URI (they arrived
+    first): the labels now apply to it (`core.remote_store` calls this for what it stores)."""
+    tx.execute(
+        labels.update()
+        .where(
+            labels.c.subject_uri == uri,
+            labels.c.status_id.is_(None),
+            labels.c.account_id.is_(None),
+        )
+        .values(status_id=status_id, account_id=account_id)
+    )
+
+
 def get(tx: Tx, label_id: int) -> Any:
     row = tx.one_or_none(sa.select(labels).where(labels.c.id == label_id))
     if row is None:

@@ -22,6 +22,7 @@ from pnyx.core import (
     custom_emojis,
     domain_blocks,
     events,
+    labels,
     media,
     quotes,
     remote_media,
@@ -160,6 +161,7 @@ def _store_account(tx: Tx, incoming: IncomingAccount) -> int:
         remote_media.schedule_account(tx, row.id)
         return row.id
     remote_media.schedule_account(tx, account_id)
+    labels.link_subject(tx, incoming.uri, account_id=account_id)  # labels that came first
     return account_id
 
 
@@ -285,6 +287,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
     if incoming.quote_uri:
         quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
     search_index.refresh(tx, status_id)
+    labels.link_subject(tx, incoming.uri, status_id=status_id)  # labels that came first
     return status_id
 
 

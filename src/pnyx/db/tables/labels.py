@@ -66,6 +66,7 @@ labels = sa.Table(
     sa.UniqueConstraint("labeler_account_id", "subject_uri", "value"),
 )
 sa.Index("ix_labels_status_id", labels.c.status_id)
+sa.Index("ix_labels_subject_uri", labels.c.subject_uri)  # labels on a URI; linking a newcomer
 sa.Index("ix_labels_account_id", labels.c.account_id)
 
 # Whose labels a person applies to their view (private to them).
