@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from pnyx.core import account_warnings, labels, moderation_log
 from pnyx.core.errors import Invalid, NotFound
-from pnyx.core.moderation import ACTION_REASON_REQUIRED, Moderator, may_act_on
+from pnyx.core.moderation import Moderator, may_act_on, required_reason
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, statuses
 from pnyx.db.tables import moderation_log as log_table
@@ -60,9 +60,7 @@ def label(
     report_id: int | None = None,
 ) -> int:
     """Label a post or an account as the instance; returns the strike's id."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(ACTION_REASON_REQUIRED)
+    reason = required_reason(reason)
     subject, target, post = _subject(tx, by, status_id, account_id)
     labeler = labels.instance_labeler(tx)
     value = labels.check_value(value)

@@ -195,7 +195,7 @@ def silence(
 ) -> None:
     """Limit an account (Mastodon's "silence"): its posts stay off the public timelines and
     the trends, until `until` when given. A reason is required; its owner is told."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     may_act_on(tx, by, account_id)
     if until is not None and until <= tx.now:
         raise Invalid(LIMIT_IN_THE_PAST)
@@ -235,7 +235,7 @@ def sensitize(
 ) -> None:
     """Make an account's media sensitive: the posts with media it has are marked (the strike
     keeps which), and so is each new one. A reason is required; its owner is told."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     may_act_on(tx, by, account_id)
     marked = reach.sensitize(tx, account_id)
     entry = moderation_log.record(
@@ -264,7 +264,8 @@ def unsensitize(tx: Tx, by: Moderator, account_id: int, reason: str = "") -> Non
     moderation_log.record(tx, "unsensitive", account_id, by.account_id, reason.strip())
 
 
-def _reason(reason: str | None) -> str:
+def required_reason(reason: str | None) -> str:
+    """The reason an action gives, stripped; Invalid when there is none (the log needs one)."""
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(ACTION_REASON_REQUIRED)
@@ -292,9 +293,7 @@ def take_action(
         raise Invalid("Validation failed: Type is not included in the list")
     if kind in UNSUPPORTED_STATES:
         raise Invalid(f"Validation failed: Pnyx has no {kind} state for accounts (see docs/api.md)")
-    text = (text or "").strip()
-    if not text:
-        raise Invalid(ACTION_REASON_REQUIRED)
+    text = required_reason(text)
     may_act_on(tx, by, account_id)
     if report_id is not None:
         report = reports.get(tx, report_id)

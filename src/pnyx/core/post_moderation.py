@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from pnyx.core import account_warnings, moderation_log, reach, reports, status_deletion, statuses
 from pnyx.core.errors import Invalid, NotFound
 from pnyx.core.moderation import (
-    ACTION_REASON_REQUIRED,
     Moderator,
     may_act_on,
+    required_reason,
 )
 from pnyx.db.engine import Tx
 from pnyx.db.tables import statuses as statuses_table
@@ -49,13 +49,6 @@ def _posts(tx: Tx, by: Moderator, status_ids: list[int]) -> tuple[int, list]:
     return author, rows
 
 
-def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(ACTION_REASON_REQUIRED)
-    return reason
-
-
 def _resolve(tx: Tx, by: Moderator, report_id: int | None, author: int, reason: str) -> None:
     if report_id is None:
         return
@@ -78,7 +71,7 @@ def remove(
     """Remove posts (Mastodon's `delete_statuses` strike): a local post is deleted as its
     author would (other servers are told), one from elsewhere is taken off this server.
     Returns the strike's id."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if rule_id is None:
         raise Invalid(RULE_REQUIRED)
     moderation_log.check_rule(tx, rule_id)
@@ -129,7 +122,7 @@ def mark_sensitive(
 ) -> int:
     """Mark posts sensitive (their media hidden behind a warning); the strike keeps the
     posts this changed, which an approved appeal unmarks. Returns the strike's id."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     author, rows = _posts(tx, by, status_ids)
     _resolve(tx, by, report_id, author, reason)
     changed = reach.mark_sensitive(tx, [r.id for r in rows])
