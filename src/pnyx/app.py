@@ -20,6 +20,7 @@ from pnyx.config import Settings, load_settings
 from pnyx.core import labels as core_labels
 from pnyx.core import media, profile_media
 from pnyx.core.errors import CoreError
+from pnyx.core.notes import actor as notes_actor
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
 from pnyx.edges.http import ApiError, error_response
@@ -47,6 +48,7 @@ def _api_modules() -> list:
         admin_accounts,
         admin_domain_blocks,
         admin_labels,
+        admin_notes,
         admin_reports,
         admin_trends,
         announcements,
@@ -63,6 +65,7 @@ def _api_modules() -> list:
         media,
         moderation_lists,
         moderation_log,
+        notes,
         notification_requests,
         notifications,
         oauth,
@@ -109,6 +112,7 @@ def _api_modules() -> list:
         moderation_log,
         labels,
         moderation_lists,
+        notes,
         search,
         streaming,
         admin_accounts,
@@ -116,6 +120,7 @@ def _api_modules() -> list:
         admin_domain_blocks,
         admin_trends,
         admin_labels,
+        admin_notes,
     ]
 
 
@@ -128,6 +133,7 @@ def _federation_modules() -> list:
         label_pages,
         moderation_documents,
         moderation_list_documents,
+        note_pages,
         status_documents,
     )
 
@@ -139,6 +145,7 @@ def _federation_modules() -> list:
         moderation_documents,
         label_pages,
         moderation_list_documents,
+        note_pages,
         inbox,
     ]
 
@@ -155,6 +162,7 @@ def _web_modules() -> list:
     from pnyx.web import labeler_settings as web_labeler_settings
     from pnyx.web import live as web_live
     from pnyx.web import moderation_page as web_moderation
+    from pnyx.web import note_pages as web_note_pages
     from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
     from pnyx.web import profiles as web_profiles
@@ -175,6 +183,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_labeler_settings,
+        web_note_pages,
         web_admin,
         web_admin_appeals,
         web_admin_emojis,
@@ -193,7 +202,9 @@ def _negotiated_routes() -> list[BaseRoute]:
     browsers. Chosen here, so that neither federation nor web imports the other. No other
     route matches these paths."""
     from pnyx.federation import actor_documents, label_pages, status_documents
+    from pnyx.federation import note_pages as note_documents
     from pnyx.web import label_page as web_label_page
+    from pnyx.web import note_pages as web_note_pages
     from pnyx.web import profiles as web_profiles
     from pnyx.web import statuses as web_statuses
 
@@ -212,6 +223,12 @@ def _negotiated_routes() -> list[BaseRoute]:
         Route(
             "/labels/{id:int}",
             negotiated(label_pages.label_document, web_label_page.label_page),
+            methods=["GET"],
+        ),
+        # A community note: its signed object for servers, its page (web.note_pages) for people.
+        Route(
+            "/notes/{id:int}",
+            negotiated(note_documents.note_document, web_note_pages.note_page),
             methods=["GET"],
         ),
     ]
@@ -333,6 +350,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
     # The instance's labeler exists before any page is read (the reading rules kept between
     # requests name it: core.label_rules.rules_of); `pnyx serve` has migrated by now.
     db.run_sync(core_labels.instance_labeler)
+    db.run_sync(notes_actor.notes_actor)  # other servers may ask for it (peering) at once
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -467,6 +467,82 @@ def feeds_fit_bridging() -> None:
 
 
 @main.group()
+def notes() -> None:
+    """Community notes: score them now, export the open data, choose peers."""
+
+
+@notes.command("score")
+def notes_score() -> None:
+    """Score every note now with the published algorithm (the periodic notes.score job does
+    it every hour) and keep the run's results with its version."""
+    from pnyx.core.notes import scoring_runs
+
+    db = _database()
+    try:
+        summary = scoring_runs.run(db)
+        if summary is None:
+            click.echo("No note to score.")
+            return
+        shown = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses.items())) or "none"
+        click.echo(
+            f"Scored {summary.notes} note(s) and {summary.ratings} rating(s) in "
+            f"{summary.seconds:.1f} s with version {summary.version}: {shown}; "
+            f"{summary.changed} note(s) changed."
+        )
+    finally:
+        db.dispose()
+
+
+@notes.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Include the last 48 hours too (/notes/data publishes them 48 hours later).",
+)
+def notes_export(directory: str, everything: bool) -> None:
+    """Write the open data (notes, ratings, status history, enrollment) as X's TSV files
+    into DIRECTORY, the files X's reference scorer reads."""
+    from pathlib import Path
+
+    from pnyx.core.notes import data_files
+
+    target = Path(directory)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write to {directory}: {exc.strerror}") from None
+    db = _database()
+    try:
+        with click.progressbar(data_files.FILES, label="Writing the open data") as bar:
+            for kind in bar:
+                path = target / data_files.file_name(kind)
+
+                def write(tx, kind=kind, path=path) -> int:
+                    count = -1
+                    with path.open("w", encoding="utf-8", newline="") as out:
+                        for line in data_files.rows(tx, kind, delayed=not everything):
+                            out.write(line)
+                            count += 1
+                    return count
+
+                counts = db.run_sync(write, write=False)
+                click.echo(f"  {path.name}: {counts} row(s)")
+    finally:
+        db.dispose()
+
+
+def _add_note_peers() -> None:
+    from pnyx.cli_note_peers import peers
+
+    notes.add_command(peers)  # `pnyx notes peers add|list|remove`
+
+
+_add_note_peers()
+
+
+@main.group()
 def emoji() -> None:
     """This server's custom emojis: add, list, disable, enable, remove."""
 

@@ -128,6 +128,10 @@ class Settings:
     remote_media_cache: bool = True
     remote_media_max_age_days: int = 7
     remote_media_max_bytes: int = 1024 * 1024 * 1024
+    # Community notes (issue 13): how old an account must be to write and rate notes, and
+    # how often the notes are scored (the periodic notes.score job).
+    notes_min_account_days: int = 7
+    notes_score_minutes: int = 60
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

@@ -60,6 +60,8 @@ from pnyx.core import (
 )
 from pnyx.core.algorithms import refresh as algorithms_refresh
 from pnyx.core.feeds import fan_out, rebuild, removal
+from pnyx.core.notes import context_replies as notes_context_replies
+from pnyx.core.notes import scoring_runs as notes_scoring
 from pnyx.db.engine import Database
 from pnyx.federation import (
     activities,
@@ -150,6 +152,15 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         in_transaction=True,
     ),
     Subscription("feeds.adjust", removal.on_event, removal.ADJUSTED),
+    # Community notes: a note written here and shown under its post is also a public reply by
+    # the notes actor (what servers that do not speak notes see), deleted when it stops being
+    # shown; a job after the scoring run (or the deletion) commits.
+    Subscription(
+        "notes.context_reply",
+        notes_context_replies.on_event,
+        frozenset({events.NoteStatusChanged, events.NoteDeleted}),
+        accepts=notes_context_replies.wants,
+    ),
 )
 
 
@@ -241,6 +252,9 @@ SCHEDULED: dict[str, JobHandler] = {
     rebuild.PRUNE_JOB: JobHandler(rebuild.prune_job),
     # Every 5 minutes: the instance labels coordinated amplification by its published rule.
     amplification.LABEL_JOB: JobHandler(amplification.label_job),
+    # Every hour (PNYX_NOTES_SCORE_MINUTES): the community notes are scored, in a child
+    # process, outside any transaction (it reads, scores and writes in steps of its own).
+    notes_scoring.SCORE_JOB: JobHandler(notes_scoring.score_job, network=True),
 }
 
 
@@ -279,4 +293,5 @@ def worker_pool(
     db.run_sync(lambda tx: algorithms_refresh.schedule(tx))
     db.run_sync(lambda tx: rebuild.schedule_prune(tx))
     db.run_sync(lambda tx: amplification.schedule(tx))
+    db.run_sync(lambda tx: notes_scoring.schedule(tx))
     return worker.Pool(db, JOBS, threads, queues)

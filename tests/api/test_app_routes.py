@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +21,7 @@ from PIL import Image
 
 import factories as f
 from pnyx.core import instance_settings, preview_cards
+from pnyx.db.tables import accounts
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Segments that name an action: in a table row that also lists GET, these paths are POSTs.
@@ -128,7 +130,26 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     made_list = client.post(
         "/api/v1/pnyx/moderation_lists", headers=me.headers, json={"title": "Spam"}
     ).json()
+    # A community note on another's post (notes are written by accounts a week old).
+    db.run_sync(
+        lambda tx: tx.execute(
+            accounts.update()
+            .where(accounts.c.id == me.account_id)
+            .values(created_at=tx.now - timedelta(days=30))
+        )
+    )
+    note = client.post(
+        "/api/v1/pnyx/notes",
+        headers=me.headers,
+        json={
+            "status_id": str(theirs),
+            "classification": "NOT_MISLEADING",
+            "reasons": ["notMisleadingPersonalOpinion"],
+            "summary": "An opinion, worded as one.",
+        },
+    ).json()
     ids = {
+        "pnyx/notes": note["id"],
         "pnyx/labelers": str(other.account_id),
         "pnyx/moderation_lists": made_list["id"],
         "accounts": str(other.account_id),

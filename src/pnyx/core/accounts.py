@@ -44,6 +44,7 @@ RESERVED = {
     "instance_actor",
     "pnyx",
     "moderation",  # the instance's labeler (core.labels)
+    "notes",  # the instance's notes service actor (core.notes.actor)
 }
 
 

@@ -27,6 +27,7 @@ strands the rows already queued, so add new events rather than change old ones.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import typing
 from collections.abc import Callable
@@ -423,6 +424,51 @@ class ModerationListChanged(Event):
     added: bool
 
 
+# --- Community notes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteWritten(Event):
+    """A note on a post (`core.notes.writing`): the peers hear of a note written here."""
+
+    note_id: int
+
+
+@dataclass(frozen=True)
+class NoteDeleted(Event):
+    """Its author took a note back (it stays in the data, shown nowhere)."""
+
+    note_id: int
+    note_uri: str
+
+
+@dataclass(frozen=True)
+class NoteRated(Event):
+    """A rating given or changed (anonymous: the event names the rating, never the rater)."""
+
+    rating_id: int
+
+
+@dataclass(frozen=True)
+class NoteRatingRemoved(Event):
+    """A rater took a rating back; only its URI is left to tell the peers."""
+
+    rating_uri: str
+
+
+@dataclass(frozen=True)
+class NoteStatusChanged(Event):
+    """Scoring changed a note's status (`core.notes.scoring_runs`): when it became helpful,
+    the people who boosted, favourited or replied to the post are told, and servers that do
+    not speak notes see it as a reply by the notes actor. Every server scores for itself:
+    nothing of this is sent to the peers."""
+
+    note_id: int
+    status: str
+    previous: str
+    tell_other_servers: bool = field(default=False, kw_only=True)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in Event.__subclasses__()}
 
 
@@ -436,6 +482,19 @@ def install(dispatch: Dispatch) -> None:
     core records events without knowing who handles them."""
     global _dispatch
     _dispatch = dispatch
+
+
+def installer() -> str | None:
+    """The module that installed the handlers (None when none did): what a child process
+    started with `spawn` imports to record events as its parent does (`install_like`)."""
+    return getattr(_dispatch, "__module__", None) if _dispatch is not None else None
+
+
+def install_like(module: str | None) -> None:
+    """In a child process (a `spawn`ed one starts with none), install the handlers its
+    parent had, by importing the module that installed them there (`installer`)."""
+    if _dispatch is None and module:
+        importlib.import_module(module)
 
 
 def record(

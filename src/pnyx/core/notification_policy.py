@@ -69,6 +69,7 @@ NEVER_FILTERED = frozenset(
         "moderation_warning",
         "severed_relationships",
         "follow_request",
+        "pnyx.context_added",
     }
 )
 

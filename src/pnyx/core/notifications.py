@@ -34,6 +34,9 @@ TYPES = (
     "admin.sign_up",  # to moderators: a new account here (from it)
     "moderation_warning",  # to the account the staff acted on (`account_warning_id`)
     "severed_relationships",  # to who lost follows to a server's block (`severance_id`)
+    # Pnyx's: a post one boosted, favourited or replied to got a note rated helpful (the
+    # status: that post; from: the notes actor, `core.notes`).
+    "pnyx.context_added",
 )
 
 # Work for the instance, or word from it: made whoever blocked or muted whom.

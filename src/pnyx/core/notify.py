@@ -22,13 +22,18 @@ import sqlalchemy as sa
 
 from pnyx.core import account_warnings, events, notifications, polls, quotes, severances
 from pnyx.core import accounts as core_accounts
+from pnyx.core.notes import actor as notes_actor
+from pnyx.core.notes import shown as shown_notes
+from pnyx.core.notes import vocabulary
 from pnyx.core.roles import STAFF_ROLES
 from pnyx.core.rows import StatusRow
 from pnyx.core.statuses import get_row
 from pnyx.db.engine import Tx
 from pnyx.db.tables import (
     accounts,
+    community_notes,
     conversation_mutes,
+    favourites,
     follows,
     poll_votes,
     reports,
@@ -254,6 +259,45 @@ def _severed(tx: Tx, event: events.RelationshipsSevered) -> None:
         )
 
 
+def _context_added(tx: Tx, event: events.NoteStatusChanged) -> None:
+    """A note shown under a post (rated helpful, saying it misleads): the people here who
+    boosted, favourited or replied to the post are told, once per post."""
+    note = tx.one_or_none(sa.select(community_notes).where(community_notes.c.id == event.note_id))
+    if note is None or note.status_id is None or not shown_notes.is_shown(note):
+        return
+    if note.deleted_at is not None:
+        return
+    status = get_row(tx, note.status_id)
+    if status is None:
+        return
+    other_shown = tx.scalar(
+        sa.select(sa.func.count())
+        .select_from(community_notes)
+        .where(
+            community_notes.c.status_id == status.id,
+            community_notes.c.id != note.id,
+            community_notes.c.status == vocabulary.CURRENTLY_RATED_HELPFUL,
+            community_notes.c.classification == vocabulary.MISLEADING,
+            community_notes.c.deleted_at.is_(None),
+        )
+    )
+    if other_shown:  # told when the first note was shown
+        return
+    boosters = sa.select(statuses.c.account_id).where(statuses.c.reblog_of_id == status.id)
+    repliers = sa.select(statuses.c.account_id).where(statuses.c.in_reply_to_id == status.id)
+    fans = sa.select(favourites.c.account_id).where(favourites.c.status_id == status.id)
+    people = sa.union(boosters, repliers, fans).subquery()
+    local = tx.scalars(
+        sa.select(accounts.c.id)
+        .where(accounts.c.id.in_(sa.select(people.c.account_id)), accounts.c.domain.is_(None))
+        .order_by(accounts.c.id)
+    )
+    actor = notes_actor.notes_actor(tx)
+    for account_id in local:
+        if account_id != actor:
+            notify_about(tx, account_id, actor, "pnyx.context_added", status)
+
+
 RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.StatusCreated: _created,
     events.StatusEdited: _edited,
@@ -268,4 +312,5 @@ RULES: dict[type[events.Event], Callable[[Tx, Any], None]] = {
     events.AccountRegistered: _registered,
     events.AccountWarned: _warned,
     events.RelationshipsSevered: _severed,
+    events.NoteStatusChanged: _context_added,
 }

@@ -32,6 +32,7 @@ from pnyx.core import (
 )
 from pnyx.core import polls as core_polls
 from pnyx.core.custom_emojis import IncomingEmoji
+from pnyx.core.notes import writing as note_writing
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.core.status_deletion import delete_with_boosts
 from pnyx.core.statuses import add_mentions, insert_status, set_tags
@@ -288,6 +289,7 @@ def store_status(tx: Tx, author_id: int, incoming: IncomingStatus) -> int | None
         quotes.received(tx, status, incoming.quote_uri, incoming.quote_authorization)
     search_index.refresh(tx, status_id)
     labels.link_subject(tx, incoming.uri, status_id=status_id)  # labels that came first
+    note_writing.link_subject(tx, status_id, incoming.uri)  # and community notes
     return status_id
 
 

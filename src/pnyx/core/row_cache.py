@@ -50,6 +50,7 @@ class PostParts:
     poll: PollRow | None
     quote: Any | None  # its row of `quotes`, when it quotes a post
     quotes_count: int  # accepted quotes of it
+    notes: tuple[Any, ...] = ()  # its community notes (not deleted), oldest first
 
 
 class VersionedCache(Generic[V]):

@@ -1,7 +1,7 @@
 """The rows a page of posts is made of, read once and then kept by render version.
 
 Each post is shown with its own row and the rows of its mentions, hashtags, media, link card,
-poll and quote; each author with their account row. The database moves a post's or an
+poll, quote and community notes; each author with their account row. The database moves a post's or an
 account's `render_version` on every change to any of them (migration 0031), so a page reads
 the versions (one narrow query, or none when its timeline read them with its ids) and reads
 the rest only for what `core.row_cache` does not hold at that version: a page of posts seen
@@ -133,6 +133,7 @@ def _read_parts(tx: Tx, q: Statements, ids: list[int]) -> dict[int, PostParts]:
     quotes = {quote.status_id: quote for quote in tx.plain(q["quotes"], {"ids": found})}
     counted = [r.id for r in rows if not r.reblog_of_id]
     counts = dict(tx.plain(q["quotes_count"], {"ids": counted})) if counted else {}
+    noted = _grouped(tx.plain(q["notes"], {"ids": counted})) if counted else {}
     return {
         r.id: PostParts(
             r,
@@ -143,6 +144,7 @@ def _read_parts(tx: Tx, q: Statements, ids: list[int]) -> dict[int, PostParts]:
             polls.get(r.id),
             quotes.get(r.id),
             counts.get(r.id, 0),
+            tuple(noted.get(r.id, ())),
         )
         for r in rows
     }

@@ -36,6 +36,7 @@ from pnyx.core import (
 )
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
+from pnyx.core.notes import shown as shown_notes
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
 from pnyx.db.id_lists import in_ids
@@ -95,6 +96,8 @@ class StatusBundle:
     quote_states: dict[int, str] = field(default_factory=dict)
     following: AbstractSet[int] = frozenset()  # authors the viewer follows (quotes)
     quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
+    # status id -> its community notes (`core.notes.shown.NOTE_COLUMNS`), oldest first
+    notes: dict[int, list[Row]] = field(default_factory=dict)
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -138,6 +141,7 @@ def _statements() -> dict[str, Executable]:
         .where(in_ids(quotes.c.quoted_status_id, "ids"), quotes.c.state == "accepted")
         .group_by(quotes.c.quoted_status_id),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
+        "notes": shown_notes.of_posts_query(),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
         .order_by(media_attachments.c.status_id, media_attachments.c.position),
@@ -225,6 +229,8 @@ def _load_posts(
             bundle.polls[sid] = parts.poll
         if parts.quotes_count:
             bundle.quotes_count[sid] = parts.quotes_count
+        if parts.notes:
+            bundle.notes[sid] = list(parts.notes)
 
 
 def _decide_quotes(tx: Tx, bundle: StatusBundle) -> None:

@@ -23,7 +23,7 @@ from pnyx.core import quotes as core_quotes
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
-from pnyx.federation import label_documents
+from pnyx.federation import label_documents, note_activities
 
 # (signing account, or None for the instance actor; activity; inboxes)
 Rendered = tuple[int | None, dict, set[str]]
@@ -469,6 +469,7 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.LabelerSubscribed: _labeler_subscription,
     ev.LabelerUnsubscribed: _labeler_subscription,
     ev.ModerationListChanged: _list_changed,
+    **note_activities.RENDERERS,  # community notes and ratings, to the peers
 }
 
 

@@ -14,7 +14,7 @@ from pnyx.core import visibility as core_visibility
 from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2, label_documents
+from pnyx.federation import internal_to_as2, label_documents, note_documents
 from pnyx.federation.serving import document, gone, not_found, signer
 
 # What an unsigned request gets of an actor in authorized-fetch mode (Mastodon's same list).
@@ -26,7 +26,7 @@ MINIMAL_ACTOR_KEYS = (
     "inbox",
     "publicKey",
     "endpoints",
-    "assertionMethod",  # a labeler's key: its labels' proofs are checked with it
+    "assertionMethod",  # a labeler's or the notes actor's key: their proofs are checked with it
 )
 
 
@@ -49,6 +49,10 @@ async def actor_document(request: Request) -> Response:
         key = await db.write(integrity_keys.ensure_local, row.id)
         full.update(label_documents.labeler_parts(row.uri, definitions, key))
         full["@context"] = label_documents.with_labeler_context(full["@context"])
+    elif note_documents.is_notes_actor(row):  # its key for the proofs of notes and ratings
+        key = await db.write(integrity_keys.ensure_local, row.id)
+        full["assertionMethod"] = note_documents.assertion_method(row.uri, key)
+        full["@context"] = note_documents.with_key_context(full["@context"])
     if not config.authorized_fetch:
         return document(full, cacheable=True)
     who = await signer(request)

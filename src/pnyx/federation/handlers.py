@@ -34,15 +34,17 @@ from pnyx.core import (
 from pnyx.core import polls as core_polls
 from pnyx.core import remote_store as received
 from pnyx.core.errors import CoreError
+from pnyx.core.notes import peers as note_peers
+from pnyx.core.notes import received as received_notes
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import as2_to_received as records
-from pnyx.federation import label_documents, mentions, resolve
+from pnyx.federation import label_documents, mentions, note_documents, resolve
 
 log = logging.getLogger("pnyx.federation.handlers")
 
 POST_TYPES = {"Note", "Question", "Article", "Page", "Video", "Event", "Audio", "Image"}
-STATUS, ACTOR = "status", "actor"
+STATUS, ACTOR, NOTE = "status", "actor", "note"
 
 
 class NeedsFetch(Exception):  # noqa: N818 - a request for work, not an error
@@ -102,6 +104,8 @@ def run_fetch(db: Database, settings: Settings, need: NeedsFetch) -> bool:
         if need.what == ACTOR:
             resolve.fetch_actor(db, settings, need.uri)
             return True
+        if need.what == NOTE:
+            return note_documents.fetch_note(db, settings, need.uri)
         return resolve.fetch_status(db, settings, need.uri, depth=need.depth) is not None
     except resolve.ResolveError as exc:
         if not need.again:
@@ -237,8 +241,13 @@ def on_create(tx, activity, ctx: Context) -> None:
     if obj_doc.get("type") == "Label":
         _receive_label(tx, obj_doc, ctx)
         return
+    if obj_doc.get("type") in note_documents.TYPES:
+        _receive_note_object(tx, obj_doc, ctx)
+        return
     if obj_doc.get("type") not in POST_TYPES:
         log.info("ignored Create of %s from %s", obj_doc.get("type"), signer.uri)
+        return
+    if _context_reply(tx, signer):
         return
     obj = _check_post(obj_doc, signer)
     if obj is None:
@@ -271,6 +280,50 @@ def _receive_label(tx, doc: dict, ctx: Context) -> None:
         label_documents.receive_label(tx, doc, labeler.id, tx.now)
     except label_documents.LabelRefused as exc:
         log.warning("label %s from %s refused: %s", doc.get("id"), labeler_uri, exc)
+
+
+def _receive_note_object(tx, doc: dict, ctx: Context) -> None:
+    """A community note or rating (in a Create or an Update, from its server or forwarded by
+    another: the proof decides, not who delivered it). Kept when it is attributed to a peer's
+    notes actor and its proof holds under that actor's key (read again once when unknown);
+    a note's post is fetched first when not held, a rating's note likewise from a peer. Any
+    refusal is logged and nothing is stored (`note_documents`, `core.notes.received`)."""
+    try:
+        parsed, peer = note_documents.checked(tx, doc)
+    except note_documents.KeyUnknown as exc:
+        ctx.needs(exc.actor_uri, ACTOR, again=True)  # a new key? its actor, read again once
+        log.warning(
+            "%s %s from %s refused: %s", doc.get("type"), doc.get("id"), ctx.signer.uri, exc
+        )
+        return
+    except note_documents.NoteRefused as exc:
+        log.warning(
+            "%s %s from %s refused: %s", doc.get("type"), doc.get("id"), ctx.signer.uri, exc
+        )
+        return
+    if parsed.note is not None:
+        subject = parsed.note.subject_uri
+        here = parse.same_origin(subject, tx.settings.base_url)
+        if not here and received_notes.subject_status_id(tx, subject) is None:
+            ctx.needs(subject, STATUS, again=True)  # the post it is about, then the note
+    elif parsed.rating is not None:
+        note_uri = parsed.rating.note_uri
+        unknown = received_notes.note_by_uri(tx, note_uri) is None
+        if unknown and note_documents.peer_for_uri(tx, note_uri) is not None:
+            ctx.needs(note_uri, NOTE, again=True)  # its note, from its peer's server
+    try:
+        note_documents.take(tx, peer, parsed)
+    except received_notes.Refused as exc:
+        log.warning("%s %s from %s refused: %s", doc.get("type"), doc.get("id"), peer.uri, exc)
+
+
+def _context_reply(tx, signer) -> bool:
+    """A post by a peer's notes actor is the reply through which servers that do not speak
+    notes see a helpful note: we hold the note itself, so the post is not kept."""
+    if not note_peers.is_peer(tx, signer.id):
+        return False
+    log.info("dropped a post by %s: the notes of a peer arrive as notes", signer.uri)
+    return True
 
 
 def _concerns_us(tx, obj: parse.RemoteObject, signer) -> bool:
@@ -330,13 +383,16 @@ def on_update(tx, activity, ctx: Context) -> None:
     if obj_doc is None:
         return
     kind = obj_doc.get("type")
+    if kind in note_documents.TYPES:
+        _receive_note_object(tx, obj_doc, ctx)
+        return
     if kind in resolve.ACTOR_TYPES:
         if parse.id_of(obj_doc.get("id")) != signer.uri:
             log.warning("%s tried to update another actor", signer.uri)
             return
         _store_actor(tx, obj_doc)
         return
-    if kind not in POST_TYPES:
+    if kind not in POST_TYPES or _context_reply(tx, signer):
         return
     obj = _check_post(obj_doc, signer)
     if obj is None:
@@ -370,7 +426,30 @@ def on_delete(tx, activity, ctx: Context) -> None:
         return
     if quotes.authorization_withdrawn(tx, target, signer.id):
         return  # a QuoteAuthorization stamp: the quote it allowed is revoked
+    if _note_deleted(tx, target, signer):
+        return
     received.delete_remote_status(tx, target, signer.id)
+
+
+def _note_deleted(tx, uri: str, signer) -> bool:
+    """A Delete of a community note or rating (its Tombstone): only the server it came from
+    may delete it, through its notes actor. Whether `uri` was one."""
+    try:
+        if received_notes.note_by_uri(tx, uri) is not None:
+            _check_notes_actor(signer)
+            return received_notes.delete_note(tx, signer, uri)
+        if received_notes.rating_by_uri(tx, uri) is not None:
+            _check_notes_actor(signer)
+            return received_notes.delete_rating(tx, signer, uri)
+    except received_notes.Refused as exc:
+        log.warning("Delete of %s from %s refused: %s", uri, signer.uri, exc)
+        return True
+    return False
+
+
+def _check_notes_actor(signer) -> None:
+    if not note_documents.is_notes_actor(signer):
+        raise received_notes.Refused("only its server's notes actor deletes a note or rating")
 
 
 # --- Interactions ------------------------------------------------------------------------------

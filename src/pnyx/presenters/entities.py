@@ -20,7 +20,9 @@ from pnyx.core import (
 from pnyx.core.account_extras import EMPTY as EMPTY_EXTRAS
 from pnyx.core.account_extras import AccountExtras
 from pnyx.core.filter_matching import FilterMatch
+from pnyx.core.notes import shown as shown_notes
 from pnyx.core.status_views import StatusBundle
+from pnyx.presenters import notes as note_entities
 from pnyx.presenters import render_cache
 
 
@@ -281,6 +283,10 @@ def preview_card(row, author: dict | None = None) -> dict:
 
 
 def _card(bundle: StatusBundle, status_id: int, settings: Settings) -> dict | None:
+    """The post's card: a note rated helpful stands in for its link's (`core.notes.shown`)."""
+    context = shown_notes.context_note(bundle.notes.get(status_id, ()))
+    if context is not None:
+        return note_entities.card(context, settings)
     card = bundle.cards.get(status_id)
     if card is None:
         return None
@@ -445,6 +451,7 @@ def _status_fingerprint(bundle: StatusBundle, row, settings: Settings) -> tuple:
         [tuple(t) for t in bundle.tags.get(row.id, ())],
         [tuple(e) for e in status_views.emoji_rows_of(bundle, row)],
         tuple(card) if card is not None else None,
+        [tuple(n) for n in bundle.notes.get(row.id, ())],
         _account_fingerprint(card_author, bundle.account_extras, settings)
         if card_author is not None
         else None,
@@ -497,6 +504,8 @@ def _build_shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
         "text": None,
         "quote": None,
         "quote_approval": None,
+        # Pnyx's: every note on the post, with its status (`core.notes`).
+        "pnyx": {"notes": [note_entities.note(n, settings) for n in bundle.notes.get(row.id, ())]},
     }
 
 

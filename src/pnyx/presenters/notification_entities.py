@@ -16,7 +16,17 @@ from pnyx.presenters.entities import account, iso, status
 # Notifications whose entity carries the status they are about (Mastodon omits the key for the
 # others, such as follow).
 STATUS_NOTIFICATION_TYPES = frozenset(
-    ("mention", "status", "reblog", "favourite", "poll", "update", "quote", "quoted_update")
+    (
+        "mention",
+        "status",
+        "reblog",
+        "favourite",
+        "poll",
+        "update",
+        "quote",
+        "quoted_update",
+        "pnyx.context_added",
+    )
 )
 
 

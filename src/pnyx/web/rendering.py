@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from pnyx.core import visibility
-from pnyx.web import emoji_html, i18n, languages
+from pnyx.web import emoji_html, i18n, languages, note_words
 
 HERE = Path(__file__).parent
 
@@ -167,6 +167,11 @@ def environment(language: str) -> jinja2.Environment:
     env.globals["post_labels"] = {key: gettext(text) for key, text in POST_LABELS.items()}
     env.globals["post_counts"] = _post_counts(i18n.translations(language).ngettext)
     env.globals["may_boost"] = _may_boost
+    # Community notes (web/note_words.py): the note under a post, a note's text, the names.
+    env.filters["note_html"] = note_words.note_html
+    env.globals["context_note"] = note_words.context_of
+    env.globals["waiting_notes"] = note_words.waiting_notes
+    env.globals["note_names"] = note_words.names(gettext)
     return env
 
 

@@ -26,7 +26,7 @@ from pnyx.core.errors import CoreError, NotFound
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.presenters import entities
-from pnyx.web import profiles, status_actions
+from pnyx.web import note_writing, profiles, status_actions
 from pnyx.web.compose_form import (
     MEDIA_FIELDS,
     ComposeForm,
@@ -358,7 +358,10 @@ async def post_page(request: Request) -> Response:
 
     def work(tx, who: Visitor):
         try:
-            return _thread(tx, acct, status_id, who.account_id)
+            found = _thread(tx, acct, status_id, who.account_id)
+            if isinstance(found, tuple):  # and whether it offers "Write a note"
+                return (*found, note_writing.may_write_on(tx, who.account_id, found[0]))
+            return found
         except CoreError:
             if "@" not in acct:  # a local post deleted here is gone, not unknown
                 uri = uris.status_uri(tx.settings, acct, status_id)
@@ -372,7 +375,7 @@ async def post_page(request: Request) -> Response:
         return not_found_page(request, who)
     if isinstance(found, str):
         return see_other(found)
-    focus, ancestors, descendants, author = found
+    focus, ancestors, descendants, author, may_note = found
     _ = gettext_for(who.language)
     name = focus["account"]["display_name"] or focus["account"]["username"]
     summary = focus["spoiler_text"] or plain_text(focus["content"], 200)
@@ -393,6 +396,7 @@ async def post_page(request: Request) -> Response:
         title_text=plain_text(focus["spoiler_text"] or focus["content"], 60),
         activity_uri=focus["uri"] if author.domain is None else None,
         profile_path=acct_path(author.username, author.domain),
+        may_note=may_note,
     )
     response.headers["Vary"] = "Accept"
     return response

@@ -77,6 +77,14 @@ from pnyx.db.tables.labels import (
     moderation_lists,
 )
 from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
+from pnyx.db.tables.notes import (
+    community_notes,
+    note_peers,
+    note_ratings,
+    note_run_raters,
+    note_run_results,
+    note_scoring_runs,
+)
 from pnyx.db.tables.notifications import (
     account_conversations,
     markers,
@@ -116,6 +124,12 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "community_notes",
+    "note_peers",
+    "note_ratings",
+    "note_run_raters",
+    "note_run_results",
+    "note_scoring_runs",
     "integrity_keys",
     "label_definitions",
     "label_settings",
