@@ -193,6 +193,19 @@ def test_a_run_moves_a_bridging_note_to_helpful_after_its_stable_time(db):
         line.split("\t") for line in lines[1:] if line.startswith(f"{data_files.stable_id(uri)}\t")
     )
     assert row[6] == vocabulary.CURRENTLY_RATED_HELPFUL
+    # X's scorer reads a post's time from its tweet id (a snowflake), and starts its core fit
+    # on modeling group 13: the files say both as X's do.
+    notes_tsv = db.run_sync(lambda tx: list(data_files.rows(tx, "notes", delayed=False)))
+    key_row = next(
+        line.split("\t") for line in notes_tsv if line.startswith(f"{data_files.stable_id(uri)}\t")
+    )
+    posted = db.run_sync(
+        lambda tx: tx.scalar(sa.select(statuses.c.created_at).where(statuses.c.id == post))
+    )
+    tweet_id = int(key_row[data_files.NOTE_COLUMNS.index("tweetId")])
+    assert (tweet_id >> 22) + data_files.X_EPOCH_MS == int(posted.timestamp()) * 1000
+    enrollment = db.run_sync(lambda tx: list(data_files.rows(tx, "userEnrollment", delayed=False)))
+    assert {line.split("\t")[6] for line in enrollment[1:]} == {"13"}
 
 
 def _people(db) -> tuple[int, ...]:

@@ -3,9 +3,12 @@
 The files have X's exact columns in X's order (its scorer checks them: `constants.py`'s
 noteTSVColumns, publicRatingTSVColumns, noteStatusHistoryTSVColumns and
 userEnrollmentTSVColumns), so X's reference scorer runs on them unchanged. Where X's data has a
-number Pnyx does not (a tweet id, a note id that is the same on every server), it is a
-stable 63-bit hash of the ActivityPub URI (`stable_id`): every server publishes the same ids
-for the same notes. `noteUris` (not X's) maps them back to the URIs.
+number Pnyx does not, it is made so that every server publishes the same one: a note's id is
+a stable 63-bit hash of its ActivityPub URI (`stable_id`); a post's (X's tweet id) is a
+snowflake as X's are, the post's time to the second then 22 bits of its URI's hash
+(`post_number`), because X's scorer reads a post's time from its id. `noteUris` (not X's)
+maps them back to the URIs. Everyone is enrolled as X's core contributors are: modeling
+population CORE, modeling group 13 (the group X's core models start their fit on).
 
 People appear by participant id only (`core.notes.pseudonyms`). What was written or rated in
 the last `PUBLICATION_DELAY` is published later, as X does: a rater cannot see how others
@@ -22,7 +25,7 @@ import sqlalchemy as sa
 
 from pnyx.core.notes import vocabulary
 from pnyx.db.engine import Tx
-from pnyx.db.tables import community_notes, note_ratings
+from pnyx.db.tables import community_notes, note_ratings, statuses
 
 PUBLICATION_DELAY = timedelta(hours=48)
 FILES = ("notes", "ratings", "noteStatusHistory", "userEnrollment", "noteUris")
@@ -104,6 +107,25 @@ def stable_id(uri: str) -> int:
     return int.from_bytes(hashlib.sha256(uri.encode()).digest()[:8], "big") >> 1
 
 
+X_EPOCH_MS = 1288834974657  # X's snowflakes count milliseconds from here
+CORE_MODELING_GROUP = 13
+
+
+def post_number(uri: str, posted_at: datetime) -> int:
+    """X's tweet id for a post: a snowflake of its time (to the second, as every server has
+    it) and its URI."""
+    ms = max(0, int(posted_at.timestamp()) * 1000 - X_EPOCH_MS)
+    return (ms << 22) | (
+        int.from_bytes(hashlib.sha256(uri.encode()).digest()[:4], "big") & 0x3FFFFF
+    )
+
+
+def _posted(row) -> datetime:
+    """When the post a note is about was written: the post's own time when it is held here,
+    else the note's (a post seen only through a note)."""
+    return row.post_created_at or row.created_at
+
+
 def file_name(kind: str) -> str:
     return f"{kind}-00000.tsv"
 
@@ -127,7 +149,8 @@ def _until(tx: Tx, delayed: bool) -> datetime:
 
 def _notes(tx: Tx, delayed: bool) -> list:
     return tx.rows(
-        sa.select(community_notes)
+        sa.select(community_notes, statuses.c.created_at.label("post_created_at"))
+        .outerjoin(statuses, statuses.c.id == community_notes.c.status_id)
         .where(community_notes.c.created_at <= _until(tx, delayed))
         .order_by(community_notes.c.id)
     )
@@ -147,7 +170,12 @@ def rows(tx: Tx, kind: str, *, delayed: bool = True) -> Iterator[str]:
         yield _line(URI_COLUMNS)
         for note in _notes(tx, delayed):
             yield _line(
-                (stable_id(note.uri), note.uri, stable_id(note.subject_uri), note.subject_uri)
+                (
+                    stable_id(note.uri),
+                    note.uri,
+                    post_number(note.subject_uri, _posted(note)),
+                    note.subject_uri,
+                )
             )
     else:
         raise ValueError(f"no such file: {kind}")
@@ -162,7 +190,7 @@ def _note_lines(tx: Tx, delayed: bool) -> Iterator[str]:
                 stable_id(note.uri),
                 note.participant,
                 _ms(note.created_at),
-                stable_id(note.subject_uri),
+                post_number(note.subject_uri, _posted(note)),
                 note.classification,
                 "",
                 "",
@@ -188,8 +216,11 @@ def _rating_lines(tx: Tx, delayed: bool) -> Iterator[str]:
             note_ratings.c.not_helpful_tags,
             community_notes.c.uri,
             community_notes.c.subject_uri,
+            community_notes.c.created_at,
+            statuses.c.created_at.label("post_created_at"),
         )
         .join(community_notes, community_notes.c.id == note_ratings.c.note_id)
+        .outerjoin(statuses, statuses.c.id == community_notes.c.status_id)
         .where(
             note_ratings.c.updated_at <= _until(tx, delayed),
             community_notes.c.created_at <= _until(tx, delayed),
@@ -211,7 +242,7 @@ def _rating_lines(tx: Tx, delayed: bool) -> Iterator[str]:
                 r.helpfulness_level,
                 *(int(t in helpful) for t in vocabulary.HELPFUL_TAG_NAMES),
                 *(int(t in unhelpful) for t in vocabulary.NOT_HELPFUL_TAG_NAMES),
-                stable_id(r.subject_uri),
+                post_number(r.subject_uri, _posted(r)),
                 "DEFAULT",
                 "",
                 "",
@@ -254,7 +285,7 @@ def _history_lines(tx: Tx, delayed: bool) -> Iterator[str]:
 
 def _enrollment_lines(tx: Tx, delayed: bool) -> Iterator[str]:
     """Everyone who wrote or rated: all may write and rate here (earned in), all in the one
-    modeling population."""
+    modeling population, X's core."""
     yield _line(ENROLLMENT_COLUMNS)
     until = _until(tx, delayed)
     first: dict[str, datetime] = {}
@@ -270,4 +301,6 @@ def _enrollment_lines(tx: Tx, delayed: bool) -> Iterator[str]:
             if p not in first or at < first[p]:
                 first[p] = at
     for participant in sorted(first):
-        yield _line((participant, "earnedIn", 5, _ms(first[participant]), 1, "CORE", 0, 0))
+        yield _line(
+            (participant, "earnedIn", 5, _ms(first[participant]), 1, "CORE", CORE_MODELING_GROUP, 0)
+        )

@@ -522,9 +522,9 @@ def _note_result(
     decided_by, locked = CORE_MODEL, None  # h. the status at two weeks stays
     if past is not None and past.locked_status is not None:
         locked = past.locked_status
-        if locked != name:
+        if locked != name:  # the lock decides only where the model now says otherwise (X)
             tags = _top_tags(scored, k, STATUS_CODES.get(locked, NMR), params)
-        name, rule, decided_by = locked, SCORING_DRIFT_GUARD, SCORING_DRIFT_GUARD
+            name, rule, decided_by = locked, SCORING_DRIFT_GUARD, SCORING_DRIFT_GUARD
     elif (
         rule != STABLE_CRH_TIME and now - note.created_ms >= params.lock_after_days * 24 * _HOUR_MS
     ):
