@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -120,7 +121,7 @@ def post_number(uri: str, posted_at: datetime) -> int:
     )
 
 
-def _posted(row) -> datetime:
+def _posted(row: Any) -> datetime:
     """When the post a note is about was written: the post's own time when it is held here,
     else the note's (a post seen only through a note)."""
     return row.post_created_at or row.created_at
