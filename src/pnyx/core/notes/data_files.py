@@ -121,10 +121,22 @@ def post_number(uri: str, posted_at: datetime) -> int:
     )
 
 
-def _posted(row: Any) -> datetime:
-    """When the post a note is about was written: the post's own time when it is held here,
-    else the note's (a post seen only through a note)."""
-    return row.post_created_at or row.created_at
+def _posted(row: Any, first_noted: dict[str, datetime]) -> datetime:
+    """When the post a note is about was written: the post's own time when it is held here;
+    a post seen only through notes is taken to be an hour older than its first note (one id
+    for all its notes, and a time before them, as X's scorer expects)."""
+    return row.post_created_at or first_noted[row.subject_uri] - timedelta(hours=1)
+
+
+def _first_noted(tx: Tx) -> dict[str, datetime]:
+    return {
+        uri: at
+        for uri, at in tx.rows(
+            sa.select(community_notes.c.subject_uri, sa.func.min(community_notes.c.created_at))
+            .where(community_notes.c.status_id.is_(None))
+            .group_by(community_notes.c.subject_uri)
+        )
+    }
 
 
 def file_name(kind: str) -> str:
@@ -169,12 +181,13 @@ def rows(tx: Tx, kind: str, *, delayed: bool = True) -> Iterator[str]:
         yield from _enrollment_lines(tx, delayed)
     elif kind == "noteUris":
         yield _line(URI_COLUMNS)
+        first = _first_noted(tx)
         for note in _notes(tx, delayed):
             yield _line(
                 (
                     stable_id(note.uri),
                     note.uri,
-                    post_number(note.subject_uri, _posted(note)),
+                    post_number(note.subject_uri, _posted(note, first)),
                     note.subject_uri,
                 )
             )
@@ -184,6 +197,7 @@ def rows(tx: Tx, kind: str, *, delayed: bool = True) -> Iterator[str]:
 
 def _note_lines(tx: Tx, delayed: bool) -> Iterator[str]:
     yield _line(NOTE_COLUMNS)
+    first = _first_noted(tx)
     for note in _notes(tx, delayed):
         reasons = set(note.reasons or ())
         yield _line(
@@ -191,7 +205,7 @@ def _note_lines(tx: Tx, delayed: bool) -> Iterator[str]:
                 stable_id(note.uri),
                 note.participant,
                 _ms(note.created_at),
-                post_number(note.subject_uri, _posted(note)),
+                post_number(note.subject_uri, _posted(note, first)),
                 note.classification,
                 "",
                 "",
@@ -208,6 +222,7 @@ def _note_lines(tx: Tx, delayed: bool) -> Iterator[str]:
 
 def _rating_lines(tx: Tx, delayed: bool) -> Iterator[str]:
     yield _line(RATING_COLUMNS)
+    first = _first_noted(tx)
     query = (
         sa.select(
             note_ratings.c.participant,
@@ -243,7 +258,7 @@ def _rating_lines(tx: Tx, delayed: bool) -> Iterator[str]:
                 r.helpfulness_level,
                 *(int(t in helpful) for t in vocabulary.HELPFUL_TAG_NAMES),
                 *(int(t in unhelpful) for t in vocabulary.NOT_HELPFUL_TAG_NAMES),
-                post_number(r.subject_uri, _posted(r)),
+                post_number(r.subject_uri, _posted(r, first)),
                 "DEFAULT",
                 "",
                 "",
