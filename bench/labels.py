@@ -55,13 +55,11 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,6 +84,7 @@ from pnyx.db.tables import (  # noqa: E402
     statuses,
     users,
 )
+from progress import ticking  # noqa: E402  (bench/progress.py)
 
 TARGET = 1.3
 HOME = "/api/v1/timelines/home?limit=20"
@@ -133,26 +132,6 @@ def copy_of(kind: str, source_url: str, size: timeline.Size) -> Copy:
         parsed = sa.engine.make_url(normalize_url(source_url))
         url = parsed.set(database=f"{parsed.database}_labels").render_as_string(hide_password=False)
     return Copy(kind, source_url, url, timeline.DATA_DIR / f"labels-{size.label}-{kind}.json")
-
-
-@contextmanager
-def ticking(desc: str) -> Iterator[None]:
-    """A bar counting seconds while work that reports no progress of its own runs (the long
-    work of this script shows it is alive, as the project's tools do)."""
-    done = threading.Event()
-    with tqdm(desc=desc, unit="s", bar_format="{desc}: {elapsed}") as bar:
-
-        def tick() -> None:
-            while not done.wait(0.5):
-                bar.refresh()
-
-        thread = threading.Thread(target=tick, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
 
 
 def copy_database(copy: Copy) -> None:

@@ -62,11 +62,8 @@ import csv
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +85,7 @@ from pnyx.db.tables import (
     note_run_results,
     note_scoring_runs,
 )
+from progress import ticking  # bench/progress.py (a sibling: scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
@@ -139,25 +137,6 @@ class Community:
     r_created: np.ndarray  # ms
     r_helpful_tags: list[list[str]]
     r_not_helpful_tags: list[list[str]]
-
-
-@contextmanager
-def ticking(desc: str) -> Iterator[None]:
-    """A bar counting seconds while work that reports no progress of its own runs."""
-    done = threading.Event()
-    with tqdm(desc=desc, unit="s", bar_format="{desc}: {elapsed}") as bar:
-
-        def tick() -> None:
-            while not done.wait(0.5):
-                bar.refresh()
-
-        thread = threading.Thread(target=tick, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
 
 
 # --- The community ------------------------------------------------------------------------

@@ -43,10 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -55,6 +52,7 @@ from tqdm import tqdm
 
 from pnyx.core.notes import matrix, scorer, vocabulary
 from pnyx.core.notes.scoring_data import NoteHistory, NoteInput, RatingsInput, ScoringInput
+from progress import ticking  # bench/progress.py (a sibling: scripts run from bench/)
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -279,27 +277,8 @@ def _rules(result: scorer.ScoringResult) -> dict[str, int]:
 # --- The parent ---------------------------------------------------------------------------
 
 
-@contextmanager
-def ticking(desc: str) -> Iterator[None]:
-    """A bar counting seconds while the child works (it reports no progress of its own)."""
-    done = threading.Event()
-    with tqdm(desc=desc, unit="s", bar_format="{desc}: {elapsed}", leave=False) as bar:
-
-        def tick() -> None:
-            while not done.wait(0.5):
-                bar.refresh()
-
-        thread = threading.Thread(target=tick, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
-
-
 def run_child(path: Path, index: int) -> dict:
-    with ticking(f"scoring, run {index}"):
+    with ticking(f"scoring, run {index}", leave=False):
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(path)],
             check=True,
@@ -388,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     # Its history: a run an hour before, as if scored since the notes were written (no lock
     # yet: a note first scored past two weeks would lock with a status its first run gives).
     unlocked = replace(scorer.PARAMS, lock_after_days=10_000)
-    with ticking("the run an hour before (its history)"):
+    with ticking("the run an hour before (its history)", leave=False):
         before = scorer.score(data, unlocked)
     data = ScoringInput(data.notes, data.ratings, history_of(before), NOW + HOUR)
     with tempfile.TemporaryDirectory(prefix="pnyx-notes-bench-") as folder:
