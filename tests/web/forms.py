@@ -23,3 +23,27 @@ def sign_in(client, username: str, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
+
+
+HTML = {"Accept": "text/html"}
+
+
+def as_person(client, username: str | None) -> None:
+    """The browser becomes `username`'s (or nobody's)."""
+    client.cookies.clear()
+    if username is not None:
+        sign_in(client, username)
+
+
+def page(client, path: str, **headers) -> str:
+    """A page's HTML, which must answer 200."""
+    answer = client.get(path, headers={**HTML, **headers})
+    assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
+    return answer.text
+
+
+def api(client, method: str, path: str, user, **options) -> dict:
+    """An API call as `user`, which must answer 200."""
+    answer = client.request(method, path, headers=user.headers, **options)
+    assert answer.status_code == 200, answer.text
+    return answer.json()

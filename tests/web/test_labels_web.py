@@ -18,10 +18,9 @@ import pnyx.web
 from pnyx.core import accounts, labels
 from pnyx.core.remote_store import IncomingAccount, store_account
 
-from .forms import csrf_token, sign_in
+from .forms import HTML, api, as_person, csrf_token, page
 
 WEB = Path(pnyx.web.__file__).parent
-HTML = {"Accept": "text/html"}
 DEFINITIONS = {
     "definitions": [
         {
@@ -42,25 +41,6 @@ DEFINITIONS = {
         {"value": "gore", "severity": "hide", "default_setting": "hide"},
     ]
 }
-
-
-def api(client, method: str, path: str, user, **options) -> dict:
-    answer = client.request(method, path, headers=user.headers, **options)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def as_person(client, username: str | None) -> None:
-    """The browser becomes `username`'s (or nobody's)."""
-    client.cookies.clear()
-    if username is not None:
-        sign_in(client, username)
-
-
-def page(client, path: str, **headers) -> str:
-    answer = client.get(path, headers={**HTML, **headers})
-    assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
-    return answer.text
 
 
 @pytest.fixture

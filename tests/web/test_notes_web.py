@@ -29,31 +29,12 @@ from pnyx.db.tables import (
     note_scoring_runs,
 )
 
-from .forms import csrf_token, sign_in
+from .forms import HTML, api, as_person, csrf_token, page
 
 WEB = Path(pnyx.web.__file__).parent
-HTML = {"Accept": "text/html"}
 FR = {"Accept-Language": "fr"}
 SOURCE = "https://example.org/survey"
 TEXT = f"The survey says otherwise: {SOURCE}"
-
-
-def api(client, method: str, path: str, user, **options) -> dict:
-    answer = client.request(method, path, headers=user.headers, **options)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def as_person(client, username: str | None) -> None:
-    client.cookies.clear()
-    if username is not None:
-        sign_in(client, username)
-
-
-def page(client, path: str, **headers) -> str:
-    answer = client.get(path, headers={**HTML, **headers})
-    assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
-    return answer.text
 
 
 def backdate(db, account_id: int, days: int = 30) -> None:
