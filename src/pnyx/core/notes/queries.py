@@ -98,15 +98,6 @@ def runs(tx: Tx, limit: int = 20) -> list[Any]:
     )
 
 
-def note_result(tx: Tx, run_id: int, note_id: int) -> Any | None:
-    """What one run decided about one note (intercept, factor, rule ...)."""
-    return tx.one_or_none(
-        sa.select(note_run_results).where(
-            note_run_results.c.run_id == run_id, note_run_results.c.note_id == note_id
-        )
-    )
-
-
 def run_points(tx: Tx, run_id: int) -> tuple[list[Any], list[Any]]:
     """A run's model, for the charts of /notes/about: every rater's (factor, intercept) and
     every scored note's (factor, intercept, status)."""

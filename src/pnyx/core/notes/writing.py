@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -325,7 +325,3 @@ def link_subject(tx: Tx, status_id: int, uri: str) -> None:
         .where(community_notes.c.subject_uri == uri, community_notes.c.status_id.is_(None))
         .values(status_id=status_id)
     )
-
-
-def at(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
