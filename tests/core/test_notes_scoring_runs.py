@@ -18,6 +18,7 @@ from pnyx.core.notes import data_files, pseudonyms, scorer, scoring_runs, vocabu
 from pnyx.db.ids import new_id
 from pnyx.db.tables import (
     community_notes,
+    jobs,
     note_ratings,
     note_run_raters,
     note_run_results,
@@ -220,3 +221,26 @@ def _people(db) -> tuple[int, ...]:
 
 def test_no_note_means_no_run(db):
     assert scoring_runs.run(db) is None
+
+
+def test_the_periodic_job_runs_again_when_a_note_waits_out_its_stable_time(db):
+    """A run that leaves a note waiting (it met the rules of helpful for less than 30 minutes)
+    schedules one more run once they are over, besides the next periodic one."""
+    community(db)
+    started = db.run_sync(lambda tx: tx.now, write=False)
+    scoring_runs.score_job(db, {})
+
+    def scheduled(tx):
+        return tx.rows(
+            sa.select(jobs.c.payload, jobs.c.run_at).where(jobs.c.kind == scoring_runs.SCORE_JOB)
+        )
+
+    found = db.run_sync(scheduled, write=False)
+    stable = [j for j in found if j.payload == {"kind": "stable"}]
+    assert len(stable) == 1
+    wait = stable[0].run_at - started
+    assert timedelta(minutes=31) <= wait < timedelta(minutes=33)
+    periodic = [j for j in found if j.payload == {}]
+    # ... and the next periodic run, at the start of the next hour's slot.
+    assert len(periodic) == 1 and periodic[0].run_at > started
+    assert periodic[0].run_at.timestamp() % 3600 == 0
