@@ -9,7 +9,8 @@ dispatcher of events, so that core stays free of boto3 and testable with any sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from pnyx.config import Settings
@@ -21,12 +22,25 @@ class MediaStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> None:
+        """Store a file from disk without reading it into memory (an export's zip part is
+        hundreds of megabytes)."""
+        ...
+
     def get(self, key: str) -> bytes | None: ...
+
+    def open(self, key: str) -> Iterator[bytes] | None:
+        """The stored bytes as chunks of at most `CHUNK` bytes, None when there is no such
+        file: big files are streamed (to a download, into a zip), never held whole."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
     def url(self, key: str) -> str: ...
 
+
+# The size of the chunks `open` gives.
+CHUNK = 1 << 20
 
 # Where Pnyx serves the files of a local store (a store elsewhere has URLs of its own).
 LOCAL_PATH = "/system/media/"

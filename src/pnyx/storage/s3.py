@@ -7,11 +7,15 @@ must be publicly readable (a bucket policy; ACLs are not sent, as several stores
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pnyx.config import Settings
+from pnyx.core.media_store import CHUNK
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -50,17 +54,42 @@ class S3Store:
             CacheControl=CACHE_CONTROL,
         )
 
-    def get(self, key: str) -> bytes | None:
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> None:
+        # boto3's managed transfer: read from disk in parts (a multipart upload past 8 MB).
+        self.client.upload_file(
+            os.fspath(path),
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": CACHE_CONTROL},
+        )
+
+    def _object(self, key: str):
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            return self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
-        return answer["Body"].read()
+
+    def get(self, key: str) -> bytes | None:
+        answer = self._object(key)
+        return None if answer is None else answer["Body"].read()
+
+    def open(self, key: str) -> Iterator[bytes] | None:
+        answer = self._object(key)
+        return None if answer is None else _chunks(answer["Body"])
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def url(self, key: str) -> str:
         return f"{self.public_url}/{key}"
+
+
+def _chunks(body) -> Iterator[bytes]:
+    """An object's body chunk by chunk; the connection is released at its end or when the
+    reader stops early."""
+    try:
+        yield from body.iter_chunks(CHUNK)
+    finally:
+        body.close()
