@@ -1,13 +1,17 @@
-"""Ed25519 keys for Data Integrity proofs (FEP-8b32): what a labeler here signs its labels with,
-and the keys other servers' actors announce (FEP-521a `assertionMethod`), by key id.
+"""Ed25519 keys for Data Integrity proofs (FEP-8b32): what every actor here signs its objects
+and activities with, and the keys other servers' actors announce (FEP-521a `assertionMethod`),
+by key id.
 
-A local account's key pair is made on first need (the first label it issues or the first time
-its actor is served as a labeler's), as its RSA pair is (`core.keys`); once made it never
-changes by itself. Keys are kept as raw bytes: encoding them (Multikey) is federation's.
+A local account's key pair is made on first need (the first time its actor is served or it
+publishes something), as its RSA pair is (`core.keys`); once made it never changes by itself.
+The instance actor has no account row: its pair is kept beside its RSA pair in
+`instance_state` (`instance_key`). Keys are kept as raw bytes: encoding them (Multikey) is
+federation's.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pnyx.db.engine import Tx
 from pnyx.db.insert_ignore import insert_ignore
-from pnyx.db.tables import accounts, integrity_keys
+from pnyx.db.tables import accounts, instance_state, integrity_keys
 
 RAW = serialization.Encoding.Raw
 
@@ -24,7 +28,7 @@ RAW = serialization.Encoding.Raw
 @dataclass(frozen=True)
 class IntegrityKey:
     key_id: str
-    account_id: int
+    account_id: int | None  # None: the instance actor's
     public_key: bytes
     private_key: bytes | None  # ours only
 
@@ -47,25 +51,55 @@ def ensure_local(tx: Tx, account_id: int) -> IntegrityKey:
     key_id = local_key_id(uri)
     found = _row(tx, key_id)
     if found is None:
-        private = Ed25519PrivateKey.generate()
+        public, private = _new_pair()
         insert_ignore(
             tx,
             integrity_keys,
             {
                 "key_id": key_id,
                 "account_id": account_id,
-                "public_key": private.public_key().public_bytes(
-                    RAW, serialization.PublicFormat.Raw
-                ),
-                "private_key": private.private_bytes(
-                    RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-                ),
+                "public_key": public,
+                "private_key": private,
                 "created_at": tx.now,
             },
         )
         found = _row(tx, key_id)
     assert found is not None
     return found
+
+
+def _new_pair() -> tuple[bytes, bytes]:
+    """(public, private) raw bytes of a fresh Ed25519 pair."""
+    private = Ed25519PrivateKey.generate()
+    return (
+        private.public_key().public_bytes(RAW, serialization.PublicFormat.Raw),
+        private.private_bytes(RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()),
+    )
+
+
+_INSTANCE_KEY = "actor_ed25519_key"  # one row holding both halves, as `keys.instance_keypair`
+
+
+def instance_actor_uri(tx: Tx) -> str:
+    return f"{tx.settings.base_url}/actor"
+
+
+def instance_key(tx: Tx) -> IntegrityKey:
+    """The instance actor's key pair, made and stored on first need (racing makers both
+    read back the one that was stored first)."""
+    statement = sa.select(instance_state.c.value).where(instance_state.c.key == _INSTANCE_KEY)
+    value = tx.scalar(statement)
+    if value is None:
+        public, private = _new_pair()
+        insert_ignore(
+            tx,
+            instance_state,
+            {"key": _INSTANCE_KEY, "value": json.dumps([public.hex(), private.hex()])},
+        )
+        value = tx.scalar(statement)
+    public_hex, private_hex = json.loads(value)
+    key_id = local_key_id(instance_actor_uri(tx))
+    return IntegrityKey(key_id, None, bytes.fromhex(public_hex), bytes.fromhex(private_hex))
 
 
 def local_public(tx: Tx, account_id: int) -> IntegrityKey | None:

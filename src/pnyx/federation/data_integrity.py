@@ -31,6 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
+# The JSON-LD contexts that define `proof` (and DataIntegrityProof's terms) and `Multikey`.
+CONTEXT = "https://w3id.org/security/data-integrity/v2"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 
 _MULTIBASE_BASE58BTC = "z"
 _ED25519_PUB_HEADER = b"\xed\x01"  # the multicodec varint for ed25519-pub (0xed)
@@ -98,7 +101,7 @@ def sign(
         "cryptosuite": CRYPTOSUITE,
         "verificationMethod": verification_method,
         "proofPurpose": PROOF_PURPOSE,
-        "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": proof_time(created),
     }
     if "@context" in unsecured:
         # A copy: adding a context to the document later must not change the signed one.
@@ -106,6 +109,13 @@ def sign(
     signature = Ed25519PrivateKey.from_private_bytes(private).sign(_hash_data(unsecured, proof))
     proof["proofValue"] = _MULTIBASE_BASE58BTC + base58.b58encode(signature).decode("ascii")
     return {**unsecured, "proof": proof}
+
+
+def proof_time(created: datetime) -> str:
+    """A proof's `created`: UTC to the second, with Z (what every implementation parses)."""
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    return created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def verify(document: dict[str, Any], public: bytes) -> bool:
