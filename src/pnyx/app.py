@@ -65,6 +65,7 @@ def _api_modules() -> list:
         media,
         moderation_lists,
         moderation_log,
+        moves,
         notes,
         notification_requests,
         notifications,
@@ -112,6 +113,7 @@ def _api_modules() -> list:
         moderation_log,
         labels,
         moderation_lists,
+        moves,
         notes,
         search,
         streaming,
@@ -134,6 +136,7 @@ def _federation_modules() -> list:
         moderation_documents,
         moderation_list_documents,
         note_pages,
+        portability_pages,
         status_documents,
     )
 
@@ -146,6 +149,7 @@ def _federation_modules() -> list:
         label_pages,
         moderation_list_documents,
         note_pages,
+        portability_pages,
         inbox,
     ]
 

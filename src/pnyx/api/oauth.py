@@ -140,6 +140,8 @@ async def metadata(request: Request):
             "code_challenge_methods_supported": ["S256"],
             "grant_types_supported": ["authorization_code", "password", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            # LOLA: where another server asks the person for a copy of their account.
+            "activitypub_account_portability": f"{base}/oauth/authorize",
         }
     )
 

@@ -54,6 +54,10 @@ ADMIN_GRANULAR = (
     "canonical_email_blocks",
 )
 ALL_SCOPES |= {"admin:read", "admin:write"}
+# LOLA's scope (live account portability): another server copies this one account, private
+# posts included. It grants that and nothing else: no Mastodon API call accepts it.
+PORTABILITY = "activitypub_account_portability"
+ALL_SCOPES.add(PORTABILITY)
 ALL_SCOPES |= {f"admin:{mode}:{sub}" for mode in ("read", "write") for sub in ADMIN_GRANULAR}
 
 

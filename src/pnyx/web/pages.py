@@ -22,8 +22,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from pnyx.core import oauth as core_oauth
+from pnyx.core import scopes as scope_rules
+from pnyx.core import uris
 from pnyx.edges import ratelimit
-from pnyx.edges.http import ApiError, database, without_nul
+from pnyx.edges.http import ApiError, database, settings, without_nul
 from pnyx.web import auth as web_auth
 from pnyx.web import session as web_session
 
@@ -62,6 +64,8 @@ SCOPE_LABELS = {
     "profile": "read only your account's profile information",
     "admin:read": "read all data on the server",
     "admin:write": "modify all data on the server",
+    scope_rules.PORTABILITY: "copy your whole account to another server: every post, "
+    "followers-only and direct ones included, your favourites and your blocks",
 }
 
 _env = jinja2.Environment(
@@ -276,9 +280,11 @@ async def decide(request: Request) -> Response:
         return message(request, "Authorization failed", exc.description, exc.status)
     if auth.redirect_uri == core_oauth.OOB:
         return render(request, "code.html", app_name=auth.app_name, code=code)
-    return web_session.see_other(
-        _with_query(auth.redirect_uri, {"code": code, "state": auth.state})
-    )
+    answer = {"code": code, "state": auth.state}
+    if scope_rules.PORTABILITY in auth.scopes:
+        # LOLA: the new server learns which actor it was given, whatever it was told.
+        answer["activitypub_actor"] = uris.account_uri(settings(request), session.username)
+    return web_session.see_other(_with_query(auth.redirect_uri, answer))
 
 
 async def sign_in_page(request: Request) -> Response:
