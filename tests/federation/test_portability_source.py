@@ -75,6 +75,9 @@ def test_the_grant_opens_every_post_like_and_block(client, make_user):
     assert len(content) == 48  # more than a page; every visibility
     assert {item["id"] for item in content} == uris
     assert all(item["type"] == "Note" for item in content)
+    assert all(
+        item["proof"]["verificationMethod"].endswith("/alice#ed25519-key") for item in content
+    )
     assert pages(client, "https://pnyx.test/users/alice/liked", token) == [liked["uri"]]
     assert pages(client, "https://pnyx.test/users/alice/blocked", token) == [
         "https://pnyx.test/users/carol"

@@ -6,7 +6,8 @@ person signs in here and grants their new server a token for the
 names the actor, `activitypub_actor`). With that token the new server reads:
 
 - `content`: every post of the account, private ones included, as the objects themselves
-  (no Create around them, as LOLA asks), each as federation serves it;
+  (no Create around them, as LOLA asks), each as federation serves it, with its author's
+  proof (`object_proofs`): the new server keeps it, so the copy stays verifiable;
 - `liked`: the posts the person favourited (their ids);
 - `blocked`: the accounts the person blocked (FEP-c648's collection).
 
@@ -28,7 +29,7 @@ from starlette.routing import Route
 from pnyx.core import federation_reads as reads
 from pnyx.core import portability_reads
 from pnyx.edges.http import database, settings
-from pnyx.federation import internal_to_as2
+from pnyx.federation import internal_to_as2, object_proofs
 from pnyx.federation.serving import ap_error, document, embedded, not_found
 
 # The names LOLA gives these collections on the actor, and where they are here.
@@ -101,11 +102,19 @@ async def content(request: Request) -> Response:
     def load(tx):
         ids = portability_reads.content_page(tx, row.id, max_id)
         bundle = reads.published(tx, ids)
-        return ids, [
-            internal_to_as2.status_note(bundle, i, config) for i in ids if i in bundle.statuses
+        items = [
+            object_proofs.signed(
+                tx,
+                row.id,
+                internal_to_as2.status_note(bundle, i, config),
+                object_proofs.status_time(bundle.statuses[i]),
+            )
+            for i in ids
+            if i in bundle.statuses
         ]
+        return ids, items
 
-    ids, items = await db.read(load)
+    ids, items = await db.write(load)  # a first proof makes the key
     more = len(ids) == portability_reads.PAGE
     page_url = f"{url}?page=true" + (f"&max_id={max_id}" if max_id else "")
     body = _page(page_url, embedded(items), ids[-1] if more else None)
