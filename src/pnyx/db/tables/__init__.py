@@ -37,6 +37,7 @@ from pnyx.db.tables.announcements import (
     announcement_reads,
     announcements,
 )
+from pnyx.db.tables.archive_imports import archive_imports, imported_statuses
 from pnyx.db.tables.base import ID, metadata
 from pnyx.db.tables.cards import preview_card_statuses, preview_cards
 from pnyx.db.tables.federation import (
@@ -124,6 +125,8 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "archive_imports",
+    "imported_statuses",
     "community_notes",
     "note_peers",
     "note_ratings",
