@@ -60,6 +60,8 @@ from pnyx.core import (
 )
 from pnyx.core.algorithms import refresh as algorithms_refresh
 from pnyx.core.feeds import fan_out, rebuild, removal
+from pnyx.core.imports import csv_rows as import_rows
+from pnyx.core.imports import runs as import_runs
 from pnyx.core.notes import context_replies as notes_context_replies
 from pnyx.core.notes import scoring_runs as notes_scoring
 from pnyx.db.engine import Database
@@ -67,6 +69,7 @@ from pnyx.federation import (
     activities,
     backfill,
     delivery,
+    import_lookups,
     inbox,
     link_cards,
     media_cache,
@@ -152,6 +155,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         in_transaction=True,
     ),
     Subscription("feeds.adjust", removal.on_event, removal.ADJUSTED),
+    # Imported list members whose follow awaited approval join their lists when it comes.
+    Subscription(
+        "imports.lists",
+        import_rows.on_follow_accepted,
+        frozenset({events.FollowAccepted}),
+        in_transaction=True,
+    ),
     # Community notes: a note written here and shown under its post is also a public reply by
     # the notes actor (what servers that do not speak notes see), deleted when it stops being
     # shown; a job after the scoring run (or the deletion) commits.
@@ -255,6 +265,9 @@ SCHEDULED: dict[str, JobHandler] = {
     # Every hour (PNYX_NOTES_SCORE_MINUTES): the community notes are scored, in a child
     # process, outside any transaction (it reads, scores and writes in steps of its own).
     notes_scoring.SCORE_JOB: JobHandler(notes_scoring.score_job, network=True),
+    # An import of Mastodon's CSV files, a batch of rows a run: accounts and posts looked up
+    # on their servers outside any transaction, each row applied in one of its own.
+    import_runs.RUN_JOB: JobHandler(import_lookups.run_import, network=True),
 }
 
 

@@ -54,6 +54,7 @@ from pnyx.db.tables.filters import (
     custom_filter_statuses,
     custom_filters,
 )
+from pnyx.db.tables.imports import account_import_rows, account_imports
 from pnyx.db.tables.instance import (
     account_emojis,
     account_warnings,
@@ -125,6 +126,8 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "account_imports",
+    "account_import_rows",
     "archive_imports",
     "imported_statuses",
     "community_notes",
