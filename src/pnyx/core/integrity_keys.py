@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
@@ -31,6 +32,7 @@ class IntegrityKey:
     account_id: int | None  # None: the instance actor's
     public_key: bytes
     private_key: bytes | None  # ours only
+    created_at: datetime | None = None  # when it was made (or first seen)
 
 
 def local_key_id(actor_uri: str) -> str:
@@ -42,7 +44,8 @@ def _row(tx: Tx, key_id: str) -> IntegrityKey | None:
     row = tx.one_or_none(sa.select(integrity_keys).where(integrity_keys.c.key_id == key_id))
     if row is None:
         return None
-    return IntegrityKey(row.key_id, row.account_id, bytes(row.public_key), row.private_key)
+    private = bytes(row.private_key) if row.private_key is not None else None
+    return IntegrityKey(row.key_id, row.account_id, bytes(row.public_key), private, row.created_at)
 
 
 def ensure_local(tx: Tx, account_id: int) -> IntegrityKey:
@@ -91,15 +94,22 @@ def instance_key(tx: Tx) -> IntegrityKey:
     value = tx.scalar(statement)
     if value is None:
         public, private = _new_pair()
+        made = tx.now.isoformat()
         insert_ignore(
             tx,
             instance_state,
-            {"key": _INSTANCE_KEY, "value": json.dumps([public.hex(), private.hex()])},
+            {"key": _INSTANCE_KEY, "value": json.dumps([public.hex(), private.hex(), made])},
         )
         value = tx.scalar(statement)
-    public_hex, private_hex = json.loads(value)
+    public_hex, private_hex, made = json.loads(value)
     key_id = local_key_id(instance_actor_uri(tx))
-    return IntegrityKey(key_id, None, bytes.fromhex(public_hex), bytes.fromhex(private_hex))
+    return IntegrityKey(
+        key_id,
+        None,
+        bytes.fromhex(public_hex),
+        bytes.fromhex(private_hex),
+        datetime.fromisoformat(made),
+    )
 
 
 def local_public(tx: Tx, account_id: int) -> IntegrityKey | None:

@@ -14,7 +14,7 @@ from pnyx.core import visibility as core_visibility
 from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2, label_documents, note_documents
+from pnyx.federation import internal_to_as2, label_documents, object_proofs
 from pnyx.federation.serving import document, gone, not_found, signer
 
 # What an unsigned request gets of an actor in authorized-fetch mode (Mastodon's same list).
@@ -26,7 +26,7 @@ MINIMAL_ACTOR_KEYS = (
     "inbox",
     "publicKey",
     "endpoints",
-    "assertionMethod",  # a labeler's or the notes actor's key: their proofs are checked with it
+    "assertionMethod",  # its Ed25519 key: the proofs of its objects are checked with it
 )
 
 
@@ -44,22 +44,22 @@ async def actor_document(request: Request) -> Response:
         row = await db.write(reads.local_account_with_key, username)
     emojis = await db.read(custom_emojis.used_by_account, row)
     full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri, emojis=emojis)
+    # Every actor announces its Ed25519 key (FEP-521a): its objects' proofs are checked with it.
+    key = await db.read(integrity_keys.local_public, row.id)
+    if key is None:
+        key = await db.write(integrity_keys.ensure_local, row.id)
+    full = object_proofs.announcing_key(full, key)
     definitions = await db.read(labels.definitions_of, row.id)
-    if definitions:  # a labeler: its definitions, where its labels are, its key for proofs
-        key = await db.write(integrity_keys.ensure_local, row.id)
+    if definitions:  # a labeler: its definitions, and where its labels are
         full.update(label_documents.labeler_parts(row.uri, definitions, key))
-        full["@context"] = label_documents.with_labeler_context(full["@context"])
-    elif note_documents.is_notes_actor(row):  # its key for the proofs of notes and ratings
-        key = await db.write(integrity_keys.ensure_local, row.id)
-        full["assertionMethod"] = note_documents.assertion_method(row.uri, key)
-        full["@context"] = note_documents.with_key_context(full["@context"])
+        full["@context"] = object_proofs.with_context(full["@context"], label_documents.LABEL_TERMS)
+    # Signed as of its last change: the same document carries the same proof at every fetch.
     if not config.authorized_fetch:
-        return document(full, cacheable=True)
+        return document(object_proofs.sign_with(key, full, row.updated_at), cacheable=True)
     who = await signer(request)
     if who is None or await db.read(core_visibility.blocked_either_way, row.id, who.id):
-        minimal = {key: full[key] for key in MINIMAL_ACTOR_KEYS if key in full}
-        return document(minimal, cacheable=False)
-    return document(full, cacheable=False)
+        full = {name: full[name] for name in MINIMAL_ACTOR_KEYS if name in full}
+    return document(object_proofs.sign_with(key, full, row.updated_at), cacheable=False)
 
 
 async def actor(request: Request) -> Response:
@@ -76,12 +76,17 @@ async def actor(request: Request) -> Response:
 async def instance_actor(request: Request) -> Response:
     """The server's own actor: it signs fetches made for no one in particular. Served to
     everyone in every mode, since checking its signatures needs its key."""
-    pem = getattr(request.app.state, "instance_public_key_pem", None)
-    if pem is None:
-        pair = await database(request).write(keys.instance_keypair)
-        pem = pair.public_pem
-        request.app.state.instance_public_key_pem = pem  # a key pair never changes by itself
-    return document(internal_to_as2.instance_actor(settings(request), pem), cacheable=True)
+    signed = getattr(request.app.state, "instance_actor_document", None)
+    if signed is None:  # made once per process: its key pairs never change by themselves
+        pem = (await database(request).write(keys.instance_keypair)).public_pem
+        key = await database(request).write(integrity_keys.instance_key)
+        doc = object_proofs.announcing_key(
+            internal_to_as2.instance_actor(settings(request), pem), key
+        )
+        assert key.created_at is not None
+        signed = object_proofs.sign_with(key, doc, key.created_at)
+        request.app.state.instance_actor_document = signed
+    return document(signed, cacheable=True)
 
 
 async def emoji_document(request: Request) -> Response:

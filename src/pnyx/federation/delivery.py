@@ -4,7 +4,8 @@ Two kinds of jobs, both in the durable queue:
 
 - `federate` (an event core recorded through `core.events.record`, handed to this module by
   `pnyx.registry`) reads the change back from the database, renders its activity
-  (`activities`, `internal_to_as2`), works out the inboxes (`core.audiences`) and enqueues one
+  (`activities`, `internal_to_as2`), signs it with its actor's Data Integrity proof
+  (`object_proofs`, FEP-8b32), works out the inboxes (`core.audiences`) and enqueues one
   `deliver` job per inbox, in the transaction that also deletes the `federate` job: it runs
   once, so each activity is rendered once and keeps its id.
 - `deliver` signs and POSTs one activity to one inbox, outside any transaction. A 2xx is
@@ -42,6 +43,7 @@ from pnyx.core.server_health import (  # noqa: F401  (the inbox marks senders av
     record_failure,
 )
 from pnyx.db.engine import Database
+from pnyx.federation import object_proofs
 from pnyx.federation.activities import render
 from pnyx.federation.fetch import FetchError, RemoteClient
 from pnyx.jobs.queue import enqueue
@@ -81,13 +83,16 @@ def _slot(domain: str) -> threading.BoundedSemaphore:
 # is minted at rendering, like an Update's, would then go out twice under two ids).
 def federate(tx, event: Event) -> None:
     """Tell the servers that may see it of `event` (one `deliver` job per inbox)."""
-    for signer_id, activity, inboxes in render(tx, event):
+    for signer_id, rendered, inboxes in render(tx, event):
         if not inboxes:
             continue
         if signer_id is None:
             keys.instance_keypair(tx)
         else:
             keys.ensure_keypair(tx, signer_id)
+        # The proof first (FEP-8b32): the HTTP signature of each delivery signs a body that
+        # already carries it, and every inbox gets the same signed activity.
+        activity = object_proofs.signed_activity(tx, signer_id, rendered)
         for inbox in sorted(inboxes):
             enqueue(
                 tx,

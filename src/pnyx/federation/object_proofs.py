@@ -32,6 +32,7 @@ from pnyx.db.engine import Tx
 from pnyx.federation import data_integrity
 from pnyx.federation import internal_to_as2 as as2
 from pnyx.federation.as2_common import id_of, parse_datetime
+from pnyx.federation.vocab import ACTOR_TYPES
 
 DATA_INTEGRITY_CONTEXT = data_integrity.CONTEXT
 MULTIKEY_CONTEXT = data_integrity.MULTIKEY_CONTEXT
@@ -157,14 +158,21 @@ def _own_time(doc: dict, fallback: datetime) -> datetime:
 
 
 def signed_activity(tx: Tx, account_id: int | None, activity: dict) -> dict:
-    """An activity about to be delivered, with its actor's proof. An object it embeds that is
-    the actor's own (the Note of a Create, the actor of an Update) is signed first, carrying
-    its own @context so that it can be checked once taken out of the activity; an object that
-    already has a proof (a Label, a community note) keeps it. An activity rendered with a
-    proof already is left as it is."""
+    """An activity about to be delivered, with its actor's proof (`sign_activity_with`); the
+    proof's time is the activity's own (`published`), else now."""
     if "proof" in activity:
-        return activity
-    key = key_of(tx, account_id)
+        return activity  # rendered with its proof already
+    return sign_activity_with(key_of(tx, account_id), activity, tx.now)
+
+
+def sign_activity_with(
+    key: integrity_keys.IntegrityKey, activity: dict, fallback: datetime
+) -> dict:
+    """`activity` with a proof by `key`, its actor's. An object it embeds that is the actor's
+    own (the Note of a Create or Update, the actor itself in a profile's Update) is signed
+    first, carrying its own @context so that it can be checked once taken out of the
+    activity; an actor so embedded announces the key, as its document does. An object that
+    already has a proof (a Label, a community note) keeps it."""
     actor_uri = id_of(activity.get("actor"))
     obj = activity.get("object")
     if (
@@ -175,5 +183,10 @@ def signed_activity(tx: Tx, account_id: int | None, activity: dict) -> dict:
         and actor_uri in (id_of(obj.get("attributedTo")), id_of(obj.get("id")))
     ):
         embedded = {"@context": obj.get("@context", activity.get("@context")), **obj}
-        activity = {**activity, "object": sign_with(key, embedded, _own_time(obj, tx.now))}
-    return sign_with(key, activity, _own_time(activity, tx.now))
+        when = _own_time(obj, fallback)
+        if id_of(obj.get("id")) == actor_uri and obj.get("type") in ACTOR_TYPES:
+            embedded = announcing_key(embedded, key)
+            when = fallback  # a profile's `published` is when the account was made
+        proven = sign_with(key, embedded, when)
+        activity = {**activity, "object": proven}
+    return sign_with(key, activity, _own_time(activity, fallback))

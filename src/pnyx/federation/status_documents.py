@@ -9,12 +9,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pnyx.core import federation_reads as reads
-from pnyx.core import tombstones, uris
+from pnyx.core import integrity_keys, tombstones, uris
 from pnyx.core import visibility as core_visibility
 from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2
+from pnyx.federation import internal_to_as2, object_proofs
 from pnyx.federation.serving import (
     cacheable,
     document,
@@ -61,9 +61,18 @@ async def _status_response(request: Request, *, activity: bool) -> Response:
     # The same rule as every other surface, for the signer or for anyone (no signature).
     if not await db.read(core_visibility.may_see_one, who.id if who else None, row):
         return not_found()
+    # Signed by its author as of its last edit: the proof is the same at every fetch, and made
+    # once per version of the post (`object_proofs.sign_with` keeps the recent ones).
+    key = await db.read(integrity_keys.local_public, author.id)
+    if key is None:
+        key = await db.write(integrity_keys.ensure_local, author.id)
     body = internal_to_as2.status_note(bundle, status_id, config)
+    when = object_proofs.status_time(row)
     if activity:
-        body = internal_to_as2.create(body, actor_uri=author.uri)
+        create = internal_to_as2.create(body, actor_uri=author.uri)
+        body = object_proofs.sign_activity_with(key, create, when)
+    else:
+        body = object_proofs.sign_with(key, body, when)
     return document(body, cacheable=public and cacheable(request))
 
 
