@@ -132,6 +132,10 @@ class Settings:
     # how often the notes are scored (the periodic notes.score job).
     notes_min_account_days: int = 7
     notes_score_minutes: int = 60
+    # Exports (issue 14): the largest zip part of an archive, in megabytes, and the days its
+    # parts can be downloaded before they are removed.
+    export_part_mb: int = 512
+    export_days: int = 7
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

@@ -59,6 +59,7 @@ from pnyx.core import (
     web_push,
 )
 from pnyx.core.algorithms import refresh as algorithms_refresh
+from pnyx.core.exports import records as export_records
 from pnyx.core.feeds import fan_out, rebuild, removal
 from pnyx.core.imports import csv_rows as import_rows
 from pnyx.core.imports import runs as import_runs
@@ -80,6 +81,7 @@ from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
 from pnyx.jobs.worker import JobHandler
+from pnyx.portability import archive as export_archive
 from pnyx.streaming import signals
 
 log = logging.getLogger("pnyx.registry")
@@ -265,6 +267,11 @@ SCHEDULED: dict[str, JobHandler] = {
     # Every hour (PNYX_NOTES_SCORE_MINUTES): the community notes are scored, in a child
     # process, outside any transaction (it reads, scores and writes in steps of its own).
     notes_scoring.SCORE_JOB: JobHandler(notes_scoring.score_job, network=True),
+    # An account's export: built outside any transaction (it reads pages, streams files into
+    # zip parts and records its progress in small transactions of its own); and every hour,
+    # exports past their days are expired and their files removed.
+    export_records.BUILD_JOB: JobHandler(export_archive.build_job, network=True),
+    export_records.SWEEP_JOB: JobHandler(export_records.sweep_job, network=True),
     # An import of Mastodon's CSV files, a batch of rows a run: accounts and posts looked up
     # on their servers outside any transaction, each row applied in one of its own.
     import_runs.RUN_JOB: JobHandler(import_lookups.run_import, network=True),
@@ -307,4 +314,5 @@ def worker_pool(
     db.run_sync(lambda tx: rebuild.schedule_prune(tx))
     db.run_sync(lambda tx: amplification.schedule(tx))
     db.run_sync(lambda tx: notes_scoring.schedule(tx))
+    db.run_sync(lambda tx: export_records.schedule(tx))
     return worker.Pool(db, JOBS, threads, queues)

@@ -40,6 +40,7 @@ from pnyx.db.tables.announcements import (
 from pnyx.db.tables.archive_imports import archive_imports, imported_statuses
 from pnyx.db.tables.base import ID, metadata
 from pnyx.db.tables.cards import preview_card_statuses, preview_cards
+from pnyx.db.tables.exports import account_exports
 from pnyx.db.tables.federation import (
     domain_blocks,
     domains,
@@ -126,6 +127,7 @@ from pnyx.db.tables.statuses import (
 )
 
 __all__ = [
+    "account_exports",
     "account_imports",
     "account_import_rows",
     "archive_imports",
