@@ -111,14 +111,14 @@ def known_signer(
         raise Unauthenticated("domain blocked", status=403)
     row = federation_reads.key_owner(tx, key_id)
     if row is None:
-        if _failed_recently(key_id):
+        if failed_recently(key_id):
             raise Unauthenticated(f"key {key_id} could not be fetched (tried moments ago)")
         return None
     try:
         _verify(row, method, path, headers, body, settings or tx.settings)
     except signatures.KeyMismatch as exc:
         # Everything else is right but the key fails: its owner may have rotated it.
-        if not _may_refetch(key_id):
+        if not may_refetch(key_id):
             raise _refused(row.uri, exc.reason) from None
         return None
     except signatures.SignatureError as exc:
@@ -148,7 +148,7 @@ async def fetch_signer(
     except key_fetches.Busy as exc:
         raise Unauthenticated(str(exc), status=503) from None
     except resolve.ResolveError as exc:
-        _note_failure(key_id)
+        note_failure(key_id)
         raise Unauthenticated(f"key {key_id} could not be fetched: {exc.reason}") from None
     row = await db.read(federation_reads.key_owner, key_id)
     if row is None:
@@ -196,7 +196,7 @@ def _recent(table: dict[str, float], key_id: str, now: float) -> bool:
     return last is not None and now - last < REFETCH_INTERVAL
 
 
-def _may_refetch(key_id: str) -> bool:
+def may_refetch(key_id: str) -> bool:
     now = time.monotonic()
     with _lock:
         if len(_refetched) > 10_000:
@@ -207,12 +207,12 @@ def _may_refetch(key_id: str) -> bool:
         return True
 
 
-def _failed_recently(key_id: str) -> bool:
+def failed_recently(key_id: str) -> bool:
     with _lock:
         return _recent(_failed, key_id, time.monotonic())
 
 
-def _note_failure(key_id: str) -> None:
+def note_failure(key_id: str) -> None:
     with _lock:
         if len(_failed) > 10_000:
             _failed.clear()

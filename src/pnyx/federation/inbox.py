@@ -1,7 +1,10 @@
 """The inboxes: where other servers POST activities (per account, shared, instance actor).
 
-A POST is accepted (202) only when its HTTP signature verifies and its signer is the
-activity's actor. It is then stored durably (a job) before the answer goes out, and processed
+A POST is accepted (202) only when its HTTP signature verifies and either its signer is the
+activity's actor or the activity carries a valid Data Integrity proof by its actor (FEP-8b32,
+`inbox_proofs`: a proof outranks the HTTP signature, so relayed and forwarded activities are
+taken as their actor's; a proof that is present but fails is refused, whoever delivered it).
+It is then stored durably (a job) before the answer goes out, and processed
 by a worker (`handlers`). The key lookup, the signature check and the store are one short
 transaction, shared with the POSTs that arrive meanwhile (`group_commit`); only an unknown key
 is fetched outside it first. The activity is parsed here, once: the job gets it parsed.
@@ -24,7 +27,7 @@ from pnyx.core import seen_activities
 from pnyx.db.engine import Database
 from pnyx.edges.http import JSON, ApiError, database
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import group_commit, handlers
+from pnyx.federation import group_commit, handlers, inbox_proofs
 from pnyx.federation.authentication import (
     Unauthenticated,
     fetch_signer,
@@ -35,6 +38,7 @@ from pnyx.federation.delivery import domain_of, mark_available
 from pnyx.jobs.queue import enqueue
 
 log = logging.getLogger("pnyx.federation.inbox")
+proof_log = logging.getLogger("pnyx.federation.proofs")
 
 PROCESS = "inbox.process"
 # Answers to a follow are processed again when their id comes back: their handlers act only
@@ -110,15 +114,31 @@ async def receive(request: Request) -> Response:
             signer = await fetch_signer(
                 db, settings, key_id, request.method, path, request.headers, body
             )
+            check = functools.partial(_known, signer)
+            outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
+        if outcome is ACTOR_NEEDED:  # the proof's actor or key, fetched first (same reason)
+            assert isinstance(activity, parse.Activity)
+            await inbox_proofs.fetch_actor(db, settings, activity.actor)
             outcome = await committer.run(
-                functools.partial(accept, activity=activity, check=lambda tx: signer)
+                functools.partial(accept, activity=activity, check=check, actor_fetched=True)
             )
     except Unauthenticated as exc:
         raise _refuse(exc.status, exc.reason, request) from None
     except Refusal as exc:
         raise _refuse(exc.status, exc.reason, request) from None
+    except inbox_proofs.ProofRefused as exc:
+        proof_log.warning("inbox %s refused a proof: %s", request.url.path, exc.reason)
+        raise _refuse(exc.status, exc.reason, request) from None
     accepted, activity, signer_uri = outcome
-    if accepted:
+    if accepted and signer_uri != activity.actor:
+        log.info(
+            "inbox accepted %s %s of %s (its proof) from %s",
+            activity.type,
+            activity.id,
+            activity.actor,
+            signer_uri,
+        )
+    elif accepted:
         log.info("inbox accepted %s %s from %s", activity.type, activity.id, signer_uri)
     else:
         log.info("inbox dropped %s %s from %s: seen before", activity.type, activity.id, signer_uri)
@@ -132,27 +152,41 @@ class Refusal(Exception):  # noqa: N818 - an answer, raised to leave the transac
         self.reason = reason
 
 
-def accept(tx, activity: parse.Activity | Refusal, check):
+# `accept`'s answer when the actor of a proof, or its key, must be fetched first.
+ACTOR_NEEDED = object()
+
+
+def _known(signer, tx):
+    """A signer found before (its key fetched): the check of the second try."""
+    return signer
+
+
+def accept(tx, activity: parse.Activity | Refusal, check, actor_fetched: bool = False):
     """The accept path's one transaction (run with others, `group_commit`): who signed (the
-    key looked up and the signature verified by `check`), whether they may send this, and
-    the activity stored for processing. None when the signer's key must be fetched first;
-    otherwise (stored or seen before, the activity, the signer's uri). Decides before it
-    writes: a refusal leaves nothing behind."""
+    key looked up and the signature verified by `check`), who wrote it (the signer, or the
+    actor whose proof it carries: `inbox_proofs`), and the activity stored for processing as
+    its actor's. None when the signer's key must be fetched first, ACTOR_NEEDED when the
+    proof's actor or key must be; otherwise (stored or seen before, the activity, the signer's
+    uri). Decides before it writes: a refusal leaves nothing behind."""
     signer = check(tx)
     if signer is None:
         return None
     if isinstance(activity, Refusal):
         raise activity
-    if activity.actor != signer.uri:
-        # Relayed activities would need a linked-data signature; we do not take them.
-        raise Refusal(401, "The signer is not the activity's actor")
-    if activity.id is not None and not parse.same_origin(activity.id, signer.uri):
+    author = signer
+    if inbox_proofs.carries_proof(activity.raw):
+        author = inbox_proofs.proven_actor(tx, activity.raw, activity.actor, fetched=actor_fetched)
+        if author is None:
+            return ACTOR_NEEDED
+    elif activity.actor != signer.uri:
+        raise Refusal(401, "The signer is not the activity's actor, and it has no proof by them")
+    if activity.id is not None and not parse.same_origin(activity.id, author.uri):
         raise Refusal(401, "The activity's id is not on its actor's origin")
     mark_available(tx, domain_of(signer.uri))
     first_time = activity.id is None or seen_activities.first_sight(tx, activity.id)
     if not first_time and activity.type not in ANSWERS:
         return False, activity, signer.uri  # seen before: nothing changes
-    enqueue(tx, PROCESS, payload(activity, signer.id), max_attempts=10)
+    enqueue(tx, PROCESS, payload(activity, author.id), max_attempts=10)
     return True, activity, signer.uri
 
 
