@@ -136,6 +136,9 @@ class Settings:
     # parts can be downloaded before they are removed.
     export_part_mb: int = 512
     export_days: int = 7
+    # Archive imports (issue 14): the most an uploaded archive may weigh, all its zip parts
+    # together, in megabytes.
+    import_max_mb: int = 2048
     password_hashing: str = "standard"  # "fast-insecure" only for test suites
     log_level: str = "info"
     extra: dict = field(default_factory=dict)

@@ -59,6 +59,7 @@ from pnyx.core import (
     web_push,
 )
 from pnyx.core.algorithms import refresh as algorithms_refresh
+from pnyx.core.archive_import import runs as archive_runs
 from pnyx.core.exports import records as export_records
 from pnyx.core.feeds import fan_out, rebuild, removal
 from pnyx.core.imports import csv_rows as import_rows
@@ -77,6 +78,7 @@ from pnyx.federation import (
     mentions,
     quote_stamps,
 )
+from pnyx.federation import archive_import
 from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
@@ -275,6 +277,9 @@ SCHEDULED: dict[str, JobHandler] = {
     # An import of Mastodon's CSV files, a batch of rows a run: accounts and posts looked up
     # on their servers outside any transaction, each row applied in one of its own.
     import_runs.RUN_JOB: JobHandler(import_lookups.run_import, network=True),
+    # An archive's posts made here: outside any transaction (media is processed, then each
+    # batch of posts committed with its counters), resumed where it stopped after a crash.
+    archive_runs.IMPORT_JOB: JobHandler(archive_import.job, network=True),
 }
 
 
