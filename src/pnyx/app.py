@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from pnyx import registry
+from pnyx.api import imports as api_imports
 from pnyx.api.body_limit import BodyLimitMiddleware
 from pnyx.api.media import MEDIA_PATHS, upload_limit
 from pnyx.api.profile_images import PROFILE_PATHS, profile_upload_limit
@@ -59,6 +60,7 @@ def _api_modules() -> list:
         feed_pins,
         feeds,
         filters,
+        imports,
         instance,
         labels,
         lists,
@@ -109,6 +111,7 @@ def _api_modules() -> list:
         feeds,
         feed_pins,
         filters,
+        imports,
         reports,
         moderation_log,
         labels,
@@ -163,6 +166,7 @@ def _web_modules() -> list:
     from pnyx.web import explore as web_explore
     from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
+    from pnyx.web import import_pages as web_import_pages
     from pnyx.web import labeler_settings as web_labeler_settings
     from pnyx.web import live as web_live
     from pnyx.web import moderation_page as web_moderation
@@ -187,6 +191,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_labeler_settings,
+        web_import_pages,
         web_note_pages,
         web_admin,
         web_admin_appeals,
@@ -413,6 +418,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
             # The web's forms that carry images: the profile, and a post with its images.
             "/settings/profile": profile_media.form_limit(settings),
             "/statuses": media.post_form_limit(settings),
+            # Mastodon's CSV files (20 MB), sent to the API or the settings page's form.
+            api_imports.PATH: api_imports.upload_limit(settings),
+            "/settings/import/csv": api_imports.upload_limit(settings),
         },
     )
     return app

@@ -148,7 +148,14 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
             "summary": "An opinion, worded as one.",
         },
     ).json()
+    made_import = client.post(  # a CSV import (GET /api/v1/pnyx/imports/:id)
+        "/api/v1/pnyx/imports",
+        headers=me.headers,
+        data={"type": "domain_blocking"},
+        files={"data": ("blocked_domains.csv", b"spam.example\n", "text/csv")},
+    ).json()
     ids = {
+        "pnyx/imports": made_import["id"],
         "pnyx/notes": note["id"],
         "pnyx/labelers": str(other.account_id),
         "pnyx/moderation_lists": made_list["id"],
