@@ -36,6 +36,8 @@ from pnyx.federation.vocab import ACTOR_TYPES
 
 DATA_INTEGRITY_CONTEXT = data_integrity.CONTEXT
 MULTIKEY_CONTEXT = data_integrity.MULTIKEY_CONTEXT
+# Defines `assertionMethod` on an actor (FEP-521a's example context; Fedify's actors use it).
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 # Recent proofs by what they sign: a hot post is signed once, not at every fetch.
 CACHE_SIZE = 4096
 
@@ -69,10 +71,15 @@ def with_context(context: Any, *extra: str | dict) -> list:
 
 
 def announcing_key(doc: dict, key: integrity_keys.IntegrityKey) -> dict:
-    """An actor document with its key in `assertionMethod` and the contexts that define it."""
+    """An actor document with its key in `assertionMethod` and the contexts that define it,
+    added last: the DID and data-integrity contexts protect their terms (`alsoKnownAs`
+    among them), which no context after them may define otherwise."""
+    context = with_context(
+        doc.get("@context"), DATA_INTEGRITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT
+    )
     return {
         **doc,
-        "@context": with_context(doc.get("@context"), DATA_INTEGRITY_CONTEXT, MULTIKEY_CONTEXT),
+        "@context": context,
         "assertionMethod": assertion_method(doc["id"], key),
     }
 
