@@ -542,6 +542,15 @@ def _add_note_peers() -> None:
 _add_note_peers()
 
 
+def _add_import() -> None:
+    from pnyx.cli_import import import_group
+
+    main.add_command(import_group)  # `pnyx import csv ...`; other kinds join that group
+
+
+_add_import()
+
+
 @main.group()
 def emoji() -> None:
     """This server's custom emojis: add, list, disable, enable, remove."""
