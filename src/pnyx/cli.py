@@ -551,6 +551,15 @@ def _add_import() -> None:
 _add_import()
 
 
+def _add_verify() -> None:
+    from pnyx.cli_verify import verify
+
+    main.add_command(verify)  # `pnyx verify URL|FILE`: an object's proof (FEP-8b32)
+
+
+_add_verify()
+
+
 @main.group()
 def emoji() -> None:
     """This server's custom emojis: add, list, disable, enable, remove."""
