@@ -134,3 +134,27 @@ def test_the_follow_limit_is_mastodon_s():
     assert csv_files.follow_limit(10, 0) == 7_500
     assert csv_files.follow_limit(7_500, 100) == 7_500
     assert csv_files.follow_limit(7_500, 10_000) == 11_000
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("following", "following_accounts.csv"),
+        ("blocking", "blocked_accounts.csv"),
+        ("muting", "muted_accounts.csv"),
+        ("domain_blocking", "blocked_domains.csv"),
+        ("bookmarks", "bookmarks.csv"),
+        ("lists", "lists.csv"),
+    ],
+)
+def test_failed_rows_are_written_back_in_mastodon_s_format(kind, name):
+    """The file of failed rows is the type's own file again: it imports as it was."""
+    rows = [row.data for row in csv_files.parse(kind, fixture(name))]
+    written = csv_files.write(kind, rows)
+    assert written == fixture(name).decode()
+    assert [row.data for row in csv_files.parse(kind, written.encode())] == rows
+
+
+def test_failed_follows_without_options_are_written_with_mastodon_s_defaults():
+    written = csv_files.write("following", [{"acct": "rita@remote.example"}])
+    assert written.splitlines()[1] == "rita@remote.example,true,false,"

@@ -5,6 +5,7 @@ in the settings navigation and links to the import of an archive's posts."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -57,6 +58,15 @@ def test_an_uploaded_file_is_imported_and_its_progress_and_failures_shown(client
     assert "Finished" in done and "2 of 2 rows processed" in done
     assert "Imported: 1. Failed: 1." in done
     assert "<li>Row 2: <code>nobody@pnyx.test</code>: Account not found</li>" in done
+    # The failed rows, as Mastodon offers them: a file of the same type to import again.
+    link = re.search(r'<a href="(/settings/import/\d+/failures.csv)" download>', done).group(1)
+    failed = client.get(link, headers=HTML)
+    assert (failed.status_code, failed.text) == (200, "nobody@pnyx.test\n")
+    assert failed.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="blocked_accounts_failures.csv"' in failed.headers["content-disposition"]
+    as_person(client, "bob")
+    assert client.get(link, headers=HTML).status_code == 404  # someone else's
+    assert client.get("/settings/import/99999999999999999999/failures.csv").status_code == 404
     blocked = client.app.state.db.run_sync(
         lambda tx: tx.scalars(sa.select(blocks.c.target_account_id).where(blocks.c.account_id == me.account_id))
     )  # fmt: skip

@@ -20,9 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.core import moderation
-from pnyx.core.errors import CoreError, Invalid
+from pnyx.core.errors import CoreError, Invalid, NotFound
 from pnyx.core.imports import csv_files, csv_rows, runs
 from pnyx.core.paging import Page
+from pnyx.db.ids import parse_id
 from pnyx.edges.http import ApiError, database, without_nul
 from pnyx.web.auth import N_, form_expired, member
 from pnyx.web.i18n import gettext_for
@@ -33,6 +34,7 @@ FORM_PATH = "/settings/import/csv"
 ARCHIVE_PATH = "/settings/import/archive"
 SIGN_IN = "/auth/sign_in"
 RECENT = 10  # imports shown, as Mastodon's RECENT_IMPORTS_LIMIT
+SHOWN_FAILURES = 100  # failed rows listed on the page; all are in the download
 FORM_LIMIT = csv_files.FILE_SIZE_LIMIT + 1024 * 1024  # the file, and the form around it
 
 # Mastodon's names for what a file holds, and for the modes.
@@ -69,6 +71,12 @@ REASONS = {
     csv_rows.POST_NOT_FOUND: N_("Post not found, or not visible to you"),
     csv_rows.BLOCKED_BETWEEN: N_("A block between you and this account prevents it"),
     "You cannot follow yourself": N_("You cannot follow yourself"),
+    "You cannot block yourself": N_("You cannot block yourself"),
+    "You cannot mute yourself": N_("You cannot mute yourself"),
+    "Domain can't be blank": N_("No server name"),
+    "Domain is invalid": N_("Not a server name"),
+    "Title can't be blank": N_("No list title"),
+    "Languages must be language codes": N_("The languages are not language codes"),
     "You have reached the maximum number of lists": N_(
         "You have reached the maximum number of lists"
     ),
@@ -145,8 +153,10 @@ def _shown(view: runs.ImportView, _: Any) -> dict[str, Any]:
         "failed": view.failed,
         "failures": [
             {"row": failure.row, "value": failure.value, "reason": _reason(_, failure.reason)}
-            for failure in view.failures
+            for failure in view.failures[:SHOWN_FAILURES]
         ],
+        "more_failures": max(len(view.failures) - SHOWN_FAILURES, 0),
+        "failures_url": f"{PATH}/{view.id}/failures.csv",
         "created_at": view.created_at,
         "finished_at": view.finished_at,
     }
@@ -237,7 +247,28 @@ async def upload(request: Request) -> Response:
     return see_other(PATH + "?saved=1")
 
 
+async def failures_file(request: Request) -> Response:
+    """The failed rows as a file of the import's type, as Mastodon offers them: fixed (or
+    later, once a server answers again), they can be imported again."""
+    who, user = await member(request)
+    if who.user is None or user is None:
+        return see_other(SIGN_IN)
+    import_id = parse_id(request.path_params.get("id"))
+    if import_id is None:
+        raise NotFound()
+    kind, rows = await database(request).read(runs.failed_rows, who.user.account_id, import_id)
+    return Response(
+        csv_files.write(kind, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{csv_files.FAILURES_FILENAMES[kind]}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 routes = [
     Route(PATH, import_page, methods=["GET"]),
     Route(FORM_PATH, upload, methods=["POST"]),
+    Route(PATH + "/{id}/failures.csv", failures_file, methods=["GET"]),
 ]

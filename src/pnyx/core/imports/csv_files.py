@@ -117,6 +117,56 @@ def value_of(kind: str, data: dict[str, Any]) -> str:
     return str(data.get("acct") or "")
 
 
+# --- writing the rows back (failures, to import again) --------------------------------------
+
+# Mastodon's names of the files of failed rows, and the header of those that have one.
+FAILURES_FILENAMES = {
+    "following": "following_accounts_failures.csv",
+    "blocking": "blocked_accounts_failures.csv",
+    "muting": "muted_accounts_failures.csv",
+    "domain_blocking": "blocked_domains_failures.csv",
+    "bookmarks": "bookmarks_failures.csv",
+    "lists": "lists_failures.csv",
+}
+FAILURES_HEADERS = {
+    "following": EXPECTED_HEADERS["following"],
+    "muting": EXPECTED_HEADERS["muting"],
+}
+
+
+def _cells(kind: str, data: dict[str, Any]) -> list[Any]:
+    """A row as Mastodon writes it back (its BulkImportRow#to_csv)."""
+    if kind == "following":
+        languages = data.get("languages")
+        return [
+            data.get("acct"),
+            _word(data.get("show_reblogs"), True),
+            _word(data.get("notify"), False),
+            ", ".join(languages) if languages else None,
+        ]
+    if kind == "muting":
+        return [data.get("acct"), _word(data.get("hide_notifications"), True)]
+    if kind == "lists":
+        return [data.get("list_name"), data.get("acct")]
+    return [data.get(ATTRIBUTE_BY_HEADER[DEFAULT_HEADERS[kind][0]])]
+
+
+def _word(value: bool | None, default: bool) -> str:
+    return "true" if (default if value is None else value) else "false"
+
+
+def write(kind: str, rows: Sequence[dict[str, Any]]) -> str:
+    """Rows (their data) as a file of `kind` in Mastodon's format, which `parse` reads back:
+    the failed rows of an import, to fix and import again."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if kind in FAILURES_HEADERS:
+        writer.writerow(FAILURES_HEADERS[kind])
+    for data in rows:
+        writer.writerow(["" if cell is None else cell for cell in _cells(kind, data)])
+    return out.getvalue()
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 

@@ -206,15 +206,16 @@ STEPS: dict[str, Callable[[Tx, Row], bool]] = {
 
 def prepare_step(tx: Tx, import_id: int) -> bool:
     """One step of preparing the import; True once it is prepared (the rows may run)."""
-    job = tx.one_or_none(
-        sa.select(
-            account_imports.c.id,
-            account_imports.c.account_id,
-            account_imports.c.type,
-            account_imports.c.mode,
-            account_imports.c.prepared,
-        ).where(account_imports.c.id == import_id)
-    )
+    query = sa.select(
+        account_imports.c.id,
+        account_imports.c.account_id,
+        account_imports.c.type,
+        account_imports.c.mode,
+        account_imports.c.prepared,
+    ).where(account_imports.c.id == import_id)
+    if tx.is_postgres:  # two runs of one import prepare it one after the other, not together
+        query = query.with_for_update()
+    job = tx.one_or_none(query)
     if job is None or job.prepared:
         return True
     if job.mode == "overwrite" and not STEPS[job.type](tx, job):

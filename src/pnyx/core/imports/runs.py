@@ -184,6 +184,26 @@ def page(tx: Tx, owner_id: int, wanted: paging.Page) -> list[ImportView]:
     return [_view(row, failures[row.id]) for row in rows]
 
 
+def failed_rows(tx: Tx, owner_id: int, import_id: int) -> tuple[str, list[dict[str, Any]]]:
+    """The import's type and its failed rows' data, in file order (NotFound for another's)."""
+    kind = tx.scalar(
+        sa.select(account_imports.c.type).where(
+            account_imports.c.id == import_id, account_imports.c.account_id == owner_id
+        )
+    )
+    if kind is None:
+        raise NotFound()
+    data = tx.scalars(
+        sa.select(account_import_rows.c.data)
+        .where(
+            account_import_rows.c.import_id == import_id,
+            account_import_rows.c.state == FAILED,
+        )
+        .order_by(account_import_rows.c.position)
+    )
+    return kind, [row or {} for row in data]
+
+
 # --- running (the job in federation.import_lookups calls these) -----------------------------
 
 
