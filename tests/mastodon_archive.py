@@ -7,6 +7,9 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+Target = TypeVar("Target", Path, BinaryIO)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mastodon_archive"
 ACTOR = "https://old.example/users/alice"
@@ -21,13 +24,13 @@ def items() -> list[dict]:
 
 
 def make_zip(
-    target: Path,
+    target: Target,
     *,
     change_items: Callable[[list[dict]], list[dict]] | None = None,
     members: dict[str, bytes] | None = None,
     leave_out: tuple[str, ...] = (),
-) -> Path:
-    """The archive as a zip at `target`: the fixture's files, with `change_items` applied to
+) -> Target:
+    """The archive as a zip at `target` (a path, or a file such as a BytesIO): the fixture's files, with `change_items` applied to
     the outbox's items, `members` added (or replacing the fixture's), `leave_out` left out."""
     extra = dict(members or {})
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:

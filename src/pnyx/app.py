@@ -24,6 +24,8 @@ from pnyx.core.errors import CoreError
 from pnyx.core.notes import actor as notes_actor
 from pnyx.db.engine import Database
 from pnyx.db.migrate import upgrade
+from pnyx.edges import archive_uploads
+from pnyx.edges.archive_uploads import ARCHIVE_PATHS
 from pnyx.edges.http import ApiError, error_response
 from pnyx.edges.negotiation import negotiated
 from pnyx.edges.routing import IndexedRouter
@@ -54,6 +56,7 @@ def _api_modules() -> list:
         admin_trends,
         announcements,
         apps,
+        archive_imports,
         conversations,
         domain_blocks,
         endorsements,
@@ -111,6 +114,7 @@ def _api_modules() -> list:
         feeds,
         feed_pins,
         filters,
+        archive_imports,  # before imports: /api/v1/pnyx/imports/archive
         imports,
         reports,
         moderation_log,
@@ -162,6 +166,7 @@ def _web_modules() -> list:
     from pnyx.web import admin as web_admin
     from pnyx.web import admin_appeals as web_admin_appeals
     from pnyx.web import admin_emojis as web_admin_emojis
+    from pnyx.web import archive_import_pages as web_archive_import_pages
     from pnyx.web import auth as web_auth
     from pnyx.web import explore as web_explore
     from pnyx.web import feed_pages as web_feed_pages
@@ -191,6 +196,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_labeler_settings,
+        web_archive_import_pages,
         web_import_pages,
         web_note_pages,
         web_admin,
@@ -418,6 +424,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True, mi
             # The web's forms that carry images: the profile, and a post with its images.
             "/settings/profile": profile_media.form_limit(settings),
             "/statuses": media.post_form_limit(settings),
+            # An archive's zip parts (PNYX_IMPORT_MAX_MB), to the API or the settings page;
+            # before the CSV files' paths, which are prefixes of the API's.
+            **{path: archive_uploads.upload_limit(settings) for path in ARCHIVE_PATHS},
             # Mastodon's CSV files (20 MB), sent to the API or the settings page's form.
             api_imports.PATH: api_imports.upload_limit(settings),
             "/settings/import/csv": api_imports.upload_limit(settings),

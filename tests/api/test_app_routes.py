@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 import factories as f
+from mastodon_archive import make_zip
 from pnyx.core import instance_settings, preview_cards
 from pnyx.db.tables import accounts
 
@@ -154,7 +155,15 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
         data={"type": "domain_blocking"},
         files={"data": ("blocked_domains.csv", b"spam.example\n", "text/csv")},
     ).json()
+    # An archive's posts to import (queued: its id is enough here).
+    archive = make_zip(io.BytesIO()).getvalue()
+    archive_import = client.post(
+        "/api/v1/pnyx/imports/archive",
+        headers=me.headers,
+        files={"file": ("archive.zip", archive, "application/zip")},
+    ).json()
     ids = {
+        "pnyx/imports/archive": archive_import["id"],
         "pnyx/imports": made_import["id"],
         "pnyx/notes": note["id"],
         "pnyx/labelers": str(other.account_id),

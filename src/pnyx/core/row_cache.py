@@ -51,6 +51,7 @@ class PostParts:
     quote: Any | None  # its row of `quotes`, when it quotes a post
     quotes_count: int  # accepted quotes of it
     notes: tuple[Any, ...] = ()  # its community notes (not deleted), oldest first
+    imported: Any | None = None  # where it was first posted, when imported from an archive
 
 
 class VersionedCache(Generic[V]):

@@ -134,6 +134,8 @@ def _read_parts(tx: Tx, q: Statements, ids: list[int]) -> dict[int, PostParts]:
     counted = [r.id for r in rows if not r.reblog_of_id]
     counts = dict(tx.plain(q["quotes_count"], {"ids": counted})) if counted else {}
     noted = _grouped(tx.plain(q["notes"], {"ids": counted})) if counted else {}
+    own = [r.id for r in rows if r.local and not r.reblog_of_id]
+    imported = {i.status_id: i for i in tx.plain(q["imported"], {"ids": own})} if own else {}
     return {
         r.id: PostParts(
             r,
@@ -145,6 +147,7 @@ def _read_parts(tx: Tx, q: Statements, ids: list[int]) -> dict[int, PostParts]:
             quotes.get(r.id),
             counts.get(r.id, 0),
             tuple(noted.get(r.id, ())),
+            imported.get(r.id),
         )
         for r in rows
     }

@@ -35,6 +35,7 @@ from pnyx.core import (
     visibility,
 )
 from pnyx.core.account_extras import AccountExtras
+from pnyx.core.archive_import import shown as imported_from
 from pnyx.core.filter_matching import FilterMatch, ViewerFilters
 from pnyx.core.notes import shown as shown_notes
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
@@ -98,6 +99,7 @@ class StatusBundle:
     quotes_count: dict[int, int] = field(default_factory=dict)  # accepted quotes of each post
     # status id -> its community notes (`core.notes.shown.NOTE_COLUMNS`), oldest first
     notes: dict[int, list[Row]] = field(default_factory=dict)
+    imported: dict[int, Row] = field(default_factory=dict)  # its origin, when imported
 
 
 # Statements are built once and reused with new parameters: building a SQLAlchemy statement
@@ -142,6 +144,7 @@ def _statements() -> dict[str, Executable]:
         .group_by(quotes.c.quoted_status_id),
         "uris": sa.select(statuses.c.id, statuses.c.uri).where(in_ids(statuses.c.id, "ids")),
         "notes": shown_notes.of_posts_query(),
+        "imported": imported_from.of_posts_query(),
         "media": sa.select(media_attachments)
         .where(in_ids(media_attachments.c.status_id, "ids"))
         .order_by(media_attachments.c.status_id, media_attachments.c.position),
@@ -231,6 +234,8 @@ def _load_posts(
             bundle.quotes_count[sid] = parts.quotes_count
         if parts.notes:
             bundle.notes[sid] = list(parts.notes)
+        if parts.imported is not None:
+            bundle.imported[sid] = parts.imported
 
 
 def _decide_quotes(tx: Tx, bundle: StatusBundle) -> None:

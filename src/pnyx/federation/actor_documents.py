@@ -30,6 +30,12 @@ MINIMAL_ACTOR_KEYS = (
 )
 
 
+def _definitions_and_key(tx, row):
+    """A labeler's definitions (none for others) and the actor's Ed25519 key, in one read."""
+    key = integrity_keys.find(tx, integrity_keys.local_key_id(row.uri))
+    return labels.definitions_of(tx, row.id), key
+
+
 async def actor_document(request: Request) -> Response:
     """The actor of `{username}`, for servers (also what `/@name` answers them)."""
     db = database(request)
@@ -45,11 +51,10 @@ async def actor_document(request: Request) -> Response:
     emojis = await db.read(custom_emojis.used_by_account, row)
     full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri, emojis=emojis)
     # Every actor announces its Ed25519 key (FEP-521a): its objects' proofs are checked with it.
-    key = await db.read(integrity_keys.local_public, row.id)
+    definitions, key = await db.read(_definitions_and_key, row)
     if key is None:
         key = await db.write(integrity_keys.ensure_local, row.id)
     full = object_proofs.announcing_key(full, key)
-    definitions = await db.read(labels.definitions_of, row.id)
     if definitions:  # a labeler: its definitions, and where its labels are
         full.update(label_documents.labeler_parts(row.uri, definitions, key))
         full["@context"] = object_proofs.with_context(full["@context"], label_documents.LABEL_TERMS)

@@ -16,7 +16,6 @@ export among them); `signed_activity` is what delivery runs on each rendered act
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -100,14 +99,15 @@ def sign_with(key: integrity_keys.IntegrityKey, document: dict, created: datetim
     assert key.private_key is not None, "only our own keys sign"
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     unsecured["@context"] = with_context(unsecured.get("@context"), DATA_INTEGRITY_CONTEXT)
-    stamp = data_integrity.proof_time(created)
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
     fingerprint = hashlib.sha256(
         orjson.dumps(unsecured, option=orjson.OPT_SORT_KEYS)
         + b"\0"
         + key.key_id.encode()
         + b"\0"
         + key.public_key
-        + stamp.encode()
+        + str(int(created.timestamp())).encode()  # the proof's time is to the second
     ).digest()
     with _cache_lock:
         proof = _cache.get(fingerprint)
@@ -119,7 +119,9 @@ def sign_with(key: integrity_keys.IntegrityKey, document: dict, created: datetim
             _cache[fingerprint] = proof
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
-    return {**unsecured, "proof": copy.deepcopy(proof)}
+    # A copy of the proof, sharing its @context with the document's (never changed in place:
+    # a deep copy would cost more than the rest of this function).
+    return {**unsecured, "proof": dict(proof)}
 
 
 def signed(tx: Tx, account_id: int | None, document: dict, created: datetime) -> dict:

@@ -39,6 +39,16 @@ async def _missing_status(request: Request, status_id: int | None, *, ap: bool) 
     return document(internal_to_as2.tombstone(uri, deleted), cacheable=False, status_code=410)
 
 
+def _served_with_key(tx, username: str, status_id: int):
+    """(author, bundle, the author's signing key or None) in one read: the key is read with
+    the post, not in a transaction of its own, on the path every fetch of a post takes."""
+    found = reads.served_status(tx, username, status_id)
+    if found is None:
+        return None
+    author, bundle = found
+    return author, bundle, integrity_keys.find(tx, integrity_keys.local_key_id(author.uri))
+
+
 async def _status_response(request: Request, *, activity: bool) -> Response:
     db = database(request)
     config = settings(request)
@@ -50,10 +60,10 @@ async def _status_response(request: Request, *, activity: bool) -> Response:
         who = await signer(request)
         if who is None:
             return unsigned()
-    found = await db.read(reads.served_status, request.path_params["username"], status_id)
+    found = await db.read(_served_with_key, request.path_params["username"], status_id)
     if found is None:
         return await _missing_status(request, status_id, ap=True)
-    author, bundle = found
+    author, bundle, key = found
     row = bundle.statuses[status_id]
     public = row.visibility in core_visibility.PUBLIC_VISIBILITIES
     if not public and who is None:
@@ -63,7 +73,6 @@ async def _status_response(request: Request, *, activity: bool) -> Response:
         return not_found()
     # Signed by its author as of its last edit: the proof is the same at every fetch, and made
     # once per version of the post (`object_proofs.sign_with` keeps the recent ones).
-    key = await db.read(integrity_keys.local_public, author.id)
     if key is None:
         key = await db.write(integrity_keys.ensure_local, author.id)
     body = internal_to_as2.status_note(bundle, status_id, config)

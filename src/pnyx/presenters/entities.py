@@ -452,10 +452,18 @@ def _status_fingerprint(bundle: StatusBundle, row, settings: Settings) -> tuple:
         [tuple(e) for e in status_views.emoji_rows_of(bundle, row)],
         tuple(card) if card is not None else None,
         [tuple(n) for n in bundle.notes.get(row.id, ())],
+        tuple(bundle.imported[row.id]) if row.id in bundle.imported else None,
         _account_fingerprint(card_author, bundle.account_extras, settings)
         if card_author is not None
         else None,
     )
+
+
+def imported_from(origin) -> dict | None:
+    """`pnyx.imported_from`: the post's original id and page, and when it was first posted."""
+    if origin is None:
+        return None
+    return {"uri": origin.origin_uri, "url": origin.origin_url, "published": iso(origin.published)}
 
 
 def _build_shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
@@ -505,7 +513,11 @@ def _build_shared_part(bundle: StatusBundle, row, settings: Settings) -> dict:
         "quote": None,
         "quote_approval": None,
         # Pnyx's: every note on the post, with its status (`core.notes`).
-        "pnyx": {"notes": [note_entities.note(n, settings) for n in bundle.notes.get(row.id, ())]},
+        # Pnyx's: where a post imported from an archive was first posted (`core.archive_import`).
+        "pnyx": {
+            "notes": [note_entities.note(n, settings) for n in bundle.notes.get(row.id, ())],
+            "imported_from": imported_from(bundle.imported.get(row.id)),
+        },
     }
 
 
