@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from pnyx.cli_archive_import import import_archive
 from pnyx.core.imports import csv_files
 
 # What to do about core's refusals of a file, beside its reason.
@@ -33,7 +34,11 @@ FILE_HINTS = {
 
 @click.group("import")
 def import_group() -> None:
-    """Bring in what a person had on another server (csv: Mastodon's CSV files)."""
+    """Bring in what a person had on another server (csv: Mastodon's CSV files; archive: an
+    archive's posts)."""
+
+
+import_group.add_command(import_archive)  # `pnyx import archive` (pnyx.cli_archive_import)
 
 
 def _explained(message: str) -> str:
