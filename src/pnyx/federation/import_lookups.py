@@ -6,6 +6,10 @@ as search does (`federation.resolve`), outside any transaction. Each row is then
 core in a transaction of its own (`core.imports.csv_rows.apply`), which marks it done with
 its effect, or recorded as failed with the reason (`csv_rows.fail`).
 
+A server that does not answer (a network error, no address, past the deadline) is not asked
+again for the rest of the batch: its other rows fail at once with the same reason, as Mastodon's
+stoplight has them fail, instead of each waiting out the timeouts.
+
 A run prepares the import (overwrite's removals, `core.imports.overwrite`), then does up to
 `BATCH` rows in file order and queues the next run, so one person's long import does not hold
 a worker thread for an hour, and other jobs run between its batches. A run that dies mid-way
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Row
 
@@ -40,49 +45,79 @@ class RowFailed(Exception):
         self.reason = reason
 
 
-def _account(db: Database, settings: Settings, acct: str | None) -> int:
-    acct = (acct or "").strip().removeprefix("@")
-    if not acct:
-        raise RowFailed(csv_rows.NO_ADDRESS)
-    handle = acct if "@" in acct else f"{acct}@{settings.domain}"
-    if not resolve.HANDLE.match(handle):
-        raise RowFailed(csv_rows.NOT_AN_ADDRESS)
+# What a fetch says when the server never answered (as opposed to an answer we refuse).
+UNANSWERED = ("network error", "deadline", "cannot resolve", "has no address")
+
+
+class Lookups:
+    """Finding what a batch's rows name. A server that does not answer is not asked again
+    for the rest of the batch (as Mastodon's stoplight does): its other rows fail at once with
+    the same reason, rather than each waiting out the network's timeouts."""
+
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.settings = settings
+        self.silent: dict[str, str] = {}  # server -> why it did not answer
+
+    def _ask(self, host: str, failure: str, lookup: Callable[[], int | None]) -> int | None:
+        if host in self.silent:
+            raise RowFailed(csv_rows.reason(failure, f"{host} did not answer: {self.silent[host]}"))
+        try:
+            return lookup()
+        except resolve.ResolveError as exc:
+            if any(word in exc.reason for word in UNANSWERED):
+                self.silent[host] = exc.reason
+            detail = None if exc.reason == "no such local account" else exc.reason
+            raise RowFailed(csv_rows.reason(failure, detail)) from None
+
+    def account(self, acct: str | None) -> int:
+        acct = (acct or "").strip().removeprefix("@")
+        if not acct:
+            raise RowFailed(csv_rows.NO_ADDRESS)
+        handle = acct if "@" in acct else f"{acct}@{self.settings.domain}"
+        if not resolve.HANDLE.match(handle):
+            raise RowFailed(csv_rows.NOT_AN_ADDRESS)
+        host = handle.rsplit("@", 1)[1].lower()
+        found = self._ask(
+            host,
+            csv_rows.ACCOUNT_NOT_FOUND,
+            lambda: resolve.resolve_handle(self.db, self.settings, handle),
+        )
+        if found is None:
+            raise RowFailed(csv_rows.ACCOUNT_NOT_FOUND)
+        return found
+
+    def post(self, uri: str | None) -> int:
+        uri = (uri or "").strip()
+        host = urlsplit(uri).netloc.lower() if uri.startswith(("https://", "http://")) else ""
+        if not host:
+            raise RowFailed(csv_rows.NO_POST_ADDRESS)
+        found = self._ask(
+            host,
+            csv_rows.POST_NOT_FOUND,
+            lambda: resolve.fetch_status(self.db, self.settings, uri),
+        )
+        if found is None:
+            raise RowFailed(csv_rows.POST_NOT_FOUND)
+        return found
+
+    def target_of(self, kind: str, row: Row) -> int | None:
+        """The account or post a row names (known here, or looked up on its server); None
+        for a server block. `RowFailed` when it cannot be found."""
+        if row.target_id is not None:
+            return row.target_id
+        data = row.data or {}
+        if kind in csv_rows.ACCOUNT_KINDS:
+            return self.account(data.get("acct"))
+        if kind == "bookmarks":
+            return self.post(data.get("uri"))
+        return None
+
+
+def _process(lookups: Lookups, job: runs.Running, row: Row) -> None:
+    db = lookups.db
     try:
-        return resolve.resolve_handle(db, settings, handle)
-    except resolve.ResolveError as exc:
-        detail = None if exc.reason == "no such local account" else exc.reason
-        raise RowFailed(csv_rows.reason(csv_rows.ACCOUNT_NOT_FOUND, detail)) from None
-
-
-def _post(db: Database, settings: Settings, uri: str | None) -> int:
-    uri = (uri or "").strip()
-    if not uri.startswith(("https://", "http://")):
-        raise RowFailed(csv_rows.NO_POST_ADDRESS)
-    try:
-        found = resolve.fetch_status(db, settings, uri)
-    except resolve.ResolveError as exc:
-        raise RowFailed(csv_rows.reason(csv_rows.POST_NOT_FOUND, exc.reason)) from None
-    if found is None:
-        raise RowFailed(csv_rows.POST_NOT_FOUND)
-    return found
-
-
-def target_of(db: Database, settings: Settings, kind: str, row: Row) -> int | None:
-    """The account or post a row names (known here, or looked up on its server); None for
-    a server block. `RowFailed` when it cannot be found."""
-    if row.target_id is not None:
-        return row.target_id
-    data = row.data or {}
-    if kind in csv_rows.ACCOUNT_KINDS:
-        return _account(db, settings, data.get("acct"))
-    if kind == "bookmarks":
-        return _post(db, settings, data.get("uri"))
-    return None
-
-
-def _process(db: Database, settings: Settings, job: runs.Running, row: Row) -> None:
-    try:
-        target = target_of(db, settings, job.type, row)
+        target = lookups.target_of(job.type, row)
     except RowFailed as exc:
         db.run_sync(csv_rows.fail, row.id, exc.reason)
         return
@@ -102,8 +137,9 @@ def run_batch(
         return False
     while not db.run_sync(overwrite.prepare_step, import_id):
         pass
+    lookups = Lookups(db, db.settings)
     for row in db.run_sync(runs.pending_rows, import_id, batch, write=False):
-        _process(db, db.settings, job, row)
+        _process(lookups, job, row)
         if progress is not None:
             progress()
     return not db.run_sync(runs.finish, import_id)
