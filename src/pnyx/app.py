@@ -169,6 +169,7 @@ def _web_modules() -> list:
     from pnyx.web import archive_import_pages as web_archive_import_pages
     from pnyx.web import auth as web_auth
     from pnyx.web import explore as web_explore
+    from pnyx.web import export_pages as web_export_pages
     from pnyx.web import feed_pages as web_feed_pages
     from pnyx.web import feeds as web_feeds
     from pnyx.web import import_pages as web_import_pages
@@ -196,6 +197,7 @@ def _web_modules() -> list:
         web_auth,
         web_settings,
         web_labeler_settings,
+        web_export_pages,
         web_archive_import_pages,
         web_import_pages,
         web_note_pages,

@@ -1,4 +1,4 @@
-"""The `pnyx` command: serve, worker, migrate, user, admin, media, emoji.
+"""The `pnyx` command: serve, worker, migrate, user, admin, media, emoji, export.
 
 Mistakes print what to do instead of a traceback: every command catches core's errors and
 exits with status 2 and a one-line explanation.
@@ -533,31 +533,20 @@ def notes_export(directory: str, everything: bool) -> None:
         db.dispose()
 
 
-def _add_note_peers() -> None:
-    from pnyx.cli_note_peers import peers
-
-    notes.add_command(peers)  # `pnyx notes peers add|list|remove`
-
-
-_add_note_peers()
-
-
-def _add_import() -> None:
+def _add_commands() -> None:
+    """Commands kept in modules of their own (they import this one, so they join it here)."""
+    from pnyx.cli_export import export
     from pnyx.cli_import import import_group
-
-    main.add_command(import_group)  # `pnyx import csv ...`; other kinds join that group
-
-
-_add_import()
-
-
-def _add_verify() -> None:
+    from pnyx.cli_note_peers import peers
     from pnyx.cli_verify import verify
 
+    notes.add_command(peers)  # `pnyx notes peers add|list|remove`
+    main.add_command(import_group)  # `pnyx import csv ...`; other kinds join that group
     main.add_command(verify)  # `pnyx verify URL|FILE`: an object's proof (FEP-8b32)
+    main.add_command(export)  # `pnyx export USERNAME [--out DIR]`
 
 
-_add_verify()
+_add_commands()
 
 
 @main.group()

@@ -23,6 +23,7 @@ import factories as f
 from mastodon_archive import make_zip
 from pnyx.core import instance_settings, preview_cards
 from pnyx.db.tables import accounts
+from pnyx.portability import archive as export_archive
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Segments that name an action: in a table row that also lists GET, these paths are POSTs.
@@ -162,10 +163,14 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
         headers=me.headers,
         files={"file": ("archive.zip", archive, "application/zip")},
     ).json()
+    # An export of everything, built (its parts are numbered from 1).
+    export = client.post("/api/v1/pnyx/exports", headers=me.headers).json()
+    export_archive.build(db, int(export["id"]))
     ids = {
         "pnyx/imports/archive": archive_import["id"],
         "pnyx/imports": made_import["id"],
         "pnyx/notes": note["id"],
+        "pnyx/exports": export["id"],
         "pnyx/labelers": str(other.account_id),
         "pnyx/moderation_lists": made_list["id"],
         "accounts": str(other.account_id),
@@ -186,6 +191,7 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
         ":name": "cats",
         ":hashtag": "cats",
         ":group_key": group["group_key"],
+        ":kind": "following",
     }
     return ids, me.headers
 
@@ -199,7 +205,8 @@ def fill(path: str, ids: dict[str, str]) -> str | None:
     """The path with its placeholder filled from `ids` (by the resource before it), or None."""
     if ":" not in path:
         return path
-    for placeholder in (":name", ":hashtag", ":group_key"):
+    path = path.replace("/parts/:n", "/parts/1")  # an export's first part
+    for placeholder in (":name", ":hashtag", ":group_key", ":kind"):
         if placeholder in path:
             return path.replace(placeholder, ids[placeholder])
     head = path.split("/:id")[0]

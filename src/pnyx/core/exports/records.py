@@ -293,6 +293,22 @@ def failed_attempt(tx: Tx, export_id: int, error: str) -> list[str]:
     return [p.key for p in _parts(row.parts)]
 
 
+def give_up(tx: Tx, export_id: int, error: str) -> list[str]:
+    """Fail an unfinished export at once (a `pnyx export` run that stopped: nothing will try
+    again); the keys of the parts it stored, for the caller to remove."""
+    row = _row(tx, export_id)
+    if row is None or row.state not in UNFINISHED:
+        return []
+    _fail(tx, export_id, error)
+    tx.execute(account_exports.update().where(account_exports.c.id == export_id).values(parts=[]))
+    return [p.key for p in _parts(row.parts)]
+
+
+def file_name(username: str, export: Export, number: int) -> str:
+    """What a downloaded part is called: whose, when asked for, which part."""
+    return f"pnyx-export-{username}-{export.created_at:%Y%m%d-%H%M%S}-part-{number}.zip"
+
+
 # --- Expiry ---------------------------------------------------------------------------------
 
 
