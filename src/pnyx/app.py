@@ -60,6 +60,7 @@ def _api_modules() -> list:
         conversations,
         domain_blocks,
         endorsements,
+        exports,
         feed_pins,
         feeds,
         filters,
@@ -116,6 +117,7 @@ def _api_modules() -> list:
         filters,
         archive_imports,  # before imports: /api/v1/pnyx/imports/archive
         imports,
+        exports,
         reports,
         moderation_log,
         labels,
