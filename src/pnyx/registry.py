@@ -48,6 +48,7 @@ from pnyx.core import (
     media,
     media_prune,
     media_store,
+    moved_posts,
     moves,
     notify,
     polls,
@@ -69,6 +70,7 @@ from pnyx.core.notes import scoring_runs as notes_scoring
 from pnyx.db.engine import Database
 from pnyx.federation import (
     activities,
+    archive_import,
     backfill,
     delivery,
     import_lookups,
@@ -76,9 +78,9 @@ from pnyx.federation import (
     link_cards,
     media_cache,
     mentions,
+    moved_posts_sync,
     quote_stamps,
 )
-from pnyx.federation import archive_import
 from pnyx.federation import web_push as web_push_delivery
 from pnyx.jobs import queue, worker
 from pnyx.jobs.queue import enqueue
@@ -243,6 +245,8 @@ SCHEDULED: dict[str, JobHandler] = {
     polls.CLOSE_JOB: JobHandler(polls.close_job),
     erasure.ERASE: JobHandler(erasure.erase_job),
     moves.MOVE_FOLLOWERS: JobHandler(moves.move_followers_job),
+    # A moved account's posts found under their new ids (the new account's outbox is read).
+    moved_posts.MAP_POSTS: JobHandler(moved_posts_sync.map_moved_posts, network=True),
     backfill.BACKFILL: JobHandler(backfill.backfill, network=True),
     delivery.DELIVER: JobHandler(delivery.deliver, network=True),
     inbox.PROCESS: JobHandler(inbox.process),

@@ -51,6 +51,8 @@ def moved_pair(tx: Tx, old_id: int, new_id: int) -> tuple[Any, Any] | None:
     old, new = rows.get(old_id), rows.get(new_id)
     if old is None or new is None or old.moved_to_account_id != new_id:
         return None
+    if old.domain is None:
+        return None  # our own account left: its posts stay ours (their pages redirect)
     return old, new
 
 

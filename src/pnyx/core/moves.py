@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pnyx.core import events
+from pnyx.core import events, moved_posts
 from pnyx.core import follows as core_follows
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
@@ -33,6 +33,7 @@ def on_event(tx: Tx, event: events.Event) -> None:
     """The `moves` subscription: an account moved, so its followers here follow it over."""
     if isinstance(event, events.AccountMoved):
         schedule(tx, event.account_id, event.target_id)
+        moved_posts.schedule(tx, event.account_id, event.target_id)
 
 
 def schedule(tx: Tx, old_id: int, new_id: int) -> None:

@@ -335,7 +335,7 @@ def status_note(bundle, status_id: int, settings) -> dict:
     status = bundle.statuses[status_id]
     tags = sorted(bundle.tags.get(status_id, ()), key=lambda tag: tag.name)
     quote = bundle.quotes.get(status_id)
-    return note(
+    doc = note(
         status,
         bundle.accounts[status.account_id],
         settings,
@@ -350,6 +350,12 @@ def status_note(bundle, status_id: int, settings) -> dict:
         attachments=bundle.media.get(status_id, ()),
         emojis=status_views.emoji_rows_of(bundle, status),
     )
+    origin = bundle.imported.get(status_id)
+    if origin is not None:
+        # LOLA's breadcrumb: the post this one was copied from, and its author there. A server
+        # that held the old post re-points it here once the move is checked (`moved_posts`).
+        doc["previously"] = [{"actor": origin.origin_actor_uri, "id": origin.origin_uri}]
+    return doc
 
 
 def emoji(row, settings, *, context: bool = False) -> dict:

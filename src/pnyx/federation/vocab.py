@@ -58,6 +58,8 @@ EXTENSIONS: dict = {
     "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
     "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
     "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
+    # LOLA's breadcrumbs on a copied object (its term has no IRI of its own yet)
+    "previously": {"@id": "https://swicg.github.io/activitypub-data-portability/lola#previously"},
     "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},
     # Pnyx's own terms (docs/federation.md): the public moderation log of the instance actor
     "pnyx": "https://w3id.org/pnyx/ns#",

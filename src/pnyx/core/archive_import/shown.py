@@ -21,5 +21,6 @@ def of_posts_query() -> sa.Select:
         imported_statuses.c.status_id,
         imported_statuses.c.origin_uri,
         imported_statuses.c.origin_url,
+        imported_statuses.c.origin_actor_uri,
         imported_statuses.c.published,
     ).where(in_ids(imported_statuses.c.status_id, "ids"))
