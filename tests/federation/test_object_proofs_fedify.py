@@ -6,7 +6,7 @@ stand-in server (`Peer`) that follows Alice on A and so receives what A delivers
 its Create, and checks them and the activities A delivered: every proof holds under the key
 the actor announces, and a tampered copy fails. Last, the stand-in relays to B a post Alice
 sent it alone: B takes it as Alice's because of her proof, though the stand-in delivered it,
-and refuses a tampered copy.
+and refuses a tampered copy (that test needs no Fedify: it runs where node is missing).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def _delivered(peer: Peer, kind: str, object_id: str | None = None) -> dict | No
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    fedify.home()  # installed (or skipped) before the servers start
     peer = Peer("taka")
     try:
         with two_servers(tmp_path_factory, "proofs") as (a, b):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,10 +125,37 @@ def verify(document: dict[str, Any], public: bytes) -> bool:
     Never raises: the document comes from another server, and anything wrong with it, from
     a missing proof to a value that JCS cannot represent, just means it is not proven.
     """
+    prepared = prepare(document)
+    return prepared is not None and prepared.verify(public)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A proof ready to be checked against a key: what was signed (the two hashes) and the
+    signature. Canonicalizing is most of the cost of a check, and needs no key: a caller can
+    prepare outside a database transaction and check inside it, once the key is found."""
+
+    digest: bytes
+    signature: bytes
+
+    def verify(self, public: bytes) -> bool:
+        if not isinstance(public, bytes) or len(public) != _KEY_LENGTH:
+            return False
+        try:
+            Ed25519PublicKey.from_public_bytes(public).verify(self.signature, self.digest)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def prepare(document: dict[str, Any]) -> Prepared | None:
+    """The first steps of eddsa-jcs-2022's Verify Proof (all but the signature check); None
+    when the document has no proof this suite can check, or one that is malformed. Never
+    raises, as `verify`."""
     try:
-        return _verify(document, public)
+        return _prepare(document)
     except (ValueError, TypeError, RecursionError):  # RecursionError: JCS on deep nesting
-        return False
+        return None
 
 
 def proof_key_id(document: dict[str, Any]) -> str | None:
@@ -139,24 +167,23 @@ def proof_key_id(document: dict[str, Any]) -> str | None:
     return method if isinstance(method, str) else None
 
 
-def _verify(document: dict[str, Any], public: bytes) -> bool:
-    """The Verify Proof algorithm of eddsa-jcs-2022; False or an exception for a failure."""
+def _prepare(document: dict[str, Any]) -> Prepared | None:
     proof = document.get("proof") if isinstance(document, dict) else None
     if not isinstance(proof, dict):
-        return False  # none, or a proof set: FEP-8b32 objects carry one proof
+        return None  # none, or a proof set: FEP-8b32 objects carry one proof
     if (
         proof.get("type") != PROOF_TYPE
         or proof.get("cryptosuite") != CRYPTOSUITE
         or proof.get("proofPurpose") != PROOF_PURPOSE
         or not isinstance(proof.get("verificationMethod"), str)
     ):
-        return False
+        return None
     created = proof.get("created")
     if created is not None and not _is_datetime(created):
-        return False
+        return None
     signature = _decode_proof_value(proof.get("proofValue"))
-    if signature is None or len(public) != _KEY_LENGTH:
-        return False
+    if signature is None:
+        return None
     options = {key: value for key, value in proof.items() if key != "proofValue"}
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     if "@context" in options:
@@ -164,13 +191,9 @@ def _verify(document: dict[str, Any], public: bytes) -> bool:
         # added since (by another proof, say), and are left out of what is checked.
         signed = _as_list(options["@context"])
         if _as_list(unsecured.get("@context"))[: len(signed)] != signed:
-            return False
+            return None
         unsecured["@context"] = options["@context"]
-    try:
-        Ed25519PublicKey.from_public_bytes(public).verify(signature, _hash_data(unsecured, options))
-    except InvalidSignature:
-        return False
-    return True
+    return Prepared(_hash_data(unsecured, options), signature)
 
 
 def _hash_data(unsecured: dict[str, Any], options: dict[str, Any]) -> bytes:

@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,7 +28,7 @@ from pnyx.core import seen_activities
 from pnyx.db.engine import Database
 from pnyx.edges.http import JSON, ApiError, database
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import group_commit, handlers, inbox_proofs
+from pnyx.federation import data_integrity, group_commit, handlers, inbox_proofs
 from pnyx.federation.authentication import (
     Unauthenticated,
     fetch_signer,
@@ -107,21 +108,8 @@ async def receive(request: Request) -> Response:
         body=body,
         settings=settings,
     )
-    committer = group_commit.for_loop(db)
     try:
-        outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
-        if outcome is None:  # the key must be fetched first (never inside a transaction)
-            signer = await fetch_signer(
-                db, settings, key_id, request.method, path, request.headers, body
-            )
-            check = functools.partial(_known, signer)
-            outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
-        if outcome is ACTOR_NEEDED:  # the proof's actor or key, fetched first (same reason)
-            assert isinstance(activity, parse.Activity)
-            await inbox_proofs.fetch_actor(db, settings, activity.actor)
-            outcome = await committer.run(
-                functools.partial(accept, activity=activity, check=check, actor_fetched=True)
-            )
+        outcome = await _decide(db, settings, activity, check, key_id, request, path, body)
     except Unauthenticated as exc:
         raise _refuse(exc.status, exc.reason, request) from None
     except Refusal as exc:
@@ -145,6 +133,30 @@ async def receive(request: Request) -> Response:
     return JSON({}, status_code=202)
 
 
+async def _decide(db: Database, settings, activity, check, key_id: str, request, path, body):
+    """`accept` run until it decides, with what it asks for done outside any transaction in
+    between: the signer's key fetched, the proof canonicalized (the costly part of checking
+    it, done only once the HTTP signature holds), the proof's actor fetched."""
+    committer = group_commit.for_loop(db)
+    outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
+    if outcome is None:  # the key must be fetched first (never inside a transaction)
+        signer = await fetch_signer(
+            db, settings, key_id, request.method, path, request.headers, body
+        )
+        check = functools.partial(_known, signer)
+        outcome = await committer.run(functools.partial(accept, activity=activity, check=check))
+    if outcome is PROOF_TO_PREPARE:
+        prepared = await run_in_threadpool(data_integrity.prepare, activity.raw)
+        if prepared is None:
+            raise inbox_proofs.ProofRefused(inbox_proofs.DOES_NOT_VERIFY)
+        work = functools.partial(accept, activity=activity, check=check, prepared=prepared)
+        outcome = await committer.run(work)
+        if outcome is ACTOR_NEEDED:  # the proof's actor or key, fetched first (same reason)
+            await inbox_proofs.fetch_actor(db, settings, activity.actor)
+            outcome = await committer.run(functools.partial(work, actor_fetched=True))
+    return outcome
+
+
 class Refusal(Exception):  # noqa: N818 - an answer, raised to leave the transaction's work
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
@@ -152,7 +164,9 @@ class Refusal(Exception):  # noqa: N818 - an answer, raised to leave the transac
         self.reason = reason
 
 
-# `accept`'s answer when the actor of a proof, or its key, must be fetched first.
+# `accept`'s answers when the activity's proof must be canonicalized first, and when the
+# actor of a proof, or its key, must be fetched first.
+PROOF_TO_PREPARE = object()
 ACTOR_NEEDED = object()
 
 
@@ -161,13 +175,20 @@ def _known(signer, tx):
     return signer
 
 
-def accept(tx, activity: parse.Activity | Refusal, check, actor_fetched: bool = False):
+def accept(
+    tx,
+    activity: parse.Activity | Refusal,
+    check,
+    prepared: data_integrity.Prepared | None = None,
+    actor_fetched: bool = False,
+):
     """The accept path's one transaction (run with others, `group_commit`): who signed (the
     key looked up and the signature verified by `check`), who wrote it (the signer, or the
-    actor whose proof it carries: `inbox_proofs`), and the activity stored for processing as
-    its actor's. None when the signer's key must be fetched first, ACTOR_NEEDED when the
-    proof's actor or key must be; otherwise (stored or seen before, the activity, the signer's
-    uri). Decides before it writes: a refusal leaves nothing behind."""
+    actor whose proof it carries: `inbox_proofs`, with the proof `prepared`), and the
+    activity stored for processing as its actor's. None when the signer's key must be fetched
+    first, PROOF_TO_PREPARE when the proof must be prepared, ACTOR_NEEDED when the proof's
+    actor or key must be fetched; otherwise (stored or seen before, the activity, the
+    signer's uri). Decides before it writes: a refusal leaves nothing behind."""
     signer = check(tx)
     if signer is None:
         return None
@@ -175,7 +196,11 @@ def accept(tx, activity: parse.Activity | Refusal, check, actor_fetched: bool = 
         raise activity
     author = signer
     if inbox_proofs.carries_proof(activity.raw):
-        author = inbox_proofs.proven_actor(tx, activity.raw, activity.actor, fetched=actor_fetched)
+        if prepared is None:
+            return PROOF_TO_PREPARE
+        author = inbox_proofs.proven_actor(
+            tx, activity.raw, prepared, activity.actor, fetched=actor_fetched
+        )
         if author is None:
             return ACTOR_NEEDED
     elif activity.actor != signer.uri:

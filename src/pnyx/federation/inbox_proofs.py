@@ -29,6 +29,8 @@ from pnyx.db.engine import Database, Tx
 from pnyx.federation import authentication, data_integrity, key_fetches, resolve
 from pnyx.federation.as2_common import same_origin
 
+DOES_NOT_VERIFY = "The activity's proof does not verify (forged or tampered)"
+
 
 class ProofRefused(Exception):  # noqa: N818 - a verdict, told to the sender
     def __init__(self, reason: str, status: int = 401):
@@ -47,10 +49,13 @@ def carries_proof(doc: dict) -> bool:
     )
 
 
-def proven_actor(tx: Tx, doc: dict, actor_uri: str, *, fetched: bool) -> Any | None:
-    """The account of `actor_uri` when `doc`'s proof holds under a key it announced; None when
-    the actor or its key must be fetched first (never once `fetched`); ProofRefused otherwise.
-    No network: it runs in the inbox's transaction."""
+def proven_actor(
+    tx: Tx, doc: dict, prepared: data_integrity.Prepared, actor_uri: str, *, fetched: bool
+) -> Any | None:
+    """The account of `actor_uri` when `doc`'s proof (`prepared` from it, outside the
+    transaction: canonicalizing is the costly part) holds under a key the actor announced;
+    None when the actor or its key must be fetched first (never once `fetched`); ProofRefused
+    otherwise. No network: it runs in the inbox's transaction."""
     key_id = data_integrity.proof_key_id(doc)
     if key_id is None or not same_origin(key_id, actor_uri):
         raise ProofRefused("The activity's proof names a key that is not its actor's")
@@ -68,11 +73,11 @@ def proven_actor(tx: Tx, doc: dict, actor_uri: str, *, fetched: bool) -> Any | N
         raise ProofRefused("The activity's proof names a key that is not its actor's")
     if actor.suspended_at is not None:
         raise ProofRefused("account suspended")
-    if not data_integrity.verify(doc, key.public_key):
+    if not prepared.verify(key.public_key):
         # Its owner may have changed the key since we read it: read it again, once a minute.
         if not fetched and authentication.may_refetch(key_id):
             return None
-        raise ProofRefused("The activity's proof does not verify (forged or tampered)")
+        raise ProofRefused(DOES_NOT_VERIFY)
     return actor
 
 
