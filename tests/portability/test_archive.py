@@ -14,7 +14,7 @@ import pytest
 from pnyx.core.exports import records
 from pnyx.core.media_store import store_for
 from pnyx.db.tables import media_attachments
-from pnyx.federation import data_integrity, object_proofs
+from pnyx.federation import data_integrity, identity_proofs, object_proofs
 from pnyx.portability import archive
 from portability.archives import manifest, parts_of, unzip
 from portability.export_world import make_world
@@ -181,7 +181,16 @@ def test_the_manifest_names_the_account_the_part_and_its_files(app, world, built
     assert found["format"] == "pnyx-export" and found["version"] == 1
     assert found["account"] == {"uri": "https://pnyx.test/users/alice", "acct": "alice@pnyx.test"}
     assert (found["part"], found["parts"]) == (1, 1)
-    assert "identity_proof" in found and found["identity_proof"] is None
+    # The FEP-c390 statement: alice's actor and the key her posts are signed with.
+    statement = found["identity_proof"]
+    assert identity_proofs.verified_subject(statement, "https://pnyx.test/users/alice")
+    identity = json.loads(files["identity.json"])
+    assert identity["statement"] == statement and identity["subject"] == statement["subject"]
+    private = identity_proofs.private_key_from_multikey(identity["secretKeyMultibase"])
+    actor = json.loads(files["actor.json"])
+    announced = actor["assertionMethod"][0]["publicKeyMultibase"]
+    assert data_integrity.multikey(data_integrity.public_key_of(private)) == announced
+    assert identity["subject"] == "did:key:" + announced
     listed = {f["path"]: f for f in found["files"]}
     assert set(listed) == set(files) - {"pnyx-export.json"}
     import hashlib

@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import base58
+
 from pnyx.federation import data_integrity
 
 STATEMENT = "VerifiableIdentityStatement"
@@ -38,6 +40,30 @@ def public_key_of_did(did: str) -> bytes:
     if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX):
         raise ValueError("not a did:key")
     return data_integrity.public_key_from_multikey(did[len(DID_KEY_PREFIX) :].split("#", 1)[0])
+
+
+_ED25519_PRIV_HEADER = b"\x80\x26"  # the multicodec varint for ed25519-priv (0x1300)
+
+
+def private_multikey(private: bytes) -> str:
+    """An Ed25519 private key as a Multikey `secretKeyMultibase` ("z" + base58btc of the
+    ed25519-priv multicodec header and the 32 bytes): how an export hands a person their key."""
+    if len(private) != 32:
+        raise ValueError("an Ed25519 private key is 32 bytes")
+    return "z" + base58.b58encode(_ED25519_PRIV_HEADER + private).decode("ascii")
+
+
+def private_key_from_multikey(value: str) -> bytes:
+    """The 32 bytes of a `secretKeyMultibase`; ValueError says what is wrong otherwise."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ValueError("secretKeyMultibase must start with 'z' (multibase base58btc)")
+    try:
+        decoded = base58.b58decode(value[1:])
+    except ValueError:
+        raise ValueError("secretKeyMultibase is not valid base58btc") from None
+    if not decoded.startswith(_ED25519_PRIV_HEADER) or len(decoded) != 34:
+        raise ValueError("secretKeyMultibase is not an Ed25519 private key")
+    return decoded[2:]
 
 
 def statement(actor_id: str, private: bytes, created: datetime) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class _Builder:
         # The signing key, made here if the account has none yet: the reads after are reads.
         self.key = db.run_sync(object_proofs.key_of, account.id)
         self.writer: PartWriter | None = None
+        self.identity: dict | None = None  # identity.json, once part 1 has it
 
     # --- progress --------------------------------------------------------------------------
 
@@ -118,8 +119,9 @@ class _Builder:
             "created_at": as2.iso(self.export.created_at),
             "part": writer.number,
             "parts": count,
-            # The move's identity proof (FEP-c390) goes here once that step adds it.
-            "identity_proof": None,
+            # The FEP-c390 statement tying the actor to its key (the key itself is in part 1's
+            # identity.json): what a move from a server that is gone rests on.
+            "identity_proof": self.identity["statement"] if self.identity else None,
         }
         closed = writer.close(manifest)
         self.writer = None
@@ -179,6 +181,9 @@ class _Builder:
         for kind, spec in csv_files.FILES.items():
             with writer.entry(spec.name) as write, self.db.transaction(write=False) as tx:
                 csv_files.write(tx, self.account.id, kind, _TextSink(write))
+        self.identity = self.db.run_sync(documents.identity, self.account, self.export.created_at)
+        with writer.entry(documents.IDENTITY) as write:
+            write(orjson.dumps(self.identity))
         actor, images = self.db.run_sync(documents.actor, self.account)
         for name, key in images:
             self._copy(writer, name, key)

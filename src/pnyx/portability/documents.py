@@ -31,10 +31,11 @@ from pnyx.core.exports import contents
 from pnyx.core.integrity_keys import IntegrityKey
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Tx
+from pnyx.federation import identity_proofs, object_proofs
 from pnyx.federation import internal_to_as2 as as2
-from pnyx.federation import object_proofs
 
 OUTBOX, LIKES, BOOKMARKS, ACTOR = "outbox.json", "likes.json", "bookmarks.json", "actor.json"
+IDENTITY = "identity.json"
 COLLECTION_CONTEXT = as2.OBJECT_CONTEXT
 
 
@@ -133,3 +134,21 @@ def actor(tx: Tx, account: AccountRow) -> tuple[dict, list[tuple[str, str]]]:
             images.append((archived, key))
     doc.update({"outbox": OUTBOX, "likes": LIKES, "bookmarks": BOOKMARKS})
     return doc, images
+
+
+def identity(tx: Tx, account: AccountRow, created: Any) -> dict:
+    """The archive's identity.json: the person's Ed25519 key and the FEP-c390 statement that
+    ties it to this actor. With it the person can prove, from their new server, that the new
+    account is the old one, even once this server is gone (a "pull" move, FEP-7628): a server
+    that knew the old actor knows this key (its posts' proofs are made with it).
+
+    It holds the private key: the archive must be kept as safely as a password."""
+    key = object_proofs.key_of(tx, account.id)
+    assert key.private_key is not None
+    return {
+        "type": "PnyxIdentity",
+        "actor": account.uri,
+        "subject": identity_proofs.did_key(key.public_key),
+        "secretKeyMultibase": identity_proofs.private_multikey(key.private_key),
+        "statement": identity_proofs.statement(account.uri, key.private_key, created),
+    }
