@@ -256,3 +256,13 @@ def test_the_relayed_activity_is_checked_once_per_post(app, client, carol, relay
     assert post(client, relay, activity).status_code == 202
     registry.drain(db)
     assert list(stored_authors(db)) == [activity["object"]["id"]]
+
+
+def test_a_malformed_proof_of_the_suite_is_refused(app, client, carol):
+    """One that claims eddsa-jcs-2022 but whose value is not a signature is not ignored."""
+    activity = carol.sign(create(carol, 6, "garbled"))
+    activity["proof"]["proofValue"] = "znot-base58!"
+    answer = post(client, carol, activity)
+    assert answer.status_code == 401
+    assert answer.json() == {"error": "The activity's proof does not verify (forged or tampered)"}
+    assert queued(app.state.db) == 0
