@@ -141,3 +141,32 @@ def remember_remote(tx: Tx, account_id: int, key_id: str, public_key: bytes) -> 
 def find(tx: Tx, key_id: str) -> IntegrityKey | None:
     """A key by its id, ours or another server's."""
     return _row(tx, key_id)
+
+
+def remember_carried(tx: Tx, account_id: int, key_id: str, public: bytes, private: bytes) -> None:
+    """Keep a key a person brought from their old server (an export's identity.json), under
+    its `did:key` id: the account here can then show it is the old one (FEP-c390). Once kept,
+    it stays the account's: another account here cannot take it over."""
+    insert_ignore(
+        tx,
+        integrity_keys,
+        {
+            "key_id": key_id,
+            "account_id": account_id,
+            "public_key": public,
+            "private_key": private,
+            "created_at": tx.now,
+        },
+    )
+
+
+def carried(tx: Tx, account_id: int) -> list[IntegrityKey]:
+    """The keys a local account brought from old servers (their ids are `did:key`s)."""
+    rows = tx.rows(
+        sa.select(integrity_keys).where(
+            integrity_keys.c.account_id == account_id,
+            integrity_keys.c.key_id.startswith("did:key:"),
+            integrity_keys.c.private_key.is_not(None),
+        )
+    )
+    return [IntegrityKey(r.key_id, r.account_id, bytes(r.public_key), r.private_key) for r in rows]

@@ -29,11 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from pnyx.core import accounts as core_accounts
+from pnyx.core import integrity_keys
 from pnyx.core.archive_import import outbox_items, posts, runs
-from pnyx.core.archive_import.archive_files import ACTOR, OUTBOX, ArchiveFiles, ArchiveRefused
+from pnyx.core.archive_import.archive_files import (
+    ACTOR,
+    IDENTITY,
+    OUTBOX,
+    ArchiveFiles,
+    ArchiveRefused,
+)
 from pnyx.core.media_store import store_for
 from pnyx.core.rows import AccountRow
 from pnyx.db.engine import Database, Tx
+from pnyx.federation import data_integrity, identity_proofs
 from pnyx.federation.archive_objects import Failed, Read, Skipped, read_item
 
 log = logging.getLogger("pnyx.archive_import")
@@ -64,6 +72,9 @@ def run(
             paths = _copy_parts(db, row.upload_keys or [], Path(folder))
             with ArchiveFiles.open(paths) as archive:
                 actor_uri = runs.actor_of(archive)
+                carried = _carried_identity(archive, actor_uri)
+                if carried is not None:
+                    db.run_sync(integrity_keys.remember_carried, author.id, *carried)
                 actor = runs.read_json(archive, ACTOR)
                 followers = http_or_none(actor.get("followers"))
                 with archive.stream(OUTBOX) as fh:
@@ -77,6 +88,28 @@ def run(
             error = exc.message
     db.run_sync(_finish, row.id, author.id, error)
     return db.run_sync(runs.get, row.id, write=False)
+
+
+def _carried_identity(archive: ArchiveFiles, actor_uri: str) -> tuple[str, bytes, bytes] | None:
+    """(did, public key, private key) of a Pnyx export's identity.json, when its statement
+    proves itself for the archive's author and the key matches it; else None (a Mastodon
+    archive has none; a broken one is logged and left out, the posts still come)."""
+    if IDENTITY not in archive.members:
+        return None
+    try:
+        identity = runs.read_json(archive, IDENTITY)
+        subject = identity_proofs.verified_subject(identity.get("statement"), actor_uri)
+        private = identity_proofs.private_key_from_multikey(identity.get("secretKeyMultibase"))
+    except (ArchiveRefused, ValueError, AttributeError) as exc:
+        log.warning("archive of %s: identity.json left out: %s", actor_uri, exc)
+        return None
+    public = data_integrity.public_key_of(private)
+    if subject is None or identity_proofs.did_key(public) != subject:
+        log.warning(
+            "archive of %s: identity.json left out: its key and statement disagree", actor_uri
+        )
+        return None
+    return subject, public, private
 
 
 def http_or_none(value: Any) -> str | None:

@@ -33,6 +33,7 @@ ACTOR = "actor.json"
 LIKES = "likes.json"
 BOOKMARKS = "bookmarks.json"
 MANIFEST = "pnyx-export.json"  # a Pnyx export's manifest (format, account, part n of N)
+IDENTITY = "identity.json"  # a Pnyx export's key and FEP-c390 statement
 
 MAX_MEMBERS = 500_000
 MAX_NAME = 1_024
