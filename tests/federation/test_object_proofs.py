@@ -116,3 +116,23 @@ def test_an_object_with_a_proof_of_its_own_keeps_it(db, author):
     proven = db.run_sync(object_proofs.signed_activity, author, activity)
     assert proven["object"] == theirs
     assert "proof" in proven
+
+
+def test_a_profile_update_carries_the_actor_with_its_key_signed(db, author):
+    actor = {
+        "@context": as2.ACTOR_CONTEXT,
+        "id": "https://pnyx.test/users/alice",
+        "type": "Person",
+        "published": "2020-01-01T00:00:00Z",
+    }
+    update = as2.update_actor(actor, id="https://pnyx.test/users/alice#updates/1")
+    proven = db.run_sync(object_proofs.signed_activity, author, update)
+    key = db.run_sync(integrity_keys.local_public, author)
+    embedded = proven["object"]
+    (method,) = embedded["assertionMethod"]
+    assert method["id"] == key.key_id
+    assert data_integrity.public_key_from_multikey(method["publicKeyMultibase"]) == key.public_key
+    assert data_integrity.verify(embedded, key.public_key)
+    assert data_integrity.verify(proven, key.public_key)
+    # Signed at the update (now), not at the account's creation.
+    assert embedded["proof"]["created"] != "2020-01-01T00:00:00Z"
