@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from pnyx.core import statuses as core_statuses
 from pnyx.db.engine import Tx
-from pnyx.db.tables import accounts, bookmarks, favourites, statuses
+from pnyx.db.tables import accounts, bookmarks, favourites, imported_statuses, statuses
 from pnyx.jobs.queue import enqueue
 
 MAP_POSTS = "account.map_moved_posts"
@@ -112,3 +112,25 @@ def _attach_to(tx: Tx, old_status_id: int, new_status_id: int, new_account_id: i
             .where(table.c.status_id == old_status_id, table.c.account_id.not_in(taken))
             .values(status_id=new_status_id)
         )
+
+
+def left(tx: Tx, old_id: int) -> int:
+    """How many posts of the old account this server still holds under their old ids."""
+    return tx.scalar(
+        sa.select(sa.func.count())
+        .select_from(statuses)
+        .where(statuses.c.account_id == old_id, statuses.c.reblog_of_id.is_(None))
+    )
+
+
+def map_local(tx: Tx, old: Any, new: Any) -> int:
+    """The new account is ours: its imported posts name their origins in the database."""
+    rows = tx.rows(
+        sa.select(imported_statuses.c.origin_uri, statuses.c.uri, statuses.c.url)
+        .join(statuses, statuses.c.id == imported_statuses.c.status_id)
+        .where(
+            imported_statuses.c.account_id == new.id,
+            imported_statuses.c.origin_actor_uri == old.uri,
+        )
+    )
+    return sum(remap(tx, old.id, new.id, r.origin_uri, r.uri, r.url) for r in rows)

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-
 from pnyx.core import federation_reads as reads
 from pnyx.core import moved_posts
 from pnyx.db.engine import Database
-from pnyx.db.tables import imported_statuses, statuses
 from pnyx.federation import resolve
 from pnyx.federation.as2_common import id_of
 
@@ -41,28 +38,6 @@ def _crumbs(obj: dict, old_actor: str) -> list[str]:
     return found
 
 
-def _left(tx, old_id: int) -> int:
-    """How many posts of the old account this server still holds under old ids."""
-    return tx.scalar(
-        sa.select(sa.func.count())
-        .select_from(statuses)
-        .where(statuses.c.account_id == old_id, statuses.c.reblog_of_id.is_(None))
-    )
-
-
-def _map_local(tx, old, new) -> int:
-    """The new account is ours: its imported posts name their origins in the database."""
-    rows = tx.rows(
-        sa.select(imported_statuses.c.origin_uri, statuses.c.uri, statuses.c.url)
-        .join(statuses, statuses.c.id == imported_statuses.c.status_id)
-        .where(
-            imported_statuses.c.account_id == new.id,
-            imported_statuses.c.origin_actor_uri == old.uri,
-        )
-    )
-    return sum(moved_posts.remap(tx, old.id, new.id, r.origin_uri, r.uri, r.url) for r in rows)
-
-
 def _page_items(page: dict) -> list:
     items = page.get("orderedItems") or page.get("items") or []
     return items if isinstance(items, list) else []
@@ -78,7 +53,7 @@ def map_moved_posts(db: Database, payload: dict) -> None:
         return  # moved back, or elsewhere since
     old, new = pair
     if new.domain is None:
-        mapped = db.run_sync(_map_local, old, new)
+        mapped = db.run_sync(moved_posts.map_local, old, new)
         log.info("moved posts of %s: %d found among %s's imports", old.uri, mapped, new.uri)
         return
     account = db.run_sync(reads.account, new.id)
@@ -105,7 +80,7 @@ def map_moved_posts(db: Database, payload: dict) -> None:
 
             def apply(tx, pairs=pairs):
                 done = sum(moved_posts.remap(tx, old.id, new.id, *pair) for pair in pairs)
-                return done, _left(tx, old.id)
+                return done, moved_posts.left(tx, old.id)
 
             done, left = db.run_sync(apply)
             mapped += done
