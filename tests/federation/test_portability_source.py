@@ -114,3 +114,12 @@ def test_the_metadata_names_the_portability_endpoint(client):
     meta = client.get("/.well-known/oauth-authorization-server").json()
     assert meta["activitypub_account_portability"] == "https://pnyx.test/oauth/authorize"
     assert PORTABILITY in meta["scopes_supported"]
+
+
+def test_the_actor_names_where_to_ask_and_what_to_pull(client, make_user):
+    make_user("alice")
+    actor = client.get("https://pnyx.test/users/alice", headers=AP).json()
+    assert actor["accountPortabilityOauth"] == "https://pnyx.test/oauth/authorize"
+    for name in ("content", "liked", "blocked"):
+        assert actor[name] == f"https://pnyx.test/users/alice/{name}"
+    assert actor["migration"] == "https://pnyx.test/users/alice/content"

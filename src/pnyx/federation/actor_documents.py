@@ -14,7 +14,7 @@ from pnyx.core import visibility as core_visibility
 from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2, label_documents, object_proofs
+from pnyx.federation import internal_to_as2, label_documents, object_proofs, portability_pages
 from pnyx.federation.serving import document, gone, not_found, signer
 
 # What an unsigned request gets of an actor in authorized-fetch mode (Mastodon's same list).
@@ -55,6 +55,9 @@ async def actor_document(request: Request) -> Response:
     if key is None:
         key = await db.write(integrity_keys.ensure_local, row.id)
     full = object_proofs.announcing_key(full, key)
+    # LOLA: where another server asks this person for a copy of their account, and what the
+    # grant opens (the names tell nothing; the collections need the grant).
+    full.update(portability_pages.actor_links(row.uri, config.base_url))
     if definitions:  # a labeler: its definitions, and where its labels are
         full.update(label_documents.labeler_parts(row.uri, definitions, key))
         full["@context"] = object_proofs.with_context(full["@context"], label_documents.LABEL_TERMS)

@@ -58,8 +58,18 @@ EXTENSIONS: dict = {
     "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
     "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
     "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
-    # LOLA's breadcrumbs on a copied object (its term has no IRI of its own yet)
+    # LOLA (live account portability): breadcrumbs on a copied object, and on an actor where
+    # to ask for a copy and what to pull (its terms have no IRIs of their own yet)
     "previously": {"@id": "https://swicg.github.io/activitypub-data-portability/lola#previously"},
+    "accountPortabilityOauth": {
+        "@id": "https://swicg.github.io/activitypub-data-portability/lola#accountPortabilityOauth",
+        "@type": "@id",
+    },
+    "migration": {
+        "@id": "https://swicg.github.io/activitypub-data-portability/lola#migration",
+        "@type": "@id",
+    },
+    "blocked": {"@id": "https://purl.archive.org/socialweb/blocked#blocked", "@type": "@id"},
     "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},
     # Pnyx's own terms (docs/federation.md): the public moderation log of the instance actor
     "pnyx": "https://w3id.org/pnyx/ns#",
