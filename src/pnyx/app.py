@@ -178,6 +178,7 @@ def _web_modules() -> list:
     from pnyx.web import labeler_settings as web_labeler_settings
     from pnyx.web import live as web_live
     from pnyx.web import moderation_page as web_moderation
+    from pnyx.web import move_pages as web_move_pages
     from pnyx.web import note_pages as web_note_pages
     from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
@@ -202,6 +203,7 @@ def _web_modules() -> list:
         web_export_pages,
         web_archive_import_pages,
         web_import_pages,
+        web_move_pages,
         web_note_pages,
         web_admin,
         web_admin_appeals,

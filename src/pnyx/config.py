@@ -132,6 +132,9 @@ class Settings:
     # how often the notes are scored (the periodic notes.score job).
     notes_min_account_days: int = 7
     notes_score_minutes: int = 60
+    # Moves (issue 14): days an account waits after moving before it may move again
+    # (Mastodon's 30). 0: no wait.
+    move_cooldown_days: int = 30
     # Exports (issue 14): the largest zip part of an archive, in megabytes, and the days its
     # parts can be downloaded before they are removed.
     export_part_mb: int = 512

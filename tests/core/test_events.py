@@ -37,6 +37,7 @@ ONE_OF_EACH = [
     events.AccountUpdated(5),
     events.MentionsResolved(1, edited=True),
     events.AccountMoved(5, 6, tell_other_servers=False),
+    events.AccountMovedOut(5, 6, 7),
     events.ReportFiled(13),
     events.NotificationCreated(16, 5),
     events.FiltersChanged(5),

@@ -283,6 +283,17 @@ class AccountMoved(Event):
     target_id: int
 
 
+@dataclass(frozen=True)
+class AccountMovedOut(Event):
+    """A local account moved to `target_id` (`core.account_moves`): the servers of its
+    followers (and of those who block it) get a Move, as Mastodon sends it. `move_id`: the
+    move's row, whose id names the activity."""
+
+    account_id: int
+    target_id: int
+    move_id: int
+
+
 # --- Notifications -------------------------------------------------------------------------
 
 

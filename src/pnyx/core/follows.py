@@ -24,8 +24,8 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from pnyx.core import account_moves, events, notifications, uris
 from pnyx.core import accounts as core_accounts
-from pnyx.core import events, notifications, uris
 from pnyx.core.account_visibility import KNOWN, LISTED, account_visible_condition
 from pnyx.core.errors import Forbidden, Invalid, NotFound
 from pnyx.db.engine import Tx
@@ -228,6 +228,7 @@ def follow(
     already = _update_existing(tx, follower_id, target_id, changes)
     if already is not None:
         return already
+    account_moves.refuse_if_moved(tx, follower, target_id, uri)  # moved: not followed anew
 
     record_id = new_id()
     if uri is None and follower.domain is None:

@@ -23,7 +23,7 @@ from pnyx.core import quotes as core_quotes
 from pnyx.core.errors import NotFound
 from pnyx.db.ids import new_id
 from pnyx.federation import internal_to_as2 as as2
-from pnyx.federation import label_documents, note_activities
+from pnyx.federation import label_documents, move_activities, note_activities
 
 # (signing account, or None for the instance actor; activity; inboxes)
 Rendered = tuple[int | None, dict, set[str]]
@@ -338,9 +338,11 @@ def _account_updated(tx, event: ev.AccountUpdated) -> list[Rendered]:
     if actor is None or actor.domain is not None:
         return []
     pair = keys.ensure_keypair(tx, actor.id)
+    moved = reads.account(tx, actor.moved_to_account_id) if actor.moved_to_account_id else None
     doc = as2.actor(
         SimpleNamespace(**{**actor._mapping, "public_key_pem": pair.public_pem}),
         tx.settings,
+        moved_to_uri=moved.uri if moved is not None else None,  # a moved account's movedTo
         emojis=custom_emojis.used_by_account(tx, actor),
     )
     activity = as2.update_actor(doc, id=f"{actor.uri}#updates/{new_id()}")
@@ -470,6 +472,7 @@ RENDERERS: dict[type[ev.Event], Renderer] = {
     ev.LabelerUnsubscribed: _labeler_subscription,
     ev.ModerationListChanged: _list_changed,
     **note_activities.RENDERERS,  # community notes and ratings, to the peers
+    **move_activities.RENDERERS,  # a local account's Move, to its followers' servers
 }
 
 

@@ -28,7 +28,7 @@ from pnyx.db.ids import parse_id
 from pnyx.edges.http import database, without_nul
 from pnyx.federation import resolve as remote
 from pnyx.presenters import entities
-from pnyx.web import feed_pages
+from pnyx.web import feed_pages, move_pages
 from pnyx.web.forms import back, form_gate, path_id
 from pnyx.web.i18n import gettext_for
 from pnyx.web.message_pages import core_error_page, not_found_page
@@ -108,6 +108,7 @@ def _profile(tx, acct: str, viewer_id: int | None, tab: str, max_id: int | None)
         and row.hide_collections
         and viewer_id != row.id,
         "noindex": row.domain is None and not row.indexable,
+        "moved_to": move_pages.moved_to(tx, row),  # "has moved to", and no Follow button
     }
 
 

@@ -80,6 +80,7 @@ from pnyx.db.tables.labels import (
     moderation_lists,
 )
 from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
+from pnyx.db.tables.moves import account_moves
 from pnyx.db.tables.notes import (
     community_notes,
     note_peers,
@@ -130,6 +131,7 @@ __all__ = [
     "account_exports",
     "account_imports",
     "account_import_rows",
+    "account_moves",
     "archive_imports",
     "imported_statuses",
     "community_notes",
