@@ -222,6 +222,15 @@ def test_a_signature_by_another_key_fails(alice):
     assert not di.verify(forged, di.public_key_of(alice))
 
 
+def test_a_linked_data_signature_added_after_the_proof_is_left_out(alice, signed):
+    """FEP-8b32: a `signature` made after the proof (Fedify sends both) is removed first."""
+    doc = copy.deepcopy(signed)
+    doc["signature"] = {"type": "RsaSignature2017", "signatureValue": "c2lnbmVk"}
+    assert di.verify(doc, di.public_key_of(alice))
+    doc["content"] = "not signed"
+    assert not di.verify(doc, di.public_key_of(alice))
+
+
 def test_a_document_without_proof_fails(alice):
     assert di.verify(ACTIVITY, di.public_key_of(alice)) is False
     assert di.proof_key_id(ACTIVITY) is None

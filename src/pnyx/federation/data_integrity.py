@@ -185,7 +185,10 @@ def _prepare(document: dict[str, Any]) -> Prepared | None:
     if signature is None:
         return None
     options = {key: value for key, value in proof.items() if key != "proofValue"}
-    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    # A Linked Data signature (`signature`, Mastodon's RsaSignature2017) is made after the
+    # proof, over it, by servers that send both (Fedify does): FEP-8b32 says to remove it
+    # before checking the proof.
+    unsecured = {k: v for k, v in document.items() if k not in ("proof", "signature")}
     if "@context" in options:
         # The signed contexts must open the document's, in order; later ones may have been
         # added since (by another proof, say), and are left out of what is checked.
