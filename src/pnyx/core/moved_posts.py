@@ -6,7 +6,9 @@ each post gets a new id there, and the new server's copy says which post it was
 (`previously`: the old actor and the old id, as LOLA's breadcrumbs do). A server that holds
 the old post sees the move (a Move whose two accounts are linked), reads the new account's
 posts, and re-points each old post it holds at its new id and author: the row stays, so every
-reply, boost, favourite and bookmark made here stays attached to it.
+reply, boost, favourite and bookmark made here stays attached to it. When the new post was
+fetched here already (looking the new account up reads its recent posts), that copy merges
+into the old row and goes: one row for one post.
 
 A claim is taken only within a checked move: the old post must be the old account's here
 (this server's own record says who wrote it), and the new account must be the one the old
@@ -20,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pnyx.core import events, status_deletion
 from pnyx.core import statuses as core_statuses
 from pnyx.db.engine import Tx
 from pnyx.db.tables import accounts, bookmarks, favourites, imported_statuses, statuses
@@ -70,11 +73,11 @@ def remap(
     )
     if old_row is None or old_row.reblog_of_id is not None:
         return False
-    visibility = old_row.visibility
-    held_id = tx.scalar(sa.select(statuses.c.id).where(statuses.c.uri == new_uri))
-    if held_id is not None:
-        _attach_to(tx, old_row.id, held_id, new_id)
-        return True
+    copy = tx.one_or_none(sa.select(statuses).where(statuses.c.uri == new_uri))
+    if copy is not None:
+        if copy.account_id != new_id or copy.reblog_of_id is not None:
+            return False  # that address is not the new account's post here
+        _merge_copy(tx, copy, old_row.id)
     tx.execute(
         statuses.update()
         .where(statuses.c.id == old_row.id)
@@ -85,33 +88,53 @@ def remap(
         .where(statuses.c.in_reply_to_id == old_row.id)
         .values(in_reply_to_account_id=new_id)
     )
-    if core_statuses.counted(visibility):
+    if core_statuses.counted(old_row.visibility):
         core_statuses.adjust_account_statuses(tx, old_id, -1)
         core_statuses.adjust_account_statuses(tx, new_id, 1)
     # Boosts here of the old post are boosts of the new one: same row, nothing to change.
     return True
 
 
-def _attach_to(tx: Tx, old_status_id: int, new_status_id: int, new_account_id: int) -> None:
-    """The new post is already held here (fetched before the move was seen): what hangs on
-    the old row (replies, boosts, favourites, bookmarks) moves to it."""
-    tx.execute(
-        statuses.update()
-        .where(statuses.c.in_reply_to_id == old_status_id)
-        .values(in_reply_to_id=new_status_id, in_reply_to_account_id=new_account_id)
-    )
-    tx.execute(
-        statuses.update()
-        .where(statuses.c.reblog_of_id == old_status_id)
-        .values(reblog_of_id=new_status_id)
-    )
-    for table in (favourites, bookmarks):
-        taken = sa.select(table.c.account_id).where(table.c.status_id == new_status_id)
-        tx.execute(
-            table.update()
-            .where(table.c.status_id == old_status_id, table.c.account_id.not_in(taken))
-            .values(status_id=new_status_id)
+def _merge_copy(tx: Tx, copy: Any, into_id: int) -> None:
+    """The new post was already held here (fetched before the move was seen, as a profile's
+    recent posts are when the new account is first looked up): two rows for one post. The
+    old row stays, since most of what this server has about the post hangs on it (home
+    feeds, notifications, votes, conversations ...); what hangs on the copy (replies, boosts,
+    favourites, bookmarks) joins it, and the copy goes, quietly: its address becomes the old
+    row's."""
+    moved: dict[str, int] = {}
+    for column, counter in (("in_reply_to_id", "replies_count"), ("reblog_of_id", "reblogs_count")):
+        done = tx.execute(
+            statuses.update().where(statuses.c[column] == copy.id).values({column: into_id})
         )
+        moved[counter] = done.rowcount
+    moved["favourites_count"] = _move_marks(tx, favourites, copy.id, into_id)
+    _move_marks(tx, bookmarks, copy.id, into_id)
+    for counter, count in moved.items():
+        if count:
+            core_statuses.adjust_counter(tx, into_id, counter, count)
+    gone = events.StatusDeleted(  # feeds and live streams drop the copy; no other server hears
+        account_id=copy.account_id,
+        uri=copy.uri,
+        visibility=copy.visibility,
+        in_reply_to_account_id=copy.in_reply_to_account_id,
+        status_id=copy.id,
+        tell_other_servers=False,
+    )
+    status_deletion.delete_row(tx, copy)  # a favourite of both rows goes with it (cascade)
+    events.record(tx, gone)
+
+
+def _move_marks(tx: Tx, table: sa.Table, from_id: int, into_id: int) -> int:
+    """Favourites or bookmarks of one row moved to another, except those of someone who
+    marked both (theirs goes with the row it is on); how many moved."""
+    taken = sa.select(table.c.account_id).where(table.c.status_id == into_id)
+    done = tx.execute(
+        table.update()
+        .where(table.c.status_id == from_id, table.c.account_id.not_in(taken))
+        .values(status_id=into_id)
+    )
+    return done.rowcount
 
 
 def left(tx: Tx, old_id: int) -> int:
