@@ -48,16 +48,11 @@ def collect_routes() -> list[BaseRoute]:
 def _api_modules() -> list:
     from pnyx.api import (
         accounts,
-        admin_accounts,
-        admin_domain_blocks,
-        admin_labels,
-        admin_notes,
-        admin_reports,
-        admin_trends,
         announcements,
         apps,
         archive_imports,
         conversations,
+        copies,
         domain_blocks,
         endorsements,
         exports,
@@ -116,6 +111,7 @@ def _api_modules() -> list:
         feed_pins,
         filters,
         archive_imports,  # before imports: /api/v1/pnyx/imports/archive
+        copies,
         imports,
         exports,
         reports,
@@ -126,6 +122,21 @@ def _api_modules() -> list:
         notes,
         search,
         streaming,
+        *_admin_api_modules(),
+    ]
+
+
+def _admin_api_modules() -> list:
+    from pnyx.api import (
+        admin_accounts,
+        admin_domain_blocks,
+        admin_labels,
+        admin_notes,
+        admin_reports,
+        admin_trends,
+    )
+
+    return [
         admin_accounts,
         admin_reports,
         admin_domain_blocks,
@@ -170,6 +181,7 @@ def _web_modules() -> list:
     from pnyx.web import admin_emojis as web_admin_emojis
     from pnyx.web import archive_import_pages as web_archive_import_pages
     from pnyx.web import auth as web_auth
+    from pnyx.web import copy_pages as web_copy_pages
     from pnyx.web import explore as web_explore
     from pnyx.web import export_pages as web_export_pages
     from pnyx.web import feed_pages as web_feed_pages
@@ -202,6 +214,7 @@ def _web_modules() -> list:
         web_labeler_settings,
         web_export_pages,
         web_archive_import_pages,
+        web_copy_pages,  # before imports: /settings/import/copy
         web_import_pages,
         web_move_pages,
         web_note_pages,

@@ -65,6 +65,8 @@ from pnyx.core.exports import records as export_records
 from pnyx.core.feeds import fan_out, rebuild, removal
 from pnyx.core.imports import csv_rows as import_rows
 from pnyx.core.imports import runs as import_runs
+from pnyx.core.lola import following as lola_following
+from pnyx.core.lola import transfers as lola_transfers
 from pnyx.core.notes import context_replies as notes_context_replies
 from pnyx.core.notes import scoring_runs as notes_scoring
 from pnyx.db.engine import Database
@@ -76,6 +78,7 @@ from pnyx.federation import (
     import_lookups,
     inbox,
     link_cards,
+    lola_copy,
     media_cache,
     mentions,
     moved_posts_sync,
@@ -284,6 +287,11 @@ SCHEDULED: dict[str, JobHandler] = {
     # An archive's posts made here: outside any transaction (media is processed, then each
     # batch of posts committed with its counters), resumed where it stopped after a crash.
     archive_runs.IMPORT_JOB: JobHandler(archive_import.job, network=True),
+    # A live copy of an account from another server (LOLA): its pages read with the token
+    # the person granted, each page's posts committed with its counters and the next page;
+    # and, when the person asks, the old account's follows made again.
+    lola_transfers.JOB: JobHandler(lola_copy.job, network=True),
+    lola_following.FOLLOW_JOB: JobHandler(lola_copy.follow_job, network=True),
 }
 
 

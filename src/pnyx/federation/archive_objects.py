@@ -25,9 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pnyx.core.archive_import.archive_files import ArchiveFiles
 from pnyx.core.archive_import.outbox_items import TooLarge
-from pnyx.core.archive_import.posts import ArchivedMedia, ArchivedPoll, ArchivedPost
+from pnyx.core.archive_import.posts import (
+    ArchivedMedia,
+    ArchivedPoll,
+    ArchivedPost,
+    MediaSource,
+)
 from pnyx.federation.as2_common import (
     InvalidDocument,
     as_list,
@@ -65,9 +69,10 @@ class Read:
 
 
 def read_item(
-    item: Any, actor_uri: str, followers_url: str | None, archive: ArchiveFiles
+    item: Any, actor_uri: str, followers_url: str | None, archive: MediaSource
 ) -> Read | Skipped | Failed:
-    """One outbox item, as the archive's actor (`actor_uri`) published it."""
+    """One outbox item, as the archive's actor (`actor_uri`) published it; its media is
+    found in `archive` (the zip parts; for a live copy, the old server)."""
     if isinstance(item, TooLarge):
         return Failed(item.id or "", f"an item {item.reason}")
     if not isinstance(item, dict):
@@ -141,7 +146,7 @@ def _actor(activity: dict) -> str | None:
     return None
 
 
-def _media(document: dict, archive: ArchiveFiles) -> tuple[list[ArchivedMedia], list[str]]:
+def _media(document: dict, archive: MediaSource) -> tuple[list[ArchivedMedia], list[str]]:
     """The attachments whose files are in the archive; a note for each that is not."""
     found: list[ArchivedMedia] = []
     notes: list[str] = []

@@ -27,14 +27,14 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import nh3
 import sqlalchemy as sa
 
 from pnyx.config import Settings
 from pnyx.core import media, quotes, search_index, uris
-from pnyx.core.archive_import.archive_files import ArchiveFiles, ArchiveRefused
+from pnyx.core.archive_import.archive_files import ArchiveRefused
 from pnyx.core.errors import CoreError
 from pnyx.core.media_store import store_for
 from pnyx.core.rows import AccountRow
@@ -91,6 +91,27 @@ class ArchivedPost:
     media: list[ArchivedMedia] = field(default_factory=list)
 
 
+class MediaUnavailable(Exception):
+    """A media file that could not be had (a download that failed), and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MediaSource(Protocol):
+    """Where the files of a post's attachments are: an archive's zip parts
+    (`ArchiveFiles`), or the old server itself for a live copy (`federation.lola_copy`)."""
+
+    def media_name(self, address: str) -> str | None:
+        """The name `read` knows the file an attachment's `url` names by (None: none)."""
+        ...
+
+    def read(self, name: str, limit: int) -> bytes:
+        """The file's bytes, at most `limit` (KeyError, CoreError or MediaUnavailable)."""
+        ...
+
+
 @dataclass
 class StoredMedia:
     """An attachment processed and its files in the media store, its row not yet written."""
@@ -120,7 +141,7 @@ def imported_among(tx: Tx, account_id: int, origin_uris: Sequence[str]) -> set[s
 
 
 def process_media(
-    settings: Settings, archive: ArchiveFiles, wanted: Sequence[ArchivedMedia]
+    settings: Settings, archive: MediaSource, wanted: Sequence[ArchivedMedia]
 ) -> tuple[list[StoredMedia], list[str]]:
     """The post's attachments processed and stored (outside any transaction: it takes a
     while), at most four as Mastodon; and why each refused one was (not an image, too large,
@@ -133,10 +154,12 @@ def process_media(
         try:
             data = archive.read(item.name, limit)
             processed = media.process_checked(settings, data)
-        except (CoreError, KeyError, zipfile.BadZipFile) as exc:
+        except (CoreError, KeyError, zipfile.BadZipFile, MediaUnavailable) as exc:
             reason = (
                 exc.message
                 if isinstance(exc, CoreError)
+                else exc.reason
+                if isinstance(exc, MediaUnavailable)
                 else "missing from the archive"
                 if isinstance(exc, KeyError)
                 else "damaged in the archive"
@@ -319,11 +342,28 @@ def _store_poll(
 def link_replies(tx: Tx, import_id: int, account_id: int) -> int:
     """Replies stored before the post they answer (an archive in another order): pointed at
     it now that it is here. Returns how many were linked."""
+    return _link_waiting(tx, account_id, imported_statuses.c.import_id == import_id)
+
+
+def link_replies_from(tx: Tx, account_id: int, origin_actor_uri: str) -> int:
+    """`link_replies` for the posts of `origin_actor_uri` this account imported, however
+    they came (a live copy reads the newest posts first, so replies before their parents)."""
+    return _link_waiting(
+        tx,
+        account_id,
+        sa.and_(
+            imported_statuses.c.account_id == account_id,
+            imported_statuses.c.origin_actor_uri == origin_actor_uri,
+        ),
+    )
+
+
+def _link_waiting(tx: Tx, account_id: int, imported: sa.ColumnElement[bool]) -> int:
     waiting = tx.rows(
         sa.select(statuses.c.id, statuses.c.in_reply_to_uri)
         .join(imported_statuses, imported_statuses.c.status_id == statuses.c.id)
         .where(
-            imported_statuses.c.import_id == import_id,
+            imported,
             statuses.c.in_reply_to_id.is_(None),
             statuses.c.in_reply_to_uri.is_not(None),
         )

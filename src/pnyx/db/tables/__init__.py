@@ -80,6 +80,7 @@ from pnyx.db.tables.labels import (
     moderation_lists,
 )
 from pnyx.db.tables.lists import featured_tags, list_accounts, lists, tag_follows
+from pnyx.db.tables.lola import lola_clients, lola_follows, lola_transfers
 from pnyx.db.tables.moves import account_moves
 from pnyx.db.tables.notes import (
     community_notes,
@@ -132,6 +133,9 @@ __all__ = [
     "account_imports",
     "account_import_rows",
     "account_moves",
+    "lola_clients",
+    "lola_follows",
+    "lola_transfers",
     "archive_imports",
     "imported_statuses",
     "community_notes",
