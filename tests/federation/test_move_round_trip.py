@@ -192,15 +192,29 @@ def world(request, tmp_path_factory) -> World:
         )
         assert moved["moved_to"]["acct"] == alice2.handle, moved
         yield World(a, b, c, alice, alice2, carol, follower, on_a, on_c, imported, view)
-    except BaseException:
-        for server in started:
-            print(f"--- {server.base_url} ---\n{server.logs()[-6000:]}")
-        print(f"--- fedify ---\n{follower.logs()[-6000:]}")
+    except Exception:
+        _print_logs(started, follower)
         raise
     finally:
         follower.stop()
         for server in started:
             server.stop()
+
+
+def _print_logs(servers: list[PnyxServer], follower: FedifyFollower) -> None:
+    """What each server wrote, for the report of a failure (pytest shows it then)."""
+    for server in servers:
+        print(f"--- {server.base_url} ---\n{server.logs()[-8000:]}")
+    print(f"--- fedify ({follower.base_url}) ---\n{follower.logs()[-8000:]}")
+
+
+@pytest.fixture(autouse=True)
+def logs_on_failure(request, world: World):
+    """The servers' logs in the report of a test that failed (its teardown's output)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        _print_logs([world.a, world.b, world.c], world.follower)
 
 
 def alice_uri(a: PnyxServer) -> str:
