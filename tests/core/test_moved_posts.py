@@ -147,3 +147,34 @@ def test_an_address_held_by_someone_else_is_not_taken(db, make_user):
     post_uri, bobs_uri = _row(db, post).uri, _row(db, bobs).uri
     assert not db.run_sync(lambda tx: moved_posts.remap(tx, old, new, post_uri, bobs_uri, None))
     assert (_row(db, post).uri, _row(db, bobs).account_id) == (post_uri, bob)
+
+
+def test_the_new_accounts_own_post_here_takes_what_hung_on_the_old_one(db, make_user):
+    """The new account is on this server (its import is here): its post is the one kept, what
+    hung on the old row joins it, and the old row stays the old account's."""
+    carol = make_user("carol")
+    alice2 = make_user("alice2")
+    old = factories.remote_account(db, "alice", "a.example")
+    post = factories.status(db, old, "my post", local=False)
+    imported = factories.status(db, alice2.account_id, "my post")
+    reply = factories.status(db, carol.account_id, "nice", reply_to=post)
+    boost = factories.status(db, carol.account_id, reblog_of=post)
+    factories.favourite(db, carol.account_id, post)
+    for counter in ("replies_count", "reblogs_count", "favourites_count"):
+        db.run_sync(lambda tx, c=counter: moved_posts.core_statuses.adjust_counter(tx, post, c, 1))
+    _moved(db, old, alice2.account_id)
+    post_uri, imported_uri = _row(db, post).uri, _row(db, imported).uri
+
+    assert db.run_sync(
+        lambda tx: moved_posts.remap(tx, old, alice2.account_id, post_uri, imported_uri, None)
+    )
+    assert (_row(db, reply).in_reply_to_id, _row(db, reply).in_reply_to_account_id) == (
+        imported,
+        alice2.account_id,
+    )
+    assert _row(db, boost).reblog_of_id == imported
+    faved = db.run_sync(lambda tx: tx.scalars(sa.select(favourites.c.status_id)))
+    assert faved == [imported]
+    assert (_counters(db, imported), _counters(db, post)) == ((1, 1, 1), (0, 0, 0))
+    assert (_row(db, post).uri, _row(db, post).account_id) == (post_uri, old)
+    assert _row(db, imported).uri == imported_uri

@@ -1,7 +1,8 @@
 """Leaving with everything, between real servers (issue 14): an account exported on Pnyx server
 A, imported on Pnyx server B, and moved there; its followers on a third Pnyx server C and on
 another ActivityPub implementation follow the new account, and what C holds of the old posts
-(a reply, a boost, a favourite) now hangs on the moved posts.
+(a reply, a boost, a favourite) now hangs on the moved posts. B is a followers' server too
+(bob follows alice there): its copies of her old posts give way to alice2's imported ones.
 
 - A, B and C are real `pnyx serve` processes (SQLite; with PNYX_TEST_DATABASE_URL set, a second
   run has B and C on PostgreSQL), driven through Mastodon.py as an app drives them: the
@@ -57,9 +58,11 @@ class World:
     alice: Person  # on A, moves to alice2
     alice2: Person  # on B
     carol: Person  # on C, follows alice
+    bob: Person  # on B, follows alice: she moves to his own server
     follower: FedifyFollower  # on Fedify, follows alice
     on_a: dict[str, dict]  # alice's posts on A: first (with a picture), second, thread
     on_c: dict[str, dict]  # what C holds: those posts, carol's reply and boost
+    on_b: dict[str, dict]  # what B held before the move: those posts, bob's reply
     imported: dict[str, dict]  # alice2's posts on B, by the same names
     import_view: dict  # the finished Archive import
 
@@ -90,10 +93,9 @@ def _follow(follower: Person, handle: str) -> dict:
     return there
 
 
-def _post(alice: Person, carol: Person) -> tuple[dict[str, dict], dict[str, dict]]:
+def _post(alice: Person, carol: Person, word: str) -> tuple[dict[str, dict], dict[str, dict]]:
     """Alice's posts on A (one with a picture, one plain, a reply in her own thread), and
     carol's reply, boost and favourite of them on C."""
-    word = uuid.uuid4().hex[:8]
     media = alice.api.media_post(
         png(), mime_type="image/png", description="a green square", synchronous=True
     )
@@ -111,6 +113,19 @@ def _post(alice: Person, carol: Person) -> tuple[dict[str, dict], dict[str, dict
     on_c["boost"] = carol.api.status_reblog(on_c["second"]["id"])
     carol.api.status_favourite(on_c["second"]["id"])
     return on_a, on_c
+
+
+def _bob_acts(bob: Person, alice: Person, word: str) -> dict[str, dict]:
+    """Bob, on B, replies to alice's first post and favourites her second, as B holds them."""
+    on_b = {}
+    for name in ("first", "second"):
+        on_b[name] = eventually(lambda n=name: find_in_home(bob, f"{n} {word}"), PATIENCE)
+        assert on_b[name], f"alice's {name} post never reached B"
+    on_b["reply"] = bob.api.status_post(
+        f"@{alice.handle} a reply from B", in_reply_to_id=on_b["first"]["id"]
+    )
+    bob.api.status_favourite(on_b["second"]["id"])
+    return on_b
 
 
 def _export(alice: Person) -> list[bytes]:
@@ -169,14 +184,18 @@ def world(request, tmp_path_factory) -> World:
             started.append(server.start())
         a, b, c = servers
         alice, alice2, carol = login(a, "alice"), login(b, "alice2"), login(c, "carol")
+        bob = login(b, "bob")
 
-        # Alice's followers: carol on C, and the Fedify actor.
+        # Alice's followers: carol on C, bob on B, and the Fedify actor.
         _follow(carol, alice.handle)
+        _follow(bob, alice.handle)
         follower.follow(a.url("/users/alice"))
         assert eventually(
             lambda: follower.state()["following"][alice_uri(a)]["accepted"], PATIENCE
         ), (follower.state(), follower.logs(), a.logs()[-3000:])
-        on_a, on_c = _post(alice, carol)
+        word = uuid.uuid4().hex[:8]
+        on_a, on_c = _post(alice, carol, word)
+        on_b = _bob_acts(bob, alice, word)
 
         # Export on A, import on B.
         view = _import(alice2, _export(alice))
@@ -191,7 +210,7 @@ def world(request, tmp_path_factory) -> World:
             params={"target": alice2.handle, "current_password": PASSWORD},
         )
         assert moved["moved_to"]["acct"] == alice2.handle, moved
-        yield World(a, b, c, alice, alice2, carol, follower, on_a, on_c, imported, view)
+        yield World(a, b, c, alice, alice2, carol, bob, follower, on_a, on_c, on_b, imported, view)
     except Exception:
         _print_logs(started, follower)
         raise
@@ -294,6 +313,24 @@ def test_replies_boosts_and_favourites_on_c_point_at_the_moved_posts(world: Worl
     assert {s["id"] for s in carol.api.account_statuses(new["id"])} == {
         world.on_c[name]["id"] for name in ("first", "second", "thread")
     }
+
+
+def test_on_b_what_bob_held_of_alices_posts_joins_alice2s(world: World):
+    """B is a followers' server too: its copies of alice's posts were A's, and alice2's
+    imported posts are B's own; bob's reply and favourite now hang on alice2's posts."""
+    bob, alice2 = world.bob, world.alice2
+    first, second = world.imported["first"], world.imported["second"]
+    assert eventually(lambda: bob.api.account_relationships(alice2.id)[0]["following"], PATIENCE), (
+        bob.api.account_relationships(alice2.id)
+    )
+
+    def favourite_moved():
+        return second["uri"] in [s["uri"] for s in bob.api.favourites()]
+
+    assert eventually(favourite_moved, PATIENCE), bob.api.favourites()
+    assert bob.api.status(second["id"])["favourited"]
+    [parent] = bob.api.status_context(world.on_b["reply"]["id"])["ancestors"]
+    assert (parent["id"], parent["account"]["id"]) == (first["id"], alice2.id)
 
 
 def test_the_fedify_follower_follows_the_new_account(world: World):

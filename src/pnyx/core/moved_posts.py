@@ -8,7 +8,8 @@ the old post sees the move (a Move whose two accounts are linked), reads the new
 posts, and re-points each old post it holds at its new id and author: the row stays, so every
 reply, boost, favourite and bookmark made here stays attached to it. When the new post was
 fetched here already (looking the new account up reads its recent posts), that copy merges
-into the old row and goes: one row for one post.
+into the old row and goes: one row for one post. (When the new account is on this server,
+its post is the one kept: what hung on the old row joins it.)
 
 A claim is taken only within a checked move: the old post must be the old account's here
 (this server's own record says who wrote it), and the new account must be the one the old
@@ -77,7 +78,12 @@ def remap(
     if copy is not None:
         if copy.account_id != new_id or copy.reblog_of_id is not None:
             return False  # that address is not the new account's post here
-        _merge_copy(tx, copy, old_row.id)
+        if copy.local:
+            # The new account is ours and so is the post: what hangs on the old row joins
+            # it; the old row stays the old account's (its server still serves it).
+            _move_dependents(tx, old_row.id, copy.id, new_id)
+            return True
+        _merge_copy(tx, copy, old_row.id, new_id)
     tx.execute(
         statuses.update()
         .where(statuses.c.id == old_row.id)
@@ -95,24 +101,13 @@ def remap(
     return True
 
 
-def _merge_copy(tx: Tx, copy: Any, into_id: int) -> None:
+def _merge_copy(tx: Tx, copy: Any, into_id: int, new_id: int) -> None:
     """The new post was already held here (fetched before the move was seen, as a profile's
     recent posts are when the new account is first looked up): two rows for one post. The
     old row stays, since most of what this server has about the post hangs on it (home
-    feeds, notifications, votes, conversations ...); what hangs on the copy (replies, boosts,
-    favourites, bookmarks) joins it, and the copy goes, quietly: its address becomes the old
-    row's."""
-    moved: dict[str, int] = {}
-    for column, counter in (("in_reply_to_id", "replies_count"), ("reblog_of_id", "reblogs_count")):
-        done = tx.execute(
-            statuses.update().where(statuses.c[column] == copy.id).values({column: into_id})
-        )
-        moved[counter] = done.rowcount
-    moved["favourites_count"] = _move_marks(tx, favourites, copy.id, into_id)
-    _move_marks(tx, bookmarks, copy.id, into_id)
-    for counter, count in moved.items():
-        if count:
-            core_statuses.adjust_counter(tx, into_id, counter, count)
+    feeds, notifications, votes, conversations ...); what hangs on the copy joins it, and the
+    copy goes, quietly: its address becomes the old row's."""
+    _move_dependents(tx, copy.id, into_id, new_id)
     gone = events.StatusDeleted(  # feeds and live streams drop the copy; no other server hears
         account_id=copy.account_id,
         uri=copy.uri,
@@ -125,9 +120,32 @@ def _merge_copy(tx: Tx, copy: Any, into_id: int) -> None:
     events.record(tx, gone)
 
 
+def _move_dependents(tx: Tx, from_id: int, into_id: int, new_id: int) -> None:
+    """Replies, boosts, favourites and bookmarks of one row moved to the other (the replies
+    now answer the new account), with the counters they moved."""
+    replies = tx.execute(
+        statuses.update()
+        .where(statuses.c.in_reply_to_id == from_id)
+        .values(in_reply_to_id=into_id, in_reply_to_account_id=new_id)
+    ).rowcount
+    boosts = tx.execute(
+        statuses.update().where(statuses.c.reblog_of_id == from_id).values(reblog_of_id=into_id)
+    ).rowcount
+    moved = {
+        "replies_count": replies,
+        "reblogs_count": boosts,
+        "favourites_count": _move_marks(tx, favourites, from_id, into_id),
+    }
+    _move_marks(tx, bookmarks, from_id, into_id)
+    for counter, count in moved.items():
+        if count:
+            core_statuses.adjust_counter(tx, into_id, counter, count)
+            core_statuses.adjust_counter(tx, from_id, counter, -count)
+
+
 def _move_marks(tx: Tx, table: sa.Table, from_id: int, into_id: int) -> int:
     """Favourites or bookmarks of one row moved to another, except those of someone who
-    marked both (theirs goes with the row it is on); how many moved."""
+    marked both (theirs stays on the row it is on); how many moved."""
     taken = sa.select(table.c.account_id).where(table.c.status_id == into_id)
     done = tx.execute(
         table.update()
