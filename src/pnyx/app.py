@@ -72,6 +72,7 @@ def _api_modules() -> list:
         notifications,
         oauth,
         polls,
+        pull_moves,
         push,
         relationships,
         reports,
@@ -119,6 +120,7 @@ def _api_modules() -> list:
         labels,
         moderation_lists,
         moves,
+        pull_moves,  # /api/v1/pnyx/move/announce: a move announced from the new account
         notes,
         search,
         streaming,
@@ -195,6 +197,7 @@ def _web_modules() -> list:
     from pnyx.web import notifications as web_notifications
     from pnyx.web import pages
     from pnyx.web import profiles as web_profiles
+    from pnyx.web import pull_move_pages as web_pull_move_pages
     from pnyx.web import search as web_search
     from pnyx.web import settings as web_settings
     from pnyx.web import statuses as web_statuses
@@ -217,6 +220,7 @@ def _web_modules() -> list:
         web_copy_pages,  # before imports: /settings/import/copy
         web_import_pages,
         web_move_pages,
+        web_pull_move_pages,
         web_note_pages,
         web_admin,
         web_admin_appeals,

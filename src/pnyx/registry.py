@@ -53,6 +53,7 @@ from pnyx.core import (
     notify,
     polls,
     preview_cards,
+    pull_moves,
     quotes,
     remote_media,
     scheduled_statuses,
@@ -82,6 +83,7 @@ from pnyx.federation import (
     media_cache,
     mentions,
     moved_posts_sync,
+    pull_move_delivery,
     quote_stamps,
 )
 from pnyx.federation import web_push as web_push_delivery
@@ -287,6 +289,9 @@ SCHEDULED: dict[str, JobHandler] = {
     # An archive's posts made here: outside any transaction (media is processed, then each
     # batch of posts committed with its counters), resumed where it stopped after a crash.
     archive_runs.IMPORT_JOB: JobHandler(archive_import.job, network=True),
+    # A move announced by the new account (its old server gone): the old followers found on
+    # their servers a batch a run, then the Move sent to their inboxes.
+    pull_moves.PULL_MOVE_JOB: JobHandler(pull_move_delivery.job, network=True),
     # A live copy of an account from another server (LOLA): its pages read with the token
     # the person granted, each page's posts committed with its counters and the next page;
     # and, when the person asks, the old account's follows made again.

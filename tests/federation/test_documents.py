@@ -122,9 +122,11 @@ def test_actor_fields(client, make_user, db):
     assert actor["summary"] == "<p>beep</p>"
     assert actor["manuallyApprovesFollowers"] is True
     assert actor["discoverable"] is False
-    assert actor["attachment"] == [
+    # The profile fields, then its identity statement (FEP-c390, federation.identity_statements).
+    assert actor["attachment"][:-1] == [
         {"type": "PropertyValue", "name": "Site", "value": "https://robot.example"}
     ]
+    assert actor["attachment"][-1]["type"] == "VerifiableIdentityStatement"
     assert actor["alsoKnownAs"] == ["https://old.example/users/robot"]
     assert actor["movedTo"] == f"{BASE}/users/elsewhere"
 

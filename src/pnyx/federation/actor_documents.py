@@ -8,13 +8,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pnyx.core import custom_emojis, integrity_keys, keys, labels, uris
+from pnyx.core import custom_emojis, identity_links, integrity_keys, keys, labels, uris
 from pnyx.core import federation_reads as reads
 from pnyx.core import visibility as core_visibility
 from pnyx.core.errors import NotFound
 from pnyx.edges.http import database, settings
 from pnyx.edges.negotiation import wants_activitypub
-from pnyx.federation import internal_to_as2, label_documents, object_proofs, portability_pages
+from pnyx.federation import (
+    identity_statements,
+    internal_to_as2,
+    label_documents,
+    object_proofs,
+    portability_pages,
+)
 from pnyx.federation.serving import document, gone, not_found, signer
 
 # What an unsigned request gets of an actor in authorized-fetch mode (Mastodon's same list).
@@ -31,9 +37,10 @@ MINIMAL_ACTOR_KEYS = (
 
 
 def _definitions_and_key(tx, row):
-    """A labeler's definitions (none for others) and the actor's Ed25519 key, in one read."""
+    """A labeler's definitions (none for others), the actor's Ed25519 key and the keys it
+    carried from an old server, in one read."""
     key = integrity_keys.find(tx, integrity_keys.local_key_id(row.uri))
-    return labels.definitions_of(tx, row.id), key
+    return labels.definitions_of(tx, row.id), key, identity_links.carried_keys(tx, row.id)
 
 
 async def actor_document(request: Request) -> Response:
@@ -51,9 +58,11 @@ async def actor_document(request: Request) -> Response:
     emojis = await db.read(custom_emojis.used_by_account, row)
     full = internal_to_as2.actor(row, config, moved_to_uri=row.moved_to_uri, emojis=emojis)
     # Every actor announces its Ed25519 key (FEP-521a): its objects' proofs are checked with it.
-    definitions, key = await db.read(_definitions_and_key, row)
+    definitions, key, carried = await db.read(_definitions_and_key, row)
     if key is None:
         key = await db.write(integrity_keys.ensure_local, row.id)
+    # FEP-c390: a statement for its key, and one per key carried from an old server.
+    full = identity_statements.attach(full, [key, *carried])
     full = object_proofs.announcing_key(full, key)
     # LOLA: where another server asks this person for a copy of their account, and what the
     # grant opens (the names tell nothing; the collections need the grant).

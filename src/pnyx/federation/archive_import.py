@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pnyx.core import accounts as core_accounts
-from pnyx.core import integrity_keys
-from pnyx.core.archive_import import outbox_items, posts, runs
+from pnyx.core import integrity_keys, pull_moves
+from pnyx.core.archive_import import followers, outbox_items, posts, runs
 from pnyx.core.archive_import.archive_files import (
     ACTOR,
     IDENTITY,
@@ -47,6 +47,7 @@ from pnyx.federation.archive_objects import Failed, Read, Skipped, read_item
 log = logging.getLogger("pnyx.archive_import")
 
 BATCH = 100  # items per transaction
+FOLLOWERS_BATCH = 1000  # followers' addresses per transaction
 Progress = Callable[[int, int], None]  # (items done, items in all)
 Ready = list[tuple[posts.ArchivedPost, list[posts.StoredMedia]]]  # posts with their media
 
@@ -75,6 +76,7 @@ def run(
                 carried = _carried_identity(archive, actor_uri)
                 if carried is not None:
                     db.run_sync(integrity_keys.remember_carried, author.id, *carried)
+                _keep_pull_move(db, archive, author.id, row.id, actor_uri, carried)
                 actor = runs.read_json(archive, ACTOR)
                 followers = http_or_none(actor.get("followers"))
                 with archive.stream(OUTBOX) as fh:
@@ -110,6 +112,26 @@ def _carried_identity(archive: ArchiveFiles, actor_uri: str) -> tuple[str, bytes
         )
         return None
     return subject, public, private
+
+
+def _keep_pull_move(
+    db: Database,
+    archive: ArchiveFiles,
+    account_id: int,
+    import_id: int,
+    actor_uri: str,
+    carried: tuple[str, bytes, bytes] | None,
+) -> None:
+    """What moving from the old server needs once it is gone (`core.pull_moves`): the key
+    carried (kept above) and the old account's followers (followers.csv), kept in batches."""
+    subject = carried[0] if carried is not None else None
+    if subject is None and followers.FOLLOWERS not in archive.members:
+        return  # a Mastodon archive: nothing to announce from here
+    pull_move_id = db.run_sync(pull_moves.keep_archive, account_id, import_id, actor_uri, subject)
+    if pull_move_id is None:
+        return
+    for batch in _batched(followers.addresses(archive), FOLLOWERS_BATCH):
+        db.run_sync(pull_moves.keep_followers, pull_move_id, batch)
 
 
 def http_or_none(value: Any) -> str | None:

@@ -39,7 +39,7 @@ from pnyx.core.notes import received as received_notes
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
 from pnyx.federation import as2_to_received as records
-from pnyx.federation import label_documents, mentions, note_documents, resolve
+from pnyx.federation import label_documents, mentions, note_documents, pull_move_receipt, resolve
 
 log = logging.getLogger("pnyx.federation.handlers")
 
@@ -596,7 +596,10 @@ def on_move(tx, activity, ctx: Context) -> None:
     account (core.moves). The new account must name the old one in alsoKnownAs, read fresh
     from its server (fetched first, by a job of its own)."""
     signer = ctx.signer
-    if activity.object_id != signer.uri or not activity.target:
+    if activity.object_id != signer.uri:  # sent by the new actor: FEP-7628's second sub-type
+        pull_move_receipt.receive(tx, activity, ctx, ACTOR)
+        return
+    if not activity.target:
         return
     ctx.needs(activity.target, ACTOR)
     target = received.account_by_uri(tx, activity.target)

@@ -17,12 +17,12 @@ import re
 from urllib.parse import quote
 
 from pnyx.config import Settings
-from pnyx.core import accounts, keys
+from pnyx.core import accounts, identity_links, keys
 from pnyx.core import federation_reads as reads
 from pnyx.core import remote_store as received
 from pnyx.db.engine import Database
 from pnyx.federation import as2_to_internal as parse
-from pnyx.federation import as2_to_received, label_documents, mentions
+from pnyx.federation import as2_to_received, identity_statements, label_documents, mentions
 from pnyx.federation.fetch import FetchError, RemoteClient
 
 log = logging.getLogger("pnyx.federation.resolve")
@@ -97,11 +97,14 @@ def store_actor_document(db: Database, doc: dict, *, backfill: bool = False) -> 
         actor = parse.parse_actor(doc)
     except parse.InvalidDocument as exc:
         raise ResolveError(f"not a usable actor: {exc}") from None
+    # Its identity statements (FEP-c390), checked before the transaction: the keys it holds.
+    subjects = identity_statements.proven_subjects(doc)
 
     def work(tx):
         new = received.account_by_uri(tx, actor.uri) is None
         account_id = received.store_account(tx, as2_to_received.incoming_account(actor))
         label_documents.store_labeler(tx, account_id, doc, actor.uri)
+        identity_links.remember_subjects(tx, account_id, subjects)
         if new and backfill:
             from pnyx.federation.backfill import enqueue_backfill
 

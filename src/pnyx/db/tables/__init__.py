@@ -98,6 +98,7 @@ from pnyx.db.tables.notifications import (
     notification_requests,
     notifications,
 )
+from pnyx.db.tables.pull_moves import identity_subjects, pull_move_followers, pull_moves
 from pnyx.db.tables.push import web_push_subscriptions
 from pnyx.db.tables.relationships import (
     account_notes,
@@ -136,6 +137,9 @@ __all__ = [
     "lola_clients",
     "lola_follows",
     "lola_transfers",
+    "identity_subjects",
+    "pull_moves",
+    "pull_move_followers",
     "archive_imports",
     "imported_statuses",
     "community_notes",
