@@ -17,7 +17,8 @@
 //
 // Environment: FEDIFY_HOME, the folder npm installed @fedify/fedify and
 // @digitalbazaar/data-integrity-context into (tests/federation/fedify.py); FOLLOWER_NAME, the
-// actor's name (default "ffollower"). It listens on 127.0.0.1 on a free port and writes
+// actor's name (default "ffollower"); FEDIFY_LOG_LEVEL, what Fedify logs to stderr ("debug"
+// to follow every check it makes; default "warning"). It listens on 127.0.0.1 on a free port and writes
 // {"port": N} as its first line on stdout once it is ready.
 
 import { randomUUID } from "node:crypto";
@@ -32,6 +33,7 @@ const fedify = await load("@fedify/fedify/esm/mod.js");
 const logtape = await load("@logtape/logtape/esm/mod.js");
 const {
   Accept,
+  Activity,
   Endpoints,
   Follow,
   Move,
@@ -47,11 +49,12 @@ const {
 
 const NAME = process.env.FOLLOWER_NAME || "ffollower";
 
-// Fedify's warnings and errors go to stderr, which the test keeps as this server's log.
+// Fedify's log goes to stderr, which the test keeps as this server's log (stdout is the
+// test's: it reads the port there).
 await logtape.configure({
-  sinks: { stderr: logtape.getConsoleSink() }, // warnings and errors: console.warn/error
+  sinks: { stderr: (record) => process.stderr.write(logtape.defaultTextFormatter(record)) },
   loggers: [
-    { category: ["fedify"], sinks: ["stderr"], lowestLevel: "warning" },
+    { category: ["fedify"], sinks: ["stderr"], lowestLevel: process.env.FEDIFY_LOG_LEVEL || "warning" },
     { category: ["logtape", "meta"], sinks: ["stderr"], lowestLevel: "error" },
   ],
 });
@@ -175,6 +178,7 @@ federation
     if (known != null) known.rejected = true;
   })
   .on(Move, onMove)
+  .on(Activity, async () => {}) // the posts and profile updates a follower gets: not ours
   .onError(async (_ctx, error) => {
     state.errors.push(String(error?.stack ?? error));
   });
