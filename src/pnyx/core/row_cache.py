@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pnyx.core import cache_bypass
 from pnyx.core.rows import AccountRow, PollRow, StatusRow
 from pnyx.db.engine import Tx
 
@@ -123,8 +124,9 @@ apps: VersionedCache[Any] = VersionedCache(ACCOUNT_ENTRIES)
 
 
 def may_keep(tx: Tx) -> bool:
-    """Rows read in a write transaction are not kept: it could still roll back."""
-    return not tx.conn.get_execution_options().get("pnyx_write")
+    """Rows read in a write transaction are not kept: it could still roll back. Nor are those
+    read inside `cache_bypass.passing()` (an export reading every post of an account once)."""
+    return cache_bypass.keeping() and not tx.conn.get_execution_options().get("pnyx_write")
 
 
 def clear() -> None:

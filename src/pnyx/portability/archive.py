@@ -5,7 +5,9 @@ PNYX_EXPORT_PART_MB, stores each in the media store as soon as it is finished, a
 progress as it goes, in small transactions (every `PROGRESS_EVERY` posts, every
 `MEDIA_PROGRESS_EVERY` files). Memory stays bounded whatever the account holds: posts are read
 and written a page at a time into `outbox.json`, the lists and CSV files are streamed, media
-files go from the store into the zip in chunks.
+files go from the store into the zip in chunks. The posts read and signed pass through the
+process's caches of rows and proofs without filling them (`core.cache_bypass`): a running
+server keeps its hot posts there, and its memory.
 
 Part 1 holds the JSON documents, the CSV files, the avatar and header, and the media files
 that fit; the parts after it hold media files only. Every part is a standalone zip with its
@@ -35,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from pnyx.core import cache_bypass
 from pnyx.core.exports import contents, csv_files, records
 from pnyx.core.media_store import MediaStore, store_for
 from pnyx.db.engine import Database
@@ -283,7 +286,8 @@ def build(
         builder: _Builder | None = None
         try:
             builder = _Builder(db, export, progress, limit, Path(directory))
-            count = builder.run()
+            with cache_bypass.passing():  # every post once: not kept in the server's caches
+                count = builder.run()
         except Exception as exc:
             if builder is not None:
                 builder.abandon()
