@@ -67,7 +67,7 @@ def test_an_imported_archive_is_announced_from_its_page(client, make_user, app):
     text = page(client, done.headers["location"])
     assert "The move is announced." in text and "Finding your followers" in text
     assert "0 of 1 followers looked up" in text
-    assert 'http-equiv="refresh"' in text  # it reloads itself meanwhile
+    assert "Reload this page to follow it." in text
     assert 'name="current_password"' not in text
 
 

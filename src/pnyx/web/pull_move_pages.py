@@ -4,7 +4,7 @@ For a person whose old server is gone (or will not let them leave): once the arc
 old account (a Pnyx export: its key in identity.json, its followers in followers.csv) was
 imported here, this page lists what can be announced, with a button and the current password.
 The rules are `core.pull_moves`', the same as the API's. After the announce the page shows
-how far the followers' lookup got (it reloads itself meanwhile), and which addresses could
+how far the followers' lookup got (reload it to follow), and which addresses could
 not be found, and why. A refusal shows the page again (422) with core's reason, translated.
 """
 
@@ -101,7 +101,6 @@ async def _page(
         staff=user.role in moderation.STAFF_ROLES,
         errors=errors or {},
         saved=_(SAVED) if saved else None,
-        running=any(m["state"] == pull_moves.FINDING for m in context["moves"]),
         cooldown_days=request.app.state.settings.move_cooldown_days,
         form_path=PATH,
         **context,
