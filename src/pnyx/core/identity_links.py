@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from pnyx.core.integrity_keys import IntegrityKey, ensure_local, local_public
 from pnyx.db.engine import Tx
+from pnyx.db.insert_ignore import insert_ignore
 from pnyx.db.tables import accounts, identity_subjects, integrity_keys
 
 MAX_SUBJECTS = 20  # an actor attaching more is not a person's few keys
@@ -59,12 +60,9 @@ def remember_subjects(tx: Tx, account_id: int, subjects: Sequence[tuple[str, byt
             )
         )
     for subject, public in wanted.items():
-        if kept.get(subject) != public:
-            tx.execute(
-                identity_subjects.insert().values(
-                    account_id=account_id, subject=subject, public_key=public, created_at=tx.now
-                )
-            )
+        if kept.get(subject) != public:  # (a fetch of the same actor at once may add it too)
+            row = {"account_id": account_id, "subject": subject, "public_key": public}
+            insert_ignore(tx, identity_subjects, {**row, "created_at": tx.now})
 
 
 def subjects(tx: Tx, account_id: int) -> list[str]:
