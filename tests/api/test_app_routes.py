@@ -22,6 +22,8 @@ from PIL import Image
 import factories as f
 from mastodon_archive import make_zip
 from pnyx.core import instance_settings, preview_cards
+from pnyx.core.lola import clients as lola_clients
+from pnyx.core.lola import transfers as lola_transfers
 from pnyx.db.tables import accounts
 from pnyx.portability import archive as export_archive
 
@@ -166,8 +168,16 @@ def a_world(client, db, make_user) -> tuple[dict[str, str], dict[str, str]]:
     # An export of everything, built (its parts are numbered from 1).
     export = client.post("/api/v1/pnyx/exports", headers=me.headers).json()
     export_archive.build(db, int(export["id"]))
+    # A live copy from another server (LOLA), waiting for its authorization there.
+    copy_app = db.run_sync(
+        lola_clients.keep, "https://old.example", "https://pnyx.test/cb", "c", None
+    )
+    copy_id, _state, _verifier = db.run_sync(
+        lola_transfers.begin, me.account_id, "me@old.example", copy_app.id, {}
+    )
     ids = {
         "pnyx/imports/archive": archive_import["id"],
+        "pnyx/copies": str(copy_id),
         "pnyx/imports": made_import["id"],
         "pnyx/notes": note["id"],
         "pnyx/exports": export["id"],

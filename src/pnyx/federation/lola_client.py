@@ -447,6 +447,7 @@ def complete(db: Database, settings: Settings, row: Any, code: str, named_actor:
     the copy. Returns the actor copied; LolaError (the copy then marked failed) otherwise."""
     endpoints = row.endpoints or {}
     server = str(endpoints.get("origin", "")).split("://", 1)[-1]
+    db.run_sync(transfers.check_can_begin, row.account_id, write=False)  # before the token
     try:
         actor = _granted_actor(row, named_actor, server)
         token = _exchange(db, settings, row, code, server)

@@ -31,7 +31,7 @@ from pnyx.core import moderation
 from pnyx.core.errors import CoreError, NotFound
 from pnyx.core.lola import following, transfers
 from pnyx.db.ids import parse_id
-from pnyx.edges.http import database
+from pnyx.edges.http import database, without_nul
 from pnyx.federation import lola_client
 from pnyx.web.archive_import_pages import SKIP_NAMES
 from pnyx.web.auth import N_, form_expired, member, text_field
@@ -228,7 +228,7 @@ async def callback(request: Request) -> Response:
     server = str((row.endpoints or {}).get("origin", "")).split("://", 1)[-1]
     error, code = query.get("error"), query.get("code")
     if error or not code:
-        said = (query.get("error_description") or error or "no code")[:300]
+        said = without_nul(query.get("error_description") or error or "no code")[:300]
         denied = error == "access_denied"
         await db.write(
             transfers.denied,

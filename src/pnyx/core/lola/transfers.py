@@ -18,6 +18,7 @@ One copy at a time per person: another waits until the first is over.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
@@ -44,6 +45,7 @@ MAX_AUTHORIZING = 5  # authorizations a person may have open at once
 AUTHORIZATION_TIME = timedelta(hours=1)  # an authorization not answered by then is dropped
 ALREADY = "A copy of an account is already under way: wait until it is over."
 TOO_MANY = "Too many copies are waiting for an authorization: finish or wait for one."
+STATE = re.compile(r"[A-Za-z0-9_-]+")
 NO_SUCH_STATE = "This answer matches no copy you started: start again from the copy page."
 
 
@@ -125,8 +127,8 @@ def begin(
 def awaiting(tx: Tx, oauth_state: str | None) -> Any:
     """The copy waiting for an authorization with this `state`, or None (none, answered
     already, or too old)."""
-    if not oauth_state or len(oauth_state) > 128:
-        return None
+    if not oauth_state or len(oauth_state) > 128 or not STATE.fullmatch(oauth_state):
+        return None  # not one of ours (they are url-safe base64)
     row = tx.one_or_none(
         sa.select(lola_transfers).where(
             lola_transfers.c.oauth_state == oauth_state,
