@@ -1,7 +1,8 @@
 """The copy job of a live copy (LOLA, destination end) on both databases, against a real
 `pnyx serve` as the old server: the authorization done by the code a browser brings back,
 a copy that crashes after its first page and resumes with no duplicate, replies read before
-their parent linked at the end, and the token handed back (A refuses it afterwards).
+their parent linked at the end, the favourite and the block copied with no job queued but the
+block's, and the token handed back (A refuses it afterwards).
 
 And the client's manners with a stand-in server: the token on every request to the old
 server's origin and never elsewhere, a short `429 Retry-After` waited out, a long one ending
@@ -39,7 +40,10 @@ def source(tmp_path_factory):
     server = PnyxServer(tmp_path_factory.mktemp("lola-source"), backend="sqlite")
     server.start()
     try:
-        alice = login(server, "alice")
+        alice, bob, mallory = login(server, "alice"), login(server, "bob"), login(server, "mallory")
+        alice.api.status_favourite(bob.api.status_post("bob's post")["id"])
+        alice.api.account_block(mallory.id)
+        alice.api.account_follow(bob.id)
         first = alice.api.status_post("post 0")
         for n in range(1, POSTS - 1):
             alice.api.status_post(f"post {n}")
@@ -117,7 +121,12 @@ def test_a_copy_resumes_after_a_crash_with_no_duplicate(local_db, source):
 
     done = lola_copy.run(db, transfer_id)
     assert (done.state, done.imported, done.skipped, done.failed) == ("finished", POSTS, 0, 0)
+    assert (done.favourites, done.blocks, done.follows_found) == (1, 1, 1)
     assert done.access_token is None
+    # Nothing was queued for the posts nor the favourite (no event: no delivery, no
+    # notification, no fan-out); the block's event tells mallory's server, as a block does.
+    left = db.run_sync(lambda tx: tx.rows(sa.select(jobs.c.kind, jobs.c.payload)))
+    assert [(kind, payload.get("event")) for kind, payload in left] == [("event", "AccountBlocked")]
     # A took its token back: it opens nothing any more.
     assert httpx.get(content, headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert lola_copy.run(db, transfer_id) is None  # over: nothing to do
