@@ -144,6 +144,17 @@ def test_a_copy_resumes_after_a_crash_with_no_duplicate(local_db, source):
     assert by_text[f"post {POSTS - 1}, a reply"].in_reply_to_id == by_text["post 0"].id
 
 
+def test_a_collection_that_never_ends_is_cut(local_db, source, monkeypatch):
+    """A source whose `next` goes on and on does not hold the copy forever: past the pages a
+    run reads of one collection, the rest of it is passed, and said."""
+    server, alice = source
+    monkeypatch.setattr(lola_copy, "MAX_PAGES", 1)
+    transfer_id = allowed(local_db, server, alice, person(local_db, "alice2"))
+    done = lola_copy.run(local_db, transfer_id)
+    assert (done.state, done.imported) == ("finished", 40)
+    assert {"uri": "", "reason": "more than 1 pages"} in done.failures
+
+
 class StandIn:
     """A server that answers from a script: path -> list of (status, headers, body), the last
     one repeated; it records each request's path and Authorization header."""

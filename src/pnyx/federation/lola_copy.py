@@ -99,7 +99,13 @@ def run(db: Database, transfer_id: int, progress: Progress | None = None) -> Any
             copy = Copy(db, db.settings, row, author, client)
             _read_actor(copy)
             phase, cursor = row.phase, row.cursor
+            pages: Counter[str] = Counter()
             while phase != transfers.DONE:
+                pages[phase] += 1
+                if pages[phase] > MAX_PAGES:  # a `next` that never ends: the rest is passed
+                    db.run_sync(_pass_phase, transfer_id, phase, f"more than {MAX_PAGES} pages")
+                    phase, cursor = transfers.next_phase(phase), None
+                    continue
                 phase, cursor = _step(copy, phase, cursor)
                 if progress is not None:
                     progress(db.run_sync(transfers.get, transfer_id, write=False))
