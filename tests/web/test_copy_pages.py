@@ -40,7 +40,12 @@ def test_the_page_is_linked_and_says_what_a_copy_does(client, make_user):
     assert client.get(PATH, follow_redirects=False).headers["location"] == "/auth/sign_in"
     as_person(client, "alice")
     assert 'href="/settings/import/copy"' in page(client, "/settings/import")
-    shown = html.unescape(page(client, PATH))
+    answer = client.get(PATH, headers=HTML)
+    # The form leads to the old server: its redirect there must not be blocked by the policy
+    # (Chromium enforces form-action on it; tests/web/test_browser_copy.py goes through).
+    policy = answer.headers["content-security-policy"]
+    assert "form-action 'self' https:;" in policy + ";" and "script-src 'self'" in policy
+    shown = html.unescape(answer.text)
     assert "Copy your account from another server" in shown
     assert "You have not copied an account yet." in shown
     french = html.unescape(page(client, PATH, **FRENCH))

@@ -36,6 +36,7 @@ from pnyx.federation import lola_client
 from pnyx.web.archive_import_pages import SKIP_NAMES
 from pnyx.web.auth import N_, form_expired, member, text_field
 from pnyx.web.i18n import gettext_for
+from pnyx.web.rendering import CSP
 from pnyx.web.session import Visitor, csrf_ok, read_form, respond, see_other
 
 PATH = "/settings/import/copy"
@@ -151,7 +152,7 @@ async def _page(
     _ = gettext_for(who.language)
     found = await database(request).read(_read, who.user.account_id)
     copies = [_shown(row, _, failures) for row, failures in found]
-    return respond(
+    response = respond(
         request,
         who,
         "site/settings_import_copy.html",
@@ -167,6 +168,16 @@ async def _page(
         ),
         form_path=PATH,
     )
+    response.headers["Content-Security-Policy"] = _policy(request)
+    return response
+
+
+def _policy(request: Request) -> str:
+    """The site's policy, but the form may lead to another server: browsers apply
+    `form-action` to the redirect that follows a form, and this one goes to the old server's
+    authorization page (as the consent page's goes to the app's). Web addresses only."""
+    schemes = "https:" if request.app.state.settings.effective_scheme == "https" else "https: http:"
+    return CSP.replace("form-action 'self'", f"form-action 'self' {schemes}")
 
 
 async def copy_page(request: Request) -> Response:
