@@ -417,6 +417,10 @@ CHILD_STEPS: dict[str, tuple[Callable[[], None], Callable[[dict], dict]]] = {
 
 def child(step: str, config: dict) -> None:
     side, run = CHILD_STEPS[step]
+    if not config.get("malloc_default"):
+        from pnyx.process_memory import return_large_buffers
+
+        return_large_buffers()  # as `pnyx serve` and `pnyx worker`, where the jobs run
     side()
     print(json.dumps(run(config)))
 
@@ -465,28 +469,27 @@ def fresh_target(kind: str, size: Any, postgres_base: str) -> dict:
     return {"url": url, "data_dir": str(home)}
 
 
-def one_run(kind: str, manifest: dict, size: Any, postgres_base: str) -> dict:
-    """The four steps once, each in its own process."""
+def one_run(kind: str, manifest: dict, size: Any, args: argparse.Namespace) -> dict:
+    """The four steps once (the export's two only, with --export-only), each in its own
+    process."""
     source = {
         "url": manifest["url"],
         "data_dir": manifest["data_dir"],
         "account_id": manifest["account_id"],
         "parts_dir": str(Path(manifest["data_dir"]) / "exported"),
+        "malloc_default": args.malloc_default,
     }
     figures: dict[str, dict] = {"load_before": {"value": load()}}
-    print(f"[{kind}] export baseline", file=sys.stderr)
-    figures["export baseline"] = run_child("export baseline", source)
-    print(f"[{kind}] export", file=sys.stderr)
-    figures["export"] = run_child("export", source)
+    for step in ("export baseline", "export"):
+        print(f"[{kind}] {step}", file=sys.stderr)
+        figures[step] = run_child(step, source)
     parts = [p["path"] for p in figures["export"]["parts"]]
-    print(f"[{kind}] import baseline", file=sys.stderr)
-    figures["import baseline"] = run_child(
-        "import baseline", {**fresh_target(kind, size, postgres_base), "parts": parts}
-    )
-    print(f"[{kind}] import", file=sys.stderr)
-    figures["import"] = run_child(
-        "import", {**fresh_target(kind, size, postgres_base), "parts": parts}
-    )
+    for step in ("import baseline", "import") if not args.export_only else ():
+        print(f"[{kind}] {step}", file=sys.stderr)
+        target = fresh_target(kind, size, args.postgres_url)
+        figures[step] = run_child(
+            step, {**target, "parts": parts, "malloc_default": args.malloc_default}
+        )
     figures["load_after"] = {"value": load()}
     return figures
 
@@ -510,6 +513,10 @@ def _row(kind: str, number: int, step: str, got: dict, base: dict | None) -> str
     )
 
 
+def _listed(figures: dict[str, float], shape: str) -> str:
+    return ", ".join(f"{name} {shape.format(value)}" for name, value in figures.items())
+
+
 def report(results: list[tuple[str, int, dict]], manifests: dict[str, dict], size: Any) -> str:
     lines = [
         f"Portability benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
@@ -521,13 +528,12 @@ def report(results: list[tuple[str, int, dict]], manifests: dict[str, dict], siz
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, number, figures in results:
-        for step in STEPS:
+        for step in (step for step in STEPS if step in figures):
             base = None if step.endswith("baseline") else figures[f"{step} baseline"]
             lines.append(_row(kind, number, step, figures[step], base))
     lines.append("")
     for kind, number, figures in results:
-        export, imported = figures["export"], figures["import"]
-        parts = export["parts"]
+        export, parts = figures["export"], figures["export"]["parts"]
         rows = manifests[kind]["rows"]
         lines += [
             f"- {kind}, run {number} (load {figures['load_before']['value']:.1f} before, "
@@ -536,19 +542,22 @@ def report(results: list[tuple[str, int, dict]], manifests: dict[str, dict], siz
             f"{rows['media_attachments']:,} media files "
             f"({manifests[kind]['media_bytes'] / 2**20:.0f} MB);",
             f"  export: {len(parts)} part(s), {sum(p['size'] for p in parts) / 2**20:.1f} MB "
-            "(baseline zip "
-            f"{figures['export baseline']['bytes'] / 2**20:.1f} MB); inside it "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in export["inside"].items())
+            f"(baseline zip {figures['export baseline']['bytes'] / 2**20:.1f} MB); inside it "
+            + _listed(export["inside"], "{:.1f} s")
             + "; kept in memory at the end: "
-            + ", ".join(f"{k} {v:,}" for k, v in export["kept"].items()),
-            f"  import: {imported['imported']:,} posts of {imported['total']:,} items, "
-            f"{imported['media']:,} media files, {imported['skipped']:,} skipped "
-            f"({', '.join(f'{k} {v:,}' for k, v in sorted(imported['skip_reasons'].items()))}), "
-            f"{imported['failed']:,} failed; inside it "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in imported["inside"].items())
-            + "; kept in memory at the end: "
-            + ", ".join(f"{k} {v:,}" for k, v in imported["kept"].items()),
+            + _listed(export["kept"], "{:,}"),
         ]
+        if "import" in figures:
+            imported = figures["import"]
+            lines.append(
+                f"  import: {imported['imported']:,} posts of {imported['total']:,} items, "
+                f"{imported['media']:,} media files, {imported['skipped']:,} skipped ("
+                + _listed(dict(sorted(imported["skip_reasons"].items())), "{:,}")
+                + f"), {imported['failed']:,} failed; inside it "
+                + _listed(imported["inside"], "{:.1f} s")
+                + "; kept in memory at the end: "
+                + _listed(imported["kept"], "{:,}")
+            )
     return "\n".join(lines)
 
 
@@ -562,6 +571,14 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL server and base name (the size is appended; made if missing)",
     )
     parser.add_argument("--runs", type=int, default=1, help="times the four steps are run")
+    parser.add_argument("--export-only", action="store_true", help="leave the import out")
+    parser.add_argument(
+        "--malloc-default",
+        action="store_true",
+        help="keep glibc's own mmap threshold in the children, as the `pnyx export` and "
+        "`pnyx import archive` commands do (by default they fix it as `pnyx serve` and "
+        "`pnyx worker` do, where the jobs run: pnyx.process_memory)",
+    )
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--rebuild", action="store_true", help="build the account again")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
@@ -580,7 +597,11 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds
     }
     results = [
-        (kind, number, one_run(kind, manifests[kind], size, args.postgres_url))
+        (
+            kind,
+            number,
+            one_run(kind, manifests[kind], size, args),
+        )
         for kind in kinds
         for number in range(1, args.runs + 1)
     ]
