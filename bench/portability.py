@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from progress import ticking  # noqa: E402  (bench/progress.py: a sibling)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/pnyx_bench_portability"
 DOMAIN = "bench.localhost"  # portability_data's
@@ -291,7 +292,8 @@ def export_baseline_step(config: dict) -> dict:
                 files += 1
         return {"posts": posts, "files": files, "bytes": target.stat().st_size}
 
-    result = measured(work)
+    with ticking("export baseline", leave=False):
+        result = measured(work)
     target.unlink()
     db.dispose()
     return result
@@ -324,7 +326,8 @@ def import_step(config: dict) -> dict:
     def work() -> dict:
         nonlocal shown
         started = time.perf_counter()
-        import_id = runs.receive(db, account.id, paths)
+        with ticking("receive (checks, parts kept)", leave=False):
+            import_id = runs.receive(db, account.id, paths)
         timings["receive"] = time.perf_counter() - started
         total = db.run_sync(runs.get, import_id, write=False).total
         shown, progress = bar("import", total)
@@ -402,7 +405,8 @@ def import_baseline_step(config: dict) -> dict:
             part.close()
         return {"items": count, "files": files}
 
-    result = measured(work)
+    with ticking("import baseline", leave=False):
+        result = measured(work)
     db.dispose()
     return result
 
