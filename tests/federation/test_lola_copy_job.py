@@ -33,6 +33,7 @@ from tests.api.test_oauth import parse
 from .people import PASSWORD, Person, login
 
 POSTS = 45  # more than a page of `content` (40)
+pytestmark = pytest.mark.xdist_group("lola-copy-job")  # one source server, one worker
 
 
 @pytest.fixture(scope="module")
