@@ -145,6 +145,17 @@ def test_a_copy_resumes_after_a_crash_with_no_duplicate(local_db, source):
     assert by_text[f"post {POSTS - 1}, a reply"].in_reply_to_id == by_text["post 0"].id
 
 
+def test_a_grant_taken_back_stops_the_copy_and_says_why(local_db, source):
+    server, alice = source
+    transfer_id = allowed(local_db, server, alice, person(local_db, "alice2"))
+    row = local_db.run_sync(transfers.get, transfer_id)
+    # The person took the grant back at the old server before the copy started.
+    lola_client.revoke(local_db, local_db.settings, row.endpoints, row.client_id, row.access_token)
+    done = lola_copy.run(local_db, transfer_id)
+    assert (done.state, done.imported, done.access_token) == ("failed", 0, None)
+    assert done.error.startswith("The old server refused the posts: HTTP 401")
+
+
 def test_a_collection_that_never_ends_is_cut(local_db, source, monkeypatch):
     """A source whose `next` goes on and on does not hold the copy forever: past the pages a
     run reads of one collection, the rest of it is passed, and said."""

@@ -112,20 +112,24 @@ def run(db: Database, transfer_id: int, progress: Progress | None = None) -> Any
     except lola_client.RateLimited as exc:
         raise RetryAfter(str(exc), exc.not_before) from None
     except Stop as exc:
-        db.run_sync(transfers.fail, transfer_id, str(exc))
-        return db.run_sync(transfers.get, transfer_id, write=False)
+        db.run_sync(_finish, transfer_id, row.account_id, row.source_actor_uri, str(exc))
     except FetchError as exc:
         if db.run_sync(transfers.failed_run, transfer_id, exc.reason):
             raise RuntimeError(f"copy {transfer_id}: {exc.reason}") from None
-        return db.run_sync(transfers.get, transfer_id, write=False)
-    db.run_sync(_finish, transfer_id, row.account_id, row.source_actor_uri)
+        db.run_sync(posts.link_replies_from, row.account_id, row.source_actor_uri)  # stopped
+    else:
+        db.run_sync(_finish, transfer_id, row.account_id, row.source_actor_uri, None)
+    # Over, one way or the other: the token is handed back (it was deleted here).
     lola_client.revoke(db, db.settings, row.endpoints or {}, row.client_id, token)
     return db.run_sync(transfers.get, transfer_id, write=False)
 
 
-def _finish(tx: Tx, transfer_id: int, account_id: int, actor_uri: str) -> None:
+def _finish(tx: Tx, transfer_id: int, account_id: int, actor_uri: str, error: str | None) -> None:
     posts.link_replies_from(tx, account_id, actor_uri)
-    transfers.finish(tx, transfer_id)
+    if error is None:
+        transfers.finish(tx, transfer_id)
+    else:
+        transfers.fail(tx, transfer_id, error)
 
 
 def _read_actor(copy: Copy) -> None:
