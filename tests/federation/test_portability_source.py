@@ -123,3 +123,28 @@ def test_the_actor_names_where_to_ask_and_what_to_pull(client, make_user):
     for name in ("content", "liked", "blocked"):
         assert actor[name] == f"https://pnyx.test/users/alice/{name}"
     assert actor["migration"] == "https://pnyx.test/users/alice/content"
+
+
+def test_the_grant_opens_a_hidden_following_list(client, make_user):
+    alice = make_user("alice")
+    make_user("bob")
+    bob_id = client.get("/api/v1/accounts/lookup?acct=bob").json()["id"]
+    assert client.post(f"/api/v1/accounts/{bob_id}/follow", headers=alice.headers).is_success
+    hide = client.patch(
+        "/api/v1/accounts/update_credentials",
+        headers=alice.headers,
+        data={"hide_collections": "true"},
+    )
+    assert hide.status_code == 200, hide.text
+    url = "https://pnyx.test/users/alice/following?page=1"
+    assert client.get(url, headers=AP).status_code == 403
+    token = grant(client, "alice")
+    shown = client.get(url, headers={**AP, "Authorization": f"Bearer {token}"})
+    assert shown.status_code == 200
+    assert shown.json()["orderedItems"] == ["https://pnyx.test/users/bob"]
+    assert shown.headers["cache-control"].startswith("max-age=0, private")
+    # The grant opens the following list only, not who follows her.
+    followers = "https://pnyx.test/users/alice/followers?page=1"
+    assert (
+        client.get(followers, headers={**AP, "Authorization": f"Bearer {token}"}).status_code == 403
+    )

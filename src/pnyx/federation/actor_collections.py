@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pnyx.core import federation_reads as reads
+from pnyx.core import portability_reads
 from pnyx.edges.http import database, settings
 from pnyx.federation import internal_to_as2
 from pnyx.federation.serving import (
@@ -55,16 +56,20 @@ async def _follow_collection(request: Request, kind: str) -> Response:
         url = row.following_url or f"{row.uri}/following"
         total = row.following_count
     may_cache = cacheable(request)
+    hidden = row.hide_collections
+    if hidden and kind == "following" and await _portability_grant(request, row.id):
+        # LOLA: the person's new server, with their grant, may read whom they follow.
+        hidden, may_cache = False, False
     page = request.query_params.get("page")
     if page is None or page == "":
-        if row.hide_collections:
+        if hidden:
             # The count stays public (Mastodon shows it); who is in the list does not.
             return document(
                 internal_to_as2.ordered_collection(url, total=total), cacheable=may_cache
             )
         body = internal_to_as2.ordered_collection(url, total=total, first=f"{url}?page=1")
         return document(body, cacheable=may_cache)
-    if row.hide_collections:
+    if hidden:
         return ap_error(403, "This account does not show who it follows or who follows it")
     number = _page_number(page)
     items, more = await database(request).read(reads.follow_page, row.id, kind, number)
@@ -77,6 +82,14 @@ async def _follow_collection(request: Request, kind: str) -> Response:
     )
     body.setdefault("totalItems", total)
     return document(body, cacheable=may_cache)
+
+
+async def _portability_grant(request: Request, account_id: int) -> bool:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    if not token:
+        return False
+    return await database(request).read(portability_reads.authorized, token, account_id)
 
 
 async def followers(request: Request) -> Response:
