@@ -311,7 +311,7 @@ def import_side() -> None:
 def import_step(config: dict) -> dict:
     import sqlalchemy as sa
 
-    from pnyx.core import accounts, row_cache
+    from pnyx.core import accounts, row_cache, search_index
     from pnyx.core.archive_import import posts, runs
     from pnyx.db.tables import media_attachments, statuses
     from pnyx.federation import archive_import, object_proofs
@@ -319,7 +319,12 @@ def import_step(config: dict) -> dict:
     db = open_database(config)
     account = db.run_sync(accounts.find_local, TARGET, write=False)
     paths = [Path(p) for p in config["parts"]]
-    processing = Timer(posts, "process_media")
+    timers = {
+        "reading items": Timer(archive_import, "read_item"),
+        "media processing": Timer(posts, "process_media"),
+        "storing posts": Timer(posts, "store"),
+        "of which search index": Timer(search_index, "refresh"),
+    }
     timings: dict[str, float] = {}
     shown: Any = None
 
@@ -355,7 +360,10 @@ def import_step(config: dict) -> dict:
 
     result["posts"] = db.run_sync(count, statuses, write=False)
     result["media"] = db.run_sync(count, media_attachments, write=False)
-    result["inside"] = {"receive": timings["receive"], "media processing": processing.seconds}
+    result["inside"] = {
+        "receive": timings["receive"],
+        **{name: timer.seconds for name, timer in timers.items()},
+    }
     result["kept"] = {
         "posts (row cache)": len(row_cache.posts),
         "proofs": len(object_proofs._cache),
