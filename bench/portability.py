@@ -2,16 +2,19 @@
 posts and 2,000 media files, in time and peak memory.
 
     .venv/bin/python bench/portability.py --small              # 2,000 posts, 200 media, SQLite
-    .venv/bin/python bench/portability.py --database both      # 20,000 posts, 2,000 media
-    .venv/bin/python bench/portability.py --database postgres --runs 2 --json
+    .venv/bin/python bench/portability.py --database both --runs 2   # 20,000 posts, 2,000 media
+    .venv/bin/python bench/portability.py --database postgres --export-only --json
 
 Why it is built this way:
 - The account is built once per size and database and kept (bench/portability_data.py says
   what it holds and how it is made; --rebuild makes it again).
 - Each step runs in a fresh child process (`--child`), so that each peak RSS is the step's
-  own: the child imports the same modules for a step and its baseline, opens the database,
-  resets its peak to its current RSS (Linux's /proc/self/clear_refs) and reports the RSS
-  before, the peak after (ru_maxrss), the wall and CPU seconds.
+  own: the child fixes glibc's mmap threshold as `pnyx serve` and `pnyx worker` do, where
+  the jobs run (`--malloc-default` leaves glibc's own, as the `pnyx export` command runs),
+  imports the same modules for a step and its baseline, opens the database, resets its peak
+  to its current RSS (Linux's /proc/self/clear_refs) and reports the RSS before, the peak
+  after (VmHWM), the peak of its anonymous memory (RssAnon, sampled: without the pages of
+  the SQLite file it maps), the wall and CPU seconds.
 - **Export**: `pnyx.portability.archive.build` of an export recorded as `pnyx export` records
   it (`records.request(by_job=False)`), as the `export.build` job runs it; the size and count
   of its parts. The child also times, inside it, the loading of the posts
@@ -26,8 +29,8 @@ Why it is built this way:
   the migrations; the account by `core.accounts.create_local`), as `pnyx import archive`
   does: `core.archive_import.runs.receive` (the checks, the parts kept in the media store)
   then `federation.archive_import.run` (posts, media through the upload pipeline, replies
-  linked); the posts and media files imported. The time spent processing media
-  (`posts.process_media`) is reported inside it.
+  linked); the posts and media files imported. The time spent reading items, processing
+  media, storing posts and indexing them for search is reported inside it.
 - **Its baseline**: in a child with the same imports, on a fresh database too: outbox.json
   read as a stream of items (ijson), each item written as a row (its id and JSON) in batches
   of 100 per transaction, and each media file copied from the zip into the media store.
